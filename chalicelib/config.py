@@ -1,0 +1,81 @@
+"""Settings read once per process (a warm Lambda container reuses them).
+
+Plain environment variables always win. In AWS a secret may instead be named by
+`<NAME>_SSM_PARAM` (for example `MONGO_URI_SSM_PARAM=/shop/prod/mongo_uri`): it is read
+from SSM Parameter Store (SecureString, decrypted) at cold start and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+DEFAULT_DB = "personal_shopping"
+SECRET_NAMES = ("MONGO_URI", "JWT_SECRET")
+
+
+@dataclass(frozen=True)
+class Settings:
+    mongo_uri: str
+    mongo_db: str
+    jwt_secret: str
+    allow_signup: bool
+    public_site_url: str
+    ses_sender: str
+    cors_origin: str
+    token_ttl_seconds: int
+    mongo_timeout_ms: int
+
+
+def _truthy(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _ssm_values(names: dict[str, str]) -> dict[str, str]:
+    """Fetch parameters in one call; boto3 is imported only when SSM is used."""
+    import boto3
+
+    client = boto3.client("ssm")
+    resp = client.get_parameters(Names=sorted(set(names.values())), WithDecryption=True)
+    if resp.get("InvalidParameters"):
+        raise RuntimeError(f"SSM parameters not found: {resp['InvalidParameters']}")
+    by_name = {p["Name"]: p["Value"] for p in resp["Parameters"]}
+    return {key: by_name[param] for key, param in names.items()}
+
+
+def _secrets() -> dict[str, str]:
+    values = {n: os.environ.get(n, "") for n in SECRET_NAMES}
+    wanted = {
+        n: os.environ[f"{n}_SSM_PARAM"]
+        for n in SECRET_NAMES
+        if not values[n] and os.environ.get(f"{n}_SSM_PARAM")
+    }
+    if wanted:
+        values.update(_ssm_values(wanted))
+    return values
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    secrets = _secrets()
+    if not secrets["JWT_SECRET"]:
+        raise RuntimeError("JWT_SECRET (or JWT_SECRET_SSM_PARAM) must be set")
+    return Settings(
+        mongo_uri=secrets["MONGO_URI"] or "mongodb://127.0.0.1:27017/",
+        mongo_db=os.environ.get("MONGO_DB") or DEFAULT_DB,
+        jwt_secret=secrets["JWT_SECRET"],
+        allow_signup=_truthy(os.environ.get("ALLOW_SIGNUP"), True),
+        public_site_url=(os.environ.get("PUBLIC_SITE_URL") or "http://127.0.0.1:8080").rstrip("/"),
+        ses_sender=os.environ.get("SES_SENDER", ""),
+        cors_origin=os.environ.get("CORS_ORIGIN", "*"),
+        token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", str(12 * 3600))),
+        mongo_timeout_ms=int(os.environ.get("MONGO_TIMEOUT_MS", "5000")),
+    )
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()

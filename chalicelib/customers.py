@@ -1,0 +1,129 @@
+"""Customers (buyers) of one seller. All data access to `customers` lives here."""
+
+from __future__ import annotations
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from . import clock
+from .auth import Principal
+from .db import get_db
+from .errors import Conflict, NotFound
+from .ids import object_id
+from .listing import page, search_filter
+from .models import CustomerIn, CustomerPatch
+
+FIELDS = ("name", "email", "phone", "address", "social", "note")
+
+
+def to_out(doc: dict) -> dict:
+    out = {"id": str(doc["_id"])}
+    out.update({f: doc.get(f) for f in FIELDS})
+    out["created_at"] = clock.iso(doc["created_at"])
+    out["updated_at"] = clock.iso(doc["updated_at"])
+    return out
+
+
+def _seller(principal: Principal):
+    return object_id(principal.seller_id, "seller")
+
+
+def _duplicate() -> Conflict:
+    return Conflict("a customer with this email already exists", code="duplicate_email")
+
+
+def create(principal: Principal, data: CustomerIn) -> dict:
+    now = clock.now()
+    doc = data.model_dump()
+    doc.update(
+        seller_id=_seller(principal),
+        email_lower=data.email.lower(),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        get_db().customers.insert_one(doc)
+    except DuplicateKeyError:
+        raise _duplicate() from None
+    return to_out(doc)
+
+
+def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
+    """One atomic upsert: an unknown buyer email becomes a customer (name defaults to
+    the part before @). Concurrent first orders from one new buyer make one customer."""
+    now = clock.now()
+    email_lower = email.lower()
+    query = {"seller_id": seller_id, "email_lower": email_lower}
+    update = {
+        "$setOnInsert": {
+            "seller_id": seller_id,
+            "email": email,
+            "email_lower": email_lower,
+            "name": name or email.split("@")[0],
+            "phone": None,
+            "address": None,
+            "social": None,
+            "note": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+    }
+    coll = get_db().customers
+    try:
+        return coll.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
+    except DuplicateKeyError:  # lost the insert race: the other request created it
+        return coll.find_one(query)
+
+
+def get_doc(principal: Principal, customer_id: str) -> dict:
+    doc = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)}
+    )
+    if doc is None:
+        raise NotFound("customer not found")
+    return doc
+
+
+def get(principal: Principal, customer_id: str) -> dict:
+    return to_out(get_doc(principal, customer_id))
+
+
+def list_(principal: Principal, q: str | None, limit: int, cursor: str | None) -> dict:
+    query = {"seller_id": _seller(principal), **search_filter(q, ("name", "email", "phone"))}
+    return page(get_db().customers, query, limit, cursor, to_out)
+
+
+def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict:
+    changes = patch.model_dump(exclude_unset=True)
+    if "email" in changes:
+        changes["email_lower"] = changes["email"].lower()
+    changes["updated_at"] = clock.now()
+    try:
+        doc = get_db().customers.find_one_and_update(
+            {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+    except DuplicateKeyError:
+        raise _duplicate() from None
+    if doc is None:
+        raise NotFound("customer not found")
+    if "name" in changes or "email" in changes:
+        # Orders carry the buyer's name and email so lists need no join; keep them current.
+        get_db().orders.update_many(
+            {"seller_id": doc["seller_id"], "customer_id": doc["_id"]},
+            {"$set": {"buyer_name": doc["name"], "buyer_email": doc["email"]}},
+        )
+    return to_out(doc)
+
+
+def delete(principal: Principal, customer_id: str) -> None:
+    db = get_db()
+    cid = object_id(customer_id, "customer")
+    seller_id = _seller(principal)
+    # Checked first; an order racing in after this check is the accepted gap (the
+    # alternative is a multi-document transaction, which FerretDB does not have).
+    if db.orders.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
+        raise Conflict("this customer has orders; cancel them instead", code="customer_has_orders")
+    if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
+        raise NotFound("customer not found")

@@ -1,0 +1,174 @@
+"""The one MongoDB client of the process and the index definitions.
+
+The client is created lazily on first use and kept at module level, so warm Lambda
+invocations reuse its connection pool instead of reconnecting. Index creation is
+*not* on the request path: run `python -m chalicelib.manage init-db` once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import pymongo
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.database import Database
+from pymongo.errors import OperationFailure, PyMongoError
+
+from .config import get_settings
+
+_lock = threading.Lock()
+_client: Any = None
+_features: dict[str, bool] = {}
+
+# Errors that mean "the database cannot be reached right now" (mapped to 503).
+UNAVAILABLE_ERRORS = (
+    pymongo.errors.ConnectionFailure,  # includes AutoReconnect, NetworkTimeout
+    pymongo.errors.ServerSelectionTimeoutError,
+    pymongo.errors.ExecutionTimeout,
+)
+
+
+def _new_client(uri: str, timeout_ms: int) -> Any:
+    if uri.startswith("mongomock://"):
+        import mongomock
+
+        return mongomock.MongoClient(tz_aware=True)
+    return pymongo.MongoClient(
+        uri,
+        tz_aware=True,
+        appname="personal-shopper",
+        # Lambda runs one request at a time per container: a small pool is enough and
+        # keeps Atlas connection counts low when many containers are warm.
+        maxPoolSize=int(os.environ.get("MONGO_POOL_SIZE", "4")),
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=max(timeout_ms * 3, 10_000),
+    )
+
+
+def get_client() -> Any:
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                s = get_settings()
+                _client = _new_client(s.mongo_uri, s.mongo_timeout_ms)
+    return _client
+
+
+def get_db() -> Database:
+    return get_client()[get_settings().mongo_db]
+
+
+def reset_client() -> None:
+    """Close and forget the client (tests switch databases; nothing else calls this)."""
+    global _client
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client = None
+        _features.clear()
+
+
+def ping() -> bool:
+    try:
+        get_client().admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+
+
+def is_ferretdb() -> bool:
+    """FerretDB announces itself in buildInfo; cached for the life of the client.
+
+    Used only to work around FerretDB 1.24 bugs (see docs/ferretdb.md); the default
+    path is the one that is correct on MongoDB Atlas.
+    """
+    if "ferretdb" not in _features:
+        client = get_client()
+        if client.__class__.__module__.startswith("mongomock"):
+            _features["ferretdb"] = False
+        else:
+            info = client.admin.command("buildInfo")
+            _features["ferretdb"] = "ferretdbVersion" in info
+    return _features["ferretdb"]
+
+
+INDEXES: dict[str, list[IndexModel]] = {
+    "sellers": [
+        IndexModel([("email_lower", ASCENDING)], unique=True, name="email_unique"),
+        IndexModel([("shop_slug", ASCENDING)], unique=True, name="slug_unique"),
+    ],
+    "customers": [
+        IndexModel(
+            [("seller_id", ASCENDING), ("email_lower", ASCENDING)],
+            unique=True,
+            name="seller_email_unique",
+        ),
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+    ],
+    "items": [
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        IndexModel([("seller_id", ASCENDING), ("name_lower", ASCENDING)], name="seller_name"),
+    ],
+    "orders": [
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        IndexModel(
+            [("seller_id", ASCENDING), ("order_no", ASCENDING)],
+            unique=True,
+            name="seller_order_no_unique",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+            name="seller_customer",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("payment_status", ASCENDING), ("_id", DESCENDING)],
+            name="seller_payment",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("fulfillment_status", ASCENDING), ("_id", DESCENDING)],
+            name="seller_fulfillment",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("batch", ASCENDING), ("_id", DESCENDING)],
+            name="seller_batch",
+        ),
+        IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)], name="seller_created"),
+        IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
+        IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
+        # `idem` is "<seller_id>:<Idempotency-Key>", present only on keyed creates. A
+        # single-field sparse index (FerretDB lacks partial indexes) keeps it unique.
+        IndexModel([("idem", ASCENDING)], unique=True, sparse=True, name="idempotency_unique"),
+    ],
+    # Per-seller order number counters: _id is the seller id.
+    "counters": [],
+    "login_failures": [
+        IndexModel([("email_lower", ASCENDING), ("at", DESCENDING)], name="email_at"),
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=15 * 60, name="ttl"),
+    ],
+}
+
+NOT_IMPLEMENTED = 238
+
+
+def ensure_indexes(db: Database | None = None) -> list[str]:
+    """Create every index; safe to run again. Returns notes on skipped indexes.
+
+    FerretDB 1.24 has no TTL indexes: there the TTL index is skipped and the time
+    filter in every query keeps behaviour correct (old rows are only not purged).
+    """
+    db = get_db() if db is None else db
+    notes = []
+    for name, models in INDEXES.items():
+        coll = db[name]
+        for model in models:
+            try:
+                coll.create_indexes([model])
+            except OperationFailure as exc:
+                if exc.code != NOT_IMPLEMENTED:
+                    raise
+                notes.append(f"{name}.{model.document['name']}: {exc.details.get('errmsg')}")
+    return notes

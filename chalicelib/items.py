@@ -1,0 +1,114 @@
+"""Items (the goods a seller buys) and their stock. All access to `items` lives here."""
+
+from __future__ import annotations
+
+from pymongo import ReturnDocument
+
+from . import clock
+from .auth import Principal
+from .db import get_db
+from .errors import Conflict, NotFound
+from .ids import object_id
+from .listing import page, search_filter
+from .models import ItemIn, ItemPatch
+from .money import from_cents
+
+
+def to_out(doc: dict) -> dict:
+    return {
+        "id": str(doc["_id"]),
+        "item_name": doc["item_name"],
+        "price": from_cents(doc["price"]),
+        "stock": doc.get("stock"),
+        "note": doc.get("note"),
+        "created_at": clock.iso(doc["created_at"]),
+        "updated_at": clock.iso(doc["updated_at"]),
+    }
+
+
+def create(principal: Principal, data: ItemIn) -> dict:
+    now = clock.now()
+    doc = data.model_dump()
+    doc.update(
+        seller_id=object_id(principal.seller_id, "seller"),
+        name_lower=data.item_name.lower(),
+        created_at=now,
+        updated_at=now,
+    )
+    get_db().items.insert_one(doc)
+    return to_out(doc)
+
+
+def get(principal: Principal, item_id: str) -> dict:
+    doc = get_db().items.find_one(
+        {"_id": object_id(item_id, "item"), "seller_id": object_id(principal.seller_id)}
+    )
+    if doc is None:
+        raise NotFound("item not found")
+    return to_out(doc)
+
+
+def list_(principal: Principal, q: str | None, limit: int, cursor: str | None) -> dict:
+    query = {"seller_id": object_id(principal.seller_id), **search_filter(q, ("item_name",))}
+    return page(get_db().items, query, limit, cursor, to_out)
+
+
+def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
+    changes = patch.model_dump(exclude_unset=True)
+    if "item_name" in changes:
+        changes["name_lower"] = changes["item_name"].lower()
+    changes["updated_at"] = clock.now()
+    doc = get_db().items.find_one_and_update(
+        {"_id": object_id(item_id, "item"), "seller_id": object_id(principal.seller_id)},
+        {"$set": changes},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        raise NotFound("item not found")
+    return to_out(doc)
+
+
+def delete(principal: Principal, item_id: str) -> None:
+    db = get_db()
+    iid = object_id(item_id, "item")
+    seller_id = object_id(principal.seller_id)
+    if db.orders.find_one({"seller_id": seller_id, "item_id": iid}, {"_id": 1}):
+        raise Conflict("orders use this item", code="item_in_use")
+    if db.items.delete_one({"_id": iid, "seller_id": seller_id}).deleted_count == 0:
+        raise NotFound("item not found")
+
+
+# --- stock: single-document conditional updates, never read-then-write -------------
+
+
+def find_for_order(seller_id, item_id=None, item_name: str | None = None) -> dict | None:
+    query = {"seller_id": seller_id}
+    if item_id is not None:
+        query["_id"] = item_id
+    else:
+        query["name_lower"] = item_name.lower()
+    return get_db().items.find_one(query)
+
+
+def take_stock(item: dict, quantity: int) -> bool:
+    """Take `quantity` from a tracked item only if that much is left (no oversell)."""
+    if item.get("stock") is None or quantity == 0:
+        return True
+    if quantity < 0:
+        return_stock(item["seller_id"], item["_id"], -quantity)
+        return True
+    res = get_db().items.update_one(
+        {"_id": item["_id"], "seller_id": item["seller_id"], "stock": {"$gte": quantity}},
+        {"$inc": {"stock": -quantity}},
+    )
+    return res.modified_count == 1
+
+
+def return_stock(seller_id, item_id, quantity: int) -> None:
+    """Put stock back (cancel, failed insert). Untracked items (stock null) are left alone."""
+    if item_id is None or quantity <= 0:
+        return
+    get_db().items.update_one(
+        {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
+        {"$inc": {"stock": quantity}},
+    )

@@ -1,0 +1,113 @@
+"""The OpenAPI 3 document, built from the route table and the pydantic models."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .models import ErrorOut
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    path: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None = None
+    out: type[BaseModel] | None = None
+    status: int = 200
+    public: bool = False
+    query: tuple[str, ...] = ()
+    content_type: str = "application/json"
+    list_of: bool = False
+    extra_statuses: tuple[int, ...] = field(default=())
+
+
+ERROR_STATUSES = {
+    400: "Invalid request",
+    401: "Missing or invalid token",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Body too large",
+    429: "Rate limited",
+    503: "Database unavailable",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def build(routes: list[RouteDoc], title: str, version: str) -> dict:
+    models = {ErrorOut}
+    for r in routes:
+        models.update(m for m in (r.body, r.out) if m is not None)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    _, schema = models_json_schema(
+        [(m, "validation") for m in ordered], ref_template="#/components/schemas/{model}"
+    )
+    schemas = schema.get("$defs", {})
+    paths: dict[str, dict] = {}
+    for r in routes:
+        op: dict = {"summary": r.summary, "operationId": _operation_id(r), "responses": {}}
+        params = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in re.findall(r"{(\w+)}", r.path)
+        ]
+        params += [
+            {"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in r.query
+        ]
+        if params:
+            op["parameters"] = params
+        if r.body is not None:
+            op["requestBody"] = {"required": True, "content": {r.content_type: {"schema": _ref(r.body)}}}
+        elif r.content_type != "application/json":
+            op["requestBody"] = {
+                "required": True,
+                "content": {r.content_type: {"schema": {"type": "string"}}},
+            }
+        if r.out is not None:
+            out_schema = _ref(r.out)
+            if r.list_of:
+                out_schema = {
+                    "type": "object",
+                    "required": ["items", "next_cursor"],
+                    "properties": {
+                        "items": {"type": "array", "items": out_schema},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                }
+            op["responses"][str(r.status)] = {
+                "description": "OK",
+                "content": {"application/json": {"schema": out_schema}},
+            }
+        else:
+            op["responses"][str(r.status)] = {"description": "OK"}
+        for status, text in ERROR_STATUSES.items():
+            if r.public and status in (401, 403):
+                continue
+            op["responses"][str(status)] = {
+                "description": text,
+                "content": {"application/json": {"schema": _ref(ErrorOut)}},
+            }
+        if not r.public:
+            op["security"] = [{"bearer": []}]
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _operation_id(r: RouteDoc) -> str:
+    words = re.sub(r"[{}]", "", r.path).strip("/").replace("/", "_").replace(".", "_").replace("-", "_")
+    return f"{r.method.lower()}_{words or 'root'}"

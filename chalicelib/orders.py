@@ -1,0 +1,432 @@
+"""Orders: creation with atomic stock take, status changes with history, bulk updates.
+
+FerretDB (like a sharded Atlas cluster without transactions) changes one document
+atomically, so every write here is a single-document conditional update, and where two
+documents must change (stock and order) the second failing undoes the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from . import clock, customers, items
+from .auth import Principal
+from .db import get_db
+from .errors import Conflict, NotFound, ValidationFailed
+from .ids import object_id
+from .listing import page, search_filter
+from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, BulkIn, OrderIn, OrderPatch
+from .money import MAX_CENTS, from_cents
+
+FIRST_ORDER_NO = 1001
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+CANCELLABLE = ("pending", "purchased")
+SHIPPED_STATES = ("shipped", "delivered")
+MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
+TEXT_FIELDS = ("batch", "note", "carrier", "tracking_number")
+
+
+def to_out(doc: dict) -> dict:
+    out = {
+        "id": str(doc["_id"]),
+        "order_no": doc["order_no"],
+        "customer_id": str(doc["customer_id"]),
+        "buyer_email": doc["buyer_email"],
+        "buyer_name": doc["buyer_name"],
+        "item_id": str(doc["item_id"]) if doc.get("item_id") else None,
+        "item_name": doc["item_name"],
+        "quantity": doc["quantity"],
+        "payment_status": doc["payment_status"],
+        "remitted_at": clock.iso(doc.get("remitted_at")),
+        "fulfillment_status": doc["fulfillment_status"],
+        "shipped_date": doc.get("shipped_date"),
+        "history": [
+            {"at": clock.iso(h["at"]), "field": h["field"], "from": h["from"], "to": h["to"]}
+            for h in doc.get("history", [])
+        ],
+        "created_at": clock.iso(doc["created_at"]),
+        "updated_at": clock.iso(doc["updated_at"]),
+    }
+    out.update({f: from_cents(doc[f]) for f in MONEY_FIELDS})
+    out.update({f: doc.get(f) for f in TEXT_FIELDS})
+    return out
+
+
+def _total(quantity: int, unit_price: int, shipping_fee: int) -> int:
+    total = quantity * unit_price + shipping_fee
+    if total > MAX_CENTS:
+        raise ValidationFailed(
+            "total_amount would be above 100,000,000",
+            details=[{"field": "total_amount", "message": "too large"}],
+        )
+    return total
+
+
+def _next_order_no(seller_id) -> int:
+    counter = get_db().counters.find_one_and_update(
+        {"_id": seller_id},
+        {"$inc": {"seq": 1}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    return FIRST_ORDER_NO - 1 + counter["seq"]
+
+
+def _idem(seller_id, key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1-200 visible ASCII characters", code="invalid_idempotency_key"
+        )
+    return f"{seller_id}:{key}"
+
+
+@dataclass
+class NewOrder:
+    """What creation needs beyond the request body (import sets initial statuses)."""
+
+    data: OrderIn
+    payment_status: str = "unpaid"
+    fulfillment_status: str = "pending"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create(principal: Principal, data: OrderIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    """Returns (order, created). A repeated Idempotency-Key returns the first order."""
+    return create_new(principal, NewOrder(data), idempotency_key)
+
+
+def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    db = get_db()
+    data = new.data
+    seller_id = object_id(principal.seller_id, "seller")
+    idem = _idem(seller_id, idempotency_key)
+    if idem:
+        existing = db.orders.find_one({"idem": idem})
+        if existing:
+            return to_out(existing), False
+
+    item = None
+    if data.item_id is not None:
+        item = items.find_for_order(seller_id, item_id=object_id(data.item_id, "item"))
+        if item is None:
+            raise NotFound("item not found")
+    else:
+        item = items.find_for_order(seller_id, item_name=data.item_name)
+    unit_price = data.unit_price if data.unit_price is not None else (item or {}).get("price")
+    if unit_price is None:
+        raise ValidationFailed(
+            "unit_price is required for an item that is not in your item list",
+            details=[{"field": "unit_price", "message": "required"}],
+        )
+    total = _total(data.quantity, unit_price, data.shipping_fee)
+
+    # Validation is done: from here on, every write that fails is undone.
+    takes_stock = item is not None and new.fulfillment_status != "cancelled"
+    if takes_stock and not items.take_stock(item, data.quantity):
+        raise Conflict(
+            f"not enough stock for {item['item_name']} (left: {item.get('stock')})",
+            code="insufficient_stock",
+        )
+    try:
+        if data.customer_id is not None:
+            customer = db.customers.find_one(
+                {"_id": object_id(data.customer_id, "customer"), "seller_id": seller_id}
+            )
+            if customer is None:
+                raise NotFound("customer not found")
+        else:
+            customer = customers.find_or_create_by_email(seller_id, data.buyer_email, data.buyer_name)
+        now = clock.now()
+        doc = {
+            "seller_id": seller_id,
+            "order_no": _next_order_no(seller_id),
+            "customer_id": customer["_id"],
+            "buyer_email": customer["email"],
+            "buyer_name": customer["name"],
+            "item_id": item["_id"] if item else None,
+            "item_name": item["item_name"] if item else data.item_name,
+            "quantity": data.quantity,
+            "unit_price": unit_price,
+            "shipping_fee": data.shipping_fee,
+            "total_amount": total,
+            "batch": data.batch or None,
+            "note": data.note or None,
+            "carrier": None,
+            "tracking_number": None,
+            "payment_status": new.payment_status,
+            "remitted_at": now if new.payment_status == "remitted" else None,
+            "fulfillment_status": new.fulfillment_status,
+            "shipped_date": (
+                clock.local_date(now, principal.timezone).isoformat()
+                if new.fulfillment_status in SHIPPED_STATES
+                else None
+            ),
+            "history": [],
+            # The month in the seller's zone, for the monthly report (FerretDB has no
+            # date operators in aggregation; a stored key also makes the report cheaper).
+            "month": clock.local_date(now, principal.timezone).strftime("%Y-%m"),
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+            **new.extra,
+        }
+        if idem:
+            doc["idem"] = idem
+        db.orders.insert_one(doc)
+    except DuplicateKeyError:
+        if takes_stock:
+            items.return_stock(seller_id, item["_id"], data.quantity)
+        existing = db.orders.find_one({"idem": idem}) if idem else None
+        if existing is None:
+            raise
+        return to_out(existing), False
+    except BaseException:
+        if takes_stock:
+            items.return_stock(seller_id, item["_id"], data.quantity)
+        raise
+    return to_out(doc), True
+
+
+def _get_doc(seller_id, order_id: str) -> dict:
+    doc = get_db().orders.find_one({"_id": object_id(order_id, "order"), "seller_id": seller_id})
+    if doc is None:
+        raise NotFound("order not found")
+    return doc
+
+
+def get(principal: Principal, order_id: str) -> dict:
+    return to_out(_get_doc(object_id(principal.seller_id), order_id))
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in allowed:
+        raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}", code="invalid_query")
+    return value
+
+
+def list_(principal: Principal, params: dict[str, str], limit: int, cursor: str | None) -> dict:
+    query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
+    if params.get("customer_id"):
+        try:
+            query["customer_id"] = object_id(params["customer_id"])
+        except NotFound:
+            raise ValidationFailed("customer_id is not a valid id", code="invalid_query") from None
+    if params.get("batch"):
+        query["batch"] = params["batch"]
+    for name, allowed in (("payment_status", PAYMENT_STATUSES), ("fulfillment_status", FULFILLMENT_STATUSES)):
+        value = _choice(name, params.get(name), allowed)
+        if value:
+            query[name] = value
+    created: dict[str, dt.datetime] = {}
+    if start := clock.parse_iso(params.get("from"), "from"):
+        created["$gte"] = start
+    if end := clock.parse_iso(params.get("to"), "to"):
+        created["$lte"] = end
+    if created:
+        query["created_at"] = created
+    q = (params.get("q") or "").strip()
+    if q:
+        search = search_filter(q, ("buyer_name", "buyer_email", "item_name", "tracking_number", "batch"))
+        if q.isdigit() and len(q) < 12:
+            search["$or"].append({"order_no": int(q)})
+        query.update(search)
+    return page(get_db().orders, query, limit, cursor, to_out)
+
+
+# --- changes -------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """What one patch does to one order, computed from the order as read."""
+
+    set: dict[str, Any]
+    history: list[dict[str, Any]]
+    stock_delta: int  # > 0 takes stock, < 0 returns it
+
+
+def plan_change(doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime) -> Plan:
+    """Validate a change against the order's state and work out the update. Pure."""
+    new: dict[str, Any] = {}
+    history = []
+    stock_delta = 0
+    cur_ful = doc["fulfillment_status"]
+    to_ful = changes.get("fulfillment_status", cur_ful)
+
+    if cur_ful == "cancelled":
+        blocked = {"quantity", "unit_price", "shipping_fee", "shipped_date"} & changes.keys()
+        if to_ful != "cancelled" or blocked:
+            raise Conflict("this order is cancelled", code="order_cancelled")
+
+    for name in TEXT_FIELDS:
+        if name in changes:
+            new[name] = changes[name] or None
+
+    if "payment_status" in changes and changes["payment_status"] != doc["payment_status"]:
+        to_pay = changes["payment_status"]
+        new["payment_status"] = to_pay
+        new["remitted_at"] = now if to_pay == "remitted" else None
+        history.append({"at": now, "field": "payment_status", "from": doc["payment_status"], "to": to_pay})
+
+    if "shipped_date" in changes and to_ful not in SHIPPED_STATES:
+        raise ValidationFailed(
+            "shipped_date can only be set on a shipped or delivered order",
+            details=[{"field": "shipped_date", "message": "order is not shipped"}],
+        )
+    given_date = changes.get("shipped_date")
+    if given_date is not None:
+        new["shipped_date"] = given_date.isoformat()
+    if to_ful != cur_ful:
+        if to_ful == "cancelled":
+            if cur_ful not in CANCELLABLE:
+                raise Conflict(f"a {cur_ful} order cannot be cancelled", code="invalid_transition")
+            stock_delta -= doc["quantity"]
+        if to_ful in SHIPPED_STATES:
+            if given_date is None and not (cur_ful in SHIPPED_STATES and doc.get("shipped_date")):
+                new["shipped_date"] = clock.local_date(now, tz).isoformat()
+        else:
+            new["shipped_date"] = None  # moving back from shipped clears the date
+        new["fulfillment_status"] = to_ful
+        history.append({"at": now, "field": "fulfillment_status", "from": cur_ful, "to": to_ful})
+
+    money_keys = {"quantity", "unit_price", "shipping_fee"} & changes.keys()
+    if money_keys:
+        quantity = changes.get("quantity", doc["quantity"])
+        unit_price = changes.get("unit_price", doc["unit_price"])
+        shipping_fee = changes.get("shipping_fee", doc["shipping_fee"])
+        new.update(
+            quantity=quantity,
+            unit_price=unit_price,
+            shipping_fee=shipping_fee,
+            total_amount=_total(quantity, unit_price, shipping_fee),
+        )
+        stock_delta += quantity - doc["quantity"]
+    return Plan(set=new, history=history, stock_delta=stock_delta)
+
+
+def _apply_stock(doc: dict, delta: int) -> None:
+    if delta == 0 or doc.get("item_id") is None:
+        return
+    item = {"_id": doc["item_id"], "seller_id": doc["seller_id"], "stock": 0}
+    if delta > 0:
+        item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"])
+        if item is not None and not items.take_stock(item, delta):
+            raise Conflict(
+                f"not enough stock for {doc['item_name']} (left: {item.get('stock')})",
+                code="insufficient_stock",
+            )
+    else:
+        items.return_stock(doc["seller_id"], doc["item_id"], -delta)
+
+
+def _update_for(plan: Plan, doc: dict, now: dt.datetime) -> dict:
+    update: dict[str, Any] = {"$set": {**plan.set, "updated_at": now}, "$inc": {"version": 1}}
+    if plan.history:
+        update["$push"] = {"history": {"$each": plan.history}}
+    return update
+
+
+def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int = 3) -> dict:
+    """Read, plan, then write only if nobody changed the order meanwhile (version check).
+    Two commands in the common case; a lost race re-reads and re-plans."""
+    seller_id = object_id(principal.seller_id)
+    changes = patch.model_dump(exclude_unset=True)
+    db = get_db()
+    for _ in range(attempts):
+        doc = _get_doc(seller_id, order_id)
+        now = clock.now()
+        plan = plan_change(doc, changes, principal.timezone, now)
+        if plan.stock_delta > 0:
+            _apply_stock(doc, plan.stock_delta)
+        after = db.orders.find_one_and_update(
+            {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
+            _update_for(plan, doc, now),
+            return_document=ReturnDocument.AFTER,
+        )
+        if after is None:  # lost a race: undo what we took and try again
+            if plan.stock_delta > 0:
+                _apply_stock(doc, -plan.stock_delta)
+            continue
+        if plan.stock_delta < 0:
+            _apply_stock(doc, plan.stock_delta)
+        return to_out(after)
+    raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def bulk_update(principal: Principal, data: BulkIn) -> dict:
+    """One read, one bulk write for the orders, one for returned stock."""
+    seller_id = object_id(principal.seller_id)
+    changes = data.set.model_dump(exclude_unset=True)
+    failed: list[dict[str, str]] = []
+    wanted = []
+    for raw in dict.fromkeys(data.ids):  # de-duplicated, order kept
+        try:
+            wanted.append(object_id(raw))
+        except NotFound:
+            failed.append({"id": raw, "error": "not_found"})
+    db = get_db()
+    docs = {d["_id"]: d for d in db.orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    now = clock.now()
+    ops, planned = [], []
+    for oid in wanted:
+        doc = docs.get(oid)
+        if doc is None:
+            failed.append({"id": str(oid), "error": "not_found"})
+            continue
+        try:
+            plan = plan_change(doc, changes, principal.timezone, now)
+        except (Conflict, ValidationFailed) as exc:
+            failed.append({"id": str(oid), "error": exc.code})
+            continue
+        if plan.stock_delta > 0:  # bulk never raises quantities; kept for safety
+            failed.append({"id": str(oid), "error": "invalid_transition"})
+            continue
+        version = doc.get("version", 0)
+        ops.append(
+            UpdateOne({"_id": oid, "seller_id": seller_id, "version": version}, _update_for(plan, doc, now))
+        )
+        planned.append((doc, plan, version))
+    applied = planned
+    if ops:
+        result = db.orders.bulk_write(ops, ordered=False)
+        if result.matched_count < len(ops):
+            # Some orders changed between read and write: find which ones did apply.
+            now_versions = {
+                d["_id"]: d.get("version", 0)
+                for d in db.orders.find({"_id": {"$in": [d["_id"] for d, _, _ in planned]}}, {"version": 1})
+            }
+            applied = []
+            for doc, plan, version in planned:
+                if now_versions.get(doc["_id"]) == version + 1:
+                    applied.append((doc, plan, version))
+                else:
+                    failed.append({"id": str(doc["_id"]), "error": "concurrent_update"})
+    _return_stock_bulk(seller_id, [(doc, plan) for doc, plan, _ in applied])
+    return {"updated": len(applied), "failed": failed}
+
+
+def _return_stock_bulk(seller_id, applied: list[tuple[dict, Plan]]) -> None:
+    per_item: dict[Any, int] = {}
+    for doc, plan in applied:
+        if plan.stock_delta < 0 and doc.get("item_id") is not None:
+            per_item[doc["item_id"]] = per_item.get(doc["item_id"], 0) - plan.stock_delta
+    if per_item:
+        get_db().items.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": iid, "seller_id": seller_id, "stock": {"$ne": None}}, {"$inc": {"stock": qty}}
+                )
+                for iid, qty in per_item.items()
+            ],
+            ordered=False,
+        )

@@ -1,0 +1,78 @@
+"""Turning raw request bodies into validated models, with limits."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import PayloadTooLarge, ValidationFailed
+
+MAX_BODY_BYTES = 1_000_000
+MAX_DEPTH = 10
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValidationFailed(f"{name} is not allowed in JSON", code="invalid_json")
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def check_size(raw: bytes | str | None) -> bytes:
+    if raw is None:
+        return b""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body is larger than {MAX_BODY_BYTES:,} bytes")
+    return data
+
+
+def parse_json(raw: bytes | str | None) -> dict[str, Any]:
+    """Parse a JSON object body. Numbers with a fraction become Decimal (exact money)."""
+    data = check_size(raw)
+    if not data.strip():
+        raise ValidationFailed("request body must be a JSON object", code="invalid_json")
+    try:
+        # Python's decoder is recursive: very deep nesting raises RecursionError.
+        value = json.loads(data.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ValidationFailed("request body is not valid UTF-8 JSON", code="invalid_json") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed("request body must be a JSON object", code="invalid_json")
+    if _depth(value) > MAX_DEPTH:
+        raise ValidationFailed("request body is nested too deeply", code="invalid_json")
+    return value
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        details.append({"field": field, "message": msg})
+    return details
+
+
+def validate(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("request is invalid", details=validation_details(exc)) from None
+
+
+def parse_body(model: type[M], raw: bytes | str | None) -> M:
+    return validate(model, parse_json(raw))
