@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from . import clock
 from .auth import Principal
-from .db import get_db
+from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
@@ -71,8 +71,10 @@ def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
     coll = get_db().customers
     try:
         return coll.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
-    except DuplicateKeyError:  # lost the insert race: the other request created it
-        return coll.find_one(query)
+    except OperationFailure as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return coll.find_one(query)  # lost the insert race: the other request created it
 
 
 def get_doc(principal: Principal, customer_id: str) -> dict:
@@ -104,7 +106,9 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
         )
-    except DuplicateKeyError:
+    except OperationFailure as exc:
+        if not is_duplicate_key(exc):
+            raise
         raise _duplicate() from None
     if doc is None:
         raise NotFound("customer not found")

@@ -72,6 +72,14 @@ def reset_client() -> None:
         _features.clear()
 
 
+def is_duplicate_key(exc: PyMongoError) -> bool:
+    """MongoDB reports unique-index violations as code 11000. FerretDB 1.24 does too for
+    inserts, but for findAndModify it answers code 1 "UNIQUE constraint failed"."""
+    if not isinstance(exc, OperationFailure):
+        return False
+    return exc.code == 11000 or "UNIQUE constraint failed" in str(exc)
+
+
 def ping() -> bool:
     try:
         get_client().admin.command("ping")

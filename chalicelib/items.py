@@ -10,6 +10,7 @@ from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
+from .locks import exclusive
 from .models import ItemIn, ItemPatch
 from .money import from_cents
 
@@ -58,11 +59,13 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
     if "item_name" in changes:
         changes["name_lower"] = changes["item_name"].lower()
     changes["updated_at"] = clock.now()
-    doc = get_db().items.find_one_and_update(
-        {"_id": object_id(item_id, "item"), "seller_id": object_id(principal.seller_id)},
-        {"$set": changes},
-        return_document=ReturnDocument.AFTER,
-    )
+    iid = object_id(item_id, "item")
+    with exclusive(f"items:{iid}"):
+        doc = get_db().items.find_one_and_update(
+            {"_id": iid, "seller_id": object_id(principal.seller_id)},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
     if doc is None:
         raise NotFound("item not found")
     return to_out(doc)
@@ -97,10 +100,11 @@ def take_stock(item: dict, quantity: int) -> bool:
     if quantity < 0:
         return_stock(item["seller_id"], item["_id"], -quantity)
         return True
-    res = get_db().items.update_one(
-        {"_id": item["_id"], "seller_id": item["seller_id"], "stock": {"$gte": quantity}},
-        {"$inc": {"stock": -quantity}},
-    )
+    with exclusive(f"items:{item['_id']}"):
+        res = get_db().items.update_one(
+            {"_id": item["_id"], "seller_id": item["seller_id"], "stock": {"$gte": quantity}},
+            {"$inc": {"stock": -quantity}},
+        )
     return res.modified_count == 1
 
 
@@ -108,7 +112,8 @@ def return_stock(seller_id, item_id, quantity: int) -> None:
     """Put stock back (cancel, failed insert). Untracked items (stock null) are left alone."""
     if item_id is None or quantity <= 0:
         return
-    get_db().items.update_one(
-        {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
-        {"$inc": {"stock": quantity}},
-    )
+    with exclusive(f"items:{item_id}"):
+        get_db().items.update_one(
+            {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
+            {"$inc": {"stock": quantity}},
+        )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from . import clock, customers, items
@@ -21,6 +21,7 @@ from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import page, search_filter
+from .locks import exclusive
 from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, BulkIn, OrderIn, OrderPatch
 from .money import MAX_CENTS, from_cents
 
@@ -69,12 +70,13 @@ def _total(quantity: int, unit_price: int, shipping_fee: int) -> int:
 
 
 def _next_order_no(seller_id) -> int:
-    counter = get_db().counters.find_one_and_update(
-        {"_id": seller_id},
-        {"$inc": {"seq": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
+    with exclusive(f"counters:{seller_id}"):
+        counter = get_db().counters.find_one_and_update(
+            {"_id": seller_id},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
     return FIRST_ORDER_NO - 1 + counter["seq"]
 
 
@@ -329,7 +331,7 @@ def _apply_stock(doc: dict, delta: int) -> None:
         items.return_stock(doc["seller_id"], doc["item_id"], -delta)
 
 
-def _update_for(plan: Plan, doc: dict, now: dt.datetime) -> dict:
+def _update_for(plan: Plan, now: dt.datetime) -> dict:
     update: dict[str, Any] = {"$set": {**plan.set, "updated_at": now}, "$inc": {"version": 1}}
     if plan.history:
         update["$push"] = {"history": {"$each": plan.history}}
@@ -348,11 +350,12 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
         plan = plan_change(doc, changes, principal.timezone, now)
         if plan.stock_delta > 0:
             _apply_stock(doc, plan.stock_delta)
-        after = db.orders.find_one_and_update(
-            {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
-            _update_for(plan, doc, now),
-            return_document=ReturnDocument.AFTER,
-        )
+        with exclusive(f"orders:{doc['_id']}"):
+            after = db.orders.find_one_and_update(
+                {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
+                _update_for(plan, now),
+                return_document=ReturnDocument.AFTER,
+            )
         if after is None:  # lost a race: undo what we took and try again
             if plan.stock_delta > 0:
                 _apply_stock(doc, -plan.stock_delta)
@@ -364,7 +367,12 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
 
 
 def bulk_update(principal: Principal, data: BulkIn) -> dict:
-    """One read, one bulk write for the orders, one for returned stock."""
+    """One read, then one `update_many` per group of orders in the same state.
+
+    Orders in the same (payment, fulfillment) state get the same change, so each group is
+    a single conditional update whose filter repeats the state it was planned from: an
+    order changed by someone else meanwhile simply does not match and is reported.
+    """
     seller_id = object_id(principal.seller_id)
     changes = data.set.model_dump(exclude_unset=True)
     failed: list[dict[str, str]] = []
@@ -377,7 +385,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     db = get_db()
     docs = {d["_id"]: d for d in db.orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
     now = clock.now()
-    ops, planned = [], []
+    groups: dict[tuple[str, str, bool], tuple[Plan, list[dict]]] = {}
     for oid in wanted:
         doc = docs.get(oid)
         if doc is None:
@@ -388,45 +396,37 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue
-        if plan.stock_delta > 0:  # bulk never raises quantities; kept for safety
-            failed.append({"id": str(oid), "error": "invalid_transition"})
-            continue
-        version = doc.get("version", 0)
-        ops.append(
-            UpdateOne({"_id": oid, "seller_id": seller_id, "version": version}, _update_for(plan, doc, now))
+        # The plan depends only on these, so one plan serves the whole group.
+        state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
+        groups.setdefault(state, (plan, []))[1].append(doc)
+    applied: list[tuple[dict, Plan]] = []
+    for (pay, ful, _), (plan, group) in groups.items():
+        ids = [d["_id"] for d in group]
+        result = db.orders.update_many(
+            {"_id": {"$in": ids}, "seller_id": seller_id, "payment_status": pay, "fulfillment_status": ful},
+            _update_for(plan, now),
         )
-        planned.append((doc, plan, version))
-    applied = planned
-    if ops:
-        result = db.orders.bulk_write(ops, ordered=False)
-        if result.matched_count < len(ops):
-            # Some orders changed between read and write: find which ones did apply.
-            now_versions = {
-                d["_id"]: d.get("version", 0)
-                for d in db.orders.find({"_id": {"$in": [d["_id"] for d, _, _ in planned]}}, {"version": 1})
-            }
-            applied = []
-            for doc, plan, version in planned:
-                if now_versions.get(doc["_id"]) == version + 1:
-                    applied.append((doc, plan, version))
-                else:
-                    failed.append({"id": str(doc["_id"]), "error": "concurrent_update"})
-    _return_stock_bulk(seller_id, [(doc, plan) for doc, plan, _ in applied])
+        if result.matched_count == len(ids):
+            applied += [(d, plan) for d in group]
+            continue
+        # Some orders changed between read and write: find which ones this update reached.
+        versions = {
+            d["_id"]: d.get("version", 0) for d in db.orders.find({"_id": {"$in": ids}}, {"version": 1})
+        }
+        for d in group:
+            if versions.get(d["_id"]) == d.get("version", 0) + 1:
+                applied.append((d, plan))
+            else:
+                failed.append({"id": str(d["_id"]), "error": "concurrent_update"})
+    _return_stock_bulk(seller_id, applied)
     return {"updated": len(applied), "failed": failed}
 
 
 def _return_stock_bulk(seller_id, applied: list[tuple[dict, Plan]]) -> None:
+    """Cancelled orders give their stock back: one update per item, summed."""
     per_item: dict[Any, int] = {}
     for doc, plan in applied:
         if plan.stock_delta < 0 and doc.get("item_id") is not None:
             per_item[doc["item_id"]] = per_item.get(doc["item_id"], 0) - plan.stock_delta
-    if per_item:
-        get_db().items.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": iid, "seller_id": seller_id, "stock": {"$ne": None}}, {"$inc": {"stock": qty}}
-                )
-                for iid, qty in per_item.items()
-            ],
-            ordered=False,
-        )
+    for item_id, quantity in per_item.items():
+        items.return_stock(seller_id, item_id, quantity)

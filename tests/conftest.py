@@ -158,7 +158,8 @@ def api(backend):
 
     from app import app
 
-    with Client(app) as client:
+    # The `local` stage sets no environment: dev/prod variables must not leak into tests.
+    with Client(app, stage_name="local") as client:
         yield Api(client)
 
 
