@@ -80,6 +80,76 @@ def ferretdb(tmp_path_factory):
     server.stop()
 
 
+class LiveApi:
+    """`chalice local` in a subprocess on a real FerretDB database: the whole HTTP stack."""
+
+    def __init__(self, mongo_uri: str, db_name: str, env: dict | None = None):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DB": db_name,
+            "MONGO_TIMEOUT_MS": "1000",
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen | None = None
+        self.log = open(ROOT / ".cache" / f"chalice-local-{self.port}.log", "wb")  # noqa: SIM115
+
+    def start(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "chalicelib.manage", "init-db"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        chalice = str(Path(sys.executable).parent / "chalice")
+        self.proc = subprocess.Popen(
+            [
+                chalice,
+                "local",
+                "--no-autoreload",
+                "--stage",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        import urllib.request
+
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/openapi.json", timeout=1).read()  # noqa: S310
+                return
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("chalice local did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def live_api(ferretdb):
+    """A running API on its own FerretDB database, shared by the tests that need HTTP."""
+    server = LiveApi(ferretdb.uri, "live_" + uuid.uuid4().hex[:8])
+    server.start()
+    yield server
+    server.stop()
+
+
 def use_database(uri: str, name: str) -> None:
     os.environ["MONGO_URI"] = uri
     os.environ["MONGO_DB"] = name

@@ -1,0 +1,84 @@
+"""Abuse and failure: the database going away, oversized and hostile bodies."""
+
+import json
+import uuid
+
+import pytest
+
+from chalicelib import config, db
+from tests.conftest import FerretDB, use_database
+
+
+@pytest.fixture
+def own_ferretdb(tmp_path, monkeypatch):
+    """A FerretDB of this test's own, so stopping it disturbs nobody else."""
+    server = FerretDB(tmp_path / "data")
+    server.start()
+    monkeypatch.setenv("MONGO_TIMEOUT_MS", "700")
+    use_database(server.uri, "t_" + uuid.uuid4().hex[:8])
+    db.ensure_indexes()
+    yield server
+    server.stop()
+    db.reset_client()
+    config.reset_settings()
+
+
+@pytest.fixture
+def client():
+    from chalice.test import Client
+
+    from app import app
+    from tests.conftest import Api
+
+    with Client(app, stage_name="local") as c:
+        yield Api(c)
+
+
+def test_database_outage_is_503_then_recovers(own_ferretdb, client):
+    token = client.signup()
+    assert client.post("/customers", {"name": "A", "email": "a@example.com"}, token=token).status == 201
+
+    own_ferretdb.stop()
+    r = client.get("/customers", token=token)
+    assert r.status == 503
+    assert r.json["error"]["code"] == "database_unavailable"
+    assert "Traceback" not in r.body.decode() and "pymongo" not in r.body.decode()
+    assert r.headers["retry-after"] == "5"
+    health = client.get("/health")
+    assert health.status == 503 and health.json == {"status": "degraded", "db": "unavailable"}
+    # Writes fail cleanly too.
+    r = client.post(
+        "/orders",
+        {"buyer_email": "b@example.com", "item_name": "T", "quantity": 1, "unit_price": 1},
+        token=token,
+    )
+    assert r.status == 503
+    # Token checks need no database: a bad token is still a 401, not a 503.
+    assert client.get("/customers", token="bad").status == 401
+
+    own_ferretdb.start()  # same port, same data: a restarted server
+    assert client.get("/health").json == {"status": "ok", "db": "ok"}
+    names = [c["name"] for c in client.get("/customers", token=token).json["items"]]
+    assert names == ["A"]
+
+
+def test_oversized_body_is_413(api, token):
+    r = api.post(
+        "/customers",
+        raw=json.dumps({"name": "A", "email": "a@example.com", "note": "x" * 1_000_001}),
+        token=token,
+    )
+    assert r.status == 413 and r.json["error"]["code"] == "payload_too_large"
+    assert db.get_db().customers.count_documents({}) == 0
+
+
+def test_hostile_json_is_400(api, token):
+    deep = '{"name": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert api.post("/customers", raw=deep, token=token).status == 400
+    r = api.post("/customers", {"name": "A" * 100_000, "email": "a@example.com"}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "name"
+    r = api.post("/customers", raw=b"\xff\xfe{}", token=token)
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_json"
+    r = api.post("/customers", {"name": "A", "email": "a@example.com", "$where": "1"}, token=token)
+    assert r.status == 400
+    assert db.get_db().customers.count_documents({}) == 0
