@@ -47,15 +47,28 @@ def to_out(doc: dict) -> dict:
         "remitted_at": clock.iso(doc.get("remitted_at")),
         "fulfillment_status": doc["fulfillment_status"],
         "shipped_date": doc.get("shipped_date"),
-        "history": [
-            {"at": clock.iso(h["at"]), "field": h["field"], "from": h["from"], "to": h["to"]}
-            for h in doc.get("history", [])
-        ],
+        "history": history_out(doc),
         "created_at": clock.iso(doc["created_at"]),
         "updated_at": clock.iso(doc["updated_at"]),
     }
     out.update({f: from_cents(doc[f]) for f in MONEY_FIELDS})
     out.update({f: doc.get(f) for f in TEXT_FIELDS})
+    return out
+
+
+DEFAULT_STATUS = {"payment_status": "unpaid", "fulfillment_status": "pending"}
+
+
+def history_out(doc: dict) -> list[dict]:
+    """History entries written by the one-command status update carry no `from` (an update
+    cannot copy a field's old value into a pushed entry); it is the previous entry's `to`
+    for that field, or the order's initial status, since every change appends an entry."""
+    last = {**DEFAULT_STATUS, **doc.get("initial", {})}
+    out = []
+    for h in doc.get("history", []):
+        before = h["from"] if "from" in h else last.get(h["field"])
+        last[h["field"]] = h["to"]
+        out.append({"at": clock.iso(h["at"]), "field": h["field"], "from": before, "to": h["to"]})
     return out
 
 
@@ -172,6 +185,7 @@ def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None 
                 else None
             ),
             "history": [],
+            "initial": {"payment_status": new.payment_status, "fulfillment_status": new.fulfillment_status},
             # The month in the seller's zone, for the monthly report (FerretDB has no
             # date operators in aggregation; a stored key also makes the report cheaper).
             "month": clock.local_date(now, principal.timezone).strftime("%Y-%m"),
@@ -338,12 +352,63 @@ def _update_for(plan: Plan, now: dt.datetime) -> dict:
     return update
 
 
+FAST_FIELDS = {"payment_status", "fulfillment_status", *TEXT_FIELDS}
+# For a move to this fulfillment status: the states it is done from in one command, and
+# what happens to the shipped date. Other moves take the read-then-write path.
+FAST_FULFILLMENT = {
+    "purchased": ({"$in": ["pending"]}, None),
+    "pending": ({"$in": ["purchased"]}, None),
+    "shipped": ({"$in": ["pending", "purchased"]}, "today"),
+    "delivered": ({"$in": ["shipped"]}, "keep"),
+    "cancelled": ({"$in": list(CANCELLABLE)}, None),
+}
+
+
+def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | None:
+    """The everyday toggles (已匯款 remitted, 已出貨 shipped, carrier, tracking number) in
+    ONE conditional update. The filter states what must be true for the change to be
+    valid and not a no-op; when it does not match, None sends the caller to the
+    read-then-write path, which explains why (404, 409, nothing to change)."""
+    now = clock.now()
+    query: dict[str, Any] = {"_id": oid, "seller_id": seller_id}
+    sets: dict[str, Any] = {name: changes[name] or None for name in TEXT_FIELDS if name in changes}
+    history = []
+    if "payment_status" in changes:
+        to_pay = changes["payment_status"]
+        query["payment_status"] = {"$ne": to_pay}
+        sets.update(payment_status=to_pay, remitted_at=now if to_pay == "remitted" else None)
+        history.append({"at": now, "field": "payment_status", "to": to_pay})
+    if "fulfillment_status" in changes:
+        to_ful = changes["fulfillment_status"]
+        states, date_rule = FAST_FULFILLMENT[to_ful]
+        query["fulfillment_status"] = states
+        sets["fulfillment_status"] = to_ful
+        if date_rule == "today":
+            sets["shipped_date"] = clock.local_date(now, tz).isoformat()
+        elif date_rule is None:
+            sets["shipped_date"] = None
+        history.append({"at": now, "field": "fulfillment_status", "to": to_ful})
+    update: dict[str, Any] = {"$set": {**sets, "updated_at": now}, "$inc": {"version": 1}}
+    if history:
+        update["$push"] = {"history": {"$each": history}}
+    with exclusive(f"orders:{oid}"):
+        after = get_db().orders.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+    if after is not None and changes.get("fulfillment_status") == "cancelled":
+        _apply_stock(after, -after["quantity"])
+    return after
+
+
 def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int = 3) -> dict:
-    """Read, plan, then write only if nobody changed the order meanwhile (version check).
-    Two commands in the common case; a lost race re-reads and re-plans."""
+    """Status and text changes: one conditional update (`_fast_update`). Anything else,
+    or a fast update that did not apply: read, plan, then write only if nobody changed
+    the order meanwhile (version check); a lost race re-reads and re-plans."""
     seller_id = object_id(principal.seller_id)
     changes = patch.model_dump(exclude_unset=True)
     db = get_db()
+    if changes.keys() <= FAST_FIELDS:
+        after = _fast_update(seller_id, object_id(order_id, "order"), changes, principal.timezone)
+        if after is not None:
+            return to_out(after)
     for _ in range(attempts):
         doc = _get_doc(seller_id, order_id)
         now = clock.now()

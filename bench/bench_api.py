@@ -1,0 +1,426 @@
+"""API benchmark (`make bench`): a script, not a test. Runs against a fresh FerretDB.
+
+Prints and writes to docs/performance.md (section "API"):
+  - database commands per request for every route (pymongo CommandListener),
+  - p50/p95/p99 latency of the main routes with 10,000 orders in the database,
+  - cold start (`import app` in a fresh process, median of 10) and package size,
+  - a concurrency run: 8 threads creating and updating orders for 30 s.
+On FerretDB, lock commands (insert/delete in `locks`, which MongoDB does not need) are
+counted separately, so the "MongoDB" column is what the app sends to Atlas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pymongo import monitoring  # noqa: E402
+
+
+class Counter(monitoring.CommandListener):
+    """Counts commands per thread, split into app commands and FerretDB lock commands."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def reset(self):
+        self.local.app = 0
+        self.local.locks = 0
+        self.local.names = []
+
+    def started(self, event):
+        if not hasattr(self.local, "app"):
+            self.reset()
+        coll = event.command.get(event.command_name)
+        if coll == "locks":
+            self.local.locks += 1
+        elif event.command_name not in ("endSessions", "hello", "isMaster", "ismaster"):
+            self.local.app += 1
+            self.local.names.append(f"{event.command_name}:{coll}")
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+COUNTER = Counter()
+monitoring.register(COUNTER)
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--concurrency-seconds", type=float, default=30)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    args = parser.parse_args()
+
+    from tests.conftest import Api, FerretDB
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / ".cache"))
+    server = FerretDB(tmp / "data")
+    server.start()
+    os.environ.update(
+        MONGO_URI=server.uri,
+        MONGO_DB="bench",
+        JWT_SECRET=os.environ.get("JWT_SECRET") or uuid.uuid4().hex * 2,
+        PUBLIC_SITE_URL="https://shop.example.test",
+    )
+    try:
+        results = run(Api, args)
+    finally:
+        server.stop()
+    text = render(results, args)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+def run(Api, args) -> dict:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import db
+
+    db.ensure_indexes()
+    out: dict = {}
+    with Client(app, stage_name="local") as client:
+        api = Api(client)
+        token = api.signup(email="bench@example.com")
+        t = {"token": token}
+        cust = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, **t).json
+        item = api.post("/items", {"item_name": "Matcha", "price": 120, "stock": 10**6}, **t).json
+        free = api.post("/items", {"item_name": "Free", "price": 50}, **t).json
+        seed = api.post(
+            "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, **t
+        ).json
+        seed_orders(args.orders, seed)
+        link = api.post(f"/customers/{cust['id']}/tracking-link", **t)
+        track_token = link.json.get("token") if link.status == 201 else None
+
+        # Orders made up front, so measuring a PATCH does not also count a POST.
+        pool = [
+            api.post("/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, **t).json[
+                "id"
+            ]
+            for _ in range(120)
+        ]
+
+        def order_id():
+            return pool.pop()
+
+        # (label, target, callable) — each callable makes one request.
+        routes = [
+            ("authorizer (bad token → 401)", 0, lambda: api.get("/orders", token="x")),
+            ("GET /health", 1, lambda: api.get("/health")),
+            ("GET /auth/me", 1, lambda: api.get("/auth/me", **t)),
+            ("GET /customers", 1, lambda: api.get("/customers", **t)),
+            ("GET /customers/{id}", 1, lambda: api.get(f"/customers/{cust['id']}", **t)),
+            (
+                "POST /customers",
+                1,
+                lambda: api.post("/customers", {"name": "N", "email": f"{uuid.uuid4().hex}@x.co"}, **t),
+            ),
+            ("PATCH /customers/{id}", 1, lambda: api.patch(f"/customers/{cust['id']}", {"note": "n"}, **t)),
+            ("GET /items", 1, lambda: api.get("/items", **t)),
+            ("GET /items/{id}", 1, lambda: api.get(f"/items/{item['id']}", **t)),
+            ("PATCH /items/{id}", 1, lambda: api.patch(f"/items/{free['id']}", {"note": "n"}, **t)),
+            ("GET /orders", 1, lambda: api.get("/orders", **t)),
+            ("GET /orders?payment_status=unpaid", 1, lambda: api.get("/orders?payment_status=unpaid", **t)),
+            ("GET /orders?q=amy", 1, lambda: api.get("/orders?q=amy", **t)),
+            ("GET /orders/{id}", 1, lambda: api.get(f"/orders/{seed['id']}", **t)),
+            (
+                "POST /orders (new buyer, free-text item)",
+                4,
+                lambda: api.post(
+                    "/orders",
+                    {
+                        "buyer_email": f"{uuid.uuid4().hex}@x.co",
+                        "item_name": "Tea",
+                        "quantity": 1,
+                        "unit_price": 5,
+                    },
+                    **t,
+                ),
+            ),
+            (
+                "POST /orders (known buyer, untracked item)",
+                4,
+                lambda: api.post(
+                    "/orders", {"customer_id": cust["id"], "item_id": free["id"], "quantity": 1}, **t
+                ),
+            ),
+            (
+                "POST /orders (tracked stock)",
+                4,
+                lambda: api.post(
+                    "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, **t
+                ),
+            ),
+            (
+                "PATCH /orders/{id} remitted",
+                1,
+                lambda: api.patch(f"/orders/{order_id()}", {"payment_status": "remitted"}, **t),
+            ),
+            (
+                "PATCH /orders/{id} shipped + carrier",
+                1,
+                lambda: api.patch(
+                    f"/orders/{order_id()}", {"fulfillment_status": "shipped", "carrier": "SF"}, **t
+                ),
+            ),
+            (
+                "PATCH /orders/{id} cancel (returns stock)",
+                2,
+                lambda: api.patch(f"/orders/{order_id()}", {"fulfillment_status": "cancelled"}, **t),
+            ),
+            (
+                "PATCH /orders/{id} quantity",
+                None,
+                lambda: api.patch(f"/orders/{order_id()}", {"quantity": 2}, **t),
+            ),
+            (
+                "POST /orders/bulk (50 orders)",
+                None,
+                lambda: api.post(
+                    "/orders/bulk",
+                    {"ids": [order_id() for _ in range(50)], "set": {"payment_status": "remitted"}},
+                    **t,
+                ),
+            ),
+            ("GET /reports/buyers", 1, lambda: api.get("/reports/buyers", **t)),
+            ("GET /reports/items", 1, lambda: api.get("/reports/items", **t)),
+            ("GET /reports/monthly", 1, lambda: api.get("/reports/monthly", **t)),
+        ]
+        if track_token:
+            routes.append(("GET /track/{token}", 2, lambda: api.get(f"/track/{track_token}")))
+        out["commands"] = [measure_commands(label, target, fn) for label, target, fn in routes]
+
+        main_routes = [
+            ("GET /orders", lambda: api.get("/orders", **t)),
+            ("GET /orders?q=amy", lambda: api.get("/orders?q=amy", **t)),
+            ("GET /orders/{id}", lambda: api.get(f"/orders/{seed['id']}", **t)),
+            (
+                "POST /orders",
+                lambda: api.post(
+                    "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, **t
+                ),
+            ),
+            (
+                "PATCH /orders/{id}",
+                lambda: api.patch(f"/orders/{seed['id']}", {"note": str(random.random())}, **t),
+            ),
+            ("GET /customers", lambda: api.get("/customers", **t)),
+            ("GET /reports/buyers", lambda: api.get("/reports/buyers", **t)),
+        ]
+        if track_token:
+            main_routes.append(("GET /track/{token}", lambda: api.get(f"/track/{track_token}")))
+        out["latency"] = [measure_latency(label, fn, args.samples) for label, fn in main_routes]
+        out["concurrency"] = concurrency_run(api, token, cust["id"], item["id"], args.concurrency_seconds)
+    out["cold_start"] = cold_start()
+    out["package"] = package_size()
+    return out
+
+
+def seed_orders(n: int, seed: dict) -> None:
+    """Clone one real order n times with varied buyers, items, statuses and dates."""
+    import datetime as dt
+
+    from bson import ObjectId
+
+    from chalicelib import db
+
+    base = db.get_db().orders.find_one({"_id": ObjectId(seed["id"])})
+    rng = random.Random(7)
+    docs = []
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for i in range(n):
+        d = dict(base)
+        created = start + dt.timedelta(minutes=45 * i)
+        q = rng.randint(1, 4)
+        d.update(
+            _id=ObjectId(),
+            order_no=base["order_no"] + 1 + i,
+            customer_id=ObjectId(),
+            buyer_email=f"buyer{i % 2000}@example.com",
+            buyer_name=f"Buyer {i % 2000}",
+            quantity=q,
+            total_amount=q * base["unit_price"],
+            batch=f"2026-{created.month:02d} Tokyo",
+            payment_status=rng.choice(["unpaid", "remitted", "remitted", "refunded"]),
+            fulfillment_status=rng.choice(["pending", "purchased", "shipped", "delivered", "cancelled"]),
+            month=created.strftime("%Y-%m"),
+            created_at=created,
+            updated_at=created,
+            history=[],
+        )
+        docs.append(d)
+    for i in range(0, n, 1000):
+        db.get_db().orders.insert_many(docs[i : i + 1000])
+    # Move the seller's order-number counter past the cloned numbers.
+    db.get_db().counters.update_one({"_id": base["seller_id"]}, {"$inc": {"seq": n}})
+
+
+def measure_commands(label, target, fn) -> dict:
+    fn()  # warm up (first-call costs such as buildInfo are not per request)
+    COUNTER.reset()
+    resp = fn()
+    return {
+        "route": label,
+        "status": resp.status,
+        "app": COUNTER.local.app,
+        "locks": COUNTER.local.locks,
+        "target": target,
+        "names": COUNTER.local.names,
+    }
+
+
+def measure_latency(label, fn, samples: int) -> dict:
+    for _ in range(5):
+        fn()
+    times = []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "route": label,
+        "p50": percentile(times, 0.5),
+        "p95": percentile(times, 0.95),
+        "p99": percentile(times, 0.99),
+        "n": samples,
+    }
+
+
+def concurrency_run(api, token, customer_id, item_id, seconds: float) -> dict:
+    stop = time.monotonic() + seconds
+    counts = {"ok": 0, "errors": 0, "statuses": {}}
+    lock = threading.Lock()
+
+    def worker(_):
+        while time.monotonic() < stop:
+            r = api.post(
+                "/orders", {"customer_id": customer_id, "item_id": item_id, "quantity": 1}, token=token
+            )
+            ok = r.status == 201
+            if ok:
+                r2 = api.patch(
+                    f"/orders/{r.json['id']}",
+                    {"payment_status": "remitted", "fulfillment_status": "shipped"},
+                    token=token,
+                )
+                ok = r2.status == 200
+                r = r2
+            with lock:
+                counts["ok" if ok else "errors"] += 1
+                counts["statuses"][r.status] = counts["statuses"].get(r.status, 0) + 1
+
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(worker, range(8)))
+    elapsed = time.monotonic() - t0
+    return {**counts, "seconds": elapsed, "pairs_per_s": counts["ok"] / elapsed}
+
+
+def cold_start() -> dict:
+    env = {**os.environ, "JWT_SECRET": "x" * 40}
+    times = []
+    for _ in range(10):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import time; t=time.perf_counter(); import app; print(time.perf_counter()-t)",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        times.append(float(out.stdout.strip()) * 1000)
+    return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times)}
+
+
+def package_size() -> dict | None:
+    zip_path = ROOT / "dist" / "deployment.zip"
+    if not zip_path.exists():
+        return None
+    return {"mb": zip_path.stat().st_size / 1e6}
+
+
+def render(r: dict, args) -> str:
+    lines = [
+        "## API",
+        "",
+        f"Measured by `make bench` (bench/bench_api.py) on FerretDB 1.24 (SQLite), {os.cpu_count()} cores, "
+        f"{args.orders:,} orders in the database, through the Chalice test client (no network hop).",
+        "",
+        "### Database commands per request",
+        "",
+        "| route | status | commands (MongoDB) | + lock commands (FerretDB only) | target |",
+        "|---|---|---|---|---|",
+    ]
+    for c in r["commands"]:
+        target = "-" if c["target"] is None else ("≤ " if c["target"] > 1 else "") + str(c["target"])
+        lines.append(f"| {c['route']} | {c['status']} | {c['app']} | {c['locks']} | {target} |")
+    lines += ["", "### Latency (ms)", "", "| route | p50 | p95 | p99 | n |", "|---|---|---|---|---|"]
+    for x in r["latency"]:
+        lines.append(f"| {x['route']} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p99']:.1f} | {x['n']} |")
+    c = r["concurrency"]
+    lines += [
+        "",
+        "### Concurrency",
+        "",
+        f"8 threads creating an order (tracked stock) and then marking it remitted + shipped, for {c['seconds']:.0f} s: "
+        f"{c['ok']:,} create+update pairs ({c['pairs_per_s']:.1f}/s), {c['errors']} errors; statuses {json.dumps(c['statuses'])}.",
+        "",
+        "### Cold start and package",
+        "",
+        f"`import app` in a fresh process: median {r['cold_start']['median_ms']:.0f} ms "
+        f"(min {r['cold_start']['min_ms']:.0f}, max {r['cold_start']['max_ms']:.0f}, 10 runs).",
+    ]
+    if r["package"]:
+        lines.append(f"Deployment package (`make package`): {r['package']['mb']:.1f} MB.")
+    else:
+        lines.append("Deployment package: run `make package` first to include its size.")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    path = ROOT / "docs" / "performance.md"
+    current = path.read_text() if path.exists() else "# Performance\n\n"
+    begin, end = "<!-- bench_api:begin -->", "<!-- bench_api:end -->"
+    block = f"{begin}\n{text}{end}"
+    if begin in current:
+        current = current[: current.index(begin)] + block + current[current.index(end) + len(end) :]
+    else:
+        current = current.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(current)
+
+
+if __name__ == "__main__":
+    main()
