@@ -1,0 +1,475 @@
+"""The site upload of `make deploy` against a moto S3 server on loopback (no real AWS)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "ap-northeast-1"
+
+
+def _load_script(name: str):
+    """scripts/ is not a package: load a script by path (destroy.py imports `deploy`)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+deploy = _load_script("deploy")
+destroy = _load_script("destroy")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(moto_endpoint, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return boto3.client("s3", region_name=REGION, endpoint_url=moto_endpoint)
+
+
+def write(root: Path, rel: str, data: bytes | str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+# What scripts/build-site.sh produces: stable page names, hashed assets/ directory.
+SITE = {
+    "index.html": "<!doctype html><title>賣家</title>",
+    "track.html": "<!doctype html><title>追蹤</title>",
+    "config.js": 'export const API_BASE_URL = "https://abc.execute-api.ap-northeast-1.amazonaws.com/api";\n',
+    "favicon.ico": b"\x00\x00\x01\x00",
+    "assets/3f2a9c1b0d/js/app.js": "console.log(1);",
+    "assets/3f2a9c1b0d/css/site.css": "body{}",
+    "assets/3f2a9c1b0d/vendor/bootstrap.min.css": ".btn{}",
+    "assets/3f2a9c1b0d/vendor/chart.umd.min.js": "var Chart;",
+    "assets/3f2a9c1b0d/vendor/bootstrap.LICENSE": "MIT",
+    "assets/3f2a9c1b0d/vendor/chart.js.LICENSE.md": "# MIT",
+    "assets/3f2a9c1b0d/img/logo.svg": "<svg/>",
+}
+EXPECTED = {
+    "index.html": ("text/html; charset=utf-8", "no-cache"),
+    "track.html": ("text/html; charset=utf-8", "no-cache"),
+    "config.js": ("text/javascript; charset=utf-8", "no-cache"),
+    "favicon.ico": ("image/x-icon", "no-cache"),
+    "assets/3f2a9c1b0d/js/app.js": ("text/javascript; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/css/site.css": ("text/css; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/vendor/bootstrap.min.css": ("text/css; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/vendor/chart.umd.min.js": ("text/javascript; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/vendor/bootstrap.LICENSE": ("text/plain; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/vendor/chart.js.LICENSE.md": ("text/markdown; charset=utf-8", deploy.IMMUTABLE),
+    "assets/3f2a9c1b0d/img/logo.svg": ("image/svg+xml", deploy.IMMUTABLE),
+}
+assert deploy.IMMUTABLE == "public, max-age=31536000, immutable"
+
+
+@pytest.fixture
+def dist(tmp_path):
+    root = tmp_path / "dist"
+    for rel, data in SITE.items():
+        write(root, rel, data)
+    write(root, ".DS_Store", b"junk")  # hidden files are never published
+    return root
+
+
+def objects(s3, bucket):
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
+
+
+def test_publish_uploads_every_file_with_type_and_cache_headers(s3, dist):
+    bucket = "personal-shopper-test-site"
+    assert deploy.ensure_bucket(s3, bucket, REGION) is True
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == REGION
+    deploy.configure_website(s3, bucket, deploy.error_document(dist))
+    logged = []
+    result = deploy.publish(s3, bucket, dist, log=logged.append)
+
+    assert objects(s3, bucket) == sorted(SITE)
+    assert result == {"uploaded": sorted(SITE), "deleted": []}
+    for key, (ctype, cache) in EXPECTED.items():
+        obj = s3.get_object(Bucket=bucket, Key=key)
+        assert obj["ContentType"] == ctype, key
+        assert obj["CacheControl"] == cache, key
+        want = SITE[key]
+        assert obj["Body"].read() == (want.encode() if isinstance(want, str) else want), key
+    # Pages and config.js go up last, so they never point at an asset not yet uploaded.
+    order = [line.split()[1] for line in logged if line.strip().startswith("uploaded")]
+    assert order[-3:] == ["config.js", "index.html", "track.html"]
+    assert all(k.startswith("assets/") for k in order[:7])
+
+    website = s3.get_bucket_website(Bucket=bucket)
+    assert website["IndexDocument"] == {"Suffix": "index.html"}
+    assert website["ErrorDocument"] == {"Key": "index.html"}
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False,
+    }
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "PublicReadForWebsite",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        }
+    ]
+
+
+def test_second_deploy_deletes_stale_files_and_keeps_the_bucket(s3, dist):
+    bucket = "personal-shopper-test-redeploy"
+    deploy.ensure_bucket(s3, bucket, REGION)
+    deploy.configure_website(s3, bucket, "index.html")
+    deploy.publish(s3, bucket, dist, log=lambda _: None)
+
+    # A new build: new asset hash, one page gone, a 404 page added.
+    (dist / "track.html").unlink()
+    (dist / "assets" / "3f2a9c1b0d").rename(dist / "assets" / "9e8d7c6b5a")
+    write(dist, "404.html", "<!doctype html><title>404</title>")
+    assert deploy.ensure_bucket(s3, bucket, REGION) is False  # exists: not created again
+    deploy.configure_website(s3, bucket, deploy.error_document(dist))
+    result = deploy.publish(s3, bucket, dist, log=lambda _: None)
+
+    expected = sorted(
+        [k.replace("3f2a9c1b0d", "9e8d7c6b5a") for k in SITE if k != "track.html"] + ["404.html"]
+    )
+    assert objects(s3, bucket) == expected
+    assert "track.html" in result["deleted"]
+    assert "assets/3f2a9c1b0d/js/app.js" in result["deleted"]
+    assert len(result["deleted"]) == 8
+    assert s3.get_bucket_website(Bucket=bucket)["ErrorDocument"] == {"Key": "404.html"}
+    head = s3.head_object(Bucket=bucket, Key="404.html")
+    assert (head["ContentType"], head["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
+
+
+def test_destroy_empties_and_deletes_the_bucket(s3, dist):
+    bucket = "personal-shopper-test-destroy"
+    deploy.ensure_bucket(s3, bucket, REGION)
+    deploy.configure_website(s3, bucket, "index.html")
+    deploy.publish(s3, bucket, dist, log=lambda _: None)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"v2")  # a second version
+    assert destroy.delete_bucket(s3, bucket) == len(SITE) + 1
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert destroy.delete_bucket(s3, bucket) is None  # running destroy again is harmless
+
+
+def test_bucket_in_another_region_is_refused(s3, moto_endpoint):
+    other = boto3.client("s3", region_name="us-west-2", endpoint_url=moto_endpoint)
+    other.create_bucket(
+        Bucket="ps-west-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+    )
+    with pytest.raises(deploy.DeployError, match="us-west-2"):
+        deploy.ensure_bucket(s3, "ps-west-bucket", REGION)
+
+
+def test_publish_refuses_an_unbuilt_site(s3, tmp_path):
+    write(tmp_path, "dist/assets/x.js", "1")
+    with pytest.raises(deploy.DeployError, match=r"index\.html"):
+        deploy.publish(s3, "never-created", tmp_path / "dist", log=lambda _: None)
+
+
+# --- configuration checks and helpers (no network) -------------------------------------
+
+
+def test_website_endpoints_and_bucket_from_site_url():
+    assert (
+        deploy.website_endpoint("b", "ap-northeast-1") == "http://b.s3-website-ap-northeast-1.amazonaws.com"
+    )
+    assert deploy.website_endpoint("b", "ap-east-2") == "http://b.s3-website.ap-east-2.amazonaws.com"
+    assert deploy.site_bucket("http://my-shop.s3-website-ap-northeast-1.amazonaws.com/") == "my-shop"
+    assert deploy.site_bucket("https://shop.example.com") == "shop.example.com"
+
+
+def test_placeholders_in_config_are_refused():
+    """The committed config has CHANGE-ME values; a seller's filled-in copy passes."""
+    for stage in ("dev", "prod"):
+        env = deploy.stage_config(stage)["environment_variables"]
+        assert "MONGO_URI" not in env and "JWT_SECRET" not in env  # secrets never in the file
+        placeholder = {
+            **env,
+            "PUBLIC_SITE_URL": "http://shop-CHANGE-ME.s3-website-ap-northeast-1.amazonaws.com",
+        }
+        problems = deploy.config_problems(
+            stage, {**placeholder, "SES_SENDER": "CHANGE-ME@example.com"}, REGION
+        )
+        assert any("PUBLIC_SITE_URL" in p and "placeholder" in p for p in problems), problems
+        assert any("SES_SENDER" in p and "placeholder" in p for p in problems), problems
+    with pytest.raises(deploy.DeployError, match="unknown stage"):
+        deploy.stage_config("local")
+
+
+def test_filled_in_config_passes_and_mismatches_are_caught():
+    site = "http://tokyo-picks-prod.s3-website-ap-northeast-1.amazonaws.com"
+    env = {
+        "PUBLIC_SITE_URL": site,
+        "CORS_ORIGIN": site,
+        "SES_SENDER": "orders@tokyo-picks.example",
+        "MONGO_URI_SSM_PARAM": "/personal-shopper/prod/mongo_uri",
+        "JWT_SECRET_SSM_PARAM": "/personal-shopper/prod/jwt_secret",
+        "ALLOW_SIGNUP": "false",
+    }
+    assert deploy.config_problems("prod", env, REGION) == []
+    assert any(
+        "CORS_ORIGIN" in p for p in deploy.config_problems("prod", {**env, "CORS_ORIGIN": "*"}, REGION)
+    )
+    wrong = deploy.config_problems("prod", {**env, "CORS_ORIGIN": "https://other.example"}, REGION)
+    assert any("not the origin" in p for p in wrong)
+    assert any("ap-northeast-1" in p for p in deploy.config_problems("prod", env, "eu-central-1"))
+    leaked = deploy.config_problems("prod", {**env, "JWT_SECRET": "oops"}, REGION)
+    assert any("must not be in config.json" in p for p in leaked)
+
+
+def test_api_url_is_read_from_chalice_deployed_record(tmp_path):
+    (tmp_path / ".chalice" / "deployed").mkdir(parents=True)
+    record = {
+        "resources": [
+            {"name": "api_handler", "resource_type": "lambda_function", "lambda_arn": "arn:x"},
+            {
+                "name": "rest_api",
+                "resource_type": "rest_api",
+                "rest_api_id": "abc123",
+                "rest_api_url": "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/",
+            },
+        ],
+        "schema_version": "2.0",
+        "backend": "api",
+    }
+    (tmp_path / ".chalice" / "deployed" / "prod.json").write_text(json.dumps(record))
+    assert deploy.api_url("prod", tmp_path) == (
+        "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/",
+        "abc123",
+    )
+    with pytest.raises(deploy.DeployError, match="chalice deploy"):
+        deploy.api_url("dev", tmp_path)
+
+
+def test_gateway_error_responses_get_cors_and_contract_body(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    apigw = boto3.client("apigateway", region_name=REGION)
+    origin = "http://tokyo-picks-prod.s3-website-ap-northeast-1.amazonaws.com"
+    header = {"gatewayresponse.header.Access-Control-Allow-Origin": f"'{origin}'"}
+    with Stubber(apigw) as stub:
+        for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+            stub.add_response(
+                "put_gateway_response",
+                {},
+                {
+                    "restApiId": "abc123",
+                    "responseType": kind,
+                    "responseParameters": header,
+                    "responseTemplates": {"application/json": deploy.ERROR_TEMPLATE},
+                },
+            )
+        stub.add_response(
+            "put_gateway_response",
+            {},
+            {
+                "restApiId": "abc123",
+                "responseType": "MISSING_AUTHENTICATION_TOKEN",
+                "statusCode": "404",
+                "responseParameters": header,
+                "responseTemplates": {
+                    "application/json": '{"error": {"code": "not_found", "message": "No such route.", "details": []}}'
+                },
+            },
+        )
+        stub.add_response(
+            "create_deployment",
+            {"id": "dep1"},
+            {"restApiId": "abc123", "stageName": "api", "description": "gateway error responses"},
+        )
+        deploy.gateway_error_responses(apigw, "abc123", origin, "api")
+        stub.assert_no_pending_responses()
+
+
+# --- the whole `make deploy` / `make destroy` against moto (chalice itself faked) ------
+
+SITE_BUCKET = "tokyo-picks-shop-prod"
+SITE_URL = f"http://{SITE_BUCKET}.s3-website-ap-northeast-1.amazonaws.com"
+API = "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/"
+
+FAKE_BUILD = """#!/usr/bin/env bash
+# Stand-in for scripts/build-site.sh: the same layout, config.js from API_URL.
+set -euo pipefail
+rm -rf static_site/dist && mkdir -p static_site/dist/assets/0a1b2c3d4e
+echo '<!doctype html><title>shop</title>' > static_site/dist/index.html
+echo '<!doctype html><title>track</title>' > static_site/dist/track.html
+echo 'console.log(1)' > static_site/dist/assets/0a1b2c3d4e/app.js
+printf 'export const API_BASE_URL = "%s";\\n' "$API_URL" > static_site/dist/config.js
+"""
+
+FAKE_CHALICE = """#!/usr/bin/env bash
+# Stand-in for chalice: records its arguments, writes what `chalice deploy` records.
+set -euo pipefail
+echo "$*" >> chalice-calls.log
+mkdir -p .chalice/deployed
+if [[ "$1" == deploy ]]; then
+  cat > ".chalice/deployed/$3.json" <<JSON
+{"resources": [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": "abc123",
+ "rest_api_url": "API_URL_HERE"}], "schema_version": "2.0", "backend": "api"}
+JSON
+else
+  rm -f ".chalice/deployed/$3.json"
+fi
+""".replace("API_URL_HERE", API)
+
+
+@pytest.fixture
+def project(tmp_path, moto_endpoint, monkeypatch):
+    """A copy of the project's deploy inputs with the prod stage filled in, AWS = moto."""
+    root = tmp_path / "project"
+    (root / ".chalice").mkdir(parents=True)
+    (root / "scripts").mkdir()
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = config["stages"]["prod"]["environment_variables"]
+    env.update(PUBLIC_SITE_URL=SITE_URL, CORS_ORIGIN=SITE_URL, SES_SENDER="orders@tokyo-picks.example")
+    (root / ".chalice" / "config.json").write_text(json.dumps(config))
+    build = root / "scripts" / "build-site.sh"
+    build.write_text(FAKE_BUILD)
+    build.chmod(0o755)
+    chalice = tmp_path / "chalice"
+    chalice.write_text(FAKE_CHALICE)
+    chalice.chmod(0o755)
+    monkeypatch.setattr(deploy, "chalice_bin", lambda: str(chalice))
+    monkeypatch.setattr(destroy, "chalice_bin", lambda: str(chalice))
+    gateway_calls = []
+    monkeypatch.setattr(deploy, "gateway_error_responses", lambda *a: gateway_calls.append(a[1:]))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # every boto3 client -> moto
+    ssm = boto3.client("ssm", region_name=REGION)
+    for name in ("MONGO_URI_SSM_PARAM", "JWT_SECRET_SSM_PARAM"):
+        ssm.put_parameter(Name=env[name], Value="secret-value", Type="SecureString", Overwrite=True)
+    return root, gateway_calls, ssm, env
+
+
+def test_make_deploy_end_to_end(project, capsys):
+    root, gateway_calls, _, env = project
+    config_path = root / ".chalice" / "config.json"
+    filled_in = config_path.read_text()
+    config_path.write_text(filled_in.replace("orders@tokyo-picks.example", "CHANGE-ME@example.com"))
+    with pytest.raises(deploy.DeployError, match="placeholder"):
+        deploy.deploy("prod", None, site_only=False, root=root)
+    assert not (root / "chalice-calls.log").exists()  # stopped before changing anything
+    config_path.write_text(filled_in)
+    capsys.readouterr()
+
+    deploy.deploy("prod", None, site_only=False, root=root)
+    out = capsys.readouterr().out
+    steps = [line.split("]")[0] + "]" for line in out.splitlines() if line.startswith("[")]
+    assert steps == [f"[{n}/7]" for n in range(1, 8)]
+    assert f"API   {API}" in out and f"Site  {SITE_URL}/" in out
+    assert (root / "chalice-calls.log").read_text() == "deploy --stage prod\n"
+    assert gateway_calls == [("abc123", SITE_URL, "api")]
+
+    s3 = boto3.client("s3", region_name=REGION)
+    assert objects(s3, SITE_BUCKET) == [
+        "assets/0a1b2c3d4e/app.js",
+        "config.js",
+        "index.html",
+        "track.html",
+    ]
+    config_js = s3.get_object(Bucket=SITE_BUCKET, Key="config.js")
+    assert API in config_js["Body"].read().decode()
+    assert config_js["CacheControl"] == "no-cache"
+    assert (
+        s3.head_object(Bucket=SITE_BUCKET, Key="assets/0a1b2c3d4e/app.js")["CacheControl"] == deploy.IMMUTABLE
+    )
+    assert s3.get_bucket_website(Bucket=SITE_BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+
+    # `make destroy` removes the bucket and runs `chalice delete`; a second run is harmless.
+    destroy.destroy("prod", None, yes=True, root=root)
+    destroy.destroy("prod", None, yes=True, root=root)
+    assert SITE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert (root / "chalice-calls.log").read_text() == "deploy --stage prod\ndelete --stage prod\n"
+
+
+def test_deploy_stops_before_changing_anything_when_a_secret_is_missing(project, capsys):
+    root, gateway_calls, ssm, env = project
+    ssm.delete_parameter(Name=env["JWT_SECRET_SSM_PARAM"])
+    with pytest.raises(deploy.DeployError, match=env["JWT_SECRET_SSM_PARAM"]):
+        deploy.deploy("prod", "never-created-bucket", site_only=False, root=root)
+    assert not (root / "chalice-calls.log").exists()
+    assert gateway_calls == []
+    s3 = boto3.client("s3", region_name=REGION)
+    assert "never-created-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_init_db_reads_the_atlas_uri_from_ssm(project, ferretdb):
+    """`make init-db-aws`: manage.py gets only SSM parameter names and finds the database."""
+    import subprocess
+
+    import pymongo
+
+    root, _, ssm, env = project
+    ssm.put_parameter(
+        Name=env["MONGO_URI_SSM_PARAM"], Value=ferretdb.uri, Type="SecureString", Overwrite=True
+    )
+    exports = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deploy.py"), "--stage", "prod", "--print-db-env"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    db_name = "t_initdb_" + str(abs(hash(str(root))) % 10**8)
+    child_env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "JWT_SECRET", "MONGO_DB")}
+    for line in exports.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        child_env[key] = value
+    assert child_env["MONGO_URI_SSM_PARAM"] == "/personal-shopper/prod/mongo_uri"
+    child_env["MONGO_DB"] = db_name  # not the real prod name, on the test server
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.manage", "init-db"],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"indexes ready in database {db_name!r}" in result.stdout
+    client = pymongo.MongoClient(ferretdb.uri)
+    try:
+        names = {ix["name"] for ix in client[db_name].orders.list_indexes()}
+        assert {"seller_order_no_unique", "idempotency_unique"} <= names
+    finally:
+        client.drop_database(db_name)
+        client.close()

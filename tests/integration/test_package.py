@@ -1,0 +1,144 @@
+"""`chalice package` builds what Lambda will run: our code plus Linux wheels, small.
+
+chalice downloads manylinux wheels from PyPI for the Lambda runtime and architecture on
+the first run (cached in .chalice/deployments/ afterwards), so the first run needs PyPI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
+MAX_BYTES = 15 * 1024 * 1024
+
+
+def package(stage: str, out: Path) -> Path:
+    env = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "ap-northeast-1",
+        "AWS_ACCESS_KEY_ID": "testing",  # never real AWS: packaging makes no AWS call
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    env.pop("AWS_PROFILE", None)
+    chalice = str(Path(sys.executable).parent / "chalice")
+    result = subprocess.run(
+        [chalice, "--project-dir", str(ROOT), "package", "--stage", stage, str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def packaged(request, tmp_path_factory):
+    stage = request.param
+    out = package(stage, tmp_path_factory.mktemp(f"package-{stage}") / "out")
+    return stage, out
+
+
+def wheel_tags(zf: zipfile.ZipFile, dist_prefix: str) -> list[str]:
+    name = next(n for n in zf.namelist() if n.startswith(dist_prefix) and n.endswith(".dist-info/WHEEL"))
+    return [
+        line.split(":", 1)[1].strip()
+        for line in zf.read(name).decode().splitlines()
+        if line.startswith("Tag:")
+    ]
+
+
+def test_zip_holds_app_chalicelib_and_linux_wheels(packaged):
+    stage, out = packaged
+    zip_path = out / "deployment.zip"
+    size = zip_path.stat().st_size
+    print(f"\n{stage} deployment.zip: {size / 1024 / 1024:.2f} MiB")
+    assert size < MAX_BYTES
+
+    arch = CONFIG["stages"][stage]["lambda_architecture"]
+    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[arch]
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        assert "app.py" in names
+        ours = {f"chalicelib/{p.name}" for p in (ROOT / "chalicelib").glob("*.py")}
+        assert ours and ours <= names, ours - names
+        # Compiled extensions built for Linux on the configured architecture.
+        for ext in ("pydantic_core/_pydantic_core", "pymongo/_cmessage", "bson/_cbson"):
+            so = [n for n in names if n.startswith(ext) and n.endswith(".so")]
+            assert so and all(f"{machine}-linux-gnu" in n for n in so), (ext, so)
+        for dist in ("pymongo-", "pydantic_core-"):
+            tags = wheel_tags(zf, dist)
+            assert tags and all("manylinux" in t and t.endswith(machine) for t in tags), (dist, tags)
+        # Nothing that must not ship: tests, dev tools, local data, boto3 (the runtime has it).
+        tops = {n.split("/")[0] for n in names}
+        assert not tops & {"tests", ".venv", ".data", "boto3", "botocore", "moto", "mongomock", "scripts"}, (
+            tops
+        )
+        assert not any(n.endswith((".env", "jwt_secret")) for n in names)
+
+
+def test_sam_template_has_runtime_settings_policy_and_no_secrets(packaged):
+    stage, out = packaged
+    stage_cfg = CONFIG["stages"][stage]
+    sam = json.loads((out / "sam.json").read_text())
+    fn = sam["Resources"]["APIHandler"]["Properties"]
+    assert fn["Runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    assert fn["MemorySize"] == stage_cfg["lambda_memory_size"] == 1024
+    assert fn["Timeout"] == stage_cfg["lambda_timeout"] == 15
+    assert fn["Architectures"] == [stage_cfg["lambda_architecture"]]
+    env = fn["Environment"]["Variables"]
+    assert "MONGO_URI" not in env and "JWT_SECRET" not in env
+    assert env["MONGO_URI_SSM_PARAM"] == f"/personal-shopper/{stage}/mongo_uri"
+    assert env["JWT_SECRET_SSM_PARAM"] == f"/personal-shopper/{stage}/jwt_secret"
+    assert env["ALLOW_SIGNUP"] == ("false" if stage == "prod" else "true")
+
+    role = sam["Resources"]["ApiHandlerRole"]["Properties"]
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    assert role["Policies"][0]["PolicyDocument"] == policy
+
+    # Preflight is answered by API Gateway itself, with the stage's origin (not "*").
+    paths = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert len(paths) >= 8
+    for path, ops in paths.items():
+        assert "options" in ops, path
+        params = ops["options"]["x-amazon-apigateway-integration"]["responses"]["default"][
+            "responseParameters"
+        ]
+        assert params["method.response.header.Access-Control-Allow-Origin"] == f"'{env['CORS_ORIGIN']}'"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_role_policy_is_least_privilege(stage):
+    policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    env = CONFIG["stages"][stage]["environment_variables"]
+    actions = {}
+    for st in policy["Statement"]:
+        assert st["Effect"] == "Allow"
+        for action in [st["Action"]] if isinstance(st["Action"], str) else st["Action"]:
+            assert "*" not in action, action
+            actions[action] = st
+    assert set(actions) == {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "ssm:GetParameters",
+        "kms:Decrypt",
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+    }
+    params = [f"arn:aws:ssm:*:*:parameter{env[n]}" for n in ("MONGO_URI_SSM_PARAM", "JWT_SECRET_SSM_PARAM")]
+    assert actions["ssm:GetParameters"]["Resource"] == params
+    cond = actions["kms:Decrypt"]["Condition"]["StringLike"]
+    assert cond["kms:ViaService"] == "ssm.*.amazonaws.com"
+    assert cond["kms:EncryptionContext:PARAMETER_ARN"] == params
+    for res in actions["logs:PutLogEvents"]["Resource"]:
+        assert res.startswith(f"arn:aws:logs:*:*:log-group:/aws/lambda/personal-shopper-{stage}")
+    assert CONFIG["stages"][stage]["autogen_policy"] is False
