@@ -1,0 +1,331 @@
+"""Buyer tracking: one secret link per customer, the public lookup, "email me my link".
+
+A link is `PUBLIC_SITE_URL/track.html#<token>`. The token sits after `#`, so browsers
+never send it to the static host; the page passes it to `GET /track/{token}`.
+
+Only sha256(token) is stored. The token has 256 bits from `secrets`, so a fast hash is
+right: there is nothing to guess, and a leaked database (or backup) holds no working
+link. A slow password hash would only add latency to every page view.
+
+This module reads `sellers` and `customers` directly (never writes them) and imports
+neither `auth` nor `customers`, so both can call its hooks to keep link documents
+current without an import cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from typing import TYPE_CHECKING, Annotated
+
+from bson import ObjectId
+from pydantic import BaseModel, EmailStr, StringConstraints
+from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
+
+from . import clock, mailer
+from .config import get_settings
+from .db import get_db, is_duplicate_key
+from .errors import NotFound
+from .ids import object_id
+from .models import FulfillmentStatus, In, PaymentStatus
+from .money import from_cents
+
+if TYPE_CHECKING:
+    from .auth import Principal
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32  # 256 bits of randomness
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
+MAX_ORDERS = 500  # newest orders shown on the page, fetched in one batch
+RATE_LIMIT = 3  # link emails per address ...
+RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
+# Every request-link answer takes at least this long, so whether an email was sent (an
+# SES round trip) cannot be read from the response time.
+REQUEST_FLOOR_SECONDS = 0.6
+NO_SELLER = ObjectId("000000000000000000000000")  # an unknown shop still costs one query
+DEFAULT_LANGUAGE = mailer.DEFAULT_LANGUAGE
+DEFAULT_CURRENCY = "TWD"
+
+PUBLIC_ORDER_FIELDS = (
+    "order_no",
+    "item_name",
+    "quantity",
+    "total_amount",
+    "payment_status",
+    "remitted_at",
+    "fulfillment_status",
+    "shipped_date",
+    "carrier",
+    "tracking_number",
+    "created_at",
+)
+# Only public fields ever leave the database on this path.
+ORDER_PROJECTION = {"_id": 0, **dict.fromkeys(PUBLIC_ORDER_FIELDS, 1)}
+LINK_PROJECTION = {
+    "_id": 0,
+    "token_hash": 1,
+    "seller_id": 1,
+    "customer_id": 1,
+    "shop_name": 1,
+    "buyer_name": 1,
+    "currency": 1,
+    "language": 1,
+}
+SELLER_PROJECTION = {"shop_name": 1, "currency": 1, "language": 1}
+ACCEPTED = {
+    "status": "accepted",
+    "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
+}
+
+
+# --- request and response models ------------------------------------------------------
+
+
+class TrackingLinkOut(BaseModel):
+    url: str
+    token: str
+
+
+class TrackOrderOut(BaseModel):
+    order_no: int
+    item_name: str
+    quantity: int
+    total_amount: float
+    payment_status: PaymentStatus
+    remitted_at: str | None
+    fulfillment_status: FulfillmentStatus
+    shipped_date: str | None
+    carrier: str | None
+    tracking_number: str | None
+    created_at: str
+
+
+class TrackOut(BaseModel):
+    shop_name: str
+    buyer_name: str
+    currency: str
+    language: str
+    orders: list[TrackOrderOut]
+
+
+class LinkRequestIn(In):
+    shop_slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}$")]
+    email: EmailStr
+
+
+class LinkRequestOut(BaseModel):
+    status: str
+    message: str
+
+
+# --- links ----------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{get_settings().public_site_url}/track.html#{token}"
+
+
+def _not_found() -> NotFound:
+    # One message for malformed, unknown and rotated tokens: nothing to tell them apart.
+    return NotFound("tracking link not found")
+
+
+def _shop_fields(seller: dict) -> dict:
+    return {
+        "shop_name": seller["shop_name"],
+        "currency": seller.get("currency", DEFAULT_CURRENCY),
+        "language": seller.get("language", DEFAULT_LANGUAGE),
+    }
+
+
+def _rotate(seller: dict, customer: dict) -> tuple[str, dict | None]:
+    """Give the customer a new token in one atomic upsert, so the old link dies at once.
+    Returns the token and the link document as it was before (None if there was none)."""
+    coll = get_db().tracking_links
+    key = {"seller_id": seller["_id"], "customer_id": customer["_id"]}
+    for attempt in range(2):
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        fields = {
+            "token_hash": hash_token(token),
+            "buyer_name": customer["name"],
+            "created_at": clock.now(),
+            **_shop_fields(seller),
+        }
+        try:
+            previous = coll.find_one_and_update(
+                key, {"$set": fields}, upsert=True, return_document=ReturnDocument.BEFORE
+            )
+            return token, previous
+        except OperationFailure as exc:
+            # Two first links for one customer at the same moment: the loser's upsert hits
+            # the unique customer_id index; the retry then updates the winner's document.
+            if attempt or not is_duplicate_key(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _undo_rotation(customer_id: ObjectId, token: str, previous: dict | None) -> None:
+    """The email failed: put the old link back, unless someone rotated again meanwhile."""
+    coll = get_db().tracking_links
+    mine = {"customer_id": customer_id, "token_hash": hash_token(token)}
+    if previous is None:
+        coll.delete_one(mine)
+    else:
+        coll.update_one(
+            mine,
+            {"$set": {"token_hash": previous["token_hash"], "created_at": previous["created_at"]}},
+        )
+
+
+def issue_link(principal: Principal, customer_id: str) -> dict:
+    """The seller's "new link" button: any older link of this customer stops working."""
+    db = get_db()
+    seller_id = object_id(principal.seller_id, "seller")
+    customer = db.customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}, {"name": 1}
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    seller = db.sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
+    if seller is None:
+        raise NotFound("seller not found")
+    token, _ = _rotate(seller, customer)
+    return {"url": link_url(token), "token": token}
+
+
+def _order_out(doc: dict) -> dict:
+    return {
+        "order_no": doc["order_no"],
+        "item_name": doc["item_name"],
+        "quantity": doc["quantity"],
+        "total_amount": from_cents(doc["total_amount"]),
+        "payment_status": doc["payment_status"],
+        "remitted_at": clock.iso(doc.get("remitted_at")),
+        "fulfillment_status": doc["fulfillment_status"],
+        "shipped_date": doc.get("shipped_date"),
+        "carrier": doc.get("carrier"),
+        "tracking_number": doc.get("tracking_number"),
+        "created_at": clock.iso(doc["created_at"]),
+    }
+
+
+def lookup(token: str) -> dict:
+    """The buyer's page: at most two database commands (link by hash, then orders)."""
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        raise _not_found()  # malformed: no database call at all
+    digest = hash_token(token)
+    db = get_db()
+    link = db.tracking_links.find_one({"token_hash": digest}, LINK_PROJECTION)
+    # The database matched on the hash, so its comparison time says nothing about the
+    # token; the constant-time check here is belt and braces.
+    if link is None or not hmac.compare_digest(link["token_hash"], digest):
+        raise _not_found()
+    # One batch of up to MAX_ORDERS (a negative limit means "single batch": the server
+    # closes the cursor, so no getMore or killCursors follows).
+    cursor = db.orders.find(
+        {"seller_id": link["seller_id"], "customer_id": link["customer_id"]},
+        ORDER_PROJECTION,
+        sort=[("_id", -1)],
+        limit=-MAX_ORDERS,
+        batch_size=MAX_ORDERS,
+    )
+    return {
+        "shop_name": link["shop_name"],
+        "buyer_name": link["buyer_name"],
+        "currency": link.get("currency", DEFAULT_CURRENCY),
+        "language": link.get("language", DEFAULT_LANGUAGE),
+        "orders": [_order_out(doc) for doc in cursor],
+    }
+
+
+# --- keeping link documents current (called by auth and customers) --------------------
+
+
+def seller_changed(seller: dict) -> None:
+    """Shop name, currency or language changed: the links show the new ones."""
+    get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
+
+
+def customer_renamed(customer: dict) -> None:
+    get_db().tracking_links.update_one(
+        {"seller_id": customer["seller_id"], "customer_id": customer["_id"]},
+        {"$set": {"buyer_name": customer["name"]}},
+    )
+
+
+def customer_deleted(seller_id: ObjectId, customer_id: ObjectId) -> None:
+    get_db().tracking_links.delete_one({"seller_id": seller_id, "customer_id": customer_id})
+
+
+# --- "email me my link" ---------------------------------------------------------------
+
+
+def _address_key(email_lower: str) -> str:
+    """Rate-limit rows hold a hash, not the address: typed-in strangers' emails are not kept."""
+    return hashlib.sha256(email_lower.encode()).hexdigest()
+
+
+def _take_slot(email_lower: str) -> bool:
+    """Insert first, then count: concurrent requests see each other, so at most
+    RATE_LIMIT get through in any hour (a race may refuse one too many, never allow one
+    too many). Refused attempts are removed, so a flood does not extend the lock-out.
+    The time filter keeps the count exact where the TTL index is missing (FerretDB)."""
+    coll = get_db().link_requests
+    key = _address_key(email_lower)
+    now = clock.now()
+    inserted = coll.insert_one({"key": key, "at": now}).inserted_id
+    if coll.count_documents({"key": key, "at": {"$gt": now - RATE_WINDOW}}) <= RATE_LIMIT:
+        return True
+    coll.delete_one({"_id": inserted})
+    return False
+
+
+def _send_link(data: LinkRequestIn) -> bool:
+    """The same reads and the same rate-limit write whether or not the shop and email are
+    known, so neither the answer nor the database work tells them apart."""
+    db = get_db()
+    email_lower = data.email.lower()
+    seller = db.sellers.find_one({"shop_slug": data.shop_slug}, SELLER_PROJECTION)
+    customer = db.customers.find_one(
+        {"seller_id": seller["_id"] if seller else NO_SELLER, "email_lower": email_lower},
+        {"name": 1, "email": 1},
+    )
+    if not _take_slot(email_lower) or seller is None or customer is None:
+        return False
+    token, previous = _rotate(seller, customer)
+    email = mailer.tracking_link_email(
+        to=customer["email"],
+        shop_name=seller["shop_name"],
+        buyer_name=customer["name"],
+        url=link_url(token),
+        language=seller.get("language", DEFAULT_LANGUAGE),
+    )
+    try:
+        mailer.send(email)
+    except mailer.MailError as exc:
+        log.warning("tracking link email not sent (shop %s): %s", data.shop_slug, exc)
+        _undo_rotation(customer["_id"], token, previous)
+        return False
+    return True
+
+
+def request_link(data: LinkRequestIn) -> dict:
+    """Always the same answer. Emailing a link issues a new one (only the hash of the old
+    one is stored, so it cannot be resent); see docs/api.md for why that is acceptable."""
+    started = time.monotonic()
+    try:
+        _send_link(data)
+    finally:
+        time.sleep(max(0.0, REQUEST_FLOOR_SECONDS - (time.monotonic() - started)))
+    return dict(ACCEPTED)

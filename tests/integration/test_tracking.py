@@ -1,0 +1,422 @@
+"""Buyer tracking on both backends: secret links, rotation, isolation, the public page,
+"email me my link" through moto's SES, its rate limit, and no user enumeration."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+import pymongo
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses import ses_backends
+from pymongo import monitoring
+
+from chalicelib import config, db, mailer, tracking
+
+SITE = "https://shop.example.test"  # PUBLIC_SITE_URL set in conftest
+SENDER = "noreply@shop.example.test"
+LINK_RE = re.compile(re.escape(SITE) + r"/track\.html#([A-Za-z0-9_-]{43})")
+PUBLIC_ORDER_FIELDS = {
+    "order_no",
+    "item_name",
+    "quantity",
+    "total_amount",
+    "payment_status",
+    "remitted_at",
+    "fulfillment_status",
+    "shipped_date",
+    "carrier",
+    "tracking_number",
+    "created_at",
+}
+PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+
+
+@pytest.fixture(autouse=True)
+def no_floor(monkeypatch):
+    """The response-time floor is tested on its own; elsewhere it only slows the suite."""
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
+
+
+@pytest.fixture
+def ses(backend, monkeypatch):
+    """moto's SES with a verified sender; yields the list of sent messages."""
+    monkeypatch.setenv("SES_SENDER", SENDER)
+    config.reset_settings()
+    mailer.reset_client()
+    with mock_aws():
+        import boto3
+
+        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SENDER)
+        yield ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    mailer.reset_client()
+    config.reset_settings()
+
+
+class CommandLog(monitoring.CommandListener):
+    def __init__(self):
+        self.names: list[str] = []
+        self.bodies: list[dict] = []
+
+    def started(self, event):
+        self.names.append(event.command_name)
+        self.bodies.append(event.command)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.fixture
+def commands(backend, api):
+    """On FerretDB, swap in a client that records every command sent; None on mongomock
+    (it speaks no wire protocol, so there is nothing to count)."""
+    if backend != "ferretdb":
+        yield None
+        return
+    log = CommandLog()
+    client = pymongo.MongoClient(db.get_settings().mongo_uri, tz_aware=True, event_listeners=[log])
+    client.admin.command("ping")
+    old, db._client = db._client, client
+    log.names.clear()
+    try:
+        yield log
+    finally:
+        db._client = old
+        client.close()
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def order(api, token, email, item, name=None, note=None, **extra):
+    body = {"buyer_email": email, "item_name": item, "quantity": 1, "unit_price": 100, **extra}
+    if name:
+        body["buyer_name"] = name
+    if note:
+        body["note"] = note
+    r = api.post("/orders", body, token=token)
+    assert r.status == 201, r
+    return r.json
+
+
+def new_link(api, token, customer_id):
+    r = api.post(f"/customers/{customer_id}/tracking-link", token=token)
+    assert r.status == 201, r
+    return r.json
+
+
+def slug(api, token):
+    return api.get("/auth/me", token=token).json["shop_slug"]
+
+
+def request_link(api, shop_slug, email):
+    return api.post("/track/request-link", {"shop_slug": shop_slug, "email": email})
+
+
+def links_in(messages, to):
+    found = []
+    for m in messages:
+        if to in m.destinations["ToAddresses"]:
+            (link,) = set(LINK_RE.findall(m.body))  # one link (shown as href and as text)
+            found.append(link)
+    return found
+
+
+# --- links and the public page ----------------------------------------------------------
+
+
+def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token):
+    a1 = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice", note="owes me lunch")
+    a2 = order(api, token, "alice@example.com", "Royce Chocolate", shipping_fee=60)
+    order(api, token, "bob@example.com", "Kit Kat Matcha", name="Bob", note="bob private")
+    b1 = order(api, other_token, "Alice@Example.com", "Osaka Takoyaki", name="Alice O.")
+    order(api, other_token, "carol@example.com", "Pocky", name="Carol")
+
+    link_a = new_link(api, token, a1["customer_id"])
+    link_b = new_link(api, other_token, b1["customer_id"])
+    assert link_a["url"] == f"{SITE}/track.html#{link_a['token']}"
+    assert len(link_a["token"]) == 43 and link_a["token"] != link_b["token"]
+
+    r = api.get(f"/track/{link_a['token']}")
+    assert r.status == 200, r
+    page = r.json
+    assert set(page) == {"shop_name", "buyer_name", "currency", "language", "orders"}
+    assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks", "Alice")
+    assert (page["currency"], page["language"]) == ("TWD", "zh-Hant")
+    assert [o["order_no"] for o in page["orders"]] == [a2["order_no"], a1["order_no"]]  # newest first
+    assert [o["item_name"] for o in page["orders"]] == ["Royce Chocolate", "Tokyo Banana"]
+    assert page["orders"][0]["total_amount"] == 160
+    for o in page["orders"]:
+        assert set(o) == PUBLIC_ORDER_FIELDS
+    text = r.body.decode() if isinstance(r.body, bytes) else r.body
+    for secret in ("owes me lunch", "alice@example.com", "bob", "Kit Kat", "Osaka", "customer_id", "seller"):
+        assert secret not in text
+
+    r = api.get(f"/track/{link_b['token']}")
+    assert r.status == 200
+    assert (r.json["shop_name"], r.json["buyer_name"]) == ("Osaka Finds", "Alice O.")
+    assert [o["item_name"] for o in r.json["orders"]] == ["Osaka Takoyaki"]
+
+
+def test_other_sellers_customer_and_malformed_id_are_404(api, token, other_token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    r = api.post(f"/customers/{a['customer_id']}/tracking-link", token=other_token)
+    assert r.status == 404 and r.json["error"]["code"] == "not_found"
+    assert api.post("/customers/nope/tracking-link", token=token).status == 404
+    assert api.post(f"/customers/{a['customer_id']}/tracking-link").status == 401
+    assert db.get_db().tracking_links.count_documents({}) == 0
+
+
+def test_new_link_revokes_the_old_one_at_once(api, token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    first = new_link(api, token, a["customer_id"])["token"]
+    assert api.get(f"/track/{first}").status == 200
+    second = new_link(api, token, a["customer_id"])["token"]
+    assert api.get(f"/track/{first}").status == 404
+    assert api.get(f"/track/{second}").status == 200
+    assert db.get_db().tracking_links.count_documents({}) == 1
+
+
+def test_unknown_rotated_and_malformed_tokens_give_identical_404(api, token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    rotated = new_link(api, token, a["customer_id"])["token"]
+    new_link(api, token, a["customer_id"])
+    candidates = [
+        rotated,
+        secrets.token_urlsafe(32),  # well-formed, never issued
+        "short",
+        "a" * 44,
+        rotated[:-1] + ".",  # right length, wrong alphabet
+        "%E7%9F%AD" * 5,
+    ]
+    answers = [api.get(f"/track/{t}") for t in candidates]
+    assert {r.status for r in answers} == {404}
+    assert len({r.body for r in answers}) == 1, [r.body for r in answers]
+    assert answers[0].json["error"]["code"] == "not_found"
+    for r in answers:
+        assert {k: r.headers.get(k) for k in PRIVATE_HEADERS} == PRIVATE_HEADERS
+
+
+def test_private_headers_on_every_tracking_answer(api, token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    created = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token)
+    answers = [
+        created,
+        api.get(f"/track/{created.json['token']}"),
+        api.get(f"/track/{secrets.token_urlsafe(32)}"),
+        request_link(api, "tokyo-picks", "nobody@example.com"),
+        api.post("/track/request-link", {"shop_slug": "tokyo-picks"}),
+    ]
+    assert [r.status for r in answers] == [201, 200, 404, 202, 400]
+    for r in answers:
+        assert {k: r.headers.get(k) for k in PRIVATE_HEADERS} == PRIVATE_HEADERS, r
+    # ... and only there: other routes are cacheable as before.
+    assert "referrer-policy" not in api.get("/auth/me", token=token).headers
+
+
+def test_database_holds_only_a_hash_of_the_token(api, token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    tok = new_link(api, token, a["customer_id"])["token"]
+    docs = list(db.get_db().tracking_links.find())
+    assert len(docs) == 1
+    assert docs[0]["token_hash"] == hashlib.sha256(tok.encode()).hexdigest()
+    assert tok not in repr(docs)
+
+
+def test_lookup_is_at_most_two_database_commands(api, token, commands):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    # More orders than a default first batch (101): still one find, no getMore.
+    template = db.get_db().orders.find_one({"order_no": a["order_no"]}, {"_id": 0})
+    db.get_db().orders.insert_many(
+        [{**template, "order_no": a["order_no"] + i, "item_name": f"item {i}"} for i in range(1, 150)]
+    )
+    tok = new_link(api, token, a["customer_id"])["token"]
+
+    if commands:
+        commands.names.clear()
+        commands.bodies.clear()
+    r = api.get(f"/track/{tok}")
+    assert r.status == 200 and len(r.json["orders"]) == 150
+    assert r.json["orders"][0]["item_name"] == "item 149"
+    if commands:
+        assert commands.names == ["find", "find"], commands.names
+        # Timing-safe: the database compares hashes, never the token, so how long a
+        # comparison takes says nothing about how much of a guessed token is right.
+        assert commands.bodies[0]["filter"] == {"token_hash": hashlib.sha256(tok.encode()).hexdigest()}
+        assert tok not in repr(commands.bodies)
+
+        commands.names.clear()
+        commands.bodies.clear()
+        assert api.get("/track/not-a-token").status == 404
+        assert api.get(f"/track/{secrets.token_urlsafe(32)}").status == 404
+        assert commands.names == ["find"], commands.names  # malformed: no command at all
+
+
+def test_page_follows_renames_and_deletion(api, token):
+    a = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice")
+    tok = new_link(api, token, a["customer_id"])["token"]
+    r = api.patch(
+        "/auth/me", {"shop_name": "Tokyo Picks 東京", "currency": "JPY", "language": "en"}, token=token
+    )
+    assert r.status == 200 and r.json["seller"]["language"] == "en"
+    assert api.patch(f"/customers/{a['customer_id']}", {"name": "Alice Wang"}, token=token).status == 200
+    page = api.get(f"/track/{tok}").json
+    assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks 東京", "Alice Wang")
+    assert (page["currency"], page["language"]) == ("JPY", "en")
+
+    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    dora = new_link(api, token, c["id"])["token"]
+    assert api.get(f"/track/{dora}").json["orders"] == []
+    assert api.delete(f"/customers/{c['id']}", token=token).status == 204
+    assert api.get(f"/track/{dora}").status == 404
+    assert api.get(f"/track/{tok}").status == 200
+
+
+def test_language_must_be_known(api, token):
+    r = api.patch("/auth/me", {"language": "fr"}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "language"
+
+
+# --- "email me my link" -----------------------------------------------------------------
+
+
+def test_emailed_link_works_in_shop_language(api, token, other_token, ses):
+    a = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice")
+    order(api, other_token, "alice@example.com", "Osaka Takoyaki")
+    seller_link = new_link(api, token, a["customer_id"])["token"]
+
+    r = request_link(api, slug(api, token), "ALICE@example.com")
+    assert r.status == 202
+    assert len(ses) == 1
+    msg = ses[0]
+    assert msg.source == SENDER and msg.destinations["ToAddresses"] == ["alice@example.com"]
+    assert "Tokyo Picks" in msg.subject and "訂單追蹤連結" in msg.subject
+    (tok,) = links_in(ses, "alice@example.com")
+    page = api.get(f"/track/{tok}")
+    assert page.status == 200
+    assert (page.json["shop_name"], page.json["buyer_name"]) == ("Tokyo Picks", "Alice")
+    assert [o["item_name"] for o in page.json["orders"]] == ["Tokyo Banana"]  # not the Osaka order
+    # Only the hash was stored, so sending a link means issuing a new one (docs/api.md).
+    assert api.get(f"/track/{seller_link}").status == 404
+
+    api.patch("/auth/me", {"language": "en"}, token=other_token)
+    assert request_link(api, slug(api, other_token), "alice@example.com").status == 202
+    assert len(ses) == 2 and ses[1].subject == "Osaka Finds: your order tracking link"
+    (tok_b,) = links_in(ses[1:], "alice@example.com")
+    page = api.get(f"/track/{tok_b}")
+    assert page.json["shop_name"] == "Osaka Finds"
+    assert [o["item_name"] for o in page.json["orders"]] == ["Osaka Takoyaki"]
+    assert api.get(f"/track/{tok}").status == 200  # the other shop's link is untouched
+
+
+def test_at_most_three_emails_per_address_per_hour(api, token, ses):
+    order(api, token, "alice@example.com", "Tokyo Banana")
+    order(api, token, "bob@example.com", "Tokyo Banana")
+    shop = slug(api, token)
+    answers = [request_link(api, shop, "alice@example.com") for _ in range(5)]
+    assert {r.status for r in answers} == {202}
+    assert len({r.body for r in answers}) == 1
+    assert len(ses) == 3
+    tokens = links_in(ses, "alice@example.com")
+    assert api.get(f"/track/{tokens[-1]}").status == 200  # the newest emailed link works
+    # Refused requests are not kept, so the count stays at the limit.
+    assert db.get_db().link_requests.count_documents({}) == 3
+    assert request_link(api, shop, "bob@example.com").status == 202
+    assert len(ses) == 4 and ses[3].destinations["ToAddresses"] == ["bob@example.com"]
+
+
+def test_rate_limit_window_is_an_hour(api, token, ses):
+    order(api, token, "alice@example.com", "Tokyo Banana")
+    shop = slug(api, token)
+    for _ in range(3):
+        request_link(api, shop, "alice@example.com")
+    assert len(ses) == 3
+    # Age the requests past the hour (as the TTL index would, or the time filter does).
+    past = tracking.clock.now() - tracking.RATE_WINDOW
+    db.get_db().link_requests.update_many({}, {"$set": {"at": past}})
+    assert request_link(api, shop, "alice@example.com").status == 202
+    assert len(ses) == 4
+
+
+def test_no_user_enumeration(api, token, other_token, ses):
+    order(api, token, "alice@example.com", "Tokyo Banana")
+    order(api, other_token, "zoe@example.com", "Pocky")
+    shop = slug(api, token)
+    known = request_link(api, shop, "alice@example.com")
+    unknown = request_link(api, shop, "mallory@example.com")
+    other_shops_buyer = request_link(api, shop, "zoe@example.com")
+    no_shop = request_link(api, "no-such-shop", "alice@example.com")
+    answers = [known, unknown, other_shops_buyer, no_shop]
+    assert {r.status for r in answers} == {202}
+    assert len({r.body for r in answers}) == 1
+    assert known.json == tracking.ACCEPTED
+    assert len({tuple(sorted(r.headers.items())) for r in answers}) == 1
+    assert [m.destinations["ToAddresses"] for m in ses] == [["alice@example.com"]]
+    # The same database work on every path: each request took one rate-limit slot.
+    assert db.get_db().link_requests.count_documents({}) == 4
+
+
+def test_request_link_refuses_bad_bodies(api, token, ses):
+    order(api, token, "alice@example.com", "Tokyo Banana")
+    shop = slug(api, token)
+    bad = [
+        {"shop_slug": shop, "email": {"$ne": ""}},
+        {"shop_slug": {"$ne": ""}, "email": "alice@example.com"},
+        {"shop_slug": shop, "email": "alice@example.com", "extra": 1},
+        {"shop_slug": shop, "email": "not-an-email"},
+        {"shop_slug": "Has Spaces", "email": "alice@example.com"},
+    ]
+    for b in bad:
+        r = api.post("/track/request-link", b)
+        assert r.status == 400 and r.json["error"]["code"] == "validation_error", (b, r)
+    assert ses == [] and db.get_db().link_requests.count_documents({}) == 0
+
+
+def test_failed_email_keeps_the_old_link(api, token, ses, monkeypatch):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    tok = new_link(api, token, a["customer_id"])["token"]
+    monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")  # moto refuses it
+    config.reset_settings()
+    r = request_link(api, slug(api, token), "alice@example.com")
+    assert r.status == 202 and r.json == tracking.ACCEPTED
+    assert ses == []
+    assert api.get(f"/track/{tok}").status == 200  # the rotation was undone
+    assert db.get_db().tracking_links.count_documents({}) == 1
+
+    # A buyer who never had a link gets none left behind either.
+    order(api, token, "bob@example.com", "Tokyo Banana")
+    assert request_link(api, slug(api, token), "bob@example.com").status == 202
+    assert db.get_db().tracking_links.count_documents({}) == 1
+
+
+def test_response_floor_hides_whether_mail_was_sent(api, token, ses, monkeypatch):
+    import time
+
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.3)
+    order(api, token, "alice@example.com", "Tokyo Banana")
+    shop = slug(api, token)
+    for email in ("alice@example.com", "nobody@example.com"):
+        started = time.monotonic()
+        assert request_link(api, shop, email).status == 202
+        assert time.monotonic() - started >= 0.3
+    assert len(ses) == 1
+
+
+def test_concurrent_first_links_leave_one_working_link(api, token):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import auth
+
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    principal = auth.authenticate(f"Bearer {token}")
+    with ThreadPoolExecutor(8) as pool:
+        issued = list(pool.map(lambda _: tracking.issue_link(principal, a["customer_id"]), range(8)))
+    assert db.get_db().tracking_links.count_documents({}) == 1
+    working = [x["token"] for x in issued if api.get(f"/track/{x['token']}").status == 200]
+    assert len(working) == 1
