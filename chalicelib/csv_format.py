@@ -1,0 +1,185 @@
+"""CSV conventions shared by reports, export and import.
+
+Files are written for Excel users in Taiwan: UTF-8 with a BOM (without it Excel guesses
+Big5 and shows 繁體中文 as mojibake), Chinese headers by default (`?headers=en` for
+English), and text cells that a spreadsheet would run as a formula get a leading `'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .errors import ValidationFailed
+
+BOM = "\ufeff"
+CONTENT_TYPE = "text/csv; charset=utf-8"
+# A cell starting with one of these is a formula in Excel / LibreOffice / Sheets.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # English header and the field name
+    zh: str  # the Chinese header the export writes
+
+
+# Every order field, in export order. Import reads the ones in IMPORT_COLUMNS and
+# ignores the rest (they are the server's to compute: ids, numbers, timestamps).
+ORDER_COLUMNS: tuple[Column, ...] = (
+    Column("id", "訂單ID"),
+    Column("order_no", "訂單編號"),
+    Column("customer_id", "買家ID"),
+    Column("buyer_email", "買家Email"),
+    Column("buyer_name", "買家姓名"),
+    Column("item_id", "商品ID"),
+    Column("item_name", "商品名稱"),
+    Column("quantity", "數量"),
+    Column("unit_price", "單價"),
+    Column("shipping_fee", "運費"),
+    Column("total_amount", "總金額"),
+    Column("batch", "批次"),
+    Column("payment_status", "付款狀態"),
+    Column("remitted_at", "匯款時間"),
+    Column("fulfillment_status", "出貨狀態"),
+    Column("shipped_date", "出貨日期"),
+    Column("carrier", "物流"),
+    Column("tracking_number", "追蹤號碼"),
+    Column("note", "備註"),
+    Column("history", "狀態紀錄"),
+    Column("created_at", "建立時間"),
+    Column("updated_at", "更新時間"),
+)
+IMPORT_REQUIRED = ("buyer_email", "item_name", "quantity")
+IMPORT_COLUMNS = (
+    "buyer_email",
+    "buyer_name",
+    "item_name",
+    "quantity",
+    "unit_price",
+    "shipping_fee",
+    "batch",
+    "payment_status",
+    "fulfillment_status",
+    "note",
+    "total_amount",  # optional check: must equal quantity × unit_price + shipping_fee
+    "created_at",  # optional: keeps an old order's date (and so its month in reports)
+    "remitted_at",
+    "shipped_date",
+)
+IMPORT_IGNORED = tuple(c.key for c in ORDER_COLUMNS if c.key not in IMPORT_COLUMNS)
+
+BUYER_COLUMNS: tuple[Column, ...] = (
+    Column("customer_id", "買家ID"),
+    Column("name", "買家姓名"),
+    Column("email", "買家Email"),
+    Column("order_count", "訂單數"),
+    Column("total_amount", "總金額"),
+    Column("remitted_amount", "已匯款金額"),
+    Column("outstanding_amount", "未付金額"),
+    Column("refunded_amount", "已退款金額"),
+    Column("shipped_count", "已出貨"),
+    Column("unshipped_count", "未出貨"),
+)
+ITEM_COLUMNS: tuple[Column, ...] = (
+    Column("item_name", "商品名稱"),
+    Column("quantity", "數量"),
+    Column("order_count", "訂單數"),
+)
+MONTH_COLUMNS: tuple[Column, ...] = (
+    Column("month", "月份"),
+    Column("order_count", "訂單數"),
+    Column("total_amount", "總金額"),
+    Column("remitted_amount", "已匯款金額"),
+    Column("refunded_amount", "已退款金額"),
+)
+TOTAL_LABEL = "合計"
+
+# Status words a seller may type in Chinese; the export writes the English codes.
+STATUS_WORDS = {
+    "未付款": "unpaid",
+    "已匯款": "remitted",
+    "已退款": "refunded",
+    "待購買": "pending",
+    "已購買": "purchased",
+    "已出貨": "shipped",
+    "已送達": "delivered",
+    "已取消": "cancelled",
+}
+
+_BY_HEADER = {c.key: c.key for c in ORDER_COLUMNS} | {c.zh: c.key for c in ORDER_COLUMNS}
+
+
+def header_language(value: str | None) -> str:
+    if value in (None, "", "zh"):
+        return "zh"
+    if value == "en":
+        return "en"
+    raise ValidationFailed("headers must be zh or en", code="invalid_query")
+
+
+def headers(columns: Sequence[Column], lang: str) -> list[str]:
+    return [c.zh if lang == "zh" else c.key for c in columns]
+
+
+def safe_cell(value: object) -> str:
+    """Text for one cell; formula-looking text is defused with a leading apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def unescape_cell(text: str) -> str:
+    """Undo safe_cell on import, so export → import keeps a note like "=)" intact."""
+    if len(text) > 1 and text[0] == "'" and text[1] in "".join(FORMULA_START):
+        return text[1:]
+    return text
+
+
+class Writer:
+    """Builds a CSV body row by row in one buffer (no list of rows kept)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.buffer.write(BOM)
+        self._csv = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def row(self, cells: Iterable[object]) -> None:
+        self._csv.writerow([safe_cell(c) for c in cells])
+
+    def size(self) -> int:
+        """Characters written so far (a lower bound of the UTF-8 byte size)."""
+        return self.buffer.tell()
+
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+
+def table(columns: Sequence[Column], rows: Iterable[dict], lang: str, totals: dict | None = None) -> str:
+    """A whole report as CSV text; `totals` becomes a last row labelled 合計/TOTAL."""
+    w = Writer()
+    w.row(headers(columns, lang))
+    for r in rows:
+        w.row(r.get(c.key) for c in columns)
+    if totals is not None:
+        label = TOTAL_LABEL if lang == "zh" else "TOTAL"
+        w.row([label if i == 0 else totals.get(c.key) for i, c in enumerate(columns)])
+    return w.text()
+
+
+def content_disposition(stem: str) -> str:
+    """`attachment` with an ASCII fallback name and the real one in RFC 5987 form."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "export"
+    return f"attachment; filename=\"{ascii_name}.csv\"; filename*=UTF-8''{quote(stem + '.csv', safe='')}"
+
+
+def canonical_header(name: str) -> str | None:
+    """English key for an English or Chinese header; None when unknown."""
+    return _BY_HEADER.get(name.strip().lstrip(BOM).strip())

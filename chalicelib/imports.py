@@ -1,0 +1,514 @@
+"""All-or-nothing import of orders from a CSV file.
+
+1. Read: UTF-8 with or without BOM, English or Chinese headers (those the export
+   writes), at most MAX_ROWS data rows.
+2. Validate every row with the same model as `POST /orders` (models.OrderIn), look up
+   the items once, and check the stock the whole file needs against the stock there is.
+   Any problem: one error listing every bad row; nothing has been written.
+3. Write in bulk (stock per item, new customers, one block of order numbers, one
+   insert_many). FerretDB has no transactions, so a failure part-way (a concurrent
+   order took the stock, the server went away) undoes what this import wrote: its
+   orders are deleted (they were created by this request and nobody has seen them),
+   stock is put back and the customers it created are deleted again if they have no
+   other orders. Order numbers reserved for a failed import stay unused (a gap).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+from pydantic import BaseModel
+from pymongo.errors import BulkWriteError
+
+from . import clock, csv_format, customers, items
+from .auth import Principal
+from .db import get_db
+from .errors import Conflict, PayloadTooLarge, ValidationFailed
+from .ids import object_id
+from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
+from .money import MAX_CENTS, from_cents, to_cents
+from .orders import SHIPPED_STATES, reserve_order_numbers
+from .payload import validate
+
+MAX_ROWS = 5_000
+DUPLICATE_KEY = 11000
+# Lambda accepts a 6 MB request; 5,000 rows with long notes fit well under this.
+MAX_BYTES = 5_000_000
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    created: int
+    rows: int
+    new_customers: int
+    total_amount: float
+    first_order_no: int | None = None
+    last_order_no: int | None = None
+
+
+@dataclass
+class Row:
+    number: int  # 1-based data row: row 1 is the line under the header (spreadsheet row 2)
+    data: OrderIn
+    payment_status: str
+    fulfillment_status: str
+    given_total: int | None
+    # Dates carried over from an export or an old spreadsheet (None: the import's time).
+    created_at: dt.datetime | None = None
+    remitted_at: dt.datetime | None = None
+    shipped_date: str | None = None
+    unit_price: int = 0
+    total: int = 0
+    item: dict | None = None
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    stock_needed: dict[Any, int] = field(default_factory=dict)  # item _id -> quantity
+    existing_customers: dict[str, dict] = field(default_factory=dict)  # email_lower -> doc
+    new_customers: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # -> (email, name)
+
+
+def _bad(code: str, message: str, details: list | None = None) -> ValidationFailed:
+    return ValidationFailed(message, code=code, details=details)
+
+
+# --- 1. read ------------------------------------------------------------------------
+
+
+def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
+    """(row number, {english column: cell text}) for every non-blank data row."""
+    data = raw.encode() if isinstance(raw, str) else (raw or b"")
+    if len(data) > MAX_BYTES:
+        raise PayloadTooLarge(f"the file is larger than {MAX_BYTES:,} bytes; split it")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _bad("invalid_csv", "the file is not UTF-8 text (in Excel: Save As → 'CSV UTF-8')") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None or not any(h.strip() for h in header):
+            raise _bad("invalid_csv", "the file is empty: the first line must name the columns")
+        columns = _columns(header)
+        rows = []
+        for number, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                continue  # blank lines (Excel leaves some at the end)
+            if len(rows) == MAX_ROWS:
+                raise _bad("too_many_rows", f"at most {MAX_ROWS:,} rows per import; split the file")
+            if len(cells) > len(columns):
+                rows.append(
+                    (number, {"__error__": f"has {len(cells)} cells but the header has {len(columns)}"})
+                )
+                continue
+            rows.append(
+                (
+                    number,
+                    {
+                        col: csv_format.unescape_cell(c.strip())
+                        for col, c in zip(columns, cells, strict=False)
+                    },
+                )
+            )
+    except csv.Error as exc:
+        raise _bad("invalid_csv", f"the file is not valid CSV (line {reader.line_num}): {exc}") from None
+    if not rows:
+        raise _bad("invalid_csv", "the file has no data rows")
+    return rows
+
+
+def _columns(header: list[str]) -> list[str]:
+    columns, unknown = [], []
+    for name in header:
+        key = csv_format.canonical_header(name)
+        if key is None:
+            unknown.append(name.strip())
+        columns.append(key or "")
+    if unknown:
+        raise _bad(
+            "invalid_columns",
+            "unknown columns: " + ", ".join(repr(u) for u in unknown),
+            [{"field": u, "message": "unknown column"} for u in unknown],
+        )
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise _bad("invalid_columns", "columns named twice: " + ", ".join(dupes))
+    missing = [c for c in csv_format.IMPORT_REQUIRED if c not in columns]
+    if missing:
+        raise _bad(
+            "missing_columns",
+            "missing columns: " + ", ".join(missing),
+            [{"field": m, "message": "required column"} for m in missing],
+        )
+    return columns
+
+
+# --- 2. validate ----------------------------------------------------------------------
+
+
+def _status(value: str, allowed: tuple[str, ...], default: str) -> str:
+    if not value:
+        return default
+    value = csv_format.STATUS_WORDS.get(value, value.lower())
+    if value not in allowed:
+        raise ValueError(f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _money(value: str) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        return Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("must be a number") from None
+
+
+TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-saves ISO like this
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _when(value: str, tz: str) -> dt.datetime | None:
+    """A time as the export writes it (UTC `...Z`) or a date/time as typed (seller's zone)."""
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        for fmt in TIME_FORMATS:
+            try:
+                parsed = dt.datetime.strptime(value, fmt)  # naive: the zone is added below
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise ValueError("must be a date or time like 2026-11-24 or 2026-11-24T08:30:00Z")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz or clock.DEFAULT_TZ))
+    parsed = parsed.astimezone(dt.UTC)
+    if not EARLIEST <= parsed <= clock.now() + dt.timedelta(days=1):
+        raise ValueError("must be between 2000 and now")
+    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+
+
+def _day(value: str) -> str | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError("must be a date like 2026-11-24")
+
+
+def _parse_row(
+    number: int, cells: dict[str, str], tz: str = clock.DEFAULT_TZ
+) -> tuple[Row | None, list[dict]]:
+    if "__error__" in cells:
+        return None, [{"row": number, "field": "row", "message": cells["__error__"]}]
+    errors: list[dict] = []
+    body: dict[str, Any] = {}
+    statuses: dict[str, str] = {}
+
+    def attempt(name: str, fn) -> Any:
+        try:
+            return fn()
+        except ValueError as exc:
+            errors.append({"row": number, "field": name, "message": str(exc)})
+            return None
+
+    for name in ("buyer_email", "buyer_name", "item_name", "batch", "note"):
+        if cells.get(name):
+            body[name] = cells[name]
+    quantity = cells.get("quantity", "")
+    if quantity.isascii() and quantity.isdigit() and len(quantity) <= 9:
+        body["quantity"] = int(quantity)
+    else:
+        errors.append({"row": number, "field": "quantity", "message": "must be a whole number ≥ 1"})
+    for name in ("unit_price", "shipping_fee"):
+        value = attempt(name, lambda n=name: _money(cells.get(n, "")))
+        if value is not None:
+            body[name] = value
+    given_total = None
+    if cells.get("total_amount"):
+        given_total = attempt("total_amount", lambda: to_cents(cells["total_amount"], allow_text=True))
+    statuses["payment_status"] = attempt(
+        "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES, "unpaid")
+    )
+    statuses["fulfillment_status"] = attempt(
+        "fulfillment_status",
+        lambda: _status(cells.get("fulfillment_status", ""), FULFILLMENT_STATUSES, "pending"),
+    )
+    created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
+    remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
+    shipped_date = attempt("shipped_date", lambda: _day(cells.get("shipped_date", "")))
+    if remitted_at and statuses["payment_status"] not in (None, "remitted"):
+        errors.append({"row": number, "field": "remitted_at", "message": "only for a remitted order"})
+    if shipped_date and statuses["fulfillment_status"] not in (None, *SHIPPED_STATES):
+        errors.append(
+            {"row": number, "field": "shipped_date", "message": "only for a shipped or delivered order"}
+        )
+    data = None
+    try:
+        data = validate(OrderIn, body)
+    except ValidationFailed as exc:
+        known = {e["field"] for e in errors}
+        for d in exc.details:
+            if d["field"] not in known:  # one reason per cell is enough
+                errors.append({"row": number, "field": d["field"], "message": d["message"]})
+    if errors or data is None:
+        return None, errors
+    row = Row(number, data, statuses["payment_status"], statuses["fulfillment_status"], given_total)
+    row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
+    return row, []
+
+
+def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Plan:
+    """Validate everything that can be checked before writing. Raises on any bad row."""
+    seller_id = object_id(principal.seller_id)
+    rows: list[Row] = []
+    errors: list[dict] = []
+    for number, cells in raw_rows:
+        row, row_errors = _parse_row(number, cells, principal.timezone)
+        errors.extend(row_errors)
+        if row:
+            rows.append(row)
+
+    db = get_db()
+    names = sorted({r.data.item_name.lower() for r in rows})
+    known_items = {
+        d["name_lower"]: d for d in db.items.find({"seller_id": seller_id, "name_lower": {"$in": names}})
+    }
+    result = Plan(rows=rows)
+    uses: dict[Any, list[int]] = {}
+    for r in rows:
+        r.item = known_items.get(r.data.item_name.lower())
+        price = r.data.unit_price if r.data.unit_price is not None else (r.item or {}).get("price")
+        if price is None:
+            errors.append(
+                {
+                    "row": r.number,
+                    "field": "unit_price",
+                    "message": "required for an item not in your item list",
+                }
+            )
+            continue
+        r.unit_price = price
+        r.total = r.data.quantity * price + r.data.shipping_fee
+        if r.total > MAX_CENTS:
+            errors.append({"row": r.number, "field": "total_amount", "message": "would be above 100,000,000"})
+        elif r.given_total is not None and r.given_total != r.total:
+            errors.append(
+                {
+                    "row": r.number,
+                    "field": "total_amount",
+                    "message": f"is {from_cents(r.given_total)} but quantity × unit_price + shipping_fee "
+                    f"is {from_cents(r.total)}",
+                }
+            )
+        if r.item is not None and r.item.get("stock") is not None and r.fulfillment_status != "cancelled":
+            result.stock_needed[r.item["_id"]] = result.stock_needed.get(r.item["_id"], 0) + r.data.quantity
+            uses.setdefault(r.item["_id"], []).append(r.number)
+    if errors:
+        errors.sort(key=lambda e: e["row"])
+        bad = len({e["row"] for e in errors})
+        raise _bad("invalid_rows", f"{bad} row(s) are invalid; nothing was imported", errors)
+
+    by_id = {d["_id"]: d for d in known_items.values()}
+    short = [
+        {
+            "item_name": by_id[iid]["item_name"],
+            "needed": need,
+            "in_stock": by_id[iid]["stock"],
+            "rows": uses[iid],
+        }
+        for iid, need in result.stock_needed.items()
+        if need > by_id[iid]["stock"]
+    ]
+    if short:
+        raise Conflict(
+            "not enough stock for " + ", ".join(s["item_name"] for s in short) + "; nothing was imported",
+            code="insufficient_stock",
+            details=short,
+        )
+
+    emails = {r.data.buyer_email.lower(): r for r in reversed(rows)}  # first row wins
+    result.existing_customers = {
+        c["email_lower"]: c
+        for c in db.customers.find({"seller_id": seller_id, "email_lower": {"$in": sorted(emails)}})
+    }
+    result.new_customers = {
+        e: (r.data.buyer_email, r.data.buyer_name)
+        for e, r in emails.items()
+        if e not in result.existing_customers
+    }
+    return result
+
+
+def summary(p: Plan) -> dict:
+    return {
+        "rows": len(p.rows),
+        "new_customers": len(p.new_customers),
+        # Like the reports: what the imported orders bill, cancelled rows left out.
+        "total_amount": from_cents(sum(r.total for r in p.rows if r.fulfillment_status != "cancelled")),
+    }
+
+
+# --- 3. write -------------------------------------------------------------------------
+
+
+def run(principal: Principal, raw: bytes | str | None, dry_run: bool) -> dict:
+    p = plan(principal, read(raw))
+    if dry_run:
+        return {"dry_run": True, "created": 0, **summary(p)}
+    first, last = write(principal, p)
+    return {
+        "dry_run": False,
+        "created": len(p.rows),
+        "first_order_no": first,
+        "last_order_no": last,
+        **summary(p),
+    }
+
+
+def write(principal: Principal, p: Plan) -> tuple[int, int]:
+    """Bulk writes with undo; returns the first and last order number created."""
+    db = get_db()
+    seller_id = object_id(principal.seller_id)
+    import_id = ObjectId()
+    taken: list[tuple[Any, int]] = []
+    created_customers: list[dict] = []
+    by_id = {r.item["_id"]: r.item for r in p.rows if r.item is not None}
+    try:
+        for iid, qty in p.stock_needed.items():
+            if not items.take_stock(by_id[iid], qty):
+                raise Conflict(
+                    f"the stock of {by_id[iid]['item_name']} changed during the import; nothing was imported",
+                    code="insufficient_stock",
+                )
+            taken.append((iid, qty))
+        known = dict(p.existing_customers)
+        known.update(_create_customers(seller_id, p.new_customers, created_customers))
+        # One block of order numbers for the whole file (same counter as POST /orders).
+        last = reserve_order_numbers(seller_id, len(p.rows))
+        first = last - len(p.rows) + 1
+        now = clock.now()
+        docs = [
+            _order_doc(principal, seller_id, r, known[r.data.buyer_email.lower()], first + i, now, import_id)
+            for i, r in enumerate(p.rows)
+        ]
+        db.orders.insert_many(docs, ordered=True)
+    except BaseException:
+        _undo(principal, seller_id, import_id, taken, created_customers)
+        raise
+    return first, last
+
+
+def _create_customers(
+    seller_id, new: dict[str, tuple[str, str | None]], created: list[dict]
+) -> dict[str, dict]:
+    """One insert_many for the buyers the file introduces (one upsert each took 10-20 ms
+    on FerretDB). A buyer created meanwhile by another request hits the unique
+    (seller, email) index and is read back instead. Appends what it inserted to `created`
+    (for undo) as it learns it, so an exception leaves `created` accurate."""
+    if not new:
+        return {}
+    now = clock.now()
+    docs = [
+        {
+            "_id": ObjectId(),
+            "seller_id": seller_id,
+            "email": email,
+            "email_lower": email_lower,
+            "name": name or email.split("@")[0],  # as customers.find_or_create_by_email
+            "phone": None,
+            "address": None,
+            "social": None,
+            "note": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for email_lower, (email, name) in new.items()
+    ]
+    failed: set[int] = set()
+    try:
+        get_db().customers.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        failed = {e["index"] for e in errors}
+        created.extend(d for i, d in enumerate(docs) if i not in failed)
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+    else:
+        created.extend(docs)
+    out = {d["email_lower"]: d for i, d in enumerate(docs) if i not in failed}
+    if failed:
+        lost = [docs[i]["email_lower"] for i in failed]
+        out.update(
+            (c["email_lower"], c)
+            for c in get_db().customers.find({"seller_id": seller_id, "email_lower": {"$in": lost}})
+        )
+    return out
+
+
+def _order_doc(
+    principal: Principal, seller_id, r: Row, customer: dict, order_no: int, now, import_id
+) -> dict:
+    """The same document orders.create_new writes (a test compares the two)."""
+    item = r.item
+    created = r.created_at or now
+    local_day = clock.local_date(now, principal.timezone)
+    return {
+        "seller_id": seller_id,
+        "order_no": order_no,
+        "customer_id": customer["_id"],
+        "buyer_email": customer["email"],
+        "buyer_name": customer["name"],
+        "item_id": item["_id"] if item else None,
+        "item_name": item["item_name"] if item else r.data.item_name,
+        "quantity": r.data.quantity,
+        "unit_price": r.unit_price,
+        "shipping_fee": r.data.shipping_fee,
+        "total_amount": r.total,
+        "batch": r.data.batch or None,
+        "note": r.data.note or None,
+        "carrier": None,
+        "tracking_number": None,
+        "payment_status": r.payment_status,
+        "remitted_at": (r.remitted_at or now) if r.payment_status == "remitted" else None,
+        "fulfillment_status": r.fulfillment_status,
+        "shipped_date": (r.shipped_date or local_day.isoformat())
+        if r.fulfillment_status in SHIPPED_STATES
+        else None,
+        "history": [],
+        "initial": {"payment_status": r.payment_status, "fulfillment_status": r.fulfillment_status},
+        "month": clock.local_date(created, principal.timezone).strftime("%Y-%m"),
+        "version": 0,
+        "created_at": created,
+        "updated_at": now,
+        "import_id": import_id,
+    }
+
+
+def _undo(principal: Principal, seller_id, import_id, taken, created_customers) -> None:
+    """Best effort, each step on its own: a failing step must not skip the others."""
+    db = get_db()
+    steps = [lambda: db.orders.delete_many({"seller_id": seller_id, "import_id": import_id})]
+    steps += [lambda iid=iid, q=q: items.return_stock(seller_id, iid, q) for iid, q in taken]
+    steps += [lambda c=c: customers.delete(principal, str(c["_id"])) for c in created_customers]
+    for step in steps:
+        try:
+            step()
+        except Exception:  # noqa: S112 - keep undoing the rest
+            continue

@@ -1,0 +1,417 @@
+"""CSV/JSON export and all-or-nothing CSV import, on mongomock and FerretDB."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from test_reports import order, shop  # noqa: F401 - the shared fixture
+
+from chalicelib import db
+
+EN_HEADER = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\n"
+
+
+def post_csv(api, token, text: str | bytes, query: str = ""):
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    return api.post(f"/import/orders{query}", raw=raw, token=token, headers={"Content-Type": "text/csv"})
+
+
+def counts():
+    d = db.get_db()
+    return {
+        "orders": d.orders.count_documents({}),
+        "customers": d.customers.count_documents({}),
+        "stock": sorted((i["item_name"], i.get("stock")) for i in d.items.find()),
+        "counter": [c.get("seq") for c in d.counters.find()],
+    }
+
+
+def body_bytes(resp) -> bytes:
+    return resp.body if isinstance(resp.body, bytes) else resp.body.encode()
+
+
+def buyers_without_ids(api, token):
+    r = api.get("/reports/buyers", token=token).json
+    return [{k: v for k, v in x.items() if k != "customer_id"} for x in r["rows"]], r["totals"]
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
+    r = api.get("/export/orders?format=csv", token=token)
+    assert r.status == 200, r
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"].startswith('attachment; filename="orders-')
+    raw = body_bytes(r)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 7
+    assert list(rows[0])[:5] == ["訂單ID", "訂單編號", "買家ID", "買家Email", "買家姓名"]
+    first = rows[0]  # oldest first
+    assert first["訂單編號"] == "1001" and first["商品名稱"] == "Matcha KitKat"
+    assert (first["數量"], first["單價"], first["運費"], first["總金額"]) == ("2", "250", "60", "560")
+    assert first["付款狀態"] == "remitted" and first["出貨狀態"] == "shipped" and first["出貨日期"]
+    assert json.loads(first["狀態紀錄"])[0]["field"] == "payment_status"
+    assert rows[3]["運費"] == "100.50" and rows[3]["總金額"] == "160.47"
+    assert "x-next-cursor" not in r.headers
+
+
+def test_export_json_matches_the_api(api, token, shop):  # noqa: F811
+    r = api.get("/export/orders?format=json", token=token)
+    assert r.status == 200 and r.headers["content-type"].startswith("application/json")
+    listed = api.get("/orders?limit=200", token=token).json["items"]
+    assert r.json == {"items": list(reversed(listed)), "next_cursor": None}
+
+
+def test_export_pages(api, token, shop):  # noqa: F811
+    seen, cursor = [], None
+    while True:
+        r = api.get(
+            "/export/orders?format=json&limit=3" + (f"&cursor={cursor}" if cursor else ""), token=token
+        )
+        assert r.status == 200 and len(r.json["items"]) <= 3
+        seen += [o["order_no"] for o in r.json["items"]]
+        cursor = r.json["next_cursor"]
+        if cursor is None:
+            break
+        assert r.headers["x-next-cursor"] == cursor
+    assert seen == list(range(1001, 1008))
+    r = api.get("/export/orders?format=csv&headers=en&limit=5", token=token)
+    rows = list(csv.reader(io.StringIO(body_bytes(r).decode("utf-8-sig"))))
+    assert rows[0][:2] == ["id", "order_no"] and len(rows) == 6 and r.headers["x-next-cursor"]
+    for q in ("format=xml", "limit=0", "limit=5001", "limit=x", "limit=²", "limit=" + "9" * 50, "cursor=!!"):
+        bad = api.get(f"/export/orders?{q}", token=token)
+        assert bad.status == 400, q
+
+
+def test_export_too_large_is_413(api, token, shop, monkeypatch):  # noqa: F811
+    from chalicelib import exports
+
+    monkeypatch.setattr(exports, "MAX_BODY_BYTES", 2_000)
+    r = api.get("/export/orders?format=json", token=token)
+    assert r.status == 413 and r.json["error"]["code"] == "export_too_large"
+    assert "limit" in r.json["error"]["message"]
+    assert api.get("/export/orders?format=json&limit=2", token=token).status == 200
+
+
+def test_export_is_per_seller(api, token, other_token, shop):  # noqa: F811
+    assert api.get("/export/orders?format=json", token=other_token).json == {"items": [], "next_cursor": None}
+    rows = list(
+        csv.reader(io.StringIO(body_bytes(api.get("/export/orders", token=other_token)).decode("utf-8-sig")))
+    )
+    assert len(rows) == 1  # header only
+    assert api.get("/export/orders").status == 401
+
+
+# --- round trip -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", ["zh", "en"])
+def test_round_trip_gives_the_same_reports(api, token, other_token, shop, headers):  # noqa: F811
+    exported = body_bytes(api.get(f"/export/orders?format=csv&headers={headers}", token=token))
+    r = post_csv(api, other_token, exported)
+    assert r.status == 201, r
+    assert r.json["created"] == 7 and r.json["new_customers"] == 3
+    assert buyers_without_ids(api, other_token) == buyers_without_ids(api, token)
+    assert api.get("/reports/items", token=other_token).json == api.get("/reports/items", token=token).json
+    mine = api.get("/reports/monthly", token=token).json
+    assert api.get("/reports/monthly", token=other_token).json == mine
+    # Dates travel with the file: created_at, remitted_at and shipped_date are kept.
+    keep = ("order_no", "created_at", "remitted_at", "shipped_date", "payment_status", "fulfillment_status")
+    a = api.get("/export/orders?format=json", token=token).json["items"]
+    b = api.get("/export/orders?format=json", token=other_token).json["items"]
+    assert [{k: o[k] for k in keep} for o in b] == [{k: o[k] for k in keep} for o in a]
+    # The first seller is untouched: same orders, same stock.
+    assert len(api.get("/orders", token=token).json["items"]) == 7
+    assert api.get("/items", token=token).json["items"][0]["stock"] == 7
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+def test_import_creates_orders_and_customers(api, token):
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 5}, token=token)
+    api.post("/customers", {"name": "Alice W", "email": "alice@example.com"}, token=token)
+    text = (
+        EN_HEADER
+        + "ALICE@example.com,Alice,Matcha KitKat,2,,remitted,shipped,gift wrap\r\n"
+        + 'new@example.com,"Lin, Mei",Tokyo Banana,3,19.99,,,"line one\nline two"\r\n'
+        + "new@example.com,,Matcha KitKat,1,,unpaid,cancelled,'=1+1\r\n"
+        + ",,,,,,,\r\n"  # blank line: skipped
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 201, r
+    assert r.json == {
+        "dry_run": False,
+        "created": 3,
+        "first_order_no": 1001,
+        "last_order_no": 1003,
+        "rows": 3,
+        "new_customers": 1,
+        "total_amount": 559.97,  # 500 + 59.97; the cancelled row is left out
+    }
+    orders = list(reversed(api.get("/orders", token=token).json["items"]))
+    a, b, c = orders
+    assert (a["buyer_name"], a["unit_price"], a["total_amount"]) == ("Alice W", 250, 500)
+    assert a["payment_status"] == "remitted" and a["remitted_at"] and a["shipped_date"]
+    assert (b["buyer_name"], b["buyer_email"], b["note"]) == (
+        "Lin, Mei",
+        "new@example.com",
+        "line one\nline two",
+    )
+    assert c["fulfillment_status"] == "cancelled" and c["note"] == "=1+1"
+    assert api.get("/items", token=token).json["items"][0]["stock"] == 3  # cancelled row takes none
+    assert len(api.get("/customers", token=token).json["items"]) == 2
+    # Numbers continue after the import.
+    nxt = order(api, token, buyer_email="x@example.com", item_name="Pen", quantity=1, unit_price=1)
+    assert nxt["order_no"] == 1004
+
+
+def test_imported_document_has_the_shape_of_a_created_one(api, token):
+    order(api, token, buyer_email="a@example.com", item_name="Pen", quantity=1, unit_price=5)
+    assert post_csv(api, token, EN_HEADER + "a@example.com,,Pen,1,5,,,\r\n").status == 201
+    made, imported = db.get_db().orders.find().sort("order_no", 1)
+    assert set(imported) - set(made) == {"import_id"}
+    assert set(made) - set(imported) == set()
+
+
+def test_imported_customer_has_the_shape_of_a_created_one(api, token):
+    order(api, token, buyer_email="made@example.com", item_name="Pen", quantity=1, unit_price=5)
+    assert post_csv(api, token, EN_HEADER + "imported@example.com,,Pen,1,5,,,\r\n").status == 201
+    made = db.get_db().customers.find_one({"email_lower": "made@example.com"})
+    imported = db.get_db().customers.find_one({"email_lower": "imported@example.com"})
+    # FerretDB leaves null fields out of an upserted document; compare what is set.
+    assert {k for k, v in made.items() if v is not None} == {k for k, v in imported.items() if v is not None}
+    assert imported["name"] == "imported"  # like POST /orders: the part before @
+
+
+def test_buyer_created_meanwhile_is_reused(api, token):
+    """A buyer that appears between validation and writing (another request) hits the
+    unique index and is read back: no second customer, the order goes to them."""
+    from chalicelib import auth, imports
+
+    me = api.get("/auth/me", token=token).json
+    principal = auth.Principal(me["id"], me["timezone"], me["currency"])
+    text = EN_HEADER + "late@example.com,Late,Pen,1,5,,,\r\nnew@example.com,New,Pen,1,5,,,\r\n"
+    plan = imports.plan(principal, imports.read(text.encode()))
+    assert sorted(plan.new_customers) == ["late@example.com", "new@example.com"]
+    made = api.post("/customers", {"name": "Late Person", "email": "Late@Example.com"}, token=token).json
+    imports.write(principal, plan)
+    assert db.get_db().customers.count_documents({}) == 2
+    orders = api.get("/orders", token=token).json["items"]
+    late = next(o for o in orders if o["buyer_email"].lower() == "late@example.com")
+    assert late["customer_id"] == made["id"] and late["buyer_name"] == "Late Person"
+
+
+@pytest.mark.parametrize("bom", [True, False])
+def test_chinese_headers_and_status_words(api, token, bom):
+    text = (
+        "買家Email,買家姓名,商品名稱,數量,單價,運費,批次,付款狀態,出貨狀態,備註\r\n"
+        "mei@example.com,美美,東京香蕉,2,19.99,60,2026-12 東京,已匯款,已出貨,請包好\r\n"
+    )
+    raw = ("\ufeff" if bom else "") + text
+    r = post_csv(api, token, raw)
+    assert r.status == 201, r
+    o = api.get("/orders", token=token).json["items"][0]
+    assert (o["buyer_name"], o["item_name"], o["batch"], o["note"]) == (
+        "美美",
+        "東京香蕉",
+        "2026-12 東京",
+        "請包好",
+    )
+    assert (o["total_amount"], o["payment_status"], o["fulfillment_status"]) == (99.98, "remitted", "shipped")
+
+
+def test_old_orders_keep_their_dates_and_months(api, token):
+    header = "buyer_email,item_name,quantity,unit_price,payment_status,remitted_at,fulfillment_status,shipped_date,created_at\r\n"
+    text = header + (
+        "a@example.com,Pen,1,10,remitted,2025-03-02T01:00:00Z,delivered,2025/3/5,2025-03-01T16:30:00Z\r\n"
+        "a@example.com,Pen,2,10,,,pending,,2025/2/28 23:30\r\n"  # Excel's way; Taipei time
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 201, r
+    first, second = list(reversed(api.get("/orders", token=token).json["items"]))
+    assert (first["created_at"], first["remitted_at"], first["shipped_date"]) == (
+        "2025-03-01T16:30:00Z",
+        "2025-03-02T01:00:00Z",
+        "2025-03-05",
+    )
+    assert second["created_at"] == "2025-02-28T15:30:00Z"
+    months = {m["month"]: m for m in api.get("/reports/monthly?year=2025", token=token).json["rows"]}
+    # 16:30 UTC on 1 March is 00:30 on 2 March in Taipei; both orders keep their own month.
+    assert (months["2025-03"]["order_count"], months["2025-03"]["remitted_amount"]) == (1, 10)
+    assert (months["2025-02"]["order_count"], months["2025-02"]["total_amount"]) == (1, 20)
+
+
+def test_bad_dates_are_row_errors(api, token):
+    header = "buyer_email,item_name,quantity,unit_price,payment_status,remitted_at,fulfillment_status,shipped_date,created_at\r\n"
+    text = header + (
+        "a@example.com,Pen,1,10,,,,,yesterday\r\n"  # 1
+        "a@example.com,Pen,1,10,,,,,2999-01-01\r\n"  # 2 future
+        "a@example.com,Pen,1,10,unpaid,2025-01-01,,,\r\n"  # 3 remitted_at on an unpaid order
+        "a@example.com,Pen,1,10,,,pending,2025-01-01,\r\n"  # 4 shipped_date on a pending order
+        "a@example.com,Pen,1,10,,,shipped,2025-13-01,\r\n"  # 5
+        "a@example.com,Pen,1,10,,,,,1999-12-31\r\n"  # 6
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400
+    got = [(d["row"], d["field"]) for d in r.json["error"]["details"]]
+    assert got == [
+        (1, "created_at"),
+        (2, "created_at"),
+        (3, "remitted_at"),
+        (4, "shipped_date"),
+        (5, "shipped_date"),
+        (6, "created_at"),
+    ]
+    assert db.get_db().orders.count_documents({}) == 0
+
+
+def test_dry_run_writes_nothing(api, token):
+    before = counts()
+    r = post_csv(api, token, EN_HEADER + "n@example.com,N,Pen,2,10,,,\r\n", "?dry_run=true")
+    assert r.status == 200, r
+    assert r.json == {"dry_run": True, "created": 0, "rows": 1, "new_customers": 1, "total_amount": 20}
+    assert counts() == before
+    bad = post_csv(api, token, EN_HEADER + "n@example.com,N,Pen,0,10,,,\r\n", "?dry_run=true")
+    assert bad.status == 400 and bad.json["error"]["details"][0]["row"] == 1
+    assert post_csv(api, token, EN_HEADER, "?dry_run=maybe").status == 400
+
+
+def good_rows(n: int) -> list[str]:
+    return [
+        f"buyer{i % 40}@example.com,Buyer {i % 40},Matcha KitKat,1,,unpaid,pending,row {i}\r\n"
+        for i in range(n)
+    ]
+
+
+def test_one_bad_row_among_1000_writes_nothing(api, token):
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 5000}, token=token)
+    api.post("/customers", {"name": "Buyer 0", "email": "buyer0@example.com"}, token=token)
+    rows = good_rows(1000)
+    rows[499] = "buyer1@example.com,Buyer 1,Matcha KitKat,two,,unpaid,pending,\r\n"
+    before = counts()
+    r = post_csv(api, token, EN_HEADER + "".join(rows))
+    assert r.status == 400, r
+    assert r.json["error"]["code"] == "invalid_rows"
+    assert r.json["error"]["details"] == [
+        {"row": 500, "field": "quantity", "message": "must be a whole number ≥ 1"}
+    ]
+    assert counts() == before
+    # The same file without the bad row goes in whole.
+    rows[499] = good_rows(1)[0]
+    r = post_csv(api, token, EN_HEADER + "".join(rows))
+    assert r.status == 201 and r.json["created"] == 1000 and r.json["new_customers"] == 39
+    assert db.get_db().items.find_one()["stock"] == 4000
+    assert db.get_db().orders.count_documents({}) == 1000
+
+
+def test_every_bad_row_is_listed(api, token):
+    text = EN_HEADER + (
+        "not-an-email,,Pen,1,5,,,\r\n"  # 1
+        "ok@example.com,,Pen,1,5,,,\r\n"  # 2 fine
+        "ok@example.com,,Pen,1,5.001,,,\r\n"  # 3
+        "ok@example.com,,,1,5,,,\r\n"  # 4 no item
+        "ok@example.com,,Pen,1,5,paid,,\r\n"  # 5
+        "ok@example.com,,Pen,1,5,,lost,\r\n"  # 6
+        "ok@example.com,,Unknown thing,1,,,,\r\n"  # 7 no price, not an item
+        "ok@example.com,,Pen,1,-5,,,\r\n"  # 8
+        "ok@example.com,,Pen,1,5,,,,extra\r\n"  # 9 too many cells
+        "ok@example.com,,Pen,100001,5,,,\r\n"  # 10
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400
+    details = r.json["error"]["details"]
+    assert sorted({d["row"] for d in details}) == [1, 3, 4, 5, 6, 7, 8, 9, 10]
+    by_row = {d["row"]: d for d in details}
+    assert by_row[1]["field"] == "buyer_email"
+    assert by_row[3]["field"] == "unit_price" and "2 decimal" in by_row[3]["message"]
+    assert by_row[5]["field"] == "payment_status" and by_row[6]["field"] == "fulfillment_status"
+    assert by_row[7]["field"] == "unit_price"
+    assert "9 row(s)" in r.json["error"]["message"]
+    assert db.get_db().orders.count_documents({}) == 0
+
+
+def test_total_amount_column_is_checked(api, token):
+    header = "buyer_email,item_name,quantity,unit_price,shipping_fee,total_amount\r\n"
+    r = post_csv(api, token, header + "a@example.com,Pen,2,5,1,11\r\na@example.com,Pen,2,5,1,12\r\n")
+    assert r.status == 400 and [d["row"] for d in r.json["error"]["details"]] == [2]
+    assert r.json["error"]["details"][0]["field"] == "total_amount"
+
+
+def test_stock_for_the_whole_file_is_checked_first(api, token):
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 3}, token=token)
+    before = counts()
+    text = EN_HEADER + "a@example.com,,matcha kitkat,2,,,,\r\nb@example.com,,Matcha KitKat,2,,,,\r\n"
+    r = post_csv(api, token, text)
+    assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
+    assert r.json["error"]["details"] == [
+        {"item_name": "Matcha KitKat", "needed": 4, "in_stock": 3, "rows": [1, 2]}
+    ]
+    assert counts() == before
+
+
+def test_failure_while_writing_undoes_everything(api, token):
+    """An order number taken behind the counter's back makes insert_many fail at row 3
+    after rows 1-2 went in: the import must remove them, return stock, drop new customers."""
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 10}, token=token)
+    seller_id = db.get_db().items.find_one()["seller_id"]
+    db.get_db().orders.insert_one({"seller_id": seller_id, "order_no": 1003, "planted": True})
+    before = counts()
+    text = EN_HEADER + "".join(f"new{i}@example.com,,Matcha KitKat,1,,,,\r\n" for i in range(5))
+    r = post_csv(api, token, text)
+    assert r.status >= 500
+    after = counts()
+    assert after["orders"] == before["orders"] == 1
+    assert after["customers"] == before["customers"] == 0
+    assert after["stock"] == before["stock"] == [("Matcha KitKat", 10)]
+
+
+def test_import_limits_and_bad_files(api, token):
+    too_many = EN_HEADER + "".join(f"a@example.com,,Pen,1,1,,,{i}\r\n" for i in range(5001))
+    r = post_csv(api, token, too_many, "?dry_run=true")
+    assert r.status == 400 and r.json["error"]["code"] == "too_many_rows"
+    exactly = EN_HEADER + "".join(f"a@example.com,,Pen,1,1,,,{i}\r\n" for i in range(5000))
+    assert post_csv(api, token, exactly, "?dry_run=true").json["rows"] == 5000
+
+    big5 = ("買家Email,商品名稱,數量\r\na@example.com,香蕉,1\r\n").encode("big5")
+    r = post_csv(api, token, big5)
+    assert (
+        r.status == 400 and r.json["error"]["code"] == "invalid_csv" and "UTF-8" in r.json["error"]["message"]
+    )
+    r = post_csv(api, token, "buyer_email,quantity\r\na@example.com,1\r\n")
+    assert r.status == 400 and r.json["error"]["code"] == "missing_columns"
+    assert r.json["error"]["details"] == [{"field": "item_name", "message": "required column"}]
+    r = post_csv(api, token, "buyer_email,item_name,quantity,price\r\na@example.com,Pen,1,3\r\n")
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_columns"
+    assert post_csv(api, token, "").json["error"]["code"] == "invalid_csv"
+    assert post_csv(api, token, EN_HEADER).json["error"]["code"] == "invalid_csv"
+    r = post_csv(api, token, 'buyer_email,item_name,quantity\r\n"a@example.com,Pen,1\r\n')
+    assert r.status in (201, 400)  # an unterminated quote is one odd cell, never a 500
+    assert db.get_db().orders.count_documents({}) <= 1
+    csv_type = {"Content-Type": "text/csv"}
+    assert api.post("/import/orders", raw=EN_HEADER.encode(), headers=csv_type).status == 401
+    with_charset = {"Content-Type": "text/csv; charset=utf-8"}
+    ok = api.post("/import/orders?dry_run=1", raw=exactly.encode(), token=token, headers=with_charset)
+    assert ok.status == 200 and ok.json["rows"] == 5000
+
+
+def test_import_never_touches_another_seller(api, token, other_token):
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 1}, token=token)
+    api.post("/customers", {"name": "Alice", "email": "alice@example.com"}, token=token)
+    before_first = counts()
+    # The other seller has no such item (so no stock rule, and a price is needed) and
+    # no such customer: both are theirs alone after the import.
+    r = post_csv(api, other_token, EN_HEADER + "alice@example.com,Alice O,Matcha KitKat,5,300,,,\r\n")
+    assert r.status == 201 and r.json["new_customers"] == 1
+    assert db.get_db().items.find_one()["stock"] == 1
+    assert api.get("/orders", token=token).json["items"] == []
+    mine = api.get("/customers", token=token).json["items"]
+    assert [c["name"] for c in mine] == ["Alice"]
+    theirs = api.get("/orders", token=other_token).json["items"]
+    assert theirs[0]["buyer_name"] == "Alice O" and theirs[0]["item_id"] is None
+    assert counts()["orders"] == before_first["orders"] + 1
