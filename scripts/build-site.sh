@@ -1,10 +1,44 @@
 #!/usr/bin/env bash
-# Build static_site/dist: our pages plus config.js pointing at API_URL.
+# Build static_site/dist from static_site/src:
+#   API_URL=<url> scripts/build-site.sh       (SITE_DIST=<dir> builds elsewhere, e.g. for tests)
+#   scripts/build-site.sh --deps               (only `npm ci` if needed; `make install` uses it)
+# - HTML pages and config.js (exporting API_BASE_URL) stay at stable, unhashed names;
+# - our JS/CSS and the npm-installed Bootstrap/Chart.js go into assets/<content-hash>/,
+#   so the deploy step can serve that directory with a one-year immutable cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# npm ci only when node_modules is missing or was installed from another package-lock.json.
+lock_sum=$(sha256sum package-lock.json | cut -c1-16)
+if [[ ! -f node_modules/.lock-sum || "$(cat node_modules/.lock-sum)" != "$lock_sum" ]]; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.lock-sum
+fi
+[[ "${1:-}" == "--deps" ]] && exit 0
 : "${API_URL:?API_URL must be set}"
-rm -rf static_site/dist
-mkdir -p static_site/dist
-cp -r static_site/src/. static_site/dist/
-printf 'export const API_BASE_URL = %s;\n' "\"$API_URL\"" > static_site/dist/config.js
-echo "site built in static_site/dist (API $API_URL)"
+
+SRC=static_site/src
+DIST="${SITE_DIST:-static_site/dist}"
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+
+mkdir -p "$STAGE/js" "$STAGE/css" "$STAGE/vendor"
+cp "$SRC"/js/*.js "$STAGE/js/"
+cp "$SRC"/css/*.css "$STAGE/css/"
+cp node_modules/bootstrap/dist/css/bootstrap.min.css "$STAGE/vendor/"
+cp node_modules/chart.js/dist/chart.umd.min.js "$STAGE/vendor/"
+cp node_modules/bootstrap/LICENSE "$STAGE/vendor/bootstrap.LICENSE"
+cp node_modules/chart.js/LICENSE.md "$STAGE/vendor/chart.js.LICENSE.md"
+
+hash=$(cd "$STAGE" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-10)
+
+rm -rf "$DIST"
+mkdir -p "$DIST/assets"
+mv "$STAGE" "$DIST/assets/$hash"
+chmod 755 "$DIST/assets/$hash"
+for page in "$SRC"/*.html; do
+  sed "s#__ASSETS__#assets/$hash#g" "$page" > "$DIST/$(basename "$page")"
+done
+# JSON-encode the URL so a quote in it cannot break the module.
+API_URL="$API_URL" python3 -c 'import json, os; print("export const API_BASE_URL = %s;" % json.dumps(os.environ["API_URL"].rstrip("/")))' > "$DIST/config.js"
+echo "site built in $DIST (assets/$hash, API $API_URL)"

@@ -1,0 +1,164 @@
+"""Seller page numbers: bytes of the first load (gzip) and time to first render of the
+orders table with 500 orders, in Debian's Chromium against `chalice local` on FerretDB.
+
+    .venv/bin/python bench/bench_frontend.py [--orders 500] [--runs 5]
+
+Starts its own FerretDB, API and static server on free loopback ports (the same stack as
+tests/e2e) and stops them at the end. The static server does not compress, so each
+response body is gzip-compressed here (level 6, what CDNs typically use) and summed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import FerretDB  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Stack  # noqa: E402
+
+
+def call(stack: Stack, method: str, path: str, token: str | None = None, body=None, raw=None, ctype=None):
+    headers = {"Content-Type": ctype or "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(stack.api_url + path, method=method, data=data, headers=headers)
+    with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310 (loopback)
+        return json.loads(resp.read() or b"null")
+
+
+def seed(stack: Stack, n: int) -> str:
+    """A seller with n orders over 25 buyers, written by one CSV import."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    token = call(
+        stack,
+        "POST",
+        "/auth/signup",
+        body={"email": email, "password": "correct horse 1", "shop_name": "Bench Shop"},
+    )["token"]
+    lines = ["buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note"]
+    for i in range(n):
+        b = i % 25
+        lines.append(
+            f"buyer{b}@example.com,Buyer {b},Item {i % 40},{1 + i % 3},{100 + i % 900}.50,"
+            f"{'remitted' if i % 2 else 'unpaid'},{('pending', 'purchased', 'shipped')[i % 3]},note {i}"
+        )
+    started = time.perf_counter()
+    out = call(stack, "POST", "/import/orders", token, raw="\n".join(lines).encode(), ctype="text/csv")
+    print(f"seeded {out['created']} orders by CSV import in {time.perf_counter() - started:.1f} s")
+    return token
+
+
+def first_load(browser, stack: Stack, token: str | None) -> dict:
+    """Every response of one cold load (fresh context: empty cache), raw and gzip sizes."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    if token:
+        ctx.add_init_script(f"sessionStorage.setItem('token', {json.dumps(token)})")
+    page = ctx.new_page()
+    responses = []
+    page.on("response", lambda r: responses.append(r))
+    page.goto(f"{stack.site_url}/index.html")
+    if token:
+        page.wait_for_function("() => !!window.__ordersFirstRender")
+    else:
+        page.locator("#login-form").wait_for()
+    page.wait_for_load_state("networkidle")
+    sizes = {"static": [0, 0], "api": [0, 0]}
+    for r in responses:
+        if r.request.method == "OPTIONS" or r.status == 204:
+            continue
+        body = r.body()
+        kind = "api" if r.url.startswith(stack.api_url) else "static"
+        sizes[kind][0] += len(body)
+        sizes[kind][1] += len(gzip.compress(body, 6))
+    files = sorted(
+        {r.url.removeprefix(stack.site_url) for r in responses if r.url.startswith(stack.site_url)}
+    )
+    ctx.close()
+    return {"sizes": sizes, "files": files}
+
+
+def render_times(browser, stack: Stack, token: str, runs: int):
+    """(ms from navigation start to the first page of orders on screen, ms of that spent
+    fetching and drawing the page of orders, ms to all rows via "Load more", rows at first
+    render) for `runs` cold loads."""
+    first, fetch, full, rows = [], [], [], 0
+    for _ in range(runs):
+        ctx = browser.new_context(viewport=DESKTOP)
+        ctx.add_init_script(f"sessionStorage.setItem('token', {json.dumps(token)})")
+        page = ctx.new_page()
+        page.goto(f"{stack.site_url}/index.html")
+        page.wait_for_function("() => !!window.__ordersFirstRender")
+        mark = page.evaluate("window.__ordersFirstRender")
+        first.append(mark["sinceNavigation"])
+        fetch.append(mark["fetchAndRender"])
+        rows = mark["rows"]
+        while page.locator("#orders-more").is_visible():
+            shown = page.locator("#orders-body tr[data-id]").count()
+            page.locator("#orders-more").click()
+            page.wait_for_function(
+                f"() => document.querySelectorAll('#orders-body tr[data-id]').length > {shown}"
+            )
+        full.append(page.evaluate("performance.now()"))
+        ctx.close()
+    return first, fetch, full, rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = FerretDB(Path(tmp) / "ferretdb")
+        db.start()
+        stack = Stack(db, Path(tmp))
+        try:
+            stack.start()
+            token = seed(stack, args.orders)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                cold = first_load(browser, stack, None)
+                warm = first_load(browser, stack, token)
+                first, fetch, full, rows = render_times(browser, stack, token, args.runs)
+                browser.close()
+        finally:
+            stack.stop()
+            db.stop()
+
+    s_raw, s_gz = cold["sizes"]["static"]
+    print("\nseller page, first load (login screen, empty cache):")
+    print(f"  static files: {len(cold['files'])}  raw {s_raw / 1024:.1f} KiB  gzip {s_gz / 1024:.1f} KiB")
+    for f in cold["files"]:
+        print(f"    {f}")
+    ws_raw, ws_gz = warm["sizes"]["static"]
+    a_raw, a_gz = warm["sizes"]["api"]
+    print(f"logged in with {args.orders} orders (first page of orders, buyers and items from the API):")
+    print(
+        f"  static gzip {ws_gz / 1024:.1f} KiB + API JSON gzip {a_gz / 1024:.1f} KiB (raw {a_raw / 1024:.1f} KiB)"
+    )
+    print(f"  total gzip {(ws_gz + a_gz) / 1024:.1f} KiB")
+    print(
+        f"time to first render of the orders table ({rows} rows shown of {args.orders}), {args.runs} cold loads:"
+    )
+    print(f"  median {statistics.median(first):.0f} ms  (min {min(first):.0f}, max {max(first):.0f})")
+    print(f"  of which GET /orders + drawing the rows: median {statistics.median(fetch):.0f} ms")
+    print(f"all {args.orders} rows on screen after 'Load more': median {statistics.median(full):.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

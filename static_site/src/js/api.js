@@ -1,0 +1,130 @@
+// The one API client of both pages: base URL from config.js (written at build time), the
+// seller's bearer token from sessionStorage, contract errors turned into readable messages,
+// and a 401 on a logged-in call reported to the page (which keeps the typed data).
+import { API_BASE_URL } from "app-config";
+import { t } from "./i18n.js";
+
+const TOKEN = "token";
+const SELLER = "seller";
+let expiredHandler = null;
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = []) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function getToken() {
+  return sessionStorage.getItem(TOKEN);
+}
+
+export function getSeller() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SELLER) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export function setSession(token, seller) {
+  if (token) sessionStorage.setItem(TOKEN, token);
+  if (seller) sessionStorage.setItem(SELLER, JSON.stringify(seller));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(SELLER);
+}
+
+/** Called with the error when the server says the token is missing, invalid or expired. */
+export function onSessionExpired(fn) {
+  expiredHandler = fn;
+}
+
+function url(path, query) {
+  const u = new URL(API_BASE_URL + path, location.href);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v !== undefined && v !== null && v !== "") u.searchParams.set(k, v);
+  }
+  return u;
+}
+
+/**
+ * request("POST", "/orders", {body}) → parsed JSON (or text for CSV, null for 204).
+ * Options: query, body (JSON), raw + contentType (e.g. CSV), headers, auth (default true).
+ */
+export async function request(method, path, opts = {}) {
+  const headers = { ...(opts.headers || {}) };
+  const auth = opts.auth !== false;
+  if (auth && getToken()) headers.Authorization = `Bearer ${getToken()}`;
+  let payload;
+  if (opts.raw !== undefined) {
+    payload = opts.raw;
+    headers["Content-Type"] = opts.contentType || "text/plain";
+  } else if (opts.body !== undefined) {
+    payload = JSON.stringify(opts.body);
+    headers["Content-Type"] = "application/json";
+  }
+  let resp;
+  try {
+    resp = await fetch(url(path, opts.query), { method, headers, body: payload });
+  } catch {
+    throw new ApiError(0, "network", t("err.network"));
+  }
+  if (resp.status === 204) return null;
+  const type = resp.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await resp.json().catch(() => null) : await resp.text();
+  if (resp.ok) return data;
+  const e = (data && data.error) || {};
+  const err = new ApiError(resp.status, e.code || `http_${resp.status}`, e.message, e.details || []);
+  if (resp.status === 401 && auth && expiredHandler) expiredHandler(err);
+  throw err;
+}
+
+export const api = {
+  get: (path, query, opts = {}) => request("GET", path, { ...opts, query }),
+  post: (path, body, opts = {}) => request("POST", path, { ...opts, body }),
+  patch: (path, body, opts = {}) => request("PATCH", path, { ...opts, body }),
+  del: (path, opts = {}) => request("DELETE", path, opts),
+};
+
+function detailText(details) {
+  return (details || [])
+    .map((d) => {
+      if (typeof d === "string") return d;
+      const where = d.row !== undefined ? `${t("order.row", { row: d.row })}: ` : d.field ? `${d.field}: ` : "";
+      return where + (d.message || d.error || JSON.stringify(d));
+    })
+    .join("; ");
+}
+
+/** A message a person can act on, in the current language. */
+export function describe(err) {
+  if (!(err instanceof ApiError)) return t("err.500");
+  if (err.status === 0) return t("err.network");
+  if (err.code === "insufficient_stock") return t("err.insufficient_stock");
+  const message = [err.message, detailText(err.details)].filter(Boolean).join(" — ");
+  const key = `err.${err.status}`;
+  if (err.status === 401) return err.code === "token_expired" ? t("auth.expired") : t("err.401");
+  if ([400, 403, 409].includes(err.status)) return t(key, { message });
+  if ([404, 413, 429, 503].includes(err.status)) return t(key);
+  return t("err.500");
+}
+
+/** Fetch a file with the token and hand it to the browser as a download. */
+export async function download(path, query, filename) {
+  const text = await request("GET", path, { query });
+  // fetch's text() drops the BOM; put it back so Excel reads Chinese CSV as UTF-8.
+  const body = typeof text === "string" ? (text.startsWith("\uFEFF") ? text : `\uFEFF${text}`) : JSON.stringify(text, null, 2);
+  const blob = new Blob([body], { type: typeof text === "string" ? "text/csv;charset=utf-8" : "application/json" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

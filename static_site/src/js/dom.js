@@ -1,0 +1,57 @@
+// Building DOM from data without innerHTML, so names and notes typed by users are never HTML.
+
+/** h("td", {class: "x", dataset: {id}}, "text", childNode, ...) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
+export function $(sel, root = document) {
+  return root.querySelector(sel);
+}
+
+export function $$(sel, root = document) {
+  return [...root.querySelectorAll(sel)];
+}
+
+/** A one-cell row spanning the table: loading, empty and error states of a list. */
+export function messageRow(cols, text, cls = "text-muted") {
+  return h("tr", { class: "state-row" }, h("td", { colspan: String(cols), class: `text-center py-4 ${cls}` }, text));
+}
+
+export function spinnerRow(cols, text) {
+  return h(
+    "tr",
+    { class: "state-row" },
+    h(
+      "td",
+      { colspan: String(cols), class: "text-center py-4 text-muted" },
+      h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }),
+      text,
+    ),
+  );
+}
+
+/** Show a dismissable alert in a container (kind: success | danger | warning | info). */
+export function notify(container, kind, ...content) {
+  const alert = h(
+    "div",
+    { class: `alert alert-${kind} d-flex justify-content-between align-items-start py-2`, role: kind === "danger" ? "alert" : "status" },
+    h("div", {}, ...content),
+    h("button", { type: "button", class: "btn-close ms-2", "aria-label": "Close", onclick: () => alert.remove() }),
+  );
+  container.replaceChildren(alert);
+  return alert;
+}

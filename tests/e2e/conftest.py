@@ -1,0 +1,182 @@
+"""Browser tests: Debian's Chromium (via Playwright) against a real `chalice local` on the
+session's FerretDB, with the site built by scripts/build-site.sh and served by http.server.
+
+The whole stack is started once per session; each test signs up its own seller, so tests
+do not see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback only)
+                if resp.status < 500:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"{what} did not start ({url})")
+        time.sleep(0.2)
+
+
+class Stack:
+    """FerretDB database + chalice local + the built static site."""
+
+    def __init__(self, ferretdb, workdir: Path):
+        self.api_port = _free_port()
+        self.site_port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.site_url = f"http://127.0.0.1:{self.site_port}"
+        self.dist = workdir / "dist"
+        self.log = workdir / "chalice.log"
+        self.env = {
+            **os.environ,
+            "MONGO_URI": ferretdb.uri,
+            "MONGO_DB": "e2e_" + uuid.uuid4().hex[:10],
+            "JWT_SECRET": "e2e-" + uuid.uuid4().hex,
+            "CORS_ORIGIN": self.site_url,
+            "PUBLIC_SITE_URL": self.site_url,
+            "ALLOW_SIGNUP": "true",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        py = sys.executable
+        subprocess.run([py, "-m", "chalicelib.manage", "init-db"], cwd=ROOT, env=self.env, check=True)
+        subprocess.run(
+            [str(ROOT / "scripts/build-site.sh")],
+            cwd=ROOT,
+            env={**self.env, "API_URL": self.api_url, "SITE_DIST": str(self.dist)},
+            check=True,
+        )
+        chalice = shutil.which("chalice", path=str(Path(py).parent)) or "chalice"
+        log = open(self.log, "ab")  # noqa: SIM115
+        api = subprocess.Popen(
+            [
+                chalice,
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--stage",
+                "local",
+                "--no-autoreload",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+        )
+        self.procs.append(api)
+        site = subprocess.Popen(
+            [
+                py,
+                "-m",
+                "http.server",
+                str(self.site_port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(self.dist),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(site)
+        _wait_http(f"{self.api_url}/health", api, "chalice local")
+        _wait_http(f"{self.site_url}/index.html", site, "static site")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+@pytest.fixture(scope="session")
+def stack(ferretdb, tmp_path_factory):
+    s = Stack(ferretdb, tmp_path_factory.mktemp("e2e"))
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-browser.sh (make install does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def new_context(browser, viewport=None, locale="en-US"):
+    ctx = browser.new_context(viewport=viewport or DESKTOP, locale=locale)
+    ctx.set_default_timeout(10_000)
+    return ctx
+
+
+@pytest.fixture
+def context(browser):
+    ctx = new_context(browser)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    pg = context.new_page()
+    pg.on("dialog", lambda d: d.accept())
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def shot(page, name: str) -> None:
+    """Save docs/screenshots/<name>.png (the README shows these)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
