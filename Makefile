@@ -15,6 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 	@scripts/ferretdb.sh build
+	@scripts/build-site.sh --deps
+	@scripts/ensure-browser.sh
 
 ## Start FerretDB (data in .data/, kept across restarts), the API on :8000 and the pages on :8080.
 run: install
@@ -40,6 +42,35 @@ db-stop:
 
 init-db: install
 	$(PY) -m chalicelib.manage init-db
+
+.PHONY: bench-reports
+## Time /reports/buyers on 100,000 orders against the naive way, and CSV imports; writes docs/performance.md.
+bench-reports: install
+	$(PY) bench/bench_reports.py
+
+# --- AWS (docs/deploy.md). STAGE is a stage of .chalice/config.json: dev or prod;
+# BUCKET overrides the site bucket (default: from the stage's PUBLIC_SITE_URL). ---
+STAGE ?= dev
+.PHONY: deploy destroy package init-db-aws
+
+## chalice deploy, then build the site against the new API URL and publish it to S3.
+deploy: $(STAMP)
+	$(PY) scripts/deploy.py --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
+
+## Remove the stage's API and site bucket (asks first; SSM secrets and Atlas data stay).
+destroy: $(STAMP)
+	$(PY) scripts/destroy.py --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
+
+## The Lambda zip and SAM template in dist/ (Linux wheels fetched from PyPI).
+package: $(STAMP)
+	rm -rf dist
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} $(VENV)/bin/chalice package --stage $(STAGE) dist/
+	@ls -l dist/deployment.zip
+
+## One-time Atlas step for a stage: indexes, with the URI read from SSM as the Lambda does.
+init-db-aws: $(STAMP)
+	@exports="$$($(PY) scripts/deploy.py --stage $(STAGE) --print-db-env)" && eval "$$exports" && \
+	  unset MONGO_URI JWT_SECRET && $(PY) -m chalicelib.manage init-db
 
 clean:
 	rm -rf $(VENV) .cache dist

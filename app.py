@@ -10,9 +10,9 @@ import os
 from chalice import Chalice, CORSConfig, Response
 from pymongo.errors import PyMongoError
 
-from chalicelib import auth, customers, items, orders
+from chalicelib import auth, clock, csv_format, customers, exports, imports, items, orders, reports, tracking
 from chalicelib.db import UNAVAILABLE_ERRORS, ping
-from chalicelib.errors import DomainError, error_body, to_http
+from chalicelib.errors import DomainError, ValidationFailed, error_body, framework_error_body, to_http
 from chalicelib.listing import parse_limit
 from chalicelib.models import (
     BulkIn,
@@ -89,6 +89,18 @@ def api(path: str, method: str, summary: str, **doc):
         return app.route(path, methods=[method], content_types=content_types)(wrapper)
 
     return decorate
+
+
+@app.middleware("http")
+def contract_error_bodies(event, get_response):
+    """Chalice answers some requests itself (wrong Content-Type → 415, wrong method →
+    405) with `{"Code", "Message"}`; give those the contract's error shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        response.body = json.dumps(framework_error_body(body["Code"], body["Message"]))
+        response.headers["Content-Type"] = JSON_HEADERS["Content-Type"]
+    return response
 
 
 def req():
@@ -242,3 +254,164 @@ def get_order(order_id):
 @api("/orders/{order_id}", "PATCH", "Change an order or its statuses", body=OrderPatch, out=OrderOut)
 def patch_order(order_id):
     return orders.update(seller(), order_id, body(OrderPatch))
+
+
+# --- buyer tracking ---
+# Secret links must not be cached or leak through a Referer header: these headers go on
+# every answer of these routes, errors (404, 400, 503) included.
+PRIVATE_LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@app.middleware("http")
+def private_link_headers(event, get_response):
+    response = get_response(event)
+    path = getattr(event, "path", "") or ""
+    if path.startswith("/track/") or path.endswith("/tracking-link"):
+        response.headers.update(PRIVATE_LINK_HEADERS)
+    return response
+
+
+@api(
+    "/customers/{customer_id}/tracking-link",
+    "POST",
+    "New secret tracking link for a customer; the old one stops working at once",
+    out=tracking.TrackingLinkOut,
+    status=201,
+)
+def create_tracking_link(customer_id):
+    return tracking.issue_link(seller(), customer_id)
+
+
+@api(
+    "/track/request-link",
+    "POST",
+    "Email a buyer their tracking link (always 202)",
+    body=tracking.LinkRequestIn,
+    out=tracking.LinkRequestOut,
+    status=202,
+    public=True,
+)
+def request_tracking_link():
+    return tracking.request_link(body(tracking.LinkRequestIn))
+
+
+@api(
+    "/track/{token}",
+    "GET",
+    "A buyer's orders at one shop, by secret link",
+    out=tracking.TrackOut,
+    public=True,
+)
+def track(token):
+    return tracking.lookup(token)
+
+
+# --- reports, export, import ------------------------------------------------------------
+
+
+def csv_response(text: str, stem: str, headers: dict | None = None) -> Response:
+    return Response(
+        body=text,
+        status_code=200,
+        headers={
+            "Content-Type": csv_format.CONTENT_TYPE,
+            "Content-Disposition": csv_format.content_disposition(stem),
+            **(headers or {}),
+        },
+    )
+
+
+def report_format() -> tuple[bool, str]:
+    """(as CSV?, header language) from ?format=json|csv and ?headers=zh|en."""
+    q = query()
+    fmt = q.get("format") or "json"
+    if fmt not in ("json", "csv"):
+        raise ValidationFailed("format must be json or csv", code="invalid_query")
+    return fmt == "csv", csv_format.header_language(q.get("headers"))
+
+
+@api(
+    "/reports/buyers",
+    "GET",
+    "Summary by buyer (JSON or CSV)",
+    out=reports.BuyersReportOut,
+    query=("batch", "format", "headers"),
+)
+def report_buyers():
+    who = seller()
+    as_csv, lang = report_format()
+    batch = query().get("batch") or None
+    report = reports.buyers(who, batch)
+    if as_csv:
+        f = reports.buyers_csv(report, batch, lang, clock.local_date(clock.now(), who.timezone))
+        return csv_response(f.text, f.filename_stem)
+    return reports.buyers_json(report)
+
+
+@api(
+    "/reports/items",
+    "GET",
+    "Purchase list: pending quantity per item",
+    out=reports.ItemsReportOut,
+    query=("batch", "format", "headers"),
+)
+def report_items():
+    who = seller()
+    as_csv, lang = report_format()
+    batch = query().get("batch") or None
+    report = reports.items(who, batch)
+    if as_csv:
+        f = reports.items_csv(report, batch, lang, clock.local_date(clock.now(), who.timezone))
+        return csv_response(f.text, f.filename_stem)
+    return report
+
+
+@api(
+    "/reports/monthly",
+    "GET",
+    "Orders and money per month of a year",
+    out=reports.MonthlyReportOut,
+    query=("year", "format", "headers"),
+)
+def report_monthly():
+    who = seller()
+    as_csv, lang = report_format()
+    report = reports.monthly(who, reports.parse_year(query().get("year"), who.timezone))
+    if as_csv:
+        f = reports.monthly_csv(report, lang)
+        return csv_response(f.text, f.filename_stem)
+    return reports.money_json(report)
+
+
+@api(
+    "/export/orders",
+    "GET",
+    "Every order as CSV or JSON (pages with ?limit= and ?cursor= when large)",
+    query=("format", "headers", "limit", "cursor"),
+)
+def export_orders():
+    who = seller()
+    fmt, limit, cursor = exports.parse_args(query())
+    out = exports.orders(who, fmt, limit, cursor, csv_format.header_language(query().get("headers")))
+    extra = {"X-Next-Cursor": out.next_cursor} if out.next_cursor else {}
+    if fmt == "csv":
+        return csv_response(out.body, exports.filename_stem(who), extra)
+    return Response(body=out.body, status_code=200, headers={**JSON_HEADERS, **extra})
+
+
+@api(
+    "/import/orders",
+    "POST",
+    "Import orders from CSV: all rows or none (?dry_run=true validates only)",
+    out=imports.ImportOut,
+    status=201,
+    query=("dry_run",),
+    content_type="text/csv",
+)
+def import_orders():
+    who = seller()
+    dry = (query().get("dry_run") or "false").lower()
+    if dry not in ("true", "false", "1", "0"):
+        raise ValidationFailed("dry_run must be true or false", code="invalid_query")
+    result = imports.run(who, req().raw_body, dry_run=dry in ("true", "1"))
+    return json_response(result, 200 if result["dry_run"] else 201)

@@ -16,7 +16,7 @@ import jwt
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from . import clock
+from . import clock, tracking
 from .config import get_settings
 from .db import get_db
 from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
@@ -129,12 +129,18 @@ def seller_out(doc: dict) -> dict:
         "shop_slug": doc["shop_slug"],
         "timezone": doc.get("timezone", clock.DEFAULT_TZ),
         "currency": doc.get("currency", DEFAULT_CURRENCY),
+        "language": doc.get("language", tracking.DEFAULT_LANGUAGE),
     }
 
 
 def signup(data: SignupIn) -> dict:
     if not get_settings().allow_signup:
         raise Forbidden("sign-up is closed on this site", code="signup_disabled")
+    return create_seller(data)
+
+
+def create_seller(data: SignupIn) -> dict:
+    """Also used by `manage create-seller`, for sites where public sign-up is off."""
     sellers = get_db().sellers
     email_lower = data.email.lower()
     if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
@@ -206,5 +212,7 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
     )
     if doc is None:
         raise NotFound("seller not found")
+    if changes.keys() & {"shop_name", "currency", "language"}:
+        tracking.seller_changed(doc)  # buyer tracking pages show these
     token, _ = issue_token(doc)
     return {"seller": seller_out(doc), "token": token}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from . import clock
+from . import clock, tracking
 from .auth import Principal
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
@@ -118,6 +118,8 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
             {"seller_id": doc["seller_id"], "customer_id": doc["_id"]},
             {"$set": {"buyer_name": doc["name"], "buyer_email": doc["email"]}},
         )
+    if "name" in changes:
+        tracking.customer_renamed(doc)  # the tracking page greets the buyer by name
     return to_out(doc)
 
 
@@ -131,3 +133,4 @@ def delete(principal: Principal, customer_id: str) -> None:
         raise Conflict("this customer has orders; cancel them instead", code="customer_has_orders")
     if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("customer not found")
+    tracking.customer_deleted(seller_id, cid)  # their link must not outlive them

@@ -157,6 +157,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("email_lower", ASCENDING), ("at", DESCENDING)], name="email_at"),
         IndexModel([("at", ASCENDING)], expireAfterSeconds=15 * 60, name="ttl"),
     ],
+    # Buyer tracking (chalicelib/tracking.py): one link per customer, found by token hash.
+    "tracking_links": [
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+        IndexModel([("customer_id", ASCENDING)], unique=True, name="customer_unique"),
+        IndexModel([("seller_id", ASCENDING)], name="seller"),
+    ],
+    # "Email me my link" rate limit: `key` is sha256 of the address; rows live one hour.
+    "link_requests": [
+        IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
+    ],
 }
 
 NOT_IMPLEMENTED = 238

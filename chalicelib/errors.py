@@ -6,6 +6,7 @@ module under `chalicelib/` needs the web framework.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -59,3 +60,10 @@ def error_body(code: str, message: str, details: list | None = None) -> dict[str
 
 def to_http(exc: DomainError) -> tuple[int, dict[str, Any]]:
     return exc.status, error_body(exc.code, exc.message, exc.details)
+
+
+def framework_error_body(code: str, message: str) -> dict[str, Any]:
+    """Errors the web framework answers by itself (415, 405) in the contract's shape:
+    `UnsupportedMediaType` becomes `unsupported_media_type`."""
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", code.removesuffix("Error")).lower()
+    return error_body(snake, message)

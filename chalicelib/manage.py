@@ -12,13 +12,44 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.manage")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("init-db", help="create every index (idempotent; run once per database)")
+    create = sub.add_parser("create-seller", help="add a seller account even when ALLOW_SIGNUP is false")
+    create.add_argument("--email", required=True)
+    create.add_argument("--shop-name", required=True)
+    create.add_argument(
+        "--password-env",
+        default="SELLER_PASSWORD",
+        help="environment variable holding the password (asked for when unset)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "create-seller":
+        return _create_seller(args)
     if args.command == "init-db":
         db = get_db()
         notes = ensure_indexes(db)
         print(f"indexes ready in database {db.name!r}")
         for note in notes:
             print(f"  skipped (server does not support it): {note}")
+    return 0
+
+
+def _create_seller(args) -> int:
+    import getpass
+    import os
+
+    from .auth import create_seller
+    from .errors import DomainError
+    from .models import SignupIn
+    from .payload import validate
+
+    password = os.environ.get(args.password_env) or getpass.getpass("Password (10+ characters): ")
+    try:
+        data = validate(SignupIn, {"email": args.email, "password": password, "shop_name": args.shop_name})
+        seller = create_seller(data)["seller"]
+    except DomainError as exc:
+        details = "; ".join(f"{d['field']}: {d['message']}" for d in exc.details)
+        print(f"error: {exc.message}{' (' + details + ')' if details else ''}", file=sys.stderr)
+        return 1
+    print(f"seller {seller['email']} created: shop {seller['shop_name']!r} ({seller['shop_slug']})")
     return 0
 
 

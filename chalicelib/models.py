@@ -23,6 +23,8 @@ PaymentStatus = Literal["unpaid", "remitted", "refunded"]
 FulfillmentStatus = Literal["pending", "purchased", "shipped", "delivered", "cancelled"]
 PAYMENT_STATUSES: tuple[str, ...] = PaymentStatus.__args__
 FULFILLMENT_STATUSES: tuple[str, ...] = FulfillmentStatus.__args__
+# The shop's language: tracking-link emails (and the buyer page) use it.
+Language = Literal["zh-Hant", "en"]
 
 # Money in: a JSON number in major units, stored as integer cents.
 Money = Annotated[int, BeforeValidator(to_cents)]
@@ -64,6 +66,7 @@ class SellerPatch(In):
     shop_name: Name | None = None
     timezone: str | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    language: Language | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -87,6 +90,7 @@ class SellerOut(BaseModel):
     shop_slug: str
     timezone: str
     currency: str
+    language: Language
 
 
 class SignupOut(BaseModel):

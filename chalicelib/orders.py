@@ -82,11 +82,13 @@ def _total(quantity: int, unit_price: int, shipping_fee: int) -> int:
     return total
 
 
-def _next_order_no(seller_id) -> int:
+def reserve_order_numbers(seller_id, count: int = 1) -> int:
+    """Take `count` consecutive order numbers from the seller's counter; returns the last.
+    Numbers are never given back, so a failed creation leaves a gap, never a duplicate."""
     with exclusive(f"counters:{seller_id}"):
         counter = get_db().counters.find_one_and_update(
             {"_id": seller_id},
-            {"$inc": {"seq": 1}},
+            {"$inc": {"seq": count}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
@@ -162,7 +164,7 @@ def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None 
         now = clock.now()
         doc = {
             "seller_id": seller_id,
-            "order_no": _next_order_no(seller_id),
+            "order_no": reserve_order_numbers(seller_id),
             "customer_id": customer["_id"],
             "buyer_email": customer["email"],
             "buyer_name": customer["name"],
@@ -450,7 +452,9 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     db = get_db()
     docs = {d["_id"]: d for d in db.orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
     now = clock.now()
-    groups: dict[tuple[str, str, bool], tuple[Plan, list[dict]]] = {}
+    # state → the update shared by the group, and each order with its own plan (the
+    # update is the same for a state; the stock to return depends on each quantity).
+    groups: dict[tuple[str, str, bool], tuple[Plan, list[tuple[dict, Plan]]]] = {}
     for oid in wanted:
         doc = docs.get(oid)
         if doc is None:
@@ -461,26 +465,26 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue
-        # The plan depends only on these, so one plan serves the whole group.
+        # The update depends only on these, so one update serves the whole group.
         state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
-        groups.setdefault(state, (plan, []))[1].append(doc)
+        groups.setdefault(state, (plan, []))[1].append((doc, plan))
     applied: list[tuple[dict, Plan]] = []
     for (pay, ful, _), (plan, group) in groups.items():
-        ids = [d["_id"] for d in group]
+        ids = [d["_id"] for d, _ in group]
         result = db.orders.update_many(
             {"_id": {"$in": ids}, "seller_id": seller_id, "payment_status": pay, "fulfillment_status": ful},
             _update_for(plan, now),
         )
         if result.matched_count == len(ids):
-            applied += [(d, plan) for d in group]
+            applied += group
             continue
         # Some orders changed between read and write: find which ones this update reached.
         versions = {
             d["_id"]: d.get("version", 0) for d in db.orders.find({"_id": {"$in": ids}}, {"version": 1})
         }
-        for d in group:
+        for d, own_plan in group:
             if versions.get(d["_id"]) == d.get("version", 0) + 1:
-                applied.append((d, plan))
+                applied.append((d, own_plan))
             else:
                 failed.append({"id": str(d["_id"]), "error": "concurrent_update"})
     _return_stock_bulk(seller_id, applied)

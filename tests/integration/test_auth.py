@@ -75,7 +75,7 @@ def test_login_rate_limit(api):
     api.signup(email="other@example.com")
     assert api.post("/auth/login", {"email": "other@example.com", "password": PASSWORD}).status == 200
     # Failures older than 15 minutes no longer count (TTL index or not).
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=16)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)
     db.get_db().login_failures.update_many({}, {"$set": {"at": old}})
     assert api.post("/auth/login", {"email": "limit@example.com", "password": PASSWORD}).status == 200
 

@@ -82,3 +82,11 @@ def test_hostile_json_is_400(api, token):
     r = api.post("/customers", {"name": "A", "email": "a@example.com", "$where": "1"}, token=token)
     assert r.status == 400
     assert db.get_db().customers.count_documents({}) == 0
+
+
+def test_framework_errors_use_the_contract_shape(api, token):
+    r = api.post("/customers", raw=b"name=A", token=token, headers={"Content-Type": "text/plain"})
+    assert r.status == 415
+    assert r.json["error"]["code"] == "unsupported_media_type" and r.json["error"]["details"] == []
+    r = api.call("PUT", "/customers", body={}, token=token)
+    assert r.status == 405 and r.json["error"]["code"] == "method_not_allowed"

@@ -1,0 +1,115 @@
+"""Tenant isolation matrix: every authenticated route, called by a second seller with the
+first seller's ids, answers 404 or an answer without any of the first seller's data,
+and changes none of it. A route added to app.py without a row here fails the test."""
+
+import pytest
+
+from app import ROUTES
+from chalicelib import db
+
+# Marker strings only seller A's data contains; none may appear in B's answers.
+A_BUYER = "isolation-a-buyer@example.com"
+A_ITEM = "Isolation A Secret Item"
+
+CSV = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\nb@example.com,B,Thing,1,10,unpaid,pending,\r\n"
+
+# (method, path) → (body or raw CSV, what B must get): "404" or "clean" (2xx without A's data).
+MATRIX = {
+    ("GET", "/auth/me"): (None, "clean"),
+    ("PATCH", "/auth/me"): ({"shop_name": "B shop"}, "clean"),
+    ("GET", "/customers"): (None, "clean"),
+    ("POST", "/customers"): ({"name": "A copy", "email": A_BUYER}, "clean"),
+    ("GET", "/customers/{customer_id}"): (None, "404"),
+    ("PATCH", "/customers/{customer_id}"): ({"note": "hacked"}, "404"),
+    ("DELETE", "/customers/{customer_id}"): (None, "404"),
+    ("POST", "/customers/{customer_id}/tracking-link"): (None, "404"),
+    ("GET", "/items"): (None, "clean"),
+    ("POST", "/items"): ({"item_name": "B item", "price": 1}, "clean"),
+    ("GET", "/items/{item_id}"): (None, "404"),
+    ("PATCH", "/items/{item_id}"): ({"stock": 0}, "404"),
+    ("DELETE", "/items/{item_id}"): (None, "404"),
+    ("GET", "/orders"): (None, "clean"),
+    ("POST", "/orders"): (
+        {"customer_id": "{customer_id}", "item_name": "x", "quantity": 1, "unit_price": 1},
+        "404",
+    ),
+    ("POST", "/orders/bulk"): ({"ids": ["{order_id}"], "set": {"payment_status": "refunded"}}, "clean"),
+    ("GET", "/orders/{order_id}"): (None, "404"),
+    ("PATCH", "/orders/{order_id}"): ({"fulfillment_status": "cancelled"}, "404"),
+    ("GET", "/reports/buyers"): (None, "clean"),
+    ("GET", "/reports/items"): (None, "clean"),
+    ("GET", "/reports/monthly"): (None, "clean"),
+    ("GET", "/export/orders"): (None, "clean"),
+    ("POST", "/import/orders"): (CSV, "clean"),
+}
+QUERY_VARIANTS = {
+    "/orders": ["", "?customer_id={customer_id}", "?q=isolation"],
+    "/customers": ["", "?q=isolation"],
+    "/items": ["", "?q=isolation"],
+    "/reports/buyers": ["", "?format=csv"],
+    "/reports/items": ["", "?format=csv"],
+    "/reports/monthly": ["", "?format=csv"],
+    "/export/orders": ["?format=json", "?format=csv"],
+}
+
+
+def test_every_authenticated_route_is_in_the_matrix():
+    routes = {(r.method, r.path) for r in ROUTES if not r.public}
+    assert routes == set(MATRIX)
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        return value.format(**ids) if "{" in value and "}" in value and "\r\n" not in value else value
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+def _snapshot(seller_id):
+    return {
+        name: sorted(str(d) for d in db.get_db()[name].find({"seller_id": seller_id}))
+        for name in ("customers", "items", "orders", "tracking_links")
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+def test_second_seller_gets_nothing(api, token, other_token, method, path):
+    cust = api.post("/customers", {"name": "Isolation A", "email": A_BUYER}, token=token).json
+    item = api.post("/items", {"item_name": A_ITEM, "price": 10, "stock": 5}, token=token).json
+    order = api.post(
+        "/orders",
+        {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1, "note": "A note"},
+        token=token,
+    ).json
+    assert api.post(f"/customers/{cust['id']}/tracking-link", token=token).status == 201
+    ids = {"customer_id": cust["id"], "item_id": item["id"], "order_id": order["id"]}
+    from bson import ObjectId
+
+    seller_a = db.get_db().customers.find_one({"_id": ObjectId(cust["id"])})["seller_id"]
+    before = _snapshot(seller_a)
+
+    body, expect = MATRIX[(method, path)]
+    for query in QUERY_VARIANTS.get(path, [""]) if method == "GET" else [""]:
+        url = path.format(**ids) + query.format(**ids)
+        if isinstance(body, str):
+            r = api.call(
+                method, url, raw=body.encode(), token=other_token, headers={"Content-Type": "text/csv"}
+            )
+        else:
+            r = api.call(method, url, body=_fill(body, ids), token=other_token)
+        text = r.body.decode("utf-8", "replace")
+        if expect == "404":
+            assert r.status == 404, (url, r)
+        else:
+            assert 200 <= r.status < 300, (url, r)
+        for secret in (cust["id"], item["id"], order["id"], A_BUYER, A_ITEM, "Isolation A", "A note"):
+            if method == "POST" and path == "/customers" and secret == A_BUYER:
+                continue  # B may have a buyer with the same email: it is B's own customer
+            if path == "/orders/bulk" and secret == order["id"]:
+                assert r.json["failed"] == [{"id": order["id"], "error": "not_found"}]
+                continue
+            assert secret not in text, (url, secret, text[:300])
+    assert _snapshot(seller_a) == before
