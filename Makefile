@@ -16,7 +16,6 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 	@scripts/ferretdb.sh build
 	@scripts/build-site.sh --deps
-	@scripts/ensure-browser.sh
 
 ## Start FerretDB (data in .data/, kept across restarts), the API on :8000 and the pages on :8080.
 run: install
@@ -24,6 +23,7 @@ run: install
 
 ## Install everything and run the whole test suite (unit, integration on FerretDB, e2e).
 test: install
+	@scripts/ensure-browser.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -43,7 +43,14 @@ db-stop:
 init-db: install
 	$(PY) -m chalicelib.manage init-db
 
-.PHONY: bench-reports
+.PHONY: bench bench-reports
+## The benchmark suite (not part of `make test`): commands per request, latency, concurrency,
+## cold start, package size, then the 100,000-order report comparison. Writes docs/performance.md.
+bench: install
+	$(MAKE) --no-print-directory package STAGE=prod
+	$(PY) bench/bench_api.py
+	$(PY) bench/bench_reports.py
+
 ## Time /reports/buyers on 100,000 orders against the naive way, and CSV imports; writes docs/performance.md.
 bench-reports: install
 	$(PY) bench/bench_reports.py
