@@ -34,7 +34,7 @@ from .errors import Conflict, PayloadTooLarge, ValidationFailed
 from .ids import object_id
 from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from .money import MAX_CENTS, from_cents, to_cents
-from .orders import SHIPPED_STATES, reserve_order_numbers
+from .orders import SHIPPED_STATES, order_document, reserve_order_numbers
 from .payload import validate
 
 MAX_ROWS = 5_000
@@ -465,38 +465,24 @@ def _create_customers(
 def _order_doc(
     principal: Principal, seller_id, r: Row, customer: dict, order_no: int, now, import_id
 ) -> dict:
-    """The same document orders.create_new writes (a test compares the two)."""
-    item = r.item
-    created = r.created_at or now
-    local_day = clock.local_date(now, principal.timezone)
+    """The document orders.create_new writes, plus the import's id (for undo)."""
     return {
-        "seller_id": seller_id,
-        "order_no": order_no,
-        "customer_id": customer["_id"],
-        "buyer_email": customer["email"],
-        "buyer_name": customer["name"],
-        "item_id": item["_id"] if item else None,
-        "item_name": item["item_name"] if item else r.data.item_name,
-        "quantity": r.data.quantity,
-        "unit_price": r.unit_price,
-        "shipping_fee": r.data.shipping_fee,
-        "total_amount": r.total,
-        "batch": r.data.batch or None,
-        "note": r.data.note or None,
-        "carrier": None,
-        "tracking_number": None,
-        "payment_status": r.payment_status,
-        "remitted_at": (r.remitted_at or now) if r.payment_status == "remitted" else None,
-        "fulfillment_status": r.fulfillment_status,
-        "shipped_date": (r.shipped_date or local_day.isoformat())
-        if r.fulfillment_status in SHIPPED_STATES
-        else None,
-        "history": [],
-        "initial": {"payment_status": r.payment_status, "fulfillment_status": r.fulfillment_status},
-        "month": clock.local_date(created, principal.timezone).strftime("%Y-%m"),
-        "version": 0,
-        "created_at": created,
-        "updated_at": now,
+        **order_document(
+            seller_id=seller_id,
+            order_no=order_no,
+            customer=customer,
+            item=r.item,
+            data=r.data,
+            unit_price=r.unit_price,
+            total=r.total,
+            payment_status=r.payment_status,
+            fulfillment_status=r.fulfillment_status,
+            tz=principal.timezone,
+            now=now,
+            created_at=r.created_at,
+            remitted_at=r.remitted_at,
+            shipped_date=r.shipped_date,
+        ),
         "import_id": import_id,
     }
 

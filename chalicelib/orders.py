@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -105,14 +105,68 @@ def _idem(seller_id, key: str | None) -> str | None:
     return f"{seller_id}:{key}"
 
 
+def order_document(
+    *,
+    seller_id,
+    order_no: int,
+    customer: dict,
+    item: dict | None,
+    data: OrderIn,
+    unit_price: int,
+    total: int,
+    payment_status: str,
+    fulfillment_status: str,
+    tz: str,
+    now: dt.datetime,
+    created_at: dt.datetime | None = None,
+    remitted_at: dt.datetime | None = None,
+    shipped_date: str | None = None,
+) -> dict:
+    """The one shape of a stored order, for POST /orders and the CSV import alike.
+    `created_at`, `remitted_at` and `shipped_date` may come from an imported file."""
+    created = created_at or now
+    return {
+        "seller_id": seller_id,
+        "order_no": order_no,
+        "customer_id": customer["_id"],
+        "buyer_email": customer["email"],
+        "buyer_name": customer["name"],
+        "item_id": item["_id"] if item else None,
+        "item_name": item["item_name"] if item else data.item_name,
+        "quantity": data.quantity,
+        "unit_price": unit_price,
+        "shipping_fee": data.shipping_fee,
+        "total_amount": total,
+        "batch": data.batch or None,
+        "note": data.note or None,
+        "carrier": None,
+        "tracking_number": None,
+        "payment_status": payment_status,
+        "remitted_at": (remitted_at or now) if payment_status == "remitted" else None,
+        "fulfillment_status": fulfillment_status,
+        "shipped_date": (
+            (shipped_date or clock.local_date(now, tz).isoformat())
+            if fulfillment_status in SHIPPED_STATES
+            else None
+        ),
+        "history": [],
+        "initial": {"payment_status": payment_status, "fulfillment_status": fulfillment_status},
+        # The month in the seller's zone, for the monthly report (FerretDB has no date
+        # operators in aggregation; a stored key also makes the report cheaper).
+        "month": clock.local_date(created, tz).strftime("%Y-%m"),
+        "version": 0,
+        "created_at": created,
+        "updated_at": now,
+    }
+
+
 @dataclass
 class NewOrder:
-    """What creation needs beyond the request body (import sets initial statuses)."""
+    """What creation needs beyond the request body: the initial statuses."""
 
     data: OrderIn
     payment_status: str = "unpaid"
     fulfillment_status: str = "pending"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def create(principal: Principal, data: OrderIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
@@ -161,41 +215,19 @@ def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None 
                 raise NotFound("customer not found")
         else:
             customer = customers.find_or_create_by_email(seller_id, data.buyer_email, data.buyer_name)
-        now = clock.now()
-        doc = {
-            "seller_id": seller_id,
-            "order_no": reserve_order_numbers(seller_id),
-            "customer_id": customer["_id"],
-            "buyer_email": customer["email"],
-            "buyer_name": customer["name"],
-            "item_id": item["_id"] if item else None,
-            "item_name": item["item_name"] if item else data.item_name,
-            "quantity": data.quantity,
-            "unit_price": unit_price,
-            "shipping_fee": data.shipping_fee,
-            "total_amount": total,
-            "batch": data.batch or None,
-            "note": data.note or None,
-            "carrier": None,
-            "tracking_number": None,
-            "payment_status": new.payment_status,
-            "remitted_at": now if new.payment_status == "remitted" else None,
-            "fulfillment_status": new.fulfillment_status,
-            "shipped_date": (
-                clock.local_date(now, principal.timezone).isoformat()
-                if new.fulfillment_status in SHIPPED_STATES
-                else None
-            ),
-            "history": [],
-            "initial": {"payment_status": new.payment_status, "fulfillment_status": new.fulfillment_status},
-            # The month in the seller's zone, for the monthly report (FerretDB has no
-            # date operators in aggregation; a stored key also makes the report cheaper).
-            "month": clock.local_date(now, principal.timezone).strftime("%Y-%m"),
-            "version": 0,
-            "created_at": now,
-            "updated_at": now,
-            **new.extra,
-        }
+        doc = order_document(
+            seller_id=seller_id,
+            order_no=reserve_order_numbers(seller_id),
+            customer=customer,
+            item=item,
+            data=data,
+            unit_price=unit_price,
+            total=total,
+            payment_status=new.payment_status,
+            fulfillment_status=new.fulfillment_status,
+            tz=principal.timezone,
+            now=clock.now(),
+        )
         if idem:
             doc["idem"] = idem
         db.orders.insert_one(doc)
