@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test unit lint db-start db-stop init-db install clean
+.PHONY: run test screenshots unit lint db-start db-stop init-db install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+## Refresh the README's screenshots (docs/screenshots/) by running the browser tests.
+screenshots: install
+	@scripts/ensure-browser.sh
+	UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q
 
 unit: install
 	$(PY) -m pytest tests/unit

@@ -8,16 +8,17 @@ do not see each other's data.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import LiveApi, _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -29,15 +30,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's pictures are refreshed only on request (`make screenshots`), so a test run
+# does not leave changed files behind; otherwise they go to a temporary folder.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "personal-shopper-screenshots"
+)
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
@@ -55,59 +56,37 @@ def _wait_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 30)
 
 
 class Stack:
-    """FerretDB database + chalice local + the built static site."""
+    """The live API (tests/conftest.LiveApi: chalice local on FerretDB) + the built site."""
 
     def __init__(self, ferretdb, workdir: Path):
-        self.api_port = _free_port()
         self.site_port = _free_port()
-        self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.site_url = f"http://127.0.0.1:{self.site_port}"
         self.dist = workdir / "dist"
-        self.log = workdir / "chalice.log"
-        self.env = {
-            **os.environ,
-            "MONGO_URI": ferretdb.uri,
-            "MONGO_DB": "e2e_" + uuid.uuid4().hex[:10],
-            "JWT_SECRET": "e2e-" + uuid.uuid4().hex,
-            "CORS_ORIGIN": self.site_url,
-            "PUBLIC_SITE_URL": self.site_url,
-            "ALLOW_SIGNUP": "true",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-        self.procs: list[subprocess.Popen] = []
+        self.api = LiveApi(
+            ferretdb.uri,
+            "e2e_" + uuid.uuid4().hex[:10],
+            env={
+                "JWT_SECRET": "e2e-" + uuid.uuid4().hex,
+                "CORS_ORIGIN": self.site_url,
+                "PUBLIC_SITE_URL": self.site_url,
+                "ALLOW_SIGNUP": "true",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            },
+        )
+        self.api_url = self.api.url
+        self.site: subprocess.Popen | None = None
 
     def start(self) -> None:
-        py = sys.executable
-        subprocess.run([py, "-m", "chalicelib.manage", "init-db"], cwd=ROOT, env=self.env, check=True)
+        self.api.start()
         subprocess.run(
             [str(ROOT / "scripts/build-site.sh")],
             cwd=ROOT,
-            env={**self.env, "API_URL": self.api_url, "SITE_DIST": str(self.dist)},
+            env={**self.api.env, "API_URL": self.api_url, "SITE_DIST": str(self.dist)},
             check=True,
         )
-        chalice = shutil.which("chalice", path=str(Path(py).parent)) or "chalice"
-        log = open(self.log, "ab")  # noqa: SIM115
-        api = subprocess.Popen(
+        self.site = subprocess.Popen(
             [
-                chalice,
-                "local",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.api_port),
-                "--stage",
-                "local",
-                "--no-autoreload",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=log,
-        )
-        self.procs.append(api)
-        site = subprocess.Popen(
-            [
-                py,
+                sys.executable,
                 "-m",
                 "http.server",
                 str(self.site_port),
@@ -119,18 +98,13 @@ class Stack:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.procs.append(site)
-        _wait_http(f"{self.api_url}/health", api, "chalice local")
-        _wait_http(f"{self.site_url}/index.html", site, "static site")
+        _wait_http(f"{self.site_url}/index.html", self.site, "static site")
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        if self.site and self.site.poll() is None:
+            self.site.terminate()
+            self.site.wait(10)
+        self.api.stop()
 
 
 @pytest.fixture(scope="session")
@@ -177,6 +151,6 @@ def page(context):
 
 
 def shot(page, name: str) -> None:
-    """Save docs/screenshots/<name>.png (the README shows these)."""
+    """Save <name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1: the README shows these)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
