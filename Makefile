@@ -50,11 +50,14 @@ init-db: install
 
 .PHONY: bench bench-reports
 ## The benchmark suite (not part of `make test`): commands per request, latency, concurrency,
-## cold start, package size, then the 100,000-order report comparison. Writes docs/performance.md.
+## cold start, package size, the 100,000-order report comparison, page weight and first render.
+## Writes docs/performance.md.
 bench: install
 	$(MAKE) --no-print-directory package STAGE=prod
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_reports.py
+	@scripts/ensure-browser.sh
+	$(PY) bench/bench_frontend.py
 
 ## Time /reports/buyers on 100,000 orders against the naive way, and CSV imports; writes docs/performance.md.
 bench-reports: install

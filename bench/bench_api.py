@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from pymongo import monitoring  # noqa: E402
 
+from bench.perfdoc import write_section  # noqa: E402
+
 
 class Counter(monitoring.CommandListener):
     """Counts commands per thread, split into app commands and FerretDB lock commands."""
@@ -73,7 +75,7 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=10_000)
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--concurrency-seconds", type=float, default=30)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args()
@@ -96,7 +98,7 @@ def main() -> None:
     text = render(results, args)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("bench_api", text)
 
 
 def run(Api, args) -> dict:
@@ -219,10 +221,13 @@ def run(Api, args) -> dict:
             routes.append(("GET /track/{token}", 2, lambda: api.get(f"/track/{track_token}")))
         out["commands"] = [measure_commands(label, target, fn) for label, target, fn in routes]
 
+        # A recent order, the kind a seller touches: on FerretDB (no index use, scans in
+        # insertion order) this is the slow end; the oldest order would look fast.
+        recent = pool[0]
         main_routes = [
             ("GET /orders", lambda: api.get("/orders", **t)),
             ("GET /orders?q=amy", lambda: api.get("/orders?q=amy", **t)),
-            ("GET /orders/{id}", lambda: api.get(f"/orders/{seed['id']}", **t)),
+            ("GET /orders/{id} (a recent order)", lambda: api.get(f"/orders/{recent}", **t)),
             (
                 "POST /orders",
                 lambda: api.post(
@@ -230,8 +235,8 @@ def run(Api, args) -> dict:
                 ),
             ),
             (
-                "PATCH /orders/{id}",
-                lambda: api.patch(f"/orders/{seed['id']}", {"note": str(random.random())}, **t),
+                "PATCH /orders/{id} note (a recent order)",
+                lambda: api.patch(f"/orders/{recent}", {"note": str(random.random())}, **t),
             ),
             ("GET /customers", lambda: api.get("/customers", **t)),
             ("GET /reports/buyers", lambda: api.get("/reports/buyers", **t)),
@@ -319,6 +324,7 @@ def concurrency_run(api, token, customer_id, item_id, seconds: float) -> dict:
     stop = time.monotonic() + seconds
     counts = {"ok": 0, "errors": 0, "statuses": {}}
     lock = threading.Lock()
+    done: list[str] = []
 
     def worker(_):
         while time.monotonic() < stop:
@@ -333,6 +339,8 @@ def concurrency_run(api, token, customer_id, item_id, seconds: float) -> dict:
                     token=token,
                 )
                 ok = r2.status == 200
+                if ok:
+                    done.append(r.json["id"])
                 r = r2
             with lock:
                 counts["ok" if ok else "errors"] += 1
@@ -342,7 +350,14 @@ def concurrency_run(api, token, customer_id, item_id, seconds: float) -> dict:
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(worker, range(8)))
     elapsed = time.monotonic() - t0
-    return {**counts, "seconds": elapsed, "pairs_per_s": counts["ok"] / elapsed}
+    # Read back: every order that was answered 200 must show both changes.
+    from bson import ObjectId
+
+    from chalicelib import db
+
+    stored = db.get_db().orders.find({"_id": {"$in": [ObjectId(i) for i in done]}})
+    lost = sum(1 for o in stored if (o["payment_status"], o["fulfillment_status"]) != ("remitted", "shipped"))
+    return {**counts, "seconds": elapsed, "pairs_per_s": counts["ok"] / elapsed, "lost": lost}
 
 
 def cold_start() -> dict:
@@ -387,7 +402,20 @@ def render(r: dict, args) -> str:
     for c in r["commands"]:
         target = "-" if c["target"] is None else ("≤ " if c["target"] > 1 else "") + str(c["target"])
         lines.append(f"| {c['route']} | {c['status']} | {c['app']} | {c['locks']} | {target} |")
-    lines += ["", "### Latency (ms)", "", "| route | p50 | p95 | p99 | n |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Latency (ms)",
+        "",
+        "FerretDB 1.24's SQLite backend pushes only a filter that is exactly `{_id: value}` down to",
+        "SQLite; every other query (ours always add `seller_id`) reads the whole collection in",
+        "insertion order, and sorts in Go. So on FerretDB these times grow with the collection",
+        "(here 10,000 orders), and a recent order is the slow case. On MongoDB the same queries",
+        "use the `(seller_id, ...)` and `_id` indexes. The command counts above, not these",
+        "times, are what carries over to Atlas.",
+        "",
+        "| route | p50 | p95 | p99 | n |",
+        "|---|---|---|---|---|",
+    ]
     for x in r["latency"]:
         lines.append(f"| {x['route']} | {x['p50']:.1f} | {x['p95']:.1f} | {x['p99']:.1f} | {x['n']} |")
     c = r["concurrency"]
@@ -396,7 +424,9 @@ def render(r: dict, args) -> str:
         "### Concurrency",
         "",
         f"8 threads creating an order (tracked stock) and then marking it remitted + shipped, for {c['seconds']:.0f} s: "
-        f"{c['ok']:,} create+update pairs ({c['pairs_per_s']:.1f}/s), {c['errors']} errors; statuses {json.dumps(c['statuses'])}.",
+        f"{c['ok']:,} create+update pairs ({c['pairs_per_s']:.1f}/s), {c['errors']} errors, {c['lost']} lost updates (read back); statuses {json.dumps(c['statuses'])}. "
+        "Throughput here is bound by FerretDB's full scans on the 2 cores (each status update scans the orders), "
+        "not by the app.",
         "",
         "### Cold start and package",
         "",
@@ -408,18 +438,6 @@ def render(r: dict, args) -> str:
     else:
         lines.append("Deployment package: run `make package` first to include its size.")
     return "\n".join(lines) + "\n"
-
-
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text() if path.exists() else "# Performance\n\n"
-    begin, end = "<!-- bench_api:begin -->", "<!-- bench_api:end -->"
-    block = f"{begin}\n{text}{end}"
-    if begin in current:
-        current = current[: current.index(begin)] + block + current[current.index(end) + len(end) :]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(current)
 
 
 if __name__ == "__main__":

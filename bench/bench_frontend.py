@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.perfdoc import write_section  # noqa: E402
 from tests.conftest import FerretDB  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Stack  # noqa: E402
 
@@ -140,23 +141,29 @@ def main() -> int:
             db.stop()
 
     s_raw, s_gz = cold["sizes"]["static"]
-    print("\nseller page, first load (login screen, empty cache):")
-    print(f"  static files: {len(cold['files'])}  raw {s_raw / 1024:.1f} KiB  gzip {s_gz / 1024:.1f} KiB")
-    for f in cold["files"]:
-        print(f"    {f}")
     ws_raw, ws_gz = warm["sizes"]["static"]
     a_raw, a_gz = warm["sizes"]["api"]
-    print(f"logged in with {args.orders} orders (first page of orders, buyers and items from the API):")
-    print(
-        f"  static gzip {ws_gz / 1024:.1f} KiB + API JSON gzip {a_gz / 1024:.1f} KiB (raw {a_raw / 1024:.1f} KiB)"
-    )
-    print(f"  total gzip {(ws_gz + a_gz) / 1024:.1f} KiB")
-    print(
-        f"time to first render of the orders table ({rows} rows shown of {args.orders}), {args.runs} cold loads:"
-    )
-    print(f"  median {statistics.median(first):.0f} ms  (min {min(first):.0f}, max {max(first):.0f})")
-    print(f"  of which GET /orders + drawing the rows: median {statistics.median(fetch):.0f} ms")
-    print(f"all {args.orders} rows on screen after 'Load more': median {statistics.median(full):.0f} ms")
+    lines = [
+        "## Pages",
+        "",
+        "Measured by `bench/bench_frontend.py`: Debian's Chromium (headless, Playwright) against",
+        "`chalice local` on FerretDB and the built site served by `python -m http.server`; sizes",
+        "are the gzip-compressed (level 6) bodies of every response the page loaded.",
+        "",
+        f"- Seller page, first load (login screen, empty cache): {len(cold['files'])} files, "
+        f"{s_raw / 1024:.1f} KiB raw, **{s_gz / 1024:.1f} KiB gzip**: {', '.join(cold['files'])}.",
+        f"- Logged in with {args.orders} orders (first page of orders, buyers and items): "
+        f"{ws_gz / 1024:.1f} KiB static + {a_gz / 1024:.1f} KiB API JSON (raw {a_raw / 1024:.1f} KiB) "
+        f"= **{(ws_gz + a_gz) / 1024:.1f} KiB gzip**.",
+        f"- Time to first render of the orders table ({rows} rows shown of {args.orders}), "
+        f"{args.runs} cold loads: **median {statistics.median(first):.0f} ms** "
+        f"(min {min(first):.0f}, max {max(first):.0f}); of which `GET /orders` + drawing the rows: "
+        f"median {statistics.median(fetch):.0f} ms.",
+        f"- All {args.orders} rows on screen after 'Load more': median {statistics.median(full):.0f} ms.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    write_section("bench_frontend", text)
     return 0
 
 

@@ -53,6 +53,7 @@ os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
 # FerretDB needs far longer than the API's 15 s socket timeout for a full scan of 100,000.
 os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
 
+from bench.perfdoc import write_section  # noqa: E402
 from chalicelib import config, db, imports, reports  # noqa: E402
 from chalicelib.auth import Principal  # noqa: E402
 
@@ -287,7 +288,6 @@ def main() -> None:
 
 
 def write_docs(header: str, table: list[str], rep_cmds: int) -> None:
-    path = ROOT / "docs/performance.md"
     section = "\n".join(
         [
             "## Reports",
@@ -318,14 +318,7 @@ def write_docs(header: str, table: list[str], rep_cmds: int) -> None:
             "",
         ]
     )
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n\n"
-    if "## Reports" in text:
-        start = text.index("## Reports")
-        nxt = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[nxt + 1 :] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    path = write_section("bench_reports", section)
     print(f"\nwrote the numbers to {path.relative_to(ROOT)}")
 
 
