@@ -42,6 +42,8 @@ app.log.setLevel(logging.INFO)
 app.api.cors = CORSConfig(
     allow_origin=os.environ.get("CORS_ORIGIN", "*"),
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+    # Readable by the page's fetch(): CSV file names, export paging, retry hints.
+    expose_headers=["Content-Disposition", "X-Next-Cursor", "Retry-After"],
     max_age=600,
 )
 ROUTES: list[RouteDoc] = []

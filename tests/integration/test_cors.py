@@ -68,6 +68,9 @@ def test_error_responses_carry_cors_headers(api, token):
     ok = api.get("/customers", token=token, headers=origin)
     assert ok.status == 200
     assert "access-control-allow-origin" in ok.headers
+    # The page reads these from fetch() responses (CSV file name, export paging).
+    exposed = {h.strip().lower() for h in ok.headers["access-control-expose-headers"].split(",")}
+    assert {"content-disposition", "x-next-cursor", "retry-after"} <= exposed
 
 
 def test_cors_origin_is_limited_by_configuration(tmp_path):
