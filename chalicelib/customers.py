@@ -32,15 +32,18 @@ def _duplicate() -> Conflict:
     return Conflict("a customer with this email already exists", code="duplicate_email")
 
 
+def customer_document(seller_id, email: str, name: str | None, now, **details) -> dict:
+    """The one shape of a stored customer. A buyer met only by email (an order, an
+    import) is named after the part of the address before @ until the seller renames them."""
+    doc = dict.fromkeys(FIELDS)
+    doc.update(details, seller_id=seller_id, email=email, name=name or email.split("@")[0])
+    doc.update(email_lower=email.lower(), created_at=now, updated_at=now)
+    return doc
+
+
 def create(principal: Principal, data: CustomerIn) -> dict:
-    now = clock.now()
-    doc = data.model_dump()
-    doc.update(
-        seller_id=_seller(principal),
-        email_lower=data.email.lower(),
-        created_at=now,
-        updated_at=now,
-    )
+    details = data.model_dump(exclude={"email", "name"})
+    doc = customer_document(_seller(principal), data.email, data.name, clock.now(), **details)
     try:
         get_db().customers.insert_one(doc)
     except DuplicateKeyError:
@@ -52,22 +55,8 @@ def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
     """One atomic upsert: an unknown buyer email becomes a customer (name defaults to
     the part before @). Concurrent first orders from one new buyer make one customer."""
     now = clock.now()
-    email_lower = email.lower()
-    query = {"seller_id": seller_id, "email_lower": email_lower}
-    update = {
-        "$setOnInsert": {
-            "seller_id": seller_id,
-            "email": email,
-            "email_lower": email_lower,
-            "name": name or email.split("@")[0],
-            "phone": None,
-            "address": None,
-            "social": None,
-            "note": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-    }
+    query = {"seller_id": seller_id, "email_lower": email.lower()}
+    update = {"$setOnInsert": customer_document(seller_id, email, name, now)}
     coll = get_db().customers
     try:
         return coll.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)

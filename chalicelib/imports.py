@@ -426,20 +426,8 @@ def _create_customers(
         return {}
     now = clock.now()
     docs = [
-        {
-            "_id": ObjectId(),
-            "seller_id": seller_id,
-            "email": email,
-            "email_lower": email_lower,
-            "name": name or email.split("@")[0],  # as customers.find_or_create_by_email
-            "phone": None,
-            "address": None,
-            "social": None,
-            "note": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for email_lower, (email, name) in new.items()
+        {"_id": ObjectId(), **customers.customer_document(seller_id, email, name, now)}
+        for email, name in new.values()
     ]
     failed: set[int] = set()
     try:
