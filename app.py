@@ -332,6 +332,18 @@ def report_format() -> tuple[bool, str]:
     return fmt == "csv", csv_format.header_language(q.get("headers"))
 
 
+def batch_report(build, to_csv, to_json=lambda report: report):
+    """A report of the seller's orders, optionally of one `?batch=`, as JSON or CSV."""
+    who = seller()
+    as_csv, lang = report_format()
+    batch = query().get("batch") or None
+    report = build(who, batch)
+    if as_csv:
+        f = to_csv(report, batch, lang, clock.local_date(clock.now(), who.timezone))
+        return csv_response(f.text, f.filename_stem)
+    return to_json(report)
+
+
 @api(
     "/reports/buyers",
     "GET",
@@ -340,14 +352,7 @@ def report_format() -> tuple[bool, str]:
     query=("batch", "format", "headers"),
 )
 def report_buyers():
-    who = seller()
-    as_csv, lang = report_format()
-    batch = query().get("batch") or None
-    report = reports.buyers(who, batch)
-    if as_csv:
-        f = reports.buyers_csv(report, batch, lang, clock.local_date(clock.now(), who.timezone))
-        return csv_response(f.text, f.filename_stem)
-    return reports.buyers_json(report)
+    return batch_report(reports.buyers, reports.buyers_csv, reports.buyers_json)
 
 
 @api(
@@ -358,14 +363,7 @@ def report_buyers():
     query=("batch", "format", "headers"),
 )
 def report_items():
-    who = seller()
-    as_csv, lang = report_format()
-    batch = query().get("batch") or None
-    report = reports.items(who, batch)
-    if as_csv:
-        f = reports.items_csv(report, batch, lang, clock.local_date(clock.now(), who.timezone))
-        return csv_response(f.text, f.filename_stem)
-    return report
+    return batch_report(reports.items, reports.items_csv)
 
 
 @api(
