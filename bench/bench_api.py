@@ -344,7 +344,8 @@ def concurrency_run(api, token, customer_id, item_id, seconds: float) -> dict:
                 r = r2
             with lock:
                 counts["ok" if ok else "errors"] += 1
-                counts["statuses"][r.status] = counts["statuses"].get(r.status, 0) + 1
+                key = str(r.status) if r.status < 400 else f"{r.status} {r.json['error']['code']}"
+                counts["statuses"][key] = counts["statuses"].get(key, 0) + 1
 
     t0 = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
