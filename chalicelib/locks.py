@@ -17,29 +17,41 @@ import random
 import time
 from collections.abc import Iterator
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from . import clock
 from .db import get_db, is_ferretdb
 from .errors import Conflict
 
 STALE_AFTER = dt.timedelta(seconds=30)  # a holder that crashed must not block forever
+DUPLICATE_KEY = 11000
 
 
 @contextlib.contextmanager
-def exclusive(name: str, timeout: float = 10.0) -> Iterator[None]:
-    if not is_ferretdb():
+def exclusive(*names: str, timeout: float = 10.0) -> Iterator[None]:
+    """Hold every named lock, or wait. All are taken in one insert or none is kept, so
+    two holders of overlapping sets can never wait on each other (no deadlock)."""
+    if not names or not is_ferretdb():
         yield
         return
     locks = get_db().locks
+    wanted = sorted(set(names))
     deadline = time.monotonic() + timeout
     delay = 0.002
     while True:
+        now = clock.now()
         try:
-            locks.insert_one({"_id": name, "at": clock.now()})
+            locks.insert_many([{"_id": name, "at": now} for name in wanted], ordered=False)
             break
-        except DuplicateKeyError:
-            locks.delete_one({"_id": name, "at": {"$lt": clock.now() - STALE_AFTER}})
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            taken = {wanted[e["index"]] for e in errors}
+            mine = [name for name in wanted if name not in taken]
+            if mine:
+                locks.delete_many({"_id": {"$in": mine}})
+            locks.delete_many({"_id": {"$in": sorted(taken)}, "at": {"$lt": now - STALE_AFTER}})
             if time.monotonic() > deadline:
                 raise Conflict("the record is busy; try again", code="busy") from None
             time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not security
@@ -47,4 +59,4 @@ def exclusive(name: str, timeout: float = 10.0) -> Iterator[None]:
     try:
         yield
     finally:
-        locks.delete_one({"_id": name})
+        locks.delete_many({"_id": {"$in": wanted}})

@@ -501,24 +501,32 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
         groups.setdefault(state, (plan, []))[1].append((doc, plan))
     applied: list[tuple[dict, Plan]] = []
-    for (pay, ful, _), (plan, group) in groups.items():
-        ids = [d["_id"] for d, _ in group]
-        result = db.orders.update_many(
-            {"_id": {"$in": ids}, "seller_id": seller_id, "payment_status": pay, "fulfillment_status": ful},
-            _update_for(plan, now),
-        )
-        if result.matched_count == len(ids):
-            applied += group
-            continue
-        # Some orders changed between read and write: find which ones this update reached.
-        versions = {
-            d["_id"]: d.get("version", 0) for d in db.orders.find({"_id": {"$in": ids}}, {"version": 1})
-        }
-        for d, own_plan in group:
-            if versions.get(d["_id"]) == d.get("version", 0) + 1:
-                applied.append((d, own_plan))
-            else:
-                failed.append({"id": str(d["_id"]), "error": "concurrent_update"})
+    # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
+    # one order cannot overwrite each other there (a no-op on MongoDB).
+    with exclusive(*(f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group)):
+        for (pay, ful, _), (plan, group) in groups.items():
+            ids = [d["_id"] for d, _ in group]
+            result = db.orders.update_many(
+                {
+                    "_id": {"$in": ids},
+                    "seller_id": seller_id,
+                    "payment_status": pay,
+                    "fulfillment_status": ful,
+                },
+                _update_for(plan, now),
+            )
+            if result.matched_count == len(ids):
+                applied += group
+                continue
+            # Some orders changed between read and write: find which ones this update reached.
+            versions = {
+                d["_id"]: d.get("version", 0) for d in db.orders.find({"_id": {"$in": ids}}, {"version": 1})
+            }
+            for d, own_plan in group:
+                if versions.get(d["_id"]) == d.get("version", 0) + 1:
+                    applied.append((d, own_plan))
+                else:
+                    failed.append({"id": str(d["_id"]), "error": "concurrent_update"})
     _return_stock_bulk(seller_id, applied)
     return {"updated": len(applied), "failed": failed}
 

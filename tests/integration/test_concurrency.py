@@ -75,3 +75,33 @@ def test_concurrent_status_edits_lose_nothing(api):
         "fragile",
     )
     assert len(final["history"]) == 2
+
+
+def test_bulk_update_and_single_edits_lose_nothing(api):
+    """A bulk status change racing single edits of the same orders: both land on every order."""
+    from chalicelib.models import BulkIn, OrderPatch
+
+    principal = seller(api)
+    ids = [
+        orders.create(
+            principal, OrderIn(buyer_email="a@example.com", item_name="Tea", quantity=1, unit_price=10)
+        )[0]["id"]
+        for _ in range(8)
+    ]
+
+    def bulk(_):
+        return orders.bulk_update(
+            principal, BulkIn.model_validate({"ids": ids, "set": {"payment_status": "remitted"}})
+        )
+
+    def note(order_id):
+        return orders.update(principal, order_id, OrderPatch(note="gift wrap"), attempts=20)
+
+    with ThreadPoolExecutor(9) as pool:
+        futures = [pool.submit(bulk, None)] + [pool.submit(note, i) for i in ids]
+        results = [f.result() for f in futures]
+    assert results[0]["failed"] == [] and results[0]["updated"] == 8
+    for order_id in ids:
+        final = orders.get(principal, order_id)
+        assert (final["payment_status"], final["note"]) == ("remitted", "gift wrap")
+        assert [h["to"] for h in final["history"]] == ["remitted"]
