@@ -24,8 +24,8 @@ _features: dict[str, bool] = {}
 
 # Errors that mean "the database cannot be reached right now" (mapped to 503).
 UNAVAILABLE_ERRORS = (
-    pymongo.errors.ConnectionFailure,  # includes AutoReconnect, NetworkTimeout
-    pymongo.errors.ServerSelectionTimeoutError,
+    # Includes AutoReconnect, NetworkTimeout and ServerSelectionTimeoutError.
+    pymongo.errors.ConnectionFailure,
     pymongo.errors.ExecutionTimeout,
 )
 

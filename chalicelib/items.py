@@ -95,10 +95,7 @@ def find_for_order(seller_id, item_id=None, item_name: str | None = None) -> dic
 
 def take_stock(item: dict, quantity: int) -> bool:
     """Take `quantity` from a tracked item only if that much is left (no oversell)."""
-    if item.get("stock") is None or quantity == 0:
-        return True
-    if quantity < 0:
-        return_stock(item["seller_id"], item["_id"], -quantity)
+    if item.get("stock") is None:
         return True
     with exclusive(f"items:{item['_id']}"):
         res = get_db().items.update_one(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -23,7 +23,6 @@ class RouteDoc:
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
     list_of: bool = False
-    extra_statuses: tuple[int, ...] = field(default=())
 
 
 ERROR_STATUSES = {

@@ -367,7 +367,6 @@ def plan_change(doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime) -
 def _apply_stock(doc: dict, delta: int) -> None:
     if delta == 0 or doc.get("item_id") is None:
         return
-    item = {"_id": doc["item_id"], "seller_id": doc["seller_id"], "stock": 0}
     if delta > 0:
         item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"])
         if item is not None and not items.take_stock(item, delta):
