@@ -24,19 +24,6 @@ from .ids import object_id
 from .money import format_plain, from_cents
 
 
-class BuyerRow(BaseModel):
-    customer_id: str
-    name: str | None
-    email: str | None
-    order_count: int
-    total_amount: float
-    remitted_amount: float
-    outstanding_amount: float
-    refunded_amount: float
-    shipped_count: int
-    unshipped_count: int
-
-
 class BuyerTotals(BaseModel):
     order_count: int
     total_amount: float
@@ -47,15 +34,17 @@ class BuyerTotals(BaseModel):
     unshipped_count: int
 
 
+class BuyerRow(BuyerTotals):
+    """The same sums as the totals, for one customer."""
+
+    customer_id: str
+    name: str | None
+    email: str | None
+
+
 class BuyersReportOut(BaseModel):
     rows: list[BuyerRow]
     totals: BuyerTotals
-
-
-class ItemRow(BaseModel):
-    item_name: str | None
-    quantity: int
-    order_count: int
 
 
 class ItemTotals(BaseModel):
@@ -63,17 +52,13 @@ class ItemTotals(BaseModel):
     order_count: int
 
 
+class ItemRow(ItemTotals):
+    item_name: str | None
+
+
 class ItemsReportOut(BaseModel):
     rows: list[ItemRow]
     totals: ItemTotals
-
-
-class MonthRow(BaseModel):
-    month: str
-    order_count: int
-    total_amount: float
-    remitted_amount: float
-    refunded_amount: float
 
 
 class MonthTotals(BaseModel):
@@ -81,6 +66,10 @@ class MonthTotals(BaseModel):
     total_amount: float
     remitted_amount: float
     refunded_amount: float
+
+
+class MonthRow(MonthTotals):
+    month: str
 
 
 class MonthlyReportOut(BaseModel):
