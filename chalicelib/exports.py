@@ -32,10 +32,10 @@ FORMATS = ("csv", "json")
 
 @dataclass(frozen=True)
 class Export:
+    """The body as text (CSV or JSON, by the requested format) and the next page's cursor."""
+
     body: str
-    content_type: str
     next_cursor: str | None
-    filename: str | None = None
 
 
 def parse_args(params: dict[str, str]) -> tuple[str, int | None, str | None]:
@@ -113,8 +113,8 @@ def orders(principal: Principal, fmt: str, limit: int | None, cursor: str | None
     next_cursor = encode_cursor(last_id) if more and last_id is not None else None
     if fmt == "json":
         body = '{"items":[' + "".join(parts) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
-        return Export(body, "application/json; charset=utf-8", next_cursor)
-    return Export("".join(parts), csv_format.CONTENT_TYPE, next_cursor)
+        return Export(body, next_cursor)
+    return Export("".join(parts), next_cursor)
 
 
 def filename_stem(principal: Principal) -> str:
