@@ -8,6 +8,10 @@ from zoneinfo import ZoneInfo
 from .errors import ValidationFailed
 
 DEFAULT_TZ = "Asia/Taipei"
+# Times the API accepts from outside. Beyond these a date is a typo or a probe, and far
+# beyond them it overflows Python's datetime (year 0 or 10000 in UTC) or BSON's range.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC)
 
 
 def now() -> dt.datetime:
@@ -30,8 +34,19 @@ def local_date(value: dt.datetime, tz: str) -> dt.date:
     return value.astimezone(ZoneInfo(tz or DEFAULT_TZ)).date()
 
 
+def in_range(value: dt.datetime) -> dt.datetime | None:
+    """An aware time as UTC, or None when it lies outside EARLIEST..LATEST (including
+    times whose conversion to UTC overflows, like 9999-12-31T23:59:59-12:00)."""
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError:
+        return None
+    return utc if EARLIEST <= utc <= LATEST else None
+
+
 def parse_iso(value: str | None, what: str) -> dt.datetime | None:
-    """Query-string times: a date (start of that day UTC) or a full ISO timestamp."""
+    """Query-string times: a date (start of that day UTC) or a full ISO timestamp,
+    between 2000-01-01 and 2100-12-31 UTC. Returned in UTC."""
     if not value:
         return None
     try:
@@ -40,4 +55,7 @@ def parse_iso(value: str | None, what: str) -> dt.datetime | None:
         raise ValidationFailed(f"{what} must be an ISO 8601 date or time", code="invalid_query") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    utc = in_range(parsed)
+    if utc is None:
+        raise ValidationFailed(f"{what} must be between 2000-01-01 and 2100-12-31", code="invalid_query")
+    return utc

@@ -174,7 +174,6 @@ def _money(value: str) -> Decimal | None:
 
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-saves ISO like this
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _when(value: str, tz: str) -> dt.datetime | None:
@@ -195,8 +194,9 @@ def _when(value: str, tz: str) -> dt.datetime | None:
         raise ValueError("must be a date or time like 2026-11-24 or 2026-11-24T08:30:00Z")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz or clock.DEFAULT_TZ))
-    parsed = parsed.astimezone(dt.UTC)
-    if not EARLIEST <= parsed <= clock.now() + dt.timedelta(days=1):
+    # in_range also catches times that overflow on the way to UTC (year 1 or 9999).
+    parsed = clock.in_range(parsed)
+    if parsed is None or parsed > clock.now() + dt.timedelta(days=1):
         raise ValueError("must be between 2000 and now")
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
