@@ -12,12 +12,38 @@ from .errors import PayloadTooLarge, ValidationFailed
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DEPTH = 10
+# No real field needs more: money is at most 100,000,000.00 and quantities fit in 9
+# digits. Python refuses to turn more than 4,300 digits into an int (with ValueError),
+# and a number like 1e999999 would become a million-digit int if a model coerced it.
+MAX_NUMBER_DIGITS = 30
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValidationFailed(f"{name} is not allowed in JSON", code="invalid_json")
+
+
+def _too_long(text: str) -> ValidationFailed:
+    shown = text if len(text) <= 40 else text[:20] + "…"
+    return ValidationFailed(
+        f"the number {shown} in the request body is out of range (at most {MAX_NUMBER_DIGITS} digits)",
+        code="invalid_json",
+    )
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _too_long(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> Decimal:
+    """Exact Decimal, within MAX_NUMBER_DIGITS significant digits and magnitude."""
+    value = Decimal(text)
+    if len(value.as_tuple().digits) > MAX_NUMBER_DIGITS or abs(value.adjusted()) > MAX_NUMBER_DIGITS:
+        raise _too_long(text)
+    return value
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -40,14 +66,22 @@ def check_size(raw: bytes | str | None) -> bytes:
 
 
 def parse_json(raw: bytes | str | None) -> dict[str, Any]:
-    """Parse a JSON object body. Numbers with a fraction become Decimal (exact money)."""
+    """Parse a JSON object body. Numbers with a fraction become Decimal (exact money);
+    numbers longer than MAX_NUMBER_DIGITS are refused."""
     data = check_size(raw)
     if not data.strip():
         raise ValidationFailed("request body must be a JSON object", code="invalid_json")
     try:
-        # Python's decoder is recursive: very deep nesting raises RecursionError.
-        value = json.loads(data.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        value = json.loads(
+            data.decode("utf-8"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, RecursionError):
+        # ValueError covers UnicodeDecodeError and JSONDecodeError (both subclass it) and
+        # anything else a conversion refuses; the decoder is recursive, so very deep
+        # nesting raises RecursionError.
         raise ValidationFailed("request body is not valid UTF-8 JSON", code="invalid_json") from None
     if not isinstance(value, dict):
         raise ValidationFailed("request body must be a JSON object", code="invalid_json")

@@ -72,3 +72,21 @@ def test_empty_patch_and_null_required_fields():
     assert parse_body(OrderPatch, b'{"carrier": null}').model_fields_set == {"carrier"}
     with pytest.raises(ValidationFailed):
         parse_body(OrderPatch, b'{"shipped_date": "2026-13-01"}')
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1" * 5000, "-" + "1" * 5000, "1" * 5000 + ".5", "0." + "1" * 5000, "1e999999", "1E-999999", "1" * 31],
+)
+def test_oversized_numbers_are_invalid_json(number):
+    # Python's int() refuses more than 4,300 digits with ValueError, not JSONDecodeError.
+    with pytest.raises(ValidationFailed) as exc:
+        parse_json('{"a": [' + number + "]}")
+    assert exc.value.code == "invalid_json"
+
+
+def test_ordinary_numbers_parse():
+    from decimal import Decimal
+
+    value = parse_json('{"a": 1250, "b": 19.99, "c": 1.5e2, "d": -3, "e": ' + "9" * 30 + "}")
+    assert value == {"a": 1250, "b": Decimal("19.99"), "c": Decimal("150"), "d": -3, "e": int("9" * 30)}
