@@ -303,6 +303,17 @@ def test_track_page_without_valid_token_offers_the_email_form(stack, page):
     shot(page, "track-invalid-desktop")
 
 
+def test_track_page_with_a_malformed_fragment_offers_the_email_form(stack, page):
+    """`%E0%A4%A` (cut off mid-escape) makes decodeURIComponent throw: the page must not
+    keep spinning but say the link is not valid and offer "email me my link"."""
+    page.goto(f"{stack.site_url}/track.html?shop=tokyo-picks#%E0%A4%A")
+    expect(page.locator("#track-msg")).to_contain_text("not valid any more")
+    expect(page.locator("#loading")).to_be_hidden()
+    form = page.locator("#request-form")
+    expect(form.get_by_role("button", name="Email me my link")).to_be_visible()
+    expect(form.locator("[name=shop_slug]")).to_have_value("tokyo-picks")
+
+
 CSV_HEADER = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\n"
 
 

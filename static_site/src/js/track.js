@@ -80,14 +80,25 @@ function showRequestForm(message, kind) {
   notify($("#track-msg"), kind, message);
 }
 
+// The token from the URL fragment: "" when there is none, null when it cannot be decoded
+// (a malformed %-escape, e.g. a link cut off while copying: decodeURIComponent throws).
+function tokenFromHash() {
+  try {
+    return decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+  } catch {
+    return null;
+  }
+}
+
 async function load() {
-  const token = decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+  const token = tokenFromHash();
   $("#orders-view").classList.add("d-none");
   $("#request-form").classList.add("d-none");
   $("#track-msg").replaceChildren();
   if (!token) {
+    data = null;
     $("#loading").classList.add("d-none");
-    showRequestForm(t("track.missing"), "info");
+    showRequestForm(t(token === null ? "track.invalid" : "track.missing"), token === null ? "warning" : "info");
     return;
   }
   $("#loading").classList.remove("d-none");
