@@ -15,6 +15,7 @@ from chalicelib.db import UNAVAILABLE_ERRORS, ping
 from chalicelib.errors import DomainError, ValidationFailed, error_body, framework_error_body, to_http
 from chalicelib.listing import parse_limit
 from chalicelib.models import (
+    AcceptedOut,
     BulkIn,
     BulkOut,
     CustomerIn,
@@ -29,8 +30,13 @@ from chalicelib.models import (
     OrderIn,
     OrderOut,
     OrderPatch,
+    PasswordChangeIn,
+    PasswordResetIn,
+    PasswordResetRequestIn,
+    RefreshIn,
     SellerOut,
     SellerPatch,
+    SellerUpdatedOut,
     SignupIn,
     SignupOut,
 )
@@ -113,6 +119,11 @@ def seller() -> auth.Principal:
     return auth.authenticate(req().headers.get("authorization"))
 
 
+def client_address() -> str:
+    """The caller's address as API Gateway saw it (not a header a client could forge)."""
+    return ((req().context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+
+
 def body(model):
     return parse_body(model, req().raw_body)
 
@@ -149,9 +160,69 @@ def signup():
     return auth.signup(body(SignupIn))
 
 
-@api("/auth/login", "POST", "Log in", body=LoginIn, out=LoginOut, public=True)
+@api(
+    "/auth/login",
+    "POST",
+    "Log in: a short-lived token and a refresh token",
+    body=LoginIn,
+    out=LoginOut,
+    public=True,
+)
 def login():
-    return auth.login(body(LoginIn))
+    return auth.login(body(LoginIn), client_address())
+
+
+@api(
+    "/auth/refresh",
+    "POST",
+    "A new token; the refresh token given stops working",
+    body=RefreshIn,
+    out=LoginOut,
+    public=True,
+)
+def refresh_session():
+    return auth.refresh(body(RefreshIn).refresh_token)
+
+
+@api("/auth/logout", "POST", "End the session of this refresh token", body=RefreshIn, status=204, public=True)
+def logout():
+    return auth.logout(body(RefreshIn).refresh_token)
+
+
+@api(
+    "/auth/password",
+    "POST",
+    "Change the password; every other session ends",
+    body=PasswordChangeIn,
+    status=204,
+)
+def change_password():
+    return auth.change_password(seller(), body(PasswordChangeIn), client_address())
+
+
+@api(
+    "/auth/password-reset/request",
+    "POST",
+    "Email a link to choose a new password (always 202)",
+    body=PasswordResetRequestIn,
+    out=AcceptedOut,
+    status=202,
+    public=True,
+)
+def request_password_reset():
+    return auth.request_password_reset(body(PasswordResetRequestIn))
+
+
+@api(
+    "/auth/password-reset",
+    "POST",
+    "Choose a new password with the emailed link",
+    body=PasswordResetIn,
+    status=204,
+    public=True,
+)
+def reset_password():
+    return auth.reset_password(body(PasswordResetIn))
 
 
 @api("/auth/me", "GET", "The logged-in seller", out=SellerOut)
@@ -159,7 +230,7 @@ def get_me():
     return auth.me(seller())
 
 
-@api("/auth/me", "PATCH", "Change shop name, time zone or currency", body=SellerPatch, out=SignupOut)
+@api("/auth/me", "PATCH", "Change shop name, time zone or currency", body=SellerPatch, out=SellerUpdatedOut)
 def patch_me():
     return auth.update_me(seller(), body(SellerPatch))
 

@@ -1,36 +1,40 @@
-"""Seller accounts: signup, login with a failure limit, signed tokens, profile."""
+"""Seller accounts: signup, login, sessions (short access token + rotating refresh
+token), password change and reset by email, profile."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
 import hashlib
-import hmac
 import re
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
 
 import jwt
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from . import clock, tracking
+from . import clock, login_limits, mailer, ratelimit, sessions, tracking
 from .config import get_settings
 from .db import get_db
-from .errors import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
+from .errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .ids import object_id
-from .models import LoginIn, SellerPatch, SignupIn
+from .locks import exclusive
+from .models import LoginIn, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, SellerPatch, SignupIn
+from .passwords import check_strength, dummy_hash, hash_password, verify_password
 
-# scrypt cost: ~0.1 s and 32 MiB per hash on one core. Slow enough to make offline
-# guessing expensive, fast enough for a 128 MB+ Lambda. Parameters are stored with the
-# hash so they can be raised later without breaking old accounts.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
 DEFAULT_CURRENCY = "TWD"
 JWT_ALG = "HS256"
+RESET_LIFETIME = dt.timedelta(minutes=30)
+RESET_EMAILS_PER_HOUR = 3
+# Like "email me my link": the answer takes as long whether or not a mail went out.
+RESET_FLOOR_SECONDS = 0.6
+RESET_ACCEPTED = {
+    "status": "accepted",
+    "message": "If this email has an account, a link to choose a new password is on its way.",
+}
 
 
 @dataclass(frozen=True)
@@ -40,42 +44,7 @@ class Principal:
     seller_id: str
     timezone: str
     currency: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024
-    )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            maxmem=64 * 1024 * 1024,
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified against when the email is unknown, so both failures cost the same time.
-    Made on first use, not at import: cold start stays fast."""
-    return hash_password(secrets.token_urlsafe(16))
+    session_id: str | None = None
 
 
 def slugify(name: str) -> str:
@@ -84,7 +53,9 @@ def slugify(name: str) -> str:
     return slug[:40] or "shop"
 
 
-def issue_token(seller: dict) -> tuple[str, dt.datetime]:
+def issue_token(seller: dict, session_id: ObjectId | str | None = None) -> tuple[str, dt.datetime]:
+    """A short-lived access token. It names the session, so a password change can end
+    every other session; it is never looked up, so requests cost no database command."""
     s = get_settings()
     now = clock.now()
     expires = now + dt.timedelta(seconds=s.token_ttl_seconds)
@@ -95,7 +66,14 @@ def issue_token(seller: dict) -> tuple[str, dt.datetime]:
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return jwt.encode(claims, s.jwt_secret, algorithm=JWT_ALG), expires
+
+
+def _tokens(seller: dict, session_id: ObjectId, refresh_token: str) -> dict:
+    token, expires = issue_token(seller, session_id)
+    return {"token": token, "expires_at": clock.iso(expires), "refresh_token": refresh_token}
 
 
 def authenticate(authorization: str | None) -> Principal:
@@ -118,6 +96,7 @@ def authenticate(authorization: str | None) -> Principal:
         seller_id=claims["sub"],
         timezone=claims.get("tz", clock.DEFAULT_TZ),
         currency=claims.get("cur", DEFAULT_CURRENCY),
+        session_id=claims.get("sid"),
     )
 
 
@@ -143,6 +122,7 @@ def create_seller(data: SignupIn) -> dict:
     """Also used by `manage create-seller`, for sites where public sign-up is off."""
     sellers = get_db().sellers
     email_lower = data.email.lower()
+    check_strength(data.password, [data.email, email_lower.split("@")[0], data.shop_name])
     if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
         raise Conflict("an account with this email already exists", code="email_taken")
     now = clock.now()
@@ -169,25 +149,148 @@ def create_seller(data: SignupIn) -> dict:
                 raise Conflict("an account with this email already exists", code="email_taken") from None
     else:  # pragma: no cover - six random slugs colliding
         raise Conflict("could not pick a shop address, try again")
-    token, _ = issue_token(doc)
-    return {"seller": seller_out(doc), "token": token}
+    refresh_token, session_id = sessions.start(doc["_id"])
+    return {"seller": seller_out(doc), **_tokens(doc, session_id, refresh_token)}
 
 
-def login(data: LoginIn) -> dict:
-    db = get_db()
+def login(data: LoginIn, client: str) -> dict:
+    """`client` is the caller's address (API Gateway's sourceIp), for the failure limits."""
     email_lower = data.email.strip().lower()
-    since = clock.now() - FAILURE_WINDOW
-    # The time filter keeps the limit exact even where the TTL index is missing.
-    failures = db.login_failures.count_documents({"email_lower": email_lower, "at": {"$gte": since}})
-    if failures >= MAX_FAILURES:
-        raise RateLimited("too many failed logins; try again in 15 minutes")
-    seller = db.sellers.find_one({"email_lower": email_lower})
-    ok = verify_password(data.password, seller["password_hash"] if seller else _dummy_hash())
+    login_limits.begin(email_lower, client)
+    seller = get_db().sellers.find_one({"email_lower": email_lower})
+    ok = verify_password(data.password, seller["password_hash"] if seller else dummy_hash())
     if not (seller and ok):
-        db.login_failures.insert_one({"email_lower": email_lower, "at": clock.now()})
         raise Unauthorized("email or password is wrong", code="invalid_credentials")
-    token, expires = issue_token(seller)
-    return {"token": token, "expires_at": clock.iso(expires)}
+    login_limits.succeeded(email_lower)
+    refresh_token, session_id = sessions.start(seller["_id"])
+    return _tokens(seller, session_id, refresh_token)
+
+
+def refresh(refresh_token: str) -> dict:
+    """A new access token and the next refresh token; the one given stops working."""
+    new_refresh, seller_id, session_id = sessions.rotate(refresh_token)
+    seller = get_db().sellers.find_one({"_id": seller_id}, {"timezone": 1, "currency": 1})
+    if seller is None:
+        sessions.revoke(session_id, reason="seller_gone")
+        raise Unauthorized("the session has ended; log in again", code="invalid_refresh_token")
+    return _tokens(seller, session_id, new_refresh)
+
+
+def logout(refresh_token: str) -> None:
+    sessions.end(refresh_token)
+
+
+def change_password(principal: Principal, data: PasswordChangeIn, client: str) -> None:
+    """Needs the current password (limited like logins); ends every other session."""
+    seller = _load(principal.seller_id)
+    login_limits.begin(seller["email_lower"], client)
+    if not verify_password(data.current_password, seller["password_hash"]):
+        raise ValidationFailed(
+            "the current password is wrong",
+            code="wrong_password",
+            details=[{"field": "current_password", "message": "wrong password"}],
+        )
+    login_limits.succeeded(seller["email_lower"])
+    _set_password(seller, data.new_password)
+    keep = ObjectId(principal.session_id) if principal.session_id else None
+    sessions.revoke_all(seller["_id"], reason="password_changed", keep=keep)
+
+
+def _set_password(seller: dict, password: str) -> None:
+    check_strength(password, [seller["email"], seller["email_lower"].split("@")[0], seller["shop_name"]])
+    get_db().sellers.update_one(
+        {"_id": seller["_id"]},
+        {"$set": {"password_hash": hash_password(password), "password_changed_at": clock.now()}},
+    )
+
+
+# --- forgotten password ---------------------------------------------------------------
+
+
+def _reset_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def reset_url(token: str) -> str:
+    # After `#`, so the token never reaches the static host's logs or a Referer header.
+    return f"{get_settings().public_site_url}/index.html#reset={token}"
+
+
+def _send_reset(email_lower: str) -> None:
+    db = get_db()
+    seller = db.sellers.find_one({"email_lower": email_lower}, {"email": 1, "shop_name": 1, "language": 1})
+    if not ratelimit.take_slot("password_reset", email_lower, RESET_EMAILS_PER_HOUR, dt.timedelta(hours=1)):
+        return
+    if seller is None:
+        return
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    # Only the newest link works: an older unused one is withdrawn.
+    db.password_resets.delete_many({"seller_id": seller["_id"], "used_at": None})
+    db.password_resets.insert_one(
+        {
+            "_id": _reset_hash(token),
+            "seller_id": seller["_id"],
+            "created_at": now,
+            "expires_at": now + RESET_LIFETIME,
+            "used_at": None,
+        }
+    )
+    email = mailer.password_reset_email(
+        to=seller["email"],
+        shop_name=seller["shop_name"],
+        url=reset_url(token),
+        language=seller.get("language", mailer.DEFAULT_LANGUAGE),
+    )
+    try:
+        mailer.send(email)
+    except mailer.MailError as exc:
+        mailer.log.warning("password reset email not sent: %s", exc)
+        db.password_resets.delete_one({"_id": _reset_hash(token)})
+
+
+def request_password_reset(data: PasswordResetRequestIn) -> dict:
+    """Always the same answer, in about the same time, for known and unknown emails."""
+    started = time.monotonic()
+    try:
+        _send_reset(data.email.strip().lower())
+    finally:
+        time.sleep(max(0.0, RESET_FLOOR_SECONDS - (time.monotonic() - started)))
+    return dict(RESET_ACCEPTED)
+
+
+def reset_password(data: PasswordResetIn) -> None:
+    """A single-use link from the email: sets the password, ends every session and clears
+    the failed-login count, so a locked-out owner is back in."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", data.token):
+        raise _bad_reset()
+    digest = _reset_hash(data.token)
+    db = get_db()
+    now = clock.now()
+    pending = db.password_resets.find_one({"_id": digest, "used_at": None, "expires_at": {"$gt": now}})
+    seller = db.sellers.find_one({"_id": pending["seller_id"]}) if pending else None
+    if seller is None:
+        raise _bad_reset()
+    # The strength check comes before the link is spent: a refused password keeps it usable.
+    check_strength(
+        data.new_password, [seller["email"], seller["email_lower"].split("@")[0], seller["shop_name"]]
+    )
+    with exclusive(f"password_resets:{digest}"):
+        spent = db.password_resets.find_one_and_update(
+            {"_id": digest, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}}
+        )
+    if spent is None:  # used by a parallel request a moment ago
+        raise _bad_reset()
+    _set_password(seller, data.new_password)
+    sessions.revoke_all(seller["_id"], reason="password_reset")
+    login_limits.succeeded(seller["email_lower"])
+
+
+def _bad_reset() -> ValidationFailed:
+    return ValidationFailed(
+        "this password link is not valid any more (used, replaced or older than 30 minutes); ask for a new one",
+        code="invalid_reset_token",
+    )
 
 
 def _load(seller_id: str) -> dict:
@@ -214,5 +317,5 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
         raise NotFound("seller not found")
     if changes.keys() & {"shop_name", "currency", "language"}:
         tracking.seller_changed(doc)  # buyer tracking pages show these
-    token, _ = issue_token(doc)
+    token, _ = issue_token(doc, principal.session_id)
     return {"seller": seller_out(doc), "token": token}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 DEFAULT_DB = "personal_shopping"
 SECRET_NAMES = ("MONGO_URI", "JWT_SECRET")
+MAX_TOKEN_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def get_settings() -> Settings:
         public_site_url=(os.environ.get("PUBLIC_SITE_URL") or "http://127.0.0.1:8080").rstrip("/"),
         ses_sender=os.environ.get("SES_SENDER", ""),
         cors_origin=os.environ.get("CORS_ORIGIN", "*"),
-        token_ttl_seconds=int(os.environ.get("TOKEN_TTL_SECONDS", str(12 * 3600))),
+        # Access tokens live 15 minutes (at most an hour: the contract); the page renews
+        # them with its refresh token, so a password change reaches other devices soon.
+        token_ttl_seconds=min(int(os.environ.get("TOKEN_TTL_SECONDS", "900")), MAX_TOKEN_TTL_SECONDS),
         mongo_timeout_ms=int(os.environ.get("MONGO_TIMEOUT_MS", "5000")),
     )
 

@@ -153,9 +153,31 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # Per-seller order number counters: _id is the seller id.
     "counters": [],
-    "login_failures": [
-        IndexModel([("email_lower", ASCENDING), ("at", DESCENDING)], name="email_at"),
+    # Login attempts (chalicelib/login_limits.py), counted per email, client and both.
+    "login_attempts": [
+        IndexModel(
+            [("email_lower", ASCENDING), ("client", ASCENDING), ("at", DESCENDING)], name="email_client_at"
+        ),
+        IndexModel([("client", ASCENDING), ("at", DESCENDING)], name="client_at"),
         IndexModel([("at", ASCENDING)], expireAfterSeconds=15 * 60, name="ttl"),
+    ],
+    # Sessions and their refresh tokens (chalicelib/sessions.py); _id is the token's hash.
+    "sessions": [
+        IndexModel([("seller_id", ASCENDING)], name="seller"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+    ],
+    "refresh_tokens": [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+    ],
+    # Password reset links; _id is the token's hash.
+    "password_resets": [
+        IndexModel([("seller_id", ASCENDING)], name="seller"),
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+    ],
+    # Email rate limits (chalicelib/ratelimit.py): `key` is "<scope>:<sha256 of the address>".
+    "rate_limits": [
+        IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
     ],
     # Buyer tracking (chalicelib/tracking.py): one link per customer, found by token hash.
     "tracking_links": [

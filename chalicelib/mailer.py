@@ -1,4 +1,5 @@
-"""Email through Amazon SES: the buyer's tracking link, in the shop's language.
+"""Email through Amazon SES, in the shop's language: the buyer's tracking link and the
+seller's password reset link.
 
 boto3 is imported on first send only (it is in the Lambda runtime, and most requests
 never send mail), and the client is kept for the life of the container.
@@ -90,6 +91,58 @@ def tracking_link_email(to: str, shop_name: str, buyer_name: str, url: str, lang
         subject=t["subject"].format(shop=shop, buyer=buyer, url=url),
         text=t["text"].format(shop=shop, buyer=buyer, url=url),
         html=t["html"].format(**esc),
+    )
+
+
+# The seller's "forgot password" email; {shop} and {url} are filled in.
+RESET_TEMPLATES: dict[str, dict[str, str]] = {
+    "zh-Hant": {
+        "subject": "{shop}：重設密碼",
+        "text": (
+            "您好：\n\n"
+            "有人（希望是您）要求重設「{shop}」的登入密碼。請在 30 分鐘內開啟以下連結設定新密碼：\n\n"
+            "{url}\n\n"
+            "連結只能使用一次。設定新密碼後，所有裝置都會登出。\n"
+            "如果您沒有要求重設，可以忽略這封信，密碼不會改變。\n"
+        ),
+        "html": (
+            "<p>您好：</p>"
+            "<p>有人（希望是您）要求重設「{shop}」的登入密碼。請在 30 分鐘內開啟以下連結設定新密碼：</p>"
+            '<p><a href="{url}">{url}</a></p>'
+            "<p>連結只能使用一次。設定新密碼後，所有裝置都會登出。<br>"
+            "如果您沒有要求重設，可以忽略這封信，密碼不會改變。</p>"
+        ),
+    },
+    "en": {
+        "subject": "{shop}: reset your password",
+        "text": (
+            "Hello,\n\n"
+            "Someone (hopefully you) asked to reset the password of {shop}. Open this link "
+            "within 30 minutes to choose a new one:\n\n"
+            "{url}\n\n"
+            "The link works once. Choosing a new password logs out every device.\n"
+            "If you did not ask for this, ignore this email: your password stays as it is.\n"
+        ),
+        "html": (
+            "<p>Hello,</p>"
+            "<p>Someone (hopefully you) asked to reset the password of {shop}. Open this link "
+            "within 30 minutes to choose a new one:</p>"
+            '<p><a href="{url}">{url}</a></p>'
+            "<p>The link works once. Choosing a new password logs out every device.<br>"
+            "If you did not ask for this, ignore this email: your password stays as it is.</p>"
+        ),
+    },
+}
+
+
+def password_reset_email(to: str, shop_name: str, url: str, language: str) -> Email:
+    t = RESET_TEMPLATES.get(language) or RESET_TEMPLATES[DEFAULT_LANGUAGE]
+    shop = _one_line(shop_name)
+    return Email(
+        to=to,
+        subject=t["subject"].format(shop=shop),
+        text=t["text"].format(shop=shop, url=url),
+        html=t["html"].format(shop=html.escape(shop), url=html.escape(url)),
     )
 
 

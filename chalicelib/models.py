@@ -51,15 +51,44 @@ def _non_empty_patch(model: BaseModel) -> BaseModel:
 # --- sellers ---------------------------------------------------------------
 
 
+# Passwords are taken exactly as typed: the model's whitespace trimming is off for them.
+NewPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=10, max_length=256)]
+Password = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
+RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class SignupIn(In):
     email: EmailStr
-    password: Annotated[str, StringConstraints(min_length=10, max_length=256)]
+    password: NewPassword
     shop_name: Name
 
 
 class LoginIn(In):
     email: Annotated[str, StringConstraints(min_length=1, max_length=320)]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    password: Password
+
+
+class RefreshIn(In):
+    refresh_token: RefreshToken
+
+
+class PasswordChangeIn(In):
+    current_password: Password
+    new_password: NewPassword
+
+
+class PasswordResetRequestIn(In):
+    email: EmailStr
+
+
+class PasswordResetIn(In):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    new_password: NewPassword
+
+
+class AcceptedOut(BaseModel):
+    status: str
+    message: str
 
 
 class SellerPatch(In):
@@ -96,11 +125,19 @@ class SellerOut(BaseModel):
 class SignupOut(BaseModel):
     seller: SellerOut
     token: str
+    expires_at: str
+    refresh_token: str
+
+
+class SellerUpdatedOut(BaseModel):
+    seller: SellerOut
+    token: str
 
 
 class LoginOut(BaseModel):
     token: str
     expires_at: str
+    refresh_token: str
 
 
 # --- customers -------------------------------------------------------------
@@ -285,7 +322,8 @@ class BulkFailure(BaseModel):
 
 
 class BulkOut(BaseModel):
-    updated: int
+    updated: int  # orders this call changed
+    unchanged: int  # orders already as asked: nothing written
     failed: list[BulkFailure]
 
 

@@ -76,7 +76,7 @@ def test_login_rate_limit(api):
     assert api.post("/auth/login", {"email": "other@example.com", "password": PASSWORD}).status == 200
     # Failures older than 15 minutes no longer count (TTL index or not).
     old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)
-    db.get_db().login_failures.update_many({}, {"$set": {"at": old}})
+    db.get_db().login_attempts.update_many({}, {"$set": {"at": old}})
     assert api.post("/auth/login", {"email": "limit@example.com", "password": PASSWORD}).status == 200
 
 

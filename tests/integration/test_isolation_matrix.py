@@ -17,6 +17,11 @@ CSV = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfi
 MATRIX = {
     ("GET", "/auth/me"): (None, "clean"),
     ("PATCH", "/auth/me"): ({"shop_name": "B shop"}, "clean"),
+    # B changes B's own password: nothing of A's is read or touched.
+    ("POST", "/auth/password"): (
+        {"current_password": "correct horse 1", "new_password": "violet teapot harbour 9"},
+        "clean",
+    ),
     ("GET", "/customers"): (None, "clean"),
     ("POST", "/customers"): ({"name": "A copy", "email": A_BUYER}, "clean"),
     ("GET", "/customers/{customer_id}"): (None, "404"),
