@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -464,12 +465,47 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
+# Bulk updates move statuses only forward (contract, "Order rules"): each status's rank
+# on its way. `cancelled` has no rank: plan_change allows it from pending/purchased only.
+# A single PATCH may move back and does not use this.
+FORWARD_RANK: dict[str, dict[str, int]] = {
+    "payment_status": {"unpaid": 0, "remitted": 1, "refunded": 2},
+    "fulfillment_status": {"pending": 0, "purchased": 1, "shipped": 2, "delivered": 3},
+}
+
+
+def moves_backward(field: str, current: str, to: str) -> bool:
+    """Would setting `field` from `current` to `to` go back? (Unranked statuses: no.)"""
+    rank = FORWARD_RANK[field]
+    return current in rank and to in rank and rank[to] < rank[current]
+
+
+def plan_bulk_change(doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime) -> Plan:
+    """`plan_change` for one order of a bulk update, which never moves a status back."""
+    for field in FORWARD_RANK.keys() & changes.keys():
+        if moves_backward(field, doc[field], changes[field]):
+            raise Conflict(
+                f"a bulk update does not move {field} back from {doc[field]} to {changes[field]}",
+                code="invalid_transition",
+            )
+    return plan_change(doc, changes, tz, now)
+
+
+def _changes_nothing(doc: dict, plan: Plan) -> bool:
+    return not plan.history and all(doc.get(name) == value for name, value in plan.set.items())
+
+
 def bulk_update(principal: Principal, data: BulkIn) -> dict:
-    """One read, then one `update_many` per group of orders in the same state.
+    """One read, then one `update_many` per group of orders planned alike.
 
     Orders in the same (payment, fulfillment) state get the same change, so each group is
     a single conditional update whose filter repeats the state it was planned from: an
-    order changed by someone else meanwhile simply does not match and is reported.
+    order changed by someone else meanwhile does not match and is reported failed.
+    Every history entry this call pushes carries the call's own marker (`op`), so when a
+    group matched fewer orders than it holds, one read of that marker tells exactly which
+    orders THIS call changed (a version one higher could be anyone's write). Only those
+    are counted in `updated` and give back stock. Orders already as asked are
+    `unchanged` and not written.
     """
     seller_id = object_id(principal.seller_id)
     changes = data.set.model_dump(exclude_unset=True)
@@ -483,51 +519,56 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     db = get_db()
     docs = {d["_id"]: d for d in db.orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
     now = clock.now()
-    # state → the update shared by the group, and each order with its own plan (the
-    # update is the same for a state; the stock to return depends on each quantity).
-    groups: dict[tuple[str, str, bool], tuple[Plan, list[tuple[dict, Plan]]]] = {}
+    op = ObjectId()
+    unchanged = 0
+    # group → the update shared by the group, and each order with its own plan (the stock
+    # to return depends on each quantity). The group is the state the plan was made from;
+    # a plan that pushes no history (carrier only) does not depend on state: group None.
+    groups: dict[tuple[str, str, bool] | None, tuple[Plan, list[tuple[dict, Plan]]]] = {}
     for oid in wanted:
         doc = docs.get(oid)
         if doc is None:
             failed.append({"id": str(oid), "error": "not_found"})
             continue
         try:
-            plan = plan_change(doc, changes, principal.timezone, now)
+            plan = plan_bulk_change(doc, changes, principal.timezone, now)
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue
-        # The update depends only on these, so one update serves the whole group.
+        if _changes_nothing(doc, plan):
+            unchanged += 1
+            continue
+        for entry in plan.history:
+            entry["op"] = op
         state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
-        groups.setdefault(state, (plan, []))[1].append((doc, plan))
+        groups.setdefault(state if plan.history else None, (plan, []))[1].append((doc, plan))
     applied: list[tuple[dict, Plan]] = []
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
     # one order cannot overwrite each other there (a no-op on MongoDB).
     with exclusive(*(f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group)):
-        for (pay, ful, _), (plan, group) in groups.items():
+        for state, (plan, group) in groups.items():
             ids = [d["_id"] for d, _ in group]
-            result = db.orders.update_many(
-                {
-                    "_id": {"$in": ids},
-                    "seller_id": seller_id,
-                    "payment_status": pay,
-                    "fulfillment_status": ful,
-                },
-                _update_for(plan, now),
-            )
+            query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}
+            if state is not None:
+                query.update(payment_status=state[0], fulfillment_status=state[1])
+            result = db.orders.update_many(query, _update_for(plan, now))
             if result.matched_count == len(ids):
                 applied += group
                 continue
-            # Some orders changed between read and write: find which ones this update reached.
-            versions = {
-                d["_id"]: d.get("version", 0) for d in db.orders.find({"_id": {"$in": ids}}, {"version": 1})
-            }
+            # Some orders changed after the read: ours are those with our marker. (Group
+            # None matches any order that still exists, and orders are never deleted.)
+            if state is None:
+                reached_by, error = {"_id": {"$in": ids}, "seller_id": seller_id}, "not_found"
+            else:
+                reached_by, error = {"_id": {"$in": ids}, "history.op": op}, "concurrent_update"
+            reached = {d["_id"] for d in db.orders.find(reached_by, {"_id": 1})}
             for d, own_plan in group:
-                if versions.get(d["_id"]) == d.get("version", 0) + 1:
+                if d["_id"] in reached:
                     applied.append((d, own_plan))
                 else:
-                    failed.append({"id": str(d["_id"]), "error": "concurrent_update"})
+                    failed.append({"id": str(d["_id"]), "error": error})
     _return_stock_bulk(seller_id, applied)
-    return {"updated": len(applied), "failed": failed}
+    return {"updated": len(applied), "unchanged": unchanged, "failed": failed}
 
 
 def _return_stock_bulk(seller_id, applied: list[tuple[dict, Plan]]) -> None:

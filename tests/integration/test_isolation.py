@@ -31,7 +31,7 @@ def test_second_seller_sees_and_touches_nothing(api, token, other_token):
     r = api.post("/orders", {"buyer_email": "b@example.com", "item_id": item["id"], "quantity": 1}, token=t)
     assert r.status == 404
     r = api.post("/orders/bulk", {"ids": [order["id"]], "set": {"payment_status": "remitted"}}, token=t)
-    assert r.json == {"updated": 0, "failed": [{"id": order["id"], "error": "not_found"}]}
+    assert r.json == {"updated": 0, "unchanged": 0, "failed": [{"id": order["id"], "error": "not_found"}]}
     # The same customer email at another shop is a different customer.
     assert api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=t).status == 201
     after = {

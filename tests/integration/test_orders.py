@@ -237,7 +237,7 @@ def test_bulk_update(api, token):
         assert o["fulfillment_status"] == "shipped" and o["carrier"] == "SF" and o["shipped_date"]
         assert o["history"][-1]["from"] == "pending"
     r = api.post("/orders/bulk", {"ids": ids[:2], "set": {"payment_status": "remitted"}}, token=token)
-    assert r.json == {"updated": 2, "failed": []}
+    assert r.json == {"updated": 2, "unchanged": 0, "failed": []}
     # Bulk cancel returns stock for each order, once.
     more = [
         api.post(
@@ -251,3 +251,125 @@ def test_bulk_update(api, token):
     assert api.post("/orders/bulk", {"ids": ["x"] * 501, "set": {"carrier": "SF"}}, token=token).status == 400
     assert api.post("/orders/bulk", {"ids": ids, "set": {}}, token=token).status == 400
     assert api.post("/orders/bulk", {"ids": ids, "set": {"quantity": 3}}, token=token).status == 400
+
+
+def bulk(api, token, ids, **set_):
+    r = api.post("/orders/bulk", {"ids": ids, "set": set_}, token=token)
+    assert r.status == 200, r
+    return r.json
+
+
+def failures(result):
+    return sorted((f["id"], f["error"]) for f in result["failed"])
+
+
+def test_bulk_moves_only_forward(api, token):
+    a, b, c = (order(api, token).json["id"] for _ in range(3))
+    api.patch(f"/orders/{a}", {"fulfillment_status": "shipped", "shipped_date": "2026-01-02"}, token=token)
+    api.patch(f"/orders/{a}", {"fulfillment_status": "delivered"}, token=token)
+    api.patch(f"/orders/{b}", {"fulfillment_status": "shipped", "shipped_date": "2026-01-03"}, token=token)
+    delivered = api.get(f"/orders/{a}", token=token).json
+    # delivered → shipped refused; shipped → shipped is no change; pending → shipped moves.
+    r = bulk(api, token, [a, b, c], fulfillment_status="shipped")
+    assert r == {"updated": 1, "unchanged": 1, "failed": [{"id": a, "error": "invalid_transition"}]}
+    assert api.get(f"/orders/{a}", token=token).json == delivered  # untouched, date kept
+    assert api.get(f"/orders/{b}", token=token).json["shipped_date"] == "2026-01-03"
+    r = bulk(api, token, [a, b, c], fulfillment_status="purchased")
+    assert r["updated"] == 0 and failures(r) == sorted((i, "invalid_transition") for i in (a, b, c))
+    r = bulk(api, token, [a, b, c], fulfillment_status="pending")
+    assert r["updated"] == 0 and len(r["failed"]) == 3
+    # A refusal covers the whole order: no part of a mixed change is applied.
+    r = bulk(api, token, [a], fulfillment_status="shipped", payment_status="remitted", carrier="SF")
+    assert failures(r) == [(a, "invalid_transition")]
+    assert api.get(f"/orders/{a}", token=token).json == delivered
+    # Payment: unpaid < remitted < refunded.
+    assert bulk(api, token, [a, b], payment_status="remitted")["updated"] == 2
+    assert bulk(api, token, [b], payment_status="refunded")["updated"] == 1
+    r = bulk(api, token, [a, b, c], payment_status="unpaid")
+    assert r["updated"] == 0 and failures(r) == sorted([(a, "invalid_transition"), (b, "invalid_transition")])
+    assert r["unchanged"] == 1  # c is unpaid already
+    r = bulk(api, token, [a, b], payment_status="remitted")
+    assert (r["updated"], r["unchanged"], failures(r)) == (0, 1, [(b, "invalid_transition")])
+    assert [o["payment_status"] for o in (api.get(f"/orders/{i}", token=token).json for i in (a, b, c))] == [
+        "remitted",
+        "refunded",
+        "unpaid",
+    ]
+    # A single PATCH may still move back.
+    o = api.patch(f"/orders/{a}", {"fulfillment_status": "shipped", "payment_status": "unpaid"}, token=token)
+    assert o.status == 200
+    assert (o.json["fulfillment_status"], o.json["payment_status"], o.json["shipped_date"]) == (
+        "shipped",
+        "unpaid",
+        "2026-01-02",
+    )
+    assert api.patch(f"/orders/{b}", {"payment_status": "remitted"}, token=token).json["payment_status"] == (
+        "remitted"
+    )
+
+
+def test_bulk_counts_unchanged_orders_apart_and_leaves_them_alone(api, token):
+    iid = new_item(api, token, stock=10)
+    ids = [
+        api.post(
+            "/orders", {"buyer_email": "a@example.com", "item_id": iid, "quantity": 2}, token=token
+        ).json["id"]
+        for _ in range(4)
+    ]
+    api.patch(f"/orders/{ids[0]}", {"payment_status": "remitted", "carrier": "SF"}, token=token)
+    api.patch(f"/orders/{ids[1]}", {"fulfillment_status": "cancelled"}, token=token)
+    before = {i: api.get(f"/orders/{i}", token=token).json for i in ids}
+    r = bulk(api, token, ids[:1], payment_status="remitted")
+    assert r == {"updated": 0, "unchanged": 1, "failed": []}
+    assert api.get(f"/orders/{ids[0]}", token=token).json == before[ids[0]]  # remitted_at, updated_at kept
+    r = bulk(api, token, ids, carrier="SF")
+    assert r == {"updated": 3, "unchanged": 1, "failed": []}
+    # Already cancelled: unchanged, and its stock is not returned a second time.
+    stock = stock_of(iid)
+    r = bulk(api, token, ids, fulfillment_status="cancelled")
+    assert r == {"updated": 3, "unchanged": 1, "failed": []}
+    assert stock_of(iid) == stock + 6 == 10
+    assert api.get(f"/orders/{ids[1]}", token=token).json["history"] == before[ids[1]]["history"]
+    # Remitted and carrier already set, but not yet shipped: it changes (one history entry).
+    o = order(api, token).json["id"]
+    api.patch(f"/orders/{o}", {"payment_status": "remitted", "carrier": "SF"}, token=token)
+    r = bulk(api, token, [o, ids[0]], payment_status="remitted", carrier="SF", fulfillment_status="shipped")
+    assert r == {"updated": 1, "unchanged": 0, "failed": [{"id": ids[0], "error": "order_cancelled"}]}
+    assert [h["to"] for h in api.get(f"/orders/{o}", token=token).json["history"]] == ["remitted", "shipped"]
+
+
+def test_bulk_reports_an_order_a_single_edit_changed_after_its_read(api, token, monkeypatch):
+    """A PATCH that ships one order between the bulk cancel's read and its write raises
+    that order's version by one, like the bulk's own write would: the bulk must still
+    report it failed and give back no stock for it."""
+    from chalicelib import auth, orders
+    from chalicelib.models import OrderPatch
+
+    principal = auth.authenticate(f"Bearer {token}")
+    iid = new_item(api, token, stock=10)
+    ids = [
+        api.post(
+            "/orders", {"buyer_email": "a@example.com", "item_id": iid, "quantity": 2}, token=token
+        ).json["id"]
+        for _ in range(3)
+    ]
+    assert stock_of(iid) == 4
+    plan_change = orders.plan_change
+    raced = []
+
+    def plan_after_a_single_edit(doc, *args, **kwargs):
+        if str(doc["_id"]) == ids[1] and not raced:
+            raced.append(orders.update(principal, ids[1], OrderPatch(fulfillment_status="shipped")))
+        return plan_change(doc, *args, **kwargs)
+
+    monkeypatch.setattr(orders, "plan_change", plan_after_a_single_edit)
+    r = bulk(api, token, ids, fulfillment_status="cancelled")
+    assert raced and raced[0]["fulfillment_status"] == "shipped"
+    assert stock_of(iid) == 8  # only the two orders this call cancelled gave stock back
+    assert r == {"updated": 2, "unchanged": 0, "failed": [{"id": ids[1], "error": "concurrent_update"}]}
+    shipped = api.get(f"/orders/{ids[1]}", token=token).json
+    assert shipped["fulfillment_status"] == "shipped"
+    assert [(h["from"], h["to"]) for h in shipped["history"]] == [("pending", "shipped")]
+    for i in (ids[0], ids[2]):
+        o = api.get(f"/orders/{i}", token=token).json
+        assert [(h["from"], h["to"]) for h in o["history"]] == [("pending", "cancelled")]
