@@ -65,7 +65,7 @@ def first_load(browser, stack: Stack, token: str | None) -> dict:
     """Every response of one cold load (fresh context: empty cache), raw and gzip sizes."""
     ctx = browser.new_context(viewport=DESKTOP)
     if token:
-        ctx.add_init_script(f"sessionStorage.setItem('token', {json.dumps(token)})")
+        ctx.add_init_script(f"localStorage.setItem('token', {json.dumps(token)})")
     page = ctx.new_page()
     responses = []
     page.on("response", lambda r: responses.append(r))
@@ -97,7 +97,7 @@ def render_times(browser, stack: Stack, token: str, runs: int):
     first, fetch, full, rows = [], [], [], 0
     for _ in range(runs):
         ctx = browser.new_context(viewport=DESKTOP)
-        ctx.add_init_script(f"sessionStorage.setItem('token', {json.dumps(token)})")
+        ctx.add_init_script(f"localStorage.setItem('token', {json.dumps(token)})")
         page = ctx.new_page()
         page.goto(f"{stack.site_url}/index.html")
         page.wait_for_function("() => !!window.__ordersFirstRender")

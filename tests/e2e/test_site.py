@@ -251,7 +251,7 @@ def test_expired_session_keeps_typed_order(stack, page):
     form.locator("[name=unit_price]").fill("120")
     form.locator("[name=note]").fill("gift wrap please")
     # The token goes bad (as when it expires): the next call gets a 401.
-    page.evaluate("sessionStorage.setItem('token', 'expired.token.value')")
+    page.evaluate("localStorage.setItem('token', 'expired.token.value')")
     form.get_by_role("button", name="Create order").click()
     expect(page.locator("#auth-view")).to_be_visible()
     expect(page.locator("#auth-msg")).to_contain_text("session has expired")

@@ -1,12 +1,21 @@
 // The one API client of both pages: base URL from config.js (written at build time), the
-// seller's bearer token from sessionStorage, contract errors turned into readable messages,
-// and a 401 on a logged-in call reported to the page (which keeps the typed data).
+// seller's session, contract errors turned into readable messages, and a session that
+// cannot be renewed reported to the page (which keeps the typed data).
+//
+// Session: a 15-minute access token and a refresh token, kept in localStorage so a seller
+// stays logged in across tabs and restarts. When the access token has expired the client
+// renews it once, silently, and repeats the request. A refresh token works once: two tabs
+// renewing with the same one would look like a stolen token and end the session, so
+// renewals are serialised across tabs (Web Locks) and each re-reads the newest token.
 import { API_BASE_URL } from "app-config";
 import { t } from "./i18n.js";
 
 const TOKEN = "token";
+const REFRESH = "refresh_token";
 const SELLER = "seller";
+const LOCK = "personal-shopper-refresh";
 let expiredHandler = null;
+let renewing = null;
 
 export class ApiError extends Error {
   constructor(status, code, message, details = []) {
@@ -18,25 +27,66 @@ export class ApiError extends Error {
 }
 
 export function getToken() {
-  return sessionStorage.getItem(TOKEN);
+  return localStorage.getItem(TOKEN);
 }
 
 export function getSeller() {
   try {
-    return JSON.parse(sessionStorage.getItem(SELLER) || "null");
+    return JSON.parse(localStorage.getItem(SELLER) || "null");
   } catch {
     return null;
   }
 }
 
-export function setSession(token, seller) {
-  if (token) sessionStorage.setItem(TOKEN, token);
-  if (seller) sessionStorage.setItem(SELLER, JSON.stringify(seller));
+/** Store what the server gave: a login's {token, refresh_token}, or a seller's profile. */
+export function setSession(token, seller, refreshToken) {
+  if (token) localStorage.setItem(TOKEN, token);
+  if (refreshToken) localStorage.setItem(REFRESH, refreshToken);
+  if (seller) localStorage.setItem(SELLER, JSON.stringify(seller));
 }
 
 export function clearSession() {
-  sessionStorage.removeItem(TOKEN);
-  sessionStorage.removeItem(SELLER);
+  for (const key of [TOKEN, REFRESH, SELLER]) localStorage.removeItem(key);
+}
+
+/** Log out: end the session on the server too (best effort), then forget it here. */
+export async function logout() {
+  const refreshToken = localStorage.getItem(REFRESH);
+  clearSession();
+  if (refreshToken) {
+    await request("POST", "/auth/logout", { body: { refresh_token: refreshToken }, auth: false }).catch(() => null);
+  }
+}
+
+/**
+ * Renew the access token after `staleToken` was refused. Resolves true when a newer
+ * token is stored (by this call, or by another tab meanwhile), false when the session
+ * is over. One renewal at a time per tab, and across tabs where Web Locks exist.
+ */
+function renew(staleToken) {
+  const run = async () => {
+    if (getToken() && getToken() !== staleToken) return true; // another tab renewed it
+    const refreshToken = localStorage.getItem(REFRESH);
+    if (!refreshToken) return false;
+    try {
+      const out = await request("POST", "/auth/refresh", { body: { refresh_token: refreshToken }, auth: false });
+      setSession(out.token, null, out.refresh_token);
+      return true;
+    } catch (err) {
+      if (err.status === 401) {
+        clearSession();
+        return false;
+      }
+      throw err;
+    }
+  };
+  if (!renewing) {
+    const locked = navigator.locks ? navigator.locks.request(LOCK, run) : run();
+    renewing = locked.finally(() => {
+      renewing = null;
+    });
+  }
+  return renewing;
 }
 
 /** Called with the error when the server says the token is missing, invalid or expired. */
@@ -59,7 +109,8 @@ function url(path, query) {
 export async function request(method, path, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   const auth = opts.auth !== false;
-  if (auth && getToken()) headers.Authorization = `Bearer ${getToken()}`;
+  const token = auth ? getToken() : null;
+  if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (opts.raw !== undefined) {
     payload = opts.raw;
@@ -80,7 +131,12 @@ export async function request(method, path, opts = {}) {
   if (resp.ok) return data;
   const e = (data && data.error) || {};
   const err = new ApiError(resp.status, e.code || `http_${resp.status}`, e.message, e.details || []);
-  if (resp.status === 401 && auth && expiredHandler) expiredHandler(err);
+  if (resp.status === 401 && auth) {
+    if (err.code === "token_expired" && !opts.retried && (await renew(token).catch(() => false))) {
+      return request(method, path, { ...opts, retried: true });
+    }
+    if (expiredHandler) expiredHandler(err);
+  }
   throw err;
 }
 
@@ -105,7 +161,9 @@ function detailText(details) {
 export function describe(err) {
   if (!(err instanceof ApiError)) return t("err.500");
   if (err.status === 0) return t("err.network");
-  if (err.code === "insufficient_stock") return t("err.insufficient_stock");
+  if (["insufficient_stock", "weak_password", "wrong_password", "invalid_reset_token"].includes(err.code)) {
+    return t(`err.${err.code}`);
+  }
   const message = [err.message, detailText(err.details)].filter(Boolean).join(" — ");
   const key = `err.${err.status}`;
   if (err.status === 401) return err.code === "token_expired" ? t("auth.expired") : t("err.401");

@@ -1,5 +1,5 @@
 // The seller workspace (index.html): log in, orders, buyers, items, reports.
-import { api, ApiError, clearSession, describe, download, getSeller, getToken, onSessionExpired, request, setSession } from "./api.js";
+import { api, ApiError, clearSession, describe, download, getSeller, getToken, logout, onSessionExpired, request, setSession } from "./api.js";
 import { $, $$, h, messageRow, notify, spinnerRow } from "./dom.js";
 import { centsToNumber, date, money, month, parseCents } from "./format.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
@@ -33,7 +33,8 @@ function formData(form) {
   const data = {};
   for (const el of form.elements) {
     if (!el.name || el.type === "file") continue;
-    data[el.name] = el.type === "checkbox" ? el.checked : el.value.trim();
+    // Passwords go exactly as typed: a space is part of a password.
+    data[el.name] = el.type === "checkbox" ? el.checked : el.type === "password" ? el.value : el.value.trim();
   }
   return data;
 }
@@ -80,16 +81,27 @@ function restoreDrafts() {
   if (drafts.tab) state.tab = drafts.tab;
 }
 
-function showAuth(message) {
-  $("#login-form").classList.remove("d-none");
-  $("#signup-form").classList.add("d-none");
+const AUTH_FORMS = ["login-form", "signup-form", "forgot-form", "reset-form"];
+
+function showAuthForm(id) {
+  for (const form of AUTH_FORMS) $(`#${form}`).classList.toggle("d-none", form !== id);
+}
+
+function showAuth(message, kind = "warning") {
+  showAuthForm(resetToken() ? "reset-form" : "login-form");
   $("#boot").classList.add("d-none");
   $("#app-view").classList.add("d-none");
   $("#logout").classList.add("d-none");
   $("#auth-view").classList.remove("d-none");
   $("#brand").textContent = t("app.title");
-  if (message) notify($("#auth-msg"), "warning", message);
+  if (message) notify($("#auth-msg"), kind, message);
   else $("#auth-msg").replaceChildren();
+}
+
+/** The emailed "choose a new password" link: index.html#reset=<token>. */
+function resetToken() {
+  const match = /^#reset=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  return match ? match[1] : null;
 }
 
 async function showApp() {
@@ -117,8 +129,9 @@ onSessionExpired(() => {
   showAuth(t("auth.expired"));
 });
 
-async function afterAuth(token, seller) {
-  setSession(token, seller);
+async function afterAuth(out, seller) {
+  clearSession();
+  setSession(out.token, seller, out.refresh_token);
   state.seller = seller || null;
   state.orders.clear();
   await showApp();
@@ -127,8 +140,7 @@ async function afterAuth(token, seller) {
 function bindAuth() {
   for (const btn of $$("[data-show]")) {
     btn.addEventListener("click", () => {
-      $("#login-form").classList.toggle("d-none", btn.dataset.show !== "login-form");
-      $("#signup-form").classList.toggle("d-none", btn.dataset.show !== "signup-form");
+      showAuthForm(btn.dataset.show);
       $("#auth-msg").replaceChildren();
     });
   }
@@ -140,7 +152,7 @@ function bindAuth() {
     try {
       const out = await api.post("/auth/login", formData(form), { auth: false });
       form.elements.password.value = "";
-      await afterAuth(out.token, null);
+      await afterAuth(out, null);
     } catch (err) {
       fail($("#auth-msg"), err);
     } finally {
@@ -155,15 +167,52 @@ function bindAuth() {
     try {
       const out = await api.post("/auth/signup", formData(form), { auth: false });
       form.elements.password.value = "";
-      await afterAuth(out.token, out.seller);
+      await afterAuth(out, out.seller);
     } catch (err) {
       notify($("#auth-msg"), "danger", err.status === 401 ? err.message : describe(err));
     } finally {
       btn.disabled = false;
     }
   });
-  $("#logout").addEventListener("click", () => {
-    clearSession();
+  $("#forgot-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      await api.post("/auth/password-reset/request", formData(form), { auth: false });
+      showAuthForm("login-form");
+      notify($("#auth-msg"), "info", t("auth.reset_sent"));
+    } catch (err) {
+      fail($("#auth-msg"), err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  $("#reset-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      const body = { token: resetToken(), ...formData(form) };
+      await api.post("/auth/password-reset", body, { auth: false });
+      form.reset();
+      history.replaceState(null, "", location.pathname + location.search);
+      clearSession();
+      showAuth(t("auth.reset_done"), "success");
+    } catch (err) {
+      fail($("#auth-msg"), err);
+      if (err.code === "invalid_reset_token") {
+        history.replaceState(null, "", location.pathname + location.search);
+        showAuthForm("forgot-form");
+      }
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  $("#logout").addEventListener("click", async () => {
+    await logout();
     sessionStorage.removeItem(DRAFTS);
     state.seller = null;
     for (const id of DRAFT_FORMS) document.getElementById(id).reset();
@@ -957,7 +1006,12 @@ function start() {
       $("#brand").textContent = t("app.title");
     }
   });
-  if (getToken()) showApp();
+  // The emailed link may be opened in a tab that already shows this page.
+  window.addEventListener("hashchange", () => {
+    if (resetToken()) showAuth();
+  });
+  if (resetToken()) showAuth(); // a reset link wins over a stored session
+  else if (getToken()) showApp();
   else showAuth();
 }
 

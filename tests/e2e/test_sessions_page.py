@@ -1,0 +1,124 @@
+"""The seller page's session in a real browser: an expired access token is renewed
+silently, and a forgotten password is reset with the emailed link (both languages,
+phone width)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import time
+
+import jwt
+import pymongo
+import pytest
+from bson import ObjectId
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, new_context, shot
+from tests.e2e.test_site import PASSWORD, sign_up
+
+pytestmark = pytest.mark.e2e
+NEW_PASSWORD = "violet teapot harbour 9"
+
+
+def stack_db(stack):
+    client = pymongo.MongoClient(stack.api.env["MONGO_URI"], tz_aware=True)
+    return client[stack.api.env["MONGO_DB"]]
+
+
+def storage(page, key):
+    return page.evaluate(f"localStorage.getItem({key!r})")
+
+
+def test_expired_token_is_renewed_without_a_login(stack, page):
+    sign_up(page, stack, shop="Renew Shop")
+    token, refresh = storage(page, "token"), storage(page, "refresh_token")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    # The same session's token, as it looks 15 minutes later: expired.
+    now = int(time.time())
+    expired = jwt.encode(
+        {**claims, "iat": now - 1000, "exp": now - 100}, stack.api.env["JWT_SECRET"], algorithm="HS256"
+    )
+    page.evaluate(f"localStorage.setItem('token', {expired!r})")
+    page.get_by_role("button", name="Buyers").click()
+    expect(page.locator("#customers-body")).to_contain_text("No buyers yet")
+    expect(page.locator("#auth-view")).to_be_hidden()
+    assert storage(page, "token") not in (token, expired)
+    assert storage(page, "refresh_token") != refresh  # rotated
+    # Logging out ends the session on the server: the refresh token is spent.
+    spent = storage(page, "refresh_token")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator("#login-form")).to_be_visible()
+    session_id = ObjectId(spent.split(".")[0])
+    assert stack_db(stack).sessions.find_one({"_id": session_id})["revoked_reason"] == "logout"
+
+
+@pytest.mark.parametrize(("locale", "viewport"), [("en-US", None), ("zh-TW", PHONE)])
+def test_forgotten_password_reset_by_link(stack, browser, locale, viewport):
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    zh = locale == "zh-TW"
+    email = sign_up_any_language(page, stack, zh)
+    page.locator("#logout").click()
+    page.get_by_role("button", name="忘記密碼？" if zh else "Forgot password?").click()
+    page.locator("#forgot-form [name=email]").fill(email)
+    page.locator("#forgot-form [type=submit]").click()
+    expect(page.locator("#auth-msg")).to_contain_text("重設連結已寄出" if zh else "a link is on its way")
+
+    # The emailed link (SES is not configured on this stack: the link is made here).
+    db = stack_db(stack)
+    seller = db.sellers.find_one({"email_lower": email})
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    db.password_resets.insert_one(
+        {
+            "_id": hashlib.sha256(token.encode()).hexdigest(),
+            "seller_id": seller["_id"],
+            "created_at": now,
+            "expires_at": now + dt.timedelta(minutes=30),
+            "used_at": None,
+        }
+    )
+    page.goto(f"{stack.site_url}/index.html#reset={token}")
+    form = page.locator("#reset-form")
+    expect(form).to_be_visible()
+    form.locator("[name=new_password]").fill("password123")
+    form.locator("[type=submit]").click()
+    expect(page.locator("#auth-msg")).to_contain_text("太常見" if zh else "too common")
+    shot(page, f"reset-weak-{'phone-zh' if zh else 'desktop'}")
+    form.locator("[name=new_password]").fill(NEW_PASSWORD)
+    form.locator("[type=submit]").click()
+    expect(page.locator("#auth-msg")).to_contain_text("密碼已變更" if zh else "Your password is changed")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert "#reset=" not in page.url
+    login = page.locator("#login-form")
+    login.locator("[name=email]").fill(email)
+    login.locator("[name=password]").fill(NEW_PASSWORD)
+    login.locator("[type=submit]").click()
+    expect(page.locator("#app-view")).to_be_visible()
+    # The link worked once.
+    page.goto(f"{stack.site_url}/index.html#reset={token}")
+    page.locator("#reset-form [name=new_password]").fill("another fine passphrase 3")
+    page.locator("#reset-form [type=submit]").click()
+    expect(page.locator("#auth-msg")).to_contain_text("已失效" if zh else "no longer works")
+    expect(page.locator("#forgot-form")).to_be_visible()
+    ctx.close()
+    assert not errors
+
+
+def sign_up_any_language(page, stack, zh):
+    if not zh:
+        return sign_up(page, stack, shop="Reset Shop")
+    email = f"seller-{secrets.token_hex(4)}@example.com"
+    page.goto(f"{stack.site_url}/index.html")
+    page.get_by_role("button", name="第一次使用？建立商店").click()
+    form = page.locator("#signup-form")
+    form.locator("[name=shop_name]").fill("東京代購")
+    form.locator("[name=email]").fill(email)
+    form.locator("[name=password]").fill(PASSWORD)
+    form.locator("[type=submit]").click()
+    expect(page.locator("#app-view")).to_be_visible()
+    return email
