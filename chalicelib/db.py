@@ -179,11 +179,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
         IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
     ],
-    # Buyer tracking (chalicelib/tracking.py): one link per customer, found by token hash.
+    # Buyer tracking (chalicelib/tracking.py): links found by token hash; a customer has
+    # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
+    # is only on seller links: the sparse unique index allows one seller link each.
     "tracking_links": [
         IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
-        IndexModel([("customer_id", ASCENDING)], unique=True, name="customer_unique"),
-        IndexModel([("seller_id", ASCENDING)], name="seller"),
+        IndexModel([("seller_id", ASCENDING), ("customer_id", ASCENDING)], name="seller_customer"),
+        IndexModel([("seller_link_of", ASCENDING)], unique=True, sparse=True, name="seller_link_unique"),
     ],
     # "Email me my link" rate limit: `key` is sha256 of the address; rows live one hour.
     "link_requests": [
@@ -193,6 +195,10 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 NOT_IMPLEMENTED = 238
+# Indexes of earlier versions, dropped by ensure_indexes so existing databases migrate.
+# tracking_links.customer_unique (one link per customer) and .seller (now the prefix of
+# seller_customer): a customer has several links.
+RETIRED_INDEXES = {"tracking_links": ["customer_unique", "seller"]}
 
 
 def ensure_indexes(db: Database | None = None) -> list[str]:
@@ -203,6 +209,10 @@ def ensure_indexes(db: Database | None = None) -> list[str]:
     """
     db = get_db() if db is None else db
     notes = []
+    for name, retired in RETIRED_INDEXES.items():
+        present = {ix["name"] for ix in db[name].list_indexes()}
+        for index in sorted(present & set(retired)):
+            db[name].drop_index(index)
     for name, models in INDEXES.items():
         coll = db[name]
         for model in models:

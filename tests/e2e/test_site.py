@@ -149,6 +149,11 @@ def test_seller_day_and_buyer_link(stack, browser, page):
     expect(page.locator("#flash")).to_contain_text("1 updated")
     expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).to_be_checked()
     expect(order_row(page, 1002).get_by_role("switch", name="Remitted")).not_to_be_checked()
+    # Shipping both again changes nothing, and the page says so.
+    order_row(page, 1001).locator(".row-select").check()
+    order_row(page, 1002).locator(".row-select").check()
+    page.get_by_role("button", name="Mark shipped").click()
+    expect(page.locator("#flash")).to_contain_text("0 updated. 2 already as asked.")
 
     # The filters ask the server: only unpaid orders.
     page.locator("#order-filters [name=payment_status]").select_option("unpaid")

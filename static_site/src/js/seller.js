@@ -444,8 +444,10 @@ async function bulk(set) {
   try {
     const out = await api.post("/orders/bulk", { ids, set });
     const msgs = [t("order.bulk_done", { n: out.updated })];
+    if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
     if (out.failed.length) {
-      const reasons = out.failed.map((f) => `#${state.orders.get(f.id)?.order_no ?? f.id} ${f.error}`).join(", ");
+      const reason = (code) => (t(`bulk.${code}`) === `bulk.${code}` ? code : t(`bulk.${code}`));
+      const reasons = out.failed.map((f) => `#${state.orders.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
       msgs.push(" ", t("order.bulk_failed", { n: out.failed.length, reasons }));
     }
     flash(out.failed.length ? "warning" : "success", ...msgs);
