@@ -339,7 +339,7 @@ PRIVATE_LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-refe
 def private_link_headers(event, get_response):
     response = get_response(event)
     path = getattr(event, "path", "") or ""
-    if path.startswith("/track/") or path.endswith("/tracking-link"):
+    if path.startswith("/track/") or "/tracking-link" in path:  # also /tracking-links[/{id}]
         response.headers.update(PRIVATE_LINK_HEADERS)
     return response
 
@@ -347,12 +347,33 @@ def private_link_headers(event, get_response):
 @api(
     "/customers/{customer_id}/tracking-link",
     "POST",
-    "New secret tracking link for a customer; the old one stops working at once",
+    "New secret tracking link for a customer; every older link of theirs stops working at once",
     out=tracking.TrackingLinkOut,
     status=201,
 )
 def create_tracking_link(customer_id):
     return tracking.issue_link(seller(), customer_id)
+
+
+@api(
+    "/customers/{customer_id}/tracking-links",
+    "GET",
+    "A customer's working tracking links (the seller's and emailed ones; never the token)",
+    out=tracking.TrackingLinkInfoOut,
+    list_of=True,
+)
+def list_tracking_links(customer_id):
+    return tracking.list_links(seller(), customer_id)
+
+
+@api(
+    "/customers/{customer_id}/tracking-links/{link_id}",
+    "DELETE",
+    "Revoke one tracking link; it stops working at once",
+    status=204,
+)
+def revoke_tracking_link(customer_id, link_id):
+    return tracking.revoke_link(seller(), customer_id, link_id)
 
 
 @api(

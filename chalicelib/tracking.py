@@ -1,7 +1,14 @@
-"""Buyer tracking: one secret link per customer, the public lookup, "email me my link".
+"""Buyer tracking: secret links per customer, the public lookup, "email me my link".
 
 A link is `PUBLIC_SITE_URL/track.html#<token>`. The token sits after `#`, so browsers
 never send it to the static host; the page passes it to `GET /track/{token}`.
+
+A customer has at most one *seller* link (the one the seller copies and pastes into
+LINE; "new link" replaces it and revokes every other link of that customer) and up to
+MAX_EMAILED_LINKS *email* links, one per "email me my link" request. Asking for a link
+adds one and touches no other, so a stranger who knows a buyer's email and the shop
+cannot break the link the seller sent. Every link is its own document and can be
+listed and revoked by the seller.
 
 Only sha256(token) is stored. The token has 256 bits from `secrets`, so a fast hash is
 right: there is nothing to guess, and a leaked database (or backup) holds no working
@@ -21,11 +28,11 @@ import logging
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from bson import ObjectId
 from pydantic import BaseModel, EmailStr, StringConstraints
-from pymongo import ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
 from . import clock, mailer
@@ -44,6 +51,9 @@ log = logging.getLogger(__name__)
 TOKEN_BYTES = 32  # 256 bits of randomness
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
 MAX_ORDERS = 500  # newest orders shown on the page, fetched in one batch
+MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
+SELLER, EMAIL = "seller", "email"  # link kinds
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 RATE_LIMIT = 3  # link emails per address ...
 RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
 # Every request-link answer takes at least this long, so whether an email was sent (an
@@ -91,6 +101,14 @@ ACCEPTED = {
 class TrackingLinkOut(BaseModel):
     url: str
     token: str
+
+
+class TrackingLinkInfoOut(BaseModel):
+    """A link as the seller's list shows it: never the token (only its hash is stored)."""
+
+    id: str
+    kind: Literal["seller", "email"]
+    created_at: str
 
 
 class TrackOrderOut(BaseModel):
@@ -149,59 +167,96 @@ def _shop_fields(seller: dict) -> dict:
     }
 
 
-def _rotate(seller: dict, customer: dict) -> tuple[str, dict | None]:
-    """Give the customer a new token in one atomic upsert, so the old link dies at once.
-    Returns the token and the link document as it was before (None if there was none)."""
+def _link_fields(seller: dict, customer: dict, kind: str) -> tuple[str, dict]:
+    """A new token and the document fields of its link (the token itself is not kept)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, {
+        "token_hash": hash_token(token),
+        "kind": kind,
+        "seller_id": seller["_id"],
+        "customer_id": customer["_id"],
+        "buyer_name": customer["name"],
+        "created_at": clock.now(),
+        **_shop_fields(seller),
+    }
+
+
+def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
+    """Give the customer a new seller link in one atomic upsert, so their previous seller
+    link dies at once. `seller_link_of` (the customer id, on seller links only) has a
+    sparse unique index: there is never more than one seller link per customer, however
+    many "new link" clicks race. Returns the token and the link's id."""
     coll = get_db().tracking_links
-    key = {"seller_id": seller["_id"], "customer_id": customer["_id"]}
     for attempt in range(2):
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        fields = {
-            "token_hash": hash_token(token),
-            "buyer_name": customer["name"],
-            "created_at": clock.now(),
-            **_shop_fields(seller),
-        }
+        token, fields = _link_fields(seller, customer, SELLER)
         try:
-            previous = coll.find_one_and_update(
-                key, {"$set": fields}, upsert=True, return_document=ReturnDocument.BEFORE
+            doc = coll.find_one_and_update(
+                {"seller_link_of": customer["_id"]},
+                {"$set": fields},
+                upsert=True,  # (no projection: FerretDB 1.24 does not implement it here)
+                return_document=ReturnDocument.AFTER,
             )
-            return token, previous
+            return token, doc["_id"]
         except OperationFailure as exc:
             # Two first links for one customer at the same moment: the loser's upsert hits
-            # the unique customer_id index; the retry then updates the winner's document.
+            # the unique index; the retry then updates the winner's document.
             if attempt or not is_duplicate_key(exc):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _undo_rotation(customer_id: ObjectId, token: str, previous: dict | None) -> None:
-    """The email failed: put the old link back, unless someone rotated again meanwhile."""
-    coll = get_db().tracking_links
-    mine = {"customer_id": customer_id, "token_hash": hash_token(token)}
-    if previous is None:
-        coll.delete_one(mine)
-    else:
-        coll.update_one(
-            mine,
-            {"$set": {"token_hash": previous["token_hash"], "created_at": previous["created_at"]}},
-        )
-
-
-def issue_link(principal: Principal, customer_id: str) -> dict:
-    """The seller's "new link" button: any older link of this customer stops working."""
-    db = get_db()
+def _own_customer(principal: Principal, customer_id: str) -> tuple[ObjectId, dict]:
+    """(seller id, customer) of the logged-in seller; another seller's customer is 404."""
     seller_id = object_id(principal.seller_id, "seller")
-    customer = db.customers.find_one(
+    customer = get_db().customers.find_one(
         {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}, {"name": 1}
     )
     if customer is None:
         raise NotFound("customer not found")
-    seller = db.sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
+    return seller_id, customer
+
+
+def issue_link(principal: Principal, customer_id: str) -> dict:
+    """The seller's "new link" button: every older link of this customer stops working
+    (the previous seller link at once, in the same upsert; then the emailed ones)."""
+    seller_id, customer = _own_customer(principal, customer_id)
+    seller = get_db().sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
     if seller is None:
         raise NotFound("seller not found")
-    token, _ = _rotate(seller, customer)
+    token, link_id = _replace_seller_link(seller, customer)
+    get_db().tracking_links.delete_many(
+        {"seller_id": seller_id, "customer_id": customer["_id"], "_id": {"$ne": link_id}}
+    )
     return {"url": link_url(token), "token": token}
+
+
+def list_links(principal: Principal, customer_id: str) -> dict:
+    """The customer's working links, newest first (at most 1 + MAX_EMAILED_LINKS)."""
+    seller_id, customer = _own_customer(principal, customer_id)
+    docs = get_db().tracking_links.find(
+        {"seller_id": seller_id, "customer_id": customer["_id"]},
+        {"kind": 1, "created_at": 1},
+        sort=NEWEST_FIRST,
+    )
+    items = [
+        # A link written before links had kinds was the seller's one link.
+        {"id": str(d["_id"]), "kind": d.get("kind", SELLER), "created_at": clock.iso(d["created_at"])}
+        for d in docs
+    ]
+    return {"items": items, "next_cursor": None}
+
+
+def revoke_link(principal: Principal, customer_id: str, link_id: str) -> None:
+    """That link stops working at once; another seller's (or customer's) link is 404."""
+    deleted = get_db().tracking_links.delete_one(
+        {
+            "_id": object_id(link_id, "tracking link"),
+            "seller_id": object_id(principal.seller_id, "seller"),
+            "customer_id": object_id(customer_id, "customer"),
+        }
+    )
+    if deleted.deleted_count == 0:
+        raise NotFound("tracking link not found")
 
 
 def _order_out(doc: dict) -> dict:
@@ -258,14 +313,14 @@ def seller_changed(seller: dict) -> None:
 
 
 def customer_renamed(customer: dict) -> None:
-    get_db().tracking_links.update_one(
+    get_db().tracking_links.update_many(
         {"seller_id": customer["seller_id"], "customer_id": customer["_id"]},
         {"$set": {"buyer_name": customer["name"]}},
     )
 
 
 def customer_deleted(seller_id: ObjectId, customer_id: ObjectId) -> None:
-    get_db().tracking_links.delete_one({"seller_id": seller_id, "customer_id": customer_id})
+    get_db().tracking_links.delete_many({"seller_id": seller_id, "customer_id": customer_id})
 
 
 # --- "email me my link" ---------------------------------------------------------------
@@ -303,7 +358,10 @@ def _send_link(data: LinkRequestIn) -> bool:
     )
     if not _take_slot(email_lower) or seller is None or customer is None:
         return False
-    token, previous = _rotate(seller, customer)
+    # A new link of its own: the seller's link and earlier emailed ones keep working.
+    links = db.tracking_links
+    token, fields = _link_fields(seller, customer, EMAIL)
+    link_id = links.insert_one(fields).inserted_id
     email = mailer.tracking_link_email(
         to=customer["email"],
         shop_name=seller["shop_name"],
@@ -315,14 +373,33 @@ def _send_link(data: LinkRequestIn) -> bool:
         mailer.send(email)
     except mailer.MailError as exc:
         log.warning("tracking link email not sent (shop %s): %s", data.shop_slug, exc)
-        _undo_rotation(customer["_id"], token, previous)
+        links.delete_one({"_id": link_id})  # only the link nobody received
         return False
+    _keep_newest_emailed(seller["_id"], customer["_id"])
     return True
 
 
+def _keep_newest_emailed(seller_id: ObjectId, customer_id: ObjectId) -> None:
+    """Revoke emailed links beyond the newest MAX_EMAILED_LINKS, so the rate limit (per
+    hour) cannot let one customer's links pile up without end. Runs after a successful
+    send, so a failed send never costs the buyer an older working link."""
+    links = get_db().tracking_links
+    stale = [
+        d["_id"]
+        for d in links.find(
+            {"seller_id": seller_id, "customer_id": customer_id, "kind": EMAIL},
+            {"_id": 1},
+            sort=NEWEST_FIRST,
+            skip=MAX_EMAILED_LINKS,
+        )
+    ]
+    if stale:
+        links.delete_many({"_id": {"$in": stale}})
+
+
 def request_link(data: LinkRequestIn) -> dict:
-    """Always the same answer. Emailing a link issues a new one (only the hash of the old
-    one is stored, so it cannot be resent); see docs/api.md for why that is acceptable."""
+    """Always the same answer. Emailing a link issues a new emailed link (only hashes are
+    stored, so no existing link can be resent); other links keep working. docs/api.md."""
     started = time.monotonic()
     try:
         _send_link(data)

@@ -28,6 +28,8 @@ MATRIX = {
     ("PATCH", "/customers/{customer_id}"): ({"note": "hacked"}, "404"),
     ("DELETE", "/customers/{customer_id}"): (None, "404"),
     ("POST", "/customers/{customer_id}/tracking-link"): (None, "404"),
+    ("GET", "/customers/{customer_id}/tracking-links"): (None, "404"),
+    ("DELETE", "/customers/{customer_id}/tracking-links/{link_id}"): (None, "404"),
     ("GET", "/items"): (None, "clean"),
     ("POST", "/items"): ({"item_name": "B item", "price": 1}, "clean"),
     ("GET", "/items/{item_id}"): (None, "404"),
@@ -90,7 +92,8 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         token=token,
     ).json
     assert api.post(f"/customers/{cust['id']}/tracking-link", token=token).status == 201
-    ids = {"customer_id": cust["id"], "item_id": item["id"], "order_id": order["id"]}
+    (link,) = api.get(f"/customers/{cust['id']}/tracking-links", token=token).json["items"]
+    ids = {"customer_id": cust["id"], "item_id": item["id"], "order_id": order["id"], "link_id": link["id"]}
     from bson import ObjectId
 
     seller_a = db.get_db().customers.find_one({"_id": ObjectId(cust["id"])})["seller_id"]
@@ -110,7 +113,16 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             assert r.status == 404, (url, r)
         else:
             assert 200 <= r.status < 300, (url, r)
-        for secret in (cust["id"], item["id"], order["id"], A_BUYER, A_ITEM, "Isolation A", "A note"):
+        for secret in (
+            cust["id"],
+            item["id"],
+            order["id"],
+            link["id"],
+            A_BUYER,
+            A_ITEM,
+            "Isolation A",
+            "A note",
+        ):
             if method == "POST" and path == "/customers" and secret == A_BUYER:
                 continue  # B may have a buyer with the same email: it is B's own customer
             if path == "/orders/bulk" and secret == order["id"]:

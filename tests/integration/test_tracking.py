@@ -1,5 +1,6 @@
 """Buyer tracking on both backends: secret links, rotation, isolation, the public page,
-"email me my link" through moto's SES, its rate limit, and no user enumeration."""
+"email me my link" through moto's SES, its rate limit, and no user enumeration; the
+seller's link and emailed links side by side, listed and revoked one by one."""
 
 from __future__ import annotations
 
@@ -117,6 +118,16 @@ def slug(api, token):
 
 def request_link(api, shop_slug, email):
     return api.post("/track/request-link", {"shop_slug": shop_slug, "email": email})
+
+
+def list_links(api, token, customer_id):
+    r = api.get(f"/customers/{customer_id}/tracking-links", token=token)
+    assert r.status == 200, r
+    return r.json["items"]
+
+
+def works(api, tok):
+    return api.get(f"/track/{tok}").status == 200
 
 
 def links_in(messages, to):
@@ -278,6 +289,23 @@ def test_page_follows_renames_and_deletion(api, token):
     assert api.get(f"/track/{tok}").status == 200
 
 
+def test_every_link_of_a_customer_follows_renames_and_deletion(api, token, ses):
+    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    seller_tok = new_link(api, token, c["id"])["token"]
+    for _ in range(2):
+        assert request_link(api, slug(api, token), "dora@example.com").status == 202
+    tokens = [seller_tok, *links_in(ses, "dora@example.com")]
+    assert len(tokens) == 3
+    api.patch("/auth/me", {"shop_name": "Dora's Shop"}, token=token)
+    assert api.patch(f"/customers/{c['id']}", {"name": "Dora Chen"}, token=token).status == 200
+    for tok in tokens:
+        page = api.get(f"/track/{tok}").json
+        assert (page["shop_name"], page["buyer_name"]) == ("Dora's Shop", "Dora Chen")
+    assert api.delete(f"/customers/{c['id']}", token=token).status == 204
+    assert [api.get(f"/track/{tok}").status for tok in tokens] == [404, 404, 404]
+    assert db.get_db().tracking_links.count_documents({}) == 0
+
+
 def test_language_must_be_known(api, token):
     r = api.patch("/auth/me", {"language": "fr"}, token=token)
     assert r.status == 400 and r.json["error"]["details"][0]["field"] == "language"
@@ -302,8 +330,9 @@ def test_emailed_link_works_in_shop_language(api, token, other_token, ses):
     assert page.status == 200
     assert (page.json["shop_name"], page.json["buyer_name"]) == ("Tokyo Picks", "Alice")
     assert [o["item_name"] for o in page.json["orders"]] == ["Tokyo Banana"]  # not the Osaka order
-    # Only the hash was stored, so sending a link means issuing a new one (docs/api.md).
-    assert api.get(f"/track/{seller_link}").status == 404
+    # Only hashes are stored, so the email carries a new link; the seller's still works.
+    assert tok != seller_link
+    assert api.get(f"/track/{seller_link}").status == 200
 
     api.patch("/auth/me", {"language": "en"}, token=other_token)
     assert request_link(api, slug(api, other_token), "alice@example.com").status == 202
@@ -386,8 +415,8 @@ def test_failed_email_keeps_the_old_link(api, token, ses, monkeypatch):
     r = request_link(api, slug(api, token), "alice@example.com")
     assert r.status == 202 and r.json == tracking.ACCEPTED
     assert ses == []
-    assert api.get(f"/track/{tok}").status == 200  # the rotation was undone
-    assert db.get_db().tracking_links.count_documents({}) == 1
+    assert api.get(f"/track/{tok}").status == 200  # the seller's link was never touched
+    assert db.get_db().tracking_links.count_documents({}) == 1  # the unsent link is gone
 
     # A buyer who never had a link gets none left behind either.
     order(api, token, "bob@example.com", "Tokyo Banana")
@@ -420,3 +449,197 @@ def test_concurrent_first_links_leave_one_working_link(api, token):
     assert db.get_db().tracking_links.count_documents({}) == 1
     working = [x["token"] for x in issued if api.get(f"/track/{x['token']}").status == 200]
     assert len(working) == 1
+
+
+# --- several links per customer: the seller's and emailed ones ---------------------------
+
+
+def test_strangers_request_does_not_break_the_sellers_link(api, token, ses):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    pasted_into_line = new_link(api, token, a["customer_id"])["token"]
+    shop = slug(api, token)
+    # Anyone who knows Alice's email and the shop code can ask, as often as the limit allows.
+    for _ in range(3):
+        assert request_link(api, shop, "alice@example.com").status == 202
+    emailed = links_in(ses, "alice@example.com")
+    assert len(emailed) == 3 and pasted_into_line not in emailed
+    assert works(api, pasted_into_line)
+    assert all(works(api, tok) for tok in emailed)  # each email's link works too
+    kinds = [x["kind"] for x in list_links(api, token, a["customer_id"])]
+    assert kinds == ["email", "email", "email", "seller"]  # newest first
+
+
+def test_sellers_new_link_revokes_every_link_of_that_customer(api, token, ses):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    b = order(api, token, "bob@example.com", "Tokyo Banana")
+    old = new_link(api, token, a["customer_id"])["token"]
+    bobs = new_link(api, token, b["customer_id"])["token"]
+    shop = slug(api, token)
+    request_link(api, shop, "alice@example.com")
+    request_link(api, shop, "alice@example.com")
+    request_link(api, shop, "bob@example.com")
+    alice_emailed = links_in(ses, "alice@example.com")
+    (bob_emailed,) = links_in(ses, "bob@example.com")
+    assert all(works(api, tok) for tok in [old, *alice_emailed])
+
+    fresh = new_link(api, token, a["customer_id"])["token"]
+    assert works(api, fresh)
+    assert [works(api, tok) for tok in [old, *alice_emailed]] == [False, False, False]
+    (only,) = list_links(api, token, a["customer_id"])
+    assert only["kind"] == "seller"
+    assert works(api, bobs) and works(api, bob_emailed)  # another customer keeps theirs
+
+
+def test_list_and_revoke_links(api, token, other_token, ses):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    b = order(api, token, "bob@example.com", "Tokyo Banana")
+    mine = order(api, other_token, "zoe@example.com", "Pocky")
+    seller_tok = new_link(api, token, a["customer_id"])["token"]
+    request_link(api, slug(api, token), "alice@example.com")
+    (emailed,) = links_in(ses, "alice@example.com")
+
+    r = api.get(f"/customers/{a['customer_id']}/tracking-links", token=token)
+    assert r.status == 200
+    assert {k: r.headers.get(k) for k in PRIVATE_HEADERS} == PRIVATE_HEADERS
+    assert r.json["next_cursor"] is None
+    items = r.json["items"]
+    assert [x["kind"] for x in items] == ["email", "seller"]
+    for x in items:
+        assert set(x) == {"id", "kind", "created_at"}
+        assert re.fullmatch(r"[0-9a-f]{24}", x["id"]) and x["created_at"].endswith("Z")
+    text = r.body.decode() if isinstance(r.body, bytes) else r.body
+    for secret in (seller_tok, emailed, hashlib.sha256(emailed.encode()).hexdigest()):
+        assert secret not in text
+    email_id, seller_id = items[0]["id"], items[1]["id"]
+    assert list_links(api, token, b["customer_id"]) == []
+
+    base = f"/customers/{a['customer_id']}/tracking-links"
+    # Not found: another customer of the same seller, another seller (with their own
+    # customer too), a malformed id, no login.
+    assert api.delete(f"/customers/{b['customer_id']}/tracking-links/{email_id}", token=token).status == 404
+    assert api.delete(f"{base}/{email_id}", token=other_token).status == 404
+    assert (
+        api.delete(f"/customers/{mine['customer_id']}/tracking-links/{email_id}", token=other_token).status
+        == 404
+    )
+    assert api.get(base, token=other_token).status == 404
+    assert api.delete(f"{base}/nope", token=token).status == 404
+    assert api.get("/customers/nope/tracking-links", token=token).status == 404
+    assert api.delete(f"{base}/{email_id}").status == 401
+    assert api.get(base).status == 401
+    assert works(api, emailed) and works(api, seller_tok)
+
+    r = api.delete(f"{base}/{email_id}", token=token)
+    assert r.status == 204 and not r.body
+    assert {k: r.headers.get(k) for k in PRIVATE_HEADERS} == PRIVATE_HEADERS
+    assert not works(api, emailed) and works(api, seller_tok)
+    assert api.delete(f"{base}/{email_id}", token=token).status == 404  # already gone
+    assert [x["id"] for x in list_links(api, token, a["customer_id"])] == [seller_id]
+
+    assert api.delete(f"{base}/{seller_id}", token=token).status == 204
+    assert not works(api, seller_tok)
+    assert list_links(api, token, a["customer_id"]) == []
+    assert works(api, new_link(api, token, a["customer_id"])["token"])  # a new one any time
+
+
+def test_emailed_links_are_capped_per_customer(api, token, ses, monkeypatch):
+    monkeypatch.setattr(tracking, "RATE_LIMIT", 100)
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    seller_tok = new_link(api, token, a["customer_id"])["token"]
+    shop = slug(api, token)
+    for _ in range(tracking.MAX_EMAILED_LINKS + 2):
+        assert request_link(api, shop, "alice@example.com").status == 202
+    emailed = links_in(ses, "alice@example.com")
+    assert len(emailed) == tracking.MAX_EMAILED_LINKS + 2
+    assert [works(api, tok) for tok in emailed] == [False, False] + [True] * tracking.MAX_EMAILED_LINKS
+    assert works(api, seller_tok)  # the cap is on emailed links only
+    kinds = [x["kind"] for x in list_links(api, token, a["customer_id"])]
+    assert kinds == ["email"] * tracking.MAX_EMAILED_LINKS + ["seller"]
+
+
+def test_failed_email_removes_only_its_own_link(api, token, ses, monkeypatch):
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    seller_tok = new_link(api, token, a["customer_id"])["token"]
+    request_link(api, slug(api, token), "alice@example.com")
+    (emailed,) = links_in(ses, "alice@example.com")
+    before = list_links(api, token, a["customer_id"])
+    monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")  # moto refuses it
+    config.reset_settings()
+    assert request_link(api, slug(api, token), "alice@example.com").status == 202
+    assert len(ses) == 1
+    assert list_links(api, token, a["customer_id"]) == before
+    assert works(api, seller_tok) and works(api, emailed)
+
+
+def test_existing_database_migrates(api, token, ses):
+    """A database from before: one link per customer, no kind, the unique customer index."""
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    links = db.get_db().tracking_links
+    links.drop_indexes()
+    links.create_index("customer_id", unique=True, name="customer_unique")
+    links.create_index("seller_id", name="seller")
+    legacy = secrets.token_urlsafe(32)
+    customer = db.get_db().customers.find_one({"email_lower": "alice@example.com"})
+    links.insert_one(
+        {
+            "seller_id": customer["seller_id"],
+            "customer_id": customer["_id"],
+            "token_hash": hashlib.sha256(legacy.encode()).hexdigest(),
+            "buyer_name": "alice",
+            "shop_name": "Tokyo Picks",
+            "created_at": tracking.clock.now(),
+        }
+    )
+    db.ensure_indexes()
+    names = {ix["name"] for ix in links.list_indexes()}
+    assert "customer_unique" not in names and "seller" not in names
+    assert {"seller_customer", "seller_link_unique", "token_hash_unique"} <= names
+    assert works(api, legacy)
+    assert [x["kind"] for x in list_links(api, token, a["customer_id"])] == ["seller"]
+    request_link(api, slug(api, token), "alice@example.com")
+    (emailed,) = links_in(ses, "alice@example.com")
+    assert works(api, legacy) and works(api, emailed)
+    fresh = new_link(api, token, a["customer_id"])["token"]
+    assert [works(api, t) for t in (legacy, emailed, fresh)] == [False, False, True]
+
+
+def test_seller_links_race_emailed_links(backend, api, token, monkeypatch):
+    """The real server, threads: "new link" clicks racing "email me my link" requests for
+    one customer leave exactly one seller link, and it is one of those just issued."""
+    if backend != "ferretdb":
+        pytest.skip("a race on the real server (mongomock is not a server)")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib import auth
+
+    sent: list = []
+    monkeypatch.setattr(tracking.mailer, "send", lambda email: sent.append(email) or "id")
+    monkeypatch.setattr(tracking, "RATE_LIMIT", 1000)
+    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    principal = auth.authenticate(f"Bearer {token}")
+    shop = slug(api, token)
+    ask = tracking.LinkRequestIn(shop_slug=shop, email="alice@example.com")
+    links = db.get_db().tracking_links
+    customer = {"customer_id": db.get_db().customers.find_one({"email_lower": "alice@example.com"})["_id"]}
+
+    for _round in range(3):
+        jobs = ["seller"] * 3 + ["email"] * 6
+
+        def run(job):
+            if job == "seller":
+                return tracking.issue_link(principal, a["customer_id"])["token"]
+            tracking.request_link(ask)
+            return None
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            issued = [t for t in pool.map(run, jobs) if t]
+        sellers = list(links.find({**customer, "kind": "seller"}))
+        assert len(sellers) == 1, sellers  # no orphan seller link
+        working = [t for t in issued if works(api, t)]
+        assert len(working) == 1, working
+        assert sellers[0]["token_hash"] == hashlib.sha256(working[0].encode()).hexdigest()
+        # Every other link is an emailed one, within the cap.
+        assert links.count_documents({**customer, "kind": "email"}) <= tracking.MAX_EMAILED_LINKS
+        assert links.count_documents(customer) == links.count_documents(
+            {**customer, "kind": {"$in": ["seller", "email"]}}
+        )
