@@ -147,9 +147,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)], name="seller_created"),
         IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
         IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
-        # `idem` is "<seller_id>:<Idempotency-Key>", present only on keyed creates. A
-        # single-field sparse index (FerretDB lacks partial indexes) keeps it unique.
-        IndexModel([("idem", ASCENDING)], unique=True, sparse=True, name="idempotency_unique"),
+    ],
+    # Idempotency-Key claims of POST /orders (chalicelib/idempotency.py): _id is
+    # "<seller_id>:<key>"; keys last 24 hours (FerretDB: no TTL, expiry checked on read).
+    "idempotency_keys": [
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl"),
     ],
     # Per-seller order number counters: _id is the seller id.
     "counters": [],
@@ -196,9 +198,11 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 NOT_IMPLEMENTED = 238
 # Indexes of earlier versions, dropped by ensure_indexes so existing databases migrate.
+# orders.idempotency_unique: keys moved to `idempotency_keys` (an `idem` field left on old
+# orders is no longer read).
 # tracking_links.customer_unique (one link per customer) and .seller (now the prefix of
 # seller_customer): a customer has several links.
-RETIRED_INDEXES = {"tracking_links": ["customer_unique", "seller"]}
+RETIRED_INDEXES = {"orders": ["idempotency_unique"], "tracking_links": ["customer_unique", "seller"]}
 
 
 def ensure_indexes(db: Database | None = None) -> list[str]:

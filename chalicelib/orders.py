@@ -8,15 +8,13 @@ documents must change (stock and order) the second failing undoes the first.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
-from . import clock, customers, items
+from . import clock, customers, idempotency, items
 from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
@@ -27,7 +25,6 @@ from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, BulkIn, OrderIn, Ord
 from .money import MAX_CENTS, from_cents
 
 FIRST_ORDER_NO = 1001
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 CANCELLABLE = ("pending", "purchased")
 SHIPPED_STATES = ("shipped", "delivered")
 MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
@@ -94,16 +91,6 @@ def reserve_order_numbers(seller_id, count: int = 1) -> int:
             return_document=ReturnDocument.AFTER,
         )
     return FIRST_ORDER_NO - 1 + counter["seq"]
-
-
-def _idem(seller_id, key: str | None) -> str | None:
-    if key is None:
-        return None
-    if not IDEMPOTENCY_KEY.match(key):
-        raise ValidationFailed(
-            "Idempotency-Key must be 1-200 visible ASCII characters", code="invalid_idempotency_key"
-        )
-    return f"{seller_id}:{key}"
 
 
 def order_document(
@@ -176,15 +163,25 @@ def create(principal: Principal, data: OrderIn, idempotency_key: str | None = No
 
 
 def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    seller_id = object_id(principal.seller_id, "seller")
+    cid = idempotency.claim_id(seller_id, idempotency_key)
+    order_id = ObjectId()  # chosen first: a key's claim names the order it will create
+    if cid is None:
+        return _create(principal, new, seller_id, order_id), True
+    # The order's id comes from this seller's claim, so `{_id}` alone finds it.
+    first = idempotency.claim_or_find(cid, order_id, lambda oid: get_db().orders.find_one({"_id": oid}))
+    if first is not None:
+        return to_out(first), False
+    try:
+        return _create(principal, new, seller_id, order_id), True
+    except BaseException:
+        idempotency.release(idempotency.Claim(cid, order_id))  # a retry may try again
+        raise
+
+
+def _create(principal: Principal, new: NewOrder, seller_id: ObjectId, order_id: ObjectId) -> dict:
     db = get_db()
     data = new.data
-    seller_id = object_id(principal.seller_id, "seller")
-    idem = _idem(seller_id, idempotency_key)
-    if idem:
-        existing = db.orders.find_one({"idem": idem})
-        if existing:
-            return to_out(existing), False
-
     item = None
     if data.item_id is not None:
         item = items.find_for_order(seller_id, item_id=object_id(data.item_id, "item"))
@@ -216,7 +213,8 @@ def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None 
                 raise NotFound("customer not found")
         else:
             customer = customers.find_or_create_by_email(seller_id, data.buyer_email, data.buyer_name)
-        doc = order_document(
+        doc = {"_id": order_id}
+        doc |= order_document(
             seller_id=seller_id,
             order_no=reserve_order_numbers(seller_id),
             customer=customer,
@@ -229,21 +227,12 @@ def create_new(principal: Principal, new: NewOrder, idempotency_key: str | None 
             tz=principal.timezone,
             now=clock.now(),
         )
-        if idem:
-            doc["idem"] = idem
         db.orders.insert_one(doc)
-    except DuplicateKeyError:
-        if takes_stock:
-            items.return_stock(seller_id, item["_id"], data.quantity)
-        existing = db.orders.find_one({"idem": idem}) if idem else None
-        if existing is None:
-            raise
-        return to_out(existing), False
     except BaseException:
         if takes_stock:
             items.return_stock(seller_id, item["_id"], data.quantity)
         raise
-    return to_out(doc), True
+    return to_out(doc)
 
 
 def _get_doc(seller_id, order_id: str) -> dict:
