@@ -8,9 +8,10 @@ credentials and is never packaged into the Lambda zip. Steps, each printed as it
   3. read the API URL from .chalice/deployed/STAGE.json
   4. give API Gateway's own errors (unknown path, throttling, body too large) CORS
      headers and the contract's error body
-  5. build the site with that API URL (scripts/build-site.sh)
-  6. S3 bucket: create if missing, static website hosting, public-read policy
-  7. upload static_site/dist with content types and cache headers; delete stale files
+  5. throttle the API Gateway stage (THROTTLING below: requests per second and burst)
+  6. build the site with that API URL (scripts/build-site.sh)
+  7. S3 bucket: create if missing, static website hosting, public-read policy
+  8. upload static_site/dist with content types and cache headers; delete stale files
 
 The site's address is the stage's PUBLIC_SITE_URL; the bucket is the first label of an
 S3 website host name (`BUCKET.s3-website-REGION.amazonaws.com`), else the host itself
@@ -31,8 +32,20 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-STEPS = 7
+STEPS = 8
 PLACEHOLDER = "CHANGE-ME"
+
+# API Gateway throttling of each stage: a token bucket shared by every client of the
+# stage, `rate` requests per second on average with bursts of up to `burst`; above it
+# API Gateway answers 429 without calling Lambda. Chalice's config.json has no key for
+# it, so the deploy applies these after `chalice deploy`. Chosen so that all stages
+# together cannot hold more than ACCOUNT_CONCURRENCY Lambda executions even if every
+# request ran to the 15 s Lambda timeout (burst + rate x timeout each; docs/deploy.md).
+THROTTLING = {
+    "dev": {"rate": 10, "burst": 20},
+    "prod": {"rate": 40, "burst": 80},
+}
+ACCOUNT_CONCURRENCY = 1000  # Lambda's default concurrent executions per account and region
 
 # Regions whose website endpoint is `s3-website-REGION` (the older dash form);
 # every other region uses `s3-website.REGION`.
@@ -112,6 +125,10 @@ def site_bucket(public_site_url: str) -> str:
 def config_problems(stage: str, env: dict, region: str) -> list[str]:
     """What must be fixed in .chalice/config.json before this stage can be deployed."""
     problems = []
+    if stage not in THROTTLING:
+        problems.append(
+            f"no throttling limits for stage {stage!r}: add it to THROTTLING in scripts/deploy.py"
+        )
     for name in (
         "PUBLIC_SITE_URL",
         "CORS_ORIGIN",
@@ -191,6 +208,28 @@ def gateway_error_responses(apigw, rest_api_id: str, origin: str, api_stage: str
         },
     )
     apigw.create_deployment(restApiId=rest_api_id, stageName=api_stage, description="gateway error responses")
+
+
+def throttling_operations(limits: dict) -> list[dict]:
+    """Patch operations setting rate and burst on every method (`*/*`) of a stage."""
+    return [
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(limits["rate"])},
+        {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(limits["burst"])},
+    ]
+
+
+def apply_throttling(apigw, rest_api_id: str, api_stage: str, limits: dict) -> dict:
+    """Set the stage's throttling; returns the `*/*` method settings API Gateway reports."""
+    resp = apigw.update_stage(
+        restApiId=rest_api_id, stageName=api_stage, patchOperations=throttling_operations(limits)
+    )
+    return resp.get("methodSettings", {}).get("*/*", {})
+
+
+def worst_case_concurrency(limits: dict, timeout_s: int) -> int:
+    """Most Lambda executions one stage can hold at once: a full burst plus `rate` a
+    second for as long as a request may run (Little's law with the timeout as duration)."""
+    return limits["burst"] + limits["rate"] * timeout_s
 
 
 # --- S3 static website -----------------------------------------------------------------
@@ -389,14 +428,26 @@ def deploy(stage: str, bucket: str | None, site_only: bool, root: Path | None = 
         gateway_error_responses(
             session.client("apigateway"), rest_api_id, env["CORS_ORIGIN"], cfg.get("api_gateway_stage", "api")
         )
-    step(5, "building the site")
+    limits = THROTTLING[stage]
+    step(5, f"API Gateway throttling: {limits['rate']} requests/s, burst {limits['burst']}")
+    if site_only:
+        print("  skipped (--site-only)", flush=True)
+    else:
+        api_stage = cfg.get("api_gateway_stage", "api")
+        settings = apply_throttling(session.client("apigateway"), rest_api_id, api_stage, limits)
+        print(
+            f"  stage {api_stage}: rateLimit {settings.get('throttlingRateLimit')}, "
+            f"burstLimit {settings.get('throttlingBurstLimit')} on every method",
+            flush=True,
+        )
+    step(6, "building the site")
     run([str(root / "scripts" / "build-site.sh")], env={"API_URL": url}, cwd=root)
-    step(6, f"bucket s3://{bucket} (website hosting, public read)")
+    step(7, f"bucket s3://{bucket} (website hosting, public read)")
     s3 = session.client("s3")
     created = ensure_bucket(s3, bucket, region)
     print("  created" if created else "  exists", flush=True)
     configure_website(s3, bucket, error_document(dist))
-    step(7, "uploading static_site/dist")
+    step(8, "uploading static_site/dist")
     result = publish(s3, bucket, dist)
     print(f"  {len(result['uploaded'])} files uploaded, {len(result['deleted'])} stale deleted", flush=True)
     print(
