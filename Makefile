@@ -5,11 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: run test screenshots unit lint db-start db-stop init-db install clean
+.PHONY: run dev test screenshots unit lint db-start db-stop init-db install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -18,8 +18,13 @@ install: $(STAMP)
 	@scripts/build-site.sh --deps
 
 ## Start FerretDB (data in .data/, kept across restarts), the API on :8000 and the pages on :8080.
+## Ports: `make run API_PORT=8001 SITE_PORT=8081 FERRETDB_PORT=27018`; data: DATA_DIR=<dir>.
 run: install
 	@scripts/run-local.sh
+
+## Like run, but the API restarts when app.py or chalicelib/*.py change.
+dev: install
+	@scripts/run-local.sh --dev
 
 ## Install everything and run the whole test suite (unit, integration on FerretDB, e2e).
 test: install

@@ -58,7 +58,11 @@ start() {
 
 stop() {
   if [[ -f "$PIDFILE" ]]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$PIDFILE")
+    kill "$pid" 2>/dev/null || true
+    # Wait (up to 10 s) so that a restart right after finds the port and files free.
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$PIDFILE"
     echo "FerretDB stopped"
   fi

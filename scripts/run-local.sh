@@ -1,40 +1,131 @@
 #!/usr/bin/env bash
-# `make run`: FerretDB + `chalice local` + the static pages, until Ctrl-C.
+# `make run` / `make dev`: the database, the API and the static pages, until Ctrl-C or SIGTERM.
+#   scripts/run-local.sh          serve; the API never restarts by itself (`make run`)
+#   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/*.py change (`make dev`)
+# Env: API_PORT (8000), SITE_PORT (8080), FERRETDB_PORT (27017),
+#      DATA_DIR (.data: the local JWT secret, FERRETDB_DATA=$DATA_DIR/ferretdb and its log),
+#      SITE_DIST (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+MODE=run
+case "${1:-}" in
+  "") ;;
+  --dev) MODE=dev ;;
+  *) echo "usage: $0 [--dev]" >&2; exit 2 ;;
+esac
+
 API_PORT="${API_PORT:-8000}"
 SITE_PORT="${SITE_PORT:-8080}"
 export FERRETDB_PORT="${FERRETDB_PORT:-27017}"
-mkdir -p .data
-chmod 700 .data
+DATA_DIR="${DATA_DIR:-.data}"
+mkdir -p "$DATA_DIR"
+chmod 700 "$DATA_DIR"
+DATA_DIR="$(cd "$DATA_DIR" && pwd)"
+export FERRETDB_DATA="${FERRETDB_DATA:-$DATA_DIR/ferretdb}"
+export FERRETDB_LOG="${FERRETDB_LOG:-$DATA_DIR/ferretdb.log}"
+export SITE_DIST="${SITE_DIST:-static_site/dist}"
+# Log lines (chalice's "Serving on", request lines) show up at once, also when piped.
+export PYTHONUNBUFFERED=1
+
+# A port in use would otherwise surface later as a traceback (or, for the database port, as
+# someone else's server answering our pings).
+db_running=$(scripts/ferretdb.sh status)
+"$PY" - "API_PORT=$API_PORT" "SITE_PORT=$SITE_PORT" "FERRETDB_PORT=$FERRETDB_PORT:$db_running" <<'PYEOF'
+import socket, sys
+busy = []
+for arg in sys.argv[1:]:
+    name, _, value = arg.partition("=")
+    port, _, state = value.partition(":")
+    if state == "running":
+        continue  # our own FerretDB from an earlier run: scripts/ferretdb.sh reuses it
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", int(port))) == 0:
+            busy.append(f"{name}={port}")
+if busy:
+    sys.exit(
+        f"Port(s) already in use: {', '.join(busy)}. Is another `make run` going? "
+        f"Stop it, or pick free ports, e.g. `make run API_PORT=8001 SITE_PORT=8081 FERRETDB_PORT=27018`."
+    )
+PYEOF
 
 # A per-machine signing secret, made once and kept out of git (.data/ is ignored).
-[[ -s .data/jwt_secret ]] || $PY -c "import secrets; print(secrets.token_urlsafe(48))" > .data/jwt_secret
-export JWT_SECRET="$(cat .data/jwt_secret)"
+[[ -s "$DATA_DIR/jwt_secret" ]] || "$PY" -c "import secrets; print(secrets.token_urlsafe(48))" > "$DATA_DIR/jwt_secret"
+export JWT_SECRET="$(cat "$DATA_DIR/jwt_secret")"
 export MONGO_URI="${MONGO_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/}"
 export PUBLIC_SITE_URL="${PUBLIC_SITE_URL:-http://127.0.0.1:$SITE_PORT}"
 export CORS_ORIGIN="${CORS_ORIGIN:-http://127.0.0.1:$SITE_PORT}"
 
-scripts/ferretdb.sh start
-$PY -m chalicelib.manage init-db
-API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh
-
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; scripts/ferretdb.sh stop; }
-trap cleanup EXIT INT TERM
 PIDS=()
-.venv/bin/chalice local --host 127.0.0.1 --port "$API_PORT" --stage local &
+cleanup() {
+  trap - EXIT INT TERM
+  if ((${#PIDS[@]})); then
+    kill -TERM "${PIDS[@]}" 2>/dev/null || true
+    wait "${PIDS[@]}" 2>/dev/null || true
+  fi
+  scripts/ferretdb.sh stop >/dev/null || true
+  echo "Stopped (API, pages and database). Data is kept in $DATA_DIR."
+}
+# Ctrl-C is the normal way to stop: exit 0 so make does not report an error.
+trap cleanup EXIT
+trap 'exit 0' INT
+trap 'exit 143' TERM
+
+scripts/ferretdb.sh start
+"$PY" -m chalicelib.manage init-db
+if ! site_log=$(API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh 2>&1); then
+  echo "$site_log" >&2
+  exit 1
+fi
+
+SERVE=(--host 127.0.0.1 --port "$API_PORT" --stage local)
+if [[ $MODE == dev ]]; then
+  # Restarts `chalice local --no-autoreload` when app.py or chalicelib/*.py change (watchfiles).
+  "$PY" scripts/dev_server.py "${SERVE[@]}" &
+else
+  .venv/bin/chalice local --no-autoreload "${SERVE[@]}" &
+fi
 PIDS+=($!)
-$PY -m http.server "$SITE_PORT" --bind 127.0.0.1 --directory static_site/dist >/dev/null 2>&1 &
+"$PY" -m http.server "$SITE_PORT" --bind 127.0.0.1 --directory "$SITE_DIST" >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
+
+"$PY" - "http://127.0.0.1:$API_PORT/health" "${PIDS[0]}" <<'PYEOF'
+import os, sys, time, urllib.request
+url, pid = sys.argv[1], int(sys.argv[2])
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        urllib.request.urlopen(url, timeout=2).read()
+        sys.exit(0)
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        sys.exit("The API stopped while starting (see the lines above).")
+    time.sleep(0.2)
+sys.exit(f"The API did not answer {url} within 60 s.")
+PYEOF
+
+if [[ $MODE == dev ]]; then
+  restarts="restarts when app.py or chalicelib/*.py change"
+else
+  restarts="no auto-reload: \`make dev\` restarts on code changes"
+fi
 cat <<MSG
 
-  API            http://127.0.0.1:$API_PORT   (health: /health, spec: /openapi.json)
-  Seller page    http://127.0.0.1:$SITE_PORT/index.html
+  API            http://127.0.0.1:$API_PORT   (health: /health, spec: /openapi.json; $restarts)
+  Seller page    http://127.0.0.1:$SITE_PORT/index.html   (sign up there; \`make demo\` loads a sample shop)
   Buyer page     http://127.0.0.1:$SITE_PORT/track.html#<token>
-  Data           .data/ferretdb (kept across restarts)
+  Database       FerretDB on 127.0.0.1:$FERRETDB_PORT, data in $FERRETDB_DATA (kept across restarts)
 
   Ctrl-C stops everything.
+
 MSG
-wait
+
+# Run until a signal, or until the API or the page server stops by itself.
+set +e
+wait -n "${PIDS[@]}"
+rc=$?
+echo "A server stopped by itself (exit $rc); stopping the rest." >&2
+exit "$rc"
