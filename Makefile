@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: run dev test screenshots unit lint db-start db-stop init-db install clean
+.PHONY: run dev demo test screenshots unit lint db-start db-stop init-db install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: install
 ## Like run, but the API restarts when app.py or chalicelib/*.py change.
 dev: install
 	@scripts/run-local.sh --dev
+
+## Load a sample shop (buyers, items, 80 orders in every state) into the running `make run`.
+demo: $(STAMP)
+	@$(PY) scripts/demo.py
 
 ## Install everything and run the whole test suite (unit, integration on FerretDB, e2e).
 test: install

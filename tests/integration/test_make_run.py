@@ -1,0 +1,389 @@
+"""`make run` holds under a working day's writes, and stops cleanly.
+
+Starts the real `scripts/run-local.sh` (as `make run` does) on free ports, with its data
+directory inside the project folder like `.data/` (so a file watcher on the project would
+be caught restarting the API), drives a few hundred writes over HTTP from several threads,
+reads every effect back, and then checks that one SIGTERM to the script stops FerretDB,
+the API and the page server. The demo loader (`make demo`) runs against the same stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "run-local.sh"
+
+# Settings the test session puts in os.environ (conftest, the `backend` fixture) that must not
+# leak into the stack: run-local.sh chooses them the way `make run` does on a fresh shell.
+APP_ENV = (
+    "MONGO_URI",
+    "MONGO_DB",
+    "JWT_SECRET",
+    "ALLOW_SIGNUP",
+    "PUBLIC_SITE_URL",
+    "CORS_ORIGIN",
+    "SES_SENDER",
+    "MONGO_TIMEOUT_MS",
+    "TOKEN_TTL_SECONDS",
+    "API_PORT",
+    "SITE_PORT",
+    "FERRETDB_PORT",
+    "DATA_DIR",
+    "FERRETDB_DATA",
+    "FERRETDB_LOG",
+    "SITE_DIST",
+)
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class ConnectionFailed(Exception):
+    """No HTTP answer at all: refused, reset, or closed before a status line."""
+
+
+def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 30):
+    """One request; returns (status, parsed JSON or None). Raises ConnectionFailed."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw) if raw else None
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+        raise ConnectionFailed(repr(exc)) from exc
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live (non-zombie) processes of a process group, as 'pid name' strings."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == pgid and state != "Z":
+            found.append(f"{entry.name} {name}")
+    return found
+
+
+class LocalStack:
+    """scripts/run-local.sh in its own process group, on free ports and its own data dir."""
+
+    def __init__(self, script: Path = SCRIPT, args: tuple[str, ...] = ()):
+        self.script = script
+        self.args = args
+        (ROOT / ".cache").mkdir(exist_ok=True)
+        self.data_dir = Path(tempfile.mkdtemp(prefix="make-run-", dir=ROOT / ".cache"))
+        self.api_port, self.site_port, self.db_port = free_ports(3)
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.site_url = f"http://127.0.0.1:{self.site_port}"
+        env = {k: v for k, v in os.environ.items() if k not in APP_ENV and not k.endswith("_SSM_PARAM")}
+        self.env = {
+            **env,
+            "API_PORT": str(self.api_port),
+            "SITE_PORT": str(self.site_port),
+            "FERRETDB_PORT": str(self.db_port),
+            "DATA_DIR": str(self.data_dir),
+            # The old script knows none of DATA_DIR: these reach scripts/ferretdb.sh and
+            # scripts/build-site.sh through the environment either way.
+            "FERRETDB_DATA": str(self.data_dir / "ferretdb"),
+            "FERRETDB_LOG": str(self.data_dir / "ferretdb.log"),
+            "SITE_DIST": str(self.data_dir / "site"),
+        }
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 90) -> None:
+        log = open(self.log_path, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["bash", str(self.script), *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.time() + timeout
+        while True:
+            try:
+                status, body = http("GET", self.api_url + "/health", timeout=2)
+                if status == 200 and body == {"status": "ok", "db": "ok"}:
+                    return
+            except ConnectionFailed:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"run-local.sh did not come up:\n{self.output()}")
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def sigterm(self, timeout: float = 30) -> int:
+        """SIGTERM to the script alone (not its group): its cleanup must stop the rest."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill_group(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+
+    def remove_data(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.log_path.unlink(missing_ok=True)
+
+
+def signup(api_url: str, shop_name: str = "Load Test Picks") -> str:
+    status, body = http(
+        "POST",
+        api_url + "/auth/signup",
+        {
+            "email": f"seller-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "a long test passphrase 7",
+            "shop_name": shop_name,
+        },
+    )
+    assert status == 201, body
+    return body["token"]
+
+
+def list_all(api_url: str, path: str, token: str) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        sep = "&" if "?" in path else "?"
+        url = f"{api_url}{path}{sep}limit=200" + (f"&cursor={cursor}" if cursor else "")
+        status, body = http("GET", url, token=token)
+        assert status == 200, body
+        items += body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return items
+
+
+class Load:
+    """A few hundred writes from several threads; every failure is counted, none retried."""
+
+    def __init__(self, api_url: str, threads: int = 4):
+        self.api_url = api_url
+        self.threads = threads
+        self.connection_errors: list[str] = []
+        self.bad_status: list[str] = []
+
+    def call(self, method, path, body=None, token=None, expect=(200, 201)):
+        try:
+            status, resp = http(method, self.api_url + path, body, token)
+        except ConnectionFailed as exc:
+            self.connection_errors.append(f"{method} {path}: {exc}")
+            return None
+        if status not in expect:
+            self.bad_status.append(f"{method} {path}: {status} {resp}")
+            return None
+        return resp
+
+    def run(self, fn, args) -> list:
+        with ThreadPoolExecutor(self.threads) as pool:
+            return list(pool.map(fn, args))
+
+    def drive(self, orders: int = 300) -> dict:
+        """Orders, PATCH toggles, a bulk update; returns what the data should now say."""
+        token = signup(self.api_url)
+        item = self.call(
+            "POST", "/items", {"item_name": "東京ばな奈 8 入", "price": 350, "stock": 5000}, token
+        )
+        assert item, self.bad_status or self.connection_errors
+
+        def create(i):
+            body = {
+                "buyer_email": f"buyer{i % 12}@example.com",
+                "buyer_name": f"買家 {i % 12}",
+                "quantity": 1 + i % 3,
+                "batch": "2026-12 東京" if i % 2 else "2026-12 首爾",
+            }
+            if i % 2 == 0:
+                body["item_id"] = item["id"]
+            else:
+                body.update(item_name="Senka 洗面乳", unit_price=180)
+            return self.call("POST", "/orders", body, token)
+
+        created = self.run(create, range(orders))
+        by_i = dict(enumerate(created))
+        expected = {
+            o["id"]: {"quantity": o["quantity"], "payment_status": "unpaid", "fulfillment_status": "pending"}
+            for o in created
+            if o
+        }
+
+        def patch(args):
+            i, body = args
+            o = by_i[i]
+            if o and self.call("PATCH", f"/orders/{o['id']}", body, token):
+                expected[o["id"]].update(body)
+
+        # Toggles as on the orders page: 已匯款 on for every 10th, then off again for every 30th;
+        # every 25th is cancelled (its stock goes back). Not many: on FerretDB every status
+        # change scans the orders (docs/performance.md).
+        toggles = [
+            [(i, {"payment_status": "remitted"}) for i in range(0, orders, 10)],
+            [(i, {"payment_status": "unpaid"}) for i in range(0, orders, 30)],
+            [(i, {"fulfillment_status": "cancelled"}) for i in range(0, orders, 25)],
+        ]
+        for step in toggles:
+            self.run(patch, step)
+        ids = [
+            o["id"]
+            for i, o in by_i.items()
+            if o and i % 3 == 0 and expected[o["id"]]["fulfillment_status"] == "pending"
+        ]
+        bulk = self.call(
+            "POST", "/orders/bulk", {"ids": ids, "set": {"fulfillment_status": "purchased"}}, token
+        )
+        if bulk:
+            assert bulk["updated"] == len(ids), bulk
+            for oid in ids:
+                expected[oid]["fulfillment_status"] = "purchased"
+        taken = sum(
+            o["quantity"]
+            for i, o in by_i.items()
+            if o and i % 2 == 0 and expected[o["id"]]["fulfillment_status"] != "cancelled"
+        )
+        writes = 2 + orders + sum(map(len, toggles)) + 1
+        return {"token": token, "item": item, "orders": expected, "stock": 5000 - taken, "writes": writes}
+
+
+@pytest.fixture(scope="module")
+def local_stack():
+    stack = LocalStack()
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.kill_group()
+        stack.remove_data()
+
+
+def test_demo_loads_a_sample_shop_through_the_api(local_stack):
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "demo.py"),
+        "--api",
+        local_stack.api_url,
+        "--site",
+        local_stack.site_url,
+    ]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=local_stack.env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"{local_stack.site_url}/index.html" in first.stdout
+    email = re.search(r"^  email +(\S+)$", first.stdout, re.M).group(1)
+    password = re.search(r"^  password +(\S+)$", first.stdout, re.M).group(1)
+
+    status, body = http("POST", local_stack.api_url + "/auth/login", {"email": email, "password": password})
+    assert status == 200, body
+    token = body["token"]
+    orders = list_all(local_stack.api_url, "/orders", token)
+    assert len(orders) == 80
+    assert {o["fulfillment_status"] for o in orders} == {
+        "pending",
+        "purchased",
+        "shipped",
+        "delivered",
+        "cancelled",
+    }
+    assert {o["payment_status"] for o in orders} == {"unpaid", "remitted", "refunded"}
+    assert {o["batch"] for o in orders} == {"2026-12 東京", "2026-12 首爾", "2027-01 大阪"}
+    assert len(list_all(local_stack.api_url, "/customers", token)) == 10
+    assert len(list_all(local_stack.api_url, "/items", token)) == 8
+
+    # Twice is fine: the second run finds the demo shop and leaves it as it is.
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=local_stack.env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "already loaded" in second.stdout
+    assert len(list_all(local_stack.api_url, "/orders", token)) == 80
+
+
+def test_make_run_serves_hundreds_of_writes_without_dropping_one(local_stack):
+    started = time.time()
+    load = Load(local_stack.api_url)
+    want = load.drive(300)
+    assert load.connection_errors == [], (
+        f"{len(load.connection_errors)} connection errors: {load.connection_errors[:5]}"
+    )
+    assert load.bad_status == [], load.bad_status[:5]
+    assert want["writes"] >= 350
+
+    token = want["token"]
+    got = {o["id"]: o for o in list_all(local_stack.api_url, "/orders", token)}
+    assert set(got) == set(want["orders"])
+    for oid, fields in want["orders"].items():
+        assert {k: got[oid][k] for k in fields} == fields, oid
+    status, item = http("GET", f"{local_stack.api_url}/items/{want['item']['id']}", token=token)
+    assert status == 200 and item["stock"] == want["stock"]
+    assert len(list_all(local_stack.api_url, "/customers", token)) == 12
+    # The API never restarted under the writes: chalice local prints one "Serving on" line.
+    assert local_stack.output().count("Serving on") == 1, local_stack.output()[-3000:]
+    print(f"{want['writes']} writes in {time.time() - started:.1f}s, 0 connection errors")
+
+
+def test_sigterm_to_run_local_stops_everything(local_stack):
+    pgid = local_stack.proc.pid
+    assert any("ferretdb" in p for p in group_members(pgid)), group_members(pgid)
+    rc = local_stack.sigterm()
+    assert rc in (0, 143), local_stack.output()[-2000:]
+    deadline = time.time() + 10
+    while group_members(pgid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert group_members(pgid) == [], "left running after SIGTERM"
+    for port in (local_stack.api_port, local_stack.site_port, local_stack.db_port):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
