@@ -176,7 +176,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("seller_id", ASCENDING)], name="seller"),
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
     ],
-    # Email rate limits (chalicelib/ratelimit.py): `key` is "<scope>:<sha256 of the address>".
+    # Email rate limits (chalicelib/ratelimit.py: "email me my link", password reset):
+    # `key` is "<scope>:<sha256 of the address>"; rows live one hour.
     "rate_limits": [
         IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
         IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
@@ -188,11 +189,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
         IndexModel([("seller_id", ASCENDING), ("customer_id", ASCENDING)], name="seller_customer"),
         IndexModel([("seller_link_of", ASCENDING)], unique=True, sparse=True, name="seller_link_unique"),
-    ],
-    # "Email me my link" rate limit: `key` is sha256 of the address; rows live one hour.
-    "link_requests": [
-        IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
-        IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
     ],
 }
 

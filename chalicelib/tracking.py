@@ -35,7 +35,7 @@ from pydantic import BaseModel, EmailStr, StringConstraints
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
-from . import clock, mailer
+from . import clock, mailer, ratelimit
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
@@ -326,26 +326,6 @@ def customer_deleted(seller_id: ObjectId, customer_id: ObjectId) -> None:
 # --- "email me my link" ---------------------------------------------------------------
 
 
-def _address_key(email_lower: str) -> str:
-    """Rate-limit rows hold a hash, not the address: typed-in strangers' emails are not kept."""
-    return hashlib.sha256(email_lower.encode()).hexdigest()
-
-
-def _take_slot(email_lower: str) -> bool:
-    """Insert first, then count: concurrent requests see each other, so at most
-    RATE_LIMIT get through in any hour (a race may refuse one too many, never allow one
-    too many). Refused attempts are removed, so a flood does not extend the lock-out.
-    The time filter keeps the count exact where the TTL index is missing (FerretDB)."""
-    coll = get_db().link_requests
-    key = _address_key(email_lower)
-    now = clock.now()
-    inserted = coll.insert_one({"key": key, "at": now}).inserted_id
-    if coll.count_documents({"key": key, "at": {"$gt": now - RATE_WINDOW}}) <= RATE_LIMIT:
-        return True
-    coll.delete_one({"_id": inserted})
-    return False
-
-
 def _send_link(data: LinkRequestIn) -> bool:
     """The same reads and the same rate-limit write whether or not the shop and email are
     known, so neither the answer nor the database work tells them apart."""
@@ -356,7 +336,11 @@ def _send_link(data: LinkRequestIn) -> bool:
         {"seller_id": seller["_id"] if seller else NO_SELLER, "email_lower": email_lower},
         {"name": 1, "email": 1},
     )
-    if not _take_slot(email_lower) or seller is None or customer is None:
+    if (
+        not ratelimit.take_slot("tracking_link", email_lower, RATE_LIMIT, RATE_WINDOW)
+        or seller is None
+        or customer is None
+    ):
         return False
     # A new link of its own: the seller's link and earlier emailed ones keep working.
     links = db.tracking_links

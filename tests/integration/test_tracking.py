@@ -355,7 +355,7 @@ def test_at_most_three_emails_per_address_per_hour(api, token, ses):
     tokens = links_in(ses, "alice@example.com")
     assert api.get(f"/track/{tokens[-1]}").status == 200  # the newest emailed link works
     # Refused requests are not kept, so the count stays at the limit.
-    assert db.get_db().link_requests.count_documents({}) == 3
+    assert db.get_db().rate_limits.count_documents({}) == 3
     assert request_link(api, shop, "bob@example.com").status == 202
     assert len(ses) == 4 and ses[3].destinations["ToAddresses"] == ["bob@example.com"]
 
@@ -368,7 +368,7 @@ def test_rate_limit_window_is_an_hour(api, token, ses):
     assert len(ses) == 3
     # Age the requests past the hour (as the TTL index would, or the time filter does).
     past = tracking.clock.now() - tracking.RATE_WINDOW
-    db.get_db().link_requests.update_many({}, {"$set": {"at": past}})
+    db.get_db().rate_limits.update_many({}, {"$set": {"at": past}})
     assert request_link(api, shop, "alice@example.com").status == 202
     assert len(ses) == 4
 
@@ -388,7 +388,7 @@ def test_no_user_enumeration(api, token, other_token, ses):
     assert len({tuple(sorted(r.headers.items())) for r in answers}) == 1
     assert [m.destinations["ToAddresses"] for m in ses] == [["alice@example.com"]]
     # The same database work on every path: each request took one rate-limit slot.
-    assert db.get_db().link_requests.count_documents({}) == 4
+    assert db.get_db().rate_limits.count_documents({}) == 4
 
 
 def test_request_link_refuses_bad_bodies(api, token, ses):
@@ -404,7 +404,7 @@ def test_request_link_refuses_bad_bodies(api, token, ses):
     for b in bad:
         r = api.post("/track/request-link", b)
         assert r.status == 400 and r.json["error"]["code"] == "validation_error", (b, r)
-    assert ses == [] and db.get_db().link_requests.count_documents({}) == 0
+    assert ses == [] and db.get_db().rate_limits.count_documents({}) == 0
 
 
 def test_failed_email_keeps_the_old_link(api, token, ses, monkeypatch):
