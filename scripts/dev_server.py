@@ -7,11 +7,11 @@ scripts/run-local.sh --dev starts it as: dev_server.py --host H --port P --stage
 
 from __future__ import annotations
 
-import logging
 import os
-import shlex
 import signal
+import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import watchfiles
@@ -34,7 +34,7 @@ def say_what_changed(changes: set[tuple[watchfiles.Change, str]]) -> None:
 
 
 def serve(args: list[str]) -> int:
-    """The API itself: watchfiles stops it with SIGINT, which ends it quietly."""
+    """The API itself; stop_api() ends it with SIGINT, quietly (no "Aborted!")."""
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     from chalice.cli import main as chalice
 
@@ -42,26 +42,41 @@ def serve(args: list[str]) -> int:
     return chalice()
 
 
+def start_api(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve", *args])  # noqa: S603
+
+
+def stop_api(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--serve"]:
         return serve(sys.argv[2:])
-    # Started in the background by a shell, this process inherits an ignored SIGINT, and so
-    # would the API: restore it so that watchfiles' SIGINT reaches the API.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    # watchfiles' own notes on SIGTERM are noise here: run-local.sh says when it stops.
-    logging.getLogger("watchfiles").setLevel(logging.ERROR)
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve", *sys.argv[1:]]
+    # Ctrl-C (the whole group gets SIGINT) and run-local.sh's SIGTERM only end the watch;
+    # the API is stopped once, below, whichever comes first or twice.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     # Not recursive from the project root (that would watch .venv/ and node_modules/): the
     # root for app.py, plus every folder of chalicelib/.
-    folders = [ROOT, *(d for d in LIB.rglob("*") if d.is_dir() and d.name != "__pycache__"), LIB]
-    watchfiles.run_process(
-        *folders,
-        target=shlex.join(command),
-        target_type="command",
-        watch_filter=is_app_code,
-        callback=say_what_changed,
-        recursive=False,
-    )
+    folders = [ROOT, LIB, *(d for d in LIB.rglob("*") if d.is_dir() and d.name != "__pycache__")]
+    api = start_api(sys.argv[1:])
+    try:
+        for changes in watchfiles.watch(
+            *folders, watch_filter=is_app_code, stop_event=stop, recursive=False, raise_interrupt=False
+        ):
+            say_what_changed(changes)
+            stop_api(api)
+            api = start_api(sys.argv[1:])
+    finally:
+        stop_api(api)
     return 0
 
 
