@@ -50,7 +50,7 @@ if busy:
 PYEOF
 
 # A per-machine signing secret, made once and kept out of git (.data/ is ignored).
-[[ -s "$DATA_DIR/jwt_secret" ]] || "$PY" -c "import secrets; print(secrets.token_urlsafe(48))" > "$DATA_DIR/jwt_secret"
+[[ -s "$DATA_DIR/jwt_secret" ]] || (umask 077 && "$PY" -c "import secrets; print(secrets.token_urlsafe(48))" > "$DATA_DIR/jwt_secret")
 export JWT_SECRET="$(cat "$DATA_DIR/jwt_secret")"
 export MONGO_URI="${MONGO_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/}"
 export PUBLIC_SITE_URL="${PUBLIC_SITE_URL:-http://127.0.0.1:$SITE_PORT}"
