@@ -517,7 +517,7 @@ def test_init_db_reads_the_atlas_uri_from_ssm(project, ferretdb):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert f"indexes ready in database {db_name!r}" in result.stdout
+    assert f"database {db_name!r}: indexes ready" in result.stdout
     client = pymongo.MongoClient(ferretdb.uri)
     try:
         names = {ix["name"] for ix in client[db_name].orders.list_indexes()}
