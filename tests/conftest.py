@@ -1,8 +1,10 @@
 """Shared fixtures: a real FerretDB per test session, a fresh database per test, and an
 API client that runs requests through Chalice's local gateway (routing, CORS, errors).
 
-Every API test takes the `backend` fixture, parametrized over mongomock (fast) and
-FerretDB (the real MongoDB wire protocol), so no behaviour is proven on mongomock alone.
+Every API test takes the `backend` fixture, parametrized over mongomock (fast), FerretDB
+(the real MongoDB wire protocol, with the FerretDB-only locks) and mongo-java-server (the
+wire protocol with MongoDB's code paths: no locks, one-aggregation reports), so no
+behaviour is proven on mongomock alone. The three lanes: docs/ferretdb.md, "Test lanes".
 """
 
 from __future__ import annotations
@@ -75,6 +77,80 @@ class FerretDB:
 @pytest.fixture(scope="session")
 def ferretdb(tmp_path_factory):
     server = FerretDB(tmp_path_factory.mktemp("ferretdb") / "data")
+    server.start()
+    yield server
+    server.stop()
+
+
+class MongoJavaServer:
+    """mongo-java-server 1.47.0 in memory (tools/mongo-java-server/) on a free loopback port.
+
+    It reports wire version 13 and no `ferretdbVersion`, so the app takes its MongoDB
+    paths: no lock documents, atomic conditional updates, one-aggregation reports."""
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.port = _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def start(self) -> None:
+        subprocess.run([str(ROOT / "scripts/mongo-java.sh"), "build"], check=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        # MONGO_JAVA_UPSTREAM=1: the library's own reply handling, to reproduce its
+        # duplicate findAndModify post-images (tools/mongo-java-server/MongoJavaServer.java).
+        upstream = ["--upstream-replies"] if os.environ.get("MONGO_JAVA_UPSTREAM") == "1" else []
+        self.proc = subprocess.Popen(
+            [
+                "java",
+                "-jar",
+                str(ROOT / ".cache/bin/mongo-java-server.jar"),
+                f"--listen-addr=127.0.0.1:{self.port}",
+                *upstream,
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=300).admin.command("ping")
+                return
+            except pymongo.errors.PyMongoError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"mongo-java-server did not start (log: {self.log_path})") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "mongo_java_wrong(reason, raises): mongo-java-server, not the app, gets this test wrong:"
+        " xfail(strict=True) on the mongo-java lane only (docs/ferretdb.md, 'Test lanes')",
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """`@pytest.mark.mongo_java_wrong(reason=..., raises=...)` becomes a strict xfail of the
+    test's `[mongo-java]` run only; mongomock and FerretDB still run it in full."""
+    for item in items:
+        mark = item.get_closest_marker("mongo_java_wrong")
+        callspec = getattr(item, "callspec", None)
+        if mark and callspec and callspec.params.get("backend") == "mongo-java":
+            item.add_marker(pytest.mark.xfail(strict=True, **mark.kwargs))
+
+
+@pytest.fixture(scope="session")
+def mongo_java(tmp_path_factory):
+    server = MongoJavaServer(tmp_path_factory.mktemp("mongo-java") / "mongo-java-test.log")
     server.start()
     yield server
     server.stop()
@@ -157,12 +233,14 @@ def use_database(uri: str, name: str) -> None:
     db.reset_client()
 
 
-@pytest.fixture(params=["mongomock", "ferretdb"])
+@pytest.fixture(params=["mongomock", "ferretdb", "mongo-java"])
 def backend(request):
     """A fresh, indexed database on each backend; yields the backend's name."""
     name = "t_" + uuid.uuid4().hex[:12]
     if request.param == "ferretdb":
         use_database(request.getfixturevalue("ferretdb").uri, name)
+    elif request.param == "mongo-java":
+        use_database(request.getfixturevalue("mongo_java").uri, name)
     else:
         use_database("mongomock://", name)
     db.ensure_indexes()

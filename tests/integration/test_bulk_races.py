@@ -20,7 +20,7 @@ from chalicelib import auth, db, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch
 
-pytestmark = pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 ORDERS = 20
 UNITS = 5

@@ -9,7 +9,7 @@ from chalicelib import auth, db, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import ItemIn, OrderIn
 
-pytestmark = pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 
 def seller(api):

@@ -193,7 +193,7 @@ def test_keyed_create_never_searches_orders(api, token, recorder):
     assert not any("idem" in command.get("filter", {}) for _, _, command in recorder.events)
 
 
-@pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
+@pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 def test_retries_racing_a_failing_owner_end_with_one_order(api, token):
     """Stock for one order; ten requests with one key, quantity 2 each: the first owner
     fails and releases, others claim in turn and fail too; after a restock the key works."""

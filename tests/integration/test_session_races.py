@@ -10,7 +10,7 @@ from chalicelib import auth, db, passwords
 from chalicelib.errors import DomainError
 from chalicelib.models import LoginIn, PasswordResetIn
 
-pytestmark = pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
+pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 PASSWORD = "correct horse 1"
 
 

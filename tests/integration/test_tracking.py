@@ -75,9 +75,9 @@ class CommandLog(monitoring.CommandListener):
 
 @pytest.fixture
 def commands(backend, api):
-    """On FerretDB, swap in a client that records every command sent; None on mongomock
-    (it speaks no wire protocol, so there is nothing to count)."""
-    if backend != "ferretdb":
+    """On a real server, swap in a client that records every command sent; None on
+    mongomock (it speaks no wire protocol, so there is nothing to count)."""
+    if backend == "mongomock":
         yield None
         return
     log = CommandLog()
@@ -571,6 +571,11 @@ def test_failed_email_removes_only_its_own_link(api, token, ses, monkeypatch):
     assert works(api, seller_tok) and works(api, emailed)
 
 
+@pytest.mark.mongo_java_wrong(
+    reason="mongo-java-server 1.47.0: dropIndexes '*' walks the indexes of every collection of the"
+    " database and fails with IndexNotFound on the first one this collection lacks",
+    raises=pymongo.errors.OperationFailure,
+)
 def test_existing_database_migrates(api, token, ses):
     """A database from before: one link per customer, no kind, the unique customer index."""
     a = order(api, token, "alice@example.com", "Tokyo Banana")
@@ -604,10 +609,10 @@ def test_existing_database_migrates(api, token, ses):
 
 
 def test_seller_links_race_emailed_links(backend, api, token, monkeypatch):
-    """The real server, threads: "new link" clicks racing "email me my link" requests for
+    """A real server, threads: "new link" clicks racing "email me my link" requests for
     one customer leave exactly one seller link, and it is one of those just issued."""
-    if backend != "ferretdb":
-        pytest.skip("a race on the real server (mongomock is not a server)")
+    if backend == "mongomock":
+        pytest.skip("a race on a real server (mongomock is not a server)")
     from concurrent.futures import ThreadPoolExecutor
 
     from chalicelib import auth
