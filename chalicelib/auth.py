@@ -9,7 +9,6 @@ import re
 import secrets
 import time
 import unicodedata
-from dataclasses import dataclass
 
 import jwt
 from bson import ObjectId
@@ -24,6 +23,7 @@ from .ids import object_id
 from .locks import exclusive
 from .models import LoginIn, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, SellerPatch, SignupIn
 from .passwords import check_strength, dummy_hash, hash_password, verify_password
+from .principal import Principal
 
 DEFAULT_CURRENCY = "TWD"
 JWT_ALG = "HS256"
@@ -35,16 +35,6 @@ RESET_ACCEPTED = {
     "status": "accepted",
     "message": "If this email has an account, a link to choose a new password is on its way.",
 }
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling, read from the token alone (no database call)."""
-
-    seller_id: str
-    timezone: str
-    currency: str
-    session_id: str | None = None
 
 
 def slugify(name: str) -> str:

@@ -6,12 +6,12 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from . import clock, tracking
-from .auth import Principal
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
 from .models import CustomerIn, CustomerPatch
+from .principal import Principal
 
 FIELDS = ("name", "email", "phone", "address", "social", "note")
 

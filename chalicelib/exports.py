@@ -15,13 +15,13 @@ import json
 from dataclasses import dataclass
 
 from . import clock, csv_format
-from .auth import Principal
 from .db import get_db
 from .errors import PayloadTooLarge, ValidationFailed
 from .ids import object_id
 from .listing import decode_cursor, encode_cursor
 from .money import format_plain
 from .orders import MONEY_FIELDS, to_out
+from .principal import Principal
 
 BATCH_SIZE = 500
 MAX_PAGE = 5_000

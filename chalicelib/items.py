@@ -5,7 +5,6 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 
 from . import clock
-from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -13,6 +12,7 @@ from .listing import page, search_filter
 from .locks import exclusive
 from .models import ItemIn, ItemPatch
 from .money import from_cents
+from .principal import Principal
 
 
 def to_out(doc: dict) -> dict:

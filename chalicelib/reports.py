@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from . import clock, csv_format
-from .auth import Principal
 from .db import get_db, is_ferretdb
 from .errors import ValidationFailed
 from .ids import object_id
 from .money import format_plain, from_cents
+from .principal import Principal
 
 
 class BuyerTotals(BaseModel):

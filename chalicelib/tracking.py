@@ -28,7 +28,7 @@ import logging
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from bson import ObjectId
 from pydantic import BaseModel, EmailStr, StringConstraints
@@ -42,9 +42,7 @@ from .errors import NotFound
 from .ids import object_id
 from .models import FulfillmentStatus, In, PaymentStatus
 from .money import from_cents
-
-if TYPE_CHECKING:
-    from .auth import Principal
+from .principal import Principal
 
 log = logging.getLogger(__name__)
 
