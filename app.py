@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 
 from chalice import Chalice, CORSConfig, Response
 from pymongo.errors import PyMongoError
 
 from chalicelib import auth, clock, csv_format, customers, exports, imports, items, orders, reports, tracking
+from chalicelib.config import plain_settings
 from chalicelib.db import UNAVAILABLE_ERRORS, ping
 from chalicelib.errors import DomainError, ValidationFailed, error_body, framework_error_body, to_http
 from chalicelib.listing import parse_limit
@@ -46,7 +46,7 @@ from chalicelib.payload import parse_body
 app = Chalice(app_name="personal-shopper")
 app.log.setLevel(logging.INFO)
 app.api.cors = CORSConfig(
-    allow_origin=os.environ.get("CORS_ORIGIN", "*"),
+    allow_origin=plain_settings().cors_origin,
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
     # Readable by the page's fetch(): CSV file names, export paging, retry hints.
     expose_headers=["Content-Disposition", "X-Next-Cursor", "Retry-After"],

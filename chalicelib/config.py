@@ -21,16 +21,27 @@ MAX_TOKEN_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
-class Settings:
-    mongo_uri: str
+class PlainSettings:
+    """Everything but the secrets: readable at import time, with no SSM call and no
+    JWT_SECRET (CORS is fixed when `app.py` is imported, and a cold start imports it)."""
+
     mongo_db: str
-    jwt_secret: str
     allow_signup: bool
     public_site_url: str
     ses_sender: str
+    ses_region: str | None  # SES may live in another region than the Lambda; None: its own
     cors_origin: str
     token_ttl_seconds: int
     mongo_timeout_ms: int
+    mongo_pool_size: int
+
+
+@dataclass(frozen=True)
+class Settings(PlainSettings):
+    """The plain settings and the secrets (from the environment or SSM)."""
+
+    mongo_uri: str
+    jwt_secret: str
 
 
 def _truthy(value: str | None, default: bool) -> bool:
@@ -77,20 +88,32 @@ def get_settings() -> Settings:
             "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     return Settings(
+        **vars(plain_settings()),
         mongo_uri=secrets["MONGO_URI"] or "mongodb://127.0.0.1:27017/",
-        mongo_db=os.environ.get("MONGO_DB") or DEFAULT_DB,
         jwt_secret=secrets["JWT_SECRET"],
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def plain_settings() -> PlainSettings:
+    return PlainSettings(
+        mongo_db=os.environ.get("MONGO_DB") or DEFAULT_DB,
         allow_signup=_truthy(os.environ.get("ALLOW_SIGNUP"), True),
         public_site_url=(os.environ.get("PUBLIC_SITE_URL") or "http://127.0.0.1:8080").rstrip("/"),
         ses_sender=os.environ.get("SES_SENDER", ""),
+        ses_region=os.environ.get("SES_REGION") or None,
         cors_origin=os.environ.get("CORS_ORIGIN", "*"),
         # Access tokens live 15 minutes (at most an hour: the contract); the page renews
         # them with its refresh token, so a password change reaches other devices soon.
         token_ttl_seconds=min(int(os.environ.get("TOKEN_TTL_SECONDS", "900")), MAX_TOKEN_TTL_SECONDS),
         mongo_timeout_ms=int(os.environ.get("MONGO_TIMEOUT_MS", "5000")),
+        # Lambda runs one request at a time per container: a small pool is enough and
+        # keeps Atlas connection counts low when many containers are warm.
+        mongo_pool_size=int(os.environ.get("MONGO_POOL_SIZE", "4")),
     )
 
 
 def reset_settings() -> None:
     """Forget cached settings (tests change the environment between cases)."""
     get_settings.cache_clear()
+    plain_settings.cache_clear()

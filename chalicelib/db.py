@@ -7,7 +7,6 @@ invocations reuse its connection pool instead of reconnecting. Index creation is
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -16,7 +15,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
-from .config import get_settings
+from .config import Settings, get_settings
 
 _lock = threading.Lock()
 _client: Any = None
@@ -30,21 +29,19 @@ UNAVAILABLE_ERRORS = (
 )
 
 
-def _new_client(uri: str, timeout_ms: int) -> Any:
-    if uri.startswith("mongomock://"):
+def _new_client(s: Settings) -> Any:
+    if s.mongo_uri.startswith("mongomock://"):
         import mongomock
 
         return mongomock.MongoClient(tz_aware=True)
     return pymongo.MongoClient(
-        uri,
+        s.mongo_uri,
         tz_aware=True,
         appname="personal-shopper",
-        # Lambda runs one request at a time per container: a small pool is enough and
-        # keeps Atlas connection counts low when many containers are warm.
-        maxPoolSize=int(os.environ.get("MONGO_POOL_SIZE", "4")),
-        serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
-        socketTimeoutMS=max(timeout_ms * 3, 10_000),
+        maxPoolSize=s.mongo_pool_size,
+        serverSelectionTimeoutMS=s.mongo_timeout_ms,
+        connectTimeoutMS=s.mongo_timeout_ms,
+        socketTimeoutMS=max(s.mongo_timeout_ms * 3, 10_000),
     )
 
 
@@ -53,8 +50,7 @@ def get_client() -> Any:
     if _client is None:
         with _lock:
             if _client is None:
-                s = get_settings()
-                _client = _new_client(s.mongo_uri, s.mongo_timeout_ms)
+                _client = _new_client(get_settings())
     return _client
 
 

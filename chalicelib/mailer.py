@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .config import get_settings
+from .config import get_settings, plain_settings
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +152,7 @@ def get_client() -> Any:
             if _client is None:
                 import boto3
 
-                # SES may live in another region than the Lambda (SES_REGION); default: the
-                # function's own region.
-                _client = boto3.client("ses", region_name=os.environ.get("SES_REGION") or None)
+                _client = boto3.client("ses", region_name=plain_settings().ses_region)
     return _client
 
 
