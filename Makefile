@@ -14,11 +14,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
-	@scripts/ferretdb.sh build
+	@scripts/ensure-postgresql.sh
+	@scripts/db.sh build
 	@scripts/build-site.sh --deps
+	@scripts/mongo-java.sh build  # the mongo-java-server test lane (Maven, once)
 
-## Start FerretDB (data in .data/, kept across restarts), the API on :8000 and the pages on :8080.
-## Ports: `make run API_PORT=8001 SITE_PORT=8081 FERRETDB_PORT=27018`; data: DATA_DIR=<dir>.
+## Start the database (FerretDB on PostgreSQL, data in .data/pg, kept across restarts), the API
+## on :8000 and the pages on :8080.
+## Ports: `make run API_PORT=8001 SITE_PORT=8081 DB_PORT=27018`; data: DATA_DIR=<dir>.
 run: install
 	@scripts/run-local.sh
 
@@ -48,11 +51,12 @@ unit: install
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
+## The local database alone (scripts/db.sh: FerretDB on :27017 over a private PostgreSQL cluster).
 db-start: install
-	@scripts/ferretdb.sh start
+	@scripts/db.sh start
 
 db-stop:
-	@scripts/ferretdb.sh stop
+	@scripts/db.sh stop
 
 init-db: install
 	$(PY) -m chalicelib.manage init-db

@@ -68,12 +68,20 @@ def reset_client() -> None:
         _features.clear()
 
 
+# FerretDB 1.24 inside findAndModify: code 1 with the backend's own words, SQLite's message
+# or PostgreSQL's unique_violation SQLSTATE (docs/ferretdb.md).
+_FERRETDB_DUPLICATE_MARKS = ("UNIQUE constraint failed", "SQLSTATE 23505")
+
+
 def is_duplicate_key(exc: PyMongoError) -> bool:
     """MongoDB reports unique-index violations as code 11000. FerretDB 1.24 does too for
-    inserts, but for findAndModify it answers code 1 "UNIQUE constraint failed"."""
+    inserts, but for findAndModify it answers code 1 with the backend's error: SQLite's
+    "UNIQUE constraint failed" or PostgreSQL's SQLSTATE 23505."""
     if not isinstance(exc, OperationFailure):
         return False
-    return exc.code == 11000 or "UNIQUE constraint failed" in str(exc)
+    if exc.code == 11000:
+        return True
+    return exc.code == 1 and any(mark in str(exc) for mark in _FERRETDB_DUPLICATE_MARKS)
 
 
 def ping() -> bool:

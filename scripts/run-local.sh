@@ -2,9 +2,10 @@
 # `make run` / `make dev`: the database, the API and the static pages, until Ctrl-C or SIGTERM.
 #   scripts/run-local.sh          serve; the API never restarts by itself (`make run`)
 #   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/*.py change (`make dev`)
-# Env: API_PORT (8000), SITE_PORT (8080), FERRETDB_PORT (27017),
-#      DATA_DIR (.data: the local JWT secret, FERRETDB_DATA=$DATA_DIR/ferretdb and its log),
-#      SITE_DIST (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
+# Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
+#      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg and
+#      FerretDB's log), SITE_DIST (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
+# The database is scripts/db.sh (FerretDB on a private PostgreSQL cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,42 +18,43 @@ esac
 
 API_PORT="${API_PORT:-8000}"
 SITE_PORT="${SITE_PORT:-8080}"
-export FERRETDB_PORT="${FERRETDB_PORT:-27017}"
+export DB_PORT="${DB_PORT:-${FERRETDB_PORT:-27017}}"
+unset FERRETDB_PORT
 DATA_DIR="${DATA_DIR:-.data}"
 mkdir -p "$DATA_DIR"
 chmod 700 "$DATA_DIR"
 DATA_DIR="$(cd "$DATA_DIR" && pwd)"
-export FERRETDB_DATA="${FERRETDB_DATA:-$DATA_DIR/ferretdb}"
-export FERRETDB_LOG="${FERRETDB_LOG:-$DATA_DIR/ferretdb.log}"
+export DATA_DIR
+export DB_DATA="${DB_DATA:-$DATA_DIR/pg}"
 export SITE_DIST="${SITE_DIST:-static_site/dist}"
 # Log lines (chalice's "Serving on", request lines) show up at once, also when piped.
 export PYTHONUNBUFFERED=1
 
 # A port in use would otherwise surface later as a traceback (or, for the database port, as
 # someone else's server answering our pings).
-db_running=$(scripts/ferretdb.sh status)
-"$PY" - "API_PORT=$API_PORT" "SITE_PORT=$SITE_PORT" "FERRETDB_PORT=$FERRETDB_PORT:$db_running" <<'PYEOF'
+db_running=$(scripts/db.sh status)
+"$PY" - "API_PORT=$API_PORT" "SITE_PORT=$SITE_PORT" "DB_PORT=$DB_PORT:$db_running" <<'PYEOF'
 import socket, sys
 busy = []
 for arg in sys.argv[1:]:
     name, _, value = arg.partition("=")
     port, _, state = value.partition(":")
     if state == "running":
-        continue  # our own FerretDB from an earlier run: scripts/ferretdb.sh reuses it
+        continue  # our own FerretDB from an earlier run: scripts/db.sh reuses it
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", int(port))) == 0:
             busy.append(f"{name}={port}")
 if busy:
     sys.exit(
         f"Port(s) already in use: {', '.join(busy)}. Is another `make run` going? "
-        f"Stop it, or pick free ports, e.g. `make run API_PORT=8001 SITE_PORT=8081 FERRETDB_PORT=27018`."
+        f"Stop it, or pick free ports, e.g. `make run API_PORT=8001 SITE_PORT=8081 DB_PORT=27018`."
     )
 PYEOF
 
 # A per-machine signing secret, made once and kept out of git (.data/ is ignored).
 [[ -s "$DATA_DIR/jwt_secret" ]] || (umask 077 && "$PY" -c "import secrets; print(secrets.token_urlsafe(48))" > "$DATA_DIR/jwt_secret")
 export JWT_SECRET="$(cat "$DATA_DIR/jwt_secret")"
-export MONGO_URI="${MONGO_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/}"
+export MONGO_URI="${MONGO_URI:-mongodb://127.0.0.1:$DB_PORT/}"
 export PUBLIC_SITE_URL="${PUBLIC_SITE_URL:-http://127.0.0.1:$SITE_PORT}"
 export CORS_ORIGIN="${CORS_ORIGIN:-http://127.0.0.1:$SITE_PORT}"
 
@@ -63,7 +65,7 @@ cleanup() {
     kill -TERM "${PIDS[@]}" 2>/dev/null || true
     wait "${PIDS[@]}" 2>/dev/null || true
   fi
-  scripts/ferretdb.sh stop >/dev/null || true
+  scripts/db.sh stop >/dev/null || true
   echo "Stopped (API, pages and database). Data is kept in $DATA_DIR."
 }
 # Ctrl-C is the normal way to stop: exit 0 so make does not report an error.
@@ -71,8 +73,10 @@ trap cleanup EXIT
 trap 'exit 0' INT
 trap 'exit 143' TERM
 
-scripts/ferretdb.sh start
+scripts/db.sh start
 "$PY" -m chalicelib.manage init-db
+# Local only: PostgreSQL indexes that serve FerretDB's pushed-down filters (docs/ferretdb.md).
+scripts/db.sh indexes
 if ! site_log=$(API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh 2>&1); then
   echo "$site_log" >&2
   exit 1
@@ -117,7 +121,7 @@ cat <<MSG
   API            http://127.0.0.1:$API_PORT   (health: /health, spec: /openapi.json; $restarts)
   Seller page    http://127.0.0.1:$SITE_PORT/index.html   (sign up there; \`make demo\` loads a sample shop)
   Buyer page     http://127.0.0.1:$SITE_PORT/track.html#<token>
-  Database       FerretDB on 127.0.0.1:$FERRETDB_PORT, data in $FERRETDB_DATA (kept across restarts)
+  Database       FerretDB on 127.0.0.1:$DB_PORT, PostgreSQL data in $DB_DATA (kept across restarts)
 
   Ctrl-C stops everything.
 

@@ -38,40 +38,40 @@ def _free_port() -> int:
 
 
 class FerretDB:
-    """One FerretDB process on a free loopback port with its own data directory."""
+    """FerretDB on its own PostgreSQL cluster (`scripts/db.sh`, as `make run` uses it): the
+    cluster in `data_dir` (a unix socket there, no TCP), FerretDB on a free loopback port."""
 
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.port = _free_port()
-        self.proc: subprocess.Popen | None = None
+        self.env = {**os.environ, "DB_DATA": str(data_dir), "DB_PORT": str(self.port)}
+        self.env.pop("FERRETDB_PORT", None)
 
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
-    def start(self) -> None:
-        binary = ROOT / ".cache/bin/ferretdb-local"
-        subprocess.run([str(ROOT / "scripts/ferretdb.sh"), "build"], check=True)
-        log = open(self.data_dir.parent / "ferretdb-test.log", "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [str(binary), f"--listen-addr=127.0.0.1:{self.port}", f"--data-dir={self.data_dir}"],
-            stdout=log,
-            stderr=log,
+    def _db_sh(self, *args: str) -> str:
+        out = subprocess.run(
+            [str(ROOT / "scripts/db.sh"), *args], env=self.env, capture_output=True, text=True, timeout=120
         )
-        deadline = time.time() + 30
-        while True:
-            try:
-                pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=300).admin.command("ping")
-                return
-            except pymongo.errors.PyMongoError:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("FerretDB did not start") from None
-                time.sleep(0.1)
+        if out.returncode != 0:
+            raise RuntimeError(f"scripts/db.sh {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
+        return out.stdout
+
+    def start(self) -> None:
+        self._db_sh("start")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        self._db_sh("stop")
+
+    def indexes(self) -> None:
+        """The local GIN indexes (scripts/pg-indexes.sql) on every database's tables."""
+        self._db_sh("indexes")
+
+    def sql(self, query: str) -> str:
+        """One SQL statement on the cluster (a MongoDB database is a schema of `ferretdb`)."""
+        return self._db_sh("psql", "-XtAq", "-v", "ON_ERROR_STOP=1", "-c", query)
 
 
 @pytest.fixture(scope="session")
