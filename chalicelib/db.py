@@ -68,6 +68,8 @@ def reset_client() -> None:
         _features.clear()
 
 
+# MongoDB's code for a unique-index violation (also in a BulkWriteError's writeErrors).
+DUPLICATE_KEY = 11000
 # FerretDB 1.24 inside findAndModify: code 1 with the backend's own words, SQLite's message
 # or PostgreSQL's unique_violation SQLSTATE (docs/ferretdb.md).
 _FERRETDB_DUPLICATE_MARKS = ("UNIQUE constraint failed", "SQLSTATE 23505")
@@ -79,7 +81,7 @@ def is_duplicate_key(exc: PyMongoError) -> bool:
     "UNIQUE constraint failed" or PostgreSQL's SQLSTATE 23505."""
     if not isinstance(exc, OperationFailure):
         return False
-    if exc.code == 11000:
+    if exc.code == DUPLICATE_KEY:
         return True
     return exc.code == 1 and any(mark in str(exc) for mark in _FERRETDB_DUPLICATE_MARKS)
 

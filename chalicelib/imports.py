@@ -29,7 +29,7 @@ from pymongo.errors import BulkWriteError
 
 from . import clock, csv_format, customers, items
 from .auth import Principal
-from .db import get_db
+from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, PayloadTooLarge, ValidationFailed
 from .ids import object_id
 from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
@@ -38,7 +38,6 @@ from .orders import SHIPPED_STATES, order_document, reserve_order_numbers
 from .payload import validate
 
 MAX_ROWS = 5_000
-DUPLICATE_KEY = 11000
 # Lambda accepts a 6 MB request; 5,000 rows with long notes fit well under this.
 MAX_BYTES = 5_000_000
 

@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from pymongo.errors import BulkWriteError
 
 from . import clock
-from .db import get_db, is_ferretdb
+from .db import DUPLICATE_KEY, get_db, is_ferretdb
 from .errors import Conflict
 
 STALE_AFTER = dt.timedelta(seconds=30)  # a holder that crashed must not block forever
-DUPLICATE_KEY = 11000
 
 
 @contextlib.contextmanager
