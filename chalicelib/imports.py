@@ -27,14 +27,14 @@ from bson import ObjectId
 from pydantic import BaseModel
 from pymongo.errors import BulkWriteError
 
-from . import clock, csv_format, customers, items
+from . import clock, csv_format, customers, items, order_rules
 from .auth import Principal
 from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, PayloadTooLarge, ValidationFailed
 from .ids import object_id
 from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from .money import MAX_CENTS, from_cents, to_cents
-from .orders import SHIPPED_STATES, order_document, reserve_order_numbers
+from .orders import order_document, reserve_order_numbers
 from .payload import validate
 
 MAX_ROWS = 5_000
@@ -69,7 +69,9 @@ class Row:
 
 
 @dataclass
-class Plan:
+class ImportPlan:
+    """What a valid file will write, worked out before anything is written."""
+
     rows: list[Row]
     stock_needed: dict[Any, int] = field(default_factory=dict)  # item _id -> quantity
     existing_customers: dict[str, dict] = field(default_factory=dict)  # email_lower -> doc
@@ -252,9 +254,11 @@ def _parse_row(
     created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
     remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
     shipped_date = attempt("shipped_date", lambda: _day(cells.get("shipped_date", "")))
-    if remitted_at and statuses["payment_status"] not in (None, "remitted"):
+    # (A status that did not parse is already an error of its own.)
+    payment, fulfillment = statuses["payment_status"], statuses["fulfillment_status"]
+    if remitted_at and payment and not order_rules.has_remitted_at(payment):
         errors.append({"row": number, "field": "remitted_at", "message": "only for a remitted order"})
-    if shipped_date and statuses["fulfillment_status"] not in (None, *SHIPPED_STATES):
+    if shipped_date and fulfillment and not order_rules.has_shipped_date(fulfillment):
         errors.append(
             {"row": number, "field": "shipped_date", "message": "only for a shipped or delivered order"}
         )
@@ -273,7 +277,7 @@ def _parse_row(
     return row, []
 
 
-def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Plan:
+def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> ImportPlan:
     """Validate everything that can be checked before writing. Raises on any bad row."""
     seller_id = object_id(principal.seller_id)
     rows: list[Row] = []
@@ -289,7 +293,7 @@ def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Pl
     known_items = {
         d["name_lower"]: d for d in db.items.find({"seller_id": seller_id, "name_lower": {"$in": names}})
     }
-    result = Plan(rows=rows)
+    result = ImportPlan(rows=rows)
     uses: dict[Any, list[int]] = {}
     for r in rows:
         r.item = known_items.get(r.data.item_name.lower())
@@ -316,8 +320,9 @@ def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Pl
                     f"is {from_cents(r.total)}",
                 }
             )
-        if r.item is not None and r.item.get("stock") is not None and r.fulfillment_status != "cancelled":
-            result.stock_needed[r.item["_id"]] = result.stock_needed.get(r.item["_id"], 0) + r.data.quantity
+        units = order_rules.units_held(r.fulfillment_status, r.data.quantity)
+        if r.item is not None and r.item.get("stock") is not None and units:
+            result.stock_needed[r.item["_id"]] = result.stock_needed.get(r.item["_id"], 0) + units
             uses.setdefault(r.item["_id"], []).append(r.number)
     if errors:
         errors.sort(key=lambda e: e["row"])
@@ -355,7 +360,7 @@ def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Pl
     return result
 
 
-def summary(p: Plan) -> dict:
+def summary(p: ImportPlan) -> dict:
     return {
         "rows": len(p.rows),
         "new_customers": len(p.new_customers),
@@ -381,7 +386,7 @@ def run(principal: Principal, raw: bytes | str | None, dry_run: bool) -> dict:
     }
 
 
-def write(principal: Principal, p: Plan) -> tuple[int, int]:
+def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
     """Bulk writes with undo; returns the first and last order number created."""
     db = get_db()
     seller_id = object_id(principal.seller_id)
@@ -452,7 +457,7 @@ def _create_customers(
 def _order_doc(
     principal: Principal, seller_id, r: Row, customer: dict, order_no: int, now, import_id
 ) -> dict:
-    """The document orders.create_new writes, plus the import's id (for undo)."""
+    """The document orders.create writes, plus the import's id (for undo)."""
     return {
         **order_document(
             seller_id=seller_id,

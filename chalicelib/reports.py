@@ -21,6 +21,7 @@ from .db import get_db, is_ferretdb
 from .errors import ValidationFailed
 from .ids import object_id
 from .money import format_plain, from_cents
+from .order_rules import SHIPPED_STATES, UNSHIPPED_STATES
 from .principal import Principal
 
 
@@ -78,8 +79,6 @@ class MonthlyReportOut(BaseModel):
     totals: MonthTotals
 
 
-SHIPPED = ("shipped", "delivered")
-UNSHIPPED = ("pending", "purchased")
 MONEY_KEYS = ("total_amount", "remitted_amount", "outstanding_amount", "refunded_amount")
 AGG_BATCH = 10_000  # rows per aggregate reply: the whole result in one round trip
 
@@ -132,9 +131,9 @@ class Tally:
             self.total_amount += amount
             if payment == "remitted":
                 self.remitted_amount += amount
-        if fulfillment in SHIPPED:
+        if fulfillment in SHIPPED_STATES:
             self.shipped_count += count
-        elif fulfillment in UNSHIPPED:
+        elif fulfillment in UNSHIPPED_STATES:
             self.unshipped_count += count
 
     def merge(self, other: Tally) -> None:

@@ -153,18 +153,27 @@ pg_url() {
 }
 
 wait_ready() {
-  "$PY" - "$PORT" "$LOG" <<'PYEOF'
-import sys, time
+  local pid=${1:-}
+  [[ -n "$pid" ]] || pid=$(cat "$PIDFILE" 2>/dev/null || echo 0)
+  "$PY" - "$PORT" "$LOG" "$pid" <<'PYEOF'
+import os, sys, time
 import pymongo
-port, log = int(sys.argv[1]), sys.argv[2]
+port, log, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 deadline = time.time() + 30
 while True:
     try:
         pymongo.MongoClient(f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=500).admin.command("ping")
         break
     except Exception as exc:
-        if time.time() > deadline:
-            sys.exit(f"FerretDB did not answer ping on port {port}: {exc} (log: {log})")
+        alive = True
+        if pid:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                alive = False
+        if time.time() > deadline or not alive:
+            tail = open(log, errors="replace").read()[-1500:] if os.path.exists(log) else ""
+            sys.exit(f"FerretDB did not answer ping on port {port}: {exc}\n{log}:\n{tail}")
         time.sleep(0.1)
 PYEOF
 }
@@ -172,14 +181,21 @@ PYEOF
 start() {
   build
   start_pg
-  if ferretdb_running; then
-    :
-  else
+  local started=""
+  if ! ferretdb_running; then
     "$BIN" --listen-addr="127.0.0.1:$PORT" --handler=postgresql --postgresql-url="$(pg_url)" \
       --log-level=warn >>"$LOG" 2>&1 &
-    echo $! >"$PIDFILE"
+    started=$!
+    echo "$started" >"$PIDFILE"
   fi
-  wait_ready
+  if ! wait_ready "$started"; then
+    # Leave nothing half-started behind (PostgreSQL stays up: `stop` ends it).
+    if [[ -n "$started" ]]; then
+      kill "$started" 2>/dev/null || true
+      rm -f "$PIDFILE"
+    fi
+    exit 1
+  fi
   echo "FerretDB is up on 127.0.0.1:$PORT (PostgreSQL $("$(pg_bin)/postgres" --version | awk '{print $3}'), data in $DATA)"
 }
 
