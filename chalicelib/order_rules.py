@@ -22,7 +22,7 @@ CANCELLABLE = UNSHIPPED_STATES
 # A cancelled order is final: these no longer change (payment may still move: a refund).
 FIXED_ONCE_CANCELLED = frozenset({"quantity", "unit_price", "shipping_fee", "shipped_date"})
 NEW_ORDER_STATUS = {"payment_status": "unpaid", "fulfillment_status": "pending"}
-TEXT_FIELDS = ("batch", "note", "carrier", "tracking_number")
+TEXT_FIELDS = ("batch", "note", "carrier", "tracking_number")  # free text: blank clears it
 
 # Bulk updates move statuses only forward (contract, "Order rules"): each status's rank
 # on its way. `cancelled` has no rank: it is allowed from CANCELLABLE only, in bulk as in
