@@ -14,12 +14,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .errors import ValidationFailed
-
 BOM = "\ufeff"
 CONTENT_TYPE = "text/csv; charset=utf-8"
 # A cell starting with one of these is a formula in Excel / LibreOffice / Sheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV download: the text, the file name without `.csv`, and for a paged export the
+    cursor of the next page."""
+
+    text: str
+    filename_stem: str
+    next_cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,14 +122,6 @@ STATUS_WORDS = {
 _BY_HEADER = {c.key: c.key for c in ORDER_COLUMNS} | {c.zh: c.key for c in ORDER_COLUMNS}
 
 
-def header_language(value: str | None) -> str:
-    if value in (None, "", "zh"):
-        return "zh"
-    if value == "en":
-        return "en"
-    raise ValidationFailed("headers must be zh or en", code="invalid_query")
-
-
 def headers(columns: Sequence[Column], lang: str) -> list[str]:
     return [c.zh if lang == "zh" else c.key for c in columns]
 
@@ -144,12 +144,18 @@ def unescape_cell(text: str) -> str:
 
 
 class Writer:
-    """Builds a CSV body row by row in one buffer (no list of rows kept)."""
+    """Builds a CSV body row by row in one buffer (no list of rows kept). The export
+    writes a row at a time (`bom=False`, `clear()` between rows) to count its bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, bom: bool = True) -> None:
         self.buffer = io.StringIO()
-        self.buffer.write(BOM)
+        if bom:
+            self.buffer.write(BOM)
         self._csv = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def clear(self) -> None:
+        self.buffer.seek(0)
+        self.buffer.truncate()
 
     def row(self, cells: Iterable[object]) -> None:
         self._csv.writerow([safe_cell(c) for c in cells])

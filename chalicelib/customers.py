@@ -10,7 +10,7 @@ from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
-from .models import CustomerIn, CustomerPatch
+from .models import CustomerIn, CustomerPatch, ListQuery
 from .principal import Principal
 
 FIELDS = ("name", "email", "phone", "address", "social", "note")
@@ -79,9 +79,10 @@ def get(principal: Principal, customer_id: str) -> dict:
     return to_out(get_doc(principal, customer_id))
 
 
-def list_(principal: Principal, q: str | None, limit: int, cursor: str | None) -> dict:
-    query = {"seller_id": _seller(principal), **search_filter(q, ("name", "email", "phone"))}
-    return page(get_db().customers, query, limit, cursor, to_out)
+def search(principal: Principal, params: ListQuery) -> dict:
+    """A page of the seller's customers whose name, email or phone contains `q`."""
+    query = {"seller_id": _seller(principal), **search_filter(params.q, ("name", "email", "phone"))}
+    return page(get_db().customers, query, params.limit, params.cursor, to_out)
 
 
 def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict:

@@ -9,46 +9,31 @@ that would be larger stops early with 413 `export_too_large`, and the client pag
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
 from . import clock, csv_format
+from .csv_format import CsvFile
 from .db import get_db
-from .errors import PayloadTooLarge, ValidationFailed
+from .errors import PayloadTooLarge
 from .ids import object_id
 from .listing import decode_cursor, encode_cursor
+from .models import MAX_EXPORT_PAGE, ExportQuery
 from .money import format_plain
 from .orders import MONEY_FIELDS, to_out
 from .principal import Principal
 
 BATCH_SIZE = 500
-MAX_PAGE = 5_000
 # Lambda's 6 MB response limit, minus room for headers and API Gateway's envelope.
 MAX_BODY_BYTES = 5_500_000
-FORMATS = ("csv", "json")
 
 
 @dataclass(frozen=True)
-class Export:
-    """The body as text (CSV or JSON, by the requested format) and the next page's cursor."""
+class JsonPage:
+    """A JSON body built as text (`{"items": [...], "next_cursor": ...}`) and its cursor."""
 
-    body: str
+    text: str
     next_cursor: str | None
-
-
-def parse_args(params: dict[str, str]) -> tuple[str, int | None, str | None]:
-    fmt = params.get("format") or "csv"
-    if fmt not in FORMATS:
-        raise ValidationFailed("format must be csv or json", code="invalid_query")
-    limit = None
-    if params.get("limit"):
-        raw = params["limit"]
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 1 <= int(raw) <= MAX_PAGE:
-            raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE:,}", code="invalid_limit")
-        limit = int(raw)
-    return fmt, limit, params.get("cursor") or None
 
 
 def _csv_cells(doc: dict) -> list:
@@ -61,8 +46,9 @@ def _csv_cells(doc: dict) -> list:
     return [out[c.key] for c in csv_format.ORDER_COLUMNS]
 
 
-def orders(principal: Principal, fmt: str, limit: int | None, cursor: str | None, lang: str = "zh") -> Export:
+def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
     """Oldest first (by id), so an import of the file recreates the same order."""
+    fmt, limit, cursor, lang = params.format, params.limit, params.cursor, params.headers
     seller_id = object_id(principal.seller_id)
     query: dict = {"seller_id": seller_id}
     after = decode_cursor(cursor)
@@ -74,8 +60,7 @@ def orders(principal: Principal, fmt: str, limit: int | None, cursor: str | None
 
     parts: list[str] = []
     size = 0
-    line = io.StringIO()
-    row_writer = csv.writer(line, lineterminator="\r\n")
+    line = csv_format.Writer(bom=False)
 
     def add(text: str) -> None:
         nonlocal size
@@ -84,16 +69,15 @@ def orders(principal: Principal, fmt: str, limit: int | None, cursor: str | None
             docs.close()
             raise PayloadTooLarge(
                 "the export is larger than one response can carry (6 MB); "
-                f"fetch it in pages with ?limit=(at most {MAX_PAGE}) and the next cursor",
+                f"fetch it in pages with ?limit=(at most {MAX_EXPORT_PAGE}) and the next cursor",
                 code="export_too_large",
             )
         parts.append(text)
 
     def csv_line(cells: list) -> str:
-        line.seek(0)
-        line.truncate()
-        row_writer.writerow([csv_format.safe_cell(c) for c in cells])
-        return line.getvalue()
+        line.clear()
+        line.row(cells)
+        return line.text()
 
     count = 0
     last_id = None
@@ -113,8 +97,8 @@ def orders(principal: Principal, fmt: str, limit: int | None, cursor: str | None
     next_cursor = encode_cursor(last_id) if more and last_id is not None else None
     if fmt == "json":
         body = '{"items":[' + "".join(parts) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
-        return Export(body, next_cursor)
-    return Export("".join(parts), next_cursor)
+        return JsonPage(body, next_cursor)
+    return CsvFile("".join(parts), filename_stem(principal), next_cursor)
 
 
 def filename_stem(principal: Principal) -> str:

@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
-from pydantic import BaseModel
 from pymongo.errors import BulkWriteError
 
 from . import clock, csv_format, customers, items, order_rules
@@ -40,16 +39,6 @@ from .payload import validate
 MAX_ROWS = 5_000
 # Lambda accepts a 6 MB request; 5,000 rows with long notes fit well under this.
 MAX_BYTES = 5_000_000
-
-
-class ImportOut(BaseModel):
-    dry_run: bool
-    created: int
-    rows: int
-    new_customers: int
-    total_amount: float
-    first_order_no: int | None = None
-    last_order_no: int | None = None
 
 
 @dataclass

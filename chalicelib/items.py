@@ -10,7 +10,7 @@ from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
 from .locks import exclusive
-from .models import ItemIn, ItemPatch
+from .models import ItemIn, ItemPatch, ListQuery
 from .money import from_cents
 from .principal import Principal
 
@@ -49,9 +49,10 @@ def get(principal: Principal, item_id: str) -> dict:
     return to_out(doc)
 
 
-def list_(principal: Principal, q: str | None, limit: int, cursor: str | None) -> dict:
-    query = {"seller_id": object_id(principal.seller_id), **search_filter(q, ("item_name",))}
-    return page(get_db().items, query, limit, cursor, to_out)
+def search(principal: Principal, params: ListQuery) -> dict:
+    """A page of the seller's items whose name contains `q`."""
+    query = {"seller_id": object_id(principal.seller_id), **search_filter(params.q, ("item_name",))}
+    return page(get_db().items, query, params.limit, params.cursor, to_out)
 
 
 def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:

@@ -1,4 +1,5 @@
-"""Lists: limits, opaque cursors, text search, newest-first pages."""
+"""Lists: opaque cursors, text search, newest-first pages (`?limit=` is checked by
+models.ListQuery)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from .errors import ValidationFailed
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 def encode_cursor(last_id: ObjectId) -> str:
@@ -29,18 +27,6 @@ def decode_cursor(cursor: str | None) -> ObjectId | None:
         return ObjectId(raw)
     except (ValueError, binascii.Error, InvalidId):
         raise ValidationFailed("cursor is invalid", code="invalid_cursor") from None
-
-
-def parse_limit(value: str | None) -> int:
-    if value in (None, ""):
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        raise ValidationFailed("limit must be an integer", code="invalid_limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}", code="invalid_limit")
-    return limit
 
 
 def page(coll, query: dict, limit: int, cursor: str | None, to_out) -> dict:

@@ -13,10 +13,15 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from . import clock
+from .errors import ValidationFailed
 from .money import to_cents
 
 PaymentStatus = Literal["unpaid", "remitted", "refunded"]
@@ -40,6 +45,14 @@ class In(BaseModel):
     """Request bodies: unknown fields are refused, strings are strings (no operators)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+def _object_id_check(value: object) -> object:
+    if not (
+        isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
+    ):
+        raise PydanticCustomError("invalid_query", "customer_id is not a valid id")
+    return value
 
 
 def _non_empty_patch(model: BaseModel) -> BaseModel:
@@ -327,6 +340,122 @@ class BulkOut(BaseModel):
     failed: list[BulkFailure]
 
 
+# --- buyer tracking --------------------------------------------------------
+
+
+class TrackingLinkOut(BaseModel):
+    url: str
+    token: str
+
+
+class TrackingLinkInfoOut(BaseModel):
+    """A link as the seller's list shows it: never the token (only its hash is stored)."""
+
+    id: str
+    kind: Literal["seller", "email"]
+    created_at: str
+
+
+class TrackOrderOut(BaseModel):
+    order_no: int
+    item_name: str
+    quantity: int
+    total_amount: float
+    payment_status: PaymentStatus
+    remitted_at: str | None
+    fulfillment_status: FulfillmentStatus
+    shipped_date: str | None
+    carrier: str | None
+    tracking_number: str | None
+    created_at: str
+
+
+class TrackOut(BaseModel):
+    shop_name: str
+    buyer_name: str
+    currency: str
+    language: str
+    orders: list[TrackOrderOut]
+
+
+class LinkRequestIn(In):
+    shop_slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}$")]
+    email: EmailStr
+
+
+# --- reports ---------------------------------------------------------------
+
+
+class BuyerTotals(BaseModel):
+    order_count: int
+    total_amount: float
+    remitted_amount: float
+    outstanding_amount: float
+    refunded_amount: float
+    shipped_count: int
+    unshipped_count: int
+
+
+class BuyerRow(BuyerTotals):
+    """The same sums as the totals, for one customer."""
+
+    customer_id: str
+    name: str | None
+    email: str | None
+
+
+class BuyersReportOut(BaseModel):
+    rows: list[BuyerRow]
+    totals: BuyerTotals
+
+
+class ItemTotals(BaseModel):
+    quantity: int
+    order_count: int
+
+
+class ItemRow(ItemTotals):
+    item_name: str | None
+
+
+class ItemsReportOut(BaseModel):
+    rows: list[ItemRow]
+    totals: ItemTotals
+
+
+class MonthTotals(BaseModel):
+    order_count: int
+    total_amount: float
+    remitted_amount: float
+    refunded_amount: float
+
+
+class MonthRow(MonthTotals):
+    month: str
+
+
+class MonthlyReportOut(BaseModel):
+    year: int
+    rows: list[MonthRow]
+    totals: MonthTotals
+
+
+# --- import ----------------------------------------------------------------
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    created: int
+    rows: int
+    new_customers: int
+    total_amount: float
+    first_order_no: int | None = None
+    last_order_no: int | None = None
+
+
+# --- platform --------------------------------------------------------------
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
@@ -340,3 +469,145 @@ class ErrorOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     db: str
+
+
+# --- query parameters ------------------------------------------------------
+# Query strings arrive as text; each parameter is checked like a body field (see
+# payload.parse_query). An empty value means "not given". A bad value is a 400 with
+# every problem in `details`; its code is the first bad parameter's (`invalid_limit` for
+# ?limit=, else `invalid_query`), so fields are declared in the order they are checked.
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200  # list pages (the contract)
+MAX_EXPORT_PAGE = 5_000  # export pages: much larger, still one Lambda response
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def _query_error(message: str, code: str = "invalid_query") -> PydanticCustomError:
+    return PydanticCustomError(code, message)
+
+
+def _limit_check(maximum: int):
+    def check(value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise _query_error("limit must be an integer", "invalid_limit")
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            raise _query_error("limit must be an integer", "invalid_limit")
+        if not 1 <= int(text) <= maximum:
+            raise _query_error(f"limit must be between 1 and {maximum:,}", "invalid_limit")
+        return int(text)
+
+    return check
+
+
+def _year_check(value: object) -> object:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    ok = isinstance(text, str) and len(text) == 4 and text.isascii() and text.isdigit()
+    if not (ok and EARLIEST_YEAR <= int(text) <= LATEST_YEAR):
+        raise _query_error(f"year must be a year between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return int(text)
+
+
+def _param(info: ValidationInfo) -> str:
+    return (info.field_name or "").rstrip("_")  # from_ is ?from=
+
+
+def _bool_check(value: object, info: ValidationInfo) -> object:
+    text = value.lower() if isinstance(value, str) else value
+    if text in (True, "true", "1"):
+        return True
+    if text in (False, "false", "0"):
+        return False
+    raise _query_error(f"{_param(info)} must be true or false")
+
+
+def _time_check(value: object, info: ValidationInfo) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return clock.parse_iso(value, _param(info))
+    except ValidationFailed as exc:
+        raise _query_error(exc.message) from None
+
+
+ListLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit_check(MAX_LIMIT))]
+ExportLimit = Annotated[int, Field(ge=1, le=MAX_EXPORT_PAGE), BeforeValidator(_limit_check(MAX_EXPORT_PAGE))]
+Year = Annotated[int, Field(ge=EARLIEST_YEAR, le=LATEST_YEAR), BeforeValidator(_year_check)]
+Flag = Annotated[bool, BeforeValidator(_bool_check)]
+QueryTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_time_check),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 date or time (UTC unless an offset is given), 2000-01-01 to 2100-12-31",
+        }
+    ),
+]
+Cursor = Annotated[str, Field(description="next_cursor of the previous page (opaque)")]
+SearchText = Annotated[str, Field(description="text to search for (case-insensitive)")]
+HeaderLanguage = Annotated[Literal["zh", "en"], Field(description="CSV header language")]
+
+
+class Query(BaseModel):
+    """Query parameters. Unknown ones are ignored; an empty one counts as not given."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, data):
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v != ""}
+        return data
+
+
+class ListQuery(Query):
+    """`GET /customers` and `GET /items`: a page of search results, newest first."""
+
+    limit: ListLimit = DEFAULT_LIMIT
+    cursor: Cursor | None = None
+    q: SearchText | None = None
+
+
+class OrderQuery(ListQuery):
+    customer_id: (
+        Annotated[
+            str,
+            BeforeValidator(_object_id_check),
+            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+        ]
+        | None
+    ) = None
+    batch: str | None = None
+    payment_status: PaymentStatus | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
+
+
+class ReportQuery(Query):
+    format: Literal["json", "csv"] = "json"
+    headers: HeaderLanguage = "zh"
+    batch: str | None = None
+
+
+class MonthlyQuery(Query):
+    format: Literal["json", "csv"] = "json"
+    headers: HeaderLanguage = "zh"
+    year: Year | None = Field(default=None, description="default: this year in the shop's time zone")
+
+
+class ExportQuery(Query):
+    format: Literal["csv", "json"] = "csv"
+    limit: ExportLimit | None = Field(default=None, description="orders per page (default: all)")
+    cursor: Cursor | None = None
+    headers: HeaderLanguage = "zh"
+
+
+class ImportQuery(Query):
+    dry_run: Flag = Field(default=False, description="validate only, write nothing")

@@ -20,7 +20,7 @@ class RouteDoc:
     out: type[BaseModel] | None = None
     status: int = 200
     public: bool = False
-    query: tuple[str, ...] = ()
+    query: type[BaseModel] | None = None
     content_type: str = "application/json"
     list_of: bool = False
 
@@ -57,9 +57,8 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
             for p in re.findall(r"{(\w+)}", r.path)
         ]
-        params += [
-            {"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in r.query
-        ]
+        if r.query is not None:
+            params += query_parameters(r.query)
         if params:
             op["parameters"] = params
         if r.body is not None:
@@ -105,6 +104,25 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict]:
+    """One OpenAPI parameter per field of a query model (by its alias: `from`), typed as
+    the model checks it. `None` means "not given", so it is not a value in the schema."""
+    schema = model.model_json_schema()
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+        if len(branches) == 1:
+            prop = {**branches[0], **prop}
+        if prop.get("default", ...) is None:
+            del prop["default"]
+        param = {"name": name, "in": "query", "required": name in schema.get("required", ())}
+        if "description" in prop:
+            param["description"] = prop.pop("description")
+        params.append({**param, "schema": prop})
+    return params
 
 
 def _operation_id(r: RouteDoc) -> str:

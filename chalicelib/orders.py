@@ -20,7 +20,7 @@ from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import page, search_filter
 from .locks import exclusive
-from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, BulkIn, OrderIn, OrderPatch
+from .models import BulkIn, OrderIn, OrderPatch, OrderQuery
 from .money import from_cents
 from .order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
 
@@ -216,41 +216,28 @@ def get(principal: Principal, order_id: str) -> dict:
     return to_out(_get_doc(object_id(principal.seller_id), order_id))
 
 
-def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value in (None, ""):
-        return None
-    if value not in allowed:
-        raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}", code="invalid_query")
-    return value
-
-
-def list_(principal: Principal, params: dict[str, str], limit: int, cursor: str | None) -> dict:
+def search(principal: Principal, params: OrderQuery) -> dict:
+    """A page of the seller's orders, newest first, filtered by models.OrderQuery."""
     query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
-    if params.get("customer_id"):
-        try:
-            query["customer_id"] = object_id(params["customer_id"])
-        except NotFound:
-            raise ValidationFailed("customer_id is not a valid id", code="invalid_query") from None
-    if params.get("batch"):
-        query["batch"] = params["batch"]
-    for name, allowed in (("payment_status", PAYMENT_STATUSES), ("fulfillment_status", FULFILLMENT_STATUSES)):
-        value = _choice(name, params.get(name), allowed)
-        if value:
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    for name in ("batch", "payment_status", "fulfillment_status"):
+        if value := getattr(params, name):
             query[name] = value
     created: dict[str, dt.datetime] = {}
-    if start := clock.parse_iso(params.get("from"), "from"):
-        created["$gte"] = start
-    if end := clock.parse_iso(params.get("to"), "to"):
-        created["$lte"] = end
+    if params.from_:
+        created["$gte"] = params.from_
+    if params.to:
+        created["$lte"] = params.to
     if created:
         query["created_at"] = created
-    q = (params.get("q") or "").strip()
+    q = (params.q or "").strip()
     if q:
         search = search_filter(q, ("buyer_name", "buyer_email", "item_name", "tracking_number", "batch"))
         if q.isdigit() and len(q) < 12:
             search["$or"].append({"order_no": int(q)})
         query.update(search)
-    return page(get_db().orders, query, limit, cursor, to_out)
+    return page(get_db().orders, query, params.limit, params.cursor, to_out)
 
 
 # --- changes -------------------------------------------------------------------------

@@ -110,3 +110,23 @@ def validate(model: type[M], data: Any) -> M:
 
 def parse_body(model: type[M], raw: bytes | str | None) -> M:
     return validate(model, parse_json(raw))
+
+
+# Codes a query parameter's own check may give (models.py raises them as error types);
+# anything else wrong in a query string is `invalid_query`.
+QUERY_CODES = ("invalid_limit", "invalid_query")
+
+
+def parse_query(model: type[M], params: dict[str, str] | None) -> M:
+    """Query parameters into their model. The error's code and message are those of the
+    first bad parameter (models declare them in the order they are checked)."""
+    try:
+        return model.model_validate(params or {})
+    except ValidationError as exc:
+        details = validation_details(exc)
+        first = exc.errors(include_url=False, include_input=False)[0]
+        if first["type"] in QUERY_CODES:
+            code, message = first["type"], first["msg"]
+        else:
+            code, message = "invalid_query", f"{details[0]['field']}: {details[0]['message']}"
+        raise ValidationFailed(message, code=code, details=details) from None

@@ -14,70 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from . import clock, csv_format
+from .csv_format import CsvFile
 from .db import get_db, is_ferretdb
-from .errors import ValidationFailed
 from .ids import object_id
+from .models import MonthlyQuery, ReportQuery
 from .money import format_plain, from_cents
 from .order_rules import SHIPPED_STATES, UNSHIPPED_STATES
 from .principal import Principal
-
-
-class BuyerTotals(BaseModel):
-    order_count: int
-    total_amount: float
-    remitted_amount: float
-    outstanding_amount: float
-    refunded_amount: float
-    shipped_count: int
-    unshipped_count: int
-
-
-class BuyerRow(BuyerTotals):
-    """The same sums as the totals, for one customer."""
-
-    customer_id: str
-    name: str | None
-    email: str | None
-
-
-class BuyersReportOut(BaseModel):
-    rows: list[BuyerRow]
-    totals: BuyerTotals
-
-
-class ItemTotals(BaseModel):
-    quantity: int
-    order_count: int
-
-
-class ItemRow(ItemTotals):
-    item_name: str | None
-
-
-class ItemsReportOut(BaseModel):
-    rows: list[ItemRow]
-    totals: ItemTotals
-
-
-class MonthTotals(BaseModel):
-    order_count: int
-    total_amount: float
-    remitted_amount: float
-    refunded_amount: float
-
-
-class MonthRow(MonthTotals):
-    month: str
-
-
-class MonthlyReportOut(BaseModel):
-    year: int
-    rows: list[MonthRow]
-    totals: MonthTotals
-
 
 MONEY_KEYS = ("total_amount", "remitted_amount", "outstanding_amount", "refunded_amount")
 AGG_BATCH = 10_000  # rows per aggregate reply: the whole result in one round trip
@@ -269,17 +213,11 @@ def items(principal: Principal, batch: str | None = None) -> dict:
 # --- months -------------------------------------------------------------------------
 
 
-def parse_year(value: str | None, tz: str) -> int:
-    if value in (None, ""):
-        return clock.local_date(clock.now(), tz).year
-    if not (len(value) == 4 and value.isascii() and value.isdigit() and 2000 <= int(value) <= 2100):
-        raise ValidationFailed("year must be a year between 2000 and 2100", code="invalid_query")
-    return int(value)
-
-
-def monthly(principal: Principal, year: int) -> dict:
+def monthly(principal: Principal, year: int | None = None) -> dict:
     """Twelve months (zeros included) from the stored `month` key ("YYYY-MM" in the
-    seller's time zone when the order was created)."""
+    seller's time zone when the order was created). No year: this year, there."""
+    if year is None:
+        year = _today(principal).year
     match = _base_match(principal, None)
     match["month"] = {"$gte": f"{year}-01", "$lte": f"{year}-12"}
     groups = grouped_sums(
@@ -313,12 +251,6 @@ def money_json(report: dict) -> dict:
 # --- CSV ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CsvFile:
-    text: str
-    filename_stem: str
-
-
 def _stem(kind: str, label: str | None) -> str:
     return f"{kind}-{label}" if label else kind
 
@@ -339,3 +271,31 @@ def monthly_csv(report: dict, lang: str) -> CsvFile:
     rows = [_csv_money(r) for r in report["rows"]]
     text = csv_format.table(csv_format.MONTH_COLUMNS, rows, lang, _csv_money(report["totals"]))
     return CsvFile(text, _stem("monthly", str(report["year"])))
+
+
+# --- the routes' answers: JSON, or CSV with ?format=csv -----------------------------
+
+
+def _today(principal: Principal) -> dt.date:
+    return clock.local_date(clock.now(), principal.timezone)
+
+
+def buyers_report(principal: Principal, params: ReportQuery) -> dict | CsvFile:
+    report = buyers(principal, params.batch)
+    if params.format == "csv":
+        return buyers_csv(report, params.batch, params.headers, _today(principal))
+    return buyers_json(report)
+
+
+def items_report(principal: Principal, params: ReportQuery) -> dict | CsvFile:
+    report = items(principal, params.batch)
+    if params.format == "csv":
+        return items_csv(report, params.batch, params.headers, _today(principal))
+    return report
+
+
+def monthly_report(principal: Principal, params: MonthlyQuery) -> dict | CsvFile:
+    report = monthly(principal, params.year)
+    if params.format == "csv":
+        return monthly_csv(report, params.headers)
+    return money_json(report)

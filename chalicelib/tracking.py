@@ -28,10 +28,8 @@ import logging
 import re
 import secrets
 import time
-from typing import Annotated, Literal
 
 from bson import ObjectId
-from pydantic import BaseModel, EmailStr, StringConstraints
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
@@ -40,7 +38,7 @@ from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
 from .ids import object_id
-from .models import FulfillmentStatus, In, PaymentStatus
+from .models import LinkRequestIn
 from .money import from_cents
 from .principal import Principal
 
@@ -91,54 +89,6 @@ ACCEPTED = {
     "status": "accepted",
     "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
 }
-
-
-# --- request and response models ------------------------------------------------------
-
-
-class TrackingLinkOut(BaseModel):
-    url: str
-    token: str
-
-
-class TrackingLinkInfoOut(BaseModel):
-    """A link as the seller's list shows it: never the token (only its hash is stored)."""
-
-    id: str
-    kind: Literal["seller", "email"]
-    created_at: str
-
-
-class TrackOrderOut(BaseModel):
-    order_no: int
-    item_name: str
-    quantity: int
-    total_amount: float
-    payment_status: PaymentStatus
-    remitted_at: str | None
-    fulfillment_status: FulfillmentStatus
-    shipped_date: str | None
-    carrier: str | None
-    tracking_number: str | None
-    created_at: str
-
-
-class TrackOut(BaseModel):
-    shop_name: str
-    buyer_name: str
-    currency: str
-    language: str
-    orders: list[TrackOrderOut]
-
-
-class LinkRequestIn(In):
-    shop_slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}$")]
-    email: EmailStr
-
-
-class LinkRequestOut(BaseModel):
-    status: str
-    message: str
 
 
 # --- links ----------------------------------------------------------------------------

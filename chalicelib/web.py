@@ -1,0 +1,178 @@
+"""The web edge: the Chalice app, how a route is declared (`api`), and the request and
+response helpers routes use.
+
+The only module besides `app.py` that imports `chalice`: everything else under
+`chalicelib/` takes and returns plain values and raises `errors.DomainError`, which
+`api()` maps to the contract's error responses here, in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import TypeVar
+
+from chalice import Chalice, CORSConfig, Response
+from pydantic import BaseModel
+from pymongo.errors import PyMongoError
+
+from . import auth
+from .config import plain_settings
+from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
+from .csv_format import CsvFile, content_disposition
+from .db import UNAVAILABLE_ERRORS
+from .errors import DomainError, error_body, framework_error_body, to_http
+from .exports import JsonPage
+from .openapi import RouteDoc
+from .payload import parse_body, parse_query
+
+M = TypeVar("M", bound=BaseModel)
+
+app = Chalice(app_name="personal-shopper")
+app.log.setLevel(logging.INFO)
+# Fixed at import: API Gateway answers preflight itself, with the origin `chalice package`
+# read here (so this setting must not need a secret; see config.PlainSettings).
+app.api.cors = CORSConfig(
+    allow_origin=plain_settings().cors_origin,
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+    # Readable by the page's fetch(): CSV file names, export paging, retry hints.
+    expose_headers=["Content-Disposition", "X-Next-Cursor", "Retry-After"],
+    max_age=600,
+)
+ROUTES: list[RouteDoc] = []
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+# Secret links must not be cached or leak through a Referer header: these headers go on
+# every answer of the tracking routes, errors (404, 400, 503) included.
+PRIVATE_LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+# --- declaring a route ----------------------------------------------------------------
+
+
+def api(path: str, method: str, summary: str, **doc):
+    """Register a route, document it, authenticate it and map every failure to the
+    contract's errors. A route that is not `public=True` gets the caller's
+    `Principal` as its first argument (a bad or missing token is a 401 before the
+    route runs); path parameters follow as keywords."""
+    route_doc = RouteDoc(path=path, method=method, summary=summary, **doc)
+    ROUTES.append(route_doc)
+    content_types = [route_doc.content_type] if route_doc.body is None else ["application/json"]
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(**path_params):
+            try:
+                if route_doc.public:
+                    result = fn(**path_params)
+                else:
+                    result = fn(auth.authenticate(header("authorization")), **path_params)
+            except DomainError as exc:
+                status, body = to_http(exc)
+                return json_response(body, status)
+            except UNAVAILABLE_ERRORS:
+                app.log.warning("database unavailable on %s %s", method, path)
+                return json_response(
+                    error_body("database_unavailable", "The database cannot be reached; try again shortly."),
+                    503,
+                    {"Retry-After": "5"},
+                )
+            except PyMongoError:
+                app.log.exception("database error on %s %s", method, path)
+                return json_response(error_body("database_error", "The database refused the request."), 503)
+            except Exception:
+                app.log.exception("unexpected error on %s %s", method, path)
+                return json_response(error_body("internal_error", "Something went wrong on our side."), 500)
+            return to_response(result, route_doc.status)
+
+        return app.route(path, methods=[method], content_types=content_types)(wrapper)
+
+    return decorate
+
+
+def to_response(result, status: int) -> Response:
+    """What a route returned, as HTTP: a dict is JSON, None is 204, a CsvFile a download."""
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204)
+    if isinstance(result, CsvFile):
+        return csv_response(result)
+    if isinstance(result, JsonPage):
+        return Response(body=result.text, status_code=200, headers={**JSON_HEADERS, **_cursor(result)})
+    return json_response(result, status)
+
+
+# --- middlewares: answers the routes do not make themselves ---------------------------
+
+
+@app.middleware("http")
+def contract_error_bodies(event, get_response):
+    """Chalice answers some requests itself (wrong Content-Type → 415, wrong method →
+    405) with `{"Code", "Message"}`; give those the contract's error shape too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        response.body = json.dumps(framework_error_body(body["Code"], body["Message"]))
+        response.headers["Content-Type"] = JSON_HEADERS["Content-Type"]
+    return response
+
+
+@app.middleware("http")
+def private_link_headers(event, get_response):
+    response = get_response(event)
+    path = getattr(event, "path", "") or ""
+    if path.startswith("/track/") or "/tracking-link" in path:  # also /tracking-links[/{id}]
+        response.headers.update(PRIVATE_LINK_HEADERS)
+    return response
+
+
+# --- reading the request ----------------------------------------------------------------
+
+
+def header(name: str) -> str | None:
+    return app.current_request.headers.get(name)
+
+
+def raw_body() -> bytes | str | None:
+    return app.current_request.raw_body
+
+
+def body(model: type[M]) -> M:
+    """The JSON body as `model` (400 with details when it does not fit)."""
+    return parse_body(model, raw_body())
+
+
+def query(model: type[M]) -> M:
+    """The query string as `model` (400 `invalid_query`/`invalid_limit` with details)."""
+    return parse_query(model, dict(app.current_request.query_params or {}))
+
+
+def client_address() -> str:
+    """The caller's address as API Gateway saw it (not a header a client could forge)."""
+    return ((app.current_request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+
+
+# --- writing the response ---------------------------------------------------------------
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=text, status_code=status, headers={**JSON_HEADERS, **(headers or {})})
+
+
+def csv_response(file: CsvFile) -> Response:
+    return Response(
+        body=file.text,
+        status_code=200,
+        headers={
+            "Content-Type": CSV_CONTENT_TYPE,
+            "Content-Disposition": content_disposition(file.filename_stem),
+            **_cursor(file),
+        },
+    )
+
+
+def _cursor(page: CsvFile | JsonPage) -> dict:
+    """An export page names the next one in a header (the CSV body has no room for it)."""
+    return {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
