@@ -10,18 +10,14 @@ from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
-from .models import CustomerIn, CustomerPatch, ListQuery
+from .models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
 from .principal import Principal
 
 FIELDS = ("name", "email", "phone", "address", "social", "note")
 
 
 def to_out(doc: dict) -> dict:
-    out = {"id": str(doc["_id"])}
-    out.update({f: doc.get(f) for f in FIELDS})
-    out["created_at"] = clock.iso(doc["created_at"])
-    out["updated_at"] = clock.iso(doc["updated_at"])
-    return out
+    return CustomerOut.from_doc(doc)
 
 
 def _seller(principal: Principal):

@@ -10,21 +10,12 @@ from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
 from .locks import exclusive
-from .models import ItemIn, ItemPatch, ListQuery
-from .money import from_cents
+from .models import ItemIn, ItemOut, ItemPatch, ListQuery
 from .principal import Principal
 
 
 def to_out(doc: dict) -> dict:
-    return {
-        "id": str(doc["_id"]),
-        "item_name": doc["item_name"],
-        "price": from_cents(doc["price"]),
-        "stock": doc.get("stock"),
-        "note": doc.get("note"),
-        "created_at": clock.iso(doc["created_at"]),
-        "updated_at": clock.iso(doc["updated_at"]),
-    }
+    return ItemOut.from_doc(doc)
 
 
 def create(principal: Principal, data: ItemIn) -> dict:

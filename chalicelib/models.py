@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
+from bson import ObjectId
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -22,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from . import clock
 from .errors import ValidationFailed
-from .money import to_cents
+from .money import from_cents, to_cents
 
 PaymentStatus = Literal["unpaid", "remitted", "refunded"]
 FulfillmentStatus = Literal["pending", "purchased", "shipped", "delivered", "cancelled"]
@@ -53,6 +54,38 @@ def _object_id_check(value: object) -> object:
     ):
         raise PydanticCustomError("invalid_query", "customer_id is not a valid id")
     return value
+
+
+class Out(BaseModel):
+    """A response body. Models built from a stored document say so with `from_doc`, so
+    each field is named once: here, not again in a hand-written dict."""
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> dict:
+        """The body for one stored document, checked against this model: `id` is `_id`,
+        ObjectIds become strings, datetimes `...Z` text, cents (MoneyOut) major units; a
+        field the document lacks is None."""
+        data = {}
+        for name, field in cls.model_fields.items():
+            key = field.alias or name
+            value = _stored(doc.get("_id" if key == "id" else key))
+            if CENTS in field.metadata and isinstance(value, int):
+                value = from_cents(value)
+            data[key] = value
+        return cls.model_validate(data).model_dump(by_alias=True)
+
+
+def _stored(value: object) -> object:
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return clock.iso(value)
+    return value
+
+
+CENTS = "stored in cents"  # a marker in a field's metadata, read by Out.from_doc
+# Money out: a JSON number in major units (1250, 19.99), stored as integer cents.
+MoneyOut = Annotated[int | float, WithJsonSchema({"type": "number"}), CENTS]
 
 
 def _non_empty_patch(model: BaseModel) -> BaseModel:
@@ -181,7 +214,7 @@ class CustomerPatch(In):
         return _non_empty_patch(self)
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Out):
     id: str
     name: str
     email: str
@@ -217,10 +250,10 @@ class ItemPatch(In):
         return _non_empty_patch(self)
 
 
-class ItemOut(BaseModel):
+class ItemOut(Out):
     id: str
     item_name: str
-    price: float
+    price: MoneyOut
     stock: int | None
     note: str | None
     created_at: str
@@ -304,7 +337,7 @@ class HistoryEntry(BaseModel):
     to: str | None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Out):
     id: str
     order_no: int
     customer_id: str
@@ -313,9 +346,9 @@ class OrderOut(BaseModel):
     item_id: str | None
     item_name: str
     quantity: int
-    unit_price: float
-    shipping_fee: float
-    total_amount: float
+    unit_price: MoneyOut
+    shipping_fee: MoneyOut
+    total_amount: MoneyOut
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
@@ -356,11 +389,14 @@ class TrackingLinkInfoOut(BaseModel):
     created_at: str
 
 
-class TrackOrderOut(BaseModel):
+class TrackOrderOut(Out):
+    """An order as its buyer sees it: these fields, and no others, leave the database
+    on the tracking path (tracking.ORDER_PROJECTION is built from them)."""
+
     order_no: int
     item_name: str
     quantity: int
-    total_amount: float
+    total_amount: MoneyOut
     payment_status: PaymentStatus
     remitted_at: str | None
     fulfillment_status: FulfillmentStatus

@@ -20,8 +20,7 @@ from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import page, search_filter
 from .locks import exclusive
-from .models import BulkIn, OrderIn, OrderPatch, OrderQuery
-from .money import from_cents
+from .models import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 from .order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
 
 FIRST_ORDER_NO = 1001
@@ -29,26 +28,8 @@ MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
 
 
 def to_out(doc: dict) -> dict:
-    out = {
-        "id": str(doc["_id"]),
-        "order_no": doc["order_no"],
-        "customer_id": str(doc["customer_id"]),
-        "buyer_email": doc["buyer_email"],
-        "buyer_name": doc["buyer_name"],
-        "item_id": str(doc["item_id"]) if doc.get("item_id") else None,
-        "item_name": doc["item_name"],
-        "quantity": doc["quantity"],
-        "payment_status": doc["payment_status"],
-        "remitted_at": clock.iso(doc.get("remitted_at")),
-        "fulfillment_status": doc["fulfillment_status"],
-        "shipped_date": doc.get("shipped_date"),
-        "history": history_out(doc),
-        "created_at": clock.iso(doc["created_at"]),
-        "updated_at": clock.iso(doc["updated_at"]),
-    }
-    out.update({f: from_cents(doc[f]) for f in MONEY_FIELDS})
-    out.update({f: doc.get(f) for f in TEXT_FIELDS})
-    return out
+    """The order as the API shows it: the fields of models.OrderOut."""
+    return OrderOut.from_doc({**doc, "history": history_out(doc)})
 
 
 def history_out(doc: dict) -> list[dict]:

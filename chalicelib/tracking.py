@@ -38,8 +38,7 @@ from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
 from .ids import object_id
-from .models import LinkRequestIn
-from .money import from_cents
+from .models import LinkRequestIn, TrackOrderOut
 from .principal import Principal
 
 log = logging.getLogger(__name__)
@@ -59,21 +58,8 @@ NO_SELLER = ObjectId("000000000000000000000000")  # an unknown shop still costs 
 DEFAULT_LANGUAGE = mailer.DEFAULT_LANGUAGE
 DEFAULT_CURRENCY = "TWD"
 
-PUBLIC_ORDER_FIELDS = (
-    "order_no",
-    "item_name",
-    "quantity",
-    "total_amount",
-    "payment_status",
-    "remitted_at",
-    "fulfillment_status",
-    "shipped_date",
-    "carrier",
-    "tracking_number",
-    "created_at",
-)
-# Only public fields ever leave the database on this path.
-ORDER_PROJECTION = {"_id": 0, **dict.fromkeys(PUBLIC_ORDER_FIELDS, 1)}
+# Only the buyer's fields (models.TrackOrderOut) ever leave the database on this path.
+ORDER_PROJECTION = {"_id": 0, **dict.fromkeys(TrackOrderOut.model_fields, 1)}
 LINK_PROJECTION = {
     "_id": 0,
     "token_hash": 1,
@@ -207,22 +193,6 @@ def revoke_link(principal: Principal, customer_id: str, link_id: str) -> None:
         raise NotFound("tracking link not found")
 
 
-def _order_out(doc: dict) -> dict:
-    return {
-        "order_no": doc["order_no"],
-        "item_name": doc["item_name"],
-        "quantity": doc["quantity"],
-        "total_amount": from_cents(doc["total_amount"]),
-        "payment_status": doc["payment_status"],
-        "remitted_at": clock.iso(doc.get("remitted_at")),
-        "fulfillment_status": doc["fulfillment_status"],
-        "shipped_date": doc.get("shipped_date"),
-        "carrier": doc.get("carrier"),
-        "tracking_number": doc.get("tracking_number"),
-        "created_at": clock.iso(doc["created_at"]),
-    }
-
-
 def lookup(token: str) -> dict:
     """The buyer's page: at most two database commands (link by hash, then orders)."""
     if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
@@ -248,7 +218,7 @@ def lookup(token: str) -> dict:
         "buyer_name": link["buyer_name"],
         "currency": link.get("currency", DEFAULT_CURRENCY),
         "language": link.get("language", DEFAULT_LANGUAGE),
-        "orders": [_order_out(doc) for doc in cursor],
+        "orders": [TrackOrderOut.from_doc(doc) for doc in cursor],
     }
 
 
