@@ -141,6 +141,28 @@ def test_shipped_date_uses_seller_timezone(api, token):
     assert r.json["shipped_date"] == dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date().isoformat()
 
 
+def test_delivered_keeps_the_shipped_date_or_gives_a_missing_one_today(api, token):
+    """Both PATCH paths follow chalicelib/order_rules.py: the one-command update keeps the
+    date a shipped order has; one without a date (old data) takes the read path and gets
+    today's, as a move into shipped would."""
+    from bson import ObjectId
+
+    a, b = (order(api, token).json["id"] for _ in range(2))
+    for oid in (a, b):
+        api.patch(
+            f"/orders/{oid}", {"fulfillment_status": "shipped", "shipped_date": "2026-11-20"}, token=token
+        )
+    db.get_db().orders.update_one({"_id": ObjectId(b)}, {"$set": {"shipped_date": None}})
+    today = dt.datetime.now(ZoneInfo("Asia/Taipei")).date().isoformat()
+    assert api.patch(f"/orders/{a}", {"fulfillment_status": "delivered"}, token=token).json[
+        "shipped_date"
+    ] == ("2026-11-20")
+    assert (
+        api.patch(f"/orders/{b}", {"fulfillment_status": "delivered"}, token=token).json["shipped_date"]
+        == today
+    )
+
+
 def test_cancel_returns_stock_and_is_final(api, token):
     iid = new_item(api, token, stock=5)
     oid = api.post(
