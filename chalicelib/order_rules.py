@@ -116,12 +116,10 @@ def units_held(fulfillment_status: str, quantity: int) -> int:
 
 
 def units_taken(current: str, to: str, quantity: int, new_quantity: int) -> int:
-    """Stock units a change takes from the item; negative: units given back (a cancel
-    returns the order's quantity, a lower quantity returns the difference)."""
-    units = new_quantity - quantity
-    if to == "cancelled" and current != "cancelled":
-        units -= quantity
-    return units
+    """Stock units a change takes from the item; negative: units given back. It is what
+    the order holds after minus what it held before, so a cancel returns exactly the
+    units the order held, whatever quantity the same change names."""
+    return units_held(to, new_quantity) - units_held(current, quantity)
 
 
 def total_amount(quantity: int, unit_price: int, shipping_fee: int) -> int:

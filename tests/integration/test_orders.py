@@ -187,6 +187,19 @@ def test_cancel_returns_stock_and_is_final(api, token):
     assert r.status == 409 and r.json["error"]["code"] == "invalid_transition" and stock_of(iid) == 4
 
 
+def test_cancel_with_a_new_quantity_returns_what_the_order_held(api, token):
+    """One PATCH that cancels and names a quantity gives back the units the order held
+    (it once gave back new - 2 x old: 3 units for an order of 2 cut to 1)."""
+    iid = new_item(api, token, stock=5)
+    oid = api.post(
+        "/orders", {"buyer_email": "a@example.com", "item_id": iid, "quantity": 2}, token=token
+    ).json["id"]
+    assert stock_of(iid) == 3
+    r = api.patch(f"/orders/{oid}", {"fulfillment_status": "cancelled", "quantity": 1}, token=token)
+    assert r.status == 200 and r.json["fulfillment_status"] == "cancelled"
+    assert stock_of(iid) == 5
+
+
 def test_quantity_change_rechecks_stock_and_total(api, token):
     iid = new_item(api, token, stock=5, price=100)
     oid = api.post(

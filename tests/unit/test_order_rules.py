@@ -289,11 +289,6 @@ def test_a_total_above_the_limit_is_refused():
         rules.plan_change(order(), {"unit_price": 10**10}, TZ, NOW)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="left as it was (a pure refactor): cancel + new quantity in one PATCH returns "
-    "new - 2 x old units instead of the old quantity the order held",
-)
 @pytest.mark.parametrize("quantity", [1, 5])
 def test_cancel_with_a_new_quantity_returns_what_the_order_held(quantity):
     change = rules.plan_change(
