@@ -70,7 +70,16 @@ def openapi_document():
 # --- sellers --------------------------------------------------------------------------
 
 
-@api("/auth/signup", "POST", "Create a seller account", body=SignupIn, out=SignupOut, status=201, public=True)
+@api(
+    "/auth/signup",
+    "POST",
+    "Create a seller account",
+    body=SignupIn,
+    out=SignupOut,
+    status=201,
+    public=True,
+    also=(403,),
+)
 def signup():
     return auth.signup(body(SignupIn))
 
@@ -82,6 +91,7 @@ def signup():
     body=LoginIn,
     out=LoginOut,
     public=True,
+    also=(401,),
 )
 def login():
     return auth.login(body(LoginIn), client_address())
@@ -94,12 +104,21 @@ def login():
     body=RefreshIn,
     out=LoginOut,
     public=True,
+    also=(401,),
 )
 def refresh_session():
     return auth.refresh(body(RefreshIn).refresh_token)
 
 
-@api("/auth/logout", "POST", "End the session of this refresh token", body=RefreshIn, status=204, public=True)
+@api(
+    "/auth/logout",
+    "POST",
+    "End the session of this refresh token",
+    body=RefreshIn,
+    status=204,
+    public=True,
+    also=(401,),
+)
 def logout():
     return auth.logout(body(RefreshIn).refresh_token)
 
@@ -214,7 +233,15 @@ def list_orders(who):
     return orders.search(who, query(OrderQuery))
 
 
-@api("/orders", "POST", "Create an order (Idempotency-Key supported)", body=OrderIn, out=OrderOut, status=201)
+@api(
+    "/orders",
+    "POST",
+    "Create an order (Idempotency-Key supported: a retry gets the first order, 200)",
+    body=OrderIn,
+    out=OrderOut,
+    status=201,
+    also=(200,),
+)
 def create_order(who):
     order, created = orders.create(who, body(OrderIn), header("idempotency-key"))
     return json_response(order, 201 if created else 200)
@@ -291,7 +318,14 @@ def track(token):
 # --- reports, export, import ------------------------------------------------------------
 
 
-@api("/reports/buyers", "GET", "Summary by buyer (JSON or CSV)", out=BuyersReportOut, query=ReportQuery)
+@api(
+    "/reports/buyers",
+    "GET",
+    "Summary by buyer (JSON or CSV)",
+    out=BuyersReportOut,
+    query=ReportQuery,
+    csv=True,
+)
 def report_buyers(who):
     return reports.buyers_report(who, query(ReportQuery))
 
@@ -302,6 +336,7 @@ def report_buyers(who):
     "Purchase list: pending quantity per item",
     out=ItemsReportOut,
     query=ReportQuery,
+    csv=True,
 )
 def report_items(who):
     return reports.items_report(who, query(ReportQuery))
@@ -313,6 +348,7 @@ def report_items(who):
     "Orders and money per month of a year",
     out=MonthlyReportOut,
     query=MonthlyQuery,
+    csv=True,
 )
 def report_monthly(who):
     return reports.monthly_report(who, query(MonthlyQuery))
@@ -322,7 +358,10 @@ def report_monthly(who):
     "/export/orders",
     "GET",
     "Every order as CSV or JSON (pages with ?limit= and ?cursor= when large)",
+    out=OrderOut,
+    list_of=True,
     query=ExportQuery,
+    csv=True,
 )
 def export_orders(who):
     return exports.orders(who, query(ExportQuery))
@@ -334,6 +373,7 @@ def export_orders(who):
     "Import orders from CSV: all rows or none (?dry_run=true validates only)",
     out=ImportOut,
     status=201,
+    also=(200,),
     query=ImportQuery,
     content_type="text/csv",
 )

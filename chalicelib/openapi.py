@@ -23,6 +23,11 @@ class RouteDoc:
     query: type[BaseModel] | None = None
     content_type: str = "application/json"
     list_of: bool = False
+    # Also answered as a CSV download (`?format=csv`).
+    csv: bool = False
+    # Other statuses the route answers: a second success (200 for a replayed create), or a
+    # 401/403 that a public route gives (wrong password, sign-up closed).
+    also: tuple[int, ...] = ()
 
 
 ERROR_STATUSES = {
@@ -79,14 +84,16 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
                         "next_cursor": {"type": ["string", "null"]},
                     },
                 }
-            op["responses"][str(r.status)] = {
-                "description": "OK",
-                "content": {"application/json": {"schema": out_schema}},
-            }
+            content = {"application/json": {"schema": out_schema}}
+            if r.csv:
+                content["text/csv"] = {"schema": {"type": "string"}}
+            success = {"description": "OK", "content": content}
         else:
-            op["responses"][str(r.status)] = {"description": "OK"}
+            success = {"description": "OK"}
+        for status in sorted({r.status, *(s for s in r.also if s < 400)}):
+            op["responses"][str(status)] = success
         for status, text in ERROR_STATUSES.items():
-            if r.public and status in (401, 403):
+            if r.public and status in (401, 403) and status not in r.also:
                 continue
             op["responses"][str(status)] = {
                 "description": text,

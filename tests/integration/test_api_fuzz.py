@@ -1,5 +1,6 @@
 """Schemathesis against our own /openapi.json on a live `chalice local` + FerretDB:
-no input, however odd, gets a 5xx, and every error has the contract's shape."""
+no input, however odd, gets a 5xx, every error has the contract's shape, and every
+response is one the document describes (status code, media type, body schema)."""
 
 import json
 import urllib.request
@@ -8,8 +9,14 @@ import uuid
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 pytestmark = pytest.mark.fuzz
+PASSWORD = "fuzzing password"
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +31,7 @@ def live_token(live_api):
     body = json.dumps(
         {
             "email": f"fuzz-{uuid.uuid4().hex[:8]}@example.com",
-            "password": "fuzzing password",
+            "password": PASSWORD,
             "shop_name": "Fuzz",
         }
     )
@@ -35,10 +42,15 @@ def live_token(live_api):
         return json.loads(resp.read())["token"]
 
 
+RESPONSE_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
 def check(case, token):
     headers = {"Authorization": f"Bearer {token}"} if case.operation.path != "/auth/login" else {}
     response = case.call(headers=headers)
     assert response.status_code < 500, (case.operation.label, response.status_code, response.text[:300])
+    # The body (errors included) against the response schema of its status code.
+    case.validate_response(response, checks=RESPONSE_CHECKS, headers=headers)
     if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error"}, body
@@ -59,3 +71,101 @@ def test_no_server_errors_and_contract_errors(api_schema, live_token):
             check(case, live_token)
 
         run()
+
+
+def test_every_route_answers_as_documented(api_schema, live_api):
+    """Random input mostly meets 4xx answers, so every route is also called once the way a
+    page would (data in it, both formats, a replay), and each answer — success bodies
+    included — is validated against its operation's status codes and response schema."""
+    import requests
+
+    from app import ROUTES
+
+    seen: set[tuple[str, str]] = set()
+    http = requests.Session()
+
+    def call(method, template, status, token=None, **kwargs):
+        path = template.format(**ids)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if "data" in kwargs:
+            headers["Content-Type"] = "text/csv"
+        headers.update(kwargs.pop("headers", {}))
+        response = http.request(method, live_api.url + path, headers=headers, timeout=30, **kwargs)
+        assert response.status_code == status, (method, path, response.status_code, response.text[:300])
+        operation = api_schema[template.split("?")[0]][method]
+        operation.Case(headers=headers).validate_response(response, checks=RESPONSE_CHECKS, headers=headers)
+        seen.add((method, template.split("?")[0]))
+        return response.json() if response.content and "json" in response.headers["content-type"] else None
+
+    ids: dict[str, str] = {}
+    email = f"happy-{uuid.uuid4().hex[:8]}@example.com"
+    call("GET", "/health", 200)
+    call("GET", "/openapi.json", 200)
+    signup = call(
+        "POST", "/auth/signup", 201, json={"email": email, "password": PASSWORD, "shop_name": "Happy"}
+    )
+    login = call("POST", "/auth/login", 200, json={"email": email, "password": PASSWORD})
+    session = call("POST", "/auth/refresh", 200, json={"refresh_token": login["refresh_token"]})
+    t = session["token"]
+    call("GET", "/auth/me", 200, t)
+    t = call("PATCH", "/auth/me", 200, t, json={"shop_name": "Happy Picks"})["token"]
+    ids["customer_id"] = call("POST", "/customers", 201, t, json={"name": "Bo", "email": "bo@example.com"})[
+        "id"
+    ]
+    call("GET", "/customers?q=bo&limit=5", 200, t)
+    call("GET", "/customers/{customer_id}", 200, t)
+    call("PATCH", "/customers/{customer_id}", 200, t, json={"phone": "0912"})
+    ids["item_id"] = call("POST", "/items", 201, t, json={"item_name": "Tea", "price": 19.99, "stock": 9})[
+        "id"
+    ]
+    call("GET", "/items", 200, t)
+    call("GET", "/items/{item_id}", 200, t)
+    call("PATCH", "/items/{item_id}", 200, t, json={"stock": 8})
+    new_order = {"customer_id": ids["customer_id"], "item_id": ids["item_id"], "quantity": 2, "batch": "B1"}
+    replay = {"Idempotency-Key": uuid.uuid4().hex}
+    ids["order_id"] = call("POST", "/orders", 201, t, json=new_order, headers=replay)["id"]
+    call("POST", "/orders", 200, t, json=new_order, headers=replay)
+    call("GET", "/orders?payment_status=unpaid&from=2000-01-01&limit=10", 200, t)
+    call("GET", "/orders/{order_id}", 200, t)
+    call("PATCH", "/orders/{order_id}", 200, t, json={"fulfillment_status": "shipped", "carrier": "7-11"})
+    call(
+        "POST", "/orders/bulk", 200, t, json={"ids": [ids["order_id"]], "set": {"payment_status": "remitted"}}
+    )
+    link = call("POST", "/customers/{customer_id}/tracking-link", 201, t)
+    ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]
+    ids["token"] = link["token"]
+    call("GET", "/track/{token}", 200)
+    call(
+        "POST",
+        "/track/request-link",
+        202,
+        json={"shop_slug": signup["seller"]["shop_slug"], "email": "bo@example.com"},
+    )
+    call("DELETE", "/customers/{customer_id}/tracking-links/{link_id}", 204, t)
+    for fmt in ("json", "csv"):
+        call("GET", f"/reports/buyers?format={fmt}&batch=B1", 200, t)
+        call("GET", f"/reports/items?format={fmt}", 200, t)
+        call("GET", f"/reports/monthly?format={fmt}&year=2026", 200, t)
+        call("GET", f"/export/orders?format={fmt}&limit=1", 200, t)
+    csv_file = "buyer_email,item_name,quantity,unit_price\r\ncy@example.com,Cake,1,5\r\n"
+    call("POST", "/import/orders?dry_run=true", 200, t, data=csv_file.encode())
+    call("POST", "/import/orders", 201, t, data=csv_file.encode())
+    call("DELETE", "/items/{item_id}", 409, t)
+    call("DELETE", "/customers/{customer_id}", 409, t)
+    ids["customer_id"] = call("POST", "/customers", 201, t, json={"name": "Cy", "email": "c2@example.com"})[
+        "id"
+    ]
+    call("DELETE", "/customers/{customer_id}", 204, t)
+    ids["item_id"] = call("POST", "/items", 201, t, json={"item_name": "Unused", "price": 1})["id"]
+    call("DELETE", "/items/{item_id}", 204, t)
+    call("POST", "/auth/password-reset/request", 202, json={"email": email})
+    call("POST", "/auth/password-reset", 400, json={"token": "x" * 43, "new_password": "another long one 7"})
+    call(
+        "POST",
+        "/auth/password",
+        204,
+        t,
+        json={"current_password": PASSWORD, "new_password": "violet teapot harbour 9"},
+    )
+    call("POST", "/auth/logout", 204, json={"refresh_token": session["refresh_token"]})
+    assert {(r.method, r.path) for r in ROUTES} == seen
