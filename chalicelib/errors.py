@@ -1,7 +1,7 @@
 """The small set of domain errors and their one mapping to HTTP.
 
-Domain code raises these; `app.py` turns them into responses via `to_http`, so no
-module under `chalicelib/` needs the web framework.
+Domain code raises these; `web.api()` turns them into responses via `to_http`, so no
+other module under `chalicelib/` needs the web framework.
 """
 
 from __future__ import annotations
