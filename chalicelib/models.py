@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
@@ -66,13 +67,23 @@ class Out(BaseModel):
         ObjectIds become strings, datetimes `...Z` text, cents (MoneyOut) major units; a
         field the document lacks is None."""
         data = {}
-        for name, field in cls.model_fields.items():
-            key = field.alias or name
-            value = _stored(doc.get("_id" if key == "id" else key))
-            if CENTS in field.metadata and isinstance(value, int):
+        for key, source, cents in _doc_fields(cls):
+            value = _stored(doc.get(source))
+            if cents and isinstance(value, int):
                 value = from_cents(value)
             data[key] = value
         return cls.model_validate(data).model_dump(by_alias=True)
+
+
+@functools.cache
+def _doc_fields(model: type[Out]) -> list[tuple[str, str, bool]]:
+    """(body key, document key, stored in cents?) per field, worked out once per model."""
+    fields = []
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        cents = any(m is CENTS for m in field.metadata)
+        fields.append((key, "_id" if key == "id" else key, cents))
+    return fields
 
 
 def _stored(value: object) -> object:
