@@ -593,7 +593,7 @@ def package_size() -> dict | None:
 
 def render(r: dict, args) -> str:
     lines = [
-        "## API",
+        "## API" if args.orders == 10_000 else f"## API at {args.orders:,} orders",
         "",
         f"Measured by `make bench` (bench/bench_api.py) on {args.engine}, {os.cpu_count()} cores, "
         f"{args.orders:,} orders in the database over {args.sellers} sellers (the measured seller has "
