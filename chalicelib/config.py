@@ -33,6 +33,7 @@ class PlainSettings:
     cors_origin: str
     token_ttl_seconds: int
     mongo_timeout_ms: int
+    mongo_operation_timeout_ms: int  # 0: no overall cap (local runs; see db._new_client)
     mongo_pool_size: int
 
 
@@ -107,6 +108,10 @@ def plain_settings() -> PlainSettings:
         # them with its refresh token, so a password change reaches other devices soon.
         token_ttl_seconds=min(int(os.environ.get("TOKEN_TTL_SECONDS", "900")), MAX_TOKEN_TTL_SECONDS),
         mongo_timeout_ms=int(os.environ.get("MONGO_TIMEOUT_MS", "5000")),
+        # The most one database operation may take, retries and server selection included
+        # (pymongo's timeoutMS). Deployed stages set it well inside the Lambda timeout, so
+        # a hung read ends as our 503, not as Lambda's kill (502); unset locally.
+        mongo_operation_timeout_ms=int(os.environ.get("MONGO_OPERATION_TIMEOUT_MS") or 0),
         # Lambda runs one request at a time per container: a small pool is enough and
         # keeps Atlas connection counts low when many containers are warm.
         mongo_pool_size=int(os.environ.get("MONGO_POOL_SIZE", "4")),

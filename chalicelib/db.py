@@ -34,14 +34,25 @@ def _new_client(s: Settings) -> Any:
         import mongomock
 
         return mongomock.MongoClient(tz_aware=True)
+    timeouts: dict[str, int] = {
+        "serverSelectionTimeoutMS": s.mongo_timeout_ms,
+        "connectTimeoutMS": s.mongo_timeout_ms,
+    }
+    if s.mongo_operation_timeout_ms:
+        # One budget for the whole operation (server selection, connection, every retry
+        # and the wait for the answer): a server that accepts and never answers costs at
+        # most this, then NetworkTimeout -> 503. Without it a read may wait a socket
+        # timeout per attempt (retryReads), past the 15 s Lambda timeout.
+        timeouts["timeoutMS"] = s.mongo_operation_timeout_ms
+        timeouts["serverSelectionTimeoutMS"] = min(s.mongo_timeout_ms, s.mongo_operation_timeout_ms)
+    else:
+        timeouts["socketTimeoutMS"] = max(s.mongo_timeout_ms * 3, 10_000)
     return pymongo.MongoClient(
         s.mongo_uri,
         tz_aware=True,
         appname="personal-shopper",
         maxPoolSize=s.mongo_pool_size,
-        serverSelectionTimeoutMS=s.mongo_timeout_ms,
-        connectTimeoutMS=s.mongo_timeout_ms,
-        socketTimeoutMS=max(s.mongo_timeout_ms * 3, 10_000),
+        **timeouts,
     )
 
 
