@@ -95,8 +95,33 @@ def get_settings() -> Settings:
     )
 
 
+PLACEHOLDER = "CHANGE-ME"  # what the committed .chalice/config.json holds until filled in
+
+
+def _refuse_unfilled_config_in_lambda() -> None:
+    """In Lambda (a bare `chalice deploy` of the committed config): fail the cold start
+    loudly rather than serve a CORS origin no page has. `make deploy` checks the same
+    before deploying anything; locally and in `chalice package` this is not checked."""
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return
+    problems = [
+        f"{name}={os.environ.get(name, '')!r}"
+        for name in ("PUBLIC_SITE_URL", "CORS_ORIGIN", "SES_SENDER")
+        if not os.environ.get(name) or PLACEHOLDER.lower() in os.environ[name].lower()
+    ]
+    if os.environ.get("CORS_ORIGIN") == "*":
+        problems.append("CORS_ORIGIN='*'")
+    if problems:
+        raise RuntimeError(
+            "refusing to start: .chalice/config.json still has placeholder or missing values ("
+            + ", ".join(problems)
+            + "). Fill in the stage and deploy with `make deploy STAGE=...` (docs/deploy.md)."
+        )
+
+
 @functools.lru_cache(maxsize=1)
 def plain_settings() -> PlainSettings:
+    _refuse_unfilled_config_in_lambda()
     return PlainSettings(
         mongo_db=os.environ.get("MONGO_DB") or DEFAULT_DB,
         allow_signup=_truthy(os.environ.get("ALLOW_SIGNUP"), True),

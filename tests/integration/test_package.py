@@ -142,3 +142,28 @@ def test_role_policy_is_least_privilege(stage):
     for res in actions["logs:PutLogEvents"]["Resource"]:
         assert res.startswith(f"arn:aws:logs:*:*:log-group:/aws/lambda/personal-shopper-{stage}")
     assert CONFIG["stages"][stage]["autogen_policy"] is False
+
+
+def _cold_start(env_vars: dict) -> subprocess.CompletedProcess:
+    """Import the handler module as Lambda's init does, with exactly the stage's variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGO", "CORS", "PUBLIC", "SES"))}
+    env.update(env_vars, AWS_LAMBDA_FUNCTION_NAME="personal-shopper-prod", JWT_SECRET="j" * 40)
+    return subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_bare_chalice_deploy_of_placeholders_fails_at_cold_start():
+    """The committed config deployed as is (`chalice deploy` without `make deploy`): the
+    Lambda refuses to start, saying why, instead of serving a CORS origin nobody has."""
+    env = CONFIG["stages"]["prod"]["environment_variables"]
+    assert "CHANGE-ME" in env["CORS_ORIGIN"]
+    result = _cold_start(env)
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr and "CORS_ORIGIN" in result.stderr, result.stderr
+    assert "make deploy" in result.stderr
+    site = "https://d1234abcd.cloudfront.net"
+    filled = {**env, "PUBLIC_SITE_URL": site, "CORS_ORIGIN": site, "SES_SENDER": "orders@shop.example"}
+    assert _cold_start({**filled, "CORS_ORIGIN": "*"}).returncode != 0
+    ok = _cold_start(filled)
+    assert ok.returncode == 0, ok.stderr
