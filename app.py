@@ -228,7 +228,15 @@ def delete_item(who, item_id):
 # --- orders ---------------------------------------------------------------------------
 
 
-@api("/orders", "GET", "List orders, newest first", out=OrderOut, list_of=True, query=OrderQuery)
+@api(
+    "/orders",
+    "GET",
+    "List orders, newest first or as ?sort= says; the first page has total_count",
+    out=OrderOut,
+    list_of=True,
+    total_count=True,
+    query=OrderQuery,
+)
 def list_orders(who):
     return orders.search(who, query(OrderQuery))
 

@@ -161,7 +161,16 @@ INDEXES: dict[str, list[IndexModel]] = {
             [("seller_id", ASCENDING), ("batch", ASCENDING), ("_id", DESCENDING)],
             name="seller_batch",
         ),
-        IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)], name="seller_created"),
+        # GET /orders?sort= (and from/to): each sort key with the _id tie-breaker, so a
+        # page is a walk of one index on Atlas (order_no: seller_order_no_unique).
+        IndexModel(
+            [("seller_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="seller_created_id",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("total_amount", DESCENDING), ("_id", DESCENDING)],
+            name="seller_total",
+        ),
         IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
         IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
     ],
@@ -215,7 +224,11 @@ NOT_IMPLEMENTED = 238
 # orders is no longer read).
 # tracking_links.customer_unique (one link per customer) and .seller (now the prefix of
 # seller_customer): a customer has several links.
-RETIRED_INDEXES = {"orders": ["idempotency_unique"], "tracking_links": ["customer_unique", "seller"]}
+# orders.seller_created: the prefix of seller_created_id (the ?sort=created_at index).
+RETIRED_INDEXES = {
+    "orders": ["idempotency_unique", "seller_created"],
+    "tracking_links": ["customer_unique", "seller"],
+}
 
 
 def ensure_indexes(db: Database | None = None) -> list[str]:

@@ -621,6 +621,11 @@ class ListQuery(Query):
     q: SearchText | None = None
 
 
+# GET /orders?sort=: the three sortable fields, ascending or (with `-`) descending.
+OrderSort = Literal["created_at", "-created_at", "order_no", "-order_no", "total_amount", "-total_amount"]
+ORDER_SORTS: tuple[str, ...] = OrderSort.__args__
+
+
 class OrderQuery(ListQuery):
     customer_id: (
         Annotated[
@@ -630,11 +635,24 @@ class OrderQuery(ListQuery):
         ]
         | None
     ) = None
-    batch: str | None = None
+    batch: str | None = Field(default=None, description="exactly this batch")
     payment_status: PaymentStatus | None = None
     fulfillment_status: FulfillmentStatus | None = None
     from_: QueryTime | None = Field(default=None, alias="from")
     to: QueryTime | None = None
+    sort: OrderSort = Field(
+        default="-created_at",
+        description="order of the list: a field, `-` for descending; ties go by id in the same "
+        "direction. Default: newest first. A cursor only continues the sort it came from.",
+    )
+    batch_prefix: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=200),
+            Field(description="part of the batch name, anywhere in it, any case (東京 finds 2026-12 東京)"),
+        ]
+        | None
+    ) = None
 
 
 class ReportQuery(Query):

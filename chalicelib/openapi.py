@@ -23,6 +23,8 @@ class RouteDoc:
     query: type[BaseModel] | None = None
     content_type: str = "application/json"
     list_of: bool = False
+    # A list whose first page also carries `total_count` (GET /orders).
+    total_count: bool = False
     # Also answered as a CSV download (`?format=csv`).
     csv: bool = False
     # Other statuses the route answers: a second success (200 for a replayed create), or a
@@ -84,6 +86,13 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
                         "next_cursor": {"type": ["string", "null"]},
                     },
                 }
+                if r.total_count:
+                    out_schema["required"].append("total_count")
+                    out_schema["properties"]["total_count"] = {
+                        "type": ["integer", "null"],
+                        "description": "orders matching the filters, on the first page (no cursor); "
+                        "null on later pages",
+                    }
             content = {"application/json": {"schema": out_schema}}
             if r.csv:
                 content["text/csv"] = {"schema": {"type": "string"}}

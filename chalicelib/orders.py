@@ -8,6 +8,7 @@ documents must change (stock and order) the second failing undoes the first.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from bson import ObjectId
@@ -18,7 +19,7 @@ from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
-from .listing import page, search_filter
+from .listing import Sort, search_filter, sorted_page
 from .locks import exclusive
 from .models import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 from .order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
@@ -197,8 +198,19 @@ def get(principal: Principal, order_id: str) -> dict:
     return to_out(_get_doc(object_id(principal.seller_id), order_id))
 
 
+# The stored field each ?sort= names; order_no is unique per seller, so it needs no
+# tie-breaker. created_at is a datetime in the cursor.
+UNIQUE_SORT_KEYS = ("order_no",)
+DATETIME_SORT_KEYS = ("created_at",)
+
+
 def search(principal: Principal, params: OrderQuery) -> dict:
-    """A page of the seller's orders, newest first, filtered by models.OrderQuery."""
+    """A page of the seller's orders in `params.sort`'s order (default newest first),
+    filtered by models.OrderQuery; the first page also carries `total_count`.
+
+    Atlas indexes (db.INDEXES): the sort keys each have a (seller_id, key, _id) index
+    (order_no: the unique one), so an unfiltered page reads `limit + 1` index entries;
+    an equality filter narrows the walk of the sort index or uses its own index."""
     query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
     if params.customer_id:
         query["customer_id"] = object_id(params.customer_id)
@@ -212,13 +224,33 @@ def search(principal: Principal, params: OrderQuery) -> dict:
         created["$lte"] = params.to
     if created:
         query["created_at"] = created
+    clauses = []
+    if params.batch_prefix:
+        # A part of the name, anywhere, any case; the text is escaped, never a regex.
+        part = {"$regex": re.escape(params.batch_prefix), "$options": "i"}
+        if "batch" in query:
+            clauses.append({"batch": part})
+        else:
+            query["batch"] = part
     q = (params.q or "").strip()
     if q:
         search = search_filter(q, ("buyer_name", "buyer_email", "item_name", "tracking_number", "batch"))
         if q.isdigit() and len(q) < 12:
             search["$or"].append({"order_no": int(q)})
         query.update(search)
-    return page(get_db().orders, query, params.limit, params.cursor, to_out)
+    if clauses:
+        query = {"$and": [query, *clauses]}
+    sort = Sort.parse(params.sort, UNIQUE_SORT_KEYS)
+    return sorted_page(
+        get_db().orders,
+        query,
+        params.limit,
+        params.cursor,
+        to_out,
+        sort,
+        datetime_keys=DATETIME_SORT_KEYS,
+        count=True,
+    )
 
 
 # --- changes -------------------------------------------------------------------------
