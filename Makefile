@@ -89,10 +89,10 @@ deploy: $(STAMP)
 destroy: $(STAMP)
 	$(PY) scripts/destroy.py --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
 
-## The Lambda zip and SAM template in dist/ (Linux wheels fetched from PyPI).
+## The Lambda zip (with bytecode for the runtime, scripts/chalice_pyc.py) and SAM template in dist/ (Linux wheels from PyPI).
 package: $(STAMP)
 	rm -rf dist
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} $(VENV)/bin/chalice package --stage $(STAGE) dist/
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-1} $(PY) scripts/chalice_pyc.py package --stage $(STAGE) dist/
 	@ls -l dist/deployment.zip
 
 ## One-time Atlas step for a stage: indexes, with the URI read from SSM as the Lambda does.

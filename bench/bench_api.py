@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from pymongo import monitoring  # noqa: E402
 
+from bench import package_import  # noqa: E402
 from bench.perfdoc import write_section  # noqa: E402
 
 
@@ -300,6 +301,8 @@ def run(Api, args) -> dict:
         out["concurrency"] = concurrency_run(api, token, cust["id"], item["id"], args.concurrency_seconds)
     out["cold_start"] = cold_start()
     out["package"] = package_size()
+    zip_path = ROOT / "dist" / "deployment.zip"
+    out["package_import"] = package_import.measure(zip_path) if zip_path.exists() else None
     return out
 
 
@@ -636,13 +639,15 @@ def render(r: dict, args) -> str:
         "",
         "### Cold start and package",
         "",
-        f"`import app` in a fresh process: median {r['cold_start']['median_ms']:.0f} ms "
+        f"`import app` in a fresh process from the working tree (warm `__pycache__`): median {r['cold_start']['median_ms']:.0f} ms "
         f"(min {r['cold_start']['min_ms']:.0f}, max {r['cold_start']['max_ms']:.0f}, 10 runs).",
     ]
     if r["package"]:
         lines.append(f"Deployment package (`make package`): {r['package']['mb']:.1f} MB.")
     else:
         lines.append("Deployment package: run `make package` first to include its size.")
+    if r.get("package_import"):
+        lines.append(package_import.render(r["package_import"]))
     return "\n".join(lines) + "\n"
 
 

@@ -28,9 +28,9 @@ def package(stage: str, out: Path) -> Path:
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
     env.pop("AWS_PROFILE", None)
-    chalice = str(Path(sys.executable).parent / "chalice")
+    chalice = [sys.executable, str(ROOT / "scripts" / "chalice_pyc.py")]  # what `make package` runs
     result = subprocess.run(
-        [chalice, "--project-dir", str(ROOT), "package", "--stage", stage, str(out)],
+        [*chalice, "--project-dir", str(ROOT), "package", "--stage", stage, str(out)],
         env=env,
         capture_output=True,
         text=True,
@@ -83,6 +83,33 @@ def test_zip_holds_app_chalicelib_and_linux_wheels(packaged):
             tops
         )
         assert not any(n.endswith((".env", "jwt_secret")) for n in names)
+
+
+def test_zip_ships_bytecode_for_the_runtime_python(packaged):
+    """Every module has an unchecked hash-based pyc of the runtime's Python next to it, so a
+    cold start in the read-only /var/task compiles nothing (scripts/chalice_pyc.py)."""
+    import importlib.util
+
+    _, out = packaged
+    runtime = json.loads((out / "sam.json").read_text())["Resources"]["APIHandler"]["Properties"]["Runtime"]
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}"
+    tag = sys.implementation.cache_tag  # cpython-311 for python3.11
+    with zipfile.ZipFile(out / "deployment.zip") as zf:
+        names = set(zf.namelist())
+        pycs = {n for n in names if n.endswith(".pyc")}
+        assert pycs and all("/__pycache__/" in "/" + n and n.endswith(f".{tag}.pyc") for n in pycs)
+        for module in ["app.py", "chalice/app.py", "pydantic/main.py", "pymongo/collection.py"] + [
+            f"chalicelib/{p.name}" for p in (ROOT / "chalicelib").glob("*.py")
+        ]:
+            folder, _, base = module.rpartition("/")
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{base[:-3]}.{tag}.pyc"
+            assert pyc in names, pyc
+            data = zf.read(pyc)
+            assert data[:4] == importlib.util.MAGIC_NUMBER
+            assert int.from_bytes(data[4:8], "little") == 0b01  # hash-based, unchecked
+            assert data[8:16] == importlib.util.source_hash(zf.read(module))
+        sources = [n for n in names if n.endswith(".py")]
+        assert len(pycs) >= 0.95 * len(sources), (len(pycs), len(sources))
 
 
 def test_sam_template_has_runtime_settings_policy_and_no_secrets(packaged):
