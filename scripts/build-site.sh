@@ -23,7 +23,7 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
 mkdir -p "$STAGE/js" "$STAGE/css" "$STAGE/vendor"
-cp "$SRC"/js/*.js "$STAGE/js/"
+cp -R "$SRC"/js/. "$STAGE/js/"
 cp "$SRC"/css/*.css "$STAGE/css/"
 cp node_modules/bootstrap/dist/css/bootstrap.min.css "$STAGE/vendor/"
 cp node_modules/chart.js/dist/chart.umd.min.js "$STAGE/vendor/"

@@ -146,6 +146,9 @@ def test_seller_day_and_buyer_link(stack, browser, page):
     order_row(page, 1002).locator(".row-select").check()
     expect(page.locator("#bulk-count")).to_have_text("1 selected")
     page.get_by_role("button", name="Mark shipped").click()
+    confirm = page.locator("dialog.confirm-dialog")
+    expect(confirm).to_contain_text("Mark 1 orders shipped?")
+    confirm.get_by_role("button", name="Mark shipped").click()
     expect(page.locator("#flash")).to_contain_text("1 updated")
     expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).to_be_checked()
     expect(order_row(page, 1002).get_by_role("switch", name="Remitted")).not_to_be_checked()
@@ -153,6 +156,7 @@ def test_seller_day_and_buyer_link(stack, browser, page):
     order_row(page, 1001).locator(".row-select").check()
     order_row(page, 1002).locator(".row-select").check()
     page.get_by_role("button", name="Mark shipped").click()
+    confirm.get_by_role("button", name="Mark shipped").click()
     expect(page.locator("#flash")).to_contain_text("0 updated. 2 already as asked.")
 
     # The filters ask the server: only unpaid orders.
@@ -467,5 +471,5 @@ def test_a_report_route_missing_on_the_server_is_said_plainly(stack, page):
     gateway = json.dumps({"message": "Missing Authentication Token"})
     page.route(f"{stack.api_url}/reports/items", answer(403, gateway, stack.site_url))
     page.get_by_role("button", name="Reports").click()
-    expect(page.locator("#rep-items tbody")).to_contain_text("not available on this server yet")
+    expect(page.locator("#rep-items tbody")).to_contain_text("The server does not offer this")
     expect(page.locator("#rep-buyers tbody")).to_contain_text("Nothing to report yet")

@@ -161,6 +161,8 @@ function detailText(details) {
 export function describe(err) {
   if (!(err instanceof ApiError)) return t("err.500");
   if (err.status === 0) return t("err.network");
+  // 403/404 without the contract's error body: API Gateway's answer to an unknown route.
+  if ((err.status === 403 || err.status === 404) && err.code.startsWith("http_")) return t("err.no_route");
   if (["insufficient_stock", "weak_password", "wrong_password", "invalid_reset_token"].includes(err.code)) {
     return t(`err.${err.code}`);
   }

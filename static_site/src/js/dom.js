@@ -55,3 +55,33 @@ export function notify(container, kind, ...content) {
   container.replaceChildren(alert);
   return alert;
 }
+
+/**
+ * Ask before something that cannot simply be taken back: a modal dialog with the message
+ * and two buttons (the safe one focused). Resolves true when the seller confirms.
+ */
+export function ask(message, yes, no, { danger = true } = {}) {
+  return new Promise((resolve) => {
+    const dialog = h(
+      "dialog",
+      { class: "confirm-dialog", "aria-labelledby": "confirm-text" },
+      h(
+        "form",
+        { method: "dialog" },
+        h("p", { id: "confirm-text", class: "mb-3" }, message),
+        h(
+          "div",
+          { class: "d-flex flex-wrap gap-2 justify-content-end" },
+          h("button", { class: "btn btn-outline-secondary", value: "no", type: "submit", autofocus: true }, no),
+          h("button", { class: `btn ${danger ? "btn-danger" : "btn-primary"}`, value: "yes", type: "submit" }, yes),
+        ),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "yes");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

@@ -57,3 +57,10 @@ export function month(value) {
   if (!m) return String(value);
   return new Intl.DateTimeFormat(locale(), { month: "short", timeZone: "UTC" }).format(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
 }
+
+/** An ISO timestamp as a local date and time, e.g. "Dec 3, 2026, 14:05". */
+export function dateTime(value) {
+  const when = new Date(value);
+  if (!value || Number.isNaN(when.getTime())) return value || "";
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(when);
+}

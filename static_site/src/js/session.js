@@ -1,0 +1,145 @@
+// Log in, sign up, forgotten password (request and the emailed link), log out, and what
+// happens when a session cannot be renewed: the typed forms are kept for after the login.
+import { api, clearSession, describe, logout, onSessionExpired, setSession } from "./api.js";
+import { $, $$, notify } from "./dom.js";
+import { t } from "./i18n.js";
+import { formData, shop } from "./app.js";
+
+const DRAFTS = "drafts";
+const DRAFT_FORMS = ["order-form", "customer-form", "item-form"];
+const AUTH_FORMS = ["login-form", "signup-form", "forgot-form", "reset-form"];
+
+let hooks = { loggedIn: async () => {}, loggedOut: () => {}, saveState: () => ({}) };
+
+// --- drafts: what was typed when the session ended ------------------------------------------
+
+function saveDrafts() {
+  const drafts = { state: hooks.saveState() };
+  for (const id of DRAFT_FORMS) drafts[id] = formData(document.getElementById(id));
+  sessionStorage.setItem(DRAFTS, JSON.stringify(drafts));
+}
+
+/** Put back what was typed before the session expired; returns the saved page state. */
+export function restoreDrafts() {
+  const raw = sessionStorage.getItem(DRAFTS);
+  if (!raw) return null;
+  sessionStorage.removeItem(DRAFTS);
+  const drafts = JSON.parse(raw);
+  for (const id of DRAFT_FORMS) fillForm(document.getElementById(id), drafts[id]);
+  return drafts.state || null;
+}
+
+/** Set a form's fields from an object (hidden fields and files left alone). */
+export function fillForm(form, values) {
+  for (const [name, value] of Object.entries(values || {})) {
+    const el = form.elements[name];
+    if (!el || el.type === "hidden" || el.type === "file") continue;
+    if (el.type === "checkbox") el.checked = value;
+    else el.value = value;
+  }
+}
+
+// --- the auth screen ------------------------------------------------------------------------
+
+function showAuthForm(id) {
+  for (const form of AUTH_FORMS) $(`#${form}`).classList.toggle("d-none", form !== id);
+}
+
+/** The emailed "choose a new password" link: index.html#reset=<token>. */
+export function resetToken() {
+  const match = /^#reset=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  return match ? match[1] : null;
+}
+
+export function showAuth(message, kind = "warning") {
+  showAuthForm(resetToken() ? "reset-form" : "login-form");
+  $("#boot").classList.add("d-none");
+  $("#app-view").classList.add("d-none");
+  $("#logout").classList.add("d-none");
+  $("#auth-view").classList.remove("d-none");
+  $("#brand").textContent = t("app.title");
+  if (message) notify($("#auth-msg"), kind, message);
+  else $("#auth-msg").replaceChildren();
+}
+
+async function afterAuth(out, seller) {
+  clearSession();
+  setSession(out.token, seller, out.refresh_token);
+  shop.seller = seller || null;
+  await hooks.loggedIn();
+}
+
+/** Log out here and on the server; forget drafts and typed forms. */
+export async function logOut() {
+  await logout();
+  sessionStorage.removeItem(DRAFTS);
+  shop.seller = null;
+  for (const id of DRAFT_FORMS) document.getElementById(id).reset();
+  hooks.loggedOut();
+  showAuth();
+}
+
+/** A form whose submit button is disabled while `fn` runs; errors go to the auth message. */
+function onSubmit(id, fn) {
+  $(`#${id}`).addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      await fn(form);
+    } catch (err) {
+      notify($("#auth-msg"), "danger", err.status === 401 && id === "signup-form" ? err.message : describe(err));
+      if (err.code === "invalid_reset_token") {
+        history.replaceState(null, "", location.pathname + location.search);
+        showAuthForm("forgot-form");
+      }
+    } finally {
+      btn.disabled = false;
+    }
+  });
+}
+
+/** hooks: loggedIn() shows the workspace, loggedOut() forgets views' data,
+ *  saveState() → what to restore after logging in again (the open tab). */
+export function bindSession(given) {
+  hooks = { ...hooks, ...given };
+  for (const btn of $$("[data-show]")) {
+    btn.addEventListener("click", () => {
+      showAuthForm(btn.dataset.show);
+      $("#auth-msg").replaceChildren();
+    });
+  }
+  onSubmit("login-form", async (form) => {
+    const out = await api.post("/auth/login", formData(form), { auth: false });
+    form.elements.password.value = "";
+    await afterAuth(out, null);
+  });
+  onSubmit("signup-form", async (form) => {
+    const out = await api.post("/auth/signup", formData(form), { auth: false });
+    form.elements.password.value = "";
+    await afterAuth(out, out.seller);
+  });
+  onSubmit("forgot-form", async (form) => {
+    await api.post("/auth/password-reset/request", formData(form), { auth: false });
+    showAuthForm("login-form");
+    notify($("#auth-msg"), "info", t("auth.reset_sent"));
+  });
+  onSubmit("reset-form", async (form) => {
+    await api.post("/auth/password-reset", { token: resetToken(), ...formData(form) }, { auth: false });
+    form.reset();
+    history.replaceState(null, "", location.pathname + location.search);
+    clearSession();
+    showAuth(t("auth.reset_done"), "success");
+  });
+  $("#logout").addEventListener("click", logOut);
+  onSessionExpired(() => {
+    saveDrafts();
+    clearSession();
+    showAuth(t("auth.expired"));
+  });
+  // The emailed link may be opened in a tab that already shows this page.
+  window.addEventListener("hashchange", () => {
+    if (resetToken()) showAuth();
+  });
+}

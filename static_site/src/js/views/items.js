@@ -1,0 +1,132 @@
+// The items tab: the seller's catalogue with prices and stock (low stock marked).
+import { api, describe } from "../api.js";
+import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { centsToNumber, money, parseCents } from "../format.js";
+import { t } from "../i18n.js";
+import { compact, currency, fail, flash, formData, loadPickers, PAGE } from "../app.js";
+
+const COLS = 5;
+const LOW_STOCK = 3;
+const state = { items: [], cursor: null };
+
+export async function load(reset = true) {
+  const body = $("#items-body");
+  if (reset) {
+    state.items = [];
+    state.cursor = null;
+    body.replaceChildren(spinnerRow(COLS, t("common.loading")));
+  }
+  try {
+    const q = $("#item-q").value.trim();
+    const page = await api.get("/items", { q, limit: PAGE, cursor: state.cursor || undefined });
+    state.items.push(...page.items);
+    state.cursor = page.next_cursor;
+    render();
+  } catch (err) {
+    body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
+  }
+}
+
+export function render() {
+  const body = $("#items-body");
+  body.replaceChildren(...state.items.map(itemRow));
+  $("#items-more").classList.toggle("d-none", !state.cursor);
+  if (!state.items.length) body.replaceChildren(messageRow(COLS, t("item.empty")));
+}
+
+export function reset() {
+  state.items = [];
+}
+
+function stockBadge(stock) {
+  if (stock === null || stock === undefined) return h("span", { class: "text-muted small" }, t("item.untracked"));
+  const badge =
+    stock === 0
+      ? h("span", { class: "badge text-bg-danger ms-2 stock-badge" }, t("item.out"))
+      : stock <= LOW_STOCK
+        ? h("span", { class: "badge text-bg-warning ms-2 stock-badge" }, t("item.low"))
+        : null;
+  return h("span", {}, String(stock), badge);
+}
+
+function itemRow(i) {
+  return h(
+    "tr",
+    { dataset: { id: i.id } },
+    h("td", { "data-label": t("item.name") }, i.item_name),
+    h("td", { "data-label": t("item.price"), class: "text-end" }, money(i.price, currency())),
+    h("td", { "data-label": t("item.stock") }, stockBadge(i.stock)),
+    h("td", { "data-label": t("item.note") }, i.note || ""),
+    h(
+      "td",
+      { class: "text-nowrap" },
+      h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => edit(i) }, t("common.edit")),
+      h("button", { class: "btn btn-sm btn-link text-danger", type: "button", onclick: () => remove(i) }, t("common.delete")),
+    ),
+  );
+}
+
+function edit(i) {
+  const form = $("#item-form");
+  form.elements.id.value = i.id;
+  form.elements.item_name.value = i.item_name;
+  form.elements.price.value = String(i.price);
+  form.elements.stock.value = i.stock ?? "";
+  form.elements.note.value = i.note || "";
+  $("#item-cancel").classList.remove("d-none");
+  form.scrollIntoView({ behavior: "smooth" });
+}
+
+function resetForm() {
+  $("#item-form").reset();
+  $("#item-form").elements.id.value = "";
+  $("#item-cancel").classList.add("d-none");
+}
+
+async function remove(i) {
+  if (!confirm(`${t("common.delete")}: ${i.item_name}?`)) return;
+  try {
+    await api.del(`/items/${i.id}`);
+    await load(true);
+    loadPickers();
+  } catch (err) {
+    if (err.status !== 401) flash("danger", describe(err));
+  }
+}
+
+export function bind() {
+  const form = $("#item-form");
+  $("#item-cancel").addEventListener("click", resetForm);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#item-form-msg");
+    const d = formData(form);
+    const price = parseCents(d.price);
+    if (price === null || d.price === "") {
+      notify(box, "danger", `${t("item.price")}: ${t("err.invalid_money")}`);
+      return;
+    }
+    const body = {
+      item_name: d.item_name,
+      price: centsToNumber(price),
+      stock: d.stock === "" ? null : Number.parseInt(d.stock, 10),
+      note: d.note || null,
+    };
+    try {
+      if (d.id) await api.patch(`/items/${d.id}`, body);
+      else await api.post("/items", compact(body));
+      notify(box, "success", t("common.saved"));
+      resetForm();
+      await load(true);
+      loadPickers();
+    } catch (err) {
+      if (err.status !== 401) fail(box, err);
+    }
+  });
+  let timer;
+  $("#item-q").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => load(true), 300);
+  });
+  $("#items-more").addEventListener("click", () => load(false));
+}

@@ -1,0 +1,188 @@
+// One order, opened from the list: every field editable (PATCH /orders/{id} with only what
+// changed), the money it adds up to, and its status history as a timeline. A side panel
+// on a desktop, the full screen on a phone (a modal <dialog>: Esc closes, focus stays in).
+import { api, describe } from "../api.js";
+import { $, ask, h, notify } from "../dom.js";
+import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
+import { t } from "../i18n.js";
+import { currency, fillPickers, moneyField } from "../app.js";
+
+const PAYMENT = ["unpaid", "remitted", "refunded"];
+const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
+const TEXT = ["batch", "note", "carrier", "tracking_number"];
+const MONEY = ["unit_price", "shipping_fee"];
+
+const state = { order: null, onSaved: () => {} };
+
+const dialog = () => $("#order-detail");
+const form = () => $("#detail-form");
+
+/** Open order `id` (the list's copy is shown at once, then the server's). */
+export async function open(order, onSaved) {
+  state.order = order;
+  state.onSaved = onSaved;
+  render();
+  $("#detail-msg").replaceChildren();
+  if (!dialog().open) dialog().showModal();
+  form().elements.quantity.focus();
+  try {
+    state.order = await api.get(`/orders/${order.id}`);
+    render();
+  } catch (err) {
+    if (err.status !== 401) notify($("#detail-msg"), "danger", describe(err));
+  }
+}
+
+export function close() {
+  if (dialog().open) dialog().close();
+}
+
+/** Draw the open order (also after a language change). */
+export function render() {
+  const o = state.order;
+  if (!o) return;
+  const f = form();
+  $("#detail-title").textContent = t("detail.title", { no: o.order_no });
+  $("#detail-created").textContent = `${t("order.date")}: ${date(o.created_at)}`;
+  $("#detail-buyer").replaceChildren(h("strong", {}, o.buyer_name), h("small", { class: "d-block text-muted" }, o.buyer_email));
+  $("#detail-item").textContent = o.item_name;
+  f.elements.customer_id.dataset.want = o.customer_id;
+  f.elements.customer_id.value = o.customer_id;
+  fillPickers();
+  f.elements.quantity.value = String(o.quantity);
+  for (const name of MONEY) f.elements[name].value = String(o[name]);
+  for (const name of TEXT) f.elements[name].value = o[name] || "";
+  fill(f.elements.payment_status, PAYMENT, "pay", o.payment_status);
+  fill(f.elements.fulfillment_status, FULFILLMENT, "ful", o.fulfillment_status);
+  f.elements.shipped_date.value = o.shipped_date || "";
+  syncFields();
+  const cancelled = o.fulfillment_status === "cancelled";
+  $("#detail-cancel-order").classList.toggle("d-none", !["pending", "purchased"].includes(o.fulfillment_status));
+  $("#detail-cancelled").classList.toggle("d-none", !cancelled);
+  for (const name of ["quantity", "unit_price", "shipping_fee", "fulfillment_status", "customer_id"]) f.elements[name].disabled = cancelled;
+  updateTotal();
+  renderHistory(o);
+}
+
+function fill(select, values, prefix, chosen) {
+  select.replaceChildren(...values.map((v) => h("option", { value: v, selected: v === chosen }, t(`${prefix}.${v}`))));
+}
+
+/** The shipped date only means something for a shipped or delivered order. */
+function syncFields() {
+  const f = form();
+  const sent = ["shipped", "delivered"].includes(f.elements.fulfillment_status.value);
+  f.elements.shipped_date.disabled = !sent;
+  if (!sent) f.elements.shipped_date.value = "";
+}
+
+function updateTotal() {
+  const f = form();
+  const qty = Number.parseInt(f.elements.quantity.value, 10);
+  const unit = parseCents(f.elements.unit_price.value);
+  const fee = parseCents(f.elements.shipping_fee.value);
+  const ok = Number.isInteger(qty) && qty > 0 && unit !== null && fee !== null;
+  $("#detail-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
+}
+
+function renderHistory(o) {
+  const label = (field, value) => {
+    if (value === null || value === undefined || value === "") return "—";
+    if (field === "payment_status") return t(`pay.${value}`);
+    if (field === "fulfillment_status") return t(`ful.${value}`);
+    return value;
+  };
+  const entries = [...(o.history || [])].reverse();
+  $("#detail-history").replaceChildren(
+    ...entries.map((e) =>
+      h(
+        "li",
+        {},
+        h("time", { datetime: e.at, class: "small text-muted d-block" }, dateTime(e.at)),
+        h("span", {}, `${t(`field.${e.field}`)}: `, e.from ? `${label(e.field, e.from)} → ` : "", h("strong", {}, label(e.field, e.to))),
+      ),
+    ),
+    h("li", {}, h("time", { datetime: o.created_at, class: "small text-muted d-block" }, dateTime(o.created_at)), t("detail.created")),
+  );
+}
+
+/** What the form changes, as a PATCH body (empty when nothing does); null when invalid. */
+function changes() {
+  const f = form();
+  const o = state.order;
+  const box = $("#detail-msg");
+  const out = {};
+  const qty = Number.parseInt(f.elements.quantity.value, 10);
+  if (!f.elements.quantity.disabled) {
+    if (!Number.isInteger(qty) || qty < 1 || String(qty) !== f.elements.quantity.value.trim()) {
+      notify(box, "danger", `${t("order.quantity")}: ${t("err.reason.whole_number")}`);
+      return null;
+    }
+    if (qty !== o.quantity) out.quantity = qty;
+    for (const name of MONEY) {
+      const cents = moneyField(f, name, box);
+      if (cents === null) return null;
+      if (cents !== parseCents(String(o[name]))) out[name] = centsToNumber(cents);
+    }
+    if (f.elements.customer_id.value && f.elements.customer_id.value !== o.customer_id) out.customer_id = f.elements.customer_id.value;
+  }
+  for (const name of TEXT) {
+    const v = f.elements[name].value.trim();
+    if (v !== (o[name] || "")) out[name] = v || null;
+  }
+  if (f.elements.payment_status.value !== o.payment_status) out.payment_status = f.elements.payment_status.value;
+  if (!f.elements.fulfillment_status.disabled && f.elements.fulfillment_status.value !== o.fulfillment_status) {
+    out.fulfillment_status = f.elements.fulfillment_status.value;
+  }
+  const shipped = f.elements.shipped_date.value;
+  if (!f.elements.shipped_date.disabled && shipped && shipped !== o.shipped_date) out.shipped_date = shipped;
+  return out;
+}
+
+async function save(body, { confirmCancel = true } = {}) {
+  const box = $("#detail-msg");
+  if (body.fulfillment_status === "cancelled" && confirmCancel) {
+    const ok = await ask(t("confirm.cancel_one", { no: state.order.order_no }), t("confirm.cancel_yes"), t("confirm.cancel_no"));
+    if (!ok) return;
+  }
+  const before = state.order;
+  const btn = $("#detail-save");
+  btn.disabled = true;
+  try {
+    state.order = await api.patch(`/orders/${before.id}`, body);
+    render();
+    notify(box, "success", t("common.saved"));
+    state.onSaved(state.order, before, body);
+  } catch (err) {
+    if (err.status !== 401) notify(box, "danger", describe(err));
+  } finally {
+    btn.disabled = false;
+  }
+}
+
+export function bind() {
+  const f = form();
+  f.addEventListener("input", (ev) => {
+    if (["quantity", "unit_price", "shipping_fee"].includes(ev.target.name)) updateTotal();
+  });
+  f.elements.fulfillment_status.addEventListener("change", syncFields);
+  f.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = changes();
+    if (body === null) return;
+    if (!Object.keys(body).length) {
+      notify($("#detail-msg"), "info", t("detail.nothing"));
+      return;
+    }
+    await save(body);
+  });
+  $("#detail-cancel-order").addEventListener("click", () => save({ fulfillment_status: "cancelled" }));
+  $("#detail-close").addEventListener("click", close);
+  // A click on the backdrop (outside the panel) closes it too.
+  dialog().addEventListener("click", (ev) => {
+    if (ev.target === dialog()) close();
+  });
+  dialog().addEventListener("close", () => {
+    state.order = null;
+  });
+}

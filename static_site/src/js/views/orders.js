@@ -1,0 +1,513 @@
+// The orders tab: the new-order form, filters, the list (rows on a desktop, cards on a
+// phone), inline toggles, bulk actions, CSV import and export.
+import { api, describe, download, request } from "../api.js";
+import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { centsToNumber, date, money, parseCents } from "../format.js";
+import { t } from "../i18n.js";
+import { compact, currency, fail, flash, formData, loadPickers, moneyField, PAGE, pickers } from "../app.js";
+import { fillForm } from "../session.js";
+import * as detail from "./order-detail.js";
+
+export const PAYMENT = ["unpaid", "remitted", "refunded"];
+export const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
+const COLS = 11;
+const UNDO_MS = 8000;
+
+const state = {
+  orders: new Map(), // id → order, in list order
+  cursor: null,
+  selected: new Set(),
+  loaded: false, // a page of orders is on screen (not loading, not an error)
+  firstRender: null,
+};
+
+// --- loading and drawing ------------------------------------------------------------------
+
+function filters() {
+  return compact(formData($("#order-filters")));
+}
+
+export async function load(reset = true) {
+  const body = $("#orders-body");
+  if (reset) {
+    state.orders.clear();
+    state.selected.clear();
+    state.cursor = null;
+    state.loaded = false;
+    body.replaceChildren(spinnerRow(COLS, t("common.loading")));
+    updateBulk();
+  }
+  const query = filters();
+  const started = performance.now();
+  try {
+    const page = await api.get("/orders", { ...query, limit: PAGE, cursor: state.cursor || undefined });
+    if (reset) body.replaceChildren();
+    const frag = document.createDocumentFragment();
+    for (const o of page.items) {
+      state.orders.set(o.id, o);
+      frag.append(orderRow(o));
+    }
+    body.append(frag);
+    state.cursor = page.next_cursor;
+    $("#orders-more").classList.toggle("d-none", !page.next_cursor);
+    if (!state.orders.size) body.replaceChildren(emptyRow(query));
+    state.loaded = true;
+    fillBatches();
+    if (state.firstRender === null) {
+      // Measured by bench/bench_frontend.py: navigation start → first page of orders on screen.
+      performance.mark("orders-rendered");
+      state.firstRender = { sinceNavigation: performance.now(), fetchAndRender: performance.now() - started, rows: state.orders.size };
+      window.__ordersFirstRender = state.firstRender;
+    }
+  } catch (err) {
+    if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
+    else flash("danger", describe(err));
+  }
+}
+
+const emptyRow = (query) => messageRow(COLS, t(Object.keys(query).length ? "order.empty_filtered" : "order.empty"));
+
+/** Redraw the loaded orders (a language change) without asking the server again. */
+export function render() {
+  detail.render();
+  for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
+  if (!state.loaded) return;
+  const body = $("#orders-body");
+  body.replaceChildren(...[...state.orders.values()].map(orderRow));
+  if (!state.orders.size) body.replaceChildren(emptyRow(filters()));
+  updateBulk();
+}
+
+/** Show the orders matching `params` (e.g. a buyer's, from the reports tab) next time. */
+export function setFilters(params) {
+  const form = $("#order-filters");
+  form.reset();
+  const buyer = $("#filter-buyer");
+  buyer.dataset.want = params.customer_id || "";
+  if (params.customer_id && ![...buyer.options].some((o) => o.value === params.customer_id)) {
+    buyer.append(h("option", { value: params.customer_id }, params.customer_id));
+  }
+  fillForm(form, params);
+}
+
+/** What is typed in the new-order form beyond its defaults (quantity 1, no fee). */
+export function draftValues() {
+  const d = formData($("#order-form"));
+  return Object.fromEntries(
+    Object.entries(d).filter(([k, v]) => v && !(k === "quantity" && v === "1") && !(k === "shipping_fee" && v === "0")),
+  );
+}
+
+/** Forget the loaded orders (log out). */
+export function reset() {
+  state.orders.clear();
+  state.selected.clear();
+  state.loaded = false;
+}
+
+function fillBatches() {
+  const batches = new Set([...state.orders.values()].map((o) => o.batch).filter(Boolean));
+  $("#batch-names").replaceChildren(...[...batches].sort().map((b) => h("option", { value: b })));
+}
+
+function statusOptions(select) {
+  const [prefix, values] = select.dataset.options === "pay" ? ["pay", PAYMENT] : ["ful", FULFILLMENT];
+  const chosen = select.value;
+  select.replaceChildren(h("option", { value: "" }, t("common.all")), ...values.map((v) => h("option", { value: v }, t(`${prefix}.${v}`))));
+  select.value = chosen;
+}
+
+function toggle(label, checked, onchange, extra = {}) {
+  return h(
+    "div",
+    { class: "form-check form-switch mb-0" },
+    h("input", { class: "form-check-input", type: "checkbox", role: "switch", checked, onchange, "aria-label": label, ...extra }),
+  );
+}
+
+function orderRow(o) {
+  const cancelled = o.fulfillment_status === "cancelled";
+  const shipped = o.fulfillment_status === "shipped" || o.fulfillment_status === "delivered";
+  const status = h(
+    "select",
+    { class: "form-select form-select-sm", "aria-label": t("order.status"), name: "fulfillment_status" },
+    FULFILLMENT.map((v) => h("option", { value: v, selected: v === o.fulfillment_status }, t(`ful.${v}`))),
+  );
+  status.addEventListener("change", () => changeStatus(o.id, { fulfillment_status: status.value }));
+  const textInput = (field, label) => {
+    const input = h("input", { class: "form-control form-control-sm", name: field, value: o[field] || "", "aria-label": label, size: "10" });
+    input.addEventListener("change", () => patchOrder(o.id, { [field]: input.value.trim() || null }));
+    return input;
+  };
+  return h(
+    "tr",
+    { dataset: { id: o.id, orderNo: String(o.order_no) }, class: cancelled ? "text-decoration-line-through text-muted" : "" },
+    h(
+      "td",
+      {},
+      h("input", {
+        class: "form-check-input row-select",
+        type: "checkbox",
+        checked: state.selected.has(o.id),
+        "aria-label": `#${o.order_no}`,
+        onchange: (ev) => {
+          if (ev.target.checked) state.selected.add(o.id);
+          else state.selected.delete(o.id);
+          updateBulk();
+        },
+      }),
+    ),
+    h(
+      "td",
+      { "data-label": t("order.no") },
+      h(
+        "span",
+        {},
+        h("button", { class: "btn btn-link order-open", type: "button", "aria-label": t("detail.open", { no: o.order_no }), onclick: () => openDetail(o.id) }, `#${o.order_no}`),
+        h("small", { class: "d-block text-muted" }, date(o.created_at)),
+      ),
+    ),
+    h("td", { "data-label": t("order.buyer") }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted" }, o.buyer_email))),
+    h("td", { "data-label": t("order.item") }, `${o.item_name} × ${o.quantity}`),
+    h("td", { "data-label": t("order.total"), class: "text-end text-nowrap" }, money(o.total_amount, currency())),
+    h("td", { "data-label": t("order.batch") }, o.batch || ""),
+    h(
+      "td",
+      { "data-label": t("order.remitted"), class: "cell-remitted" },
+      toggle(t("order.remitted"), o.payment_status === "remitted", (ev) =>
+        changeStatus(o.id, { payment_status: ev.target.checked ? "remitted" : "unpaid" }),
+      { name: "remitted" }),
+    ),
+    h(
+      "td",
+      { "data-label": t("order.shipped"), class: "cell-shipped" },
+      h(
+        "div",
+        {},
+        toggle(t("order.shipped"), shipped, (ev) => changeStatus(o.id, { fulfillment_status: ev.target.checked ? "shipped" : "purchased" }), {
+          disabled: cancelled,
+          name: "shipped",
+        }),
+        h("span", { class: "shipped-date" }, o.shipped_date ? date(o.shipped_date) : ""),
+      ),
+    ),
+    h("td", { "data-label": t("order.carrier") }, textInput("carrier", t("order.carrier"))),
+    h("td", { "data-label": t("order.tracking") }, textInput("tracking_number", t("order.tracking"))),
+    h("td", { "data-label": t("order.status") }, status),
+  );
+}
+
+/** Bring a row in step with the server's order in place, so a field the seller is typing
+ *  in (say the tracking number, while the carrier change is being saved) is left alone. */
+export function replaceRow(order) {
+  if (!state.orders.has(order.id)) return; // filtered out of the list meanwhile
+  state.orders.set(order.id, order);
+  const row = $(`#orders-body tr[data-id="${order.id}"]`);
+  if (!row) return;
+  const fresh = orderRow(order);
+  row.className = fresh.className;
+  row.classList.remove("busy");
+  const cells = [...row.children];
+  const focused = document.activeElement;
+  [...fresh.children].forEach((cell, i) => {
+    if (i === 0) return; // the selection checkbox
+    const hasFocus = cells[i].contains(focused);
+    if (hasFocus && focused.type === "text") return;
+    cells[i].replaceWith(cell);
+    // Keyboard focus stays on the switch (or menu) that was just used.
+    if (hasFocus && focused.name) cell.querySelector(`[name="${focused.name}"]`)?.focus();
+  });
+}
+
+function openDetail(id) {
+  detail.open(state.orders.get(id), (order, before, body) => {
+    replaceRow(order);
+    offerStatusUndo(before, order, body);
+  });
+}
+
+// --- status changes: ask before a cancel, offer undo after the others -------------------------
+
+/** The PATCH that puts an order's statuses back, or null when the rules do not allow it. */
+function undoPatch(before, body) {
+  if (body.fulfillment_status === "cancelled") return null; // a cancel is final
+  const back = {};
+  if ("payment_status" in body && body.payment_status !== before.payment_status) back.payment_status = before.payment_status;
+  if ("fulfillment_status" in body && body.fulfillment_status !== before.fulfillment_status) {
+    back.fulfillment_status = before.fulfillment_status;
+    if (before.shipped_date) back.shipped_date = before.shipped_date; // keep the day it really left
+  }
+  if ("carrier" in body && body.carrier !== before.carrier) back.carrier = before.carrier;
+  return Object.keys(back).length ? back : null;
+}
+
+function statusWords(body) {
+  const words = [];
+  if (body.payment_status) words.push(t(`pay.${body.payment_status}`));
+  if (body.fulfillment_status) words.push(t(`ful.${body.fulfillment_status}`));
+  if (body.carrier) words.push(`${t("order.carrier")} ${body.carrier}`);
+  return words.join(", ");
+}
+
+function offerStatusUndo(before, after, body) {
+  const back = undoPatch(before, body);
+  if (!back || after.updated_at === before.updated_at) return;
+  offerUndo(t("undo.one", { no: after.order_no, what: statusWords(body) }), async () => {
+    const order = await patchOrder(after.id, back);
+    if (order) flash("success", t("undo.done"));
+  });
+}
+
+let undoTimer = null;
+
+/** "Changed. [Undo]" at the bottom of the screen for a few seconds. */
+export function offerUndo(text, fn) {
+  const bar = $("#undo-bar");
+  clearTimeout(undoTimer);
+  const btn = h("button", { class: "btn btn-sm btn-warning undo", type: "button" }, t("undo.button"));
+  btn.addEventListener("click", () => {
+    clearTimeout(undoTimer);
+    bar.replaceChildren();
+    fn();
+  });
+  bar.replaceChildren(h("div", {}, h("span", {}, text), btn));
+  undoTimer = setTimeout(() => bar.replaceChildren(), UNDO_MS);
+}
+
+async function changeStatus(id, body) {
+  const before = state.orders.get(id);
+  if (body.fulfillment_status === "cancelled") {
+    const ok = await ask(t("confirm.cancel_one", { no: before.order_no }), t("confirm.cancel_yes"), t("confirm.cancel_no"));
+    if (!ok) {
+      replaceRow(before); // the menu goes back to what it was
+      return;
+    }
+  }
+  const after = await patchOrder(id, body);
+  if (after) offerStatusUndo(before, after, body);
+}
+
+// Changes to one order go to the server one after another (a quick remit-then-ship must
+// not have its answers arrive out of order), and the row is redrawn when the last is back.
+const queues = new Map();
+
+/** Resolves to the changed order, or null when the change was refused (and said so). */
+export function patchOrder(id, changes) {
+  const entry = queues.get(id) || { tail: Promise.resolve(), waiting: 0 };
+  queues.set(id, entry);
+  entry.waiting += 1;
+  $(`#orders-body tr[data-id="${id}"]`)?.classList.add("busy");
+  const result = entry.tail.then(async () => {
+    let changed = null;
+    try {
+      changed = await api.patch(`/orders/${id}`, changes);
+      state.orders.set(id, changed);
+    } catch (err) {
+      if (err.status !== 401) flash("danger", `#${state.orders.get(id)?.order_no}: ${describe(err)}`);
+    }
+    entry.waiting -= 1;
+    if (entry.waiting === 0) {
+      queues.delete(id);
+      replaceRow(state.orders.get(id)); // as the server has it (a refused change is undone)
+    }
+    return changed;
+  });
+  entry.tail = result;
+  return result;
+}
+
+// --- bulk ---------------------------------------------------------------------------------
+
+function updateBulk() {
+  const n = state.selected.size;
+  $("#bulk-count").textContent = n ? t("order.selected", { n }) : "";
+  for (const id of ["#bulk-remit", "#bulk-ship", "#bulk-carrier"]) $(id).disabled = n === 0;
+  const all = $("#select-all");
+  all.checked = n > 0 && n === state.orders.size;
+  all.indeterminate = n > 0 && n < state.orders.size;
+}
+
+async function bulk(set, question) {
+  const ids = [...state.selected];
+  if (!ids.length) return;
+  if (!(await ask(question, t(set.carrier ? "order.bulk_carrier" : set.payment_status ? "order.bulk_remit" : "order.bulk_ship"), t("confirm.back"), { danger: false }))) {
+    return;
+  }
+  const before = new Map(ids.map((id) => [id, state.orders.get(id)]));
+  try {
+    const out = await api.post("/orders/bulk", { ids, set });
+    const msgs = [t("order.bulk_done", { n: out.updated })];
+    if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
+    if (out.failed.length) {
+      const reason = (code) => (t(`bulk.${code}`) === `bulk.${code}` ? code : t(`bulk.${code}`));
+      const reasons = out.failed.map((f) => `#${state.orders.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
+      msgs.push(" ", t("order.bulk_failed", { n: out.failed.length, reasons }));
+    }
+    flash(out.failed.length ? "warning" : "success", ...msgs);
+    await load(true);
+    if (out.updated) offerBulkUndo(before, set, out.updated);
+  } catch (err) {
+    if (err.status !== 401) flash("danger", describe(err));
+  }
+}
+
+/** Bulk only moves forward, so undo puts each changed order back with its own PATCH. */
+function offerBulkUndo(before, set, n) {
+  offerUndo(t("undo.bulk", { n }), async () => {
+    const failed = [];
+    for (const [id, old] of before) {
+      const now = state.orders.get(id);
+      if (!old || (now && now.updated_at === old.updated_at)) continue; // not changed by the bulk
+      const back = undoPatch(old, set);
+      if (!back) continue;
+      try {
+        replaceRow(await api.patch(`/orders/${id}`, back));
+      } catch (err) {
+        failed.push(`#${old.order_no} ${describe(err)}`);
+      }
+    }
+    if (failed.length) flash("warning", t("undo.partly", { reasons: failed.join("; ") }));
+    else flash("success", t("undo.done"));
+  });
+}
+
+// --- the new-order form ---------------------------------------------------------------------
+
+const findItem = (name) => pickers.items.find((i) => i.item_name === name);
+
+export function updateTotal() {
+  const form = $("#order-form");
+  const qty = Number.parseInt(form.elements.quantity.value, 10);
+  const unit = parseCents(form.elements.unit_price.value);
+  const fee = parseCents(form.elements.shipping_fee.value);
+  const ok = Number.isInteger(qty) && qty > 0 && unit !== null && fee !== null && form.elements.unit_price.value !== "";
+  $("#order-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
+}
+
+let idempotencyKey = null;
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+
+function bindForm() {
+  const form = $("#order-form");
+  form.addEventListener("input", (ev) => {
+    if (ev.target.name === "item_name") {
+      const item = findItem(ev.target.value.trim());
+      if (item) form.elements.unit_price.value = String(item.price);
+    }
+    if (ev.target.name === "buyer_email") {
+      const c = pickers.customers.find((x) => x.email.toLowerCase() === ev.target.value.trim().toLowerCase());
+      form.elements.buyer_name.placeholder = c ? c.name : t("order.buyer_name_hint");
+    }
+    idempotencyKey = null; // a changed form is a new order, not a retry
+    updateTotal();
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#order-form-msg");
+    const d = formData(form);
+    const unit = moneyField(form, "unit_price", box);
+    const fee = moneyField(form, "shipping_fee", box);
+    if (unit === null || fee === null) return;
+    const item = findItem(d.item_name);
+    const payload = compact({
+      buyer_email: d.buyer_email,
+      buyer_name: d.buyer_name,
+      quantity: Number.parseInt(d.quantity, 10),
+      unit_price: d.unit_price === "" ? undefined : centsToNumber(unit),
+      shipping_fee: centsToNumber(fee),
+      batch: d.batch,
+      note: d.note,
+    });
+    if (item) payload.item_id = item.id;
+    else payload.item_name = d.item_name;
+    idempotencyKey ||= newKey();
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      const order = await request("POST", "/orders", { body: payload, headers: { "Idempotency-Key": idempotencyKey } });
+      idempotencyKey = null;
+      notify(box, "success", t("order.created", { no: order.order_no }));
+      for (const name of ["item_name", "unit_price", "note"]) form.elements[name].value = "";
+      form.elements.quantity.value = "1";
+      updateTotal();
+      await load(true);
+      loadPickers();
+    } catch (err) {
+      if (err.status !== 401) fail(box, err);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+}
+
+// --- import and export ----------------------------------------------------------------------
+
+function bindImportExport() {
+  $("#export-csv").addEventListener("click", async () => {
+    try {
+      await download("/export/orders", { format: "csv" }, "orders.csv");
+    } catch (err) {
+      if (err.status !== 401) flash("danger", describe(err));
+    }
+  });
+  $("[data-toggle-box=import-box]").addEventListener("click", () => $("#import-box").classList.toggle("d-none"));
+  $("#import-box").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#import-msg");
+    const file = ev.target.elements.file.files[0];
+    if (!file) return;
+    const dryRun = ev.target.elements.dry_run.checked;
+    box.replaceChildren(h("span", { class: "spinner-border spinner-border-sm" }));
+    try {
+      const out = await request("POST", "/import/orders", {
+        raw: await file.text(),
+        contentType: "text/csv",
+        query: dryRun ? { dry_run: "true" } : {},
+      });
+      const n = dryRun ? out?.rows : out?.created;
+      notify(box, "success", t(dryRun ? "order.import_checked" : "order.import_ok", { n }));
+      if (!dryRun) load(true);
+    } catch (err) {
+      if (err.status === 400 && err.details?.length) {
+        const rows = err.details.map((d) =>
+          h(
+            "li",
+            {},
+            d.row !== undefined ? `${t("order.row", { row: d.row })}: ` : "",
+            d.field && d.field !== "row" ? `${d.field} — ` : "",
+            d.message || d.error || JSON.stringify(d),
+          ),
+        );
+        notify(box, "danger", h("div", {}, t("order.import_errors")), h("ul", { class: "mb-0 import-errors" }, rows));
+      } else if (err.status !== 401) {
+        fail(box, err);
+      }
+    }
+  });
+}
+
+export function bind() {
+  for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
+  let timer;
+  $("#order-filters").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => load(true), 300);
+  });
+  $("#order-filters").addEventListener("submit", (ev) => ev.preventDefault());
+  $("#orders-more").addEventListener("click", () => load(false));
+  $("#select-all").addEventListener("change", (ev) => {
+    state.selected = ev.target.checked ? new Set(state.orders.keys()) : new Set();
+    for (const box of $$("#orders-body .row-select")) box.checked = ev.target.checked;
+    updateBulk();
+  });
+  const n = () => state.selected.size;
+  $("#bulk-remit").addEventListener("click", () => bulk({ payment_status: "remitted" }, t("confirm.bulk_remit", { n: n() })));
+  $("#bulk-ship").addEventListener("click", () => bulk({ fulfillment_status: "shipped" }, t("confirm.bulk_ship", { n: n() })));
+  $("#bulk-carrier").addEventListener("click", () => {
+    const carrier = $("#bulk-carrier-name").value.trim();
+    if (carrier) bulk({ carrier }, t("confirm.bulk_carrier", { n: n(), carrier }));
+  });
+  detail.bind();
+  bindForm();
+  bindImportExport();
+}
