@@ -150,7 +150,8 @@ def page(context):
     assert not errors, f"uncaught errors in the page: {errors}"
 
 
-def shot(page, name: str) -> None:
-    """Save <name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1: the README shows these)."""
+def shot(page, name: str, full_page: bool = True) -> None:
+    """Save <name>.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1: the README shows these);
+    full_page=False keeps what is on screen (a panel over the page, a phone's first view)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")

@@ -340,7 +340,7 @@ def test_csv_import_shows_row_errors_then_imports_and_exports(stack, page):
     box.get_by_role("button", name="Import CSV").click()
     expect(page.locator("#import-msg")).to_contain_text("Nothing was imported")
     errors = page.locator("#import-msg .import-errors li")
-    expect(errors.first).to_contain_text("Row 2")
+    expect(errors.first).to_contain_text("Row 3")  # as the spreadsheet numbers it: header = row 1
     expect(page.locator("#orders-body")).to_contain_text("No orders yet")
 
     good = (

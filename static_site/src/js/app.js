@@ -71,4 +71,6 @@ export function fillPickers() {
 export const nav = {
   /** go("orders", {customer_id}) opens a tab, optionally with its filters. */
   go: () => {},
+  /** Keep the open tab and the filters in the page's address (a new history entry). */
+  remember: () => {},
 };

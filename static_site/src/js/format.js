@@ -4,7 +4,8 @@ import { locale } from "./i18n.js";
 
 const moneyFormats = new Map();
 
-/** Money in the shop's currency, e.g. NT$1,250 or ¥3,000; falls back to a plain number. */
+/** Money in the shop's currency, the same symbol in both languages (NT$1,250, ¥3,000:
+ *  zh-TW alone would write TWD as "$"); falls back to a plain number. */
 export function money(amount, currency) {
   if (amount === null || amount === undefined || Number.isNaN(Number(amount))) return "";
   if (!currency) return new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(amount);
@@ -12,10 +13,16 @@ export function money(amount, currency) {
   if (!moneyFormats.has(key)) {
     try {
       // NT$960 rather than NT$960.00, but NT$780.50 keeps both decimals.
-      moneyFormats.set(
-        key,
-        new Intl.NumberFormat(locale(), { style: "currency", currency, maximumFractionDigits: 2, trailingZeroDisplay: "stripIfInteger" }),
-      );
+      const options = { style: "currency", currency, maximumFractionDigits: 2, trailingZeroDisplay: "stripIfInteger" };
+      const format = new Intl.NumberFormat(locale(), options);
+      const symbol = new Intl.NumberFormat("en", options).formatToParts(0).find((p) => p.type === "currency")?.value;
+      moneyFormats.set(key, {
+        format: (n) =>
+          format
+            .formatToParts(n)
+            .map((p) => (p.type === "currency" && symbol ? symbol : p.value))
+            .join(""),
+      });
     } catch {
       moneyFormats.set(key, new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }));
     }

@@ -1,6 +1,8 @@
 // The seller workspace (index.html): start-up and switching between the tabs. Each tab is
 // a module under views/ with bind() (once), load() (ask the server) and render() (draw
 // what it holds, e.g. after a language change); session.js owns logging in and out.
+// The open tab and the order filters live in the address (?tab=reports, ?batch_prefix=…),
+// so a reload, back/forward and a copied link keep them.
 import { api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
@@ -14,8 +16,30 @@ import * as reports from "./views/reports.js";
 const views = { orders, customers, items, reports };
 let tab = "orders";
 
-function switchTab(name) {
+/** The address for the open tab and the order filters. */
+function address() {
+  const params = new URLSearchParams(tab === "orders" ? {} : { tab });
+  for (const [k, v] of Object.entries(orders.filterParams())) params.set(k, v);
+  const query = params.toString();
+  return `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
+}
+
+function remember() {
+  const next = address();
+  if (next !== `${location.pathname}${location.search}${location.hash}`) history.pushState(null, "", next);
+}
+
+/** Set the tab and filters from the address (start-up, back/forward). */
+function fromAddress() {
+  const params = Object.fromEntries(new URLSearchParams(location.search));
+  tab = views[params.tab] ? params.tab : "orders";
+  delete params.tab;
+  orders.setFilters(params);
+}
+
+function switchTab(name, { push = true } = {}) {
   tab = views[name] ? name : "orders";
+  if (push) remember();
   for (const btn of $$("[data-tab]")) btn.classList.toggle("active", btn.dataset.tab === tab);
   for (const pane of $$(".tab-pane")) pane.classList.toggle("d-none", pane.id !== `tab-${tab}`);
   $("#flash").replaceChildren();
@@ -27,11 +51,10 @@ async function showApp() {
   $("#auth-view").classList.add("d-none");
   $("#app-view").classList.remove("d-none");
   $("#logout").classList.remove("d-none");
-  const saved = restoreDrafts();
-  if (saved?.tab) tab = saved.tab;
+  restoreDrafts();
   if (Object.values(orders.draftValues()).some(Boolean)) $("#new-order-box").open = true;
   if (shop.seller) $("#brand").textContent = shop.seller.shop_name;
-  switchTab(tab);
+  switchTab(tab, { push: false });
   loadPickers();
   try {
     shop.seller = await api.get("/auth/me");
@@ -49,13 +72,19 @@ function start() {
   bindSession({
     loggedIn: showApp,
     loggedOut: () => Object.values(views).forEach((v) => v.reset()),
-    saveState: () => ({ tab }),
   });
   for (const view of Object.values(views)) view.bind();
   nav.go = (name, params) => {
     if (name === "orders" && params) orders.setFilters(params);
     switchTab(name);
   };
+  nav.remember = remember;
+  fromAddress();
+  window.addEventListener("popstate", () => {
+    if (!getToken() || resetToken()) return;
+    fromAddress();
+    switchTab(tab, { push: false });
+  });
   for (const btn of $$("[data-tab]")) btn.addEventListener("click", () => switchTab(btn.dataset.tab));
   onChange(() => {
     if (getToken()) {

@@ -9,24 +9,23 @@ const DRAFTS = "drafts";
 const DRAFT_FORMS = ["order-form", "customer-form", "item-form"];
 const AUTH_FORMS = ["login-form", "signup-form", "forgot-form", "reset-form"];
 
-let hooks = { loggedIn: async () => {}, loggedOut: () => {}, saveState: () => ({}) };
+let hooks = { loggedIn: async () => {}, loggedOut: () => {} };
 
 // --- drafts: what was typed when the session ended ------------------------------------------
 
 function saveDrafts() {
-  const drafts = { state: hooks.saveState() };
+  const drafts = {};
   for (const id of DRAFT_FORMS) drafts[id] = formData(document.getElementById(id));
   sessionStorage.setItem(DRAFTS, JSON.stringify(drafts));
 }
 
-/** Put back what was typed before the session expired; returns the saved page state. */
+/** Put back what was typed before the session expired. */
 export function restoreDrafts() {
   const raw = sessionStorage.getItem(DRAFTS);
   if (!raw) return null;
   sessionStorage.removeItem(DRAFTS);
   const drafts = JSON.parse(raw);
   for (const id of DRAFT_FORMS) fillForm(document.getElementById(id), drafts[id]);
-  return drafts.state || null;
 }
 
 /** Set a form's fields from an object (hidden fields and files left alone). */
@@ -100,8 +99,7 @@ function onSubmit(id, fn) {
   });
 }
 
-/** hooks: loggedIn() shows the workspace, loggedOut() forgets views' data,
- *  saveState() → what to restore after logging in again (the open tab). */
+/** hooks: loggedIn() shows the workspace, loggedOut() forgets views' data. */
 export function bindSession(given) {
   hooks = { ...hooks, ...given };
   for (const btn of $$("[data-show]")) {

@@ -1,11 +1,12 @@
-// One order, opened from the list: every field editable (PATCH /orders/{id} with only what
-// changed), the money it adds up to, and its status history as a timeline. A side panel
-// on a desktop, the full screen on a phone (a modal <dialog>: Esc closes, focus stays in).
+// One order, opened from the list: every field editable but the buyer (PATCH /orders/{id}
+// has no customer_id yet), sent as a PATCH of only what changed; the money it adds up to
+// and its status history as a timeline. A side panel on a desktop, the full screen on a
+// phone (a modal <dialog>: Esc closes, focus stays inside).
 import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { currency, fillPickers, moneyField } from "../app.js";
+import { currency, moneyField } from "../app.js";
 
 const PAYMENT = ["unpaid", "remitted", "refunded"];
 const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
@@ -46,9 +47,6 @@ export function render() {
   $("#detail-created").textContent = `${t("order.date")}: ${date(o.created_at)}`;
   $("#detail-buyer").replaceChildren(h("strong", {}, o.buyer_name), h("small", { class: "d-block text-muted" }, o.buyer_email));
   $("#detail-item").textContent = o.item_name;
-  f.elements.customer_id.dataset.want = o.customer_id;
-  f.elements.customer_id.value = o.customer_id;
-  fillPickers();
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
   for (const name of TEXT) f.elements[name].value = o[name] || "";
@@ -59,7 +57,7 @@ export function render() {
   const cancelled = o.fulfillment_status === "cancelled";
   $("#detail-cancel-order").classList.toggle("d-none", !["pending", "purchased"].includes(o.fulfillment_status));
   $("#detail-cancelled").classList.toggle("d-none", !cancelled);
-  for (const name of ["quantity", "unit_price", "shipping_fee", "fulfillment_status", "customer_id"]) f.elements[name].disabled = cancelled;
+  for (const name of ["quantity", "unit_price", "shipping_fee", "fulfillment_status"]) f.elements[name].disabled = cancelled;
   updateTotal();
   renderHistory(o);
 }
@@ -124,7 +122,6 @@ function changes() {
       if (cents === null) return null;
       if (cents !== parseCents(String(o[name]))) out[name] = centsToNumber(cents);
     }
-    if (f.elements.customer_id.value && f.elements.customer_id.value !== o.customer_id) out.customer_id = f.elements.customer_id.value;
   }
   for (const name of TEXT) {
     const v = f.elements[name].value.trim();

@@ -4,27 +4,50 @@ import { api, describe, download, request } from "../api.js";
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { compact, currency, fail, flash, formData, loadPickers, moneyField, PAGE, pickers } from "../app.js";
+import { compact, currency, fail, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
 
 export const PAYMENT = ["unpaid", "remitted", "refunded"];
 export const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
-const COLS = 11;
+const COLS = 10;
+const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amount", "total_amount"];
+const DEFAULT_SORT = "-created_at";
+const DRAFT = "order-draft"; // the half-typed new order, kept across a reload
 const UNDO_MS = 8000;
 
 const state = {
   orders: new Map(), // id → order, in list order
   cursor: null,
   selected: new Set(),
+  total: null, // total_count of the first page
   loaded: false, // a page of orders is on screen (not loading, not an error)
   firstRender: null,
 };
 
 // --- loading and drawing ------------------------------------------------------------------
 
+/** The filters as the page's address keeps them (the default sort left out). */
+export function filterParams() {
+  const params = compact(formData($("#order-filters")));
+  if (params.sort === DEFAULT_SORT) delete params.sort;
+  return params;
+}
+
+/** A calendar day in the browser's zone → the UTC instant it starts (or, for `to`, ends). */
+function dayBound(day, end) {
+  const start = new Date(`${day}T00:00:00`);
+  if (Number.isNaN(start.getTime())) return undefined;
+  if (end) start.setDate(start.getDate() + 1);
+  return new Date(start.getTime() - (end ? 1000 : 0)).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The filters as GET /orders takes them. */
 function filters() {
-  return compact(formData($("#order-filters")));
+  const params = filterParams();
+  if (params.from) params.from = dayBound(params.from, false);
+  if (params.to) params.to = dayBound(params.to, true);
+  return params;
 }
 
 export async function load(reset = true) {
@@ -41,7 +64,10 @@ export async function load(reset = true) {
   const started = performance.now();
   try {
     const page = await api.get("/orders", { ...query, limit: PAGE, cursor: state.cursor || undefined });
-    if (reset) body.replaceChildren();
+    if (reset) {
+      body.replaceChildren();
+      state.total = page.total_count ?? null;
+    }
     const frag = document.createDocumentFragment();
     for (const o of page.items) {
       state.orders.set(o.id, o);
@@ -52,6 +78,7 @@ export async function load(reset = true) {
     $("#orders-more").classList.toggle("d-none", !page.next_cursor);
     if (!state.orders.size) body.replaceChildren(emptyRow(query));
     state.loaded = true;
+    showCount();
     fillBatches();
     if (state.firstRender === null) {
       // Measured by bench/bench_frontend.py: navigation start → first page of orders on screen.
@@ -59,6 +86,8 @@ export async function load(reset = true) {
       state.firstRender = { sinceNavigation: performance.now(), fetchAndRender: performance.now() - started, rows: state.orders.size };
       window.__ordersFirstRender = state.firstRender;
     }
+    // bench/bench_frontend.py times a filter change up to here.
+    window.__ordersRendered = { at: performance.now(), rows: state.orders.size };
   } catch (err) {
     if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
     else flash("danger", describe(err));
@@ -67,14 +96,22 @@ export async function load(reset = true) {
 
 const emptyRow = (query) => messageRow(COLS, t(Object.keys(query).length ? "order.empty_filtered" : "order.empty"));
 
+function showCount() {
+  const n = state.total ?? state.orders.size;
+  $("#orders-count").textContent =
+    state.orders.size < n ? t("order.count_some", { shown: state.orders.size, n }) : t("order.count", { n });
+}
+
 /** Redraw the loaded orders (a language change) without asking the server again. */
 export function render() {
   detail.render();
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
+  sortOptions();
   if (!state.loaded) return;
   const body = $("#orders-body");
   body.replaceChildren(...[...state.orders.values()].map(orderRow));
   if (!state.orders.size) body.replaceChildren(emptyRow(filters()));
+  showCount();
   updateBulk();
 }
 
@@ -82,6 +119,7 @@ export function render() {
 export function setFilters(params) {
   const form = $("#order-filters");
   form.reset();
+  form.elements.sort.value = DEFAULT_SORT;
   const buyer = $("#filter-buyer");
   buyer.dataset.want = params.customer_id || "";
   if (params.customer_id && ![...buyer.options].some((o) => o.value === params.customer_id)) {
@@ -100,6 +138,7 @@ export function draftValues() {
 
 /** Forget the loaded orders (log out). */
 export function reset() {
+  sessionStorage.removeItem(DRAFT);
   state.orders.clear();
   state.selected.clear();
   state.loaded = false;
@@ -117,11 +156,20 @@ function statusOptions(select) {
   select.value = chosen;
 }
 
+function sortOptions() {
+  const select = $("#order-sort");
+  const chosen = select.value || DEFAULT_SORT;
+  select.replaceChildren(...SORTS.map((v) => h("option", { value: v }, t(`sort.${v}`))));
+  select.value = chosen;
+}
+
+/** A switch whose label (shown on a phone) is the whole tap target. */
 function toggle(label, checked, onchange, extra = {}) {
   return h(
-    "div",
-    { class: "form-check form-switch mb-0" },
+    "label",
+    { class: "form-check form-switch mb-0 switch-label" },
     h("input", { class: "form-check-input", type: "checkbox", role: "switch", checked, onchange, "aria-label": label, ...extra }),
+    h("span", { class: "switch-text", "aria-hidden": "true" }, label),
   );
 }
 
@@ -135,7 +183,7 @@ function orderRow(o) {
   );
   status.addEventListener("change", () => changeStatus(o.id, { fulfillment_status: status.value }));
   const textInput = (field, label) => {
-    const input = h("input", { class: "form-control form-control-sm", name: field, value: o[field] || "", "aria-label": label, size: "10" });
+    const input = h("input", { class: "form-control form-control-sm", name: field, value: o[field] || "", "aria-label": label, placeholder: label });
     input.addEventListener("change", () => patchOrder(o.id, { [field]: input.value.trim() || null }));
     return input;
   };
@@ -144,8 +192,8 @@ function orderRow(o) {
     { dataset: { id: o.id, orderNo: String(o.order_no) }, class: cancelled ? "text-decoration-line-through text-muted" : "" },
     h(
       "td",
-      {},
-      h("input", {
+      { class: "cell-select" },
+      h("label", { class: "select-hit" }, h("input", {
         class: "form-check-input row-select",
         type: "checkbox",
         checked: state.selected.has(o.id),
@@ -155,11 +203,11 @@ function orderRow(o) {
           else state.selected.delete(o.id);
           updateBulk();
         },
-      }),
+      })),
     ),
     h(
       "td",
-      { "data-label": t("order.no") },
+      { "data-label": t("order.no"), class: "cell-no" },
       h(
         "span",
         {},
@@ -167,10 +215,10 @@ function orderRow(o) {
         h("small", { class: "d-block text-muted" }, date(o.created_at)),
       ),
     ),
-    h("td", { "data-label": t("order.buyer") }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted" }, o.buyer_email))),
-    h("td", { "data-label": t("order.item") }, `${o.item_name} × ${o.quantity}`),
-    h("td", { "data-label": t("order.total"), class: "text-end text-nowrap" }, money(o.total_amount, currency())),
-    h("td", { "data-label": t("order.batch") }, o.batch || ""),
+    h("td", { "data-label": t("order.buyer"), class: "cell-buyer" }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted buyer-email" }, o.buyer_email))),
+    h("td", { "data-label": t("order.item"), class: "cell-item" }, `${o.item_name} × ${o.quantity}`),
+    h("td", { "data-label": t("order.total"), class: "text-end text-nowrap cell-total" }, money(o.total_amount, currency())),
+    h("td", { "data-label": t("order.batch"), class: "cell-batch" }, o.batch || ""),
     h(
       "td",
       { "data-label": t("order.remitted"), class: "cell-remitted" },
@@ -191,9 +239,8 @@ function orderRow(o) {
         h("span", { class: "shipped-date" }, o.shipped_date ? date(o.shipped_date) : ""),
       ),
     ),
-    h("td", { "data-label": t("order.carrier") }, textInput("carrier", t("order.carrier"))),
-    h("td", { "data-label": t("order.tracking") }, textInput("tracking_number", t("order.tracking"))),
-    h("td", { "data-label": t("order.status") }, status),
+    h("td", { "data-label": t("order.shipping"), class: "cell-ship" }, h("div", { class: "d-grid gap-1" }, textInput("carrier", t("order.carrier")), textInput("tracking_number", t("order.tracking")))),
+    h("td", { "data-label": t("order.status"), class: "cell-status" }, status),
   );
 }
 
@@ -389,6 +436,11 @@ const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-$
 
 function bindForm() {
   const form = $("#order-form");
+  try {
+    fillForm(form, JSON.parse(sessionStorage.getItem(DRAFT) || "{}"));
+  } catch {
+    sessionStorage.removeItem(DRAFT);
+  }
   form.addEventListener("input", (ev) => {
     if (ev.target.name === "item_name") {
       const item = findItem(ev.target.value.trim());
@@ -400,6 +452,7 @@ function bindForm() {
     }
     idempotencyKey = null; // a changed form is a new order, not a retry
     updateTotal();
+    sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
   });
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -429,6 +482,7 @@ function bindForm() {
       notify(box, "success", t("order.created", { no: order.order_no }));
       for (const name of ["item_name", "unit_price", "note"]) form.elements[name].value = "";
       form.elements.quantity.value = "1";
+      sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
       updateTotal();
       await load(true);
       loadPickers();
@@ -488,10 +542,14 @@ function bindImportExport() {
 
 export function bind() {
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
+  sortOptions();
   let timer;
   $("#order-filters").addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => load(true), 300);
+    timer = setTimeout(() => {
+      nav.remember(); // the filters go into the page's address
+      load(true);
+    }, 300);
   });
   $("#order-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("#orders-more").addEventListener("click", () => load(false));

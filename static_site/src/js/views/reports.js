@@ -72,7 +72,7 @@ function renderBuyers() {
           title: t("rep.open_orders"),
           onclick: (ev) => {
             ev.preventDefault();
-            nav.go("orders", { customer_id: r.customer_id, batch: batch() });
+            nav.go("orders", { customer_id: r.customer_id, batch_prefix: batch() });
           },
         },
         r.name,

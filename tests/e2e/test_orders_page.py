@@ -1,0 +1,284 @@
+"""The orders tab grown up: an order opened and edited in its panel (desktop side panel,
+phone full screen, both languages), a cancel that asks first, undo after a status change
+and after a bulk action."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.test_sessions_page import sign_up_any_language
+from tests.e2e.test_site import api_call, order_row
+
+pytestmark = pytest.mark.e2e
+
+
+def seed_orders(stack, page, n=3, batch="2026-12 東京"):
+    token = page.evaluate("localStorage.getItem('token')")
+    for i in range(n):
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "shipping_fee": 30,
+                "batch": batch,
+                "note": "gift wrap" if i == 0 else None,
+            }
+            if i == 0
+            else {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "batch": batch,
+            },
+        )
+    return token
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
+def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale, viewport):
+    zh = locale == "zh-TW"
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh)
+        seed_orders(stack, page, n=1)
+        page.reload()
+        row = order_row(page, 1001)
+        row.get_by_role("button", name=re.compile("1001")).click()
+        panel = page.locator("#order-detail")
+        expect(panel).to_be_visible()
+        expect(panel.locator("#detail-title")).to_have_text("訂單 #1001" if zh else "Order #1001")
+        form = panel.locator("#detail-form")
+        expect(form.locator("[name=note]")).to_have_value("gift wrap")
+        expect(form.locator("[name=unit_price]")).to_have_value("120")
+        expect(form.locator("[name=shipping_fee]")).to_have_value("30")
+        box = panel.bounding_box()
+        if viewport == PHONE:
+            assert box["width"] >= PHONE["width"] - 1, box  # the whole screen
+        else:
+            assert box["x"] > DESKTOP["width"] / 2, box  # a side panel on the right
+        shot(page, f"order-detail-{'phone-zh' if zh else 'desktop'}", full_page=False)
+
+        form.locator("[name=quantity]").fill("3")
+        form.locator("[name=unit_price]").fill("99.5")
+        form.locator("[name=shipping_fee]").fill("0")
+        expect(panel.locator("#detail-total")).to_contain_text("298.5")
+        form.locator("[name=batch]").fill("2027-01 大阪")
+        form.locator("[name=note]").fill("no wrap")
+        form.locator("[name=payment_status]").select_option("remitted")
+        form.locator("[name=fulfillment_status]").select_option("shipped")
+        form.locator("[name=shipped_date]").fill("2026-11-20")
+        form.locator("[name=carrier]").fill("黑貓")
+        form.locator("[name=tracking_number]").fill("TW-777")
+        form.locator("#detail-save").click()
+        expect(panel.locator("#detail-msg")).to_contain_text("已儲存" if zh else "Saved")
+        history = panel.locator("#detail-history li")
+        expect(history.first).to_contain_text("已出貨" if zh else "Shipped")
+        expect(panel.locator("#detail-history")).to_contain_text("已匯款" if zh else "Remitted")
+        panel.locator("#detail-close").click()
+        expect(panel).to_be_hidden()
+        # The list shows the edit at once, and the server has it.
+        row = order_row(page, 1001)
+        expect(row).to_contain_text("× 3")
+        expect(row).to_contain_text("2027-01 大阪")
+        token = page.evaluate("localStorage.getItem('token')")
+        order = api_call(stack, "GET", "/orders?limit=1", token)["items"][0]
+        assert (order["quantity"], order["unit_price"], order["shipping_fee"]) == (3, 99.5, 0)
+        assert (order["note"], order["carrier"], order["tracking_number"]) == ("no wrap", "黑貓", "TW-777")
+        assert (order["payment_status"], order["fulfillment_status"], order["shipped_date"]) == (
+            "remitted",
+            "shipped",
+            "2026-11-20",
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    finally:
+        ctx.close()
+    assert not errors
+
+
+def test_cancel_asks_first_and_a_status_change_can_be_undone(stack, page):
+    sign_up_any_language(page, stack, zh=False)
+    seed_orders(stack, page, n=2)
+    page.reload()
+    # Cancel from the row's menu: asked first; "Keep the order" leaves it as it was.
+    status = order_row(page, 1001).locator("[name=fulfillment_status]")
+    status.select_option("cancelled")
+    confirm = page.locator("dialog.confirm-dialog")
+    expect(confirm).to_contain_text("cannot be undone")
+    confirm.get_by_role("button", name="Keep the order").click()
+    expect(order_row(page, 1001).locator("[name=fulfillment_status]")).to_have_value("pending")
+    # Shipping with the switch offers undo; undo puts it back.
+    order_row(page, 1002).get_by_role("switch", name="Shipped").check()
+    expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).to_be_checked()
+    undo = page.locator("#undo-bar")
+    expect(undo).to_contain_text("#1002: Shipped.")
+    undo.get_by_role("button", name="Undo").click()
+    expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).not_to_be_checked()
+    expect(order_row(page, 1002).locator("[name=fulfillment_status]")).to_have_value("pending")
+    # Cancel for real: confirmed, and no undo is offered.
+    order_row(page, 1001).locator("[name=fulfillment_status]").select_option("cancelled")
+    confirm.get_by_role("button", name="Cancel the order").click()
+    expect(order_row(page, 1001)).to_have_class(re.compile("text-decoration-line-through"))
+    expect(undo).to_be_empty()
+    # Cancel from the panel asks too.
+    order_row(page, 1002).get_by_role("button", name=re.compile("1002")).click()
+    page.locator("#detail-cancel-order").click()
+    expect(confirm).to_contain_text("Cancel order #1002?")
+    confirm.get_by_role("button", name="Keep the order").click()
+    expect(page.locator("#detail-form [name=fulfillment_status]")).to_have_value("pending")
+
+
+def test_bulk_action_asks_with_the_count_and_can_be_undone(stack, browser):
+    ctx = new_context(browser, locale="zh-TW")
+    page = ctx.new_page()
+    try:
+        sign_up_any_language(page, stack, zh=True)
+        seed_orders(stack, page, n=3)
+        page.reload()
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
+        page.locator("#select-all").check()
+        page.locator("#bulk-remit").click()
+        confirm = page.locator("dialog.confirm-dialog")
+        expect(confirm).to_contain_text("要將 3 筆訂單標記為已匯款嗎？")
+        confirm.locator("button[value=yes]").click()
+        expect(page.locator("#flash")).to_contain_text("3")
+        for no in (1001, 1002, 1003):
+            expect(order_row(page, no).locator("[name=remitted]")).to_be_checked()
+        page.locator("#undo-bar").get_by_role("button", name="復原").click()
+        expect(page.locator("#flash")).to_contain_text("已復原")
+        for no in (1001, 1002, 1003):
+            expect(order_row(page, no).locator("[name=remitted]")).not_to_be_checked()
+    finally:
+        ctx.close()
+
+
+def test_the_list_scales_and_keeps_its_place_in_the_address(stack, browser):
+    """Total count, sort, partial batch, date range; filters and tab in the address
+    (reload, back/forward, a second tab); a half-typed order survives a reload."""
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh=False)
+        token = seed_orders(stack, page, n=3)
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {"buyer_email": "cy@example.com", "item_name": "Hello Kitty", "quantity": 1, "unit_price": 999, "batch": "2027-01 大阪"},
+        )
+        page.reload()
+        expect(page.locator("#orders-count")).to_have_text("4 orders")
+        # Sort by amount, largest first: the 999 order (#1004) on top.
+        page.locator("#order-sort").select_option("-total_amount")
+        expect(page.locator("#orders-body tr[data-id]").first).to_have_attribute("data-order-no", "1004")
+        # Partial batch: 東京 finds "2026-12 東京".
+        page.locator("#order-filters [name=batch_prefix]").fill("東京")
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
+        expect(page.locator("#orders-count")).to_have_text("3 orders")
+        assert "batch_prefix=" in page.url and "sort=-total_amount" in page.url
+        # A date range ending yesterday has none of today's orders.
+        page.locator("#order-filters [name=to]").fill("2000-01-02")
+        expect(page.locator("#orders-body")).to_contain_text("No orders match")
+        # Back: the range is gone again; reload keeps the rest.
+        page.go_back()
+        expect(page.locator("#order-filters [name=to]")).to_have_value("")
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
+        page.reload()
+        expect(page.locator("#order-filters [name=batch_prefix]")).to_have_value("東京")
+        expect(page.locator("#order-sort")).to_have_value("-total_amount")
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
+        # The same address in a second tab shows the same list.
+        second = ctx.new_page()
+        second.goto(page.url)
+        expect(second.locator("#orders-body tr[data-id]")).to_have_count(3)
+        second.close()
+        # The open tab is kept too.
+        page.get_by_role("button", name="Reports").click()
+        assert "tab=reports" in page.url
+        page.reload()
+        expect(page.locator("#tab-reports")).to_be_visible()
+        page.go_back()
+        expect(page.locator("#tab-orders")).to_be_visible()
+        # A half-typed new order survives a reload.
+        page.locator("#new-order-box summary").click()
+        form = page.locator("#order-form")
+        form.locator("[name=buyer_email]").fill("dee@example.com")
+        form.locator("[name=item_name]").fill("Royce")
+        form.locator("[name=unit_price]").fill("780")
+        page.reload()
+        expect(page.locator("#new-order-box")).to_have_attribute("open", "")
+        expect(form.locator("[name=buyer_email]")).to_have_value("dee@example.com")
+        expect(form.locator("[name=unit_price]")).to_have_value("780")
+        expect(page.locator("#order-total")).to_have_text("NT$780")
+        shot(page, "orders-filtered-desktop")
+    finally:
+        ctx.close()
+    assert not errors
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
+def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, browser, locale):
+    ctx = new_context(browser, locale=locale)
+    page = ctx.new_page()
+    try:
+        sign_up_any_language(page, stack, zh=locale == "zh-TW")
+        token = seed_orders(stack, page, n=21)
+        order = api_call(stack, "GET", "/orders?limit=1", token)["items"][0]
+        api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "cancelled"})
+        page.reload()
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(21)
+        # 1280 px: each status menu is wide enough for its longest choice, no sideways scroll.
+        fits = page.evaluate(
+            """() => [...document.querySelectorAll('#orders-body select[name=fulfillment_status]')].every((s) => {
+                const probe = document.createElement('span');
+                probe.style.font = getComputedStyle(s).font;
+                probe.textContent = [...s.options].reduce((a, o) => (o.text.length > a.length ? o.text : a), '');
+                document.body.append(probe);
+                const ok = probe.getBoundingClientRect().width + 24 <= s.clientWidth;
+                probe.remove();
+                return ok;
+            })"""
+        )
+        assert fits
+        assert page.evaluate("document.querySelector('.table-responsive').scrollWidth <= document.querySelector('.table-responsive').clientWidth")
+        # 375 px: compact cards, switches in one line, every tap target at least 44 px.
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(200)
+        page.locator("#orders-table").scroll_into_view_if_needed()
+        shot(page, f"orders-phone-{'zh' if locale == 'zh-TW' else 'en'}", full_page=False)
+        height = page.evaluate("document.querySelector('#orders-table').getBoundingClientRect().height")
+        assert height < 21 * 180, height
+        first = page.locator("#orders-body tr[data-id]").first
+        rem = first.locator(".cell-remitted").bounding_box()
+        ship = first.locator(".cell-shipped").bounding_box()
+        assert abs(rem["y"] - ship["y"]) < 4, (rem, ship)
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('#tab-orders button, #tab-orders .switch-label, #tab-orders .select-hit, #tab-orders input:not([type=checkbox]), #tab-orders select, .nav-link')]
+                .filter((el) => el.offsetParent !== null)
+                .map((el) => [el.id || el.className || el.name, el.getBoundingClientRect().height])
+                .filter(([, h]) => h < 44)"""
+        )
+        assert small == [], small
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        ctx.close()
