@@ -386,5 +386,6 @@ def export_orders(who):
     content_type="text/csv",
 )
 def import_orders(who):
-    result = imports.run(who, raw_body(), dry_run=query(ImportQuery).dry_run)
+    params = query(ImportQuery)
+    result = imports.run(who, raw_body(), dry_run=params.dry_run, skip_duplicates=params.skip_duplicates)
     return json_response(result, 200 if result["dry_run"] else 201)

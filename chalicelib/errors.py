@@ -1,7 +1,13 @@
-"""The small set of domain errors and their one mapping to HTTP.
+"""The small set of domain errors, their one mapping to HTTP, and the complete list of
+error codes the API can answer with.
 
 Domain code raises these; `web.api()` turns them into responses via `to_http`, so no
 other module under `chalicelib/` needs the web framework.
+
+`ERROR_CODES` (the `error.code` of a response, and the `error` of a bulk failure) and
+`DETAIL_CODES` (the `code` of each entry of `error.details`) are the one machine-readable
+list of codes: pages translate by these, not by the English `message`, and
+tests/unit/test_error_codes.py fails when the code raises one that is not listed here.
 """
 
 from __future__ import annotations
@@ -54,6 +60,20 @@ class Unavailable(DomainError):
     status, code = 503, "database_unavailable"
 
 
+class Invalid(ValueError):
+    """A value refused by one of our checks, with a stable detail code (DETAIL_CODES).
+
+    A ValueError, so pydantic validators and the import's cell parsers take it like any
+    other; `payload.validation_details` reads `code` (and `field`, for a model-level
+    check about one field) from it."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
 def error_body(code: str, message: str, details: list | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or []}}
 
@@ -67,3 +87,117 @@ def framework_error_body(code: str, message: str) -> dict[str, Any]:
     `UnsupportedMediaType` becomes `unsupported_media_type`."""
     snake = re.sub(r"(?<!^)(?=[A-Z])", "_", code.removesuffix("Error")).lower()
     return error_body(snake, message)
+
+
+# --- every code, with its meaning (docs/api.md, "Error codes") --------------------------
+
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    # 400: the request is wrong; details say where
+    "validation_error": (400, "the JSON body does not fit: each detail names a field and its reason"),
+    "invalid_json": (400, "the body is not a UTF-8 JSON object (or too deep, NaN, a huge number)"),
+    "invalid_query": (400, "a query parameter is wrong: each detail names the parameter"),
+    "invalid_limit": (400, "?limit= is not a whole number in range"),
+    "invalid_cursor": (400, "?cursor= is malformed or belongs to another list or sort order"),
+    "invalid_idempotency_key": (400, "the Idempotency-Key header is not 1-200 visible ASCII characters"),
+    "weak_password": (400, "the new password is too easy to guess"),
+    "wrong_password": (400, "the current password is wrong (password change)"),
+    "invalid_reset_token": (400, "the password reset link is used, replaced or expired"),
+    "invalid_csv": (400, "the import file is not UTF-8 CSV, empty or has no data rows"),
+    "too_many_rows": (400, "the import file has more than 5,000 data rows"),
+    "invalid_columns": (400, "the import file names an unknown column or one column twice"),
+    "missing_columns": (400, "the import file lacks a required column"),
+    "invalid_rows": (400, "import rows are invalid: each detail names the row, field and reason"),
+    # 401: who is calling
+    "unauthorized": (401, "no token, or the token is not valid"),
+    "token_expired": (401, "the access token has expired: refresh it"),
+    "invalid_credentials": (401, "email or password is wrong"),
+    "invalid_refresh_token": (401, "the refresh token is unknown, ended or expired: log in"),
+    "refresh_token_reused": (401, "a spent refresh token came back: the session ended, log in"),
+    # 403
+    "forbidden": (403, "not allowed"),
+    "signup_disabled": (403, "sign-up is closed on this site"),
+    # 404
+    "not_found": (404, "no such thing for this seller (also a malformed id)"),
+    # 405 / 415: answered by the web framework itself
+    "method_not_allowed": (405, "the route has no such method"),
+    "unsupported_media_type": (415, "wrong Content-Type (the import takes text/csv, the rest JSON)"),
+    # 409: the request is fine but the data does not allow it
+    "conflict": (409, "the data does not allow this"),
+    "email_taken": (409, "an account with this email already exists"),
+    "duplicate_email": (409, "a customer with this email already exists"),
+    "customer_has_orders": (409, "the customer has orders: cancel them instead of deleting"),
+    "item_in_use": (409, "orders use this item: it cannot be deleted"),
+    "insufficient_stock": (409, "not enough stock; details name the item, what is asked and what is left"),
+    "order_cancelled": (409, "the order is cancelled: its fulfillment, quantity and prices are final"),
+    "invalid_transition": (409, "this status change is not allowed (in bulk: only forward)"),
+    "concurrent_update": (409, "the order changed while saving: read it again and retry"),
+    "busy": (409, "the record is being changed by another request: try again"),
+    "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still being processed"),
+    "duplicate_rows": (409, "import rows match existing orders: choose skip_duplicates=true or false"),
+    # 413
+    "payload_too_large": (413, "the request body is too large"),
+    "export_too_large": (413, "the export does not fit one response: page it with ?limit="),
+    # 429
+    "rate_limited": (429, "too many attempts: wait and try again"),
+    # 5xx
+    "internal_error": (500, "a bug on our side"),
+    "database_unavailable": (503, "the database cannot be reached: retry after Retry-After seconds"),
+    "database_error": (503, "the database refused the request"),
+}
+
+# The `code` of each entry in `error.details` (the reason; `field` says where). Our own
+# checks, then the pydantic v2 error types our models can give (their names are stable
+# within pydantic 2). A detail whose reason has no code of its own is `invalid`.
+DETAIL_CODES: dict[str, str] = {
+    # money
+    "not_a_number": "must be a number",
+    "negative": "must not be negative",
+    "too_large": "is above the largest amount (100,000,000)",
+    "too_many_decimals": "has more than 2 decimal places",
+    # bodies
+    "unknown_field": "the body has a field the route does not take",
+    "nothing_to_update": "a PATCH body must change something (field: body)",
+    "cannot_be_null": "this field cannot be null",
+    "exactly_one_of": "give exactly one of two fields (buyer_email/customer_id, item_name/item_id)",
+    "invalid_email": "not a valid email address",
+    "unknown_timezone": "not an IANA time zone name",
+    "invalid_date": "not a date (YYYY-MM-DD) or time that can be read",
+    "price_required": "unit_price is needed for an item that is not in the item list",
+    # query parameters
+    "not_an_integer": "must be a whole number",
+    "out_of_range": "outside the allowed range (the message says which)",
+    "not_a_boolean": "must be true or false",
+    "invalid_id": "not an id (24 hex characters)",
+    "date_out_of_range": "a date or time outside the allowed years",
+    # CSV import (each with its `row`)
+    "not_a_whole_number": "quantity must be a whole number ≥ 1",
+    "unknown_status": "not a known payment or fulfillment status",
+    "only_for_remitted": "remitted_at is only for a remitted order",
+    "only_for_shipped": "shipped_date is only for a shipped or delivered order",
+    "total_mismatch": "total_amount is not quantity × unit_price + shipping_fee",
+    "too_many_cells": "the row has more cells than the header has columns",
+    "unknown_column": "the header names a column the import does not know",
+    "required_column": "a required column is missing from the header",
+    "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
+    "duplicate_row": "the row matches an existing order (order_no)",
+    # pydantic's own types
+    "missing": "required",
+    "string_type": "must be text",
+    "string_too_short": "too short (empty)",
+    "string_too_long": "too long",
+    "string_pattern_mismatch": "not in the expected form",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+    "greater_than_equal": "too small",
+    "less_than_equal": "too large",
+    "literal_error": "not one of the allowed values",
+    "model_type": "must be an object",
+    "list_type": "must be a list",
+    "too_short": "the list is too short (empty)",
+    "too_long": "the list is too long",
+    "date_type": "must be a date",
+    "date_parsing": "not a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "not a date (YYYY-MM-DD)",
+    "value_error": "a value refused for another reason (the message says which)",
+    "invalid": "refused for a reason without a code of its own (the message says which)",
+}

@@ -29,7 +29,7 @@ from pymongo.errors import BulkWriteError
 from . import clock, csv_format, customers, items, order_rules
 from .auth import Principal
 from .db import DUPLICATE_KEY, get_db
-from .errors import Conflict, PayloadTooLarge, ValidationFailed
+from .errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from .ids import object_id
 from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from .money import MAX_CENTS, from_cents, to_cents
@@ -37,13 +37,15 @@ from .orders import order_document, reserve_order_numbers
 from .payload import validate
 
 MAX_ROWS = 5_000
+HEADER_ROW = 1  # rows are numbered as the spreadsheet shows them
 # Lambda accepts a 6 MB request; 5,000 rows with long notes fit well under this.
 MAX_BYTES = 5_000_000
+AGG_BATCH = 10_000  # documents per reply when reading the buyers' existing orders
 
 
 @dataclass
 class Row:
-    number: int  # 1-based data row: row 1 is the line under the header (spreadsheet row 2)
+    number: int  # the spreadsheet's row number: the header is row 1, the first data row 2
     data: OrderIn
     payment_status: str
     fulfillment_status: str
@@ -65,6 +67,13 @@ class ImportPlan:
     stock_needed: dict[Any, int] = field(default_factory=dict)  # item _id -> quantity
     existing_customers: dict[str, dict] = field(default_factory=dict)  # email_lower -> doc
     new_customers: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # -> (email, name)
+    duplicates: list[dict] = field(default_factory=list)  # rows matching existing orders
+    skipped: int = 0  # duplicate rows left out (skip_duplicates=true)
+
+
+def _error(row: int, field: str, code: str, message: str) -> dict:
+    """One problem of one row: `code` is a stable DETAIL_CODES name for the page."""
+    return {"row": row, "field": field, "code": code, "message": message}
 
 
 def _bad(code: str, message: str, details: list | None = None) -> ValidationFailed:
@@ -75,7 +84,7 @@ def _bad(code: str, message: str, details: list | None = None) -> ValidationFail
 
 
 def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
-    """(row number, {english column: cell text}) for every non-blank data row."""
+    """(spreadsheet row number, {english column: cell text}) for every non-blank data row."""
     data = raw.encode() if isinstance(raw, str) else (raw or b"")
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_BYTES:,} bytes; split it")
@@ -90,7 +99,9 @@ def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
             raise _bad("invalid_csv", "the file is empty: the first line must name the columns")
         columns = _columns(header)
         rows = []
-        for number, cells in enumerate(reader, start=1):
+        # Numbered as a spreadsheet shows the file: header = row 1 (a cell with a line
+        # break inside quotes is still one row there).
+        for number, cells in enumerate(reader, start=HEADER_ROW + 1):
             if not any(c.strip() for c in cells):
                 continue  # blank lines (Excel leaves some at the end)
             if len(rows) == MAX_ROWS:
@@ -127,7 +138,7 @@ def _columns(header: list[str]) -> list[str]:
         raise _bad(
             "invalid_columns",
             "unknown columns: " + ", ".join(repr(u) for u in unknown),
-            [{"field": u, "message": "unknown column"} for u in unknown],
+            [{"field": u, "code": "unknown_column", "message": "unknown column"} for u in unknown],
         )
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
@@ -137,7 +148,7 @@ def _columns(header: list[str]) -> list[str]:
         raise _bad(
             "missing_columns",
             "missing columns: " + ", ".join(missing),
-            [{"field": m, "message": "required column"} for m in missing],
+            [{"field": m, "code": "required_column", "message": "required column"} for m in missing],
         )
     return columns
 
@@ -150,7 +161,7 @@ def _status(value: str, allowed: tuple[str, ...], default: str) -> str:
         return default
     value = csv_format.STATUS_WORDS.get(value, value.lower())
     if value not in allowed:
-        raise ValueError(f"must be one of {', '.join(allowed)}")
+        raise Invalid("unknown_status", f"must be one of {', '.join(allowed)}")
     return value
 
 
@@ -160,7 +171,7 @@ def _money(value: str) -> Decimal | None:
     try:
         return Decimal(value.replace(",", ""))
     except InvalidOperation:
-        raise ValueError("must be a number") from None
+        raise Invalid("not_a_number", "must be a number") from None
 
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-saves ISO like this
@@ -181,13 +192,13 @@ def _when(value: str, tz: str) -> dt.datetime | None:
             except ValueError:
                 continue
     if parsed is None:
-        raise ValueError("must be a date or time like 2026-11-24 or 2026-11-24T08:30:00Z")
+        raise Invalid("invalid_date", "must be a date or time like 2026-11-24 or 2026-11-24T08:30:00Z")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz or clock.DEFAULT_TZ))
     # in_range also catches times that overflow on the way to UTC (year 1 or 9999).
     parsed = clock.in_range(parsed)
     if parsed is None or parsed > clock.now() + dt.timedelta(days=1):
-        raise ValueError("must be between 2000 and now")
+        raise Invalid("date_out_of_range", "must be between 2000 and now")
     return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
 
 
@@ -199,14 +210,14 @@ def _day(value: str) -> str | None:
             return dt.datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ValueError("must be a date like 2026-11-24")
+    raise Invalid("invalid_date", "must be a date like 2026-11-24")
 
 
 def _parse_row(
     number: int, cells: dict[str, str], tz: str = clock.DEFAULT_TZ
 ) -> tuple[Row | None, list[dict]]:
     if "__error__" in cells:
-        return None, [{"row": number, "field": "row", "message": cells["__error__"]}]
+        return None, [_error(number, "row", "too_many_cells", cells["__error__"])]
     errors: list[dict] = []
     body: dict[str, Any] = {}
     statuses: dict[str, str] = {}
@@ -215,7 +226,7 @@ def _parse_row(
         try:
             return fn()
         except ValueError as exc:
-            errors.append({"row": number, "field": name, "message": str(exc)})
+            errors.append(_error(number, name, getattr(exc, "code", "invalid"), str(exc)))
             return None
 
     for name in ("buyer_email", "buyer_name", "item_name", "batch", "note"):
@@ -225,7 +236,7 @@ def _parse_row(
     if quantity.isascii() and quantity.isdigit() and len(quantity) <= 9:
         body["quantity"] = int(quantity)
     else:
-        errors.append({"row": number, "field": "quantity", "message": "must be a whole number ≥ 1"})
+        errors.append(_error(number, "quantity", "not_a_whole_number", "must be a whole number ≥ 1"))
     for name in ("unit_price", "shipping_fee"):
         value = attempt(name, lambda n=name: _money(cells.get(n, "")))
         if value is not None:
@@ -246,10 +257,10 @@ def _parse_row(
     # (A status that did not parse is already an error of its own.)
     payment, fulfillment = statuses["payment_status"], statuses["fulfillment_status"]
     if remitted_at and payment and not order_rules.has_remitted_at(payment):
-        errors.append({"row": number, "field": "remitted_at", "message": "only for a remitted order"})
+        errors.append(_error(number, "remitted_at", "only_for_remitted", "only for a remitted order"))
     if shipped_date and fulfillment and not order_rules.has_shipped_date(fulfillment):
         errors.append(
-            {"row": number, "field": "shipped_date", "message": "only for a shipped or delivered order"}
+            _error(number, "shipped_date", "only_for_shipped", "only for a shipped or delivered order")
         )
     data = None
     try:
@@ -258,7 +269,7 @@ def _parse_row(
         known = {e["field"] for e in errors}
         for d in exc.details:
             if d["field"] not in known:  # one reason per cell is enough
-                errors.append({"row": number, "field": d["field"], "message": d["message"]})
+                errors.append({"row": number, **d})
     if errors or data is None:
         return None, errors
     row = Row(number, data, statuses["payment_status"], statuses["fulfillment_status"], given_total)
@@ -266,8 +277,12 @@ def _parse_row(
     return row, []
 
 
-def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> ImportPlan:
-    """Validate everything that can be checked before writing. Raises on any bad row."""
+def plan(
+    principal: Principal, raw_rows: list[tuple[int, dict[str, str]]], skip_duplicates: bool | None = None
+) -> ImportPlan:
+    """Validate everything that can be checked before writing. Raises on any bad row, or
+    when the rows to import need more stock than there is. Finds the rows that match
+    existing orders (and leaves them out with `skip_duplicates`)."""
     seller_id = object_id(principal.seller_id)
     rows: list[Row] = []
     errors: list[dict] = []
@@ -282,71 +297,127 @@ def plan(principal: Principal, raw_rows: list[tuple[int, dict[str, str]]]) -> Im
     known_items = {
         d["name_lower"]: d for d in db.items.find({"seller_id": seller_id, "name_lower": {"$in": names}})
     }
-    result = ImportPlan(rows=rows)
-    uses: dict[Any, list[int]] = {}
     for r in rows:
         r.item = known_items.get(r.data.item_name.lower())
         price = r.data.unit_price if r.data.unit_price is not None else (r.item or {}).get("price")
         if price is None:
             errors.append(
-                {
-                    "row": r.number,
-                    "field": "unit_price",
-                    "message": "required for an item not in your item list",
-                }
+                _error(r.number, "unit_price", "price_required", "required for an item not in your item list")
             )
             continue
         r.unit_price = price
         r.total = r.data.quantity * price + r.data.shipping_fee
         if r.total > MAX_CENTS:
-            errors.append({"row": r.number, "field": "total_amount", "message": "would be above 100,000,000"})
+            errors.append(_error(r.number, "total_amount", "too_large", "would be above 100,000,000"))
         elif r.given_total is not None and r.given_total != r.total:
             errors.append(
-                {
-                    "row": r.number,
-                    "field": "total_amount",
-                    "message": f"is {from_cents(r.given_total)} but quantity × unit_price + shipping_fee "
+                _error(
+                    r.number,
+                    "total_amount",
+                    "total_mismatch",
+                    f"is {from_cents(r.given_total)} but quantity × unit_price + shipping_fee "
                     f"is {from_cents(r.total)}",
-                }
+                )
             )
-        units = order_rules.units_held(r.fulfillment_status, r.data.quantity)
-        if r.item is not None and r.item.get("stock") is not None and units:
-            result.stock_needed[r.item["_id"]] = result.stock_needed.get(r.item["_id"], 0) + units
-            uses.setdefault(r.item["_id"], []).append(r.number)
     if errors:
         errors.sort(key=lambda e: e["row"])
         bad = len({e["row"] for e in errors})
         raise _bad("invalid_rows", f"{bad} row(s) are invalid; nothing was imported", errors)
 
-    by_id = {d["_id"]: d for d in known_items.values()}
-    short = [
-        {
-            "item_name": by_id[iid]["item_name"],
-            "needed": need,
-            "in_stock": by_id[iid]["stock"],
-            "rows": uses[iid],
-        }
-        for iid, need in result.stock_needed.items()
-        if need > by_id[iid]["stock"]
-    ]
+    emails = sorted({r.data.buyer_email.lower() for r in rows})
+    existing = {
+        c["email_lower"]: c
+        for c in db.customers.find({"seller_id": seller_id, "email_lower": {"$in": emails}})
+    }
+    result = ImportPlan(rows=rows, existing_customers=existing)
+    result.duplicates = _duplicates(seller_id, rows, existing)
+    if skip_duplicates:
+        skip = {d["row"] for d in result.duplicates}
+        result.rows = [r for r in rows if r.number not in skip]
+        result.skipped = len(skip)
+    _check_stock(result)
+    first_rows = {r.data.buyer_email.lower(): r for r in reversed(result.rows)}  # first row wins
+    result.new_customers = {
+        e: (r.data.buyer_email, r.data.buyer_name) for e, r in first_rows.items() if e not in existing
+    }
+    return result
+
+
+def _check_stock(p: ImportPlan) -> None:
+    """The stock the rows to import need per tracked item, against what there is: short →
+    409 naming each item, what the file asks, what is left, and the rows asking."""
+    uses: dict[Any, list[int]] = {}
+    by_id: dict[Any, dict] = {}
+    for r in p.rows:
+        units = order_rules.units_held(r.fulfillment_status, r.data.quantity)
+        if r.item is not None and r.item.get("stock") is not None and units:
+            p.stock_needed[r.item["_id"]] = p.stock_needed.get(r.item["_id"], 0) + units
+            uses.setdefault(r.item["_id"], []).append(r.number)
+            by_id[r.item["_id"]] = r.item
+    short = []
+    for iid, need in p.stock_needed.items():
+        item = by_id[iid]
+        if need > item["stock"]:
+            short.append(
+                {
+                    "field": "quantity",
+                    "code": "insufficient_stock",
+                    "message": f"{item['item_name']}: {need} asked, {item['stock']} left",
+                    "item_name": item["item_name"],
+                    "needed": need,
+                    "in_stock": item["stock"],
+                    "rows": uses[iid],
+                }
+            )
     if short:
         raise Conflict(
-            "not enough stock for " + ", ".join(s["item_name"] for s in short) + "; nothing was imported",
+            "not enough stock: " + "; ".join(s["message"] for s in short) + "; nothing was imported",
             code="insufficient_stock",
             details=short,
         )
 
-    emails = {r.data.buyer_email.lower(): r for r in reversed(rows)}  # first row wins
-    result.existing_customers = {
-        c["email_lower"]: c
-        for c in db.customers.find({"seller_id": seller_id, "email_lower": {"$in": sorted(emails)}})
-    }
-    result.new_customers = {
-        e: (r.data.buyer_email, r.data.buyer_name)
-        for e, r in emails.items()
-        if e not in result.existing_customers
-    }
-    return result
+
+def _duplicates(seller_id, rows: list[Row], existing: dict[str, dict]) -> list[dict]:
+    """Rows that match an order the seller already has: same buyer, item name (any
+    case), quantity, unit price and batch, as importing the same file twice would make.
+    Each existing order matches at most one row (a file with two equal rows against one
+    existing order has one duplicate). One read of those buyers' orders (index
+    seller_customer); buyers new to the shop have no orders to match."""
+    if not existing:
+        return []
+    by_id = {c["_id"]: c for c in existing.values()}
+    fields = {"customer_id": 1, "item_name": 1, "quantity": 1, "unit_price": 1, "batch": 1, "order_no": 1}
+    found: dict[tuple, list[int]] = {}
+    cursor = get_db().orders.find(
+        {"seller_id": seller_id, "customer_id": {"$in": sorted(by_id)}}, fields, batch_size=AGG_BATCH
+    )
+    for o in sorted(cursor, key=lambda o: o["order_no"]):
+        key = (
+            o["customer_id"],
+            (o.get("item_name") or "").lower(),
+            o["quantity"],
+            o["unit_price"],
+            o.get("batch"),
+        )
+        found.setdefault(key, []).append(o["order_no"])
+    out = []
+    for r in rows:
+        customer = existing.get(r.data.buyer_email.lower())
+        if customer is None:
+            continue
+        name = r.item["item_name"] if r.item else r.data.item_name
+        key = (customer["_id"], name.lower(), r.data.quantity, r.unit_price, r.data.batch or None)
+        if found.get(key):
+            order_no = found[key].pop(0)
+            out.append(
+                {
+                    "row": r.number,
+                    "code": "duplicate_row",
+                    "message": f"matches order {order_no} (same buyer, item, quantity, price and batch)",
+                    "order_no": order_no,
+                }
+            )
+    return out
 
 
 def summary(p: ImportPlan) -> dict:
@@ -355,16 +426,34 @@ def summary(p: ImportPlan) -> dict:
         "new_customers": len(p.new_customers),
         # Like the reports: what the imported orders bill, cancelled rows left out.
         "total_amount": from_cents(sum(r.total for r in p.rows if r.fulfillment_status != "cancelled")),
+        "duplicates": p.duplicates,
+        "skipped": p.skipped,
     }
 
 
 # --- 3. write -------------------------------------------------------------------------
 
 
-def run(principal: Principal, raw: bytes | str | None, dry_run: bool) -> dict:
-    p = plan(principal, read(raw))
+def run(
+    principal: Principal, raw: bytes | str | None, dry_run: bool, skip_duplicates: bool | None = None
+) -> dict:
+    """`skip_duplicates`: True leaves out rows matching existing orders, False imports
+    them too. None (not given): a dry run previews the import without them (the safe
+    choice; `duplicates` lists them, `skipped` counts them), and a real import that has
+    any is refused with 409 duplicate_rows: the seller must choose."""
+    p = plan(principal, read(raw), skip_duplicates is not False)
     if dry_run:
         return {"dry_run": True, "created": 0, **summary(p)}
+    if p.duplicates and skip_duplicates is None:  # (checked before anything is written)
+        raise Conflict(
+            f"{len(p.duplicates)} row(s) match orders you already have; import again with "
+            "skip_duplicates=true to leave them out or skip_duplicates=false to import them too; "
+            "nothing was imported",
+            code="duplicate_rows",
+            details=p.duplicates,
+        )
+    if not p.rows:
+        return {"dry_run": False, "created": 0, "first_order_no": None, "last_order_no": None, **summary(p)}
     first, last = write(principal, p)
     return {
         "dry_run": False,

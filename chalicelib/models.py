@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import clock
-from .errors import ValidationFailed
+from .errors import Invalid, ValidationFailed
 from .money import from_cents, to_cents
 
 PaymentStatus = Literal["unpaid", "remitted", "refunded"]
@@ -53,7 +53,7 @@ def _object_id_check(value: object) -> object:
     if not (
         isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
     ):
-        raise PydanticCustomError("invalid_query", "customer_id is not a valid id")
+        raise PydanticCustomError("invalid_id", "customer_id is not a valid id")
     return value
 
 
@@ -101,7 +101,7 @@ MoneyOut = Annotated[int | float, WithJsonSchema({"type": "number"}), CENTS]
 
 def _non_empty_patch(model: BaseModel) -> BaseModel:
     if not model.model_fields_set:
-        raise ValueError("nothing to update")
+        raise Invalid("nothing_to_update", "nothing to update")
     return model
 
 
@@ -158,14 +158,14 @@ class SellerPatch(In):
     @classmethod
     def _known_tz(cls, v: str | None) -> str | None:
         if v is not None and v not in available_timezones():
-            raise ValueError("unknown IANA time zone")
+            raise Invalid("unknown_timezone", "unknown IANA time zone")
         return v
 
     @model_validator(mode="after")
     def _something(self):
         for f in self.model_fields_set:
             if getattr(self, f) is None:
-                raise ValueError(f"{f} cannot be null")
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
 
 
@@ -221,7 +221,7 @@ class CustomerPatch(In):
     def _check(self):
         for f in ("name", "email"):
             if f in self.model_fields_set and getattr(self, f) is None:
-                raise ValueError(f"{f} cannot be null")
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
 
 
@@ -257,7 +257,7 @@ class ItemPatch(In):
     def _check(self):
         for f in ("item_name", "price"):
             if f in self.model_fields_set and getattr(self, f) is None:
-                raise ValueError(f"{f} cannot be null")
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
 
 
@@ -289,9 +289,11 @@ class OrderIn(In):
     @model_validator(mode="after")
     def _one_of(self):
         if (self.buyer_email is None) == (self.customer_id is None):
-            raise ValueError("give exactly one of buyer_email or customer_id")
+            raise Invalid(
+                "exactly_one_of", "give exactly one of buyer_email or customer_id", field="buyer_email"
+            )
         if (self.item_name is None) == (self.item_id is None):
-            raise ValueError("give exactly one of item_name or item_id")
+            raise Invalid("exactly_one_of", "give exactly one of item_name or item_id", field="item_name")
         return self
 
 
@@ -311,7 +313,7 @@ class OrderPatch(In):
     @classmethod
     def _iso_date(cls, v):
         if v is not None and not (isinstance(v, str) and len(v) == 10):
-            raise ValueError("must be a date as YYYY-MM-DD")
+            raise Invalid("invalid_date", "must be a date as YYYY-MM-DD")
         return v
 
     @model_validator(mode="after")
@@ -319,7 +321,7 @@ class OrderPatch(In):
         required = ("quantity", "unit_price", "shipping_fee", "payment_status", "fulfillment_status")
         for f in required:
             if f in self.model_fields_set and getattr(self, f) is None:
-                raise ValueError(f"{f} cannot be null")
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
 
 
@@ -490,12 +492,23 @@ class MonthlyReportOut(BaseModel):
 # --- import ----------------------------------------------------------------
 
 
+class ImportDuplicate(BaseModel):
+    """A file row that matches an existing order (buyer, item, quantity, price, batch)."""
+
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    code: Literal["duplicate_row"]
+    message: str
+    order_no: int  # the existing order it matches
+
+
 class ImportOut(BaseModel):
     dry_run: bool
     created: int
-    rows: int
+    rows: int  # rows imported (or to import, in a dry run): skipped duplicates left out
     new_customers: int
     total_amount: float
+    duplicates: list[ImportDuplicate]
+    skipped: int  # duplicate rows left out with skip_duplicates=true
     first_order_no: int | None = None
     last_order_no: int | None = None
 
@@ -530,7 +543,9 @@ MAX_EXPORT_PAGE = 5_000  # export pages: much larger, still one Lambda response
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 
-def _query_error(message: str, code: str = "invalid_query") -> PydanticCustomError:
+def _query_error(message: str, code: str) -> PydanticCustomError:
+    """A bad query parameter; `code` is its detail code (errors.DETAIL_CODES, one of
+    payload.QUERY_CHECK_CODES)."""
     return PydanticCustomError(code, message)
 
 
@@ -541,11 +556,11 @@ def _limit_check(maximum: int):
         elif isinstance(value, str):
             text = value
         else:
-            raise _query_error("limit must be an integer", "invalid_limit")
+            raise _query_error("limit must be an integer", "not_an_integer")
         if not (text.isascii() and text.isdigit() and len(text) <= 9):
-            raise _query_error("limit must be an integer", "invalid_limit")
+            raise _query_error("limit must be an integer", "not_an_integer")
         if not 1 <= int(text) <= maximum:
-            raise _query_error(f"limit must be between 1 and {maximum:,}", "invalid_limit")
+            raise _query_error(f"limit must be between 1 and {maximum:,}", "out_of_range")
         return int(text)
 
     return check
@@ -555,7 +570,7 @@ def _year_check(value: object) -> object:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     ok = isinstance(text, str) and len(text) == 4 and text.isascii() and text.isdigit()
     if not (ok and EARLIEST_YEAR <= int(text) <= LATEST_YEAR):
-        raise _query_error(f"year must be a year between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise _query_error(f"year must be a year between {EARLIEST_YEAR} and {LATEST_YEAR}", "out_of_range")
     return int(text)
 
 
@@ -569,7 +584,7 @@ def _bool_check(value: object, info: ValidationInfo) -> object:
         return True
     if text in (False, "false", "0"):
         return False
-    raise _query_error(f"{_param(info)} must be true or false")
+    raise _query_error(f"{_param(info)} must be true or false", "not_a_boolean")
 
 
 def _time_check(value: object, info: ValidationInfo) -> object:
@@ -578,7 +593,9 @@ def _time_check(value: object, info: ValidationInfo) -> object:
     try:
         return clock.parse_iso(value, _param(info))
     except ValidationFailed as exc:
-        raise _query_error(exc.message) from None
+        # clock.parse_iso: not a date at all, or one outside 2000-2100.
+        code = "date_out_of_range" if "between" in exc.message else "invalid_date"
+        raise _query_error(exc.message, code) from None
 
 
 ListLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit_check(MAX_LIMIT))]
@@ -676,3 +693,9 @@ class ExportQuery(Query):
 
 class ImportQuery(Query):
     dry_run: Flag = Field(default=False, description="validate only, write nothing")
+    skip_duplicates: Flag | None = Field(
+        default=None,
+        description="rows matching existing orders (same buyer, item, quantity, price, batch): "
+        "true leaves them out, false imports them too; not given: a dry run lists them and a "
+        "real import with any is refused (409 duplicate_rows)",
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from .errors import Invalid
+
 MAX_MAJOR_UNITS = 100_000_000
 MAX_CENTS = MAX_MAJOR_UNITS * 100
 
@@ -13,30 +15,30 @@ def to_cents(value: object, *, allow_text: bool = False) -> int:
 
     JSON numbers arrive as int or Decimal (the body parser uses parse_float=Decimal),
     so "19.99" is exact. bool, float, NaN, infinities, more than 2 decimals, negative
-    and too-large values are refused with ValueError (pydantic turns it into a 400).
+    and too-large values are refused with errors.Invalid, a ValueError (pydantic turns it into a 400).
     """
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise Invalid("not_a_number", "must be a number")
     if isinstance(value, str) and allow_text:
         try:
             value = Decimal(value.strip().replace(",", ""))
         except InvalidOperation:
-            raise ValueError("must be a number") from None
+            raise Invalid("not_a_number", "must be a number") from None
     if isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
         amount = value
     else:
-        raise ValueError("must be a number")
+        raise Invalid("not_a_number", "must be a number")
     if not amount.is_finite():
-        raise ValueError("must be a finite number")
+        raise Invalid("not_a_number", "must be a finite number")
     if amount < 0:
-        raise ValueError("must not be negative")
+        raise Invalid("negative", "must not be negative")
     if amount > MAX_MAJOR_UNITS:
-        raise ValueError(f"must be at most {MAX_MAJOR_UNITS:,}")
+        raise Invalid("too_large", f"must be at most {MAX_MAJOR_UNITS:,}")
     cents = amount * 100
     if cents != cents.to_integral_value():
-        raise ValueError("must have at most 2 decimal places")
+        raise Invalid("too_many_decimals", "must have at most 2 decimal places")
     return int(cents)
 
 

@@ -145,17 +145,14 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
     if unit_price is None:
         raise ValidationFailed(
             "unit_price is required for an item that is not in your item list",
-            details=[{"field": "unit_price", "message": "required"}],
+            details=[{"field": "unit_price", "code": "price_required", "message": "required"}],
         )
     total = order_rules.total_amount(data.quantity, unit_price, data.shipping_fee)
 
     # Validation is done: from here on, every write that fails is undone.
     units = order_rules.units_held(status["fulfillment_status"], data.quantity) if item is not None else 0
     if units and not items.take_stock(item, units):
-        raise Conflict(
-            f"not enough stock for {item['item_name']} (left: {item.get('stock')})",
-            code="insufficient_stock",
-        )
+        raise _short(item, units)
     try:
         if data.customer_id is not None:
             customer = db.customers.find_one(
@@ -261,10 +258,26 @@ def _take_stock(doc: dict, units: int) -> None:
         return
     item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"])
     if item is not None and not items.take_stock(item, units):
-        raise Conflict(
-            f"not enough stock for {doc['item_name']} (left: {item.get('stock')})",
-            code="insufficient_stock",
-        )
+        raise _short(item, units)
+
+
+def _short(item: dict, units: int) -> Conflict:
+    """409 insufficient_stock naming the item, what is asked and what was left."""
+    left = item.get("stock")
+    return Conflict(
+        f"not enough stock for {item['item_name']}: {units} asked, {left} left",
+        code="insufficient_stock",
+        details=[
+            {
+                "field": "quantity",
+                "code": "insufficient_stock",
+                "message": f"{units} asked, {left} left",
+                "item_name": item["item_name"],
+                "needed": units,
+                "in_stock": left,
+            }
+        ],
+    )
 
 
 def _give_back_stock(seller_id, returns: list[tuple[dict, int]]) -> None:

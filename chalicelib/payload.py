@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import PayloadTooLarge, ValidationFailed
+from .errors import DETAIL_CODES, Invalid, PayloadTooLarge, ValidationFailed
 
 MAX_BODY_BYTES = 1_000_000
 MAX_DEPTH = 10
@@ -90,15 +90,26 @@ def parse_json(raw: bytes | str | None) -> dict[str, Any]:
     return value
 
 
+def detail(err: dict) -> dict[str, str]:
+    """One pydantic error as `{field, code, message}`: `code` is a stable DETAIL_CODES
+    name (ours from errors.Invalid or a query check, else pydantic's error type), so a
+    page can say "field + reason" in its own language; `message` is English."""
+    field = ".".join(str(p) for p in err["loc"]) or "body"
+    kind, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
+    raised = ctx.get("error")
+    if isinstance(raised, Invalid):
+        return {"field": raised.field or field, "code": raised.code, "message": raised.message}
+    if kind == "extra_forbidden":
+        return {"field": field, "code": "unknown_field", "message": "unknown field"}
+    if kind == "value_error" and msg.startswith("value is not a valid email address"):
+        kind = "invalid_email"
+    elif kind == "value_error" and isinstance(raised, ValueError):
+        msg = str(raised)  # without pydantic's "Value error, " prefix
+    return {"field": field, "code": kind if kind in DETAIL_CODES else "invalid", "message": msg}
+
+
 def validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    details = []
-    for err in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(p) for p in err["loc"]) or "body"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        details.append({"field": field, "message": msg})
-    return details
+    return [detail(err) for err in exc.errors(include_url=False, include_input=False)]
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -112,21 +123,28 @@ def parse_body(model: type[M], raw: bytes | str | None) -> M:
     return validate(model, parse_json(raw))
 
 
-# Codes a query parameter's own check may give (models.py raises them as error types);
-# anything else wrong in a query string is `invalid_query`.
-QUERY_CODES = ("invalid_limit", "invalid_query")
+# Detail codes of models.py's query checks (their messages name the parameter).
+QUERY_CHECK_CODES = (
+    "not_an_integer",
+    "out_of_range",
+    "not_a_boolean",
+    "invalid_id",
+    "invalid_date",
+    "date_out_of_range",
+)
 
 
 def parse_query(model: type[M], params: dict[str, str] | None) -> M:
     """Query parameters into their model. The error's code and message are those of the
-    first bad parameter (models declare them in the order they are checked)."""
+    first bad parameter (models declare them in the order they are checked):
+    `invalid_limit` for ?limit=, else `invalid_query`."""
     try:
         return model.model_validate(params or {})
     except ValidationError as exc:
         details = validation_details(exc)
-        first = exc.errors(include_url=False, include_input=False)[0]
-        if first["type"] in QUERY_CODES:
-            code, message = first["type"], first["msg"]
-        else:
-            code, message = "invalid_query", f"{details[0]['field']}: {details[0]['message']}"
+        first = details[0]
+        code = "invalid_limit" if first["field"] == "limit" else "invalid_query"
+        # Our checks name the parameter in their message; pydantic's messages do not.
+        own = first["code"] in QUERY_CHECK_CODES
+        message = first["message"] if own else f"{first['field']}: {first['message']}"
         raise ValidationFailed(message, code=code, details=details) from None

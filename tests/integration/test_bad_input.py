@@ -52,11 +52,12 @@ def test_import_dates_out_of_range_are_row_errors(api, token):
     r = post_csv(api, token, IMPORT_HEADER + "\r\n".join(rows) + "\r\n")
     assert r.status == 400, r
     assert r.json["error"]["code"] == "invalid_rows"
-    assert [(d["row"], d["field"]) for d in r.json["error"]["details"]] == [
-        (1, "created_at"),
-        (2, "created_at"),
-        (3, "created_at"),
-        (4, "created_at"),
+    # Rows as the spreadsheet numbers them: the header is row 1.
+    assert [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]] == [
+        (2, "created_at", "date_out_of_range"),
+        (3, "created_at", "date_out_of_range"),
+        (4, "created_at", "date_out_of_range"),
+        (5, "created_at", "date_out_of_range"),
     ]
 
 
@@ -103,7 +104,7 @@ def test_huge_numbers_in_csv_import_are_row_errors(api, token):
         assert r.status == 400, (number[:20], r)
         assert r.json["error"]["code"] == "invalid_rows"
         fields = {(d["row"], d["field"]) for d in r.json["error"]["details"]}
-        assert {(1, "quantity"), (2, "unit_price"), (3, "shipping_fee"), (4, "total_amount")} <= fields, (
+        assert {(2, "quantity"), (3, "unit_price"), (4, "shipping_fee"), (5, "total_amount")} <= fields, (
             fields
         )
     assert api.get("/orders", token=token).json["items"] == []

@@ -153,6 +153,8 @@ def test_import_creates_orders_and_customers(api, token):
         "rows": 3,
         "new_customers": 1,
         "total_amount": 559.97,  # 500 + 59.97; the cancelled row is left out
+        "duplicates": [],
+        "skipped": 0,
     }
     orders = list(reversed(api.get("/orders", token=token).json["items"]))
     a, b, c = orders
@@ -173,7 +175,9 @@ def test_import_creates_orders_and_customers(api, token):
 
 def test_imported_document_has_the_shape_of_a_created_one(api, token):
     order(api, token, buyer_email="a@example.com", item_name="Pen", quantity=1, unit_price=5)
-    assert post_csv(api, token, EN_HEADER + "a@example.com,,Pen,1,5,,,\r\n").status == 201
+    # The same order again: a duplicate, imported anyway on request.
+    r = post_csv(api, token, EN_HEADER + "a@example.com,,Pen,1,5,,,\r\n", "?skip_duplicates=false")
+    assert r.status == 201 and [d["order_no"] for d in r.json["duplicates"]] == [1001]
     made, imported = db.get_db().orders.find().sort("order_no", 1)
     assert set(imported) - set(made) == {"import_id"}
     assert set(made) - set(imported) == set()
@@ -234,7 +238,8 @@ def test_old_orders_keep_their_dates_and_months(api, token):
     )
     r = post_csv(api, token, text)
     assert r.status == 201, r
-    first, second = list(reversed(api.get("/orders", token=token).json["items"]))
+    # In file order (order numbers); newest first would put them by their own dates.
+    first, second = api.get("/orders?sort=order_no", token=token).json["items"]
     assert (first["created_at"], first["remitted_at"], first["shipped_date"]) == (
         "2025-03-01T16:30:00Z",
         "2025-03-02T01:00:00Z",
@@ -250,23 +255,23 @@ def test_old_orders_keep_their_dates_and_months(api, token):
 def test_bad_dates_are_row_errors(api, token):
     header = "buyer_email,item_name,quantity,unit_price,payment_status,remitted_at,fulfillment_status,shipped_date,created_at\r\n"
     text = header + (
-        "a@example.com,Pen,1,10,,,,,yesterday\r\n"  # 1
-        "a@example.com,Pen,1,10,,,,,2999-01-01\r\n"  # 2 future
-        "a@example.com,Pen,1,10,unpaid,2025-01-01,,,\r\n"  # 3 remitted_at on an unpaid order
-        "a@example.com,Pen,1,10,,,pending,2025-01-01,\r\n"  # 4 shipped_date on a pending order
-        "a@example.com,Pen,1,10,,,shipped,2025-13-01,\r\n"  # 5
-        "a@example.com,Pen,1,10,,,,,1999-12-31\r\n"  # 6
+        "a@example.com,Pen,1,10,,,,,yesterday\r\n"  # row 2 (the header is row 1)
+        "a@example.com,Pen,1,10,,,,,2999-01-01\r\n"  # 3 future
+        "a@example.com,Pen,1,10,unpaid,2025-01-01,,,\r\n"  # 4 remitted_at on an unpaid order
+        "a@example.com,Pen,1,10,,,pending,2025-01-01,\r\n"  # 5 shipped_date on a pending order
+        "a@example.com,Pen,1,10,,,shipped,2025-13-01,\r\n"  # 6
+        "a@example.com,Pen,1,10,,,,,1999-12-31\r\n"  # 7
     )
     r = post_csv(api, token, text)
     assert r.status == 400
-    got = [(d["row"], d["field"]) for d in r.json["error"]["details"]]
+    got = [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]]
     assert got == [
-        (1, "created_at"),
-        (2, "created_at"),
-        (3, "remitted_at"),
-        (4, "shipped_date"),
-        (5, "shipped_date"),
-        (6, "created_at"),
+        (2, "created_at", "invalid_date"),
+        (3, "created_at", "date_out_of_range"),
+        (4, "remitted_at", "only_for_remitted"),
+        (5, "shipped_date", "only_for_shipped"),
+        (6, "shipped_date", "invalid_date"),
+        (7, "created_at", "date_out_of_range"),
     ]
     assert db.get_db().orders.count_documents({}) == 0
 
@@ -275,10 +280,18 @@ def test_dry_run_writes_nothing(api, token):
     before = counts()
     r = post_csv(api, token, EN_HEADER + "n@example.com,N,Pen,2,10,,,\r\n", "?dry_run=true")
     assert r.status == 200, r
-    assert r.json == {"dry_run": True, "created": 0, "rows": 1, "new_customers": 1, "total_amount": 20}
+    assert r.json == {
+        "dry_run": True,
+        "created": 0,
+        "rows": 1,
+        "new_customers": 1,
+        "total_amount": 20,
+        "duplicates": [],
+        "skipped": 0,
+    }
     assert counts() == before
     bad = post_csv(api, token, EN_HEADER + "n@example.com,N,Pen,0,10,,,\r\n", "?dry_run=true")
-    assert bad.status == 400 and bad.json["error"]["details"][0]["row"] == 1
+    assert bad.status == 400 and bad.json["error"]["details"][0]["row"] == 2  # the header is row 1
     assert post_csv(api, token, EN_HEADER, "?dry_run=maybe").status == 400
 
 
@@ -299,7 +312,12 @@ def test_one_bad_row_among_1000_writes_nothing(api, token):
     assert r.status == 400, r
     assert r.json["error"]["code"] == "invalid_rows"
     assert r.json["error"]["details"] == [
-        {"row": 500, "field": "quantity", "message": "must be a whole number ≥ 1"}
+        {
+            "row": 501,
+            "field": "quantity",
+            "code": "not_a_whole_number",
+            "message": "must be a whole number ≥ 1",
+        }
     ]
     assert counts() == before
     # The same file without the bad row goes in whole.
@@ -312,26 +330,34 @@ def test_one_bad_row_among_1000_writes_nothing(api, token):
 
 def test_every_bad_row_is_listed(api, token):
     text = EN_HEADER + (
-        "not-an-email,,Pen,1,5,,,\r\n"  # 1
-        "ok@example.com,,Pen,1,5,,,\r\n"  # 2 fine
-        "ok@example.com,,Pen,1,5.001,,,\r\n"  # 3
-        "ok@example.com,,,1,5,,,\r\n"  # 4 no item
-        "ok@example.com,,Pen,1,5,paid,,\r\n"  # 5
-        "ok@example.com,,Pen,1,5,,lost,\r\n"  # 6
-        "ok@example.com,,Unknown thing,1,,,,\r\n"  # 7 no price, not an item
-        "ok@example.com,,Pen,1,-5,,,\r\n"  # 8
-        "ok@example.com,,Pen,1,5,,,,extra\r\n"  # 9 too many cells
-        "ok@example.com,,Pen,100001,5,,,\r\n"  # 10
+        "not-an-email,,Pen,1,5,,,\r\n"  # row 2 (the header is row 1)
+        "ok@example.com,,Pen,1,5,,,\r\n"  # 3 fine
+        "ok@example.com,,Pen,1,5.001,,,\r\n"  # 4
+        "ok@example.com,,,1,5,,,\r\n"  # 5 no item
+        "ok@example.com,,Pen,1,5,paid,,\r\n"  # 6
+        "ok@example.com,,Pen,1,5,,lost,\r\n"  # 7
+        "ok@example.com,,Unknown thing,1,,,,\r\n"  # 8 no price, not an item
+        "ok@example.com,,Pen,1,-5,,,\r\n"  # 9
+        "ok@example.com,,Pen,1,5,,,,extra\r\n"  # 10 too many cells
+        "ok@example.com,,Pen,100001,5,,,\r\n"  # 11
     )
     r = post_csv(api, token, text)
     assert r.status == 400
     details = r.json["error"]["details"]
-    assert sorted({d["row"] for d in details}) == [1, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert sorted({d["row"] for d in details}) == [2, 4, 5, 6, 7, 8, 9, 10, 11]
     by_row = {d["row"]: d for d in details}
-    assert by_row[1]["field"] == "buyer_email"
-    assert by_row[3]["field"] == "unit_price" and "2 decimal" in by_row[3]["message"]
-    assert by_row[5]["field"] == "payment_status" and by_row[6]["field"] == "fulfillment_status"
-    assert by_row[7]["field"] == "unit_price"
+    assert (by_row[2]["field"], by_row[2]["code"]) == ("buyer_email", "invalid_email")
+    assert by_row[4]["field"] == "unit_price" and "2 decimal" in by_row[4]["message"]
+    assert by_row[4]["code"] == "too_many_decimals"
+    assert (by_row[5]["field"], by_row[5]["code"]) == ("item_name", "exactly_one_of")
+    assert by_row[6]["field"] == "payment_status" and by_row[7]["field"] == "fulfillment_status"
+    assert by_row[6]["code"] == by_row[7]["code"] == "unknown_status"
+    assert (by_row[8]["field"], by_row[8]["code"]) == ("unit_price", "price_required")
+    assert (by_row[9]["code"], by_row[10]["code"], by_row[11]["code"]) == (
+        "negative",
+        "too_many_cells",
+        "less_than_equal",
+    )
     assert "9 row(s)" in r.json["error"]["message"]
     assert db.get_db().orders.count_documents({}) == 0
 
@@ -339,8 +365,9 @@ def test_every_bad_row_is_listed(api, token):
 def test_total_amount_column_is_checked(api, token):
     header = "buyer_email,item_name,quantity,unit_price,shipping_fee,total_amount\r\n"
     r = post_csv(api, token, header + "a@example.com,Pen,2,5,1,11\r\na@example.com,Pen,2,5,1,12\r\n")
-    assert r.status == 400 and [d["row"] for d in r.json["error"]["details"]] == [2]
+    assert r.status == 400 and [d["row"] for d in r.json["error"]["details"]] == [3]
     assert r.json["error"]["details"][0]["field"] == "total_amount"
+    assert r.json["error"]["details"][0]["code"] == "total_mismatch"
 
 
 def test_stock_for_the_whole_file_is_checked_first(api, token):
@@ -350,8 +377,17 @@ def test_stock_for_the_whole_file_is_checked_first(api, token):
     r = post_csv(api, token, text)
     assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
     assert r.json["error"]["details"] == [
-        {"item_name": "Matcha KitKat", "needed": 4, "in_stock": 3, "rows": [1, 2]}
+        {
+            "field": "quantity",
+            "code": "insufficient_stock",
+            "message": "Matcha KitKat: 4 asked, 3 left",
+            "item_name": "Matcha KitKat",
+            "needed": 4,
+            "in_stock": 3,
+            "rows": [2, 3],
+        }
     ]
+    assert "Matcha KitKat: 4 asked, 3 left" in r.json["error"]["message"]
     assert counts() == before
 
 
@@ -385,7 +421,9 @@ def test_import_limits_and_bad_files(api, token):
     )
     r = post_csv(api, token, "buyer_email,quantity\r\na@example.com,1\r\n")
     assert r.status == 400 and r.json["error"]["code"] == "missing_columns"
-    assert r.json["error"]["details"] == [{"field": "item_name", "message": "required column"}]
+    assert r.json["error"]["details"] == [
+        {"field": "item_name", "code": "required_column", "message": "required column"}
+    ]
     r = post_csv(api, token, "buyer_email,item_name,quantity,price\r\na@example.com,Pen,1,3\r\n")
     assert r.status == 400 and r.json["error"]["code"] == "invalid_columns"
     assert post_csv(api, token, "").json["error"]["code"] == "invalid_csv"
@@ -415,3 +453,74 @@ def test_import_never_touches_another_seller(api, token, other_token):
     theirs = api.get("/orders", token=other_token).json["items"]
     assert theirs[0]["buyer_name"] == "Alice O" and theirs[0]["item_id"] is None
     assert counts()["orders"] == before_first["orders"] + 1
+
+
+DUP_HEADER = "buyer_email,item_name,quantity,unit_price,batch\r\n"
+
+
+def test_importing_the_same_file_twice_finds_the_duplicates(api, token):
+    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 6}, token=token)
+    text = DUP_HEADER + (
+        "a@example.com,Matcha KitKat,2,,2026-12 東京\r\n"  # row 2
+        "b@example.com,Pen,1,5,\r\n"  # row 3
+        "a@example.com,Matcha KitKat,2,,2026-12 東京\r\n"  # row 4: the same as row 2
+    )
+    first = post_csv(api, token, text)
+    assert first.status == 201 and first.json["duplicates"] == [] and first.json["created"] == 3
+    before = counts()
+
+    dry = post_csv(api, token, text, "?dry_run=true")
+    assert dry.status == 200, dry
+    assert [(d["row"], d["order_no"], d["code"]) for d in dry.json["duplicates"]] == [
+        (2, 1001, "duplicate_row"),
+        (3, 1002, "duplicate_row"),
+        (4, 1003, "duplicate_row"),
+    ]
+    # Without a choice a dry run previews the safe one: duplicates left out.
+    assert (dry.json["rows"], dry.json["skipped"], dry.json["total_amount"]) == (0, 3, 0)
+    dry_skip = post_csv(api, token, text, "?dry_run=true&skip_duplicates=true")
+    assert dry_skip.json == dry.json
+    dry_all = post_csv(api, token, text, "?dry_run=true&skip_duplicates=false")
+    assert dry_all.status == 409 and dry_all.json["error"]["code"] == "insufficient_stock"
+
+    # A real import must choose: nothing is written until it does.
+    refused = post_csv(api, token, text)
+    assert refused.status == 409 and refused.json["error"]["code"] == "duplicate_rows"
+    assert [d["row"] for d in refused.json["error"]["details"]] == [2, 3, 4]
+    assert counts() == before
+    skipped = post_csv(api, token, text, "?skip_duplicates=true")
+    assert skipped.status == 201, skipped
+    assert (skipped.json["created"], skipped.json["skipped"], skipped.json["first_order_no"]) == (0, 3, None)
+    assert counts() == before
+
+    # One new row among them: only it goes in, and only it takes stock.
+    more = text + "a@example.com,matcha kitkat,2,,2026-12 東京\r\n"  # row 5: a third, and new
+    r = post_csv(api, token, more, "?skip_duplicates=true")
+    assert r.status == 201, r
+    assert (r.json["created"], r.json["skipped"], r.json["first_order_no"]) == (1, 3, 1004)
+    assert db.get_db().items.find_one()["stock"] == 0
+    # Importing them anyway is the seller's choice; stock still rules.
+    r = post_csv(api, token, DUP_HEADER + "b@example.com,Pen,1,5,\r\n", "?skip_duplicates=false")
+    assert r.status == 201 and r.json["created"] == 1 and r.json["duplicates"][0]["order_no"] == 1002
+    r = post_csv(api, token, text, "?skip_duplicates=false")
+    assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
+    assert r.json["error"]["details"][0]["rows"] == [2, 4]
+
+
+def test_a_duplicate_is_the_same_buyer_item_quantity_price_and_batch(api, token):
+    post_csv(api, token, DUP_HEADER + "a@example.com,Pen,2,5,Tokyo\r\n")
+    text = DUP_HEADER + (
+        "A@Example.com,PEN,2,5,Tokyo\r\n"  # 2: the same (email and item name in any case)
+        "b@example.com,Pen,2,5,Tokyo\r\n"  # 3: another buyer
+        "a@example.com,Pencil,2,5,Tokyo\r\n"  # 4: another item
+        "a@example.com,Pen,3,5,Tokyo\r\n"  # 5: another quantity
+        "a@example.com,Pen,2,6,Tokyo\r\n"  # 6: another price
+        "a@example.com,Pen,2,5,Osaka\r\n"  # 7: another batch
+        "a@example.com,Pen,2,5,\r\n"  # 8: no batch
+        "a@example.com,Pen,2,5,Tokyo\r\n"  # 9: one existing order matches one row only
+    )
+    r = post_csv(api, token, text, "?dry_run=true")
+    assert [d["row"] for d in r.json["duplicates"]] == [2]
+    # Another seller's equal order is not a duplicate.
+    other = api.signup(shop_name="Other Shop")
+    assert post_csv(api, other, text, "?dry_run=true").json["duplicates"] == []

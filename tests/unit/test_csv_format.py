@@ -63,14 +63,15 @@ def test_table_has_bom_crlf_and_total_row():
 def test_read_skips_blank_lines_and_numbers_data_rows():
     raw = "\ufeffbuyer_email,item_name,quantity\r\n\r\na@x.io,Pen,1\r\n,,\r\nb@x.io,Ink,2\r\n".encode()
     assert imports.read(raw) == [
-        (2, {"buyer_email": "a@x.io", "item_name": "Pen", "quantity": "1"}),
-        (4, {"buyer_email": "b@x.io", "item_name": "Ink", "quantity": "2"}),
+        # Numbered as a spreadsheet shows them: the header is row 1.
+        (3, {"buyer_email": "a@x.io", "item_name": "Pen", "quantity": "1"}),
+        (5, {"buyer_email": "b@x.io", "item_name": "Ink", "quantity": "2"}),
     ]
 
 
 def test_read_short_rows_leave_missing_cells_out():
     rows = imports.read(b"buyer_email,item_name,quantity,note\na@x.io,Pen\n")
-    assert rows == [(1, {"buyer_email": "a@x.io", "item_name": "Pen"})]
+    assert rows == [(2, {"buyer_email": "a@x.io", "item_name": "Pen"})]
 
 
 @pytest.mark.parametrize(
@@ -167,3 +168,8 @@ def test_times_from_export_or_excel(text, iso):
 def test_bad_times(text):
     with pytest.raises(ValueError):
         imports._when(text, "Asia/Taipei")
+
+
+def test_a_cell_with_line_breaks_is_one_spreadsheet_row():
+    raw = b'buyer_email,item_name,quantity,note\r\na@x.io,Pen,1,"line one\nline two"\r\nb@x.io,Ink,2,\r\n'
+    assert [n for n, _ in imports.read(raw)] == [2, 3]
