@@ -42,6 +42,9 @@ def test_expired_token_is_renewed_without_a_login(stack, page):
     )
     page.evaluate(f"localStorage.setItem('token', {expired!r})")
     page.get_by_role("button", name="Buyers").click()
+    # The list may say "No buyers yet" before its request returns: wait for the renewal
+    # itself (another token stored), which a loaded machine can take seconds to finish.
+    page.wait_for_function(f"localStorage.getItem('token') !== {expired!r}", timeout=30_000)
     expect(page.locator("#customers-body")).to_contain_text("No buyers yet")
     expect(page.locator("#auth-view")).to_be_hidden()
     # A renewal within the same second as the signup may sign the very same claims, so
