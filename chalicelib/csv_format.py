@@ -1,8 +1,8 @@
 """CSV conventions shared by reports, export and import.
 
 Files are written for Excel users in Taiwan: UTF-8 with a BOM (without it Excel guesses
-Big5 and shows 繁體中文 as mojibake), Chinese headers by default (`?headers=en` for
-English), and text cells that a spreadsheet would run as a formula get a leading `'`.
+Big5 and shows 繁體中文 as mojibake), headers in the shop's language (Chinese unless the
+shop is English; `?headers=zh|en` chooses), and text cells that a spreadsheet would run as a formula get a leading `'`.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ IMPORT_COLUMNS = (
 )
 IMPORT_IGNORED = tuple(c.key for c in ORDER_COLUMNS if c.key not in IMPORT_COLUMNS)
 
+# The buyer's name leads (what a seller reads first); the internal id comes last, kept
+# only to tell apart two buyers of the same name.
 BUYER_COLUMNS: tuple[Column, ...] = (
-    Column("customer_id", "買家ID"),
     Column("name", "買家姓名"),
     Column("email", "買家Email"),
     Column("order_count", "訂單數"),
@@ -92,6 +93,7 @@ BUYER_COLUMNS: tuple[Column, ...] = (
     Column("refunded_amount", "已退款金額"),
     Column("shipped_count", "已出貨"),
     Column("unshipped_count", "未出貨"),
+    Column("customer_id", "買家ID"),
 )
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column("item_name", "商品名稱"),

@@ -22,6 +22,7 @@ from .models import MAX_EXPORT_PAGE, ExportQuery
 from .money import format_plain
 from .orders import MONEY_FIELDS, to_out
 from .principal import Principal
+from .reports import csv_language
 
 BATCH_SIZE = 500
 # Lambda's 6 MB response limit, minus room for headers and API Gateway's envelope.
@@ -48,7 +49,8 @@ def _csv_cells(doc: dict) -> list:
 
 def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
     """Oldest first (by id), so an import of the file recreates the same order."""
-    fmt, limit, cursor, lang = params.format, params.limit, params.cursor, params.headers
+    fmt, limit, cursor = params.format, params.limit, params.cursor
+    lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
     seller_id = object_id(principal.seller_id)
     query: dict = {"seller_id": seller_id}
     after = decode_cursor(cursor)

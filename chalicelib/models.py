@@ -614,7 +614,10 @@ QueryTime = Annotated[
 ]
 Cursor = Annotated[str, Field(description="next_cursor of the previous page (opaque)")]
 SearchText = Annotated[str, Field(description="text to search for (case-insensitive)")]
-HeaderLanguage = Annotated[Literal["zh", "en"], Field(description="CSV header language")]
+HeaderLanguage = Annotated[
+    Literal["zh", "en"],
+    Field(description="CSV header language (default: the shop's language, 繁體中文 unless it is English)"),
+]
 
 
 class Query(BaseModel):
@@ -674,13 +677,13 @@ class OrderQuery(ListQuery):
 
 class ReportQuery(Query):
     format: Literal["json", "csv"] = "json"
-    headers: HeaderLanguage = "zh"
+    headers: HeaderLanguage | None = None
     batch: str | None = None
 
 
 class MonthlyQuery(Query):
     format: Literal["json", "csv"] = "json"
-    headers: HeaderLanguage = "zh"
+    headers: HeaderLanguage | None = None
     year: Year | None = Field(default=None, description="default: this year in the shop's time zone")
 
 
@@ -688,7 +691,7 @@ class ExportQuery(Query):
     format: Literal["csv", "json"] = "csv"
     limit: ExportLimit | None = Field(default=None, description="orders per page (default: all)")
     cursor: Cursor | None = None
-    headers: HeaderLanguage = "zh"
+    headers: HeaderLanguage | None = None
 
 
 class ImportQuery(Query):

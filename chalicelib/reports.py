@@ -276,6 +276,15 @@ def monthly_csv(report: dict, lang: str) -> CsvFile:
 # --- the routes' answers: JSON, or CSV with ?format=csv -----------------------------
 
 
+def csv_language(principal: Principal, given: str | None) -> str:
+    """CSV headers: `?headers=` when given, else the shop's language (English headers for
+    an English shop, Chinese otherwise). One read of the seller, by _id, only then."""
+    if given:
+        return given
+    seller = get_db().sellers.find_one({"_id": object_id(principal.seller_id)}, {"language": 1})
+    return "en" if (seller or {}).get("language") == "en" else "zh"
+
+
 def _today(principal: Principal) -> dt.date:
     return clock.local_date(clock.now(), principal.timezone)
 
@@ -283,19 +292,19 @@ def _today(principal: Principal) -> dt.date:
 def buyers_report(principal: Principal, params: ReportQuery) -> dict | CsvFile:
     report = buyers(principal, params.batch)
     if params.format == "csv":
-        return buyers_csv(report, params.batch, params.headers, _today(principal))
+        return buyers_csv(report, params.batch, csv_language(principal, params.headers), _today(principal))
     return buyers_json(report)
 
 
 def items_report(principal: Principal, params: ReportQuery) -> dict | CsvFile:
     report = items(principal, params.batch)
     if params.format == "csv":
-        return items_csv(report, params.batch, params.headers, _today(principal))
+        return items_csv(report, params.batch, csv_language(principal, params.headers), _today(principal))
     return report
 
 
 def monthly_report(principal: Principal, params: MonthlyQuery) -> dict | CsvFile:
     report = monthly(principal, params.year)
     if params.format == "csv":
-        return monthly_csv(report, params.headers)
+        return monthly_csv(report, csv_language(principal, params.headers))
     return money_json(report)

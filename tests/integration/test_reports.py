@@ -256,8 +256,8 @@ def test_buyers_report_as_csv(api, token, shop):
     assert 'filename="buyers-2026-12-Tokyo.csv"' in disposition
     assert "filename*=UTF-8''buyers-2026-12%20Tokyo.csv" in disposition
     rows = read_csv(r)
+    # The buyer's name leads; the internal id is last (issue 11).
     assert rows[0] == [
-        "買家ID",
         "買家姓名",
         "買家Email",
         "訂單數",
@@ -267,13 +267,15 @@ def test_buyers_report_as_csv(api, token, shop):
         "已退款金額",
         "已出貨",
         "未出貨",
+        "買家ID",
     ]
-    assert rows[1][1:] == ["Carol", "carol@example.com", "1", "3150", "0", "3150", "0", "0", "1"]
-    assert rows[2][1:] == ["Alice", "alice@example.com", "2", "599.98", "560", "39.98", "0", "1", "1"]
-    assert rows[-1] == ["合計", "", "", "4", "3749.98", "560", "3189.98", "250", "2", "2"]
+    assert rows[1][:-1] == ["Carol", "carol@example.com", "1", "3150", "0", "3150", "0", "0", "1"]
+    assert rows[2][:-1] == ["Alice", "alice@example.com", "2", "599.98", "560", "39.98", "0", "1", "1"]
+    assert rows[1][-1] == shop[6]["customer_id"]
+    assert rows[-1] == ["合計", "", "4", "3749.98", "560", "3189.98", "250", "2", "2", ""]
 
     en = read_csv(api.get("/reports/buyers?format=csv&headers=en", token=token))
-    assert en[0][:3] == ["customer_id", "name", "email"] and en[-1][0] == "TOTAL"
+    assert en[0][:2] == ["name", "email"] and en[0][-1] == "customer_id" and en[-1][0] == "TOTAL"
 
 
 def test_other_reports_as_csv(api, token, shop):
@@ -297,7 +299,7 @@ def test_csv_defuses_formulas(api, token):
     api.post("/customers", {"name": '=HYPERLINK("http://x")', "email": "f@example.com"}, token=token)
     order(api, token, buyer_email="f@example.com", item_name="@SUM(A1)", quantity=1, unit_price=1)
     buyers = read_csv(api.get("/reports/buyers?format=csv", token=token))
-    assert buyers[1][1] == '\'=HYPERLINK("http://x")'
+    assert buyers[1][0] == '\'=HYPERLINK("http://x")'
     items = read_csv(api.get("/reports/items?format=csv", token=token))
     assert items[1][0] == "'@SUM(A1)"
 
@@ -356,3 +358,40 @@ def test_grouped_sums_compound_key_on_both_backends(api, token, shop):
         ("bob@example.com", "remitted", 16047, 1),
         ("carol@example.com", "unpaid", 315000 + 5997, 2),
     ]
+
+
+def test_csv_headers_follow_the_shops_language(api, token, shop):
+    """English headers (and TOTAL) for an English shop; ?headers= still chooses."""
+
+    def first_rows(path):
+        rows = read_csv(api.get(path, token=token))
+        return rows[0], rows[-1][0]
+
+    assert first_rows("/reports/buyers?format=csv")[0][0] == "買家姓名"
+    assert api.patch("/auth/me", {"language": "en"}, token=token).status == 200
+    header, total = first_rows("/reports/buyers?format=csv&batch=" + quote(TOKYO))
+    assert (header[:2], total) == (["name", "email"], "TOTAL")
+    assert first_rows("/reports/items?format=csv")[0] == ["item_name", "quantity", "order_count"]
+    assert first_rows("/reports/monthly?format=csv")[0][0] == "month"
+    assert read_csv(api.get("/export/orders?format=csv", token=token))[0][:2] == ["id", "order_no"]
+    # ?headers= wins over the shop's language.
+    assert first_rows("/reports/buyers?format=csv&headers=zh")[0][0] == "買家姓名"
+    assert read_csv(api.get("/export/orders?format=csv&headers=zh", token=token))[0][0] == "訂單ID"
+    assert api.patch("/auth/me", {"language": "zh-Hant"}, token=token).status == 200
+    assert first_rows("/reports/items?format=csv")[0] == ["商品名稱", "數量", "訂單數"]
+
+
+def test_purchase_list_for_one_trip(api, token, shop):
+    """The purchase list follows the batch: a shopping list for one trip, CSV named for it."""
+    r = api.get("/reports/items?format=csv&headers=en&batch=" + quote(TOKYO), token=token)
+    assert read_csv(r) == [
+        ["item_name", "quantity", "order_count"],
+        ["Tokyo Banana", "2", "1"],
+        ["Porter bag", "1", "1"],
+        ["TOTAL", "3", "2"],
+    ]
+    assert "filename*=UTF-8''purchase-list-2026-12%20Tokyo.csv" in r.headers["content-disposition"]
+    assert api.get("/reports/items?batch=nowhere", token=token).json == {
+        "rows": [],
+        "totals": {"quantity": 0, "order_count": 0},
+    }
