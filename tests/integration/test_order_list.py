@@ -129,6 +129,8 @@ def test_batch_prefix_is_a_partial_match_never_a_pattern(api, token):
     assert ids("batch_prefix=" + quote("(Ginza)")) == [tokyo_en["id"]]  # escaped, not a group
     assert ids("batch_prefix=" + quote(".*")) == []
     assert ids("batch_prefix=" + quote("[")) == []
+    for odd in ("\x00", "\\", "$", "^2026", "\ud7ff", "東京\n"):
+        assert ids("batch_prefix=" + quote(odd)) in ([], [tokyo["id"]]), odd
     # With an exact batch as well, both must hold.
     assert ids("batch=" + quote("2026-12 首爾") + "&batch_prefix=" + quote("首")) == [seoul["id"]]
     assert ids("batch=" + quote("2026-12 首爾") + "&batch_prefix=" + quote("東京")) == []

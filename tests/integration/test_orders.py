@@ -93,6 +93,17 @@ def test_stock_taken_and_refused_without_writing(api, token):
     assert stock_of(iid) == 1
     r = api.post("/orders", {"buyer_email": "new@example.com", "item_id": iid, "quantity": 2}, token=token)
     assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
+    # It names the item, what is asked and what is left (issue 11).
+    assert r.json["error"]["details"] == [
+        {
+            "field": "quantity",
+            "code": "insufficient_stock",
+            "message": "2 asked, 1 left",
+            "item_name": "Matcha KitKat",
+            "needed": 2,
+            "in_stock": 1,
+        }
+    ]
     assert stock_of(iid) == 1
     assert db.get_db().orders.count_documents({}) == 1
     # The refused buyer was not created either.
