@@ -213,7 +213,7 @@ def test_the_list_scales_and_keeps_its_place_in_the_address(stack, browser):
         expect(second.locator("#orders-body tr[data-id]")).to_have_count(3)
         second.close()
         # The open tab is kept too.
-        page.get_by_role("button", name="Reports").click()
+        page.get_by_role("tab", name="Reports").click()
         assert "tab=reports" in page.url
         page.reload()
         expect(page.locator("#tab-reports")).to_be_visible()
@@ -265,7 +265,7 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, b
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(200)
         page.locator("#orders-table").scroll_into_view_if_needed()
-        shot(page, f"orders-phone-{'zh' if locale == 'zh-TW' else 'en'}", full_page=False)
+        shot(page, f"orders-cards-phone-{'zh' if locale == 'zh-TW' else 'en'}", full_page=False)
         height = page.evaluate("document.querySelector('#orders-table').getBoundingClientRect().height")
         assert height < 21 * 180, height
         first = page.locator("#orders-body tr[data-id]").first

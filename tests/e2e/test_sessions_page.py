@@ -41,7 +41,7 @@ def test_expired_token_is_renewed_without_a_login(stack, page):
         {**claims, "iat": now - 1000, "exp": now - 100}, stack.api.env["JWT_SECRET"], algorithm="HS256"
     )
     page.evaluate(f"localStorage.setItem('token', {expired!r})")
-    page.get_by_role("button", name="Buyers").click()
+    page.get_by_role("tab", name="Buyers").click()
     # The list may say "No buyers yet" before its request returns: wait for the renewal
     # itself (another token stored), which a loaded machine can take seconds to finish.
     page.wait_for_function(f"localStorage.getItem('token') !== {expired!r}", timeout=30_000)

@@ -8,7 +8,7 @@
 // renewing with the same one would look like a stolen token and end the session, so
 // renewals are serialised across tabs (Web Locks) and each re-reads the newest token.
 import { API_BASE_URL } from "app-config";
-import { t } from "./i18n.js";
+import { has, t } from "./i18n.js";
 
 const TOKEN = "token";
 const REFRESH = "refresh_token";
@@ -147,14 +147,26 @@ export const api = {
   del: (path, opts = {}) => request("DELETE", path, opts),
 };
 
-function detailText(details) {
-  return (details || [])
-    .map((d) => {
-      if (typeof d === "string") return d;
-      const where = d.row !== undefined ? `${t("order.row", { row: d.row })}: ` : d.field ? `${d.field}: ` : "";
-      return where + (d.message || d.error || JSON.stringify(d));
-    })
-    .join("; ");
+/** A field's name in the page's words (a name the table lacks is shown as sent). */
+export function fieldName(field) {
+  return has(`field.${field}`) ? t(`field.${field}`) : field;
+}
+
+/** One detail of an error, {row?, field, code, …}, in the page's language; the server's
+ *  English `message` is never shown. */
+export function detailLine(d) {
+  if (typeof d !== "object" || d === null) return t("detail.invalid");
+  const where = [d.row !== undefined ? t("order.row", { row: d.row }) : "", d.field && d.field !== "row" ? fieldName(d.field) : ""]
+    .filter(Boolean)
+    .join(" · ");
+  const reason = t(has(`detail.${d.code}`) ? `detail.${d.code}` : "detail.invalid", d);
+  return where ? `${where}: ${reason}` : reason;
+}
+
+/** The message for an error code (e.g. a bulk failure's), never the raw code. */
+export function codeText(code, status) {
+  if (has(`code.${code}`)) return t(`code.${code}`);
+  return t(has(`err.${status}`) ? `err.${status}` : "err.500", { message: "" });
 }
 
 /** A message a person can act on, in the current language. */
@@ -163,15 +175,9 @@ export function describe(err) {
   if (err.status === 0) return t("err.network");
   // 403/404 without the contract's error body: API Gateway's answer to an unknown route.
   if ((err.status === 403 || err.status === 404) && err.code.startsWith("http_")) return t("err.no_route");
-  if (["insufficient_stock", "weak_password", "wrong_password", "invalid_reset_token"].includes(err.code)) {
-    return t(`err.${err.code}`);
-  }
-  const message = [err.message, detailText(err.details)].filter(Boolean).join(" — ");
-  const key = `err.${err.status}`;
-  if (err.status === 401) return err.code === "token_expired" ? t("auth.expired") : t("err.401");
-  if ([400, 403, 409].includes(err.status)) return t(key, { message });
-  if ([404, 413, 429, 503].includes(err.status)) return t(key);
-  return t("err.500");
+  if (err.status === 401 && err.code === "unauthorized") return t("err.401");
+  const details = (err.details || []).map(detailLine).join("; ");
+  return [codeText(err.code, err.status), details].filter(Boolean).join(" ");
 }
 
 /** Fetch a file with the token and hand it to the browser as a download. */

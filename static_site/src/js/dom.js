@@ -1,4 +1,5 @@
 // Building DOM from data without innerHTML, so names and notes typed by users are never HTML.
+import { t } from "./i18n.js";
 
 /** h("td", {class: "x", dataset: {id}}, "text", childNode, ...) */
 export function h(tag, attrs = {}, ...children) {
@@ -50,7 +51,7 @@ export function notify(container, kind, ...content) {
     "div",
     { class: `alert alert-${kind} d-flex justify-content-between align-items-start py-2`, role: kind === "danger" ? "alert" : "status" },
     h("div", {}, ...content),
-    h("button", { type: "button", class: "btn-close ms-2", "aria-label": "Close", onclick: () => alert.remove() }),
+    h("button", { type: "button", class: "btn-close ms-2", "aria-label": t("common.close"), onclick: () => alert.remove() }),
   );
   container.replaceChildren(alert);
   return alert;

@@ -12,8 +12,9 @@ import * as orders from "./views/orders.js";
 import * as customers from "./views/customers.js";
 import * as items from "./views/items.js";
 import * as reports from "./views/reports.js";
+import * as settings from "./views/settings.js";
 
-const views = { orders, customers, items, reports };
+const views = { orders, customers, items, reports, settings };
 let tab = "orders";
 
 /** The address for the open tab and the order filters. */
@@ -34,13 +35,17 @@ function fromAddress() {
   const params = Object.fromEntries(new URLSearchParams(location.search));
   tab = views[params.tab] ? params.tab : "orders";
   delete params.tab;
-  orders.setFilters(params);
+  orders.setFilters(params, { refresh: false });
 }
 
 function switchTab(name, { push = true } = {}) {
   tab = views[name] ? name : "orders";
   if (push) remember();
-  for (const btn of $$("[data-tab]")) btn.classList.toggle("active", btn.dataset.tab === tab);
+  for (const btn of $$("[data-tab]")) {
+    btn.classList.toggle("active", btn.dataset.tab === tab);
+    btn.setAttribute("aria-selected", String(btn.dataset.tab === tab));
+    btn.setAttribute("aria-controls", `tab-${btn.dataset.tab}`);
+  }
   for (const pane of $$(".tab-pane")) pane.classList.toggle("d-none", pane.id !== `tab-${tab}`);
   $("#flash").replaceChildren();
   views[tab].load();

@@ -88,7 +88,7 @@ function onSubmit(id, fn) {
     try {
       await fn(form);
     } catch (err) {
-      notify($("#auth-msg"), "danger", err.status === 401 && id === "signup-form" ? err.message : describe(err));
+      notify($("#auth-msg"), "danger", describe(err));
       if (err.code === "invalid_reset_token") {
         history.replaceState(null, "", location.pathname + location.search);
         showAuthForm("forgot-form");

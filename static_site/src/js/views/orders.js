@@ -1,9 +1,9 @@
 // The orders tab: the new-order form, filters, the list (rows on a desktop, cards on a
 // phone), inline toggles, bulk actions, CSV import and export.
-import { api, describe, download, request } from "../api.js";
+import { api, codeText, describe, detailLine, download, request } from "../api.js";
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
-import { t } from "../i18n.js";
+import { has, t } from "../i18n.js";
 import { compact, currency, fail, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
@@ -87,7 +87,7 @@ export async function load(reset = true) {
       window.__ordersFirstRender = state.firstRender;
     }
     // bench/bench_frontend.py times a filter change up to here.
-    window.__ordersRendered = { at: performance.now(), rows: state.orders.size };
+    window.__ordersRendered = { at: performance.now(), rows: state.orders.size, seq: (window.__ordersRendered?.seq || 0) + 1 };
   } catch (err) {
     if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
     else flash("danger", describe(err));
@@ -116,14 +116,16 @@ export function render() {
 }
 
 /** Show the orders matching `params` (e.g. a buyer's, from the reports tab) next time. */
-export function setFilters(params) {
+export function setFilters(params, { refresh = true } = {}) {
   const form = $("#order-filters");
   form.reset();
   form.elements.sort.value = DEFAULT_SORT;
   const buyer = $("#filter-buyer");
   buyer.dataset.want = params.customer_id || "";
   if (params.customer_id && ![...buyer.options].some((o) => o.value === params.customer_id)) {
-    buyer.append(h("option", { value: params.customer_id }, params.customer_id));
+    buyer.append(h("option", { value: params.customer_id }, "…"));
+    // A buyer added since the pickers were loaded (start-up loads them anyway).
+    if (refresh) loadPickers();
   }
   fillForm(form, params);
 }
@@ -288,6 +290,12 @@ function undoPatch(before, body) {
   return Object.keys(back).length ? back : null;
 }
 
+/** Whether `after` differs from `before` in a field `body` set (timestamps have only
+ *  second precision, so they cannot tell). */
+function changedBy(before, after, body) {
+  return Object.keys(body).some((k) => (before[k] ?? null) !== (after[k] ?? null));
+}
+
 function statusWords(body) {
   const words = [];
   if (body.payment_status) words.push(t(`pay.${body.payment_status}`));
@@ -298,7 +306,7 @@ function statusWords(body) {
 
 function offerStatusUndo(before, after, body) {
   const back = undoPatch(before, body);
-  if (!back || after.updated_at === before.updated_at) return;
+  if (!back || !changedBy(before, after, body)) return;
   offerUndo(t("undo.one", { no: after.order_no, what: statusWords(body) }), async () => {
     const order = await patchOrder(after.id, back);
     if (order) flash("success", t("undo.done"));
@@ -386,7 +394,7 @@ async function bulk(set, question) {
     const msgs = [t("order.bulk_done", { n: out.updated })];
     if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
     if (out.failed.length) {
-      const reason = (code) => (t(`bulk.${code}`) === `bulk.${code}` ? code : t(`bulk.${code}`));
+      const reason = (code) => (has(`bulk.${code}`) ? t(`bulk.${code}`) : codeText(code, 409));
       const reasons = out.failed.map((f) => `#${state.orders.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
       msgs.push(" ", t("order.bulk_failed", { n: out.failed.length, reasons }));
     }
@@ -404,7 +412,7 @@ function offerBulkUndo(before, set, n) {
     const failed = [];
     for (const [id, old] of before) {
       const now = state.orders.get(id);
-      if (!old || (now && now.updated_at === old.updated_at)) continue; // not changed by the bulk
+      if (!old || (now && !changedBy(old, now, set))) continue; // not changed by the bulk
       const back = undoPatch(old, set);
       if (!back) continue;
       try {
@@ -523,16 +531,8 @@ function bindImportExport() {
       if (!dryRun) load(true);
     } catch (err) {
       if (err.status === 400 && err.details?.length) {
-        const rows = err.details.map((d) =>
-          h(
-            "li",
-            {},
-            d.row !== undefined ? `${t("order.row", { row: d.row })}: ` : "",
-            d.field && d.field !== "row" ? `${d.field} — ` : "",
-            d.message || d.error || JSON.stringify(d),
-          ),
-        );
-        notify(box, "danger", h("div", {}, t("order.import_errors")), h("ul", { class: "mb-0 import-errors" }, rows));
+        const rows = err.details.map((d) => h("li", {}, detailLine(d)));
+        notify(box, "danger", h("div", {}, err.code === "invalid_rows" ? t("order.import_errors") : codeText(err.code, 400)), h("ul", { class: "mb-0 import-errors" }, rows));
       } else if (err.status !== 401) {
         fail(box, err);
       }

@@ -89,7 +89,7 @@ function renderBuyers() {
 async function loadItems() {
   $("#rep-items tbody").replaceChildren(spinnerRow(3, t("common.loading")));
   try {
-    state.items = await api.get("/reports/items", { batch: batch() });
+    state.items = { ...(await api.get("/reports/items", { batch: batch() })), batch: batch() };
     renderItems();
   } catch (err) {
     failed($("#rep-items tbody"), 3, err);
@@ -98,6 +98,7 @@ async function loadItems() {
 
 function renderItems() {
   if (!state.items) return;
+  $("#rep-items-batch").textContent = state.items.batch ? t("rep.for_batch", { batch: state.items.batch }) : "";
   const body = $("#rep-items tbody");
   const rows = state.items.rows || [];
   body.replaceChildren(

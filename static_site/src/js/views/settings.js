@@ -1,0 +1,91 @@
+// The settings tab: shop name, shop code (shop_slug, to tell a buyer), time zone, currency
+// and language (PATCH /auth/me, whose fresh token carries the new zone and currency),
+// change password (POST /auth/password: other devices are logged out), log out.
+import { api, describe, setSession } from "../api.js";
+import { $, h, notify } from "../dom.js";
+import { LANGS, lang, setLang, t } from "../i18n.js";
+import { formData, shop } from "../app.js";
+import { logOut } from "../session.js";
+
+const CURRENCIES = ["TWD", "JPY", "KRW", "HKD", "CNY", "USD", "SGD", "MYR", "THB", "EUR", "GBP", "AUD", "CAD"];
+const state = { seller: null };
+
+export async function load() {
+  state.seller = shop.seller;
+  render();
+  try {
+    state.seller = await api.get("/auth/me");
+    shop.seller = state.seller;
+    setSession(null, state.seller);
+    render();
+  } catch (err) {
+    if (err.status !== 401) notify($("#shop-msg"), "danger", describe(err));
+  }
+}
+
+export function render() {
+  const s = state.seller;
+  const currency = $("#set-currency");
+  const names = new Intl.DisplayNames([t("lang.intl")], { type: "currency" });
+  const codes = s?.currency && !CURRENCIES.includes(s.currency) ? [s.currency, ...CURRENCIES] : CURRENCIES;
+  currency.replaceChildren(...codes.map((c) => h("option", { value: c }, `${c} · ${names.of(c)}`)));
+  $("#set-language").replaceChildren(...Object.entries(LANGS).map(([v, label]) => h("option", { value: v }, label)));
+  if (!s) return;
+  const form = $("#shop-form");
+  form.elements.shop_name.value = s.shop_name || "";
+  form.elements.timezone.value = s.timezone || "";
+  currency.value = s.currency || "TWD";
+  form.elements.language.value = s.language || "zh-Hant";
+  $("#shop-slug").textContent = s.shop_slug || "";
+  $("#password-form").elements.username.value = s.email || "";
+}
+
+export function reset() {
+  state.seller = null;
+}
+
+export function bind() {
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  $("#timezones").replaceChildren(...zones.map((z) => h("option", { value: z })));
+  $("#shop-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#shop-msg");
+    const d = formData(ev.target);
+    const s = state.seller || {};
+    const body = Object.fromEntries(Object.entries(d).filter(([k, v]) => v !== (s[k] ?? "")));
+    if (!Object.keys(body).length) {
+      notify(box, "info", t("detail.nothing"));
+      return;
+    }
+    try {
+      const out = await api.patch("/auth/me", body);
+      setSession(out.token, out.seller);
+      shop.seller = state.seller = out.seller;
+      $("#brand").textContent = out.seller.shop_name;
+      // A new shop language: this page follows it (the switcher in the bar still changes only the page).
+      if (body.language && out.seller.language !== lang()) setLang(out.seller.language);
+      render();
+      notify($("#shop-msg"), "success", t("common.saved"));
+    } catch (err) {
+      if (err.status !== 401) notify(box, "danger", describe(err));
+    }
+  });
+  $("#password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const box = $("#password-msg");
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      await api.post("/auth/password", { current_password: form.elements.current_password.value, new_password: form.elements.new_password.value });
+      form.elements.current_password.value = "";
+      form.elements.new_password.value = "";
+      notify(box, "success", t("set.password_done"));
+    } catch (err) {
+      if (err.status !== 401) notify(box, "danger", describe(err));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  $("#settings-logout").addEventListener("click", logOut);
+}

@@ -1,0 +1,78 @@
+"""axe-core (npm, injected from node_modules) finds no serious or critical violation on
+any tab, the login screen or an open order, in either language, at 1280 and 375 px;
+keyboard focus stays on a switch after Space toggles it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DESKTOP, PHONE, ROOT, new_context
+from tests.e2e.test_orders_page import seed_orders
+from tests.e2e.test_sessions_page import sign_up_any_language
+from tests.e2e.test_site import order_row
+
+pytestmark = pytest.mark.e2e
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TABS = {"en": ["Orders", "Buyers", "Items", "Reports", "Settings"], "zh": ["訂單", "買家", "商品", "報表", "設定"]}
+
+
+def serious(page, where):
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)"""
+    )
+    return [f"{where}: {f}" for f in found]
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"),
+    [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
+    ids=["en-1280", "zh-1280", "en-375", "zh-375"],
+)
+def test_no_serious_axe_violations_on_any_tab(stack, browser, locale, viewport):
+    zh = locale == "zh-TW"
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    try:
+        page.goto(f"{stack.site_url}/index.html")
+        expect(page.locator("#login-form")).to_be_visible()
+        problems = serious(page, "login")
+        sign_up_any_language(page, stack, zh)
+        seed_orders(stack, page, n=2)
+        page.reload()
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+        for name in TABS["zh" if zh else "en"]:
+            page.get_by_role("tab", name=name).click()
+            page.wait_for_timeout(400)
+            problems += serious(page, name)
+        page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
+        order_row(page, 1001).locator(".order-open").click()
+        expect(page.locator("#order-detail")).to_be_visible()
+        problems += serious(page, "order panel")
+        assert not problems, "\n".join(problems)
+    finally:
+        ctx.close()
+
+
+def test_focus_stays_on_a_switch_after_space(stack, page):
+    sign_up_any_language(page, stack, zh=False)
+    seed_orders(stack, page, n=1)
+    page.reload()
+    switch = order_row(page, 1001).get_by_role("switch", name="Remitted")
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(order_row(page, 1001).get_by_role("switch", name="Remitted")).to_be_checked()
+    expect(order_row(page, 1001)).not_to_have_class(re.compile(r"\bbusy\b"))
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remitted"
+    assert page.evaluate("document.activeElement.closest('tr').dataset.orderNo") == "1001"
+    # Space again: back to unpaid, focus still there.
+    page.keyboard.press("Space")
+    expect(order_row(page, 1001).get_by_role("switch", name="Remitted")).not_to_be_checked()
+    expect(order_row(page, 1001)).not_to_have_class(re.compile(r"\bbusy\b"))
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remitted"
