@@ -74,7 +74,6 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
             assert box["width"] >= PHONE["width"] - 1, box  # the whole screen
         else:
             assert box["x"] > DESKTOP["width"] / 2, box  # a side panel on the right
-        shot(page, f"order-detail-{'phone-zh' if zh else 'desktop'}", full_page=False)
 
         form.locator("[name=quantity]").fill("3")
         form.locator("[name=unit_price]").fill("99.5")
@@ -92,6 +91,8 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
         history = panel.locator("#detail-history li")
         expect(history.first).to_contain_text("已出貨" if zh else "Shipped")
         expect(panel.locator("#detail-history")).to_contain_text("已匯款" if zh else "Remitted")
+        panel.locator("#detail-history").scroll_into_view_if_needed()
+        shot(page, f"order-detail-{'phone-zh' if zh else 'desktop'}", full_page=False)
         panel.locator("#detail-close").click()
         expect(panel).to_be_hidden()
         # The list shows the edit at once, and the server has it.

@@ -181,5 +181,7 @@ export function bind() {
   });
   dialog().addEventListener("close", () => {
     state.order = null;
+    const bar = $("#undo-bar");
+    if (dialog().contains(bar)) document.body.append(bar); // an undo still on offer stays usable
   });
 }

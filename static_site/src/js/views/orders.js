@@ -64,6 +64,7 @@ export async function load(reset = true) {
   const started = performance.now();
   try {
     const page = await api.get("/orders", { ...query, limit: PAGE, cursor: state.cursor || undefined });
+    const fetched = performance.now();
     if (reset) {
       body.replaceChildren();
       state.total = page.total_count ?? null;
@@ -83,7 +84,8 @@ export async function load(reset = true) {
     if (state.firstRender === null) {
       // Measured by bench/bench_frontend.py: navigation start → first page of orders on screen.
       performance.mark("orders-rendered");
-      state.firstRender = { sinceNavigation: performance.now(), fetchAndRender: performance.now() - started, rows: state.orders.size };
+      const now = performance.now();
+      state.firstRender = { sinceNavigation: now, fetchAndRender: now - started, fetch: fetched - started, render: now - fetched, rows: state.orders.size };
       window.__ordersFirstRender = state.firstRender;
     }
     // bench/bench_frontend.py times a filter change up to here.
@@ -301,7 +303,7 @@ function statusWords(body) {
   if (body.payment_status) words.push(t(`pay.${body.payment_status}`));
   if (body.fulfillment_status) words.push(t(`ful.${body.fulfillment_status}`));
   if (body.carrier) words.push(`${t("order.carrier")} ${body.carrier}`);
-  return words.join(", ");
+  return words.join(t("common.list_sep"));
 }
 
 function offerStatusUndo(before, after, body) {
@@ -319,6 +321,9 @@ let undoTimer = null;
 export function offerUndo(text, fn) {
   const bar = $("#undo-bar");
   clearTimeout(undoTimer);
+  // Over an open order panel (a modal dialog) the bar must be inside it to be reachable.
+  const host = document.querySelector("dialog.order-panel[open]") || document.body;
+  if (bar.parentElement !== host) host.append(bar);
   const btn = h("button", { class: "btn btn-sm btn-warning undo", type: "button" }, t("undo.button"));
   btn.addEventListener("click", () => {
     clearTimeout(undoTimer);
