@@ -283,3 +283,38 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, b
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         ctx.close()
+
+
+def test_on_a_phone_in_chinese_cancel_from_the_panel_and_undo_a_switch(stack, browser):
+    ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh=True)
+        seed_orders(stack, page, n=2)
+        page.reload()
+        # A tap on the switch's words ships the order; 復原 puts it back.
+        order_row(page, 1002).locator(".cell-shipped .switch-label").click()
+        expect(order_row(page, 1002).get_by_role("switch", name="已出貨")).to_be_checked()
+        undo = page.locator("#undo-bar")
+        expect(undo).to_contain_text("#1002：已出貨。")
+        undo.get_by_role("button", name="復原").click()
+        expect(order_row(page, 1002).get_by_role("switch", name="已出貨")).not_to_be_checked()
+        # Cancel from the full-screen panel: asked first, in Chinese, and final.
+        order_row(page, 1001).locator(".order-open").click()
+        panel = page.locator("#order-detail")
+        page.locator("#detail-cancel-order").click()
+        confirm = page.locator("dialog.confirm-dialog")
+        expect(confirm).to_contain_text("要取消訂單 #1001 嗎？")
+        expect(confirm).to_contain_text("此動作不能復原")
+        confirm.get_by_role("button", name="取消訂單").click()
+        expect(panel.locator("#detail-cancelled")).to_be_visible()
+        expect(panel.locator("[name=fulfillment_status]")).to_be_disabled()
+        expect(panel.locator("#detail-history li").first).to_contain_text("已取消")
+        expect(undo).to_be_empty()
+        panel.locator("#detail-close").click()
+        expect(order_row(page, 1001)).to_have_class(re.compile("text-decoration-line-through"))
+    finally:
+        ctx.close()
+    assert not errors
