@@ -132,7 +132,9 @@ export async function request(method, path, opts = {}) {
   const e = (data && data.error) || {};
   const err = new ApiError(resp.status, e.code || `http_${resp.status}`, e.message, e.details || []);
   if (resp.status === 401 && auth) {
-    if (err.code === "token_expired" && !opts.retried && (await renew(token).catch(() => false))) {
+    // A renewal that fails for a passing reason (offline, 503, a busy record) throws that
+    // error and keeps the session: only the server saying the session is over logs out.
+    if (err.code === "token_expired" && !opts.retried && (await renew(token))) {
       return request(method, path, { ...opts, retried: true });
     }
     if (expiredHandler) expiredHandler(err);
