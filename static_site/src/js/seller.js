@@ -1,21 +1,43 @@
 // The seller workspace (index.html): start-up and switching between the tabs. Each tab is
-// a module under views/ with bind() (once), load() (ask the server) and render() (draw
-// what it holds, e.g. after a language change); session.js owns logging in and out.
+// a module under views/ with bind() (once), load() (ask the server), render() (draw what it
+// holds, e.g. after a language change) and reset() (log out); all but orders are fetched
+// when first opened. session.js owns logging in and out.
 // The open tab and the order filters live in the address (?tab=reports, ?batch_prefix=…),
 // so a reload, back/forward and a copied link keep them.
-import { api, describe, getToken, setSession } from "./api.js";
+import { ApiError, api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 import { fillPickers, flash, loadPickers, nav, shop } from "./app.js";
 import { bindSession, resetToken, restoreDrafts, showAuth } from "./session.js";
 import * as orders from "./views/orders.js";
-import * as customers from "./views/customers.js";
-import * as items from "./views/items.js";
-import * as reports from "./views/reports.js";
-import * as settings from "./views/settings.js";
 
-const views = { orders, customers, items, reports, settings };
+// The orders tab is part of the first load; the others are fetched when first opened.
+const LAZY = {
+  customers: () => import("./views/customers.js"),
+  items: () => import("./views/items.js"),
+  reports: () => import("./views/reports.js"),
+  settings: () => import("./views/settings.js"),
+};
+const views = { orders }; // the views loaded (and bound) so far
+const TABS = ["orders", ...Object.keys(LAZY)];
 let tab = "orders";
+
+/** The module of a tab, fetched and bound on first use. */
+async function view(name) {
+  if (!views[name]) {
+    let module;
+    try {
+      module = await LAZY[name]();
+    } catch {
+      throw new ApiError(0, "network");
+    }
+    if (!views[name]) {
+      module.bind();
+      views[name] = module;
+    }
+  }
+  return views[name];
+}
 
 /** The address for the open tab and the order filters. */
 function address() {
@@ -33,13 +55,13 @@ function remember() {
 /** Set the tab and filters from the address (start-up, back/forward). */
 function fromAddress() {
   const params = Object.fromEntries(new URLSearchParams(location.search));
-  tab = views[params.tab] ? params.tab : "orders";
+  tab = TABS.includes(params.tab) ? params.tab : "orders";
   delete params.tab;
   orders.setFilters(params, { refresh: false });
 }
 
 function switchTab(name, { push = true } = {}) {
-  tab = views[name] ? name : "orders";
+  tab = TABS.includes(name) ? name : "orders";
   if (push) remember();
   for (const btn of $$("[data-tab]")) {
     btn.classList.toggle("active", btn.dataset.tab === tab);
@@ -48,7 +70,13 @@ function switchTab(name, { push = true } = {}) {
   }
   for (const pane of $$(".tab-pane")) pane.classList.toggle("d-none", pane.id !== `tab-${tab}`);
   $("#flash").replaceChildren();
-  views[tab].load();
+  const chosen = tab;
+  view(chosen).then(
+    (v) => {
+      if (tab === chosen) v.load();
+    },
+    (err) => flash("danger", describe(err)),
+  );
 }
 
 async function showApp() {
@@ -78,7 +106,7 @@ function start() {
     loggedIn: showApp,
     loggedOut: () => Object.values(views).forEach((v) => v.reset()),
   });
-  for (const view of Object.values(views)) view.bind();
+  orders.bind();
   nav.go = (name, params) => {
     if (name === "orders" && params) orders.setFilters(params);
     switchTab(name);
@@ -95,7 +123,7 @@ function start() {
     if (getToken()) {
       fillPickers();
       if (shop.seller) $("#brand").textContent = shop.seller.shop_name;
-      for (const view of Object.values(views)) view.render();
+      for (const v of Object.values(views)) v.render();
     } else {
       $("#brand").textContent = t("app.title");
     }
