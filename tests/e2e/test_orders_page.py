@@ -318,3 +318,34 @@ def test_on_a_phone_in_chinese_cancel_from_the_panel_and_undo_a_switch(stack, br
     finally:
         ctx.close()
     assert not errors
+
+
+@pytest.mark.parametrize(("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"])
+def test_importing_the_same_file_twice_asks_about_the_duplicates(stack, browser, locale, viewport):
+    zh = locale == "zh-TW"
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    try:
+        sign_up_any_language(page, stack, zh)
+        csv = (
+            "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\n"
+            "dan@example.com,Dan,Pocky,2,120,unpaid,pending,\nfay@example.com,Fay 林,抹茶 KitKat,1,300,unpaid,pending,\n"
+        )
+        page.locator("[data-toggle-box=import-box]").click()
+        box = page.locator("#import-box")
+        files = [{"name": "orders.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+        box.locator("[name=file]").set_input_files(files=files)
+        box.locator("[type=submit]").click()
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+        # The same file again: the page asks, naming the rows and the orders they match.
+        box.locator("[name=file]").set_input_files(files=files)
+        box.locator("[type=submit]").click()
+        msg = page.locator("#import-msg")
+        expect(msg.locator(".import-duplicates li")).to_have_count(2)
+        expect(msg.locator(".import-duplicates li").first).to_contain_text("與訂單 #" if zh else "matches order #")
+        msg.get_by_role("button", name="略過這些列，匯入其餘" if zh else "Leave them out, import the rest").click()
+        expect(msg).to_contain_text("已略過 2 列" if zh else "2 rows matching orders you already have were left out")
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+        assert "duplicate_row" not in msg.inner_text()
+    finally:
+        ctx.close()

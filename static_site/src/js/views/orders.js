@@ -518,31 +518,50 @@ function bindImportExport() {
     }
   });
   $("[data-toggle-box=import-box]").addEventListener("click", () => $("#import-box").classList.toggle("d-none"));
-  $("#import-box").addEventListener("submit", async (ev) => {
+  $("#import-box").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const box = $("#import-msg");
     const file = ev.target.elements.file.files[0];
-    if (!file) return;
-    const dryRun = ev.target.elements.dry_run.checked;
-    box.replaceChildren(h("span", { class: "spinner-border spinner-border-sm" }));
-    try {
-      const out = await request("POST", "/import/orders", {
-        raw: await file.text(),
-        contentType: "text/csv",
-        query: dryRun ? { dry_run: "true" } : {},
-      });
-      const n = dryRun ? out?.rows : out?.created;
-      notify(box, "success", t(dryRun ? "order.import_checked" : "order.import_ok", { n }));
-      if (!dryRun) load(true);
-    } catch (err) {
-      if (err.status === 400 && err.details?.length) {
-        const rows = err.details.map((d) => h("li", {}, detailLine(d)));
-        notify(box, "danger", h("div", {}, err.code === "invalid_rows" ? t("order.import_errors") : codeText(err.code, 400)), h("ul", { class: "mb-0 import-errors" }, rows));
-      } else if (err.status !== 401) {
-        fail(box, err);
-      }
-    }
+    if (file) runImport(file, { dryRun: ev.target.elements.dry_run.checked });
   });
+}
+
+/** Import (or check) a CSV file; rows matching existing orders are the seller's choice. */
+async function runImport(file, { dryRun, skip }) {
+  const box = $("#import-msg");
+  box.replaceChildren(h("span", { class: "spinner-border spinner-border-sm", role: "status" }));
+  const query = dryRun ? { dry_run: "true" } : {};
+  if (skip !== undefined) query.skip_duplicates = String(skip);
+  try {
+    const out = await request("POST", "/import/orders", { raw: await file.text(), contentType: "text/csv", query });
+    const n = dryRun ? out?.rows : out?.created;
+    const msgs = [t(dryRun ? "order.import_checked" : "order.import_ok", { n })];
+    if (out?.skipped) msgs.push(" ", t("order.import_skipped", { n: out.skipped }));
+    else if (dryRun && out?.duplicates?.length) msgs.push(" ", t("order.import_skipped", { n: out.duplicates.length }));
+    notify(box, "success", ...msgs);
+    if (!dryRun) load(true);
+  } catch (err) {
+    if (err.code === "duplicate_rows") {
+      const rows = err.details.map((d) => h("li", {}, detailLine(d)));
+      const choose = (skipThem) => () => runImport(file, { dryRun, skip: skipThem });
+      notify(
+        box,
+        "warning",
+        h("div", {}, t("order.dup_found", { n: err.details.length })),
+        h("ul", { class: "mb-2 import-duplicates" }, rows),
+        h(
+          "div",
+          { class: "d-flex flex-wrap gap-2" },
+          h("button", { class: "btn btn-sm btn-primary", type: "button", onclick: choose(true) }, t("order.dup_skip")),
+          h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: choose(false) }, t("order.dup_keep")),
+        ),
+      );
+    } else if (err.status === 400 && err.details?.length) {
+      const rows = err.details.map((d) => h("li", {}, detailLine(d)));
+      notify(box, "danger", h("div", {}, err.code === "invalid_rows" ? t("order.import_errors") : codeText(err.code, 400)), h("ul", { class: "mb-0 import-errors" }, rows));
+    } else if (err.status !== 401) {
+      fail(box, err);
+    }
+  }
 }
 
 export function bind() {
