@@ -79,13 +79,17 @@ bench-reports: install
 # --- AWS (docs/deploy.md). STAGE is a stage of .chalice/config.json: dev or prod;
 # BUCKET overrides the site bucket (default: from the stage's PUBLIC_SITE_URL). ---
 STAGE ?= dev
-.PHONY: deploy destroy package init-db-aws
+.PHONY: deploy destroy package init-db-aws site-address
 
 ## chalice deploy, then build the site against the new API URL and publish it to S3.
 deploy: $(STAMP)
 	$(PY) scripts/deploy.py --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
 
-## Remove the stage's API and site bucket (asks first; SSM secrets and Atlas data stay).
+## Once per HTTPS stage without a custom domain: create its bucket and CloudFront distribution, print the address.
+site-address: $(STAMP)
+	$(PY) scripts/deploy.py --stage $(STAGE) --site-address
+
+## Remove the stage's distribution, site bucket, API and logs (asks first; SSM secrets and Atlas data stay).
 destroy: $(STAMP)
 	$(PY) scripts/destroy.py --stage $(STAGE) $(if $(BUCKET),--bucket $(BUCKET))
 

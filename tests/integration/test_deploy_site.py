@@ -234,24 +234,68 @@ def test_placeholders_in_config_are_refused():
 
 
 def test_filled_in_config_passes_and_mismatches_are_caught():
-    site = "http://tokyo-picks-prod.s3-website-ap-northeast-1.amazonaws.com"
+    site = "http://tokyo-picks-dev.s3-website-ap-northeast-1.amazonaws.com"
     env = {
         "PUBLIC_SITE_URL": site,
         "CORS_ORIGIN": site,
+        "SES_SENDER": "orders@tokyo-picks.example",
+        "MONGO_URI_SSM_PARAM": "/personal-shopper/dev/mongo_uri",
+        "JWT_SECRET_SSM_PARAM": "/personal-shopper/dev/jwt_secret",
+        "ALLOW_SIGNUP": "true",
+    }
+    assert deploy.config_problems("dev", env, REGION) == []
+    assert any("CORS_ORIGIN" in p for p in deploy.config_problems("dev", {**env, "CORS_ORIGIN": "*"}, REGION))
+    wrong = deploy.config_problems("dev", {**env, "CORS_ORIGIN": "https://other.example"}, REGION)
+    assert any("not the origin" in p for p in wrong)
+    assert any("ap-northeast-1" in p for p in deploy.config_problems("dev", env, "eu-central-1"))
+    leaked = deploy.config_problems("dev", {**env, "JWT_SECRET": "oops"}, REGION)
+    assert any("must not be in config.json" in p for p in leaked)
+
+
+CLOUDFRONT_SITE = {
+    "hosting": "cloudfront",
+    "bucket": "tokyo-picks-shop-prod",
+    "domain": "",
+    "certificate_arn": "",
+}
+
+
+def test_prod_refuses_plain_http_and_needs_its_https_address():
+    http = "http://tokyo-picks-prod.s3-website-ap-northeast-1.amazonaws.com"
+    env = {
+        "PUBLIC_SITE_URL": http,
+        "CORS_ORIGIN": http,
         "SES_SENDER": "orders@tokyo-picks.example",
         "MONGO_URI_SSM_PARAM": "/personal-shopper/prod/mongo_uri",
         "JWT_SECRET_SSM_PARAM": "/personal-shopper/prod/jwt_secret",
         "ALLOW_SIGNUP": "false",
     }
-    assert deploy.config_problems("prod", env, REGION) == []
+    # The old way (S3 website endpoint, plain HTTP) is refused for prod, whatever site.json says.
+    for site_cfg in ({"hosting": "s3-website"}, CLOUDFRONT_SITE):
+        assert any("HTTPS only" in p for p in deploy.config_problems("prod", env, REGION, site_cfg))
+    https = "https://d111111abcdef8.cloudfront.net"
+    good = {**env, "PUBLIC_SITE_URL": https, "CORS_ORIGIN": https}
+    assert deploy.config_problems("prod", good, REGION, CLOUDFRONT_SITE) == []
+    placeholder = {**good, "PUBLIC_SITE_URL": "https://CHANGE-ME.cloudfront.net"}
     assert any(
-        "CORS_ORIGIN" in p for p in deploy.config_problems("prod", {**env, "CORS_ORIGIN": "*"}, REGION)
+        "make site-address" in p for p in deploy.config_problems("prod", placeholder, REGION, CLOUDFRONT_SITE)
     )
-    wrong = deploy.config_problems("prod", {**env, "CORS_ORIGIN": "https://other.example"}, REGION)
-    assert any("not the origin" in p for p in wrong)
-    assert any("ap-northeast-1" in p for p in deploy.config_problems("prod", env, "eu-central-1"))
-    leaked = deploy.config_problems("prod", {**env, "JWT_SECRET": "oops"}, REGION)
-    assert any("must not be in config.json" in p for p in leaked)
+    unnamed = {**CLOUDFRONT_SITE, "bucket": "personal-shopper-prod-CHANGE-ME"}
+    assert any("bucket name" in p for p in deploy.config_problems("prod", good, REGION, unnamed))
+    # A custom domain needs its own address and a us-east-1 certificate.
+    custom = {
+        **CLOUDFRONT_SITE,
+        "domain": "shop.example.com",
+        "certificate_arn": "arn:aws:acm:ap-northeast-1:1:certificate/x",
+    }
+    problems = deploy.config_problems("prod", good, REGION, custom)
+    assert any("us-east-1" in p for p in problems) and any("https://shop.example.com" in p for p in problems)
+    ok = {**custom, "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x"}
+    mine = {**good, "PUBLIC_SITE_URL": "https://shop.example.com", "CORS_ORIGIN": "https://shop.example.com"}
+    assert deploy.config_problems("prod", mine, REGION, ok) == []
+    # The committed files: prod is CloudFront, dev the S3 website endpoint.
+    assert deploy.site_config("prod")["hosting"] == "cloudfront"
+    assert deploy.site_config("dev")["hosting"] == "s3-website"
 
 
 def test_api_url_is_read_from_chalice_deployed_record(tmp_path):
@@ -357,17 +401,150 @@ def test_throttling_numbers_fit_the_account_lambda_concurrency():
     assert any("THROTTLING" in p for p in deploy.config_problems("staging", {}, REGION))
 
 
+# --- HTTPS site pieces ------------------------------------------------------------------
+
+
+def test_csp_allows_only_the_pages_own_scripts_and_the_api():
+    """Hashes of the real pages' inline scripts (the import maps) and nothing else inline;
+    the pages have no inline event handlers or javascript: URLs a CSP would break."""
+    import re
+
+    src = ROOT / "static_site" / "src"
+    hashes = deploy.inline_script_hashes(src)
+    inline = [m for page in src.glob("*.html") for m in deploy._INLINE_SCRIPT.findall(page.read_text())]
+    assert inline and all("importmap" not in m and "imports" in m for m in inline)
+    assert len(hashes) == len(set(inline))
+    for page in src.glob("*.html"):
+        html = page.read_text()
+        assert not re.search(r"\son[a-z]+\s*=", html, re.I), page.name
+        assert "javascript:" not in html.lower(), page.name
+    api = "https://abc123.execute-api.ap-northeast-1.amazonaws.com"
+    csp = deploy.content_security_policy(api, hashes)
+    directives = dict(d.split(" ", 1) for d in csp.split("; "))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == " ".join(["'self'", *hashes])
+    assert "unsafe" not in directives["script-src"]
+    assert directives["connect-src"] == f"'self' {api}"
+    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+    assert len(csp) < 1783  # CloudFront's limit for the header value
+
+
+def test_headers_policy_is_created_then_updated(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    cf = boto3.client("cloudfront", region_name="us-east-1")
+    csp = deploy.content_security_policy("https://api.example", ["'sha256-x'"])
+    config = deploy.headers_policy_config("personal-shopper-prod", csp)
+    security = config["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31_536_000
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ContentTypeOptions"] == {"Override": True}
+    assert all(h["Override"] for h in security.values())
+    existing = {
+        "ResponseHeadersPolicyList": {
+            "MaxItems": 100,
+            "Quantity": 1,
+            "Items": [
+                {
+                    "Type": "custom",
+                    "ResponseHeadersPolicy": {
+                        "Id": "rhp-1",
+                        "LastModifiedTime": "2026-01-01T00:00:00Z",
+                        "ResponseHeadersPolicyConfig": {"Name": "personal-shopper-prod"},
+                    },
+                }
+            ],
+        }
+    }
+    empty = {"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": 0, "Items": []}}
+    with Stubber(cf) as stub:
+        stub.add_response("list_response_headers_policies", empty, {"Type": "custom"})
+        stub.add_response(
+            "create_response_headers_policy",
+            {
+                "ResponseHeadersPolicy": {
+                    "Id": "rhp-1",
+                    "LastModifiedTime": "2026-01-01T00:00:00Z",
+                    "ResponseHeadersPolicyConfig": config,
+                }
+            },
+            {"ResponseHeadersPolicyConfig": config},
+        )
+        assert deploy.ensure_headers_policy(cf, "personal-shopper-prod", csp) == "rhp-1"
+        stub.add_response("list_response_headers_policies", existing, {"Type": "custom"})
+        stub.add_response(
+            "get_response_headers_policy_config",
+            {"ETag": "E1", "ResponseHeadersPolicyConfig": config},
+            {"Id": "rhp-1"},
+        )
+        stub.add_response(
+            "update_response_headers_policy",
+            {},
+            {"Id": "rhp-1", "IfMatch": "E1", "ResponseHeadersPolicyConfig": config},
+        )
+        assert deploy.ensure_headers_policy(cf, "personal-shopper-prod", csp) == "rhp-1"
+        stub.add_response("list_response_headers_policies", existing, {"Type": "custom"})
+        stub.add_response(
+            "get_response_headers_policy_config",
+            {"ETag": "E2", "ResponseHeadersPolicyConfig": config},
+            {"Id": "rhp-1"},
+        )
+        stub.add_response("delete_response_headers_policy", {}, {"Id": "rhp-1", "IfMatch": "E2"})
+        assert deploy.delete_headers_policy(cf, "personal-shopper-prod")
+        stub.assert_no_pending_responses()
+
+
+def test_custom_domain_certificate_must_be_issued_and_cover_the_domain(moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    acm = boto3.client("acm", region_name="us-east-1", endpoint_url=moto_endpoint)
+    arn = acm.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")["CertificateArn"]
+    problems = deploy.certificate_problems(acm, arn, "shop.example.com")
+    assert problems and "not ISSUED" in problems[0]  # moto: pending DNS validation
+    assert any("does not cover" in p for p in deploy.certificate_problems(acm, arn, "other.example.com"))
+    missing = deploy.certificate_problems(acm, arn.replace(arn[-6:], "000000"), "shop.example.com")
+    assert missing and "us-east-1" in missing[0]
+    stubbed = boto3.client("acm", region_name="us-east-1")
+    with Stubber(stubbed) as stub:
+        cert = {
+            "CertificateArn": arn,
+            "DomainName": "*.example.com",
+            "SubjectAlternativeNames": ["*.example.com"],
+            "Status": "ISSUED",
+        }
+        stub.add_response("describe_certificate", {"Certificate": cert}, {"CertificateArn": arn})
+        assert deploy.certificate_problems(stubbed, arn, "shop.example.com") == []
+
+
+def test_log_group_gets_retention_and_destroy_removes_it(moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    logs = boto3.client("logs", region_name=REGION, endpoint_url=moto_endpoint)
+    name = deploy.log_group_name("prod")
+    assert name == "/aws/lambda/personal-shopper-prod"  # the function's name, no -api_handler
+    assert deploy.ensure_log_group(logs, name, 90) is True
+    logs.put_retention_policy(logGroupName=name, retentionInDays=1)  # changed by hand
+    assert deploy.ensure_log_group(logs, name, 90) is False  # the deploy sets it again
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    assert group["retentionInDays"] == 90
+    assert destroy.delete_log_groups(logs, [name, name + "-api_handler"]) == [name]
+    assert logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] == []
+    assert sorted(deploy.LOG_RETENTION_DAYS) == sorted(deploy.THROTTLING)
+
+
 # --- the whole `make deploy` / `make destroy` against moto (chalice itself faked) ------
 
 SITE_BUCKET = "tokyo-picks-shop-prod"
-SITE_URL = f"http://{SITE_BUCKET}.s3-website-ap-northeast-1.amazonaws.com"
+DEV_BUCKET = "tokyo-picks-shop-dev"
+DEV_URL = f"http://{DEV_BUCKET}.s3-website-ap-northeast-1.amazonaws.com"
 API = "https://abc123.execute-api.ap-northeast-1.amazonaws.com/api/"
 
 FAKE_BUILD = """#!/usr/bin/env bash
 # Stand-in for scripts/build-site.sh: the same layout, config.js from API_URL.
 set -euo pipefail
 rm -rf static_site/dist && mkdir -p static_site/dist/assets/0a1b2c3d4e
-echo '<!doctype html><title>shop</title>' > static_site/dist/index.html
+echo '<!doctype html><title>shop</title><script type="importmap">{"imports": {}}</script>' > static_site/dist/index.html
 echo '<!doctype html><title>track</title>' > static_site/dist/track.html
 echo 'console.log(1)' > static_site/dist/assets/0a1b2c3d4e/app.js
 printf 'export const API_BASE_URL = "%s";\\n' "$API_URL" > static_site/dist/config.js
@@ -389,24 +566,39 @@ fi
 """.replace("API_URL_HERE", API)
 
 
+def _set_stage(root: Path, stage: str, **env) -> None:
+    path = root / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    config["stages"][stage]["environment_variables"].update(env)
+    path.write_text(json.dumps(config))
+
+
 @pytest.fixture
 def project(tmp_path, moto_endpoint, monkeypatch):
-    """A copy of the project's deploy inputs with the prod stage filled in, AWS = moto."""
+    """A copy of the project's deploy inputs with the stages filled in, AWS = moto."""
     root = tmp_path / "project"
     (root / ".chalice").mkdir(parents=True)
     (root / "scripts").mkdir()
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    env = config["stages"]["prod"]["environment_variables"]
-    env.update(PUBLIC_SITE_URL=SITE_URL, CORS_ORIGIN=SITE_URL, SES_SENDER="orders@tokyo-picks.example")
-    (root / ".chalice" / "config.json").write_text(json.dumps(config))
+    (root / ".chalice" / "config.json").write_text((ROOT / ".chalice" / "config.json").read_text())
+    sender = "orders@tokyo-picks.example"
+    for stage in ("dev", "prod"):
+        _set_stage(root, stage, SES_SENDER=sender)
+        policy = (
+            (ROOT / ".chalice" / f"policy-{stage}.json").read_text().replace("CHANGE-ME@example.com", sender)
+        )
+        (root / ".chalice" / f"policy-{stage}.json").write_text(policy)
+    _set_stage(root, "dev", PUBLIC_SITE_URL=DEV_URL, CORS_ORIGIN=DEV_URL)
+    site = json.loads((ROOT / ".chalice" / "site.json").read_text())
+    site["prod"]["bucket"] = SITE_BUCKET
+    (root / ".chalice" / "site.json").write_text(json.dumps(site))
     build = root / "scripts" / "build-site.sh"
     build.write_text(FAKE_BUILD)
     build.chmod(0o755)
     chalice = tmp_path / "chalice"
     chalice.write_text(FAKE_CHALICE)
     chalice.chmod(0o755)
-    monkeypatch.setattr(deploy, "chalice_bin", lambda: str(chalice))
-    monkeypatch.setattr(destroy, "chalice_bin", lambda: str(chalice))
+    monkeypatch.setattr(deploy, "chalice_cmd", lambda: [str(chalice)])
+    monkeypatch.setattr(destroy, "chalice_cmd", lambda: [str(chalice)])
     gateway_calls = []
     monkeypatch.setattr(deploy, "gateway_error_responses", lambda *a: gateway_calls.append(a[1:]))
 
@@ -415,70 +607,156 @@ def project(tmp_path, moto_endpoint, monkeypatch):
         return {"throttlingRateLimit": float(limits["rate"]), "throttlingBurstLimit": limits["burst"]}
 
     monkeypatch.setattr(deploy, "apply_throttling", throttling)
+    # moto has no response headers policies: these two are tested with a Stubber above.
+    headers_policies = {}
+
+    def ensure_headers_policy(cf, name, csp):
+        headers_policies[name] = csp
+        return "rhp-" + name
+
+    monkeypatch.setattr(deploy, "ensure_headers_policy", ensure_headers_policy)
+    monkeypatch.setattr(
+        destroy, "delete_headers_policy", lambda cf, name: headers_policies.pop(name, None) is not None
+    )
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # every boto3 client -> moto
     ssm = boto3.client("ssm", region_name=REGION)
-    for name in ("MONGO_URI_SSM_PARAM", "JWT_SECRET_SSM_PARAM"):
-        ssm.put_parameter(
-            Name=env[name], Value="secret-value-" + "s" * 32, Type="SecureString", Overwrite=True
-        )
-    return root, gateway_calls, ssm, env
+    for stage in ("dev", "prod"):
+        env = deploy.stage_config(stage, root)["environment_variables"]
+        for name in ("MONGO_URI_SSM_PARAM", "JWT_SECRET_SSM_PARAM"):
+            ssm.put_parameter(
+                Name=env[name], Value="secret-value-" + "s" * 32, Type="SecureString", Overwrite=True
+            )
+    env = deploy.stage_config("prod", root)["environment_variables"]
+    return root, gateway_calls, ssm, env, headers_policies
 
 
-def test_make_deploy_end_to_end(project, capsys):
-    root, gateway_calls, _, env = project
-    config_path = root / ".chalice" / "config.json"
-    filled_in = config_path.read_text()
-    config_path.write_text(filled_in.replace("orders@tokyo-picks.example", "CHANGE-ME@example.com"))
-    with pytest.raises(deploy.DeployError, match="placeholder"):
+def _steps(out: str) -> list[str]:
+    return [line.split("]")[0] + "]" for line in out.splitlines() if line.startswith("[")]
+
+
+def test_make_deploy_prod_https_end_to_end(project, capsys, monkeypatch):
+    root, gateway_calls, _, env, headers_policies = project
+    sent = []
+    real_ensure_distribution = deploy.ensure_distribution
+
+    def ensure_distribution(cf, config):
+        sent.append(config)
+        return real_ensure_distribution(cf, config)
+
+    monkeypatch.setattr(deploy, "ensure_distribution", ensure_distribution)
+    # The committed prod address is a placeholder: nothing is changed, the way is named.
+    with pytest.raises(deploy.DeployError, match="make site-address STAGE=prod"):
         deploy.deploy("prod", None, site_only=False, root=root)
-    assert not (root / "chalice-calls.log").exists()  # stopped before changing anything
-    config_path.write_text(filled_in)
+    assert not (root / "chalice-calls.log").exists()
+
+    # `make site-address STAGE=prod`: private bucket + distribution, prints the address.
+    address = deploy.site_address("prod", root)
+    assert address.startswith("https://") and address.endswith(".cloudfront.net")
+    assert deploy.site_address("prod", root) == address  # idempotent: the same distribution
+    _set_stage(root, "prod", PUBLIC_SITE_URL=address, CORS_ORIGIN=address)
+    # An http:// address for prod is refused before anything is deployed.
+    _set_stage(root, "prod", PUBLIC_SITE_URL=address.replace("https:", "http:"))
+    with pytest.raises(deploy.DeployError, match="HTTPS only"):
+        deploy.deploy("prod", None, site_only=False, root=root)
+    _set_stage(root, "prod", PUBLIC_SITE_URL=address)
     capsys.readouterr()
 
     deploy.deploy("prod", None, site_only=False, root=root)
     out = capsys.readouterr().out
-    steps = [line.split("]")[0] + "]" for line in out.splitlines() if line.startswith("[")]
-    assert steps == [f"[{n}/8]" for n in range(1, 9)]
-    assert f"API   {API}" in out and f"Site  {SITE_URL}/" in out
+    assert _steps(out) == [f"[{n}/10]" for n in range(1, 11)]
+    assert f"API   {API}" in out and f"Site  {address}/" in out
     assert (root / "chalice-calls.log").read_text() == "deploy --stage prod\n"
     assert gateway_calls == [
-        ("abc123", SITE_URL, "api"),
+        ("abc123", address, "api"),
         ("throttling", "abc123", "api", {"rate": 40, "burst": 80}),
     ]
-    assert "[5/8] API Gateway throttling: 40 requests/s, burst 80" in out
-    assert "stage api: rateLimit 40.0, burstLimit 80 on every method" in out
 
+    logs = boto3.client("logs", region_name=REGION)
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/personal-shopper-prod")["logGroups"]
+    assert group["logGroupName"] == "/aws/lambda/personal-shopper-prod" and group["retentionInDays"] == 90
+
+    # The bucket is private: every public access blocked, no website, read by the distribution only.
     s3 = boto3.client("s3", region_name=REGION)
-    assert objects(s3, SITE_BUCKET) == [
-        "assets/0a1b2c3d4e/app.js",
-        "config.js",
-        "index.html",
-        "track.html",
-    ]
-    config_js = s3.get_object(Bucket=SITE_BUCKET, Key="config.js")
-    assert API in config_js["Body"].read().decode()
-    assert config_js["CacheControl"] == "no-cache"
-    assert (
-        s3.head_object(Bucket=SITE_BUCKET, Key="assets/0a1b2c3d4e/app.js")["CacheControl"] == deploy.IMMUTABLE
+    block = s3.get_public_access_block(Bucket=SITE_BUCKET)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
     )
-    assert s3.get_bucket_website(Bucket=SITE_BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_bucket_website(Bucket=SITE_BUCKET)
+    cf = boto3.client("cloudfront", region_name="us-east-1")
+    (dist,) = cf.list_distributions()["DistributionList"]["Items"]
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=SITE_BUCKET)["Policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": dist["ARN"]}}
+    config = cf.get_distribution_config(Id=dist["Id"])["DistributionConfig"]
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["ResponseHeadersPolicyId"] == "rhp-personal-shopper-prod"
+    (origin,) = config["Origins"]["Items"]
+    assert origin["DomainName"] == f"{SITE_BUCKET}.s3.{REGION}.amazonaws.com"
+    (oac,) = cf.list_origin_access_controls()["OriginAccessControlList"]["Items"]
+    assert oac["SigningBehavior"] == "always" and oac["OriginAccessControlOriginType"] == "s3"
+    # moto drops OriginAccessControlId from the stored origin: check what the deploy sent.
+    (sent_origin,) = sent[-1]["Origins"]["Items"]
+    assert sent_origin["OriginAccessControlId"] == oac["Id"]
+    assert sent_origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    # The CSP names the API's origin (known only after chalice deploy) and the page's import map.
+    csp = headers_policies["personal-shopper-prod"]
+    assert "connect-src 'self' https://abc123.execute-api.ap-northeast-1.amazonaws.com;" in csp
+    assert "script-src 'self' 'sha256-" in csp
+    assert objects(s3, SITE_BUCKET) == ["assets/0a1b2c3d4e/app.js", "config.js", "index.html", "track.html"]
 
-    # `make destroy` removes the bucket and runs `chalice delete`; a second run is harmless.
-    destroy.destroy("prod", None, yes=True, root=root)
-    destroy.destroy("prod", None, yes=True, root=root)
+    # `make destroy`: distribution (disabled, then deleted), policies, bucket, API, logs.
+    destroy.destroy("prod", None, yes=True, root=root, poll_seconds=0)
+    destroy.destroy("prod", None, yes=True, root=root, poll_seconds=0)
+    assert cf.list_distributions()["DistributionList"].get("Items", []) == []
+    assert cf.list_origin_access_controls()["OriginAccessControlList"].get("Items", []) == []
+    assert headers_policies == {}
     assert SITE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/personal-shopper-prod")["logGroups"] == []
     assert (root / "chalice-calls.log").read_text() == "deploy --stage prod\ndelete --stage prod\n"
 
 
+def test_make_deploy_dev_on_the_s3_website_endpoint(project, capsys):
+    """dev keeps the simpler S3 website endpoint (plain HTTP, public read)."""
+    root, gateway_calls, *_ = project
+    deploy.deploy("dev", None, site_only=False, root=root)
+    out = capsys.readouterr().out
+    assert _steps(out) == [f"[{n}/10]" for n in range(1, 11)]
+    assert "CloudFront: not used" in out and f"Site  {DEV_URL}/" in out
+    s3 = boto3.client("s3", region_name=REGION)
+    assert s3.get_bucket_website(Bucket=DEV_BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+    config_js = s3.get_object(Bucket=DEV_BUCKET, Key="config.js")
+    assert API in config_js["Body"].read().decode() and config_js["CacheControl"] == "no-cache"
+    assert (
+        s3.head_object(Bucket=DEV_BUCKET, Key="assets/0a1b2c3d4e/app.js")["CacheControl"] == deploy.IMMUTABLE
+    )
+    logs = boto3.client("logs", region_name=REGION)
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/personal-shopper-dev")["logGroups"]
+    assert group["retentionInDays"] == 14
+    destroy.destroy("dev", None, yes=True, root=root)
+    assert DEV_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_deploy_refuses_a_policy_whose_sender_is_not_ses_sender(project):
+    root, *_ = project
+    _set_stage(root, "dev", SES_SENDER="other@tokyo-picks.example")
+    with pytest.raises(deploy.DeployError, match="ses:FromAddress"):
+        deploy.deploy("dev", None, site_only=False, root=root)
+    assert not (root / "chalice-calls.log").exists()
+
+
 def test_deploy_stops_before_changing_anything_when_a_secret_is_missing(project, capsys):
-    root, gateway_calls, ssm, env = project
+    root, gateway_calls, ssm, _, _ = project
+    env = deploy.stage_config("dev", root)["environment_variables"]
     ssm.delete_parameter(Name=env["JWT_SECRET_SSM_PARAM"])
     with pytest.raises(deploy.DeployError, match=env["JWT_SECRET_SSM_PARAM"]):
-        deploy.deploy("prod", "never-created-bucket", site_only=False, root=root)
+        deploy.deploy("dev", "never-created-bucket", site_only=False, root=root)
     assert not (root / "chalice-calls.log").exists()
     assert gateway_calls == []
     s3 = boto3.client("s3", region_name=REGION)
@@ -491,7 +769,7 @@ def test_init_db_reads_the_atlas_uri_from_ssm(project, ferretdb):
 
     import pymongo
 
-    root, _, ssm, env = project
+    root, _, ssm, env, _ = project
     ssm.put_parameter(
         Name=env["MONGO_URI_SSM_PARAM"], Value=ferretdb.uri, Type="SecureString", Overwrite=True
     )

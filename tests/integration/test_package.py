@@ -85,6 +85,48 @@ def test_zip_holds_app_chalicelib_and_linux_wheels(packaged):
         assert not any(n.endswith((".env", "jwt_secret")) for n in names)
 
 
+def test_packaged_template_passes_cfn_lint(packaged):
+    """The SAM template `chalice package` writes is valid CloudFormation (Chalice's
+    log_retention_in_days made it invalid: E1019/E3030 on ${ApiHandler}; not used)."""
+    stage, out = packaged
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--regions",
+            "ap-northeast-1",
+            "--",
+            str(out / "sam.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "log_retention_in_days" not in CONFIG["stages"][stage]
+    sam = json.loads((out / "sam.json").read_text())
+    assert not [r for r in sam["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
+    fn = sam["Resources"]["APIHandler"]["Properties"]
+    assert fn["ReservedConcurrentExecutions"] == CONFIG["stages"][stage]["reserved_concurrency"]
+
+
+# Atlas's connection cap of the smallest tiers (M0 free, Flex); M10 allows 1,500.
+ATLAS_CONNECTION_CAP = 500
+# Per Lambda container: pymongo monitors each of the 3 replica-set members with two
+# connections (heartbeat + round-trip time), plus at most maxPoolSize to the primary.
+REPLICA_SET_MEMBERS = 3
+
+
+def test_reserved_concurrency_fits_the_atlas_connection_cap():
+    """dev and prod may share one cluster: every container of both at once, each with a
+    full pool, stays under the cap with room for init-db, the Atlas UI and a shell."""
+    total = 0
+    for stage in ("dev", "prod"):
+        cfg = CONFIG["stages"][stage]
+        pool = int(cfg["environment_variables"]["MONGO_POOL_SIZE"])
+        total += cfg["reserved_concurrency"] * (2 * REPLICA_SET_MEMBERS + pool)
+    assert total <= ATLAS_CONNECTION_CAP - 100, total
+
+
 def test_zip_ships_bytecode_for_the_runtime_python(packaged):
     """Every module has an unchecked hash-based pyc of the runtime's Python next to it, so a
     cold start in the read-only /var/task compiles nothing (scripts/chalice_pyc.py)."""
@@ -152,22 +194,26 @@ def test_role_policy_is_least_privilege(stage):
         for action in [st["Action"]] if isinstance(st["Action"], str) else st["Action"]:
             assert "*" not in action, action
             actions[action] = st
+    # No logs:CreateLogGroup (make deploy creates the group, with retention, before the
+    # function exists) and no ses:SendRawEmail (the mailer calls SendEmail only).
     assert set(actions) == {
-        "logs:CreateLogGroup",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "ssm:GetParameters",
         "kms:Decrypt",
         "ses:SendEmail",
-        "ses:SendRawEmail",
     }
+    ses = actions["ses:SendEmail"]
+    assert ses["Resource"] == "arn:aws:ses:*:*:identity/*"
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": env["SES_SENDER"]}}
     params = [f"arn:aws:ssm:*:*:parameter{env[n]}" for n in ("MONGO_URI_SSM_PARAM", "JWT_SECRET_SSM_PARAM")]
     assert actions["ssm:GetParameters"]["Resource"] == params
     cond = actions["kms:Decrypt"]["Condition"]["StringLike"]
     assert cond["kms:ViaService"] == "ssm.*.amazonaws.com"
     assert cond["kms:EncryptionContext:PARAMETER_ARN"] == params
-    for res in actions["logs:PutLogEvents"]["Resource"]:
-        assert res.startswith(f"arn:aws:logs:*:*:log-group:/aws/lambda/personal-shopper-{stage}")
+    assert actions["logs:PutLogEvents"]["Resource"] == [
+        f"arn:aws:logs:*:*:log-group:/aws/lambda/personal-shopper-{stage}:*"
+    ]
     assert CONFIG["stages"][stage]["autogen_policy"] is False
 
 
