@@ -16,7 +16,10 @@ from tests.e2e.test_site import order_row
 
 pytestmark = pytest.mark.e2e
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TABS = {"en": ["Orders", "Buyers", "Items", "Reports", "Settings"], "zh": ["訂單", "買家", "商品", "報表", "設定"]}
+TABS = {
+    "en": ["Orders", "Buyers", "Items", "Reports", "Settings"],
+    "zh": ["訂單", "買家", "商品", "報表", "設定"],
+}
 
 
 def serious(page, where):

@@ -57,11 +57,19 @@ def test_the_chinese_page_says_everything_in_chinese(stack, browser):
         form.locator("[type=submit]").click()
         expect(msg).to_contain_text("請檢查表單。 Email: 不是有效的 Email")
         text = msg.inner_text()
-        assert "value is not" not in text and "invalid_email" not in text and "already exists" not in text, text
+        assert "value is not" not in text and "invalid_email" not in text and "already exists" not in text, (
+            text
+        )
         # Bulk refusals are reasons, not codes: cancel one order, then mark both shipped.
         token = page.evaluate("localStorage.getItem('token')")
         for item in ("Pocky", "KitKat"):
-            api_call(stack, "POST", "/orders", token, {"buyer_email": "amy@example.com", "item_name": item, "quantity": 1, "unit_price": 1650})
+            api_call(
+                stack,
+                "POST",
+                "/orders",
+                token,
+                {"buyer_email": "amy@example.com", "item_name": item, "quantity": 1, "unit_price": 1650},
+            )
         first = api_call(stack, "GET", "/orders?limit=1&sort=order_no", token)["items"][0]
         api_call(stack, "PATCH", f"/orders/{first['id']}", token, {"fulfillment_status": "cancelled"})
         page.get_by_role("tab", name="訂單").click()
@@ -81,13 +89,25 @@ def test_a_detail_code_the_table_lacks_still_reads_as_a_sentence(stack, page):
     """A code added to the API later (not in the page's table) is not shown raw."""
     sign_up_any_language(page, stack, zh=False)
     body = json.dumps(
-        {"error": {"code": "brand_new_code", "message": "English only", "details": [{"field": "note", "code": "new_reason", "message": "English only"}]}}
+        {
+            "error": {
+                "code": "brand_new_code",
+                "message": "English only",
+                "details": [{"field": "note", "code": "new_reason", "message": "English only"}],
+            }
+        }
     )
     page.route(
         f"{stack.api_url}/customers",
-        lambda route: route.continue_()
-        if route.request.method != "POST"
-        else route.fulfill(status=400, body=body, headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": stack.site_url}),
+        lambda route: (
+            route.continue_()
+            if route.request.method != "POST"
+            else route.fulfill(
+                status=400,
+                body=body,
+                headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": stack.site_url},
+            )
+        ),
     )
     page.get_by_role("tab", name="Buyers").click()
     add = page.locator("#customer-form")

@@ -185,7 +185,13 @@ def test_the_list_scales_and_keeps_its_place_in_the_address(stack, browser):
             "POST",
             "/orders",
             token,
-            {"buyer_email": "cy@example.com", "item_name": "Hello Kitty", "quantity": 1, "unit_price": 999, "batch": "2027-01 大阪"},
+            {
+                "buyer_email": "cy@example.com",
+                "item_name": "Hello Kitty",
+                "quantity": 1,
+                "unit_price": 999,
+                "batch": "2027-01 大阪",
+            },
         )
         page.reload()
         expect(page.locator("#orders-count")).to_have_text("4 orders")
@@ -261,7 +267,9 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, b
             })"""
         )
         assert fits
-        assert page.evaluate("document.querySelector('.table-responsive').scrollWidth <= document.querySelector('.table-responsive').clientWidth")
+        assert page.evaluate(
+            "document.querySelector('.table-responsive').scrollWidth <= document.querySelector('.table-responsive').clientWidth"
+        )
         # 375 px: compact cards, switches in one line, every tap target at least 44 px.
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(200)
@@ -320,7 +328,9 @@ def test_on_a_phone_in_chinese_cancel_from_the_panel_and_undo_a_switch(stack, br
     assert not errors
 
 
-@pytest.mark.parametrize(("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"])
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
 def test_importing_the_same_file_twice_asks_about_the_duplicates(stack, browser, locale, viewport):
     zh = locale == "zh-TW"
     ctx = new_context(browser, viewport=viewport, locale=locale)
@@ -342,9 +352,15 @@ def test_importing_the_same_file_twice_asks_about_the_duplicates(stack, browser,
         box.locator("[type=submit]").click()
         msg = page.locator("#import-msg")
         expect(msg.locator(".import-duplicates li")).to_have_count(2)
-        expect(msg.locator(".import-duplicates li").first).to_contain_text("與訂單 #" if zh else "matches order #")
-        msg.get_by_role("button", name="略過這些列，匯入其餘" if zh else "Leave them out, import the rest").click()
-        expect(msg).to_contain_text("已略過 2 列" if zh else "2 rows matching orders you already have were left out")
+        expect(msg.locator(".import-duplicates li").first).to_contain_text(
+            "與訂單 #" if zh else "matches order #"
+        )
+        msg.get_by_role(
+            "button", name="略過這些列，匯入其餘" if zh else "Leave them out, import the rest"
+        ).click()
+        expect(msg).to_contain_text(
+            "已略過 2 列" if zh else "2 rows matching orders you already have were left out"
+        )
         expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
         assert "duplicate_row" not in msg.inner_text()
     finally:

@@ -16,7 +16,9 @@ from tests.e2e.test_site import api_call
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize(("locale", "viewport"), [("en-US", None), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"])
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", None), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
 def test_reports_lead_to_orders_and_follow_the_batch(stack, browser, locale, viewport):
     zh = locale == "zh-TW"
     ctx = new_context(browser, viewport=viewport, locale=locale)
@@ -31,7 +33,13 @@ def test_reports_lead_to_orders_and_follow_the_batch(stack, browser, locale, vie
             "POST",
             "/orders",
             token,
-            {"buyer_email": "buyer0@example.com", "item_name": "Osaka Only", "quantity": 2, "unit_price": 50, "batch": "2027-01 大阪"},
+            {
+                "buyer_email": "buyer0@example.com",
+                "item_name": "Osaka Only",
+                "quantity": 2,
+                "unit_price": 50,
+                "batch": "2027-01 大阪",
+            },
         )
         page.get_by_role("tab", name="報表" if zh else "Reports").click()
         items = page.locator("#rep-items tbody")

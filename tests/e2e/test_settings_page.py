@@ -15,7 +15,9 @@ pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "lantern orchard fjord 4"
 
 
-@pytest.mark.parametrize(("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"])
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
 def test_shop_settings_password_and_logout(stack, browser, locale, viewport):
     zh = locale == "zh-TW"
     ctx = new_context(browser, viewport=viewport, locale=locale)
@@ -44,7 +46,9 @@ def test_shop_settings_password_and_logout(stack, browser, locale, viewport):
         # An unknown zone is refused in the page's language.
         form.locator("[name=timezone]").fill("Mars/Olympus")
         form.locator("[type=submit]").click()
-        expect(page.locator("#shop-msg")).to_contain_text("不是已知的時區" if zh else "is not a known time zone")
+        expect(page.locator("#shop-msg")).to_contain_text(
+            "不是已知的時區" if zh else "is not a known time zone"
+        )
         form.locator("[name=timezone]").fill("Asia/Tokyo")
         # A new shop language switches this page too (a new shop is 繁體中文 by default).
         if not zh:
@@ -60,10 +64,14 @@ def test_shop_settings_password_and_logout(stack, browser, locale, viewport):
         pw.locator("[name=current_password]").fill("not my password")
         pw.locator("[name=new_password]").fill(NEW_PASSWORD)
         pw.locator("[type=submit]").click()
-        expect(page.locator("#password-msg")).to_contain_text("目前的密碼不正確" if zh else "current password is wrong")
+        expect(page.locator("#password-msg")).to_contain_text(
+            "目前的密碼不正確" if zh else "current password is wrong"
+        )
         pw.locator("[name=current_password]").fill(PASSWORD)
         pw.locator("[type=submit]").click()
-        expect(page.locator("#password-msg")).to_contain_text("其他裝置已登出" if zh else "Other devices are logged out")
+        expect(page.locator("#password-msg")).to_contain_text(
+            "其他裝置已登出" if zh else "Other devices are logged out"
+        )
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         # Log out from the settings tab.
         page.locator("#settings-logout").click()
