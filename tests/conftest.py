@@ -251,6 +251,30 @@ def backend(request):
         db.reset_client()
 
 
+SES_SENDER = "noreply@shop.example.test"
+
+
+@pytest.fixture
+def ses(backend, monkeypatch):
+    """moto's SES with a verified sender; yields the list of sent messages."""
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses import ses_backends
+
+    from chalicelib import mailer
+
+    monkeypatch.setenv("SES_SENDER", SES_SENDER)
+    config.reset_settings()
+    mailer.reset_client()
+    with mock_aws():
+        import boto3
+
+        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SES_SENDER)
+        yield ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    mailer.reset_client()
+    config.reset_settings()
+
+
 class Api:
     """JSON helper over chalice.test.Client: `api.post(path, body, token=...)`."""
 

@@ -10,12 +10,9 @@ import secrets
 
 import pymongo
 import pytest
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.ses import ses_backends
 from pymongo import monitoring
 
-from chalicelib import config, db, mailer, tracking
+from chalicelib import config, db, tracking
 
 SITE = "https://shop.example.test"  # PUBLIC_SITE_URL set in conftest
 SENDER = "noreply@shop.example.test"
@@ -40,21 +37,6 @@ PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"
 def no_floor(monkeypatch):
     """The response-time floor is tested on its own; elsewhere it only slows the suite."""
     monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
-
-
-@pytest.fixture
-def ses(backend, monkeypatch):
-    """moto's SES with a verified sender; yields the list of sent messages."""
-    monkeypatch.setenv("SES_SENDER", SENDER)
-    config.reset_settings()
-    mailer.reset_client()
-    with mock_aws():
-        import boto3
-
-        boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SENDER)
-        yield ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-    mailer.reset_client()
-    config.reset_settings()
 
 
 class CommandLog(monitoring.CommandListener):
