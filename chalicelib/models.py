@@ -298,6 +298,9 @@ class OrderIn(In):
 
 
 class OrderPatch(In):
+    # The buyer: one of these (the email finds or creates the customer, as in POST).
+    customer_id: ObjectIdStr | None = None
+    buyer_email: EmailStr | None = None
     quantity: Quantity | None = None
     unit_price: Money | None = None
     shipping_fee: Money | None = None
@@ -318,10 +321,22 @@ class OrderPatch(In):
 
     @model_validator(mode="after")
     def _check(self):
-        required = ("quantity", "unit_price", "shipping_fee", "payment_status", "fulfillment_status")
+        required = (
+            "customer_id",
+            "buyer_email",
+            "quantity",
+            "unit_price",
+            "shipping_fee",
+            "payment_status",
+            "fulfillment_status",
+        )
         for f in required:
             if f in self.model_fields_set and getattr(self, f) is None:
                 raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
+        if {"customer_id", "buyer_email"} <= self.model_fields_set:
+            raise Invalid(
+                "exactly_one_of", "give exactly one of buyer_email or customer_id", field="buyer_email"
+            )
         return _non_empty_patch(self)
 
 

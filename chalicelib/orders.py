@@ -85,9 +85,7 @@ def order_document(
     return {
         "seller_id": seller_id,
         "order_no": order_no,
-        "customer_id": customer["_id"],
-        "buyer_email": customer["email"],
-        "buyer_name": customer["name"],
+        **buyer_fields(customer),
         "item_id": item["_id"] if item else None,
         "item_name": item["item_name"] if item else data.item_name,
         "quantity": data.quantity,
@@ -341,7 +339,8 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
     seller_id = object_id(principal.seller_id)
     changes = patch.model_dump(exclude_unset=True)
     db = get_db()
-    if changes.keys() <= FAST_FIELDS:
+    buyer = _new_buyer(seller_id, changes)
+    if changes.keys() <= FAST_FIELDS and buyer is None:
         after = _fast_update(seller_id, object_id(order_id, "order"), changes, principal.timezone)
         if after is not None:
             return to_out(after)
@@ -349,6 +348,11 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
         doc = _get_doc(seller_id, order_id)
         now = clock.now()
         change = plan_change(doc, changes, principal.timezone, now)
+        if buyer is not None and buyer["_id"] != doc["customer_id"]:
+            change.set.update(buyer_fields(buyer))
+            change.history.insert(
+                0, {"at": now, "field": "buyer", "from": doc["buyer_name"], "to": buyer["name"]}
+            )
         _take_stock(doc, change.units_taken)
         with exclusive(f"orders:{doc['_id']}"):
             after = db.orders.find_one_and_update(
@@ -362,6 +366,25 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
         _give_back_stock(seller_id, [(doc, -change.units_taken)])
         return to_out(after)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _new_buyer(seller_id, changes: dict[str, Any]) -> dict | None:
+    """The customer a PATCH moves the order to (taken out of `changes`), or None."""
+    if "customer_id" in changes:
+        customer = get_db().customers.find_one(
+            {"_id": object_id(changes.pop("customer_id"), "customer"), "seller_id": seller_id}
+        )
+        if customer is None:
+            raise NotFound("customer not found")
+        return customer
+    if "buyer_email" in changes:
+        return customers.find_or_create_by_email(seller_id, changes.pop("buyer_email"), None)
+    return None
+
+
+def buyer_fields(customer: dict) -> dict[str, Any]:
+    """The customer's fields an order carries (copied, so lists need no join)."""
+    return {"customer_id": customer["_id"], "buyer_email": customer["email"], "buyer_name": customer["name"]}
 
 
 def _changes_nothing(doc: dict, change: OrderChange) -> bool:

@@ -75,6 +75,8 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
         else:
             assert box["x"] > DESKTOP["width"] / 2, box  # a side panel on the right
 
+        expect(form.locator("[name=buyer_email]")).to_have_value("buyer0@example.com")
+        form.locator("[name=buyer_email]").fill("mei@example.com")  # the wrong buyer: a new one
         form.locator("[name=quantity]").fill("3")
         form.locator("[name=unit_price]").fill("99.5")
         form.locator("[name=shipping_fee]").fill("0")
@@ -91,6 +93,10 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
         history = panel.locator("#detail-history li")
         expect(history.first).to_contain_text("已出貨" if zh else "Shipped")
         expect(panel.locator("#detail-history")).to_contain_text("已匯款" if zh else "Remitted")
+        expect(panel.locator("#detail-history")).to_contain_text(
+            "買家: Amy Chen → mei" if zh else "Buyer: Amy Chen → mei"
+        )
+        expect(panel.locator("#detail-buyer")).to_have_text("mei")
         panel.locator("#detail-history").scroll_into_view_if_needed()
         shot(page, f"order-detail-{'phone-zh' if zh else 'desktop'}", full_page=False)
         panel.locator("#detail-close").click()
@@ -103,6 +109,7 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
         order = api_call(stack, "GET", "/orders?limit=1", token)["items"][0]
         assert (order["quantity"], order["unit_price"], order["shipping_fee"]) == (3, 99.5, 0)
         assert (order["note"], order["carrier"], order["tracking_number"]) == ("no wrap", "黑貓", "TW-777")
+        assert (order["buyer_email"], order["buyer_name"]) == ("mei@example.com", "mei")
         assert (order["payment_status"], order["fulfillment_status"], order["shipped_date"]) == (
             "remitted",
             "shipped",

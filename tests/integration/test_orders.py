@@ -419,3 +419,45 @@ def test_bulk_reports_an_order_a_single_edit_changed_after_its_read(api, token, 
     for i in (ids[0], ids[2]):
         o = api.get(f"/orders/{i}", token=token).json
         assert [(h["from"], h["to"]) for h in o["history"]] == [("pending", "cancelled")]
+
+
+def test_order_moves_to_another_buyer(api, token, other_token):
+    """A wrong buyer is fixed on the order: by customer_id or by email (an unknown email
+    becomes a customer, as in POST /orders); the history says who it was; the tracking
+    pages follow; another seller's customer is 404 and bad bodies change nothing."""
+    o = order(api, token, buyer_email="amy@example.com", buyer_name="Amy", quantity=2).json
+    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    amy_link = api.post(f"/customers/{o['customer_id']}/tracking-link", token=token).json["token"]
+    bob_link = api.post(f"/customers/{bob['id']}/tracking-link", token=token).json["token"]
+
+    r = api.patch(f"/orders/{o['id']}", {"customer_id": bob["id"], "note": "for Bob"}, token=token)
+    assert r.status == 200, r
+    assert (r.json["customer_id"], r.json["buyer_name"], r.json["buyer_email"]) == (
+        bob["id"],
+        "Bob",
+        "bob@example.com",
+    )
+    assert r.json["note"] == "for Bob" and r.json["quantity"] == 2
+    assert [(h["field"], h["from"], h["to"]) for h in r.json["history"]] == [("buyer", "Amy", "Bob")]
+    assert api.get(f"/track/{amy_link}").json["orders"] == []
+    assert [x["order_no"] for x in api.get(f"/track/{bob_link}").json["orders"]] == [o["order_no"]]
+    assert [x["id"] for x in api.get(f"/orders?customer_id={bob['id']}", token=token).json["items"]] == [o["id"]]
+
+    r = api.patch(f"/orders/{o['id']}", {"buyer_email": "Carol@Example.com"}, token=token)
+    assert r.status == 200 and r.json["buyer_email"].lower() == "carol@example.com"
+    carol = [c for c in api.get("/customers", token=token).json["items"] if c["email"].lower() == "carol@example.com"]
+    assert [c["id"] for c in carol] == [r.json["customer_id"]]
+    assert r.json["history"][-1]["from"] == "Bob"
+
+    stranger = api.post("/customers", {"email": "x@example.com", "name": "X"}, token=other_token).json
+    before = api.get(f"/orders/{o['id']}", token=token).json
+    for body, status in [
+        ({"customer_id": stranger["id"]}, 404),
+        ({"customer_id": "nope"}, 400),
+        ({"customer_id": None}, 400),
+        ({"buyer_email": "not-an-email"}, 400),
+        ({"customer_id": bob["id"], "buyer_email": "bob@example.com"}, 400),
+    ]:
+        r = api.patch(f"/orders/{o['id']}", body, token=token)
+        assert r.status == status, (body, r)
+    assert api.get(f"/orders/{o['id']}", token=token).json == before

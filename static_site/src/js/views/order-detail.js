@@ -1,5 +1,5 @@
-// One order, opened from the list: every field editable but the buyer (PATCH /orders/{id}
-// has no customer_id yet), sent as a PATCH of only what changed; the money it adds up to
+// One order, opened from the list: every field editable (the buyer by email: a known
+// buyer or a new one, as when creating), sent as a PATCH of only what changed; the money it adds up to
 // and its status history as a timeline. A side panel on a desktop, the full screen on a
 // phone (a modal <dialog>: Esc closes, focus stays inside).
 import { api, describe } from "../api.js";
@@ -45,7 +45,8 @@ export function render() {
   const f = form();
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
   $("#detail-created").textContent = `${t("order.date")}: ${date(o.created_at)}`;
-  $("#detail-buyer").replaceChildren(h("strong", {}, o.buyer_name), h("small", { class: "d-block text-muted" }, o.buyer_email));
+  f.elements.buyer_email.value = o.buyer_email;
+  $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-item").textContent = o.item_name;
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
@@ -88,6 +89,7 @@ function renderHistory(o) {
     if (value === null || value === undefined || value === "") return "—";
     if (field === "payment_status") return t(`pay.${value}`);
     if (field === "fulfillment_status") return t(`ful.${value}`);
+    // "buyer" entries name the buyers as they were called then
     return value;
   };
   const entries = [...(o.history || [])].reverse();
@@ -110,6 +112,14 @@ function changes() {
   const o = state.order;
   const box = $("#detail-msg");
   const out = {};
+  const email = f.elements.buyer_email.value.trim();
+  if (email.toLowerCase() !== o.buyer_email.toLowerCase()) {
+    if (!f.elements.buyer_email.checkValidity() || !email) {
+      notify(box, "danger", `${t("order.buyer_email")}: ${t("detail.invalid_email")}`);
+      return null;
+    }
+    out.buyer_email = email;
+  }
   const qty = Number.parseInt(f.elements.quantity.value, 10);
   if (!f.elements.quantity.disabled) {
     if (!Number.isInteger(qty) || qty < 1 || String(qty) !== f.elements.quantity.value.trim()) {
