@@ -5,12 +5,13 @@ route that is not `public=True` gets the caller (`who`, an auth Principal) first
 
 from __future__ import annotations
 
-from chalicelib import auth, customers, exports, imports, items, orders, reports, tracking
+from chalicelib import auth, customers, exports, imports, items, orders, payments, reports, tracking
 from chalicelib.db import ping
 from chalicelib.models import (
     AcceptedOut,
     BulkIn,
     BulkOut,
+    BuyerPaymentIn,
     BuyersReportOut,
     CustomerIn,
     CustomerOut,
@@ -36,7 +37,11 @@ from chalicelib.models import (
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetRequestIn,
+    PaymentIn,
+    PaymentOut,
+    PaymentQuery,
     RefreshIn,
+    RejectIn,
     ReportQuery,
     SellerOut,
     SellerPatch,
@@ -46,6 +51,7 @@ from chalicelib.models import (
     TrackingLinkInfoOut,
     TrackingLinkOut,
     TrackOut,
+    TrackPaymentOut,
 )
 from chalicelib.openapi import build
 from chalicelib.web import ROUTES, api, app, body, client_address, header, json_response, query, raw_body
@@ -270,6 +276,55 @@ def patch_order(who, order_id):
     return orders.update(who, order_id, body(OrderPatch))
 
 
+# --- payments ---------------------------------------------------------------------------
+
+
+@api(
+    "/payments",
+    "GET",
+    "List payments, newest first (?customer_id=, ?status=)",
+    out=PaymentOut,
+    list_of=True,
+    query=PaymentQuery,
+)
+def list_payments(who):
+    return payments.search(who, query(PaymentQuery))
+
+
+@api(
+    "/payments",
+    "POST",
+    "Record a buyer's payment: confirmed, allocated to order_ids or oldest unpaid first (Idempotency-Key supported)",
+    body=PaymentIn,
+    out=PaymentOut,
+    status=201,
+    also=(200,),
+)
+def create_payment(who):
+    payment, created = payments.record(who, body(PaymentIn), header("idempotency-key"))
+    return json_response(payment, 201 if created else 200)
+
+
+@api("/payments/{payment_id}", "GET", "One payment", out=PaymentOut)
+def get_payment(who, payment_id):
+    return payments.get(who, payment_id)
+
+
+@api("/payments/{payment_id}/confirm", "POST", "Confirm a payment the buyer reported", out=PaymentOut)
+def confirm_payment(who, payment_id):
+    return payments.confirm(who, payment_id)
+
+
+@api("/payments/{payment_id}/reject", "POST", "Reject a payment the buyer reported", body=RejectIn, out=PaymentOut)
+def reject_payment(who, payment_id):
+    return payments.reject(who, payment_id, body(RejectIn).reason)
+
+
+@api("/payments/{payment_id}/void", "POST", "Void a confirmed payment: its money leaves the orders", out=PaymentOut)
+def void_payment(who, payment_id):
+    return payments.void(who, payment_id)
+
+
 # --- buyer tracking (web.PRIVATE_LINK_HEADERS on every answer) ------------------------
 
 
@@ -321,6 +376,21 @@ def request_tracking_link():
 @api("/track/{token}", "GET", "A buyer's orders at one shop, by secret link", out=TrackOut, public=True)
 def track(token):
     return tracking.lookup(token)
+
+
+@api(
+    "/track/{token}/payments",
+    "POST",
+    "The buyer reports a transfer (5 a day per link; Idempotency-Key supported)",
+    body=BuyerPaymentIn,
+    out=TrackPaymentOut,
+    status=201,
+    also=(200,),
+    public=True,
+)
+def report_payment(token):
+    payment, created = tracking.report_payment(token, body(BuyerPaymentIn), header("idempotency-key"))
+    return json_response(payment, 201 if created else 200)
 
 
 # --- reports, export, import ------------------------------------------------------------

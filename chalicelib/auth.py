@@ -99,6 +99,7 @@ def seller_out(doc: dict) -> dict:
         "timezone": doc.get("timezone", clock.DEFAULT_TZ),
         "currency": doc.get("currency", DEFAULT_CURRENCY),
         "language": doc.get("language", tracking.DEFAULT_LANGUAGE),
+        "payment_instructions": doc.get("payment_instructions"),
     }
 
 
@@ -305,7 +306,7 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
     )
     if doc is None:
         raise NotFound("seller not found")
-    if changes.keys() & {"shop_name", "currency", "language"}:
+    if changes.keys() & set(tracking.SHOP_FIELDS):
         tracking.seller_changed(doc)  # buyer tracking pages show these
     token, _ = issue_token(doc, principal.session_id)
     return {"seller": seller_out(doc), "token": token}

@@ -91,6 +91,7 @@ BUYER_COLUMNS: tuple[Column, ...] = (
     Column("remitted_amount", "已匯款金額"),
     Column("outstanding_amount", "未付金額"),
     Column("refunded_amount", "已退款金額"),
+    Column("credit_amount", "儲值餘額"),
     Column("shipped_count", "已出貨"),
     Column("unshipped_count", "未出貨"),
     Column("customer_id", "買家ID"),

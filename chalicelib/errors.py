@@ -133,6 +133,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "concurrent_update": (409, "the order changed while saving: read it again and retry"),
     "busy": (409, "the record is being changed by another request: try again"),
     "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still being processed"),
+    "order_not_payable": (409, "a listed order is another buyer's, cancelled or refunded: details name it"),
+    "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
+    "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
+    "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
     "duplicate_rows": (409, "import rows match existing orders: choose skip_duplicates=true or false"),
     # 413
     "payload_too_large": (413, "the request body is too large"),
@@ -180,6 +184,10 @@ DETAIL_CODES: dict[str, str] = {
     "required_column": "a required column is missing from the header",
     "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
     "duplicate_row": "the row matches an existing order (order_no)",
+    "paid_above_total": "paid_amount is more than the row's total_amount",
+    # payments (field: order_ids; the message names the order)
+    "not_this_buyers": "the order is not this buyer's",
+    "not_payable": "the order is cancelled or refunded: it takes no money",
     # pydantic's own types
     "missing": "required",
     "string_type": "must be text",

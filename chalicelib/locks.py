@@ -7,6 +7,9 @@ can overwrite one another (20 threads took 15 of 10 units in our test). Inserts,
 are atomic there (a unique `_id`). So on FerretDB each conditional update runs while
 holding a lock document: insert to acquire, delete to release. On MongoDB this module
 does nothing. See docs/ferretdb.md.
+
+`held` is the same lock on every server, for work that spans several documents and must
+not interleave on MongoDB either (a buyer's payments and their orders: payments.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,14 @@ def exclusive(*names: str, timeout: float = 10.0) -> Iterator[None]:
     if not names or not is_ferretdb():
         yield
         return
+    with held(*names, timeout=timeout):
+        yield
+
+
+@contextlib.contextmanager
+def held(*names: str, timeout: float = 10.0) -> Iterator[None]:
+    """Hold every named lock on any server (a lease: one insert; it goes stale after
+    STALE_AFTER, longer than a Lambda's 15 s, so a holder that died frees it)."""
     locks = get_db().locks
     wanted = sorted(set(names))
     deadline = time.monotonic() + timeout

@@ -26,9 +26,12 @@ from . import clock
 from .errors import Invalid, ValidationFailed
 from .money import from_cents, to_cents
 
-PaymentStatus = Literal["unpaid", "remitted", "refunded"]
+# `partial` follows from the confirmed payments (chalicelib/payments.py): it can be read
+# and filtered on, never set; a seller sets the others (PaymentStatusIn).
+PaymentStatus = Literal["unpaid", "partial", "remitted", "refunded"]
+PaymentStatusIn = Literal["unpaid", "remitted", "refunded"]
 FulfillmentStatus = Literal["pending", "purchased", "shipped", "delivered", "cancelled"]
-PAYMENT_STATUSES: tuple[str, ...] = PaymentStatus.__args__
+PAYMENT_STATUSES: tuple[str, ...] = PaymentStatusIn.__args__
 FULFILLMENT_STATUSES: tuple[str, ...] = FulfillmentStatus.__args__
 # The shop's language: tracking-link emails (and the buyer page) use it.
 Language = Literal["zh-Hant", "en"]
@@ -153,6 +156,8 @@ class SellerPatch(In):
     timezone: str | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     language: Language | None = None
+    # Shown to buyers on their page: bank, branch code, account, LINE Pay id...
+    payment_instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -163,7 +168,7 @@ class SellerPatch(In):
 
     @model_validator(mode="after")
     def _something(self):
-        for f in self.model_fields_set:
+        for f in self.model_fields_set - {"payment_instructions"}:
             if getattr(self, f) is None:
                 raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
@@ -177,6 +182,7 @@ class SellerOut(BaseModel):
     timezone: str
     currency: str
     language: Language
+    payment_instructions: str | None = None
 
 
 class SignupOut(BaseModel):
@@ -308,7 +314,7 @@ class OrderPatch(In):
     note: LongText | None = None
     carrier: ShortText | None = None
     tracking_number: ShortText | None = None
-    payment_status: PaymentStatus | None = None
+    payment_status: PaymentStatusIn | None = None
     fulfillment_status: FulfillmentStatus | None = None
     shipped_date: Annotated[dt.date, Field(strict=False)] | None = None
 
@@ -341,7 +347,7 @@ class OrderPatch(In):
 
 
 class BulkSet(In):
-    payment_status: PaymentStatus | None = None
+    payment_status: PaymentStatusIn | None = None
     fulfillment_status: FulfillmentStatus | None = None
     carrier: ShortText | None = None
 
@@ -377,6 +383,8 @@ class OrderOut(Out):
     unit_price: MoneyOut
     shipping_fee: MoneyOut
     total_amount: MoneyOut
+    paid_amount: MoneyOut
+    balance: MoneyOut
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
@@ -399,6 +407,88 @@ class BulkOut(BaseModel):
     updated: int  # orders this call changed
     unchanged: int  # orders already as asked: nothing written
     failed: list[BulkFailure]
+
+
+# --- payments --------------------------------------------------------------
+
+PaymentMethod = Literal["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"]
+# `voided`: a confirmed payment the seller took back (beyond the contract's three).
+PaymentState = Literal["reported", "confirmed", "rejected", "voided"]
+AccountLast5 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")]
+PositiveMoney = Annotated[int, BeforeValidator(to_cents), Field(ge=1)]
+PaymentNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class _PaidAt(In):
+    paid_at: Annotated[dt.date, Field(strict=False)] | None = None
+
+    @field_validator("paid_at", mode="before")
+    @classmethod
+    def _iso_date(cls, v):
+        if v is not None and not (isinstance(v, str) and len(v) == 10):
+            raise Invalid("invalid_date", "must be a date as YYYY-MM-DD")
+        return v
+
+
+class PaymentIn(_PaidAt):
+    """POST /payments (the seller): confirmed at once."""
+
+    customer_id: ObjectIdStr
+    amount: PositiveMoney
+    method: PaymentMethod
+    account_last5: AccountLast5 | None = None
+    note: PaymentNote | None = None
+    order_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
+
+
+class BuyerPaymentIn(_PaidAt):
+    """POST /track/{token}/payments: the buyer reports a transfer."""
+
+    amount: PositiveMoney
+    account_last5: AccountLast5 | None = None
+    note: PaymentNote | None = None
+
+
+class RejectIn(In):
+    reason: PaymentNote | None = None
+
+
+class AllocationOut(Out):
+    order_id: str
+    order_no: int
+    amount: MoneyOut
+
+
+class PaymentOut(Out):
+    id: str
+    customer_id: str
+    buyer_name: str | None
+    amount: MoneyOut
+    unallocated: MoneyOut
+    method: PaymentMethod
+    account_last5: str | None
+    paid_at: str
+    note: str | None
+    status: PaymentState
+    source: Literal["seller", "buyer"]
+    allocations: list[AllocationOut]
+    reject_reason: str | None
+    confirmed_at: str | None
+    voided_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class TrackPaymentOut(Out):
+    """A payment as its buyer sees it: no seller note, no reason text but the seller's."""
+
+    amount: MoneyOut
+    paid_at: str
+    account_last5: str | None
+    status: PaymentState
+    source: Literal["seller", "buyer"]
+    reject_reason: str | None
+    created_at: str
 
 
 # --- buyer tracking --------------------------------------------------------
@@ -425,6 +515,8 @@ class TrackOrderOut(Out):
     item_name: str
     quantity: int
     total_amount: MoneyOut
+    paid_amount: MoneyOut
+    balance: MoneyOut
     payment_status: PaymentStatus
     remitted_at: str | None
     fulfillment_status: FulfillmentStatus
@@ -440,6 +532,10 @@ class TrackOut(BaseModel):
     currency: str
     language: str
     orders: list[TrackOrderOut]
+    balance: float  # still owed on the buyer's orders (confirmed payments only)
+    credit: float  # confirmed money on no order yet: used by the next orders
+    payments: list[TrackPaymentOut]
+    payment_instructions: str | None
 
 
 class LinkRequestIn(In):
@@ -456,6 +552,7 @@ class BuyerTotals(BaseModel):
     remitted_amount: float
     outstanding_amount: float
     refunded_amount: float
+    credit_amount: float  # confirmed money on no order yet (whatever the batch filter)
     shipped_count: int
     unshipped_count: int
 
@@ -717,3 +814,15 @@ class ImportQuery(Query):
         "true leaves them out, false imports them too; not given: a dry run lists them and a "
         "real import with any is refused (409 duplicate_rows)",
     )
+
+
+class PaymentQuery(ListQuery):
+    customer_id: (
+        Annotated[
+            str,
+            BeforeValidator(_object_id_check),
+            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+        ]
+        | None
+    ) = None
+    status: PaymentState | None = None

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from . import clock
+from . import allocation, clock
 from .errors import Conflict, ValidationFailed
 from .money import MAX_CENTS
 
@@ -28,7 +28,7 @@ TEXT_FIELDS = ("batch", "note", "carrier", "tracking_number")  # free text: blan
 # on its way. `cancelled` has no rank: it is allowed from CANCELLABLE only, in bulk as in
 # a single PATCH, which may also move back.
 FORWARD_RANK: dict[str, dict[str, int]] = {
-    "payment_status": {"unpaid": 0, "remitted": 1, "refunded": 2},
+    "payment_status": {"unpaid": 0, "partial": 1, "remitted": 2, "refunded": 3},
     "fulfillment_status": {"pending": 0, "purchased": 1, "shipped": 2, "delivered": 3},
 }
 
@@ -45,7 +45,7 @@ def moves_backward(field: str, current: str, to: str) -> bool:
     return current in rank and to in rank and rank[to] < rank[current]
 
 
-def _backward(field: str, current: str, to: str) -> Conflict:
+def backward(field: str, current: str, to: str) -> Conflict:
     return Conflict(
         f"a bulk update does not move {field} back from {current} to {to}", code="invalid_transition"
     )
@@ -60,7 +60,7 @@ def move_refusal(current: str, to: str, *, bulk: bool = False) -> Conflict | Non
     if to == "cancelled" and current not in CANCELLABLE:
         return Conflict(f"a {current} order cannot be cancelled", code="invalid_transition")
     if bulk and moves_backward("fulfillment_status", current, to):
-        return _backward("fulfillment_status", current, to)
+        return backward("fulfillment_status", current, to)
     return None
 
 
@@ -169,7 +169,7 @@ def plan_change(
     to_pay = changes.get("payment_status", cur_pay)
     to_ful = changes.get("fulfillment_status", cur_ful)
     if bulk and moves_backward("payment_status", cur_pay, to_pay):
-        raise _backward("payment_status", cur_pay, to_pay)
+        raise backward("payment_status", cur_pay, to_pay)
     if cur_ful == "cancelled" and FIXED_ONCE_CANCELLED & changes.keys():
         raise Conflict("this order is cancelled", code="order_cancelled")
 
@@ -203,12 +203,17 @@ def plan_change(
         quantity = changes.get("quantity", doc["quantity"])
         unit_price = changes.get("unit_price", doc["unit_price"])
         shipping_fee = changes.get("shipping_fee", doc["shipping_fee"])
-        new.update(
-            quantity=quantity,
-            unit_price=unit_price,
-            shipping_fee=shipping_fee,
-            total_amount=total_amount(quantity, unit_price, shipping_fee),
-        )
+        total = total_amount(quantity, unit_price, shipping_fee)
+        new.update(quantity=quantity, unit_price=unit_price, shipping_fee=shipping_fee, total_amount=total)
+        # The money on the order against its new total (money above it goes back to the
+        # buyer's credit afterwards: payments.release_excess).
+        paid = min(allocation.paid_of(doc), total)
+        now_pay = new.get("payment_status", cur_pay)
+        follows = allocation.status_after({**doc, "payment_status": now_pay, "total_amount": total}, paid)
+        if paid and follows != now_pay:
+            new["payment_status"] = follows
+            new["remitted_at"] = remitted_at_after(follows, now)
+            history.append({"at": now, "field": "payment_status", "from": now_pay, "to": follows})
     return OrderChange(new, history, units_taken(cur_ful, to_ful, doc["quantity"], quantity))
 
 

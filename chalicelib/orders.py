@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from . import clock, customers, idempotency, items, order_rules
+from . import allocation, clock, customers, idempotency, items, order_rules, payments
 from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
@@ -29,8 +29,10 @@ MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
 
 
 def to_out(doc: dict) -> dict:
-    """The order as the API shows it: the fields of models.OrderOut."""
-    return OrderOut.from_doc({**doc, "history": history_out(doc)})
+    """The order as the API shows it: the fields of models.OrderOut. `balance` is what
+    is still owed: nothing on a cancelled or refunded order."""
+    money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
+    return OrderOut.from_doc({**doc, **money, "history": history_out(doc)})
 
 
 def history_out(doc: dict) -> list[dict]:
@@ -179,6 +181,8 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
         if units:
             items.return_stock(seller_id, item["_id"], units)
         raise
+    if customer.get("credit", 0) > 0 and payments.use_credit(seller_id, customer["_id"]):
+        doc = db.orders.find_one({"_id": order_id})
     return to_out(doc)
 
 
@@ -332,23 +336,43 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     return after
 
 
-def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int = 3) -> dict:
+def update(principal: Principal, order_id: str, patch: OrderPatch) -> dict:
+    """PATCH /orders/{id}. The 已匯款 switch (`remitted`/`unpaid`) moves money through
+    payments.switch, after the other changes; money beyond what the order may now hold
+    (cancelled, or a lower total) goes back to the buyer's credit."""
+    seller_id = object_id(principal.seller_id)
+    oid = object_id(order_id, "order")
+    changes = patch.model_dump(exclude_unset=True)
+    to_pay = changes.pop("payment_status") if changes.get("payment_status") in ("remitted", "unpaid") else None
+    after = _update_doc(principal, seller_id, oid, changes) if changes else None
+    if after is not None and allocation.excess_of(after) > 0:
+        payments.release_excess(seller_id, oid)
+        after = None
+    if to_pay is not None:
+        payments.switch(principal, oid, to_pay)
+        after = None
+    return to_out(after if after is not None else _get_doc(seller_id, order_id))
+
+
+def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], attempts: int = 3) -> dict:
     """Status and text changes: one conditional update (`_fast_update`). Anything else,
     or a fast update that did not apply: read, plan, then write only if nobody changed
     the order meanwhile (version check); a lost race re-reads and re-plans."""
-    seller_id = object_id(principal.seller_id)
-    changes = patch.model_dump(exclude_unset=True)
     db = get_db()
     buyer = _new_buyer(seller_id, changes)
     if changes.keys() <= FAST_FIELDS and buyer is None:
-        after = _fast_update(seller_id, object_id(order_id, "order"), changes, principal.timezone)
+        after = _fast_update(seller_id, oid, changes, principal.timezone)
         if after is not None:
-            return to_out(after)
+            return after
     for _ in range(attempts):
-        doc = _get_doc(seller_id, order_id)
+        doc = _get_doc(seller_id, str(oid))
         now = clock.now()
         change = plan_change(doc, changes, principal.timezone, now)
         if buyer is not None and buyer["_id"] != doc["customer_id"]:
+            if allocation.paid_of(doc) > 0:
+                raise Conflict(
+                    "this order has payments of its buyer; void them first", code="order_has_payments"
+                )
             change.set.update(buyer_fields(buyer))
             change.history.insert(
                 0, {"at": now, "field": "buyer", "from": doc["buyer_name"], "to": buyer["name"]}
@@ -364,7 +388,7 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
             _give_back_stock(seller_id, [(doc, change.units_taken)])
             continue
         _give_back_stock(seller_id, [(doc, -change.units_taken)])
-        return to_out(after)
+        return after
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
@@ -405,6 +429,10 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     """
     seller_id = object_id(principal.seller_id)
     changes = data.set.model_dump(exclude_unset=True)
+    # 已匯款 in bulk records a payment per order (payments.switch), after the rest.
+    remit = changes.get("payment_status") == "remitted"
+    if remit:
+        del changes["payment_status"]
     failed: list[dict[str, str]] = []
     wanted = []
     for raw in dict.fromkeys(data.ids):  # de-duplicated, order kept
@@ -417,6 +445,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     now = clock.now()
     op = ObjectId()
     unchanged = 0
+    to_remit: list[dict] = []
     # group → the update shared by the group, and each order with its own change (the
     # stock to return depends on each quantity). The group is the state the change was
     # planned from; one that pushes no history (carrier only) does not depend on state:
@@ -428,12 +457,17 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
             failed.append({"id": str(oid), "error": "not_found"})
             continue
         try:
+            if remit:
+                _check_remit(doc)
             change = plan_change(doc, changes, principal.timezone, now, bulk=True)
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue
+        if remit and allocation.balance_of(doc) > 0:
+            to_remit.append(doc)
         if _changes_nothing(doc, change):
-            unchanged += 1
+            if not (remit and allocation.balance_of(doc) > 0):
+                unchanged += 1
             continue
         for entry in change.history:
             entry["op"] = op
@@ -465,4 +499,25 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
                 else:
                     failed.append({"id": str(d["_id"]), "error": error})
     _give_back_stock(seller_id, [(d, -c.units_taken) for d, c in applied])
-    return {"updated": len(applied), "unchanged": unchanged, "failed": failed}
+    changed = {d["_id"] for d, _ in applied}
+    for d, c in applied:
+        if allocation.paid_of(d) and c.set.get("fulfillment_status") == "cancelled":
+            payments.release_excess(seller_id, d["_id"])  # its money becomes credit
+    lost = {f["id"] for f in failed}
+    for d in to_remit:
+        if str(d["_id"]) in lost:
+            continue
+        try:
+            payments.switch(principal, d["_id"], "remitted")
+            changed.add(d["_id"])
+        except Conflict as exc:
+            failed.append({"id": str(d["_id"]), "error": exc.code})
+    return {"updated": len(changed), "unchanged": unchanged, "failed": failed}
+
+
+def _check_remit(doc: dict) -> None:
+    """Bulk 已匯款 is forward only, and a cancelled order takes no money."""
+    if order_rules.moves_backward("payment_status", doc["payment_status"], "remitted"):
+        raise order_rules.backward("payment_status", doc["payment_status"], "remitted")
+    if doc["fulfillment_status"] == "cancelled" and doc["payment_status"] != "remitted":
+        raise Conflict("this order is cancelled", code="order_cancelled")

@@ -23,7 +23,7 @@ from .money import format_plain, from_cents
 from .order_rules import SHIPPED_STATES, UNSHIPPED_STATES
 from .principal import Principal
 
-MONEY_KEYS = ("total_amount", "remitted_amount", "outstanding_amount", "refunded_amount")
+MONEY_KEYS = ("total_amount", "remitted_amount", "outstanding_amount", "refunded_amount", "credit_amount")
 AGG_BATCH = 10_000  # rows per aggregate reply: the whole result in one round trip
 
 
@@ -67,14 +67,14 @@ class Tally:
     unshipped_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, payment: str | None, fulfillment: str | None, amount: int, count: int) -> None:
+    def add(self, payment: str | None, fulfillment: str | None, amount: int, count: int, paid: int = 0) -> None:
+        """`paid`: the confirmed payments on these orders (their `paid_amount`)."""
         self.order_count += count
         if payment == "refunded":
             self.refunded_amount += amount
         else:
             self.total_amount += amount
-            if payment == "remitted":
-                self.remitted_amount += amount
+            self.remitted_amount += paid
         if fulfillment in SHIPPED_STATES:
             self.shipped_count += count
         elif fulfillment in UNSHIPPED_STATES:
@@ -141,23 +141,35 @@ def buyers(principal: Principal, batch: str | None = None) -> dict:
                 "payment": "payment_status",
                 "fulfillment": "fulfillment_status",
             },
-            {"amount": "$total_amount", "count": 1},
+            {"amount": "$total_amount", "count": 1, "paid": "$paid_amount"},
         )
         per_customer = {}
         for g in groups:
             who[g["customer_id"]] = (g["name"], g["email"])
             per_customer.setdefault(g["customer_id"], Tally()).add(
-                g["payment"], g["fulfillment"], g["amount"], g["count"]
+                g["payment"], g["fulfillment"], g["amount"], g["count"], g["paid"]
             )
+    credit = _credit_per_buyer(match["seller_id"])
     totals = Tally()
     rows = []
     for cid, tally in per_customer.items():
         totals.merge(tally)
         name, email = who.get(cid, (None, None))
         tally.extra = {"customer_id": str(cid), "name": name, "email": email}
-        rows.append(tally.out())
+        rows.append({**tally.out(), "credit_amount": credit.get(cid, 0)})
     rows.sort(key=lambda r: (-r["outstanding_amount"], -r["total_amount"], r["name"] or "", r["customer_id"]))
-    return {"rows": rows, "totals": totals.out()}
+    return {"rows": rows, "totals": {**totals.out(), "credit_amount": sum(r["credit_amount"] for r in rows)}}
+
+
+def _credit_per_buyer(seller_id) -> dict:
+    """Confirmed money on no order yet, per buyer: one read of the payments holding some."""
+    credit: dict = {}
+    for p in get_db().payments.find(
+        {"seller_id": seller_id, "status": "confirmed", "unallocated": {"$gt": 0}},
+        {"_id": 0, "customer_id": 1, "unallocated": 1},
+    ):
+        credit[p["customer_id"]] = credit.get(p["customer_id"], 0) + p["unallocated"]
+    return credit
 
 
 def buyers_json(report: dict) -> dict:
@@ -183,12 +195,13 @@ def _buyer_tallies_ferretdb(match: dict, who: dict) -> dict[Any, Tally]:
         "payment_status": 1,
         "fulfillment_status": 1,
         "total_amount": 1,
+        "paid_amount": 1,
     }
     tallies: dict[Any, Tally] = {}
     for o in get_db().orders.find(match, fields, batch_size=AGG_BATCH):
         who[o["customer_id"]] = (o["buyer_name"], o["buyer_email"])
         tallies.setdefault(o["customer_id"], Tally()).add(
-            o["payment_status"], o["fulfillment_status"], o["total_amount"], 1
+            o["payment_status"], o["fulfillment_status"], o["total_amount"], 1, o.get("paid_amount", 0)
         )
     return tallies
 
@@ -221,12 +234,14 @@ def monthly(principal: Principal, year: int | None = None) -> dict:
     match = _base_match(principal, None)
     match["month"] = {"$gte": f"{year}-01", "$lte": f"{year}-12"}
     groups = grouped_sums(
-        match, {"month": "month", "payment": "payment_status"}, {"amount": "$total_amount", "count": 1}
+        match,
+        {"month": "month", "payment": "payment_status"},
+        {"amount": "$total_amount", "count": 1, "paid": "$paid_amount"},
     )
     months = {f"{year}-{m:02d}": Tally(extra={"month": f"{year}-{m:02d}"}) for m in range(1, 13)}
     for g in groups:
         if g["month"] in months:
-            months[g["month"]].add(g["payment"], None, g["amount"], g["count"])
+            months[g["month"]].add(g["payment"], None, g["amount"], g["count"], g["paid"])
     totals = Tally()
     rows = []
     for tally in months.values():

@@ -33,12 +33,13 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
-from . import clock, mailer, ratelimit
+from . import allocation, clock, mailer, payments, ratelimit
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
 from .ids import object_id
-from .models import LinkRequestIn, TrackOrderOut
+from .models import BuyerPaymentIn, LinkRequestIn, TrackOrderOut
+from .money import from_cents
 from .principal import Principal
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 TOKEN_BYTES = 32  # 256 bits of randomness
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
 MAX_ORDERS = 500  # newest orders shown on the page, fetched in one batch
+MAX_PAYMENTS = 200  # newest payments shown on the page
 MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
 SELLER, EMAIL = "seller", "email"  # link kinds
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
@@ -69,8 +71,14 @@ LINK_PROJECTION = {
     "buyer_name": 1,
     "currency": 1,
     "language": 1,
+    "timezone": 1,
+    "payment_instructions": 1,
 }
-SELLER_PROJECTION = {"shop_name": 1, "currency": 1, "language": 1}
+# The shop's fields every link document copies (seller_changed keeps them current).
+SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
+SELLER_PROJECTION = dict.fromkeys(SHOP_FIELDS, 1)
+# What the page needs of each order beyond what the buyer sees, to work out balances.
+ORDER_MONEY_FIELDS = {"paid_amount": 1, "payment_status": 1, "fulfillment_status": 1}
 ACCEPTED = {
     "status": "accepted",
     "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
@@ -98,6 +106,8 @@ def _shop_fields(seller: dict) -> dict:
         "shop_name": seller["shop_name"],
         "currency": seller.get("currency", DEFAULT_CURRENCY),
         "language": seller.get("language", DEFAULT_LANGUAGE),
+        "timezone": seller.get("timezone", clock.DEFAULT_TZ),
+        "payment_instructions": seller.get("payment_instructions"),
     }
 
 
@@ -193,33 +203,62 @@ def revoke_link(principal: Principal, customer_id: str, link_id: str) -> None:
         raise NotFound("tracking link not found")
 
 
-def lookup(token: str) -> dict:
-    """The buyer's page: at most two database commands (link by hash, then orders)."""
+def _link(token: str) -> dict:
     if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
         raise _not_found()  # malformed: no database call at all
     digest = hash_token(token)
-    db = get_db()
-    link = db.tracking_links.find_one({"token_hash": digest}, LINK_PROJECTION)
+    link = get_db().tracking_links.find_one({"token_hash": digest}, {**LINK_PROJECTION, "_id": 1})
     # The database matched on the hash, so its comparison time says nothing about the
     # token; the constant-time check here is belt and braces.
     if link is None or not hmac.compare_digest(link["token_hash"], digest):
         raise _not_found()
+    return link
+
+
+def lookup(token: str) -> dict:
+    """The buyer's page: three database commands (link by hash, orders, payments)."""
+    link = _link(token)
+    db = get_db()
     # One batch of up to MAX_ORDERS (a negative limit means "single batch": the server
     # closes the cursor, so no getMore or killCursors follows).
     cursor = db.orders.find(
         {"seller_id": link["seller_id"], "customer_id": link["customer_id"]},
-        ORDER_PROJECTION,
+        {**ORDER_PROJECTION, **ORDER_MONEY_FIELDS},
         sort=[("_id", -1)],
         limit=-MAX_ORDERS,
         batch_size=MAX_ORDERS,
     )
+    orders, owed = [], 0
+    for doc in cursor:
+        money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
+        owed += money["balance"]
+        orders.append(TrackOrderOut.from_doc({**doc, **money}))
+    mine = list(
+        db.payments.find(
+            {"seller_id": link["seller_id"], "customer_id": link["customer_id"], "status": {"$ne": "voided"}},
+            sort=[("_id", -1)],
+            limit=-MAX_PAYMENTS,
+            batch_size=MAX_PAYMENTS,
+        )
+    )
+    credit = sum(p["unallocated"] for p in mine if p["status"] == "confirmed")
     return {
         "shop_name": link["shop_name"],
         "buyer_name": link["buyer_name"],
         "currency": link.get("currency", DEFAULT_CURRENCY),
         "language": link.get("language", DEFAULT_LANGUAGE),
-        "orders": [TrackOrderOut.from_doc(doc) for doc in cursor],
+        "orders": orders,
+        "balance": from_cents(owed),
+        "credit": from_cents(credit),
+        "payments": [payments.track_out(p) for p in mine],
+        "payment_instructions": link.get("payment_instructions"),
     }
+
+
+def report_payment(token: str, data: BuyerPaymentIn, idempotency_key: str | None) -> tuple[dict, bool]:
+    """POST /track/{token}/payments: the buyer reports a transfer for the seller to confirm."""
+    link = _link(token)
+    return payments.report(link, data, link.get("timezone") or clock.DEFAULT_TZ, idempotency_key)
 
 
 # --- keeping link documents current (called by auth and customers) --------------------

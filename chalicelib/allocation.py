@@ -1,0 +1,95 @@
+"""How money is spread over a buyer's orders: pure functions, no database, no clock.
+
+payments.py reads the documents, asks these functions what the allocations become, and
+writes the answer. tests/unit/test_allocation.py and the property test in
+tests/integration/test_payment_properties.py walk them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Orders that take money: neither cancelled (its money goes back to the buyer's credit)
+# nor refunded (the seller's explicit choice: the money went back to the buyer).
+NOT_PAYABLE_FULFILLMENT = ("cancelled",)
+NOT_PAYABLE_PAYMENT = ("refunded",)
+
+
+def payable(order: dict) -> bool:
+    return (
+        order["fulfillment_status"] not in NOT_PAYABLE_FULFILLMENT
+        and order["payment_status"] not in NOT_PAYABLE_PAYMENT
+    )
+
+
+def paid_of(order: dict) -> int:
+    return order.get("paid_amount", 0)
+
+
+def balance_of(order: dict) -> int:
+    """What the buyer still owes on the order (0 for one that takes no money)."""
+    return max(order["total_amount"] - paid_of(order), 0) if payable(order) else 0
+
+
+def status_after(order: dict, paid: int) -> str:
+    """payment_status from the confirmed money on the order. `refunded` is the seller's
+    to set and stays; an order of 0 keeps its status (nothing to pay)."""
+    if order["payment_status"] == "refunded":
+        return "refunded"
+    if paid <= 0:
+        return "unpaid"
+    if paid >= order["total_amount"]:
+        return "remitted"
+    return "partial"
+
+
+@dataclass
+class Share:
+    """One payment's money on one order."""
+
+    payment_id: str
+    order_id: object
+    amount: int
+
+
+def fill(available: int, orders: list[dict], balances: dict | None = None) -> list[Share]:
+    """Spread `available` over `orders` in the given order, each up to its balance.
+    `balances` (order _id → cents) overrides what the documents say (money promised by
+    earlier steps of the same change). Returns shares with payment_id left empty."""
+    out = []
+    for order in orders:
+        if available <= 0:
+            break
+        left = balances[order["_id"]] if balances is not None and order["_id"] in balances else balance_of(order)
+        take = min(available, left)
+        if take > 0:
+            out.append(Share("", order["_id"], take))
+            available -= take
+            if balances is not None:
+                balances[order["_id"]] = left - take
+    return out
+
+
+def excess_of(order: dict) -> int:
+    """Money on the order beyond what it may hold: all of it once the order takes no
+    money (cancelled), or what is above a total that went down."""
+    paid = paid_of(order)
+    if order["fulfillment_status"] in NOT_PAYABLE_FULFILLMENT:
+        return paid
+    return max(paid - order["total_amount"], 0)
+
+
+def release(order: dict, excess: int, newest_first: list[str]) -> dict[str, int]:
+    """The order's shares after giving back `excess`, taken from the newest payment first
+    (payment ids in `newest_first`): {payment_id: new share} for the shares that change."""
+    shares = {str(k): v for k, v in order.get("paid_by", {}).items()}
+    out: dict[str, int] = {}
+    for pid in newest_first:
+        if excess <= 0:
+            break
+        have = shares.get(pid, 0)
+        give = min(have, excess)
+        if give > 0:
+            out[pid] = have - give
+            excess -= give
+    return out

@@ -1,0 +1,562 @@
+"""Payments: money received from one buyer, allocated to their orders.
+
+The ledger lives in two places that must agree:
+- a payment holds its `allocations` [{order_id, order_no, amount}] and `unallocated`
+  (the buyer's credit), with `amount = sum(allocations) + unallocated`;
+- an order holds each payment's share in `paid_by` {<payment id>: cents} and their sum in
+  `paid_amount`, from which its `payment_status` follows (allocation.status_after).
+
+MongoDB Atlas could change both in one transaction; FerretDB 1.24 has none, so every
+change of a buyer's allocations goes the same way, and a crash anywhere converges:
+1. it runs holding the buyer's lock (locks.held, on every server), so two changes of one
+   buyer's money never interleave;
+2. it first finishes any payment of the buyer a crash left half-applied (`applied: false`);
+3. it writes the new allocations on the payment(s), `applied: false`, with `touch`: the
+   orders whose share changes;
+4. it SETS each touched order's share to the payment's allocation for it (an absolute
+   value: applying twice is applying once), with a version check against other edits;
+5. it marks the payment applied, and refreshes the buyer's cached credit.
+A retry with the same Idempotency-Key finds the payment and finishes it; so does the next
+money change of that buyer, or `python -m chalicelib.manage repair-payments`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bson import ObjectId
+
+from . import allocation, clock, idempotency, ratelimit
+from .db import get_db
+from .errors import Conflict, NotFound, RateLimited
+from .ids import object_id
+from .listing import page
+from .locks import exclusive, held
+from .models import AllocationOut, BuyerPaymentIn, PaymentIn, PaymentOut, PaymentQuery, TrackPaymentOut
+from .principal import Principal
+
+SWITCH = "order_switch"  # `via` of a payment the order's 已匯款 switch recorded
+BUYER_REPORTS_PER_DAY = 5
+SHARE_ATTEMPTS = 8
+
+
+def to_out(doc: dict) -> dict:
+    allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
+    return PaymentOut.from_doc({**doc, "allocations": allocations})
+
+
+def track_out(doc: dict) -> dict:
+    return TrackPaymentOut.from_doc(doc)
+
+
+def _buyer_lock(seller_id, customer_id):
+    return held(f"money:{seller_id}:{customer_id}")
+
+
+def _open_orders(seller_id, customer_id) -> list[dict]:
+    """The buyer's orders that still take money, oldest first."""
+    return list(
+        get_db().orders.find(
+            {
+                "seller_id": seller_id,
+                "customer_id": customer_id,
+                "fulfillment_status": {"$nin": list(allocation.NOT_PAYABLE_FULFILLMENT)},
+                "payment_status": {"$in": ["unpaid", "partial"]},
+            },
+            sort=[("created_at", 1), ("_id", 1)],
+        )
+    )
+
+
+# --- applying: the one way an order's paid amount changes ------------------------------
+
+
+def _set_share(seller_id, order_id, pid: str, target: int, now: dt.datetime) -> None:
+    """Make payment `pid`'s share of the order `target` cents (0: none), and its paid
+    amount and payment_status follow. Idempotent; a concurrent edit of the order (a
+    note, a status) makes it read again."""
+    db = get_db()
+    for _ in range(SHARE_ATTEMPTS):
+        order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+        if order is None:
+            return  # orders are never deleted; an id that is not this seller's is nothing
+        current = order.get("paid_by", {}).get(pid, 0)
+        if current == target:
+            return
+        paid = allocation.paid_of(order) - current + target
+        status = allocation.status_after(order, paid)
+        sets: dict[str, Any] = {"paid_amount": paid, "updated_at": now}
+        update: dict[str, Any] = {"$inc": {"version": 1}}
+        if target:
+            sets[f"paid_by.{pid}"] = target
+        else:
+            update["$unset"] = {f"paid_by.{pid}": ""}
+        if status != order["payment_status"]:
+            sets["payment_status"] = status
+            sets["remitted_at"] = now if status == "remitted" else None
+            update["$push"] = {
+                "history": {"at": now, "field": "payment_status", "from": order["payment_status"], "to": status}
+            }
+        update["$set"] = sets
+        with exclusive(f"orders:{order_id}"):
+            done = db.orders.update_one({"_id": order_id, "version": order.get("version", 0)}, update)
+        if done.matched_count:
+            return
+    raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _apply(payment: dict, now: dt.datetime) -> None:
+    """Steps 4 and 5 for one payment whose new allocations are written."""
+    pid = str(payment["_id"])
+    shares = {a["order_id"]: a["amount"] for a in payment.get("allocations", [])}
+    for order_id in payment.get("touch", []):
+        _set_share(payment["seller_id"], order_id, pid, shares.get(order_id, 0), now)
+    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": {"applied": True, "touch": []}})
+
+
+def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
+    """Apply what a crash left half-done for this buyer. True when there was some."""
+    left = list(get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False}))
+    for payment in left:
+        _apply(payment, now)
+    return bool(left)
+
+
+def _sync_credit(seller_id, customer_id) -> int:
+    """The buyer's credit (confirmed money on no order), cached on the customer so that
+    a new order knows without a query whether there is credit to use."""
+    db = get_db()
+    credit = sum(
+        p["unallocated"]
+        for p in db.payments.find(
+            {"seller_id": seller_id, "customer_id": customer_id, "status": "confirmed", "unallocated": {"$gt": 0}},
+            {"unallocated": 1},
+        )
+    )
+    db.customers.update_one({"_id": customer_id, "seller_id": seller_id}, {"$set": {"credit": credit}})
+    return credit
+
+
+def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: dict | None = None) -> dict:
+    """Step 3: the payment's new allocations, not yet applied to `touch`."""
+    fields = {
+        "allocations": allocations,
+        "unallocated": payment["amount"] - sum(a["amount"] for a in allocations),
+        "applied": False,
+        "touch": touch,
+        "updated_at": clock.now(),
+        **(extra or {}),
+    }
+    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    return {**payment, **fields}
+
+
+def _shares_to_allocations(shares: list[allocation.Share], orders: list[dict]) -> list[dict]:
+    numbers = {o["_id"]: o["order_no"] for o in orders}
+    return [{"order_id": s.order_id, "order_no": numbers[s.order_id], "amount": s.amount} for s in shares]
+
+
+def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
+    """Allocations plus more money on the same or other orders (one entry per order)."""
+    out = {a["order_id"]: dict(a) for a in allocations}
+    for a in more:
+        if a["order_id"] in out:
+            out[a["order_id"]]["amount"] += a["amount"]
+        else:
+            out[a["order_id"]] = dict(a)
+    return list(out.values())
+
+
+# --- the seller's payments -------------------------------------------------------------
+
+
+def _customer(seller_id, customer_id: str) -> dict:
+    customer = get_db().customers.find_one({"_id": object_id(customer_id, "customer"), "seller_id": seller_id})
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
+    """The orders a payment names, in the given order: each must be this buyer's and
+    take money."""
+    wanted = list(dict.fromkeys(ObjectId(i) for i in order_ids))
+    found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    out = []
+    for oid in wanted:
+        order = found.get(oid)
+        if order is None or order["customer_id"] != customer_id:
+            raise Conflict(
+                f"order {oid} is not an order of this buyer",
+                code="order_not_payable",
+                details=[{"field": "order_ids", "code": "not_this_buyers", "message": str(oid)}],
+            )
+        if not allocation.payable(order):
+            raise Conflict(
+                f"order #{order['order_no']} is {order['fulfillment_status']}/{order['payment_status']}",
+                code="order_not_payable",
+                details=[{"field": "order_ids", "code": "not_payable", "message": str(order["order_no"])}],
+            )
+        out.append(order)
+    return out
+
+
+def payment_document(seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra) -> dict:
+    paid_at = data.paid_at or clock.local_date(now, tz)
+    return {
+        "seller_id": seller_id,
+        "customer_id": customer["_id"],
+        "buyer_name": customer.get("name"),
+        "amount": data.amount,
+        "method": getattr(data, "method", "bank_transfer"),
+        "account_last5": data.account_last5,
+        "paid_at": paid_at.isoformat(),
+        "note": data.note or None,
+        "status": status,
+        "source": source,
+        "allocations": [],
+        "unallocated": 0 if status != "confirmed" else data.amount,
+        "applied": True,
+        "touch": [],
+        "reject_reason": None,
+        "confirmed_at": now if status == "confirmed" else None,
+        "voided_at": None,
+        "created_at": now,
+        "updated_at": now,
+        **extra,
+    }
+
+
+def record(principal: Principal, data: PaymentIn, idempotency_key: str | None = None, *, via: str | None = None):
+    """POST /payments: a confirmed payment, allocated to `order_ids` in that order or to
+    the buyer's unpaid orders oldest first; what is left is credit. Returns
+    (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
+    seller_id = object_id(principal.seller_id)
+    customer = _customer(seller_id, data.customer_id)
+    payment_id = ObjectId()
+    cid = idempotency.claim_id(f"{seller_id}:payments", idempotency_key)
+    if cid is not None:
+        first = idempotency.claim_or_find(
+            cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id})
+        )
+        if first is not None:
+            return _finished(first), False
+    inserted = False
+
+    def mark_inserted():
+        nonlocal inserted
+        inserted = True
+
+    try:
+        return _record(principal, seller_id, customer, data, payment_id, via, mark_inserted), True
+    except BaseException:
+        # Once the payment is written it stays, half-applied or not: a retry with the key
+        # finishes it instead of recording the money a second time.
+        if cid is not None and not inserted:
+            idempotency.release(idempotency.Claim(cid, payment_id))
+        raise
+
+
+def _finished(payment: dict) -> dict:
+    if not payment.get("applied", True):
+        with _buyer_lock(payment["seller_id"], payment["customer_id"]):
+            now = clock.now()
+            _finish(payment["seller_id"], payment["customer_id"], now)
+            _sync_credit(payment["seller_id"], payment["customer_id"])
+        payment = get_db().payments.find_one({"_id": payment["_id"]})
+    return to_out(payment)
+
+
+def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
+    db = get_db()
+    with _buyer_lock(seller_id, customer["_id"]):
+        now = clock.now()
+        _finish(seller_id, customer["_id"], now)
+        if data.order_ids:
+            orders = _listed_orders(seller_id, customer["_id"], data.order_ids)
+        else:
+            orders = _open_orders(seller_id, customer["_id"])
+        shares = allocation.fill(data.amount, orders)
+        allocations = _shares_to_allocations(shares, orders)
+        doc = {"_id": payment_id}
+        doc |= payment_document(
+            seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
+        )
+        if via:
+            doc["via"] = via
+        doc.update(
+            allocations=allocations,
+            unallocated=data.amount - sum(a["amount"] for a in allocations),
+            applied=False,
+            touch=[a["order_id"] for a in allocations],
+        )
+        db.payments.insert_one(doc)
+        mark_inserted()
+        _apply(doc, now)
+        if doc["unallocated"]:
+            _sync_credit(seller_id, customer["_id"])
+    doc.update(applied=True, touch=[])
+    return to_out(doc)
+
+
+def _own(principal: Principal, payment_id: str) -> dict:
+    doc = get_db().payments.find_one(
+        {"_id": object_id(payment_id, "payment"), "seller_id": object_id(principal.seller_id)}
+    )
+    if doc is None:
+        raise NotFound("payment not found")
+    return doc
+
+
+def get(principal: Principal, payment_id: str) -> dict:
+    return _finished(_own(principal, payment_id))
+
+
+def search(principal: Principal, params: PaymentQuery) -> dict:
+    """A page of the seller's payments, newest first; `?customer_id=` and `?status=`."""
+    query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.status:
+        query["status"] = params.status
+    return page(get_db().payments, query, params.limit, params.cursor, to_out)
+
+
+def confirm(principal: Principal, payment_id: str) -> dict:
+    """A buyer's reported payment is real: allocated like one the seller records.
+    Confirming a confirmed payment again changes nothing (a double click)."""
+    first = _own(principal, payment_id)
+    seller_id, customer_id = first["seller_id"], first["customer_id"]
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "confirmed":
+            return to_out(payment)
+        if payment["status"] != "reported":
+            raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
+        orders = _open_orders(seller_id, customer_id)
+        allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
+        payment = _write_intent(
+            payment,
+            allocations,
+            [a["order_id"] for a in allocations],
+            {"status": "confirmed", "confirmed_at": now},
+        )
+        _apply(payment, now)
+        _sync_credit(seller_id, customer_id)
+    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+
+
+def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:
+    """A reported payment the seller did not receive. Moves no money."""
+    first = _own(principal, payment_id)
+    with _buyer_lock(first["seller_id"], first["customer_id"]):
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "rejected":
+            return to_out(payment)
+        if payment["status"] != "reported":
+            raise Conflict(f"a {payment['status']} payment cannot be rejected", code="payment_not_reported")
+        fields = {"status": "rejected", "reject_reason": reason or None, "updated_at": clock.now()}
+        get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    return to_out({**payment, **fields})
+
+
+def void(principal: Principal, payment_id: str) -> dict:
+    """Take a confirmed payment back: its money leaves every order (statuses follow)."""
+    first = _own(principal, payment_id)
+    seller_id, customer_id = first["seller_id"], first["customer_id"]
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "voided":
+            return to_out(payment)
+        if payment["status"] != "confirmed":
+            raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
+        _void(payment, now)
+        _sync_credit(seller_id, customer_id)
+    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+
+
+def _void(payment: dict, now) -> None:
+    touch = [a["order_id"] for a in payment.get("allocations", [])]
+    payment = _write_intent(payment, [], touch, {"status": "voided", "voided_at": now, "unallocated": 0})
+    _apply(payment, now)
+
+
+# --- what order changes do to money ----------------------------------------------------
+
+
+def use_credit(seller_id, customer_id) -> bool:
+    """The buyer's credit goes to their unpaid orders, oldest payment to oldest order
+    first (after a new order, or a total that went up). True when money moved."""
+    db = get_db()
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        credits = list(
+            db.payments.find(
+                {"seller_id": seller_id, "customer_id": customer_id, "status": "confirmed", "unallocated": {"$gt": 0}},
+                sort=[("created_at", 1), ("_id", 1)],
+            )
+        )
+        if not credits:
+            _sync_credit(seller_id, customer_id)
+            return False
+        orders = _open_orders(seller_id, customer_id)
+        balances: dict = {}
+        changed = []
+        for p in credits:
+            shares = allocation.fill(p["unallocated"], orders, balances)
+            if shares:
+                more = _shares_to_allocations(shares, orders)
+                changed.append(
+                    _write_intent(p, _merge(p.get("allocations", []), more), [a["order_id"] for a in more])
+                )
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, customer_id)
+        return bool(changed)
+
+
+def release_excess(seller_id, order_id) -> None:
+    """Money on an order beyond what it may now hold (it was cancelled, or its total went
+    down) goes back to its payments as the buyer's credit, newest payment first."""
+    db = get_db()
+    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+    if order is None or not order.get("paid_amount"):
+        return
+    with _buyer_lock(seller_id, order["customer_id"]):
+        now = clock.now()
+        _finish(seller_id, order["customer_id"], now)
+        order = db.orders.find_one({"_id": order_id})
+        excess = allocation.excess_of(order)
+        if excess <= 0:
+            return
+        payments = {
+            str(p["_id"]): p
+            for p in db.payments.find({"_id": {"$in": [ObjectId(k) for k in order.get("paid_by", {})]}})
+        }
+        newest = sorted(payments, key=lambda k: (payments[k]["created_at"], k), reverse=True)
+        changed = []
+        for pid, share in allocation.release(order, excess, newest).items():
+            p = payments[pid]
+            allocations = [
+                {**a, "amount": share} if a["order_id"] == order_id else a for a in p["allocations"]
+            ]
+            allocations = [a for a in allocations if a["amount"] > 0]
+            changed.append(_write_intent(p, allocations, [order_id]))
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, order["customer_id"])
+
+
+def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
+    """The order's 已匯款 switch. `remitted`: a seller payment for the balance (method
+    `other`). `unpaid`: the order's money leaves it; a payment the switch itself made for
+    this order alone is voided, any other keeps the money as the buyer's credit."""
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+    if order is None:
+        raise NotFound("order not found")
+    customer_id = order["customer_id"]
+    if to == "remitted":
+        _unrefund(order)
+        order = db.orders.find_one({"_id": order_id})
+        balance = allocation.balance_of(order)
+        if balance > 0:
+            data = PaymentIn.model_construct(
+                customer_id=str(customer_id),
+                amount=balance,  # cents: built here, not parsed from a body
+                method="other",
+                order_ids=[str(order_id)],
+                paid_at=None,
+                account_last5=None,
+                note=None,
+            )
+            record(principal, data, via=SWITCH)
+        return
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        order = db.orders.find_one({"_id": order_id})
+        pids = [ObjectId(k) for k in order.get("paid_by", {})]
+        changed = []
+        for p in db.payments.find({"_id": {"$in": pids}, "status": "confirmed"}):
+            mine = [a for a in p["allocations"] if a["order_id"] == order_id]
+            if p.get("via") == SWITCH and len(mine) == len(p["allocations"]):
+                _void(p, now)
+                continue
+            rest = [a for a in p["allocations"] if a["order_id"] != order_id]
+            changed.append(_write_intent(p, rest, [order_id]))
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, customer_id)
+    _unrefund(db.orders.find_one({"_id": order_id}))
+
+
+def _unrefund(order: dict) -> None:
+    """A refunded order switched back: its status follows its money again."""
+    if order["payment_status"] != "refunded":
+        return
+    now = clock.now()
+    status = allocation.status_after({**order, "payment_status": "unpaid"}, allocation.paid_of(order))
+    with exclusive(f"orders:{order['_id']}"):
+        get_db().orders.update_one(
+            {"_id": order["_id"], "version": order.get("version", 0)},
+            {
+                "$set": {
+                    "payment_status": status,
+                    "remitted_at": now if status == "remitted" else None,
+                    "updated_at": now,
+                },
+                "$inc": {"version": 1},
+                "$push": {"history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}},
+            },
+        )
+
+
+# --- the buyer's side ------------------------------------------------------------------
+
+
+def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | None = None):
+    """POST /track/{token}/payments: the buyer says they paid; the seller confirms.
+    At most BUYER_REPORTS_PER_DAY per link. Returns (payment, created)."""
+    seller_id, customer_id = link["seller_id"], link["customer_id"]
+    payment_id = ObjectId()
+    cid = idempotency.claim_id(f"{seller_id}:track:{link['_id']}", idempotency_key)
+    if cid is not None:
+        first = idempotency.claim_or_find(cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid}))
+        if first is not None:
+            return track_out(first), False
+    try:
+        if not ratelimit.take_slot(
+            "buyer-payment", str(link["_id"]), BUYER_REPORTS_PER_DAY, dt.timedelta(days=1)
+        ):
+            raise RateLimited("at most 5 payment reports a day from one link; the seller will be in touch")
+        now = clock.now()
+        customer = {"_id": customer_id, "name": link.get("buyer_name")}
+        doc = {"_id": payment_id}
+        doc |= payment_document(seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now)
+        get_db().payments.insert_one(doc)
+    except BaseException:
+        if cid is not None:
+            idempotency.release(idempotency.Claim(cid, payment_id))
+        raise
+    return track_out(doc), True
+
+
+def repair(seller_id=None) -> int:
+    """Finish every half-applied payment (after a crash). Returns how many buyers."""
+    query: dict[str, Any] = {"applied": False}
+    if seller_id is not None:
+        query["seller_id"] = seller_id
+    buyers = {(p["seller_id"], p["customer_id"]) for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})}
+    for seller, customer in buyers:
+        with _buyer_lock(seller, customer):
+            _finish(seller, customer, clock.now())
+            _sync_credit(seller, customer)
+    return len(buyers)

@@ -1,0 +1,315 @@
+"""Payments: the ledger per buyer, allocation, credit, void, the 已匯款 switch, buyer
+reports, idempotency and a failure between two writes (contract "Payments")."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib import db, payments
+
+from payment_ledger import check_ledger
+
+
+def order(api, token, email="amy@example.com", price=100, qty=1, **more):
+    body = {"buyer_email": email, "item_name": "Tea", "quantity": qty, "unit_price": price, **more}
+    r = api.post("/orders", body, token=token)
+    assert r.status == 201, r
+    return r.json
+
+
+def pay(api, token, customer_id, amount, **more):
+    return api.post(
+        "/payments", {"customer_id": customer_id, "amount": amount, "method": "bank_transfer", **more}, token=token
+    )
+
+
+def get_order(api, token, o):
+    return api.get(f"/orders/{o['id']}", token=token).json
+
+
+def money(api, token, *orders):
+    out = []
+    for o in orders:
+        got = get_order(api, token, o)
+        out.append((got["payment_status"], got["paid_amount"], got["balance"]))
+    return out
+
+
+def test_payment_goes_to_oldest_unpaid_orders_and_the_rest_is_credit(api, token):
+    a = order(api, token, price=100)
+    b = order(api, token, price=250)
+    c = order(api, token, price=40)
+    cid = a["customer_id"]
+    assert money(api, token, a) == [("unpaid", 0, 100)]
+
+    r = pay(api, token, cid, 180, account_last5="12345", paid_at="2026-11-20", note="LINE 11/20")
+    assert r.status == 201, r
+    p = r.json
+    assert (p["status"], p["source"], p["amount"], p["unallocated"]) == ("confirmed", "seller", 180, 0)
+    assert [(x["order_no"], x["amount"]) for x in p["allocations"]] == [(a["order_no"], 100), (b["order_no"], 80)]
+    assert (p["account_last5"], p["paid_at"], p["note"], p["method"]) == ("12345", "2026-11-20", "LINE 11/20", "bank_transfer")
+    assert money(api, token, a, b, c) == [("remitted", 100, 0), ("partial", 80, 170), ("unpaid", 0, 40)]
+    history = get_order(api, token, b)["history"]
+    assert [(h["field"], h["from"], h["to"]) for h in history] == [("payment_status", "unpaid", "partial")]
+
+    # More than every balance: the rest stays on the payment as credit ...
+    p2 = pay(api, token, cid, 260.5).json
+    assert p2["unallocated"] == 50.5
+    assert money(api, token, b, c) == [("remitted", 250, 0), ("remitted", 40, 0)]
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 5050}
+    # ... and the next order of the buyer uses it.
+    d = order(api, token, price=80)
+    assert (d["payment_status"], d["paid_amount"], d["balance"]) == ("partial", 50.5, 29.5)
+    assert api.get(f"/payments/{p2['id']}", token=token).json["unallocated"] == 0
+    check_ledger()
+    listed = api.get(f"/payments?customer_id={cid}", token=token).json["items"]
+    assert [x["id"] for x in listed] == [p2["id"], p["id"]]  # newest first
+
+
+def test_payment_for_listed_orders_in_their_order(api, token, other_token):
+    a = order(api, token, price=100)
+    b = order(api, token, price=100)
+    bob = order(api, token, email="bob@example.com")
+    cid = a["customer_id"]
+    r = pay(api, token, cid, 150, order_ids=[b["id"], a["id"]])
+    assert [(x["order_id"], x["amount"]) for x in r.json["allocations"]] == [(b["id"], 100), (a["id"], 50)]
+    before = db.get_db().payments.count_documents({})
+    # Another buyer's order, a cancelled one, another seller's customer: refused, nothing written.
+    r = pay(api, token, cid, 10, order_ids=[bob["id"]])
+    assert (r.status, r.json["error"]["code"]) == (409, "order_not_payable")
+    assert r.json["error"]["details"][0]["code"] == "not_this_buyers"
+    c = order(api, token, price=30)
+    api.patch(f"/orders/{c['id']}", {"fulfillment_status": "cancelled"}, token=token)
+    r = pay(api, token, cid, 10, order_ids=[c["id"]])
+    assert (r.status, r.json["error"]["details"][0]["code"]) == (409, "not_payable")
+    other_cid = order(api, other_token)["customer_id"]
+    assert pay(api, token, other_cid, 10).status == 404
+    assert pay(api, other_token, cid, 10).status == 404
+    assert db.get_db().payments.count_documents({}) == before
+    check_ledger()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": 0},
+        {"amount": -5},
+        {"amount": 1.234},
+        {"amount": "100"},
+        {"method": "bitcoin"},
+        {"account_last5": "12a45"},
+        {"account_last5": "1234"},
+        {"paid_at": "20/11/2026"},
+        {"order_ids": []},
+        {"order_ids": ["nope"]},
+        {"status": "confirmed"},
+        {"customer_id": None},
+    ],
+)
+def test_bad_payments_are_400_and_write_nothing(api, token, body):
+    o = order(api, token)
+    base = {"customer_id": o["customer_id"], "amount": 10, "method": "cash"}
+    r = api.post("/payments", {**base, **body}, token=token)
+    assert r.status == 400, r
+    assert r.json["error"]["code"] == "validation_error" and r.json["error"]["details"]
+    assert db.get_db().payments.count_documents({}) == 0
+    assert money(api, token, o) == [("unpaid", 0, 100)]
+
+
+def test_void_takes_the_money_back(api, token):
+    a = order(api, token, price=100)
+    b = order(api, token, price=100)
+    p = pay(api, token, a["customer_id"], 250).json
+    assert money(api, token, a, b) == [("remitted", 100, 0), ("remitted", 100, 0)]
+    r = api.post(f"/payments/{p['id']}/void", token=token)
+    assert r.status == 200 and (r.json["status"], r.json["allocations"], r.json["unallocated"]) == ("voided", [], 0)
+    assert money(api, token, a, b) == [("unpaid", 0, 100), ("unpaid", 0, 100)]
+    assert check_ledger() == {}
+    assert api.post(f"/payments/{p['id']}/void", token=token).json["status"] == "voided"  # again: no change
+    r = api.post(f"/payments/{p['id']}/confirm", token=token)
+    assert (r.status, r.json["error"]["code"]) == (409, "payment_not_reported")
+
+
+def test_the_remitted_switch_records_and_voids_a_payment(api, token):
+    a = order(api, token, price=120)
+    r = api.patch(f"/orders/{a['id']}", {"payment_status": "remitted"}, token=token)
+    assert r.status == 200 and (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("remitted", 120, 0)
+    assert r.json["remitted_at"]
+    (p,) = api.get("/payments", token=token).json["items"]
+    assert (p["amount"], p["method"], p["status"]) == (120, "other", "confirmed")
+    r = api.patch(f"/orders/{a['id']}", {"payment_status": "unpaid"}, token=token)
+    assert (r.json["payment_status"], r.json["paid_amount"], r.json["remitted_at"]) == ("unpaid", 0, None)
+    assert api.get(f"/payments/{p['id']}", token=token).json["status"] == "voided"
+    check_ledger()
+    api.patch(f"/orders/{a['id']}", {"fulfillment_status": "cancelled"}, token=token)  # out of the way
+
+    # A partly paid order: the switch pays the balance; "unpaid" takes a real payment's
+    # share off the order and keeps it as the buyer's credit.
+    b = order(api, token, price=100)
+    real = pay(api, token, b["customer_id"], 30).json
+    assert money(api, token, b) == [("partial", 30, 70)]
+    assert api.patch(f"/orders/{b['id']}", {"payment_status": "remitted"}, token=token).json["paid_amount"] == 100
+    r = api.patch(f"/orders/{b['id']}", {"payment_status": "unpaid"}, token=token)
+    assert (r.json["payment_status"], r.json["paid_amount"]) == ("unpaid", 0)
+    assert api.get(f"/payments/{real['id']}", token=token).json["unallocated"] == 30
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 3000}
+    # Bulk 已匯款 pays each order's balance, from a new payment per order.
+    c = order(api, token, price=50)  # the credit goes to the oldest unpaid order: b
+    assert money(api, token, b, c) == [("partial", 30, 70), ("unpaid", 0, 50)]
+    r = api.post("/orders/bulk", {"ids": [b["id"], c["id"]], "set": {"payment_status": "remitted"}}, token=token)
+    assert r.json == {"updated": 2, "unchanged": 0, "failed": []}
+    assert money(api, token, b, c) == [("remitted", 100, 0), ("remitted", 50, 0)]
+    r = api.post("/orders/bulk", {"ids": [b["id"]], "set": {"payment_status": "remitted"}}, token=token)
+    assert r.json == {"updated": 0, "unchanged": 1, "failed": []}
+    check_ledger()
+
+
+def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
+    a = order(api, token, price=100, qty=2)
+    b = order(api, token, price=100)
+    pay(api, token, a["customer_id"], 300)
+    assert money(api, token, a, b) == [("remitted", 200, 0), ("remitted", 100, 0)]
+    r = api.patch(f"/orders/{a['id']}", {"quantity": 1}, token=token)
+    assert (r.json["total_amount"], r.json["paid_amount"], r.json["payment_status"]) == (100, 100, "remitted")
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 10000}
+    r = api.patch(f"/orders/{b['id']}", {"fulfillment_status": "cancelled"}, token=token)
+    assert (r.json["paid_amount"], r.json["balance"]) == (0, 0)
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 20000}
+    # A raised total is owed again: partial, and reports say so.
+    r = api.patch(f"/orders/{a['id']}", {"unit_price": 150}, token=token)
+    assert (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("partial", 100, 50)
+    row = api.get("/reports/buyers", token=token).json["rows"][0]
+    assert (row["total_amount"], row["remitted_amount"], row["outstanding_amount"]) == (150, 100, 50)
+    check_ledger()
+
+
+def test_an_order_with_payments_keeps_its_buyer(api, token):
+    a = order(api, token)
+    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    pay(api, token, a["customer_id"], 40)
+    r = api.patch(f"/orders/{a['id']}", {"customer_id": bob["id"]}, token=token)
+    assert (r.status, r.json["error"]["code"]) == (409, "order_has_payments")
+    assert get_order(api, token, a)["customer_id"] == a["customer_id"]
+
+
+def test_idempotency_key_records_one_payment(api, token):
+    a = order(api, token, price=100)
+    key = {"Idempotency-Key": "pay-1"}
+    first = api.post("/payments", {"customer_id": a["customer_id"], "amount": 60, "method": "cash"}, token=token, headers=key)
+    again = api.post("/payments", {"customer_id": a["customer_id"], "amount": 60, "method": "cash"}, token=token, headers=key)
+    assert (first.status, again.status) == (201, 200) and first.json["id"] == again.json["id"]
+    assert money(api, token, a) == [("partial", 60, 40)]
+    # The same key on an order is another key: the spaces do not collide.
+    r = api.post("/orders", {"buyer_email": "x@example.com", "item_name": "T", "quantity": 1, "unit_price": 1}, token=token, headers=key)
+    assert r.status == 201
+
+
+def test_a_failure_between_writes_is_finished_by_the_retry(api, token, monkeypatch):
+    """The process dies after the payment and the first order are written: the ledger is
+    half-applied; a retry with the same key finishes it, and so would the next money
+    change of that buyer."""
+    a = order(api, token, price=100)
+    b = order(api, token, price=100)
+    real = payments._set_share
+    calls = []
+
+    def dies_second_time(*args, **kw):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("Lambda timed out")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(payments, "_set_share", dies_second_time)
+    key = {"Idempotency-Key": "crash-1"}
+    body = {"customer_id": a["customer_id"], "amount": 200, "method": "bank_transfer"}
+    r = api.post("/payments", body, token=token, headers=key)
+    assert r.status == 500
+    assert money(api, token, a, b) == [("remitted", 100, 0), ("unpaid", 0, 100)]  # half done
+    (half,) = db.get_db().payments.find()
+    assert half["applied"] is False
+    monkeypatch.setattr(payments, "_set_share", real)
+    r = api.post("/payments", body, token=token, headers=key)
+    assert r.status == 200 and r.json["id"] == str(half["_id"])
+    assert money(api, token, a, b) == [("remitted", 100, 0), ("remitted", 100, 0)]
+    assert db.get_db().payments.count_documents({}) == 1
+    check_ledger()
+
+
+def test_a_half_voided_payment_is_finished_by_the_next_change(api, token, monkeypatch):
+    a = order(api, token, price=100)
+    b = order(api, token, price=100)
+    p = pay(api, token, a["customer_id"], 200).json
+    real = payments._set_share
+    calls = []
+
+    def dies_second_time(*args, **kw):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(payments, "_set_share", dies_second_time)
+    assert api.post(f"/payments/{p['id']}/void", token=token).status == 500
+    monkeypatch.setattr(payments, "_set_share", real)
+    # Another payment of the buyer first finishes the void, then allocates itself.
+    p2 = pay(api, token, a["customer_id"], 100).json
+    assert [x["order_id"] for x in p2["allocations"]] == [a["id"]]
+    assert money(api, token, a, b) == [("remitted", 100, 0), ("unpaid", 0, 100)]
+    check_ledger()
+    assert payments.repair() == 0
+
+
+def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token):
+    a = order(api, token, price=100)
+    order(api, token, price=200)
+    api.patch("/auth/me", {"payment_instructions": "玉山銀行 808-1234567890"}, token=token)
+    link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
+    page = api.get(f"/track/{link}").json
+    assert (page["balance"], page["credit"], page["payments"]) == (300, 0, [])
+    assert page["payment_instructions"] == "玉山銀行 808-1234567890"
+
+    r = api.post(f"/track/{link}/payments", {"amount": 120, "paid_at": "2026-11-26", "account_last5": "54321"})
+    assert r.status == 201, r
+    assert set(r.json) == {"amount", "paid_at", "account_last5", "status", "source", "reject_reason", "created_at"}
+    assert (r.json["status"], r.json["source"]) == ("reported", "buyer")
+    page = api.get(f"/track/{link}").json
+    assert page["balance"] == 300 and [p["status"] for p in page["payments"]] == ["reported"]
+    (reported,) = api.get("/payments?status=reported", token=token).json["items"]
+    assert (reported["account_last5"], reported["amount"]) == ("54321", 120)
+
+    r = api.post(f"/payments/{reported['id']}/confirm", token=token)
+    assert r.status == 200 and r.json["status"] == "confirmed"
+    assert [x["amount"] for x in r.json["allocations"]] == [100, 20]
+    assert api.post(f"/payments/{reported['id']}/confirm", token=token).status == 200  # a double click
+    page = api.get(f"/track/{link}").json
+    assert page["balance"] == 180 and [p["status"] for p in page["payments"]] == ["confirmed"]
+    assert [o["paid_amount"] for o in page["orders"]] == [20, 100]
+
+    second = api.post(f"/track/{link}/payments", {"amount": 999, "paid_at": "2026-11-27"}).json
+    assert second["status"] == "reported"
+    (pending,) = api.get("/payments?status=reported", token=token).json["items"]
+    r = api.post(f"/payments/{pending['id']}/reject", {"reason": "沒有收到這筆"}, token=token)
+    assert (r.json["status"], r.json["reject_reason"], r.json["allocations"]) == ("rejected", "沒有收到這筆", [])
+    assert api.post(f"/payments/{pending['id']}/void", token=token).status == 409
+    page = api.get(f"/track/{link}").json
+    assert page["balance"] == 180 and page["payments"][0]["reject_reason"] == "沒有收到這筆"
+    check_ledger()
+
+
+def test_buyer_reports_are_limited_validated_and_idempotent(api, token):
+    a = order(api, token)
+    link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
+    for bad in ({"amount": 0, "paid_at": "2026-11-26"}, {"amount": 10, "account_last5": "x"}, {"amount": 10, "status": "confirmed"}):
+        assert api.post(f"/track/{link}/payments", bad).status == 400
+    assert api.post("/track/" + "A" * 43 + "/payments", {"amount": 10}).status == 404
+    key = {"Idempotency-Key": "tap-1"}
+    first = api.post(f"/track/{link}/payments", {"amount": 10}, headers=key)
+    again = api.post(f"/track/{link}/payments", {"amount": 10}, headers=key)
+    assert (first.status, again.status) == (201, 200)
+    for _ in range(4):
+        assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 201
+    r = api.post(f"/track/{link}/payments", {"amount": 10})
+    assert (r.status, r.json["error"]["code"]) == (429, "rate_limited")
+    assert db.get_db().payments.count_documents({}) == 5
+    # Nothing reported moved money.
+    assert money(api, token, a) == [("unpaid", 0, 100)]
