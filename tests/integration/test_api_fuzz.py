@@ -135,6 +135,20 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]
     ids["token"] = link["token"]
     call("GET", "/track/{token}", 200)
+    reported = call("POST", "/track/{token}/payments", 201, json={"amount": 5, "account_last5": "12345"})
+    assert reported["status"] == "reported"
+    ids["payment_id"] = call("GET", "/payments?status=reported", 200, t)["items"][0]["id"]
+    call("POST", "/payments/{payment_id}/confirm", 200, t)
+    call("POST", "/payments/{payment_id}/void", 200, t)
+    ids["payment_id"] = call(
+        "POST", "/payments", 201, t, json={"customer_id": ids["customer_id"], "amount": 3, "method": "cash"}
+    )["id"]
+    call("GET", "/payments/{payment_id}", 200, t)
+    call("GET", "/track/{token}", 200)
+    ids["payment_id"] = call("POST", "/track/{token}/payments", 201, json={"amount": 1}) and call(
+        "GET", "/payments?status=reported&limit=1", 200, t
+    )["items"][0]["id"]
+    call("POST", "/payments/{payment_id}/reject", 200, t, json={"reason": "not seen"})
     call(
         "POST",
         "/track/request-link",
