@@ -48,6 +48,12 @@ MATRIX = {
     ("GET", "/reports/monthly"): (None, "clean"),
     ("GET", "/export/orders"): (None, "clean"),
     ("POST", "/import/orders"): (CSV, "clean"),
+    ("GET", "/payments"): (None, "clean"),
+    ("POST", "/payments"): ({"customer_id": "{customer_id}", "amount": 1, "method": "cash"}, "404"),
+    ("GET", "/payments/{payment_id}"): (None, "404"),
+    ("POST", "/payments/{payment_id}/confirm"): (None, "404"),
+    ("POST", "/payments/{payment_id}/reject"): ({"reason": "no"}, "404"),
+    ("POST", "/payments/{payment_id}/void"): (None, "404"),
 }
 QUERY_VARIANTS = {
     "/orders": ["", "?customer_id={customer_id}", "?q=isolation"],
@@ -57,6 +63,7 @@ QUERY_VARIANTS = {
     "/reports/items": ["", "?format=csv"],
     "/reports/monthly": ["", "?format=csv"],
     "/export/orders": ["?format=json", "?format=csv"],
+    "/payments": ["", "?customer_id={customer_id}", "?status=confirmed"],
 }
 
 
@@ -78,7 +85,7 @@ def _fill(value, ids):
 def _snapshot(seller_id):
     return {
         name: sorted(str(d) for d in db.get_db()[name].find({"seller_id": seller_id}))
-        for name in ("customers", "items", "orders", "tracking_links")
+        for name in ("customers", "items", "orders", "tracking_links", "payments")
     }
 
 
@@ -93,7 +100,16 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
     ).json
     assert api.post(f"/customers/{cust['id']}/tracking-link", token=token).status == 201
     (link,) = api.get(f"/customers/{cust['id']}/tracking-links", token=token).json["items"]
-    ids = {"customer_id": cust["id"], "item_id": item["id"], "order_id": order["id"], "link_id": link["id"]}
+    paid = api.post(
+        "/payments", {"customer_id": cust["id"], "amount": 4, "method": "cash", "note": "A note"}, token=token
+    )
+    ids = {
+        "customer_id": cust["id"],
+        "item_id": item["id"],
+        "order_id": order["id"],
+        "link_id": link["id"],
+        "payment_id": paid.json["id"],
+    }
     from bson import ObjectId
 
     seller_a = db.get_db().customers.find_one({"_id": ObjectId(cust["id"])})["seller_id"]
@@ -118,6 +134,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             item["id"],
             order["id"],
             link["id"],
+            ids["payment_id"],
             A_BUYER,
             A_ITEM,
             "Isolation A",

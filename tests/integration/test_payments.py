@@ -19,7 +19,9 @@ def order(api, token, email="amy@example.com", price=100, qty=1, **more):
 
 def pay(api, token, customer_id, amount, **more):
     return api.post(
-        "/payments", {"customer_id": customer_id, "amount": amount, "method": "bank_transfer", **more}, token=token
+        "/payments",
+        {"customer_id": customer_id, "amount": amount, "method": "bank_transfer", **more},
+        token=token,
     )
 
 
@@ -46,8 +48,16 @@ def test_payment_goes_to_oldest_unpaid_orders_and_the_rest_is_credit(api, token)
     assert r.status == 201, r
     p = r.json
     assert (p["status"], p["source"], p["amount"], p["unallocated"]) == ("confirmed", "seller", 180, 0)
-    assert [(x["order_no"], x["amount"]) for x in p["allocations"]] == [(a["order_no"], 100), (b["order_no"], 80)]
-    assert (p["account_last5"], p["paid_at"], p["note"], p["method"]) == ("12345", "2026-11-20", "LINE 11/20", "bank_transfer")
+    assert [(x["order_no"], x["amount"]) for x in p["allocations"]] == [
+        (a["order_no"], 100),
+        (b["order_no"], 80),
+    ]
+    assert (p["account_last5"], p["paid_at"], p["note"], p["method"]) == (
+        "12345",
+        "2026-11-20",
+        "LINE 11/20",
+        "bank_transfer",
+    )
     assert money(api, token, a, b, c) == [("remitted", 100, 0), ("partial", 80, 170), ("unpaid", 0, 40)]
     history = get_order(api, token, b)["history"]
     assert [(h["field"], h["from"], h["to"]) for h in history] == [("payment_status", "unpaid", "partial")]
@@ -122,7 +132,11 @@ def test_void_takes_the_money_back(api, token):
     p = pay(api, token, a["customer_id"], 250).json
     assert money(api, token, a, b) == [("remitted", 100, 0), ("remitted", 100, 0)]
     r = api.post(f"/payments/{p['id']}/void", token=token)
-    assert r.status == 200 and (r.json["status"], r.json["allocations"], r.json["unallocated"]) == ("voided", [], 0)
+    assert r.status == 200 and (r.json["status"], r.json["allocations"], r.json["unallocated"]) == (
+        "voided",
+        [],
+        0,
+    )
     assert money(api, token, a, b) == [("unpaid", 0, 100), ("unpaid", 0, 100)]
     assert check_ledger() == {}
     assert api.post(f"/payments/{p['id']}/void", token=token).json["status"] == "voided"  # again: no change
@@ -133,7 +147,11 @@ def test_void_takes_the_money_back(api, token):
 def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     a = order(api, token, price=120)
     r = api.patch(f"/orders/{a['id']}", {"payment_status": "remitted"}, token=token)
-    assert r.status == 200 and (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("remitted", 120, 0)
+    assert r.status == 200 and (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == (
+        "remitted",
+        120,
+        0,
+    )
     assert r.json["remitted_at"]
     (p,) = api.get("/payments", token=token).json["items"]
     assert (p["amount"], p["method"], p["status"]) == (120, "other", "confirmed")
@@ -148,7 +166,10 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     b = order(api, token, price=100)
     real = pay(api, token, b["customer_id"], 30).json
     assert money(api, token, b) == [("partial", 30, 70)]
-    assert api.patch(f"/orders/{b['id']}", {"payment_status": "remitted"}, token=token).json["paid_amount"] == 100
+    assert (
+        api.patch(f"/orders/{b['id']}", {"payment_status": "remitted"}, token=token).json["paid_amount"]
+        == 100
+    )
     r = api.patch(f"/orders/{b['id']}", {"payment_status": "unpaid"}, token=token)
     assert (r.json["payment_status"], r.json["paid_amount"]) == ("unpaid", 0)
     assert api.get(f"/payments/{real['id']}", token=token).json["unallocated"] == 30
@@ -156,7 +177,9 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     # Bulk 已匯款 pays each order's balance, from a new payment per order.
     c = order(api, token, price=50)  # the credit goes to the oldest unpaid order: b
     assert money(api, token, b, c) == [("partial", 30, 70), ("unpaid", 0, 50)]
-    r = api.post("/orders/bulk", {"ids": [b["id"], c["id"]], "set": {"payment_status": "remitted"}}, token=token)
+    r = api.post(
+        "/orders/bulk", {"ids": [b["id"], c["id"]], "set": {"payment_status": "remitted"}}, token=token
+    )
     assert r.json == {"updated": 2, "unchanged": 0, "failed": []}
     assert money(api, token, b, c) == [("remitted", 100, 0), ("remitted", 50, 0)]
     r = api.post("/orders/bulk", {"ids": [b["id"]], "set": {"payment_status": "remitted"}}, token=token)
@@ -180,6 +203,10 @@ def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
     assert (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("partial", 100, 50)
     row = api.get("/reports/buyers", token=token).json["rows"][0]
     assert (row["total_amount"], row["remitted_amount"], row["outstanding_amount"]) == (150, 100, 50)
+    assert (
+        row["credit_amount"] == 200
+        and api.get("/reports/buyers", token=token).json["totals"]["credit_amount"] == 200
+    )
     check_ledger()
 
 
@@ -195,12 +222,27 @@ def test_an_order_with_payments_keeps_its_buyer(api, token):
 def test_idempotency_key_records_one_payment(api, token):
     a = order(api, token, price=100)
     key = {"Idempotency-Key": "pay-1"}
-    first = api.post("/payments", {"customer_id": a["customer_id"], "amount": 60, "method": "cash"}, token=token, headers=key)
-    again = api.post("/payments", {"customer_id": a["customer_id"], "amount": 60, "method": "cash"}, token=token, headers=key)
+    first = api.post(
+        "/payments",
+        {"customer_id": a["customer_id"], "amount": 60, "method": "cash"},
+        token=token,
+        headers=key,
+    )
+    again = api.post(
+        "/payments",
+        {"customer_id": a["customer_id"], "amount": 60, "method": "cash"},
+        token=token,
+        headers=key,
+    )
     assert (first.status, again.status) == (201, 200) and first.json["id"] == again.json["id"]
     assert money(api, token, a) == [("partial", 60, 40)]
     # The same key on an order is another key: the spaces do not collide.
-    r = api.post("/orders", {"buyer_email": "x@example.com", "item_name": "T", "quantity": 1, "unit_price": 1}, token=token, headers=key)
+    r = api.post(
+        "/orders",
+        {"buyer_email": "x@example.com", "item_name": "T", "quantity": 1, "unit_price": 1},
+        token=token,
+        headers=key,
+    )
     assert r.status == 201
 
 
@@ -268,9 +310,19 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
     assert (page["balance"], page["credit"], page["payments"]) == (300, 0, [])
     assert page["payment_instructions"] == "玉山銀行 808-1234567890"
 
-    r = api.post(f"/track/{link}/payments", {"amount": 120, "paid_at": "2026-11-26", "account_last5": "54321"})
+    r = api.post(
+        f"/track/{link}/payments", {"amount": 120, "paid_at": "2026-11-26", "account_last5": "54321"}
+    )
     assert r.status == 201, r
-    assert set(r.json) == {"amount", "paid_at", "account_last5", "status", "source", "reject_reason", "created_at"}
+    assert set(r.json) == {
+        "amount",
+        "paid_at",
+        "account_last5",
+        "status",
+        "source",
+        "reject_reason",
+        "created_at",
+    }
     assert (r.json["status"], r.json["source"]) == ("reported", "buyer")
     page = api.get(f"/track/{link}").json
     assert page["balance"] == 300 and [p["status"] for p in page["payments"]] == ["reported"]
@@ -289,7 +341,11 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
     assert second["status"] == "reported"
     (pending,) = api.get("/payments?status=reported", token=token).json["items"]
     r = api.post(f"/payments/{pending['id']}/reject", {"reason": "沒有收到這筆"}, token=token)
-    assert (r.json["status"], r.json["reject_reason"], r.json["allocations"]) == ("rejected", "沒有收到這筆", [])
+    assert (r.json["status"], r.json["reject_reason"], r.json["allocations"]) == (
+        "rejected",
+        "沒有收到這筆",
+        [],
+    )
     assert api.post(f"/payments/{pending['id']}/void", token=token).status == 409
     page = api.get(f"/track/{link}").json
     assert page["balance"] == 180 and page["payments"][0]["reject_reason"] == "沒有收到這筆"
@@ -299,7 +355,11 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
 def test_buyer_reports_are_limited_validated_and_idempotent(api, token):
     a = order(api, token)
     link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
-    for bad in ({"amount": 0, "paid_at": "2026-11-26"}, {"amount": 10, "account_last5": "x"}, {"amount": 10, "status": "confirmed"}):
+    for bad in (
+        {"amount": 0, "paid_at": "2026-11-26"},
+        {"amount": 10, "account_last5": "x"},
+        {"amount": 10, "status": "confirmed"},
+    ):
         assert api.post(f"/track/{link}/payments", bad).status == 400
     assert api.post("/track/" + "A" * 43 + "/payments", {"amount": 10}).status == 404
     key = {"Idempotency-Key": "tap-1"}

@@ -22,6 +22,8 @@ PUBLIC_ORDER_FIELDS = {
     "item_name",
     "quantity",
     "total_amount",
+    "paid_amount",
+    "balance",
     "payment_status",
     "remitted_at",
     "fulfillment_status",
@@ -139,7 +141,17 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
     r = api.get(f"/track/{link_a['token']}")
     assert r.status == 200, r
     page = r.json
-    assert set(page) == {"shop_name", "buyer_name", "currency", "language", "orders"}
+    assert set(page) == {
+        "shop_name",
+        "buyer_name",
+        "currency",
+        "language",
+        "orders",
+        "balance",
+        "credit",
+        "payments",
+        "payment_instructions",
+    }
     assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks", "Alice")
     assert (page["currency"], page["language"]) == ("TWD", "zh-Hant")
     assert [o["order_no"] for o in page["orders"]] == [a2["order_no"], a1["order_no"]]  # newest first
@@ -222,8 +234,13 @@ def test_database_holds_only_a_hash_of_the_token(api, token):
     assert tok not in repr(docs)
 
 
-def test_lookup_is_at_most_two_database_commands(api, token, commands):
+def test_lookup_is_at_most_three_database_commands(api, token, commands):
+    """The link, the orders, the payments (the contract's target with payments: ≤ 3)."""
     a = order(api, token, "alice@example.com", "Tokyo Banana")
+    for amount in (3, 4):
+        api.post(
+            "/payments", {"customer_id": a["customer_id"], "amount": amount, "method": "cash"}, token=token
+        )
     # More orders than a default first batch (101): still one find, no getMore.
     template = db.get_db().orders.find_one({"order_no": a["order_no"]}, {"_id": 0})
     db.get_db().orders.insert_many(
@@ -234,11 +251,16 @@ def test_lookup_is_at_most_two_database_commands(api, token, commands):
     if commands:
         commands.names.clear()
         commands.bodies.clear()
+    assert api.post(f"/track/{tok}/payments", {"amount": 5}).status == 201
+    if commands:
+        commands.names.clear()
+        commands.bodies.clear()
     r = api.get(f"/track/{tok}")
     assert r.status == 200 and len(r.json["orders"]) == 150
     assert r.json["orders"][0]["item_name"] == "item 149"
+    assert [p["amount"] for p in r.json["payments"]] == [5, 4, 3]
     if commands:
-        assert commands.names == ["find", "find"], commands.names
+        assert commands.names == ["find", "find", "find"], commands.names
         # Timing-safe: the database compares hashes, never the token, so how long a
         # comparison takes says nothing about how much of a guessed token is right.
         assert commands.bodies[0]["filter"] == {"token_hash": hashlib.sha256(tok.encode()).hexdigest()}
