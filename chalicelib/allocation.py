@@ -60,7 +60,9 @@ def fill(available: int, orders: list[dict], balances: dict | None = None) -> li
     for order in orders:
         if available <= 0:
             break
-        left = balances[order["_id"]] if balances is not None and order["_id"] in balances else balance_of(order)
+        left = (
+            balances[order["_id"]] if balances is not None and order["_id"] in balances else balance_of(order)
+        )
         take = min(available, left)
         if take > 0:
             out.append(Share("", order["_id"], take))

@@ -96,7 +96,12 @@ def _set_share(seller_id, order_id, pid: str, target: int, now: dt.datetime) -> 
             sets["payment_status"] = status
             sets["remitted_at"] = now if status == "remitted" else None
             update["$push"] = {
-                "history": {"at": now, "field": "payment_status", "from": order["payment_status"], "to": status}
+                "history": {
+                    "at": now,
+                    "field": "payment_status",
+                    "from": order["payment_status"],
+                    "to": status,
+                }
             }
         update["$set"] = sets
         with exclusive(f"orders:{order_id}"):
@@ -117,7 +122,9 @@ def _apply(payment: dict, now: dt.datetime) -> None:
 
 def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
     """Apply what a crash left half-done for this buyer. True when there was some."""
-    left = list(get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False}))
+    left = list(
+        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
+    )
     for payment in left:
         _apply(payment, now)
     return bool(left)
@@ -130,7 +137,12 @@ def _sync_credit(seller_id, customer_id) -> int:
     credit = sum(
         p["unallocated"]
         for p in db.payments.find(
-            {"seller_id": seller_id, "customer_id": customer_id, "status": "confirmed", "unallocated": {"$gt": 0}},
+            {
+                "seller_id": seller_id,
+                "customer_id": customer_id,
+                "status": "confirmed",
+                "unallocated": {"$gt": 0},
+            },
             {"unallocated": 1},
         )
     )
@@ -172,7 +184,9 @@ def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
 
 
 def _customer(seller_id, customer_id: str) -> dict:
-    customer = get_db().customers.find_one({"_id": object_id(customer_id, "customer"), "seller_id": seller_id})
+    customer = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}
+    )
     if customer is None:
         raise NotFound("customer not found")
     return customer
@@ -202,7 +216,9 @@ def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
     return out
 
 
-def payment_document(seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra) -> dict:
+def payment_document(
+    seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra
+) -> dict:
     paid_at = data.paid_at or clock.local_date(now, tz)
     return {
         "seller_id": seller_id,
@@ -228,7 +244,9 @@ def payment_document(seller_id, customer: dict, data, *, status: str, source: st
     }
 
 
-def record(principal: Principal, data: PaymentIn, idempotency_key: str | None = None, *, via: str | None = None):
+def record(
+    principal: Principal, data: PaymentIn, idempotency_key: str | None = None, *, via: str | None = None
+):
     """POST /payments: a confirmed payment, allocated to `order_ids` in that order or to
     the buyer's unpaid orders oldest first; what is left is credit. Returns
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
@@ -398,7 +416,12 @@ def use_credit(seller_id, customer_id) -> bool:
         _finish(seller_id, customer_id, now)
         credits = list(
             db.payments.find(
-                {"seller_id": seller_id, "customer_id": customer_id, "status": "confirmed", "unallocated": {"$gt": 0}},
+                {
+                    "seller_id": seller_id,
+                    "customer_id": customer_id,
+                    "status": "confirmed",
+                    "unallocated": {"$gt": 0},
+                },
                 sort=[("created_at", 1), ("_id", 1)],
             )
         )
@@ -514,7 +537,9 @@ def _unrefund(order: dict) -> None:
                     "updated_at": now,
                 },
                 "$inc": {"version": 1},
-                "$push": {"history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}},
+                "$push": {
+                    "history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}
+                },
             },
         )
 
@@ -529,7 +554,9 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
     payment_id = ObjectId()
     cid = idempotency.claim_id(f"{seller_id}:track:{link['_id']}", idempotency_key)
     if cid is not None:
-        first = idempotency.claim_or_find(cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid}))
+        first = idempotency.claim_or_find(
+            cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid})
+        )
         if first is not None:
             return track_out(first), False
     try:
@@ -554,7 +581,10 @@ def repair(seller_id=None) -> int:
     query: dict[str, Any] = {"applied": False}
     if seller_id is not None:
         query["seller_id"] = seller_id
-    buyers = {(p["seller_id"], p["customer_id"]) for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})}
+    buyers = {
+        (p["seller_id"], p["customer_id"])
+        for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})
+    }
     for seller, customer in buyers:
         with _buyer_lock(seller, customer):
             _finish(seller, customer, clock.now())
