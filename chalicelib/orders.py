@@ -336,15 +336,17 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     return after
 
 
-def update(principal: Principal, order_id: str, patch: OrderPatch) -> dict:
+def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int = 3) -> dict:
     """PATCH /orders/{id}. The 已匯款 switch (`remitted`/`unpaid`) moves money through
     payments.switch, after the other changes; money beyond what the order may now hold
     (cancelled, or a lower total) goes back to the buyer's credit."""
     seller_id = object_id(principal.seller_id)
     oid = object_id(order_id, "order")
     changes = patch.model_dump(exclude_unset=True)
-    to_pay = changes.pop("payment_status") if changes.get("payment_status") in ("remitted", "unpaid") else None
-    after = _update_doc(principal, seller_id, oid, changes) if changes else None
+    to_pay = (
+        changes.pop("payment_status") if changes.get("payment_status") in ("remitted", "unpaid") else None
+    )
+    after = _update_doc(principal, seller_id, oid, changes, attempts) if changes else None
     if after is not None and allocation.excess_of(after) > 0:
         payments.release_excess(seller_id, oid)
         after = None

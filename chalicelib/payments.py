@@ -72,19 +72,26 @@ def _open_orders(seller_id, customer_id) -> list[dict]:
 # --- applying: the one way an order's paid amount changes ------------------------------
 
 
-def _set_share(seller_id, order_id, pid: str, target: int, now: dt.datetime) -> None:
+def _set_share(seller_id, customer_id, order_id, pid: str, target: int, now: dt.datetime) -> int:
     """Make payment `pid`'s share of the order `target` cents (0: none), and its paid
-    amount and payment_status follow. Idempotent; a concurrent edit of the order (a
-    note, a status) makes it read again."""
+    amount and payment_status follow. Returns the share the order took: never more than
+    it may hold (an order cancelled or lowered meanwhile by an edit that does not take
+    the buyer's lock, or moved to another buyer, takes less; the caller keeps the rest
+    as credit). Idempotent; a
+    concurrent edit of the order (a note, a status) makes it read again."""
     db = get_db()
     for _ in range(SHARE_ATTEMPTS):
         order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
         if order is None:
-            return  # orders are never deleted; an id that is not this seller's is nothing
+            return 0  # orders are never deleted; an id that is not this seller's is nothing
         current = order.get("paid_by", {}).get(pid, 0)
+        others = allocation.paid_of(order) - current
+        takes = allocation.payable(order) and order["customer_id"] == customer_id  # not moved away
+        room = max(order["total_amount"] - others, 0) if takes else current
+        target = min(target, room)
         if current == target:
-            return
-        paid = allocation.paid_of(order) - current + target
+            return target
+        paid = others + target
         status = allocation.status_after(order, paid)
         sets: dict[str, Any] = {"paid_amount": paid, "updated_at": now}
         update: dict[str, Any] = {"$inc": {"version": 1}}
@@ -107,17 +114,29 @@ def _set_share(seller_id, order_id, pid: str, target: int, now: dt.datetime) -> 
         with exclusive(f"orders:{order_id}"):
             done = db.orders.update_one({"_id": order_id, "version": order.get("version", 0)}, update)
         if done.matched_count:
-            return
+            return target
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
 def _apply(payment: dict, now: dt.datetime) -> None:
-    """Steps 4 and 5 for one payment whose new allocations are written."""
+    """Steps 4 and 5 for one payment whose new allocations are written. An order that
+    took less than its allocation (changed meanwhile) leaves the rest as credit."""
     pid = str(payment["_id"])
-    shares = {a["order_id"]: a["amount"] for a in payment.get("allocations", [])}
+    allocations = [dict(a) for a in payment.get("allocations", [])]
+    shares = {a["order_id"]: a for a in allocations}
     for order_id in payment.get("touch", []):
-        _set_share(payment["seller_id"], order_id, pid, shares.get(order_id, 0), now)
-    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": {"applied": True, "touch": []}})
+        wanted = shares[order_id]["amount"] if order_id in shares else 0
+        took = _set_share(payment["seller_id"], payment["customer_id"], order_id, pid, wanted, now)
+        if order_id in shares:
+            shares[order_id]["amount"] = took
+    fields: dict[str, Any] = {"applied": True, "touch": []}
+    kept = [a for a in allocations if a["amount"] > 0]
+    if kept != payment.get("allocations", []):
+        fields["allocations"] = kept
+        if payment["status"] == "confirmed":
+            fields["unallocated"] = payment["amount"] - sum(a["amount"] for a in kept)
+    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    payment.update(fields)
 
 
 def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
@@ -127,6 +146,8 @@ def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
     )
     for payment in left:
         _apply(payment, now)
+    if left:
+        _sync_credit(seller_id, customer_id)
     return bool(left)
 
 
@@ -287,33 +308,37 @@ def _finished(payment: dict) -> dict:
 
 
 def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
-    db = get_db()
     with _buyer_lock(seller_id, customer["_id"]):
         now = clock.now()
         _finish(seller_id, customer["_id"], now)
-        if data.order_ids:
-            orders = _listed_orders(seller_id, customer["_id"], data.order_ids)
-        else:
-            orders = _open_orders(seller_id, customer["_id"])
-        shares = allocation.fill(data.amount, orders)
-        allocations = _shares_to_allocations(shares, orders)
-        doc = {"_id": payment_id}
-        doc |= payment_document(
-            seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
-        )
-        if via:
-            doc["via"] = via
-        doc.update(
-            allocations=allocations,
-            unallocated=data.amount - sum(a["amount"] for a in allocations),
-            applied=False,
-            touch=[a["order_id"] for a in allocations],
-        )
-        db.payments.insert_one(doc)
-        mark_inserted()
-        _apply(doc, now)
-        if doc["unallocated"]:
-            _sync_credit(seller_id, customer["_id"])
+        return _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now)
+
+
+def _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now) -> dict:
+    """The payment's writes, with the buyer's lock held."""
+    if data.order_ids:
+        orders = _listed_orders(seller_id, customer["_id"], data.order_ids)
+    else:
+        orders = _open_orders(seller_id, customer["_id"])
+    shares = allocation.fill(data.amount, orders)
+    allocations = _shares_to_allocations(shares, orders)
+    doc = {"_id": payment_id}
+    doc |= payment_document(
+        seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
+    )
+    if via:
+        doc["via"] = via
+    doc.update(
+        allocations=allocations,
+        unallocated=data.amount - sum(a["amount"] for a in allocations),
+        applied=False,
+        touch=[a["order_id"] for a in allocations],
+    )
+    get_db().payments.insert_one(doc)
+    mark_inserted()
+    _apply(doc, now)
+    if doc["unallocated"]:
+        _sync_credit(seller_id, customer["_id"])
     doc.update(applied=True, touch=[])
     return to_out(doc)
 
@@ -487,20 +512,24 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
         raise NotFound("order not found")
     customer_id = order["customer_id"]
     if to == "remitted":
-        _unrefund(order)
-        order = db.orders.find_one({"_id": order_id})
-        balance = allocation.balance_of(order)
-        if balance > 0:
-            data = PaymentIn.model_construct(
-                customer_id=str(customer_id),
-                amount=balance,  # cents: built here, not parsed from a body
-                method="other",
-                order_ids=[str(order_id)],
-                paid_at=None,
-                account_last5=None,
-                note=None,
-            )
-            record(principal, data, via=SWITCH)
+        with _buyer_lock(seller_id, customer_id):
+            now = clock.now()
+            _finish(seller_id, customer_id, now)
+            _unrefund(db.orders.find_one({"_id": order_id}))
+            order = db.orders.find_one({"_id": order_id})
+            balance = allocation.balance_of(order)  # read under the lock: pressed twice, paid once
+            if balance > 0:
+                data = PaymentIn.model_construct(
+                    customer_id=str(customer_id),
+                    amount=balance,  # cents: built here, not parsed from a body
+                    method="other",
+                    order_ids=[str(order_id)],
+                    paid_at=None,
+                    account_last5=None,
+                    note=None,
+                )
+                customer = {"_id": customer_id, "name": order["buyer_name"]}
+                _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
         return
     with _buyer_lock(seller_id, customer_id):
         now = clock.now()

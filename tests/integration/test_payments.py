@@ -373,3 +373,28 @@ def test_buyer_reports_are_limited_validated_and_idempotent(api, token):
     assert db.get_db().payments.count_documents({}) == 5
     # Nothing reported moved money.
     assert money(api, token, a) == [("unpaid", 0, 100)]
+
+
+def test_an_order_cancelled_or_moved_after_the_payment_read_it_takes_nothing(api, token, monkeypatch):
+    """A cancel, a lower total or a new buyer lands between the payment's read of the
+    orders and its writes (those edits do not wait for the buyer's lock): the order takes
+    only what it may hold and the rest stays credit, on every backend."""
+    a = order(api, token, price=100)
+    b = order(api, token, price=100, qty=2)
+    c = order(api, token, price=100)
+    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    real = payments._open_orders
+
+    def edits_after_read(*args):
+        found = real(*args)
+        api.patch(f"/orders/{a['id']}", {"fulfillment_status": "cancelled"}, token=token)
+        api.patch(f"/orders/{b['id']}", {"quantity": 1}, token=token)
+        api.patch(f"/orders/{c['id']}", {"customer_id": bob["id"]}, token=token)
+        return found
+
+    monkeypatch.setattr(payments, "_open_orders", edits_after_read)
+    p = pay(api, token, a["customer_id"], 400).json
+    assert [(x["order_id"], x["amount"]) for x in p["allocations"]] == [(b["id"], 100)]
+    assert p["unallocated"] == 300
+    assert money(api, token, a, b, c) == [("unpaid", 0, 0), ("remitted", 100, 0), ("unpaid", 0, 100)]
+    check_ledger()
