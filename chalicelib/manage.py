@@ -11,7 +11,12 @@ from .db import ensure_indexes, get_db
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.manage")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create every index (idempotent; run once per database)")
+    sub.add_parser(
+        "init-db",
+        help="create every index, give legacy remitted orders their payment, finish half-applied "
+        "payments (idempotent; run after every deploy)",
+    )
+    sub.add_parser("repair-payments", help="finish payments a crash left half-applied")
     create = sub.add_parser("create-seller", help="add a seller account even when ALLOW_SIGNUP is false")
     create.add_argument("--email", required=True)
     create.add_argument("--shop-name", required=True)
@@ -25,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         return _create_seller(args)
     if args.command == "init-db":
         return _init_db()
+    if args.command == "repair-payments":
+        from . import payments
+
+        print(f"payments finished for {payments.repair()} buyer(s)")
+        return 0
     return 0
 
 
@@ -46,6 +56,12 @@ def _init_db() -> int:
         )
     for note in other:
         print(f"  index skipped (this server does not support it): {note}")
+    from . import payments
+
+    migrated = payments.migrate_remitted()
+    repaired = payments.repair()
+    if migrated or repaired:
+        print(f"  payments: {migrated} remitted order(s) given their payment, {repaired} buyer(s) repaired")
     return 0
 
 

@@ -619,3 +619,46 @@ def repair(seller_id=None) -> int:
             _finish(seller, customer, clock.now())
             _sync_credit(seller, customer)
     return len(buyers)
+
+
+def migrate_remitted() -> int:
+    """Orders marked remitted before payments existed get the payment the switch would
+    have recorded (dated when they were remitted), so paid_amount and reports stay true.
+    Idempotent: a migrated order has a paid_amount. Returns how many orders."""
+    db = get_db()
+    legacy = list(
+        db.orders.find(
+            {
+                "payment_status": "remitted",
+                "paid_amount": {"$exists": False},
+                "fulfillment_status": {"$ne": "cancelled"},
+                "total_amount": {"$gt": 0},
+            },
+            {"seller_id": 1, "customer_id": 1, "buyer_name": 1, "total_amount": 1, "remitted_at": 1},
+        )
+    )
+    zones: dict = {}
+    for order in legacy:
+        seller_id = order["seller_id"]
+        if seller_id not in zones:
+            seller = db.sellers.find_one({"_id": seller_id}, {"timezone": 1}) or {}
+            zones[seller_id] = seller.get("timezone") or clock.DEFAULT_TZ
+        who = Principal(seller_id=str(seller_id), timezone=zones[seller_id], currency="")
+        when = order.get("remitted_at") or clock.now()
+        data = PaymentIn.model_construct(
+            customer_id=str(order["customer_id"]),
+            amount=order["total_amount"],
+            method="other",
+            order_ids=[str(order["_id"])],
+            paid_at=clock.local_date(when, zones[seller_id]),
+            account_last5=None,
+            note=None,
+        )
+        customer = {"_id": order["customer_id"], "name": order.get("buyer_name")}
+        with _buyer_lock(seller_id, order["customer_id"]):
+            now = clock.now()
+            current = db.orders.find_one({"_id": order["_id"]})
+            if "paid_amount" in current or current["payment_status"] != "remitted":
+                continue  # migrated or changed meanwhile
+            _record_locked(who, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
+    return len(legacy)

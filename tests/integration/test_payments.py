@@ -4,10 +4,9 @@ reports, idempotency and a failure between two writes (contract "Payments")."""
 from __future__ import annotations
 
 import pytest
+from payment_ledger import check_ledger
 
 from chalicelib import db, payments
-
-from payment_ledger import check_ledger
 
 
 def order(api, token, email="amy@example.com", price=100, qty=1, **more):
@@ -398,3 +397,37 @@ def test_an_order_cancelled_or_moved_after_the_payment_read_it_takes_nothing(api
     assert p["unallocated"] == 300
     assert money(api, token, a, b, c) == [("unpaid", 0, 0), ("remitted", 100, 0), ("unpaid", 0, 100)]
     check_ledger()
+
+
+def test_init_db_gives_orders_remitted_before_payments_their_payment(api, token, capsys):
+    """Orders stored as remitted before the ledger existed (no paid_amount): init-db
+    records the payment the switch would have made, once; reports stay the same."""
+    from chalicelib import manage
+
+    a = order(api, token, price=120)
+    b = order(api, token, price=80)
+    c = order(api, token, price=50)
+    old = db.get_db().orders
+    remitted_at = db.get_db().orders.find_one()["created_at"]
+    for o in (a, b):
+        old.update_one(
+            {"order_no": o["order_no"]},
+            {
+                "$set": {"payment_status": "remitted", "remitted_at": remitted_at},
+                "$unset": {"paid_amount": ""},
+            },
+        )
+    old.update_one(
+        {"order_no": c["order_no"]},
+        {"$set": {"fulfillment_status": "cancelled", "payment_status": "remitted"}},
+    )
+    assert manage.main(["init-db"]) == 0
+    assert "2 remitted order(s) given their payment" in capsys.readouterr().out
+    assert money(api, token, a, b) == [("remitted", 120, 0), ("remitted", 80, 0)]
+    assert [p["amount"] for p in api.get("/payments", token=token).json["items"]] == [80, 120]
+    row = api.get("/reports/buyers", token=token).json["rows"][0]
+    assert (row["remitted_amount"], row["outstanding_amount"]) == (200, 0)
+    check_ledger()
+    assert manage.main(["init-db"]) == 0  # again: nothing more
+    assert "given their payment" not in capsys.readouterr().out
+    assert db.get_db().payments.count_documents({}) == 2
