@@ -1,15 +1,27 @@
 // The buyer page (track.html#<token>): one buyer's orders with a progress line, no login.
 // The token sits in the URL fragment, so it never reaches a server log or a Referer header.
-import { api, describe } from "./api.js";
+// Payments: what is still owed, the shop's payment details (text, never HTML), the
+// buyer's "I have paid" report and the list of their payments with the seller's answer.
+import { api, ApiError, describe, detailLine } from "./api.js";
 import { $, h, notify } from "./dom.js";
-import { date, money } from "./format.js";
+import { centsToNumber, date, money, parseCents } from "./format.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 
 const STEPS = ["ordered", "remitted", "purchased", "shipped", "delivered"];
+const PAY_FIELDS = { amount: "track.pay.amount", paid_at: "track.pay.date", account_last5: "track.pay.last5", note: "track.pay.note" };
+const PAYMENTS_SHOWN = 5;
 let data = null;
+let token = "";
+// One Idempotency-Key per submission: a double tap or a retry after a lost answer sends the
+// same key, so the shop gets one report. A new key once the buyer changes the form.
+let payKey = null;
+let payBusy = false;
+let payError = null; // the last error of the form, shown again in the other language
+let showAllPayments = false;
 
 function reached(o) {
   const done = new Set(["ordered"]);
+  // "Remitted" is reached only when the order is fully paid; partly paid shows half a dot.
   if (o.payment_status === "remitted" || o.payment_status === "refunded") done.add("remitted");
   const f = o.fulfillment_status;
   if (["purchased", "shipped", "delivered"].includes(f)) done.add("purchased");
@@ -42,9 +54,25 @@ function card(o, currency) {
         : h(
             "ol",
             { class: "progress-line", "aria-label": t("track.title") },
-            STEPS.map((s) => h("li", { class: done.has(s) ? "done" : "", dataset: { step: s } }, t(`track.step.${s}`))),
+            STEPS.map((s) => {
+              const partial = s === "remitted" && o.payment_status === "partial";
+              return h(
+                "li",
+                { class: done.has(s) ? "done" : partial ? "partial" : "", dataset: { step: s } },
+                t(`track.step.${s}`),
+                partial ? h("span", { class: "visually-hidden" }, ` (${t("track.partial")})`) : null,
+              );
+            }),
           ),
       o.payment_status === "refunded" ? h("span", { class: "badge text-bg-secondary me-2" }, t("track.refunded")) : null,
+      o.payment_status === "partial"
+        ? h(
+            "div",
+            { class: "paid-part small mb-1" },
+            h("span", { class: "badge text-bg-warning me-2" }, t("track.partial")),
+            t("track.paid_of", { paid: money(o.paid_amount, currency), total: money(o.total_amount, currency) }),
+          )
+        : null,
       h("div", { class: "small text-muted" }, facts.join(" · ")),
       o.carrier || o.tracking_number
         ? h(
@@ -58,14 +86,215 @@ function card(o, currency) {
   );
 }
 
+const PAY_STATUS_CLASS = {
+  reported: "text-pay-reported",
+  confirmed: "text-success",
+  rejected: "text-danger",
+  voided: "text-muted",
+};
+
+function paymentItem(p, currency) {
+  const status = ["reported", "confirmed", "rejected", "voided"].includes(p.status) ? p.status : "reported";
+  const facts = [
+    p.paid_at ? t("track.pay.paid_on", { date: date(p.paid_at) }) : null,
+    p.account_last5 ? t("track.pay.account", { last5: p.account_last5 }) : null,
+    p.source === "seller" ? t("track.pay.by_seller") : null,
+  ].filter(Boolean);
+  return h(
+    "li",
+    { class: "list-group-item pay-item", dataset: { status } },
+    h(
+      "div",
+      { class: "d-flex flex-wrap justify-content-between gap-2" },
+      h("span", { class: "pay-amount" }, money(p.amount, currency)),
+      h("span", { class: `pay-status fw-semibold ${PAY_STATUS_CLASS[status]}` }, t(`track.pay.status.${status}`)),
+    ),
+    h("div", { class: "small text-muted" }, facts.join(" · ")),
+    status === "rejected" && p.reject_reason ? h("div", { class: "small pay-reason" }, t("track.pay.reason", { reason: p.reject_reason })) : null,
+  );
+}
+
+function renderPayments() {
+  const currency = data.currency;
+  const balance = Number(data.balance || 0);
+  const credit = Number(data.credit || 0);
+  $("#pay-due").textContent = money(balance, currency);
+  $("#pay-settled").classList.toggle("d-none", balance > 0);
+  const creditLine = $("#pay-credit");
+  creditLine.textContent = credit > 0 ? t("track.pay.credit", { amount: money(credit, currency) }) : "";
+  creditLine.classList.toggle("d-none", !(credit > 0));
+  const instructions = (data.payment_instructions || "").trim();
+  $("#pay-instructions").textContent = instructions; // text only: the shop's words are never HTML
+  $("#pay-instructions-box").classList.toggle("d-none", !instructions);
+  $("#pay-currency").textContent = currency || "";
+  const payments = data.payments || [];
+  const shown = showAllPayments ? payments : payments.slice(0, PAYMENTS_SHOWN);
+  $("#pay-list").replaceChildren(...shown.map((p) => paymentItem(p, currency)));
+  $("#pay-history").classList.toggle("d-none", !payments.length);
+  const more = $("#pay-more");
+  more.textContent = t("track.pay.show_all", { n: payments.length });
+  more.classList.toggle("d-none", shown.length >= payments.length);
+  showPayError();
+}
+
 function render() {
   if (!data) return;
   $("#shop-name").textContent = data.shop_name;
   document.title = `${data.shop_name} · ${t("track.title")}`;
   $("#buyer-heading").textContent = t("track.hello", { name: data.buyer_name });
+  renderPayments();
   const cards = (data.orders || []).map((o) => card(o, data.currency));
   $("#order-cards").replaceChildren(...(cards.length ? cards : [h("p", { class: "text-muted" }, t("track.empty"))]));
   $("#orders-view").classList.remove("d-none");
+}
+
+// --- "I have paid" ----------------------------------------------------------------------
+
+/** Today in the buyer's own calendar, YYYY-MM-DD. */
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+/** Full-width digits (１２３４５, typed with a Chinese input method) as ASCII. */
+function asciiDigits(text) {
+  return String(text || "").replace(/[\uFF10-\uFF19\uFF0E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
+function fieldError(name, text) {
+  const form = $("#pay-form");
+  const input = form.elements[name];
+  const box = $(`#${input.id}-error`);
+  input.classList.toggle("is-invalid", Boolean(text));
+  if (text) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  box.textContent = text || "";
+}
+
+/** A server detail in the page's words: the field's label and the reason, never the
+ *  server's English message. */
+function detailText(d) {
+  if (d.field === "account_last5") return t("track.pay.last5_invalid");
+  const reason = detailLine({ ...d, field: undefined, row: undefined });
+  return t("track.pay.field_error", { field: t(PAY_FIELDS[d.field]), reason });
+}
+
+/** Show payError (kept so a language switch shows it again in the new language). */
+function showPayError() {
+  for (const name of Object.keys(PAY_FIELDS)) fieldError(name, "");
+  const box = $("#pay-form-msg");
+  if (!payError) {
+    box.replaceChildren();
+    return;
+  }
+  const { err, client } = payError;
+  if (client) {
+    fieldError(client.field, t(client.key));
+    notify(box, "danger", t("code.validation_error"));
+    return;
+  }
+  const fields = (err.details || []).filter((d) => d && PAY_FIELDS[d.field]);
+  for (const d of fields) fieldError(d.field, detailText(d));
+  let message;
+  if (err.code === "rate_limited") message = t("track.pay.rate_limited");
+  else if (fields.length && fields.length === (err.details || []).length) message = t("code.validation_error");
+  else message = describe(err);
+  notify(box, "danger", message);
+}
+
+function openPayForm(open) {
+  const form = $("#pay-form");
+  form.classList.toggle("d-none", !open);
+  $("#pay-open").setAttribute("aria-expanded", String(open));
+  if (!open) return;
+  $("#pay-msg").replaceChildren();
+  const balance = Number(data?.balance || 0);
+  if (!form.elements.amount.value) form.elements.amount.value = balance > 0 ? String(balance) : "";
+  if (!form.elements.paid_at.value) form.elements.paid_at.value = today();
+  form.elements.paid_at.max = today();
+  form.elements.amount.focus();
+}
+
+function resetPayForm() {
+  const form = $("#pay-form");
+  form.reset();
+  payKey = null;
+  payError = null;
+  showPayError();
+}
+
+async function submitPayment(ev) {
+  ev.preventDefault();
+  if (payBusy) return; // a double tap sends one report
+  const form = $("#pay-form");
+  const cents = parseCents(asciiDigits(form.elements.amount.value));
+  if (!cents) {
+    payError = { client: { field: "amount", key: "track.pay.amount_invalid" } };
+    showPayError();
+    form.elements.amount.focus();
+    return;
+  }
+  const body = { amount: centsToNumber(cents) };
+  const paidAt = form.elements.paid_at.value;
+  if (paidAt) body.paid_at = paidAt;
+  const last5 = asciiDigits(form.elements.account_last5.value).trim();
+  if (last5) body.account_last5 = last5;
+  const note = form.elements.note.value.trim();
+  if (note) body.note = note;
+  payKey = payKey || (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  payBusy = true;
+  const submit = $("#pay-submit");
+  submit.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  try {
+    const payment = await api.post(`/track/${encodeURIComponent(token)}/payments`, body, {
+      auth: false,
+      headers: { "Idempotency-Key": payKey },
+    });
+    // A repeat of the same key answers with the first report: list it once.
+    const payments = data.payments || [];
+    const same = (p) => p.created_at === payment.created_at && p.amount === payment.amount;
+    if (!payments.some(same)) data.payments = [payment, ...payments];
+    resetPayForm();
+    openPayForm(false);
+    renderPayments();
+    notify($("#pay-msg"), "success", t("track.pay.sent"));
+    $("#pay-open").focus();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && !err.code.startsWith("http_")) {
+      load(); // the link was replaced or revoked meanwhile: say so and offer a new one
+      return;
+    }
+    payError = { err: err instanceof ApiError ? err : new ApiError(500, "internal_error") };
+    // The key stays: a retry after a lost answer must send it again (the report may have
+    // been written). Correcting a refused field is an input, which starts a new key.
+    showPayError();
+    const firstBad = form.querySelector(".is-invalid");
+    if (firstBad) firstBad.focus();
+  } finally {
+    payBusy = false;
+    submit.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+}
+
+async function copyInstructions() {
+  const text = $("#pay-instructions").textContent;
+  const msg = $("#pay-copy-msg");
+  try {
+    await navigator.clipboard.writeText(text);
+    msg.className = "small text-success mt-1";
+    msg.textContent = t("track.pay.copied");
+  } catch {
+    // No clipboard (an old browser, a denied permission): select the text for the buyer.
+    const range = document.createRange();
+    range.selectNodeContents($("#pay-instructions"));
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    msg.className = "small text-muted mt-1";
+    msg.textContent = t("track.pay.copy_failed");
+  }
 }
 
 function showRequestForm(message, kind) {
@@ -91,7 +320,12 @@ function tokenFromHash() {
 }
 
 async function load() {
-  const token = tokenFromHash();
+  token = tokenFromHash();
+  // Another link opened in this tab: nothing typed for the previous one carries over.
+  resetPayForm();
+  openPayForm(false);
+  $("#pay-msg").replaceChildren();
+  showAllPayments = false;
   $("#orders-view").classList.add("d-none");
   $("#request-form").classList.add("d-none");
   $("#track-msg").replaceChildren();
@@ -128,6 +362,22 @@ $("#request-form").addEventListener("submit", async (ev) => {
   } finally {
     btn.disabled = false;
   }
+});
+
+$("#pay-open").addEventListener("click", () => openPayForm($("#pay-form").classList.contains("d-none")));
+$("#pay-cancel").addEventListener("click", () => {
+  resetPayForm();
+  openPayForm(false);
+  $("#pay-open").focus();
+});
+$("#pay-form").addEventListener("submit", submitPayment);
+$("#pay-form").addEventListener("input", () => {
+  if (!payBusy) payKey = null; // changed values: a new report, a new key
+});
+$("#pay-copy").addEventListener("click", copyInstructions);
+$("#pay-more").addEventListener("click", () => {
+  showAllPayments = true;
+  renderPayments();
 });
 
 apply();
