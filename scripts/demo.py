@@ -276,6 +276,31 @@ def load(api: Api) -> None:
             api.ok("PATCH", f"/orders/{o['order']['id']}", {"fulfillment_status": "cancelled"})
         if o["pay"] == "refunded":
             api.ok("PATCH", f"/orders/{o['order']['id']}", {"payment_status": "refunded"})
+    payments(api, [o["order"] for o in orders if o["pay"] == "unpaid" and o["end"] != "cancelled"])
+
+
+def payments(api: Api, unpaid: list[dict]) -> None:
+    """The shop's bank details, three deposits (訂金: half an order) the seller recorded,
+    and two transfers buyers reported from their page, waiting to be confirmed."""
+    api.ok(
+        "PATCH",
+        "/auth/me",
+        {"payment_instructions": "玉山銀行 (808) 帳號 0123-4567-89012\nLINE Pay ID: tokyo-seoul-picks"},
+    )
+    for n, order in enumerate(unpaid[:3]):
+        body = {
+            "customer_id": order["customer_id"],
+            "amount": int(order["total_amount"] // 2),
+            "method": "bank_transfer",
+            "account_last5": f"{31415 + n * 1111}",
+            "order_ids": [order["id"]],
+            "note": "訂金",
+        }
+        api.ok("POST", "/payments", body, {"Idempotency-Key": f"demo-deposit-{n}"})
+    for n, order in enumerate(unpaid[3:5]):
+        link = api.ok("POST", f"/customers/{order['customer_id']}/tracking-link")["token"]
+        body = {"amount": order["total_amount"], "account_last5": f"{27182 + n * 1111}"}
+        api.ok("POST", f"/track/{link}/payments", body, {"Idempotency-Key": f"demo-report-{n}"})
 
 
 def summary(api: Api, email: str, site: str, state: str) -> None:
@@ -296,7 +321,11 @@ def summary(api: Api, email: str, site: str, state: str) -> None:
             f"{s} {fulfillment[s]}" for s in ("pending", "purchased", "shipped", "delivered", "cancelled")
         )
     )
-    print("  payment:     " + ", ".join(f"{s} {payment[s]}" for s in ("unpaid", "remitted", "refunded")))
+    print(
+        "  payment:     " + ", ".join(f"{s} {payment[s]}" for s in ("unpaid", "partial", "remitted", "refunded"))
+    )
+    to_confirm = api.all("/payments?status=reported")
+    print(f"  payments:    {len(api.all('/payments'))}, {len(to_confirm)} reported by buyers to confirm")
     print(f"Log in on the seller page: {site.rstrip('/')}/index.html")
     print(f"  email     {email}")
     print(f"  password  {PASSWORD}")
