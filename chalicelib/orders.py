@@ -506,14 +506,15 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         if allocation.paid_of(d) and c.set.get("fulfillment_status") == "cancelled":
             payments.release_excess(seller_id, d["_id"])  # its money becomes credit
     lost = {f["id"] for f in failed}
+    per_buyer: dict[Any, list] = {}
     for d in to_remit:
-        if str(d["_id"]) in lost:
-            continue
+        if str(d["_id"]) not in lost:
+            per_buyer.setdefault(d["customer_id"], []).append(d["_id"])
+    for customer_id, ids in per_buyer.items():  # one payment per buyer
         try:
-            payments.switch(principal, d["_id"], "remitted")
-            changed.add(d["_id"])
+            changed |= payments.remit(principal, customer_id, ids)
         except Conflict as exc:
-            failed.append({"id": str(d["_id"]), "error": exc.code})
+            failed += [{"id": str(i), "error": exc.code} for i in ids]
     return {"updated": len(changed), "unchanged": unchanged, "failed": failed}
 
 

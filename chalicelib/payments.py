@@ -72,16 +72,19 @@ def _open_orders(seller_id, customer_id) -> list[dict]:
 # --- applying: the one way an order's paid amount changes ------------------------------
 
 
-def _set_share(seller_id, customer_id, order_id, pid: str, target: int, now: dt.datetime) -> int:
+def _set_share(
+    seller_id, customer_id, order_id, pid: str, target: int, now: dt.datetime, known: dict | None = None
+) -> int:
     """Make payment `pid`'s share of the order `target` cents (0: none), and its paid
     amount and payment_status follow. Returns the share the order took: never more than
     it may hold (an order cancelled or lowered meanwhile by an edit that does not take
     the buyer's lock, or moved to another buyer, takes less; the caller keeps the rest
-    as credit). Idempotent; a
-    concurrent edit of the order (a note, a status) makes it read again."""
+    as credit). Idempotent; a concurrent edit of the order (a note, a status) makes it
+    read again. `known`: the order as just read under the buyer's lock (saves a read)."""
     db = get_db()
     for _ in range(SHARE_ATTEMPTS):
-        order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+        order = known or db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+        known = None
         if order is None:
             return 0  # orders are never deleted; an id that is not this seller's is nothing
         current = order.get("paid_by", {}).get(pid, 0)
@@ -118,15 +121,24 @@ def _set_share(seller_id, customer_id, order_id, pid: str, target: int, now: dt.
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
-def _apply(payment: dict, now: dt.datetime) -> None:
+def _apply(payment: dict, now: dt.datetime, known: dict | None = None) -> None:
     """Steps 4 and 5 for one payment whose new allocations are written. An order that
-    took less than its allocation (changed meanwhile) leaves the rest as credit."""
+    took less than its allocation (changed meanwhile) leaves the rest as credit.
+    `known`: orders by id as read under the lock for this change."""
     pid = str(payment["_id"])
     allocations = [dict(a) for a in payment.get("allocations", [])]
     shares = {a["order_id"]: a for a in allocations}
     for order_id in payment.get("touch", []):
         wanted = shares[order_id]["amount"] if order_id in shares else 0
-        took = _set_share(payment["seller_id"], payment["customer_id"], order_id, pid, wanted, now)
+        took = _set_share(
+            payment["seller_id"],
+            payment["customer_id"],
+            order_id,
+            pid,
+            wanted,
+            now,
+            (known or {}).get(order_id),
+        )
         if order_id in shares:
             shares[order_id]["amount"] = took
     fields: dict[str, Any] = {"applied": True, "touch": []}
@@ -173,9 +185,10 @@ def _sync_credit(seller_id, customer_id) -> int:
 
 def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: dict | None = None) -> dict:
     """Step 3: the payment's new allocations, not yet applied to `touch`."""
+    amount = (extra or {}).get("amount", payment["amount"])
     fields = {
         "allocations": allocations,
-        "unallocated": payment["amount"] - sum(a["amount"] for a in allocations),
+        "unallocated": amount - sum(a["amount"] for a in allocations),
         "applied": False,
         "touch": touch,
         "updated_at": clock.now(),
@@ -314,9 +327,14 @@ def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted
         return _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now)
 
 
-def _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now) -> dict:
-    """The payment's writes, with the buyer's lock held."""
-    if data.order_ids:
+def _record_locked(
+    principal, seller_id, customer, data, payment_id, via, mark_inserted, now, orders: list | None = None
+) -> dict:
+    """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
+    already read under the lock."""
+    if orders is not None:
+        pass
+    elif data.order_ids:
         orders = _listed_orders(seller_id, customer["_id"], data.order_ids)
     else:
         orders = _open_orders(seller_id, customer["_id"])
@@ -336,7 +354,7 @@ def _record_locked(principal, seller_id, customer, data, payment_id, via, mark_i
     )
     get_db().payments.insert_one(doc)
     mark_inserted()
-    _apply(doc, now)
+    _apply(doc, now, {o["_id"]: o for o in orders})
     if doc["unallocated"]:
         _sync_credit(seller_id, customer["_id"])
     doc.update(applied=True, touch=[])
@@ -503,33 +521,17 @@ def release_excess(seller_id, order_id) -> None:
 
 def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
     """The order's 已匯款 switch. `remitted`: a seller payment for the balance (method
-    `other`). `unpaid`: the order's money leaves it; a payment the switch itself made for
-    this order alone is voided, any other keeps the money as the buyer's credit."""
+    `other`). `unpaid`: the order's money leaves it: a payment the switch made loses
+    that order's part (voided when nothing is left), any other payment keeps the money as
+    the buyer's credit."""
     seller_id = object_id(principal.seller_id)
     db = get_db()
-    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id}, {"customer_id": 1})
     if order is None:
         raise NotFound("order not found")
     customer_id = order["customer_id"]
     if to == "remitted":
-        with _buyer_lock(seller_id, customer_id):
-            now = clock.now()
-            _finish(seller_id, customer_id, now)
-            _unrefund(db.orders.find_one({"_id": order_id}))
-            order = db.orders.find_one({"_id": order_id})
-            balance = allocation.balance_of(order)  # read under the lock: pressed twice, paid once
-            if balance > 0:
-                data = PaymentIn.model_construct(
-                    customer_id=str(customer_id),
-                    amount=balance,  # cents: built here, not parsed from a body
-                    method="other",
-                    order_ids=[str(order_id)],
-                    paid_at=None,
-                    account_last5=None,
-                    note=None,
-                )
-                customer = {"_id": customer_id, "name": order["buyer_name"]}
-                _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
+        remit(principal, customer_id, [order_id])
         return
     with _buyer_lock(seller_id, customer_id):
         now = clock.now()
@@ -538,16 +540,54 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
         pids = [ObjectId(k) for k in order.get("paid_by", {})]
         changed = []
         for p in db.payments.find({"_id": {"$in": pids}, "status": "confirmed"}):
-            mine = [a for a in p["allocations"] if a["order_id"] == order_id]
-            if p.get("via") == SWITCH and len(mine) == len(p["allocations"]):
-                _void(p, now)
-                continue
             rest = [a for a in p["allocations"] if a["order_id"] != order_id]
-            changed.append(_write_intent(p, rest, [order_id]))
+            if p.get("via") != SWITCH:
+                changed.append(_write_intent(p, rest, [order_id]))
+            elif rest:  # the switch's own record shrinks: the money never came in
+                amount = p["amount"] - sum(a["amount"] for a in p["allocations"] if a["order_id"] == order_id)
+                changed.append(_write_intent(p, rest, [order_id], {"amount": amount}))
+            else:
+                _void(p, now)
         for p in changed:
             _apply(p, now)
         _sync_credit(seller_id, customer_id)
     _unrefund(db.orders.find_one({"_id": order_id}))
+
+
+def remit(principal: Principal, customer_id, order_ids: list) -> set:
+    """已匯款 on one buyer's orders (a PATCH, or their part of a bulk update): ONE seller
+    payment for the balances of those still owing, read under the buyer's lock so a
+    second press pays nothing. Returns the ids that were paid (or un-refunded)."""
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        found = {
+            o["_id"]: o for o in db.orders.find({"_id": {"$in": list(order_ids)}, "seller_id": seller_id})
+        }
+        docs = [found[i] for i in order_ids if i in found and found[i]["customer_id"] == customer_id]
+        touched = set()
+        for i, doc in enumerate(docs):
+            if doc["payment_status"] == "refunded":
+                _unrefund(doc)
+                docs[i] = db.orders.find_one({"_id": doc["_id"]})
+                touched.add(doc["_id"])
+        owed = [d for d in docs if allocation.balance_of(d) > 0]
+        if owed:
+            data = PaymentIn.model_construct(
+                customer_id=str(customer_id),
+                amount=sum(allocation.balance_of(d) for d in owed),  # cents: built here, not parsed
+                method="other",
+                order_ids=[str(d["_id"]) for d in owed],
+                paid_at=None,
+                account_last5=None,
+                note=None,
+            )
+            customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
+            _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now, owed)
+            touched |= {d["_id"] for d in owed}
+    return touched
 
 
 def _unrefund(order: dict) -> None:

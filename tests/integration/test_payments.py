@@ -173,7 +173,7 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     assert (r.json["payment_status"], r.json["paid_amount"]) == ("unpaid", 0)
     assert api.get(f"/payments/{real['id']}", token=token).json["unallocated"] == 30
     assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 3000}
-    # Bulk 已匯款 pays each order's balance, from a new payment per order.
+    # Bulk 已匯款 pays each order's balance: one payment per buyer.
     c = order(api, token, price=50)  # the credit goes to the oldest unpaid order: b
     assert money(api, token, b, c) == [("partial", 30, 70), ("unpaid", 0, 50)]
     r = api.post(
@@ -181,9 +181,21 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     )
     assert r.json == {"updated": 2, "unchanged": 0, "failed": []}
     assert money(api, token, b, c) == [("remitted", 100, 0), ("remitted", 50, 0)]
+    bulk_payment = api.get("/payments?limit=1", token=token).json["items"][0]
+    assert (bulk_payment["amount"], len(bulk_payment["allocations"])) == (120, 2)  # 70 + 50
     r = api.post("/orders/bulk", {"ids": [b["id"]], "set": {"payment_status": "remitted"}}, token=token)
     assert r.json == {"updated": 0, "unchanged": 1, "failed": []}
     check_ledger()
+    # Unmarking one of them takes its part off the switch's payment: no credit appears.
+    api.patch(f"/orders/{c['id']}", {"payment_status": "unpaid"}, token=token)
+    shrunk = api.get(f"/payments/{bulk_payment['id']}", token=token).json
+    assert (shrunk["amount"], shrunk["unallocated"], [x["order_id"] for x in shrunk["allocations"]]) == (
+        70,
+        0,
+        [b["id"]],
+    )
+    assert money(api, token, b, c) == [("remitted", 100, 0), ("unpaid", 0, 50)]
+    assert check_ledger() == {}
 
 
 def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
