@@ -164,6 +164,7 @@ def run(Api, args) -> dict:
         bo_orders = len(list_orders_of(bo["id"]))
         link = api.post(f"/customers/{bo['id']}/tracking-link", **t)
         track_token = link.json.get("token") if link.status == 201 else None
+        api.post("/payments", {"customer_id": bo["id"], "amount": 70, "method": "bank_transfer"}, **t)
 
         # Orders made up front, so measuring a PATCH does not also count a POST.
         pool = [
@@ -175,6 +176,22 @@ def run(Api, args) -> dict:
 
         def order_id():
             return pool.pop()
+
+        # Payments: buyers with three unpaid orders each, so that one payment covers three.
+        payers = []
+        for i in range(12):
+            c = api.post("/customers", {"name": f"Payer {i}", "email": f"payer{i}@example.com"}, **t).json
+            for _ in range(3):
+                api.post("/orders", {"customer_id": c["id"], "item_id": free["id"], "quantity": 1}, **t)
+            payers.append(c["id"])
+        payer_link = api.post(f"/customers/{payers[-1]}/tracking-link", **t).json["token"]
+
+        def pay_three():
+            return api.post("/payments", {"customer_id": payers.pop(0), "amount": 150, "method": "cash"}, **t)
+
+        for _ in range(2):  # reported by a buyer, for the seller to confirm
+            api.post(f"/track/{payer_link}/payments", {"amount": 10, "account_last5": "12345"})
+        to_confirm = [p["id"] for p in api.get("/payments?status=reported", **t).json["items"]]
 
         # (label, target, callable) — each callable makes one request.
         routes = [
@@ -255,12 +272,20 @@ def run(Api, args) -> dict:
                     **t,
                 ),
             ),
-            ("GET /reports/buyers", 1, lambda: api.get("/reports/buyers", **t)),
+            ("POST /payments (covers 3 orders)", None, pay_three),
+            (
+                "POST /track/{token}/payments (buyer reports)",
+                None,
+                lambda: api.post(f"/track/{payer_link}/payments", {"amount": 10}),
+            ),
+            ("POST /payments/{id}/confirm", None, lambda: api.post(f"/payments/{to_confirm.pop()}/confirm", **t)),
+            ("GET /payments", 1, lambda: api.get("/payments", **t)),
+            ("GET /reports/buyers", 2, lambda: api.get("/reports/buyers", **t)),
             ("GET /reports/items", 1, lambda: api.get("/reports/items", **t)),
             ("GET /reports/monthly", 1, lambda: api.get("/reports/monthly", **t)),
         ]
         if track_token:
-            routes.append(("GET /track/{token}", 2, lambda: api.get(f"/track/{track_token}")))
+            routes.append(("GET /track/{token} (with payments)", 3, lambda: api.get(f"/track/{track_token}")))
         out["commands"] = [measure_commands(label, target, fn) for label, target, fn in routes]
 
         # A recent order, the kind a seller touches: on FerretDB (no index use, scans in
