@@ -202,11 +202,21 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("seller_id", ASCENDING)], name="seller"),
         IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
     ],
-    # Email rate limits (chalicelib/ratelimit.py: "email me my link", password reset):
-    # `key` is "<scope>:<sha256 of the address>"; rows live one hour.
+    # Rate limits (chalicelib/ratelimit.py: "email me my link", password reset, buyers'
+    # payment reports): `key` is "<scope>:<sha256 of the value>"; rows live as long as the
+    # longest window (a day: 5 payment reports per link per day).
     "rate_limits": [
         IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
-        IndexModel([("at", ASCENDING)], expireAfterSeconds=60 * 60, name="ttl"),
+        IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl_day"),
+    ],
+    # Payments (chalicelib/payments.py): a seller's list (newest first), by buyer, by
+    # status ("to confirm"); a buyer's half-applied ones and credit come from seller_customer.
+    "payments": [
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        IndexModel(
+            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)], name="seller_customer"
+        ),
+        IndexModel([("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"),
     ],
     # Buyer tracking (chalicelib/tracking.py): links found by token hash; a customer has
     # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
@@ -225,9 +235,11 @@ NOT_IMPLEMENTED = 238
 # tracking_links.customer_unique (one link per customer) and .seller (now the prefix of
 # seller_customer): a customer has several links.
 # orders.seller_created: the prefix of seller_created_id (the ?sort=created_at index).
+# rate_limits.ttl (one hour): rows now live a day (ttl_day), the longest window.
 RETIRED_INDEXES = {
     "orders": ["idempotency_unique", "seller_created"],
     "tracking_links": ["customer_unique", "seller"],
+    "rate_limits": ["ttl"],
 }
 
 

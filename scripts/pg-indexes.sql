@@ -31,7 +31,8 @@ DECLARE
     ['tracking_links', 'token_hash'], ['tracking_links', 'seller_id'], ['tracking_links', 'customer_id'],
     ['sessions', 'seller_id'], ['password_resets', 'seller_id'], ['refresh_tokens', 'session_id'],
     ['login_attempts', 'email_lower'], ['login_attempts', 'client'],
-    ['rate_limits', 'key']
+    ['rate_limits', 'key'],
+    ['payments', 'seller_id'], ['payments', 'customer_id']
   ];
   i int;
 BEGIN
