@@ -37,6 +37,7 @@ from chalicelib.models import (
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetRequestIn,
+    PaymentExportQuery,
     PaymentIn,
     PaymentOut,
     PaymentQuery,
@@ -443,6 +444,19 @@ def report_monthly(who):
 )
 def export_orders(who):
     return exports.orders(who, query(ExportQuery))
+
+
+@api(
+    "/export/payments",
+    "GET",
+    "Every payment as CSV or JSON, oldest first (?customer_id=, ?status=; pages with ?limit=)",
+    out=PaymentOut,
+    list_of=True,
+    query=PaymentExportQuery,
+    csv=True,
+)
+def export_payments(who):
+    return exports.payments_file(who, query(PaymentExportQuery))
 
 
 @api(

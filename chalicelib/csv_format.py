@@ -50,6 +50,10 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("unit_price", "單價"),
     Column("shipping_fee", "運費"),
     Column("total_amount", "總金額"),
+    # Confirmed money on the order (the sum of its payments' allocations) and what is
+    # still owed (0 on a cancelled or refunded order). Import reads paid_amount back.
+    Column("paid_amount", "已付金額"),
+    Column("balance", "未付餘額"),
     Column("batch", "批次"),
     Column("payment_status", "付款狀態"),
     Column("remitted_at", "匯款時間"),
@@ -75,6 +79,7 @@ IMPORT_COLUMNS = (
     "fulfillment_status",
     "note",
     "total_amount",  # optional check: must equal quantity × unit_price + shipping_fee
+    "paid_amount",  # optional: money received for the row (recorded as a payment)
     "created_at",  # optional: keeps an old order's date (and so its month in reports)
     "remitted_at",
     "shipped_date",
@@ -108,11 +113,29 @@ MONTH_COLUMNS: tuple[Column, ...] = (
     Column("remitted_amount", "已匯款金額"),
     Column("refunded_amount", "已退款金額"),
 )
+# GET /export/payments: one payment a row; `allocations` as "#1001:100;#1004:50"
+# (order number: amount). Money, method, status and source are written plainly.
+PAYMENT_COLUMNS: tuple[Column, ...] = (
+    Column("id", "付款ID"),
+    Column("buyer_name", "買家姓名"),
+    Column("customer_id", "買家ID"),
+    Column("amount", "金額"),
+    Column("unallocated", "未分配金額"),
+    Column("method", "付款方式"),
+    Column("account_last5", "帳號後五碼"),
+    Column("paid_at", "付款日期"),
+    Column("status", "狀態"),
+    Column("source", "來源"),
+    Column("note", "備註"),
+    Column("allocations", "分配"),
+    Column("created_at", "建立時間"),
+)
 TOTAL_LABEL = "合計"
 
 # Status words a seller may type in Chinese; the export writes the English codes.
 STATUS_WORDS = {
     "未付款": "unpaid",
+    "部分付款": "partial",  # only with a paid_amount that makes it so (it is never set)
     "已匯款": "remitted",
     "已退款": "refunded",
     "待購買": "pending",

@@ -1,4 +1,4 @@
-"""Export of every order of a seller as CSV or JSON.
+"""Export of every order (or payment) of a seller as CSV or JSON.
 
 Lambda cannot stream a response, so the body is built incrementally from a cursor read
 in batches: only the text of the body and one batch of documents are in memory, never
@@ -10,15 +10,16 @@ that would be larger stops early with 413 `export_too_large`, and the client pag
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import clock, csv_format
+from . import allocation, clock, csv_format, payments
 from .csv_format import CsvFile
 from .db import get_db
 from .errors import PayloadTooLarge
 from .ids import object_id
 from .listing import decode_cursor, encode_cursor
-from .models import MAX_EXPORT_PAGE, ExportQuery
+from .models import MAX_EXPORT_PAGE, ExportQuery, PaymentExportQuery
 from .money import format_plain
 from .orders import MONEY_FIELDS, to_out
 from .principal import Principal
@@ -37,26 +38,86 @@ class JsonPage:
     next_cursor: str | None
 
 
+ORDER_MONEY = {"paid_amount": allocation.paid_of, "balance": allocation.balance_of}
+
+
 def _csv_cells(doc: dict) -> list:
     out = to_out(doc)
     for name in MONEY_FIELDS:
         out[name] = format_plain(doc[name])
+    for name, of in ORDER_MONEY.items():
+        out[name] = format_plain(of(doc))
     out["history"] = (
         json.dumps(out["history"], ensure_ascii=False, separators=(",", ":")) if out["history"] else ""
     )
     return [out[c.key] for c in csv_format.ORDER_COLUMNS]
 
 
+def _payment_cells(doc: dict) -> list:
+    out = payments.to_out(doc)
+    for name in ("amount", "unallocated"):
+        out[name] = format_plain(doc.get(name, 0))
+    out["allocations"] = ";".join(
+        f"#{a['order_no']}:{format_plain(a['amount'])}" for a in doc.get("allocations", [])
+    )
+    return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
+
+
 def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
     """Oldest first (by id), so an import of the file recreates the same order."""
+    query: dict = {"seller_id": object_id(principal.seller_id)}
+    return _export(
+        principal,
+        params,
+        get_db().orders,
+        query,
+        csv_format.ORDER_COLUMNS,
+        _csv_cells,
+        to_out,
+        filename_stem(principal),
+    )
+
+
+def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile | JsonPage:
+    """GET /export/payments: every payment of the seller, oldest first (by id);
+    `?customer_id=` one buyer's, `?status=` one status. JSON items are as
+    GET /payments/{id} returns them; CSV allocations read "#1001:100;#1004:50"."""
+    query: dict = {"seller_id": object_id(principal.seller_id)}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.status:
+        query["status"] = params.status
+    stem = "payments-" + filename_stem(principal).removeprefix("orders-")
+    return _export(
+        principal,
+        params,
+        get_db().payments,
+        query,
+        csv_format.PAYMENT_COLUMNS,
+        _payment_cells,
+        payments.to_out,
+        stem,
+    )
+
+
+def _export(
+    principal: Principal,
+    params: ExportQuery,
+    collection,
+    query: dict,
+    columns: tuple[csv_format.Column, ...],
+    csv_cells: Callable[[dict], list],
+    json_out: Callable[[dict], dict],
+    stem: str,
+) -> CsvFile | JsonPage:
+    """The documents matching `query`, oldest first by id, as CSV (with a BOM and the
+    header in the shop's language) or JSON, a page of `limit` when given."""
     fmt, limit, cursor = params.format, params.limit, params.cursor
     lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
-    seller_id = object_id(principal.seller_id)
-    query: dict = {"seller_id": seller_id}
     after = decode_cursor(cursor)
     if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = get_db().orders.find(query).sort("_id", 1).batch_size(BATCH_SIZE)
+        query = {**query, "_id": {"$gt": after}}
+    docs = collection.find(query).sort("_id", 1).batch_size(BATCH_SIZE)
     if limit is not None:
         docs = docs.limit(limit + 1)
 
@@ -85,22 +146,22 @@ def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
     last_id = None
     more = False
     if fmt == "csv":
-        add(csv_format.BOM + csv_line(csv_format.headers(csv_format.ORDER_COLUMNS, lang)))
+        add(csv_format.BOM + csv_line(csv_format.headers(columns, lang)))
     for doc in docs:
         if limit is not None and count == limit:
             more = True
             break
         if fmt == "csv":
-            add(csv_line(_csv_cells(doc)))
+            add(csv_line(csv_cells(doc)))
         else:
-            add(("," if count else "") + json.dumps(to_out(doc), ensure_ascii=False, separators=(",", ":")))
+            add(("," if count else "") + json.dumps(json_out(doc), ensure_ascii=False, separators=(",", ":")))
         last_id = doc["_id"]
         count += 1  # noqa: SIM113 - the loop may stop before the cursor is exhausted
     next_cursor = encode_cursor(last_id) if more and last_id is not None else None
     if fmt == "json":
         body = '{"items":[' + "".join(parts) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
         return JsonPage(body, next_cursor)
-    return CsvFile("".join(parts), filename_stem(principal), next_cursor)
+    return CsvFile("".join(parts), stem, next_cursor)
 
 
 def filename_stem(principal: Principal) -> str:

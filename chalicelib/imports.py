@@ -5,12 +5,36 @@
 2. Validate every row with the same model as `POST /orders` (models.OrderIn), look up
    the items once, and check the stock the whole file needs against the stock there is.
    Any problem: one error listing every bad row; nothing has been written.
-3. Write in bulk (stock per item, new customers, one block of order numbers, one
-   insert_many). FerretDB has no transactions, so a failure part-way (a concurrent
-   order took the stock, the server went away) undoes what this import wrote: its
-   orders are deleted (they were created by this request and nobody has seen them),
-   stock is put back and the customers it created are deleted again if they have no
-   other orders. Order numbers reserved for a failed import stay unused (a gap).
+3. Write in bulk (stock per item, new customers, one block of order numbers, the
+   payments, one insert_many of orders). FerretDB has no transactions, so a failure
+   part-way (a concurrent order took the stock, the server went away) undoes what this
+   import wrote: its orders and payments are deleted (they were created by this request
+   and nobody has seen them), stock is put back and the customers it created are
+   deleted again if they have no other orders. Order numbers reserved for a failed
+   import stay unused (a gap).
+
+Money. A row's `paid_amount` (or `remitted` without one: paid in full) is real money:
+the rows of one buyer that carry some become one confirmed payment (source seller,
+method `other`, note "import") whose allocations are exactly those amounts, so that the
+ledger holds (payments.py): an order's paid_amount is the sum of its confirmed
+allocations. The payments are written first, as they will stay (confirmed, allocated,
+applied); then the orders, already carrying their share (`paid_by`), `paid_amount` and
+the payment_status that follows (allocation.status_after). Once both writes are done the
+ledger holds with nothing left to finish.
+
+Why not a payments-style intent (`applied: false`, `touch` = the orders) before the
+orders: payments._apply treats an allocation to an order it cannot find as money that
+order could not take and keeps it as the buyer's credit. So any money change of the
+buyer running payments._finish while the import is still inserting its orders (or after
+a crash before they were inserted) would turn the imported money into spendable credit
+and leave the orders' shares without allocations. Written applied, nothing else touches
+the payments before their orders exist: a failure part-way deletes both (undo); a crash
+before the orders went in leaves a payment naming orders that do not exist (no credit,
+nothing spendable; `import_id` tells it apart), which the seller can void.
+
+The import never spends the buyer's existing credit: imported orders get exactly the
+money their rows say; credit stays credit until the buyer's next order (POST /orders) or
+a payment the seller records.
 """
 
 from __future__ import annotations
@@ -26,12 +50,12 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from . import clock, csv_format, customers, items, order_rules
+from . import allocation, clock, csv_format, customers, items, order_rules, payments
 from .auth import Principal
 from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from .ids import object_id
-from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
+from .models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn, PaymentIn
 from .money import MAX_CENTS, from_cents, to_cents
 from .orders import order_document, reserve_order_numbers
 from .payload import validate
@@ -41,21 +65,27 @@ HEADER_ROW = 1  # rows are numbered as the spreadsheet shows them
 # Lambda accepts a 6 MB request; 5,000 rows with long notes fit well under this.
 MAX_BYTES = 5_000_000
 AGG_BATCH = 10_000  # documents per reply when reading the buyers' existing orders
+# `partial` is read (an export writes it) but never set: it must agree with paid_amount.
+PAYMENT_STATUSES_READ = (*PAYMENT_STATUSES, "partial")
+PAYMENT_NOTE = "import"  # the note of the payments an import records
+PAYMENT_VIA = "import"  # their `via` (payments.SWITCH is the order switch's)
 
 
 @dataclass
 class Row:
     number: int  # the spreadsheet's row number: the header is row 1, the first data row 2
     data: OrderIn
-    payment_status: str
+    payment_status: str  # as given ("" when empty); the stored one once plan() settled it
     fulfillment_status: str
     given_total: int | None
+    given_paid: int | None = None  # the paid_amount cell, in cents
     # Dates carried over from an export or an old spreadsheet (None: the import's time).
     created_at: dt.datetime | None = None
     remitted_at: dt.datetime | None = None
     shipped_date: str | None = None
     unit_price: int = 0
     total: int = 0
+    paid: int = 0  # confirmed money on the order once imported (plan() works it out)
     item: dict | None = None
 
 
@@ -244,8 +274,12 @@ def _parse_row(
     given_total = None
     if cells.get("total_amount"):
         given_total = attempt("total_amount", lambda: to_cents(cells["total_amount"], allow_text=True))
+    given_paid = None
+    if cells.get("paid_amount"):
+        given_paid = attempt("paid_amount", lambda: to_cents(cells["paid_amount"], allow_text=True))
+    # "" when not given: the status then follows from the money (plan()).
     statuses["payment_status"] = attempt(
-        "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES, "unpaid")
+        "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES_READ, "")
     )
     statuses["fulfillment_status"] = attempt(
         "fulfillment_status",
@@ -254,10 +288,9 @@ def _parse_row(
     created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
     remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
     shipped_date = attempt("shipped_date", lambda: _day(cells.get("shipped_date", "")))
-    # (A status that did not parse is already an error of its own.)
-    payment, fulfillment = statuses["payment_status"], statuses["fulfillment_status"]
-    if remitted_at and payment and not order_rules.has_remitted_at(payment):
-        errors.append(_error(number, "remitted_at", "only_for_remitted", "only for a remitted order"))
+    # (A status that did not parse is already an error of its own. remitted_at is checked
+    # in plan(), against the payment status the row's money gives.)
+    fulfillment = statuses["fulfillment_status"]
     if shipped_date and fulfillment and not order_rules.has_shipped_date(fulfillment):
         errors.append(
             _error(number, "shipped_date", "only_for_shipped", "only for a shipped or delivered order")
@@ -272,7 +305,9 @@ def _parse_row(
                 errors.append({"row": number, **d})
     if errors or data is None:
         return None, errors
-    row = Row(number, data, statuses["payment_status"], statuses["fulfillment_status"], given_total)
+    row = Row(
+        number, data, statuses["payment_status"], statuses["fulfillment_status"], given_total, given_paid
+    )
     row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
     return row, []
 
@@ -319,6 +354,8 @@ def plan(
                     f"is {from_cents(r.total)}",
                 )
             )
+        else:
+            errors.extend(_settle_money(r))
     if errors:
         errors.sort(key=lambda e: e["row"])
         bad = len({e["row"] for e in errors})
@@ -341,6 +378,56 @@ def plan(
         e: (r.data.buyer_email, r.data.buyer_name) for e, r in first_rows.items() if e not in existing
     }
     return result
+
+
+def _settle_money(r: Row) -> list[dict]:
+    """The row's paid amount and the payment_status that follows from it, or its errors.
+    paid_amount given: that money (at most the total); else `remitted` is paid in full
+    and anything else nothing. A status given must agree with the money (`partial` is
+    never set, only read back from an export); `refunded` is the seller's and keeps the
+    money given (an order paid, then refunded). A cancelled order holds no money (as
+    after cancelling one: its money is the buyer's credit, which an import does not
+    create) and keeps the status given but `partial`. An order of 0 keeps the status
+    given: there is nothing to pay."""
+    given, paid_given, total = r.payment_status, r.given_paid, r.total
+    if paid_given is not None and paid_given > total:
+        return [
+            _error(
+                r.number,
+                "paid_amount",
+                "paid_above_total",
+                f"is {from_cents(paid_given)} but the order's total_amount is {from_cents(total)}",
+            )
+        ]
+    if r.fulfillment_status == "cancelled":
+        if paid_given:
+            message = "a cancelled order holds no money: leave paid_amount empty or 0"
+            return [_error(r.number, "paid_amount", "not_payable", message)]
+        if given == "partial":
+            message = "a cancelled order holds no money: it cannot be partly paid"
+            return [_error(r.number, "payment_status", "not_payable", message)]
+        # `remitted` stays as a word only (an order cancelled and marked remitted before
+        # the ledger: payments.migrate_remitted leaves those, and an export writes them).
+        r.payment_status, r.paid = given or "unpaid", 0
+    elif given == "refunded":
+        r.payment_status, r.paid = given, paid_given or 0
+    elif total == 0:
+        if given == "partial":
+            return [_error(r.number, "payment_status", "invalid", "an order of 0 cannot be partly paid")]
+        r.payment_status, r.paid = given or "unpaid", 0
+    else:
+        paid = paid_given if paid_given is not None else (total if given == "remitted" else 0)
+        status = allocation.status_after({"payment_status": "unpaid", "total_amount": total}, paid)
+        if given and given != status:
+            message = (
+                f"is {given} but paid_amount {from_cents(paid)} of {from_cents(total)} makes it {status}; "
+                "leave payment_status empty to let the money decide"
+            )
+            return [_error(r.number, "payment_status", "invalid", message)]
+        r.payment_status, r.paid = status, paid
+    if r.remitted_at and not order_rules.has_remitted_at(r.payment_status):
+        return [_error(r.number, "remitted_at", "only_for_remitted", "only for a remitted order")]
+    return []
 
 
 def _check_stock(p: ImportPlan) -> None:
@@ -490,7 +577,10 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
             _order_doc(principal, seller_id, r, known[r.data.buyer_email.lower()], first + i, now, import_id)
             for i, r in enumerate(p.rows)
         ]
-        db.orders.insert_many(docs, ordered=True)
+        money = _payment_docs(principal, seller_id, p.rows, docs, known, now, import_id)
+        if money:  # the payments first, as they will stay (see the module's docstring)
+            db.payments.insert_many(money, ordered=True)
+        db.orders.insert_many(docs, ordered=True)  # carrying their shares already
     except BaseException:
         _undo(principal, seller_id, import_id, taken, created_customers)
         raise
@@ -535,8 +625,10 @@ def _create_customers(
 def _order_doc(
     principal: Principal, seller_id, r: Row, customer: dict, order_no: int, now, import_id
 ) -> dict:
-    """The document orders.create writes, plus the import's id (for undo)."""
+    """The document orders.create writes, plus the import's id (for undo). Its id is
+    chosen here: the buyer's payment names it before it is inserted."""
     return {
+        "_id": ObjectId(),
         **order_document(
             seller_id=seller_id,
             order_no=order_no,
@@ -557,10 +649,61 @@ def _order_doc(
     }
 
 
+def _payment_docs(
+    principal: Principal, seller_id, rows: list[Row], docs: list[dict], known: dict, now, import_id
+) -> list[dict]:
+    """One confirmed payment per buyer for the money of their rows, allocated exactly to
+    those orders, applied (nothing left for payments._finish to do). Sets each order's
+    share (`paid_by`) and `paid_amount` on `docs`; an order without money gets neither
+    field, like one POST /orders creates."""
+    by_buyer: dict[str, list[tuple[Row, dict]]] = {}
+    for r, doc in zip(rows, docs, strict=True):
+        if r.paid > 0:
+            by_buyer.setdefault(r.data.buyer_email.lower(), []).append((r, doc))
+    out = []
+    for email, paid_rows in by_buyer.items():
+        customer = known[email]
+        pid = ObjectId()
+        allocations = [
+            {"order_id": d["_id"], "order_no": d["order_no"], "amount": r.paid} for r, d in paid_rows
+        ]
+        amount = sum(a["amount"] for a in allocations)
+        data = PaymentIn.model_construct(
+            customer_id=str(customer["_id"]),
+            amount=amount,  # cents: built here, not parsed from a body
+            method="other",
+            order_ids=None,
+            paid_at=None,
+            account_last5=None,
+            note=PAYMENT_NOTE,
+        )
+        payment = {"_id": pid}
+        payment |= payments.payment_document(
+            seller_id,
+            customer,
+            data,
+            status="confirmed",
+            source="seller",
+            tz=principal.timezone,
+            now=now,
+            via=PAYMENT_VIA,
+            import_id=import_id,
+        )
+        payment.update(allocations=allocations, unallocated=0, applied=True, touch=[])
+        out.append(payment)
+        for r, d in paid_rows:
+            d["paid_by"] = {str(pid): r.paid}
+            d["paid_amount"] = r.paid
+    return out
+
+
 def _undo(principal: Principal, seller_id, import_id, taken, created_customers) -> None:
     """Best effort, each step on its own: a failing step must not skip the others."""
     db = get_db()
-    steps = [lambda: db.orders.delete_many({"seller_id": seller_id, "import_id": import_id})]
+    steps = [
+        lambda: db.orders.delete_many({"seller_id": seller_id, "import_id": import_id}),
+        lambda: db.payments.delete_many({"seller_id": seller_id, "import_id": import_id}),
+    ]
     steps += [lambda iid=iid, q=q: items.return_stock(seller_id, iid, q) for iid, q in taken]
     steps += [lambda c=c: customers.delete(principal, str(c["_id"])) for c in created_customers]
     for step in steps:

@@ -806,6 +806,21 @@ class ExportQuery(Query):
     headers: HeaderLanguage | None = None
 
 
+class PaymentExportQuery(ExportQuery):
+    """GET /export/payments: every payment of the seller (or of one buyer, one status)."""
+
+    limit: ExportLimit | None = Field(default=None, description="payments per page (default: all)")
+    customer_id: (
+        Annotated[
+            str,
+            BeforeValidator(_object_id_check),
+            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+        ]
+        | None
+    ) = None
+    status: PaymentState | None = None
+
+
 class ImportQuery(Query):
     dry_run: Flag = Field(default=False, description="validate only, write nothing")
     skip_duplicates: Flag | None = Field(

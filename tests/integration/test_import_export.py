@@ -1,4 +1,5 @@
-"""CSV/JSON export and all-or-nothing CSV import, on mongomock and FerretDB."""
+"""CSV/JSON export and all-or-nothing CSV import (orders, the payments their money
+makes, the payments export), on every backend."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import io
 import json
 
 import pytest
+from bson import ObjectId
+from payment_ledger import check_ledger
 from test_reports import order, shop  # noqa: F401 - the shared fixture
 
 from chalicelib import db
@@ -26,6 +29,7 @@ def counts():
         "customers": d.customers.count_documents({}),
         "stock": sorted((i["item_name"], i.get("stock")) for i in d.items.find()),
         "counter": [c.get("seq") for c in d.counters.find()],
+        "payments": sorted(str(p["_id"]) for p in d.payments.find()),
     }
 
 
@@ -57,7 +61,18 @@ def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
     assert first["付款狀態"] == "remitted" and first["出貨狀態"] == "shipped" and first["出貨日期"]
     assert {h["field"] for h in json.loads(first["狀態紀錄"])} == {"payment_status", "fulfillment_status"}
     assert rows[3]["運費"] == "100.50" and rows[3]["總金額"] == "160.47"
+    # The money: remitted in full, unpaid, cancelled (owes nothing), refunded after paying.
+    assert (first["已付金額"], first["未付餘額"]) == ("560", "0")
+    assert (rows[1]["已付金額"], rows[1]["未付餘額"]) == ("0", "39.98")
+    assert (rows[2]["已付金額"], rows[2]["未付餘額"]) == ("0", "0")
+    assert (rows[4]["付款狀態"], rows[4]["已付金額"], rows[4]["未付餘額"]) == ("refunded", "250", "0")
     assert "x-next-cursor" not in r.headers
+    en = list(
+        csv.DictReader(
+            io.StringIO(body_bytes(api.get("/export/orders?headers=en", token=token)).decode("utf-8-sig"))
+        )
+    )
+    assert [(o["paid_amount"], o["balance"]) for o in en] == [(o["已付金額"], o["未付餘額"]) for o in rows]
 
 
 def test_export_json_matches_the_api(api, token, shop):  # noqa: F811
@@ -112,19 +127,54 @@ def test_export_is_per_seller(api, token, other_token, shop):  # noqa: F811
 
 @pytest.mark.parametrize("headers", ["zh", "en"])
 def test_round_trip_gives_the_same_reports(api, token, other_token, shop, headers):  # noqa: F811
+    # Carol pays part of her bag: a `partial` order travels too.
+    part = {
+        "customer_id": shop[6]["customer_id"],
+        "amount": 1000.5,
+        "method": "cash",
+        "order_ids": [shop[6]["id"]],
+    }
+    assert api.post("/payments", part, token=token).status == 201
     exported = body_bytes(api.get(f"/export/orders?format=csv&headers={headers}", token=token))
     r = post_csv(api, other_token, exported)
     assert r.status == 201, r
     assert r.json["created"] == 7 and r.json["new_customers"] == 3
+    check_ledger()
     assert buyers_without_ids(api, other_token) == buyers_without_ids(api, token)
     assert api.get("/reports/items", token=other_token).json == api.get("/reports/items", token=token).json
     mine = api.get("/reports/monthly", token=token).json
     assert api.get("/reports/monthly", token=other_token).json == mine
     # Dates travel with the file: created_at, remitted_at and shipped_date are kept.
-    keep = ("order_no", "created_at", "remitted_at", "shipped_date", "payment_status", "fulfillment_status")
+    keep = (
+        "order_no",
+        "created_at",
+        "remitted_at",
+        "shipped_date",
+        "payment_status",
+        "fulfillment_status",
+        "paid_amount",
+        "balance",
+    )
     a = api.get("/export/orders?format=json", token=token).json["items"]
     b = api.get("/export/orders?format=json", token=other_token).json["items"]
     assert [{k: o[k] for k in keep} for o in b] == [{k: o[k] for k in keep} for o in a]
+    assert [o["payment_status"] for o in b] == [
+        "remitted",
+        "unpaid",
+        "unpaid",
+        "remitted",
+        "refunded",
+        "partial",
+        "unpaid",
+    ]
+    # The imported money is one payment per buyer with money: Alice, Bob (two orders),
+    # Carol; exactly what the orders hold.
+    theirs = api.get("/export/payments?format=json", token=other_token).json["items"]
+    assert sorted((p["buyer_name"], p["amount"], p["unallocated"], p["note"]) for p in theirs) == [
+        ("Alice", 560, 0, "import"),
+        ("Bob", 410.47, 0, "import"),
+        ("Carol", 1000.5, 0, "import"),
+    ]
     # The first seller is untouched: same orders, same stock.
     assert len(api.get("/orders", token=token).json["items"]) == 7
     assert api.get("/items", token=token).json["items"][0]["stock"] == 7
@@ -398,10 +448,11 @@ def test_failure_while_writing_undoes_everything(api, token):
     seller_id = db.get_db().items.find_one()["seller_id"]
     db.get_db().orders.insert_one({"seller_id": seller_id, "order_no": 1003, "planted": True})
     before = counts()
-    text = EN_HEADER + "".join(f"new{i}@example.com,,Matcha KitKat,1,,,,\r\n" for i in range(5))
+    text = EN_HEADER + "".join(f"new{i}@example.com,,Matcha KitKat,1,,remitted,,\r\n" for i in range(5))
     r = post_csv(api, token, text)
     assert r.status >= 500
     after = counts()
+    assert after["payments"] == before["payments"] == []  # the rows' payments went too
     assert after["orders"] == before["orders"] == 1
     assert after["customers"] == before["customers"] == 0
     assert after["stock"] == before["stock"] == [("Matcha KitKat", 10)]
@@ -524,3 +575,338 @@ def test_a_duplicate_is_the_same_buyer_item_quantity_price_and_batch(api, token)
     # Another seller's equal order is not a duplicate.
     other = api.signup(shop_name="Other Shop")
     assert post_csv(api, other, text, "?dry_run=true").json["duplicates"] == []
+
+
+# --- money: paid_amount and the payments an import records --------------------------
+
+PAID_HEADER = (
+    "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,paid_amount\r\n"
+)
+
+
+def imported(api, token) -> dict:
+    """The orders by note-less key (buyer, item) → (payment_status, paid_amount, balance)."""
+    return {
+        (o["buyer_email"], o["item_name"]): (o["payment_status"], o["paid_amount"], o["balance"])
+        for o in api.get("/orders?limit=200", token=token).json["items"]
+    }
+
+
+def test_paid_amount_makes_payments_one_per_buyer(api, token):
+    text = PAID_HEADER + (
+        "amy@example.com,Amy,Tea,2,100,,,50.5\r\n"  # 2: partial, from the money
+        "amy@example.com,Amy,Cake,1,80,,,80\r\n"  # 3: paid in full: remitted
+        "amy@example.com,Amy,Pen,1,10,remitted,,\r\n"  # 4: remitted, no paid_amount: in full
+        "amy@example.com,Amy,Cup,1,30,,,\r\n"  # 5: no money
+        "bo@example.com,Bo,Tea,1,100,partial,,0.01\r\n"  # 6: partial, and the money agrees
+        'bo@example.com,Bo,Mug,1,"1,250",已匯款,,"1,250"\r\n'  # 7: 已匯款, thousands commas
+        "bo@example.com,Bo,Bag,1,40,部分付款,purchased,20\r\n"  # 8
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 201, r
+    assert r.json["created"] == 7 and r.json["total_amount"] == 200 + 80 + 10 + 30 + 100 + 1250 + 40
+    assert imported(api, token) == {
+        ("amy@example.com", "Tea"): ("partial", 50.5, 149.5),
+        ("amy@example.com", "Cake"): ("remitted", 80, 0),
+        ("amy@example.com", "Pen"): ("remitted", 10, 0),
+        ("amy@example.com", "Cup"): ("unpaid", 0, 30),
+        ("bo@example.com", "Tea"): ("partial", 0.01, 99.99),
+        ("bo@example.com", "Mug"): ("remitted", 1250, 0),
+        ("bo@example.com", "Bag"): ("partial", 20, 20),
+    }
+    orders = {o["item_name"] + o["buyer_email"][0]: o for o in api.get("/orders", token=token).json["items"]}
+    assert orders["Pena"]["remitted_at"] and orders["Teaa"]["remitted_at"] is None
+    pays = api.get("/payments", token=token).json["items"]
+    assert len(pays) == 2  # one per buyer with money
+    by_buyer = {p["buyer_name"]: p for p in pays}
+    amy, bo = by_buyer["Amy"], by_buyer["Bo"]
+    assert (amy["amount"], amy["unallocated"], amy["status"], amy["source"], amy["method"], amy["note"]) == (
+        140.5,
+        0,
+        "confirmed",
+        "seller",
+        "other",
+        "import",
+    )
+    assert [(a["order_no"], a["amount"]) for a in amy["allocations"]] == [
+        (1001, 50.5),
+        (1002, 80),
+        (1003, 10),
+    ]
+    assert [(a["order_no"], a["amount"]) for a in bo["allocations"]] == [
+        (1005, 0.01),
+        (1006, 1250),
+        (1007, 20),
+    ]
+    stored = db.get_db().payments.find_one({"_id": ObjectId(amy["id"])})
+    assert (stored["applied"], stored["touch"]) == (True, [])
+    assert check_ledger() == {}  # no credit made, none spent
+    # The money behaves like any other: paying the rest of Amy's tea makes it remitted.
+    rest = {"customer_id": amy["customer_id"], "amount": 149.5, "method": "cash"}
+    assert api.post("/payments", rest, token=token).status == 201
+    assert imported(api, token)[("amy@example.com", "Tea")] == ("remitted", 200, 0)
+    check_ledger()
+
+
+def test_paid_above_total_and_money_that_disagrees_are_row_errors(api, token):
+    before = counts()
+    text = PAID_HEADER + (
+        "a@example.com,,Tea,2,100,,,200.01\r\n"  # 2: more than the total
+        "a@example.com,,Tea,1,100,,,100\r\n"  # 3: fine
+        "a@example.com,,Tea,1,100,unpaid,,5\r\n"  # 4: unpaid with money
+        "a@example.com,,Tea,1,100,partial,,\r\n"  # 5: partial without money
+        "a@example.com,,Tea,1,100,remitted,,99\r\n"  # 6: remitted with less than the total
+        "a@example.com,,Tea,1,100,,cancelled,100\r\n"  # 7: a cancelled order holds no money
+        "a@example.com,,Tea,1,100,partial,cancelled,\r\n"  # 8: nor is it partly paid
+        "a@example.com,,Tea,1,100,,,-1\r\n"  # 9
+        "a@example.com,,Tea,1,100,,,lots\r\n"  # 10
+        "a@example.com,,Tea,1,100,refunded,,100\r\n"  # 11: fine: paid, then refunded
+        "a@example.com,,Tea,1,100,,cancelled,0\r\n"  # 12: fine
+        "a@example.com,,Free,1,0,remitted,,\r\n"  # 13: fine: nothing to pay
+        "a@example.com,,Tea,1,100,remitted,cancelled,\r\n"  # 14: fine: the word, no money
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_rows", r
+    got = [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]]
+    assert got == [
+        (2, "paid_amount", "paid_above_total"),
+        (4, "payment_status", "invalid"),
+        (5, "payment_status", "invalid"),
+        (6, "payment_status", "invalid"),
+        (7, "paid_amount", "not_payable"),
+        (8, "payment_status", "not_payable"),
+        (9, "paid_amount", "negative"),
+        (10, "paid_amount", "not_a_number"),
+    ]
+    assert "200.01" in r.json["error"]["details"][0]["message"]
+    assert "200" in r.json["error"]["details"][0]["message"]
+    assert counts() == before  # nothing written: no order, no customer, no payment
+    # A dry run of the good rows writes nothing either; the real import then does.
+    good = PAID_HEADER + "".join(text.split("\r\n")[i] + "\r\n" for i in (2, 10, 11, 12, 13))
+    assert post_csv(api, token, good, "?dry_run=true").status == 200
+    assert counts() == before
+    r = post_csv(api, token, good)
+    assert r.status == 201, r
+    got = api.get("/orders?sort=order_no", token=token).json["items"]
+    assert [(o["payment_status"], o["paid_amount"], o["balance"]) for o in got] == [
+        ("remitted", 100, 0),  # row 3
+        ("refunded", 100, 0),  # row 11
+        ("unpaid", 0, 0),  # row 12: cancelled
+        ("remitted", 0, 0),  # row 13: an order of 0
+        ("remitted", 0, 0),  # row 14: cancelled (as one remitted before the ledger)
+    ]
+    check_ledger()
+
+
+def test_remitted_at_follows_the_money(api, token):
+    header = "buyer_email,item_name,quantity,unit_price,paid_amount,remitted_at\r\n"
+    text = (
+        header
+        + "a@example.com,Tea,1,100,100,2025-03-02T01:00:00Z\r\na@example.com,Tea,1,100,40,2025-03-02\r\n"
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400
+    assert [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]] == [
+        (3, "remitted_at", "only_for_remitted")
+    ]
+    r = post_csv(api, token, text.split("\r\n")[0] + "\r\n" + text.split("\r\n")[1] + "\r\n")
+    assert r.status == 201
+    assert api.get("/orders", token=token).json["items"][0]["remitted_at"] == "2025-03-02T01:00:00Z"
+    check_ledger()
+
+
+def test_import_does_not_spend_existing_credit(api, token):
+    """A buyer's credit stays credit: the imported orders hold what their rows say."""
+    cust = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token).json
+    assert (
+        api.post(
+            "/payments", {"customer_id": cust["id"], "amount": 300, "method": "cash"}, token=token
+        ).status
+        == 201
+    )
+    r = post_csv(
+        api, token, PAID_HEADER + "amy@example.com,,Tea,1,100,,,\r\namy@example.com,,Cake,1,50,,,20\r\n"
+    )
+    assert r.status == 201, r
+    assert imported(api, token) == {
+        ("amy@example.com", "Tea"): ("unpaid", 0, 100),
+        ("amy@example.com", "Cake"): ("partial", 20, 30),
+    }
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 30000}
+    report = api.get("/reports/buyers", token=token).json["rows"][0]
+    assert (report["remitted_amount"], report["outstanding_amount"], report["credit_amount"]) == (
+        20,
+        130,
+        300,
+    )
+
+
+def test_a_money_change_during_the_import_leaves_the_ledger_whole(api, token, monkeypatch):
+    """Another request changes the buyer's money between the import's payment insert and
+    its orders insert (it finishes the buyer's half-applied payments first): the import's
+    payment is already final, so nothing of it is touched before its orders exist."""
+    from chalicelib import imports, payments
+
+    amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token).json
+    real = db.get_db()
+
+    class Orders:
+        def __getattr__(self, name):
+            return getattr(real.orders, name)
+
+        def insert_many(self, docs, **kw):
+            assert real.payments.count_documents({}) == 1  # the import's, written first
+            extra = {"customer_id": amy["id"], "amount": 5, "method": "cash"}
+            assert api.post("/payments", extra, token=token).status == 201  # becomes credit
+            return real.orders.insert_many(docs, **kw)
+
+    class Db:
+        orders = Orders()
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(imports, "get_db", lambda: Db())
+    text = PAID_HEADER + "amy@example.com,,Tea,2,100,,,150\r\namy@example.com,,Pen,1,5,remitted,,\r\n"
+    assert post_csv(api, token, text).status == 201
+    monkeypatch.undo()
+    assert imported(api, token) == {
+        ("amy@example.com", "Tea"): ("partial", 150, 50),
+        ("amy@example.com", "Pen"): ("remitted", 5, 0),
+    }
+    assert check_ledger() == {real.customers.find_one()["_id"]: 500}
+    assert payments.repair() == 0  # nothing half-applied
+
+
+# --- the payments export ---------------------------------------------------------------
+
+
+def payments_csv(api, token, query: str = "") -> tuple[bytes, list[list[str]]]:
+    r = api.get(f"/export/payments?format=csv{query}", token=token)
+    assert r.status == 200, r
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"].startswith('attachment; filename="payments-')
+    raw = body_bytes(r)
+    return raw, list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_payments_export(api, token, other_token):
+    a = order(api, token, buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+    b = order(api, token, buyer_email="amy@example.com", item_name="Cake", quantity=1, unit_price=50)
+    bo = order(api, token, buyer_email="bo@example.com", item_name="Pen", quantity=1, unit_price=5)
+    first = api.post(
+        "/payments",
+        {
+            "customer_id": a["customer_id"],
+            "amount": 180.5,
+            "method": "bank_transfer",
+            "account_last5": "01234",
+            "paid_at": "2026-11-20",
+            "note": "=LINE 11/20",
+        },
+        token=token,
+    ).json
+    second = api.post(
+        "/payments", {"customer_id": bo["customer_id"], "amount": 5, "method": "cash"}, token=token
+    ).json
+    raw, rows = payments_csv(api, token)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert rows[0] == [
+        "付款ID",
+        "買家姓名",
+        "買家ID",
+        "金額",
+        "未分配金額",
+        "付款方式",
+        "帳號後五碼",
+        "付款日期",
+        "狀態",
+        "來源",
+        "備註",
+        "分配",
+        "建立時間",
+    ]
+    assert len(rows) == 3  # oldest first
+    assert rows[1][:12] == [
+        first["id"],
+        "amy",
+        a["customer_id"],
+        "180.50",
+        "30.50",
+        "bank_transfer",
+        "01234",
+        "2026-11-20",
+        "confirmed",
+        "seller",
+        "'=LINE 11/20",  # defused like every export cell
+        f"#{a['order_no']}:100;#{b['order_no']}:50",
+    ]
+    assert rows[1][12] == first["created_at"]
+    assert rows[2][0] == second["id"] and rows[2][11] == f"#{bo['order_no']}:5"
+    _, en = payments_csv(api, token, "&headers=en")
+    assert en[0] == [
+        "id",
+        "buyer_name",
+        "customer_id",
+        "amount",
+        "unallocated",
+        "method",
+        "account_last5",
+        "paid_at",
+        "status",
+        "source",
+        "note",
+        "allocations",
+        "created_at",
+    ]
+    assert en[1:] == rows[1:]
+    # An English shop gets English headers without asking.
+    assert api.patch("/auth/me", {"language": "en"}, token=token).status == 200
+    assert payments_csv(api, token)[1][0][:2] == ["id", "buyer_name"]
+
+    # JSON: each item as GET /payments/{id} shows it; filters; pages.
+    items = api.get("/export/payments?format=json", token=token).json
+    assert items == {
+        "items": [api.get(f"/payments/{p['id']}", token=token).json for p in (first, second)],
+        "next_cursor": None,
+    }
+    one = api.get(f"/export/payments?format=json&customer_id={bo['customer_id']}", token=token).json
+    assert [p["id"] for p in one["items"]] == [second["id"]]
+    assert api.post(f"/payments/{second['id']}/void", token=token).status == 200
+    voided = api.get("/export/payments?format=json&status=voided", token=token).json["items"]
+    assert [(p["id"], p["status"], p["allocations"]) for p in voided] == [(second["id"], "voided", [])]
+    page = api.get("/export/payments?format=json&limit=1", token=token)
+    assert [p["id"] for p in page.json["items"]] == [first["id"]] and page.headers["x-next-cursor"]
+    rest = api.get(
+        f"/export/payments?format=json&limit=1&cursor={page.json['next_cursor']}", token=token
+    ).json
+    assert [p["id"] for p in rest["items"]] == [second["id"]] and rest["next_cursor"] is None
+    for q in ("format=xml", "status=paid", "customer_id=nope", "limit=0", "cursor=!!"):
+        assert api.get(f"/export/payments?{q}", token=token).status == 400, q
+    assert api.get("/export/payments").status == 401
+
+    # Another seller's payments never appear, in any format or filter.
+    assert api.get("/export/payments?format=json", token=other_token).json == {
+        "items": [],
+        "next_cursor": None,
+    }
+    assert payments_csv(api, other_token)[1][1:] == []
+    same_buyer = api.get(f"/export/payments?format=json&customer_id={a['customer_id']}", token=other_token)
+    assert same_buyer.status == 200 and same_buyer.json["items"] == []
+    check_ledger()
+
+
+def test_payments_export_lists_buyer_reports_and_imports(api, token):
+    assert post_csv(api, token, PAID_HEADER + "amy@example.com,Amy,Tea,1,100,remitted,,\r\n").status == 201
+    link = api.post(
+        f"/customers/{api.get('/customers', token=token).json['items'][0]['id']}/tracking-link", token=token
+    ).json
+    assert api.post(f"/track/{link['token']}/payments", {"amount": 7, "account_last5": "55555"}).status == 201
+    _, rows = payments_csv(api, token, "&headers=en")
+    got = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert [
+        (p["source"], p["status"], p["method"], p["amount"], p["allocations"], p["note"]) for p in got
+    ] == [
+        ("seller", "confirmed", "other", "100", "#1001:100", "import"),
+        ("buyer", "reported", "bank_transfer", "7", "", ""),
+    ]
