@@ -13,6 +13,7 @@ import * as orders from "./views/orders.js";
 
 // The orders tab is part of the first load; the others are fetched when first opened.
 const LAZY = {
+  payments: () => import("./views/payments.js"),
   customers: () => import("./views/customers.js"),
   items: () => import("./views/items.js"),
   reports: () => import("./views/reports.js"),
@@ -89,6 +90,7 @@ async function showApp() {
   if (shop.seller) $("#brand").textContent = shop.seller.shop_name;
   switchTab(tab, { push: false });
   loadPickers();
+  view("payments").then((v) => v.loadBadge(), () => null); // the tab's "N payments to confirm"
   try {
     shop.seller = await api.get("/auth/me");
     setSession(null, shop.seller);
@@ -110,6 +112,7 @@ function start() {
   nav.go = (name, params) => {
     if (name === "orders" && params) orders.setFilters(params);
     switchTab(name);
+    if (name === "payments" && params?.record_for) view("payments").then((v) => v.recordFor(params.record_for, params.name), () => null);
   };
   nav.remember = remember;
   fromAddress();

@@ -1,19 +1,21 @@
 // One order, opened from the list: every field editable (the buyer by email: a known
 // buyer or a new one, as when creating), sent as a PATCH of only what changed; the money it adds up to
 // and its status history as a timeline. A side panel on a desktop, the full screen on a
-// phone (a modal <dialog>: Esc closes, focus stays inside).
+// phone (a modal <dialog>: Esc closes, focus stays inside). What is paid and still owed,
+// and the payments that paid it (GET /payments of the buyer, their lines for this order).
 import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
 import { currency, moneyField } from "../app.js";
 
+// `partial` follows from the payments: shown, never offered as a choice.
 const PAYMENT = ["unpaid", "remitted", "refunded"];
 const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
 const TEXT = ["batch", "note", "carrier", "tracking_number"];
 const MONEY = ["unit_price", "shipping_fee"];
 
-const state = { order: null, onSaved: () => {} };
+const state = { order: null, onSaved: () => {}, payments: null };
 
 const dialog = () => $("#order-detail");
 const form = () => $("#detail-form");
@@ -22,6 +24,7 @@ const form = () => $("#detail-form");
 export async function open(order, onSaved) {
   state.order = order;
   state.onSaved = onSaved;
+  state.payments = null;
   render();
   $("#detail-msg").replaceChildren();
   if (!dialog().open) dialog().showModal();
@@ -32,6 +35,48 @@ export async function open(order, onSaved) {
   } catch (err) {
     if (err.status !== 401) notify($("#detail-msg"), "danger", describe(err));
   }
+  await loadPayments(state.order);
+}
+
+/** The confirmed payments with a share in this order (the buyer's newest 200). */
+async function loadPayments(order) {
+  if (!order?.customer_id) return;
+  try {
+    const page = await api.get("/payments", { customer_id: order.customer_id, status: "confirmed", limit: 200 });
+    if (state.order?.id !== order.id) return; // another order opened meanwhile
+    state.payments = page.items
+      .map((p) => ({ payment: p, share: (p.allocations || []).find((a) => a.order_id === order.id && Number(a.amount) > 0) }))
+      .filter((x) => x.share);
+    renderPayments();
+  } catch (err) {
+    if (err.status !== 401) $("#detail-payments").replaceChildren(h("li", { class: "text-danger" }, describe(err)));
+  }
+}
+
+function renderPayments() {
+  const list = $("#detail-payments");
+  if (!state.payments) {
+    list.replaceChildren(h("li", { class: "text-muted" }, t("common.loading")));
+    return;
+  }
+  if (!state.payments.length) {
+    list.replaceChildren(h("li", { class: "text-muted" }, t("detail.no_payments")));
+    return;
+  }
+  const cur = currency();
+  list.replaceChildren(
+    ...state.payments.map(({ payment: p, share }) =>
+      h(
+        "li",
+        { class: "mb-1", dataset: { paymentId: p.id } },
+        h("span", { class: "text-muted me-2" }, date(p.paid_at)),
+        h("strong", { class: "me-2" }, money(share.amount, cur)),
+        t(`pm.${p.method}`),
+        Number(share.amount) !== Number(p.amount) ? h("span", { class: "text-muted" }, ` ${t("detail.payment_line", { total: money(p.amount, cur) })}`) : null,
+        p.account_last5 ? h("span", { class: "text-muted" }, ` · ${t("pay.last5")} ${p.account_last5}`) : null,
+      ),
+    ),
+  );
 }
 
 export function close() {
@@ -52,6 +97,14 @@ export function render() {
   for (const name of MONEY) f.elements[name].value = String(o[name]);
   for (const name of TEXT) f.elements[name].value = o[name] || "";
   fill(f.elements.payment_status, PAYMENT, "pay", o.payment_status);
+  if (!PAYMENT.includes(o.payment_status)) {
+    // partly paid: shown as the menu's text, not a choice (the other three still are)
+    f.elements.payment_status.prepend(h("option", { value: o.payment_status, disabled: true, selected: true }, t(`pay.${o.payment_status}`)));
+  }
+  $("#detail-paid").textContent = money(o.paid_amount ?? 0, currency());
+  $("#detail-balance").textContent = money(o.balance ?? 0, currency());
+  $("#detail-partial").classList.toggle("d-none", o.payment_status !== "partial");
+  renderPayments();
   fill(f.elements.fulfillment_status, FULFILLMENT, "ful", o.fulfillment_status);
   f.elements.shipped_date.value = o.shipped_date || "";
   syncFields();
@@ -160,6 +213,7 @@ async function save(body, { confirmCancel = true } = {}) {
     render();
     notify(box, "success", t("common.saved"));
     state.onSaved(state.order, before, body);
+    if ("payment_status" in body || "fulfillment_status" in body) loadPayments(state.order);
   } catch (err) {
     if (err.status !== 401) notify(box, "danger", describe(err));
   } finally {

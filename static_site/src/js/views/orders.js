@@ -8,7 +8,8 @@ import { compact, currency, fail, flash, formData, loadPickers, moneyField, nav,
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
 
-export const PAYMENT = ["unpaid", "remitted", "refunded"];
+// `partial` (some money, from the payments tab) can be filtered and is shown; never set here.
+export const PAYMENT = ["unpaid", "partial", "remitted", "refunded"];
 export const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
 const COLS = 10;
 const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amount", "total_amount"];
@@ -226,9 +227,16 @@ function orderRow(o) {
     h(
       "td",
       { "data-label": t("order.remitted"), class: "cell-remitted" },
-      toggle(t("order.remitted"), o.payment_status === "remitted", (ev) =>
-        changeStatus(o.id, { payment_status: ev.target.checked ? "remitted" : "unpaid" }),
-      { name: "remitted" }),
+      h(
+        "div",
+        { class: "remitted-box" },
+        toggle(t("order.remitted"), o.payment_status === "remitted", (ev) =>
+          changeStatus(o.id, { payment_status: ev.target.checked ? "remitted" : "unpaid" }),
+        { name: "remitted" }),
+        o.payment_status === "partial" || o.payment_status === "refunded"
+          ? h("span", { class: `badge pay-state ${o.payment_status === "partial" ? "text-bg-warning" : "text-bg-secondary"}` }, t(`pay.${o.payment_status}`))
+          : null,
+      ),
     ),
     h(
       "td",
@@ -283,7 +291,10 @@ function openDetail(id) {
 function undoPatch(before, body) {
   if (body.fulfillment_status === "cancelled") return null; // a cancel is final
   const back = {};
-  if ("payment_status" in body && body.payment_status !== before.payment_status) back.payment_status = before.payment_status;
+  // partly paid cannot be set: the payments tab voids a payment instead
+  if ("payment_status" in body && body.payment_status !== before.payment_status && before.payment_status !== "partial") {
+    back.payment_status = before.payment_status;
+  }
   if ("fulfillment_status" in body && body.fulfillment_status !== before.fulfillment_status) {
     back.fulfillment_status = before.fulfillment_status;
     if (before.shipped_date) back.shipped_date = before.shipped_date; // keep the day it really left

@@ -1,6 +1,7 @@
 // The settings tab: shop name, shop code (shop_slug, to tell a buyer), time zone, currency
 // and language (PATCH /auth/me, whose fresh token carries the new zone and currency),
-// change password (POST /auth/password: other devices are logged out), log out.
+// change password (POST /auth/password: other devices are logged out), the payment
+// instructions buyers see (匯款資訊, PATCH /auth/me {payment_instructions}), log out.
 import { api, describe, setSession } from "../api.js";
 import { $, h, notify } from "../dom.js";
 import { LANGS, lang, setLang, t } from "../i18n.js";
@@ -37,6 +38,8 @@ export function render() {
   currency.value = s.currency || "TWD";
   form.elements.language.value = s.language || "zh-Hant";
   $("#shop-slug").textContent = s.shop_slug || "";
+  const info = $("#pay-info-form").elements.payment_instructions;
+  if (document.activeElement !== info) info.value = s.payment_instructions || "";
   $("#password-form").elements.username.value = s.email || "";
 }
 
@@ -68,6 +71,24 @@ export function bind() {
       notify($("#shop-msg"), "success", t("common.saved"));
     } catch (err) {
       if (err.status !== 401) notify(box, "danger", describe(err));
+    }
+  });
+  $("#pay-info-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const box = $("#pay-info-msg");
+    const text = ev.target.elements.payment_instructions.value.trim();
+    const btn = ev.target.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      const out = await api.patch("/auth/me", { payment_instructions: text || null });
+      setSession(out.token, out.seller);
+      shop.seller = state.seller = out.seller;
+      ev.target.elements.payment_instructions.value = out.seller.payment_instructions || "";
+      notify(box, "success", t("common.saved"));
+    } catch (err) {
+      if (err.status !== 401) notify(box, "danger", describe(err));
+    } finally {
+      btn.disabled = false;
     }
   });
   $("#password-form").addEventListener("submit", async (ev) => {
