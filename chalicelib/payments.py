@@ -405,8 +405,9 @@ def confirm(principal: Principal, payment_id: str) -> dict:
             [a["order_id"] for a in allocations],
             {"status": "confirmed", "confirmed_at": now},
         )
-        _apply(payment, now)
-        _sync_credit(seller_id, customer_id)
+        _apply(payment, now, {o["_id"]: o for o in orders})
+        if payment["unallocated"]:
+            _sync_credit(seller_id, customer_id)
     return to_out(get_db().payments.find_one({"_id": first["_id"]}))
 
 
@@ -437,7 +438,8 @@ def void(principal: Principal, payment_id: str) -> dict:
         if payment["status"] != "confirmed":
             raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
         _void(payment, now)
-        _sync_credit(seller_id, customer_id)
+        if payment["unallocated"]:
+            _sync_credit(seller_id, customer_id)  # its credit is gone
     return to_out(get_db().payments.find_one({"_id": first["_id"]}))
 
 
