@@ -258,6 +258,10 @@ def test_a_reported_payment_is_confirmed_in_one_click_then_voided(stack, browser
         ben_row.get_by_role("button", name=re.compile(w["reject"])).click()
         ben_row.locator("[name=reason]").fill("金額不對 / wrong amount")
         assert serious(page, "reject reason") == []
+        ben_row.scroll_into_view_if_needed()
+        still_shot(page, f"payments-reject-{'phone-zh' if zh else 'desktop'}", full_page=False)
+        if viewport == PHONE:
+            assert_phone_layout(page, "#tab-payments")
         ben_row.get_by_role("button", name=w["reject_send"]).click()
         expect(waiting).to_have_count(0)
         expect(page.locator("#pay-reported tbody")).to_contain_text(

@@ -6,7 +6,7 @@
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, PAGE, pickers } from "../app.js";
 
 export const METHODS = ["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"];
@@ -29,6 +29,7 @@ const state = {
 let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 const cur = () => currency();
+const gap = () => (lang() === "zh-Hant" ? "" : " "); // between sentences: none after 。
 const buyerName = (p) => p.buyer_name || pickers.customers.find((c) => c.id === p.customer_id)?.name || "—";
 const today = () => {
   const d = new Date();
@@ -126,7 +127,7 @@ function reportedRow(p) {
   const name = buyerName(p);
   let actions;
   if (state.rejecting === p.id) {
-    const reason = h("input", { class: "form-control form-control-sm", name: "reason", maxlength: "500", "aria-label": t("pay.reject_reason"), placeholder: t("pay.reject_reason") });
+    const reason = h("input", { class: "form-control form-control-sm", name: "reason", maxlength: "500" });
     actions = h(
       "form",
       {
@@ -136,7 +137,7 @@ function reportedRow(p) {
           act(p, "reject", compact({ reason: reason.value.trim() }));
         },
       },
-      reason,
+      h("label", { class: "form-label small mb-0 w-100 text-start" }, t("pay.reject_reason"), reason),
       h("button", { class: "btn btn-sm btn-danger", type: "submit" }, t("pay.reject_send")),
       h(
         "button",
@@ -197,7 +198,7 @@ async function act(p, what, body = undefined) {
     const out = await api.post(`/payments/${p.id}/${what}`, body ?? (what === "reject" ? {} : undefined));
     state.rejecting = null;
     const done = { confirm: "pay.confirmed_msg", reject: "pay.rejected_msg", void: "pay.voided_msg" }[what];
-    flash("success", t(done, { amount, name }), " ", allocationText(out));
+    flash("success", t(done, { amount, name }), gap(), allocationText(out));
   } catch (err) {
     if (err.status !== 401) flash("danger", describe(err));
   }
@@ -211,7 +212,7 @@ function allocationText(p) {
   const paid = (p.allocations || []).filter((a) => Number(a.amount) > 0);
   if (paid.length) parts.push(t("pay.allocated", { list: paid.map((a) => `#${a.order_no} ${money(a.amount, cur())}`).join(t("common.list_sep")) }));
   if (Number(p.unallocated) > 0) parts.push(t("pay.credit_left", { amount: money(p.unallocated, cur()) }));
-  return parts.join(" ");
+  return parts.join(gap());
 }
 
 // --- the recent payments ------------------------------------------------------------------------
@@ -434,7 +435,7 @@ async function submitForm(ev) {
   try {
     const p = await request("POST", "/payments", { body: payload, headers: { "Idempotency-Key": idempotencyKey } });
     idempotencyKey = null;
-    notify(box, "success", t("pay.recorded", { amount: money(p.amount, cur()), name: buyerName(p) }), " ", allocationText(p));
+    notify(box, "success", t("pay.recorded", { amount: money(p.amount, cur()), name: buyerName(p) }), gap(), allocationText(p));
     for (const name of ["amount", "account_last5", "note"]) els[name].value = "";
     state.amountTyped = false;
     await Promise.all([loadOpenOrders(), loadList(true)]);
