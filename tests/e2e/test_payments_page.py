@@ -156,6 +156,16 @@ def test_a_payment_for_two_orders_makes_one_remitted_and_one_partly_paid(stack, 
         if viewport == PHONE:
             assert_phone_layout(page, "#tab-payments")
 
+        if not zh:
+            # The page's language switch redraws the tab from what it holds.
+            page.locator("#lang").select_option("zh-Hant")
+            expect(page.locator("#pay-list-title")).to_have_text("收款紀錄")
+            expect(row.first).to_contain_text("已確認")
+            expect(boxes.first).to_contain_text("部分付款")
+            expect(form.locator("[name=method] option:checked")).to_have_text("LINE Pay")
+            page.locator("#lang").select_option("en")
+            expect(row.first).to_contain_text("Confirmed")
+
         by_no = orders_by_no(stack, token)
         assert (by_no[1001]["payment_status"], by_no[1001]["balance"]) == ("remitted", 0)
         assert (by_no[1003]["payment_status"], by_no[1003]["paid_amount"], by_no[1003]["balance"]) == (

@@ -506,6 +506,8 @@ const STRINGS = {
     "field.paid_amount": "Paid",
     "field.reason": "Reason",
     "field.payment_instructions": "Payment instructions",
+    "code.customer_has_payments": "This buyer has payments recorded, so they cannot be deleted.",
+    "detail.status_mismatch": "does not match paid_amount (unpaid with money paid, or remitted with less than the total)",
   },
   "zh-Hant": {
     "app.title": "代購管家",
@@ -1004,6 +1006,8 @@ const STRINGS = {
     "field.paid_amount": "已付",
     "field.reason": "原因",
     "field.payment_instructions": "匯款資訊",
+    "code.customer_has_payments": "這位買家有付款紀錄，無法刪除。",
+    "detail.status_mismatch": "與已付金額不符（未付款卻已付錢，或已匯款但少於總金額）",
   },
 };
 
