@@ -106,6 +106,9 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
         )
     if "name" in changes:
         tracking.customer_renamed(doc)  # the tracking page greets the buyer by name
+        get_db().payments.update_many(  # the payments list shows whose money it was
+            {"seller_id": doc["seller_id"], "customer_id": doc["_id"]}, {"$set": {"buyer_name": doc["name"]}}
+        )
     return to_out(doc)
 
 
@@ -117,6 +120,8 @@ def delete(principal: Principal, customer_id: str) -> None:
     # alternative is a multi-document transaction, which FerretDB does not have).
     if db.orders.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
         raise Conflict("this customer has orders; cancel them instead", code="customer_has_orders")
+    if db.payments.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
+        raise Conflict("this customer has payments: the ledger keeps them", code="customer_has_payments")
     if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("customer not found")
     tracking.customer_deleted(seller_id, cid)  # their link must not outlive them

@@ -214,9 +214,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "payments": [
         IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
         IndexModel(
-            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)], name="seller_customer"
+            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+            name="seller_customer",
         ),
-        IndexModel([("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"),
+        IndexModel(
+            [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
+        ),
     ],
     # Buyer tracking (chalicelib/tracking.py): links found by token hash; a customer has
     # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)

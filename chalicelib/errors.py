@@ -126,6 +126,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "email_taken": (409, "an account with this email already exists"),
     "duplicate_email": (409, "a customer with this email already exists"),
     "customer_has_orders": (409, "the customer has orders: cancel them instead of deleting"),
+    "customer_has_payments": (409, "the customer has payments in the ledger: they cannot be deleted"),
     "item_in_use": (409, "orders use this item: it cannot be deleted"),
     "insufficient_stock": (409, "not enough stock; details name the item, what is asked and what is left"),
     "order_cancelled": (409, "the order is cancelled: its fulfillment, quantity and prices are final"),
@@ -185,6 +186,7 @@ DETAIL_CODES: dict[str, str] = {
     "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
     "duplicate_row": "the row matches an existing order (order_no)",
     "paid_above_total": "paid_amount is more than the row's total_amount",
+    "status_mismatch": "payment_status contradicts paid_amount (unpaid with money, remitted with less)",
     # payments (field: order_ids; the message names the order)
     "not_this_buyers": "the order is not this buyer's",
     "not_payable": "the order is cancelled or refunded: it takes no money",

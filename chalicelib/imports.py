@@ -413,7 +413,9 @@ def _settle_money(r: Row) -> list[dict]:
         r.payment_status, r.paid = given, paid_given or 0
     elif total == 0:
         if given == "partial":
-            return [_error(r.number, "payment_status", "invalid", "an order of 0 cannot be partly paid")]
+            return [
+                _error(r.number, "payment_status", "status_mismatch", "an order of 0 cannot be partly paid")
+            ]
         r.payment_status, r.paid = given or "unpaid", 0
     else:
         paid = paid_given if paid_given is not None else (total if given == "remitted" else 0)
@@ -423,7 +425,7 @@ def _settle_money(r: Row) -> list[dict]:
                 f"is {given} but paid_amount {from_cents(paid)} of {from_cents(total)} makes it {status}; "
                 "leave payment_status empty to let the money decide"
             )
-            return [_error(r.number, "payment_status", "invalid", message)]
+            return [_error(r.number, "payment_status", "status_mismatch", message)]
         r.payment_status, r.paid = status, paid
     if r.remitted_at and not order_rules.has_remitted_at(r.payment_status):
         return [_error(r.number, "remitted_at", "only_for_remitted", "only for a remitted order")]

@@ -157,7 +157,9 @@ class SellerPatch(In):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
     language: Language | None = None
     # Shown to buyers on their page: bank, branch code, account, LINE Pay id...
-    payment_instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    payment_instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = (
+        None
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -480,11 +482,12 @@ class PaymentOut(Out):
 
 
 class TrackPaymentOut(Out):
-    """A payment as its buyer sees it: no seller note, no reason text but the seller's."""
+    """A payment as its buyer sees it: the buyer's own note, never the seller's."""
 
     amount: MoneyOut
     paid_at: str
     account_last5: str | None
+    note: str | None
     status: PaymentState
     source: Literal["seller", "buyer"]
     reject_reason: str | None

@@ -47,7 +47,10 @@ def to_out(doc: dict) -> dict:
 
 
 def track_out(doc: dict) -> dict:
-    return TrackPaymentOut.from_doc(doc)
+    """A seller's note is the seller's (it may say anything about the buyer)."""
+    return TrackPaymentOut.from_doc(
+        {**doc, "note": doc.get("note") if doc.get("source") == "buyer" else None}
+    )
 
 
 def _buyer_lock(seller_id, customer_id):

@@ -67,7 +67,9 @@ class Tally:
     unshipped_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, payment: str | None, fulfillment: str | None, amount: int, count: int, paid: int = 0) -> None:
+    def add(
+        self, payment: str | None, fulfillment: str | None, amount: int, count: int, paid: int = 0
+    ) -> None:
         """`paid`: the confirmed payments on these orders (their `paid_amount`)."""
         self.order_count += count
         if payment == "refunded":

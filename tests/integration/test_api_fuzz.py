@@ -145,9 +145,10 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     )["id"]
     call("GET", "/payments/{payment_id}", 200, t)
     call("GET", "/track/{token}", 200)
-    ids["payment_id"] = call("POST", "/track/{token}/payments", 201, json={"amount": 1}) and call(
-        "GET", "/payments?status=reported&limit=1", 200, t
-    )["items"][0]["id"]
+    ids["payment_id"] = (
+        call("POST", "/track/{token}/payments", 201, json={"amount": 1})
+        and call("GET", "/payments?status=reported&limit=1", 200, t)["items"][0]["id"]
+    )
     call("POST", "/payments/{payment_id}/reject", 200, t, json={"reason": "not seen"})
     call(
         "POST",
@@ -161,6 +162,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         call("GET", f"/reports/items?format={fmt}", 200, t)
         call("GET", f"/reports/monthly?format={fmt}&year=2026", 200, t)
         call("GET", f"/export/orders?format={fmt}&limit=1", 200, t)
+        call("GET", f"/export/payments?format={fmt}&limit=1", 200, t)
     csv_file = "buyer_email,item_name,quantity,unit_price\r\ncy@example.com,Cake,1,5\r\n"
     call("POST", "/import/orders?dry_run=true", 200, t, data=csv_file.encode())
     call("POST", "/import/orders", 201, t, data=csv_file.encode())

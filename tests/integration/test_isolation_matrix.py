@@ -47,6 +47,7 @@ MATRIX = {
     ("GET", "/reports/items"): (None, "clean"),
     ("GET", "/reports/monthly"): (None, "clean"),
     ("GET", "/export/orders"): (None, "clean"),
+    ("GET", "/export/payments"): (None, "clean"),
     ("POST", "/import/orders"): (CSV, "clean"),
     ("GET", "/payments"): (None, "clean"),
     ("POST", "/payments"): ({"customer_id": "{customer_id}", "amount": 1, "method": "cash"}, "404"),
@@ -63,6 +64,7 @@ QUERY_VARIANTS = {
     "/reports/items": ["", "?format=csv"],
     "/reports/monthly": ["", "?format=csv"],
     "/export/orders": ["?format=json", "?format=csv"],
+    "/export/payments": ["?format=json", "?format=csv", "?format=json&customer_id={customer_id}"],
     "/payments": ["", "?customer_id={customer_id}", "?status=confirmed"],
 }
 

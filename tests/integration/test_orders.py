@@ -441,11 +441,17 @@ def test_order_moves_to_another_buyer(api, token, other_token):
     assert [(h["field"], h["from"], h["to"]) for h in r.json["history"]] == [("buyer", "Amy", "Bob")]
     assert api.get(f"/track/{amy_link}").json["orders"] == []
     assert [x["order_no"] for x in api.get(f"/track/{bob_link}").json["orders"]] == [o["order_no"]]
-    assert [x["id"] for x in api.get(f"/orders?customer_id={bob['id']}", token=token).json["items"]] == [o["id"]]
+    assert [x["id"] for x in api.get(f"/orders?customer_id={bob['id']}", token=token).json["items"]] == [
+        o["id"]
+    ]
 
     r = api.patch(f"/orders/{o['id']}", {"buyer_email": "Carol@Example.com"}, token=token)
     assert r.status == 200 and r.json["buyer_email"].lower() == "carol@example.com"
-    carol = [c for c in api.get("/customers", token=token).json["items"] if c["email"].lower() == "carol@example.com"]
+    carol = [
+        c
+        for c in api.get("/customers", token=token).json["items"]
+        if c["email"].lower() == "carol@example.com"
+    ]
     assert [c["id"] for c in carol] == [r.json["customer_id"]]
     assert r.json["history"][-1]["from"] == "Bob"
 

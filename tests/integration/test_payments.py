@@ -329,6 +329,7 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
         "amount",
         "paid_at",
         "account_last5",
+        "note",
         "status",
         "source",
         "reject_reason",
@@ -360,6 +361,12 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
     assert api.post(f"/payments/{pending['id']}/void", token=token).status == 409
     page = api.get(f"/track/{link}").json
     assert page["balance"] == 180 and page["payments"][0]["reject_reason"] == "沒有收到這筆"
+    # The buyer sees their own note, never the seller's.
+    api.post(f"/track/{link}/payments", {"amount": 1, "note": "轉帳自媽媽的帳戶"})
+    pay(api, token, a["customer_id"], 5, note="slow payer, remind twice")
+    r = api.get(f"/track/{link}")
+    assert [p["note"] for p in r.json["payments"]][:2] == [None, "轉帳自媽媽的帳戶"]
+    assert b"slow payer" not in (r.body if isinstance(r.body, bytes) else r.body.encode())
     check_ledger()
 
 
