@@ -651,7 +651,8 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
 
 
 def repair(seller_id=None) -> int:
-    """Finish every half-applied payment (after a crash). Returns how many buyers."""
+    """Finish every half-applied payment and every import cut short (after a crash).
+    Returns how many buyers and import payments needed it."""
     query: dict[str, Any] = {"applied": False}
     if seller_id is not None:
         query["seller_id"] = seller_id
@@ -663,7 +664,40 @@ def repair(seller_id=None) -> int:
         with _buyer_lock(seller, customer):
             _finish(seller, customer, clock.now())
             _sync_credit(seller, customer)
-    return len(buyers)
+    return len(buyers) + _settle_imports(seller_id)
+
+
+IMPORT_SETTLED_AFTER = dt.timedelta(minutes=10)  # an import runs in one 15 s Lambda call
+
+
+def _settle_imports(seller_id=None) -> int:
+    """An import writes its payments, then its orders (imports.py). One that died in
+    between left payments naming orders that never came: their money never came either,
+    so each such payment keeps only the orders that exist (voided when none does). A
+    checked payment is marked, so this reads each import's payments once. Returns how
+    many payments changed."""
+    db = get_db()
+    query: dict[str, Any] = {
+        "import_id": {"$exists": True},
+        "import_checked": {"$ne": True},
+        "status": "confirmed",
+        "created_at": {"$lt": clock.now() - IMPORT_SETTLED_AFTER},
+    }
+    if seller_id is not None:
+        query["seller_id"] = seller_id
+    changed = 0
+    for p in db.payments.find(query):
+        wanted = [a["order_id"] for a in p["allocations"]]
+        there = {o["_id"] for o in db.orders.find({"_id": {"$in": wanted}}, {"_id": 1})}
+        fields: dict[str, Any] = {"import_checked": True}
+        if len(there) < len(wanted):
+            kept = [a for a in p["allocations"] if a["order_id"] in there]
+            fields.update(allocations=kept, amount=sum(a["amount"] for a in kept), unallocated=0)
+            if not kept:
+                fields.update(status="voided", voided_at=clock.now())
+            changed += 1
+        db.payments.update_one({"_id": p["_id"]}, {"$set": fields})
+    return changed
 
 
 def migrate_remitted() -> int:

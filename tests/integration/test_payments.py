@@ -450,3 +450,62 @@ def test_init_db_gives_orders_remitted_before_payments_their_payment(api, token,
     assert manage.main(["init-db"]) == 0  # again: nothing more
     assert "given their payment" not in capsys.readouterr().out
     assert db.get_db().payments.count_documents({}) == 2
+
+
+def test_repair_settles_an_import_that_died_between_its_payments_and_its_orders(api, token):
+    """The import writes its payments first; a crash before (some of) its orders went in
+    leaves payments naming orders that do not exist. repair keeps what exists."""
+    import datetime as dt
+
+    from bson import ObjectId
+
+    a = order(api, token, price=100)
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    base = db.get_db().payments
+    cid = ObjectId(a["customer_id"])
+    seller = db.get_db().orders.find_one()["seller_id"]
+    present = db.get_db().orders.find_one()
+
+    def import_payment(allocs, **more):
+        doc = {
+            "seller_id": seller,
+            "customer_id": cid,
+            "amount": sum(x["amount"] for x in allocs),
+            "unallocated": 0,
+            "allocations": allocs,
+            "status": "confirmed",
+            "source": "seller",
+            "method": "other",
+            "paid_at": "2026-11-26",
+            "applied": True,
+            "touch": [],
+            "import_id": ObjectId(),
+            "created_at": hour_ago,
+            **more,
+        }
+        return base.insert_one(doc).inserted_id
+
+    # Half the file went in: the order that exists carries its share, the other never came.
+    db.get_db().orders.update_one(
+        {"_id": present["_id"]}, {"$set": {"paid_amount": 4000, "paid_by": {}, "payment_status": "partial"}}
+    )
+    half = import_payment(
+        [
+            {"order_id": present["_id"], "order_no": 1001, "amount": 4000},
+            {"order_id": ObjectId(), "order_no": 1002, "amount": 9000},
+        ]
+    )
+    db.get_db().orders.update_one({"_id": present["_id"]}, {"$set": {f"paid_by.{half}": 4000}})
+    none = import_payment([{"order_id": ObjectId(), "order_no": 1003, "amount": 5000}])
+    fresh = import_payment(
+        [{"order_id": ObjectId(), "order_no": 1004, "amount": 100}], created_at=dt.datetime.now(dt.UTC)
+    )
+    assert payments.repair() == 2
+    assert (base.find_one({"_id": half})["amount"], base.find_one({"_id": none})["status"]) == (
+        4000,
+        "voided",
+    )
+    assert base.find_one({"_id": fresh})["status"] == "confirmed"  # may still be importing
+    base.delete_one({"_id": fresh})
+    check_ledger()
+    assert payments.repair() == 0  # checked once
