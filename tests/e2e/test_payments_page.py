@@ -128,14 +128,34 @@ def test_a_payment_for_two_orders_makes_one_remitted_and_one_partly_paid(stack, 
             form.scroll_into_view_if_needed()
             still_shot(page, "payments-record-phone-zh", False)
             assert_phone_layout(page, "#tab-payments")
-        # A double tap records one payment (one Idempotency-Key).
-        form.locator("[type=submit]").dblclick()
+        # The answer is lost on the way back (the server did record it): the seller taps
+        # again, the same Idempotency-Key goes with it, and there is still one payment.
+        keys: list[str] = []
+
+        def lose_first_answer(route):
+            keys.append(route.request.headers.get("idempotency-key", ""))
+            if len(keys) == 1:
+                route.fetch()
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route(
+            re.compile(r".*/payments$"),
+            lambda route: lose_first_answer(route) if route.request.method == "POST" else route.continue_(),
+        )
+        form.locator("[type=submit]").dblclick()  # a double tap sends one request
         msg = page.locator("#pay-form-msg")
+        expect(msg).to_contain_text("無法連線到伺服器" if zh else "cannot be reached")
+        assert len(keys) == 1
+        form.locator("[type=submit]").click()
         expect(msg).to_contain_text(
             "已記錄 Amy Chen 的付款 NT$300。" if zh else "Payment of NT$300 from Amy Chen recorded."
         )
         expect(msg).to_contain_text("#1001 NT$150")
         expect(msg).to_contain_text("#1003 NT$150")
+        page.unroute(re.compile(r".*/payments$"))
+        assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) >= 32, keys
         payments = api_call(stack, "GET", "/payments", token)["items"]
         assert len(payments) == 1, payments
         assert (payments[0]["amount"], payments[0]["method"], payments[0]["account_last5"]) == (

@@ -394,8 +394,11 @@ export function recordFor(customerId, name) {
   $("#pay-form").elements.amount.focus({ preventScroll: true });
 }
 
+let sending = false;
+
 async function submitForm(ev) {
   ev.preventDefault();
+  if (sending) return; // a double tap: the first is on its way (a retry after a failure reuses its key)
   const form = $("#pay-form");
   const box = $("#pay-form-msg");
   const els = form.elements;
@@ -432,6 +435,7 @@ async function submitForm(ev) {
   idempotencyKey ||= newKey();
   const btn = form.querySelector("[type=submit]");
   btn.disabled = true;
+  sending = true;
   try {
     const p = await request("POST", "/payments", { body: payload, headers: { "Idempotency-Key": idempotencyKey } });
     idempotencyKey = null;
@@ -442,6 +446,7 @@ async function submitForm(ev) {
   } catch (err) {
     if (err.status !== 401) fail(box, err);
   } finally {
+    sending = false;
     btn.disabled = false;
   }
 }
