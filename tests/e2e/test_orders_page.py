@@ -90,9 +90,10 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, browser, locale,
         form.locator("[name=tracking_number]").fill("TW-777")
         form.locator("#detail-save").click()
         expect(panel.locator("#detail-msg")).to_contain_text("已儲存" if zh else "Saved")
+        # Newest first: the 已匯款 switch records its payment after the other changes.
         history = panel.locator("#detail-history li")
-        expect(history.first).to_contain_text("已出貨" if zh else "Shipped")
-        expect(panel.locator("#detail-history")).to_contain_text("已匯款" if zh else "Remitted")
+        expect(history.first).to_contain_text("已匯款" if zh else "Remitted")
+        expect(panel.locator("#detail-history")).to_contain_text("已出貨" if zh else "Shipped")
         expect(panel.locator("#detail-history")).to_contain_text(
             "買家: Amy Chen → mei" if zh else "Buyer: Amy Chen → mei"
         )
