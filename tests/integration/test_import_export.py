@@ -670,9 +670,9 @@ def test_paid_above_total_and_money_that_disagrees_are_row_errors(api, token):
     got = [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]]
     assert got == [
         (2, "paid_amount", "paid_above_total"),
-        (4, "payment_status", "invalid"),
-        (5, "payment_status", "invalid"),
-        (6, "payment_status", "invalid"),
+        (4, "payment_status", "status_mismatch"),
+        (5, "payment_status", "status_mismatch"),
+        (6, "payment_status", "status_mismatch"),
         (7, "paid_amount", "not_payable"),
         (8, "payment_status", "not_payable"),
         (9, "paid_amount", "negative"),

@@ -289,6 +289,9 @@ class Load:
             o = by_i[i]
             if o and self.call("PATCH", f"/orders/{o['id']}", body, token):
                 expected[o["id"]].update(body)
+                if body.get("fulfillment_status") == "cancelled":
+                    # Its money goes back to the buyer as credit: the order is unpaid.
+                    expected[o["id"]]["payment_status"] = "unpaid"
 
         # Toggles as on the orders page: 已匯款 on for every 10th, then off again for every 30th;
         # every 25th is cancelled (its stock goes back). Not many: on FerretDB every status
@@ -362,7 +365,10 @@ def test_demo_loads_a_sample_shop_through_the_api(local_stack):
         "delivered",
         "cancelled",
     }
-    assert {o["payment_status"] for o in orders} == {"unpaid", "remitted", "refunded"}
+    assert {o["payment_status"] for o in orders} == {"unpaid", "partial", "remitted", "refunded"}
+    payments = list_all(local_stack.api_url, "/payments", token)
+    assert len([p for p in payments if p["status"] == "reported"]) == 2
+    assert len([p for p in payments if p["note"] == "訂金"]) == 3
     assert {o["batch"] for o in orders} == {"2026-12 東京", "2026-12 首爾", "2027-01 大阪"}
     assert len(list_all(local_stack.api_url, "/customers", token)) == 10
     assert len(list_all(local_stack.api_url, "/items", token)) == 8
