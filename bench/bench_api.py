@@ -242,8 +242,8 @@ def run(Api, args) -> dict:
                 ),
             ),
             (
-                "PATCH /orders/{id} remitted",
-                1,
+                "PATCH /orders/{id} remitted (records a payment)",
+                7,
                 lambda: api.patch(f"/orders/{order_id()}", {"payment_status": "remitted"}, **t),
             ),
             (
@@ -272,13 +272,17 @@ def run(Api, args) -> dict:
                     **t,
                 ),
             ),
-            ("POST /payments (covers 3 orders)", None, pay_three),
+            ("POST /payments (covers 3 orders)", 8, pay_three),
             (
                 "POST /track/{token}/payments (buyer reports)",
-                None,
+                4,
                 lambda: api.post(f"/track/{payer_link}/payments", {"amount": 10}),
             ),
-            ("POST /payments/{id}/confirm", None, lambda: api.post(f"/payments/{to_confirm.pop()}/confirm", **t)),
+            (
+                "POST /payments/{id}/confirm",
+                8,
+                lambda: api.post(f"/payments/{to_confirm.pop()}/confirm", **t),
+            ),
             ("GET /payments", 1, lambda: api.get("/payments", **t)),
             ("GET /reports/buyers", 2, lambda: api.get("/reports/buyers", **t)),
             ("GET /reports/items", 1, lambda: api.get("/reports/items", **t)),
