@@ -5,7 +5,19 @@ route that is not `public=True` gets the caller (`who`, an auth Principal) first
 
 from __future__ import annotations
 
-from chalicelib import auth, customers, exports, imports, items, orders, payments, reports, tracking
+from chalicelib import (
+    auth,
+    customers,
+    exports,
+    imports,
+    items,
+    orders,
+    packing_slip,
+    parcels,
+    payments,
+    reports,
+    tracking,
+)
 from chalicelib.db import ping
 from chalicelib.models import (
     AcceptedOut,
@@ -34,6 +46,10 @@ from chalicelib.models import (
     OrderOut,
     OrderPatch,
     OrderQuery,
+    ParcelIn,
+    ParcelOut,
+    ParcelPatch,
+    ParcelQuery,
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetRequestIn,
@@ -49,6 +65,7 @@ from chalicelib.models import (
     SellerUpdatedOut,
     SignupIn,
     SignupOut,
+    SlipQuery,
     TrackingLinkInfoOut,
     TrackingLinkOut,
     TrackOut,
@@ -316,14 +333,96 @@ def confirm_payment(who, payment_id):
     return payments.confirm(who, payment_id)
 
 
-@api("/payments/{payment_id}/reject", "POST", "Reject a payment the buyer reported", body=RejectIn, out=PaymentOut)
+@api(
+    "/payments/{payment_id}/reject",
+    "POST",
+    "Reject a payment the buyer reported",
+    body=RejectIn,
+    out=PaymentOut,
+)
 def reject_payment(who, payment_id):
     return payments.reject(who, payment_id, body(RejectIn).reason)
 
 
-@api("/payments/{payment_id}/void", "POST", "Void a confirmed payment: its money leaves the orders", out=PaymentOut)
+@api(
+    "/payments/{payment_id}/void",
+    "POST",
+    "Void a confirmed payment: its money leaves the orders",
+    out=PaymentOut,
+)
 def void_payment(who, payment_id):
     return payments.void(who, payment_id)
+
+
+# --- parcels --------------------------------------------------------------------------
+
+
+@api(
+    "/parcels",
+    "GET",
+    "List parcels, newest first (?customer_id=, ?status=)",
+    out=ParcelOut,
+    list_of=True,
+    query=ParcelQuery,
+)
+def list_parcels(who):
+    return parcels.search(who, query(ParcelQuery))
+
+
+@api(
+    "/parcels",
+    "POST",
+    "Pack a buyer's orders in a parcel: they are shipped today (Idempotency-Key supported)",
+    body=ParcelIn,
+    out=ParcelOut,
+    status=201,
+    also=(200,),
+)
+def create_parcel(who):
+    parcel, created = parcels.create(who, body(ParcelIn), header("idempotency-key"))
+    return json_response(parcel, 201 if created else 200)
+
+
+@api("/parcels/ready", "GET", "Per buyer, the orders bought and not yet in a parcel, with the balance")
+def parcels_ready(who):
+    return parcels.ready(who)
+
+
+@api(
+    "/parcels/{parcel_id}/packing-slip",
+    "GET",
+    "The parcel's packing slip: printable HTML in the shop's language (?prices=false, ?size=label)",
+    query=SlipQuery,
+)
+def parcel_packing_slip(who, parcel_id):
+    params = query(SlipQuery)
+    return packing_slip.render(who, parcel_id, prices=params.prices, label=params.size == "label")
+
+
+@api("/parcels/{parcel_id}", "GET", "One parcel", out=ParcelOut)
+def get_parcel(who, parcel_id):
+    return parcels.get(who, parcel_id)
+
+
+@api(
+    "/parcels/{parcel_id}",
+    "PATCH",
+    "Change a parcel: tracking number, carrier, fee, recipient, note; status delivered or returned",
+    body=ParcelPatch,
+    out=ParcelOut,
+)
+def patch_parcel(who, parcel_id):
+    return parcels.update(who, parcel_id, body(ParcelPatch))
+
+
+@api(
+    "/parcels/{parcel_id}",
+    "DELETE",
+    "Unpack a parcel before delivery: its orders go back to purchased",
+    status=204,
+)
+def delete_parcel(who, parcel_id):
+    return parcels.delete(who, parcel_id)
 
 
 # --- buyer tracking (web.PRIVATE_LINK_HEADERS on every answer) ------------------------

@@ -173,6 +173,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
         IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
+        # A parcel's orders (deliver, unpack, carrier change): only orders in a parcel.
+        IndexModel([("parcel_id", ASCENDING)], sparse=True, name="parcel"),
+    ],
+    # Parcels (chalicelib/parcels.py): a seller's list, by buyer, by status.
+    "parcels": [
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        IndexModel(
+            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+            name="seller_customer",
+        ),
+        IndexModel(
+            [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
+        ),
     ],
     # Idempotency-Key claims of POST /orders (chalicelib/idempotency.py): _id is
     # "<seller_id>:<key>"; keys last 24 hours (FerretDB: no TTL, expiry checked on read).

@@ -134,6 +134,9 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "concurrent_update": (409, "the order changed while saving: read it again and retry"),
     "busy": (409, "the record is being changed by another request: try again"),
     "idempotency_key_in_use": (409, "a request with this Idempotency-Key is still being processed"),
+    "order_not_this_buyers": (409, "a listed order is not this buyer's (parcels): details name it"),
+    "order_in_parcel": (409, "the order is in a parcel: change the parcel (deliver, return, delete) instead"),
+    "parcel_delivered": (409, "a delivered parcel cannot be deleted"),
     "order_not_payable": (409, "a listed order is another buyer's, cancelled or refunded: details name it"),
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
@@ -190,6 +193,10 @@ DETAIL_CODES: dict[str, str] = {
     # payments (field: order_ids; the message names the order)
     "not_this_buyers": "the order is not this buyer's",
     "not_payable": "the order is cancelled or refunded: it takes no money",
+    # parcels (field: order_ids; the message names the order)
+    "order_not_this_buyers": "the order is not this buyer's",
+    "order_cancelled": "the order is cancelled",
+    "order_in_parcel": "the order is already in another parcel",
     # pydantic's own types
     "missing": "required",
     "string_type": "must be text",

@@ -494,6 +494,76 @@ class TrackPaymentOut(Out):
     created_at: str
 
 
+# --- parcels ---------------------------------------------------------------
+
+ParcelMethod = Literal["home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas"]
+ParcelStatus = Literal["shipped", "delivered", "returned"]
+
+
+class Recipient(In):
+    name: ShortText | None = None
+    phone: ShortText | None = None
+    address: LongText | None = None
+    store_name: ShortText | None = None
+    store_id: ShortText | None = None
+
+
+class ParcelIn(In):
+    customer_id: ObjectIdStr
+    order_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=100)]
+    method: ParcelMethod
+    carrier: ShortText | None = None
+    tracking_number: ShortText | None = None
+    shipping_fee: Money = 0
+    recipient: Recipient | None = None
+    note: LongText | None = None
+
+
+class ParcelPatch(In):
+    carrier: ShortText | None = None
+    tracking_number: ShortText | None = None
+    shipping_fee: Money | None = None
+    recipient: Recipient | None = None
+    note: LongText | None = None
+    status: ParcelStatus | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for f in ("shipping_fee", "status"):
+            if f in self.model_fields_set and getattr(self, f) is None:
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
+        return _non_empty_patch(self)
+
+
+class RecipientOut(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    store_name: str | None = None
+    store_id: str | None = None
+
+
+class ParcelOut(Out):
+    id: str
+    parcel_no: int
+    customer_id: str
+    buyer_name: str | None
+    order_ids: list[str]
+    order_nos: list[int]
+    method: ParcelMethod
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    shipping_fee: MoneyOut
+    recipient: RecipientOut
+    status: ParcelStatus
+    shipped_date: str
+    delivered_date: str | None
+    note: str | None
+    created_at: str
+    updated_at: str
+
+
 # --- buyer tracking --------------------------------------------------------
 
 
@@ -529,6 +599,19 @@ class TrackOrderOut(Out):
     created_at: str
 
 
+class TrackParcelOut(BaseModel):
+    """A parcel as its buyer sees it (from the copies its orders carry)."""
+
+    parcel_no: int
+    method: str
+    carrier: str | None
+    tracking_number: str | None
+    tracking_url: str | None
+    shipped_date: str | None
+    delivered_date: str | None
+    order_nos: list[int]
+
+
 class TrackOut(BaseModel):
     shop_name: str
     buyer_name: str
@@ -539,6 +622,7 @@ class TrackOut(BaseModel):
     credit: float  # confirmed money on no order yet: used by the next orders
     payments: list[TrackPaymentOut]
     payment_instructions: str | None
+    parcels: list[TrackParcelOut]  # newest first
 
 
 class LinkRequestIn(In):
@@ -844,3 +928,20 @@ class PaymentQuery(ListQuery):
         | None
     ) = None
     status: PaymentState | None = None
+
+
+class ParcelQuery(ListQuery):
+    customer_id: (
+        Annotated[
+            str,
+            BeforeValidator(_object_id_check),
+            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+        ]
+        | None
+    ) = None
+    status: ParcelStatus | None = None
+
+
+class SlipQuery(Query):
+    prices: Flag = Field(default=True, description="false: no prices on the slip")
+    size: Literal["a4", "label"] = Field(default="a4", description="A4 page or a 100×150 mm label")

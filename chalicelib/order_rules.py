@@ -188,6 +188,8 @@ def plan_change(
     refusal = move_refusal(cur_ful, to_ful, bulk=bulk)
     if refusal is not None:
         raise refusal
+    if doc.get("parcel_id") and to_ful not in (cur_ful, "delivered"):
+        raise Conflict("this order is in a parcel: change the parcel instead", code="order_in_parcel")
     given = changes.get("shipped_date")
     given = given.isoformat() if given is not None else None
     date = doc.get("shipped_date")

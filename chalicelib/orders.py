@@ -322,6 +322,8 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     if "fulfillment_status" in changes:
         move = order_rules.one_command_move(changes["fulfillment_status"])
         query["fulfillment_status"] = {"$in": list(move.from_states)}
+        if move.to != "delivered":
+            query["parcel_id"] = None  # in a parcel: the read path says why not
         if move.needs_date:
             query["shipped_date"] = {"$ne": None}
         sets.update(move.sets(now, tz))
@@ -375,6 +377,8 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                 raise Conflict(
                     "this order has payments of its buyer; void them first", code="order_has_payments"
                 )
+            if doc.get("parcel_id"):
+                raise Conflict("this order is in a parcel of its buyer", code="order_in_parcel")
             change.set.update(buyer_fields(buyer))
             change.history.insert(
                 0, {"at": now, "field": "buyer", "from": doc["buyer_name"], "to": buyer["name"]}

@@ -33,7 +33,7 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
-from . import allocation, clock, mailer, payments, ratelimit
+from . import allocation, carriers, clock, mailer, payments, ratelimit
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
@@ -78,7 +78,7 @@ LINK_PROJECTION = {
 SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
 SELLER_PROJECTION = dict.fromkeys(SHOP_FIELDS, 1)
 # What the page needs of each order beyond what the buyer sees, to work out balances.
-ORDER_MONEY_FIELDS = {"paid_amount": 1, "payment_status": 1, "fulfillment_status": 1}
+ORDER_MONEY_FIELDS = {"paid_amount": 1, "payment_status": 1, "fulfillment_status": 1, "parcel": 1}
 ACCEPTED = {
     "status": "accepted",
     "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
@@ -228,11 +228,14 @@ def lookup(token: str) -> dict:
         limit=-MAX_ORDERS,
         batch_size=MAX_ORDERS,
     )
-    orders, owed = [], 0
+    orders, owed, boxes = [], 0, {}
     for doc in cursor:
         money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
         owed += money["balance"]
         orders.append(TrackOrderOut.from_doc({**doc, **money}))
+        if doc.get("parcel"):
+            box = boxes.setdefault(doc["parcel"]["parcel_no"], _parcel_out(doc))
+            box["order_nos"].append(doc["order_no"])
     mine = list(
         db.payments.find(
             {"seller_id": link["seller_id"], "customer_id": link["customer_id"], "status": {"$ne": "voided"}},
@@ -252,6 +255,22 @@ def lookup(token: str) -> dict:
         "credit": from_cents(credit),
         "payments": [payments.track_out(p) for p in mine],
         "payment_instructions": link.get("payment_instructions"),
+        "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
+    }
+
+
+def _parcel_out(order: dict) -> dict:
+    """The parcel from the copy an order of it carries (no extra query)."""
+    p = order["parcel"]
+    return {
+        "parcel_no": p["parcel_no"],
+        "method": p["method"],
+        "carrier": order.get("carrier"),
+        "tracking_number": order.get("tracking_number"),
+        "tracking_url": carriers.tracking_url(order.get("carrier"), order.get("tracking_number")),
+        "shipped_date": order.get("shipped_date"),
+        "delivered_date": p.get("delivered_date"),
+        "order_nos": [],
     }
 
 

@@ -25,6 +25,7 @@ from .db import UNAVAILABLE_ERRORS
 from .errors import DomainError, error_body, framework_error_body, to_http
 from .exports import JsonPage
 from .openapi import RouteDoc
+from .packing_slip import HtmlPage
 from .payload import parse_body, parse_query
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +45,13 @@ ROUTES: list[RouteDoc] = []
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # Secret links must not be cached or leak through a Referer header: these headers go on
 # every answer of the tracking routes, errors (404, 400, 503) included.
+# A printable page: styles inline, nothing else loads or runs (names and items are
+# escaped by the template; this is the second wall).
+HTML_HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+    "Cache-Control": "no-store",
+}
 PRIVATE_LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -98,6 +106,8 @@ def to_response(result, status: int) -> Response:
         return Response(body="", status_code=204)
     if isinstance(result, CsvFile):
         return csv_response(result)
+    if isinstance(result, HtmlPage):
+        return Response(body=result.text, status_code=200, headers=HTML_HEADERS)
     if isinstance(result, JsonPage):
         return Response(body=result.text, status_code=200, headers={**JSON_HEADERS, **_cursor(result)})
     return json_response(result, status)

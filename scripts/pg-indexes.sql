@@ -32,7 +32,8 @@ DECLARE
     ['sessions', 'seller_id'], ['password_resets', 'seller_id'], ['refresh_tokens', 'session_id'],
     ['login_attempts', 'email_lower'], ['login_attempts', 'client'],
     ['rate_limits', 'key'],
-    ['payments', 'seller_id'], ['payments', 'customer_id']
+    ['payments', 'seller_id'], ['payments', 'customer_id'],
+    ['parcels', 'seller_id'], ['orders', 'parcel_id']
   ];
   i int;
 BEGIN

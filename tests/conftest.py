@@ -344,3 +344,40 @@ def token(api):
 def other_token(api):
     """A second seller, for tenant isolation."""
     return api.signup(shop_name="Osaka Finds")
+
+
+class CommandLog(pymongo.monitoring.CommandListener):
+    """Names and bodies of the commands a client sends."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.bodies: list[dict] = []
+
+    def started(self, event):
+        self.names.append(event.command_name)
+        self.bodies.append(event.command)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.fixture
+def commands(backend, api):
+    """On a real server, swap in a client that records every command sent; None on
+    mongomock (it speaks no wire protocol, so there is nothing to count)."""
+    if backend == "mongomock":
+        yield None
+        return
+    log = CommandLog()
+    client = pymongo.MongoClient(db.get_settings().mongo_uri, tz_aware=True, event_listeners=[log])
+    client.admin.command("ping")
+    old, db._client = db._client, client
+    log.names.clear()
+    try:
+        yield log
+    finally:
+        db._client = old
+        client.close()

@@ -150,6 +150,19 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         and call("GET", "/payments?status=reported&limit=1", 200, t)["items"][0]["id"]
     )
     call("POST", "/payments/{payment_id}/reject", 200, t, json={"reason": "not seen"})
+    call("GET", "/parcels/ready", 200, t)
+    ids["parcel_id"] = call(
+        "POST",
+        "/parcels",
+        201,
+        t,
+        json={"customer_id": ids["customer_id"], "order_ids": [ids["order_id"]], "method": "cvs_711"},
+    )["id"]
+    call("GET", "/parcels?status=shipped", 200, t)
+    call("GET", "/parcels/{parcel_id}", 200, t)
+    call("GET", "/parcels/{parcel_id}/packing-slip?prices=false", 200, t)
+    call("PATCH", "/parcels/{parcel_id}", 200, t, json={"tracking_number": "1234567890"})
+    call("DELETE", "/parcels/{parcel_id}", 204, t)
     call(
         "POST",
         "/track/request-link",

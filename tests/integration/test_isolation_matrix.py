@@ -49,6 +49,16 @@ MATRIX = {
     ("GET", "/export/orders"): (None, "clean"),
     ("GET", "/export/payments"): (None, "clean"),
     ("POST", "/import/orders"): (CSV, "clean"),
+    ("GET", "/parcels"): (None, "clean"),
+    ("POST", "/parcels"): (
+        {"customer_id": "{customer_id}", "order_ids": ["{order_id}"], "method": "home"},
+        "404",
+    ),
+    ("GET", "/parcels/ready"): (None, "clean"),
+    ("GET", "/parcels/{parcel_id}"): (None, "404"),
+    ("PATCH", "/parcels/{parcel_id}"): ({"tracking_number": "X1"}, "404"),
+    ("DELETE", "/parcels/{parcel_id}"): (None, "404"),
+    ("GET", "/parcels/{parcel_id}/packing-slip"): (None, "404"),
     ("GET", "/payments"): (None, "clean"),
     ("POST", "/payments"): ({"customer_id": "{customer_id}", "amount": 1, "method": "cash"}, "404"),
     ("GET", "/payments/{payment_id}"): (None, "404"),
@@ -66,6 +76,7 @@ QUERY_VARIANTS = {
     "/export/orders": ["?format=json", "?format=csv"],
     "/export/payments": ["?format=json", "?format=csv", "?format=json&customer_id={customer_id}"],
     "/payments": ["", "?customer_id={customer_id}", "?status=confirmed"],
+    "/parcels": ["", "?customer_id={customer_id}", "?status=shipped"],
 }
 
 
@@ -87,7 +98,7 @@ def _fill(value, ids):
 def _snapshot(seller_id):
     return {
         name: sorted(str(d) for d in db.get_db()[name].find({"seller_id": seller_id}))
-        for name in ("customers", "items", "orders", "tracking_links", "payments")
+        for name in ("customers", "items", "orders", "tracking_links", "payments", "parcels")
     }
 
 
@@ -105,7 +116,16 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
     paid = api.post(
         "/payments", {"customer_id": cust["id"], "amount": 4, "method": "cash", "note": "A note"}, token=token
     )
+    second = api.post(
+        "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, token=token
+    ).json
+    box = api.post(
+        "/parcels",
+        {"customer_id": cust["id"], "order_ids": [second["id"]], "method": "home", "note": "A note"},
+        token=token,
+    ).json
     ids = {
+        "parcel_id": box["id"],
         "customer_id": cust["id"],
         "item_id": item["id"],
         "order_id": order["id"],
@@ -137,6 +157,8 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             order["id"],
             link["id"],
             ids["payment_id"],
+            ids["parcel_id"],
+            second["id"],
             A_BUYER,
             A_ITEM,
             "Isolation A",

@@ -10,7 +10,6 @@ import secrets
 
 import pymongo
 import pytest
-from pymongo import monitoring
 
 from chalicelib import config, db, tracking
 
@@ -39,41 +38,6 @@ PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"
 def no_floor(monkeypatch):
     """The response-time floor is tested on its own; elsewhere it only slows the suite."""
     monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
-
-
-class CommandLog(monitoring.CommandListener):
-    def __init__(self):
-        self.names: list[str] = []
-        self.bodies: list[dict] = []
-
-    def started(self, event):
-        self.names.append(event.command_name)
-        self.bodies.append(event.command)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-@pytest.fixture
-def commands(backend, api):
-    """On a real server, swap in a client that records every command sent; None on
-    mongomock (it speaks no wire protocol, so there is nothing to count)."""
-    if backend == "mongomock":
-        yield None
-        return
-    log = CommandLog()
-    client = pymongo.MongoClient(db.get_settings().mongo_uri, tz_aware=True, event_listeners=[log])
-    client.admin.command("ping")
-    old, db._client = db._client, client
-    log.names.clear()
-    try:
-        yield log
-    finally:
-        db._client = old
-        client.close()
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -151,6 +115,7 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
         "credit",
         "payments",
         "payment_instructions",
+        "parcels",
     }
     assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks", "Alice")
     assert (page["currency"], page["language"]) == ("TWD", "zh-Hant")

@@ -1,0 +1,399 @@
+"""Parcels (出貨): one buyer's orders packed in one box, shipped and delivered together.
+
+A parcel document lists its orders; each order carries `parcel_id` and a copy of what
+its buyer's page shows of the parcel (`parcel`: number and method), so the tracking page
+needs no extra query. The two sides are written without a transaction:
+- create: the parcel is inserted first, then its orders are marked (one update per
+  group of orders in the same state). A retry with the same Idempotency-Key, or any read
+  of the parcel, finishes marking orders a crash left unmarked; orders taken meanwhile
+  (cancelled, or packed in another parcel) are put back and the parcel refused (409);
+- delete: the parcel is marked `deleting` first, its orders are put back, then it goes;
+  a read of a parcel marked `deleting` finishes the deletion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+
+from . import allocation, carriers, clock, idempotency, order_rules
+from .db import get_db
+from .errors import Conflict, NotFound
+from .ids import object_id
+from .listing import page
+from .locks import exclusive
+from .models import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery
+from .money import from_cents
+from .principal import Principal
+
+FIRST_PARCEL_NO = 1
+# Orders that can go in a parcel: not cancelled. Already shipped or delivered ones may
+# join one (the seller records the box afterwards) and keep their status and date.
+PACKABLE = ("pending", "purchased", "shipped", "delivered")
+READY = "purchased"  # GET /parcels/ready: bought, waiting to be sent
+
+
+def to_out(doc: dict) -> dict:
+    return ParcelOut.from_doc(
+        {
+            **doc,
+            "order_ids": [str(i) for i in doc["order_ids"]],
+            "tracking_url": carriers.tracking_url(doc.get("carrier"), doc.get("tracking_number")),
+            "recipient": doc.get("recipient") or {},
+        }
+    )
+
+
+def _order_fields(parcel: dict) -> dict[str, Any]:
+    """What each order of the parcel copies: its buyer's page shows these."""
+    return {
+        "parcel_id": parcel["_id"],
+        "parcel": {"parcel_no": parcel["parcel_no"], "method": parcel["method"]},
+        "carrier": parcel.get("carrier"),
+        "tracking_number": parcel.get("tracking_number"),
+    }
+
+
+def _reserve_number(seller_id) -> int:
+    with exclusive(f"counters:parcels:{seller_id}"):
+        counter = get_db().counters.find_one_and_update(
+            {"_id": f"parcels:{seller_id}"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+    return FIRST_PARCEL_NO - 1 + counter["seq"]
+
+
+def _refuse(order: dict | None, oid, code: str, why: str) -> Conflict:
+    name = str(order["order_no"]) if order else str(oid)
+    return Conflict(
+        f"order #{name} {why}",
+        code=code,
+        details=[{"field": "order_ids", "code": code, "message": name}],
+    )
+
+
+def _check_orders(seller_id, customer_id, order_ids: list[ObjectId], parcel_id=None) -> list[dict]:
+    found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": order_ids}, "seller_id": seller_id})}
+    out = []
+    for oid in order_ids:
+        order = found.get(oid)
+        if order is None:
+            raise NotFound("order not found")
+        if order["customer_id"] != customer_id:
+            raise _refuse(order, oid, "order_not_this_buyers", "is not an order of this buyer")
+        if order["fulfillment_status"] not in PACKABLE:
+            raise _refuse(order, oid, "order_cancelled", "is cancelled")
+        if order.get("parcel_id") not in (None, parcel_id):
+            raise _refuse(order, oid, "order_in_parcel", "is already in another parcel")
+        out.append(order)
+    return out
+
+
+def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    """POST /parcels. Returns (parcel, created); a repeated Idempotency-Key returns the
+    first parcel (finishing it if a crash cut it short)."""
+    seller_id = object_id(principal.seller_id)
+    customer_id = object_id(data.customer_id, "customer")
+    parcel_id = ObjectId()
+    cid = idempotency.claim_id(f"{seller_id}:parcels", idempotency_key)
+    if cid is not None:
+        first = idempotency.claim_or_find(
+            cid, parcel_id, lambda pid: get_db().parcels.find_one({"_id": pid, "seller_id": seller_id})
+        )
+        if first is not None:
+            return to_out(_finished(first, principal.timezone)), False
+    inserted = False
+    try:
+        order_ids = list(dict.fromkeys(ObjectId(i) for i in data.order_ids))
+        orders = _check_orders(seller_id, customer_id, order_ids)
+        recipient = data.recipient.model_dump() if data.recipient is not None else None
+        if recipient is None or not any(recipient.values()):
+            recipient = _default_recipient(seller_id, customer_id, data.method)
+        now = clock.now()
+        doc = {
+            "_id": parcel_id,
+            "seller_id": seller_id,
+            "customer_id": customer_id,
+            "buyer_name": orders[0]["buyer_name"],
+            "parcel_no": _reserve_number(seller_id),
+            "order_ids": order_ids,
+            "order_nos": [o["order_no"] for o in orders],
+            "method": data.method,
+            "carrier": data.carrier or None,
+            "tracking_number": data.tracking_number or None,
+            "shipping_fee": data.shipping_fee,
+            "recipient": recipient,
+            "status": "shipped",
+            "shipped_date": order_rules.shipped_today(now, principal.timezone),
+            "delivered_date": None,
+            "note": data.note or None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        get_db().parcels.insert_one(doc)
+        inserted = True
+        _ship_orders(doc, orders, now)
+    except BaseException:
+        if cid is not None and not inserted:
+            idempotency.release(idempotency.Claim(cid, parcel_id))
+        raise
+    return to_out(doc), True
+
+
+def _default_recipient(seller_id, customer_id, method: str) -> dict:
+    """The buyer's name, phone and address (a convenience-store parcel: no address; the
+    store comes from the seller)."""
+    c = get_db().customers.find_one({"_id": customer_id, "seller_id": seller_id}) or {}
+    home = not method.startswith("cvs_") and method != "pickup"
+    return {
+        "name": c.get("name"),
+        "phone": c.get("phone"),
+        "address": c.get("address") if home else None,
+        "store_name": None,
+        "store_id": None,
+    }
+
+
+def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
+    """Mark the parcel's orders: those not yet sent become shipped on the parcel's date;
+    sent ones keep their status. One update per group; each filter says the order is
+    still packable and in no other parcel. If one was taken meanwhile, put back the ones
+    this call marked and refuse the parcel."""
+    db = get_db()
+    pid = parcel["_id"]
+    fields = _order_fields(parcel)
+    unsent = [o["_id"] for o in orders if o["fulfillment_status"] in order_rules.UNSHIPPED_STATES]
+    sent = [o["_id"] for o in orders if o["fulfillment_status"] in order_rules.SHIPPED_STATES]
+    free = {"parcel_id": {"$in": [None, pid]}, "seller_id": parcel["seller_id"]}
+    matched = 0
+    with exclusive(*(f"orders:{o['_id']}" for o in orders)):
+        if unsent:
+            matched += db.orders.update_many(
+                {
+                    "_id": {"$in": unsent},
+                    "fulfillment_status": {"$in": list(order_rules.UNSHIPPED_STATES)},
+                    **free,
+                },
+                {
+                    "$set": {
+                        **fields,
+                        "fulfillment_status": "shipped",
+                        "shipped_date": parcel["shipped_date"],
+                        # This parcel shipped the order, so unpacking it puts it back.
+                        "shipped_by_parcel": pid,
+                        "updated_at": now,
+                    },
+                    "$inc": {"version": 1},
+                    "$push": {"history": {"at": now, "field": "fulfillment_status", "to": "shipped"}},
+                },
+            ).matched_count
+        if sent:
+            matched += db.orders.update_many(
+                {
+                    "_id": {"$in": sent},
+                    "fulfillment_status": {"$in": list(order_rules.SHIPPED_STATES)},
+                    **free,
+                },
+                {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}},
+            ).matched_count
+    if matched != len(orders):
+        _unship_orders(parcel, now, to="purchased")
+        db.parcels.delete_one({"_id": pid})
+        raise Conflict(
+            "an order of this parcel changed while it was packed (cancelled or in another parcel); try again",
+            code="concurrent_update",
+        )
+
+
+def _unship_orders(parcel: dict, now: dt.datetime, *, to: str) -> None:
+    """The parcel's orders leave it: the ones it shipped (`shipped_by_parcel`) go back to
+    `to` (purchased) and lose the date; every one loses the parcel's copy."""
+    db = get_db()
+    pid = parcel["_id"]
+    gone = {"parcel_id": None, "parcel": None, "shipped_by_parcel": None, "updated_at": now}
+    with exclusive(*(f"orders:{i}" for i in parcel["order_ids"])):
+        db.orders.update_many(
+            {"parcel_id": pid, "fulfillment_status": "shipped", "shipped_by_parcel": pid},
+            {
+                "$set": {**gone, "fulfillment_status": to, "shipped_date": None},
+                "$inc": {"version": 1},
+                "$push": {"history": {"at": now, "field": "fulfillment_status", "from": "shipped", "to": to}},
+            },
+        )
+        db.orders.update_many({"parcel_id": pid}, {"$set": gone, "$inc": {"version": 1}})
+
+
+def _finished(parcel: dict, tz: str) -> dict:
+    """A parcel as it should be after a crash: a deletion under way is completed (None
+    is never returned to a caller: NotFound), a creation's unmarked orders are marked."""
+    db = get_db()
+    now = clock.now()
+    if parcel.get("deleting"):
+        _unship_orders(parcel, now, to="purchased")
+        db.parcels.delete_one({"_id": parcel["_id"]})
+        raise NotFound("parcel not found")
+    if parcel["status"] == "shipped":
+        unmarked = list(
+            db.orders.find({"_id": {"$in": parcel["order_ids"]}, "parcel_id": {"$ne": parcel["_id"]}})
+        )
+        if unmarked:
+            _ship_orders(parcel, unmarked, now)
+    return parcel
+
+
+def _own(principal: Principal, parcel_id: str) -> dict:
+    doc = get_db().parcels.find_one(
+        {"_id": object_id(parcel_id, "parcel"), "seller_id": object_id(principal.seller_id)}
+    )
+    if doc is None:
+        raise NotFound("parcel not found")
+    return doc
+
+
+def own_finished(principal: Principal, parcel_id: str) -> dict:
+    """The seller's parcel, as it should be after any crash (404 for another seller's)."""
+    return _finished(_own(principal, parcel_id), principal.timezone)
+
+
+def get(principal: Principal, parcel_id: str) -> dict:
+    return to_out(own_finished(principal, parcel_id))
+
+
+def search(principal: Principal, params: ParcelQuery) -> dict:
+    query: dict[str, Any] = {"seller_id": object_id(principal.seller_id), "deleting": {"$ne": True}}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.status:
+        query["status"] = params.status
+    return page(get_db().parcels, query, params.limit, params.cursor, to_out)
+
+
+def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
+    """Tracking number, carrier, fee, recipient, note; `status`: delivered marks its
+    orders delivered (today, in the seller's zone), returned puts them back to purchased
+    (the goods came back and can go out again)."""
+    db = get_db()
+    parcel = _finished(_own(principal, parcel_id), principal.timezone)
+    changes = patch.model_dump(exclude_unset=True)
+    now = clock.now()
+    status = changes.pop("status", None)
+    sets: dict[str, Any] = {k: (v or None) if isinstance(v, str) else v for k, v in changes.items()}
+    if "recipient" in sets and sets["recipient"] is None:
+        sets["recipient"] = {}
+    if status is not None and status != parcel["status"]:
+        if parcel["status"] != "shipped":
+            raise Conflict(f"a {parcel['status']} parcel does not change status", code="invalid_transition")
+        sets["status"] = status
+        if status == "delivered":
+            sets["delivered_date"] = order_rules.shipped_today(now, principal.timezone)
+    after = db.parcels.find_one_and_update(
+        {"_id": parcel["_id"], "status": parcel["status"]},
+        {"$set": {**sets, "updated_at": now}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if after is None:
+        raise Conflict("the parcel changed while saving; try again", code="concurrent_update")
+    if {"carrier", "tracking_number"} & changes.keys():
+        with exclusive(*(f"orders:{i}" for i in after["order_ids"])):
+            db.orders.update_many(
+                {"parcel_id": after["_id"]},
+                {"$set": {**_order_fields(after), "updated_at": now}, "$inc": {"version": 1}},
+            )
+    if sets.get("status") == "delivered":
+        with exclusive(*(f"orders:{i}" for i in after["order_ids"])):
+            db.orders.update_many(
+                {"parcel_id": after["_id"], "fulfillment_status": "shipped"},
+                {
+                    "$set": {
+                        "fulfillment_status": "delivered",
+                        "parcel.delivered_date": sets["delivered_date"],
+                        "updated_at": now,
+                    },
+                    "$inc": {"version": 1},
+                    "$push": {
+                        "history": {
+                            "at": now,
+                            "field": "fulfillment_status",
+                            "from": "shipped",
+                            "to": "delivered",
+                        }
+                    },
+                },
+            )
+    elif sets.get("status") == "returned":
+        _unship_orders(after, now, to="purchased")
+    return to_out(after)
+
+
+def delete(principal: Principal, parcel_id: str) -> None:
+    """Only before delivery: its orders go back to purchased."""
+    db = get_db()
+    parcel = _finished(_own(principal, parcel_id), principal.timezone)
+    if parcel["status"] == "delivered":
+        raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
+    marked = db.parcels.find_one_and_update(
+        {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
+        {"$set": {"deleting": True}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if marked is None:
+        raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
+    _unship_orders(marked, clock.now(), to="purchased")
+    db.parcels.delete_one({"_id": parcel["_id"]})
+
+
+def ready(principal: Principal) -> dict:
+    """GET /parcels/ready: per buyer, the orders bought and in no parcel, with what the
+    buyer still owes (the seller may hold unpaid ones) and where to send them. Two
+    commands: the orders, then their buyers."""
+    db = get_db()
+    seller_id = object_id(principal.seller_id)
+    orders = list(
+        db.orders.find(
+            {"seller_id": seller_id, "fulfillment_status": READY, "parcel_id": None},
+            sort=[("created_at", 1), ("_id", 1)],
+        )
+    )
+    per_buyer: dict[Any, list[dict]] = {}
+    for o in orders:
+        per_buyer.setdefault(o["customer_id"], []).append(o)
+    people = {
+        c["_id"]: c
+        for c in db.customers.find(
+            {"_id": {"$in": list(per_buyer)}, "seller_id": seller_id},
+            {"name": 1, "email": 1, "phone": 1, "address": 1},
+        )
+    }
+    rows = []
+    for cid, mine in per_buyer.items():
+        c = people.get(cid, {})
+        rows.append(
+            {
+                "customer_id": str(cid),
+                "name": c.get("name") or mine[0]["buyer_name"],
+                "email": c.get("email") or mine[0]["buyer_email"],
+                "phone": c.get("phone"),
+                "address": c.get("address"),
+                "balance": from_cents(sum(allocation.balance_of(o) for o in mine)),
+                "orders": [
+                    {
+                        "id": str(o["_id"]),
+                        "order_no": o["order_no"],
+                        "item_name": o["item_name"],
+                        "quantity": o["quantity"],
+                        "total_amount": from_cents(o["total_amount"]),
+                        "balance": from_cents(allocation.balance_of(o)),
+                        "payment_status": o["payment_status"],
+                        "batch": o.get("batch"),
+                    }
+                    for o in mine
+                ],
+            }
+        )
+    rows.sort(key=lambda r: r["orders"][0]["order_no"])
+    return {"buyers": rows}

@@ -1,0 +1,297 @@
+"""Parcels (contract "Parcels"): packing a buyer's orders ships them, delivering the parcel
+delivers them, unpacking it before delivery puts them back; refusals write nothing; an
+order in a parcel changes through its parcel; a retry or a crash converges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+
+from chalicelib import db, parcels
+
+
+def order(api, token, email="amy@example.com", **more):
+    body = {"buyer_email": email, "item_name": "Tea", "quantity": 1, "unit_price": 100, **more}
+    r = api.post("/orders", body, token=token)
+    assert r.status == 201, r
+    return r.json
+
+
+def status_of(api, token, *orders):
+    out = []
+    for o in orders:
+        got = api.get(f"/orders/{o['id']}", token=token).json
+        out.append((got["fulfillment_status"], got["shipped_date"]))
+    return out
+
+
+def pack(api, token, orders, **more):
+    body = {
+        "customer_id": orders[0]["customer_id"],
+        "order_ids": [o["id"] for o in orders],
+        "method": "home",
+        **more,
+    }
+    return api.post("/parcels", body, token=token)
+
+
+def today():
+    return dt.datetime.now(ZoneInfo("Asia/Taipei")).date().isoformat()
+
+
+def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, token):
+    api.post(
+        "/customers",
+        {
+            "email": "amy@example.com",
+            "name": "Amy",
+            "phone": "0912-345-678",
+            "address": "台北市信義路五段7號",
+        },
+        token=token,
+    )
+    a = order(api, token)
+    b = order(api, token)
+    c = order(api, token)
+    api.patch(f"/orders/{b['id']}", {"fulfillment_status": "purchased"}, token=token)
+    api.patch(
+        f"/orders/{c['id']}", {"fulfillment_status": "shipped", "shipped_date": "2026-11-01"}, token=token
+    )
+    r = pack(api, token, [a, b, c], carrier="黑貓", tracking_number="123456789012", shipping_fee=150)
+    assert r.status == 201, r
+    p = r.json
+    assert (p["parcel_no"], p["status"], p["shipped_date"], p["shipping_fee"]) == (1, "shipped", today(), 150)
+    assert p["order_nos"] == [a["order_no"], b["order_no"], c["order_no"]]
+    assert p["recipient"] == {
+        "name": "Amy",
+        "phone": "0912-345-678",
+        "address": "台北市信義路五段7號",
+        "store_name": None,
+        "store_id": None,
+    }
+    # Not sent yet → shipped today; already sent → keeps its status and date.
+    assert status_of(api, token, a, b, c) == [
+        ("shipped", today()),
+        ("shipped", today()),
+        ("shipped", "2026-11-01"),
+    ]
+    got = api.get(f"/orders/{a['id']}", token=token).json
+    assert (got["carrier"], got["tracking_number"]) == ("黑貓", "123456789012")
+    assert [(h["from"], h["to"]) for h in got["history"]] == [("pending", "shipped")]
+
+    # A convenience-store parcel: the store, not the home address.
+    d = order(api, token)
+    r = pack(
+        api,
+        token,
+        [d],
+        method="cvs_711",
+        recipient={"name": "Amy", "store_name": "7-ELEVEN 信義門市", "store_id": "123456"},
+    )
+    assert (r.json["parcel_no"], r.json["recipient"]["store_id"], r.json["recipient"]["address"]) == (
+        2,
+        "123456",
+        None,
+    )
+    listed = api.get(f"/parcels?customer_id={a['customer_id']}", token=token).json["items"]
+    assert [x["parcel_no"] for x in listed] == [2, 1]
+
+
+def test_refusals_name_the_order_and_write_nothing(api, token, other_token):
+    a = order(api, token)
+    bob = order(api, token, email="bob@example.com")
+    gone = order(api, token)
+    api.patch(f"/orders/{gone['id']}", {"fulfillment_status": "cancelled"}, token=token)
+    packed = order(api, token)
+    assert pack(api, token, [packed]).status == 201
+    before = list(db.get_db().orders.find({}, {"history": 0}))
+    for others, code in [
+        ([bob], "order_not_this_buyers"),
+        ([gone], "order_cancelled"),
+        ([packed], "order_in_parcel"),
+    ]:
+        r = pack(api, token, [a, *others])
+        assert (r.status, r.json["error"]["code"]) == (409, code), r
+        assert r.json["error"]["details"][0]["message"] == str(others[0]["order_no"])
+    assert pack(api, other_token, [a]).status == 404  # another seller's order
+    r = api.post(
+        "/parcels", {"customer_id": a["customer_id"], "order_ids": [], "method": "home"}, token=token
+    )
+    assert r.status == 400
+    r = api.post(
+        "/parcels", {"customer_id": a["customer_id"], "order_ids": [a["id"]], "method": "drone"}, token=token
+    )
+    assert r.status == 400
+    assert list(db.get_db().orders.find({}, {"history": 0})) == before
+    assert db.get_db().parcels.count_documents({}) == 1
+
+
+def test_an_order_in_a_parcel_changes_through_the_parcel(api, token):
+    a = order(api, token)
+    b = order(api, token)
+    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    p = pack(api, token, [a, b]).json
+    for body, code in (
+        ({"fulfillment_status": "cancelled"}, "invalid_transition"),  # shipped goods stay shipped
+        ({"fulfillment_status": "purchased"}, "order_in_parcel"),
+        ({"fulfillment_status": "pending"}, "order_in_parcel"),
+        ({"customer_id": bob["id"]}, "order_in_parcel"),
+    ):
+        r = api.patch(f"/orders/{a['id']}", body, token=token)
+        assert (r.status, r.json["error"]["code"]) == (409, code), (body, r)
+    r = api.post("/orders/bulk", {"ids": [a["id"]], "set": {"fulfillment_status": "cancelled"}}, token=token)
+    assert r.json["failed"] == [{"id": a["id"], "error": "invalid_transition"}]
+    assert status_of(api, token, a) == [("shipped", today())]
+
+    # The tracking number changes on the parcel, and its orders follow.
+    r = api.patch(
+        f"/parcels/{p['id']}", {"carrier": "新竹物流", "tracking_number": "9876543210"}, token=token
+    )
+    assert r.status == 200 and r.json["tracking_number"] == "9876543210"
+    got = api.get(f"/orders/{b['id']}", token=token).json
+    assert (got["carrier"], got["tracking_number"]) == ("新竹物流", "9876543210")
+    # Delivered: its orders are delivered; then it stays.
+    r = api.patch(f"/parcels/{p['id']}", {"status": "delivered"}, token=token)
+    assert (r.json["status"], r.json["delivered_date"]) == ("delivered", today())
+    assert [s for s, _ in status_of(api, token, a, b)] == ["delivered", "delivered"]
+    r = api.delete(f"/parcels/{p['id']}", token=token)
+    assert (r.status, r.json["error"]["code"]) == (409, "parcel_delivered")
+    assert api.patch(f"/parcels/{p['id']}", {"status": "returned"}, token=token).status == 409
+
+
+def test_unpacking_before_delivery_puts_the_orders_back(api, token):
+    a = order(api, token)
+    sent = order(api, token)
+    api.patch(
+        f"/orders/{sent['id']}", {"fulfillment_status": "shipped", "shipped_date": "2026-11-02"}, token=token
+    )
+    p = pack(api, token, [a, sent]).json
+    assert api.delete(f"/parcels/{p['id']}", token=token).status == 204
+    assert status_of(api, token, a, sent) == [("purchased", None), ("shipped", "2026-11-02")]
+    assert api.get(f"/parcels/{p['id']}", token=token).status == 404
+    assert all(o.get("parcel_id") is None for o in db.get_db().orders.find())
+    # ... and can be packed again; a returned parcel puts its orders back too.
+    p2 = pack(api, token, [a]).json
+    assert api.patch(f"/parcels/{p2['id']}", {"status": "returned"}, token=token).json["status"] == "returned"
+    assert status_of(api, token, a) == [("purchased", None)]
+    assert pack(api, token, [a]).status == 201
+
+
+def test_ready_to_ship_lists_bought_orders_per_buyer_with_the_balance(api, token):
+    api.post("/customers", {"email": "amy@example.com", "name": "Amy", "address": "台中市"}, token=token)
+    a1 = order(api, token, unit_price=300)
+    a2 = order(api, token, unit_price=200)
+    b1 = order(api, token, email="bob@example.com")
+    order(api, token)  # pending: not bought yet
+    for o in (a1, a2, b1):
+        api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=token)
+    api.post("/payments", {"customer_id": a1["customer_id"], "amount": 300, "method": "cash"}, token=token)
+    r = api.get("/parcels/ready", token=token)
+    assert r.status == 200, r
+    rows = r.json["buyers"]
+    assert [(x["name"], x["address"], x["balance"], [o["order_no"] for o in x["orders"]]) for x in rows] == [
+        ("Amy", "台中市", 200, [a1["order_no"], a2["order_no"]]),
+        ("bob", None, 100, [b1["order_no"]]),
+    ]
+    assert [o["payment_status"] for o in rows[0]["orders"]] == ["remitted", "unpaid"]
+    pack(api, token, [a1])
+    assert [len(x["orders"]) for x in api.get("/parcels/ready", token=token).json["buyers"]] == [1, 1]
+
+
+def test_idempotency_key_and_a_crash_before_the_orders_are_marked(api, token, monkeypatch):
+    a = order(api, token)
+    b = order(api, token)
+    key = {"Idempotency-Key": "box-1"}
+    body = {"customer_id": a["customer_id"], "order_ids": [a["id"]], "method": "post"}
+    first = api.post("/parcels", body, token=token, headers=key)
+    again = api.post("/parcels", body, token=token, headers=key)
+    assert (first.status, again.status) == (201, 200) and first.json["id"] == again.json["id"]
+    assert db.get_db().parcels.count_documents({}) == 1
+
+    def dies(*args, **kw):
+        raise RuntimeError("Lambda timed out")
+
+    monkeypatch.setattr(parcels, "_ship_orders", dies)
+    key = {"Idempotency-Key": "box-2"}
+    body = {"customer_id": b["customer_id"], "order_ids": [b["id"]], "method": "post"}
+    assert api.post("/parcels", body, token=token, headers=key).status == 500
+    assert status_of(api, token, b) == [("pending", None)]  # the parcel is written, its order not
+    monkeypatch.undo()
+    r = api.post("/parcels", body, token=token, headers=key)
+    assert r.status == 200
+    assert status_of(api, token, b) == [("shipped", today())]
+    assert db.get_db().orders.find_one({"_id": ObjectId(b["id"])})["parcel_id"] == ObjectId(r.json["id"])
+
+
+def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, commands):
+    a = order(api, token)
+    b = order(api, token)
+    c = order(api, token)
+    order(api, token, email="bob@example.com")
+    p1 = pack(api, token, [a, b], carrier="黑貓", tracking_number="123456789012").json
+    pack(api, token, [c], method="cvs_family", recipient={"store_name": "全家 信義店", "store_id": "F123"})
+    api.patch(f"/parcels/{p1['id']}", {"status": "delivered"}, token=token)
+    link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
+    if commands:
+        commands.names.clear()
+    r = api.get(f"/track/{link}")
+    assert r.status == 200
+    if commands:
+        assert commands.names == ["find", "find", "find"], commands.names
+    boxes = r.json["parcels"]
+    assert [(x["parcel_no"], x["method"], sorted(x["order_nos"])) for x in boxes] == [
+        (2, "cvs_family", [c["order_no"]]),
+        (1, "home", [a["order_no"], b["order_no"]]),
+    ]
+    assert (boxes[1]["tracking_number"], boxes[1]["delivered_date"], boxes[1]["shipped_date"]) == (
+        "123456789012",
+        today(),
+        today(),
+    )
+    assert "F123" not in r.body.decode() if isinstance(r.body, bytes) else True  # the seller's own notes stay
+
+
+def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, other_token):
+    api.post(
+        "/customers",
+        {
+            "email": "amy@example.com",
+            "name": "<script>alert(1)</script>Amy",
+            "phone": "0912",
+            "address": "台北市",
+        },
+        token=token,
+    )
+    a = order(api, token, item_name="<img src=x onerror=alert(1)>Pocky", quantity=2, unit_price=1250.5)
+    b = order(api, token, item_name="東京ばな奈", unit_price=300)
+    api.post("/payments", {"customer_id": a["customer_id"], "amount": 1000, "method": "cash"}, token=token)
+    p = pack(api, token, [a, b], carrier="黑貓", tracking_number="123456789012", note="易碎 fragile").json
+    r = api.get(f"/parcels/{p['id']}/packing-slip", token=token)
+    assert r.status == 200, r
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    html = r.body.decode()
+    assert '<html lang="zh-Hant">' in html and "出貨單 #1" in html and "size: A4" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Amy" in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;Pocky" in html and "<img" not in html
+    for text in (
+        "0912",
+        "台北市",
+        "123456789012",
+        "東京ばな奈",
+        "NT$2,501",
+        "NT$300",
+        "NT$2,801",
+        "尚未付款",
+        "NT$1,801",
+        "易碎 fragile",
+    ):
+        assert text in html, text
+    bare = api.get(f"/parcels/{p['id']}/packing-slip?prices=false&size=label", token=token).body.decode()
+    assert "NT$" not in bare and "size: 100mm 150mm" in bare and "東京ばな奈" in bare
+    api.patch("/auth/me", {"language": "en"}, token=token)
+    assert "Packing slip #1" in api.get(f"/parcels/{p['id']}/packing-slip", token=token).body.decode()
+    assert api.get(f"/parcels/{p['id']}/packing-slip", token=other_token).status == 404
+    assert api.get(f"/parcels/{p['id']}/packing-slip?size=poster", token=token).status == 400
