@@ -100,6 +100,7 @@ def seller_out(doc: dict) -> dict:
         "currency": doc.get("currency", DEFAULT_CURRENCY),
         "language": doc.get("language", tracking.DEFAULT_LANGUAGE),
         "payment_instructions": doc.get("payment_instructions"),
+        "notify_buyers": doc.get("notify_buyers", True),
     }
 
 

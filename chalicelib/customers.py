@@ -17,7 +17,7 @@ FIELDS = ("name", "email", "phone", "address", "social", "note")
 
 
 def to_out(doc: dict) -> dict:
-    return CustomerOut.from_doc(doc)
+    return CustomerOut.from_doc({**doc, "notify": doc.get("notify", True) is not False})
 
 
 def _seller(principal: Principal):

@@ -160,6 +160,7 @@ class SellerPatch(In):
     payment_instructions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = (
         None
     )
+    notify_buyers: bool | None = None  # email buyers when a parcel ships or a payment is confirmed
 
     @field_validator("timezone")
     @classmethod
@@ -185,6 +186,7 @@ class SellerOut(BaseModel):
     currency: str
     language: Language
     payment_instructions: str | None = None
+    notify_buyers: bool = True
 
 
 class SignupOut(BaseModel):
@@ -215,6 +217,7 @@ class CustomerIn(In):
     address: LongText | None = None
     social: ShortText | None = None
     note: LongText | None = None
+    notify: bool = True  # emails about their parcels and payments (the shop's switch too)
 
 
 class CustomerPatch(In):
@@ -224,10 +227,11 @@ class CustomerPatch(In):
     address: LongText | None = None
     social: ShortText | None = None
     note: LongText | None = None
+    notify: bool | None = None
 
     @model_validator(mode="after")
     def _check(self):
-        for f in ("name", "email"):
+        for f in ("name", "email", "notify"):
             if f in self.model_fields_set and getattr(self, f) is None:
                 raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
@@ -241,6 +245,7 @@ class CustomerOut(Out):
     address: str | None
     social: str | None
     note: str | None
+    notify: bool = True
     created_at: str
     updated_at: str
 

@@ -11,7 +11,7 @@ from typing import Any
 from . import allocation
 from .db import get_db
 from .ids import object_id
-from .money import format_plain
+from .money import format_money
 from .principal import Principal
 
 # What the slip says, per shop language. Methods name the contract's parcel methods.
@@ -77,16 +77,6 @@ TEXT: dict[str, dict[str, Any]] = {
         },
     },
 }
-SYMBOLS = {
-    "TWD": "NT$",
-    "HKD": "HK$",
-    "USD": "US$",
-    "JPY": "¥",
-    "KRW": "₩",
-    "CNY": "CN¥",
-    "EUR": "€",
-    "GBP": "£",
-}
 
 
 @dataclass(frozen=True)
@@ -109,15 +99,7 @@ def _template():
 
 
 def _money(currency: str):
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-
-    def fmt(cents: int) -> str:
-        whole = format_plain(cents)
-        head, _, tail = whole.partition(".")
-        grouped = f"{int(head):,}" if head.lstrip("-").isdigit() else head
-        return f"{symbol}{grouped}{'.' + tail if tail else ''}"
-
-    return fmt
+    return lambda cents: format_money(cents, currency)
 
 
 def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: bool = False) -> HtmlPage:

@@ -19,7 +19,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from . import allocation, carriers, clock, idempotency, order_rules
+from . import allocation, carriers, clock, idempotency, notifications, order_rules
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -106,7 +106,9 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             cid, parcel_id, lambda pid: get_db().parcels.find_one({"_id": pid, "seller_id": seller_id})
         )
         if first is not None:
-            return to_out(_finished(first, principal.timezone)), False
+            first = _finished(first, principal.timezone)
+            notifications.parcel_shipped(first)  # sent once: a claim on the parcel
+            return to_out(first), False
     inserted = False
     try:
         order_ids = list(dict.fromkeys(ObjectId(i) for i in data.order_ids))
@@ -132,6 +134,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "shipped_date": order_rules.shipped_today(now, principal.timezone),
             "delivered_date": None,
             "note": data.note or None,
+            "notified_at": None,
             "created_at": now,
             "updated_at": now,
         }
@@ -139,9 +142,12 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         inserted = True
         _ship_orders(doc, orders, now)
     except BaseException:
-        if cid is not None and not inserted:
+        # A parcel refused (and removed) gives its key back; one a crash left half
+        # made keeps it, so the retry finishes that parcel instead of making another.
+        if cid is not None and (not inserted or get_db().parcels.find_one({"_id": parcel_id}) is None):
             idempotency.release(idempotency.Claim(cid, parcel_id))
         raise
+    notifications.parcel_shipped(doc)
     return to_out(doc), True
 
 
@@ -201,7 +207,11 @@ def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
                 },
                 {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}},
             ).matched_count
-    if matched != len(orders):
+    # Fewer matched: another request marked some first (a retry finishing this parcel)
+    # or one was taken (cancelled, packed elsewhere). Only the second is a refusal.
+    if matched != len(orders) and db.orders.count_documents(
+        {"_id": {"$in": parcel["order_ids"]}, "parcel_id": pid}
+    ) != len(parcel["order_ids"]):
         _unship_orders(parcel, now, to="purchased")
         db.parcels.delete_one({"_id": pid})
         raise Conflict(

@@ -27,7 +27,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from . import allocation, clock, idempotency, ratelimit
+from . import allocation, clock, idempotency, notifications, ratelimit
 from .db import get_db
 from .errors import Conflict, NotFound, RateLimited
 from .ids import object_id
@@ -275,6 +275,7 @@ def payment_document(
         "reject_reason": None,
         "confirmed_at": now if status == "confirmed" else None,
         "voided_at": None,
+        "notified_at": None,
         "created_at": now,
         "updated_at": now,
         **extra,
@@ -304,13 +305,16 @@ def record(
         inserted = True
 
     try:
-        return _record(principal, seller_id, customer, data, payment_id, via, mark_inserted), True
+        out = _record(principal, seller_id, customer, data, payment_id, via, mark_inserted)
     except BaseException:
         # Once the payment is written it stays, half-applied or not: a retry with the key
         # finishes it instead of recording the money a second time.
         if cid is not None and not inserted:
             idempotency.release(idempotency.Claim(cid, payment_id))
         raise
+    if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
+        notifications.payment_confirmed(get_db().payments.find_one({"_id": payment_id}))
+    return out, True
 
 
 def _finished(payment: dict) -> dict:
@@ -411,7 +415,9 @@ def confirm(principal: Principal, payment_id: str) -> dict:
         _apply(payment, now, {o["_id"]: o for o in orders})
         if payment["unallocated"]:
             _sync_credit(seller_id, customer_id)
-    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+    confirmed = get_db().payments.find_one({"_id": first["_id"]})
+    notifications.payment_confirmed(confirmed)
+    return to_out(confirmed)
 
 
 def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:

@@ -335,11 +335,23 @@ def _send_link(data: LinkRequestIn) -> bool:
         log.warning("tracking link email not sent (shop %s): %s", data.shop_slug, exc)
         links.delete_one({"_id": link_id})  # only the link nobody received
         return False
-    _keep_newest_emailed(seller["_id"], customer["_id"])
+    keep_newest_emailed(seller["_id"], customer["_id"])
     return True
 
 
-def _keep_newest_emailed(seller_id: ObjectId, customer_id: ObjectId) -> None:
+def email_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
+    """A new emailed link for an event email (parcel shipped, payment confirmed): its
+    URL and id. The seller's link and earlier emailed ones keep working."""
+    token, fields = _link_fields(seller, customer, EMAIL)
+    return link_url(token), get_db().tracking_links.insert_one(fields).inserted_id
+
+
+def drop_link(link_id: ObjectId) -> None:
+    """The link of an email SES refused: nobody has it."""
+    get_db().tracking_links.delete_one({"_id": link_id})
+
+
+def keep_newest_emailed(seller_id: ObjectId, customer_id: ObjectId) -> None:
     """Revoke emailed links beyond the newest MAX_EMAILED_LINKS, so the rate limit (per
     hour) cannot let one customer's links pile up without end. Runs after a successful
     send, so a failed send never costs the buyer an older working link."""

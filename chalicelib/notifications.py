@@ -1,0 +1,173 @@
+"""Buyer emails on events (Amazon SES, the shop's language, with a tracking link of
+their own): a parcel shipped, a payment confirmed.
+
+Exactly one email per event, whatever retries: the event's document (the parcel or the
+payment) is claimed by a conditional update (`notified_at` from null to now) before the
+send, so a retried request, a second device or a crash-and-retry finds it claimed. A
+failed send gives the claim back (and removes the link nobody received), so a later
+retry may send it; a crash between claim and send loses that one email (at most once
+beats twice). Off when the shop turned `notify_buyers` off or the customer's `notify`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from . import clock, mailer, tracking
+from .db import get_db
+from .locks import exclusive
+from .money import format_money
+
+log = logging.getLogger(__name__)
+
+SELLER_FIELDS = {
+    "shop_name": 1,
+    "currency": 1,
+    "language": 1,
+    "timezone": 1,
+    "payment_instructions": 1,
+    "notify_buyers": 1,
+}
+
+METHODS = {
+    "zh-Hant": {
+        "home": "宅配",
+        "cvs_711": "7-ELEVEN 取貨",
+        "cvs_family": "全家取貨",
+        "cvs_hilife": "萊爾富取貨",
+        "cvs_ok": "OK 超商取貨",
+        "post": "郵寄",
+        "pickup": "面交／自取",
+        "overseas": "海外寄送",
+    },
+    "en": {
+        "home": "home delivery",
+        "cvs_711": "7-ELEVEN pick-up",
+        "cvs_family": "FamilyMart pick-up",
+        "cvs_hilife": "Hi-Life pick-up",
+        "cvs_ok": "OK mart pick-up",
+        "post": "post",
+        "pickup": "pick-up in person",
+        "overseas": "overseas delivery",
+    },
+}
+
+TEXT = {
+    "zh-Hant": {
+        "parcel_subject": "{shop}：您的包裹已出貨（{orders}）",
+        "parcel_body": "{buyer} 您好：\n\n您在「{shop}」的訂單 {orders} 已於 {date} 出貨，寄送方式：{method}。{tracking}\n\n"
+        "隨時查看進度：\n{url}\n",
+        "tracking": "\n物流：{carrier}，單號 {number}{link}",
+        "payment_subject": "{shop}：已確認您的付款 {amount}",
+        "payment_body": "{buyer} 您好：\n\n「{shop}」已確認收到您 {date} 的付款 {amount}{orders}。\n\n隨時查看付款與出貨進度：\n{url}\n",
+        "paid_orders": "（訂單 {orders}）",
+    },
+    "en": {
+        "parcel_subject": "{shop}: your parcel has shipped ({orders})",
+        "parcel_body": "Hello {buyer},\n\nYour orders {orders} at {shop} shipped on {date} by {method}.{tracking}\n\n"
+        "Follow them any time:\n{url}\n",
+        "tracking": "\nCarrier: {carrier}, tracking number {number}{link}",
+        "payment_subject": "{shop}: your payment of {amount} is confirmed",
+        "payment_body": "Hello {buyer},\n\n{shop} has confirmed your payment of {amount} from {date}{orders}.\n\n"
+        "Follow your payments and parcels any time:\n{url}\n",
+        "paid_orders": " (orders {orders})",
+    },
+}
+
+
+def _audience(seller_id, customer_id) -> tuple[dict, dict] | None:
+    db = get_db()
+    seller = db.sellers.find_one({"_id": seller_id}, SELLER_FIELDS)
+    if not seller or seller.get("notify_buyers") is False:
+        return None
+    customer = db.customers.find_one(
+        {"_id": customer_id, "seller_id": seller_id}, {"name": 1, "email": 1, "notify": 1}
+    )
+    if not customer or customer.get("notify") is False or not customer.get("email"):
+        return None
+    return seller, customer
+
+
+def _claim(collection: str, doc_id) -> bool:
+    with exclusive(f"notify:{doc_id}"):
+        return (
+            get_db()[collection]
+            .update_one({"_id": doc_id, "notified_at": None}, {"$set": {"notified_at": clock.now()}})
+            .modified_count
+            == 1
+        )
+
+
+def _send(collection: str, doc: dict, build) -> bool:
+    """Claim the event, make the buyer a link, send; give both back if SES refuses."""
+    who = _audience(doc["seller_id"], doc["customer_id"])
+    if who is None or not _claim(collection, doc["_id"]):
+        return False
+    seller, customer = who
+    url, link_id = tracking.email_link(seller, customer)
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    subject, text = build(TEXT[language], METHODS[language], seller, customer, url)
+    email = mailer.Email(
+        to=customer["email"],
+        subject=" ".join(subject.split()),
+        text=text,
+        html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
+    )
+    try:
+        mailer.send(email)
+    except mailer.MailError as exc:
+        log.warning("buyer email not sent (%s %s): %s", collection, doc["_id"], exc)
+        get_db()[collection].update_one({"_id": doc["_id"]}, {"$set": {"notified_at": None}})
+        tracking.drop_link(link_id)
+        return False
+    tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+    return True
+
+
+def parcel_shipped(parcel: dict) -> bool:
+    def build(t, methods, seller, customer, url):
+        orders = (
+            "、".join(f"#{n}" for n in parcel["order_nos"])
+            if t is TEXT["zh-Hant"]
+            else ", ".join(f"#{n}" for n in parcel["order_nos"])
+        )
+        from . import carriers
+
+        tracking_text = ""
+        if parcel.get("carrier") or parcel.get("tracking_number"):
+            link = carriers.tracking_url(parcel.get("carrier"), parcel.get("tracking_number"))
+            tracking_text = t["tracking"].format(
+                carrier=parcel.get("carrier") or "—",
+                number=parcel.get("tracking_number") or "—",
+                link=f"\n{link}" if link else "",
+            )
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "orders": orders,
+            "date": parcel["shipped_date"],
+            "method": methods.get(parcel["method"], parcel["method"]),
+            "tracking": tracking_text,
+            "url": url,
+        }
+        return t["parcel_subject"].format(**fields), t["parcel_body"].format(**fields)
+
+    return _send("parcels", parcel, build)
+
+
+def payment_confirmed(payment: dict) -> bool:
+    def build(t, methods, seller, customer, url):
+        nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
+        sep = "、" if t is TEXT["zh-Hant"] else ", "
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "amount": format_money(payment["amount"], seller.get("currency") or "TWD"),
+            "date": payment["paid_at"],
+            "orders": t["paid_orders"].format(orders=sep.join(nos)) if nos else "",
+            "url": url,
+        }
+        return t["payment_subject"].format(**fields), t["payment_body"].format(**fields)
+
+    return _send("payments", payment, build)
