@@ -189,6 +189,24 @@ def run(Api, args) -> dict:
         def pay_three():
             return api.post("/payments", {"customer_id": payers.pop(0), "amount": 150, "method": "cash"}, **t)
 
+        boxes = []  # two buyers with five orders each: one parcel of five per measured call
+        for i in range(2):
+            c = api.post("/customers", {"name": f"Box {i}", "email": f"box{i}@example.com"}, **t).json
+            ids = [
+                api.post("/orders", {"customer_id": c["id"], "item_id": free["id"], "quantity": 1}, **t).json[
+                    "id"
+                ]
+                for _ in range(5)
+            ]
+            boxes.append(
+                {
+                    "customer_id": c["id"],
+                    "order_ids": ids,
+                    "method": "home",
+                    "recipient": {"name": f"Box {i}"},
+                }
+            )
+
         for _ in range(2):  # reported by a buyer, for the seller to confirm
             api.post(f"/track/{payer_link}/payments", {"amount": 10, "account_last5": "12345"})
         to_confirm = [p["id"] for p in api.get("/payments?status=reported", **t).json["items"]]
@@ -284,6 +302,8 @@ def run(Api, args) -> dict:
                 lambda: api.post(f"/payments/{to_confirm.pop()}/confirm", **t),
             ),
             ("GET /payments", 1, lambda: api.get("/payments", **t)),
+            ("POST /parcels (5 orders, recipient given)", 4, lambda: api.post("/parcels", boxes.pop(), **t)),
+            ("GET /parcels/ready", 2, lambda: api.get("/parcels/ready", **t)),
             ("GET /reports/buyers", 2, lambda: api.get("/reports/buyers", **t)),
             ("GET /reports/items", 1, lambda: api.get("/reports/items", **t)),
             ("GET /reports/monthly", 1, lambda: api.get("/reports/monthly", **t)),
