@@ -15,6 +15,7 @@ import html
 import logging
 
 from . import clock, mailer, tracking
+from .config import get_settings
 from .db import get_db
 from .locks import exclusive
 from .money import format_money
@@ -101,6 +102,8 @@ def _claim(collection: str, doc_id) -> bool:
 
 def _send(collection: str, doc: dict, build) -> bool:
     """Claim the event, make the buyer a link, send; give both back if SES refuses."""
+    if not get_settings().ses_sender:
+        return False  # no email set up (a local run): nothing to claim
     who = _audience(doc["seller_id"], doc["customer_id"])
     if who is None or not _claim(collection, doc["_id"]):
         return False
