@@ -277,6 +277,24 @@ def load(api: Api) -> None:
         if o["pay"] == "refunded":
             api.ok("PATCH", f"/orders/{o['order']['id']}", {"payment_status": "refunded"})
     payments(api, [o["order"] for o in orders if o["pay"] == "unpaid" and o["end"] != "cancelled"])
+    parcel(api, [o["order"] for o in orders if o["end"] == "purchased"])
+
+
+def parcel(api: Api, bought: list[dict]) -> None:
+    """One buyer's bought orders packed for 7-ELEVEN pick-up (the Ship tab's usual box)."""
+    per_buyer: dict[str, list[dict]] = {}
+    for order in bought:
+        per_buyer.setdefault(order["customer_id"], []).append(order)
+    customer_id, mine = max(per_buyer.items(), key=lambda kv: len(kv[1]))
+    body = {
+        "customer_id": customer_id,
+        "order_ids": [o["id"] for o in mine[:3]],
+        "method": "cvs_711",
+        "carrier": "7-ELEVEN 交貨便",
+        "shipping_fee": 60,
+        "recipient": {"name": mine[0]["buyer_name"], "store_name": "7-ELEVEN 信義門市", "store_id": "135061"},
+    }
+    api.ok("POST", "/parcels", body, {"Idempotency-Key": "demo-parcel-1"})
 
 
 def payments(api: Api, unpaid: list[dict]) -> None:
@@ -322,8 +340,10 @@ def summary(api: Api, email: str, site: str, state: str) -> None:
         )
     )
     print(
-        "  payment:     " + ", ".join(f"{s} {payment[s]}" for s in ("unpaid", "partial", "remitted", "refunded"))
+        "  payment:     "
+        + ", ".join(f"{s} {payment[s]}" for s in ("unpaid", "partial", "remitted", "refunded"))
     )
+    print(f"  parcels:     {len(api.all('/parcels'))}")
     to_confirm = api.all("/payments?status=reported")
     print(f"  payments:    {len(api.all('/payments'))}, {len(to_confirm)} reported by buyers to confirm")
     print(f"Log in on the seller page: {site.rstrip('/')}/index.html")

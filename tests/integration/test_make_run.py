@@ -369,6 +369,8 @@ def test_demo_loads_a_sample_shop_through_the_api(local_stack):
     payments = list_all(local_stack.api_url, "/payments", token)
     assert len([p for p in payments if p["status"] == "reported"]) == 2
     assert len([p for p in payments if p["note"] == "訂金"]) == 3
+    (box,) = list_all(local_stack.api_url, "/parcels", token)
+    assert (box["method"], box["recipient"]["store_id"], len(box["order_ids"])) == ("cvs_711", "135061", 3)
     assert {o["batch"] for o in orders} == {"2026-12 東京", "2026-12 首爾", "2027-01 大阪"}
     assert len(list_all(local_stack.api_url, "/customers", token)) == 10
     assert len(list_all(local_stack.api_url, "/items", token)) == 8
