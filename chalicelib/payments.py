@@ -305,7 +305,7 @@ def record(
         inserted = True
 
     try:
-        out = _record(principal, seller_id, customer, data, payment_id, via, mark_inserted)
+        doc = _record(principal, seller_id, customer, data, payment_id, via, mark_inserted)
     except BaseException:
         # Once the payment is written it stays, half-applied or not: a retry with the key
         # finishes it instead of recording the money a second time.
@@ -313,8 +313,8 @@ def record(
             idempotency.release(idempotency.Claim(cid, payment_id))
         raise
     if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
-        notifications.payment_confirmed(get_db().payments.find_one({"_id": payment_id}))
-    return out, True
+        notifications.payment_confirmed(doc)
+    return to_out(doc), True
 
 
 def _finished(payment: dict) -> dict:
@@ -328,6 +328,7 @@ def _finished(payment: dict) -> dict:
 
 
 def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
+    """The payment's document, written and applied."""
     with _buyer_lock(seller_id, customer["_id"]):
         now = clock.now()
         _finish(seller_id, customer["_id"], now)
@@ -365,7 +366,7 @@ def _record_locked(
     if doc["unallocated"]:
         _sync_credit(seller_id, customer["_id"])
     doc.update(applied=True, touch=[])
-    return to_out(doc)
+    return doc
 
 
 def _own(principal: Principal, payment_id: str) -> dict:
