@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The e2e tests drive Debian's Chromium (Playwright's own browser downloads are not used):
 # install it with apt only when /usr/bin/chromium is missing, plus a small CJK font when the
-# machine has none (otherwise 繁體中文 screens render as empty boxes).
+# machine has none (otherwise 繁體中文 screens render as empty boxes), and poppler-utils'
+# pdftoppm (the packing-slip test prints the slip to PDF and looks at its first page as PNG).
 set -euo pipefail
 want=()
 [[ -x /usr/bin/chromium ]] || want+=(chromium)
+command -v pdftoppm >/dev/null || want+=(poppler-utils)
 if ! command -v fc-list >/dev/null || [[ -z "$(fc-list :lang=zh-tw 2>/dev/null)" ]]; then
   want+=(fonts-wqy-microhei)
 fi

@@ -14,6 +14,7 @@ import * as orders from "./views/orders.js";
 // The orders tab is part of the first load; the others are fetched when first opened.
 const LAZY = {
   payments: () => import("./views/payments.js"),
+  ship: () => import("./views/ship.js"),
   customers: () => import("./views/customers.js"),
   items: () => import("./views/items.js"),
   reports: () => import("./views/reports.js"),

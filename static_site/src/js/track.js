@@ -137,12 +137,54 @@ function renderPayments() {
   showPayError();
 }
 
+/** One parcel: method, carrier, tracking number (a link to the carrier's page when there is
+ *  one, in a new tab), dates and the order numbers inside. All of it text, never HTML. */
+function parcelCard(p) {
+  const dates = [p.shipped_date ? t("track.shipped_on", { date: date(p.shipped_date) }) : null, p.delivered_date ? t("track.parcel_delivered_on", { date: date(p.delivered_date) }) : null].filter(Boolean);
+  const number = p.tracking_number
+    ? p.tracking_url
+      ? h("a", { class: "tracking-number", href: p.tracking_url, target: "_blank", rel: "noopener noreferrer", "aria-label": t("track.parcel_link", { number: p.tracking_number }) }, p.tracking_number)
+      : h("strong", { class: "tracking-number user-select-all" }, p.tracking_number)
+    : null;
+  return h(
+    "article",
+    { class: "card parcel-card", dataset: { parcelNo: String(p.parcel_no ?? "") } },
+    h(
+      "div",
+      { class: "card-body py-2" },
+      h(
+        "div",
+        { class: "d-flex flex-wrap justify-content-between gap-2" },
+        h("h3", { class: "h6 mb-1 parcel-method" }, t(`ship.m.${p.method}`)),
+        p.delivered_date ? h("span", { class: "badge text-bg-success align-self-start" }, t("track.step.delivered")) : h("span", { class: "badge text-bg-primary align-self-start" }, t("track.step.shipped")),
+      ),
+      p.carrier || number
+        ? h(
+            "div",
+            { class: "small" },
+            p.carrier ? h("span", { class: "me-3" }, `${t("track.carrier")}: `, h("strong", { class: "carrier" }, p.carrier)) : null,
+            number ? h("span", { class: "text-break" }, `${t("track.tracking")}: `, number) : null,
+          )
+        : null,
+      dates.length ? h("div", { class: "small text-muted parcel-dates" }, dates.join(" · ")) : null,
+      h("div", { class: "small parcel-orders" }, t("track.parcel_orders", { list: (p.order_nos || []).map((n) => `#${n}`).join(t("common.list_sep")) })),
+    ),
+  );
+}
+
+function renderParcels() {
+  const parcels = data.parcels || [];
+  $("#parcels-section").classList.toggle("d-none", !parcels.length);
+  $("#parcel-cards").replaceChildren(...parcels.map(parcelCard));
+}
+
 function render() {
   if (!data) return;
   $("#shop-name").textContent = data.shop_name;
   document.title = `${data.shop_name} · ${t("track.title")}`;
   $("#buyer-heading").textContent = t("track.hello", { name: data.buyer_name });
   renderPayments();
+  renderParcels();
   const cards = (data.orders || []).map((o) => card(o, data.currency));
   $("#order-cards").replaceChildren(...(cards.length ? cards : [h("p", { class: "text-muted" }, t("track.empty"))]));
   $("#orders-view").classList.remove("d-none");

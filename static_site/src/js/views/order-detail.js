@@ -15,7 +15,8 @@ const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"
 const TEXT = ["batch", "note", "carrier", "tracking_number"];
 const MONEY = ["unit_price", "shipping_fee"];
 
-const state = { order: null, onSaved: () => {}, payments: null };
+const state = { order: null, onSaved: () => {}, payments: null, parcel: null };
+const CVS = new Set(["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]);
 
 const dialog = () => $("#order-detail");
 const form = () => $("#detail-form");
@@ -25,6 +26,7 @@ export async function open(order, onSaved) {
   state.order = order;
   state.onSaved = onSaved;
   state.payments = null;
+  state.parcel = null;
   render();
   $("#detail-msg").replaceChildren();
   if (!dialog().open) dialog().showModal();
@@ -35,7 +37,47 @@ export async function open(order, onSaved) {
   } catch (err) {
     if (err.status !== 401) notify($("#detail-msg"), "danger", describe(err));
   }
-  await loadPayments(state.order);
+  await Promise.all([loadPayments(state.order), loadParcel(state.order)]);
+}
+
+/** The parcel holding this order, if any: the order's parcel_id, or (an orders API that does
+ *  not list it yet) the buyer's parcel whose order_ids name it. */
+async function loadParcel(order) {
+  if (!order?.customer_id || !(order.parcel_id || ["shipped", "delivered"].includes(order.fulfillment_status))) {
+    renderParcel();
+    return;
+  }
+  try {
+    let parcel = null;
+    if (order.parcel_id) parcel = await api.get(`/parcels/${order.parcel_id}`);
+    else {
+      const page = await api.get("/parcels", { customer_id: order.customer_id, limit: 100 });
+      parcel = page.items.find((p) => p.order_ids.includes(order.id)) || null;
+    }
+    if (state.order?.id !== order.id) return;
+    state.parcel = parcel;
+    render();
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 404) notify($("#detail-msg"), "danger", describe(err));
+  }
+}
+
+function renderParcel() {
+  const p = state.parcel;
+  $("#detail-parcel").classList.toggle("d-none", !p);
+  if (!p) return;
+  const r = p.recipient || {};
+  const number = p.tracking_number
+    ? p.tracking_url
+      ? h("a", { class: "tracking-number", href: p.tracking_url, target: "_blank", rel: "noopener noreferrer" }, p.tracking_number)
+      : h("span", { class: "tracking-number user-select-all" }, p.tracking_number)
+    : null;
+  $("#detail-parcel-body").replaceChildren(
+    h("strong", { class: "me-2" }, t("ship.parcel_no", { no: p.parcel_no })),
+    h("span", { class: "badge text-bg-secondary me-2" }, t(`ship.status.${p.status}`)),
+    h("span", { class: "d-block" }, [t(`ship.m.${p.method}`), p.carrier, CVS.has(p.method) ? [r.store_name, r.store_id].filter(Boolean).join(" ") : ""].filter(Boolean).join(" · ")),
+    number ? h("span", { class: "d-block" }, `${t("order.tracking")}: `, number) : null,
+  );
 }
 
 /** The confirmed payments with a share in this order (the buyer's newest 200). */
@@ -112,6 +154,12 @@ export function render() {
   $("#detail-cancel-order").classList.toggle("d-none", !["pending", "purchased"].includes(o.fulfillment_status));
   $("#detail-cancelled").classList.toggle("d-none", !cancelled);
   for (const name of ["quantity", "unit_price", "shipping_fee", "fulfillment_status"]) f.elements[name].disabled = cancelled;
+  for (const name of ["carrier", "tracking_number"]) f.elements[name].disabled = false;
+  // An order in a parcel changes through the parcel (the server says order_in_parcel).
+  const inParcel = Boolean(state.parcel || o.parcel_id);
+  if (inParcel) for (const name of ["fulfillment_status", "shipped_date", "carrier", "tracking_number"]) f.elements[name].disabled = true;
+  if (inParcel) $("#detail-cancel-order").classList.add("d-none");
+  renderParcel();
   updateTotal();
   renderHistory(o);
 }

@@ -1,0 +1,576 @@
+// The ship tab (出貨): per buyer, the orders bought and in no parcel yet (all ticked; the
+// unpaid and partly paid ones marked so the seller can hold them back), and a form that packs
+// the ticked ones into one parcel (method, carrier from the method's list or typed, tracking
+// number, fee, recipient prefilled from the buyer, store for a convenience-store method),
+// sent once with an Idempotency-Key. Below, the parcels, newest first, filtered by status:
+// print the packing slip (A4 or label, with or without prices: fetched with the token,
+// shown in a hidden <iframe srcdoc> and printed from there), mark delivered, unpack (asks;
+// never after delivery), edit the tracking number.
+import { api, describe, request } from "../api.js";
+import { $, ask, h, notify } from "../dom.js";
+import { centsToNumber, date, money, parseCents } from "../format.js";
+import { lang, t } from "../i18n.js";
+import { compact, currency, flash, PAGE } from "../app.js";
+
+export const METHODS = ["home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas"];
+const CVS = new Set(["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]);
+const NO_ADDRESS = new Set([...CVS, "pickup"]);
+const STATUSES = ["shipped", "delivered", "returned"];
+// chalicelib/carriers.py CARRIERS: display names (English, 繁體中文) and the methods each serves.
+// The server knows every one of these names (and its aliases) as that carrier.
+const CARRIERS = [
+  ["T-Cat", "黑貓宅急便", ["home"]],
+  ["HCT Logistics", "新竹物流", ["home"]],
+  ["Pelican Express", "宅配通", ["home"]],
+  ["Chunghwa Post", "中華郵政", ["post", "overseas"]],
+  ["7-ELEVEN", "7-ELEVEN 交貨便", ["cvs_711"]],
+  ["FamilyMart", "全家店到店", ["cvs_family"]],
+  ["Hi-Life", "萊爾富", ["cvs_hilife"]],
+  ["OK mart", "OK超商", ["cvs_ok"]],
+  ["SF Express", "順豐速運", ["home", "overseas"]],
+  ["DHL Express", "DHL", ["overseas"]],
+  ["FedEx", "聯邦快遞", ["overseas"]],
+  ["UPS", "優比速", ["overseas"]],
+  ["Kerry TJ Logistics", "嘉里大榮", ["home"]],
+];
+const carrierName = (c) => (lang() === "zh-Hant" ? c[1] : c[0]);
+const carriersFor = (method) => CARRIERS.filter((c) => c[2].includes(method)).map(carrierName);
+
+const state = {
+  ready: null, // [{customer_id, name, ..., orders}] (null: not loaded)
+  readyError: null,
+  forms: new Map(), // customer_id → {unticked: Set, values: {}, key, busy, msg}
+  parcels: [],
+  parcelsLoaded: false,
+  parcelsError: null,
+  cursor: null,
+  editing: null, // id of the parcel whose tracking number is being edited
+  busy: new Set(), // ids of parcels with a request on its way
+};
+
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+const cur = () => currency();
+export const parcelName = (no) => t("ship.parcel_no", { no });
+
+function formState(buyer) {
+  if (!state.forms.has(buyer.customer_id)) {
+    state.forms.set(buyer.customer_id, {
+      unticked: new Set(),
+      values: { method: "home", carrier: "", tracking_number: "", shipping_fee: "0", name: buyer.name || "", phone: buyer.phone || "", address: buyer.address || "", store_name: "", store_id: "", note: "" },
+      carrierAuto: true, // the carrier box holds what the method suggested (a new method replaces it)
+      key: null,
+      busy: false,
+      msg: null,
+    });
+  }
+  return state.forms.get(buyer.customer_id);
+}
+
+// --- loading and drawing ----------------------------------------------------------------------
+
+export function bind() {
+  const status = $("#ship-filter-status");
+  status.addEventListener("change", () => loadParcels(true));
+  $("#ship-more").addEventListener("click", () => loadParcels(false));
+  fillStatic();
+}
+
+export async function load() {
+  performance.mark("ship-load");
+  await Promise.all([loadReady(), loadParcels(true)]);
+}
+
+export function render() {
+  fillStatic();
+  renderReady();
+  renderParcels();
+}
+
+export function reset() {
+  state.ready = null;
+  state.readyError = null;
+  state.forms.clear();
+  state.parcels = [];
+  state.parcelsLoaded = false;
+  state.parcelsError = null;
+  state.cursor = null;
+  state.editing = null;
+  state.busy.clear();
+  $("#ship-filter-status").value = "";
+  $("#ship-ready").replaceChildren();
+  $("#ship-parcels").replaceChildren();
+}
+
+function fillStatic() {
+  const status = $("#ship-filter-status");
+  const chosen = status.value;
+  status.replaceChildren(h("option", { value: "" }, t("common.all")), ...STATUSES.map((s) => h("option", { value: s }, t(`ship.status.${s}`))));
+  status.value = chosen;
+  const size = $("#ship-slip-size");
+  const sizeChosen = size.value || "a4";
+  size.replaceChildren(h("option", { value: "a4" }, t("ship.slip_a4")), h("option", { value: "label" }, t("ship.slip_label")));
+  size.value = sizeChosen;
+}
+
+async function loadReady() {
+  const box = $("#ship-ready");
+  if (!state.ready) box.replaceChildren(h("p", { class: "text-muted" }, h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("common.loading")));
+  try {
+    const out = await api.get("/parcels/ready");
+    state.ready = out.buyers;
+    state.readyError = null;
+  } catch (err) {
+    if (err.status === 401) return;
+    state.readyError = err;
+  }
+  // Forms of buyers with nothing left to ship go; the others keep what was typed.
+  const ids = new Set((state.ready || []).map((b) => b.customer_id));
+  for (const id of [...state.forms.keys()]) if (!ids.has(id)) state.forms.delete(id);
+  renderReady();
+}
+
+function renderReady() {
+  const box = $("#ship-ready");
+  if (state.readyError) {
+    box.replaceChildren(h("p", { class: "text-danger" }, describe(state.readyError)));
+    return;
+  }
+  if (!state.ready) return;
+  if (!state.ready.length) {
+    box.replaceChildren(h("p", { class: "text-muted", id: "ship-none-ready" }, t("ship.none_ready")));
+    return;
+  }
+  box.replaceChildren(...state.ready.map(buyerCard));
+}
+
+function payMark(o) {
+  if (o.payment_status === "remitted" || Number(o.balance) <= 0) return null;
+  const key = o.payment_status === "partial" ? "ship.partly_paid" : "ship.unpaid";
+  return h("span", { class: "badge text-bg-warning ship-unpaid", title: t("ship.owes", { amount: money(o.balance, cur()) }) }, h("span", { "aria-hidden": "true" }, "⚠ "), t(key));
+}
+
+function buyerCard(b) {
+  const fs = formState(b);
+  const id = b.customer_id;
+  const owes = Number(b.balance) > 0;
+  const orderBoxes = b.orders.map((o) =>
+    h(
+      "li",
+      { class: "ship-order" },
+      h(
+        "label",
+        { class: "ship-order-label" },
+        h("input", {
+          class: "form-check-input",
+          type: "checkbox",
+          name: "order",
+          value: o.id,
+          checked: !fs.unticked.has(o.id),
+          onchange: (ev) => {
+            if (ev.target.checked) fs.unticked.delete(o.id);
+            else fs.unticked.add(o.id);
+            fs.key = null;
+            updateCount(b);
+          },
+        }),
+        h("span", { class: "ship-order-text" }, h("strong", {}, `#${o.order_no}`), ` ${o.item_name} × ${o.quantity}`),
+        h("span", { class: "ship-order-money text-nowrap" }, money(o.total_amount, cur())),
+        payMark(o),
+      ),
+    ),
+  );
+  const v = fs.values;
+  const field = (name, label, attrs = {}, col = "col-12 col-md-4") =>
+    h(
+      "div",
+      { class: `${col} ship-field`, dataset: { field: name } },
+      h(
+        "label",
+        { class: "form-label mb-0 w-100" },
+        h("span", {}, label),
+        h("input", { class: "form-control", name, value: v[name], autocomplete: "off", ...attrs }),
+      ),
+    );
+  const listId = `ship-carriers-${id}`;
+  const form = h(
+    "form",
+    {
+      class: "row g-2 ship-form",
+      novalidate: true,
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        createParcel(b, form);
+      },
+      oninput: (ev) => {
+        if (ev.target.name && ev.target.name in v) v[ev.target.name] = ev.target.value;
+        if (ev.target.name === "carrier") fs.carrierAuto = false;
+        if (!fs.busy) fs.key = null; // changed values: a new parcel, a new key
+      },
+    },
+    h(
+      "div",
+      { class: "col-12 col-md-4" },
+      h(
+        "label",
+        { class: "form-label mb-0 w-100" },
+        h("span", {}, t("ship.method")),
+        h(
+          "select",
+          {
+            class: "form-select",
+            name: "method",
+            onchange: (ev) => {
+              v.method = ev.target.value;
+              const suggested = carriersFor(v.method);
+              if (fs.carrierAuto || !v.carrier) {
+                v.carrier = suggested.length === 1 ? suggested[0] : "";
+                fs.carrierAuto = true;
+              }
+              renderReady();
+              $(`#ship-buyer-${id} [name=method]`)?.focus();
+            },
+          },
+          METHODS.map((m) => h("option", { value: m, selected: m === v.method }, t(`ship.m.${m}`))),
+        ),
+      ),
+    ),
+    field("carrier", t("order.carrier"), { list: listId }),
+    h("datalist", { id: listId }, carriersFor(v.method).map((name) => h("option", { value: name }))),
+    field("tracking_number", t("order.tracking"), { autocapitalize: "characters", spellcheck: "false" }),
+    field("shipping_fee", t("ship.fee"), { inputmode: "decimal" }, "col-6 col-md-2"),
+    field("name", t("ship.recipient_name"), { autocomplete: "off" }, "col-6 col-md-3"),
+    field("phone", t("ship.recipient_phone"), { type: "tel" }, "col-12 col-md-3"),
+    NO_ADDRESS.has(v.method) ? null : field("address", t("ship.recipient_address"), {}, "col-12 col-md-4"),
+    CVS.has(v.method) ? field("store_name", t("ship.store_name"), {}, "col-7 col-md-3") : null,
+    CVS.has(v.method) ? field("store_id", t("ship.store_id"), { inputmode: "numeric" }, "col-5 col-md-2") : null,
+    field("note", t("ship.note"), {}, "col-12 col-md-6"),
+    h(
+      "div",
+      { class: "col-12 d-flex flex-wrap align-items-center gap-2" },
+      h("span", { class: "small text-muted ship-count", "aria-live": "polite" }),
+      h("button", { class: "btn btn-primary ms-auto ship-create", type: "submit", disabled: fs.busy }, t("ship.create")),
+    ),
+    h("div", { class: "col-12 ship-msg" }),
+  );
+  const headingId = `ship-buyer-title-${id}`;
+  const card = h(
+    "article",
+    { class: "card mb-3 ship-buyer", id: `ship-buyer-${id}`, dataset: { customerId: id }, "aria-labelledby": headingId },
+    h(
+      "div",
+      { class: "card-header d-flex flex-wrap gap-2 align-items-baseline" },
+      h("h3", { class: "h6 mb-0 me-auto", id: headingId }, b.name),
+      h(
+        "span",
+        { class: `small ship-balance ${owes ? "owes fw-semibold" : "paid"}` },
+        owes ? t("ship.buyer_owes", { amount: money(b.balance, cur()) }) : t("ship.buyer_paid"),
+      ),
+    ),
+    h(
+      "div",
+      { class: "card-body" },
+      h("fieldset", {}, h("legend", { class: "visually-hidden" }, t("ship.orders_of", { name: b.name })), h("ul", { class: "list-unstyled mb-2 ship-orders" }, orderBoxes)),
+      form,
+    ),
+  );
+  if (fs.msg) notify(card.querySelector(".ship-msg"), fs.msg.kind, fs.msg.text);
+  queueMicrotask(() => updateCount(b));
+  return card;
+}
+
+function ticked(b) {
+  const fs = formState(b);
+  return b.orders.filter((o) => !fs.unticked.has(o.id));
+}
+
+function updateCount(b) {
+  const card = document.getElementById(`ship-buyer-${b.customer_id}`);
+  if (!card) return;
+  const chosen = ticked(b);
+  const cents = chosen.reduce((sum, o) => sum + (parseCents(String(o.total_amount)) ?? 0), 0);
+  card.querySelector(".ship-count").textContent = t("ship.count", { n: chosen.length, total: money(centsToNumber(cents), cur()) });
+  card.querySelector(".ship-create").disabled = formState(b).busy || !chosen.length;
+}
+
+async function createParcel(b, form) {
+  const fs = formState(b);
+  if (fs.busy) return; // a second tap while the first is on its way
+  const v = fs.values;
+  const box = form.querySelector(".ship-msg");
+  const chosen = ticked(b);
+  if (!chosen.length) {
+    notify(box, "danger", t("ship.nothing_ticked"));
+    return;
+  }
+  const fee = parseCents(v.shipping_fee);
+  if (fee === null) {
+    form.elements.shipping_fee.classList.add("is-invalid");
+    notify(box, "danger", `${t("ship.fee")}: ${t("err.invalid_money")}`);
+    return;
+  }
+  form.elements.shipping_fee.classList.remove("is-invalid");
+  const recipient = compact({
+    name: v.name.trim(),
+    phone: v.phone.trim(),
+    address: NO_ADDRESS.has(v.method) ? "" : v.address.trim(),
+    store_name: CVS.has(v.method) ? v.store_name.trim() : "",
+    store_id: CVS.has(v.method) ? v.store_id.trim() : "",
+  });
+  const body = compact({
+    customer_id: b.customer_id,
+    order_ids: chosen.map((o) => o.id),
+    method: v.method,
+    carrier: v.carrier.trim(),
+    tracking_number: v.tracking_number.trim(),
+    shipping_fee: centsToNumber(fee),
+    note: v.note.trim(),
+  });
+  if (Object.keys(recipient).length) body.recipient = recipient;
+  fs.key = fs.key || newKey();
+  fs.busy = true;
+  fs.msg = null;
+  const btn = form.querySelector(".ship-create");
+  btn.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  try {
+    const parcel = await api.post("/parcels", body, { headers: { "Idempotency-Key": fs.key } });
+    state.forms.delete(b.customer_id);
+    flash("success", t("ship.created", { parcel: parcelName(parcel.parcel_no), name: b.name, n: parcel.order_ids.length }));
+    await Promise.all([loadReady(), loadParcels(true)]);
+    const row = document.querySelector(`#ship-parcels [data-id="${parcel.id}"]`);
+    if (row) row.classList.add("ship-new");
+    return;
+  } catch (err) {
+    if (err.status === 401) return;
+    // The key stays: a retry after a lost answer must not make a second parcel.
+    fs.msg = { kind: "danger", text: describe(err) };
+    notify(box, "danger", fs.msg.text);
+    if (err.status === 409 && err.code !== "idempotency_key_in_use") {
+      fs.key = null; // refused, nothing written: the next try is a new request
+      loadReady();
+    }
+  } finally {
+    fs.busy = false;
+    form.removeAttribute("aria-busy");
+    if (document.body.contains(btn)) updateCount(b);
+  }
+}
+
+// --- the parcels ------------------------------------------------------------------------------
+
+async function loadParcels(resetList) {
+  const box = $("#ship-parcels");
+  if (resetList) state.cursor = null;
+  if (resetList && !state.parcelsLoaded) box.replaceChildren(h("p", { class: "text-muted" }, t("common.loading")));
+  try {
+    const page = await api.get("/parcels", { status: $("#ship-filter-status").value, limit: PAGE, cursor: resetList ? undefined : state.cursor || undefined });
+    state.parcels = resetList ? page.items : [...state.parcels, ...page.items];
+    state.cursor = page.next_cursor;
+    state.parcelsLoaded = true;
+    state.parcelsError = null;
+  } catch (err) {
+    if (err.status === 401) return;
+    if (!resetList) {
+      flash("danger", describe(err));
+      return;
+    }
+    state.parcelsError = err;
+  }
+  renderParcels();
+}
+
+function renderParcels() {
+  const box = $("#ship-parcels");
+  if (state.parcelsError) {
+    box.replaceChildren(h("p", { class: "text-danger" }, describe(state.parcelsError)));
+    return;
+  }
+  if (!state.parcelsLoaded) return;
+  $("#ship-more").classList.toggle("d-none", !state.cursor);
+  if (!state.parcels.length) {
+    box.replaceChildren(h("p", { class: "text-muted" }, t($("#ship-filter-status").value ? "ship.no_parcels_filtered" : "ship.no_parcels")));
+    return;
+  }
+  box.replaceChildren(...state.parcels.map(parcelCard));
+}
+
+/** The tracking number, a link to the carrier's page when there is one (text, never HTML). */
+export function trackingLink(p, cls = "") {
+  if (!p.tracking_number) return null;
+  if (!p.tracking_url) return h("span", { class: `tracking-number user-select-all ${cls}` }, p.tracking_number);
+  return h("a", { class: `tracking-number ${cls}`, href: p.tracking_url, target: "_blank", rel: "noopener noreferrer" }, p.tracking_number);
+}
+
+function parcelCard(p) {
+  const busy = state.busy.has(p.id);
+  const r = p.recipient || {};
+  const name = parcelName(p.parcel_no);
+  const who = [r.name, r.phone].filter(Boolean).join(" · ");
+  const where = CVS.has(p.method) ? [r.store_name, r.store_id ? `(${r.store_id})` : ""].filter(Boolean).join(" ") : r.address || "";
+  const statusClass = { shipped: "text-bg-primary", delivered: "text-bg-success", returned: "text-bg-secondary" }[p.status] || "text-bg-secondary";
+  const actions = h(
+    "div",
+    { class: "d-flex flex-wrap gap-2 ship-actions" },
+    h("button", { class: "btn btn-sm btn-outline-primary ship-print", type: "button", disabled: busy, "aria-label": `${t("ship.print")} · ${name}`, onclick: () => printSlip(p) }, t("ship.print")),
+    p.status === "shipped"
+      ? h("button", { class: "btn btn-sm btn-outline-success ship-deliver", type: "button", disabled: busy, "aria-label": `${t("ship.deliver")} · ${name}`, onclick: () => markDelivered(p) }, t("ship.deliver"))
+      : null,
+    h("button", { class: "btn btn-sm btn-outline-secondary ship-edit", type: "button", disabled: busy, "aria-expanded": String(state.editing === p.id), "aria-label": `${t("ship.edit")} · ${name}`, onclick: () => toggleEdit(p) }, t("ship.edit")),
+    h(
+      "button",
+      {
+        class: "btn btn-sm btn-outline-danger ship-unpack",
+        type: "button",
+        disabled: busy || p.status !== "shipped",
+        title: p.status === "shipped" ? null : t("ship.unpack_never"),
+        "aria-label": `${t("ship.unpack")} · ${name}`,
+        onclick: () => unpack(p),
+      },
+      t("ship.unpack"),
+    ),
+  );
+  return h(
+    "article",
+    { class: "card ship-parcel", dataset: { id: p.id, parcelNo: String(p.parcel_no), status: p.status } },
+    h(
+      "div",
+      { class: "card-body" },
+      h(
+        "div",
+        { class: "d-flex flex-wrap gap-2 align-items-baseline mb-1" },
+        h("h3", { class: "h6 mb-0" }, name),
+        h("span", { class: "fw-semibold" }, p.buyer_name || ""),
+        h("span", { class: `badge ${statusClass} ship-status` }, t(`ship.status.${p.status}`)),
+        h("span", { class: "ms-auto small text-muted" }, [t("ship.shipped_on", { date: date(p.shipped_date) }), p.delivered_date ? t("ship.delivered_on", { date: date(p.delivered_date) }) : ""].filter(Boolean).join(" · ")),
+      ),
+      h(
+        "dl",
+        { class: "row small mb-2 ship-facts" },
+        h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.orders")),
+        h("dd", { class: "col-8 col-md-10 mb-1 ship-order-nos" }, p.order_nos.map((n) => `#${n}`).join(t("common.list_sep"))),
+        h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.method")),
+        h("dd", { class: "col-8 col-md-10 mb-1" }, [t(`ship.m.${p.method}`), p.carrier].filter(Boolean).join(" · ")),
+        h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("order.tracking")),
+        h("dd", { class: "col-8 col-md-10 mb-1 text-break" }, trackingLink(p) || "—"),
+        h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.recipient")),
+        h("dd", { class: "col-8 col-md-10 mb-1 text-break ship-recipient" }, [who, where].filter(Boolean).join(" · ") || "—"),
+        Number(p.shipping_fee) > 0 ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.fee")) : null,
+        Number(p.shipping_fee) > 0 ? h("dd", { class: "col-8 col-md-10 mb-1" }, money(p.shipping_fee, cur())) : null,
+        p.note ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.note")) : null,
+        p.note ? h("dd", { class: "col-8 col-md-10 mb-1 text-break" }, p.note) : null,
+      ),
+      actions,
+      state.editing === p.id ? editForm(p) : null,
+      h("div", { class: "ship-parcel-msg mt-2", "aria-live": "polite" }),
+    ),
+  );
+}
+
+function toggleEdit(p) {
+  state.editing = state.editing === p.id ? null : p.id;
+  renderParcels();
+  if (state.editing) $(`#ship-parcels [data-id="${p.id}"] .ship-edit-form [name=tracking_number]`)?.focus();
+}
+
+function editForm(p) {
+  const listId = `ship-edit-carriers-${p.id}`;
+  const carrier = h("input", { class: "form-control", name: "carrier", value: p.carrier || "", list: listId, autocomplete: "off" });
+  const number = h("input", { class: "form-control", name: "tracking_number", value: p.tracking_number || "", autocomplete: "off", spellcheck: "false" });
+  return h(
+    "form",
+    {
+      class: "row g-2 mt-1 ship-edit-form",
+      novalidate: true,
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const body = { carrier: carrier.value.trim() || null, tracking_number: number.value.trim() || null };
+        const ok = await change(p, () => api.patch(`/parcels/${p.id}`, body), "common.saved");
+        if (ok) state.editing = null;
+        renderParcels();
+      },
+    },
+    h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("order.carrier")), carrier)),
+    h("datalist", { id: listId }, carriersFor(p.method).map((name) => h("option", { value: name }))),
+    h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("order.tracking")), number)),
+    h(
+      "div",
+      { class: "col-12 col-md-4 d-flex gap-2 align-items-end" },
+      h("button", { class: "btn btn-sm btn-primary ship-edit-save", type: "submit" }, t("common.save")),
+      h(
+        "button",
+        {
+          class: "btn btn-sm btn-outline-secondary",
+          type: "button",
+          onclick: () => {
+            state.editing = null;
+            renderParcels();
+          },
+        },
+        t("common.cancel"),
+      ),
+    ),
+  );
+}
+
+/** Run one change of parcel p; the list follows. Resolves true when it went through. */
+async function change(p, call, doneKey, vars = {}) {
+  state.busy.add(p.id);
+  renderParcels();
+  try {
+    const out = await call();
+    const i = state.parcels.findIndex((x) => x.id === p.id);
+    if (out && i >= 0) state.parcels[i] = out;
+    flash("success", t(doneKey, { parcel: parcelName(p.parcel_no), ...vars }));
+    return true;
+  } catch (err) {
+    if (err.status !== 401) flash("danger", describe(err));
+    return false;
+  } finally {
+    state.busy.delete(p.id);
+    renderParcels();
+  }
+}
+
+async function markDelivered(p) {
+  await change(p, () => api.patch(`/parcels/${p.id}`, { status: "delivered" }), "ship.delivered_msg");
+  loadParcels(true);
+}
+
+async function unpack(p) {
+  const nos = p.order_nos.map((n) => `#${n}`).join(t("common.list_sep"));
+  const ok = await ask(t("ship.unpack_confirm", { parcel: parcelName(p.parcel_no), orders: nos }), t("ship.unpack_yes"), t("ship.unpack_no"));
+  if (!ok) return;
+  const done = await change(p, () => api.del(`/parcels/${p.id}`), "ship.unpacked_msg", { orders: nos });
+  if (done) await Promise.all([loadReady(), loadParcels(true)]);
+}
+
+// --- printing ---------------------------------------------------------------------------------
+
+/** Fetch the slip (with the token), put it in the hidden frame and open the print dialog. */
+async function printSlip(p) {
+  const size = $("#ship-slip-size").value || "a4";
+  const prices = $("#ship-slip-prices").checked;
+  const frame = $("#ship-print-frame");
+  frame.dataset.ready = "";
+  state.busy.add(p.id);
+  renderParcels();
+  try {
+    const html = await request("GET", `/parcels/${p.id}/packing-slip`, { query: { size, prices: prices ? "true" : "false" } });
+    await new Promise((resolve) => {
+      frame.addEventListener("load", resolve, { once: true });
+      frame.srcdoc = html; // about:srcdoc, not a blob: (the site's CSP allows no framed URLs)
+    });
+    performance.mark("ship-slip-ready");
+    frame.dataset.ready = "1";
+    frame.dataset.size = size;
+    frame.dataset.prices = String(prices);
+    frame.contentWindow.focus();
+    frame.contentWindow.print();
+    frame.dataset.printed = String(Number(frame.dataset.printed || 0) + 1);
+  } catch (err) {
+    if (err.status !== 401) flash("danger", describe(err));
+  } finally {
+    state.busy.delete(p.id);
+    renderParcels();
+  }
+}
