@@ -84,3 +84,54 @@ def test_shop_settings_password_and_logout(stack, browser, locale, viewport):
     finally:
         ctx.close()
     assert not errors
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
+def test_buyer_emails_can_be_turned_off_for_the_shop_and_for_one_buyer(stack, browser, locale, viewport):
+    zh = locale == "zh-TW"
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh)
+        token = page.evaluate("localStorage.getItem('token')")
+        buyer = api_call(stack, "POST", "/customers", token, {"name": "王小明", "email": "ming@example.com"})
+        page.get_by_role("tab", name="設定" if zh else "Settings").click()
+        switch = page.get_by_role("switch", name="寄 Email 通知買家" if zh else "Email buyers", exact=False)
+        expect(switch).to_be_checked()
+        switch.uncheck()
+        page.locator("#pay-info-form [type=submit]").click()
+        expect(page.locator("#pay-info-msg")).to_contain_text("已儲存" if zh else "Saved")
+        assert (
+            api_call(stack, "GET", "/auth/me", page.evaluate("localStorage.getItem('token')"))[
+                "notify_buyers"
+            ]
+            is False
+        )
+        page.reload()
+        page.get_by_role("tab", name="設定" if zh else "Settings").click()
+        expect(
+            page.get_by_role("switch", name="寄 Email 通知買家" if zh else "Email buyers", exact=False)
+        ).not_to_be_checked()
+
+        page.get_by_role("tab", name="買家" if zh else "Buyers").click()
+        row = page.locator(f'#customers-body tr[data-id="{buyer["id"]}"]')
+        row.get_by_role("button", name="編輯" if zh else "Edit").click()
+        one = page.get_by_role("switch", name="寄出貨與付款通知" if zh else "Email this buyer", exact=False)
+        expect(one).to_be_checked()
+        one.uncheck()
+        page.locator("#customer-form [type=submit]").click()
+        expect(page.locator("#customer-form-msg")).to_contain_text("已儲存" if zh else "Saved")
+        assert api_call(stack, "GET", f"/customers/{buyer['id']}", token)["notify"] is False
+        row.get_by_role("button", name="編輯" if zh else "Edit").click()
+        expect(one).not_to_be_checked()
+        box = one.bounding_box()
+        assert box and (
+            viewport != PHONE or page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        )
+    finally:
+        ctx.close()
+    assert not errors

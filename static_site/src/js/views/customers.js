@@ -110,6 +110,7 @@ async function trackingLink(c) {
 function edit(c) {
   const form = $("#customer-form");
   for (const name of ["id", "name", "email", "phone", "address", "social", "note"]) form.elements[name].value = c[name] || "";
+  form.elements.notify.checked = c.notify !== false;
   $("#customer-form-title").textContent = t("cust.edit");
   $("#customer-cancel").classList.remove("d-none");
   form.scrollIntoView({ behavior: "smooth" });

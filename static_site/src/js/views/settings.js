@@ -1,7 +1,8 @@
 // The settings tab: shop name, shop code (shop_slug, to tell a buyer), time zone, currency
 // and language (PATCH /auth/me, whose fresh token carries the new zone and currency),
 // change password (POST /auth/password: other devices are logged out), the payment
-// instructions buyers see (匯款資訊, PATCH /auth/me {payment_instructions}), log out.
+// instructions buyers see (匯款資訊, PATCH /auth/me {payment_instructions}) and whether
+// buyers are emailed about parcels and payments (notify_buyers), log out.
 import { api, describe, setSession } from "../api.js";
 import { $, h, notify } from "../dom.js";
 import { LANGS, lang, setLang, t } from "../i18n.js";
@@ -40,6 +41,7 @@ export function render() {
   $("#shop-slug").textContent = s.shop_slug || "";
   const info = $("#pay-info-form").elements.payment_instructions;
   if (document.activeElement !== info) info.value = s.payment_instructions || "";
+  $("#pay-info-form").elements.notify_buyers.checked = s.notify_buyers !== false;
   $("#password-form").elements.username.value = s.email || "";
 }
 
@@ -80,7 +82,8 @@ export function bind() {
     const btn = ev.target.querySelector("[type=submit]");
     btn.disabled = true;
     try {
-      const out = await api.patch("/auth/me", { payment_instructions: text || null });
+      const notifyBuyers = ev.target.elements.notify_buyers.checked;
+      const out = await api.patch("/auth/me", { payment_instructions: text || null, notify_buyers: notifyBuyers });
       setSession(out.token, out.seller);
       shop.seller = state.seller = out.seller;
       ev.target.elements.payment_instructions.value = out.seller.payment_instructions || "";
