@@ -205,6 +205,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
     try:
         sign_up_any_language(page, stack, zh)
         token, customers = seed(stack, page)
+        # The slip is in the shop's language (Chinese unless the shop chose English).
+        api_call(stack, "PATCH", "/auth/me", token, {"language": "zh-Hant" if zh else "en"})
         page.reload()
         expect(page.locator("#orders-body tr[data-id]")).to_have_count(4)
 
@@ -305,9 +307,11 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         ben = buyer_card(page, "Ben Wu")
         ben.locator("[name=carrier]").fill(w["tcat"])
         ben.locator("[name=tracking_number]").fill("1111111111")
-        ben.locator(".ship-create").click()
+        ben.locator(".ship-create").dblclick()  # a double tap packs one parcel
         third = parcel_card(page, 3)
         expect(third).to_be_visible()
+        page.wait_for_timeout(300)
+        assert sorted(p["parcel_no"] for p in api_call(stack, "GET", "/parcels", token)["items"]) == [1, 3]
         third.locator(".ship-edit").click()
         third.locator(".ship-edit-form [name=tracking_number]").fill(TCAT_NUMBER)
         third.locator(".ship-edit-save").click()
