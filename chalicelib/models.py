@@ -850,15 +850,16 @@ OrderSort = Literal["created_at", "-created_at", "order_no", "-order_no", "total
 ORDER_SORTS: tuple[str, ...] = OrderSort.__args__
 
 
+# ?customer_id= of the lists: an id, or a 400 naming the parameter.
+CustomerIdParam = Annotated[
+    str,
+    BeforeValidator(_object_id_check),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
+]
+
+
 class OrderQuery(ListQuery):
-    customer_id: (
-        Annotated[
-            str,
-            BeforeValidator(_object_id_check),
-            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
-        ]
-        | None
-    ) = None
+    customer_id: CustomerIdParam | None = None
     batch: str | None = Field(default=None, description="exactly this batch")
     payment_status: PaymentStatus | None = None
     fulfillment_status: FulfillmentStatus | None = None
@@ -902,14 +903,7 @@ class PaymentExportQuery(ExportQuery):
     """GET /export/payments: every payment of the seller (or of one buyer, one status)."""
 
     limit: ExportLimit | None = Field(default=None, description="payments per page (default: all)")
-    customer_id: (
-        Annotated[
-            str,
-            BeforeValidator(_object_id_check),
-            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
-        ]
-        | None
-    ) = None
+    customer_id: CustomerIdParam | None = None
     status: PaymentState | None = None
 
 
@@ -924,26 +918,12 @@ class ImportQuery(Query):
 
 
 class PaymentQuery(ListQuery):
-    customer_id: (
-        Annotated[
-            str,
-            BeforeValidator(_object_id_check),
-            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
-        ]
-        | None
-    ) = None
+    customer_id: CustomerIdParam | None = None
     status: PaymentState | None = None
 
 
 class ParcelQuery(ListQuery):
-    customer_id: (
-        Annotated[
-            str,
-            BeforeValidator(_object_id_check),
-            WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}),
-        ]
-        | None
-    ) = None
+    customer_id: CustomerIdParam | None = None
     status: ParcelStatus | None = None
 
 

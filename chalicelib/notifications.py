@@ -19,6 +19,7 @@ from .config import get_settings
 from .db import get_db
 from .locks import exclusive
 from .money import format_money
+from .packing_slip import TEXT as SLIP_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -29,29 +30,6 @@ SELLER_FIELDS = {
     "timezone": 1,
     "payment_instructions": 1,
     "notify_buyers": 1,
-}
-
-METHODS = {
-    "zh-Hant": {
-        "home": "宅配",
-        "cvs_711": "7-ELEVEN 取貨",
-        "cvs_family": "全家取貨",
-        "cvs_hilife": "萊爾富取貨",
-        "cvs_ok": "OK 超商取貨",
-        "post": "郵寄",
-        "pickup": "面交／自取",
-        "overseas": "海外寄送",
-    },
-    "en": {
-        "home": "home delivery",
-        "cvs_711": "7-ELEVEN pick-up",
-        "cvs_family": "FamilyMart pick-up",
-        "cvs_hilife": "Hi-Life pick-up",
-        "cvs_ok": "OK mart pick-up",
-        "post": "post",
-        "pickup": "pick-up in person",
-        "overseas": "overseas delivery",
-    },
 }
 
 TEXT = {
@@ -66,7 +44,7 @@ TEXT = {
     },
     "en": {
         "parcel_subject": "{shop}: your parcel has shipped ({orders})",
-        "parcel_body": "Hello {buyer},\n\nYour orders {orders} at {shop} shipped on {date} by {method}.{tracking}\n\n"
+        "parcel_body": "Hello {buyer},\n\nYour orders {orders} at {shop} shipped on {date} ({method}).{tracking}\n\n"
         "Follow them any time:\n{url}\n",
         "tracking": "\nCarrier: {carrier}, tracking number {number}{link}",
         "payment_subject": "{shop}: your payment of {amount} is confirmed",
@@ -110,7 +88,7 @@ def _send(collection: str, doc: dict, build) -> bool:
     seller, customer = who
     url, link_id = tracking.email_link(seller, customer)
     language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
-    subject, text = build(TEXT[language], METHODS[language], seller, customer, url)
+    subject, text = build(TEXT[language], SLIP_TEXT[language]["methods"], seller, customer, url)
     email = mailer.Email(
         to=customer["email"],
         subject=" ".join(subject.split()),
