@@ -34,6 +34,7 @@ FIRST_PARCEL_NO = 1
 # join one (the seller records the box afterwards) and keep their status and date.
 PACKABLE = ("pending", "purchased", "shipped", "delivered")
 READY = "purchased"  # GET /parcels/ready: bought, waiting to be sent
+READY_BATCH = 5_000
 
 
 def to_out(doc: dict) -> dict:
@@ -367,6 +368,7 @@ def ready(principal: Principal) -> dict:
         db.orders.find(
             {"seller_id": seller_id, "fulfillment_status": READY, "parcel_id": None},
             sort=[("created_at", 1), ("_id", 1)],
+            batch_size=READY_BATCH,  # one reply, not a getMore per 101 orders
         )
     )
     per_buyer: dict[Any, list[dict]] = {}
