@@ -33,6 +33,8 @@ WORDS = {
         "unpaid": "Unpaid",
         "delivered": "Delivered",
         "unpack_yes": "Unpack",
+        "return": "Returned",
+        "return_yes": "It came back",
         "seven": "7-ELEVEN",
         "tcat": "T-Cat",
         "parcels": "Parcels",
@@ -44,6 +46,8 @@ WORDS = {
         "unpaid": "未付款",
         "delivered": "已送達",
         "unpack_yes": "拆包",
+        "return": "已退回",
+        "return_yes": "確認退回",
         "seven": "7-ELEVEN 交貨便",
         "tcat": "黑貓宅急便",
         "parcels": "包裹",
@@ -376,6 +380,18 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         problems = serious(buyer, f"track parcels {tag}")
         assert not problems, "\n".join(problems)
         buyer.close()
+
+        # The box came back: returned (after asking); Ben's orders are ready to ship again.
+        page.get_by_role("tab", name=w["tab"]).click()
+        third = parcel_card(page, 3)
+        third.get_by_role("button", name=w["return"], exact=False).click()
+        page.locator("dialog.confirm-dialog").get_by_role("button", name=w["return_yes"], exact=True).click()
+        expect(buyer_card(page, "Ben Wu").locator(".ship-order")).to_have_count(2)
+        assert fulfillment(stack, token)[1002] == "purchased"
+        assert [p["status"] for p in api_call(stack, "GET", "/parcels?status=returned", token)["items"]] == [
+            "returned"
+        ]
+        expect(third.locator(".ship-return")).to_have_count(0)
         assert not errors, errors
     finally:
         ctx.close()

@@ -4,7 +4,8 @@
 // number, fee, recipient prefilled from the buyer, store for a convenience-store method),
 // sent once with an Idempotency-Key. Below, the parcels, newest first, filtered by status:
 // print the packing slip (A4 or label, with or without prices: fetched with the token,
-// shown in a hidden <iframe srcdoc> and printed from there), mark delivered, unpack (asks;
+// shown in a hidden <iframe srcdoc> and printed from there), mark delivered or returned (the
+// box came back: its orders go back to Ready to ship), unpack (asks;
 // never after delivery), edit the tracking number.
 import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
@@ -415,6 +416,9 @@ function parcelCard(p) {
     p.status === "shipped"
       ? h("button", { class: "btn btn-sm btn-outline-success ship-deliver", type: "button", disabled: busy, "aria-label": `${t("ship.deliver")} · ${name}`, onclick: () => markDelivered(p) }, t("ship.deliver"))
       : null,
+    p.status === "shipped"
+      ? h("button", { class: "btn btn-sm btn-outline-dark ship-return", type: "button", disabled: busy, "aria-label": `${t("ship.return")} · ${name}`, onclick: () => markReturned(p) }, t("ship.return"))
+      : null,
     h("button", { class: "btn btn-sm btn-outline-secondary ship-edit", type: "button", disabled: busy, "aria-expanded": String(state.editing === p.id), "aria-label": `${t("ship.edit")} · ${name}`, onclick: () => toggleEdit(p) }, t("ship.edit")),
     h(
       "button",
@@ -534,6 +538,15 @@ async function change(p, call, doneKey, vars = {}) {
 async function markDelivered(p) {
   await change(p, () => api.patch(`/parcels/${p.id}`, { status: "delivered" }), "ship.delivered_msg");
   loadParcels(true);
+}
+
+/** The box came back (refused, not picked up): its orders can go out again. */
+async function markReturned(p) {
+  const nos = p.order_nos.map((n) => `#${n}`).join(t("common.list_sep"));
+  const ok = await ask(t("ship.return_confirm", { parcel: parcelName(p.parcel_no), orders: nos }), t("ship.return_yes"), t("ship.unpack_no"));
+  if (!ok) return;
+  const done = await change(p, () => api.patch(`/parcels/${p.id}`, { status: "returned" }), "ship.returned_msg", { orders: nos });
+  if (done) await Promise.all([loadReady(), loadParcels(true)]);
 }
 
 async function unpack(p) {
