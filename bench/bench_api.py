@@ -41,7 +41,7 @@ from bench.perfdoc import write_section  # noqa: E402
 
 
 class Counter(monitoring.CommandListener):
-    """Counts commands per thread, split into app commands and FerretDB lock commands."""
+    """Counts commands per thread, split into app commands and FerretDB-only lock commands."""
 
     def __init__(self):
         self.local = threading.local()
@@ -55,7 +55,7 @@ class Counter(monitoring.CommandListener):
         if not hasattr(self.local, "app"):
             self.reset()
         coll = event.command.get(event.command_name)
-        if coll == "locks":
+        if coll == "locks" and not _money_lock(event.command):
             self.local.locks += 1
         elif event.command_name not in ("endSessions", "hello", "isMaster", "ismaster"):
             self.local.app += 1
@@ -66,6 +66,13 @@ class Counter(monitoring.CommandListener):
 
     def failed(self, event):
         pass
+
+
+def _money_lock(command: dict) -> bool:
+    """The buyer's money lock (payments.py) is taken on every server, MongoDB too: its
+    insert and delete count as the app's commands, not as FerretDB-only lock commands."""
+    text = repr(command.get("documents") or command.get("deletes") or "")
+    return "money:" in text
 
 
 COUNTER = Counter()
@@ -261,7 +268,7 @@ def run(Api, args) -> dict:
             ),
             (
                 "PATCH /orders/{id} remitted (records a payment)",
-                7,
+                9,
                 lambda: api.patch(f"/orders/{order_id()}", {"payment_status": "remitted"}, **t),
             ),
             (
@@ -290,7 +297,7 @@ def run(Api, args) -> dict:
                     **t,
                 ),
             ),
-            ("POST /payments (covers 3 orders)", 8, pay_three),
+            ("POST /payments (covers 3 orders)", 10, pay_three),
             (
                 "POST /track/{token}/payments (buyer reports)",
                 4,
@@ -298,7 +305,7 @@ def run(Api, args) -> dict:
             ),
             (
                 "POST /payments/{id}/confirm",
-                8,
+                10,
                 lambda: api.post(f"/payments/{to_confirm.pop()}/confirm", **t),
             ),
             ("GET /payments", 1, lambda: api.get("/payments", **t)),
