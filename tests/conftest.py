@@ -136,16 +136,23 @@ def pytest_configure(config):
         "mongo_java_wrong(reason, raises): mongo-java-server, not the app, gets this test wrong:"
         " xfail(strict=True) on the mongo-java lane only (docs/ferretdb.md, 'Test lanes')",
     )
+    config.addinivalue_line(
+        "markers",
+        "ferretdb_wrong(reason, raises): FerretDB 1.24, not the app, gets this test wrong:"
+        " xfail(strict=True) on the FerretDB lane only (docs/ferretdb.md)",
+    )
 
 
 def pytest_collection_modifyitems(items):
     """`@pytest.mark.mongo_java_wrong(reason=..., raises=...)` becomes a strict xfail of the
-    test's `[mongo-java]` run only; mongomock and FerretDB still run it in full."""
+    test's `[mongo-java]` run only (`ferretdb_wrong`: of its `[ferretdb]` run); the other
+    lanes still run it in full."""
     for item in items:
-        mark = item.get_closest_marker("mongo_java_wrong")
         callspec = getattr(item, "callspec", None)
-        if mark and callspec and callspec.params.get("backend") == "mongo-java":
-            item.add_marker(pytest.mark.xfail(strict=True, **mark.kwargs))
+        for marker, lane in (("mongo_java_wrong", "mongo-java"), ("ferretdb_wrong", "ferretdb")):
+            mark = item.get_closest_marker(marker)
+            if mark and callspec and callspec.params.get("backend") == lane:
+                item.add_marker(pytest.mark.xfail(strict=True, **mark.kwargs))
 
 
 @pytest.fixture(scope="session")
