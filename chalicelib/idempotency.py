@@ -1,4 +1,6 @@
-"""Idempotency-Key on POST /orders: a claim per key in a collection of its own.
+"""Idempotency-Key (POST /orders, /payments, /parcels and the buyer's payment report): a
+claim per key in a collection of its own. The names below say "order"; the others pass
+their own document's id and a scope in the claim id.
 
 `idempotency_keys` holds `{_id: "<seller_id>:<key>", order_id, at}`. The order's id is
 chosen before anything is written, and the first request to insert the claim owns the

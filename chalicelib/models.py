@@ -46,6 +46,16 @@ Stock = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{24}$")]
 
 
+def _iso_date_text(value: object) -> object:
+    if value is not None and not (isinstance(value, str) and len(value) == 10):
+        raise Invalid("invalid_date", "must be a date as YYYY-MM-DD")
+    return value
+
+
+# A date in a body: exactly YYYY-MM-DD text (shipped_date, paid_at).
+IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_iso_date_text)]
+
+
 class In(BaseModel):
     """Request bodies: unknown fields are refused, strings are strings (no operators)."""
 
@@ -323,14 +333,7 @@ class OrderPatch(In):
     tracking_number: ShortText | None = None
     payment_status: PaymentStatusIn | None = None
     fulfillment_status: FulfillmentStatus | None = None
-    shipped_date: Annotated[dt.date, Field(strict=False)] | None = None
-
-    @field_validator("shipped_date", mode="before")
-    @classmethod
-    def _iso_date(cls, v):
-        if v is not None and not (isinstance(v, str) and len(v) == 10):
-            raise Invalid("invalid_date", "must be a date as YYYY-MM-DD")
-        return v
+    shipped_date: IsoDate | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -427,14 +430,7 @@ PaymentNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 
 
 class _PaidAt(In):
-    paid_at: Annotated[dt.date, Field(strict=False)] | None = None
-
-    @field_validator("paid_at", mode="before")
-    @classmethod
-    def _iso_date(cls, v):
-        if v is not None and not (isinstance(v, str) and len(v) == 10):
-            raise Invalid("invalid_date", "must be a date as YYYY-MM-DD")
-        return v
+    paid_at: IsoDate | None = None
 
 
 class PaymentIn(_PaidAt):

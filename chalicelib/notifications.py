@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import logging
 
-from . import clock, mailer, tracking
+from . import carriers, clock, mailer, tracking
 from .config import get_settings
 from .db import get_db
 from .locks import exclusive
@@ -41,6 +41,7 @@ TEXT = {
         "payment_subject": "{shop}：已確認您的付款 {amount}",
         "payment_body": "{buyer} 您好：\n\n「{shop}」已確認收到您 {date} 的付款 {amount}{orders}。\n\n隨時查看付款與出貨進度：\n{url}\n",
         "paid_orders": "（訂單 {orders}）",
+        "sep": "、",
     },
     "en": {
         "parcel_subject": "{shop}: your parcel has shipped ({orders})",
@@ -51,6 +52,7 @@ TEXT = {
         "payment_body": "Hello {buyer},\n\n{shop} has confirmed your payment of {amount} from {date}{orders}.\n\n"
         "Follow your payments and parcels any time:\n{url}\n",
         "paid_orders": " (orders {orders})",
+        "sep": ", ",
     },
 }
 
@@ -108,13 +110,7 @@ def _send(collection: str, doc: dict, build) -> bool:
 
 def parcel_shipped(parcel: dict) -> bool:
     def build(t, methods, seller, customer, url):
-        orders = (
-            "、".join(f"#{n}" for n in parcel["order_nos"])
-            if t is TEXT["zh-Hant"]
-            else ", ".join(f"#{n}" for n in parcel["order_nos"])
-        )
-        from . import carriers
-
+        orders = t["sep"].join(f"#{n}" for n in parcel["order_nos"])
         tracking_text = ""
         if parcel.get("carrier") or parcel.get("tracking_number"):
             link = carriers.tracking_url(parcel.get("carrier"), parcel.get("tracking_number"))
@@ -140,13 +136,12 @@ def parcel_shipped(parcel: dict) -> bool:
 def payment_confirmed(payment: dict) -> bool:
     def build(t, methods, seller, customer, url):
         nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
-        sep = "、" if t is TEXT["zh-Hant"] else ", "
         fields = {
             "shop": seller["shop_name"],
             "buyer": customer["name"],
             "amount": format_money(payment["amount"], seller.get("currency") or "TWD"),
             "date": payment["paid_at"],
-            "orders": t["paid_orders"].format(orders=sep.join(nos)) if nos else "",
+            "orders": t["paid_orders"].format(orders=t["sep"].join(nos)) if nos else "",
             "url": url,
         }
         return t["payment_subject"].format(**fields), t["payment_body"].format(**fields)

@@ -340,12 +340,12 @@ def _record_locked(
 ) -> dict:
     """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
     already read under the lock."""
-    if orders is not None:
-        pass
-    elif data.order_ids:
-        orders = _listed_orders(seller_id, customer["_id"], data.order_ids)
-    else:
-        orders = _open_orders(seller_id, customer["_id"])
+    if orders is None:
+        orders = (
+            _listed_orders(seller_id, customer["_id"], data.order_ids)
+            if data.order_ids
+            else _open_orders(seller_id, customer["_id"])
+        )
     shares = allocation.fill(data.amount, orders)
     allocations = _shares_to_allocations(shares, orders)
     doc = {"_id": payment_id}
