@@ -74,3 +74,45 @@ export const nav = {
   /** Keep the open tab and the filters in the page's address (a new history entry). */
   remember: () => {},
 };
+
+// --- costs (issue 14): the purchase cost of one unit, in the currency it was paid in ---------
+
+/** The currencies offered for a cost (the shop's own is added when it is not one of them). */
+export const COST_CURRENCIES = ["TWD", "JPY", "KRW", "USD", "HKD", "CNY", "EUR", "GBP", "THB", "SGD", "MYR", "AUD"];
+
+/** Fill a currency <select>: the common codes (and `chosen` when it is another), `chosen`
+ *  or the shop's currency selected. `except` leaves codes out (a batch's rates: the shop's). */
+export function fillCurrencies(select, chosen, { except = [] } = {}) {
+  const want = chosen || select.value || currency();
+  const codes = [...new Set([currency(), ...COST_CURRENCIES, want])].filter((c) => c && !except.includes(c));
+  codes.sort((a, b) => (a === currency() ? -1 : b === currency() ? 1 : COST_CURRENCIES.indexOf(a) - COST_CURRENCIES.indexOf(b)));
+  select.replaceChildren(...codes.map((c) => h("option", { value: c }, c)));
+  if (codes.includes(want)) select.value = want;
+}
+
+/** Whether a currency has no minor unit (JPY, KRW: a cost in whole yen or won). */
+export function wholeUnits(code) {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions().maximumFractionDigits === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A typed cost as the JSON number the API takes: "" → null (no cost), a bad amount (or
+ *  decimals on yen or won) → undefined, with the field marked and the reason in `box`. */
+export function costField(input, code, box, label) {
+  const text = input.value.trim();
+  if (text === "") {
+    input.classList.remove("is-invalid");
+    return null;
+  }
+  const cents = parseCents(text);
+  if (cents === null || (wholeUnits(code) && cents % 100 !== 0)) {
+    input.classList.add("is-invalid");
+    notify(box, "danger", `${label}: ${t(cents === null ? "err.invalid_money" : "cost.whole_units", { currency: code })}`);
+    return undefined;
+  }
+  input.classList.remove("is-invalid");
+  return Number(`${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`);
+}

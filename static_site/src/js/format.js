@@ -71,3 +71,9 @@ export function dateTime(value) {
   if (!value || Number.isNaN(when.getTime())) return value || "";
   return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(when);
 }
+
+/** A ratio as a percentage: 0.2534 → "25.3%"; null → "". */
+export function percent(ratio) {
+  if (ratio === null || ratio === undefined || Number.isNaN(Number(ratio))) return "";
+  return new Intl.NumberFormat(locale(), { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Number(ratio));
+}

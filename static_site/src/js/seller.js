@@ -15,6 +15,7 @@ import * as orders from "./views/orders.js";
 const LAZY = {
   payments: () => import("./views/payments.js"),
   ship: () => import("./views/ship.js"),
+  batches: () => import("./views/batches.js"),
   customers: () => import("./views/customers.js"),
   items: () => import("./views/items.js"),
   reports: () => import("./views/reports.js"),
@@ -114,6 +115,7 @@ function start() {
     if (name === "orders" && params) orders.setFilters(params);
     switchTab(name);
     if (name === "payments" && params?.record_for) view("payments").then((v) => v.recordFor(params.record_for, params.name), () => null);
+    if (name === "batches" && params?.open) view("batches").then((v) => v.open(params.open), () => null);
   };
   nav.remember = remember;
   fromAddress();

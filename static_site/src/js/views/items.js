@@ -1,11 +1,12 @@
-// The items tab: the seller's catalogue with prices and stock (low stock marked).
+// The items tab: the seller's catalogue with prices, stock (low stock marked) and what one
+// unit costs to buy, in the currency it is paid in (¥1,200), copied into new orders.
 import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { compact, currency, fail, flash, formData, loadPickers, PAGE } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, PAGE } from "../app.js";
 
-const COLS = 5;
+const COLS = 6;
 const LOW_STOCK = 3;
 const state = { items: [], cursor: null };
 
@@ -28,6 +29,7 @@ export async function load(reset = true) {
 }
 
 export function render() {
+  fillCurrencies($("#item-cost-currency"));
   const body = $("#items-body");
   body.replaceChildren(...state.items.map(itemRow));
   $("#items-more").classList.toggle("d-none", !state.cursor);
@@ -55,6 +57,7 @@ function itemRow(i) {
     { dataset: { id: i.id } },
     h("td", { "data-label": t("item.name") }, i.item_name),
     h("td", { "data-label": t("item.price"), class: "text-end" }, money(i.price, currency())),
+    h("td", { "data-label": t("item.cost"), class: "text-end item-cost" }, i.cost === null || i.cost === undefined ? h("span", { class: "text-muted small" }, t("cost.none")) : money(i.cost, i.cost_currency || currency())),
     h("td", { "data-label": t("item.stock") }, stockBadge(i.stock)),
     h("td", { "data-label": t("item.note") }, i.note || ""),
     h(
@@ -73,6 +76,8 @@ function edit(i) {
   form.elements.price.value = String(i.price);
   form.elements.stock.value = i.stock ?? "";
   form.elements.note.value = i.note || "";
+  form.elements.cost.value = i.cost === null || i.cost === undefined ? "" : String(i.cost);
+  fillCurrencies(form.elements.cost_currency, i.cost_currency || currency());
   $("#item-cancel").classList.remove("d-none");
   form.scrollIntoView({ behavior: "smooth" });
 }
@@ -80,6 +85,7 @@ function edit(i) {
 function resetForm() {
   $("#item-form").reset();
   $("#item-form").elements.id.value = "";
+  fillCurrencies($("#item-cost-currency"), currency());
   $("#item-cancel").classList.add("d-none");
 }
 
@@ -96,6 +102,7 @@ async function remove(i) {
 
 export function bind() {
   const form = $("#item-form");
+  fillCurrencies(form.elements.cost_currency, currency());
   $("#item-cancel").addEventListener("click", resetForm);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -106,11 +113,15 @@ export function bind() {
       notify(box, "danger", `${t("item.price")}: ${t("err.invalid_money")}`);
       return;
     }
+    const cost = costField(form.elements.cost, d.cost_currency, box, t("item.cost"));
+    if (cost === undefined) return;
     const body = {
       item_name: d.item_name,
       price: centsToNumber(price),
       stock: d.stock === "" ? null : Number.parseInt(d.stock, 10),
       note: d.note || null,
+      cost,
+      cost_currency: cost === null ? null : d.cost_currency,
     };
     try {
       if (d.id) await api.patch(`/items/${d.id}`, body);

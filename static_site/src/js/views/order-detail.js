@@ -3,11 +3,14 @@
 // and its status history as a timeline. A side panel on a desktop, the full screen on a
 // phone (a modal <dialog>: Esc closes, focus stays inside). What is paid and still owed,
 // and the payments that paid it (GET /payments of the buyer, their lines for this order).
+// Its cost (one unit, in the currency paid) and, worked out by the server with the batch's
+// exchange rate, the whole order's cost in the shop's currency and its profit: never guessed
+// here, "—" with the reason when the server cannot tell.
 import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { currency, moneyField } from "../app.js";
+import { costField, currency, fillCurrencies, moneyField } from "../app.js";
 
 // `partial` follows from the payments: shown, never offered as a choice.
 const PAYMENT = ["unpaid", "remitted", "refunded"];
@@ -161,7 +164,33 @@ export function render() {
   if (inParcel) $("#detail-cancel-order").classList.add("d-none");
   renderParcel();
   updateTotal();
+  f.elements.cost.value = o.cost === null || o.cost === undefined ? "" : String(o.cost);
+  fillCurrencies(f.elements.cost_currency, o.cost_currency || currency());
+  renderProfit(o);
   renderHistory(o);
+}
+
+/** Why an order's cost in the shop's currency is not known ("" when it is). */
+export function costHint(o) {
+  if (o.cost === null || o.cost === undefined) return t("cost.no_cost");
+  if (o.cost_amount === null || o.cost_amount === undefined) {
+    return t(o.batch ? "cost.no_rate" : "cost.no_batch", { currency: o.cost_currency || currency() });
+  }
+  return "";
+}
+
+/** What the order cost and earned, as the server worked it out ("—" and why, when it cannot). */
+function renderProfit(o) {
+  const cur = currency();
+  const known = o.cost_amount !== null && o.cost_amount !== undefined;
+  const hint = costHint(o);
+  $("#detail-cost-amount").textContent = known ? money(o.cost_amount, cur) : "—";
+  $("#detail-cost-hint").textContent =
+    known && o.cost_currency && o.cost_currency !== cur ? t("cost.from", { cost: money(o.cost, o.cost_currency), qty: o.quantity }) : hint;
+  const profit = o.profit !== null && o.profit !== undefined;
+  $("#detail-profit-amount").textContent = profit ? money(o.profit, cur) : "—";
+  $("#detail-profit-amount").classList.toggle("text-danger", profit && Number(o.profit) < 0);
+  $("#detail-profit-hint").textContent = profit ? "" : hint;
 }
 
 function fill(select, values, prefix, chosen) {
@@ -244,6 +273,16 @@ function changes() {
   }
   const shipped = f.elements.shipped_date.value;
   if (!f.elements.shipped_date.disabled && shipped && shipped !== o.shipped_date) out.shipped_date = shipped;
+  const code = f.elements.cost_currency.value;
+  const cost = costField(f.elements.cost, code, box, t("order.cost"));
+  if (cost === undefined) return null;
+  const had = o.cost === null || o.cost === undefined ? null : Number(o.cost);
+  if (cost === null) {
+    if (had !== null) out.cost = null;
+  } else if (cost !== had || code !== o.cost_currency) {
+    out.cost = cost;
+    out.cost_currency = code;
+  }
   return out;
 }
 

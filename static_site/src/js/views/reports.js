@@ -1,16 +1,19 @@
 // The reports tab: what each buyer owes (a click opens their orders; "record payment" and
 // "copy message", a ready LINE message in the shop's language with what is owed, the
 // payment instructions and a new tracking link), the purchase list (both follow the batch
-// filter) and the monthly chart; each downloadable as CSV.
+// filter) and the monthly chart; each downloadable as CSV. Profit (issue 14): per batch or per
+// month, a bar chart of revenue, cost and profit and a table with the margin; its counts of
+// orders without a cost or a rate open those orders.
 import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { money, month } from "../format.js";
-import { lang, t, tIn } from "../i18n.js";
+import { money, month, percent } from "../format.js";
+import { lang, locale, t, tIn } from "../i18n.js";
 import { currency, flash, nav, shop } from "../app.js";
 
 const BUYER_COLS = 9;
 
-const state = { buyers: null, items: null, monthly: null };
+const state = { buyers: null, items: null, monthly: null, profit: null };
+const PROFIT_COLS = 8;
 const batch = () => $("#rep-batch").value.trim();
 
 export async function load() {
@@ -19,17 +22,18 @@ export async function load() {
     const now = new Date().getFullYear();
     year.replaceChildren(...[now, now - 1, now - 2].map((y) => h("option", { value: String(y) }, String(y))));
   }
-  await Promise.all([loadBuyers(), loadItems(), loadMonthly()]);
+  await Promise.all([loadBuyers(), loadItems(), loadMonthly(), loadProfit()]);
 }
 
 export function render() {
   renderBuyers();
   renderItems();
   renderMonthly();
+  renderProfit();
 }
 
 export function reset() {
-  state.buyers = state.items = state.monthly = null;
+  state.buyers = state.items = state.monthly = state.profit = null;
   $("#rep-message").replaceChildren();
 }
 
@@ -262,6 +266,122 @@ function renderMonthly() {
   $("#rep-monthly").setAttribute("aria-label", t("rep.monthly"));
 }
 
+// --- profit (issue 14) -------------------------------------------------------------------------
+
+let profitChart = null;
+const profitBy = () => $("[name=rep-profit-by]:checked")?.value || "batch";
+const profitRange = () => ({ from: $("#rep-profit-from").value || undefined, to: $("#rep-profit-to").value || undefined });
+
+async function loadProfit() {
+  const msg = $("#rep-profit-msg");
+  msg.replaceChildren(h("div", { class: "text-muted small" }, t("common.loading")));
+  $("#rep-profit tbody").replaceChildren(spinnerRow(PROFIT_COLS, t("common.loading")));
+  $("#rep-profit tfoot").replaceChildren();
+  try {
+    const [out] = await Promise.all([api.get("/reports/profit", profitRange()), loadChartJs()]);
+    state.profit = out;
+    renderProfit();
+  } catch (err) {
+    msg.replaceChildren(h("div", { class: "text-danger" }, describe(err)));
+    failed($("#rep-profit tbody"), PROFIT_COLS, err);
+  }
+}
+
+/** "2026-12" → "Dec 2026" / "2026年12月". */
+function monthYear(value) {
+  const m = /^(\d{4})-(\d{2})$/.exec(String(value));
+  if (!m) return month(value);
+  return new Intl.DateTimeFormat(locale(), { year: "numeric", month: "short", timeZone: "UTC" }).format(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+}
+
+/** A row's name: the batch ("no batch" for orders in none) or the month. */
+function profitKey(r) {
+  if (r.month) return monthYear(r.month);
+  return r.batch === null || r.batch === undefined ? t("profit.no_batch") : r.batch;
+}
+
+/** The orders behind a row: the batch's, or the month's (its first to its last day). */
+function profitOrders(r) {
+  if (r.batch) return { batch_prefix: r.batch };
+  const m = /^(\d{4})-(\d{2})$/.exec(String(r.month || ""));
+  if (!m) return null;
+  const last = new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
+  return { from: `${r.month}-01`, to: `${r.month}-${String(last).padStart(2, "0")}` };
+}
+
+/** "2 without cost · 1 without a rate": buttons that open those orders (text for totals). */
+function missingCell(r, linked) {
+  const parts = [];
+  const target = linked ? profitOrders(r) : null;
+  const label = profitKey(r);
+  for (const [count, key, cls] of [
+    [r.missing_cost_count, "profit.missing_cost", "profit-missing-cost"],
+    [r.missing_rate_count, "profit.missing_rate", "profit-missing-rate"],
+  ]) {
+    if (!count) continue;
+    const text = t(key, { n: count });
+    parts.push(
+      target
+        ? h(
+            "button",
+            { class: `btn btn-sm btn-outline-warning text-warning-emphasis ${cls}`, type: "button", "aria-label": `${label}: ${text}`, title: t("profit.open_orders"), onclick: () => nav.go("orders", target) },
+            text,
+          )
+        : h("span", { class: `badge text-bg-warning ${cls}` }, text),
+    );
+  }
+  return h("div", { class: "d-flex flex-wrap gap-1 profit-missing" }, parts.length ? parts : h("span", { class: "text-muted small" }, "—"));
+}
+
+function renderProfit() {
+  const by = profitBy();
+  $("#rep-profit-key").textContent = t(by === "month" ? "rep.month" : "order.batch");
+  if (!state.profit || !window.Chart) return;
+  const cur = currency();
+  const rows = (by === "month" ? state.profit.by_month : state.profit.by_batch) || [];
+  const known = (v) => (v === null || v === undefined ? "—" : money(v, cur));
+  const row = (r, label, cls = "", linked = true) =>
+    h(
+      "tr",
+      { class: cls, dataset: { key: r.batch ?? r.month ?? "" } },
+      h("td", { "data-label": t(by === "month" ? "rep.month" : "order.batch"), class: "profit-key" }, label),
+      h("td", { class: "text-end", "data-label": t("rep.orders") }, String(r.order_count ?? 0)),
+      h("td", { class: "text-end text-nowrap", "data-label": t("profit.revenue") }, known(r.revenue)),
+      h("td", { class: "text-end text-nowrap", "data-label": t("profit.cost") }, known(r.cost)),
+      h("td", { class: "text-end text-nowrap", "data-label": t("profit.shipping_fees") }, known(r.shipping_fees)),
+      h("td", { class: `text-end text-nowrap profit-amount ${Number(r.profit) < 0 ? "text-danger" : ""}`, "data-label": t("profit.profit") }, r.costed_count ? known(r.profit) : "—"),
+      h("td", { class: "text-end profit-margin", "data-label": t("profit.margin") }, r.margin === null || r.margin === undefined ? "—" : percent(r.margin)),
+      h("td", { "data-label": t("profit.missing") }, missingCell(r, linked)),
+    );
+  const body = $("#rep-profit tbody");
+  body.replaceChildren(...rows.map((r) => row(r, profitKey(r))));
+  $("#rep-profit tfoot").replaceChildren();
+  if (!rows.length) body.replaceChildren(messageRow(PROFIT_COLS, t("rep.empty")));
+  else if (state.profit.totals) $("#rep-profit tfoot").replaceChildren(row(state.profit.totals, t("rep.totals"), "fw-semibold", false));
+  $("#rep-profit-msg").replaceChildren(rows.length ? "" : h("div", { class: "text-muted small" }, t("rep.empty")));
+  const money0 = (v) => (v === null || v === undefined ? null : Number(v));
+  const data = {
+    labels: rows.map(profitKey),
+    datasets: [
+      { label: t("profit.revenue"), data: rows.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd" },
+      { label: t("profit.cost"), data: rows.map((r) => money0(r.cost)), backgroundColor: "#fd7e14" },
+      { label: t("profit.profit"), data: rows.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754" },
+    ],
+  };
+  profitChart?.destroy();
+  profitChart = new window.Chart($("#rep-profit-chart"), {
+    type: "bar",
+    data,
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } } },
+      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y, cur)}` } } },
+    },
+  });
+  $("#rep-profit-chart").setAttribute("aria-label", t(by === "month" ? "profit.chart_month" : "profit.chart_batch"));
+}
+
 /** "buyers-2026-12_Tokyo.csv": the report's name, and the batch when one is chosen. */
 export function csvName(report, batchName, year) {
   const safe = (s) => s.replace(/[\\/:*?"<>|\s]+/g, "_").replace(/^_+|_+$/g, "");
@@ -278,6 +398,19 @@ export function bind() {
     timer = setTimeout(() => Promise.all([loadBuyers(), loadItems()]), 300);
   });
   $("#rep-year").addEventListener("change", loadMonthly);
+  for (const radio of $$("[name=rep-profit-by]")) radio.addEventListener("change", renderProfit);
+  for (const id of ["#rep-profit-from", "#rep-profit-to"]) $(id).addEventListener("change", loadProfit);
+  for (const btn of $$("[data-profit-csv]")) {
+    btn.addEventListener("click", async () => {
+      const by = btn.dataset.profitCsv;
+      const query = { format: "csv", by, headers: lang() === "en" ? "en" : "zh", ...profitRange() };
+      try {
+        await download("/reports/profit", query, csvName(`profit-${by}`, null, [query.from, query.to].filter(Boolean).join("_")));
+      } catch (err) {
+        if (err.status !== 401) flash("danger", describe(err));
+      }
+    });
+  }
   for (const btn of $$("[data-csv]")) {
     btn.addEventListener("click", async () => {
       const path = btn.dataset.csv;

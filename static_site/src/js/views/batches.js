@@ -1,0 +1,529 @@
+// The batches tab (批次, issue 14): one row per batch (a trip: 2026-12 東京) with its orders,
+// total, closed mark and the exchange rates it still lacks. A batch opens its page: what it
+// earned (the totals of GET /reports/profit?batch=), the exchange rates of the currencies its
+// costs were paid in (typed and sent as text, never turned into a JS float: "0.2115" stays
+// "0.2115"), a note, Close / Reopen, and its orders with their cost and profit as the server
+// worked them out (a click opens the order panel).
+import { api, describe } from "../api.js";
+import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { money, percent } from "../format.js";
+import { t } from "../i18n.js";
+import { COST_CURRENCIES, currency, fail, nav, PAGE } from "../app.js";
+import * as detail from "./order-detail.js";
+import { replaceRow } from "./orders.js";
+
+const LIST_COLS = 5;
+const ORDER_COLS = 6;
+// A rate: a positive decimal with at most 6 decimals (the server says the same).
+const RATE = /^\d{1,9}(?:\.\d{1,6})?$/;
+
+const state = {
+  batches: null, // GET /batches (null: not loaded yet)
+  listError: null,
+  name: null, // the open batch (null: the list is shown)
+  profit: null, // its totals (GET /reports/profit?batch=)
+  profitError: null,
+  orders: null,
+  ordersError: null,
+  cursor: null,
+  draft: null, // {codes: ["JPY", …], rates: {JPY: "0.2115"}, note}
+  busy: false,
+};
+
+const opened = () => (state.batches || []).find((b) => b.name === state.name) || null;
+
+// --- loading --------------------------------------------------------------------------------
+
+export function bind() {}
+
+export async function load() {
+  await loadList();
+  if (state.name) await loadBatch();
+}
+
+export function reset() {
+  Object.assign(state, { batches: null, listError: null, name: null, profit: null, orders: null, draft: null });
+  $("#batch-page").replaceChildren();
+  showPage(false);
+}
+
+export function render() {
+  renderList();
+  if (state.name) renderPage();
+}
+
+async function loadList() {
+  if (!state.batches) $("#batch-list tbody").replaceChildren(spinnerRow(LIST_COLS, t("common.loading")));
+  try {
+    state.batches = ((await api.get("/batches")) || []).filter((b) => b.name);
+    state.listError = null;
+  } catch (err) {
+    state.listError = err;
+  }
+  renderList();
+  if (state.name && opened() && !state.busy) renderHead();
+}
+
+/** The open batch's totals and orders (after a change of rates or of an order: again). */
+async function loadBatch() {
+  const name = state.name;
+  state.cursor = null;
+  const [profit, orders] = await Promise.allSettled([api.get("/reports/profit", { batch: name }), api.get("/orders", { batch: name, limit: PAGE })]);
+  if (state.name !== name) return; // another batch opened meanwhile
+  state.profit = profit.status === "fulfilled" ? profit.value?.totals || null : null;
+  state.profitError = profit.status === "rejected" ? profit.reason : null;
+  state.orders = orders.status === "fulfilled" ? orders.value.items : null;
+  state.cursor = orders.status === "fulfilled" ? orders.value.next_cursor : null;
+  state.ordersError = orders.status === "rejected" ? orders.reason : null;
+  renderSummary();
+  renderOrders();
+}
+
+async function moreOrders() {
+  try {
+    const page = await api.get("/orders", { batch: state.name, limit: PAGE, cursor: state.cursor });
+    state.orders.push(...page.items);
+    state.cursor = page.next_cursor;
+    renderOrders();
+  } catch (err) {
+    if (err.status !== 401) notify($("#batch-msg"), "danger", describe(err));
+  }
+}
+
+// --- the list of batches ----------------------------------------------------------------------
+
+function statusBadge(b) {
+  return b.closed
+    ? h("span", { class: "badge text-bg-secondary batch-closed" }, t("batch.closed"))
+    : h("span", { class: "badge text-bg-success batch-open" }, t("batch.open"));
+}
+
+function ratesCell(b) {
+  const missing = b.missing_rates || [];
+  const known = Object.entries(b.rates || {}).map(([code, rate]) => h("span", { class: "text-nowrap me-2" }, `${code} ${rate}`));
+  return h(
+    "span",
+    { class: "batch-rates" },
+    known,
+    missing.length ? h("span", { class: "badge text-bg-warning batch-missing" }, `⚠ ${t("batch.missing_rates", { list: missing.join(t("common.list_sep")) })}`) : null,
+    !known.length && !missing.length ? h("span", { class: "text-muted small" }, t("batch.no_foreign")) : null,
+  );
+}
+
+function renderList() {
+  const body = $("#batch-list tbody");
+  if (state.listError) {
+    body.replaceChildren(messageRow(LIST_COLS, describe(state.listError), "text-danger"));
+    return;
+  }
+  if (!state.batches) return;
+  if (!state.batches.length) {
+    body.replaceChildren(messageRow(LIST_COLS, t("batch.empty")));
+    return;
+  }
+  body.replaceChildren(
+    ...state.batches.map((b) =>
+      h(
+        "tr",
+        { dataset: { batch: b.name }, class: b.missing_rates?.length ? "batch-needs-rate" : "" },
+        h(
+          "td",
+          { "data-label": t("order.batch"), class: "cell-batch-name" },
+          h("button", { class: "btn btn-link p-0 text-start batch-open-btn", type: "button", onclick: () => open(b.name) }, b.name),
+        ),
+        h("td", { class: "text-end", "data-label": t("rep.orders") }, String(b.order_count ?? "")),
+        h("td", { class: "text-end text-nowrap", "data-label": t("rep.total") }, money(b.total_amount, currency())),
+        h("td", { "data-label": t("order.status") }, statusBadge(b)),
+        h("td", { "data-label": t("batch.rates") }, ratesCell(b)),
+      ),
+    ),
+  );
+}
+
+// --- one batch ----------------------------------------------------------------------------------
+
+function showPage(on) {
+  $("#batch-list-box").classList.toggle("d-none", on);
+  $("#batch-page").classList.toggle("d-none", !on);
+}
+
+/** Open a batch's page (from the list, or from another tab). */
+export async function open(name) {
+  state.name = name;
+  state.profit = state.orders = null;
+  state.profitError = state.ordersError = null;
+  const b = opened();
+  state.draft = draftOf(b);
+  showPage(true);
+  renderPage();
+  $("#batch-page-title").focus({ preventScroll: true });
+  window.scrollTo({ top: 0 });
+  await loadBatch();
+}
+
+function back() {
+  state.name = null;
+  state.draft = null;
+  showPage(false);
+  $("#batch-page").replaceChildren();
+  loadList();
+  $(`#batch-list tr[data-batch="${CSS.escape(state.last || "")}"] .batch-open-btn`)?.focus();
+}
+
+/** What the rates form starts from: every currency the orders use or a rate exists for. */
+function draftOf(b) {
+  const rates = { ...(b?.rates || {}) };
+  const codes = [...new Set([...(b?.currencies || []), ...Object.keys(rates)])];
+  return { codes, rates, note: b?.note || "" };
+}
+
+function renderPage() {
+  state.last = state.name;
+  const page = $("#batch-page");
+  page.replaceChildren(
+    h(
+      "div",
+      { class: "d-flex flex-wrap align-items-center gap-2 mb-2" },
+      h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", id: "batch-back", onclick: back }, `← ${t("batch.all")}`),
+      h("h2", { class: "h5 mb-0 batch-name", id: "batch-page-title", tabindex: "-1" }, state.name),
+      h("span", { id: "batch-status" }),
+    ),
+    h("div", { id: "batch-msg", "aria-live": "polite" }),
+    h("div", { id: "batch-missing" }),
+    h("div", { class: "row g-3 mb-3" },
+      h("div", { class: "col-12 col-lg-6" }, h("section", { class: "card card-body h-100", id: "batch-summary", "aria-labelledby": "batch-summary-title" })),
+      h("div", { class: "col-12 col-lg-6" }, h("form", { class: "card card-body gap-2", id: "batch-rates", novalidate: true, "aria-labelledby": "batch-rates-title" })),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "batch-orders-title" },
+      h(
+        "div",
+        { class: "d-flex flex-wrap gap-2 align-items-center mb-2" },
+        h("h3", { class: "h6 mb-0 me-auto", id: "batch-orders-title" }, t("batch.orders")),
+        h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => nav.go("orders", { batch_prefix: state.name }) }, t("batch.in_orders_tab")),
+      ),
+      h(
+        "div",
+        { class: "table-responsive bg-white rounded border" },
+        h(
+          "table",
+          { class: "table table-sm align-middle mb-0 stack", id: "batch-orders" },
+          h(
+            "thead",
+            { class: "table-light" },
+            h(
+              "tr",
+              {},
+              h("th", {}, t("order.no")),
+              h("th", {}, t("order.buyer")),
+              h("th", {}, t("order.item")),
+              h("th", { class: "text-end" }, t("order.total")),
+              h("th", { class: "text-end" }, t("order.cost_amount")),
+              h("th", { class: "text-end" }, t("order.profit")),
+            ),
+          ),
+          h("tbody", {}),
+        ),
+      ),
+      h("div", { class: "text-center my-2" }, h("button", { class: "btn btn-outline-secondary btn-sm d-none", id: "batch-orders-more", type: "button", onclick: moreOrders }, t("common.more"))),
+    ),
+  );
+  renderHead();
+  renderSummary();
+  renderRates();
+  renderOrders();
+}
+
+function renderHead() {
+  const b = opened();
+  $("#batch-status")?.replaceChildren(b ? statusBadge(b) : "");
+  const missing = b?.missing_rates || [];
+  $("#batch-missing")?.replaceChildren(
+    missing.length
+      ? h("div", { class: "alert alert-warning py-2", role: "status" }, t("batch.missing_help", { list: missing.join(t("common.list_sep")) }))
+      : "",
+  );
+}
+
+function fact(label, value, cls = "") {
+  return h("div", { class: "batch-fact" }, h("dt", {}, label), h("dd", { class: cls }, value));
+}
+
+function renderSummary() {
+  const box = $("#batch-summary");
+  if (!box) return;
+  const title = h("h3", { class: "h6", id: "batch-summary-title" }, t("batch.summary"));
+  if (state.profitError) {
+    box.replaceChildren(title, h("p", { class: "text-danger mb-0" }, describe(state.profitError)));
+    return;
+  }
+  const p = state.profit;
+  if (!p) {
+    box.replaceChildren(title, h("p", { class: "text-muted mb-0" }, t("common.loading")));
+    return;
+  }
+  const cur = currency();
+  const known = p.costed_count ?? 0;
+  const gaps = [];
+  if (p.missing_cost_count) gaps.push(t("profit.missing_cost", { n: p.missing_cost_count }));
+  if (p.missing_rate_count) gaps.push(t("profit.missing_rate", { n: p.missing_rate_count }));
+  box.replaceChildren(
+    title,
+    h(
+      "dl",
+      { class: "batch-facts mb-2" },
+      fact(t("rep.orders"), String(p.order_count ?? 0)),
+      fact(t("profit.revenue"), money(p.revenue ?? 0, cur)),
+      fact(t("profit.cost"), p.cost === null || p.cost === undefined ? "—" : money(p.cost, cur), "batch-cost"),
+      fact(t("profit.shipping_fees"), money(p.shipping_fees ?? 0, cur)),
+      fact(t("profit.profit"), known ? money(p.profit ?? 0, cur) : "—", `fw-semibold batch-profit ${Number(p.profit) < 0 ? "text-danger" : ""}`),
+      fact(t("profit.margin"), p.margin === null || p.margin === undefined ? "—" : percent(p.margin), "batch-margin"),
+    ),
+    h(
+      "p",
+      { class: `small mb-0 ${gaps.length ? "text-warning-emphasis" : "text-muted"}`, id: "batch-counted" },
+      t("profit.counted", { known, n: p.order_count ?? 0 }),
+      gaps.length ? ` ${t("profit.not_counted", { list: gaps.join(t("common.list_sep")) })}` : "",
+    ),
+  );
+}
+
+// --- the rates form -----------------------------------------------------------------------------
+
+function renderRates() {
+  const form = $("#batch-rates");
+  if (!form) return;
+  const b = opened();
+  const d = state.draft;
+  const closed = Boolean(b?.closed);
+  const cur = currency();
+  const missing = new Set(b?.missing_rates || []);
+  const rows = d.codes.map((code) => {
+    const input = h("input", {
+      class: `form-control rate-input ${missing.has(code) && !d.rates[code] ? "border-warning" : ""}`,
+      id: `rate-${code}`,
+      name: `rate-${code}`,
+      type: "text",
+      inputmode: "decimal",
+      autocomplete: "off",
+      value: d.rates[code] ?? "",
+      placeholder: missing.has(code) ? t("batch.rate_needed") : "",
+      disabled: closed,
+      dataset: { currency: code },
+    });
+    input.addEventListener("input", () => {
+      d.rates[code] = input.value;
+      input.classList.remove("is-invalid");
+    });
+    return h(
+      "div",
+      { class: "rate-row", dataset: { currency: code } },
+      h("label", { class: "rate-label text-nowrap", for: `rate-${code}` }, t("batch.rate_label", { code })),
+      input,
+      h("span", { class: "text-nowrap" }, cur),
+      h(
+        "button",
+        {
+          class: "btn btn-sm btn-outline-secondary rate-remove",
+          type: "button",
+          disabled: closed,
+          "aria-label": t("batch.rate_remove", { code }),
+          title: t("batch.rate_remove", { code }),
+          onclick: () => removeRate(code),
+        },
+        "×",
+      ),
+    );
+  });
+  const addable = COST_CURRENCIES.filter((c) => c !== cur && !d.codes.includes(c));
+  const add = h("select", { class: "form-select form-select-sm w-auto", id: "batch-add-currency", "aria-label": t("batch.add_currency_label"), disabled: closed });
+  add.replaceChildren(...addable.map((c) => h("option", { value: c }, c)));
+  const note = h("textarea", { class: "form-control", name: "note", rows: "2", maxlength: "1000" });
+  note.value = d.note;
+  note.addEventListener("input", () => {
+    d.note = note.value;
+  });
+  const parts = [
+    h("h3", { class: "h6 mb-0", id: "batch-rates-title" }, t("batch.rates")),
+    h("p", { class: "small text-muted mb-0" }, t("batch.rates_help", { currency: cur })),
+    closed ? h("p", { class: "small alert alert-secondary py-1 px-2 mb-0", id: "batch-closed-help" }, t("batch.closed_help")) : null,
+    rows.length ? h("div", { class: "d-grid gap-2", id: "batch-rate-rows" }, rows) : h("p", { class: "small text-muted mb-0" }, t("batch.no_foreign")),
+    addable.length
+      ? h(
+          "div",
+          { class: "d-flex flex-wrap gap-2 align-items-center" },
+          add,
+          h("button", { class: "btn btn-sm btn-outline-primary", type: "button", id: "batch-add-rate", disabled: closed, onclick: () => addRate(add.value) }, t("batch.add_currency")),
+        )
+      : null,
+    h("label", { class: "form-label mb-0 w-100" }, h("span", {}, t("order.note")), note),
+    h(
+      "div",
+      { class: "d-flex flex-wrap gap-2" },
+      h("button", { class: "btn btn-primary", type: "submit", id: "batch-save", disabled: state.busy }, t("common.save")),
+      h(
+        "button",
+        { class: `btn ms-auto ${closed ? "btn-outline-primary" : "btn-outline-secondary"}`, type: "button", id: "batch-close", disabled: state.busy, onclick: () => setClosed(!closed) },
+        t(closed ? "batch.reopen" : "batch.close"),
+      ),
+    ),
+  ];
+  form.replaceChildren(...parts.filter(Boolean));
+  form.onsubmit = (ev) => {
+    ev.preventDefault();
+    saveRates();
+  };
+}
+
+function addRate(code) {
+  if (!code || state.draft.codes.includes(code)) return;
+  state.draft.codes.push(code);
+  renderRates();
+  $(`#rate-${code}`)?.focus();
+}
+
+/** × empties a rate (sent as null on save); a currency no order uses leaves the form. */
+function removeRate(code) {
+  const d = state.draft;
+  d.rates[code] = "";
+  if (!(opened()?.currencies || []).includes(code)) d.codes = d.codes.filter((c) => c !== code);
+  renderRates();
+}
+
+/** The PATCH body of the form (only what changed), or null (with the field marked) when a
+ *  rate is not a positive decimal with at most 6 decimals. */
+function changes() {
+  const b = opened() || {};
+  const d = state.draft;
+  const closed = Boolean(b.closed);
+  const out = {};
+  const rates = {};
+  if (!closed) {
+    for (const code of new Set([...d.codes, ...Object.keys(b.rates || {})])) {
+      const typed = d.codes.includes(code) ? String(d.rates[code] ?? "").trim() : "";
+      const before = b.rates?.[code] ?? null;
+      if (typed === "") {
+        if (before !== null) rates[code] = null;
+        continue;
+      }
+      if (!RATE.test(typed) || !/[1-9]/.test(typed)) {
+        $(`#rate-${code}`)?.classList.add("is-invalid");
+        $(`#rate-${code}`)?.focus();
+        notify($("#batch-msg"), "danger", t("batch.rate_error", { code }));
+        return null;
+      }
+      if (typed !== before) rates[code] = typed; // the typed text, as typed: never a float
+    }
+    if (Object.keys(rates).length) out.rates = rates;
+  }
+  const note = d.note.trim();
+  if (note !== (b.note || "")) out.note = note || null;
+  return out;
+}
+
+/** Put the server's batch in the list and the form. */
+function takeBatch(batch) {
+  if (!batch?.name) return;
+  const list = state.batches || [];
+  const i = list.findIndex((x) => x.name === batch.name);
+  if (i >= 0) list[i] = batch;
+  else list.push(batch);
+  state.batches = list;
+  if (state.name === batch.name) state.draft = draftOf(batch);
+}
+
+async function patch(body, done) {
+  state.busy = true;
+  renderRates();
+  const box = $("#batch-msg");
+  try {
+    const batch = await api.patch(`/batches/${encodeURIComponent(state.name)}`, body);
+    takeBatch(batch);
+    state.busy = false;
+    renderHead();
+    renderRates();
+    renderList();
+    notify(box, "success", done);
+    await loadBatch();
+  } catch (err) {
+    state.busy = false;
+    renderRates();
+    if (err.status !== 401) fail(box, err);
+  }
+}
+
+async function saveRates() {
+  const body = changes();
+  if (body === null) return;
+  if (!Object.keys(body).length) {
+    notify($("#batch-msg"), "info", t("detail.nothing"));
+    return;
+  }
+  await patch(body, t("common.saved"));
+}
+
+async function setClosed(closed) {
+  await patch({ closed }, t(closed ? "batch.closed_msg" : "batch.reopened_msg", { name: state.name }));
+}
+
+// --- the batch's orders -----------------------------------------------------------------------
+
+function moneyOrWhy(amount, why) {
+  if (amount !== null && amount !== undefined) return h("span", { class: Number(amount) < 0 ? "text-danger" : "" }, money(amount, currency()));
+  return h("span", {}, "— ", h("small", { class: "text-muted d-inline-block cost-why" }, why));
+}
+
+function renderOrders() {
+  const body = $("#batch-orders tbody");
+  if (!body) return;
+  $("#batch-orders-more")?.classList.toggle("d-none", !state.cursor);
+  if (state.ordersError) {
+    body.replaceChildren(messageRow(ORDER_COLS, describe(state.ordersError), "text-danger"));
+    return;
+  }
+  if (!state.orders) {
+    body.replaceChildren(spinnerRow(ORDER_COLS, t("common.loading")));
+    return;
+  }
+  if (!state.orders.length) {
+    body.replaceChildren(messageRow(ORDER_COLS, t("order.empty_filtered")));
+    return;
+  }
+  body.replaceChildren(
+    ...state.orders.map((o) => {
+      const why = detail.costHint(o);
+      const cancelled = ["cancelled"].includes(o.fulfillment_status) || o.payment_status === "refunded";
+      return h(
+        "tr",
+        { dataset: { id: o.id, orderNo: String(o.order_no) }, class: cancelled ? "text-muted" : "" },
+        h(
+          "td",
+          { "data-label": t("order.no") },
+          h("button", { class: "btn btn-link p-0 order-open", type: "button", "aria-label": t("detail.open", { no: o.order_no }), onclick: () => openOrder(o) }, `#${o.order_no}`),
+          cancelled ? h("small", { class: "ms-2 badge text-bg-light" }, t(o.payment_status === "refunded" ? "pay.refunded" : "ful.cancelled")) : null,
+        ),
+        h("td", { "data-label": t("order.buyer") }, o.buyer_name),
+        h("td", { "data-label": t("order.item") }, `${o.item_name} × ${o.quantity}`),
+        h("td", { class: "text-end text-nowrap", "data-label": t("order.total") }, money(o.total_amount, currency())),
+        h("td", { class: "text-end cell-cost", "data-label": t("order.cost_amount") }, moneyOrWhy(o.cost_amount, why)),
+        h("td", { class: "text-end cell-profit", "data-label": t("order.profit") }, moneyOrWhy(o.profit, why)),
+      );
+    }),
+  );
+}
+
+function openOrder(o) {
+  detail.open(o, (order) => {
+    replaceRow(order); // the orders tab's row too, if it is listed there
+    if (state.orders) {
+      const i = state.orders.findIndex((x) => x.id === order.id);
+      if (i >= 0) state.orders[i] = order;
+    }
+    if (state.name) {
+      renderOrders();
+      loadList();
+      loadBatch();
+    }
+  });
+}
