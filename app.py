@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chalicelib import (
     auth,
+    batches,
     customers,
     exports,
     imports,
@@ -15,12 +16,15 @@ from chalicelib import (
     packing_slip,
     parcels,
     payments,
+    profit,
     reports,
     tracking,
 )
 from chalicelib.db import ping
 from chalicelib.models import (
     AcceptedOut,
+    BatchOut,
+    BatchPatch,
     BulkIn,
     BulkOut,
     BuyerPaymentIn,
@@ -57,6 +61,8 @@ from chalicelib.models import (
     PaymentIn,
     PaymentOut,
     PaymentQuery,
+    ProfitQuery,
+    ProfitReportOut,
     RefreshIn,
     RejectIn,
     ReportQuery,
@@ -72,7 +78,18 @@ from chalicelib.models import (
     TrackPaymentOut,
 )
 from chalicelib.openapi import build
-from chalicelib.web import ROUTES, api, app, body, client_address, header, json_response, query, raw_body
+from chalicelib.web import (
+    ROUTES,
+    api,
+    app,
+    body,
+    client_address,
+    header,
+    json_response,
+    path_text,
+    query,
+    raw_body,
+)
 
 __all__ = ["ROUTES", "app"]
 
@@ -530,6 +547,37 @@ def report_items(who):
 )
 def report_monthly(who):
     return reports.monthly_report(who, query(MonthlyQuery))
+
+
+@api(
+    "/reports/profit",
+    "GET",
+    "Revenue, cost, shipping fees, profit and margin per batch and per month (JSON or CSV)",
+    out=ProfitReportOut,
+    query=ProfitQuery,
+    csv=True,
+)
+def report_profit(who):
+    return profit.profit_report(who, query(ProfitQuery))
+
+
+# --- batches (trips) --------------------------------------------------------------------
+
+
+@api(
+    "/batches",
+    "GET",
+    "Batches with their orders' count and total, rates and closed mark",
+    out=BatchOut,
+    array_of=True,
+)
+def list_batches(who):
+    return batches.search(who)
+
+
+@api("/batches/{name}", "PATCH", "Set a batch's exchange rates, note, closed", body=BatchPatch, out=BatchOut)
+def update_batch(who, name):
+    return batches.update(who, path_text(name), body(BatchPatch))
 
 
 @api(

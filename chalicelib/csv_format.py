@@ -113,6 +113,20 @@ MONTH_COLUMNS: tuple[Column, ...] = (
     Column("remitted_amount", "已匯款金額"),
     Column("refunded_amount", "已退款金額"),
 )
+# GET /reports/profit?format=csv: one batch (by=batch) or one month (by=month) a row.
+PROFIT_COLUMNS: tuple[Column, ...] = (
+    Column("order_count", "訂單數"),
+    Column("revenue", "營收"),
+    Column("cost", "成本"),
+    Column("shipping_fees", "運費"),
+    Column("profit", "利潤"),
+    Column("margin", "利潤率"),
+    Column("costed_count", "有成本訂單數"),
+    Column("missing_cost_count", "缺成本訂單數"),
+    Column("missing_rate_count", "缺匯率訂單數"),
+)
+PROFIT_BATCH_COLUMN = Column("batch", "批次")
+PROFIT_MONTH_COLUMN = Column("month", "月份")
 # GET /export/payments: one payment a row; `allocations` as "#1001:100;#1004:50"
 # (order number: amount). Money, method, status and source are written plainly.
 PAYMENT_COLUMNS: tuple[Column, ...] = (

@@ -33,6 +33,7 @@ def _new_client(s: Settings) -> Any:
     if s.mongo_uri.startswith("mongomock://"):
         import mongomock
 
+        _mongomock_bulk_sort(mongomock)
         return mongomock.MongoClient(tz_aware=True)
     timeouts: dict[str, int] = {
         "serverSelectionTimeoutMS": s.mongo_timeout_ms,
@@ -105,6 +106,23 @@ def ping() -> bool:
         return False
 
 
+def _mongomock_bulk_sort(mongomock) -> None:
+    """mongomock 4.3 (unit tests only) predates pymongo 4.11, whose UpdateOne hands
+    `sort=None` to a bulk builder that takes no `sort`: drop it when it is None."""
+    builder = mongomock.collection.BulkOperationBuilder
+    if getattr(builder.add_update, "takes_sort", False):
+        return
+    original = builder.add_update
+
+    def add_update(self, *args, sort=None, **kwargs):
+        if sort is not None:
+            raise NotImplementedError("mongomock: UpdateOne(sort=...)")
+        return original(self, *args, **kwargs)
+
+    add_update.takes_sort = True
+    builder.add_update = add_update
+
+
 def is_ferretdb() -> bool:
     """FerretDB announces itself in buildInfo; cached for the life of the client.
 
@@ -175,6 +193,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
         # A parcel's orders (deliver, unpack, carrier change): only orders in a parcel.
         IndexModel([("parcel_id", ASCENDING)], sparse=True, name="parcel"),
+    ],
+    # Batches (chalicelib/batches.py): one per seller and name, made by the first PATCH.
+    "batches": [
+        IndexModel([("seller_id", ASCENDING), ("name", ASCENDING)], unique=True, name="seller_name_unique"),
     ],
     # Parcels (chalicelib/parcels.py): a seller's list, by buyer, by status.
     "parcels": [

@@ -141,6 +141,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
+    "batch_closed": (409, "the batch is closed: reopen it to add orders or change its rates"),
     "duplicate_rows": (409, "import rows match existing orders: choose skip_duplicates=true or false"),
     # 413
     "payload_too_large": (413, "the request body is too large"),
@@ -161,7 +162,13 @@ DETAIL_CODES: dict[str, str] = {
     "not_a_number": "must be a number",
     "negative": "must not be negative",
     "too_large": "is above the largest amount (100,000,000)",
-    "too_many_decimals": "has more than 2 decimal places",
+    "too_many_decimals": "more decimals than allowed (2 for money; a cost: its currency's, JPY none)",
+    # costs and batches
+    "unknown_currency": "not an ISO 4217 currency in use today",
+    "unsupported_currency": "a shop currency needs at most 2 decimals (not KWD, BHD…)",
+    "not_positive": "an exchange rate must be above 0",
+    "shop_currency": "the shop currency has no rate: it is always 1",
+    "batch_closed": "the batch is closed",
     # bodies
     "unknown_field": "the body has a field the route does not take",
     "nothing_to_update": "a PATCH body must change something (field: body)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo import ReturnDocument
 
-from . import clock
+from . import batches, clock, currencies
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -15,12 +15,13 @@ from .principal import Principal
 
 
 def to_out(doc: dict) -> dict:
-    return ItemOut.from_doc(doc)
+    return ItemOut.from_doc({**doc, "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency"))})
 
 
 def create(principal: Principal, data: ItemIn) -> dict:
     now = clock.now()
     doc = data.model_dump()
+    doc["cost"], doc["cost_currency"] = batches.parse_cost(data.cost, data.cost_currency, principal.currency)
     doc.update(
         seller_id=object_id(principal.seller_id, "seller"),
         name_lower=data.item_name.lower(),
@@ -48,10 +49,12 @@ def search(principal: Principal, params: ListQuery) -> dict:
 
 def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
     changes = patch.model_dump(exclude_unset=True)
+    iid = object_id(item_id, "item")
     if "item_name" in changes:
         changes["name_lower"] = changes["item_name"].lower()
+    if {"cost", "cost_currency"} & changes.keys():
+        _cost_change(principal, iid, changes)
     changes["updated_at"] = clock.now()
-    iid = object_id(item_id, "item")
     with exclusive(f"items:{iid}"):
         doc = get_db().items.find_one_and_update(
             {"_id": iid, "seller_id": object_id(principal.seller_id)},
@@ -61,6 +64,15 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
     if doc is None:
         raise NotFound("item not found")
     return to_out(doc)
+
+
+def _cost_change(principal: Principal, iid, changes: dict) -> None:
+    """A new cost keeps the item's currency unless one is given; a new currency alone
+    keeps the number the seller sees (¥1500 -> US$1500). Either way the item is read."""
+    doc = get_db().items.find_one({"_id": iid, "seller_id": object_id(principal.seller_id)})
+    if doc is None:
+        raise NotFound("item not found")
+    changes["cost"], changes["cost_currency"] = batches.cost_change(doc, changes, principal.currency)
 
 
 def delete(principal: Principal, item_id: str) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from bson import ObjectId
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import clock
+from . import clock, currencies
 from .errors import Invalid, ValidationFailed
 from .money import from_cents, to_cents
 
@@ -44,6 +46,21 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20
 Quantity = Annotated[int, Field(strict=True, ge=1, le=100_000)]
 Stock = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
 ObjectIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{24}$")]
+# An ISO 4217 code in use today (currencies.tender: CLDR data via Babel).
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(currencies.check_code)]
+# A purchase cost of one unit, in major units of its currency. Kept as a Decimal here:
+# how many decimals it may have depends on the currency (currencies.parse_cost).
+CostIn = Annotated[
+    Decimal,
+    BeforeValidator(currencies.number),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": int(currencies.MAX_COST)}),
+]
+# An exchange rate into the shop currency: decimal text ("0.2115"), up to 6 decimals.
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(currencies.parse_rate),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,6})?$", "examples": ["0.2115"]}),
+]
 
 
 def _iso_date_text(value: object) -> object:
@@ -110,6 +127,8 @@ def _stored(value: object) -> object:
 CENTS = "stored in cents"  # a marker in a field's metadata, read by Out.from_doc
 # Money out: a JSON number in major units (1250, 19.99), stored as integer cents.
 MoneyOut = Annotated[int | float, WithJsonSchema({"type": "number"}), CENTS]
+# A purchase cost out: a JSON number in major units of its own currency (currencies.cost_out).
+CostOut = Annotated[int | float | None, WithJsonSchema({"type": ["number", "null"]})]
 
 
 def _non_empty_patch(model: BaseModel) -> BaseModel:
@@ -179,6 +198,11 @@ class SellerPatch(In):
             raise Invalid("unknown_timezone", "unknown IANA time zone")
         return v
 
+    @field_validator("currency")
+    @classmethod
+    def _shop_currency(cls, v: str | None) -> str | None:
+        return v if v is None else currencies.check_shop_currency(v)
+
     @model_validator(mode="after")
     def _something(self):
         for f in self.model_fields_set - {"payment_instructions"}:
@@ -197,6 +221,35 @@ class SellerOut(BaseModel):
     language: Language
     payment_instructions: str | None = None
     notify_buyers: bool = True
+
+
+# --- batches (trips) ---------------------------------------------------------
+
+
+class BatchPatch(In):
+    # Per currency: a rate into the shop currency; null removes it. Other currencies keep theirs.
+    rates: Annotated[dict[CurrencyCode, Rate | None], Field(max_length=50)] | None = None
+    closed: bool | None = None
+    note: LongText | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for f in ("rates", "closed"):
+            if f in self.model_fields_set and getattr(self, f) is None:
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
+        return _non_empty_patch(self)
+
+
+class BatchOut(Out):
+    name: str
+    order_count: int  # neither cancelled nor refunded
+    total_amount: MoneyOut
+    closed: bool
+    rates: dict[str, str]  # decimal text, as given: {"JPY": "0.2115"}
+    note: str | None
+    currencies: list[str]  # the foreign cost currencies its orders use
+    missing_rates: list[str]  # of those, the ones without a rate: their orders have no profit
+    updated_at: str | None
 
 
 class SignupOut(BaseModel):
@@ -268,6 +321,8 @@ class ItemIn(In):
     price: Money
     stock: Stock | None = None
     note: LongText | None = None
+    cost: CostIn | None = None  # what one unit costs the seller (default currency: the shop's)
+    cost_currency: CurrencyCode | None = None
 
 
 class ItemPatch(In):
@@ -275,6 +330,8 @@ class ItemPatch(In):
     price: Money | None = None
     stock: Stock | None = None
     note: LongText | None = None
+    cost: CostIn | None = None  # null: no cost known
+    cost_currency: CurrencyCode | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -290,6 +347,8 @@ class ItemOut(Out):
     price: MoneyOut
     stock: int | None
     note: str | None
+    cost: CostOut = None
+    cost_currency: str | None = None
     created_at: str
     updated_at: str
 
@@ -308,6 +367,9 @@ class OrderIn(In):
     shipping_fee: Money = 0
     batch: ShortText | None = None
     note: LongText | None = None
+    # Default: the item's cost and currency; a cost without a currency is in the shop's.
+    cost: CostIn | None = None
+    cost_currency: CurrencyCode | None = None
 
     @model_validator(mode="after")
     def _one_of(self):
@@ -334,6 +396,8 @@ class OrderPatch(In):
     payment_status: PaymentStatusIn | None = None
     fulfillment_status: FulfillmentStatus | None = None
     shipped_date: IsoDate | None = None
+    cost: CostIn | None = None  # null: no cost known
+    cost_currency: CurrencyCode | None = None
 
     @model_validator(mode="after")
     def _check(self):
@@ -345,6 +409,7 @@ class OrderPatch(In):
             "shipping_fee",
             "payment_status",
             "fulfillment_status",
+            "cost_currency",
         )
         for f in required:
             if f in self.model_fields_set and getattr(self, f) is None:
@@ -395,6 +460,13 @@ class OrderOut(Out):
     total_amount: MoneyOut
     paid_amount: MoneyOut
     balance: MoneyOut
+    # The seller's own figures, never on a buyer's page: the unit cost in its currency;
+    # cost_amount = the order's cost in the shop currency at its batch's rate, and
+    # profit = total_amount - shipping_fee - cost_amount; both null when unknown.
+    cost: CostOut = None
+    cost_currency: str | None = None
+    cost_amount: MoneyOut | None = None
+    profit: MoneyOut | None = None
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
@@ -689,6 +761,27 @@ class MonthlyReportOut(BaseModel):
     totals: MonthTotals
 
 
+class ProfitRow(BaseModel):
+    batch: str | None = None  # by_batch rows (null: orders in no batch)
+    month: str | None = None  # by_month rows
+    order_count: int
+    revenue: float
+    cost: float | None  # null: no order here has a known cost
+    shipping_fees: float
+    profit: float | None  # of the orders with a known cost (costed_count)
+    margin: float | None  # profit / their revenue: 0.2534 = 25.34 %
+    costed_count: int
+    missing_cost_count: int
+    missing_rate_count: int
+
+
+class ProfitReportOut(BaseModel):
+    currency: str
+    by_batch: list[ProfitRow]
+    by_month: list[ProfitRow]
+    totals: ProfitRow
+
+
 # --- import ----------------------------------------------------------------
 
 
@@ -774,6 +867,21 @@ def _year_check(value: object) -> object:
     return int(text)
 
 
+def _month_check(value: object) -> object:
+    """?from=/?to= of the profit report: a month (2026-11), or a date in it (2026-11-27)."""
+    text = value if isinstance(value, str) else ""
+    month = text[:7]
+    ok = len(text) in (7, 10) and month[4:5] == "-" and month[:4].isdigit() and month[5:].isdigit()
+    if ok and len(text) == 10:
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            ok = False
+    if not (ok and EARLIEST_YEAR <= int(month[:4]) <= LATEST_YEAR and 1 <= int(month[5:]) <= 12):
+        raise _query_error("must be a month as YYYY-MM", "invalid_date")
+    return month
+
+
 def _param(info: ValidationInfo) -> str:
     return (info.field_name or "").rstrip("_")  # from_ is ?from=
 
@@ -802,6 +910,9 @@ ListLimit = Annotated[int, Field(ge=1, le=MAX_LIMIT), BeforeValidator(_limit_che
 ExportLimit = Annotated[int, Field(ge=1, le=MAX_EXPORT_PAGE), BeforeValidator(_limit_check(MAX_EXPORT_PAGE))]
 Year = Annotated[int, Field(ge=EARLIEST_YEAR, le=LATEST_YEAR), BeforeValidator(_year_check)]
 Flag = Annotated[bool, BeforeValidator(_bool_check)]
+Month = Annotated[
+    str, BeforeValidator(_month_check), WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}$"})
+]
 QueryTime = Annotated[
     dt.datetime,
     BeforeValidator(_time_check),
@@ -874,6 +985,15 @@ class OrderQuery(ListQuery):
         ]
         | None
     ) = None
+
+
+class ProfitQuery(Query):
+    format: Literal["json", "csv"] = "json"
+    headers: HeaderLanguage | None = None
+    batch: str | None = None
+    from_: Month | None = Field(default=None, alias="from", description="first month, YYYY-MM")
+    to: Month | None = Field(default=None, description="last month, YYYY-MM")
+    by: Literal["batch", "month"] = Field(default="batch", description="the CSV's rows")
 
 
 class ReportQuery(Query):

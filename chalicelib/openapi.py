@@ -22,7 +22,8 @@ class RouteDoc:
     public: bool = False
     query: type[BaseModel] | None = None
     content_type: str = "application/json"
-    list_of: bool = False
+    list_of: bool = False  # a page: {items, next_cursor}
+    array_of: bool = False  # a plain JSON array (GET /batches)
     # A list whose first page also carries `total_count` (GET /orders).
     total_count: bool = False
     # Also answered as a CSV download (`?format=csv`).
@@ -77,7 +78,9 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
             }
         if r.out is not None:
             out_schema = _ref(r.out)
-            if r.list_of:
+            if r.array_of:
+                out_schema = {"type": "array", "items": out_schema}
+            elif r.list_of:
                 out_schema = {
                     "type": "object",
                     "required": ["items", "next_cursor"],

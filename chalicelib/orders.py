@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from . import allocation, clock, customers, idempotency, items, order_rules, payments
+from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
 from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
@@ -31,8 +31,19 @@ MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
 def to_out(doc: dict) -> dict:
     """The order as the API shows it: the fields of models.OrderOut. `balance` is what
     is still owed: nothing on a cancelled or refunded order."""
-    money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
+    money = {
+        "paid_amount": allocation.paid_of(doc),
+        "balance": allocation.balance_of(doc),
+        "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency")),
+        "profit": profit_of(doc),
+    }
     return OrderOut.from_doc({**doc, **money, "history": history_out(doc)})
+
+
+def profit_of(doc: dict) -> int | None:
+    """What the order earns in the shop currency, in cents; None without a known cost."""
+    cost = doc.get("cost_amount")
+    return None if cost is None else doc["total_amount"] - doc["shipping_fee"] - cost
 
 
 def history_out(doc: dict) -> list[dict]:
@@ -77,9 +88,11 @@ def order_document(
     created_at: dt.datetime | None = None,
     remitted_at: dt.datetime | None = None,
     shipped_date: str | None = None,
+    cost: dict | None = None,
 ) -> dict:
     """The one shape of a stored order, for POST /orders and the CSV import alike.
-    `created_at`, `remitted_at` and `shipped_date` may come from an imported file."""
+    `created_at`, `remitted_at` and `shipped_date` may come from an imported file;
+    `cost`: the cost fields from batches.cost_fields (none: no cost)."""
     created = created_at or now
     dates = order_rules.new_order_dates(
         payment_status, fulfillment_status, now, tz, remitted_at, shipped_date
@@ -95,6 +108,7 @@ def order_document(
         "shipping_fee": data.shipping_fee,
         "total_amount": total,
         "batch": data.batch or None,
+        **(cost or batches.cost_fields(None, None, data.quantity, batches.NO_BATCH, "")),
         "note": data.note or None,
         "carrier": None,
         "tracking_number": None,
@@ -148,6 +162,7 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
             details=[{"field": "unit_price", "code": "price_required", "message": "required"}],
         )
     total = order_rules.total_amount(data.quantity, unit_price, data.shipping_fee)
+    cost = _new_order_cost(principal, seller_id, data, item)
 
     # Validation is done: from here on, every write that fails is undone.
     units = order_rules.units_held(status["fulfillment_status"], data.quantity) if item is not None else 0
@@ -175,15 +190,29 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
             fulfillment_status=status["fulfillment_status"],
             tz=principal.timezone,
             now=clock.now(),
+            cost=cost,
         )
         db.orders.insert_one(doc)
     except BaseException:
         if units:
             items.return_stock(seller_id, item["_id"], units)
         raise
+    doc = batches.settle(seller_id, doc, principal.currency)
     if customer.get("credit", 0) > 0 and payments.use_credit(seller_id, customer["_id"]):
         doc = db.orders.find_one({"_id": order_id})
     return to_out(doc)
+
+
+def _new_order_cost(principal: Principal, seller_id, data: OrderIn, item: dict | None) -> dict:
+    """The new order's cost fields: the given cost, else the item's. A batch is read (one
+    command) only when the order names one: a closed batch takes no new orders."""
+    if data.cost is not None or data.cost_currency is not None:
+        cost, currency = batches.parse_cost(data.cost, data.cost_currency, principal.currency)
+    else:
+        cost, currency = (item or {}).get("cost"), (item or {}).get("cost_currency")
+    batch = batches.read(seller_id, data.batch or None)
+    batches.check_open(batch)
+    return batches.cost_fields(cost, currency, data.quantity, batch, principal.currency)
 
 
 def _get_doc(seller_id, order_id: str) -> dict:
@@ -364,7 +393,7 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     the order meanwhile (version check); a lost race re-reads and re-plans."""
     db = get_db()
     buyer = _new_buyer(seller_id, changes)
-    if changes.keys() <= FAST_FIELDS and buyer is None:
+    if changes.keys() <= FAST_FIELDS - {"batch"} and buyer is None:
         after = _fast_update(seller_id, oid, changes, principal.timezone)
         if after is not None:
             return after
@@ -383,6 +412,8 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             change.history.insert(
                 0, {"at": now, "field": "buyer", "from": doc["buyer_name"], "to": buyer["name"]}
             )
+        if COST_INPUTS & changes.keys():
+            change.set.update(_cost_after(principal, doc, changes, change))
         _take_stock(doc, change.units_taken)
         with exclusive(f"orders:{doc['_id']}"):
             after = db.orders.find_one_and_update(
@@ -394,8 +425,32 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             _give_back_stock(seller_id, [(doc, change.units_taken)])
             continue
         _give_back_stock(seller_id, [(doc, -change.units_taken)])
-        return after
+        return batches.settle(seller_id, after, principal.currency)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+# What an order's cost_amount is made of: a change of any of these converts it again.
+COST_INPUTS = {"cost", "cost_currency", "quantity", "batch"}
+
+
+def _cost_after(principal: Principal, doc: dict, changes: dict[str, Any], change: OrderChange) -> dict:
+    """The cost fields after a PATCH. Moving the order into another batch is refused when
+    that batch is closed; its batch is read only when the order names one."""
+    cost, currency = (
+        batches.cost_change(doc, changes, principal.currency)
+        if {"cost", "cost_currency"} & changes.keys()
+        else (doc.get("cost"), doc.get("cost_currency"))
+    )
+    name = change.set.get("batch", doc.get("batch")) if "batch" in changes else doc.get("batch")
+    moved = name != doc.get("batch")
+    if moved or batches.depends_on_rate(currency, name, principal.currency):
+        batch = batches.read(doc["seller_id"], name)
+    else:
+        batch = batches.Batch(name)  # no rate needed: nothing to read
+    if moved:
+        batches.check_open(batch)
+    quantity = change.set.get("quantity", doc["quantity"])
+    return batches.cost_fields(cost, currency, quantity, batch, principal.currency)
 
 
 def _new_buyer(seller_id, changes: dict[str, Any]) -> dict | None:

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 from typing import TypeVar
+from urllib.parse import unquote
 
 from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
@@ -151,6 +152,12 @@ def raw_body() -> bytes | str | None:
 def body(model: type[M]) -> M:
     """The JSON body as `model` (400 with details when it does not fit)."""
     return parse_body(model, raw_body())
+
+
+def path_text(value: str) -> str:
+    """A free-text path parameter (a batch name: "2026-12 東京"). Chalice passes it still
+    percent-encoded (aws/chalice#511), as API Gateway's REST API does: decoded once here."""
+    return unquote(value)
 
 
 def query(model: type[M]) -> M:

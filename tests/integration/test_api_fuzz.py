@@ -170,7 +170,11 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         json={"shop_slug": signup["seller"]["shop_slug"], "email": "bo@example.com"},
     )
     call("DELETE", "/customers/{customer_id}/tracking-links/{link_id}", 204, t)
+    ids["name"] = "B1"
+    call("PATCH", "/batches/{name}", 200, t, json={"rates": {"JPY": "0.2115"}, "note": "Tokyo"})
+    call("GET", "/batches", 200, t)
     for fmt in ("json", "csv"):
+        call("GET", f"/reports/profit?format={fmt}&from=2026-01&to=2026-12", 200, t)
         call("GET", f"/reports/buyers?format={fmt}&batch=B1", 200, t)
         call("GET", f"/reports/items?format={fmt}", 200, t)
         call("GET", f"/reports/monthly?format={fmt}&year=2026", 200, t)

@@ -2,6 +2,8 @@
 first seller's ids, answers 404 or an answer without any of the first seller's data,
 and changes none of it. A route added to app.py without a row here fails the test."""
 
+from urllib.parse import quote
+
 import pytest
 
 from app import ROUTES
@@ -10,6 +12,7 @@ from chalicelib import db
 # Marker strings only seller A's data contains; none may appear in B's answers.
 A_BUYER = "isolation-a-buyer@example.com"
 A_ITEM = "Isolation A Secret Item"
+A_BATCH = "A-only trip 東京"
 
 CSV = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\nb@example.com,B,Thing,1,10,unpaid,pending,\r\n"
 
@@ -46,6 +49,10 @@ MATRIX = {
     ("GET", "/reports/buyers"): (None, "clean"),
     ("GET", "/reports/items"): (None, "clean"),
     ("GET", "/reports/monthly"): (None, "clean"),
+    ("GET", "/reports/profit"): (None, "clean"),
+    ("GET", "/batches"): (None, "clean"),
+    # B names A's batch: B gets (and makes) a batch of B's own with that name, nothing of A's.
+    ("PATCH", "/batches/{batch}"): ({"rates": {"JPY": "0.5"}, "note": "B note"}, "clean"),
     ("GET", "/export/orders"): (None, "clean"),
     ("GET", "/export/payments"): (None, "clean"),
     ("POST", "/import/orders"): (CSV, "clean"),
@@ -73,6 +80,7 @@ QUERY_VARIANTS = {
     "/reports/buyers": ["", "?format=csv"],
     "/reports/items": ["", "?format=csv"],
     "/reports/monthly": ["", "?format=csv"],
+    "/reports/profit": ["", "?format=csv", "?batch={batch}", "?format=csv&by=month"],
     "/export/orders": ["?format=json", "?format=csv"],
     "/export/payments": ["?format=json", "?format=csv", "?format=json&customer_id={customer_id}"],
     "/payments": ["", "?customer_id={customer_id}", "?status=confirmed"],
@@ -81,7 +89,7 @@ QUERY_VARIANTS = {
 
 
 def test_every_authenticated_route_is_in_the_matrix():
-    routes = {(r.method, r.path) for r in ROUTES if not r.public}
+    routes = {(r.method, r.path.replace("{name}", "{batch}")) for r in ROUTES if not r.public}
     assert routes == set(MATRIX)
 
 
@@ -98,19 +106,29 @@ def _fill(value, ids):
 def _snapshot(seller_id):
     return {
         name: sorted(str(d) for d in db.get_db()[name].find({"seller_id": seller_id}))
-        for name in ("customers", "items", "orders", "tracking_links", "payments", "parcels")
+        for name in ("customers", "items", "orders", "tracking_links", "payments", "parcels", "batches")
     }
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
 def test_second_seller_gets_nothing(api, token, other_token, method, path):
     cust = api.post("/customers", {"name": "Isolation A", "email": A_BUYER}, token=token).json
-    item = api.post("/items", {"item_name": A_ITEM, "price": 10, "stock": 5}, token=token).json
-    order = api.post(
-        "/orders",
-        {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1, "note": "A note"},
+    item = api.post(
+        "/items",
+        {"item_name": A_ITEM, "price": 10, "stock": 5, "cost": 700, "cost_currency": "JPY"},
         token=token,
     ).json
+    order = api.post(
+        "/orders",
+        {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1, "note": "A note", "batch": A_BATCH},
+        token=token,
+    ).json
+    assert (
+        api.patch(
+            f"/batches/{quote(A_BATCH)}", {"rates": {"JPY": "0.2115"}, "note": "A note"}, token=token
+        ).status
+        == 200
+    )
     assert api.post(f"/customers/{cust['id']}/tracking-link", token=token).status == 201
     (link,) = api.get(f"/customers/{cust['id']}/tracking-links", token=token).json["items"]
     paid = api.post(
@@ -131,6 +149,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         "order_id": order["id"],
         "link_id": link["id"],
         "payment_id": paid.json["id"],
+        "batch": quote(A_BATCH),
     }
     from bson import ObjectId
 
@@ -161,11 +180,15 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             second["id"],
             A_BUYER,
             A_ITEM,
+            A_BATCH,
+            "0.2115",
             "Isolation A",
             "A note",
         ):
             if method == "POST" and path == "/customers" and secret == A_BUYER:
                 continue  # B may have a buyer with the same email: it is B's own customer
+            if path == "/batches/{batch}" and secret == A_BATCH:
+                continue  # B named it: B's own batch of that name
             if path == "/orders/bulk" and secret == order["id"]:
                 assert r.json["failed"] == [{"id": order["id"], "error": "not_found"}]
                 continue

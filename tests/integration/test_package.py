@@ -154,6 +154,28 @@ def test_zip_ships_bytecode_for_the_runtime_python(packaged):
         assert len(pycs) >= 0.95 * len(sources), (len(pycs), len(sources))
 
 
+def test_packaged_babel_formats_money_in_both_shop_languages(packaged, tmp_path):
+    """Babel's locale data is cut down to the shop languages (scripts/chalice_pyc.py):
+    the packaged copy alone still formats and knows every currency's minor units."""
+    _, out = packaged
+    with zipfile.ZipFile(out / "deployment.zip") as zf:
+        data = [n for n in zf.namelist() if n.startswith("babel/locale-data/")]
+        assert 3 <= len(data) < 20, len(data)
+        zf.extractall(tmp_path, [n for n in zf.namelist() if n.startswith("babel/")])
+    probe = (
+        "import sys; sys.path[:0] = [sys.argv[1]]\n"
+        "import babel; assert babel.__file__.startswith(sys.argv[1]), babel.__file__\n"
+        "from babel.numbers import format_currency, get_currency_precision as p\n"
+        "print(format_currency(1234.5, 'TWD', locale='zh_Hant_TW'), format_currency(1234, 'JPY', locale='en'),"
+        " p('JPY'), p('KRW'), p('USD'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["$1,234.50", "¥1,234", "0", "0", "2"]
+
+
 def test_sam_template_has_runtime_settings_policy_and_no_secrets(packaged):
     stage, out = packaged
     stage_cfg = CONFIG["stages"][stage]
