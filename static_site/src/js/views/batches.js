@@ -283,8 +283,9 @@ function renderSummary() {
     h(
       "p",
       { class: `small mb-0 ${gaps.length ? "text-warning-emphasis" : "text-muted"}`, id: "batch-counted" },
-      t("profit.counted", { known, n: p.order_count ?? 0 }),
-      gaps.length ? ` ${t("profit.not_counted", { list: gaps.join(t("common.list_sep")) })}` : "",
+      gaps.length
+        ? t("profit.counted_and", { a: t("profit.counted", { known, n: p.order_count ?? 0 }), b: t("profit.not_counted", { list: gaps.join(t("common.list_sep")) }) })
+        : t("profit.counted", { known, n: p.order_count ?? 0 }),
     ),
   );
 }

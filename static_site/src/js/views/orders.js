@@ -4,7 +4,7 @@ import { api, codeText, describe, detailLine, download, request } from "../api.j
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { has, t } from "../i18n.js";
-import { compact, currency, fail, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
 
@@ -108,6 +108,7 @@ function showCount() {
 /** Redraw the loaded orders (a language change) without asking the server again. */
 export function render() {
   detail.render();
+  fillCurrencies($("#order-form").elements.cost_currency);
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
   sortOptions();
   if (!state.loaded) return;
@@ -137,7 +138,9 @@ export function setFilters(params, { refresh = true } = {}) {
 export function draftValues() {
   const d = formData($("#order-form"));
   return Object.fromEntries(
-    Object.entries(d).filter(([k, v]) => v && !(k === "quantity" && v === "1") && !(k === "shipping_fee" && v === "0")),
+    Object.entries(d).filter(
+      ([k, v]) => v && !(k === "quantity" && v === "1") && !(k === "shipping_fee" && v === "0") && !(k === "cost_currency" && !d.cost),
+    ),
   );
 }
 
@@ -460,6 +463,7 @@ const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-$
 
 function bindForm() {
   const form = $("#order-form");
+  fillCurrencies(form.elements.cost_currency, currency());
   try {
     fillForm(form, JSON.parse(sessionStorage.getItem(DRAFT) || "{}"));
   } catch {
@@ -469,6 +473,9 @@ function bindForm() {
     if (ev.target.name === "item_name") {
       const item = findItem(ev.target.value.trim());
       if (item) form.elements.unit_price.value = String(item.price);
+      // The item's cost comes along (the server would copy it too); typed over, it is the order's own.
+      if (item) form.elements.cost.value = item.cost === null || item.cost === undefined ? "" : String(item.cost);
+      if (item?.cost_currency) fillCurrencies(form.elements.cost_currency, item.cost_currency);
     }
     if (ev.target.name === "buyer_email") {
       const c = pickers.customers.find((x) => x.email.toLowerCase() === ev.target.value.trim().toLowerCase());
@@ -485,6 +492,8 @@ function bindForm() {
     const unit = moneyField(form, "unit_price", box);
     const fee = moneyField(form, "shipping_fee", box);
     if (unit === null || fee === null) return;
+    const cost = costField(form.elements.cost, d.cost_currency, box, t("order.cost"));
+    if (cost === undefined) return;
     const item = findItem(d.item_name);
     const payload = compact({
       buyer_email: d.buyer_email,
@@ -495,6 +504,7 @@ function bindForm() {
       batch: d.batch,
       note: d.note,
     });
+    if (cost !== null) Object.assign(payload, { cost, cost_currency: d.cost_currency });
     if (item) payload.item_id = item.id;
     else payload.item_name = d.item_name;
     idempotencyKey ||= newKey();
@@ -504,7 +514,7 @@ function bindForm() {
       const order = await request("POST", "/orders", { body: payload, headers: { "Idempotency-Key": idempotencyKey } });
       idempotencyKey = null;
       notify(box, "success", t("order.created", { no: order.order_no }));
-      for (const name of ["item_name", "unit_price", "note"]) form.elements[name].value = "";
+      for (const name of ["item_name", "unit_price", "note", "cost"]) form.elements[name].value = "";
       form.elements.quantity.value = "1";
       sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
       updateTotal();

@@ -363,9 +363,9 @@ function renderProfit() {
   const data = {
     labels: rows.map(profitKey),
     datasets: [
-      { label: t("profit.revenue"), data: rows.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd" },
-      { label: t("profit.cost"), data: rows.map((r) => money0(r.cost)), backgroundColor: "#fd7e14" },
-      { label: t("profit.profit"), data: rows.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754" },
+      { label: t("profit.revenue"), data: rows.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd", maxBarThickness: 56 },
+      { label: t("profit.cost"), data: rows.map((r) => money0(r.cost)), backgroundColor: "#fd7e14", maxBarThickness: 56 },
+      { label: t("profit.profit"), data: rows.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754", maxBarThickness: 56 },
     ],
   };
   profitChart?.destroy();
