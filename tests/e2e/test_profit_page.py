@@ -352,8 +352,13 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         if phone:
             fits_phone(page)
 
-        # "1 without cost" opens the batch's orders.
+        # The batch's name opens its page; "1 without cost" opens its orders.
         page.get_by_text(w["per_batch"], exact=True).click()
+        profit_row.locator("a.batch-link").click()
+        expect(page.locator("#batch-page-title")).to_have_text(BATCH)
+        expect(page.locator("#rate-JPY")).to_have_value(RATE)
+        expect(page.locator("#batch-status")).to_have_text(w["closed"])
+        page.get_by_role("tab", name=w["reports"]).click()
         missing = profit_row.locator(".profit-missing-cost")
         expect(missing).to_have_text(w["without_cost"])
         missing.click()

@@ -61,7 +61,14 @@ async function loadList() {
     state.listError = err;
   }
   renderList();
-  if (state.name && opened() && !state.busy) renderHead();
+  if (state.name && opened() && !state.busy) {
+    renderHead();
+    // Opened before the list was in (from another tab): the form starts from the batch now.
+    if (!state.draft?.touched) {
+      state.draft = draftOf(opened());
+      renderRates();
+    }
+  }
 }
 
 /** The open batch's totals and orders (after a change of rates or of an order: again). */
@@ -315,6 +322,7 @@ function renderRates() {
     });
     input.addEventListener("input", () => {
       d.rates[code] = input.value;
+      d.touched = true;
       input.classList.remove("is-invalid");
     });
     return h(
@@ -344,6 +352,7 @@ function renderRates() {
   note.value = d.note;
   note.addEventListener("input", () => {
     d.note = note.value;
+    d.touched = true;
   });
   const parts = [
     h("h3", { class: "h6 mb-0", id: "batch-rates-title" }, t("batch.rates")),
@@ -380,6 +389,7 @@ function renderRates() {
 function addRate(code) {
   if (!code || state.draft.codes.includes(code)) return;
   state.draft.codes.push(code);
+  state.draft.touched = true;
   renderRates();
   $(`#rate-${code}`)?.focus();
 }
@@ -388,6 +398,7 @@ function addRate(code) {
 function removeRate(code) {
   const d = state.draft;
   d.rates[code] = "";
+  d.touched = true;
   if (!(opened()?.currencies || []).includes(code)) d.codes = d.codes.filter((c) => c !== code);
   renderRates();
 }

@@ -344,7 +344,25 @@ function renderProfit() {
     h(
       "tr",
       { class: cls, dataset: { key: r.batch ?? r.month ?? "" } },
-      h("td", { "data-label": t(by === "month" ? "rep.month" : "order.batch"), class: "profit-key" }, label),
+      h(
+        "td",
+        { "data-label": t(by === "month" ? "rep.month" : "order.batch"), class: "profit-key" },
+        linked && r.batch
+          ? h(
+              "a",
+              {
+                href: "?tab=batches",
+                class: "batch-link",
+                title: t("profit.open_batch"),
+                onclick: (ev) => {
+                  ev.preventDefault();
+                  nav.go("batches", { open: r.batch });
+                },
+              },
+              label,
+            )
+          : label,
+      ),
       h("td", { class: "text-end", "data-label": t("rep.orders") }, String(r.order_count ?? 0)),
       h("td", { class: "text-end text-nowrap", "data-label": t("profit.revenue") }, known(r.revenue)),
       h("td", { class: "text-end text-nowrap", "data-label": t("profit.cost") }, known(r.cost)),
