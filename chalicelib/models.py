@@ -127,6 +127,8 @@ def _stored(value: object) -> object:
 CENTS = "stored in cents"  # a marker in a field's metadata, read by Out.from_doc
 # Money out: a JSON number in major units (1250, 19.99), stored as integer cents.
 MoneyOut = Annotated[int | float, WithJsonSchema({"type": "number"}), CENTS]
+# Money that may be unknown (cost_amount, profit): a number, or null.
+MoneyOrNull = Annotated[int | float | None, WithJsonSchema({"type": ["number", "null"]}), CENTS]
 # A purchase cost out: a JSON number in major units of its own currency (currencies.cost_out).
 CostOut = Annotated[int | float | None, WithJsonSchema({"type": ["number", "null"]})]
 
@@ -465,8 +467,8 @@ class OrderOut(Out):
     # profit = total_amount - shipping_fee - cost_amount; both null when unknown.
     cost: CostOut = None
     cost_currency: str | None = None
-    cost_amount: MoneyOut | None = None
-    profit: MoneyOut | None = None
+    cost_amount: MoneyOrNull = None
+    profit: MoneyOrNull = None
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
