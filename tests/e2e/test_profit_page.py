@@ -112,9 +112,19 @@ def scroll_to(page, selector):
     page.wait_for_timeout(250)
 
 
-def fits_phone(page):
-    """Nothing wider than the phone's screen (the page never scrolls sideways)."""
+def fits_phone(page, area=None):
+    """Nothing wider than the phone's screen (the page never scrolls sideways); in `area`,
+    every visible control at least 44 px high."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if area:
+        small = page.evaluate(
+            """(area) => [...document.querySelectorAll(`${area} button, ${area} input, ${area} select`)]
+                .filter((el) => el.offsetParent !== null && !el.classList.contains("btn-check"))
+                .map((el) => [el.id || el.name || el.className, Math.round(el.getBoundingClientRect().height)])
+                .filter(([, h]) => h < 44)""",
+            area,
+        )
+        assert small == [], small
 
 
 def batch_order(page, no):
@@ -225,7 +235,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         top(page)
         shot(page, f"profit-batch-no-rate-{tag}")
         if phone:
-            fits_phone(page)
+            fits_phone(page, "#tab-batches")
         problems = serious(page, f"batch page {tag}")
 
         # The order panel says the same before there is a rate.
@@ -286,7 +296,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         top(page)
         shot(page, f"profit-batch-{tag}")
         if phone:
-            fits_phone(page)
+            fits_phone(page, "#tab-batches")
 
         # Close the batch: rates locked here and by the server; new orders refused.
         page.locator("#batch-close").click()
@@ -331,7 +341,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         scroll_to(page, "#rep-profit-box")
         shot(page, f"profit-reports-section-{tag}", full_page=False)
         if phone:
-            fits_phone(page)
+            fits_phone(page, "#rep-profit-box")
         with page.expect_download() as info:
             page.locator("[data-profit-csv=batch]").click()
         assert info.value.suggested_filename == "profit-batch.csv"
