@@ -321,6 +321,8 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         )
         assert status == 409 and out["error"]["code"] == "batch_closed", out
         problems += serious(page, f"closed batch {tag}")
+        top(page)
+        shot(page, f"profit-batch-closed-{tag}", full_page=False)
         page.locator("#batch-back").click()
         expect(page.locator(f'#batch-list tr[data-batch="{BATCH}"] .batch-closed')).to_have_text(w["closed"])
 
