@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 EMAIL = "demo@example.com"
 PASSWORD = "tokyo-seoul-osaka-2026"  # noqa: S105 (a local demo account, printed on purpose)
@@ -53,17 +54,21 @@ BUYERS = [
     ("許博翔", "pohsiang.hsu@example.com", "0937-506-982", "嘉義市西區民族路 420 號", "LINE: bohsiang"),
 ]
 
-# (name, price in TWD, stock or None when not tracked, where it is bought, note)
+# (name, price in TWD, stock or None when not tracked, where it is bought, note, cost of
+# one unit in yen or won; None: not known yet, so the profit report counts it as missing)
 ITEMS = [
-    ("東京ばな奈 香蕉蛋糕 8 入", 420, 60, "jp", "羽田機場限定包裝"),
-    ("白色戀人 12 枚", 520, 48, "jp", None),
-    ("合利他命 EX Plus 270 錠", 1850, 24, "jp", "藥妝店,每人限購 2"),
-    ("Pokémon Center 大阪限定 皮卡丘娃娃", 980, 36, "jp", None),
-    ("無印良品 超音波香氛機", 1390, None, "jp", "現場看貨再買"),
-    ("雪花秀 潤燥精華 60ml", 2650, 20, "kr", "免稅店"),
-    ("Mediheal 面膜 10 入", 390, 80, "kr", "Olive Young"),
-    ("Gentle Monster 墨鏡", 8900, None, "kr", "依款式報價"),
+    ("東京ばな奈 香蕉蛋糕 8 入", 420, 60, "jp", "羽田機場限定包裝", 1188),
+    ("白色戀人 12 枚", 520, 48, "jp", None, 1620),
+    ("合利他命 EX Plus 270 錠", 1850, 24, "jp", "藥妝店,每人限購 2", 6980),
+    ("Pokémon Center 大阪限定 皮卡丘娃娃", 980, 36, "jp", None, 3300),
+    ("無印良品 超音波香氛機", 1390, None, "jp", "現場看貨再買", None),
+    ("雪花秀 潤燥精華 60ml", 2650, 20, "kr", "免稅店", 85000),
+    ("Mediheal 面膜 10 入", 390, 80, "kr", "Olive Young", 12900),
+    ("Gentle Monster 墨鏡", 8900, None, "kr", "依款式報價", 289000),
 ]
+CURRENCY = {"jp": "JPY", "kr": "KRW"}
+# Exchange rates into TWD per trip; 大阪 has none yet, so its orders show "no rate".
+RATES = {"2026-12 東京": {"JPY": "0.2115"}, "2026-12 首爾": {"KRW": "0.0236"}}
 
 # Trip name, where, and how many orders end in each fulfillment state (80 in all): the
 # earliest trip is mostly delivered, the next one being bought and shipped, the last one open.
@@ -177,10 +182,11 @@ def customers(api: Api) -> list[dict]:
 def items(api: Api) -> list[tuple[dict, str]]:
     have = {i["item_name"]: i for i in api.all("/items")}
     made = []
-    for name, price, stock, origin, note in ITEMS:
-        item = have.get(name) or api.ok(
-            "POST", "/items", {"item_name": name, "price": price, "stock": stock, "note": note}
-        )
+    for name, price, stock, origin, note, cost in ITEMS:
+        body = {"item_name": name, "price": price, "stock": stock, "note": note}
+        if cost is not None:
+            body |= {"cost": cost, "cost_currency": CURRENCY[origin]}
+        item = have.get(name) or api.ok("POST", "/items", body)
         made.append((item, origin))
     return made
 
@@ -278,6 +284,9 @@ def load(api: Api) -> None:
             api.ok("PATCH", f"/orders/{o['order']['id']}", {"payment_status": "refunded"})
     payments(api, [o["order"] for o in orders if o["pay"] == "unpaid" and o["end"] != "cancelled"])
     parcel(api, [o["order"] for o in orders if o["end"] == "purchased"])
+    for batch, rates in RATES.items():
+        api.ok("PATCH", f"/batches/{quote(batch)}", {"rates": rates})
+    api.ok("PATCH", f"/batches/{quote('2026-12 東京')}", {"closed": True, "note": "12/5 回台，帳已結"})
 
 
 def parcel(api: Api, bought: list[dict]) -> None:

@@ -374,6 +374,15 @@ def test_demo_loads_a_sample_shop_through_the_api(local_stack):
     assert {o["batch"] for o in orders} == {"2026-12 東京", "2026-12 首爾", "2027-01 大阪"}
     assert len(list_all(local_stack.api_url, "/customers", token)) == 10
     assert len(list_all(local_stack.api_url, "/items", token)) == 8
+    status, trips = http("GET", local_stack.api_url + "/batches", token=token)
+    assert status == 200
+    by_name = {b["name"]: b for b in trips}
+    assert by_name["2026-12 東京"]["closed"] and by_name["2026-12 東京"]["rates"] == {"JPY": "0.2115"}
+    assert by_name["2027-01 大阪"]["missing_rates"] == ["JPY"]
+    status, report = http("GET", local_stack.api_url + "/reports/profit", token=token)
+    rows = {r["batch"]: r for r in report["by_batch"]}
+    assert rows["2026-12 東京"]["profit"] is not None and rows["2026-12 首爾"]["costed_count"] > 0
+    assert rows["2027-01 大阪"]["missing_rate_count"] > 0 and rows["2027-01 大阪"]["profit"] is None
 
     # Twice is fine: the second run finds the demo shop and leaves it as it is.
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=local_stack.env)
