@@ -151,7 +151,10 @@ export const api = {
 
 /** A field's name in the page's words (a name the table lacks is shown as sent). */
 export function fieldName(field) {
-  return has(`field.${field}`) ? t(`field.${field}`) : field;
+  if (has(`field.${field}`)) return t(`field.${field}`);
+  // "rates.JPY": the field's name and the key inside it ("Exchange rates JPY").
+  const [head, ...rest] = String(field).split(".");
+  return rest.length && has(`field.${head}`) ? `${t(`field.${head}`)} ${rest.join(".")}` : field;
 }
 
 /** One detail of an error, {row?, field, code, …}, in the page's language; the server's

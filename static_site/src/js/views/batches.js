@@ -14,8 +14,10 @@ import { replaceRow } from "./orders.js";
 
 const LIST_COLS = 5;
 const ORDER_COLS = 6;
-// A rate: a positive decimal with at most 6 decimals (the server says the same).
-const RATE = /^\d{1,9}(?:\.\d{1,6})?$/;
+// A rate: a positive decimal with at most 6 decimals, at most 100,000 (the server's
+// currencies.MAX_RATE). Checked here as text; what is sent is the text as typed.
+const RATE = /^\d{1,6}(?:\.\d{1,6})?$/;
+const MAX_RATE = 100000;
 
 const state = {
   batches: null, // GET /batches (null: not loaded yet)
@@ -419,7 +421,7 @@ function changes() {
         if (before !== null) rates[code] = null;
         continue;
       }
-      if (!RATE.test(typed) || !/[1-9]/.test(typed)) {
+      if (!RATE.test(typed) || !/[1-9]/.test(typed) || Number(typed) > MAX_RATE) {
         $(`#rate-${code}`)?.classList.add("is-invalid");
         $(`#rate-${code}`)?.focus();
         notify($("#batch-msg"), "danger", t("batch.rate_error", { code }));
