@@ -54,6 +54,14 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     # still owed (0 on a cancelled or refunded order). Import reads paid_amount back.
     Column("paid_amount", "已付金額"),
     Column("balance", "未付餘額"),
+    # The seller's purchase cost of one unit in its own currency (major units: ¥1500,
+    # US$12.5), the order's cost in the shop currency at its batch's rate, and what it
+    # earns (total - shipping - cost); the last two blank when unknown. Import reads cost
+    # and cost_currency back and works the other two out again.
+    Column("cost", "成本"),
+    Column("cost_currency", "成本幣別"),
+    Column("cost_amount", "成本(本幣)"),
+    Column("profit", "利潤"),
     Column("batch", "批次"),
     Column("payment_status", "付款狀態"),
     Column("remitted_at", "匯款時間"),
@@ -83,6 +91,8 @@ IMPORT_COLUMNS = (
     "created_at",  # optional: keeps an old order's date (and so its month in reports)
     "remitted_at",
     "shipped_date",
+    "cost",  # optional: the unit cost (default: the item's), in cost_currency's major units
+    "cost_currency",  # optional: ISO 4217 (default: the shop's)
 )
 IMPORT_IGNORED = tuple(c.key for c in ORDER_COLUMNS if c.key not in IMPORT_COLUMNS)
 

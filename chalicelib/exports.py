@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import allocation, clock, csv_format, payments
+from . import allocation, clock, csv_format, currencies, payments
 from .csv_format import CsvFile
 from .db import get_db
 from .errors import PayloadTooLarge
@@ -21,7 +21,7 @@ from .ids import object_id
 from .listing import decode_cursor, encode_cursor
 from .models import MAX_EXPORT_PAGE, ExportQuery, PaymentExportQuery
 from .money import format_plain
-from .orders import MONEY_FIELDS, to_out
+from .orders import MONEY_FIELDS, profit_of, to_out
 from .principal import Principal
 from .reports import csv_language
 
@@ -47,6 +47,11 @@ def _csv_cells(doc: dict) -> list:
         out[name] = format_plain(doc[name])
     for name, of in ORDER_MONEY.items():
         out[name] = format_plain(of(doc))
+    # Blank when unknown (never 0: a missing cost is not a free item).
+    cost = currencies.cost_out(doc.get("cost"), doc.get("cost_currency"))
+    out["cost"] = None if cost is None else str(cost)
+    for name, cents in (("cost_amount", doc.get("cost_amount")), ("profit", profit_of(doc))):
+        out[name] = None if cents is None else format_plain(cents)
     out["history"] = (
         json.dumps(out["history"], ensure_ascii=False, separators=(",", ":")) if out["history"] else ""
     )

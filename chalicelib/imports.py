@@ -4,14 +4,18 @@
    writes), at most MAX_ROWS data rows.
 2. Validate every row with the same model as `POST /orders` (models.OrderIn), look up
    the items once, and check the stock the whole file needs against the stock there is.
-   Any problem: one error listing every bad row; nothing has been written.
+   Any problem: one error listing every bad row; nothing has been written. Costs as
+   POST /orders takes them (the row's `cost` in `cost_currency`, default the shop's, else
+   the item's), each batch the file names read once for its rates; a closed batch
+   refuses its rows.
 3. Write in bulk (stock per item, new customers, one block of order numbers, the
    payments, one insert_many of orders). FerretDB has no transactions, so a failure
    part-way (a concurrent order took the stock, the server went away) undoes what this
    import wrote: its orders and payments are deleted (they were created by this request
    and nobody has seen them), stock is put back and the customers it created are
    deleted again if they have no other orders. Order numbers reserved for a failed
-   import stay unused (a gap).
+   import stay unused (a gap). Then the versions of the batches whose rates the orders
+   used are read once: a PATCH of rates meanwhile makes those orders convert again.
 
 Money. A row's `paid_amount` (or `remitted` without one: paid in full) is real money:
 the rows of one buyer that carry some become one confirmed payment (source seller,
@@ -50,7 +54,7 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from . import allocation, clock, csv_format, customers, items, order_rules, payments
+from . import allocation, batches, clock, csv_format, currencies, customers, items, order_rules, payments
 from .auth import Principal
 from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
@@ -87,6 +91,11 @@ class Row:
     total: int = 0
     paid: int = 0  # confirmed money on the order once imported (plan() works it out)
     item: dict | None = None
+    # The unit cost in minor units of cost_currency (None: the item's, if it has one),
+    # and the cost fields the order stores (batches.cost_fields; plan() works them out).
+    cost: int | None = None
+    cost_currency: str | None = None
+    cost_fields: dict | None = None
 
 
 @dataclass
@@ -244,7 +253,7 @@ def _day(value: str) -> str | None:
 
 
 def _parse_row(
-    number: int, cells: dict[str, str], tz: str = clock.DEFAULT_TZ
+    number: int, cells: dict[str, str], tz: str = clock.DEFAULT_TZ, shop: str = "TWD"
 ) -> tuple[Row | None, list[dict]]:
     if "__error__" in cells:
         return None, [_error(number, "row", "too_many_cells", cells["__error__"])]
@@ -288,6 +297,7 @@ def _parse_row(
     created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
     remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
     shipped_date = attempt("shipped_date", lambda: _day(cells.get("shipped_date", "")))
+    cost, cost_currency = _cost(cells, shop, attempt)
     # (A status that did not parse is already an error of its own. remitted_at is checked
     # in plan(), against the payment status the row's money gives.)
     fulfillment = statuses["fulfillment_status"]
@@ -309,7 +319,21 @@ def _parse_row(
         number, data, statuses["payment_status"], statuses["fulfillment_status"], given_total, given_paid
     )
     row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
+    row.cost, row.cost_currency = cost, cost_currency
     return row, []
+
+
+def _cost(cells: dict[str, str], shop: str, attempt) -> tuple[int | None, str | None]:
+    """The row's unit cost (minor units) and its currency, as POST /orders takes them: the
+    currency defaults to the shop's, and decimals beyond the currency's are refused (¥1500.5),
+    never rounded. A blank cost: (None, None), the item's cost then applies (plan())."""
+    code = cells.get("cost_currency", "").strip().upper()
+    currency = attempt("cost_currency", lambda: currencies.check_code(code)) if code else shop
+    text = cells.get("cost", "")
+    if not text or currency is None:
+        return None, None
+    cost = attempt("cost", lambda: currencies.parse_cost(text, currency))
+    return (cost, currency) if cost is not None else (None, None)
 
 
 def plan(
@@ -322,7 +346,7 @@ def plan(
     rows: list[Row] = []
     errors: list[dict] = []
     for number, cells in raw_rows:
-        row, row_errors = _parse_row(number, cells, principal.timezone)
+        row, row_errors = _parse_row(number, cells, principal.timezone, principal.currency)
         errors.extend(row_errors)
         if row:
             rows.append(row)
@@ -356,6 +380,7 @@ def plan(
             )
         else:
             errors.extend(_settle_money(r))
+    errors.extend(_costs(seller_id, rows, principal.currency))
     if errors:
         errors.sort(key=lambda e: e["row"])
         bad = len({e["row"] for e in errors})
@@ -378,6 +403,31 @@ def plan(
         e: (r.data.buyer_email, r.data.buyer_name) for e, r in first_rows.items() if e not in existing
     }
     return result
+
+
+def _costs(seller_id, rows: list[Row], shop: str) -> list[dict]:
+    """Each row's cost fields (its cost, else its item's, at its batch's rate), with one
+    read per batch the file names (batches.read). A closed batch takes no new orders, as
+    with POST /orders: every row into it is an error."""
+    named = {r.data.batch for r in rows if r.data.batch}
+    read = {name: batches.read(seller_id, name) for name in sorted(named)}
+    errors = []
+    for r in rows:
+        batch = read.get(r.data.batch) if r.data.batch else batches.NO_BATCH
+        if batch.closed:
+            errors.append(
+                _error(
+                    r.number,
+                    "batch",
+                    "batch_closed",
+                    f"batch {batch.name} is closed; reopen it to add orders",
+                )
+            )
+            continue
+        if r.cost is None and r.item is not None:
+            r.cost, r.cost_currency = r.item.get("cost"), r.item.get("cost_currency")
+        r.cost_fields = batches.cost_fields(r.cost, r.cost_currency, r.data.quantity, batch, shop)
+    return errors
 
 
 def _settle_money(r: Row) -> list[dict]:
@@ -586,7 +636,27 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
     except BaseException:
         _undo(principal, seller_id, import_id, taken, created_customers)
         raise
+    _settle_costs(seller_id, docs, principal.currency)
     return first, last
+
+
+def _settle_costs(seller_id, docs: list[dict], shop: str) -> None:
+    """The rates each order used were read in plan(); a PATCH of a batch's rates since
+    then may have swept the batch before these orders existed (batches.py). One read of
+    the versions of the batches used: an order whose batch moved on converts itself again
+    (batches.settle), which is nearly never."""
+    used = {d["batch"] for d in docs if "rates_version" in d}
+    if not used:
+        return
+    now = {
+        b["name"]: b.get("rates_version", 0)
+        for b in get_db().batches.find(
+            {"seller_id": seller_id, "name": {"$in": sorted(used)}}, {"name": 1, "rates_version": 1}
+        )
+    }
+    for d in docs:
+        if "rates_version" in d and now.get(d["batch"], 0) != d["rates_version"]:
+            batches.settle(seller_id, d, shop)
 
 
 def _create_customers(
@@ -646,6 +716,7 @@ def _order_doc(
             created_at=r.created_at,
             remitted_at=r.remitted_at,
             shipped_date=r.shipped_date,
+            cost=r.cost_fields,
         ),
         "import_id": import_id,
     }

@@ -910,3 +910,196 @@ def test_payments_export_lists_buyer_reports_and_imports(api, token):
         ("seller", "confirmed", "other", "100", "#1001:100", "import"),
         ("buyer", "reported", "bank_transfer", "7", "", ""),
     ]
+
+
+# --- purchase costs -----------------------------------------------------------------------
+
+TRIP = "2026-12 東京"
+TRIP_URL = "/batches/2026-12%20%E6%9D%B1%E4%BA%AC"
+COST_HEADER = "buyer_email,item_name,quantity,unit_price,shipping_fee,batch,cost,cost_currency\r\n"
+
+
+def costed_shop(api, token):
+    """Four orders: ¥1500 from the item at the trip's rate, US$12.50 without a rate (no
+    cost_amount), NT$55.50 in the shop currency (no rate needed), and one without a cost."""
+    item = api.post(
+        "/items",
+        {"item_name": "Tokyo Banana", "price": 800, "cost": 1500, "cost_currency": "JPY"},
+        token=token,
+    )
+    assert item.status == 201, item
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2115"}}, token=token).status == 200
+    out = [
+        order(
+            api,
+            token,
+            buyer_email="a@example.com",
+            item_name="Tokyo Banana",
+            quantity=2,
+            shipping_fee=60,
+            batch=TRIP,
+        ),
+        order(
+            api,
+            token,
+            buyer_email="b@example.com",
+            item_name="Porter bag",
+            quantity=1,
+            unit_price=3000,
+            batch=TRIP,
+            cost=12.5,
+            cost_currency="USD",
+        ),
+        order(api, token, buyer_email="b@example.com", item_name="Pen", quantity=3, unit_price=20, cost=55.5),
+        order(api, token, buyer_email="c@example.com", item_name="Tea", quantity=1, unit_price=100),
+    ]
+    return out
+
+
+def export_rows(api, token, headers="zh"):
+    raw = body_bytes(api.get(f"/export/orders?format=csv&headers={headers}", token=token))
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_export_carries_cost_and_profit(api, token):
+    made = costed_shop(api, token)
+    zh = export_rows(api, token)
+    cells = [(r["成本"], r["成本幣別"], r["成本(本幣)"], r["利潤"]) for r in zh]
+    assert cells == [
+        # ¥1500 × 2 × 0.2115 = 634.50; 1660 - 60 - 634.50
+        ("1500", "JPY", "634.50", "965.50"),
+        ("12.5", "USD", "", ""),  # no USD rate in the trip: unknown, not 0
+        # NT$55.50 × 3 = 166.50 above the price: a loss, its "-" defused like any cell's
+        ("55.5", "TWD", "166.50", "'-106.50"),
+        ("", "", "", ""),
+    ]
+    en = export_rows(api, token, "en")
+    assert [(r["cost"], r["cost_currency"], r["cost_amount"], r["profit"]) for r in en] == cells
+    # JSON: as the API shows the orders (cost in its currency, money in the shop's).
+    items = api.get("/export/orders?format=json", token=token).json["items"]
+    assert [(o["cost"], o["cost_currency"], o["cost_amount"], o["profit"]) for o in items] == [
+        (1500, "JPY", 634.5, 965.5),
+        (12.5, "USD", None, None),
+        (55.5, "TWD", 166.5, -106.5),
+        (None, None, None, None),
+    ]
+    assert [o["id"] for o in items] == [o["id"] for o in made]
+
+
+@pytest.mark.parametrize("headers", ["zh", "en"])
+def test_round_trip_keeps_cost(api, token, other_token, headers):
+    costed_shop(api, token)
+    exported = body_bytes(api.get(f"/export/orders?format=csv&headers={headers}", token=token))
+    r = post_csv(api, other_token, exported)
+    assert r.status == 201, r
+    keep = ("item_name", "batch", "cost", "cost_currency")
+    a = api.get("/export/orders?format=json", token=token).json["items"]
+    b = api.get("/export/orders?format=json", token=other_token).json["items"]
+    assert [{k: o[k] for k in keep} for o in b] == [{k: o[k] for k in keep} for o in a]
+    # The other seller's trip has no rate yet: the yen cost waits for one, never a guess;
+    # the shop currency's cost needs none.
+    assert [o["cost_amount"] for o in b] == [None, None, 166.5, None]
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2115"}}, token=other_token).status == 200
+    b = api.get("/export/orders?format=json", token=other_token).json["items"]
+    assert [(o["cost_amount"], o["profit"]) for o in b] == [(o["cost_amount"], o["profit"]) for o in a]
+
+
+def test_import_reads_cost_columns(api, token):
+    api.post("/items", {"item_name": "Pocky", "price": 120, "cost": 150, "cost_currency": "JPY"}, token=token)
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2125", "USD": "31.5"}}, token=token).status == 200
+    text = COST_HEADER + (
+        f"a@example.com,Pocky,3,,,{TRIP},,\r\n"  # the item's cost: ¥150 × 3 × 0.2125 = 95.625
+        f"a@example.com,Pocky,1,,,{TRIP},10,\r\n"  # a cost without a currency is in the shop's
+        f'a@example.com,Bag,1,2000,,{TRIP},"1,234",jpy\r\n'  # ¥1,234 × 0.2125 = 262.225
+        f"a@example.com,Bag,2,2000,,{TRIP},12.34,USD\r\n"  # US$12.34 × 2 × 31.5 = 777.42
+        "a@example.com,Bag,1,2000,,,5,KRW\r\n"  # no batch: no rate, no cost_amount
+        "a@example.com,Tea,1,100,,,,\r\n"  # no cost at all
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 201, r
+    got = api.get("/orders?sort=order_no", token=token).json["items"]
+    assert [(o["cost"], o["cost_currency"], o["cost_amount"]) for o in got] == [
+        (150, "JPY", 95.63),
+        (10, "TWD", 10),
+        (1234, "JPY", 262.23),
+        (12.34, "USD", 777.42),
+        (5, "KRW", None),
+        (None, None, None),
+    ]
+    stored = list(db.get_db().orders.find({}, {"cost_state": 1, "rates_version": 1}).sort("order_no", 1))
+    assert [o["cost_state"] for o in stored] == ["known", "known", "known", "known", "no_rate", "none"]
+    assert [o.get("rates_version") for o in stored] == [1, None, 1, 1, None, None]
+    # Chinese headers, as the export writes them.
+    zh = f"買家Email,商品名稱,數量,單價,批次,成本,成本幣別\r\nb@example.com,Bag,1,500,{TRIP},8,USD\r\n"
+    assert post_csv(api, token, zh).status == 201
+    last = api.get("/orders?sort=order_no", token=token).json["items"][-1]
+    assert (last["cost"], last["cost_currency"], last["cost_amount"], last["profit"]) == (8, "USD", 252, 248)
+
+
+def test_bad_costs_are_row_errors_and_nothing_is_written(api, token):
+    assert api.patch("/batches/done", {"closed": True}, token=token).status == 200
+    order(api, token, buyer_email="x@example.com", item_name="Pen", quantity=1, unit_price=1)
+    before = counts()
+    text = COST_HEADER + (
+        "a@example.com,Pen,1,10,,,1500.5,JPY\r\n"  # row 2
+        "a@example.com,Pen,1,10,,,1000.1,KRW\r\n"  # 3
+        "a@example.com,Pen,1,10,,,1.234,USD\r\n"  # 4
+        "a@example.com,Pen,1,10,,,1,XXX\r\n"  # 5
+        "a@example.com,Pen,1,10,,,1,US$\r\n"  # 6
+        "a@example.com,Pen,1,10,,,-1,\r\n"  # 7
+        "a@example.com,Pen,1,10,,,abc,\r\n"  # 8
+        "a@example.com,Pen,1,10,,,1000000000,\r\n"  # 9
+        "a@example.com,Pen,1,10,,done,,\r\n"  # 10: a closed batch takes no orders
+        "a@example.com,Pen,1,10,,,12.5,USD\r\n"  # 11: fine
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400, r
+    assert r.json["error"]["code"] == "invalid_rows"
+    got = [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]]
+    assert got == [
+        (2, "cost", "too_many_decimals"),
+        (3, "cost", "too_many_decimals"),
+        (4, "cost", "too_many_decimals"),
+        (5, "cost_currency", "unknown_currency"),
+        (6, "cost_currency", "unknown_currency"),
+        (7, "cost", "negative"),
+        (8, "cost", "not_a_number"),
+        (9, "cost", "too_large"),
+        (10, "batch", "batch_closed"),
+    ]
+    assert counts() == before
+    # The dry run says the same.
+    assert post_csv(api, token, text, "?dry_run=true").json["error"]["details"] == r.json["error"]["details"]
+
+
+def test_import_reads_each_batch_once(api, token, monkeypatch):
+    from chalicelib import batches
+
+    reads = []
+    real = batches.read
+    monkeypatch.setattr(batches, "read", lambda sid, name: reads.append(name) or real(sid, name))
+    settled = []
+    monkeypatch.setattr(batches, "settle", lambda *a: settled.append(a))
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2"}}, token=token).status == 200
+    rows = "".join(f"a@example.com,Pen,1,10,,{b},100,JPY\r\n" for b in [TRIP, "大阪", TRIP, "", TRIP, "大阪"])
+    assert post_csv(api, token, COST_HEADER + rows).status == 201
+    assert sorted(reads) == sorted([TRIP, "大阪"])
+    assert settled == []  # nothing changed since: no order converts itself again
+
+
+def test_rates_changed_during_the_import_are_applied(api, token):
+    """A PATCH of the trip's rates between validation and writing sweeps the batch before
+    the imported orders exist; the import sees the new version and converts them again."""
+    from chalicelib import auth, imports
+
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2"}}, token=token).status == 200
+    me = api.get("/auth/me", token=token).json
+    principal = auth.Principal(me["id"], me["timezone"], me["currency"])
+    text = COST_HEADER + f"a@example.com,Pen,2,10,,{TRIP},100,JPY\r\nb@example.com,Pen,1,10,,,100,TWD\r\n"
+    plan = imports.plan(principal, imports.read(text.encode()))
+    assert api.patch(TRIP_URL, {"rates": {"JPY": "0.25"}}, token=token).status == 200
+    imports.write(principal, plan)
+    got = api.get("/orders?sort=order_no", token=token).json["items"]
+    assert [o["cost_amount"] for o in got] == [50, 100]  # ¥100 × 2 × 0.25, not × 0.2
+    trip = db.get_db().batches.find_one({"name": TRIP})
+    assert db.get_db().orders.find_one({"batch": TRIP})["rates_version"] == trip["rates_version"] == 2
