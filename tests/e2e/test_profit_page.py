@@ -1,13 +1,15 @@
 """Costs, exchange rates and profit per trip (issue 14), English at 1280 px and 繁體中文 at
-375 px: an item gets a cost in yen (a yen cost with decimals is refused before sending); four
-orders go into one batch (two with the item's yen cost, two without a cost); the Batches tab
-lists the batch with the yen rate missing, its page shows "—" and why, in its order list and
-in the order panel; a rate is typed (a bad one refused), saved as the text typed, and the
-cost and profit appear on the batch page and in the order panel; an order's cost is set in
-the panel; the batch is closed (rates locked, new orders refused); the reports tab's Profit
-section shows the chart and the table (margin in percent), per batch and per month, its
-"without cost" count opens the batch's orders, and its CSV downloads. axe finds nothing
-serious; at 375 px nothing is wider than the screen."""
+375 px: an item gets a cost in yen (a yen cost with decimals is refused before sending); the
+new-order form takes it along; four orders go into one batch (two with the item's yen cost,
+two without a cost); the Batches tab lists the batch with the yen rate missing, its page shows
+"—" and why, in its order list and in the order panel; a rate is typed (a bad one refused),
+saved as the text typed, and the cost and profit appear on the batch page and in the order
+panel; a won rate is added beside it and taken out again; an order's cost is set in the
+panel; the batch is closed (rates locked, new orders refused); the reports tab's Profit
+section shows the chart and the table (margin in percent), per batch and per month, an empty
+month range, its CSV downloads, a batch's name opens its page (reopened there) and its
+"without cost" count opens its orders. axe finds nothing serious; at 375 px nothing is wider
+than the screen and the controls of the new parts are at least 44 px high."""
 
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ WORDS = {
         "rate_error": "JPY rate: enter a number above 0",
         "saved": "Saved.",
         "closed": "Closed",
+        "open": "Open",
+        "empty": "Nothing to report yet.",
         "reopen": "Reopen batch",
         "close": "Close batch",
         "per_month": "Per month",
@@ -69,6 +73,8 @@ WORDS = {
         "rate_error": "JPY 匯率：請輸入大於 0",
         "saved": "已儲存",
         "closed": "已結單",
+        "open": "進行中",
+        "empty": "目前沒有資料。",
         "reopen": "重新開啟",
         "close": "結單",
         "per_month": "依月份",
@@ -268,6 +274,22 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#batch-summary .batch-profit")).to_have_text("NT$588.60")
         expect(page.locator("#batch-summary .batch-margin")).to_have_text("41.7%")
 
+        # Another currency: added, saved beside the yen (rates merge), then taken out again.
+        page.locator("#batch-add-currency").select_option("KRW")
+        page.locator("#batch-add-rate").click()
+        expect(page.locator("#rate-KRW")).to_be_focused()
+        page.locator("#rate-KRW").fill("0.0235")
+        page.locator("#batch-save").click()
+        expect(page.locator("#rate-KRW")).to_have_value("0.0235")
+        saved = next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)
+        assert saved["rates"] == {"JPY": RATE, "KRW": "0.0235"}
+        page.locator('.rate-row[data-currency="KRW"] .rate-remove').click()
+        expect(page.locator("#rate-KRW")).to_have_count(0)  # no order costs won
+        page.locator("#batch-save").click()
+        expect(page.locator("#batch-msg")).to_contain_text(w["saved"])
+        saved = next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)
+        assert saved["rates"] == {"JPY": RATE}
+
         # The panel: the order's cost in NT$ and its profit; a cost typed for Pocky.
         batch_order(page, 1001).locator(".order-open").click()
         expect(panel.locator("#detail-cost-amount")).to_have_text("NT$507.60")
@@ -361,8 +383,12 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         if phone:
             scroll_to(page, "#rep-profit")
             shot(page, f"profit-reports-month-{tag}", full_page=False)
-        if phone:
             fits_phone(page)
+        # A month range with no orders: nothing to report.
+        page.locator("#rep-profit-from").fill("2099-01")
+        expect(page.locator("#rep-profit tbody")).to_contain_text(w["empty"])
+        page.locator("#rep-profit-from").fill("")
+        expect(page.locator("#rep-profit tbody .profit-amount")).to_have_text("NT$638.60")
 
         # The batch's name opens its page; "1 without cost" opens its orders.
         page.get_by_text(w["per_batch"], exact=True).click()
@@ -370,6 +396,14 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#batch-page-title")).to_have_text(BATCH)
         expect(page.locator("#rate-JPY")).to_have_value(RATE)
         expect(page.locator("#batch-status")).to_have_text(w["closed"])
+        # Reopened: the rates can change again.
+        page.locator("#batch-close").click()
+        expect(page.locator("#batch-status")).to_have_text(w["open"])
+        expect(page.locator("#rate-JPY")).to_be_enabled()
+        assert (
+            next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)["closed"]
+            is False
+        )
         page.get_by_role("tab", name=w["reports"]).click()
         missing = profit_row.locator(".profit-missing-cost")
         expect(missing).to_have_text(w["without_cost"])
