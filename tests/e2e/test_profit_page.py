@@ -280,6 +280,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#rate-KRW")).to_be_focused()
         page.locator("#rate-KRW").fill("0.0235")
         page.locator("#batch-save").click()
+        expect(page.locator("#batch-msg")).to_contain_text(w["saved"])
         expect(page.locator("#rate-KRW")).to_have_value("0.0235")
         saved = next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)
         assert saved["rates"] == {"JPY": RATE, "KRW": "0.0235"}
@@ -400,6 +401,18 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         page.locator("#batch-close").click()
         expect(page.locator("#batch-status")).to_have_text(w["open"])
         expect(page.locator("#rate-JPY")).to_be_enabled()
+        # The other language redraws the open batch (typed rates and all).
+        page.locator("#rate-JPY").fill("0.22")
+        page.locator("#lang").select_option("en" if zh else "zh-Hant")
+        expect(page.locator("#batch-summary-title")).to_have_text(
+            "This batch's profit" if zh else "此批次的利潤"
+        )
+        expect(page.locator("#rate-JPY")).to_have_value("0.22")
+        page.locator("#lang").select_option("zh-Hant" if zh else "en")
+        expect(page.locator("#batch-summary-title")).to_have_text(
+            "此批次的利潤" if zh else "This batch's profit"
+        )
+        page.locator("#rate-JPY").fill(RATE)
         assert (
             next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)["closed"]
             is False

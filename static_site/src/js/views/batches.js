@@ -451,6 +451,7 @@ async function patch(body, done) {
   state.busy = true;
   renderRates();
   const box = $("#batch-msg");
+  box.replaceChildren(); // the last save's message is not this one's
   try {
     const batch = await api.patch(`/batches/${encodeURIComponent(state.name)}`, body);
     takeBatch(batch);
