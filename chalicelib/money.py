@@ -55,25 +55,3 @@ def format_plain(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
     return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:02d}"
-
-
-# Shown before amounts on the packing slip and in buyer emails (the pages use the
-# browser's Intl.NumberFormat). Others are written with their ISO code.
-SYMBOLS = {
-    "TWD": "NT$",
-    "HKD": "HK$",
-    "USD": "US$",
-    "JPY": "¥",
-    "KRW": "₩",
-    "CNY": "CN¥",
-    "EUR": "€",
-    "GBP": "£",
-}
-
-
-def format_money(cents: int, currency: str) -> str:
-    """'NT$1,234' or 'NT$1,234.50': grouped, decimals only when there are cents."""
-    symbol = SYMBOLS.get(currency, f"{currency} ")
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{symbol}{whole:,}" + (f".{frac:02d}" if frac else "")

@@ -14,11 +14,10 @@ from __future__ import annotations
 import html
 import logging
 
-from . import carriers, clock, mailer, tracking
+from . import carriers, clock, currencies, mailer, tracking
 from .config import get_settings
 from .db import get_db
 from .locks import exclusive
-from .money import format_money
 from .packing_slip import TEXT as SLIP_TEXT
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ def _send(collection: str, doc: dict, build) -> bool:
     seller, customer = who
     url, link_id = tracking.email_link(seller, customer)
     language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
-    subject, text = build(TEXT[language], SLIP_TEXT[language]["methods"], seller, customer, url)
+    subject, text = build(TEXT[language], language, seller, customer, url)
     email = mailer.Email(
         to=customer["email"],
         subject=" ".join(subject.split()),
@@ -109,7 +108,8 @@ def _send(collection: str, doc: dict, build) -> bool:
 
 
 def parcel_shipped(parcel: dict) -> bool:
-    def build(t, methods, seller, customer, url):
+    def build(t, language, seller, customer, url):
+        methods = SLIP_TEXT[language]["methods"]
         orders = t["sep"].join(f"#{n}" for n in parcel["order_nos"])
         tracking_text = ""
         if parcel.get("carrier") or parcel.get("tracking_number"):
@@ -134,12 +134,12 @@ def parcel_shipped(parcel: dict) -> bool:
 
 
 def payment_confirmed(payment: dict) -> bool:
-    def build(t, methods, seller, customer, url):
+    def build(t, language, seller, customer, url):
         nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
         fields = {
             "shop": seller["shop_name"],
             "buyer": customer["name"],
-            "amount": format_money(payment["amount"], seller.get("currency") or "TWD"),
+            "amount": currencies.format_amount(payment["amount"], seller.get("currency") or "TWD", language),
             "date": payment["paid_at"],
             "orders": t["paid_orders"].format(orders=t["sep"].join(nos)) if nos else "",
             "url": url,

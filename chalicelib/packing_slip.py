@@ -8,10 +8,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from . import allocation
+from . import allocation, currencies
 from .db import get_db
 from .ids import object_id
-from .money import format_money
 from .principal import Principal
 
 # What the slip says, per shop language. Methods name the contract's parcel methods.
@@ -98,8 +97,10 @@ def _template():
     return env.get_template("packing_slip.html")
 
 
-def _money(currency: str):
-    return lambda cents: format_money(cents, currency)
+def _money(currency: str, language: str):
+    """Amounts as the pages write them, in the slip's language (currencies.format_amount:
+    ¥1,234 for a yen shop, NT$960 and NT$780.50)."""
+    return lambda cents: currencies.format_amount(cents, currency, language)
 
 
 def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: bool = False) -> HtmlPage:
@@ -126,6 +127,6 @@ def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: 
         # parcel's own fee is the seller's cost and is not on the slip.
         total=sum(o["total_amount"] for o in orders),
         balance=sum(allocation.balance_of(o) for o in orders),
-        money=_money(principal.currency or "TWD"),
+        money=_money(principal.currency or "TWD", language),
     )
     return HtmlPage(text)

@@ -72,6 +72,20 @@ def test_a_confirmed_payment_emails_once_and_the_switch_does_not(api, token, ses
     assert len(to(ses, "amy@example.com")) == 2
 
 
+def test_payment_amounts_are_written_as_the_pages_write_them(api, token, ses):
+    """currencies.format_amount in the shop's language: cents only when there are some,
+    whole yen in a JPY shop."""
+    c, _ = setup_buyer(api, token)
+    api.post("/payments", {"customer_id": c["id"], "amount": 780.5, "method": "cash"}, token=token)
+    yen = api.patch("/auth/me", {"currency": "JPY", "language": "en"}, token=token).json["token"]
+    api.post("/payments", {"customer_id": c["id"], "amount": 1234, "method": "cash"}, token=yen)
+    zh, en = to(ses, "amy@example.com")
+    assert zh.subject == "Tokyo Picks：已確認您的付款 NT$780.50"
+    assert "付款 NT$780.50" in zh.body
+    assert en.subject == "Tokyo Picks: your payment of ¥1,234 is confirmed"
+    assert "payment of ¥1,234 from" in en.body and "¥1,234.00" not in en.body
+
+
 def test_the_shop_switch_and_the_buyers_opt_out(api, token, ses):
     c, orders = setup_buyer(api, token)
     r = api.patch("/auth/me", {"notify_buyers": False}, token=token)

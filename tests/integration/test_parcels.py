@@ -295,3 +295,11 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
     assert "Packing slip #1" in api.get(f"/parcels/{p['id']}/packing-slip", token=token).body.decode()
     assert api.get(f"/parcels/{p['id']}/packing-slip", token=other_token).status == 404
     assert api.get(f"/parcels/{p['id']}/packing-slip?size=poster", token=token).status == 400
+    # Amounts as the pages write them (currencies.format_amount): the same in English,
+    # whole yen in a JPY shop.
+    en = api.get(f"/parcels/{p['id']}/packing-slip", token=token).body.decode()
+    assert all(m in en for m in ("NT$2,501", "NT$300", "NT$2,801", "NT$1,801")), en
+    yen = api.patch("/auth/me", {"currency": "JPY"}, token=token).json["token"]
+    jp = api.get(f"/parcels/{p['id']}/packing-slip", token=yen).body.decode()
+    assert all(m in jp for m in ("¥2,501", "¥300", "¥2,801", "¥1,801")) and "NT$" not in jp, jp
+    assert ".00" not in jp
