@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
@@ -39,6 +40,7 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 TTL = dt.timedelta(hours=24)
 STALE_AFTER = dt.timedelta(seconds=60)  # Lambda times out after 15 s
 WAIT_SECONDS = 5.0  # how long a repeat waits for the owner before a 409
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,31 @@ def claim_or_find(cid: str, order_id: ObjectId, find_order: Callable[[ObjectId],
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
+
+
+def once(
+    cid: str | None,
+    doc_id: ObjectId,
+    find: Callable[[ObjectId], dict | None],
+    create: Callable[[], T],
+    *,
+    written: Callable[[], bool] = lambda: False,
+) -> tuple[T | dict, bool]:
+    """The one shape of a keyed create. Returns (the first request's document as `find`
+    reads it, False) for a repeated key, else (create(), True); `cid` None (no key):
+    create. A create that fails gives the key back, so a retry may try again, unless
+    `written()` says its document is already stored: then the retry finishes that one
+    instead of making a second (payments, parcels)."""
+    if cid is not None:
+        first = claim_or_find(cid, doc_id, find)
+        if first is not None:
+            return first, False
+    try:
+        return create(), True
+    except BaseException:
+        if cid is not None and not written():
+            release(Claim(cid, doc_id))
+        raise
 
 
 def release(claim: Claim) -> None:

@@ -130,19 +130,15 @@ def order_document(
 def create(principal: Principal, data: OrderIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
     """Returns (order, created). A repeated Idempotency-Key returns the first order."""
     seller_id = object_id(principal.seller_id, "seller")
-    cid = idempotency.claim_id(seller_id, idempotency_key)
     order_id = ObjectId()  # chosen first: a key's claim names the order it will create
-    if cid is None:
-        return _create(principal, data, seller_id, order_id), True
     # The order's id comes from this seller's claim, so `{_id}` alone finds it.
-    first = idempotency.claim_or_find(cid, order_id, lambda oid: get_db().orders.find_one({"_id": oid}))
-    if first is not None:
-        return to_out(first), False
-    try:
-        return _create(principal, data, seller_id, order_id), True
-    except BaseException:
-        idempotency.release(idempotency.Claim(cid, order_id))  # a retry may try again
-        raise
+    doc, created = idempotency.once(
+        idempotency.claim_id(seller_id, idempotency_key),
+        order_id,
+        lambda oid: get_db().orders.find_one({"_id": oid}),
+        lambda: _create(principal, data, seller_id, order_id),
+    )
+    return (doc if created else to_out(doc)), created
 
 
 def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: ObjectId) -> dict:

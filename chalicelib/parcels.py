@@ -101,17 +101,8 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
     seller_id = object_id(principal.seller_id)
     customer_id = object_id(data.customer_id, "customer")
     parcel_id = ObjectId()
-    cid = idempotency.claim_id(f"{seller_id}:parcels", idempotency_key)
-    if cid is not None:
-        first = idempotency.claim_or_find(
-            cid, parcel_id, lambda pid: get_db().parcels.find_one({"_id": pid, "seller_id": seller_id})
-        )
-        if first is not None:
-            first = _finished(first, principal.timezone)
-            notifications.parcel_shipped(first)  # sent once: a claim on the parcel
-            return to_out(first), False
-    inserted = False
-    try:
+
+    def make() -> dict:
         order_ids = list(dict.fromkeys(ObjectId(i) for i in data.order_ids))
         orders = _check_orders(seller_id, customer_id, order_ids)
         recipient = data.recipient.model_dump() if data.recipient is not None else None
@@ -140,16 +131,22 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "updated_at": now,
         }
         get_db().parcels.insert_one(doc)
-        inserted = True
         _ship_orders(doc, orders, now)
-    except BaseException:
-        # A parcel refused (and removed) gives its key back; one a crash left half
-        # made keeps it, so the retry finishes that parcel instead of making another.
-        if cid is not None and (not inserted or get_db().parcels.find_one({"_id": parcel_id}) is None):
-            idempotency.release(idempotency.Claim(cid, parcel_id))
-        raise
-    notifications.parcel_shipped(doc)
-    return to_out(doc), True
+        return doc
+
+    # A parcel refused (and removed) gives its key back; one a crash left half made keeps
+    # it, so the retry finishes that parcel instead of making another.
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:parcels", idempotency_key),
+        parcel_id,
+        lambda pid: get_db().parcels.find_one({"_id": pid, "seller_id": seller_id}),
+        make,
+        written=lambda: get_db().parcels.find_one({"_id": parcel_id}, {"_id": 1}) is not None,
+    )
+    if not created:
+        doc = _finished(doc, principal.timezone)
+    notifications.parcel_shipped(doc)  # sent once: a claim on the parcel
+    return to_out(doc), created
 
 
 def _default_recipient(seller_id, customer_id, method: str) -> dict:

@@ -291,27 +291,23 @@ def record(
     seller_id = object_id(principal.seller_id)
     customer = _customer(seller_id, data.customer_id)
     payment_id = ObjectId()
-    cid = idempotency.claim_id(f"{seller_id}:payments", idempotency_key)
-    if cid is not None:
-        first = idempotency.claim_or_find(
-            cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id})
-        )
-        if first is not None:
-            return _finished(first), False
     inserted = False
 
     def mark_inserted():
         nonlocal inserted
         inserted = True
 
-    try:
-        doc = _record(principal, seller_id, customer, data, payment_id, via, mark_inserted)
-    except BaseException:
-        # Once the payment is written it stays, half-applied or not: a retry with the key
-        # finishes it instead of recording the money a second time.
-        if cid is not None and not inserted:
-            idempotency.release(idempotency.Claim(cid, payment_id))
-        raise
+    # Once the payment is written it stays, half-applied or not: a retry with the key
+    # finishes it instead of recording the money a second time.
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:payments", idempotency_key),
+        payment_id,
+        lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id}),
+        lambda: _record(principal, seller_id, customer, data, payment_id, via, mark_inserted),
+        written=lambda: inserted,
+    )
+    if not created:
+        return _finished(doc), False
     if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
         notifications.payment_confirmed(doc)
     return to_out(doc), True
@@ -633,14 +629,8 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
     At most BUYER_REPORTS_PER_DAY per link. Returns (payment, created)."""
     seller_id, customer_id = link["seller_id"], link["customer_id"]
     payment_id = ObjectId()
-    cid = idempotency.claim_id(f"{seller_id}:track:{link['_id']}", idempotency_key)
-    if cid is not None:
-        first = idempotency.claim_or_find(
-            cid, payment_id, lambda pid: get_db().payments.find_one({"_id": pid})
-        )
-        if first is not None:
-            return track_out(first), False
-    try:
+
+    def make() -> dict:
         if not ratelimit.take_slot(
             "buyer-payment", str(link["_id"]), BUYER_REPORTS_PER_DAY, dt.timedelta(days=1)
         ):
@@ -650,11 +640,15 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
         doc = {"_id": payment_id}
         doc |= payment_document(seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now)
         get_db().payments.insert_one(doc)
-    except BaseException:
-        if cid is not None:
-            idempotency.release(idempotency.Claim(cid, payment_id))
-        raise
-    return track_out(doc), True
+        return doc
+
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:track:{link['_id']}", idempotency_key),
+        payment_id,
+        lambda pid: get_db().payments.find_one({"_id": pid}),
+        make,
+    )
+    return track_out(doc), created
 
 
 def repair(seller_id=None) -> int:
