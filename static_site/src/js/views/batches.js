@@ -319,7 +319,7 @@ function renderRates() {
       autocomplete: "off",
       value: d.rates[code] ?? "",
       placeholder: missing.has(code) ? t("batch.rate_needed") : "",
-      disabled: closed,
+      disabled: closed || state.busy,
       dataset: { currency: code },
     });
     input.addEventListener("input", () => {
@@ -338,7 +338,7 @@ function renderRates() {
         {
           class: "btn btn-sm btn-outline-secondary rate-remove",
           type: "button",
-          disabled: closed,
+          disabled: closed || state.busy,
           "aria-label": t("batch.rate_remove", { code }),
           title: t("batch.rate_remove", { code }),
           onclick: () => removeRate(code),
@@ -348,7 +348,7 @@ function renderRates() {
     );
   });
   const addable = COST_CURRENCIES.filter((c) => c !== cur && !d.codes.includes(c));
-  const add = h("select", { class: "form-select form-select-sm w-auto", id: "batch-add-currency", "aria-label": t("batch.add_currency_label"), disabled: closed });
+  const add = h("select", { class: "form-select form-select-sm w-auto", id: "batch-add-currency", "aria-label": t("batch.add_currency_label"), disabled: closed || state.busy });
   add.replaceChildren(...addable.map((c) => h("option", { value: c }, c)));
   const note = h("textarea", { class: "form-control", name: "note", rows: "2", maxlength: "1000" });
   note.value = d.note;
@@ -366,7 +366,7 @@ function renderRates() {
           "div",
           { class: "d-flex flex-wrap gap-2 align-items-center" },
           add,
-          h("button", { class: "btn btn-sm btn-outline-primary", type: "button", id: "batch-add-rate", disabled: closed, onclick: () => addRate(add.value) }, t("batch.add_currency")),
+          h("button", { class: "btn btn-sm btn-outline-primary", type: "button", id: "batch-add-rate", disabled: closed || state.busy, onclick: () => addRate(add.value) }, t("batch.add_currency")),
         )
       : null,
     h("label", { class: "form-label mb-0 w-100" }, h("span", {}, t("order.note")), note),
