@@ -4,9 +4,12 @@ event even when the request is retried, and none when the shop or the buyer said
 
 from __future__ import annotations
 
+import json
 import re
 
-from chalicelib import db, mailer
+from test_tracking import costed_order, seller_only_in
+
+from chalicelib import db, mailer, tracking
 
 LINK_RE = re.compile(r"https://shop\.example\.test/track\.html#([A-Za-z0-9_-]{43})")
 
@@ -84,6 +87,39 @@ def test_payment_amounts_are_written_as_the_pages_write_them(api, token, ses):
     assert "付款 NT$780.50" in zh.body
     assert en.subject == "Tokyo Picks: your payment of ¥1,234 is confirmed"
     assert "payment of ¥1,234 from" in en.body and "¥1,234.00" not in en.body
+
+
+def test_no_cost_rate_or_profit_reaches_the_buyer(api, token, ses, monkeypatch):
+    """An order with a cost in yen, its batch's rate and a profit, in every email its buyer
+    gets (parcel, payment confirmed, "email me my link"), on the page the link opens and
+    on the packing slip with prices: its price and nothing of what it cost the seller."""
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
+    sent: list[mailer.Email] = []
+    real = mailer.send
+    monkeypatch.setattr(mailer, "send", lambda email: sent.append(email) or real(email))
+    c, plain = setup_buyer(api, token)
+    costed = costed_order(api, token, "amy@example.com", "Royce Chocolate")
+    parcel = ship(api, token, c, [costed, *plain])
+    assert parcel.status == 201, parcel
+    paid = {"customer_id": c["id"], "amount": 999, "method": "cash"}
+    assert api.post("/payments", paid, token=token).status == 201
+    shop = api.get("/auth/me", token=token).json["shop_slug"]
+    assert api.post("/track/request-link", {"shop_slug": shop, "email": "amy@example.com"}).status == 202
+    assert len(sent) == len(to(ses, "amy@example.com")) == 3
+    parcel_mail, payment_mail, link_mail = sent
+    assert f"#{costed['order_no']}" in parcel_mail.text and "NT$999" in payment_mail.subject
+    for mail in sent:
+        assert seller_only_in("\n".join((mail.subject, mail.text, mail.html))) == [], mail
+    for (link,) in [set(LINK_RE.findall(m.text)) for m in sent]:
+        page = api.get(f"/track/{link}")
+        assert [o["total_amount"] for o in page.json["orders"] if o["order_no"] == costed["order_no"]] == [
+            999
+        ]
+        text = page.body.decode() if isinstance(page.body, bytes) else page.body
+        assert seller_only_in(text) == [] and seller_only_in(json.dumps(page.json, ensure_ascii=False)) == []
+    slip = api.get(f"/parcels/{parcel.json['id']}/packing-slip?prices=1", token=token).body.decode()
+    assert "NT$999" in slip and "NT$300" in slip and "NT$1,599" in slip  # prices, and their total
+    assert seller_only_in(slip) == []
 
 
 def test_the_shop_switch_and_the_buyers_opt_out(api, token, ses):

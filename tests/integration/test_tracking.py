@@ -5,8 +5,10 @@ seller's link and emailed links side by side, listed and revoked one by one."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
+from urllib.parse import quote
 
 import pymongo
 import pytest
@@ -90,8 +92,32 @@ def links_in(messages, to):
 # --- links and the public page ----------------------------------------------------------
 
 
+# The seller's own figures: a cost, its currency, the batch's rate, the cost in the shop
+# currency and the profit (and their names) are never on a buyer's page.
+TRIP = "2026-12 東京"
+SELLER_ONLY = ("cost", "profit", "rates", "rates_version", "成本", "利潤", "匯率", TRIP)
+# ¥1,537 × 0.2173 = 333.9901 -> NT$333.99; NT$999 - 333.99 = NT$665.01 of profit.
+SELLER_NUMBERS = ("1537", "1,537", "JPY", "0.2173", "333.99", "665.01")
+
+
+def seller_only_in(text: str) -> list[str]:
+    """The seller-only words and numbers found in `text` (numbers as whole tokens, so a
+    random link token containing "1537" is not one)."""
+    found = [w for w in SELLER_ONLY if re.search(rf"(?<![A-Za-z]){re.escape(w)}", text, re.IGNORECASE)]
+    found += [n for n in SELLER_NUMBERS if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+    return found
+
+
+def costed_order(api, token, email, item, **extra):
+    """An order with a cost in yen, in a batch with a rate: cost_amount and profit known."""
+    assert api.patch(f"/batches/{quote(TRIP)}", {"rates": {"JPY": "0.2173"}}, token=token).status == 200
+    o = order(api, token, email, item, unit_price=999, batch=TRIP, cost=1537, cost_currency="JPY", **extra)
+    assert (o["cost"], o["cost_currency"], o["cost_amount"], o["profit"]) == (1537, "JPY", 333.99, 665.01)
+    return o
+
+
 def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token):
-    a1 = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice", note="owes me lunch")
+    a1 = costed_order(api, token, "alice@example.com", "Tokyo Banana", name="Alice", note="owes me lunch")
     a2 = order(api, token, "alice@example.com", "Royce Chocolate", shipping_fee=60)
     order(api, token, "bob@example.com", "Kit Kat Matcha", name="Bob", note="bob private")
     b1 = order(api, other_token, "Alice@Example.com", "Osaka Takoyaki", name="Alice O.")
@@ -124,9 +150,19 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
     assert page["orders"][0]["total_amount"] == 160
     for o in page["orders"]:
         assert set(o) == PUBLIC_ORDER_FIELDS
+    assert page["orders"][1]["total_amount"] == 999  # the costed order is there, its price only
     text = r.body.decode() if isinstance(r.body, bytes) else r.body
     for secret in ("owes me lunch", "alice@example.com", "bob", "Kit Kat", "Osaka", "customer_id", "seller"):
         assert secret not in text
+    seller_view = api.get(f"/orders/{a1['id']}", token=token).json
+    seller_view["batches"] = api.get("/batches", token=token).json
+    assert set(seller_only_in(json.dumps(seller_view, ensure_ascii=False))) == {
+        *SELLER_ONLY[:3],
+        TRIP,
+        *SELLER_NUMBERS,
+    } - {"1,537"}  # (the check finds them where they are)
+    # Neither as sent nor once decoded (JSON may escape 東京): no cost, rate or profit.
+    assert seller_only_in(text) == [] and seller_only_in(json.dumps(page, ensure_ascii=False)) == []
 
     r = api.get(f"/track/{link_b['token']}")
     assert r.status == 200
