@@ -28,8 +28,9 @@ const state = {
   orders: null,
   ordersError: null,
   cursor: null,
-  draft: null, // {codes: ["JPY", …], rates: {JPY: "0.2115"}, note}
-  busy: false,
+  draft: null, // {codes: ["JPY", …], rates: {JPY: "0.2115"}, note, touched}: the rates form
+  busy: false, // a PATCH on its way
+  last: null, // the batch last opened (focus goes back to it in the list)
 };
 
 const opened = () => (state.batches || []).find((b) => b.name === state.name) || null;
