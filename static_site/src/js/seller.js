@@ -16,6 +16,7 @@ const LAZY = {
   payments: () => import("./views/payments.js"),
   ship: () => import("./views/ship.js"),
   batches: () => import("./views/batches.js"),
+  forms: () => import("./views/forms.js"),
   customers: () => import("./views/customers.js"),
   items: () => import("./views/items.js"),
   reports: () => import("./views/reports.js"),

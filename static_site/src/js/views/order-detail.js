@@ -128,13 +128,20 @@ export function close() {
   if (dialog().open) dialog().close();
 }
 
+/** Where the order came from (issue 15): a buyer's order form, the seller, an import. */
+function sourceLine(o) {
+  const text =
+    o.source === "form" ? t("forms.from_form", { title: o.form_title || "" }) : o.source === "import" ? t("forms.source_import") : o.source === "seller" ? t("forms.source_seller") : "";
+  return text ? h("span", { class: "d-block detail-source" }, text) : "";
+}
+
 /** Draw the open order (also after a language change). */
 export function render() {
   const o = state.order;
   if (!o) return;
   const f = form();
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
-  $("#detail-created").textContent = `${t("order.date")}: ${date(o.created_at)}`;
+  $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o));
   f.elements.buyer_email.value = o.buyer_email;
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-item").textContent = o.item_name;

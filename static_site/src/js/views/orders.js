@@ -32,7 +32,39 @@ const state = {
 export function filterParams() {
   const params = compact(formData($("#order-filters")));
   if (params.sort === DEFAULT_SORT) delete params.sort;
+  if (formFilter.id) params.form_id = formFilter.id;
   return params;
+}
+
+// --- the orders of one order form (issue 15): ?form_id=… from the forms tab, as a chip ------
+
+const formFilter = { id: "", title: "" };
+
+function showFormFilter() {
+  let chip = $("#orders-form-filter");
+  if (!chip) {
+    chip = h("div", { id: "orders-form-filter", class: "d-none", "aria-live": "polite" });
+    $("#bulk-bar").before(chip);
+  }
+  chip.classList.toggle("d-none", !formFilter.id);
+  if (!formFilter.id) {
+    chip.replaceChildren();
+    return;
+  }
+  chip.replaceChildren(
+    h(
+      "div",
+      { class: "alert alert-info py-1 px-2 mb-2 d-flex flex-wrap align-items-center gap-2" },
+      h("span", { class: "me-auto text-break" }, t("forms.orders_of"), " ", h("strong", { class: "orders-form-title" }, formFilter.title || "…")),
+      h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", id: "orders-form-clear", onclick: () => {
+        formFilter.id = "";
+        formFilter.title = "";
+        showFormFilter();
+        nav.remember();
+        load(true);
+      } }, t("forms.all_orders")),
+    ),
+  );
 }
 
 /** A calendar day in the browser's zone → the UTC instant it starts (or, for `to`, ends). */
@@ -66,6 +98,10 @@ export async function load(reset = true) {
   try {
     const page = await api.get("/orders", { ...query, limit: PAGE, cursor: state.cursor || undefined });
     const fetched = performance.now();
+    if (formFilter.id && !formFilter.title && page.items[0]?.form_title) {
+      formFilter.title = page.items[0].form_title;
+      showFormFilter();
+    }
     if (reset) {
       body.replaceChildren();
       state.total = page.total_count ?? null;
@@ -111,6 +147,7 @@ export function render() {
   fillCurrencies($("#order-form").elements.cost_currency);
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
   sortOptions();
+  showFormFilter();
   if (!state.loaded) return;
   const body = $("#orders-body");
   body.replaceChildren(...[...state.orders.values()].map(orderRow));
@@ -126,6 +163,9 @@ export function setFilters(params, { refresh = true } = {}) {
   form.elements.sort.value = DEFAULT_SORT;
   const buyer = $("#filter-buyer");
   buyer.dataset.want = params.customer_id || "";
+  formFilter.id = params.form_id || "";
+  formFilter.title = params.form_title || "";
+  showFormFilter();
   if (params.customer_id && ![...buyer.options].some((o) => o.value === params.customer_id)) {
     buyer.append(h("option", { value: params.customer_id }, "…"));
     // A buyer added since the pickers were loaded (start-up loads them anyway).
@@ -224,7 +264,11 @@ function orderRow(o) {
       ),
     ),
     h("td", { "data-label": t("order.buyer"), class: "cell-buyer" }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted buyer-email" }, o.buyer_email))),
-    h("td", { "data-label": t("order.item"), class: "cell-item" }, `${o.item_name} × ${o.quantity}`),
+    h(
+      "td",
+      { "data-label": t("order.item"), class: "cell-item" },
+      o.source === "form" ? h("span", {}, `${o.item_name} × ${o.quantity}`, h("small", { class: "d-block text-muted order-source" }, t("forms.from_form", { title: o.form_title || "" }))) : `${o.item_name} × ${o.quantity}`,
+    ),
     h("td", { "data-label": t("order.total"), class: "text-end text-nowrap cell-total" }, money(o.total_amount, currency())),
     h("td", { "data-label": t("order.batch"), class: "cell-batch" }, o.batch || ""),
     h(

@@ -1,0 +1,420 @@
+// The buyer's order form (form.html#<token>, issue 15 團購表單): a seller's group-buy form,
+// opened by anyone with the link, no login. The buyer picks quantities, gives a name and an
+// email (and a phone or address when the seller asks), and lands on their own tracking page.
+// The token sits in the URL fragment: it goes only into the API path, never to a server log
+// or a Referer. Everything the seller or the buyer typed is shown as text, never as HTML.
+import { api, ApiError, describe, detailLine } from "./api.js";
+import { $, h, notify } from "./dom.js";
+import { centsToNumber, dateTime, money } from "./format.js";
+import { apply, bindSwitcher, lang, LANGS, onChange, setLang, t } from "./i18n.js";
+
+const FIELDS = ["name", "email", "phone", "address", "note"];
+const MAX_ANY = 99; // the stepper's top when neither stock nor a per-buyer limit is set
+
+let token = "";
+let form = null; // GET /f/{token}
+const qty = new Map(); // item_id → quantity chosen
+const lineErrors = new Map(); // item_id → {key, vars}
+let errors = null; // {fields: {name: text key + vars}, lines: {key, vars}|null, message: {key|text}}
+let closed = false;
+let busy = false;
+// One Idempotency-Key per page load: a double tap, or a retry after an answer that never
+// came, sends the same key, so the buyer gets one set of orders.
+const idempotencyKey = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
+
+function tokenFromHash() {
+  try {
+    return decodeURIComponent(location.hash.replace(/^#/, "")).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The most one buyer can take of an item: stock left and the seller's per-buyer limit. */
+function maxOf(item) {
+  const limits = [item.remaining, item.max_per_buyer].filter((n) => n !== null && n !== undefined).map(Number);
+  return limits.length ? Math.max(0, Math.min(...limits)) : MAX_ANY;
+}
+
+const cents = (amount) => Math.round(Number(amount || 0) * 100);
+
+function totalCents() {
+  let sum = 0;
+  for (const item of form?.items || []) sum += cents(item.price) * (qty.get(item.item_id) || 0);
+  return sum;
+}
+
+// --- drawing ---------------------------------------------------------------------------
+
+function itemCard(item) {
+  const max = maxOf(item);
+  const n = Math.min(qty.get(item.item_id) || 0, max);
+  qty.set(item.item_id, n);
+  const id = `of-q-${item.item_id}`;
+  const nameId = `of-n-${item.item_id}`;
+  const errId = `of-e-${item.item_id}`;
+  const soldOut = item.remaining !== null && item.remaining !== undefined && Number(item.remaining) <= 0;
+  const facts = [
+    item.remaining !== null && item.remaining !== undefined
+      ? h("span", { class: `badge ${soldOut ? "text-bg-secondary" : Number(item.remaining) <= 3 ? "text-bg-warning" : "text-bg-light border"} of-remaining` }, soldOut ? t("form.sold_out") : t("form.remaining", { n: item.remaining }))
+      : null,
+    item.max_per_buyer ? h("span", { class: "small text-muted of-limit" }, t("form.max_per_buyer", { n: item.max_per_buyer })) : null,
+  ].filter(Boolean);
+  const input = h("input", {
+    class: "form-control px-1",
+    id,
+    type: "number",
+    inputmode: "numeric",
+    min: "0",
+    max: String(max),
+    step: "1",
+    value: String(n),
+    disabled: soldOut || closed,
+    "aria-labelledby": nameId,
+    "aria-describedby": errId,
+  });
+  const set = (value) => {
+    const v = Math.max(0, Math.min(max, Number.isFinite(value) ? Math.trunc(value) : 0));
+    qty.set(item.item_id, v);
+    lineErrors.delete(item.item_id);
+    if (errors) errors.lines = null;
+    input.value = String(v);
+    renderLineState(item, card);
+    renderTotal();
+  };
+  input.addEventListener("change", () => set(Number.parseInt(input.value, 10)));
+  input.addEventListener("input", () => {
+    const v = Number.parseInt(input.value, 10);
+    if (Number.isFinite(v)) {
+      qty.set(item.item_id, Math.max(0, Math.min(max, v)));
+      renderTotal();
+    }
+  });
+  const minus = h("button", { class: "btn btn-outline-secondary of-minus", type: "button", "aria-label": t("form.less", { item: item.item_name }), disabled: soldOut || closed, onclick: () => set((qty.get(item.item_id) || 0) - 1) }, "−");
+  const plus = h("button", { class: "btn btn-outline-primary of-plus", type: "button", "aria-label": t("form.more", { item: item.item_name }), disabled: soldOut || closed, onclick: () => set((qty.get(item.item_id) || 0) + 1) }, "+");
+  const card = h(
+    "div",
+    { class: "card of-item", dataset: { itemId: item.item_id } },
+    h(
+      "div",
+      { class: "card-body py-2 px-3" },
+      h(
+        "div",
+        { class: "d-flex align-items-center gap-2" },
+        h(
+          "div",
+          { class: "me-auto" },
+          h("div", { class: "fw-semibold of-name", id: nameId }, item.item_name),
+          h("div", { class: "of-price" }, money(item.price, form.currency)),
+          facts.length ? h("div", { class: "d-flex flex-wrap gap-2 align-items-center mt-1" }, facts) : null,
+        ),
+        h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
+      ),
+      h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
+    ),
+  );
+  renderLineState(item, card);
+  return card;
+}
+
+function renderLineState(item, card) {
+  const n = qty.get(item.item_id) || 0;
+  const max = maxOf(item);
+  card.classList.toggle("chosen", n > 0);
+  card.querySelector(".of-minus").disabled = closed || n <= 0;
+  card.querySelector(".of-plus").disabled = closed || n >= max;
+  const err = lineErrors.get(item.item_id);
+  card.querySelector(".of-line-error").textContent = err ? t(err.key, err.vars) : "";
+  card.querySelector("input").classList.toggle("is-invalid", Boolean(err));
+}
+
+function renderTotal() {
+  if (!form) return;
+  const c = totalCents();
+  const count = [...qty.values()].reduce((a, b) => a + b, 0);
+  $("#of-total").textContent = money(centsToNumber(c), form.currency);
+  $("#of-submit").disabled = busy || closed;
+  $("#of-submit").dataset.count = String(count);
+}
+
+function fieldError(name, text) {
+  const input = $(`#of-${name}`);
+  const box = $(`#of-${name}-error`);
+  if (!input || !box) return;
+  input.classList.toggle("is-invalid", Boolean(text));
+  if (text) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  box.textContent = text || "";
+}
+
+const say = (m) => (m ? (m.key ? t(m.key, m.vars) : m.text) : "");
+
+function renderErrors() {
+  for (const name of FIELDS) fieldError(name, errors?.fields?.[name] ? say(errors.fields[name]) : "");
+  $("#of-lines-error").textContent = errors?.lines ? say(errors.lines) : "";
+  const box = $("#of-submit-msg");
+  if (errors?.message) notify(box, "danger", say(errors.message));
+  else box.replaceChildren();
+}
+
+function render() {
+  if (!form) return;
+  $("#of-shop").textContent = form.shop_name || t("form.page_title");
+  document.title = [form.title, form.shop_name].filter(Boolean).join(" · ") || t("form.page_title");
+  $("#of-title").textContent = form.title || t("form.page_title");
+  $("#of-description").textContent = form.description || ""; // the seller's words: text only
+  $("#of-description").classList.toggle("d-none", !form.description);
+  $("#of-closes").textContent = form.closes_at ? t("form.closes", { when: dateTime(form.closes_at) }) : "";
+  $("#of-closes").classList.toggle("d-none", !form.closes_at);
+  $("#of-phone-box").classList.toggle("d-none", !form.ask_phone);
+  $("#of-address-box").classList.toggle("d-none", !form.ask_address);
+  $("#of-phone").required = Boolean(form.ask_phone);
+  $("#of-address").required = Boolean(form.ask_address);
+  const items = form.items || [];
+  $("#of-items").replaceChildren(...(items.length ? items.map(itemCard) : [h("p", { class: "text-muted" }, t("form.no_items"))]));
+  renderTotal();
+  renderErrors();
+  $("#of-form").classList.remove("d-none");
+}
+
+function showClosed() {
+  closed = true;
+  form = null;
+  $("#of-form").classList.add("d-none");
+  const box = $("#of-page-msg");
+  box.replaceChildren(
+    h(
+      "div",
+      { class: "card card-body text-center py-5 of-closed" },
+      h("div", { class: "fs-1 mb-2", "aria-hidden": "true" }, "🛍️"),
+      h("h1", { class: "h5" }, t("form.closed_title")),
+      h("p", { class: "text-muted mb-0" }, t("form.closed_text")),
+    ),
+  );
+  document.title = t("form.closed_title");
+}
+
+let pageState = null; // "closed" | "invalid" | "error" | null, for a language switch
+
+function showPage() {
+  if (pageState === "closed") showClosed();
+  else if (pageState === "invalid") {
+    $("#of-form").classList.add("d-none");
+    notify($("#of-page-msg"), "warning", t("form.invalid"));
+  }
+}
+
+// --- loading and sending ---------------------------------------------------------------
+
+/** The shop's language for the form, unless the buyer picked one on this site before. */
+function useFormLanguage(language) {
+  if (localStorage.getItem("lang") || !language || !LANGS[language] || language === lang()) return;
+  setLang(language);
+  $("#of-lang").value = language;
+}
+
+async function load() {
+  token = tokenFromHash();
+  form = null;
+  closed = false;
+  pageState = null;
+  errors = null;
+  qty.clear();
+  lineErrors.clear();
+  $("#of-form").classList.add("d-none");
+  $("#of-page-msg").replaceChildren();
+  if (!token) {
+    $("#of-loading").classList.add("d-none");
+    pageState = "invalid";
+    showPage();
+    return;
+  }
+  $("#of-loading").classList.remove("d-none");
+  try {
+    const data = await api.get(`/f/${encodeURIComponent(token)}`, undefined, { auth: false });
+    useFormLanguage(data.language);
+    form = data;
+    render();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 410) pageState = "closed";
+    else if (err instanceof ApiError && (err.status === 404 || err.status === 403 || err.status === 400)) pageState = "invalid";
+    if (pageState) showPage();
+    else notify($("#of-page-msg"), "danger", describe(err));
+  } finally {
+    $("#of-loading").classList.add("d-none");
+  }
+}
+
+let sentLines = []; // the lines of the last submission, in the order sent
+
+/** The line an error names: "lines[1].quantity" (the second line sent), else by item_id or
+ *  by the item's name. */
+function itemOf(d) {
+  const items = form?.items || [];
+  const m = /^lines\[(\d+)\]/.exec(String(d.field || ""));
+  const sent = m ? sentLines[Number(m[1])] : null;
+  const id = sent?.item_id || d.item_id;
+  return items.find((i) => id && i.item_id === id) || items.find((i) => d.item_name && i.item_name === d.item_name) || null;
+}
+
+/** A server error as field, line and page messages, in the page's words. */
+function fromServer(err) {
+  const out = { fields: {}, lines: null, message: null };
+  const d0 = (err.details || [])[0] || {};
+  if (err.code === "item_unavailable" && itemOf(d0)) {
+    lineErrors.set(itemOf(d0).item_id, { key: "form.err.unavailable", vars: {} });
+    out.message = { key: "form.err.check_lines" };
+    return out;
+  }
+  if (err.code === "insufficient_stock" || err.code === "over_limit") {
+    const item = itemOf(d0);
+    const key = err.code === "insufficient_stock" ? (Number(d0.in_stock) > 0 ? "form.err.stock" : "form.err.sold_out") : Number(d0.already) > 0 ? "form.err.over_limit_already" : "form.err.over_limit";
+    const vars = { item: d0.item_name || item?.item_name || "", n: d0.in_stock ?? "", needed: d0.needed ?? "", max: d0.max_per_buyer ?? "", already: d0.already ?? "", left: Math.max(0, Number(d0.max_per_buyer || 0) - Number(d0.already || 0)) };
+    if (item) {
+      lineErrors.set(item.item_id, { key, vars });
+      // What the server says is left becomes the stepper's top.
+      if (err.code === "insufficient_stock" && d0.in_stock !== undefined) item.remaining = Number(d0.in_stock);
+    } else out.lines = { key, vars };
+    out.message = { key: "form.err.check_lines" };
+    return out;
+  }
+  if (err.code === "form_closed") {
+    pageState = "closed";
+    return out;
+  }
+  if (err.code === "rate_limited") {
+    out.message = { key: "form.err.rate_limited" };
+    return out;
+  }
+  if (err.status === 400 && (err.details || []).length) {
+    const other = [];
+    for (const d of err.details) {
+      const field = String(d.field || "").split(/[.[]/)[0];
+      if (FIELDS.includes(field)) {
+        const required = ["missing", "required", "required_by_form", "string_too_short", "cannot_be_null"].includes(d.code);
+        const key = required ? "form.err.required" : field === "email" ? "form.err.email" : null;
+        out.fields[field] = key ? { key } : { text: detailLine({ ...d, field: undefined, row: undefined }) };
+      } else if (field === "lines") {
+        const item = itemOf(d);
+        const text = { text: detailLine({ ...d, field: undefined, row: undefined }) };
+        if (item) lineErrors.set(item.item_id, { key: "form.err.line", vars: { reason: text.text } });
+        else out.lines = d.code === "missing" || d.code === "too_short" || d.code === "empty" ? { key: "form.err.no_lines" } : { key: "form.err.line", vars: { reason: text.text } };
+      } else other.push(d);
+    }
+    out.message = other.length ? { text: describe(new ApiError(err.status, err.code, "", other)) } : { key: "code.validation_error" };
+    return out;
+  }
+  out.message = { text: describe(err) };
+  return out;
+}
+
+/** Checks the page can make without the server: something chosen, a name, an email. */
+function checkHere(values) {
+  const out = { fields: {}, lines: null, message: null };
+  if (![...qty.values()].some((n) => n > 0)) out.lines = { key: "form.err.no_lines" };
+  if (!values.name) out.fields.name = { key: "form.err.required" };
+  if (!values.email) out.fields.email = { key: "form.err.required" };
+  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) out.fields.email = { key: "form.err.email" };
+  if (form.ask_phone && !values.phone) out.fields.phone = { key: "form.err.required" };
+  if (form.ask_address && !values.address) out.fields.address = { key: "form.err.required" };
+  const bad = out.lines || Object.keys(out.fields).length;
+  if (bad) out.message = { key: "code.validation_error" };
+  return bad ? out : null;
+}
+
+/** Full-width letters and digits (an input method's ａ＠ｂ．ｃｏｍ) as ASCII, for the email. */
+function ascii(text) {
+  return String(text || "").replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
+function firstProblem() {
+  const bad = document.querySelector("#of-form .is-invalid");
+  if (bad) bad.focus();
+  else if ($("#of-lines-error").textContent) $("#of-items-title").scrollIntoView({ block: "start" });
+}
+
+async function submit(ev) {
+  ev.preventDefault();
+  if (busy || closed || !form) return;
+  const el = $("#of-form").elements;
+  const values = {
+    name: el.name.value.trim(),
+    email: ascii(el.email.value).trim(),
+    phone: form.ask_phone ? el.phone.value.trim() : "",
+    address: form.ask_address ? el.address.value.trim() : "",
+    note: el.note.value.trim(),
+  };
+  lineErrors.clear();
+  errors = checkHere(values);
+  if (errors) {
+    render();
+    firstProblem();
+    return;
+  }
+  const body = {
+    name: values.name,
+    email: values.email,
+    lines: (form.items || []).filter((i) => qty.get(i.item_id) > 0).map((i) => ({ item_id: i.item_id, quantity: qty.get(i.item_id) })),
+  };
+  sentLines = body.lines;
+  if (values.phone) body.phone = values.phone;
+  if (values.address) body.address = values.address;
+  if (values.note) body.note = values.note;
+  busy = true;
+  const button = $("#of-submit");
+  button.disabled = true;
+  button.replaceChildren(h("span", { class: "spinner-border spinner-border-sm me-2", "aria-hidden": "true" }), t("form.sending"));
+  $("#of-form").setAttribute("aria-busy", "true");
+  try {
+    const out = await api.post(`/f/${encodeURIComponent(token)}/orders`, body, { auth: false, headers: { "Idempotency-Key": idempotencyKey } });
+    let next = null;
+    try {
+      next = new URL(out?.tracking_url || "", location.href);
+    } catch {
+      next = null;
+    }
+    if (next && (next.protocol === "https:" || next.protocol === "http:")) {
+      location.assign(next.href); // the buyer's own tracking page, with the new orders
+      return;
+    }
+    errors = { fields: {}, lines: null, message: null };
+    $("#of-form").classList.add("d-none");
+    notify($("#of-page-msg"), "success", t("form.done", { nos: (out?.order_nos || []).map((n) => `#${n}`).join(t("common.list_sep")) }));
+  } catch (err) {
+    const e = err instanceof ApiError ? err : new ApiError(500, "internal_error");
+    errors = fromServer(e);
+    if (pageState === "closed") {
+      showClosed();
+      return;
+    }
+    render();
+    firstProblem();
+  } finally {
+    busy = false;
+    $("#of-form").removeAttribute("aria-busy");
+    button.replaceChildren(t("form.submit"));
+    renderTotal();
+  }
+}
+
+$("#of-form").addEventListener("submit", submit);
+$("#of-form").addEventListener("input", (ev) => {
+  // A corrected field loses its mark.
+  const name = ev.target.name;
+  if (errors?.fields?.[name]) {
+    delete errors.fields[name];
+    fieldError(name, "");
+  }
+});
+
+apply();
+bindSwitcher($("#of-lang"));
+onChange(() => {
+  if (form) {
+    render();
+    const button = $("#of-submit");
+    if (busy) button.replaceChildren(h("span", { class: "spinner-border spinner-border-sm me-2", "aria-hidden": "true" }), t("form.sending"));
+  } else showPage();
+});
+window.addEventListener("hashchange", load);
+load();

@@ -1,0 +1,416 @@
+// The forms tab (表單, issue 15): the seller's group-buy order forms. A form names a batch,
+// some items (each with an optional per-buyer limit), an optional closing time and whether
+// buyers give a phone and an address; buyers open its link (form.html#<token>) and order
+// for themselves. The link is shown only when it is made (the server keeps a hash), so it
+// is kept here for this visit; "New link" makes another and the old one stops working.
+import { api, describe } from "../api.js";
+import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { dateTime, money } from "../format.js";
+import { apply, t } from "../i18n.js";
+import { currency, nav, PAGE } from "../app.js";
+
+const COLS = 6;
+const state = {
+  forms: [],
+  cursor: null,
+  loaded: false,
+  items: null, // GET /items for the new form
+  batches: [], // names from GET /batches
+  urls: new Map(), // form id → its link, when made during this visit
+  fresh: null, // the form just made or given a new link: its link is shown on top
+  busy: new Set(), // form ids with a change on its way
+};
+
+const pane = () => $("#tab-forms");
+
+// --- the tab's frame (built once) --------------------------------------------------------
+
+function frame() {
+  const newForm = h(
+    "form",
+    { id: "forms-new", class: "card card-body mb-3 gap-2 d-none", novalidate: true, "aria-labelledby": "forms-new-title" },
+    h("h3", { class: "h6 mb-0", id: "forms-new-title", "data-i18n": "forms.new_title" }),
+    h(
+      "div",
+      { class: "row g-2" },
+      h("div", { class: "col-12 col-md-6" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.title" }), h("input", { class: "form-control", name: "title", required: true, maxlength: "200", autocomplete: "off" }))),
+      h(
+        "div",
+        { class: "col-12 col-md-6" },
+        h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.batch" }), h("input", { class: "form-control", name: "batch", required: true, maxlength: "100", list: "forms-batch-names", autocomplete: "off", "data-i18n-placeholder": "order.batch_ph" })),
+        h("datalist", { id: "forms-batch-names" }),
+      ),
+      h("div", { class: "col-12" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.description" }), " ", h("span", { class: "text-muted small" }, "(", h("span", { "data-i18n": "common.optional" }), ")"), h("textarea", { class: "form-control", name: "description", rows: "3", maxlength: "2000" }))),
+    ),
+    h(
+      "fieldset",
+      { class: "border rounded p-2" },
+      h("legend", { class: "fs-6 float-none w-auto px-1 mb-0", "data-i18n": "forms.items" }),
+      h("p", { class: "small text-muted mb-2", "data-i18n": "forms.items_help" }),
+      h("div", { id: "forms-item-list", class: "forms-item-list d-grid gap-1", style: "max-height: 22rem; overflow: auto" }),
+    ),
+    h(
+      "div",
+      { class: "row g-2 align-items-end" },
+      h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.closes_at" }), " ", h("span", { class: "text-muted small" }, "(", h("span", { "data-i18n": "common.optional" }), ")"), h("input", { class: "form-control", name: "closes_at", type: "datetime-local" }))),
+      h(
+        "div",
+        { class: "col-12 col-md-8 d-flex flex-wrap gap-3" },
+        h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_phone", id: "forms-ask-phone" }), h("label", { class: "form-check-label", for: "forms-ask-phone", "data-i18n": "forms.ask_phone" })),
+        h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_address", id: "forms-ask-address" }), h("label", { class: "form-check-label", for: "forms-ask-address", "data-i18n": "forms.ask_address" })),
+      ),
+    ),
+    h(
+      "div",
+      { class: "d-flex flex-wrap gap-2" },
+      h("button", { class: "btn btn-primary", type: "submit", id: "forms-create", "data-i18n": "forms.create" }),
+      h("button", { class: "btn btn-outline-secondary", type: "button", id: "forms-new-cancel", "data-i18n": "common.cancel" }),
+    ),
+    h("div", { id: "forms-new-msg", "aria-live": "polite" }),
+  );
+  return [
+    h(
+      "div",
+      { class: "d-flex flex-wrap gap-2 align-items-center mb-2" },
+      h("h2", { class: "h5 mb-0 me-auto", id: "forms-heading", "data-i18n": "forms.heading" }),
+      h("button", { class: "btn btn-primary btn-sm", type: "button", id: "forms-new-open", "aria-expanded": "false", "aria-controls": "forms-new", "data-i18n": "forms.new" }),
+    ),
+    h("p", { class: "small text-muted", "data-i18n": "forms.help" }),
+    h("div", { id: "forms-link-box" }),
+    h("div", { id: "forms-msg", "aria-live": "polite" }),
+    newForm,
+    h(
+      "div",
+      { class: "table-responsive bg-white rounded border" },
+      h(
+        "table",
+        { class: "table table-sm align-middle mb-0 stack", id: "forms-table", "aria-labelledby": "forms-heading" },
+        h(
+          "thead",
+          { class: "table-light" },
+          h(
+            "tr",
+            {},
+            h("th", { "data-i18n": "forms.title" }),
+            h("th", { "data-i18n": "forms.batch" }),
+            h("th", { class: "text-end", "data-i18n": "forms.submissions" }),
+            h("th", { class: "text-end", "data-i18n": "forms.orders" }),
+            h("th", { "data-i18n": "order.status" }),
+            h("th", {}, h("span", { class: "visually-hidden", "data-i18n": "pay.actions" })),
+          ),
+        ),
+        h("tbody", { id: "forms-body" }),
+      ),
+    ),
+    h("div", { class: "text-center my-2" }, h("button", { class: "btn btn-outline-secondary btn-sm d-none", id: "forms-more", type: "button", "data-i18n": "common.more" })),
+  ];
+}
+
+// --- the list ----------------------------------------------------------------------------
+
+export async function load(reset = true) {
+  const body = $("#forms-body");
+  if (reset) {
+    state.forms = [];
+    state.cursor = null;
+    state.loaded = false;
+    body.replaceChildren(spinnerRow(COLS, t("common.loading")));
+  }
+  try {
+    const page = await api.get("/forms", { limit: PAGE, cursor: state.cursor || undefined });
+    state.forms.push(...(page.items || []));
+    state.cursor = page.next_cursor || null;
+    state.loaded = true;
+    render();
+  } catch (err) {
+    if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
+    else if (err.status !== 401) notify($("#forms-msg"), "danger", describe(err));
+  }
+}
+
+export function render() {
+  renderItems();
+  renderLink();
+  if (!state.loaded) return;
+  const body = $("#forms-body");
+  body.replaceChildren(...state.forms.map(formRow));
+  if (!state.forms.length) body.replaceChildren(messageRow(COLS, t("forms.empty")));
+  $("#forms-more").classList.toggle("d-none", !state.cursor);
+}
+
+export function reset() {
+  state.forms = [];
+  state.cursor = null;
+  state.loaded = false;
+  state.items = null;
+  state.urls.clear();
+  state.fresh = null;
+  $("#forms-link-box")?.replaceChildren();
+}
+
+/** Whether buyers can order now: not closed and its closing time not passed. */
+function isOpen(f) {
+  return !f.closed && !(f.closes_at && new Date(f.closes_at).getTime() <= Date.now());
+}
+
+function statusCell(f) {
+  if (f.closed) return h("span", { class: "badge text-bg-secondary form-status" }, t("forms.closed"));
+  if (!isOpen(f)) return h("span", {}, h("span", { class: "badge text-bg-secondary form-status" }, t("forms.time_up")), h("small", { class: "d-block text-muted" }, dateTime(f.closes_at)));
+  return h(
+    "span",
+    {},
+    h("span", { class: "badge text-bg-success form-status" }, t("forms.open")),
+    f.closes_at ? h("small", { class: "d-block text-muted form-closes" }, t("forms.closes", { when: dateTime(f.closes_at) })) : null,
+  );
+}
+
+function formRow(f) {
+  const url = state.urls.get(f.id);
+  const busy = state.busy.has(f.id);
+  const btn = (cls, text, onclick, extra = {}) => h("button", { class: `btn btn-sm ${cls}`, type: "button", disabled: busy, onclick, ...extra }, text);
+  const items = (f.items || []).map((i) => i.item_name).join(t("common.list_sep"));
+  return h(
+    "tr",
+    { dataset: { id: f.id } },
+    h(
+      "td",
+      { "data-label": t("forms.title"), class: "form-title-cell" },
+      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items)),
+    ),
+    h("td", { "data-label": t("forms.batch"), class: "form-batch text-break" }, f.batch || ""),
+    h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
+    h("td", { "data-label": t("forms.orders"), class: "text-end form-orders" }, String(f.order_count ?? 0)),
+    h("td", { "data-label": t("order.status"), class: "form-state" }, statusCell(f)),
+    h(
+      "td",
+      { class: "cell-wide" },
+      h(
+        "div",
+        { class: "d-flex flex-wrap gap-1 justify-content-end" },
+        url ? btn("btn-outline-primary form-copy", t("forms.copy"), () => copy(url, $("#forms-msg")), { "aria-label": t("forms.copy_label", { title: f.title || "" }) }) : null,
+        btn("btn-outline-secondary form-new-link", t("forms.new_link"), () => newLink(f), { "aria-label": t("forms.new_link_label", { title: f.title || "" }) }),
+        btn(f.closed ? "btn-outline-success form-reopen" : "btn-outline-danger form-close", t(f.closed ? "forms.reopen" : "forms.close"), () => setClosed(f, !f.closed), {
+          "aria-label": t(f.closed ? "forms.reopen_label" : "forms.close_label", { title: f.title || "" }),
+        }),
+        btn("btn-link form-see-orders", t("forms.see_orders"), () => nav.go("orders", { form_id: f.id, form_title: f.title || "" }), { "aria-label": t("forms.see_orders_label", { title: f.title || "" }) }),
+      ),
+    ),
+  );
+}
+
+function replaceForm(f) {
+  const i = state.forms.findIndex((x) => x.id === f.id);
+  if (i >= 0) state.forms[i] = { ...state.forms[i], ...f, url: null };
+  else state.forms.unshift({ ...f, url: null });
+  render();
+}
+
+async function setClosed(f, closed) {
+  state.busy.add(f.id);
+  render();
+  try {
+    const out = await api.patch(`/forms/${f.id}`, { closed });
+    state.busy.delete(f.id);
+    replaceForm(out);
+    notify($("#forms-msg"), "success", t(closed ? "forms.closed_done" : "forms.reopened_done", { title: out.title || "" }));
+  } catch (err) {
+    state.busy.delete(f.id);
+    render();
+    if (err.status !== 401) notify($("#forms-msg"), "danger", describe(err));
+  }
+}
+
+async function newLink(f) {
+  const sure = await ask(t("forms.new_link_ask", { title: f.title || "" }), t("forms.new_link_yes"), t("common.cancel"));
+  if (!sure) return;
+  state.busy.add(f.id);
+  render();
+  try {
+    const out = await api.post(`/forms/${f.id}/link`);
+    state.urls.set(f.id, out.url);
+    state.fresh = { id: f.id, kind: "new_link" };
+    state.busy.delete(f.id);
+    render();
+    $("#forms-link-box .form-link-url")?.focus();
+  } catch (err) {
+    state.busy.delete(f.id);
+    render();
+    if (err.status !== 401) notify($("#forms-msg"), "danger", describe(err));
+  }
+}
+
+// --- the link just made ------------------------------------------------------------------
+
+async function copy(url, box, input) {
+  try {
+    await navigator.clipboard.writeText(url);
+    notify(box, "success", t("forms.copied"));
+  } catch {
+    // No clipboard (permission, an old browser): select the link for the seller to copy.
+    if (input) {
+      input.focus();
+      input.select();
+    }
+    notify(box, "warning", t("forms.copy_failed"));
+  }
+}
+
+function renderLink() {
+  const box = $("#forms-link-box");
+  const fresh = state.fresh;
+  const url = fresh && state.urls.get(fresh.id);
+  if (!url) {
+    box.replaceChildren();
+    return;
+  }
+  const f = state.forms.find((x) => x.id === fresh.id) || {};
+  const input = h("input", { class: "form-control font-monospace form-link-url", readonly: true, value: url, "aria-label": t("forms.link_label"), onfocus: (ev) => ev.target.select() });
+  const msg = h("div", { class: "small mt-1", "aria-live": "polite" });
+  box.replaceChildren(
+    h(
+      "div",
+      { class: "alert alert-success form-link", role: "status" },
+      h("div", { class: "fw-semibold mb-1" }, t(fresh.kind === "new_link" ? "forms.link_new" : "forms.link_made", { title: f.title || "" })),
+      h(
+        "div",
+        { class: "input-group" },
+        input,
+        h("button", { class: "btn btn-primary form-link-copy", type: "button", onclick: () => copy(url, msg, input) }, t("forms.copy")),
+        h("a", { class: "btn btn-outline-secondary", href: url, target: "_blank", rel: "noopener noreferrer" }, t("forms.open_link")),
+      ),
+      h("div", { class: "small text-muted mt-1" }, t("forms.link_once")),
+      msg,
+    ),
+  );
+}
+
+// --- a new form --------------------------------------------------------------------------
+
+async function loadChoices() {
+  try {
+    const [items, batches] = await Promise.all([api.get("/items", { limit: 200 }), api.get("/batches").catch(() => [])]);
+    state.items = items.items || [];
+    state.batches = (Array.isArray(batches) ? batches : batches?.items || []).filter((b) => b && b.name && !b.closed).map((b) => b.name);
+    $("#forms-batch-names").replaceChildren(...state.batches.map((name) => h("option", { value: name })));
+    renderItems();
+  } catch (err) {
+    if (err.status !== 401) notify($("#forms-new-msg"), "danger", describe(err));
+  }
+}
+
+function renderItems() {
+  const list = $("#forms-item-list");
+  if (!list) return;
+  if (!state.items) {
+    list.replaceChildren(h("div", { class: "text-muted small" }, t("common.loading")));
+    return;
+  }
+  if (!state.items.length) {
+    list.replaceChildren(h("div", { class: "text-muted small" }, t("forms.no_items")));
+    return;
+  }
+  // Keep what was ticked and typed across a redraw (a language change).
+  const before = new Map([...list.querySelectorAll("[data-item-id]")].map((row) => [row.dataset.itemId, { on: row.querySelector(".form-item-pick").checked, max: row.querySelector(".form-item-max").value }]));
+  list.replaceChildren(
+    ...state.items.map((i) => {
+      const was = before.get(i.id) || { on: false, max: "" };
+      const pickId = `forms-pick-${i.id}`;
+      const stock = i.stock === null || i.stock === undefined ? t("item.untracked") : t("forms.stock", { n: i.stock });
+      const max = h("input", { class: "form-control form-control-sm form-item-max", type: "number", min: "1", step: "1", inputmode: "numeric", value: was.max, disabled: !was.on, placeholder: t("forms.no_limit"), "aria-label": t("forms.max_label", { item: i.item_name }), style: "width: 7.5rem" });
+      const pick = h("input", { class: "form-check-input form-item-pick", type: "checkbox", id: pickId, checked: was.on, onchange: (ev) => (max.disabled = !ev.target.checked) });
+      return h(
+        "div",
+        { class: "d-flex flex-wrap align-items-center gap-2 border-bottom py-1", dataset: { itemId: i.id } },
+        h("div", { class: "form-check mb-0 me-auto text-break" }, pick, h("label", { class: "form-check-label", for: pickId }, h("span", { class: "form-item-name" }, i.item_name), " ", h("small", { class: "text-muted" }, `${money(i.price, currency())} · ${stock}`))),
+        max,
+      );
+    }),
+  );
+}
+
+function openNew(open) {
+  $("#forms-new").classList.toggle("d-none", !open);
+  $("#forms-new-open").setAttribute("aria-expanded", String(open));
+  if (!open) return;
+  if (!state.items) loadChoices();
+  $("#forms-new").elements.title.focus();
+}
+
+async function create(ev) {
+  ev.preventDefault();
+  const f = ev.target;
+  const box = $("#forms-new-msg");
+  const title = f.elements.title.value.trim();
+  const batch = f.elements.batch.value.trim();
+  f.elements.title.classList.toggle("is-invalid", !title);
+  f.elements.batch.classList.toggle("is-invalid", !batch);
+  const items = [];
+  let badMax = null;
+  for (const row of f.querySelectorAll("#forms-item-list [data-item-id]")) {
+    if (!row.querySelector(".form-item-pick").checked) continue;
+    const maxInput = row.querySelector(".form-item-max");
+    const text = maxInput.value.trim();
+    const n = Number(text);
+    const ok = text === "" || (Number.isInteger(n) && n >= 1);
+    maxInput.classList.toggle("is-invalid", !ok);
+    if (!ok) badMax ||= row.querySelector(".form-item-name").textContent;
+    items.push(text === "" ? { item_id: row.dataset.itemId } : { item_id: row.dataset.itemId, max_per_buyer: n });
+  }
+  const problems = [];
+  if (!title) problems.push(t("forms.err.title"));
+  if (!batch) problems.push(t("forms.err.batch"));
+  if (!items.length) problems.push(t("forms.err.items"));
+  if (items.length > 50) problems.push(t("forms.err.too_many"));
+  if (badMax) problems.push(t("forms.err.max", { item: badMax }));
+  let closesAt = null;
+  if (f.elements.closes_at.value) {
+    const when = new Date(f.elements.closes_at.value); // the seller's own clock
+    if (Number.isNaN(when.getTime()) || when.getTime() <= Date.now()) problems.push(t("forms.err.closes_at"));
+    else closesAt = when.toISOString();
+  }
+  if (problems.length) {
+    notify(box, "danger", h("ul", { class: "mb-0 ps-3" }, problems.map((p) => h("li", {}, p))));
+    return;
+  }
+  const body = { title, batch, items, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked };
+  const description = f.elements.description.value.trim();
+  if (description) body.description = description;
+  if (closesAt) body.closes_at = closesAt;
+  const submit = $("#forms-create");
+  submit.disabled = true;
+  try {
+    const out = await api.post("/forms", body);
+    if (out.url) state.urls.set(out.id, out.url);
+    state.fresh = { id: out.id, kind: "made" };
+    box.replaceChildren();
+    f.reset();
+    renderItemsReset();
+    openNew(false);
+    replaceForm(out);
+    $("#forms-link-box .form-link-url")?.focus();
+  } catch (err) {
+    if (err.status !== 401) notify(box, "danger", describe(err));
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function renderItemsReset() {
+  for (const input of document.querySelectorAll("#forms-item-list .form-item-max")) {
+    input.value = "";
+    input.disabled = true;
+    input.classList.remove("is-invalid");
+  }
+}
+
+export function bind() {
+  pane().replaceChildren(...frame());
+  $("#forms-new-open").addEventListener("click", () => openNew($("#forms-new").classList.contains("d-none")));
+  $("#forms-new-cancel").addEventListener("click", () => {
+    openNew(false);
+    $("#forms-new-open").focus();
+  });
+  $("#forms-new").addEventListener("submit", create);
+  $("#forms-more").addEventListener("click", () => load(false));
+  apply(pane());
+}
