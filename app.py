@@ -10,6 +10,7 @@ from chalicelib import (
     batches,
     customers,
     exports,
+    forms,
     imports,
     items,
     orders,
@@ -33,6 +34,12 @@ from chalicelib.models import (
     CustomerOut,
     CustomerPatch,
     ExportQuery,
+    FormIn,
+    FormLinkOut,
+    FormOrderIn,
+    FormOrderOut,
+    FormOut,
+    FormPatch,
     HealthOut,
     ImportOut,
     ImportQuery,
@@ -63,6 +70,7 @@ from chalicelib.models import (
     PaymentQuery,
     ProfitQuery,
     ProfitReportOut,
+    PublicFormOut,
     RefreshIn,
     RejectIn,
     ReportQuery,
@@ -488,6 +496,69 @@ def revoke_tracking_link(who, customer_id, link_id):
 )
 def request_tracking_link():
     return tracking.request_link(body(LinkRequestIn))
+
+
+# --- order forms (團購表單) ------------------------------------------------------------
+
+
+@api("/forms", "GET", "The seller's order forms, newest first", out=FormOut, list_of=True, query=ListQuery)
+def list_forms(who):
+    return forms.search(who, query(ListQuery))
+
+
+@api(
+    "/forms",
+    "POST",
+    "Publish an order form for a batch (the answer has its link)",
+    body=FormIn,
+    out=FormOut,
+    status=201,
+)
+def create_form(who):
+    return forms.create(who, body(FormIn))
+
+
+@api("/forms/{form_id}", "GET", "One order form", out=FormOut)
+def get_form(who, form_id):
+    return forms.get(who, form_id)
+
+
+@api(
+    "/forms/{form_id}",
+    "PATCH",
+    "Edit an order form; closed: true ends it at once",
+    body=FormPatch,
+    out=FormOut,
+)
+def update_form(who, form_id):
+    return forms.update(who, form_id, body(FormPatch))
+
+
+@api("/forms/{form_id}/link", "POST", "A new link for the form (the old one stops working)", out=FormLinkOut)
+def new_form_link(who, form_id):
+    return forms.new_link(who, form_id)
+
+
+@api(
+    "/f/{token}", "GET", "An order form, by its public link (410 once closed)", out=PublicFormOut, public=True
+)
+def public_form(token):
+    return forms.public(token)
+
+
+@api(
+    "/f/{token}/orders",
+    "POST",
+    "A buyer orders through a form (10 an hour per client; Idempotency-Key supported)",
+    body=FormOrderIn,
+    out=FormOrderOut,
+    status=201,
+    also=(200,),
+    public=True,
+)
+def form_order(token):
+    answer, created = forms.submit(token, body(FormOrderIn), client_address(), header("idempotency-key"))
+    return json_response(answer, 201 if created else 200)
 
 
 @api("/track/{token}", "GET", "A buyer's orders at one shop, by secret link", out=TrackOut, public=True)

@@ -15,7 +15,7 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from . import batches, clock, login_limits, mailer, ratelimit, sessions, tracking
+from . import batches, clock, forms, login_limits, mailer, ratelimit, sessions, tracking
 from .config import get_settings
 from .db import get_db
 from .errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -309,6 +309,7 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
         raise NotFound("seller not found")
     if changes.keys() & set(tracking.SHOP_FIELDS):
         tracking.seller_changed(doc)  # buyer tracking pages show these
+        forms.shop_changed(doc)  # and the public order forms
     if changes.get("currency", principal.currency) != principal.currency:
         batches.reprice_all(doc["_id"], doc["currency"])  # costs in the new currency
     token, _ = issue_token(doc, principal.session_id)

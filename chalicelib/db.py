@@ -191,8 +191,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
         IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
+        # A form's orders (GET /orders?form_id=, the form's counts) and a submission's.
+        IndexModel([("seller_id", ASCENDING), ("form_id", ASCENDING)], name="seller_form"),
+        IndexModel([("seller_id", ASCENDING), ("submission_id", ASCENDING)], name="seller_submission"),
         # A parcel's orders (deliver, unpack, carrier change): only orders in a parcel.
         IndexModel([("parcel_id", ASCENDING)], sparse=True, name="parcel"),
+    ],
+    # Order forms (chalicelib/forms.py): the public link finds its form by token hash.
+    "forms": [
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
     ],
     # Batches (chalicelib/batches.py): one per seller and name, made by the first PATCH.
     "batches": [

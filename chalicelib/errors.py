@@ -48,6 +48,10 @@ class Conflict(DomainError):
     status, code = 409, "conflict"
 
 
+class Gone(DomainError):
+    status, code = 410, "gone"
+
+
 class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 
@@ -142,6 +146,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
     "batch_closed": (409, "the batch is closed: reopen it to add orders or change its rates"),
+    "over_limit": (409, "an order form line is above the item's limit per buyer: details name the line"),
+    "item_unavailable": (409, "an order form's item was deleted: details name the line"),
+    # 410
+    "gone": (410, "this is no longer available"),
+    "form_closed": (410, "the order form is closed, or past its closing time"),
     "duplicate_rows": (409, "import rows match existing orders: choose skip_duplicates=true or false"),
     # 413
     "payload_too_large": (413, "the request body is too large"),
@@ -169,6 +178,13 @@ DETAIL_CODES: dict[str, str] = {
     "not_positive": "an exchange rate must be above 0",
     "shop_currency": "the shop currency has no rate: it is always 1",
     "batch_closed": "the batch is closed",
+    # order forms (field: lines[i].item_id / lines[i].quantity, phone, address)
+    "duplicate_item": "an item is listed twice",
+    "not_found": "no such item of this seller (items[i].item_id of a form)",
+    "not_in_form": "the item is not on this form",
+    "over_limit": "more than the item's limit per buyer (max_per_buyer, already)",
+    "item_unavailable": "the item was deleted",
+    "required_by_form": "this form asks for it",
     # bodies
     "unknown_field": "the body has a field the route does not take",
     "nothing_to_update": "a PATCH body must change something (field: body)",

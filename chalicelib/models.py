@@ -83,7 +83,7 @@ def _object_id_check(value: object) -> object:
     if not (
         isinstance(value, str) and len(value) == 24 and all(c in "0123456789abcdefABCDEF" for c in value)
     ):
-        raise PydanticCustomError("invalid_id", "customer_id is not a valid id")
+        raise PydanticCustomError("invalid_id", "not a valid id")
     return value
 
 
@@ -223,6 +223,132 @@ class SellerOut(BaseModel):
     language: Language
     payment_instructions: str | None = None
     notify_buyers: bool = True
+
+
+# --- order forms (團購表單) ----------------------------------------------------
+
+
+def _iso_time_text(value: object) -> object:
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise Invalid("invalid_date", "must be an ISO 8601 time")
+    try:
+        return clock.parse_iso(value, "closes_at")
+    except ValidationFailed as exc:
+        raise Invalid("invalid_date", exc.message) from None
+
+
+# A time in a body (closes_at): ISO 8601 text, UTC unless an offset is given.
+IsoTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_iso_time_text),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+PerBuyer = Annotated[int, Field(strict=True, ge=1, le=1000)]
+LineQuantity = Annotated[int, Field(strict=True, ge=1, le=1000)]
+
+
+class FormItemIn(In):
+    item_id: ObjectIdStr
+    max_per_buyer: PerBuyer | None = None  # units one email may order in all
+
+
+def _unique_items(items: list) -> list:
+    if items is not None and len({i.item_id.lower() for i in items}) != len(items):
+        raise Invalid("duplicate_item", "each item once")
+    return items
+
+
+FormItems = Annotated[list[FormItemIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+
+
+class FormIn(In):
+    batch: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Name
+    description: LongText | None = None
+    items: FormItems
+    closes_at: IsoTime | None = None
+    ask_phone: bool = False
+    ask_address: bool = False
+
+
+class FormPatch(In):
+    title: Name | None = None
+    description: LongText | None = None
+    items: FormItems | None = None
+    closes_at: IsoTime | None = None  # null: open until closed by hand
+    closed: bool | None = None
+    ask_phone: bool | None = None
+    ask_address: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        for f in ("title", "items", "closed", "ask_phone", "ask_address"):
+            if f in self.model_fields_set and getattr(self, f) is None:
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
+        return _non_empty_patch(self)
+
+
+class FormItemOut(BaseModel):
+    item_id: str
+    item_name: str
+    price: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    max_per_buyer: int | None
+    remaining: int | None  # stock left when the item's stock is tracked
+
+
+class FormOut(BaseModel):
+    id: str
+    url: str | None  # only when a link is made (POST /forms, POST /forms/{id}/link)
+    title: str
+    description: str | None
+    batch: str
+    items: list[FormItemOut]
+    closes_at: str | None
+    closed: bool
+    ask_phone: bool
+    ask_address: bool
+    submission_count: int
+    order_count: int
+    created_at: str
+    updated_at: str
+
+
+class FormLinkOut(BaseModel):
+    url: str
+
+
+class PublicFormOut(BaseModel):
+    shop_name: str
+    title: str
+    description: str | None
+    closes_at: str | None
+    currency: str
+    language: Language
+    ask_phone: bool
+    ask_address: bool
+    items: list[FormItemOut]
+
+
+class FormLineIn(In):
+    item_id: ObjectIdStr
+    quantity: LineQuantity
+
+
+class FormOrderIn(In):
+    name: Name
+    email: EmailStr
+    phone: ShortText | None = None
+    address: LongText | None = None
+    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+    note: LongText | None = None
+
+
+class FormOrderOut(BaseModel):
+    order_nos: list[int]
+    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    tracking_url: str
 
 
 # --- batches (trips) ---------------------------------------------------------
@@ -469,6 +595,11 @@ class OrderOut(Out):
     cost_currency: str | None = None
     cost_amount: MoneyOrNull = None
     profit: MoneyOrNull = None
+    # Where the order came from: "seller" (typed in), "import" (a CSV) or "form" (a buyer,
+    # through an order form: form_id and form_title say which).
+    source: str = "seller"
+    form_id: str | None = None
+    form_title: str | None = None
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
@@ -969,6 +1100,7 @@ CustomerIdParam = Annotated[
 
 class OrderQuery(ListQuery):
     customer_id: CustomerIdParam | None = None
+    form_id: CustomerIdParam | None = Field(default=None, description="orders made through this form")
     batch: str | None = Field(default=None, description="exactly this batch")
     payment_status: PaymentStatus | None = None
     fulfillment_status: FulfillmentStatus | None = None

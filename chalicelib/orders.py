@@ -36,6 +36,7 @@ def to_out(doc: dict) -> dict:
         "balance": allocation.balance_of(doc),
         "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency")),
         "profit": profit_of(doc),
+        "source": doc.get("source") or "seller",
     }
     return OrderOut.from_doc({**doc, **money, "history": history_out(doc)})
 
@@ -238,6 +239,8 @@ def search(principal: Principal, params: OrderQuery) -> dict:
     query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
     if params.customer_id:
         query["customer_id"] = object_id(params.customer_id)
+    if params.form_id:
+        query["form_id"] = object_id(params.form_id)
     for name in ("batch", "payment_status", "fulfillment_status"):
         if value := getattr(params, name):
             query[name] = value

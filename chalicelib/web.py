@@ -133,7 +133,8 @@ def contract_error_bodies(event, get_response):
 def private_link_headers(event, get_response):
     response = get_response(event)
     path = getattr(event, "path", "") or ""
-    if path.startswith("/track/") or "/tracking-link" in path:  # also /tracking-links[/{id}]
+    # Secret links in the path: /track/{token}, /f/{token}, and the seller's link routes.
+    if path.startswith(("/track/", "/f/")) or "/tracking-link" in path or path.endswith("/link"):
         response.headers.update(PRIVATE_LINK_HEADERS)
     return response
 

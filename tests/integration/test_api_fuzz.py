@@ -170,6 +170,26 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         json={"shop_slug": signup["seller"]["shop_slug"], "email": "bo@example.com"},
     )
     call("DELETE", "/customers/{customer_id}/tracking-links/{link_id}", 204, t)
+    form = call(
+        "POST",
+        "/forms",
+        201,
+        t,
+        json={
+            "batch": "B1",
+            "title": "Group buy",
+            "items": [{"item_id": ids["item_id"], "max_per_buyer": 5}],
+        },
+    )
+    ids["form_id"], ids["token"] = form["id"], form["url"].split("#")[1]
+    call("GET", "/forms", 200, t)
+    call("GET", "/forms/{form_id}", 200, t)
+    call("GET", "/f/{token}", 200)
+    line = {"name": "Fay", "email": "fay@example.com", "lines": [{"item_id": ids["item_id"], "quantity": 1}]}
+    call("POST", "/f/{token}/orders", 201, json=line, headers={"Idempotency-Key": "form-1"})
+    call("POST", "/f/{token}/orders", 200, json=line, headers={"Idempotency-Key": "form-1"})
+    call("POST", "/forms/{form_id}/link", 200, t)
+    call("PATCH", "/forms/{form_id}", 200, t, json={"closed": True})
     ids["name"] = "B1"
     call("PATCH", "/batches/{name}", 200, t, json={"rates": {"JPY": "0.2115"}, "note": "Tokyo"})
     call("GET", "/batches", 200, t)

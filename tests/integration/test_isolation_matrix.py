@@ -53,6 +53,11 @@ MATRIX = {
     ("GET", "/batches"): (None, "clean"),
     # B names A's batch: B gets (and makes) a batch of B's own with that name, nothing of A's.
     ("PATCH", "/batches/{batch}"): ({"rates": {"JPY": "0.5"}, "note": "B note"}, "clean"),
+    ("GET", "/forms"): (None, "clean"),
+    ("POST", "/forms"): ({"batch": "B trip", "title": "B form", "items": [{"item_id": "{item_id}"}]}, "404"),
+    ("GET", "/forms/{form_id}"): (None, "404"),
+    ("PATCH", "/forms/{form_id}"): ({"closed": True}, "404"),
+    ("POST", "/forms/{form_id}/link"): (None, "404"),
     ("GET", "/export/orders"): (None, "clean"),
     ("GET", "/export/payments"): (None, "clean"),
     ("POST", "/import/orders"): (CSV, "clean"),
@@ -106,7 +111,16 @@ def _fill(value, ids):
 def _snapshot(seller_id):
     return {
         name: sorted(str(d) for d in db.get_db()[name].find({"seller_id": seller_id}))
-        for name in ("customers", "items", "orders", "tracking_links", "payments", "parcels", "batches")
+        for name in (
+            "customers",
+            "items",
+            "orders",
+            "tracking_links",
+            "payments",
+            "parcels",
+            "batches",
+            "forms",
+        )
     }
 
 
@@ -121,6 +135,16 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
     order = api.post(
         "/orders",
         {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1, "note": "A note", "batch": A_BATCH},
+        token=token,
+    ).json
+    form = api.post(
+        "/forms",
+        {
+            "batch": A_BATCH,
+            "title": "Isolation A form",
+            "description": "A note",
+            "items": [{"item_id": item["id"]}],
+        },
         token=token,
     ).json
     assert (
@@ -150,6 +174,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         "link_id": link["id"],
         "payment_id": paid.json["id"],
         "batch": quote(A_BATCH),
+        "form_id": form["id"],
     }
     from bson import ObjectId
 
@@ -177,6 +202,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             link["id"],
             ids["payment_id"],
             ids["parcel_id"],
+            ids["form_id"],
             second["id"],
             A_BUYER,
             A_ITEM,
