@@ -1,0 +1,103 @@
+"""Buyers racing through an order form on the real servers: exactly the stock is sold,
+a buyer's limit holds across their simultaneous submissions, and a double tap makes one
+submission."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from chalicelib import db, forms
+from chalicelib.errors import DomainError
+from chalicelib.models import FormOrderIn
+
+pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
+
+
+def run_all(calls):
+    gate = threading.Barrier(len(calls))
+
+    def go(call):
+        gate.wait()
+        try:
+            return call()
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(go, calls))
+
+
+def make_form(api, stock=10, limit=None, items=1):
+    t = api.signup()
+    made = [
+        api.post("/items", {"item_name": f"Item {n}", "price": 100, "stock": stock}, token=t).json
+        for n in range(items)
+    ]
+    body = {
+        "batch": "B",
+        "title": "Race",
+        "items": [{"item_id": i["id"], "max_per_buyer": limit} for i in made],
+    }
+    form = api.post("/forms", body, token=t).json
+    return t, made, form["url"].split("#")[1]
+
+
+def order(token, email, lines, key=None, client=None):
+    body = FormOrderIn(name="Buyer", email=email, lines=lines)
+    return lambda: forms.submit(token, body, client or email, key)
+
+
+def test_thirty_buyers_race_for_the_last_ten_units(api):
+    t, (item,), token = make_form(api, stock=10)
+    results = run_all(
+        [order(token, f"b{n}@example.com", [{"item_id": item["id"], "quantity": 1}]) for n in range(30)]
+    )
+    won = [r for r in results if isinstance(r, tuple)]
+    assert len(won) == 10, results
+    assert sorted(set(r for r in results if not isinstance(r, tuple))) == ["insufficient_stock"]
+    assert db.get_db().items.find_one()["stock"] == 0
+    made = list(db.get_db().orders.find({"source": "form"}))
+    assert len(made) == 10 and sum(o["quantity"] for o in made) == 10
+    assert len({o["order_no"] for o in made}) == 10
+    assert len({o["customer_id"] for o in made}) == 10
+
+
+def test_buyers_taking_several_items_never_oversell_any(api):
+    t, made, token = make_form(api, stock=6, items=3)
+    lines = [{"item_id": i["id"], "quantity": 2} for i in made]
+    results = run_all([order(token, f"b{n}@example.com", lines) for n in range(8)])
+    won = [r for r in results if isinstance(r, tuple)]
+    assert len(won) == 3, results  # 6 units of each, 2 a buyer
+    for item in db.get_db().items.find():
+        assert item["stock"] == 0
+    assert db.get_db().orders.count_documents({}) == 9  # 3 buyers × 3 lines, nothing half done
+
+
+def test_one_email_submitting_at_once_stays_within_its_limit(api):
+    t, (item,), token = make_form(api, stock=100, limit=3)
+    calls = [
+        order(token, "amy@example.com", [{"item_id": item["id"], "quantity": 1}], client=f"ip{n}")
+        for n in range(8)
+    ]
+    results = run_all(calls)
+    assert len([r for r in results if isinstance(r, tuple)]) == 3, results
+    assert set(r for r in results if not isinstance(r, tuple)) <= {"over_limit", "concurrent_update"}
+    assert sum(o["quantity"] for o in db.get_db().orders.find()) == 3
+    assert db.get_db().items.find_one()["stock"] == 97
+    (customer,) = db.get_db().customers.find()
+    assert sum(customer["form_taken"].values()) == 3
+
+
+def test_a_double_tap_at_once_makes_one_submission(api):
+    t, (item,), token = make_form(api, stock=10)
+    lines = [{"item_id": item["id"], "quantity": 2}]
+    results = run_all([order(token, "amy@example.com", lines, key="tap") for _ in range(5)])
+    answers = [r for r in results if isinstance(r, tuple)]
+    assert len(answers) == 5, results
+    assert len({tuple(a[0]["order_nos"]) for a in answers}) == 1
+    assert [a[1] for a in answers].count(True) == 1
+    assert db.get_db().orders.count_documents({}) == 1
+    assert db.get_db().items.find_one()["stock"] == 8

@@ -1,0 +1,292 @@
+"""Order forms on every backend: the seller's forms and links, the public form, and
+buyers ordering through it (all lines or none, limits per email, the rate limit,
+Idempotency-Key, closing), with nothing of one buyer reaching another."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib import forms, tracking
+
+
+@pytest.fixture(autouse=True)
+def no_floor(monkeypatch):
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
+
+
+@pytest.fixture
+def shop(api):
+    """A seller with two items (one with 5 in stock, limit 3 a buyer) and a form."""
+    t = api.signup()
+    pocky = api.post(
+        "/items",
+        {"item_name": "Pocky", "price": 100, "stock": 5, "cost": 150, "cost_currency": "JPY"},
+        token=t,
+    ).json
+    kit = api.post("/items", {"item_name": "KitKat", "price": 50}, token=t).json
+    body = {
+        "batch": "2026-12 東京",
+        "title": "Tokyo group buy",
+        "description": "Closes Friday",
+        "items": [{"item_id": pocky["id"], "max_per_buyer": 3}, {"item_id": kit["id"]}],
+        "ask_phone": True,
+    }
+    r = api.post("/forms", body, token=t)
+    assert r.status == 201, r.json
+    return {"t": t, "pocky": pocky, "kit": kit, "form": r.json, "token": r.json["url"].split("#")[1]}
+
+
+def submit(api, shop, key=None, token=None, **body):
+    body = {
+        "name": "Amy",
+        "email": "amy@example.com",
+        "phone": "0912-345-678",
+        "lines": [{"item_id": shop["pocky"]["id"], "quantity": 1}],
+        **body,
+    }
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.post(f"/f/{token or shop['token']}/orders", body, headers=headers)
+
+
+def test_seller_makes_a_form_and_the_link_shows_it(api, shop):
+    form = shop["form"]
+    assert form["url"].startswith("https://shop.example.test/form.html#") and len(shop["token"]) == 43
+    assert [(i["item_name"], i["price"], i["remaining"], i["max_per_buyer"]) for i in form["items"]] == [
+        ("Pocky", 100, 5, 3),
+        ("KitKat", 50, None, None),
+    ]
+    public = api.get(f"/f/{shop['token']}")
+    assert public.status == 200
+    assert public.json["title"] == "Tokyo group buy" and public.json["shop_name"] == "Tokyo Picks"
+    assert public.json["ask_phone"] is True and public.json["ask_address"] is False
+    assert (
+        public.headers["cache-control"] == "no-store" and public.headers["referrer-policy"] == "no-referrer"
+    )
+    # The token is stored hashed only; later reads of the form never show a link.
+    from chalicelib import db
+
+    stored = db.get_db().forms.find_one()
+    assert shop["token"] not in str(stored) and stored["token_hash"] == forms.hash_token(shop["token"])
+    assert api.get(f"/forms/{form['id']}", token=shop["t"]).json["url"] is None
+    assert api.get("/f/" + "x" * 43).status == 404
+
+
+def test_buyer_orders_two_lines_and_lands_on_their_own_tracking_page(api, shop):
+    r = submit(
+        api,
+        shop,
+        key="k1",
+        lines=[
+            {"item_id": shop["pocky"]["id"], "quantity": 2},
+            {"item_id": shop["kit"]["id"], "quantity": 3},
+        ],
+        note="gift wrap",
+    )
+    assert r.status == 201, r.json
+    assert r.json["order_nos"] == [1001, 1002] and r.json["total_amount"] == 350
+    page = api.get("/track/" + r.json["tracking_url"].split("#")[1]).json
+    assert sorted(o["order_no"] for o in page["orders"]) == [1001, 1002]
+
+    made = api.get(f"/orders?form_id={shop['form']['id']}", token=shop["t"]).json["items"]
+    assert {
+        (o["item_name"], o["quantity"], o["source"], o["form_title"], o["batch"], o["note"]) for o in made
+    } == {
+        ("Pocky", 2, "form", "Tokyo group buy", "2026-12 東京", "gift wrap"),
+        ("KitKat", 3, "form", "Tokyo group buy", "2026-12 東京", "gift wrap"),
+    }
+    pocky = next(o for o in made if o["item_name"] == "Pocky")
+    assert (pocky["cost"], pocky["cost_currency"]) == (150, "JPY")  # the item's cost, as POST /orders
+    assert api.get(f"/items/{shop['pocky']['id']}", token=shop["t"]).json["stock"] == 3
+    customers = api.get("/customers", token=shop["t"]).json["items"]
+    assert [(c["name"], c["email"], c["phone"]) for c in customers] == [
+        ("Amy", "amy@example.com", "0912-345-678")
+    ]
+    listed = api.get("/forms", token=shop["t"]).json["items"][0]
+    assert (listed["submission_count"], listed["order_count"]) == (1, 2)
+    # Seller-made orders say so.
+    mine = api.post(
+        "/orders",
+        {"buyer_email": "b@example.com", "item_name": "X", "quantity": 1, "unit_price": 1},
+        token=shop["t"],
+    )
+    assert mine.json["source"] == "seller" and mine.json["form_id"] is None
+
+
+def test_a_double_tap_makes_one_submission(api, shop):
+    first = submit(api, shop, key="tap-1")
+    again = submit(api, shop, key="tap-1")
+    assert (first.status, again.status) == (201, 200)
+    assert first.json["order_nos"] == again.json["order_nos"]
+    assert len(api.get("/orders", token=shop["t"]).json["items"]) == 1
+    assert api.get(f"/items/{shop['pocky']['id']}", token=shop["t"]).json["stock"] == 4
+
+
+def test_stock_for_all_lines_or_none_with_the_line_named(api, shop):
+    r = submit(
+        api,
+        shop,
+        lines=[
+            {"item_id": shop["kit"]["id"], "quantity": 1},
+            {"item_id": shop["pocky"]["id"], "quantity": 3},
+        ],
+        email="zed@example.com",
+    )
+    assert r.status == 201
+    short = submit(
+        api,
+        shop,
+        lines=[
+            {"item_id": shop["kit"]["id"], "quantity": 2},
+            {"item_id": shop["pocky"]["id"], "quantity": 3},
+        ],
+    )
+    assert short.status == 409 and short.json["error"]["code"] == "insufficient_stock"
+    (detail,) = short.json["error"]["details"]
+    assert (detail["field"], detail["item_name"], detail["needed"], detail["in_stock"]) == (
+        "lines[1].quantity",
+        "Pocky",
+        3,
+        2,
+    )
+    assert len(api.get("/orders", token=shop["t"]).json["items"]) == 2  # nothing of the refused one
+    assert api.get(f"/items/{shop['pocky']['id']}", token=shop["t"]).json["stock"] == 2
+    # The refused buyer's limit was given back: they can still take 2 (of 3) now.
+    assert submit(api, shop, lines=[{"item_id": shop["pocky"]["id"], "quantity": 2}]).status == 201
+
+
+def test_limit_per_buyer_counts_every_submission_of_one_email(api, shop):
+    assert submit(api, shop, lines=[{"item_id": shop["pocky"]["id"], "quantity": 2}]).status == 201
+    over = submit(api, shop, email="AMY@example.com", lines=[{"item_id": shop["pocky"]["id"], "quantity": 2}])
+    assert over.status == 409 and over.json["error"]["code"] == "over_limit"
+    (detail,) = over.json["error"]["details"]
+    assert (detail["field"], detail["max_per_buyer"], detail["already"]) == ("lines[0].quantity", 3, 2)
+    assert submit(api, shop, lines=[{"item_id": shop["pocky"]["id"], "quantity": 1}]).status == 201
+    too_many = submit(
+        api, shop, email="new@example.com", lines=[{"item_id": shop["pocky"]["id"], "quantity": 4}]
+    )
+    assert too_many.status == 409 and too_many.json["error"]["code"] == "over_limit"
+    # Unlimited items have no limit; other buyers have their own.
+    assert submit(api, shop, lines=[{"item_id": shop["kit"]["id"], "quantity": 50}]).status == 201
+    assert (
+        submit(
+            api, shop, email="bo@example.com", lines=[{"item_id": shop["pocky"]["id"], "quantity": 2}]
+        ).status
+        == 201
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"phone": None}, "phone", "required_by_form"),
+        ({"phone": "  "}, "phone", "required_by_form"),
+        ({"lines": []}, "lines", "too_short"),
+        ({"lines": [{"item_id": "0" * 24, "quantity": 1}]}, "lines[0].item_id", "not_in_form"),
+        ({"lines": [{"item_id": "ITEM", "quantity": 0}]}, "lines.0.quantity", "greater_than_equal"),
+        ({"email": "not-an-email"}, "email", "invalid_email"),
+        ({"name": "<script>" * 40}, "name", "string_too_long"),
+        ({"extra": 1}, "extra", "unknown_field"),
+        (
+            {"lines": [{"item_id": "ITEM", "quantity": 1}, {"item_id": "ITEM", "quantity": 2}]},
+            "lines",
+            "duplicate_item",
+        ),
+    ],
+)
+def test_bad_submissions_are_400_and_write_nothing(api, shop, change, field, code):
+    if "lines" in change:
+        change = {
+            "lines": [
+                {**line, "item_id": line["item_id"].replace("ITEM", shop["pocky"]["id"])}
+                for line in change["lines"]
+            ]
+        }
+    r = submit(api, shop, **change)
+    assert r.status == 400, r.json
+    assert [(d["field"], d["code"]) for d in r.json["error"]["details"]][:1] == [(field, code)], r.json
+    assert api.get("/orders", token=shop["t"]).json["items"] == []
+    assert api.get("/customers", token=shop["t"]).json["items"] == []
+
+
+def test_closing_and_closes_at_stop_orders_at_once_and_a_new_link_retires_the_old(api, shop):
+    fid = shop["form"]["id"]
+    assert api.patch(f"/forms/{fid}", {"closed": True}, token=shop["t"]).json["closed"] is True
+    for r in (api.get(f"/f/{shop['token']}"), submit(api, shop)):
+        assert r.status == 410 and r.json["error"]["code"] == "form_closed"
+    api.patch(f"/forms/{fid}", {"closed": False}, token=shop["t"])
+    assert submit(api, shop).status == 201
+
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
+    assert api.patch(f"/forms/{fid}", {"closes_at": past}, token=shop["t"]).status == 200
+    assert submit(api, shop, email="late@example.com").status == 410
+    api.patch(f"/forms/{fid}", {"closes_at": None}, token=shop["t"])
+
+    new = api.post(f"/forms/{fid}/link", token=shop["t"]).json["url"].split("#")[1]
+    assert api.get(f"/f/{shop['token']}").status == 404
+    assert submit(api, shop).status == 404
+    assert submit(api, shop, token=new, email="new@example.com").status == 201
+
+
+def test_a_closed_batch_closes_its_forms_and_takes_no_new_form(api, shop):
+    from urllib.parse import quote
+
+    api.patch(f"/batches/{quote('2026-12 東京')}", {"closed": True}, token=shop["t"])
+    r = submit(api, shop)
+    assert r.status == 410 and r.json["error"]["code"] == "form_closed"
+    again = api.post(
+        "/forms",
+        {"batch": "2026-12 東京", "title": "x", "items": [{"item_id": shop["kit"]["id"]}]},
+        token=shop["t"],
+    )
+    assert again.status == 409 and again.json["error"]["code"] == "batch_closed"
+
+
+def test_ten_submissions_an_hour_per_client_address(api, shop):
+    for n in range(10):
+        assert (
+            submit(
+                api, shop, email=f"b{n}@example.com", lines=[{"item_id": shop["kit"]["id"], "quantity": 1}]
+            ).status
+            == 201
+        )
+    r = submit(api, shop, email="b10@example.com", lines=[{"item_id": shop["kit"]["id"], "quantity": 1}])
+    assert r.status == 429 and r.json["error"]["code"] == "rate_limited"
+    assert len(api.get("/orders?limit=50", token=shop["t"]).json["items"]) == 10
+
+
+def test_a_form_never_shows_another_buyer_or_another_sellers_items(api, shop):
+    assert submit(api, shop, email="first@example.com", name="First Buyer", note="secret note").status == 201
+    public = api.get(f"/f/{shop['token']}").body.decode()
+    for secret in ("First Buyer", "first@example.com", "secret note", "0912"):
+        assert secret not in public
+    second = submit(api, shop, email="second@example.com").json
+    page = api.get("/track/" + second["tracking_url"].split("#")[1]).body.decode()
+    assert "First Buyer" not in page and "secret note" not in page
+    # Another seller cannot put this seller's items on a form.
+    other = api.signup()
+    r = api.post(
+        "/forms", {"batch": "B", "title": "t", "items": [{"item_id": shop["pocky"]["id"]}]}, token=other
+    )
+    assert r.status == 404 and r.json["error"]["details"][0]["field"] == "items[0].item_id"
+
+
+def test_form_edit_and_validation(api, shop):
+    fid, t = shop["form"]["id"], shop["t"]
+    r = api.patch(
+        f"/forms/{fid}",
+        {"title": "New title", "items": [{"item_id": shop["kit"]["id"], "max_per_buyer": 1}]},
+        token=t,
+    )
+    assert r.status == 200 and [i["item_name"] for i in r.json["items"]] == ["KitKat"]
+    assert submit(api, shop).status == 400  # Pocky is no longer on the form
+    for bad in ({}, {"title": None}, {"items": []}, {"closes_at": "tomorrow"}):
+        assert api.patch(f"/forms/{fid}", bad, token=t).status == 400, bad
+    assert (
+        api.post(
+            "/forms", {"batch": "", "title": "x", "items": [{"item_id": shop["kit"]["id"]}]}, token=t
+        ).status
+        == 400
+    )
+    assert api.get("/forms/" + "0" * 24, token=t).status == 404
