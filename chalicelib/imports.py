@@ -719,6 +719,7 @@ def _order_doc(
             cost=r.cost_fields,
         ),
         "import_id": import_id,
+        "source": "import",
     }
 
 
