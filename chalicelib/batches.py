@@ -151,6 +151,27 @@ def settle(seller_id: ObjectId, order: dict, shop: str) -> dict:
     return after if after is not None else get_db().orders.find_one({"_id": order["_id"]}) or order
 
 
+def settle_many(seller_id: ObjectId, orders: list[dict], shop: str) -> list[dict]:
+    """`settle` for orders written together (an import, a form's submission), whose
+    rates were read before the write: ONE read of the versions of the batches they used;
+    only an order whose batch's rates moved meanwhile converts again (nearly never)."""
+    used = {o["batch"] for o in orders if "rates_version" in o}
+    if not used:
+        return orders
+    now = {
+        b["name"]: b.get("rates_version", 0)
+        for b in get_db().batches.find(
+            {"seller_id": seller_id, "name": {"$in": sorted(used)}}, {"name": 1, "rates_version": 1}
+        )
+    }
+    return [
+        settle(seller_id, o, shop)
+        if "rates_version" in o and now.get(o["batch"], 0) != o["rates_version"]
+        else o
+        for o in orders
+    ]
+
+
 def _same_cost(order: dict) -> dict:
     """The order as long as what its cost_amount is made of has not changed."""
     return {

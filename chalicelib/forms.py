@@ -407,7 +407,7 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
             items.return_stock(seller_id, item_id, units)
         _give_back_limits(customer, form, limited)
         raise
-    docs = [batches.settle(seller_id, d, shop["currency"]) for d in docs]
+    docs = batches.settle_many(seller_id, docs, shop["currency"])
     url, _ = tracking.email_link(_seller(form), customer)
     _email(form, customer, url)
     return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)

@@ -636,27 +636,8 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
     except BaseException:
         _undo(principal, seller_id, import_id, taken, created_customers)
         raise
-    _settle_costs(seller_id, docs, principal.currency)
+    batches.settle_many(seller_id, docs, principal.currency)
     return first, last
-
-
-def _settle_costs(seller_id, docs: list[dict], shop: str) -> None:
-    """The rates each order used were read in plan(); a PATCH of a batch's rates since
-    then may have swept the batch before these orders existed (batches.py). One read of
-    the versions of the batches used: an order whose batch moved on converts itself again
-    (batches.settle), which is nearly never."""
-    used = {d["batch"] for d in docs if "rates_version" in d}
-    if not used:
-        return
-    now = {
-        b["name"]: b.get("rates_version", 0)
-        for b in get_db().batches.find(
-            {"seller_id": seller_id, "name": {"$in": sorted(used)}}, {"name": 1, "rates_version": 1}
-        )
-    }
-    for d in docs:
-        if "rates_version" in d and now.get(d["batch"], 0) != d["rates_version"]:
-            batches.settle(seller_id, d, shop)
 
 
 def _create_customers(

@@ -290,3 +290,40 @@ def test_form_edit_and_validation(api, shop):
         == 400
     )
     assert api.get("/forms/" + "0" * 24, token=t).status == 404
+
+
+def test_commands_of_one_three_line_submission(api, shop, commands, backend):
+    """What one submission costs the database, named (docs/performance.md, "Order forms")."""
+    if commands is None:
+        pytest.skip("mongomock sends no wire commands to count")
+    third = api.post("/items", {"item_name": "Hi-Chew", "price": 30, "stock": 9}, token=shop["t"]).json
+    api.patch(
+        f"/forms/{shop['form']['id']}",
+        {"items": [{"item_id": i["id"]} for i in (shop["pocky"], shop["kit"], third)]},
+        token=shop["t"],
+    )
+    lines = [{"item_id": i["id"], "quantity": 1} for i in (shop["pocky"], shop["kit"], third)]
+    assert submit(api, shop, key="warm-up", email="w@example.com", lines=lines[1:2]).status == 201
+    commands.names.clear()
+    commands.bodies.clear()
+    assert submit(api, shop, key="count-me", lines=lines).status == 201
+    # FerretDB runs each conditional update inside a lock (an insert and a delete of a
+    # `locks` document: locks.py); without those, both servers get the same commands.
+    locks = [n for n, b in zip(commands.names, commands.bodies, strict=True) if b.get(n) == "locks"]
+    names = [n for n, b in zip(commands.names, commands.bodies, strict=True) if b.get(n) != "locks"]
+    assert len(locks) == (8 if backend == "ferretdb" else 0), locks
+    assert names == [
+        "find",  # the form, by its token's hash
+        "insert",  # the Idempotency-Key's claim
+        "insert",  # the client address's rate limit: a slot...
+        "aggregate",  # ...and the count of the last hour's
+        "find",  # the lines' items (price, stock, cost)
+        "find",  # the batch (closed? its rates)
+        "findAndModify",  # the customer by email, with the limits per buyer
+        "update",  # stock of Pocky (tracked)
+        "update",  # stock of Hi-Chew (tracked; KitKat is not: no command)
+        "findAndModify",  # three order numbers
+        "insert",  # the three orders
+        "find",  # the batch's rates version again (Pocky's yen cost used its rate)
+        "insert",  # the buyer's tracking link
+    ], names
