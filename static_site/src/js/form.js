@@ -77,7 +77,11 @@ function itemCard(item) {
     const v = Math.max(0, Math.min(max, Number.isFinite(value) ? Math.trunc(value) : 0));
     qty.set(item.item_id, v);
     lineErrors.delete(item.item_id);
-    if (errors) errors.lines = null;
+    if (errors?.lines && v > 0) {
+      errors.lines = null;
+      $("#of-lines-error").textContent = "";
+    }
+    settle();
     input.value = String(v);
     renderLineState(item, card);
     renderTotal();
@@ -177,6 +181,23 @@ function render() {
   $("#of-form").classList.remove("d-none");
 }
 
+/** The shop's bag (the page's icon), drawn in SVG: no emoji font is needed. */
+function bagIcon() {
+  const NS = "http://www.w3.org/2000/svg";
+  const el = (tag, attrs) => {
+    const node = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    return node;
+  };
+  const svg = el("svg", { viewBox: "0 0 32 32", class: "of-closed-icon mx-auto mb-2", "aria-hidden": "true", focusable: "false" });
+  svg.append(
+    el("rect", { width: "32", height: "32", rx: "6", fill: "#6c757d" }),
+    el("path", { d: "M9 12h14l-1.5 12h-11z", fill: "white" }),
+    el("path", { d: "M12 12a4 4 0 0 1 8 0", stroke: "white", "stroke-width": "2", fill: "none" }),
+  );
+  return svg;
+}
+
 function showClosed() {
   closed = true;
   form = null;
@@ -186,7 +207,7 @@ function showClosed() {
     h(
       "div",
       { class: "card card-body text-center py-5 of-closed" },
-      h("div", { class: "fs-1 mb-2", "aria-hidden": "true" }, "🛍️"),
+      bagIcon(),
       h("h1", { class: "h5" }, t("form.closed_title")),
       h("p", { class: "text-muted mb-0" }, t("form.closed_text")),
     ),
@@ -308,6 +329,15 @@ function fromServer(err) {
   return out;
 }
 
+/** The "please check" message goes once nothing is marked any more. */
+function settle() {
+  const left = errors && (errors.lines || Object.keys(errors.fields || {}).length || lineErrors.size);
+  if (errors && !left && errors.message?.key && ["code.validation_error", "form.err.check_lines"].includes(errors.message.key)) {
+    errors.message = null;
+    $("#of-submit-msg").replaceChildren();
+  }
+}
+
 /** Checks the page can make without the server: something chosen, a name, an email. */
 function checkHere(values) {
   const out = { fields: {}, lines: null, message: null };
@@ -404,6 +434,7 @@ $("#of-form").addEventListener("input", (ev) => {
   if (errors?.fields?.[name]) {
     delete errors.fields[name];
     fieldError(name, "");
+    settle();
   }
 });
 

@@ -177,7 +177,7 @@ function formRow(f) {
       { "data-label": t("forms.title"), class: "form-title-cell" },
       h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items)),
     ),
-    h("td", { "data-label": t("forms.batch"), class: "form-batch text-break" }, f.batch || ""),
+    h("td", { "data-label": t("forms.batch"), class: "form-batch text-nowrap" }, f.batch || ""),
     h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
     h("td", { "data-label": t("forms.orders"), class: "text-end form-orders" }, String(f.order_count ?? 0)),
     h("td", { "data-label": t("order.status"), class: "form-state" }, statusCell(f)),
@@ -241,17 +241,25 @@ async function newLink(f) {
 
 // --- the link just made ------------------------------------------------------------------
 
+/** Copy a link; the answer goes in `box` (an alert in the list's box, plain text next to
+ *  the link itself). */
 async function copy(url, box, input) {
+  const say = (kind, text) => {
+    if (input) {
+      box.className = `small mt-1 ${kind === "success" ? "fw-semibold" : ""}`; // the alert's own colour: readable on it
+      box.textContent = text;
+    } else notify(box, kind, text);
+  };
   try {
     await navigator.clipboard.writeText(url);
-    notify(box, "success", t("forms.copied"));
+    say("success", t("forms.copied"));
   } catch {
     // No clipboard (permission, an old browser): select the link for the seller to copy.
     if (input) {
       input.focus();
       input.select();
     }
-    notify(box, "warning", t("forms.copy_failed"));
+    say("warning", t("forms.copy_failed"));
   }
 }
 
@@ -411,6 +419,7 @@ export function bind() {
     $("#forms-new-open").focus();
   });
   $("#forms-new").addEventListener("submit", create);
+  $("#forms-new").addEventListener("input", (ev) => ev.target.classList.remove("is-invalid"));
   $("#forms-more").addEventListener("click", () => load(false));
   apply(pane());
 }
