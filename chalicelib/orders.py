@@ -109,6 +109,7 @@ def order_document(
         "shipping_fee": data.shipping_fee,
         "total_amount": total,
         "batch": data.batch or None,
+        "source": "seller",  # the import and order forms say "import" / "form"
         **(cost or batches.cost_fields(None, None, data.quantity, batches.NO_BATCH, "")),
         "note": data.note or None,
         "carrier": None,
