@@ -11,11 +11,13 @@ at 375 px; the form page's first-load weight is measured (gzip bytes of its HTML
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import re
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, shot
 from tests.e2e.test_accessibility import serious
-from tests.e2e.test_site import order_row, sign_up
+from tests.e2e.test_sessions_page import sign_up_any_language
+from tests.e2e.test_site import PASSWORD, order_row, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -396,6 +399,143 @@ def _count(weight: dict[str, int], stack, response) -> None:
     weight[Path(path).name if "/assets/" not in path else path.split("/", 3)[-1]] = len(
         gzip.compress(body, compresslevel=9)
     )
+
+
+def api_seller(stack, language="en", shop="Seoul Finds 首爾"):
+    """A seller made through the API: their token."""
+    out = ok(
+        call(
+            stack,
+            "POST",
+            "/auth/signup",
+            body={
+                "email": f"seller-{uuid.uuid4().hex[:8]}@example.com",
+                "password": PASSWORD,
+                "shop_name": shop,
+            },
+        ),
+        201,
+    )
+    ok(call(stack, "PATCH", "/auth/me", out["token"], {"language": language}))
+    return out["token"]
+
+
+def test_english_buyer_on_a_phone_sees_stock_run_out_and_the_form_close(stack, browser):
+    token = api_seller(stack)
+    royce = ok(call(stack, "POST", "/items", token, {"item_name": ITEM_C, "price": 650, "stock": 1}), 201)
+    pocky = ok(call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120}), 201)
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
+    form = ok(
+        call(
+            stack,
+            "POST",
+            "/forms",
+            token,
+            {
+                "batch": BATCH,
+                "title": "Seoul snacks",
+                "items": [{"item_id": royce["id"]}, {"item_id": pocky["id"]}],
+                "closes_at": closes.isoformat().replace("+00:00", "Z"),
+                "ask_phone": False,
+                "ask_address": False,
+            },
+        ),
+        201,
+    )
+    ctx = new_context(browser, viewport=PHONE, locale="en-US")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(form["url"])
+        expect(page.locator("#of-title")).to_have_text("Seoul snacks")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#of-closes")).to_contain_text("Orders close ")
+        expect(page.locator("#of-closes")).to_contain_text(str(closes.year))
+        expect(page.locator("#of-phone")).to_be_hidden()
+        expect(page.locator("#of-address")).to_be_hidden()
+        royce_card = item_card(page, ITEM_C)
+        expect(royce_card.locator(".of-remaining")).to_have_text("1 left")
+        plus = royce_card.get_by_role("button", name=f"One more {ITEM_C}")
+        plus.click()
+        expect(plus).to_be_disabled()  # the last one
+        expect(page.locator("#of-total")).to_have_text("NT$650")
+        page.get_by_label("Your name").fill("Amy Chen")
+        page.get_by_label("Email").fill("amy at example")
+        page.get_by_role("button", name="Place order").click()
+        expect(page.locator("#of-email-error")).to_have_text("Enter an email address like name@example.com.")
+        # Full-width letters from an input method are fine.
+        page.get_by_label("Email").fill("ａｍｙ＠ｅｘａｍｐｌｅ．ｃｏｍ")
+        # Someone else takes the last one meanwhile: said at its line, the stepper follows.
+        ok(call(stack, "PATCH", f"/items/{royce['id']}", token, {"stock": 0}))
+        page.get_by_role("button", name="Place order").click()
+        expect(royce_card.locator(".of-line-error")).to_have_text(
+            f"{ITEM_C} has just sold out: set it to 0 to order the rest."
+        )
+        expect(royce_card.locator(".of-remaining")).to_have_text("Sold out")
+        expect(royce_card.locator("input")).to_have_value("0")
+        expect(page.locator("#of-submit-msg")).to_have_text("Please change the marked item and send again.")
+        expect(page.locator("#of-email-error")).to_have_text("")
+        expect(page.get_by_label("Email")).to_have_value("amy@example.com")
+        assert no_horizontal_scroll(page), page.evaluate(WIDEST)
+        assert not small_targets(page), small_targets(page)
+        problems = serious(page, "form with a sold-out line en 375")
+        shot(page, "form-phone-en-sold-out")
+        # The shop closes the form while the buyer is choosing something else.
+        item_card(page, "Pocky").get_by_role("button", name="One more Pocky").click()
+        expect(page.locator("#of-total")).to_have_text("NT$120")
+        ok(call(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
+        page.get_by_role("button", name="Place order").click()
+        expect(page.locator(".of-closed")).to_contain_text("This order form is closed")
+        expect(page.locator("#of-form")).to_be_hidden()
+        problems += serious(page, "closed form en 375")
+        assert not problems, "\n".join(problems)
+        orders = ok(call(stack, "GET", "/orders", token))["items"]
+        assert orders == [], orders
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_forms_tab_on_a_phone_in_chinese(stack, browser):
+    ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh=True)
+        token = page.evaluate("localStorage.getItem('token')")
+        item = ok(call(stack, "POST", "/items", token, {"item_name": ITEM_A, "price": 480, "stock": 5}), 201)
+        body = {
+            "batch": BATCH,
+            "title": TITLE,
+            "description": DESCRIPTION,
+            "items": [{"item_id": item["id"], "max_per_buyer": 2}],
+        }
+        form = ok(call(stack, "POST", "/forms", token, body), 201)
+        ok(call(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
+        ok(call(stack, "POST", "/forms", token, {**body, "title": "第二團"}), 201)
+        page.reload()
+        page.get_by_role("tab", name="表單").click()
+        expect(page.locator("#forms-body tr[data-id]")).to_have_count(2)
+        row = form_row(page)
+        expect(row.locator(".form-status")).to_have_text("已截止")
+        expect(row.get_by_role("button", name=f"重新開放（{TITLE}）")).to_be_visible()
+        expect(form_row(page, "第二團").locator(".form-status")).to_have_text("接單中")
+        no_script_ran(page, "the forms tab on a phone")
+        assert no_horizontal_scroll(page), page.evaluate(WIDEST)
+        problems = serious(page, "forms tab zh 375")
+        shot(page, "forms-tab-phone-zh")
+        page.get_by_role("button", name="建立表單").click()
+        expect(page.locator("#forms-new")).to_be_visible()
+        expect(page.locator("#forms-item-list")).to_contain_text(ITEM_A)
+        assert no_horizontal_scroll(page), page.evaluate(WIDEST)
+        problems += serious(page, "new form zh 375")
+        shot(page, "forms-new-phone-zh")
+        assert not problems, "\n".join(problems)
+        assert not errors, errors
+    finally:
+        ctx.close()
 
 
 @pytest.mark.xfail(

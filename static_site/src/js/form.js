@@ -374,6 +374,7 @@ async function submit(ev) {
     address: form.ask_address ? el.address.value.trim() : "",
     note: el.note.value.trim(),
   };
+  el.email.value = values.email; // ａｍｙ＠… typed with an input method, shown as sent
   lineErrors.clear();
   errors = checkHere(values);
   if (errors) {
