@@ -362,6 +362,32 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         row.get_by_role("button", name=f"Reopen {TITLE}").click()
         expect(row.locator(".form-status")).to_have_text("Open")
 
+        # --- a change: the closing time, the limit gone ----------------------------------
+        row.get_by_role("button", name=f"Edit {TITLE}").click()
+        expect(new).to_be_visible()
+        expect(seller.locator("#forms-new-title")).to_have_text(f"Change {TITLE}")
+        expect(new.get_by_label("Title")).to_have_value(TITLE)
+        expect(new.get_by_label("Batch")).to_be_disabled()
+        expect(new.get_by_label("Description for buyers")).to_have_value(DESCRIPTION)
+        expect(new.get_by_role("checkbox", name=ITEM_A)).to_be_checked()
+        expect(new.get_by_role("checkbox", name=ITEM_C)).not_to_be_checked()
+        limit = new.get_by_label(f"Most one buyer can order of {ITEM_A}")
+        expect(limit).to_have_value("2")
+        limit.fill("")
+        new.get_by_label("Closes at").fill("2030-12-20T21:00")
+        problems += serious(seller, "forms tab, a form open for a change, en 1280")
+        seller.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")  # the sticky bar at the top
+        seller.wait_for_timeout(250)
+        shot(seller, "forms-edit-desktop")
+        new.get_by_role("button", name="Save").click()
+        expect(seller.locator("#forms-msg")).to_contain_text(f"{TITLE} is saved.")
+        expect(new).to_be_hidden()
+        expect(row.locator(".form-closes")).to_contain_text("2030")
+        no_script_ran(seller, "the forms tab after a change")
+        saved = ok(call(stack, "GET", "/forms", token))["items"][0]
+        assert saved["closes_at"].startswith("2030-12-2"), saved
+        assert {i["item_name"]: i["max_per_buyer"] for i in saved["items"]} == {ITEM_A: None, ITEM_B: None}
+
         # --- a new link: asked first, the old link stops working -------------------------
         row.get_by_role("button", name=f"New link for {TITLE}").click()
         dialog = seller.locator("dialog.confirm-dialog")
@@ -375,6 +401,9 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         expect(buyer.locator("#of-page-msg")).to_contain_text("這個表單連結無法使用")
         open_form(buyer, new_url)
         expect(buyer.locator("#of-title")).to_have_text(TITLE)
+        expect(buyer.locator("#of-closes")).to_contain_text("2030")
+        expect(buyer.locator("#of-closes")).to_contain_text("截止")
+        expect(item_card(buyer, ITEM_A).locator(".of-limit")).to_have_count(0)
         no_script_ran(buyer, "the form by its new link")
 
         assert not problems, "\n".join(problems)

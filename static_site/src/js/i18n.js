@@ -760,6 +760,9 @@ const STRINGS = {
     "forms.from_form": "From form: {title}",
     "forms.source_seller": "Entered by the seller",
     "forms.source_import": "Imported from a CSV file",
+    "forms.edit_title": "Change {title}",
+    "forms.edit_label": "Edit {title}",
+    "forms.saved": "{title} is saved. Buyers see the change the next time they open the form.",
   },
   "zh-Hant": {
     "app.title": "代購管家",
@@ -1510,6 +1513,9 @@ const STRINGS = {
     "forms.from_form": "來自表單：{title}",
     "forms.source_seller": "賣家建立",
     "forms.source_import": "從 CSV 檔匯入",
+    "forms.edit_title": "修改「{title}」",
+    "forms.edit_label": "編輯（{title}）",
+    "forms.saved": "「{title}」已儲存，買家下次打開表單就會看到。",
   },
 };
 

@@ -19,6 +19,7 @@ const state = {
   urls: new Map(), // form id → its link, when made during this visit
   fresh: null, // the form just made or given a new link: its link is shown on top
   busy: new Set(), // form ids with a change on its way
+  editing: null, // the form open in the panel for a change (null: a new form)
 };
 
 const pane = () => $("#tab-forms");
@@ -131,6 +132,7 @@ export async function load(reset = true) {
 export function render() {
   renderItems();
   renderLink();
+  if (state.editing) $("#forms-new-title").textContent = t("forms.edit_title", { title: state.editing.title || "" });
   if (!state.loaded) return;
   const body = $("#forms-body");
   body.replaceChildren(...state.forms.map(formRow));
@@ -188,6 +190,7 @@ function formRow(f) {
         "div",
         { class: "d-flex flex-wrap gap-1 justify-content-end" },
         url ? btn("btn-outline-primary form-copy", t("forms.copy"), () => copy(url, $("#forms-msg")), { "aria-label": t("forms.copy_label", { title: f.title || "" }) }) : null,
+        btn("btn-outline-secondary form-edit", t("common.edit"), () => openNew(true, f), { "aria-label": t("forms.edit_label", { title: f.title || "" }) }),
         btn("btn-outline-secondary form-new-link", t("forms.new_link"), () => newLink(f), { "aria-label": t("forms.new_link_label", { title: f.title || "" }) }),
         btn(f.closed ? "btn-outline-success form-reopen" : "btn-outline-danger form-close", t(f.closed ? "forms.reopen" : "forms.close"), () => setClosed(f, !f.closed), {
           "aria-label": t(f.closed ? "forms.reopen_label" : "forms.close_label", { title: f.title || "" }),
@@ -306,6 +309,29 @@ async function loadChoices() {
   }
 }
 
+let choices = null; // the pending loadChoices()
+
+/** A timestamp as a datetime-local value in the seller's own clock ("2026-12-20T21:00"). */
+function localInput(iso) {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return "";
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Tick a form's items (and their limits) in the panel's list. */
+function pickItems(items) {
+  const chosen = new Map((items || []).map((i) => [i.item_id, i]));
+  for (const row of document.querySelectorAll("#forms-item-list [data-item-id]")) {
+    const entry = chosen.get(row.dataset.itemId);
+    const max = row.querySelector(".form-item-max");
+    row.querySelector(".form-item-pick").checked = Boolean(entry);
+    max.disabled = !entry;
+    max.value = entry?.max_per_buyer ? String(entry.max_per_buyer) : "";
+    max.classList.remove("is-invalid");
+  }
+}
+
 function renderItems() {
   const list = $("#forms-item-list");
   if (!list) return;
@@ -336,12 +362,44 @@ function renderItems() {
   );
 }
 
-function openNew(open) {
-  $("#forms-new").classList.toggle("d-none", !open);
-  $("#forms-new-open").setAttribute("aria-expanded", String(open));
-  if (!open) return;
-  if (!state.items) loadChoices();
-  $("#forms-new").elements.title.focus();
+/** Open the panel for a new form, or (`f`) to change that form; close it (open false). */
+async function openNew(open, f = null) {
+  const panel = $("#forms-new");
+  panel.classList.toggle("d-none", !open);
+  $("#forms-new-open").setAttribute("aria-expanded", String(open && !f));
+  if (!open) {
+    state.editing = null;
+    return;
+  }
+  const wasEditing = state.editing;
+  state.editing = f;
+  $("#forms-new-msg").replaceChildren();
+  $("#forms-msg").replaceChildren(); // the last action's word is not about this one
+  $("#forms-new-title").dataset.i18n = f ? "forms.edit_title" : "forms.new_title";
+  $("#forms-new-title").textContent = f ? t("forms.edit_title", { title: f.title || "" }) : t("forms.new_title");
+  $("#forms-create").dataset.i18n = f ? "common.save" : "forms.create";
+  $("#forms-create").textContent = t(f ? "common.save" : "forms.create");
+  const el = panel.elements;
+  el.batch.disabled = Boolean(f); // a form stays in its batch
+  if (f || wasEditing) {
+    for (const input of panel.querySelectorAll("input, textarea")) input.classList.remove("is-invalid");
+    el.title.value = f?.title || "";
+    el.batch.value = f?.batch || "";
+    el.description.value = f?.description || "";
+    el.closes_at.value = localInput(f?.closes_at);
+    el.closes_at.dataset.was = el.closes_at.value;
+    el.ask_phone.checked = Boolean(f?.ask_phone);
+    el.ask_address.checked = Boolean(f?.ask_address);
+  }
+  el.title.focus();
+  if (!state.items) {
+    choices ||= loadChoices().finally(() => {
+      choices = null;
+    });
+    await choices;
+  }
+  if (state.editing === f && (f || wasEditing)) pickItems(f?.items || []);
+  if (f) panel.scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
 async function create(ev) {
@@ -351,7 +409,7 @@ async function create(ev) {
   const title = f.elements.title.value.trim();
   const batch = f.elements.batch.value.trim();
   f.elements.title.classList.toggle("is-invalid", !title);
-  f.elements.batch.classList.toggle("is-invalid", !batch);
+  f.elements.batch.classList.toggle("is-invalid", !batch && !state.editing);
   const items = [];
   let badMax = null;
   for (const row of f.querySelectorAll("#forms-item-list [data-item-id]")) {
@@ -366,15 +424,16 @@ async function create(ev) {
   }
   const problems = [];
   if (!title) problems.push(t("forms.err.title"));
-  if (!batch) problems.push(t("forms.err.batch"));
+  if (!batch && !state.editing) problems.push(t("forms.err.batch"));
   if (!items.length) problems.push(t("forms.err.items"));
   if (items.length > 50) problems.push(t("forms.err.too_many"));
   if (badMax) problems.push(t("forms.err.max", { item: badMax }));
   let closesAt = null;
   if (f.elements.closes_at.value) {
     const when = new Date(f.elements.closes_at.value); // the seller's own clock
-    if (Number.isNaN(when.getTime()) || when.getTime() <= Date.now()) problems.push(t("forms.err.closes_at"));
-    else closesAt = when.toISOString();
+    const unchanged = state.editing && f.elements.closes_at.value === f.elements.closes_at.dataset.was;
+    if (Number.isNaN(when.getTime()) || (when.getTime() <= Date.now() && !unchanged)) problems.push(t("forms.err.closes_at"));
+    else closesAt = unchanged ? state.editing.closes_at : when.toISOString();
   }
   if (problems.length) {
     notify(box, "danger", h("ul", { class: "mb-0 ps-3" }, problems.map((p) => h("li", {}, p))));
@@ -386,6 +445,26 @@ async function create(ev) {
   if (closesAt) body.closes_at = closesAt;
   const submit = $("#forms-create");
   submit.disabled = true;
+  if (state.editing) {
+    const editing = state.editing;
+    // Everything the panel shows, so a cleared description or closing time is cleared.
+    const patch = { ...body, description: description || null, closes_at: closesAt };
+    delete patch.batch;
+    try {
+      const out = await api.patch(`/forms/${editing.id}`, patch);
+      box.replaceChildren();
+      openNew(false);
+      f.reset();
+      renderItemsReset();
+      replaceForm(out);
+      notify($("#forms-msg"), "success", t("forms.saved", { title: out.title || "" }));
+    } catch (err) {
+      if (err.status !== 401) notify(box, "danger", describe(err));
+    } finally {
+      submit.disabled = false;
+    }
+    return;
+  }
   try {
     const out = await api.post("/forms", body);
     if (out.url) state.urls.set(out.id, out.url);
@@ -413,7 +492,7 @@ function renderItemsReset() {
 
 export function bind() {
   pane().replaceChildren(...frame());
-  $("#forms-new-open").addEventListener("click", () => openNew($("#forms-new").classList.contains("d-none")));
+  $("#forms-new-open").addEventListener("click", () => openNew($("#forms-new").classList.contains("d-none") || Boolean(state.editing)));
   $("#forms-new-cancel").addEventListener("click", () => {
     openNew(false);
     $("#forms-new-open").focus();
