@@ -561,6 +561,17 @@ def test_forms_tab_on_a_phone_in_chinese(stack, browser):
         assert no_horizontal_scroll(page), page.evaluate(WIDEST)
         problems += serious(page, "new form zh 375")
         shot(page, "forms-new-phone-zh")
+        # What was ticked and typed stays through a language switch; the list is redrawn.
+        page.get_by_role("checkbox", name=ITEM_A).check()
+        page.get_by_label(f"{ITEM_A} 每位買家限購數量").fill("3")
+        page.locator("#lang").select_option("en")
+        expect(page.locator("#forms-new-title")).to_have_text("New order form")
+        expect(page.get_by_role("checkbox", name=ITEM_A)).to_be_checked()
+        expect(page.get_by_label(f"Most one buyer can order of {ITEM_A}")).to_have_value("3")
+        expect(row.locator(".form-status")).to_have_text("Closed")
+        expect(page.get_by_role("tab", name="Forms")).to_be_visible()
+        page.locator("#lang").select_option("zh-Hant")
+        expect(row.locator(".form-status")).to_have_text("已截止")
         assert not problems, "\n".join(problems)
         assert not errors, errors
     finally:
