@@ -17,8 +17,8 @@ from tests.e2e.test_site import order_row
 pytestmark = pytest.mark.e2e
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TABS = {
-    "en": ["Orders", "Payments", "Ship", "Buyers", "Items", "Reports", "Settings"],
-    "zh": ["訂單", "收款", "出貨", "買家", "商品", "報表", "設定"],
+    "en": ["Orders", "Payments", "Ship", "Batches", "Forms", "Buyers", "Items", "Reports", "Settings"],
+    "zh": ["訂單", "收款", "出貨", "批次", "表單", "買家", "商品", "報表", "設定"],
 }
 
 

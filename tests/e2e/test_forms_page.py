@@ -578,12 +578,6 @@ def test_forms_tab_on_a_phone_in_chinese(stack, browser):
         ctx.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="track.js/track.html (not this change's files): an order card's heading does not wrap a long "
-    "word, so `#1001 · Pocky <script>…` pushes the total past a 375 px screen; fix: "
-    "`.order-card h2 { overflow-wrap: anywhere; min-width: 0; }` in track.html",
-)
 def test_tracking_page_wraps_long_item_names(stack, browser):
     """A buyer's order of an item whose name has a long unbreakable word, on a phone."""
     ctx = new_context(browser, viewport=DESKTOP, locale="en-US")
