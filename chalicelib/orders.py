@@ -42,9 +42,12 @@ def to_out(doc: dict) -> dict:
 
 
 def profit_of(doc: dict) -> int | None:
-    """What the order earns in the shop currency, in cents; None without a known cost."""
+    """What the order earns in the shop currency, in cents; None without a known cost,
+    and on a cancelled or refunded order (no sale: the profit report leaves them out too)."""
     cost = doc.get("cost_amount")
-    return None if cost is None else doc["total_amount"] - doc["shipping_fee"] - cost
+    if cost is None or doc.get("fulfillment_status") == "cancelled" or doc.get("payment_status") == "refunded":
+        return None
+    return doc["total_amount"] - doc["shipping_fee"] - cost
 
 
 def history_out(doc: dict) -> list[dict]:

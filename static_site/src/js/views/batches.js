@@ -523,7 +523,7 @@ function renderOrders() {
         h("td", { "data-label": t("order.item") }, `${o.item_name} × ${o.quantity}`),
         h("td", { class: "text-end text-nowrap", "data-label": t("order.total") }, money(o.total_amount, currency())),
         h("td", { class: "text-end cell-cost", "data-label": t("order.cost_amount") }, moneyOrWhy(o.cost_amount, why)),
-        h("td", { class: "text-end cell-profit", "data-label": t("order.profit") }, moneyOrWhy(o.profit, why)),
+        h("td", { class: "text-end cell-profit", "data-label": t("order.profit") }, moneyOrWhy(o.profit, detail.profitHint(o))),
       );
     }),
   );

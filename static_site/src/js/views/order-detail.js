@@ -186,6 +186,13 @@ export function costHint(o) {
   return "";
 }
 
+/** Why an order has no profit ("" when it has one): no sale, or no cost in the shop's currency. */
+export function profitHint(o) {
+  if (o.fulfillment_status === "cancelled") return t("cost.not_sold_cancelled");
+  if (o.payment_status === "refunded") return t("cost.not_sold_refunded");
+  return costHint(o);
+}
+
 /** What the order cost and earned, as the server worked it out ("—" and why, when it cannot). */
 function renderProfit(o) {
   const cur = currency();
@@ -197,7 +204,7 @@ function renderProfit(o) {
   const profit = o.profit !== null && o.profit !== undefined;
   $("#detail-profit-amount").textContent = profit ? money(o.profit, cur) : "—";
   $("#detail-profit-amount").classList.toggle("text-danger", profit && Number(o.profit) < 0);
-  $("#detail-profit-hint").textContent = profit ? "" : hint;
+  $("#detail-profit-hint").textContent = profit ? "" : profitHint(o);
 }
 
 function fill(select, values, prefix, chosen) {
