@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -388,3 +389,26 @@ def commands(backend, api):
     finally:
         db._client = old
         client.close()
+
+
+def at_once(calls, threads=None):
+    """Run `calls` in parallel threads (released together when each has its own thread)
+    and return what each returned, or the `code` of the domain error it raised: the race
+    tests check the data afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.errors import DomainError
+
+    threads = threads or len(calls)
+    gate = threading.Barrier(len(calls)) if threads >= len(calls) else None
+
+    def go(call):
+        if gate is not None:
+            gate.wait()
+        try:
+            return call()
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(go, calls))

@@ -7,11 +7,13 @@ do not see each other's data.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -155,3 +157,30 @@ def shot(page, name: str, full_page: bool = True) -> None:
     full_page=False keeps what is on screen (a panel over the page, a phone's first view)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
+
+
+# --- helpers the browser tests share -------------------------------------------------
+
+
+def api_request(stack, method, path, token=None, body=None, headers=None):
+    """(status, JSON body) of one call to the live API; 4xx answers are returned, not raised."""
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(
+        stack.api_url + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers=all_headers,
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def scroll_top(page):
+    """Back to the top (a full-page shot otherwise draws a sticky bar mid-page)."""
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+    page.wait_for_timeout(250)

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, api_request, new_context, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import PASSWORD, order_row, sign_up
@@ -45,24 +42,6 @@ PHONE_NO = "0912-345-678"
 BATCH = "2026-12 東京"
 # The form page's first load (HTML + JS + CSS, gzip) stays under this.
 WEIGHT_BUDGET = 80_000
-
-
-def call(stack, method, path, token=None, body=None):
-    """(status, JSON body) of one API call; 4xx answers are returned, not raised."""
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(
-        stack.api_url + path,
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers=headers,
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
 
 
 def ok(status_and_body, status=200):
@@ -120,12 +99,12 @@ def form_row(page, title=TITLE):
 def seed(stack, page):
     """The seller's token; the shop speaks 繁體中文 to buyers; three items (two with stock)."""
     token = page.evaluate("localStorage.getItem('token')")
-    ok(call(stack, "PATCH", "/auth/me", token, {"language": "zh-Hant"}))
+    ok(api_request(stack, "PATCH", "/auth/me", token, {"language": "zh-Hant"}))
     for name, price, stock in [(ITEM_A, 480, 5), (ITEM_B, 120, None), (ITEM_C, 650, 1)]:
         body = {"item_name": name, "price": price}
         if stock is not None:
             body["stock"] = stock
-        ok(call(stack, "POST", "/items", token, body), 201)
+        ok(api_request(stack, "POST", "/items", token, body), 201)
     return token
 
 
@@ -282,14 +261,14 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         # (Its width with an unbreakable item name: test_tracking_page_wraps_long_item_names.)
         problems += serious(buyer, "tracking page after a form zh 375")
 
-        orders = ok(call(stack, "GET", "/orders?limit=50", token))["items"]
+        orders = ok(api_request(stack, "GET", "/orders?limit=50", token))["items"]
         assert len(orders) == 2, orders
         assert {o["source"] for o in orders} == {"form"}
         assert {o["form_title"] for o in orders} == {TITLE}
         assert {o["buyer_name"] for o in orders} == {BUYER}
         assert {o["batch"] for o in orders} == {BATCH}
         assert sum(o["total_amount"] for o in orders) == 1080
-        customer = ok(call(stack, "GET", f"/customers/{orders[0]['customer_id']}", token))
+        customer = ok(api_request(stack, "GET", f"/customers/{orders[0]['customer_id']}", token))
         assert customer["address"] == ADDRESS and customer["phone"] == PHONE_NO, customer
 
         # --- the per-buyer limit, said at the line ----------------------------------------
@@ -384,7 +363,7 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         expect(new).to_be_hidden()
         expect(row.locator(".form-closes")).to_contain_text("2030")
         no_script_ran(seller, "the forms tab after a change")
-        saved = ok(call(stack, "GET", "/forms", token))["items"][0]
+        saved = ok(api_request(stack, "GET", "/forms", token))["items"][0]
         assert saved["closes_at"].startswith("2030-12-2"), saved
         assert {i["item_name"]: i["max_per_buyer"] for i in saved["items"]} == {ITEM_A: None, ITEM_B: None}
 
@@ -433,7 +412,7 @@ def _count(weight: dict[str, int], stack, response) -> None:
 def api_seller(stack, language="en", shop="Seoul Finds 首爾"):
     """A seller made through the API: their token."""
     out = ok(
-        call(
+        api_request(
             stack,
             "POST",
             "/auth/signup",
@@ -445,17 +424,19 @@ def api_seller(stack, language="en", shop="Seoul Finds 首爾"):
         ),
         201,
     )
-    ok(call(stack, "PATCH", "/auth/me", out["token"], {"language": language}))
+    ok(api_request(stack, "PATCH", "/auth/me", out["token"], {"language": language}))
     return out["token"]
 
 
 def test_english_buyer_on_a_phone_sees_stock_run_out_and_the_form_close(stack, browser):
     token = api_seller(stack)
-    royce = ok(call(stack, "POST", "/items", token, {"item_name": ITEM_C, "price": 650, "stock": 1}), 201)
-    pocky = ok(call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120}), 201)
+    royce = ok(
+        api_request(stack, "POST", "/items", token, {"item_name": ITEM_C, "price": 650, "stock": 1}), 201
+    )
+    pocky = ok(api_request(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120}), 201)
     closes = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
     form = ok(
-        call(
+        api_request(
             stack,
             "POST",
             "/forms",
@@ -496,7 +477,7 @@ def test_english_buyer_on_a_phone_sees_stock_run_out_and_the_form_close(stack, b
         # Full-width letters from an input method are fine.
         page.get_by_label("Email").fill("ａｍｙ＠ｅｘａｍｐｌｅ．ｃｏｍ")
         # Someone else takes the last one meanwhile: said at its line, the stepper follows.
-        ok(call(stack, "PATCH", f"/items/{royce['id']}", token, {"stock": 0}))
+        ok(api_request(stack, "PATCH", f"/items/{royce['id']}", token, {"stock": 0}))
         page.get_by_role("button", name="Place order").click()
         expect(royce_card.locator(".of-line-error")).to_have_text(
             f"{ITEM_C} has just sold out: set it to 0 to order the rest."
@@ -513,13 +494,13 @@ def test_english_buyer_on_a_phone_sees_stock_run_out_and_the_form_close(stack, b
         # The shop closes the form while the buyer is choosing something else.
         item_card(page, "Pocky").get_by_role("button", name="One more Pocky").click()
         expect(page.locator("#of-total")).to_have_text("NT$120")
-        ok(call(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
+        ok(api_request(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
         page.get_by_role("button", name="Place order").click()
         expect(page.locator(".of-closed")).to_contain_text("This order form is closed")
         expect(page.locator("#of-form")).to_be_hidden()
         problems += serious(page, "closed form en 375")
         assert not problems, "\n".join(problems)
-        orders = ok(call(stack, "GET", "/orders", token))["items"]
+        orders = ok(api_request(stack, "GET", "/orders", token))["items"]
         assert orders == [], orders
         assert not errors, errors
     finally:
@@ -534,16 +515,18 @@ def test_forms_tab_on_a_phone_in_chinese(stack, browser):
     try:
         sign_up_any_language(page, stack, zh=True)
         token = page.evaluate("localStorage.getItem('token')")
-        item = ok(call(stack, "POST", "/items", token, {"item_name": ITEM_A, "price": 480, "stock": 5}), 201)
+        item = ok(
+            api_request(stack, "POST", "/items", token, {"item_name": ITEM_A, "price": 480, "stock": 5}), 201
+        )
         body = {
             "batch": BATCH,
             "title": TITLE,
             "description": DESCRIPTION,
             "items": [{"item_id": item["id"], "max_per_buyer": 2}],
         }
-        form = ok(call(stack, "POST", "/forms", token, body), 201)
-        ok(call(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
-        ok(call(stack, "POST", "/forms", token, {**body, "title": "第二團"}), 201)
+        form = ok(api_request(stack, "POST", "/forms", token, body), 201)
+        ok(api_request(stack, "PATCH", f"/forms/{form['id']}", token, {"closed": True}))
+        ok(api_request(stack, "POST", "/forms", token, {**body, "title": "第二團"}), 201)
         page.reload()
         page.get_by_role("tab", name="表單").click()
         expect(page.locator("#forms-body tr[data-id]")).to_have_count(2)
@@ -585,9 +568,9 @@ def test_tracking_page_wraps_long_item_names(stack, browser):
     try:
         sign_up(page, stack, shop="Wrap Shop")
         token = page.evaluate("localStorage.getItem('token')")
-        item = ok(call(stack, "POST", "/items", token, {"item_name": ITEM_B, "price": 120}), 201)
+        item = ok(api_request(stack, "POST", "/items", token, {"item_name": ITEM_B, "price": 120}), 201)
         form = ok(
-            call(
+            api_request(
                 stack,
                 "POST",
                 "/forms",
@@ -598,7 +581,7 @@ def test_tracking_page_wraps_long_item_names(stack, browser):
         )
         form_token = form["url"].split("#", 1)[1]
         out = ok(
-            call(
+            api_request(
                 stack,
                 "POST",
                 f"/f/{form_token}/orders",

@@ -13,17 +13,14 @@ than the screen and the controls of the new parts are at least 44 px high."""
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, scroll_top, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import api_call, order_row
@@ -86,26 +83,6 @@ WORDS = {
         "no_payments": "這筆訂單還沒有付款。",
     },
 }
-
-
-def api_status(stack, method, path, token, body=None):
-    req = urllib.request.Request(
-        stack.api_url + path,
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
-def top(page):
-    """Back to the top (a full-page shot otherwise draws the sticky bar mid-page)."""
-    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_timeout(250)
 
 
 def scroll_to(page, selector):
@@ -194,7 +171,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(row.locator(".item-cost")).to_have_text("¥1,200")
         item = api_call(stack, "GET", "/items", token)["items"][0]
         assert (item["cost"], item["cost_currency"]) == (1200, "JPY")
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-items-{tag}")
         if phone:
             fits_phone(page)
@@ -223,7 +200,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         listed = page.locator(f'#batch-list tr[data-batch="{BATCH}"]')
         expect(listed).to_contain_text(w["no_rate_badge"])
         expect(listed).to_contain_text("NT$1,590")
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-batches-{tag}")
         if phone:
             fits_phone(page)
@@ -238,7 +215,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#batch-summary .batch-profit")).to_have_text("—")
         expect(page.locator("#rate-JPY")).to_have_attribute("inputmode", "decimal")
         expect(page.locator("#rate-JPY")).to_have_attribute("type", "text")
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-batch-no-rate-{tag}")
         if phone:
             fits_phone(page, "#tab-batches")
@@ -316,7 +293,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#batch-summary .batch-profit")).to_have_text("NT$638.60")
         expect(page.locator("#batch-summary .batch-margin")).to_have_text("42.3%")
         expect(page.locator("#batch-counted")).to_contain_text(w["counted"])
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-batch-{tag}")
         if phone:
             fits_phone(page, "#tab-batches")
@@ -327,9 +304,11 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(page.locator("#batch-status")).to_have_text(w["closed"])
         expect(page.locator("#rate-JPY")).to_be_disabled()
         expect(page.locator("#batch-close")).to_have_text(w["reopen"])
-        status, out = api_status(stack, "PATCH", f"/batches/{quote(BATCH)}", token, {"rates": {"JPY": "0.3"}})
+        status, out = api_request(
+            stack, "PATCH", f"/batches/{quote(BATCH)}", token, {"rates": {"JPY": "0.3"}}
+        )
         assert status == 409 and out["error"]["code"] == "batch_closed", out
-        status, out = api_status(
+        status, out = api_request(
             stack,
             "POST",
             "/orders",
@@ -344,7 +323,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         )
         assert status == 409 and out["error"]["code"] == "batch_closed", out
         problems += serious(page, f"closed batch {tag}")
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-batch-closed-{tag}", full_page=False)
         page.locator("#batch-back").click()
         expect(page.locator(f'#batch-list tr[data-batch="{BATCH}"] .batch-closed')).to_have_text(w["closed"])
@@ -361,7 +340,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         )
         assert chart["labels"] == [BATCH]
         assert chart["sets"] == [[1590], [811.4], [638.6]]
-        top(page)
+        scroll_top(page)
         shot(page, f"profit-reports-{tag}")
         scroll_to(page, "#rep-profit-box")
         shot(page, f"profit-reports-section-{tag}", full_page=False)

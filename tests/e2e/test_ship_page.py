@@ -19,7 +19,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, api_request, new_context, scroll_top, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import api_call, order_row
@@ -98,23 +98,6 @@ def fulfillment(stack, token):
         o["order_no"]: o["fulfillment_status"]
         for o in api_call(stack, "GET", "/orders?limit=200", token)["items"]
     }
-
-
-def api_status(stack, method, path, token):
-    req = urllib.request.Request(
-        stack.api_url + path, method=method, headers={"Authorization": f"Bearer {token}"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
-def top(page):
-    """Back to the top (a full-page shot otherwise draws the sticky bar mid-page)."""
-    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_timeout(250)
 
 
 def buyer_card(page, name):
@@ -225,7 +208,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
             re.compile(w["unpaid"])
         )
         expect(ben.locator("[name=address]")).to_have_value("台北市信義區松仁路 100 號 5 樓")
-        top(page)
+        scroll_top(page)
         shot(page, f"ship-ready-{tag}")
         if zh:
             assert_phone_layout(page)
@@ -242,7 +225,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         amy.locator("[name=phone]").fill("0988-000-111")
         amy.locator("[name=shipping_fee]").fill("60")
         amy.locator("[name=note]").fill("<b>fragile</b>")
-        top(page)
+        scroll_top(page)
         shot(page, f"ship-form-{tag}")
         amy.locator(".ship-create").click()
         first = parcel_card(page, 1)
@@ -262,7 +245,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         assert len(parcels) == 1 and parcels[0]["method"] == "cvs_711"
         assert parcels[0]["recipient"]["store_id"] == "123456"
         assert parcels[0]["recipient"]["name"] == "Amy Chen"
-        top(page)
+        scroll_top(page)
         shot(page, f"ship-created-{tag}")
         if zh:
             assert_phone_layout(page)
@@ -289,7 +272,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         expect(first.locator(".ship-status")).to_have_text(w["delivered"])
         expect(first.locator(".ship-unpack")).to_be_disabled()
         assert fulfillment(stack, token)[1001] == "delivered"
-        status, out = api_status(stack, "DELETE", f"/parcels/{parcels[0]['id']}", token)
+        status, out = api_request(stack, "DELETE", f"/parcels/{parcels[0]['id']}", token)
         assert status == 409 and out["error"]["code"] == "parcel_delivered"
 
         # Ben: a T-Cat parcel, unpacked before delivery (after asking): his orders come back.
@@ -331,7 +314,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         expect(page.locator("#ship-parcels .ship-parcel")).to_have_count(2)
         # Newest first.
         assert page.locator("#ship-parcels .ship-parcel").first.get_attribute("data-parcel-no") == "3"
-        top(page)
+        scroll_top(page)
         shot(page, f"ship-parcels-{tag}")
         if zh:
             assert_phone_layout(page)
@@ -354,7 +337,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         page.locator("#detail-close").click()
 
         # The buyer's page: Ben's parcel, with the link to T-Cat's page in a new tab.
-        code, linkout = api_status(
+        code, linkout = api_request(
             stack, "POST", f"/customers/{customers['Ben Wu']['id']}/tracking-link", token
         )
         assert code in (200, 201), linkout

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import urllib.request
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -60,14 +59,10 @@ def order_row(page, order_no):
 
 
 def api_call(stack, method, path, token, body=None):
-    req = urllib.request.Request(
-        stack.api_url + path,
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-        return json.loads(resp.read() or b"null")
+    """The JSON body of one API call that must succeed."""
+    status, data = api_request(stack, method, path, token, body)
+    assert status < 400, (method, path, status, data)
+    return data
 
 
 def test_seller_day_and_buyer_link(stack, browser, page):

@@ -10,16 +10,13 @@ too (the seller page's payments tab is tested with that page).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, shot
 from tests.e2e.test_accessibility import serious
 
 pytestmark = pytest.mark.e2e
@@ -29,28 +26,10 @@ XSS = "<img src=x onerror=alert(1)>"
 INSTRUCTIONS = f"玉山銀行 (808) 分行 0123\n帳號 1234-567-890123\nLINE Pay: tokyo.picks {XSS}"
 
 
-def call(stack, method, path, token=None, body=None, headers=None):
-    """(status, JSON body) of one API call; 4xx answers are returned, not raised."""
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        all_headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(
-        stack.api_url + path,
-        method=method,
-        data=json.dumps(body).encode() if body is not None else None,
-        headers=all_headers,
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
 def seed(stack, language="en"):
     """A seller with payment instructions, one buyer with two orders (NT$960 then NT$650,
     oldest first) and the buyer's tracking link."""
-    status, out = call(
+    status, out = api_request(
         stack,
         "POST",
         "/auth/signup",
@@ -62,14 +41,14 @@ def seed(stack, language="en"):
     )
     assert status == 201, out
     token = out["token"]
-    status, out = call(
+    status, out = api_request(
         stack, "PATCH", "/auth/me", token, {"payment_instructions": INSTRUCTIONS, "language": language}
     )
     assert status == 200, out
     email = f"amy-{uuid.uuid4().hex[:6]}@example.com"
     customer_id = None
     for item, qty, price in [("Tokyo Banana 8 pcs", 2, 480), ("Royce Nama Chocolate", 1, 650)]:
-        status, order = call(
+        status, order = api_request(
             stack,
             "POST",
             "/orders",
@@ -84,14 +63,14 @@ def seed(stack, language="en"):
         )
         assert status == 201, order
         customer_id = order["customer_id"]
-    status, link = call(stack, "POST", f"/customers/{customer_id}/tracking-link", token)
+    status, link = api_request(stack, "POST", f"/customers/{customer_id}/tracking-link", token)
     assert status == 201, link
     return {"token": token, "customer_id": customer_id, "url": link["url"], "link_token": link["token"]}
 
 
 def payments_of(stack, seller, status=None):
     query = f"?customer_id={seller['customer_id']}" + (f"&status={status}" if status else "")
-    code, out = call(stack, "GET", f"/payments{query}", seller["token"])
+    code, out = api_request(stack, "GET", f"/payments{query}", seller["token"])
     assert code == 200, out
     return out["items"]
 
@@ -205,7 +184,7 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, browser):
         assert len(seen["reports"]) == 1 and seen["reports"][0], seen["reports"]
 
         # The seller confirms: oldest order first, #1001 (960) is paid, #1002 gets 40.
-        code, out = call(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
+        code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
         assert code == 200, out
         # A second report whose answer is lost: the buyer taps Send again, the same key goes
         # out and the shop still gets one report.
@@ -223,7 +202,7 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, browser):
         rejected = payments_of(stack, seller, "reported")
         assert len(rejected) == 1, rejected
         # A seller's reason that looks like HTML stays text.
-        code, out = call(
+        code, out = api_request(
             stack,
             "POST",
             f"/payments/{rejected[0]['id']}/reject",
@@ -255,7 +234,7 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, browser):
         assert not problems, "\n".join(problems)
 
         # The seller records 700 in cash: 610 pays #1002, 90 stays as the buyer's credit.
-        code, out = call(
+        code, out = api_request(
             stack,
             "POST",
             "/payments",
@@ -276,7 +255,9 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, browser):
 
         # The link is replaced while the form is open: the page says so and offers a new one.
         page.get_by_role("button", name="I have paid").click()
-        code, out = call(stack, "POST", f"/customers/{seller['customer_id']}/tracking-link", seller["token"])
+        code, out = api_request(
+            stack, "POST", f"/customers/{seller['customer_id']}/tracking-link", seller["token"]
+        )
         assert code == 201, out
         expect(page.get_by_label("Amount paid")).to_have_value("")  # nothing owed: nothing prefilled
         page.get_by_label("Amount paid").fill("100")
@@ -355,7 +336,7 @@ def test_chinese_phone_report_with_a_bad_account_number(stack, browser):
         reported = payments_of(stack, seller)
         assert [(p["amount"], p["account_last5"], p["note"]) for p in reported] == [(610, "54321", XSS)]
 
-        code, out = call(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
+        code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
         assert code == 200, out
         page.reload()
         expect(item.first.locator(".pay-status")).to_have_text("已確認")
@@ -378,7 +359,9 @@ def test_chinese_phone_report_with_a_bad_account_number(stack, browser):
 def test_sixth_report_of_the_day_is_refused_in_the_buyers_language(stack, browser):
     seller = seed(stack)
     for i in range(5):
-        code, out = call(stack, "POST", f"/track/{seller['link_token']}/payments", body={"amount": 10 + i})
+        code, out = api_request(
+            stack, "POST", f"/track/{seller['link_token']}/payments", body={"amount": 10 + i}
+        )
         assert code == 201, out
     ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
     page = ctx.new_page()

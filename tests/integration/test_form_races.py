@@ -4,30 +4,13 @@ submission."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from chalicelib import db, forms
-from chalicelib.errors import DomainError
 from chalicelib.models import FormOrderIn
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
-
-
-def run_all(calls):
-    gate = threading.Barrier(len(calls))
-
-    def go(call):
-        gate.wait()
-        try:
-            return call()
-        except DomainError as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(go, calls))
 
 
 def make_form(api, stock=10, limit=None, items=1):
@@ -52,7 +35,7 @@ def order(token, email, lines, key=None, client=None):
 
 def test_thirty_buyers_race_for_the_last_ten_units(api):
     t, (item,), token = make_form(api, stock=10)
-    results = run_all(
+    results = at_once(
         [order(token, f"b{n}@example.com", [{"item_id": item["id"], "quantity": 1}]) for n in range(30)]
     )
     won = [r for r in results if isinstance(r, tuple)]
@@ -68,7 +51,7 @@ def test_thirty_buyers_race_for_the_last_ten_units(api):
 def test_buyers_taking_several_items_never_oversell_any(api):
     t, made, token = make_form(api, stock=6, items=3)
     lines = [{"item_id": i["id"], "quantity": 2} for i in made]
-    results = run_all([order(token, f"b{n}@example.com", lines) for n in range(8)])
+    results = at_once([order(token, f"b{n}@example.com", lines) for n in range(8)])
     won = [r for r in results if isinstance(r, tuple)]
     assert len(won) == 3, results  # 6 units of each, 2 a buyer
     for item in db.get_db().items.find():
@@ -82,7 +65,7 @@ def test_one_email_submitting_at_once_stays_within_its_limit(api):
         order(token, "amy@example.com", [{"item_id": item["id"], "quantity": 1}], client=f"ip{n}")
         for n in range(8)
     ]
-    results = run_all(calls)
+    results = at_once(calls)
     assert len([r for r in results if isinstance(r, tuple)]) == 3, results
     assert set(r for r in results if not isinstance(r, tuple)) <= {"over_limit", "concurrent_update"}
     assert sum(o["quantity"] for o in db.get_db().orders.find()) == 3
@@ -94,7 +77,7 @@ def test_one_email_submitting_at_once_stays_within_its_limit(api):
 def test_a_double_tap_at_once_makes_one_submission(api):
     t, (item,), token = make_form(api, stock=10)
     lines = [{"item_id": item["id"], "quantity": 2}]
-    results = run_all([order(token, "amy@example.com", lines, key="tap") for _ in range(5)])
+    results = at_once([order(token, "amy@example.com", lines, key="tap") for _ in range(5)])
     answers = [r for r in results if isinstance(r, tuple)]
     assert len(answers) == 5, results
     assert len({tuple(a[0]["order_nos"]) for a in answers}) == 1

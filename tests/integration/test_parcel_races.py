@@ -4,27 +4,14 @@ while it is packed is never shipped."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from bson import ObjectId
 
 from chalicelib import auth, db, orders, parcels
-from chalicelib.errors import Conflict
 from chalicelib.models import OrderIn, OrderPatch, ParcelIn
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
-
-
-def at_once(calls):
-    def safe(call):
-        try:
-            return call()
-        except Conflict as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(safe, calls))
 
 
 def consistent():

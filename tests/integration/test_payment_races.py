@@ -8,15 +8,13 @@ every payment's allocations plus credit are its amount, and nothing is half-appl
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from bson import ObjectId
 from payment_ledger import check_ledger
 
 from chalicelib import auth, db, orders, payments
-from chalicelib.errors import Conflict
 from chalicelib.models import OrderIn, OrderPatch, PaymentIn
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -30,17 +28,6 @@ def new_orders(principal, n, price=100, email="amy@example.com"):
         orders.create(principal, OrderIn(buyer_email=email, item_name="Tea", quantity=1, unit_price=price))[0]
         for _ in range(n)
     ]
-
-
-def at_once(calls, threads=10):
-    def safe(call):
-        try:
-            return call()
-        except Conflict as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(safe, calls))
 
 
 def pay(principal, customer_id, amount):

@@ -4,34 +4,17 @@ first, every order of the batch ends converted at the batch's latest rates
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
 from chalicelib import auth, batches, currencies, db, orders
-from chalicelib.errors import Conflict
 from chalicelib.models import BatchPatch, OrderIn, OrderPatch
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 TRIP = "2026-12 東京"
-
-
-def run_all(calls):
-    """Start every call at the same moment (a barrier), collect results or error codes."""
-    gate = threading.Barrier(len(calls))
-
-    def go(call):
-        gate.wait()
-        try:
-            return call()
-        except Conflict as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(go, calls))
 
 
 def converted_at_latest_rates(seller_id, shop="TWD"):
@@ -77,7 +60,7 @@ def test_orders_created_while_the_rate_changes_end_at_the_latest_rate(api):
     rates = ["0.21", "0.22", "0.23", "0.24"]
     calls = [lambda q=q: new_order(who, quantity=q) for q in range(1, 9)]
     calls += [lambda r=r: batches.update(who, TRIP, BatchPatch(rates={"JPY": Decimal(r)})) for r in rates]
-    results = run_all(calls)
+    results = at_once(calls)
     assert all(isinstance(r, dict) for r in results), results
     docs, checked = converted_at_latest_rates(sid)
     assert checked == 8
@@ -95,7 +78,7 @@ def test_two_rate_changes_at_once_leave_every_order_on_the_one_that_won(api):
         BatchPatch(rates={"JPY": Decimal("0.25")}),
     ]
     for _ in range(3):  # the interleavings differ from run to run: try a few
-        results = run_all([lambda p=p: batches.update(who, TRIP, p) for p in patches])
+        results = at_once([lambda p=p: batches.update(who, TRIP, p) for p in patches])
         assert all(isinstance(r, dict) for r in results), results
         _, checked = converted_at_latest_rates(sid)
         assert checked == 12
@@ -111,7 +94,7 @@ def test_quantity_and_cost_edits_racing_a_rate_change(api):
     calls += [lambda o=o: orders.update(who, o["id"], OrderPatch(cost=Decimal(777))) for o in made[3:]]
     calls += [lambda: batches.update(who, TRIP, BatchPatch(rates={"JPY": Decimal("0.3")}))]
     calls += [lambda: batches.update(who, TRIP, BatchPatch(rates={"JPY": Decimal("0.31")}))]
-    results = run_all(calls)
+    results = at_once(calls)
     assert all(isinstance(r, dict) or r == "concurrent_update" for r in results), results
     _, checked = converted_at_latest_rates(sid)
     assert checked == 6
@@ -121,7 +104,7 @@ def test_first_patches_of_a_new_batch_at_once_make_one_batch(api):
     who, sid = seller(api)
     new_order(who)
     notes = [f"note {i}" for i in range(6)]
-    results = run_all([lambda n=n: batches.update(who, TRIP, BatchPatch(note=n)) for n in notes])
+    results = at_once([lambda n=n: batches.update(who, TRIP, BatchPatch(note=n)) for n in notes])
     assert all(isinstance(r, dict) for r in results), results
     (doc,) = db.get_db().batches.find({"seller_id": sid, "name": TRIP})
     assert doc["note"] in notes
@@ -131,7 +114,7 @@ def test_closing_while_rates_change(api):
     who, sid = seller(api)
     new_order(who, quantity=2)
     batches.update(who, TRIP, BatchPatch(rates={"JPY": Decimal("0.2")}))
-    results = run_all(
+    results = at_once(
         [
             lambda: batches.update(who, TRIP, BatchPatch(closed=True)),
             lambda: batches.update(who, TRIP, BatchPatch(rates={"JPY": Decimal("0.5")})),
