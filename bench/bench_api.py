@@ -99,6 +99,11 @@ def main() -> None:
     parser.add_argument("--concurrency-seconds", type=float, default=30)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     parser.add_argument("--only-creates", action="store_true", help="run only the POST /orders part")
+    parser.add_argument(
+        "--only-commands",
+        action="store_true",
+        help="only the commands table (printed with each request's commands; docs untouched)",
+    )
     parser.add_argument("--create-sizes", default="0,2500,5000", help="existing orders for the create part")
     parser.add_argument("--create-samples", type=int, default=30)
     args = parser.parse_args()
@@ -119,7 +124,7 @@ def main() -> None:
     try:
         results = {} if args.only_creates else run(Api, args)
         creates = None
-        if not args.no_creates:
+        if not args.no_creates and not args.only_commands:
             os.environ["MONGO_DB"] = "bench_creates"  # a database of its own, starting empty
             from chalicelib import config, db
 
@@ -128,6 +133,9 @@ def main() -> None:
             creates = run_creates(Api, args)
     finally:
         server.stop()
+    if args.only_commands:
+        print(render_commands(results))
+        return
     sections = [("bench_api_creates", render_creates(creates, args))] if creates else []
     if results:
         sections.insert(0, (args.section, render(results, args)))
@@ -154,6 +162,12 @@ def run(Api, args) -> dict:
         cust = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, **t).json
         item = api.post("/items", {"item_name": "Matcha", "price": 120, "stock": 10**6}, **t).json
         free = api.post("/items", {"item_name": "Free", "price": 50}, **t).json
+        # Profit: an item bought in yen, and a batch (trip) with a JPY rate.
+        yen = api.post(
+            "/items", {"item_name": "Tokyo Banana", "price": 50, "cost": 1200, "cost_currency": "JPY"}, **t
+        ).json
+        trip = "2026-12-Tokyo"
+        api.patch(f"/batches/{trip}", {"rates": {"JPY": "0.2115"}}, **t)
         seed = api.post(
             "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, **t
         ).json
@@ -260,6 +274,31 @@ def run(Api, args) -> dict:
                 ),
             ),
             (
+                "POST /orders (item with a JPY cost, no batch)",
+                4,
+                lambda: api.post(
+                    "/orders", {"customer_id": cust["id"], "item_id": yen["id"], "quantity": 1}, **t
+                ),
+            ),
+            (
+                "POST /orders (no cost, in a batch: reads the batch)",
+                5,
+                lambda: api.post(
+                    "/orders",
+                    {"customer_id": cust["id"], "item_id": free["id"], "quantity": 1, "batch": trip},
+                    **t,
+                ),
+            ),
+            (
+                "POST /orders (item with a JPY cost, in a batch with a JPY rate: reads the batch, settles)",
+                6,
+                lambda: api.post(
+                    "/orders",
+                    {"customer_id": cust["id"], "item_id": yen["id"], "quantity": 1, "batch": trip},
+                    **t,
+                ),
+            ),
+            (
                 "POST /orders (tracked stock)",
                 4,
                 lambda: api.post(
@@ -314,10 +353,19 @@ def run(Api, args) -> dict:
             ("GET /reports/buyers", 2, lambda: api.get("/reports/buyers", **t)),
             ("GET /reports/items", 1, lambda: api.get("/reports/items", **t)),
             ("GET /reports/monthly", 1, lambda: api.get("/reports/monthly", **t)),
+            # FerretDB: one aggregate per sum (reports.grouped_sums), MongoDB: one.
+            (
+                "GET /reports/profit (FerretDB: 4 aggregates, MongoDB: 1)",
+                1,
+                lambda: api.get("/reports/profit", **t),
+            ),
+            ("GET /batches (FerretDB: 2 aggregates + find, MongoDB: 2)", 2, lambda: api.get("/batches", **t)),
         ]
         if track_token:
             routes.append(("GET /track/{token} (with payments)", 3, lambda: api.get(f"/track/{track_token}")))
         out["commands"] = [measure_commands(label, target, fn) for label, target, fn in routes]
+        if args.only_commands:
+            return out
 
         # A recent order, the kind a seller touches: on FerretDB (no index use, scans in
         # insertion order) this is the slow end; the oldest order would look fast.
@@ -512,6 +560,19 @@ def run_creates(Api, args) -> dict:
             existing = db.get_db().orders.count_documents({})
             print(f"  {out['sizes'][-1]}", flush=True)
     return out
+
+
+def render_commands(r: dict) -> str:
+    """The commands table alone, with each request's commands (`--only-commands`)."""
+    lines = [
+        "| route | status | commands (MongoDB) | + lock commands (FerretDB only) | target | commands |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in r["commands"]:
+        target = "-" if c["target"] is None else ("≤ " if c["target"] > 1 else "") + str(c["target"])
+        names = ", ".join(f"`{n}`" for n in c["names"])
+        lines.append(f"| {c['route']} | {c['status']} | {c['app']} | {c['locks']} | {target} | {names} |")
+    return "\n".join(lines) + "\n"
 
 
 def render_creates(r: dict, args) -> str:
