@@ -18,6 +18,7 @@ BOM = "\ufeff"
 CONTENT_TYPE = "text/csv; charset=utf-8"
 # A cell starting with one of these is a formula in Excel / LibreOffice / Sheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-\d{1,15}(\.\d{1,6})?")
 
 
 @dataclass(frozen=True)
@@ -177,11 +178,13 @@ def headers(columns: Sequence[Column], lang: str) -> list[str]:
 
 
 def safe_cell(value: object) -> str:
-    """Text for one cell; formula-looking text is defused with a leading apostrophe."""
+    """Text for one cell; formula-looking text is defused with a leading apostrophe. A
+    plain negative number (a loss: -106.50) is a number to a spreadsheet, not a formula,
+    so it stays one."""
     if value is None:
         return ""
     text = str(value)
-    if text.startswith(FORMULA_START):
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 

@@ -969,8 +969,9 @@ def test_export_carries_cost_and_profit(api, token):
         # ¥1500 × 2 × 0.2115 = 634.50; 1660 - 60 - 634.50
         ("1500", "JPY", "634.50", "965.50"),
         ("12.5", "USD", "", ""),  # no USD rate in the trip: unknown, not 0
-        # NT$55.50 × 3 = 166.50 above the price: a loss, its "-" defused like any cell's
-        ("55.5", "TWD", "166.50", "'-106.50"),
+        # NT$55.50 × 3 = 166.50 above the price: a loss, written as a number a
+        # spreadsheet adds up (a plain number is no formula; text with "-" is defused)
+        ("55.5", "TWD", "166.50", "-106.50"),
         ("", "", "", ""),
     ]
     en = export_rows(api, token, "en")

@@ -13,7 +13,12 @@ from chalicelib.errors import PayloadTooLarge, ValidationFailed
     [
         ("=1+1", "'=1+1"),
         ("+886 912", "'+886 912"),
-        ("-3", "'-3"),
+        ("-3", "-3"),  # a plain negative number (a loss) is no formula
+        ("-106.50", "-106.50"),
+        ("-3+1", "'-3+1"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("-", "'-"),
+        ("-1e3", "'-1e3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("東京 = 好", "東京 = 好"),
@@ -26,7 +31,7 @@ def test_safe_cell_defuses_formulas(value, cell):
     assert csv_format.safe_cell(value) == cell
 
 
-@pytest.mark.parametrize("text", ["=1+1", "-3", "@x", "'quoted", "'", "plain", "'plain"])
+@pytest.mark.parametrize("text", ["=1+1", "-3", "-3+1", "@x", "'quoted", "'", "plain", "'plain"])
 def test_unescape_undoes_safe_cell(text):
     assert csv_format.unescape_cell(csv_format.safe_cell(text)) == text
 
