@@ -33,7 +33,7 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import OperationFailure
 
 from . import clock, currencies
-from .db import get_db, is_duplicate_key
+from .db import get_db, is_duplicate_key, is_ferretdb
 from .errors import Conflict, ValidationFailed
 from .ids import object_id
 from .locks import exclusive
@@ -42,6 +42,10 @@ from .principal import Principal
 from .reports import grouped_sums
 
 KNOWN, NO_RATE, NONE = "known", "no_rate", "none"
+# FerretDB 1.24 (PostgreSQL) never answers an `update` command of 50 or more statements
+# and then stops answering anyone (docs/ferretdb.md): there a bulk write is sent in
+# commands of this many; MongoDB takes a whole sweep in one.
+FERRETDB_BULK = 40
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,7 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
     if ops:
         # FerretDB: one insert_many takes every order's lock (locks.exclusive); Atlas: none.
         with exclusive(*ids):
-            get_db().orders.bulk_write(ops, ordered=False)
+            _bulk(ops)
 
 
 def reprice_all(seller_id: ObjectId, shop: str) -> int:
@@ -341,5 +345,12 @@ def reprice_all(seller_id: ObjectId, shop: str) -> int:
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
         ops.append(UpdateOne(_same_cost(order), {"$set": sets}))
     if ops:
-        get_db().orders.bulk_write(ops, ordered=False)
+        _bulk(ops)
     return len(ops)
+
+
+def _bulk(ops: list) -> None:
+    """One unordered bulk write of the orders' updates (FerretDB: in FERRETDB_BULK-sized commands)."""
+    size = FERRETDB_BULK if is_ferretdb() else len(ops)
+    for start in range(0, len(ops), size):
+        get_db().orders.bulk_write(ops[start : start + size], ordered=False)

@@ -28,30 +28,48 @@ AGG_BATCH = 10_000  # rows per aggregate reply: the whole result in one round tr
 
 
 def grouped_sums(match: dict, key: dict[str, str], sums: dict[str, Any]) -> list[dict]:
-    """`$match` + `$group` by `key` with one `$sum` per entry of `sums`.
+    """`$match` + `$group` by `key` with one `$sum` per entry of `sums` (a `$field` or 1).
+    The result is `[{**key_fields, **sums}]`.
 
     On MongoDB: one aggregation. FerretDB 1.24 computes only the first accumulator of a
-    `$group` (FerretDB#4616), so there one pipeline per accumulator runs and the rows
-    are merged by group key. Either way the result is `[{**key_fields, **sums}]`.
+    `$group` (FerretDB#4616), and each pipeline reads and decodes every order of the
+    seller before grouping: four pipelines over 100,000 orders took 233 s against 58 s
+    for one projected read (docs/performance.md, "Profit report"). So on FerretDB the
+    fields are read once and summed here, as the buyers report does (docs/ferretdb.md).
     """
+    if is_ferretdb():
+        return _grouped_sums_read(match, key, sums)
     coll = get_db().orders
     # A one-field key groups by the scalar itself: FerretDB hashes scalars but compares
-    # document keys one by one (see _buyer_tallies_ferretdb).
+    # document keys one by one (docs/ferretdb.md).
     scalar = len(key) == 1
     group_id = f"${next(iter(key.values()))}" if scalar else {k: f"${path}" for k, path in key.items()}
-    parts = [sums] if not is_ferretdb() else [{name: expr} for name, expr in sums.items()]
+    pipeline = [
+        {"$match": match},
+        {"$group": {"_id": group_id, **{n: {"$sum": e} for n, e in sums.items()}}},
+    ]
+    rows = []
+    for doc in coll.aggregate(pipeline, batchSize=AGG_BATCH):
+        fields = {next(iter(key)): doc["_id"]} if scalar else {k: doc["_id"].get(k) for k in key}
+        rows.append({**fields, **{name: doc[name] for name in sums}})
+    return rows
+
+
+def _grouped_sums_read(match: dict, key: dict[str, str], sums: dict[str, Any]) -> list[dict]:
+    """The same groups from one projected read of the orders, as `$sum` counts them: a
+    missing or null key is null, a missing, null or non-number value adds nothing."""
+    fields = {path: 1 for path in key.values()} | {e[1:]: 1 for e in sums.values() if isinstance(e, str)}
     merged: dict[tuple, dict] = {}
-    for part in parts:
-        pipeline = [
-            {"$match": match},
-            {"$group": {"_id": group_id, **{n: {"$sum": e} for n, e in part.items()}}},
-        ]
-        for doc in coll.aggregate(pipeline, batchSize=AGG_BATCH):
-            # FerretDB leaves a missing key field out of _id; MongoDB sets it to null.
-            fields = {next(iter(key)): doc["_id"]} if scalar else {k: doc["_id"].get(k) for k in key}
-            row = merged.setdefault(tuple(fields.values()), {**fields, **dict.fromkeys(sums, 0)})
-            for name in part:
-                row[name] = doc[name]
+    for doc in get_db().orders.find(match, {"_id": 0, **fields}, batch_size=AGG_BATCH):
+        group = {k: doc.get(path) for k, path in key.items()}
+        row = merged.setdefault(tuple(group.values()), {**group, **dict.fromkeys(sums, 0)})
+        for name, expr in sums.items():
+            if expr == 1:
+                row[name] += 1
+            else:
+                value = doc.get(expr[1:])
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    row[name] += value
     return list(merged.values())
 
 
@@ -127,30 +145,27 @@ def buyers(principal: Principal, batch: str | None = None) -> dict:
 
     Names and emails are the copies each order carries, which `customers.update` keeps
     current, so no second query is needed. Commands: 1 aggregate on MongoDB; on FerretDB
-    1 find of the orders (+ a getMore per 10,000).
+    1 find of the orders (+ a getMore per 10,000): grouped_sums.
     """
     match = _base_match(principal, batch)
     who: dict[Any, tuple[str | None, str | None]] = {}
-    if is_ferretdb():
-        per_customer = _buyer_tallies_ferretdb(match, who)
-    else:
-        groups = grouped_sums(
-            match,
-            {
-                "customer_id": "customer_id",
-                "name": "buyer_name",
-                "email": "buyer_email",
-                "payment": "payment_status",
-                "fulfillment": "fulfillment_status",
-            },
-            {"amount": "$total_amount", "count": 1, "paid": "$paid_amount"},
+    groups = grouped_sums(
+        match,
+        {
+            "customer_id": "customer_id",
+            "name": "buyer_name",
+            "email": "buyer_email",
+            "payment": "payment_status",
+            "fulfillment": "fulfillment_status",
+        },
+        {"amount": "$total_amount", "count": 1, "paid": "$paid_amount"},
+    )
+    per_customer: dict[Any, Tally] = {}
+    for g in groups:
+        who[g["customer_id"]] = (g["name"], g["email"])
+        per_customer.setdefault(g["customer_id"], Tally()).add(
+            g["payment"], g["fulfillment"], g["amount"], g["count"], g["paid"]
         )
-        per_customer = {}
-        for g in groups:
-            who[g["customer_id"]] = (g["name"], g["email"])
-            per_customer.setdefault(g["customer_id"], Tally()).add(
-                g["payment"], g["fulfillment"], g["amount"], g["count"], g["paid"]
-            )
     credit = _credit_per_buyer(match["seller_id"])
     totals = Tally()
     rows = []
@@ -176,36 +191,6 @@ def _credit_per_buyer(seller_id) -> dict:
 
 def buyers_json(report: dict) -> dict:
     return {"rows": [_json_money(r) for r in report["rows"]], "totals": _json_money(report["totals"])}
-
-
-def _buyer_tallies_ferretdb(match: dict, who: dict) -> dict[Any, Tally]:
-    """The same fold, fed by one projected read of the orders instead of a `$group`.
-
-    FerretDB 1.24 runs every aggregation in Go over all of the seller's orders read from
-    SQLite, computes only the first accumulator of a `$group` (FerretDB#4616), and groups
-    by a document `_id` in time proportional to the number of groups for every order
-    (20,000 orders into 11,000 {customer, payment, fulfillment} groups: 63 s). Even the
-    cheapest correct pipeline set (five scalar-keyed `$group`s, one per measure) took
-    85 s for 100,000 orders, against 15 s for reading them. So here, and only here, the
-    fields the report needs are read once and summed in Python (docs/ferretdb.md).
-    """
-    fields = {
-        "_id": 0,
-        "customer_id": 1,
-        "buyer_name": 1,
-        "buyer_email": 1,
-        "payment_status": 1,
-        "fulfillment_status": 1,
-        "total_amount": 1,
-        "paid_amount": 1,
-    }
-    tallies: dict[Any, Tally] = {}
-    for o in get_db().orders.find(match, fields, batch_size=AGG_BATCH):
-        who[o["customer_id"]] = (o["buyer_name"], o["buyer_email"])
-        tallies.setdefault(o["customer_id"], Tally()).add(
-            o["payment_status"], o["fulfillment_status"], o["total_amount"], 1, o.get("paid_amount", 0)
-        )
-    return tallies
 
 
 # --- purchase list ------------------------------------------------------------------
