@@ -346,8 +346,8 @@ def test_buyers_report_command_count(api, token, shop, backend):
 
 
 def test_grouped_sums_compound_key_on_both_backends(api, token, shop):
-    """The MongoDB pipeline shape of /reports/buyers, run through grouped_sums on each
-    backend (on FerretDB one pipeline per accumulator, merged)."""
+    """grouped_sums with a compound key and two sums on each backend: one `$group` on
+    MongoDB, one projected read summed in Python on FerretDB."""
     from chalicelib import reports
 
     seller_id = db.get_db().orders.find_one()["seller_id"]
