@@ -45,7 +45,11 @@ def profit_of(doc: dict) -> int | None:
     """What the order earns in the shop currency, in cents; None without a known cost,
     and on a cancelled or refunded order (no sale: the profit report leaves them out too)."""
     cost = doc.get("cost_amount")
-    if cost is None or doc.get("fulfillment_status") == "cancelled" or doc.get("payment_status") == "refunded":
+    if (
+        cost is None
+        or doc.get("fulfillment_status") == "cancelled"
+        or doc.get("payment_status") == "refunded"
+    ):
         return None
     return doc["total_amount"] - doc["shipping_fee"] - cost
 
