@@ -243,12 +243,6 @@ def search(principal: Principal) -> list[dict]:
     return rows
 
 
-def get(principal: Principal, name: str) -> dict:
-    seller_id = object_id(principal.seller_id)
-    doc = get_db().batches.find_one({"seller_id": seller_id, "name": name})
-    return to_out(name, doc, _tallies(seller_id, name).get(name), principal.currency)
-
-
 def update(principal: Principal, name: str, patch: BatchPatch) -> dict:
     """PATCH /batches/{name}: rates merge per currency (null removes one), note, closed.
     A closed batch keeps its rates unless the same PATCH reopens it. Changed rates are
