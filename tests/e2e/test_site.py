@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import urllib.error
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,9 +60,10 @@ def order_row(page, order_no):
 
 
 def api_call(stack, method, path, token, body=None):
-    """The JSON body of one API call that must succeed."""
+    """The JSON body of one API call; an error answer raises urllib's HTTPError."""
     status, data = api_request(stack, method, path, token, body)
-    assert status < 400, (method, path, status, data)
+    if status >= 400:
+        raise urllib.error.HTTPError(stack.api_url + path, status, json.dumps(data), {}, None)
     return data
 
 
