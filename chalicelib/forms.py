@@ -40,6 +40,7 @@ from .locks import exclusive
 from .models import FormIn, FormOrderIn, FormOut, FormPatch, ListQuery, OrderIn, PublicFormOut
 from .money import from_cents
 from .order_rules import NEW_ORDER_STATUS, total_amount
+from .orders import order_document, reserve_order_numbers
 from .principal import Principal
 
 log = logging.getLogger(__name__)
@@ -414,8 +415,6 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
 
 
 def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:
-    from .orders import order_document, reserve_order_numbers  # orders imports much; only here
-
     shop = form["shop"]
     last = reserve_order_numbers(form["seller_id"], len(line_ids))
     now = clock.now()

@@ -15,7 +15,6 @@ from bson import ObjectId
 from pymongo import ReturnDocument
 
 from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
-from .auth import Principal
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
@@ -23,6 +22,7 @@ from .listing import Sort, search_filter, sorted_page
 from .locks import exclusive
 from .models import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 from .order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
+from .principal import Principal
 
 FIRST_ORDER_NO = 1001
 MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")

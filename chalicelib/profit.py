@@ -20,9 +20,8 @@ from .batches import KNOWN, NO_RATE
 from .csv_format import CsvFile
 from .ids import object_id
 from .models import ProfitQuery
-from .money import format_plain, from_cents
 from .principal import Principal
-from .reports import csv_language, grouped_sums
+from .reports import csv_language, csv_money, grouped_sums, json_money
 
 MONEY = ("revenue", "cost", "shipping_fees", "profit")
 
@@ -119,11 +118,11 @@ def profit(principal: Principal, params: ProfitQuery) -> dict:
 
 
 def _json(row: dict) -> dict:
-    return {k: from_cents(v) if k in MONEY and v is not None else v for k, v in row.items()}
+    return json_money(row, MONEY)
 
 
 def _csv(row: dict) -> dict:
-    out = {k: format_plain(v) if k in MONEY and v is not None else v for k, v in row.items()}
+    out = csv_money(row, MONEY)
     out["margin"] = "" if row["margin"] is None else f"{Decimal(str(row['margin'])) * 100:.2f}%"
     return out
 

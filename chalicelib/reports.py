@@ -129,12 +129,14 @@ def _base_match(principal: Principal, batch: str | None) -> dict:
     return match
 
 
-def _json_money(row: dict) -> dict:
-    return {k: from_cents(v) if k in MONEY_KEYS else v for k, v in row.items()}
+def json_money(row: dict, keys: tuple[str, ...] = MONEY_KEYS) -> dict:
+    """A row's money (cents) as JSON numbers; an unknown amount (None) stays null."""
+    return {k: from_cents(v) if k in keys and v is not None else v for k, v in row.items()}
 
 
-def _csv_money(row: dict) -> dict:
-    return {k: format_plain(v) if k in MONEY_KEYS else v for k, v in row.items()}
+def csv_money(row: dict, keys: tuple[str, ...] = MONEY_KEYS) -> dict:
+    """A row's money (cents) as CSV text; an unknown amount (None) stays blank."""
+    return {k: format_plain(v) if k in keys and v is not None else v for k, v in row.items()}
 
 
 # --- summary by buyer ---------------------------------------------------------------
@@ -190,7 +192,7 @@ def _credit_per_buyer(seller_id) -> dict:
 
 
 def buyers_json(report: dict) -> dict:
-    return {"rows": [_json_money(r) for r in report["rows"]], "totals": _json_money(report["totals"])}
+    return {"rows": [json_money(r) for r in report["rows"]], "totals": json_money(report["totals"])}
 
 
 # --- purchase list ------------------------------------------------------------------
@@ -245,8 +247,8 @@ def _month_row(t: Tally) -> dict:
 
 def money_json(report: dict) -> dict:
     out = dict(report)
-    out["rows"] = [_json_money(r) for r in report["rows"]]
-    out["totals"] = _json_money(report["totals"])
+    out["rows"] = [json_money(r) for r in report["rows"]]
+    out["totals"] = json_money(report["totals"])
     return out
 
 
@@ -259,8 +261,8 @@ def _stem(kind: str, label: str | None) -> str:
 
 def buyers_csv(report: dict, batch: str | None, lang: str, today: dt.date) -> CsvFile:
     """File name: buyers-<batch>.csv, or buyers-<today>.csv for all batches."""
-    rows = [_csv_money(r) for r in report["rows"]]
-    text = csv_format.table(csv_format.BUYER_COLUMNS, rows, lang, _csv_money(report["totals"]))
+    rows = [csv_money(r) for r in report["rows"]]
+    text = csv_format.table(csv_format.BUYER_COLUMNS, rows, lang, csv_money(report["totals"]))
     return CsvFile(text, _stem("buyers", batch or today.isoformat()))
 
 
@@ -270,8 +272,8 @@ def items_csv(report: dict, batch: str | None, lang: str, today: dt.date) -> Csv
 
 
 def monthly_csv(report: dict, lang: str) -> CsvFile:
-    rows = [_csv_money(r) for r in report["rows"]]
-    text = csv_format.table(csv_format.MONTH_COLUMNS, rows, lang, _csv_money(report["totals"]))
+    rows = [csv_money(r) for r in report["rows"]]
+    text = csv_format.table(csv_format.MONTH_COLUMNS, rows, lang, csv_money(report["totals"]))
     return CsvFile(text, _stem("monthly", str(report["year"])))
 
 
