@@ -600,6 +600,9 @@ class OrderOut(Out):
     source: str = "seller"
     form_id: str | None = None
     form_title: str | None = None
+    # What the buyer typed about delivery on the order form (null on other orders); the
+    # customer's stored details are never changed by a submission.
+    ship_to: ShipToOut | None = None
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
