@@ -5,11 +5,12 @@ from __future__ import annotations
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from . import clock, tracking
+from . import clock, parcels, tracking
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
+from .locks import exclusive
 from .models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
 from .principal import Principal
 
@@ -99,17 +100,36 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
     if doc is None:
         raise NotFound("customer not found")
     if "name" in changes or "email" in changes:
-        # Orders carry the buyer's name and email so lists need no join; keep them current.
-        get_db().orders.update_many(
-            {"seller_id": doc["seller_id"], "customer_id": doc["_id"]},
-            {"$set": {"buyer_name": doc["name"], "buyer_email": doc["email"]}},
-        )
-    if "name" in changes:
-        tracking.customer_renamed(doc)  # the tracking page greets the buyer by name
-        get_db().payments.update_many(  # the payments list shows whose money it was
-            {"seller_id": doc["seller_id"], "customer_id": doc["_id"]}, {"$set": {"buyer_name": doc["name"]}}
-        )
+        doc = _propagate(doc, "name" in changes)
     return to_out(doc)
+
+
+def _propagate(doc: dict, renamed: bool, rounds: int = 5) -> dict:
+    """Orders, payments, parcels and the tracking page carry the buyer's name (and orders
+    the email) so lists need no join. Two renames at once may write their copies in
+    either order: after writing, the customer is read again and, if it changed meanwhile,
+    the copies are written again, so the last writer leaves the current name."""
+
+    db = get_db()
+    for _ in range(rounds):
+        who = {"seller_id": doc["seller_id"], "customer_id": doc["_id"]}
+        ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
+        # Locked like every order write (FerretDB writes a whole order back: a parcel
+        # marking it at the same time would put the old name back).
+        with exclusive(*(f"orders:{i}" for i in ids)):
+            db.orders.update_many(
+                {**who, "_id": {"$in": ids}},
+                {"$set": {"buyer_name": doc["name"], "buyer_email": doc["email"]}},
+            )
+        if renamed:
+            tracking.customer_renamed(doc)  # the tracking page greets the buyer by name
+            db.payments.update_many(who, {"$set": {"buyer_name": doc["name"]}})  # whose money
+            parcels.buyer_renamed(doc)  # the parcel list and its packing slips
+        now = db.customers.find_one({"_id": doc["_id"]})
+        if now is None or (now["name"], now["email"]) == (doc["name"], doc["email"]):
+            return doc
+        doc, renamed = now, True
+    return doc
 
 
 def delete(principal: Principal, customer_id: str) -> None:

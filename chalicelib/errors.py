@@ -141,6 +141,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "order_not_this_buyers": (409, "a listed order is not this buyer's (parcels): details name it"),
     "order_in_parcel": (409, "the order is in a parcel: change the parcel (deliver, return, delete) instead"),
     "parcel_delivered": (409, "a delivered parcel cannot be deleted"),
+    "ship_to_differs": (
+        409,
+        "no recipient given and orders of the parcel were typed with other delivery details (ship_to)",
+    ),
     "order_not_payable": (409, "a listed order is another buyer's, cancelled or refunded: details name it"),
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
@@ -220,6 +224,7 @@ DETAIL_CODES: dict[str, str] = {
     "order_not_this_buyers": "the order is not this buyer's",
     "order_cancelled": "the order is cancelled",
     "order_in_parcel": "the order is already in another parcel",
+    "ship_to_differs": "the buyer's details and an order form's ship_to differ (field: recipient)",
     # pydantic's own types
     "missing": "required",
     "string_type": "must be text",

@@ -418,6 +418,7 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
     shop = form["shop"]
     last = reserve_order_numbers(form["seller_id"], len(line_ids))
     now = clock.now()
+    ship_to = _ship_to(data)
     docs = []
     for n, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
         item = stock[item_id]
@@ -451,6 +452,7 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             "form_id": form["_id"],
             "form_title": form["title"],
             "submission_id": submission_id,
+            "ship_to": ship_to,
         }
         docs.append(doc)
     return docs
@@ -478,6 +480,8 @@ def _take_limits(form: dict, entries: dict, data: FormOrderIn, limited: dict[Obj
         conditions.append({"$or": [{key: {"$exists": False}}, {key: {"$lte": room}}]})
     if conditions:
         query["$and"] = conditions
+    # A customer this submission creates starts with what the buyer typed (no seller's
+    # record to protect yet); a known one is never changed: see _ship_to.
     details = {"phone": data.phone or None, "address": data.address or None}
     update: dict[str, Any] = {
         "$setOnInsert": customers.customer_document(seller_id, data.email, data.name, clock.now(), **details)
@@ -502,7 +506,7 @@ def _take_limits(form: dict, entries: dict, data: FormOrderIn, limited: dict[Obj
             # Else two first submissions of a new email raced to create it: try again.
     else:
         raise Conflict("the order changed while saving; try again", code="concurrent_update")
-    return _fill_contact(customer, details)
+    return customer
 
 
 def _taken(customer: dict | None, form: dict, item_id: ObjectId) -> int:
@@ -534,13 +538,11 @@ def _give_back_limits(customer: dict, form: dict, limited: dict[ObjectId, int]) 
             )
 
 
-def _fill_contact(customer: dict, details: dict) -> dict:
-    """A known buyer keeps what the seller wrote; a phone or address they lacked is added."""
-    missing = {k: v for k, v in details.items() if v and not customer.get(k)}
-    if missing:
-        get_db().customers.update_one({"_id": customer["_id"]}, {"$set": missing})
-        customer = {**customer, **missing}
-    return customer
+def _ship_to(data: FormOrderIn) -> dict:
+    """What the buyer typed about delivery, only the fields given: it stays on the orders
+    and is offered beside the customer's own details when they are packed."""
+    typed = {"name": data.name, "phone": data.phone, "address": data.address}
+    return {k: v for k, v in typed.items() if v}
 
 
 def _email(form: dict, customer: dict, url: str) -> None:

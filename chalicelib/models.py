@@ -574,6 +574,14 @@ class HistoryEntry(BaseModel):
     to: str | None
 
 
+class ShipToOut(BaseModel):
+    """Delivery details typed on an order form; a field the buyer left empty is null."""
+
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
 class OrderOut(Out):
     id: str
     order_no: int
@@ -600,6 +608,9 @@ class OrderOut(Out):
     source: str = "seller"
     form_id: str | None = None
     form_title: str | None = None
+    # What the buyer typed about delivery on the order form (null on other orders); the
+    # customer's stored details are never changed by a submission.
+    ship_to: ShipToOut | None = None
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None
@@ -735,7 +746,9 @@ class ParcelPatch(In):
 
     @model_validator(mode="after")
     def _check(self):
-        for f in ("shipping_fee", "status"):
+        # recipient: the fields given replace the stored ones, the others stay; null would
+        # erase the address label, so it is refused rather than guessed at.
+        for f in ("shipping_fee", "status", "recipient"):
             if f in self.model_fields_set and getattr(self, f) is None:
                 raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)

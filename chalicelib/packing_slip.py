@@ -78,6 +78,10 @@ TEXT: dict[str, dict[str, Any]] = {
 }
 
 
+PARCEL_FIELDS = ("parcel_no", "shipped_date", "method", "carrier", "tracking_number", "note")
+RECIPIENT_FIELDS = ("name", "phone", "address", "store_name", "store_id")
+
+
 @dataclass(frozen=True)
 class HtmlPage:
     """A route's answer that is an HTML document (web.to_response sends it as such)."""
@@ -114,11 +118,14 @@ def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: 
     found = {o["_id"]: o for o in db.orders.find({"_id": {"$in": parcel["order_ids"]}})}
     orders = [found[i] for i in parcel["order_ids"] if i in found]
     language = seller.get("language") if seller.get("language") in TEXT else "zh-Hant"
+    # Any stored parcel prints: a field it lacks (a recipient edited down to a phone, an
+    # old document) is a blank on the slip, never a template error.
+    stored = parcel.get("recipient") if isinstance(parcel.get("recipient"), dict) else {}
     text = _template().render(
         t=TEXT[language],
         shop=seller.get("shop_name", ""),
-        parcel=parcel,
-        recipient=parcel.get("recipient") or {},
+        parcel={k: parcel.get(k) for k in PARCEL_FIELDS},
+        recipient={k: stored.get(k) for k in RECIPIENT_FIELDS},
         buyer_name=parcel.get("buyer_name") or "",
         orders=orders,
         prices=prices,

@@ -107,7 +107,9 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         orders = _check_orders(seller_id, customer_id, order_ids)
         recipient = data.recipient.model_dump() if data.recipient is not None else None
         if recipient is None or not any(recipient.values()):
-            recipient = _default_recipient(seller_id, customer_id, data.method)
+            customer = _customer(seller_id, customer_id)
+            recipient = _default_recipient(customer, data.method)
+            _refuse_to_guess(customer, orders, data.method)
         now = clock.now()
         doc = {
             "_id": parcel_id,
@@ -132,7 +134,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         }
         get_db().parcels.insert_one(doc)
         _ship_orders(doc, orders, now)
-        return doc
+        return _current_name(doc)
 
     # A parcel refused (and removed) gives its key back; one a crash left half made keeps
     # it, so the retry finishes that parcel instead of making another.
@@ -149,18 +151,83 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
     return to_out(doc), created
 
 
-def _default_recipient(seller_id, customer_id, method: str) -> dict:
+def _customer(seller_id, customer_id) -> dict:
+    return get_db().customers.find_one({"_id": customer_id, "seller_id": seller_id}) or {}
+
+
+def _home(method: str) -> bool:
+    return not method.startswith("cvs_") and method != "pickup"
+
+
+def _default_recipient(customer: dict, method: str) -> dict:
     """The buyer's name, phone and address (a convenience-store parcel: no address; the
     store comes from the seller)."""
-    c = get_db().customers.find_one({"_id": customer_id, "seller_id": seller_id}) or {}
-    home = not method.startswith("cvs_") and method != "pickup"
     return {
-        "name": c.get("name"),
-        "phone": c.get("phone"),
-        "address": c.get("address") if home else None,
+        "name": customer.get("name"),
+        "phone": customer.get("phone"),
+        "address": customer.get("address") if _home(method) else None,
         "store_name": None,
         "store_id": None,
     }
+
+
+def _differs(ship_to: dict | None, customer: dict, home: bool = True) -> bool:
+    """A form's ship_to says something the customer's own details do not (a field the
+    buyer left empty says nothing; the address counts only for a home delivery)."""
+    fields = ("name", "phone", "address") if home else ("name", "phone")
+    return any(
+        (ship_to or {}).get(k) and ship_to[k].strip() != (customer.get(k) or "").strip() for k in fields
+    )
+
+
+def _refuse_to_guess(customer: dict, orders: list[dict], method: str) -> None:
+    """No recipient given and an order of the parcel was typed with other delivery
+    details (an order form's ship_to): the seller chooses, the API does not (409 with
+    both candidates)."""
+    home = _home(method)
+    typed: dict[tuple, dict] = {}
+    for o in orders:
+        if _differs(o.get("ship_to"), customer, home):
+            shown = {k: o["ship_to"].get(k) for k in ("name", "phone", "address")}
+            typed.setdefault(tuple(shown.values()), {**shown, "order_nos": []})["order_nos"].append(
+                o["order_no"]
+            )
+    if typed:
+        raise Conflict(
+            "orders of this parcel were typed with other delivery details than the buyer's: "
+            "give the recipient",
+            code="ship_to_differs",
+            details=[
+                {
+                    "field": "recipient",
+                    "code": "ship_to_differs",
+                    "message": "choose the buyer's details or what was typed on the order form",
+                    "customer": {k: customer.get(k) for k in ("name", "phone", "address")},
+                    "ship_to": list(typed.values()),
+                }
+            ],
+        )
+
+
+def _current_name(parcel: dict) -> dict:
+    """The parcel carries its buyer's name as it is now: a rename between reading the
+    orders and inserting the parcel (customers.update -> buyer_renamed) missed it."""
+    name = _customer(parcel["seller_id"], parcel["customer_id"]).get("name")
+    if name and name != parcel["buyer_name"]:
+        with exclusive(f"parcels:{parcel['_id']}"):
+            get_db().parcels.update_one({"_id": parcel["_id"]}, {"$set": {"buyer_name": name}})
+        parcel = {**parcel, "buyer_name": name}
+    return parcel
+
+
+def buyer_renamed(customer: dict) -> None:
+    """customers.update: the parcels (and so their slips) show the buyer's new name."""
+    db = get_db()
+    stale = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
+    ids = [p["_id"] for p in db.parcels.find({**stale, "buyer_name": {"$ne": customer["name"]}}, {"_id": 1})]
+    if ids:
+        with exclusive(*(f"parcels:{i}" for i in ids)):
+            db.parcels.update_many({**stale, "_id": {"$in": ids}}, {"$set": {"buyer_name": customer["name"]}})
 
 
 def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
@@ -291,19 +358,28 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
     now = clock.now()
     status = changes.pop("status", None)
     sets: dict[str, Any] = {k: (v or None) if isinstance(v, str) else v for k, v in changes.items()}
-    if "recipient" in sets and sets["recipient"] is None:
-        sets["recipient"] = {}
+    if "recipient" in sets:
+        # The fields given replace the stored ones, each by its own path, so two edits of
+        # different fields at once both stay.
+        given = {k: v or None for k, v in sets.pop("recipient").items()}
+        if isinstance(parcel.get("recipient"), dict):
+            sets |= {f"recipient.{k}": v for k, v in given.items()}
+        else:
+            sets["recipient"] = given
     if status is not None and status != parcel["status"]:
         if parcel["status"] != "shipped":
             raise Conflict(f"a {parcel['status']} parcel does not change status", code="invalid_transition")
         sets["status"] = status
         if status == "delivered":
             sets["delivered_date"] = order_rules.shipped_today(now, principal.timezone)
-    after = db.parcels.find_one_and_update(
-        {"_id": parcel["_id"], "status": parcel["status"]},
-        {"$set": {**sets, "updated_at": now}},
-        return_document=ReturnDocument.AFTER,
-    )
+    # Locked on FerretDB (its update reads and writes the whole parcel back): a recipient
+    # edit and a rename, or two edits of different fields, must not undo each other.
+    with exclusive(f"parcels:{parcel['_id']}"):
+        after = db.parcels.find_one_and_update(
+            {"_id": parcel["_id"], "status": parcel["status"]},
+            {"$set": {**sets, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
     if after is None:
         raise Conflict("the parcel changed while saving; try again", code="concurrent_update")
     if {"carrier", "tracking_number"} & changes.keys():
@@ -344,11 +420,12 @@ def delete(principal: Principal, parcel_id: str) -> None:
     parcel = _finished(_own(principal, parcel_id), principal.timezone)
     if parcel["status"] == "delivered":
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
-    marked = db.parcels.find_one_and_update(
-        {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
-        {"$set": {"deleting": True}},
-        return_document=ReturnDocument.AFTER,
-    )
+    with exclusive(f"parcels:{parcel['_id']}"):
+        marked = db.parcels.find_one_and_update(
+            {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
+            {"$set": {"deleting": True}},
+            return_document=ReturnDocument.AFTER,
+        )
     if marked is None:
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
     _unship_orders(marked, clock.now(), to="purchased")
@@ -399,6 +476,10 @@ def ready(principal: Principal) -> dict:
                         "balance": from_cents(allocation.balance_of(o)),
                         "payment_status": o["payment_status"],
                         "batch": o.get("batch"),
+                        # What an order form's buyer typed about delivery, and whether it
+                        # differs from the buyer's own details (the Ship tab then asks).
+                        "ship_to": o.get("ship_to"),
+                        "ship_to_differs": _differs(o.get("ship_to"), c),
                     }
                     for o in mine
                 ],

@@ -109,11 +109,13 @@ def parcel_card(page, no):
 
 
 def assert_phone_layout(page):
-    """Nothing wider than the screen, every visible control of the tab at least 44 px high."""
+    """Nothing wider than the screen, every visible control of the tab at least 44 px high
+    (a check box or radio button counts by the label around it, the part to tap)."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     small = page.evaluate(
-        """() => [...document.querySelectorAll(`#tab-ship button, #tab-ship input:not([type=checkbox]),
-                #tab-ship select, #tab-ship .ship-order-label, .nav-link`)]
+        """() => [...document.querySelectorAll(`#tab-ship button,
+                #tab-ship input:not([type=checkbox]):not([type=radio]), #tab-ship select,
+                #tab-ship .ship-order-label, #tab-ship .ship-choice-option, .nav-link`)]
             .filter((el) => el.offsetParent !== null)
             .map((el) => [el.className || el.name, Math.round(el.getBoundingClientRect().height)])
             .filter(([, h]) => h < 44)"""
@@ -422,5 +424,119 @@ def test_time_from_opening_the_ship_tab_to_a_slip_ready_to_print(stack, browser)
         TIMINGS["tab click → slip ready (wall, ms)"] = wall
         print(f"\nSHIP TIMINGS: {TIMINGS}")
         assert ready - start < 5000
+    finally:
+        ctx.close()
+
+
+CHOICE_WORDS = {
+    "en": {
+        "question": "Where does this parcel go?",
+        "file": "The buyer's details",
+        "typed": "Typed on the order form",
+        "first": "Choose where this parcel goes",
+    },
+    "zh": {
+        "question": "這個包裹要寄到哪裡？",
+        "file": "買家資料",
+        "typed": "訂購表單填寫",
+        "first": "請先選擇寄送對象",
+    },
+}
+HOME = "台北市信義區松仁路 100 號"
+TYPED = {"name": "Amy", "phone": "0933-333-333", "address": "高雄市前鎮區中山二路 1 號"}
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
+def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, browser, locale, viewport):
+    """Issue 23 item 2: a known buyer orders through the order form with another phone and
+    address. Their record keeps its own; the Ship tab shows both side by side and packs
+    only after the seller chose (the typed ones here)."""
+    zh = locale == "zh-TW"
+    w = CHOICE_WORDS["zh" if zh else "en"]
+    tag = "zh-phone" if zh else "en-desktop"
+    ctx = new_context(browser, viewport=viewport, locale=locale)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up_any_language(page, stack, zh)
+        token = page.evaluate("localStorage.getItem('token')")
+        amy = api_call(
+            stack,
+            "POST",
+            "/customers",
+            token,
+            {"email": "amy@example.com", "name": "Amy Chen", "phone": "0911-000-000", "address": HOME},
+        )
+        item = api_call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120})
+        form = api_call(
+            stack,
+            "POST",
+            "/forms",
+            token,
+            {"batch": "2026-12", "title": "Tokyo", "items": [{"item_id": item["id"]}], "ask_address": True},
+        )
+        status, made = api_request(
+            stack,
+            "POST",
+            f"/f/{form['url'].split('#')[1]}/orders",
+            body={**TYPED, "email": "amy@example.com", "lines": [{"item_id": item["id"], "quantity": 2}]},
+        )
+        assert status == 201, made
+        (order,) = api_call(stack, "GET", "/orders", token)["items"]
+        api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "purchased"})
+        page.reload()
+        expect(page.locator("#orders-body tr[data-id]")).to_have_count(1)
+
+        page.get_by_role("tab", name=WORDS["zh" if zh else "en"]["tab"]).click()
+        card = buyer_card(page, "Amy Chen")
+        choice = card.locator(".ship-choice")
+        expect(choice.locator("legend")).to_have_text(w["question"])
+        on_file, typed = choice.locator("[data-choice=file]"), choice.locator("[data-choice=typed]")
+        expect(on_file).to_contain_text(w["file"])
+        expect(on_file.locator(".ship-choice-address")).to_have_text(HOME)
+        expect(on_file.locator(".ship-choice-phone")).to_have_text("0911-000-000")
+        expect(typed).to_contain_text(f"{w['typed']}")
+        expect(typed).to_contain_text(f"#{order['order_no']}")
+        expect(typed.locator(".ship-choice-address")).to_have_text(TYPED["address"])
+        expect(typed.locator(".ship-choice-phone")).to_have_text(TYPED["phone"])
+        expect(choice.locator("input[type=radio]:checked")).to_have_count(0)  # no silent default
+        file_box, typed_box = on_file.bounding_box(), typed.bounding_box()
+        if zh:  # stacked on a phone, side by side on a desktop
+            assert typed_box["y"] >= file_box["y"] + file_box["height"] - 1, (file_box, typed_box)
+            assert_phone_layout(page)
+        else:
+            assert (
+                abs(typed_box["y"] - file_box["y"]) < 2
+                and typed_box["x"] > file_box["x"] + file_box["width"] - 1
+            )
+
+        # Packing before choosing is refused on the page; nothing is written.
+        card.locator(".ship-create").click()
+        expect(card.locator(".ship-msg")).to_contain_text(w["first"])
+        expect(choice.locator("input[type=radio]").first).to_be_focused()
+        assert api_call(stack, "GET", "/parcels", token)["items"] == []
+        scroll_top(page)
+        shot(page, f"ship-choice-{tag}")
+        problems = serious(page, f"ship choice {tag}")
+        assert not problems, "\n".join(problems)
+
+        # The seller chooses what was typed: the fields follow, the parcel goes there.
+        typed.click()
+        expect(card.locator("[name=address]")).to_have_value(TYPED["address"])
+        expect(card.locator("[name=phone]")).to_have_value(TYPED["phone"])
+        expect(card.locator("[name=name]")).to_have_value(TYPED["name"])
+        scroll_top(page)
+        shot(page, f"ship-choice-made-{tag}")
+        card.locator(".ship-create").click()
+        parcel = parcel_card(page, 1)
+        expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["address"])
+        expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["phone"])
+        # The buyer's record is as the seller wrote it.
+        after = api_call(stack, "GET", f"/customers/{amy['id']}", token)
+        assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", HOME)
+        assert errors == []
     finally:
         ctx.close()

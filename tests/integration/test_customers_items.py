@@ -53,6 +53,34 @@ def test_rename_customer_updates_their_orders(api, token):
     assert api.get(f"/orders/{r.json['id']}", token=token).json["buyer_name"] == "Betty Lin"
 
 
+def test_a_renamed_buyer_with_a_parcel_gets_the_new_name_on_it_and_its_slip(api, token):
+    """Issue 23 item 15: the parcel and its slip kept the old name."""
+    r = api.post(
+        "/orders",
+        {"buyer_email": "b@example.com", "item_name": "Tea", "quantity": 1, "unit_price": 5},
+        token=token,
+    )
+    cid = r.json["customer_id"]
+    p = api.post(
+        "/parcels",
+        {
+            "customer_id": cid,
+            "order_ids": [r.json["id"]],
+            "method": "cvs_711",
+            "recipient": {"phone": "0912"},
+        },
+        token=token,
+    ).json
+    assert p["buyer_name"] == "b"
+    assert api.patch(f"/customers/{cid}", {"name": "Betty Lin"}, token=token).status == 200
+    assert api.get(f"/parcels/{p['id']}", token=token).json["buyer_name"] == "Betty Lin"
+    assert [x["buyer_name"] for x in api.get(f"/parcels?customer_id={cid}", token=token).json["items"]] == [
+        "Betty Lin"
+    ]
+    slip = api.get(f"/parcels/{p['id']}/packing-slip", token=token).body.decode()
+    assert "<strong>Betty Lin</strong>" in slip and ">b<" not in slip
+
+
 def test_pagination_walks_everything_once(api, token):
     for i in range(7):
         api.post("/customers", {"name": f"C{i}", "email": f"c{i}@example.com"}, token=token)

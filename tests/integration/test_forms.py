@@ -327,3 +327,75 @@ def test_commands_of_one_three_line_submission(api, shop, commands, backend):
         "find",  # the batch's rates version again (Pocky's yen cost used its rate)
         "insert",  # the buyer's tracking link
     ], names
+
+
+def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_orders(api, shop):
+    """Issue 23 item 2: a form once filled a known buyer's missing phone and address, so the
+    next parcel packed with the default recipient went where the caller typed."""
+    from chalicelib import db
+
+    t = shop["t"]
+    amy = api.post(
+        "/customers", {"email": "amy@example.com", "name": "Amy Chen", "phone": "0911-000-000"}, token=t
+    ).json
+    typed = {"name": "Amy", "phone": "0933-333-333", "address": "高雄市前鎮區中山二路 1 號"}
+    r = submit(api, shop, **typed)
+    assert r.status == 201, r.json
+    after = api.get(f"/customers/{amy['id']}", token=t).json
+    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", None)
+    made = api.get(f"/orders?form_id={shop['form']['id']}", token=t).json["items"]
+    assert [o["ship_to"] for o in made] == [typed]
+    assert api.get(f"/orders/{made[0]['id']}", token=t).json["ship_to"] == typed
+    # Only the fields given; an order the seller typed has none.
+    assert submit(api, shop, name="Amy Chen", phone="0911-000-000", address="").status == 201
+    firsts = api.get(f"/orders?form_id={shop['form']['id']}", token=t).json["items"]
+    assert sorted((o["ship_to"] for o in firsts), key=len) == [
+        {"name": "Amy Chen", "phone": "0911-000-000", "address": None},
+        typed,
+    ]
+    mine = api.post(
+        "/orders", {"customer_id": amy["id"], "item_name": "X", "quantity": 1, "unit_price": 1}, token=t
+    ).json
+    assert mine["ship_to"] is None
+
+    # Packing without a recipient: the API does not guess between the two; nothing written.
+    ids = [o["id"] for o in firsts]
+    r = api.post("/parcels", {"customer_id": amy["id"], "order_ids": ids, "method": "home"}, token=t)
+    assert (r.status, r.json["error"]["code"]) == (409, "ship_to_differs"), r.json
+    (detail,) = r.json["error"]["details"]
+    assert detail["field"] == "recipient" and detail["customer"] == {
+        "name": "Amy Chen",
+        "phone": "0911-000-000",
+        "address": None,
+    }
+    typed_no = next(o["order_no"] for o in firsts if o["ship_to"] == typed)
+    assert detail["ship_to"] == [{**typed, "order_nos": [typed_no]}]
+    assert db.get_db().parcels.count_documents({}) == 0
+    assert {o["fulfillment_status"] for o in api.get("/orders", token=t).json["items"]} == {"pending"}
+    # The Ship tab's list says which orders differ.
+    for o in firsts:
+        api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=t)
+    (row,) = api.get("/parcels/ready", token=t).json["buyers"]
+    assert {o["order_no"]: o["ship_to_differs"] for o in row["orders"]} == {
+        typed_no: True,
+        next(o["order_no"] for o in firsts if o["order_no"] != typed_no): False,
+    }
+    # The seller chooses: what was typed.
+    r = api.post(
+        "/parcels",
+        {"customer_id": amy["id"], "order_ids": ids, "method": "home", "recipient": typed},
+        token=t,
+    )
+    assert r.status == 201 and r.json["recipient"]["address"] == typed["address"], r.json
+
+
+def test_a_new_buyer_is_created_with_what_they_typed_and_packs_without_a_question(api, shop):
+    t = shop["t"]
+    typed = {"name": "Bea", "email": "bea@example.com", "phone": "0922", "address": "台南市"}
+    assert submit(api, shop, **typed).status == 201
+    (bea,) = api.get("/customers", token=t).json["items"]
+    assert (bea["name"], bea["phone"], bea["address"]) == ("Bea", "0922", "台南市")
+    (o,) = api.get("/orders", token=t).json["items"]
+    r = api.post("/parcels", {"customer_id": bea["id"], "order_ids": [o["id"]], "method": "home"}, token=t)
+    assert r.status == 201, r.json
+    assert (r.json["recipient"]["name"], r.json["recipient"]["address"]) == ("Bea", "台南市")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, db, orders, parcels
-from chalicelib.models import OrderIn, OrderPatch, ParcelIn
+from chalicelib import auth, customers, db, orders, parcels
+from chalicelib.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
 from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
@@ -68,3 +68,84 @@ def test_a_cancel_racing_the_packing_of_its_order(api):
         cancelled = db.get_db().orders.find_one({"_id": ObjectId(made[1]["id"])})
         if cancelled["fulfillment_status"] == "cancelled":
             assert cancelled.get("parcel_id") is None
+
+
+def names_current(cid):
+    """The parcels, orders and payments of the buyer carry the buyer's name as it is now."""
+    name = db.get_db().customers.find_one({"_id": ObjectId(cid)})["name"]
+    for coll in ("parcels", "orders", "payments"):
+        held = {d["buyer_name"] for d in db.get_db()[coll].find({"customer_id": ObjectId(cid)})}
+        assert held <= {name}, (coll, held, name)
+    return name
+
+
+def test_a_rename_racing_the_packing_ends_with_the_new_name_on_the_parcel(api):
+    who = auth.authenticate(f"Bearer {api.signup()}")
+    for n in range(5):
+        made = [
+            orders.create(
+                who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+            )[0]
+            for _ in range(2)
+        ]
+        cid = made[0]["customer_id"]
+        body = ParcelIn(
+            customer_id=cid,
+            order_ids=[o["id"] for o in made],
+            method="home",
+            recipient=Recipient(phone="0912"),
+        )
+        out = at_once(
+            [
+                lambda: parcels.create(who, body)[0],
+                lambda: customers.update(who, cid, CustomerPatch(name=f"Amy {n}")),
+            ]
+        )
+        assert isinstance(out[0], dict), out
+        consistent()
+        assert names_current(cid) == f"Amy {n}"
+        assert db.get_db().parcels.find_one({"_id": ObjectId(out[0]["id"])})["buyer_name"] == f"Amy {n}"
+
+
+def test_two_renames_at_once_leave_the_current_name_everywhere(api):
+    who = auth.authenticate(f"Bearer {api.signup()}")
+    made = [
+        orders.create(
+            who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+        )[0]
+        for _ in range(3)
+    ]
+    cid = made[0]["customer_id"]
+    parcels.create(who, ParcelIn(customer_id=cid, order_ids=[made[0]["id"]], method="home"))
+    for n in range(5):
+        at_once(
+            [lambda n=n, k=k: customers.update(who, cid, CustomerPatch(name=f"Amy {n}{k}")) for k in "abc"]
+        )
+        assert names_current(cid).startswith(f"Amy {n}")
+
+
+def test_two_recipient_edits_of_different_fields_at_once_both_stay(api):
+    who = auth.authenticate(f"Bearer {api.signup()}")
+    for n in range(4):
+        made = orders.create(
+            who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+        )[0]
+        p = parcels.create(
+            who,
+            ParcelIn(
+                customer_id=made["customer_id"],
+                order_ids=[made["id"]],
+                method="home",
+                recipient=Recipient(name="Amy", phone="0912", address="台北市"),
+            ),
+        )[0]
+        at_once(
+            [
+                lambda: parcels.update(who, p["id"], ParcelPatch(recipient=Recipient(phone=f"09{n}"))),
+                lambda: parcels.update(who, p["id"], ParcelPatch(recipient=Recipient(address=f"台中市 {n}"))),
+            ]
+        )
+        stored = db.get_db().parcels.find_one({"_id": ObjectId(p["id"])})["recipient"]
+        assert (stored["name"], stored["phone"], stored["address"]) == ("Amy", f"09{n}", f"台中市 {n}"), (
+            stored
+        )

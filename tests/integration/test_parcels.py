@@ -303,3 +303,47 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
     jp = api.get(f"/parcels/{p['id']}/packing-slip", token=yen).body.decode()
     assert all(m in jp for m in ("¥2,501", "¥300", "¥2,801", "¥1,801")) and "NT$" not in jp, jp
     assert ".00" not in jp
+
+
+def test_a_partial_recipient_merges_null_is_refused_and_any_parcel_prints(api, token):
+    """Issue 23 item 5: a PATCH of the phone alone dropped the name and address, and the
+    slip of such a parcel answered 500."""
+    api.post(
+        "/customers",
+        {"email": "amy@example.com", "name": "Amy", "phone": "0912", "address": "台北市信義路"},
+        token=token,
+    )
+    p = pack(api, token, [order(api, token)]).json
+    r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0987-654-321"}}, token=token)
+    assert r.status == 200, r
+    assert r.json["recipient"] == {
+        "name": "Amy",
+        "phone": "0987-654-321",
+        "address": "台北市信義路",
+        "store_name": None,
+        "store_id": None,
+    }
+    slip = api.get(f"/parcels/{p['id']}/packing-slip", token=token)
+    assert slip.status == 200, slip
+    assert all(x in slip.body.decode() for x in ("Amy", "0987-654-321", "台北市信義路"))
+    # An empty string clears that field alone.
+    r = api.patch(f"/parcels/{p['id']}", {"recipient": {"address": ""}}, token=token)
+    assert (r.json["recipient"]["name"], r.json["recipient"]["address"]) == ("Amy", None)
+
+    before = db.get_db().parcels.find_one({"_id": ObjectId(p["id"])})
+    r = api.patch(f"/parcels/{p['id']}", {"recipient": None}, token=token)
+    assert r.status == 400, r
+    assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [("recipient", "cannot_be_null")]
+    assert db.get_db().parcels.find_one({"_id": ObjectId(p["id"])}) == before
+
+    # Any stored parcel prints, whatever its recipient lacks (blanks, the buyer's name).
+    for stored in ({}, {"phone": "0912"}, None, {"name": None, "address": "台中市"}):
+        db.get_db().parcels.update_one({"_id": ObjectId(p["id"])}, {"$set": {"recipient": stored}})
+        slip = api.get(f"/parcels/{p['id']}/packing-slip?size=label", token=token)
+        assert slip.status == 200, (stored, slip)
+        assert "Amy" in slip.body.decode()
+    db.get_db().parcels.update_one({"_id": ObjectId(p["id"])}, {"$unset": {"recipient": "", "note": ""}})
+    assert api.get(f"/parcels/{p['id']}/packing-slip", token=token).status == 200
+    # A partial PATCH onto a parcel stored without a recipient starts one.
+    r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0911"}}, token=token)
+    assert (r.status, r.json["recipient"]["phone"]) == (200, "0911"), r

@@ -2,7 +2,9 @@
 // unpaid and partly paid ones marked so the seller can hold them back), and a form that packs
 // the ticked ones into one parcel (method, carrier from the method's list or typed, tracking
 // number, fee, recipient prefilled from the buyer, store for a convenience-store method),
-// sent once with an Idempotency-Key. Below, the parcels, newest first, filtered by status:
+// sent once with an Idempotency-Key. When a ticked order was placed through an order form
+// with other delivery details than the buyer's (its `ship_to_differs`), both are shown side by
+// side and the seller must choose one before packing (never a silent default). Below, the parcels, newest first, filtered by status:
 // print the packing slip (A4 or label, with or without prices: fetched with the token,
 // shown in a hidden <iframe srcdoc> and printed from there), mark delivered or returned (the
 // box came back: its orders go back to Ready to ship), unpack (asks;
@@ -59,6 +61,7 @@ function formState(buyer) {
       unticked: new Set(),
       values: { method: "home", carrier: "", tracking_number: "", shipping_fee: "0", name: buyer.name || "", phone: buyer.phone || "", address: buyer.address || "", store_name: "", store_id: "", note: "" },
       carrierAuto: true, // the carrier box holds what the method suggested (a new method replaces it)
+      choice: null, // which delivery details the seller chose when they differ: "file" or a shipChoices key
       key: null,
       busy: false,
       msg: null,
@@ -171,6 +174,13 @@ function buyerCard(b) {
             if (ev.target.checked) fs.unticked.delete(o.id);
             else fs.unticked.add(o.id);
             fs.key = null;
+            if (o.ship_to_differs) {
+              // The choice offered depends on the ticked orders: ask again.
+              if (fs.choice !== "file") fs.choice = null;
+              renderReady();
+              document.querySelector(`#ship-buyer-${b.customer_id} input[name=order][value="${o.id}"]`)?.focus();
+              return;
+            }
             updateCount(b);
           },
         }),
@@ -193,6 +203,8 @@ function buyerCard(b) {
       ),
     );
   const listId = `ship-carriers-${id}`;
+  const choices = shipChoices(b);
+  if (fs.choice && fs.choice !== "file" && !choices.some((c) => c.key === fs.choice)) fs.choice = null;
   const form = h(
     "form",
     {
@@ -239,6 +251,7 @@ function buyerCard(b) {
     h("datalist", { id: listId }, carriersFor(v.method).map((name) => h("option", { value: name }))),
     field("tracking_number", t("order.tracking"), { autocapitalize: "characters", spellcheck: "false" }),
     field("shipping_fee", t("ship.fee"), { inputmode: "decimal" }, "col-6 col-md-2"),
+    choices.length ? choiceBox(b, choices) : null,
     field("name", t("ship.recipient_name"), { autocomplete: "off" }, "col-6 col-md-3"),
     field("phone", t("ship.recipient_phone"), { type: "tel" }, "col-12 col-md-3"),
     NO_ADDRESS.has(v.method) ? null : field("address", t("ship.recipient_address"), {}, "col-12 col-md-4"),
@@ -279,6 +292,81 @@ function buyerCard(b) {
   return card;
 }
 
+const DETAILS = ["name", "phone", "address"];
+
+/** What the ticked orders' order forms said about delivery that the buyer's details do not:
+ * one entry per distinct ship_to, with its orders' numbers. */
+function shipChoices(b) {
+  const typed = new Map();
+  for (const o of ticked(b)) {
+    if (!o.ship_to_differs || !o.ship_to) continue;
+    const key = JSON.stringify(DETAILS.map((k) => o.ship_to[k] || ""));
+    if (!typed.has(key)) typed.set(key, { key, details: o.ship_to, orderNos: [] });
+    typed.get(key).orderNos.push(o.order_no);
+  }
+  return [...typed.values()];
+}
+
+/** The buyer's details and the typed ones side by side, each a radio; none chosen at first. */
+function choiceBox(b, choices) {
+  const fs = formState(b);
+  const id = b.customer_id;
+  const option = (value, title, details) =>
+    h(
+      "div",
+      { class: "col-12 col-md-6" },
+      h(
+        "label",
+        { class: `card h-100 p-2 ship-choice-option ${fs.choice === value ? "border-primary" : ""}`, dataset: { choice: value === "file" ? "file" : "typed" } },
+        h(
+          "span",
+          { class: "d-flex gap-2 align-items-center fw-semibold" },
+          h("input", {
+            class: "form-check-input m-0",
+            type: "radio",
+            name: `ship-choice-${id}`,
+            value,
+            checked: fs.choice === value,
+            onchange: () => choose(b, value, details),
+          }),
+          title,
+        ),
+        h(
+          "dl",
+          { class: "row small mb-0 mt-1" },
+          DETAILS.flatMap((k) => [
+            h("dt", { class: "col-4 text-muted fw-normal" }, t(`ship.recipient_${k}`)),
+            // What the form says differently is in bold.
+            h("dd", { class: `col-8 mb-0 text-break ship-choice-${k} ${value !== "file" && details[k] && details[k] !== (b[k] || "") ? "fw-semibold" : ""}` }, details[k] || "—"),
+          ]),
+        ),
+      ),
+    );
+  return h(
+    "fieldset",
+    { class: "col-12 ship-choice", "aria-describedby": `ship-choice-help-${id}` },
+    h("legend", { class: "fs-6 fw-semibold mb-1" }, t("ship.choose_recipient")),
+    h("p", { class: "small text-muted mb-2", id: `ship-choice-help-${id}` }, t("ship.choose_help")),
+    h(
+      "div",
+      { class: "row g-2" },
+      option("file", t("ship.on_file"), { name: b.name, phone: b.phone, address: b.address }),
+      ...choices.map((c) => option(c.key, t("ship.typed_on_form", { orders: c.orderNos.map((n) => `#${n}`).join(t("common.list_sep")) }), c.details)),
+    ),
+  );
+}
+
+/** The chosen details fill the recipient fields (still editable before packing). */
+function choose(b, value, details) {
+  const fs = formState(b);
+  fs.choice = value;
+  for (const k of DETAILS) fs.values[k] = details[k] || "";
+  fs.key = null;
+  fs.msg = null;
+  renderReady();
+  document.querySelector(`#ship-buyer-${b.customer_id} .ship-choice input[value="${CSS.escape(value)}"]`)?.focus();
+}
+
 function ticked(b) {
   const fs = formState(b);
   return b.orders.filter((o) => !fs.unticked.has(o.id));
@@ -310,6 +398,12 @@ async function createParcel(b, form) {
     return;
   }
   form.elements.shipping_fee.classList.remove("is-invalid");
+  if (shipChoices(b).length && !fs.choice) {
+    // The order form and the buyer's record disagree: the seller says which one.
+    notify(box, "danger", t("ship.choose_first"));
+    form.querySelector(".ship-choice input")?.focus();
+    return;
+  }
   const recipient = compact({
     name: v.name.trim(),
     phone: v.phone.trim(),
