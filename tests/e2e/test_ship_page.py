@@ -434,12 +434,14 @@ CHOICE_WORDS = {
         "file": "The buyer's details",
         "typed": "Typed on the order form",
         "first": "Choose where this parcel goes",
+        "panel": "Delivery typed on the order form:",
     },
     "zh": {
         "question": "這個包裹要寄到哪裡？",
         "file": "買家資料",
         "typed": "訂購表單填寫",
         "first": "請先選擇寄送對象",
+        "panel": "訂購表單填寫的收件資料：",
     },
 }
 HOME = "台北市信義區松仁路 100 號"
@@ -489,6 +491,12 @@ def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, brows
         api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "purchased"})
         page.reload()
         expect(page.locator("#orders-body tr[data-id]")).to_have_count(1)
+        # The order panel says what was typed on the form, beside the buyer's own record.
+        page.locator("#orders-body tr[data-id] .order-open").click()
+        typed_line = page.locator("#order-detail .detail-ship-to")
+        expect(typed_line).to_contain_text(w["panel"])
+        expect(typed_line).to_contain_text(TYPED["address"])
+        page.locator("#detail-close").click()
 
         page.get_by_role("tab", name=WORDS["zh" if zh else "en"]["tab"]).click()
         card = buyer_card(page, "Amy Chen")

@@ -135,13 +135,20 @@ function sourceLine(o) {
   return text ? h("span", { class: "d-block detail-source" }, text) : "";
 }
 
+/** What the buyer typed for delivery on the order form (it never changes the customer;
+ * the Ship tab asks which to use). */
+function shipToLine(o) {
+  const parts = o.ship_to ? ["name", "phone", "address"].map((k) => o.ship_to[k]).filter(Boolean) : [];
+  return parts.length ? h("span", { class: "d-block detail-ship-to" }, t("detail.ship_to", { details: parts.join(" · ") })) : "";
+}
+
 /** Draw the open order (also after a language change). */
 export function render() {
   const o = state.order;
   if (!o) return;
   const f = form();
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
-  $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o));
+  $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o), shipToLine(o));
   f.elements.buyer_email.value = o.buyer_email;
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-item").textContent = o.item_name;
