@@ -486,8 +486,9 @@ def _changes_nothing(doc: dict, change: OrderChange) -> bool:
 def bulk_update(principal: Principal, data: BulkIn) -> dict:
     """One read, then one `update_many` per group of orders planned alike.
 
-    Orders in the same (payment, fulfillment) state get the same change, so each group is
-    a single conditional update whose filter repeats the state it was planned from: an
+    Orders in the same (payment, fulfillment, shipped date?, quantity) state get the same
+    change, so each group is a single conditional update whose filter repeats the state
+    it was planned from (the quantity: what a cancel gives back): an
     order changed by someone else meanwhile does not match and is reported failed.
     Every history entry this call pushes carries the call's own marker (`op`), so when a
     group matched fewer orders than it holds, one read of that marker tells exactly which
@@ -518,7 +519,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     # stock to return depends on each quantity). The group is the state the change was
     # planned from; one that pushes no history (carrier only) does not depend on state:
     # group None.
-    groups: dict[tuple[str, str, bool] | None, tuple[OrderChange, list[tuple[dict, OrderChange]]]] = {}
+    groups: dict[tuple[str, str, bool, int] | None, tuple[OrderChange, list[tuple[dict, OrderChange]]]] = {}
     for oid in wanted:
         doc = docs.get(oid)
         if doc is None:
@@ -539,7 +540,14 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
             continue
         for entry in change.history:
             entry["op"] = op
-        state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
+        # The quantity too: the stock a cancel gives back is what the order held when it
+        # was read, so an order whose quantity a PATCH changed meanwhile must not match.
+        state = (
+            doc["payment_status"],
+            doc["fulfillment_status"],
+            bool(doc.get("shipped_date")),
+            doc["quantity"],
+        )
         groups.setdefault(state if change.history else None, (change, []))[1].append((doc, change))
     applied: list[tuple[dict, OrderChange]] = []
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
@@ -549,7 +557,12 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
             ids = [d["_id"] for d, _ in group]
             query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}
             if state is not None:
-                query.update(payment_status=state[0], fulfillment_status=state[1])
+                query.update(
+                    payment_status=state[0],
+                    fulfillment_status=state[1],
+                    shipped_date={"$ne": None} if state[2] else None,
+                    quantity=state[3],
+                )
             result = db.orders.update_many(query, _update_for(change, now))
             if result.matched_count == len(ids):
                 applied += group
