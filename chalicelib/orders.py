@@ -13,10 +13,11 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import PyMongoError
 
 from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
 from .db import get_db
-from .errors import Conflict, NotFound, ValidationFailed
+from .errors import Conflict, DomainError, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import Sort, search_filter, sorted_page
 from .locks import exclusive
@@ -421,19 +422,42 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             )
         if COST_INPUTS & changes.keys():
             change.set.update(_cost_after(principal, doc, changes, change))
+        update = _update_for(change, now)
         _take_stock(doc, change.units_taken)
-        with exclusive(f"orders:{doc['_id']}"):
-            after = db.orders.find_one_and_update(
-                {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
-                _update_for(change, now),
-                return_document=ReturnDocument.AFTER,
-            )
+        if change.units_taken > 0:
+            # Marks this write, so a failure whose outcome is unknown (the answer lost
+            # in an outage) can tell whether the order took the units or not.
+            update["$set"]["write_id"] = write_id = ObjectId()
+        try:
+            with exclusive(f"orders:{doc['_id']}"):
+                after = db.orders.find_one_and_update(
+                    {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
+                    update,
+                    return_document=ReturnDocument.AFTER,
+                )
+        except BaseException as exc:
+            if change.units_taken > 0 and not _landed(doc["_id"], write_id, exc):
+                _give_back_stock(seller_id, [(doc, change.units_taken)])
+            raise
         if after is None:  # lost a race: undo what we took and try again
             _give_back_stock(seller_id, [(doc, change.units_taken)])
             continue
         _give_back_stock(seller_id, [(doc, -change.units_taken)])
         return batches.settle(seller_id, after, principal.currency)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _landed(oid, write_id: ObjectId, exc: BaseException) -> bool:
+    """Whether a write that raised `exc` reached the order: never for a refusal of ours
+    (409 busy: the lock was not taken); for a database error, one read of the write's
+    mark; and none when that read fails too (the server is out of reach, so the write
+    most likely never arrived: giving back is the better guess than keeping)."""
+    if isinstance(exc, DomainError):
+        return False
+    try:
+        return get_db().orders.find_one({"_id": oid, "write_id": write_id}, {"_id": 1}) is not None
+    except PyMongoError:
+        return False
 
 
 # What an order's cost_amount is made of: a change of any of these converts it again.
