@@ -17,7 +17,7 @@ from pymongo.errors import PyMongoError
 
 from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
 from .db import get_db
-from .errors import Conflict, DomainError, NotFound, ValidationFailed
+from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import Sort, search_filter, sorted_page
 from .locks import exclusive
@@ -199,8 +199,9 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
             cost=cost,
         )
         db.orders.insert_one(doc)
-    except BaseException:
-        if units:
+    except BaseException as exc:
+        # An insert whose answer was lost may have landed: then the order holds the units.
+        if units and not _landed({"_id": order_id}, exc):
             items.return_stock(seller_id, item["_id"], units)
         raise
     doc = batches.settle(seller_id, doc, principal.currency)
@@ -436,7 +437,7 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                     return_document=ReturnDocument.AFTER,
                 )
         except BaseException as exc:
-            if change.units_taken > 0 and not _landed(doc["_id"], write_id, exc):
+            if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
                 _give_back_stock(seller_id, [(doc, change.units_taken)])
             raise
         if after is None:  # lost a race: undo what we took and try again
@@ -447,15 +448,16 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
-def _landed(oid, write_id: ObjectId, exc: BaseException) -> bool:
-    """Whether a write that raised `exc` reached the order: never for a refusal of ours
-    (409 busy: the lock was not taken); for a database error, one read of the write's
-    mark; and none when that read fails too (the server is out of reach, so the write
-    most likely never arrived: giving back is the better guess than keeping)."""
-    if isinstance(exc, DomainError):
+def _landed(written: dict, exc: BaseException) -> bool:
+    """Whether a write that raised `exc` reached the order (`written`: the filter that
+    finds the order as written): never for anything but a database error (409 busy:
+    the lock was not taken); else one read; and no when that read fails too (the server
+    is out of reach, so the write most likely never arrived: giving back is the better
+    guess than keeping)."""
+    if not isinstance(exc, PyMongoError):
         return False
     try:
-        return get_db().orders.find_one({"_id": oid, "write_id": write_id}, {"_id": 1}) is not None
+        return get_db().orders.find_one(written, {"_id": 1}) is not None
     except PyMongoError:
         return False
 

@@ -28,6 +28,11 @@ class _FailingOrders:
             self._real.find_one_and_update(*args, **kwargs)
         raise self._exc
 
+    def insert_one(self, *args, **kwargs):
+        if self._applied:
+            self._real.insert_one(*args, **kwargs)
+        raise self._exc
+
     def __getattr__(self, name):
         return getattr(self._real, name)
 
@@ -107,3 +112,18 @@ def test_too_little_stock_takes_nothing(api):
         orders.update(who, oid, OrderPatch(quantity=11))
     assert exc.value.code == "insufficient_stock"
     assert (stock(item_id), quantity(oid)) == (8, 2)
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["not-inserted", "inserted-answer-lost"])
+def test_a_new_order_whose_insert_fails_holds_units_only_if_it_exists(api, monkeypatch, applied):
+    who = auth.authenticate(f"Bearer {api.signup()}")
+    item_id = items.create(who, ItemIn(item_name="Figure", price=1000, stock=10))["id"]
+    real = db.get_db()
+    failing = _FailingOrders(real.orders, AutoReconnect("connection closed"), applied=applied)
+    monkeypatch.setattr(orders, "get_db", lambda: _Db(real, failing))
+    with pytest.raises(AutoReconnect):
+        orders.create(who, OrderIn(buyer_email="amy@example.com", item_id=item_id, quantity=3))
+    monkeypatch.undo()
+    held = sum(o["quantity"] for o in db.get_db().orders.find({"item_id": ObjectId(item_id)}))
+    assert held == (3 if applied else 0)
+    assert stock(item_id) + held == 10
