@@ -578,7 +578,9 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     applied: list[tuple[dict, OrderChange]] = []
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
     # one order cannot overwrite each other there (a no-op on MongoDB).
-    with exclusive(*(f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group)):
+    # Up to 500 orders: the update_many calls may take seconds there, which the lease says.
+    names = [f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group]
+    with exclusive(*names, hold=3 + len(names) / 100):
         for state, (change, group) in groups.items():
             ids = [d["_id"] for d, _ in group]
             query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}
