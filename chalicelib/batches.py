@@ -321,7 +321,9 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
         ids.append(f"orders:{order['_id']}")
     if ops:
         # FerretDB: one insert_many takes every order's lock (locks.exclusive); Atlas: none.
-        with exclusive(*ids):
+        # Held for long there (5,000 orders: 17 s, docs/performance.md): the lease says
+        # so, or contenders would take a live sweep for a dead one; it waits as before.
+        with exclusive(*ids, wait=10.0, hold=5 + len(ops) / 100):
             _bulk(ops)
 
 

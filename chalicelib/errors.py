@@ -61,7 +61,13 @@ class RateLimited(DomainError):
 
 
 class Unavailable(DomainError):
+    """503: try again after `retry_after` seconds (web.py sends it as Retry-After)."""
+
     status, code = 503, "database_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class Invalid(ValueError):

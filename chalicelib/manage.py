@@ -1,9 +1,10 @@
-"""Operator commands: `python -m chalicelib.manage init-db`."""
+"""Operator commands: `python -m chalicelib.manage init-db`, `check`, ..."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 from .db import ensure_indexes, get_db
 
@@ -17,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
         "payments (idempotent; run after every deploy)",
     )
     sub.add_parser("repair-payments", help="finish payments a crash left half-applied")
+    sub.add_parser(
+        "check",
+        help="read every stored order, customer, item, payment and parcel through the API's output "
+        "models; report each one that cannot be read (exit 1 when any)",
+    )
     create = sub.add_parser("create-seller", help="add a seller account even when ALLOW_SIGNUP is false")
     create.add_argument("--email", required=True)
     create.add_argument("--shop-name", required=True)
@@ -30,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return _create_seller(args)
     if args.command == "init-db":
         return _init_db()
+    if args.command == "check":
+        return _check()
     if args.command == "repair-payments":
         from . import payments
 
@@ -63,6 +71,43 @@ def _init_db() -> int:
     if migrated or repaired:
         print(f"  payments: {migrated} remitted order(s) given their payment, {repaired} buyer(s) repaired")
     return 0
+
+
+def unreadable() -> Iterator[tuple[str, object, str, str]]:
+    """(collection, _id, field, message) for each stored document the API could not
+    show: every list, export and edit of it would answer 500."""
+    from pydantic import ValidationError
+
+    from . import customers, items, orders, parcels, payments
+
+    readers = {
+        "orders": orders.to_out,
+        "customers": customers.to_out,
+        "items": items.to_out,
+        "payments": payments.to_out,
+        "parcels": parcels.to_out,
+    }
+    db = get_db()
+    for name, to_out in readers.items():
+        for doc in db[name].find({}).sort("_id", 1):
+            try:
+                to_out(doc)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    field = ".".join(str(p) for p in err["loc"]) or "-"
+                    yield name, doc.get("_id"), field, err["msg"]
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field = exc.args[0] if isinstance(exc, KeyError) else "-"
+                yield name, doc.get("_id"), str(field), f"{type(exc).__name__}: {exc}"
+
+
+def _check() -> int:
+    bad = 0
+    for collection, doc_id, field, message in unreadable():
+        bad += 1
+        print(f"{collection} {doc_id} {field}: {message}")
+    print(f"{bad} unreadable document field(s)" if bad else "every stored document reads")
+    return 1 if bad else 0
 
 
 def _create_seller(args) -> int:

@@ -552,10 +552,15 @@ class OrderPatch(In):
 class BulkSet(In):
     payment_status: PaymentStatusIn | None = None
     fulfillment_status: FulfillmentStatus | None = None
-    carrier: ShortText | None = None
+    carrier: ShortText | None = None  # null: no carrier
 
     @model_validator(mode="after")
     def _check(self):
+        # A stored null status is an order no model can read (every list, export and
+        # edit of it would fail): refused here, nothing written.
+        for f in ("payment_status", "fulfillment_status"):
+            if f in self.model_fields_set and getattr(self, f) is None:
+                raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import PyMongoError
 
 from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
 from .db import get_db
@@ -198,8 +199,9 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
             cost=cost,
         )
         db.orders.insert_one(doc)
-    except BaseException:
-        if units:
+    except BaseException as exc:
+        # An insert whose answer was lost may have landed: then the order holds the units.
+        if units and not _landed({"_id": order_id}, exc):
             items.return_stock(seller_id, item["_id"], units)
         raise
     doc = batches.settle(seller_id, doc, principal.currency)
@@ -421,19 +423,43 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             )
         if COST_INPUTS & changes.keys():
             change.set.update(_cost_after(principal, doc, changes, change))
+        update = _update_for(change, now)
         _take_stock(doc, change.units_taken)
-        with exclusive(f"orders:{doc['_id']}"):
-            after = db.orders.find_one_and_update(
-                {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
-                _update_for(change, now),
-                return_document=ReturnDocument.AFTER,
-            )
+        if change.units_taken > 0:
+            # Marks this write, so a failure whose outcome is unknown (the answer lost
+            # in an outage) can tell whether the order took the units or not.
+            update["$set"]["write_id"] = write_id = ObjectId()
+        try:
+            with exclusive(f"orders:{doc['_id']}"):
+                after = db.orders.find_one_and_update(
+                    {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
+                    update,
+                    return_document=ReturnDocument.AFTER,
+                )
+        except BaseException as exc:
+            if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
+                _give_back_stock(seller_id, [(doc, change.units_taken)])
+            raise
         if after is None:  # lost a race: undo what we took and try again
             _give_back_stock(seller_id, [(doc, change.units_taken)])
             continue
         _give_back_stock(seller_id, [(doc, -change.units_taken)])
         return batches.settle(seller_id, after, principal.currency)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _landed(written: dict, exc: BaseException) -> bool:
+    """Whether a write that raised `exc` reached the order (`written`: the filter that
+    finds the order as written): never for anything but a database error (409 busy:
+    the lock was not taken); else one read; and no when that read fails too (the server
+    is out of reach, so the write most likely never arrived: giving back is the better
+    guess than keeping)."""
+    if not isinstance(exc, PyMongoError):
+        return False
+    try:
+        return get_db().orders.find_one(written, {"_id": 1}) is not None
+    except PyMongoError:
+        return False
 
 
 # What an order's cost_amount is made of: a change of any of these converts it again.
@@ -486,8 +512,9 @@ def _changes_nothing(doc: dict, change: OrderChange) -> bool:
 def bulk_update(principal: Principal, data: BulkIn) -> dict:
     """One read, then one `update_many` per group of orders planned alike.
 
-    Orders in the same (payment, fulfillment) state get the same change, so each group is
-    a single conditional update whose filter repeats the state it was planned from: an
+    Orders in the same (payment, fulfillment, shipped date?, quantity) state get the same
+    change, so each group is a single conditional update whose filter repeats the state
+    it was planned from (the quantity: what a cancel gives back): an
     order changed by someone else meanwhile does not match and is reported failed.
     Every history entry this call pushes carries the call's own marker (`op`), so when a
     group matched fewer orders than it holds, one read of that marker tells exactly which
@@ -518,7 +545,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     # stock to return depends on each quantity). The group is the state the change was
     # planned from; one that pushes no history (carrier only) does not depend on state:
     # group None.
-    groups: dict[tuple[str, str, bool] | None, tuple[OrderChange, list[tuple[dict, OrderChange]]]] = {}
+    groups: dict[tuple[str, str, bool, int] | None, tuple[OrderChange, list[tuple[dict, OrderChange]]]] = {}
     for oid in wanted:
         doc = docs.get(oid)
         if doc is None:
@@ -539,17 +566,31 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
             continue
         for entry in change.history:
             entry["op"] = op
-        state = (doc["payment_status"], doc["fulfillment_status"], bool(doc.get("shipped_date")))
+        # The quantity too: the stock a cancel gives back is what the order held when it
+        # was read, so an order whose quantity a PATCH changed meanwhile must not match.
+        state = (
+            doc["payment_status"],
+            doc["fulfillment_status"],
+            bool(doc.get("shipped_date")),
+            doc["quantity"],
+        )
         groups.setdefault(state if change.history else None, (change, []))[1].append((doc, change))
     applied: list[tuple[dict, OrderChange]] = []
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
     # one order cannot overwrite each other there (a no-op on MongoDB).
-    with exclusive(*(f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group)):
+    # Up to 500 orders: the update_many calls may take seconds there, which the lease says.
+    names = [f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group]
+    with exclusive(*names, hold=3 + len(names) / 100):
         for state, (change, group) in groups.items():
             ids = [d["_id"] for d, _ in group]
             query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}
             if state is not None:
-                query.update(payment_status=state[0], fulfillment_status=state[1])
+                query.update(
+                    payment_status=state[0],
+                    fulfillment_status=state[1],
+                    shipped_date={"$ne": None} if state[2] else None,
+                    quantity=state[3],
+                )
             result = db.orders.update_many(query, _update_for(change, now))
             if result.matched_count == len(ids):
                 applied += group

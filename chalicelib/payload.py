@@ -98,7 +98,9 @@ def detail(err: dict) -> dict[str, str]:
     kind, msg, ctx = err["type"], err["msg"], err.get("ctx") or {}
     raised = ctx.get("error")
     if isinstance(raised, Invalid):
-        return {"field": raised.field or field, "code": raised.code, "message": raised.message}
+        if raised.field:  # a model's own check naming one of its fields: set.payment_status
+            field = ".".join([*(str(p) for p in err["loc"]), raised.field])
+        return {"field": field, "code": raised.code, "message": raised.message}
     if kind == "extra_forbidden":
         return {"field": field, "code": "unknown_field", "message": "unknown field"}
     if kind == "value_error" and msg.startswith("value is not a valid email address"):

@@ -78,7 +78,8 @@ def api(path: str, method: str, summary: str, **doc):
                     result = fn(auth.authenticate(header("authorization")), **path_params)
             except DomainError as exc:
                 status, body = to_http(exc)
-                return json_response(body, status)
+                wait = getattr(exc, "retry_after", None)
+                return json_response(body, status, {"Retry-After": str(wait)} if wait else None)
             except UNAVAILABLE_ERRORS:
                 app.log.warning("database unavailable on %s %s", method, path)
                 return json_response(

@@ -33,3 +33,26 @@ def test_create_seller_when_signup_is_closed(api, monkeypatch, capsys):
 def test_bad_commands(argv):
     with pytest.raises(SystemExit):
         manage.main(argv)
+
+
+def test_check_reports_documents_the_api_cannot_read(api, token, capsys):
+    """`check` reads every stored document through the output models: one that fails
+    is reported (collection, id, field) and the exit code says so."""
+    from bson import ObjectId
+
+    body = {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 5}
+    oid = api.post("/orders", body, token=token).json["id"]
+    item_id = api.post("/items", {"item_name": "Tea", "price": 3}, token=token).json["id"]
+    assert manage.main(["check"]) == 0
+    assert "every stored document reads" in capsys.readouterr().out
+
+    # As the bulk update of issue 23 stored it, and a customer missing its name.
+    db.get_db().orders.update_one({"_id": ObjectId(oid)}, {"$set": {"payment_status": None}})
+    customer = db.get_db().customers.find_one()
+    db.get_db().customers.update_one({"_id": customer["_id"]}, {"$unset": {"name": ""}})
+    assert manage.main(["check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(f"orders {oid} payment_status:") for line in lines), lines
+    assert any(line.startswith(f"customers {customer['_id']} name:") for line in lines), lines
+    assert not any(item_id in line for line in lines)
+    assert lines[-1] == "2 unreadable document field(s)"

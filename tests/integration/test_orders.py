@@ -467,3 +467,19 @@ def test_order_moves_to_another_buyer(api, token, other_token):
         r = api.patch(f"/orders/{o['id']}", body, token=token)
         assert r.status == status, (body, r)
     assert api.get(f"/orders/{o['id']}", token=token).json == before
+
+
+def test_bulk_null_status_is_refused_and_writes_nothing(api, token):
+    """A stored null status made the order unreadable for good (500 on the list, the
+    order, its exports and any PATCH): refused with the field named."""
+    oid = order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=5).json["id"]
+    before = db.get_db().orders.find_one()
+    for field in ("payment_status", "fulfillment_status"):
+        r = api.post("/orders/bulk", {"ids": [oid], "set": {field: None}}, token=token)
+        assert r.status == 400, r
+        assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [
+            (f"set.{field}", "cannot_be_null")
+        ]
+    assert db.get_db().orders.find_one() == before
+    assert api.get("/orders", token=token).status == 200
+    assert api.patch(f"/orders/{oid}", {"note": "still editable"}, token=token).status == 200
