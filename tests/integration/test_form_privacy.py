@@ -1,0 +1,225 @@
+"""What a form submission's answer opens (issue 23): anyone with a form link may type a
+known buyer's email, so the answer's link shows that submission only; the buyer's whole
+page goes to the email on file (or to a buyer the submission itself created). Also: the
+shop's payment instructions on every buyer page, a failed submission undoing itself, a
+retried submission writing nothing, and a failed payment report costing no slot."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo.errors import PyMongoError
+
+from chalicelib import db, tracking
+
+INSTRUCTIONS = "玉山銀行 808-1234567890"
+
+
+@pytest.fixture(autouse=True)
+def no_floor(monkeypatch):
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
+
+
+@pytest.fixture
+def shop(api):
+    t = api.signup()
+    pocky = api.post("/items", {"item_name": "Pocky", "price": 100, "stock": 50}, token=t).json
+    form = api.post(
+        "/forms", {"batch": "B1", "title": "Group buy", "items": [{"item_id": pocky["id"]}]}, token=t
+    )
+    assert form.status == 201, form.json
+    # Set after the form was made: the form's copy of the shop must follow.
+    assert api.patch("/auth/me", {"payment_instructions": INSTRUCTIONS}, token=t).status == 200
+    return {"t": t, "pocky": pocky, "token": form.json["url"].split("#")[1]}
+
+
+def submit(api, shop, email="amy@example.com", quantity=1, key=None, **more):
+    body = {"name": "Amy", "email": email, "lines": [{"item_id": shop["pocky"]["id"], "quantity": quantity}]}
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.post(f"/f/{shop['token']}/orders", {**body, **more}, headers=headers)
+
+
+def token_of(url: str) -> str:
+    return url.split("#")[1]
+
+
+def failing(monkeypatch, collection: str, method: str, when=lambda *a, **kw: True):
+    """Make `method` of that collection raise a database error (on every lane's driver)."""
+    cls = type(db.get_db()[collection])
+    real = getattr(cls, method)
+
+    def broken(self, *args, **kwargs):
+        if self.name == collection and when(*args, **kwargs):
+            raise PyMongoError("injected failure")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, method, broken)
+
+
+def earlier_history(api, shop):
+    """Amy's history before the stranger comes: a form order paid by a transfer from
+    account 54321 (with money over: credit), a parcel, and an unpaid seller-made order."""
+    first = submit(api, shop, quantity=2)
+    assert first.status == 201
+    customer_id = db.get_db().customers.find_one({"email_lower": "amy@example.com"})["_id"]
+    paid = api.get(f"/orders?customer_id={customer_id}", token=shop["t"]).json["items"][0]
+    unpaid = api.post(
+        "/orders",
+        {"customer_id": str(customer_id), "item_name": "Secret gift", "quantity": 1, "unit_price": 70},
+        token=shop["t"],
+    ).json
+    r = api.post(
+        "/payments",
+        {
+            "customer_id": str(customer_id),
+            "amount": 250,
+            "method": "bank_transfer",
+            "account_last5": "54321",
+            "order_ids": [paid["id"]],
+        },
+        token=shop["t"],
+    )
+    assert r.status == 201, r.json
+    r = api.post(
+        "/parcels",
+        {"customer_id": str(customer_id), "order_ids": [paid["id"]], "method": "home"},
+        token=shop["t"],
+    )
+    assert r.status == 201, r.json
+    full = api.post(f"/customers/{customer_id}/tracking-link", token=shop["t"]).json["token"]
+    return customer_id, paid, unpaid, full
+
+
+def test_a_stranger_with_a_known_email_sees_only_their_own_submission(api, shop):
+    customer_id, paid, unpaid, full = earlier_history(api, shop)
+    # Amy's own page does show all of it, so the checks below can fail.
+    mine = api.get(f"/track/{full}").json
+    assert {o["order_no"] for o in mine["orders"]} == {paid["order_no"], unpaid["order_no"]}
+    assert [p["account_last5"] for p in mine["payments"]] == ["54321"]
+    assert mine["parcels"] and mine["credit"] == 50 and mine["balance"] == 70
+
+    r = submit(api, shop, name="Stranger")
+    assert r.status == 201, r.json
+    (mine_no,) = r.json["order_nos"]
+    got = api.get("/track/" + token_of(r.json["tracking_url"]))
+    page = got.json
+    assert page["scope"] == "submission"
+    assert [o["order_no"] for o in page["orders"]] == [mine_no]
+    assert (page["payments"], page["parcels"], page["credit"], page["balance"]) == ([], [], 0, 100)
+    assert page["payment_instructions"] == INSTRUCTIONS
+    raw = got.body.decode()
+    for secret in (
+        "54321",
+        "Secret gift",
+        f'"order_no": {paid["order_no"]}',
+        f'"order_no":{paid["order_no"]}',
+    ):
+        assert secret not in raw
+
+    # A transfer reported through it is listed there, and confirming it pays this
+    # submission's order: never the earlier unpaid one.
+    report = api.post("/track/" + token_of(r.json["tracking_url"]) + "/payments", {"amount": 100})
+    assert report.status == 201, report.json
+    page = api.get("/track/" + token_of(r.json["tracking_url"])).json
+    assert [(p["amount"], p["status"]) for p in page["payments"]] == [(100, "reported")]
+    stored = db.get_db().payments.find_one({"source": "buyer"})
+    assert api.post(f"/payments/{stored['_id']}/confirm", token=shop["t"]).status == 200
+    orders = {
+        o["order_no"]: o for o in api.get(f"/orders?customer_id={customer_id}", token=shop["t"]).json["items"]
+    }
+    assert orders[mine_no]["payment_status"] == "remitted"
+    assert orders[unpaid["order_no"]]["payment_status"] == "unpaid"
+    # Amy's own page still shows everything, the stranger's order included.
+    assert len(api.get(f"/track/{full}").json["orders"]) == 3
+
+
+def test_a_new_buyer_gets_a_link_to_their_whole_page_with_the_payment_instructions(api, shop):
+    r = submit(api, shop, email="new@example.com")
+    assert r.status == 201
+    page = api.get("/track/" + token_of(r.json["tracking_url"])).json
+    assert page["scope"] == "customer" and [o["order_no"] for o in page["orders"]] == r.json["order_nos"]
+    assert page["payment_instructions"] == INSTRUCTIONS
+    # A form made before the copy carried the instructions reads them from the shop.
+    db.get_db().forms.update_many({}, {"$unset": {"shop.payment_instructions": ""}})
+    again = submit(api, shop, email="newer@example.com")
+    assert (
+        api.get("/track/" + token_of(again.json["tracking_url"])).json["payment_instructions"] == INSTRUCTIONS
+    )
+    # Cleared in the settings: cleared on the form's next buyers' pages too.
+    api.patch("/auth/me", {"payment_instructions": None}, token=shop["t"])
+    last = submit(api, shop, email="newest@example.com")
+    assert api.get("/track/" + token_of(last.json["tracking_url"])).json["payment_instructions"] is None
+
+
+def test_a_known_buyer_is_emailed_their_whole_page_once_and_a_retry_writes_nothing(api, shop, ses):
+    earlier_history(api, shop)
+    sent_before = len(ses)
+    r = submit(api, shop, key="retry-me")
+    assert r.status == 201
+    assert len(ses) == sent_before + 1
+    (mail,) = ses[sent_before:]
+    assert mail.destinations["ToAddresses"] == ["amy@example.com"]
+    emailed = mail.body.split("track.html#")[1][:43]
+    assert emailed != token_of(r.json["tracking_url"])
+    assert api.get(f"/track/{emailed}").json["scope"] == "customer"
+    assert len(api.get(f"/track/{emailed}").json["orders"]) == 3
+
+    links = db.get_db().tracking_links.count_documents({})
+    again = submit(api, shop, key="retry-me")
+    assert again.status == 200 and again.json["tracking_url"] == r.json["tracking_url"]
+    assert db.get_db().tracking_links.count_documents({}) == links  # no new link
+    assert len(ses) == sent_before + 1  # and no second email
+
+
+def test_a_new_buyer_is_emailed_the_link_of_the_answer(api, shop, ses):
+    r = submit(api, shop, email="fresh@example.com")
+    (mail,) = ses
+    assert token_of(r.json["tracking_url"]) in mail.body
+    assert db.get_db().tracking_links.count_documents({}) == 1
+
+
+def test_submission_links_per_buyer_are_bounded(api, shop, monkeypatch):
+    monkeypatch.setattr(tracking, "MAX_FORM_LINKS", 2)
+    urls = [submit(api, shop, email="amy@example.com").json["tracking_url"] for _ in range(3)]
+    assert api.get("/track/" + token_of(urls[0])).status == 404  # the oldest was pruned
+    assert [api.get("/track/" + token_of(u)).status for u in urls[1:]] == [200, 200]
+    assert db.get_db().tracking_links.count_documents({"kind": "form"}) == 2
+
+
+def test_a_failed_submission_leaves_no_customer_and_costs_no_slot(api, shop, monkeypatch):
+    failing(monkeypatch, "orders", "insert_many")
+    r = submit(api, shop, email="ghost@example.com")
+    assert r.status == 503, r.json
+    assert db.get_db().customers.count_documents({}) == 0
+    assert db.get_db().orders.count_documents({}) == 0
+    monkeypatch.undo()
+    # The failure did not count: ten more from the same place all go through.
+    for n in range(10):
+        assert submit(api, shop, email=f"b{n}@example.com").status == 201
+    assert submit(api, shop, email="b10@example.com").status == 429
+
+
+def test_a_refused_submission_leaves_no_customer_but_counts(api, shop):
+    r = submit(api, shop, email="greedy@example.com", quantity=51)
+    assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
+    assert db.get_db().customers.count_documents({}) == 0
+    assert db.get_db().rate_limits.count_documents({}) == 1  # a refusal is an answer: it counts
+
+
+def test_a_failed_submission_keeps_a_customer_that_existed(api, shop, monkeypatch):
+    earlier_history(api, shop)
+    failing(monkeypatch, "orders", "insert_many")
+    assert submit(api, shop).status == 503
+    assert db.get_db().customers.count_documents({"email_lower": "amy@example.com"}) == 1
+
+
+def test_a_failed_payment_report_does_not_use_up_the_days_five(api, shop, monkeypatch):
+    link = token_of(submit(api, shop, email="payer@example.com").json["tracking_url"])
+    failing(monkeypatch, "payments", "insert_one")
+    for _ in range(3):
+        assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 503
+    monkeypatch.undo()
+    for _ in range(5):
+        r = api.post(f"/track/{link}/payments", {"amount": 10})
+        assert r.status == 201, r.json
+    assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 429
+    assert db.get_db().payments.count_documents({}) == 5
