@@ -151,7 +151,8 @@ def form_link(seller: dict, customer: dict, submission_id: ObjectId, whole: bool
     token = _form_token(submission_id)
     fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
     get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": whole})
-    _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
+    if not whole:  # a customer made by this submission has no older links to prune
+        _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
     return link_url(token)
 
 

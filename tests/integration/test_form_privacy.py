@@ -10,6 +10,7 @@ import pytest
 from pymongo.errors import PyMongoError
 
 from chalicelib import db, tracking
+from tests.conftest import at_once
 
 INSTRUCTIONS = "玉山銀行 808-1234567890"
 
@@ -223,3 +224,91 @@ def test_a_failed_payment_report_does_not_use_up_the_days_five(api, shop, monkey
         assert r.status == 201, r.json
     assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 429
     assert db.get_db().payments.count_documents({}) == 5
+
+
+# --- races, on both real servers --------------------------------------------------------
+
+REAL = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
+
+
+def racer(shop, email, key=None, client=None, note=None):
+    from chalicelib import forms
+    from chalicelib.models import FormOrderIn
+
+    body = FormOrderIn(
+        name="Buyer", email=email, lines=[{"item_id": shop["pocky"]["id"], "quantity": 1}], note=note
+    )
+    return survive(
+        lambda: forms.submit(shop["token"], body, client or f"{email}:{key}:{note}:{id(body)}", key)
+    )
+
+
+def survive(call):
+    """The injected database error as a result (at_once returns only domain errors)."""
+
+    def run():
+        try:
+            return call()
+        except PyMongoError:
+            return "database_error"
+
+    return run
+
+
+@REAL
+def test_a_key_retried_at_once_answers_one_link_and_writes_one(api, shop):
+    earlier_history(api, shop)
+    before = db.get_db().tracking_links.count_documents({})
+    results = at_once([racer(shop, "amy@example.com", key="same") for _ in range(6)])
+    urls = {r[0]["tracking_url"] for r in results}
+    assert len(urls) == 1, results
+    assert sorted(r[1] for r in results) == [False] * 5 + [True]
+    assert db.get_db().tracking_links.count_documents({}) == before + 1
+    assert db.get_db().orders.count_documents({"source": "form"}) == 2  # Amy's first + this one
+
+
+@REAL
+def test_first_submissions_of_one_new_email_at_once_make_one_customer_and_one_whole_link(api, shop):
+    results = at_once([racer(shop, "twin@example.com") for _ in range(6)])
+    assert all(isinstance(r, tuple) for r in results), results
+    assert db.get_db().customers.count_documents({}) == 1
+    links = list(db.get_db().tracking_links.find({"kind": "form"}))
+    assert len(links) == 6 and sum(bool(lk["whole"]) for lk in links) == 1
+    scopes = [api.get("/track/" + token_of(r[0]["tracking_url"])).json for r in results]
+    # The buyer the email was new to sees everything; the others see their own order only.
+    assert sorted(len(p["orders"]) for p in scopes) == [1, 1, 1, 1, 1, 6]
+
+
+@REAL
+def test_failing_and_succeeding_submissions_of_one_new_email_at_once(api, shop, monkeypatch):
+    failing(monkeypatch, "orders", "insert_many", when=lambda docs, *a, **kw: docs[0].get("note") == "fail")
+    calls = [racer(shop, "mixed@example.com", note="fail" if n % 2 else None) for n in range(8)]
+    results = at_once(calls)
+    won = [r for r in results if isinstance(r, tuple)]
+    assert len(won) == 4, results
+    d = db.get_db()
+    customers = {c["_id"] for c in d.customers.find()}
+    # Every order's buyer exists; nothing of the failed ones is left, their slots included.
+    assert {o["customer_id"] for o in d.orders.find()} <= customers and len(customers) == 1
+    assert d.orders.count_documents({}) == 4
+    assert d.rate_limits.count_documents({}) == 4
+
+
+@REAL
+def test_payment_reports_at_once_spend_a_slot_only_when_stored(api, shop, monkeypatch):
+    link = token_of(submit(api, shop, email="payer@example.com").json["tracking_url"])
+    failing(monkeypatch, "payments", "insert_one", when=lambda doc, *a, **kw: doc.get("note") == "fail")
+    from chalicelib.models import BuyerPaymentIn
+
+    def report(note):
+        return survive(lambda: tracking.report_payment(link, BuyerPaymentIn(amount=10, note=note), None))
+
+    at_once([report("fail" if n % 3 == 0 else "ok") for n in range(9)])
+    d = db.get_db()
+    stored = d.payments.count_documents({})
+    slots = d.rate_limits.count_documents({"key": {"$regex": "^buyer-payment:"}})
+    assert stored == slots and stored <= 5
+    monkeypatch.undo()
+    while d.payments.count_documents({}) < 5:  # the rest of the day's five are still there
+        assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 201
+    assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 429
