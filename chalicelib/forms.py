@@ -327,13 +327,13 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
     return idempotency.once(
         idempotency.claim_id(f"form:{form['_id']}", idempotency_key),
         submission_id,
-        lambda sid: _submission(form, sid),
+        lambda sid: _submission(form, sid, data.name),
         lambda: _submit(form, entries, data, submission_id, client),
         written=lambda: get_db().orders.find_one({"_id": submission_id}, {"_id": 1}) is not None,
     )
 
 
-def _submission(form: dict, submission_id: ObjectId) -> dict | None:
+def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | None:
     made = list(
         get_db().orders.find(
             {"seller_id": form["seller_id"], "submission_id": submission_id},
@@ -342,7 +342,7 @@ def _submission(form: dict, submission_id: ObjectId) -> dict | None:
     )
     if not made:
         return None  # the owner is still at work (idempotency.claim_or_find waits)
-    customer = {"_id": made[0]["customer_id"], "name": made[0]["buyer_name"]}
+    customer = {"_id": made[0]["customer_id"], "name": typed_name}
     url = tracking.form_link_again(_seller(form), customer, submission_id)
     return _answer(sorted(o["order_no"] for o in made), sum(o["total_amount"] for o in made), url)
 
@@ -456,7 +456,9 @@ def _submit_counted(
     docs = batches.settle_many(seller_id, docs, shop["currency"])
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
-    url = tracking.form_link(seller, customer, submission_id, whole=new)
+    # A known customer's page shows the name typed now, not the one the shop has on file.
+    shown = customer if new else {**customer, "name": data.name}
+    url = tracking.form_link(seller, shown, submission_id, whole=new)
     _email(form, seller, customer, url if new else None)
     return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
 

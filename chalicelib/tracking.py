@@ -342,8 +342,10 @@ def seller_changed(seller: dict) -> None:
 
 
 def customer_renamed(customer: dict) -> None:
+    """Not on a submission-only link: it shows the name typed in the form, and nothing of
+    what the shop has on file."""
     get_db().tracking_links.update_many(
-        {"seller_id": customer["seller_id"], "customer_id": customer["_id"]},
+        {"seller_id": customer["seller_id"], "customer_id": customer["_id"], "whole": {"$ne": False}},
         {"$set": {"buyer_name": customer["name"]}},
     )
 

@@ -104,6 +104,7 @@ def test_a_stranger_with_a_known_email_sees_only_their_own_submission(api, shop)
     got = api.get("/track/" + token_of(r.json["tracking_url"]))
     page = got.json
     assert page["scope"] == "submission"
+    assert page["buyer_name"] == "Stranger"  # not the name the shop has on file for Amy
     assert [o["order_no"] for o in page["orders"]] == [mine_no]
     assert (page["payments"], page["parcels"], page["credit"], page["balance"]) == ([], [], 0, 100)
     assert page["payment_instructions"] == INSTRUCTIONS
@@ -131,6 +132,10 @@ def test_a_stranger_with_a_known_email_sees_only_their_own_submission(api, shop)
     assert orders[unpaid["order_no"]]["payment_status"] == "unpaid"
     # Amy's own page still shows everything, the stranger's order included.
     assert len(api.get(f"/track/{full}").json["orders"]) == 3
+    # The shop renaming Amy shows on her links, not on the stranger's.
+    assert api.patch(f"/customers/{customer_id}", {"name": "Amy Chen"}, token=shop["t"]).status == 200
+    assert api.get(f"/track/{full}").json["buyer_name"] == "Amy Chen"
+    assert api.get("/track/" + token_of(r.json["tracking_url"])).json["buyer_name"] == "Stranger"
 
 
 def test_a_new_buyer_gets_a_link_to_their_whole_page_with_the_payment_instructions(api, shop):
