@@ -15,7 +15,11 @@ found or created by email, all or nothing:
    `max_per_buyer`; so two submissions of one email at once cannot both pass;
 3. stock, line by line (items.take_stock, the same conditional update as POST /orders);
 4. order numbers, then one insert of all the orders.
-A refusal at 2-4 undoes what was taken before it and names the line.
+A refusal at 2-4 undoes what was taken before it and names the line; any failure also
+deletes a customer this submission created, and a failure that is not a refusal gives
+back its rate-limit slot.
+5. its tracking link (tracking.form_link): this submission's orders only, unless the
+   customer is new; a known customer is emailed their whole page instead.
 """
 
 from __future__ import annotations

@@ -341,6 +341,20 @@ def seller_changed(seller: dict) -> None:
     get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
 
 
+def backfill_payment_instructions() -> int:
+    """Links made by order forms before they copied the shop's payment instructions show
+    none: give them the shop's (idempotent; `manage init-db`). Returns links changed."""
+    db, changed = get_db(), 0
+    for seller in db.sellers.find(
+        {"payment_instructions": {"$nin": [None, ""]}}, {"payment_instructions": 1}
+    ):
+        changed += db.tracking_links.update_many(
+            {"seller_id": seller["_id"], "payment_instructions": None},
+            {"$set": {"payment_instructions": seller["payment_instructions"]}},
+        ).modified_count
+    return changed
+
+
 def customer_renamed(customer: dict) -> None:
     """Not on a submission-only link: it shows the name typed in the form, and nothing of
     what the shop has on file."""

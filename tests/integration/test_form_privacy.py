@@ -318,3 +318,16 @@ def test_payment_reports_at_once_spend_a_slot_only_when_stored(api, shop, monkey
     while d.payments.count_documents({}) < 5:  # the rest of the day's five are still there
         assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 201
     assert api.post(f"/track/{link}/payments", {"amount": 10}).status == 429
+
+
+def test_init_db_gives_old_form_links_the_payment_instructions(api, shop, capsys):
+    from chalicelib import manage
+
+    url = submit(api, shop, email="old@example.com").json["tracking_url"]
+    # What a form submission wrote before: a link with no instructions.
+    db.get_db().tracking_links.update_many({}, {"$set": {"payment_instructions": None}})
+    assert api.get("/track/" + token_of(url)).json["payment_instructions"] is None
+    assert manage.main(["init-db"]) == 0
+    assert "1 given the shop's payment instructions" in capsys.readouterr().out
+    assert api.get("/track/" + token_of(url)).json["payment_instructions"] == INSTRUCTIONS
+    assert tracking.backfill_payment_instructions() == 0  # idempotent
