@@ -32,7 +32,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from . import batches, clock, customers, idempotency, items, mailer, ratelimit, tracking
 from .config import get_settings
@@ -376,10 +376,13 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
     try:
         return _submit_counted(form, entries, data, submission_id, made)
     except BaseException as exc:
-        if not (isinstance(exc, DomainError) and exc.status < 500):
-            ratelimit.release(slot)
-        if made and made[0].get("created_by_submission") == submission_id:
-            _drop_new_customer(form, made[0], submission_id)
+        try:  # best effort: the original error is the answer, whatever happens here
+            if not (isinstance(exc, DomainError) and exc.status < 500):
+                ratelimit.release(slot)
+            if made and made[0].get("created_by_submission") == submission_id:
+                _drop_new_customer(form, made[0], submission_id)
+        except PyMongoError:
+            log.warning("form submission %s not fully undone", submission_id, exc_info=True)
         raise
 
 

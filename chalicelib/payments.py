@@ -639,7 +639,8 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
         customer = {"_id": customer_id, "name": link.get("buyer_name")}
         # A report through a submission's link stays that submission's: its page lists it
         # and confirming it pays those orders first (never the buyer's others).
-        scope = {"submission_id": link["submission_id"]} if link.get("submission_id") else {}
+        scoped = link.get("submission_id") is not None and not link.get("whole")
+        scope = {"submission_id": link["submission_id"]} if scoped else {}
         doc = {"_id": payment_id}
         doc |= payment_document(
             seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now, **scope

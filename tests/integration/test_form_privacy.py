@@ -145,6 +145,10 @@ def test_a_new_buyer_gets_a_link_to_their_whole_page_with_the_payment_instructio
     assert [o["order_no"] for o in page["orders"]] == r.json["order_nos"]
     assert page["payment_instructions"] == INSTRUCTIONS
     assert page["scope"] == "customer"
+    # A report through this whole-page link is the buyer's like any other (not tied to
+    # the submission): confirming it pays their orders oldest first.
+    assert api.post("/track/" + token_of(r.json["tracking_url"]) + "/payments", {"amount": 5}).status == 201
+    assert "submission_id" not in db.get_db().payments.find_one({"source": "buyer"})
     # A form made before the copy carried the instructions reads them from the shop.
     db.get_db().forms.update_many({}, {"$unset": {"shop.payment_instructions": ""}})
     again = submit(api, shop, email="newer@example.com")
