@@ -15,7 +15,11 @@ found or created by email, all or nothing:
    `max_per_buyer`; so two submissions of one email at once cannot both pass;
 3. stock, line by line (items.take_stock, the same conditional update as POST /orders);
 4. order numbers, then one insert of all the orders.
-A refusal at 2-4 undoes what was taken before it and names the line.
+A refusal at 2-4 undoes what was taken before it and names the line; any failure also
+deletes a customer this submission created, and a failure that is not a refusal gives
+back its rate-limit slot.
+5. its tracking link (tracking.form_link): this submission's orders only, unless the
+   customer is new; a known customer is emailed their whole page instead.
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from . import batches, clock, customers, idempotency, items, mailer, ratelimit, tracking
 from .config import get_settings
 from .db import get_db, is_duplicate_key
-from .errors import Conflict, Gone, NotFound, RateLimited, ValidationFailed
+from .errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from .ids import object_id
 from .listing import page
 from .locks import exclusive
@@ -48,7 +52,9 @@ log = logging.getLogger(__name__)
 TOKEN_BYTES = 32  # 43 URL-safe characters, as tracking links
 SUBMISSIONS_PER_HOUR = 10  # per client address
 SUBMISSION_WINDOW = dt.timedelta(hours=1)
-SHOP_FIELDS = ("shop_name", "currency", "language", "timezone")
+# The shop as the form's buyers see it (shop_changed keeps the copy current); forms made
+# before payment_instructions was copied read it from the seller (_seller).
+SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
 
 
 def hash_token(token: str) -> str:
@@ -246,8 +252,11 @@ def new_link(principal: Principal, form_id: str) -> dict:
 
 
 def shop_changed(seller: dict) -> None:
-    """Shop name, currency, language or zone changed: the public forms show the new ones."""
+    """Shop name, currency, language, zone or payment instructions changed: the public
+    forms (and the links their submissions make) show the new ones. Cleared instructions
+    are cleared; the other fields keep their copy when unset."""
     shown = {k: seller[k] for k in SHOP_FIELDS if seller.get(k)}
+    shown["payment_instructions"] = seller.get("payment_instructions")
     get_db().forms.update_many(
         {"seller_id": seller["_id"]}, {"$set": {f"shop.{k}": v for k, v in shown.items()}}
     )
@@ -312,7 +321,8 @@ def _check(form: dict, data: FormOrderIn) -> dict[ObjectId, dict]:
 
 def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | None) -> tuple[dict, bool]:
     """POST /f/{token}/orders. Returns ({order_nos, total_amount, tracking_url}, created);
-    a repeated Idempotency-Key returns the first submission's orders (and a fresh link)."""
+    a repeated Idempotency-Key returns the first submission's orders and the same link
+    (recomputed: tracking.form_link_again), and sends nothing."""
     form = _open_form(token)
     entries = _check(form, data)
     submission_id = ObjectId()
@@ -321,13 +331,13 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
     return idempotency.once(
         idempotency.claim_id(f"form:{form['_id']}", idempotency_key),
         submission_id,
-        lambda sid: _submission(form, sid),
+        lambda sid: _submission(form, sid, data.name),
         lambda: _submit(form, entries, data, submission_id, client),
         written=lambda: get_db().orders.find_one({"_id": submission_id}, {"_id": 1}) is not None,
     )
 
 
-def _submission(form: dict, submission_id: ObjectId) -> dict | None:
+def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | None:
     made = list(
         get_db().orders.find(
             {"seller_id": form["seller_id"], "submission_id": submission_id},
@@ -336,8 +346,8 @@ def _submission(form: dict, submission_id: ObjectId) -> dict | None:
     )
     if not made:
         return None  # the owner is still at work (idempotency.claim_or_find waits)
-    customer = {"_id": made[0]["customer_id"], "name": made[0]["buyer_name"]}
-    url, _ = tracking.email_link(_seller(form), customer)
+    customer = {"_id": made[0]["customer_id"], "name": typed_name}
+    url = tracking.form_link_again(_seller(form), customer, submission_id)
     return _answer(sorted(o["order_no"] for o in made), sum(o["total_amount"] for o in made), url)
 
 
@@ -346,12 +356,53 @@ def _answer(order_nos: list[int], total: int, url: str) -> dict:
 
 
 def _seller(form: dict) -> dict:
-    return {"_id": form["seller_id"], **form["shop"], "payment_instructions": None}
+    """The shop as the submission's tracking link copies it."""
+    shop = form["shop"]
+    if "payment_instructions" not in shop:  # a form made before the copy had them
+        seller = get_db().sellers.find_one({"_id": form["seller_id"]}, {"payment_instructions": 1}) or {}
+        shop = {**shop, "payment_instructions": seller.get("payment_instructions")}
+    return {"_id": form["seller_id"], **shop}
 
 
 def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, client: str) -> dict:
-    if not ratelimit.take_slot("form-submit", client, SUBMISSIONS_PER_HOUR, SUBMISSION_WINDOW):
+    """The owner's submission. A failure undoes what it did: the customer it created (when
+    nothing else came to it meanwhile) and, unless it was a refusal (4xx: an answer about
+    stock or limits, which the hourly limit keeps from being probed without end), its
+    rate-limit slot."""
+    slot = ratelimit.take("form-submit", client, SUBMISSIONS_PER_HOUR, SUBMISSION_WINDOW)
+    if slot is None:
         raise RateLimited("at most 10 orders an hour from one place; try again later")
+    made: list[dict] = []
+    try:
+        return _submit_counted(form, entries, data, submission_id, made)
+    except BaseException as exc:
+        try:  # best effort: the original error is the answer, whatever happens here
+            if not (isinstance(exc, DomainError) and exc.status < 500):
+                ratelimit.release(slot)
+            if made and made[0].get("created_by_submission") == submission_id:
+                _drop_new_customer(form, made[0], submission_id)
+        except PyMongoError:
+            log.warning("form submission %s not fully undone", submission_id, exc_info=True)
+        raise
+
+
+def _drop_new_customer(form: dict, customer: dict, submission_id: ObjectId) -> None:
+    """Delete the customer a failed submission created, unless another submission found
+    it since (`form_submission` is then theirs) or it has orders or payments."""
+    db = get_db()
+    with exclusive(f"customer-email:{form['seller_id']}:{customer['email_lower']}"):
+        if db.orders.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
+            return
+        if db.payments.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
+            return
+        db.customers.delete_one(
+            {"_id": customer["_id"], "created_by_submission": submission_id, "form_submission": submission_id}
+        )
+
+
+def _submit_counted(
+    form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, made: list[dict]
+) -> dict:
     db = get_db()
     seller_id = form["seller_id"]
     shop = form["shop"]
@@ -379,7 +430,8 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
         for item_id, line in zip(line_ids, data.lines, strict=True)
         if entries[item_id].get("max_per_buyer")
     }
-    customer = _take_limits(form, entries, data, limited)
+    customer = _take_limits(form, entries, data, limited, submission_id)
+    made.append(customer)
     taken: list[tuple[ObjectId, int]] = []
     try:
         for i, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
@@ -409,8 +461,12 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
-    url, _ = tracking.email_link(_seller(form), customer)
-    _email(form, customer, url)
+    seller = _seller(form)
+    new = customer.get("created_by_submission") == submission_id
+    # A known customer's page shows the name typed now, not the one the shop has on file.
+    shown = customer if new else {**customer, "name": data.name}
+    url = tracking.form_link(seller, shown, submission_id, whole=new)
+    _email(form, seller, customer, url if new else None)
     return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
 
 
@@ -462,12 +518,16 @@ def _taken_key(form: dict, item_id: ObjectId) -> str:
     return f"form_taken.{form['_id']}_{item_id}"
 
 
-def _take_limits(form: dict, entries: dict, data: FormOrderIn, limited: dict[ObjectId, int]) -> dict:
+def _take_limits(
+    form: dict, entries: dict, data: FormOrderIn, limited: dict[ObjectId, int], submission_id: ObjectId
+) -> dict:
     """The customer (found or created by email) with this submission's units added to
     `form_taken`, in ONE conditional upsert: it matches only if every limited line stays
     within its limit. A customer that exists but does not match makes the upsert insert a
     second one, which the unique (seller_id, email_lower) index refuses: then the limit
-    is what failed, and a read says which line."""
+    is what failed, and a read says which line. The customer is marked with the
+    submission that created it (its link may show the whole customer; a failure may
+    delete it) and the one that last found it (`form_submission`)."""
     coll = get_db().customers
     seller_id = form["seller_id"]
     query: dict[str, Any] = {"seller_id": seller_id, "email_lower": data.email.lower()}
@@ -483,8 +543,10 @@ def _take_limits(form: dict, entries: dict, data: FormOrderIn, limited: dict[Obj
     # A customer this submission creates starts with what the buyer typed (no seller's
     # record to protect yet); a known one is never changed: see _ship_to.
     details = {"phone": data.phone or None, "address": data.address or None}
+    created = customers.customer_document(seller_id, data.email, data.name, clock.now(), **details)
     update: dict[str, Any] = {
-        "$setOnInsert": customers.customer_document(seller_id, data.email, data.name, clock.now(), **details)
+        "$setOnInsert": {**created, "created_by_submission": submission_id},
+        "$set": {"form_submission": submission_id},
     }
     if limited:
         update["$inc"] = {_taken_key(form, i): u for i, u in limited.items()}
@@ -545,21 +607,30 @@ def _ship_to(data: FormOrderIn) -> dict:
     return {k: v for k, v in typed.items() if v}
 
 
-def _email(form: dict, customer: dict, url: str) -> None:
-    """The buyer's tracking link by email (their answer carries it too, so a refused send
-    is only logged)."""
+def _email(form: dict, seller: dict, customer: dict, url: str | None) -> None:
+    """The buyer's whole tracking link, to the email on file: for a new customer the
+    answer's own link; for a known one a new emailed link (the answer shows only this
+    submission, and whoever typed the email may not be its owner). A refused send is only
+    logged (and its link dropped): the answer carries a working link either way."""
     if not get_settings().ses_sender:
         return
-    shop = form["shop"]
+    link_id = None
+    if url is None:
+        url, link_id = tracking.email_link(seller, customer)
     try:
         mailer.send(
             mailer.tracking_link_email(
                 to=customer["email"],
-                shop_name=shop["shop_name"],
+                shop_name=seller["shop_name"],
                 buyer_name=customer["name"],
                 url=url,
-                language=shop.get("language") or "zh-Hant",
+                language=seller.get("language") or "zh-Hant",
             )
         )
     except mailer.MailError as exc:
         log.warning("form order email not sent (form %s): %s", form["_id"], exc)
+        if link_id is not None:
+            tracking.drop_link(link_id)
+        return
+    if link_id is not None:
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])

@@ -43,14 +43,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "{buyer} 您好：\n\n"
             "這是您在「{shop}」的訂單追蹤連結，可隨時查看付款與出貨進度：\n\n"
             "{url}\n\n"
-            "這個連結只屬於您，請勿轉寄給他人。舊的追蹤連結已失效。\n"
+            "這個連結只屬於您，請勿轉寄給他人。先前收到的追蹤連結仍可使用；若擔心連結落入他人手中，請聯絡店家更換連結。\n"
             "如果您沒有要求這封信，可以忽略它。\n"
         ),
         "html": (
             "<p>{buyer} 您好：</p>"
             "<p>這是您在「{shop}」的訂單追蹤連結，可隨時查看付款與出貨進度：</p>"
             '<p><a href="{url}">{url}</a></p>'
-            "<p>這個連結只屬於您，請勿轉寄給他人。舊的追蹤連結已失效。<br>"
+            "<p>這個連結只屬於您，請勿轉寄給他人。先前收到的追蹤連結仍可使用；若擔心連結落入他人手中，請聯絡店家更換連結。<br>"
             "如果您沒有要求這封信，可以忽略它。</p>"
         ),
     },
@@ -61,7 +61,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "Here is your order tracking link for {shop}. It shows the payment and shipping "
             "status of your orders at any time:\n\n"
             "{url}\n\n"
-            "This link is yours alone: please do not forward it. Any earlier link no longer works.\n"
+            "This link is yours alone: please do not forward it. Links you received earlier still work;\n"
+            "if you think someone else has one, ask the shop for a new link.\n"
             "If you did not ask for this email, you can ignore it.\n"
         ),
         "html": (
@@ -69,8 +70,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
             "<p>Here is your order tracking link for {shop}. It shows the payment and "
             "shipping status of your orders at any time:</p>"
             '<p><a href="{url}">{url}</a></p>'
-            "<p>This link is yours alone: please do not forward it. Any earlier link no "
-            "longer works.<br>If you did not ask for this email, you can ignore it.</p>"
+            "<p>This link is yours alone: please do not forward it. Links you received "
+            "earlier still work; if you think someone else has one, ask the shop for a new "
+            "link.<br>If you did not ask for this email, you can ignore it.</p>"
         ),
     },
 }

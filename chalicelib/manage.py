@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "init-db",
         help="create every index, give legacy remitted orders their payment, finish half-applied "
-        "payments (idempotent; run after every deploy)",
+        "payments, give old form links the payment instructions (idempotent; run after every deploy)",
     )
     sub.add_parser("repair-payments", help="finish payments a crash left half-applied")
     sub.add_parser(
@@ -70,6 +70,10 @@ def _init_db() -> int:
     repaired = payments.repair()
     if migrated or repaired:
         print(f"  payments: {migrated} remitted order(s) given their payment, {repaired} buyer(s) repaired")
+    from . import tracking
+
+    if filled := tracking.backfill_payment_instructions():
+        print(f"  tracking links: {filled} given the shop's payment instructions")
     return 0
 
 

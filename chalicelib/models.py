@@ -800,7 +800,7 @@ class TrackingLinkInfoOut(BaseModel):
     """A link as the seller's list shows it: never the token (only its hash is stored)."""
 
     id: str
-    kind: Literal["seller", "email"]
+    kind: Literal["seller", "email", "form"]
     created_at: str
 
 
@@ -847,6 +847,8 @@ class TrackOut(BaseModel):
     payments: list[TrackPaymentOut]
     payment_instructions: str | None
     parcels: list[TrackParcelOut]  # newest first
+    # "submission": a form submission's link, showing that submission only (tracking.py)
+    scope: Literal["customer", "submission"] = "customer"
 
 
 class LinkRequestIn(In):

@@ -59,19 +59,18 @@ def _buyer_lock(seller_id, customer_id):
     return held(f"money:{seller_id}:{customer_id}", hold=10.0)
 
 
-def _open_orders(seller_id, customer_id) -> list[dict]:
-    """The buyer's orders that still take money, oldest first."""
-    return list(
-        get_db().orders.find(
-            {
-                "seller_id": seller_id,
-                "customer_id": customer_id,
-                "fulfillment_status": {"$nin": list(allocation.NOT_PAYABLE_FULFILLMENT)},
-                "payment_status": {"$in": ["unpaid", "partial"]},
-            },
-            sort=[("created_at", 1), ("_id", 1)],
-        )
-    )
+def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
+    """The buyer's orders that still take money, oldest first (of one form submission
+    only, when given)."""
+    query = {
+        "seller_id": seller_id,
+        "customer_id": customer_id,
+        "fulfillment_status": {"$nin": list(allocation.NOT_PAYABLE_FULFILLMENT)},
+        "payment_status": {"$in": ["unpaid", "partial"]},
+    }
+    if submission_id is not None:
+        query["submission_id"] = submission_id
+    return list(get_db().orders.find(query, sort=[("created_at", 1), ("_id", 1)]))
 
 
 # --- applying: the one way an order's paid amount changes ------------------------------
@@ -403,7 +402,9 @@ def confirm(principal: Principal, payment_id: str) -> dict:
             return to_out(payment)
         if payment["status"] != "reported":
             raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
-        orders = _open_orders(seller_id, customer_id)
+        # A report made through a form submission's link pays that submission's orders;
+        # what is left is credit, as for any payment.
+        orders = _open_orders(seller_id, customer_id, payment.get("submission_id"))
         allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
         payment = _write_intent(
             payment,
@@ -633,15 +634,24 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
     payment_id = ObjectId()
 
     def make() -> dict:
-        if not ratelimit.take_slot(
-            "buyer-payment", str(link["_id"]), BUYER_REPORTS_PER_DAY, dt.timedelta(days=1)
-        ):
+        slot = ratelimit.take("buyer-payment", str(link["_id"]), BUYER_REPORTS_PER_DAY, dt.timedelta(days=1))
+        if slot is None:
             raise RateLimited("at most 5 payment reports a day from one link; the seller will be in touch")
         now = clock.now()
         customer = {"_id": customer_id, "name": link.get("buyer_name")}
+        # A report through a submission's link stays that submission's: its page lists it
+        # and confirming it pays those orders first (never the buyer's others).
+        scoped = link.get("submission_id") is not None and not link.get("whole")
+        scope = {"submission_id": link["submission_id"]} if scoped else {}
         doc = {"_id": payment_id}
-        doc |= payment_document(seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now)
-        get_db().payments.insert_one(doc)
+        doc |= payment_document(
+            seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now, **scope
+        )
+        try:
+            get_db().payments.insert_one(doc)
+        except BaseException:
+            ratelimit.release(slot)  # only a stored report spends one of the day's five
+            raise
         return doc
 
     doc, created = idempotency.once(

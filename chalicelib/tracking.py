@@ -14,6 +14,15 @@ Only sha256(token) is stored. The token has 256 bits from `secrets`, so a fast h
 right: there is nothing to guess, and a leaked database (or backup) holds no working
 link. A slow password hash would only add latency to every page view.
 
+A form submission (forms.submit) gets a *form* link of its own, carrying its
+`submission_id`: its page shows that submission's orders only (their parcels, the payments
+reported through it, the shop's payment instructions), because anyone who knows the form
+link may type a buyer's email. Only when the submission created the customer (nothing
+existed before it) does its link show the whole customer. The token is
+HMAC(JWT_SECRET, submission id): a retry of the submission recomputes the same URL
+without a write, and a copy of the database alone still opens nothing. Up to
+MAX_FORM_LINKS per customer are kept, the newest.
+
 This module reads `sellers` and `customers` directly (never writes them) and imports
 neither `auth` nor `customers`, so both can call its hooks to keep link documents
 current without an import cycle.
@@ -21,6 +30,7 @@ current without an import cycle.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -49,7 +59,8 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
 MAX_ORDERS = 500  # newest orders shown on the page, fetched in one batch
 MAX_PAYMENTS = 200  # newest payments shown on the page
 MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
-SELLER, EMAIL = "seller", "email"  # link kinds
+MAX_FORM_LINKS = 20  # per customer: a submission's link; the oldest beyond are revoked
+SELLER, EMAIL, FORM = "seller", "email", "form"  # link kinds
 NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
 RATE_LIMIT = 3  # link emails per address ...
 RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
@@ -73,6 +84,8 @@ LINK_PROJECTION = {
     "language": 1,
     "timezone": 1,
     "payment_instructions": 1,
+    "submission_id": 1,
+    "whole": 1,
 }
 # The shop's fields every link document copies (seller_changed keeps them current).
 SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
@@ -123,6 +136,39 @@ def _link_fields(seller: dict, customer: dict, kind: str) -> tuple[str, dict]:
         "created_at": clock.now(),
         **_shop_fields(seller),
     }
+
+
+def _form_token(submission_id: ObjectId) -> str:
+    """The submission's token: 43 URL-safe characters like a random one (TOKEN_RE)."""
+    key = get_settings().jwt_secret.encode()
+    mac = hmac.new(key, b"form-link:" + str(submission_id).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def form_link(seller: dict, customer: dict, submission_id: ObjectId, whole: bool) -> str:
+    """The link of a new submission (`whole`: the customer is the submission's own, so
+    the page may show everything of theirs); then the oldest beyond MAX_FORM_LINKS go."""
+    token = _form_token(submission_id)
+    fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
+    get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": whole})
+    if not whole:  # a customer made by this submission has no older links to prune
+        _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
+    return link_url(token)
+
+
+def form_link_again(seller: dict, customer: dict, submission_id: ObjectId) -> str:
+    """A repeated submission (Idempotency-Key): the same URL, recomputed. One read, and a
+    write only if the first request died before writing its link (it is then scoped to
+    the submission: whether the customer was new can no longer be told)."""
+    token = _form_token(submission_id)
+    if get_db().tracking_links.find_one({"token_hash": hash_token(token)}, {"_id": 1}) is None:
+        fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
+        try:
+            get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": False})
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):  # two retries at once: one link, both have it
+                raise
+    return link_url(token)
 
 
 def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
@@ -216,13 +262,19 @@ def _link(token: str) -> dict:
 
 
 def lookup(token: str) -> dict:
-    """The buyer's page: three database commands (link by hash, orders, payments)."""
+    """The buyer's page: three database commands (link by hash, orders, payments). A
+    submission's link (scope "submission") reads that submission's orders and the
+    payments reported through it, nothing else of the customer."""
     link = _link(token)
     db = get_db()
+    scoped = link.get("submission_id") is not None and not link.get("whole")
+    which = {"seller_id": link["seller_id"], "customer_id": link["customer_id"]}
+    if scoped:
+        which["submission_id"] = link["submission_id"]
     # One batch of up to MAX_ORDERS (a negative limit means "single batch": the server
     # closes the cursor, so no getMore or killCursors follows).
     cursor = db.orders.find(
-        {"seller_id": link["seller_id"], "customer_id": link["customer_id"]},
+        which,
         {**ORDER_PROJECTION, **ORDER_MONEY_FIELDS},
         sort=[("_id", -1)],
         limit=-MAX_ORDERS,
@@ -238,7 +290,7 @@ def lookup(token: str) -> dict:
             box["order_nos"].append(doc["order_no"])
     mine = list(
         db.payments.find(
-            {"seller_id": link["seller_id"], "customer_id": link["customer_id"], "status": {"$ne": "voided"}},
+            {**which, "status": {"$ne": "voided"}},
             sort=[("_id", -1)],
             limit=-MAX_PAYMENTS,
             batch_size=MAX_PAYMENTS,
@@ -256,6 +308,7 @@ def lookup(token: str) -> dict:
         "payments": [payments.track_out(p) for p in mine],
         "payment_instructions": link.get("payment_instructions"),
         "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
+        "scope": "submission" if scoped else "customer",
     }
 
 
@@ -288,9 +341,25 @@ def seller_changed(seller: dict) -> None:
     get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
 
 
+def backfill_payment_instructions() -> int:
+    """Links made by order forms before they copied the shop's payment instructions show
+    none: give them the shop's (idempotent; `manage init-db`). Returns links changed."""
+    db, changed = get_db(), 0
+    for seller in db.sellers.find(
+        {"payment_instructions": {"$nin": [None, ""]}}, {"payment_instructions": 1}
+    ):
+        changed += db.tracking_links.update_many(
+            {"seller_id": seller["_id"], "payment_instructions": None},
+            {"$set": {"payment_instructions": seller["payment_instructions"]}},
+        ).modified_count
+    return changed
+
+
 def customer_renamed(customer: dict) -> None:
+    """Not on a submission-only link: it shows the name typed in the form, and nothing of
+    what the shop has on file."""
     get_db().tracking_links.update_many(
-        {"seller_id": customer["seller_id"], "customer_id": customer["_id"]},
+        {"seller_id": customer["seller_id"], "customer_id": customer["_id"], "whole": {"$ne": False}},
         {"$set": {"buyer_name": customer["name"]}},
     )
 
@@ -355,14 +424,18 @@ def keep_newest_emailed(seller_id: ObjectId, customer_id: ObjectId) -> None:
     """Revoke emailed links beyond the newest MAX_EMAILED_LINKS, so the rate limit (per
     hour) cannot let one customer's links pile up without end. Runs after a successful
     send, so a failed send never costs the buyer an older working link."""
+    _keep_newest(seller_id, customer_id, EMAIL, MAX_EMAILED_LINKS)
+
+
+def _keep_newest(seller_id: ObjectId, customer_id: ObjectId, kind: str, keep: int) -> None:
     links = get_db().tracking_links
     stale = [
         d["_id"]
         for d in links.find(
-            {"seller_id": seller_id, "customer_id": customer_id, "kind": EMAIL},
+            {"seller_id": seller_id, "customer_id": customer_id, "kind": kind},
             {"_id": 1},
             sort=NEWEST_FIRST,
-            skip=MAX_EMAILED_LINKS,
+            skip=keep,
         )
     ]
     if stale:

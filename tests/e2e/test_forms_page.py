@@ -123,6 +123,15 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         # --- the seller makes the form -------------------------------------------------
         sign_up(seller, stack, shop=SHOP)
         token = seed(stack, seller)
+        # The buyer is known already (an order the seller typed in): the page the form
+        # lands on must show this submission only, never that earlier order.
+        earlier = {
+            "buyer_email": "mei@example.com",
+            "buyer_name": BUYER,
+            "item_name": "舊訂單",
+            "quantity": 1,
+        }
+        ok(api_request(stack, "POST", "/orders", token, {**earlier, "unit_price": 99}), 201)
         seller.reload()
         seller.get_by_role("tab", name="Forms").click()
         expect(seller.locator("#forms-body")).to_contain_text("No order forms yet")
@@ -250,18 +259,30 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         expect(buyer).to_have_url(re.compile(r"/track\.html#"))
         assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
 
-        # --- the buyer's tracking page shows both orders --------------------------------
+        # --- the buyer's tracking page shows this submission's two orders only ----------
         cards = buyer.locator("#order-cards .order-card")
         expect(cards).to_have_count(2)
         expect(buyer.locator("#buyer-heading")).to_contain_text(BUYER)
         expect(buyer.locator("#order-cards")).to_contain_text(f"{ITEM_A} × 2")
         expect(buyer.locator("#order-cards")).to_contain_text(f"{ITEM_B} × 1")
+        expect(buyer.locator("#orders-view")).not_to_contain_text("舊訂單")
+        expect(buyer.locator("#scope-note")).to_have_text(
+            "此頁只顯示您這次送出的訂單。您在本店的所有訂單，請看店家寄到您 Email 的連結（或向店家索取）。"
+        )
+        expect(buyer.locator("#pay-due")).to_have_text("NT$1,080")  # not the earlier NT$99
         no_script_ran(buyer, "the tracking page")
         shot(buyer, "form-tracking-phone-zh")
+        buyer.locator("#lang").select_option("en")
+        expect(buyer.locator("#scope-note")).to_contain_text(
+            "This page shows only the orders you just placed."
+        )
+        shot(buyer, "form-tracking-phone-en")
+        buyer.locator("#lang").select_option("zh-Hant")
         # (Its width with an unbreakable item name: test_tracking_page_wraps_long_item_names.)
         problems += serious(buyer, "tracking page after a form zh 375")
 
         orders = ok(api_request(stack, "GET", "/orders?limit=50", token))["items"]
+        orders = [o for o in orders if o["source"] == "form"]  # not the earlier one
         assert len(orders) == 2, orders
         assert {o["source"] for o in orders} == {"form"}
         assert {o["form_title"] for o in orders} == {TITLE}
@@ -307,12 +328,13 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         expect(seller).to_have_url(re.compile(r"[?&]form_id="))
         expect(seller.locator("#orders-form-filter .orders-form-title")).to_have_text(TITLE)
         expect(seller.locator("#orders-body tr[data-id]")).to_have_count(2)
-        expect(order_row(seller, 1001).locator(".order-source")).to_have_text(f"From form: {TITLE}")
+        # (1001 is the order the seller typed in before the form: the form made 1002, 1003.)
+        expect(order_row(seller, 1002).locator(".order-source")).to_have_text(f"From form: {TITLE}")
         expect(seller.locator("#orders-body")).to_contain_text(BUYER)
         no_script_ran(seller, "the orders of the form")
         problems += serious(seller, "orders of a form en 1280")
         shot(seller, "forms-orders-desktop")
-        order_row(seller, 1001).locator(".order-open").click()
+        order_row(seller, 1002).locator(".order-open").click()
         panel = seller.locator("#order-detail")
         expect(panel).to_be_visible()
         expect(panel.locator(".detail-source")).to_have_text(f"From form: {TITLE}")

@@ -142,7 +142,9 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
         "payments",
         "payment_instructions",
         "parcels",
+        "scope",
     }
+    assert page["scope"] == "customer"  # the seller's link shows the whole buyer
     assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks", "Alice")
     assert (page["currency"], page["language"]) == ("TWD", "zh-Hant")
     assert [o["order_no"] for o in page["orders"]] == [a2["order_no"], a1["order_no"]]  # newest first

@@ -11,7 +11,10 @@ def test_traditional_chinese_is_the_default():
     for language in ("zh-Hant", "fr", ""):
         e = mailer.tracking_link_email("a@example.com", "東京代購", "王小美", URL, language)
         assert e.subject == "東京代購：您的訂單追蹤連結"
-        assert "王小美 您好" in e.text and URL in e.text and "舊的追蹤連結已失效" in e.text
+        assert "王小美 您好" in e.text and URL in e.text
+        # Earlier links do keep working (tracking.py): the email must not say otherwise.
+        assert "先前收到的追蹤連結仍可使用" in e.text and "先前收到的追蹤連結仍可使用" in e.html
+        assert "已失效" not in e.text and "已失效" not in e.html
         assert f'<a href="{URL}">{URL}</a>' in e.html
 
 
@@ -19,6 +22,8 @@ def test_english():
     e = mailer.tracking_link_email("a@example.com", "Tokyo Picks", "Mei", URL, "en")
     assert e.subject == "Tokyo Picks: your order tracking link"
     assert e.text.startswith("Hello Mei,") and URL in e.text
+    assert "Links you received earlier still work" in e.text and "no longer works" not in e.text
+    assert "Links you received earlier still work" in e.html and "no longer works" not in e.html
     assert e.to == "a@example.com"
 
 

@@ -183,6 +183,9 @@ function render() {
   $("#shop-name").textContent = data.shop_name;
   document.title = `${data.shop_name} · ${t("track.title")}`;
   $("#buyer-heading").textContent = t("track.hello", { name: data.buyer_name });
+  // A form submission's link shows that submission only (whoever typed the email may not
+  // be its owner): the page says so, and where the rest is.
+  $("#scope-note").classList.toggle("d-none", data.scope !== "submission");
   renderPayments();
   renderParcels();
   const cards = (data.orders || []).map((o) => card(o, data.currency));
