@@ -180,6 +180,17 @@ def test_a_cursor_continues_only_its_own_sort(api, token, many):
         assert r.status == 400 and r.json["error"]["code"] == "invalid_cursor", (bad, r)
 
 
+def test_a_deeply_nested_cursor_is_400_not_500(api, token):
+    """json.loads recurses: 5,000 nested lists raised RecursionError (a 500)."""
+    import base64
+
+    for deep in ("[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000):
+        cursor = base64.urlsafe_b64encode(deep.encode()).decode().rstrip("=")
+        for sort in ("", "&sort=order_no"):
+            r = api.get(f"/orders?cursor={cursor}{sort}", token=token)
+            assert r.status == 400 and r.json["error"]["code"] == "invalid_cursor", (sort, r)
+
+
 def test_sorting_is_per_seller(api, token, other_token, many):
     make(api, other_token, 1000)
     ids, counts = walk(api, token, "sort=-total_amount", 5)
