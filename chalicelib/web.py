@@ -22,7 +22,7 @@ from . import auth
 from .config import plain_settings
 from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from .csv_format import CsvFile, content_disposition
-from .db import UNAVAILABLE_ERRORS
+from .db import is_unavailable
 from .errors import DomainError, error_body, framework_error_body, to_http
 from .exports import JsonPage
 from .openapi import RouteDoc
@@ -79,14 +79,16 @@ def api(path: str, method: str, summary: str, **doc):
             except DomainError as exc:
                 status, body = to_http(exc)
                 return json_response(body, status)
-            except UNAVAILABLE_ERRORS:
-                app.log.warning("database unavailable on %s %s", method, path)
-                return json_response(
-                    error_body("database_unavailable", "The database cannot be reached; try again shortly."),
-                    503,
-                    {"Retry-After": "5"},
-                )
-            except PyMongoError:
+            except PyMongoError as exc:
+                if is_unavailable(exc):
+                    app.log.warning("database unavailable on %s %s", method, path)
+                    return json_response(
+                        error_body(
+                            "database_unavailable", "The database cannot be reached; try again shortly."
+                        ),
+                        503,
+                        {"Retry-After": "5"},
+                    )
                 app.log.exception("database error on %s %s", method, path)
                 return json_response(error_body("database_error", "The database refused the request."), 503)
             except Exception:
