@@ -129,8 +129,11 @@ def test_batch_prefix_is_a_partial_match_never_a_pattern(api, token):
     assert ids("batch_prefix=" + quote("(Ginza)")) == [tokyo_en["id"]]  # escaped, not a group
     assert ids("batch_prefix=" + quote(".*")) == []
     assert ids("batch_prefix=" + quote("[")) == []
-    for odd in ("\x00", "\\", "$", "^2026", "\ud7ff", "東京\n"):
+    for odd in ("\\", "$", "^2026", "\ud7ff", "東京\n"):
         assert ids("batch_prefix=" + quote(odd)) in ([], [tokyo["id"]]), odd
+    # A NUL is refused at the edge (issue 23): no stored text can hold one.
+    r = api.get("/orders?batch_prefix=" + quote("東\x00"), token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "batch_prefix", r
     # With an exact batch as well, both must hold.
     assert ids("batch=" + quote("2026-12 首爾") + "&batch_prefix=" + quote("首")) == [seoul["id"]]
     assert ids("batch=" + quote("2026-12 首爾") + "&batch_prefix=" + quote("東京")) == []
