@@ -26,6 +26,7 @@ from chalicelib.models import (
     AcceptedOut,
     BatchOut,
     BatchPatch,
+    BatchPath,
     BulkIn,
     BulkOut,
     BuyerPaymentIn,
@@ -94,7 +95,7 @@ from chalicelib.web import (
     client_address,
     header,
     json_response,
-    path_text,
+    path_model,
     query,
     raw_body,
 )
@@ -648,7 +649,7 @@ def list_batches(who):
 
 @api("/batches/{name}", "PATCH", "Set a batch's exchange rates, note, closed", body=BatchPatch, out=BatchOut)
 def update_batch(who, name):
-    return batches.update(who, path_text(name), body(BatchPatch))
+    return batches.update(who, path_model(BatchPath, name=name).name, body(BatchPatch))
 
 
 @api(

@@ -165,7 +165,9 @@ def refresh(refresh_token: str) -> dict:
     if seller is None:
         sessions.revoke(session_id, reason="seller_gone")
         raise Unauthorized("the session has ended; log in again", code="invalid_refresh_token")
-    return _tokens(seller, session_id, new_refresh)
+    tokens = _tokens(seller, session_id, new_refresh)
+    sessions.check_live(session_id)  # a logout since rotate() gets no token
+    return tokens
 
 
 def logout(refresh_token: str) -> None:
@@ -297,7 +299,10 @@ def me(principal: Principal) -> dict:
 
 
 def update_me(principal: Principal, patch: SellerPatch) -> dict:
-    """Returns the seller and a fresh token: time zone and currency travel in the token."""
+    """Returns the seller and a fresh token: time zone and currency travel in the token.
+    Only for a session still going: an access token outliving its session (logout,
+    password change) must not renew itself here forever."""
+    sessions.check_live(principal.session_id)
     changes = patch.model_dump(exclude_unset=True)
     changes["updated_at"] = clock.now()
     doc = get_db().sellers.find_one_and_update(
@@ -313,4 +318,5 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
     if changes.get("currency", principal.currency) != principal.currency:
         batches.reprice_all(doc["_id"], doc["currency"])  # costs in the new currency
     token, _ = issue_token(doc, principal.session_id)
+    sessions.check_live(principal.session_id)  # made, then checked: see sessions.check_live
     return {"seller": seller_out(doc), "token": token}

@@ -27,6 +27,32 @@ UNAVAILABLE_ERRORS = (
     pymongo.errors.ConnectionFailure,
     pymongo.errors.ExecutionTimeout,
 )
+# FerretDB stays up when its PostgreSQL goes away and answers every command with code 1
+# (InternalError) and the driver's words: "failed to connect to `user=...`: dial error"
+# while PostgreSQL is down, "write: broken pipe" on a pooled connection it cut, and
+# SQLSTATE 57P01/57P03 while it shuts down or starts (docs/ferretdb.md, "PostgreSQL down").
+_FERRETDB_BACKEND_DOWN_MARKS = (
+    "failed to connect to `",
+    "dial error",
+    "broken pipe",
+    "connection reset by peer",
+    "unexpected EOF",
+    "conn closed",
+    "SQLSTATE 57P0",  # admin_shutdown, crash_shutdown, cannot_connect_now
+    "SQLSTATE 08",  # connection_exception and its kinds
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve anyone right now (503 `database_unavailable` with
+    Retry-After), as opposed to a refusal of this one request (503 `database_error`)."""
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return True
+    return (
+        isinstance(exc, OperationFailure)
+        and exc.code == 1
+        and any(mark in str(exc) for mark in _FERRETDB_BACKEND_DOWN_MARKS)
+    )
 
 
 def _new_client(s: Settings) -> Any:

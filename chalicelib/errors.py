@@ -210,6 +210,7 @@ DETAIL_CODES: dict[str, str] = {
     "not_a_boolean": "must be true or false",
     "invalid_id": "not an id (24 hex characters)",
     "date_out_of_range": "a date or time outside the allowed years",
+    "nul_character": "text holds a NUL character (\\u0000), which cannot be stored",
     # CSV import (each with its `row`)
     "not_a_whole_number": "quantity must be a whole number ≥ 1",
     "unknown_status": "not a known payment or fulfillment status",

@@ -54,7 +54,18 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from . import allocation, batches, clock, csv_format, currencies, customers, items, order_rules, payments
+from . import (
+    allocation,
+    batches,
+    clock,
+    csv_format,
+    currencies,
+    customers,
+    items,
+    order_rules,
+    payload,
+    payments,
+)
 from .auth import Principal
 from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
@@ -138,6 +149,7 @@ def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
             raise _bad("invalid_csv", "the file is empty: the first line must name the columns")
         columns = _columns(header)
         rows = []
+        nul_cells = []  # a NUL can never be stored (payload.NUL): name each cell that has one
         # Numbered as a spreadsheet shows the file: header = row 1 (a cell with a line
         # break inside quotes is still one row there).
         for number, cells in enumerate(reader, start=HEADER_ROW + 1):
@@ -145,6 +157,11 @@ def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
                 continue  # blank lines (Excel leaves some at the end)
             if len(rows) == MAX_ROWS:
                 raise _bad("too_many_rows", f"at most {MAX_ROWS:,} rows per import; split the file")
+            nul_cells += [
+                _error(number, col, "nul_character", payload.NUL_MESSAGE)
+                for col, c in zip(columns, cells, strict=False)
+                if payload.NUL in c
+            ]
             if len(cells) > len(columns):
                 rows.append(
                     (number, {"__error__": f"has {len(cells)} cells but the header has {len(columns)}"})
@@ -161,6 +178,9 @@ def read(raw: bytes | str | None) -> list[tuple[int, dict[str, str]]]:
             )
     except csv.Error as exc:
         raise _bad("invalid_csv", f"the file is not valid CSV (line {reader.line_num}): {exc}") from None
+    if nul_cells:
+        bad = len({e["row"] for e in nul_cells})
+        raise _bad("invalid_rows", f"{bad} row(s) are invalid; nothing was imported", nul_cells)
     if not rows:
         raise _bad("invalid_csv", "the file has no data rows")
     return rows

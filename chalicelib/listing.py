@@ -112,7 +112,7 @@ def decode_sorted_cursor(cursor: str | None, sort: Sort, datetime_keys: tuple[st
         if abs(value) > 2**62:
             raise ValueError
         oid = ObjectId(last_id)
-    except (ValueError, TypeError, binascii.Error, InvalidId, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, InvalidId, UnicodeDecodeError):
         raise ValidationFailed("cursor is invalid", code="invalid_cursor") from None
     if name != sort.name:
         raise ValidationFailed(

@@ -41,7 +41,11 @@ Language = Literal["zh-Hant", "en"]
 # Money in: a JSON number in major units, stored as integer cents.
 Money = Annotated[int, BeforeValidator(to_cents)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+SHORT_TEXT_MAX = 200
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX)]
+# A batch (trip) name: an order's `batch` is ShortText; a form's and /batches/{name}'s
+# the same, and not empty.
+BatchName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=100_000)]
 Stock = Annotated[int, Field(strict=True, ge=0, le=10_000_000)]
@@ -69,8 +73,18 @@ def _iso_date_text(value: object) -> object:
     return value
 
 
-# A date in a body: exactly YYYY-MM-DD text (shipped_date, paid_at).
-IsoDate = Annotated[dt.date, Field(strict=False), BeforeValidator(_iso_date_text)]
+def _date_in_range(value: dt.date) -> dt.date:
+    # The same years as the list filters (EARLIEST_YEAR..LATEST_YEAR): year 1 or 9999
+    # would sort first or last forever and overflow on the way to a time zone.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise Invalid("date_out_of_range", f"must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31")
+    return value
+
+
+# A date in a body: exactly YYYY-MM-DD text (shipped_date, paid_at), 2000-2100.
+IsoDate = Annotated[
+    dt.date, Field(strict=False), BeforeValidator(_iso_date_text), AfterValidator(_date_in_range)
+]
 
 
 class In(BaseModel):
@@ -264,7 +278,7 @@ FormItems = Annotated[list[FormItemIn], Field(min_length=1, max_length=50), Afte
 
 
 class FormIn(In):
-    batch: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    batch: BatchName
     title: Name
     description: LongText | None = None
     items: FormItems
@@ -366,6 +380,12 @@ class BatchPatch(In):
             if f in self.model_fields_set and getattr(self, f) is None:
                 raise Invalid("cannot_be_null", f"{f} cannot be null", field=f)
         return _non_empty_patch(self)
+
+
+class BatchPath(In):
+    """The {name} of /batches/{name}: the rules of an order's `batch`."""
+
+    name: BatchName
 
 
 class BatchOut(Out):

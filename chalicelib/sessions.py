@@ -104,6 +104,23 @@ def rotate(raw: str) -> tuple[str, ObjectId, ObjectId]:
     return _issue(session_id, session["seller_id"], now), session["seller_id"], session_id
 
 
+def check_live(session_id: ObjectId | str | None) -> None:
+    """401 unless the session is still going. Called after a token has been made and
+    before it is handed out: a session that ends at any moment before this read gets no
+    token, so none is ever handed out for a session that had already ended."""
+    try:
+        oid = ObjectId(session_id) if session_id else None
+    except (TypeError, ValueError):  # bson's InvalidId is a ValueError
+        oid = None
+    if oid is None:  # an access token of no session cannot be renewed
+        raise _invalid()
+    live = get_db().sessions.find_one(
+        {"_id": oid, "revoked_at": None, "expires_at": {"$gt": clock.now()}}, {"_id": 1}
+    )
+    if live is None:
+        raise _invalid()
+
+
 def end(raw: str) -> None:
     """Logout: any token of the session (current or spent) ends it. Unknown: nothing to do."""
     session_id, digest = _parse(raw)

@@ -22,12 +22,12 @@ from . import auth
 from .config import plain_settings
 from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from .csv_format import CsvFile, content_disposition
-from .db import UNAVAILABLE_ERRORS
+from .db import is_unavailable
 from .errors import DomainError, error_body, framework_error_body, to_http
 from .exports import JsonPage
 from .openapi import RouteDoc
 from .packing_slip import HtmlPage
-from .payload import parse_body, parse_query
+from .payload import check_no_nul_path, check_no_nul_query, parse_body, parse_query, validate
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,6 +72,7 @@ def api(path: str, method: str, summary: str, **doc):
         @functools.wraps(fn)
         def wrapper(**path_params):
             try:
+                _no_nul(path_params)
                 if route_doc.public:
                     result = fn(**path_params)
                 else:
@@ -80,14 +81,16 @@ def api(path: str, method: str, summary: str, **doc):
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)
                 return json_response(body, status, {"Retry-After": str(wait)} if wait else None)
-            except UNAVAILABLE_ERRORS:
-                app.log.warning("database unavailable on %s %s", method, path)
-                return json_response(
-                    error_body("database_unavailable", "The database cannot be reached; try again shortly."),
-                    503,
-                    {"Retry-After": "5"},
-                )
-            except PyMongoError:
+            except PyMongoError as exc:
+                if is_unavailable(exc):
+                    app.log.warning("database unavailable on %s %s", method, path)
+                    return json_response(
+                        error_body(
+                            "database_unavailable", "The database cannot be reached; try again shortly."
+                        ),
+                        503,
+                        {"Retry-After": "5"},
+                    )
                 app.log.exception("database error on %s %s", method, path)
                 return json_response(error_body("database_error", "The database refused the request."), 503)
             except Exception:
@@ -98,6 +101,15 @@ def api(path: str, method: str, summary: str, **doc):
         return app.route(path, methods=[method], content_types=content_types)(wrapper)
 
     return decorate
+
+
+def _no_nul(path_params: dict[str, str]) -> None:
+    """A NUL in any path parameter or query parameter is a 400 before any route runs, so
+    none reaches the database (payload.parse_json checks bodies, imports.read CSV cells)."""
+    check_no_nul_path({name: unquote(value) for name, value in path_params.items()})
+    params = app.current_request.query_params
+    if params:
+        check_no_nul_query({key: params.getlist(key) for key in params})
 
 
 def to_response(result, status: int) -> Response:
@@ -156,10 +168,11 @@ def body(model: type[M]) -> M:
     return parse_body(model, raw_body())
 
 
-def path_text(value: str) -> str:
-    """A free-text path parameter (a batch name: "2026-12 東京"). Chalice passes it still
+def path_model(model: type[M], **params: str) -> M:
+    """Free-text path parameters (a batch name: "2026-12 東京") checked as `model`'s
+    fields: 400 validation_error naming the parameter. Chalice passes them still
     percent-encoded (aws/chalice#511), as API Gateway's REST API does: decoded once here."""
-    return unquote(value)
+    return validate(model, {name: unquote(value) for name, value in params.items()})
 
 
 def query(model: type[M]) -> M:

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The local database: FerretDB 1.24 (tools/ferretdb/) on a private PostgreSQL 15 cluster.
-#   scripts/db.sh build|start|stop|wait|status|indexes|psql [psql args]
+#   scripts/db.sh build|start|stop|stop-postgresql|wait|status|indexes|psql [psql args]
 #     build    compile the FerretDB launcher into .cache/bin/ (once; again when its sources change)
 #     start    create the cluster on first use, start PostgreSQL and FerretDB, wait for a ping
 #     stop     stop FerretDB and PostgreSQL (data stays)
+#     stop-postgresql  stop only PostgreSQL, FerretDB stays up (what an outage of the
+#              backend looks like to the app: docs/ferretdb.md); `start` brings it back
 #     wait     wait until FerretDB answers a ping
 #     status   "running" when both are up, else "stopped"
 #     indexes  add the local GIN indexes that serve FerretDB's pushed-down filters
@@ -214,6 +216,13 @@ stop() {
   echo "FerretDB and PostgreSQL stopped"
 }
 
+stop_postgresql() {
+  if pg_running; then
+    as_owner "$(pg_bin)/pg_ctl" stop -s -w -t 60 -m fast -D "$DATA" >/dev/null
+  fi
+  echo "PostgreSQL stopped (FerretDB left running)"
+}
+
 indexes() {
   "$(pg_bin)/psql" -h "$DATA" -U "$PG_USER" -d ferretdb -Xq -v ON_ERROR_STOP=1 -f scripts/pg-indexes.sql
 }
@@ -223,8 +232,9 @@ case "${1:-}" in
   start) start ;;
   wait) wait_ready ;;
   stop) stop ;;
+  stop-postgresql) stop_postgresql ;;
   status) ferretdb_running && pg_running && echo running || echo stopped ;;
   indexes) indexes ;;
   psql) shift; exec "$(pg_bin)/psql" -h "$DATA" -U "$PG_USER" -d ferretdb "$@" ;;
-  *) echo "usage: $0 build|start|stop|wait|status|indexes|psql" >&2; exit 2 ;;
+  *) echo "usage: $0 build|start|stop|stop-postgresql|wait|status|indexes|psql" >&2; exit 2 ;;
 esac

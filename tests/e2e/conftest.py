@@ -159,6 +159,22 @@ def shot(page, name: str, full_page: bool = True) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
 
 
+def settled(page, width: int | None = None, timeout: float = 10_000) -> None:
+    """Wait until the page is still, instead of a fixed sleep: no visible spinner or busy
+    form (a list still loading), no finite CSS transition or animation running (a fading
+    tab, a colour change), and with `width` the viewport at that width. What a test then
+    measures or checks for contrast is the final state, however slow the machine is."""
+    page.wait_for_function(
+        """(width) => (width === null || window.innerWidth === width)
+            && ![...document.querySelectorAll('.spinner-border, [aria-busy=true]')]
+                .some((el) => el.offsetParent !== null)
+            && document.getAnimations().every((a) => a.playState !== 'running'
+                || a.effect?.getComputedTiming().endTime === Infinity)""",
+        arg=width,
+        timeout=timeout,
+    )
+
+
 # --- helpers the browser tests share -------------------------------------------------
 
 

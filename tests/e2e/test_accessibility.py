@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ROOT, new_context
+from tests.e2e.conftest import DESKTOP, PHONE, ROOT, new_context, settled
 from tests.e2e.test_orders_page import seed_orders
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import order_row
@@ -52,7 +52,8 @@ def test_no_serious_axe_violations_on_any_tab(stack, browser, locale, viewport):
         expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
         for name in TABS["zh" if zh else "en"]:
             page.get_by_role("tab", name=name).click()
-            page.wait_for_timeout(400)
+            expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+            settled(page)  # its list loaded, the fade over: axe checks the final colours
             problems += serious(page, name)
         page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
         order_row(page, 1001).locator(".order-open").click()

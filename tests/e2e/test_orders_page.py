@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, new_context, settled, shot
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import api_call, order_row
 
@@ -280,7 +280,7 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, b
         )
         # 375 px: compact cards, switches in one line, every tap target at least 44 px.
         page.set_viewport_size(PHONE)
-        page.wait_for_timeout(200)
+        settled(page, width=PHONE["width"])
         page.locator("#orders-table").scroll_into_view_if_needed()
         shot(page, f"orders-cards-phone-{'zh' if locale == 'zh-TW' else 'en'}", full_page=False)
         height = page.evaluate("document.querySelector('#orders-table').getBoundingClientRect().height")

@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, scroll_top, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, scroll_top, settled, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import api_call, order_row
@@ -92,7 +92,7 @@ def scroll_to(page, selector):
             + window.scrollY - document.querySelector('nav').offsetHeight - 8, behavior: 'instant'})""",
         selector,
     )
-    page.wait_for_timeout(250)
+    settled(page)
 
 
 def fits_phone(page, area=None):
@@ -274,7 +274,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         expect(panel.locator("#detail-cost-hint")).to_have_text("¥1,200 × 2" + (" 件" if zh else ""))
         expect(panel.locator("#detail-profit-amount")).to_have_text("NT$392.40")
         panel.locator("#detail-profit").scroll_into_view_if_needed()
-        page.wait_for_timeout(200)
+        settled(page)  # the panel slid in: axe checks its final colours
         shot(page, f"profit-order-panel-{tag}", full_page=False)
         problems += serious(page, f"order panel {tag}")
         page.locator("#detail-close").click()
@@ -358,7 +358,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
         assert (
             len(page.evaluate("Chart.getChart(document.querySelector('#rep-profit-chart')).data.labels")) == 1
         )
-        page.wait_for_timeout(400)  # the buttons' colour transitions end
+        settled(page)  # the buttons' colour transitions end
         problems += serious(page, f"reports {tag}")
         if phone:
             scroll_to(page, "#rep-profit")

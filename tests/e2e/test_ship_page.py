@@ -296,10 +296,21 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         ben = buyer_card(page, "Ben Wu")
         ben.locator("[name=carrier]").fill(w["tcat"])
         ben.locator("[name=tracking_number]").fill("1111111111")
-        ben.locator(".ship-create").dblclick()  # a double tap packs one parcel
+        # A double tap packs one parcel: every POST /parcels the two clicks sent must
+        # have been answered before the parcels are counted.
+        sent, answered = [], []
+
+        def is_pack(request):
+            return request.method == "POST" and request.url.split("?")[0].endswith("/parcels")
+
+        page.on("request", lambda r: sent.append(r) if is_pack(r) else None)
+        page.on("requestfinished", lambda r: answered.append(r) if is_pack(r) else None)
+        ben.locator(".ship-create").dblclick()
         third = parcel_card(page, 3)
         expect(third).to_be_visible()
-        page.wait_for_timeout(300)
+        while len(answered) < len(sent):
+            page.wait_for_event("requestfinished", predicate=is_pack)  # the listener counts it too
+        assert len(sent) >= 1
         assert sorted(p["parcel_no"] for p in api_call(stack, "GET", "/parcels", token)["items"]) == [1, 3]
         third.locator(".ship-edit").click()
         third.locator(".ship-edit-form [name=tracking_number]").fill(TCAT_NUMBER)

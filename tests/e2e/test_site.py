@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +69,7 @@ def api_call(stack, method, path, token, body=None):
 
 def test_seller_day_and_buyer_link(stack, browser, page):
     sign_up(page, stack)
-    page.wait_for_timeout(300)
+    settled(page)
     shot(page, "orders-empty-desktop")
 
     # Items, with a low-stock mark.
@@ -237,7 +237,7 @@ def test_seller_day_and_buyer_link(stack, browser, page):
 
     # Phone width: no sideways scrolling, rows become cards.
     page.set_viewport_size(PHONE)
-    page.wait_for_timeout(200)
+    settled(page, width=PHONE["width"])
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "orders-phone-zh")
     page.locator("#lang").select_option("en")

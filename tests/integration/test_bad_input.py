@@ -108,3 +108,160 @@ def test_huge_numbers_in_csv_import_are_row_errors(api, token):
             fields
         )
     assert api.get("/orders", token=token).json["items"] == []
+
+
+# --- NUL characters (U+0000): PostgreSQL cannot store one, so FerretDB refused the write
+# with a 503 after earlier writes of the request had landed. Refused at the edge now.
+
+
+def _nul_refused(r, code, field):
+    assert r.status == 400, r
+    assert r.json["error"]["code"] == code, r
+    assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [(field, "nul_character")], r
+
+
+def test_nul_in_a_body_field_is_400_and_writes_nothing(api, token):
+    from chalicelib import db
+
+    before = db.get_db().customers.count_documents({})
+    r = api.post("/customers", {"name": "A\x00B", "email": "a@example.com"}, token=token)
+    _nul_refused(r, "validation_error", "name")
+    # A key with one is named too (shown escaped).
+    r = api.post("/customers", {"name": "A", "email": "a@example.com", "no\x00te": "x"}, token=token)
+    _nul_refused(r, "validation_error", "no\\u0000te")
+    assert db.get_db().customers.count_documents({}) == before
+
+
+def test_nul_in_a_nested_body_field_is_400_and_writes_nothing(api, token):
+    from chalicelib import db
+
+    order = api.post(
+        "/orders",
+        {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 1},
+        token=token,
+    ).json
+    stored = db.get_db().orders.find_one({})
+    r = api.post("/orders/bulk", {"ids": [order["id"]], "set": {"carrier": "Yama\x00to"}}, token=token)
+    _nul_refused(r, "validation_error", "set.carrier")
+    assert db.get_db().orders.find_one({}) == stored
+
+
+def test_nul_in_a_query_parameter_is_400(api, token):
+    for path in ("/customers?q=a%00b", "/orders?q=ok&batch=a%00b", "/customers?q=a&q=b%00"):
+        r = api.get(path, token=token)
+        _nul_refused(r, "invalid_query", "batch" if "batch=" in path else "q")
+        assert "q" in r.json["error"]["message"] or "batch" in r.json["error"]["message"]
+
+
+def test_nul_in_a_path_parameter_is_400_and_writes_nothing(api, token):
+    from chalicelib import db
+
+    before = db.get_db().batches.count_documents({})
+    r = api.patch("/batches/2026-12%00x", {"note": "trip"}, token=token)
+    _nul_refused(r, "validation_error", "name")
+    assert db.get_db().batches.count_documents({}) == before
+    # A public route too, before any lookup.
+    _nul_refused(api.get("/track/abc%00def"), "validation_error", "token")
+
+
+def test_nul_in_a_csv_cell_is_400_naming_row_and_column(api, token):
+    from chalicelib import db
+
+    rows = ["a@example.com,fine,1,10,,,", "b@example.com,bad\x00name,1,10,,,"]
+    r = post_csv(api, token, IMPORT_HEADER + "\r\n".join(rows) + "\r\n")
+    assert r.status == 400, r
+    assert r.json["error"]["code"] == "invalid_rows"
+    assert [(d["row"], d["field"], d["code"]) for d in r.json["error"]["details"]] == [
+        (3, "item_name", "nul_character")
+    ]
+    for name in ("orders", "customers"):
+        assert db.get_db()[name].count_documents({}) == 0, name
+
+
+def test_every_route_refuses_a_nul_at_the_edge(api, token):
+    """Whatever a route reads: a NUL in a query parameter or a path parameter is a 400
+    before the route runs (before authentication: the request is malformed either way)."""
+    import re
+
+    from chalicelib.web import ROUTES
+
+    for route in ROUTES:
+        kind = {"Content-Type": route.content_type if route.body is None else "application/json"}
+        params = re.findall(r"{(\w+)}", route.path)
+        plain = re.sub(r"{\w+}", "0" * 24, route.path)
+        r = api.call(route.method, plain + "?note=a%00b", token=token, headers=kind)
+        _nul_refused(r, "invalid_query", "note")
+        for name in params:
+            path = route.path.replace("{" + name + "}", "a%00b")
+            path = re.sub(r"{\w+}", "0" * 24, path)
+            _nul_refused(api.call(route.method, path, token=token, headers=kind), "validation_error", name)
+
+
+# --- body dates and batch names: the same limits as everywhere else
+
+
+def test_body_dates_outside_2000_2100_are_400(api, token):
+    from chalicelib import db
+
+    order = api.post(
+        "/orders",
+        {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 100},
+        token=token,
+    ).json
+    link = api.post(f"/customers/{order['customer_id']}/tracking-link", token=token).json["token"]
+    stored = db.get_db().orders.find_one({})
+    for day in ("0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"):
+        writes = {
+            "shipped_date": api.patch(
+                f"/orders/{order['id']}", {"fulfillment_status": "shipped", "shipped_date": day}, token=token
+            ),
+            "paid_at": api.post(
+                "/payments",
+                {"customer_id": order["customer_id"], "amount": 1, "method": "bank_transfer", "paid_at": day},
+                token=token,
+            ),
+            "paid_at ": api.post(
+                f"/track/{link}/payments", {"amount": 1, "paid_at": day}
+            ),  # the buyer's report
+        }
+        for field, r in writes.items():
+            assert r.status == 400, (day, field, r)
+            assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [
+                (field.strip(), "date_out_of_range")
+            ], (day, field, r)
+    assert db.get_db().orders.find_one({}) == stored
+    assert db.get_db().payments.count_documents({}) == 0
+    # The edges themselves are fine.
+    r = api.patch(
+        f"/orders/{order['id']}", {"fulfillment_status": "shipped", "shipped_date": "2000-01-01"}, token=token
+    )
+    assert r.status == 200 and r.json["shipped_date"] == "2000-01-01", r
+    r = api.post(
+        "/payments",
+        {
+            "customer_id": order["customer_id"],
+            "amount": 1,
+            "method": "bank_transfer",
+            "paid_at": "2100-12-31",
+        },
+        token=token,
+    )
+    assert r.status == 201, r
+
+
+def test_a_batch_name_in_the_path_has_the_order_field_limit(api, token):
+    from urllib.parse import quote
+
+    from chalicelib import db
+
+    long_name = "東京" * 100 + "x"  # 201 characters (603 bytes percent-encoded)
+    r = api.patch(f"/batches/{quote(long_name)}", {"note": "trip"}, token=token)
+    assert r.status == 400 and r.json["error"]["code"] == "validation_error", r
+    assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [("name", "string_too_long")]
+    assert db.get_db().batches.count_documents({}) == 0
+    # 200 is what an order's `batch` may hold, and what the path may name too.
+    r = api.patch(f"/batches/{quote(long_name[:200])}", {"note": "trip"}, token=token)
+    assert r.status == 200 and r.json["name"] == long_name[:200], r
+    order = {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 1}
+    assert api.post("/orders", {**order, "batch": long_name}, token=token).status == 400
+    assert api.post("/orders", {**order, "batch": long_name[:200]}, token=token).status == 201

@@ -337,21 +337,32 @@ def local_stack():
             stack.remove_data()
 
 
-def test_demo_loads_a_sample_shop_through_the_api(local_stack):
-    cmd = [
+def demo_command(stack) -> list[str]:
+    return [
         sys.executable,
         str(ROOT / "scripts" / "demo.py"),
         "--api",
-        local_stack.api_url,
+        stack.api_url,
         "--site",
-        local_stack.site_url,
+        stack.site_url,
     ]
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=local_stack.env)
+
+
+def load_demo(stack) -> subprocess.CompletedProcess:
+    """`scripts/demo.py` on a stack without the demo shop; its login is kept on the stack."""
+    first = subprocess.run(demo_command(stack), capture_output=True, text=True, timeout=120, env=stack.env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert f"{local_stack.site_url}/index.html" in first.stdout
     email = re.search(r"^  email +(\S+)$", first.stdout, re.M).group(1)
     password = re.search(r"^  password +(\S+)$", first.stdout, re.M).group(1)
-    local_stack.demo_login = {"email": email, "password": password}
+    stack.demo_login = {"email": email, "password": password}
+    return first
+
+
+def test_demo_loads_a_sample_shop_through_the_api(local_stack):
+    cmd = demo_command(local_stack)
+    first = load_demo(local_stack)
+    assert f"{local_stack.site_url}/index.html" in first.stdout
+    email, password = local_stack.demo_login["email"], local_stack.demo_login["password"]
 
     status, body = http("POST", local_stack.api_url + "/auth/login", {"email": email, "password": password})
     assert status == 200, body
@@ -437,9 +448,12 @@ def test_sigterm_to_run_local_stops_everything(local_stack):
 
 
 def test_data_survives_a_restart(local_stack):
-    """`make run` again on the same DATA_DIR: the demo shop and its 80 orders are still there."""
+    """`make run` again on the same DATA_DIR: the demo shop and its 80 orders are still there.
+    Stands alone: it loads the demo shop itself unless the demo test already did."""
     if not hasattr(local_stack, "demo_login"):
-        pytest.skip("needs the demo shop of test_demo_loads_a_sample_shop_through_the_api")
+        if local_stack.proc.poll() is not None:  # stopped by the SIGTERM test
+            local_stack.start()
+        load_demo(local_stack)
     if local_stack.proc.poll() is None:
         local_stack.sigterm()
     started = time.time()

@@ -1,6 +1,7 @@
 """Abuse and failure: the database going away, oversized and hostile bodies."""
 
 import json
+import time
 import uuid
 
 import pytest
@@ -60,6 +61,37 @@ def test_database_outage_is_503_then_recovers(own_ferretdb, client):
     assert client.get("/health").json == {"status": "ok", "db": "ok"}
     names = [c["name"] for c in client.get("/customers", token=token).json["items"]]
     assert names == ["A"]
+
+
+def test_postgresql_down_under_ferretdb_is_503_unavailable_then_recovers(own_ferretdb, client):
+    """FerretDB still answers when its PostgreSQL is gone, with code 1 and the driver's
+    words: that is an outage (retry later), not a refusal of the request."""
+    token = client.signup()
+    assert client.post("/customers", {"name": "A", "email": "a@example.com"}, token=token).status == 201
+
+    own_ferretdb._db_sh("stop-postgresql")
+    order = {"buyer_email": "b@example.com", "item_name": "T", "quantity": 1, "unit_price": 1}
+    for r in (
+        client.get("/customers", token=token),  # find
+        client.post("/orders", order, token=token),  # writes
+        client.patch("/auth/me", {"shop_name": "Renamed"}, token=token),  # findAndModify
+        client.get("/orders?limit=5&sort=order_no", token=token),  # aggregate
+    ):
+        assert r.status == 503, r
+        assert r.json["error"]["code"] == "database_unavailable", r
+        assert r.headers["retry-after"] == "5"
+    assert client.get("/health").json == {"status": "degraded", "db": "unavailable"}
+
+    own_ferretdb.start()  # PostgreSQL again, under the same FerretDB
+    # FerretDB's pooled connections to the old PostgreSQL fail once each ("broken pipe"):
+    # still an outage while they are replaced, then answers again.
+    deadline = time.monotonic() + 30
+    while (r := client.get("/customers", token=token)).status != 200:
+        assert r.status == 503 and r.json["error"]["code"] == "database_unavailable", r
+        assert time.monotonic() < deadline, r
+        time.sleep(0.1)  # between polls
+    assert [c["name"] for c in r.json["items"]] == ["A"]
+    assert client.post("/orders", order, token=token).status == 201
 
 
 def test_oversized_body_is_413(api, token):

@@ -9,6 +9,7 @@ import pytest
 from chalicelib import auth, db, passwords
 from chalicelib.errors import DomainError
 from chalicelib.models import LoginIn, PasswordResetIn
+from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 PASSWORD = "correct horse 1"
@@ -83,3 +84,58 @@ def test_parallel_resets_with_one_link_apply_once(api, monkeypatch):
     assert results.count("ok") == 1 and results.count("invalid_reset_token") == 5
     winner = choices[results.index("ok")]
     assert auth.login(LoginIn(email="owner@example.com", password=winner), "10.0.0.2")["token"]
+
+
+def test_logout_racing_renewals_leaves_no_token_for_the_ended_session(api, monkeypatch):
+    """Logout while eight callers keep renewing the session's access token through
+    PATCH /auth/me: every token handed out was made before the logout returned, and
+    afterwards none of them (nor the first) renews again."""
+    import threading
+    import time
+
+    from bson import ObjectId
+
+    from chalicelib.models import SellerPatch
+
+    api.signup(email="owner@example.com")
+    session = auth.login(LoginIn(email="owner@example.com", password=PASSWORD), "10.0.0.1")
+    # When this thread last made a token (two made in one second are the same text).
+    made = threading.local()
+    real_issue = auth.issue_token
+
+    def timed_issue(*args, **kwargs):
+        made.at = time.monotonic()
+        return real_issue(*args, **kwargs)
+
+    monkeypatch.setattr(auth, "issue_token", timed_issue)
+    ended = {}
+
+    def logout():
+        auth.logout(session["refresh_token"])
+        ended["at"] = time.monotonic()
+        return "logged out"
+
+    def renew():
+        token, got = session["token"], []
+        for _ in range(4):
+            try:
+                out = auth.update_me(auth.authenticate(f"Bearer {token}"), SellerPatch(shop_name="Renamed"))
+            except DomainError as exc:
+                got.append(exc.code)
+                continue
+            token = out["token"]
+            got.append((token, made.at))
+        return got
+
+    results = at_once([logout] + [renew] * 8)
+    assert results[0] == "logged out"
+    handed_out = [t for got in results[1:] for t in got if isinstance(t, tuple)]
+    assert {t for got in results[1:] for t in got if not isinstance(t, tuple)} <= {"invalid_refresh_token"}
+    assert all(at < ended["at"] for _, at in handed_out), "a token was made after the logout"
+    doc = db.get_db().sessions.find_one({"_id": ObjectId(session["refresh_token"].split(".")[0])})
+    assert doc["revoked_reason"] == "logout"
+    for token in [session["token"], *(t for t, _ in handed_out)]:
+        with pytest.raises(DomainError) as refused:
+            auth.update_me(auth.authenticate(f"Bearer {token}"), SellerPatch(shop_name="Again"))
+        assert refused.value.code == "invalid_refresh_token"
+    assert db.get_db().sellers.find_one({"email_lower": "owner@example.com"})["shop_name"] != "Again"

@@ -10,7 +10,7 @@ import re
 import jwt
 import pytest
 
-from chalicelib import auth, config, db, login_limits
+from chalicelib import auth, config, db, login_limits, sessions
 from chalicelib.errors import RateLimited, Unauthorized
 from chalicelib.models import LoginIn
 
@@ -97,6 +97,53 @@ def test_password_change_ends_other_sessions(api, seller):
     assert api.post("/auth/refresh", {"refresh_token": here["refresh_token"]}).status == 200
     assert login(api, seller).status == 401
     assert login(api, seller, NEW_PASSWORD).status == 200
+
+
+def _chain(api, token, times=3):
+    """PATCH /auth/me with `token`, then with the token each answer gave, `times` times."""
+    statuses = []
+    for _ in range(times):
+        r = api.patch("/auth/me", {"shop_name": "Renamed"}, token=token)
+        statuses.append(r.status)
+        token = (r.json or {}).get("token", token)
+    return statuses
+
+
+def test_an_ended_session_mints_no_token(api, seller):
+    """An access token outlives its session by up to 15 minutes; it must not renew itself."""
+    ended = login(api, seller).json
+    assert api.post("/auth/logout", {"refresh_token": ended["refresh_token"]}).status == 204
+    assert _chain(api, ended["token"]) == [401, 401, 401]
+    r = api.patch("/auth/me", {"shop_name": "Renamed"}, token=ended["token"])
+    assert r.json["error"]["code"] == "invalid_refresh_token" and "token" not in r.json
+    # Refused before anything was written.
+    assert db.get_db().sellers.find_one({"email_lower": seller})["shop_name"] == "Tokyo Picks"
+    # A live session renews as before, token after token.
+    assert _chain(api, login(api, seller).json["token"]) == [200, 200, 200]
+
+
+def test_a_password_change_stops_other_sessions_minting(api, seller):
+    here = login(api, seller).json
+    there = login(api, seller).json
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert api.post("/auth/password", body, token=here["token"]).status == 204
+    assert _chain(api, there["token"]) == [401, 401, 401]
+    assert _chain(api, here["token"]) == [200, 200, 200]
+
+
+def test_refresh_after_the_session_ended_mints_nothing(api, seller, monkeypatch):
+    """A logout landing between the refresh token's rotation and the new access token:
+    the answer is 401, not a token for the ended session."""
+    s = login(api, seller).json
+    real_tokens = auth._tokens
+
+    def logout_meanwhile(seller_doc, session_id, refresh_token):
+        sessions.revoke(session_id, reason="logout")
+        return real_tokens(seller_doc, session_id, refresh_token)
+
+    monkeypatch.setattr(auth, "_tokens", logout_meanwhile)
+    r = api.post("/auth/refresh", {"refresh_token": s["refresh_token"]})
+    assert r.status == 401 and "token" not in r.json, r
 
 
 def test_password_change_checks_current_and_strength(api, seller):
