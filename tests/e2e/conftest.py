@@ -196,7 +196,30 @@ def api_request(stack, method, path, token=None, body=None, headers=None):
         return err.code, json.loads(err.read() or b"null")
 
 
+# Resolves once the window's and an open dialog's scroll positions have not moved for a
+# few animation frames: a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended.
+_SCROLL_STILL = """(frames) => new Promise((resolve) => {
+    const at = () => [scrollY, document.querySelector('dialog[open]')?.scrollTop ?? 0].join();
+    let last = at(), same = 0;
+    const tick = () => {
+        const now = at();
+        same = now === last ? same + 1 : 0;
+        last = now;
+        if (same >= frames) resolve(now); else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+})"""
+
+
+def scroll_still(page, frames: int = 5) -> None:
+    """Wait until nothing scrolls any more (a condition, not a fixed pause), then until the
+    page is settled, so a screenshot shows where the scroll ended."""
+    page.evaluate(_SCROLL_STILL, frames)
+    settled(page)
+
+
 def scroll_top(page):
     """Back to the top (a full-page shot otherwise draws a sticky bar mid-page)."""
     page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_timeout(250)
+    page.wait_for_function("window.scrollY === 0")
+    scroll_still(page)

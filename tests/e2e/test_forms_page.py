@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, api_request, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, api_request, new_context, scroll_top, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import PASSWORD, order_row, sign_up
@@ -289,8 +289,11 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         assert {o["buyer_name"] for o in orders} == {BUYER}
         assert {o["batch"] for o in orders} == {BATCH}
         assert sum(o["total_amount"] for o in orders) == 1080
+        # What the buyer typed for delivery stays on the orders; the seller's record of a
+        # known buyer is not changed by a form (issue 23 item 2).
+        assert all(o["ship_to"]["address"] == ADDRESS and o["ship_to"]["phone"] == PHONE_NO for o in orders)
         customer = ok(api_request(stack, "GET", f"/customers/{orders[0]['customer_id']}", token))
-        assert customer["address"] == ADDRESS and customer["phone"] == PHONE_NO, customer
+        assert customer["address"] is None and customer["phone"] is None, customer
 
         # --- the per-buyer limit, said at the line ----------------------------------------
         open_form(buyer, url)
@@ -377,8 +380,7 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, browser):
         limit.fill("")
         new.get_by_label("Closes at").fill("2030-12-20T21:00")
         problems += serious(seller, "forms tab, a form open for a change, en 1280")
-        seller.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")  # the sticky bar at the top
-        seller.wait_for_timeout(250)
+        scroll_top(seller)  # the sticky bar at the top
         shot(seller, "forms-edit-desktop")
         new.get_by_role("button", name="Save").click()
         expect(seller.locator("#forms-msg")).to_contain_text(f"{TITLE} is saved.")

@@ -12,7 +12,7 @@ import urllib.error
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, new_context, shot
+from tests.e2e.conftest import DESKTOP, PHONE, new_context, scroll_still, shot
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_orders_page import seed_orders
 from tests.e2e.test_sessions_page import sign_up_any_language
@@ -69,13 +69,7 @@ def orders_by_no(stack, token):
 
 def still_shot(page, name, full_page):
     """shot() once a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended."""
-    last = None
-    for _ in range(30):
-        now = page.evaluate("[scrollY, document.querySelector('dialog[open]')?.scrollTop ?? 0].join()")
-        if now == last:
-            break
-        last = now
-        page.wait_for_timeout(120)
+    scroll_still(page)
     shot(page, name, full_page=full_page)
 
 

@@ -322,6 +322,7 @@ def test_costs_rates_and_profit_per_trip(stack, browser, locale, viewport):
             },
         )
         assert status == 409 and out["error"]["code"] == "batch_closed", out
+        settled(page)  # the close's message and buttons have their final colours
         problems += serious(page, f"closed batch {tag}")
         scroll_top(page)
         shot(page, f"profit-batch-closed-{tag}", full_page=False)

@@ -19,7 +19,17 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, SCREENSHOTS, api_request, new_context, scroll_top, shot
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    api_request,
+    new_context,
+    scroll_still,
+    scroll_top,
+    settled,
+    shot,
+)
 from tests.e2e.test_accessibility import serious
 from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import api_call, order_row
@@ -345,7 +355,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         )
         expect(panel.locator("[name=fulfillment_status]")).to_be_disabled()
         panel.locator("#detail-parcel").scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
+        scroll_still(page)
         shot(page, f"ship-order-panel-{tag}", full_page=False)
         page.locator("#detail-close").click()
 
@@ -369,7 +379,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale
         expect(a).to_have_attribute("rel", "noopener noreferrer")
         expect(card.locator(".parcel-orders")).to_contain_text("#1002")
         expect(card.locator(".parcel-orders")).to_contain_text("#1004")
-        buyer.wait_for_timeout(200)
+        settled(buyer)
         shot(buyer, f"ship-track-{tag}")
         if zh:
             assert buyer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
