@@ -14,12 +14,13 @@ needs no extra query. The two sides are written without a transaction:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from . import allocation, carriers, clock, idempotency, notifications, order_rules
+from . import allocation, bus, carriers, clock, customers, idempotency, order_rules
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -35,6 +36,14 @@ FIRST_PARCEL_NO = 1
 PACKABLE = ("pending", "purchased", "shipped", "delivered")
 READY = "purchased"  # GET /parcels/ready: bought, waiting to be sent
 READY_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class ParcelShipped(bus.Event):
+    """A parcel was made (or a retry of its create answered): its buyer is emailed once
+    (notifications claims the parcel, so a second event sends nothing)."""
+
+    parcel_id: ObjectId
 
 
 def to_out(doc: dict) -> dict:
@@ -147,7 +156,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
     )
     if not created:
         doc = _finished(doc, principal.timezone)
-    notifications.parcel_shipped(doc)  # sent once: a claim on the parcel
+    bus.record(ParcelShipped(doc["_id"]))
     return to_out(doc), created
 
 
@@ -211,7 +220,7 @@ def _refuse_to_guess(customer: dict, orders: list[dict], method: str) -> None:
 
 def _current_name(parcel: dict) -> dict:
     """The parcel carries its buyer's name as it is now: a rename between reading the
-    orders and inserting the parcel (customers.update -> buyer_renamed) missed it."""
+    orders and inserting the parcel (customers.update -> customer_changed) missed it."""
     name = _customer(parcel["seller_id"], parcel["customer_id"]).get("name")
     if name and name != parcel["buyer_name"]:
         with exclusive(f"parcels:{parcel['_id']}"):
@@ -220,8 +229,13 @@ def _current_name(parcel: dict) -> dict:
     return parcel
 
 
-def buyer_renamed(customer: dict) -> None:
-    """customers.update: the parcels (and so their slips) show the buyer's new name."""
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """The parcels (and so their slips) show the buyer's new name."""
+    if event.renamed:
+        customers.refresh(event, _buyer_renamed)
+
+
+def _buyer_renamed(customer: dict) -> None:
     db = get_db()
     stale = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
     ids = [p["_id"] for p in db.parcels.find({**stale, "buyer_name": {"$ne": customer["name"]}}, {"_id": 1})]
