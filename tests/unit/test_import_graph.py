@@ -13,7 +13,19 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "chalicelib"
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
 # Platform modules: they know no domain module (docs/architecture.md).
-PLATFORM = {"bus", "clock", "config", "db", "errors", "ids", "listing", "locks", "money", "principal", "mailer"}
+PLATFORM = {
+    "bus",
+    "clock",
+    "config",
+    "db",
+    "errors",
+    "ids",
+    "listing",
+    "locks",
+    "money",
+    "principal",
+    "mailer",
+}
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -104,7 +116,11 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
         "print('\\n'.join(failed))\n"
         "sys.exit(1 if failed else 0)\n"
     )
-    env = {"JWT_SECRET": "x" * 32, "PUBLIC_SITE_URL": "https://shop.example.test", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "JWT_SECRET": "x" * 32,
+        "PUBLIC_SITE_URL": "https://shop.example.test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     out = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
     )
