@@ -122,8 +122,12 @@ def dispatch(events: list[Event]) -> list[tuple[Event, str, BaseException]]:
     while queue:
         event = queue.pop(0)
         for path, handler in handlers_for(event):
-            with collecting() as raised:
+            raised: list[Event] = []
+            token = _pending.set(raised)  # what the handler records joins the queue
+            try:
                 error = _run(event, handler)
+            finally:
+                _pending.reset(token)
             queue.extend(raised)
             if error is not None:
                 failures.append((event, path, error))

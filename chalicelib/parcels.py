@@ -223,10 +223,22 @@ def _current_name(parcel: dict) -> dict:
     orders and inserting the parcel (customers.update -> customer_changed) missed it."""
     name = _customer(parcel["seller_id"], parcel["customer_id"]).get("name")
     if name and name != parcel["buyer_name"]:
-        with exclusive(f"parcels:{parcel['_id']}"):
-            get_db().parcels.update_one({"_id": parcel["_id"]}, {"$set": {"buyer_name": name}})
-        parcel = {**parcel, "buyer_name": name}
+        _rename(parcel, name)
+        parcel = get_db().parcels.find_one({"_id": parcel["_id"]}) or parcel
     return parcel
+
+
+def _rename(parcel: dict, name: str) -> None:
+    """The parcel's buyer_name, and the recipient's name where it was the buyer's (the
+    default recipient, printed on the slip); a recipient typed otherwise stays."""
+    db = get_db()
+    old = parcel.get("buyer_name")
+    with exclusive(f"parcels:{parcel['_id']}"):
+        db.parcels.update_one(
+            {"_id": parcel["_id"], "buyer_name": old, "recipient.name": old},
+            {"$set": {"buyer_name": name, "recipient.name": name}},
+        )
+        db.parcels.update_one({"_id": parcel["_id"], "buyer_name": old}, {"$set": {"buyer_name": name}})
 
 
 def customer_changed(event: customers.CustomerChanged) -> None:
@@ -236,12 +248,11 @@ def customer_changed(event: customers.CustomerChanged) -> None:
 
 
 def _buyer_renamed(customer: dict) -> None:
-    db = get_db()
     stale = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
-    ids = [p["_id"] for p in db.parcels.find({**stale, "buyer_name": {"$ne": customer["name"]}}, {"_id": 1})]
-    if ids:
-        with exclusive(*(f"parcels:{i}" for i in ids)):
-            db.parcels.update_many({**stale, "_id": {"$in": ids}}, {"$set": {"buyer_name": customer["name"]}})
+    for parcel in get_db().parcels.find(
+        {**stale, "buyer_name": {"$ne": customer["name"]}}, {"buyer_name": 1, "recipient": 1}
+    ):
+        _rename(parcel, customer["name"])
 
 
 def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
