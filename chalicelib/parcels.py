@@ -115,16 +115,19 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         order_ids = list(dict.fromkeys(ObjectId(i) for i in data.order_ids))
         orders = _check_orders(seller_id, customer_id, order_ids)
         recipient = data.recipient.model_dump() if data.recipient is not None else None
+        buyer_name = orders[0]["buyer_name"]
         if recipient is None or not any(recipient.values()):
             customer = _customer(seller_id, customer_id)
             recipient = _default_recipient(customer, data.method)
             _refuse_to_guess(customer, orders, data.method)
+            # One read for both names, so a rename (_rename) finds the recipient its own.
+            buyer_name = customer.get("name") or buyer_name
         now = clock.now()
         doc = {
             "_id": parcel_id,
             "seller_id": seller_id,
             "customer_id": customer_id,
-            "buyer_name": orders[0]["buyer_name"],
+            "buyer_name": buyer_name,
             "parcel_no": _reserve_number(seller_id),
             "order_ids": order_ids,
             "order_nos": [o["order_no"] for o in orders],
