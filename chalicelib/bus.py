@@ -15,8 +15,8 @@ imported route module still finds every handler.
 - Handlers run one at a time, in the order listed; an event a handler records is run
   after the current one. A handler that raises is retried up to the event's `attempts`
   (copy refreshes read the source again, so running one twice is harmless); then it is
-  logged, and kept in `event_failures` with the event's fields for `manage.py
-  replay-events`. Either way the write that raised the event stays, the next handler
+  logged, and (unless the event says `keep = False`) kept in `event_failures` with the
+  event's fields for `manage.py replay-events`. Either way the write that raised the event stays, the next handler
   runs, and the caller's answer is unchanged.
 """
 
@@ -37,9 +37,12 @@ Handler = Callable[[Any], Any]
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """Base of every domain event. `attempts`: how often a failing handler runs."""
+    """Base of every domain event. `attempts`: how often a failing handler runs;
+    `keep`: a handler that gave up is stored for `replay` (False: logged only, for a
+    handler a replay could make do its work twice)."""
 
     attempts: ClassVar[int] = 1
+    keep: ClassVar[bool] = True
 
 
 # The wiring (cosmicpython's bootstrap): event -> handlers, in the order they run. The
@@ -151,6 +154,8 @@ def _keep_failure(event: Event, path: str, error: BaseException) -> None:
     """Logged, and stored so `replay` can run it again (unless the database is what
     failed: then the log is all there is)."""
     log.error("handler %s gave up on %r: %r", path, event, error)
+    if not event.keep:
+        return
     try:
         from .db import get_db  # platform layer, like this module
 

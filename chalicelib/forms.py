@@ -30,7 +30,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -63,8 +63,10 @@ SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instruc
 class FormOrderPlaced(bus.Event):
     """A submission's orders are written: the buyer is emailed their whole tracking page
     (`whole`: the customer is the submission's own, so the answer's link is that page;
-    else a new emailed link). Not retried: a second email would be worse than none, and
-    the answer already carries a working link."""
+    else a new emailed link). Not retried nor kept for a replay: nothing claims this
+    email, a second one would be worse than none, and the answer carries a working link."""
+
+    keep: ClassVar[bool] = False
 
     form_id: ObjectId
     submission_id: ObjectId

@@ -175,3 +175,21 @@ def test_every_domain_event_is_wired_and_every_handler_exists():
             assert callable(bus.resolve(path)), path
     for name, cls in events.items():
         assert cls.__dataclass_params__.frozen, name
+
+
+@dataclass(frozen=True)
+class Unkept(bus.Event):
+    keep: ClassVar[bool] = False
+    n: int
+
+
+def test_an_event_that_is_not_kept_is_only_logged(mongomock, caplog):
+    def broken(e):
+        raise ValueError("SES refused")
+
+    remove = bus.subscribe(Unkept, broken)
+    try:
+        assert len(bus.dispatch([Unkept(1)])) == 1
+    finally:
+        remove()
+    assert "gave up" in caplog.text and mongomock.event_failures.count_documents({}) == 0
