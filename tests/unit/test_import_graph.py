@@ -125,3 +125,18 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+# A module whose data others copy records an event; it does not call the copies' owners.
+MUST_NOT_IMPORT = {
+    "customers": {"orders", "payments", "parcels", "tracking", "forms", "notifications"},
+    "auth": {"tracking", "forms", "batches", "notifications"},
+    "parcels": {"notifications", "packing_slip"},
+    "payments": {"notifications", "tracking", "orders"},
+    "forms": {"notifications", "mailer"},
+}
+
+
+def test_raisers_do_not_import_their_handlers():
+    for module, forbidden in MUST_NOT_IMPORT.items():
+        assert not imports_of(module) & forbidden, (module, imports_of(module) & forbidden)
