@@ -9,13 +9,15 @@ import re
 import secrets
 import time
 import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar
 
 import jwt
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from . import batches, clock, forms, login_limits, mailer, ratelimit, sessions, tracking
+from . import bus, clock, login_limits, mailer, ratelimit, sessions
 from .config import get_settings
 from .db import get_db
 from .errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -31,6 +33,19 @@ RESET_LIFETIME = dt.timedelta(minutes=30)
 RESET_EMAILS_PER_HOUR = 3
 # Like "email me my link": the answer takes as long whether or not a mail went out.
 RESET_FLOOR_SECONDS = 0.6
+
+
+@dataclass(frozen=True)
+class ShopProfileChanged(bus.Event):
+    """The seller changed `fields` of their profile. Handlers read the seller again, so
+    a retry or a replay writes the current values."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    fields: tuple[str, ...]
+    currency_changed: bool
+
+
 RESET_ACCEPTED = {
     "status": "accepted",
     "message": "If this email has an account, a link to choose a new password is on its way.",
@@ -98,7 +113,7 @@ def seller_out(doc: dict) -> dict:
         "shop_slug": doc["shop_slug"],
         "timezone": doc.get("timezone", clock.DEFAULT_TZ),
         "currency": doc.get("currency", DEFAULT_CURRENCY),
-        "language": doc.get("language", tracking.DEFAULT_LANGUAGE),
+        "language": doc.get("language", mailer.DEFAULT_LANGUAGE),
         "payment_instructions": doc.get("payment_instructions"),
         "notify_buyers": doc.get("notify_buyers", True),
     }
@@ -312,11 +327,11 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
     )
     if doc is None:
         raise NotFound("seller not found")
-    if changes.keys() & set(tracking.SHOP_FIELDS):
-        tracking.seller_changed(doc)  # buyer tracking pages show these
-        forms.shop_changed(doc)  # and the public order forms
-    if changes.get("currency", principal.currency) != principal.currency:
-        batches.reprice_all(doc["_id"], doc["currency"])  # costs in the new currency
+    # Copies of the shop (tracking links, order forms) and costs in the shop's currency
+    # (orders) are refreshed by the event's handlers, after this write.
+    changed = tuple(sorted(k for k in changes if k != "updated_at"))
+    currency_changed = changes.get("currency", principal.currency) != principal.currency
+    bus.record(ShopProfileChanged(doc["_id"], changed, currency_changed))
     token, _ = issue_token(doc, principal.session_id)
     sessions.check_live(principal.session_id)  # made, then checked: see sessions.check_live
     return {"seller": seller_out(doc), "token": token}

@@ -327,6 +327,15 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
             _bulk(ops)
 
 
+def shop_changed(event) -> None:
+    """auth.ShopProfileChanged: a new shop currency means new cost amounts (read again:
+    repricing twice gives the same amounts)."""
+    if event.currency_changed:
+        seller = get_db().sellers.find_one({"_id": event.seller_id}, {"currency": 1})
+        if seller is not None:
+            reprice_all(seller["_id"], seller["currency"])
+
+
 def reprice_all(seller_id: ObjectId, shop: str) -> int:
     """The shop currency changed: every order's cost_amount is converted again (each
     batch's rates now mean the new currency). Returns the number of orders rewritten."""

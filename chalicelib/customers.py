@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from . import clock, parcels, tracking
+from . import bus, clock
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
-from .locks import exclusive
 from .models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
 from .principal import Principal
 
 FIELDS = ("name", "email", "phone", "address", "social", "note")
+
+
+@dataclass(frozen=True)
+class CustomerChanged(bus.Event):
+    """The buyer's name (`renamed`) or email changed: orders, payments, parcels and
+    tracking links keep copies (lists and pages need no join). Handlers read the
+    customer again (see `refresh`), so a retry or a replay is harmless."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    customer_id: ObjectId
+    renamed: bool
+
+
+@dataclass(frozen=True)
+class CustomerDeleted(bus.Event):
+    """Their links must not outlive them."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    customer_id: ObjectId
 
 
 def to_out(doc: dict) -> dict:
@@ -100,36 +125,25 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
     if doc is None:
         raise NotFound("customer not found")
     if "name" in changes or "email" in changes:
-        doc = _propagate(doc, "name" in changes)
+        bus.record(CustomerChanged(doc["seller_id"], doc["_id"], renamed="name" in changes))
     return to_out(doc)
 
 
-def _propagate(doc: dict, renamed: bool, rounds: int = 5) -> dict:
-    """Orders, payments, parcels and the tracking page carry the buyer's name (and orders
-    the email) so lists need no join. Two renames at once may write their copies in
-    either order: after writing, the customer is read again and, if it changed meanwhile,
-    the copies are written again, so the last writer leaves the current name."""
-
-    db = get_db()
+def refresh(event: CustomerChanged, write: Callable[[dict], None], rounds: int = 5) -> None:
+    """A CustomerChanged handler's loop: write the copy from the customer as stored now,
+    then read the customer again and, if a rename came meanwhile, write again. Two
+    renames at once may write their copies in either order; this way the last writer
+    leaves the current name. Gone customer: nothing to copy."""
+    query = {"_id": event.customer_id, "seller_id": event.seller_id}
+    doc = get_db().customers.find_one(query)
     for _ in range(rounds):
-        who = {"seller_id": doc["seller_id"], "customer_id": doc["_id"]}
-        ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
-        # Locked like every order write (FerretDB writes a whole order back: a parcel
-        # marking it at the same time would put the old name back).
-        with exclusive(*(f"orders:{i}" for i in ids)):
-            db.orders.update_many(
-                {**who, "_id": {"$in": ids}},
-                {"$set": {"buyer_name": doc["name"], "buyer_email": doc["email"]}},
-            )
-        if renamed:
-            tracking.customer_renamed(doc)  # the tracking page greets the buyer by name
-            db.payments.update_many(who, {"$set": {"buyer_name": doc["name"]}})  # whose money
-            parcels.buyer_renamed(doc)  # the parcel list and its packing slips
-        now = db.customers.find_one({"_id": doc["_id"]})
+        if doc is None:
+            return
+        write(doc)
+        now = get_db().customers.find_one(query)
         if now is None or (now["name"], now["email"]) == (doc["name"], doc["email"]):
-            return doc
-        doc, renamed = now, True
-    return doc
+            return
+        doc = now
 
 
 def delete(principal: Principal, customer_id: str) -> None:
@@ -144,4 +158,4 @@ def delete(principal: Principal, customer_id: str) -> None:
         raise Conflict("this customer has payments: the ledger keeps them", code="customer_has_payments")
     if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("customer not found")
-    tracking.customer_deleted(seller_id, cid)  # their link must not outlive them
+    bus.record(CustomerDeleted(seller_id, cid))

@@ -19,7 +19,8 @@ A refusal at 2-4 undoes what was taken before it and names the line; any failure
 deletes a customer this submission created, and a failure that is not a refusal gives
 back its rate-limit slot.
 5. its tracking link (tracking.form_link): this submission's orders only, unless the
-   customer is new; a known customer is emailed their whole page instead.
+   customer is new; a known customer is emailed their whole page instead (after the
+   write: `FormOrderPlaced`, handled by notifications).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure, PyMongoError
 
-from . import batches, clock, customers, idempotency, items, mailer, ratelimit, tracking
+from . import batches, bus, clock, customers, idempotency, items, ratelimit, tracking
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
@@ -55,6 +57,21 @@ SUBMISSION_WINDOW = dt.timedelta(hours=1)
 # The shop as the form's buyers see it (shop_changed keeps the copy current); forms made
 # before payment_instructions was copied read it from the seller (_seller).
 SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
+
+
+@dataclass(frozen=True)
+class FormOrderPlaced(bus.Event):
+    """A submission's orders are written: the buyer is emailed their whole tracking page
+    (`whole`: the customer is the submission's own, so the answer's link is that page;
+    else a new emailed link). Not retried nor kept for a replay: nothing claims this
+    email, a second one would be worse than none, and the answer carries a working link."""
+
+    keep: ClassVar[bool] = False
+
+    form_id: ObjectId
+    submission_id: ObjectId
+    customer_id: ObjectId
+    whole: bool
 
 
 def hash_token(token: str) -> str:
@@ -251,10 +268,16 @@ def new_link(principal: Principal, form_id: str) -> dict:
     return {"url": form_url(token)}
 
 
-def shop_changed(seller: dict) -> None:
-    """Shop name, currency, language, zone or payment instructions changed: the public
-    forms (and the links their submissions make) show the new ones. Cleared instructions
-    are cleared; the other fields keep their copy when unset."""
+def shop_changed(event) -> None:
+    """auth.ShopProfileChanged: shop name, currency, language, zone or payment
+    instructions changed; the public forms (and the links their submissions make) show
+    the shop as it is now. Cleared instructions are cleared; the other fields keep their
+    copy when unset."""
+    if not set(event.fields) & set(SHOP_FIELDS):
+        return
+    seller = get_db().sellers.find_one({"_id": event.seller_id}, dict.fromkeys(SHOP_FIELDS, 1))
+    if seller is None:
+        return
     shown = {k: seller[k] for k in SHOP_FIELDS if seller.get(k)}
     shown["payment_instructions"] = seller.get("payment_instructions")
     get_db().forms.update_many(
@@ -466,7 +489,7 @@ def _submit_counted(
     # A known customer's page shows the name typed now, not the one the shop has on file.
     shown = customer if new else {**customer, "name": data.name}
     url = tracking.form_link(seller, shown, submission_id, whole=new)
-    _email(form, seller, customer, url if new else None)
+    bus.record(FormOrderPlaced(form["_id"], submission_id, customer["_id"], whole=new))
     return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
 
 
@@ -607,30 +630,7 @@ def _ship_to(data: FormOrderIn) -> dict:
     return {k: v for k, v in typed.items() if v}
 
 
-def _email(form: dict, seller: dict, customer: dict, url: str | None) -> None:
-    """The buyer's whole tracking link, to the email on file: for a new customer the
-    answer's own link; for a known one a new emailed link (the answer shows only this
-    submission, and whoever typed the email may not be its owner). A refused send is only
-    logged (and its link dropped): the answer carries a working link either way."""
-    if not get_settings().ses_sender:
-        return
-    link_id = None
-    if url is None:
-        url, link_id = tracking.email_link(seller, customer)
-    try:
-        mailer.send(
-            mailer.tracking_link_email(
-                to=customer["email"],
-                shop_name=seller["shop_name"],
-                buyer_name=customer["name"],
-                url=url,
-                language=seller.get("language") or "zh-Hant",
-            )
-        )
-    except mailer.MailError as exc:
-        log.warning("form order email not sent (form %s): %s", form["_id"], exc)
-        if link_id is not None:
-            tracking.drop_link(link_id)
-        return
-    if link_id is not None:
-        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+def shop_of(form_id: ObjectId) -> dict | None:
+    """The shop as a form's submissions show it (None: the form is gone)."""
+    form = get_db().forms.find_one({"_id": form_id}, {"seller_id": 1, "shop": 1})
+    return _seller(form) if form else None

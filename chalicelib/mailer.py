@@ -11,7 +11,7 @@ import html
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .config import get_settings, plain_settings
 
@@ -187,3 +187,30 @@ def send(email: Email) -> str:
     except (BotoCoreError, ClientError) as exc:
         raise MailError(f"SES refused the message: {exc.__class__.__name__}") from exc
     return resp["MessageId"]
+
+
+class Mailer(Protocol):
+    """What the event handlers that email buyers need (notifications): injected, so
+    their tests use an in-memory fake instead of SES."""
+
+    def ready(self) -> bool:
+        """False: no email is set up (a local run); nothing is claimed or sent."""
+        ...
+
+    def send(self, email: Email) -> str:
+        """The message id; MailError when the message was not handed over."""
+        ...
+
+
+class SesMailer:
+    """The default: Amazon SES through `send` (looked up at call time, so a test may
+    replace `mailer.send`)."""
+
+    def ready(self) -> bool:
+        return bool(get_settings().ses_sender)
+
+    def send(self, email: Email) -> str:
+        return send(email)
+
+
+SES = SesMailer()

@@ -1,5 +1,8 @@
 """Buyer emails on events (Amazon SES, the shop's language, with a tracking link of
-their own): a parcel shipped, a payment confirmed.
+their own): a parcel shipped, a payment confirmed, an order form submitted. These are
+the handlers of `parcels.ParcelShipped`, `payments.PaymentConfirmed` and
+`forms.FormOrderPlaced` (bus.HANDLERS); the mail adapter is a parameter (`mail`, SES
+by default), so tests pass an in-memory one.
 
 Exactly one email per event, whatever retries: the event's document (the parcel or the
 payment) is claimed by a conditional update (`notified_at` from null to now) before the
@@ -13,12 +16,17 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import TYPE_CHECKING
 
-from . import carriers, clock, currencies, mailer, tracking
-from .config import get_settings
+from . import carriers, clock, currencies, forms, mailer, tracking
 from .db import get_db
 from .locks import exclusive
 from .packing_slip import TEXT as SLIP_TEXT
+
+if TYPE_CHECKING:
+    from .forms import FormOrderPlaced
+    from .parcels import ParcelShipped
+    from .payments import PaymentConfirmed
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +87,10 @@ def _claim(collection: str, doc_id) -> bool:
         )
 
 
-def _send(collection: str, doc: dict, build) -> bool:
+def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool:
     """Claim the event, make the buyer a link, send; give both back if SES refuses."""
-    if not get_settings().ses_sender:
-        return False  # no email set up (a local run): nothing to claim
+    if doc is None or not mail.ready():
+        return False  # gone, or no email set up (a local run): nothing to claim
     who = _audience(doc["seller_id"], doc["customer_id"])
     if who is None or not _claim(collection, doc["_id"]):
         return False
@@ -97,7 +105,7 @@ def _send(collection: str, doc: dict, build) -> bool:
         html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
     )
     try:
-        mailer.send(email)
+        mail.send(email)
     except mailer.MailError as exc:
         log.warning("buyer email not sent (%s %s): %s", collection, doc["_id"], exc)
         get_db()[collection].update_one({"_id": doc["_id"]}, {"$set": {"notified_at": None}})
@@ -107,7 +115,9 @@ def _send(collection: str, doc: dict, build) -> bool:
     return True
 
 
-def parcel_shipped(parcel: dict) -> bool:
+def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> bool:
+    parcel = get_db().parcels.find_one({"_id": event.parcel_id})
+
     def build(t, language, seller, customer, url):
         methods = SLIP_TEXT[language]["methods"]
         orders = t["sep"].join(f"#{n}" for n in parcel["order_nos"])
@@ -130,10 +140,12 @@ def parcel_shipped(parcel: dict) -> bool:
         }
         return t["parcel_subject"].format(**fields), t["parcel_body"].format(**fields)
 
-    return _send("parcels", parcel, build)
+    return _send("parcels", parcel, build, mail or mailer.SES)
 
 
-def payment_confirmed(payment: dict) -> bool:
+def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None) -> bool:
+    payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
+
     def build(t, language, seller, customer, url):
         nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
         fields = {
@@ -146,4 +158,44 @@ def payment_confirmed(payment: dict) -> bool:
         }
         return t["payment_subject"].format(**fields), t["payment_body"].format(**fields)
 
-    return _send("payments", payment, build)
+    return _send("payments", payment, build, mail or mailer.SES)
+
+
+def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None) -> bool:
+    """The buyer's whole tracking link, to the email on file: for a new customer the
+    answer's own link; for a known one a new emailed link (the answer shows only this
+    submission, and whoever typed the email may not be its owner). Not claimed: the
+    submission's Idempotency-Key already runs it once. A refused send is only logged
+    (and its link dropped): the answer carries a working link either way."""
+    mail = mail or mailer.SES
+    if not mail.ready():
+        return False
+    seller = forms.shop_of(event.form_id)
+    customer = get_db().customers.find_one(
+        {"_id": event.customer_id}, {"seller_id": 1, "name": 1, "email": 1}
+    )
+    if seller is None or customer is None or not customer.get("email"):
+        return False
+    link_id = None
+    if event.whole:
+        url = tracking.form_link_url(event.submission_id)
+    else:
+        url, link_id = tracking.email_link(seller, customer)
+    try:
+        mail.send(
+            mailer.tracking_link_email(
+                to=customer["email"],
+                shop_name=seller["shop_name"],
+                buyer_name=customer["name"],
+                url=url,
+                language=seller.get("language") or mailer.DEFAULT_LANGUAGE,
+            )
+        )
+    except mailer.MailError as exc:
+        log.warning("form order email not sent (form %s): %s", event.form_id, exc)
+        if link_id is not None:
+            tracking.drop_link(link_id)
+        return False
+    if link_id is not None:
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+    return True

@@ -505,6 +505,24 @@ def buyer_fields(customer: dict) -> dict[str, Any]:
     return {"customer_id": customer["_id"], "buyer_email": customer["email"], "buyer_name": customer["name"]}
 
 
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """Each order carries its buyer's name and email (the list filters and sorts on them)."""
+
+    def write(customer: dict) -> None:
+        db = get_db()
+        who = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
+        ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
+        # Locked like every order write (FerretDB writes a whole order back: a parcel
+        # marking it at the same time would put the old name back).
+        with exclusive(*(f"orders:{i}" for i in ids)):
+            db.orders.update_many(
+                {**who, "_id": {"$in": ids}},
+                {"$set": {"buyer_name": customer["name"], "buyer_email": customer["email"]}},
+            )
+
+    customers.refresh(event, write)
+
+
 def _changes_nothing(doc: dict, change: OrderChange) -> bool:
     return not change.history and all(doc.get(name) == value for name, value in change.set.items())
 

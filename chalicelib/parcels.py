@@ -14,12 +14,13 @@ needs no extra query. The two sides are written without a transaction:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from . import allocation, carriers, clock, idempotency, notifications, order_rules
+from . import allocation, bus, carriers, clock, customers, idempotency, order_rules
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -35,6 +36,14 @@ FIRST_PARCEL_NO = 1
 PACKABLE = ("pending", "purchased", "shipped", "delivered")
 READY = "purchased"  # GET /parcels/ready: bought, waiting to be sent
 READY_BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class ParcelShipped(bus.Event):
+    """A parcel was made (or a retry of its create answered): its buyer is emailed once
+    (notifications claims the parcel, so a second event sends nothing)."""
+
+    parcel_id: ObjectId
 
 
 def to_out(doc: dict) -> dict:
@@ -106,16 +115,19 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         order_ids = list(dict.fromkeys(ObjectId(i) for i in data.order_ids))
         orders = _check_orders(seller_id, customer_id, order_ids)
         recipient = data.recipient.model_dump() if data.recipient is not None else None
+        buyer_name = orders[0]["buyer_name"]
         if recipient is None or not any(recipient.values()):
             customer = _customer(seller_id, customer_id)
             recipient = _default_recipient(customer, data.method)
             _refuse_to_guess(customer, orders, data.method)
+            # One read for both names, so a rename (_rename) finds the recipient its own.
+            buyer_name = customer.get("name") or buyer_name
         now = clock.now()
         doc = {
             "_id": parcel_id,
             "seller_id": seller_id,
             "customer_id": customer_id,
-            "buyer_name": orders[0]["buyer_name"],
+            "buyer_name": buyer_name,
             "parcel_no": _reserve_number(seller_id),
             "order_ids": order_ids,
             "order_nos": [o["order_no"] for o in orders],
@@ -147,7 +159,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
     )
     if not created:
         doc = _finished(doc, principal.timezone)
-    notifications.parcel_shipped(doc)  # sent once: a claim on the parcel
+    bus.record(ParcelShipped(doc["_id"]))
     return to_out(doc), created
 
 
@@ -211,23 +223,39 @@ def _refuse_to_guess(customer: dict, orders: list[dict], method: str) -> None:
 
 def _current_name(parcel: dict) -> dict:
     """The parcel carries its buyer's name as it is now: a rename between reading the
-    orders and inserting the parcel (customers.update -> buyer_renamed) missed it."""
+    orders and inserting the parcel (customers.update -> customer_changed) missed it."""
     name = _customer(parcel["seller_id"], parcel["customer_id"]).get("name")
     if name and name != parcel["buyer_name"]:
-        with exclusive(f"parcels:{parcel['_id']}"):
-            get_db().parcels.update_one({"_id": parcel["_id"]}, {"$set": {"buyer_name": name}})
-        parcel = {**parcel, "buyer_name": name}
+        _rename(parcel, name)
+        parcel = get_db().parcels.find_one({"_id": parcel["_id"]}) or parcel
     return parcel
 
 
-def buyer_renamed(customer: dict) -> None:
-    """customers.update: the parcels (and so their slips) show the buyer's new name."""
+def _rename(parcel: dict, name: str) -> None:
+    """The parcel's buyer_name, and the recipient's name where it was the buyer's (the
+    default recipient, printed on the slip); a recipient typed otherwise stays."""
     db = get_db()
+    old = parcel.get("buyer_name")
+    with exclusive(f"parcels:{parcel['_id']}"):
+        db.parcels.update_one(
+            {"_id": parcel["_id"], "buyer_name": old, "recipient.name": old},
+            {"$set": {"buyer_name": name, "recipient.name": name}},
+        )
+        db.parcels.update_one({"_id": parcel["_id"], "buyer_name": old}, {"$set": {"buyer_name": name}})
+
+
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """The parcels (and so their slips) show the buyer's new name."""
+    if event.renamed:
+        customers.refresh(event, _buyer_renamed)
+
+
+def _buyer_renamed(customer: dict) -> None:
     stale = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
-    ids = [p["_id"] for p in db.parcels.find({**stale, "buyer_name": {"$ne": customer["name"]}}, {"_id": 1})]
-    if ids:
-        with exclusive(*(f"parcels:{i}" for i in ids)):
-            db.parcels.update_many({**stale, "_id": {"$in": ids}}, {"$set": {"buyer_name": customer["name"]}})
+    for parcel in get_db().parcels.find(
+        {**stale, "buyer_name": {"$ne": customer["name"]}}, {"buyer_name": 1, "recipient": 1}
+    ):
+        _rename(parcel, customer["name"])
 
 
 def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:

@@ -23,11 +23,12 @@ money change of that buyer, or `python -m chalicelib.manage repair-payments`.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 
-from . import allocation, clock, idempotency, notifications, ratelimit
+from . import allocation, bus, clock, customers, idempotency, ratelimit
 from .db import get_db
 from .errors import Conflict, NotFound, RateLimited
 from .ids import object_id
@@ -39,6 +40,15 @@ from .principal import Principal
 SWITCH = "order_switch"  # `via` of a payment the order's 已匯款 switch recorded
 BUYER_REPORTS_PER_DAY = 5
 SHARE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed(bus.Event):
+    """Money the seller confirmed (recorded, or a buyer's report confirmed): the buyer
+    is emailed once (notifications claims the payment; no retry here: a failed send
+    gives the claim back, and the seller's retry of the request sends it)."""
+
+    payment_id: ObjectId
 
 
 def to_out(doc: dict) -> dict:
@@ -310,8 +320,19 @@ def record(
     if not created:
         return _finished(doc), False
     if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
-        notifications.payment_confirmed(doc)
+        bus.record(PaymentConfirmed(doc["_id"]))
     return to_out(doc), True
+
+
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """Each payment carries its buyer's name (whose money, in the list)."""
+    if event.renamed:
+        customers.refresh(
+            event,
+            lambda c: get_db().payments.update_many(
+                {"seller_id": c["seller_id"], "customer_id": c["_id"]}, {"$set": {"buyer_name": c["name"]}}
+            ),
+        )
 
 
 def _finished(payment: dict) -> dict:
@@ -415,9 +436,8 @@ def confirm(principal: Principal, payment_id: str) -> dict:
         _apply(payment, now, {o["_id"]: o for o in orders})
         if payment["unallocated"]:
             _sync_credit(seller_id, customer_id)
-    confirmed = get_db().payments.find_one({"_id": first["_id"]})
-    notifications.payment_confirmed(confirmed)
-    return to_out(confirmed)
+    bus.record(PaymentConfirmed(first["_id"]))
+    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
 
 
 def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:

@@ -23,9 +23,9 @@ HMAC(JWT_SECRET, submission id): a retry of the submission recomputes the same U
 without a write, and a copy of the database alone still opens nothing. Up to
 MAX_FORM_LINKS per customer are kept, the newest.
 
-This module reads `sellers` and `customers` directly (never writes them) and imports
-neither `auth` nor `customers`, so both can call its hooks to keep link documents
-current without an import cycle.
+This module reads `sellers` and `customers` directly (never writes them); its link copies
+of the shop and the buyer are kept current by handlers of `auth.ShopProfileChanged` and
+`customers.CustomerChanged`/`CustomerDeleted` (bus.HANDLERS), so neither module calls it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from bson import ObjectId
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import OperationFailure
 
-from . import allocation, carriers, clock, mailer, payments, ratelimit
+from . import allocation, carriers, clock, customers, mailer, payments, ratelimit
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
@@ -87,7 +87,7 @@ LINK_PROJECTION = {
     "submission_id": 1,
     "whole": 1,
 }
-# The shop's fields every link document copies (seller_changed keeps them current).
+# The shop's fields every link document copies (shop_changed keeps them current).
 SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
 SELLER_PROJECTION = dict.fromkeys(SHOP_FIELDS, 1)
 # What the page needs of each order beyond what the buyer sees, to work out balances.
@@ -154,6 +154,11 @@ def form_link(seller: dict, customer: dict, submission_id: ObjectId, whole: bool
     if not whole:  # a customer made by this submission has no older links to prune
         _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
     return link_url(token)
+
+
+def form_link_url(submission_id: ObjectId) -> str:
+    """The URL of a submission's link, recomputed (nothing is read or written)."""
+    return link_url(_form_token(submission_id))
 
 
 def form_link_again(seller: dict, customer: dict, submission_id: ObjectId) -> str:
@@ -333,12 +338,18 @@ def report_payment(token: str, data: BuyerPaymentIn, idempotency_key: str | None
     return payments.report(link, data, link.get("timezone") or clock.DEFAULT_TZ, idempotency_key)
 
 
-# --- keeping link documents current (called by auth and customers) --------------------
+# --- keeping link documents current (event handlers: bus.HANDLERS) ---------------------
 
 
-def seller_changed(seller: dict) -> None:
-    """Shop name, currency or language changed: the links show the new ones."""
-    get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
+def shop_changed(event) -> None:
+    """auth.ShopProfileChanged: shop name, currency, language, zone or payment
+    instructions changed; the links show the shop as it is now (read again, so a retry
+    or a replay writes the current values)."""
+    if not set(event.fields) & set(SHOP_FIELDS):
+        return
+    seller = get_db().sellers.find_one({"_id": event.seller_id}, SELLER_PROJECTION)
+    if seller is not None:
+        get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
 
 
 def backfill_payment_instructions() -> int:
@@ -355,17 +366,21 @@ def backfill_payment_instructions() -> int:
     return changed
 
 
-def customer_renamed(customer: dict) -> None:
-    """Not on a submission-only link: it shows the name typed in the form, and nothing of
-    what the shop has on file."""
-    get_db().tracking_links.update_many(
-        {"seller_id": customer["seller_id"], "customer_id": customer["_id"], "whole": {"$ne": False}},
-        {"$set": {"buyer_name": customer["name"]}},
-    )
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """The page greets the buyer by name. Not on a submission-only link: it shows the
+    name typed in the form, and nothing of what the shop has on file."""
+    if event.renamed:
+        customers.refresh(
+            event,
+            lambda c: get_db().tracking_links.update_many(
+                {"seller_id": c["seller_id"], "customer_id": c["_id"], "whole": {"$ne": False}},
+                {"$set": {"buyer_name": c["name"]}},
+            ),
+        )
 
 
-def customer_deleted(seller_id: ObjectId, customer_id: ObjectId) -> None:
-    get_db().tracking_links.delete_many({"seller_id": seller_id, "customer_id": customer_id})
+def customer_deleted(event: customers.CustomerDeleted) -> None:
+    get_db().tracking_links.delete_many({"seller_id": event.seller_id, "customer_id": event.customer_id})
 
 
 # --- "email me my link" ---------------------------------------------------------------

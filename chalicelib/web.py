@@ -18,7 +18,7 @@ from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 
-from . import auth
+from . import auth, bus
 from .config import plain_settings
 from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from .csv_format import CsvFile, content_disposition
@@ -73,10 +73,13 @@ def api(path: str, method: str, summary: str, **doc):
         def wrapper(**path_params):
             try:
                 _no_nul(path_params)
-                if route_doc.public:
-                    result = fn(**path_params)
-                else:
-                    result = fn(auth.authenticate(header("authorization")), **path_params)
+                # One unit of work: the events the route records run after its writes
+                # (bus.py), whether it answers or raises.
+                with bus.collecting():
+                    if route_doc.public:
+                        result = fn(**path_params)
+                    else:
+                        result = fn(auth.authenticate(header("authorization")), **path_params)
             except DomainError as exc:
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)

@@ -149,3 +149,42 @@ def test_two_recipient_edits_of_different_fields_at_once_both_stay(api):
         assert (stored["name"], stored["phone"], stored["address"]) == ("Amy", f"09{n}", f"台中市 {n}"), (
             stored
         )
+
+
+def test_renames_through_the_api_at_once_leave_the_current_name_on_every_copy(api):
+    """The same race where the copies are written by the event handlers after each
+    route's write (bus.collecting in web.api), a payment and a link included, with a
+    parcel being packed meanwhile: parcels (buyer and default recipient), orders,
+    payments and the link all end with the buyer's current name."""
+    token = api.signup()
+    who = auth.authenticate(f"Bearer {token}")
+    made = [
+        orders.create(
+            who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+        )[0]
+        for _ in range(4)
+    ]
+    cid = made[0]["customer_id"]
+    link = api.post(f"/customers/{cid}/tracking-link", token=token).json["token"]
+    assert (
+        api.post("/payments", {"customer_id": cid, "amount": 100, "method": "cash"}, token=token).status
+        == 201
+    )
+    for n in range(3):
+        box = {"customer_id": cid, "order_ids": [made[n + 1]["id"]], "method": "home"}
+        results = at_once(
+            [lambda box=box: api.post("/parcels", box, token=token).status]
+            + [
+                lambda n=n, k=k: api.patch(f"/customers/{cid}", {"name": f"Amy {n}{k}"}, token=token).status
+                for k in "ab"
+            ]
+        )
+        assert results == [201, 200, 200], results
+        consistent()
+        name = names_current(cid)
+        assert name.startswith(f"Amy {n}")
+        recipients = {
+            p["recipient"]["name"] for p in db.get_db().parcels.find({"customer_id": ObjectId(cid)})
+        }
+        assert recipients == {name}, (recipients, name)
+        assert api.get(f"/track/{link}").json["buyer_name"] == name

@@ -1,0 +1,142 @@
+"""The import directions of docs/architecture.md: no circle among chalicelib's modules,
+counting imports inside functions too (a function-level import only hides a circle
+until that function runs), and every module imports on its own in a fresh interpreter."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "chalicelib"
+MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
+# Platform modules: they know no domain module (docs/architecture.md).
+PLATFORM = {
+    "bus",
+    "clock",
+    "config",
+    "db",
+    "errors",
+    "ids",
+    "listing",
+    "locks",
+    "money",
+    "principal",
+    "mailer",
+}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(module: str) -> set[str]:
+    """The chalicelib modules `module` imports anywhere in its code (not under
+    `if TYPE_CHECKING:`, which never runs)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level == 1 or base.startswith("chalicelib"):
+                base = base.removeprefix("chalicelib").lstrip(".")
+                if base:
+                    found.add(base.split(".")[0])
+                else:
+                    found.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("chalicelib."))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return (found & set(MODULES)) - {module}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def walk(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := walk(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := walk(node)):
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_circle_among_chalicelib_modules():
+    graph = {m: imports_of(m) for m in MODULES}
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_platform_modules_import_no_domain_module():
+    for module in PLATFORM:
+        assert imports_of(module) <= PLATFORM, (module, imports_of(module) - PLATFORM)
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    """Each module as the first chalicelib import of its own interpreter: a circle at
+    module level fails here with "partially initialized module"."""
+    script = (
+        "import importlib, sys\n"
+        "failed = []\n"
+        f"for name in {MODULES!r}:\n"
+        "    for loaded in [m for m in sys.modules if m == 'chalicelib' or m.startswith('chalicelib.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module('chalicelib.' + name)\n"
+        "    except Exception as exc:\n"
+        "        failed.append(f'{name}: {exc!r}')\n"
+        "print('\\n'.join(failed))\n"
+        "sys.exit(1 if failed else 0)\n"
+    )
+    env = {
+        "JWT_SECRET": "x" * 32,
+        "PUBLIC_SITE_URL": "https://shop.example.test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+# A module whose data others copy records an event; it does not call the copies' owners.
+MUST_NOT_IMPORT = {
+    "customers": {"orders", "payments", "parcels", "tracking", "forms", "notifications"},
+    "auth": {"tracking", "forms", "batches", "notifications"},
+    "parcels": {"notifications", "packing_slip"},
+    "payments": {"notifications", "tracking", "orders"},
+    "forms": {"notifications", "mailer"},
+}
+
+
+def test_raisers_do_not_import_their_handlers():
+    for module, forbidden in MUST_NOT_IMPORT.items():
+        assert not imports_of(module) & forbidden, (module, imports_of(module) & forbidden)
