@@ -10,19 +10,15 @@ import re
 from test_tracking import costed_order, seller_only_in
 
 from chalicelib import db, mailer, tracking
+from tests.factories import make_customer, make_order
 
 LINK_RE = re.compile(r"https://shop\.example\.test/track\.html#([A-Za-z0-9_-]{43})")
 
 
 def setup_buyer(api, token, **customer):
-    c = api.post("/customers", {"email": "amy@example.com", "name": "王小明", **customer}, token=token).json
+    c = make_customer(api, token, name="王小明", **customer)
     orders = [
-        api.post(
-            "/orders",
-            {"customer_id": c["id"], "item_name": "東京ばな奈", "quantity": 1, "unit_price": 300},
-            token=token,
-        ).json
-        for _ in range(2)
+        make_order(api, token, customer_id=c["id"], item_name="東京ばな奈", unit_price=300) for _ in range(2)
     ]
     return c, orders
 
