@@ -11,7 +11,7 @@ from bson import ObjectId
 
 from chalicelib import db
 from chalicelib.models import ORDER_SORTS
-from tests.factories import make_order
+from tests.factories import make_customer, make_order
 
 PRICES = [10, 20, 10, 30, 20, 10, 5, 30, 10, 20, 40]  # ties in total_amount
 
@@ -150,7 +150,7 @@ def test_a_cursor_continues_only_its_own_sort(api, token, many):
         assert r.status == 400 and r.json["error"]["code"] == "invalid_cursor", (other, r)
     # A cursor of another list (customers: a bare id) and junk are 400 too, never a 500.
     for _ in range(3):
-        api.post("/customers", {"name": f"C{_}", "email": f"c{_}@example.com"}, token=token)
+        make_customer(api, token, name=f"C{_}", email=f"c{_}@example.com")
     customers_cursor = api.get("/customers?limit=1", token=token).json["next_cursor"]
     import base64
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from chalicelib import db, parcels
-from tests.factories import make_order
+from tests.factories import make_customer, make_order, make_payment
 
 
 def status_of(api, token, *orders):
@@ -36,15 +36,8 @@ def today():
 
 
 def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, token):
-    api.post(
-        "/customers",
-        {
-            "email": "amy@example.com",
-            "name": "Amy",
-            "phone": "0912-345-678",
-            "address": "台北市信義路五段7號",
-        },
-        token=token,
+    make_customer(
+        api, token, email="amy@example.com", name="Amy", phone="0912-345-678", address="台北市信義路五段7號"
     )
     a = make_order(api, token)
     b = make_order(api, token)
@@ -125,7 +118,7 @@ def test_refusals_name_the_order_and_write_nothing(api, token, other_token):
 def test_an_order_in_a_parcel_changes_through_the_parcel(api, token):
     a = make_order(api, token)
     b = make_order(api, token)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
     p = pack(api, token, [a, b]).json
     for body, code in (
         ({"fulfillment_status": "cancelled"}, "invalid_transition"),  # shipped goods stay shipped
@@ -174,14 +167,14 @@ def test_unpacking_before_delivery_puts_the_orders_back(api, token):
 
 
 def test_ready_to_ship_lists_bought_orders_per_buyer_with_the_balance(api, token):
-    api.post("/customers", {"email": "amy@example.com", "name": "Amy", "address": "台中市"}, token=token)
+    make_customer(api, token, email="amy@example.com", name="Amy", address="台中市")
     a1 = make_order(api, token, unit_price=300)
     a2 = make_order(api, token, unit_price=200)
     b1 = make_order(api, token, buyer_email="bob@example.com")
     make_order(api, token)  # pending: not bought yet
     for o in (a1, a2, b1):
         api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=token)
-    api.post("/payments", {"customer_id": a1["customer_id"], "amount": 300, "method": "cash"}, token=token)
+    make_payment(api, token, a1["customer_id"], 300, method="cash")
     r = api.get("/parcels/ready", token=token)
     assert r.status == 200, r
     rows = r.json["buyers"]
@@ -248,19 +241,17 @@ def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, comma
 
 
 def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, other_token):
-    api.post(
-        "/customers",
-        {
-            "email": "amy@example.com",
-            "name": "<script>alert(1)</script>Amy",
-            "phone": "0912",
-            "address": "台北市",
-        },
-        token=token,
+    make_customer(
+        api,
+        token,
+        email="amy@example.com",
+        name="<script>alert(1)</script>Amy",
+        phone="0912",
+        address="台北市",
     )
     a = make_order(api, token, item_name="<img src=x onerror=alert(1)>Pocky", quantity=2, unit_price=1250.5)
     b = make_order(api, token, item_name="東京ばな奈", unit_price=300)
-    api.post("/payments", {"customer_id": a["customer_id"], "amount": 1000, "method": "cash"}, token=token)
+    make_payment(api, token, a["customer_id"], 1000, method="cash")
     p = pack(api, token, [a, b], carrier="黑貓", tracking_number="123456789012", note="易碎 fragile").json
     r = api.get(f"/parcels/{p['id']}/packing-slip", token=token)
     assert r.status == 200, r
@@ -302,11 +293,7 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
 def test_a_partial_recipient_merges_null_is_refused_and_any_parcel_prints(api, token):
     """Issue 23 item 5: a PATCH of the phone alone dropped the name and address, and the
     slip of such a parcel answered 500."""
-    api.post(
-        "/customers",
-        {"email": "amy@example.com", "name": "Amy", "phone": "0912", "address": "台北市信義路"},
-        token=token,
-    )
+    make_customer(api, token, email="amy@example.com", name="Amy", phone="0912", address="台北市信義路")
     p = pack(api, token, [make_order(api, token)]).json
     r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0987-654-321"}}, token=token)
     assert r.status == 200, r

@@ -7,7 +7,7 @@ import pytest
 from payment_ledger import check_ledger
 
 from chalicelib import db, payments
-from tests.factories import make_order, make_payment
+from tests.factories import make_customer, make_order, make_payment
 
 
 def pay(api, token, customer_id, amount, **more):
@@ -217,7 +217,7 @@ def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
 
 def test_an_order_with_payments_keeps_its_buyer(api, token):
     a = make_order(api, token)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
     make_payment(api, token, a["customer_id"], 40)
     r = api.patch(f"/orders/{a['id']}", {"customer_id": bob["id"]}, token=token)
     assert (r.status, r.json["error"]["code"]) == (409, "order_has_payments")
@@ -394,7 +394,7 @@ def test_an_order_cancelled_or_moved_after_the_payment_read_it_takes_nothing(api
     a = make_order(api, token, unit_price=100)
     b = make_order(api, token, unit_price=100, quantity=2)
     c = make_order(api, token, unit_price=100)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
     real = payments._open_orders
 
     def edits_after_read(*args):

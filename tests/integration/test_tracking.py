@@ -14,7 +14,7 @@ import pymongo
 import pytest
 
 from chalicelib import config, db, tracking
-from tests.factories import make_order
+from tests.factories import make_customer, make_order, make_payment
 
 SITE = "https://shop.example.test"  # PUBLIC_SITE_URL set in conftest
 SENDER = "noreply@shop.example.test"
@@ -252,9 +252,7 @@ def test_lookup_is_at_most_three_database_commands(api, token, commands):
     """The link, the orders, the payments (the contract's target with payments: ≤ 3)."""
     a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     for amount in (3, 4):
-        api.post(
-            "/payments", {"customer_id": a["customer_id"], "amount": amount, "method": "cash"}, token=token
-        )
+        make_payment(api, token, a["customer_id"], amount, method="cash")
     # More orders than a default first batch (101): still one find, no getMore.
     template = db.get_db().orders.find_one({"order_no": a["order_no"]}, {"_id": 0})
     db.get_db().orders.insert_many(
@@ -299,7 +297,7 @@ def test_page_follows_renames_and_deletion(api, token):
     assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks 東京", "Alice Wang")
     assert (page["currency"], page["language"]) == ("JPY", "en")
 
-    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    c = make_customer(api, token, name="Dora", email="dora@example.com")
     dora = new_link(api, token, c["id"])["token"]
     assert api.get(f"/track/{dora}").json["orders"] == []
     assert api.delete(f"/customers/{c['id']}", token=token).status == 204
@@ -308,7 +306,7 @@ def test_page_follows_renames_and_deletion(api, token):
 
 
 def test_every_link_of_a_customer_follows_renames_and_deletion(api, token, ses):
-    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    c = make_customer(api, token, name="Dora", email="dora@example.com")
     seller_tok = new_link(api, token, c["id"])["token"]
     for _ in range(2):
         assert request_link(api, slug(api, token), "dora@example.com").status == 202
