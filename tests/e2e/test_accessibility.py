@@ -9,9 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ROOT, new_context, settled
+from tests.e2e.conftest import DESKTOP, PHONE, ROOT, settled, sign_up_any_language
 from tests.e2e.test_orders_page import seed_orders
-from tests.e2e.test_sessions_page import sign_up_any_language
 from tests.e2e.test_site import order_row
 
 pytestmark = pytest.mark.e2e
@@ -38,30 +37,26 @@ def serious(page, where):
     [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
     ids=["en-1280", "zh-1280", "en-375", "zh-375"],
 )
-def test_no_serious_axe_violations_on_any_tab(stack, browser, locale, viewport):
+def test_no_serious_axe_violations_on_any_tab(stack, open_page, locale, viewport):
     zh = locale == "zh-TW"
-    ctx = new_context(browser, viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    try:
-        page.goto(f"{stack.site_url}/index.html")
-        expect(page.locator("#login-form")).to_be_visible()
-        problems = serious(page, "login")
-        sign_up_any_language(page, stack, zh)
-        seed_orders(stack, page, n=2)
-        page.reload()
-        expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
-        for name in TABS["zh" if zh else "en"]:
-            page.get_by_role("tab", name=name).click()
-            expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
-            settled(page)  # its list loaded, the fade over: axe checks the final colours
-            problems += serious(page, name)
-        page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
-        order_row(page, 1001).locator(".order-open").click()
-        expect(page.locator("#order-detail")).to_be_visible()
-        problems += serious(page, "order panel")
-        assert not problems, "\n".join(problems)
-    finally:
-        ctx.close()
+    page = open_page(viewport=viewport, locale=locale)
+    page.goto(f"{stack.site_url}/index.html")
+    expect(page.locator("#login-form")).to_be_visible()
+    problems = serious(page, "login")
+    sign_up_any_language(page, stack, zh)
+    seed_orders(stack, page, n=2)
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+    for name in TABS["zh" if zh else "en"]:
+        page.get_by_role("tab", name=name).click()
+        expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+        settled(page)  # its list loaded, the fade over: axe checks the final colours
+        problems += serious(page, name)
+    page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
+    order_row(page, 1001).locator(".order-open").click()
+    expect(page.locator("#order-detail")).to_be_visible()
+    problems += serious(page, "order panel")
+    assert not problems, "\n".join(problems)
 
 
 def test_focus_stays_on_a_switch_after_space(stack, page):
