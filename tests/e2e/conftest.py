@@ -258,6 +258,19 @@ def api_request(stack, method, path, token=None, body=None, headers=None):
         return err.code, json.loads(err.read() or b"null")
 
 
+def api_seller(stack, shop="Tokyo Picks", **me) -> str:
+    """A seller signed up through the API (no page), with `me` set on /auth/me (language,
+    payment_instructions, ...): their token."""
+    email = f"seller-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": PASSWORD, "shop_name": shop}
+    status, out = api_request(stack, "POST", "/auth/signup", body=body)
+    assert status == 201, out
+    if me:
+        status, changed = api_request(stack, "PATCH", "/auth/me", out["token"], me)
+        assert status == 200, changed
+    return out["token"]
+
+
 # Resolves once the window's and an open dialog's scroll positions have not moved for a
 # few animation frames: a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended.
 _SCROLL_STILL = """(frames) => new Promise((resolve) => {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import re
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,10 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
     DESKTOP,
-    PASSWORD,
     PHONE,
     SCREENSHOTS,
     api_request,
+    api_seller,
     scroll_top,
     shot,
     sign_up,
@@ -427,27 +426,8 @@ def _count(weight: dict[str, int], stack, response) -> None:
     )
 
 
-def api_seller(stack, language="en", shop="Seoul Finds 首爾"):
-    """A seller made through the API: their token."""
-    out = ok(
-        api_request(
-            stack,
-            "POST",
-            "/auth/signup",
-            body={
-                "email": f"seller-{uuid.uuid4().hex[:8]}@example.com",
-                "password": PASSWORD,
-                "shop_name": shop,
-            },
-        ),
-        201,
-    )
-    ok(api_request(stack, "PATCH", "/auth/me", out["token"], {"language": language}))
-    return out["token"]
-
-
 def test_english_buyer_on_a_phone_sees_stock_run_out_and_the_form_close(stack, open_page):
-    token = api_seller(stack)
+    token = api_seller(stack, shop="Seoul Finds 首爾", language="en")
     royce = ok(
         api_request(stack, "POST", "/items", token, {"item_name": ITEM_C, "price": 650, "stock": 1}), 201
     )

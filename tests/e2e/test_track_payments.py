@@ -16,12 +16,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, shot
 from tests.e2e.test_accessibility import serious
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse 1"
 XSS = "<img src=x onerror=alert(1)>"
 INSTRUCTIONS = f"玉山銀行 (808) 分行 0123\n帳號 1234-567-890123\nLINE Pay: tokyo.picks {XSS}"
 
@@ -29,22 +28,7 @@ INSTRUCTIONS = f"玉山銀行 (808) 分行 0123\n帳號 1234-567-890123\nLINE Pa
 def seed(stack, language="en"):
     """A seller with payment instructions, one buyer with two orders (NT$960 then NT$650,
     oldest first) and the buyer's tracking link."""
-    status, out = api_request(
-        stack,
-        "POST",
-        "/auth/signup",
-        body={
-            "email": f"seller-{uuid.uuid4().hex[:8]}@example.com",
-            "password": PASSWORD,
-            "shop_name": "Kyoto Finds 京都",
-        },
-    )
-    assert status == 201, out
-    token = out["token"]
-    status, out = api_request(
-        stack, "PATCH", "/auth/me", token, {"payment_instructions": INSTRUCTIONS, "language": language}
-    )
-    assert status == 200, out
+    token = api_seller(stack, shop="Kyoto Finds 京都", payment_instructions=INSTRUCTIONS, language=language)
     email = f"amy-{uuid.uuid4().hex[:6]}@example.com"
     customer_id = None
     for item, qty, price in [("Tokyo Banana 8 pcs", 2, 480), ("Royce Nama Chocolate", 1, 650)]:
