@@ -271,6 +271,68 @@ def api_seller(stack, shop="Tokyo Picks", **me) -> str:
     return out["token"]
 
 
+# axe-core from npm, injected into a page by `serious`.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def api_call(stack, method, path, token, body=None):
+    """The JSON body of one API call; an error answer raises urllib's HTTPError."""
+    status, data = api_request(stack, method, path, token, body)
+    if status >= 400:
+        raise urllib.error.HTTPError(stack.api_url + path, status, json.dumps(data), {}, None)
+    return data
+
+
+def order_row(page, order_no):
+    """The orders list's row of an order number."""
+    return page.locator(f'#orders-body tr[data-order-no="{order_no}"]')
+
+
+def seed_orders(stack, page, n=3, batch="2026-12 東京"):
+    """n orders for the seller signed up in `page`, Amy Chen and Ben Wu in turn (#1001 with
+    a shipping fee and a note); returns the seller's token."""
+    token = page.evaluate("localStorage.getItem('token')")
+    for i in range(n):
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "shipping_fee": 30,
+                "batch": batch,
+                "note": "gift wrap" if i == 0 else None,
+            }
+            if i == 0
+            else {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "batch": batch,
+            },
+        )
+    return token
+
+
+def serious(page, where):
+    """axe-core's serious and critical violations on the page, each named after `where`."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)"""
+    )
+    return [f"{where}: {f}" for f in found]
+
+
 # Resolves once the window's and an open dialog's scroll positions have not moved for a
 # few animation frames: a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended.
 _SCROLL_STILL = """(frames) => new Promise((resolve) => {

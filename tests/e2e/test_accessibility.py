@@ -9,27 +9,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ROOT, settled, sign_up_any_language
-from tests.e2e.test_orders_page import seed_orders
-from tests.e2e.test_site import order_row
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    order_row,
+    seed_orders,
+    serious,
+    settled,
+    sign_up_any_language,
+)
 
 pytestmark = pytest.mark.e2e
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TABS = {
     "en": ["Orders", "Payments", "Ship", "Batches", "Forms", "Buyers", "Items", "Reports", "Settings"],
     "zh": ["訂單", "收款", "出貨", "批次", "表單", "買家", "商品", "報表", "設定"],
 }
-
-
-def serious(page, where):
-    if not page.evaluate("!!window.axe"):
-        page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
-    return [f"{where}: {f}" for f in found]
 
 
 @pytest.mark.parametrize(

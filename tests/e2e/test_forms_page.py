@@ -25,12 +25,12 @@ from tests.e2e.conftest import (
     SCREENSHOTS,
     api_request,
     api_seller,
+    order_row,
     scroll_top,
+    serious,
     shot,
     sign_up,
 )
-from tests.e2e.test_accessibility import serious
-from tests.e2e.test_site import order_row
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chalicelib.errors import DETAIL_CODES, ERROR_CODES
-from tests.e2e.conftest import sign_up_any_language
-from tests.e2e.test_site import api_call
+from tests.e2e.conftest import api_call, sign_up_any_language
 
 pytestmark = pytest.mark.e2e
 

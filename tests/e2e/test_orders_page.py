@@ -9,41 +9,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, settled, shot, sign_up_any_language
-from tests.e2e.test_site import api_call, order_row
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    api_call,
+    order_row,
+    seed_orders,
+    settled,
+    shot,
+    sign_up_any_language,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def seed_orders(stack, page, n=3, batch="2026-12 東京"):
-    token = page.evaluate("localStorage.getItem('token')")
-    for i in range(n):
-        api_call(
-            stack,
-            "POST",
-            "/orders",
-            token,
-            {
-                "buyer_email": f"buyer{i % 2}@example.com",
-                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
-                "item_name": f"Pocky {i}",
-                "quantity": 1 + i,
-                "unit_price": 120,
-                "shipping_fee": 30,
-                "batch": batch,
-                "note": "gift wrap" if i == 0 else None,
-            }
-            if i == 0
-            else {
-                "buyer_email": f"buyer{i % 2}@example.com",
-                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
-                "item_name": f"Pocky {i}",
-                "quantity": 1 + i,
-                "unit_price": 120,
-                "batch": batch,
-            },
-        )
-    return token
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,17 @@ import urllib.error
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, scroll_still, shot, sign_up_any_language
-from tests.e2e.test_accessibility import serious
-from tests.e2e.test_orders_page import seed_orders
-from tests.e2e.test_site import api_call, order_row
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    api_call,
+    order_row,
+    scroll_still,
+    seed_orders,
+    serious,
+    shot,
+    sign_up_any_language,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -20,9 +20,17 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, scroll_top, settled, shot
-from tests.e2e.test_accessibility import serious
-from tests.e2e.test_site import api_call, order_row
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    api_call,
+    api_request,
+    order_row,
+    scroll_top,
+    serious,
+    settled,
+    shot,
+)
 
 pytestmark = pytest.mark.e2e
 

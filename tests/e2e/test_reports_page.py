@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, shot
-from tests.e2e.test_orders_page import seed_orders
-from tests.e2e.test_site import api_call
+from tests.e2e.conftest import PHONE, api_call, seed_orders, shot
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, shot, sign_up_any_language
-from tests.e2e.test_site import api_call
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, api_call, shot, sign_up_any_language
 
 pytestmark = pytest.mark.e2e
 NEW_PASSWORD = "lantern orchard fjord 4"

@@ -23,14 +23,15 @@ from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
     SCREENSHOTS,
+    api_call,
     api_request,
+    order_row,
     scroll_still,
     scroll_top,
+    serious,
     settled,
     shot,
 )
-from tests.e2e.test_accessibility import serious
-from tests.e2e.test_site import api_call, order_row
 
 pytestmark = pytest.mark.e2e
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import urllib.error
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, api_request, settled, shot, sign_up
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, order_row, settled, shot, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -36,18 +35,6 @@ def add_customer(page, name, email):
     form.locator("[name=email]").fill(email)
     form.get_by_role("button", name="Save").click()
     expect(page.locator("#customers-body")).to_contain_text(email)
-
-
-def order_row(page, order_no):
-    return page.locator(f'#orders-body tr[data-order-no="{order_no}"]')
-
-
-def api_call(stack, method, path, token, body=None):
-    """The JSON body of one API call; an error answer raises urllib's HTTPError."""
-    status, data = api_request(stack, method, path, token, body)
-    if status >= 400:
-        raise urllib.error.HTTPError(stack.api_url + path, status, json.dumps(data), {}, None)
-    return data
 
 
 def test_seller_day_and_buyer_link(stack, open_page, page):

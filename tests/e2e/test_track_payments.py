@@ -16,8 +16,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, shot
-from tests.e2e.test_accessibility import serious
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, serious, shot
 
 pytestmark = pytest.mark.e2e
 
