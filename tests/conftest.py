@@ -5,6 +5,7 @@ Every API test takes the `backend` fixture, parametrized over mongomock (fast), 
 (the real MongoDB wire protocol, with the FerretDB-only locks) and mongo-java-server (the
 wire protocol with MongoDB's code paths: no locks, one-aggregation reports), so no
 behaviour is proven on mongomock alone. The three lanes: docs/ferretdb.md, "Test lanes".
+The data a test needs comes from the factories of tests/factories.py.
 """
 
 from __future__ import annotations

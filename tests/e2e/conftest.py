@@ -2,13 +2,15 @@
 session's FerretDB, with the site built by scripts/build-site.sh and served by http.server.
 
 The whole stack is started once per session; each test signs up its own seller, so tests
-do not see each other's data.
+do not see each other's data. A test opens its pages with `open_page` (`seller_page`: signed
+up), which closes them afterwards and fails the test on any uncaught error in a page.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import LiveApi, _free_port
 
@@ -136,20 +139,79 @@ def new_context(browser, viewport=None, locale="en-US"):
 
 
 @pytest.fixture
-def context(browser):
-    ctx = new_context(browser)
-    yield ctx
-    ctx.close()
+def open_page(browser):
+    """`open_page(locale=..., viewport=...)`: a page in a new browser context (default en-US
+    at DESKTOP), as many as a test needs. Every context is closed after the test, and an
+    uncaught error in any page it opened fails the test there."""
+    opened: list[tuple[object, list[str]]] = []
+
+    def open_(locale: str = "en-US", viewport: dict | None = None):
+        pg = new_context(browser, viewport=viewport, locale=locale).new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        opened.append((pg, errors))
+        return pg
+
+    yield open_
+    for pg, _ in opened:
+        pg.context.close()
+    errors = [e for _, errs in opened for e in errs]
+    assert not errors, f"uncaught errors in the page: {errors}"
 
 
 @pytest.fixture
-def page(context):
-    pg = context.new_page()
+def seller_page(open_page, stack):
+    """`seller_page(locale=..., viewport=...)`: open_page signed up as a new seller through
+    the page, in the page's language (sign_up_any_language)."""
+
+    def open_(locale: str = "en-US", viewport: dict | None = None):
+        pg = open_page(locale=locale, viewport=viewport)
+        sign_up_any_language(pg, stack, zh=locale == "zh-TW")
+        return pg
+
+    return open_
+
+
+@pytest.fixture
+def page(open_page):
+    """An English desktop page that accepts every native dialog."""
+    pg = open_page()
     pg.on("dialog", lambda d: d.accept())
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    assert not errors, f"uncaught errors in the page: {errors}"
+    return pg
+
+
+PASSWORD = "correct horse 1"
+
+
+def sign_up(page, stack, shop="Tokyo Picks"):
+    """Sign up a new seller through the English page; returns the email."""
+    email = f"seller-{uuid.uuid4().hex[:8]}@example.com"
+    page.goto(f"{stack.site_url}/index.html")
+    page.get_by_role("button", name="New here? Create a shop").click()
+    form = page.locator("#signup-form")
+    form.locator("[name=shop_name]").fill(shop)
+    form.locator("[name=email]").fill(email)
+    form.locator("[name=password]").fill(PASSWORD)
+    form.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#brand")).to_have_text(shop)
+    expect(page.locator("#orders-body")).to_contain_text("No orders yet")
+    return email
+
+
+def sign_up_any_language(page, stack, zh):
+    """sign_up in English ("Reset Shop"), or through the Chinese page ("東京代購")."""
+    if not zh:
+        return sign_up(page, stack, shop="Reset Shop")
+    email = f"seller-{secrets.token_hex(4)}@example.com"
+    page.goto(f"{stack.site_url}/index.html")
+    page.get_by_role("button", name="第一次使用？建立商店").click()
+    form = page.locator("#signup-form")
+    form.locator("[name=shop_name]").fill("東京代購")
+    form.locator("[name=email]").fill(email)
+    form.locator("[name=password]").fill(PASSWORD)
+    form.locator("[type=submit]").click()
+    expect(page.locator("#app-view")).to_be_visible()
+    return email
 
 
 def shot(page, name: str, full_page: bool = True) -> None:
@@ -194,6 +256,81 @@ def api_request(stack, method, path, token=None, body=None, headers=None):
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"null")
+
+
+def api_seller(stack, shop="Tokyo Picks", **me) -> str:
+    """A seller signed up through the API (no page), with `me` set on /auth/me (language,
+    payment_instructions, ...): their token."""
+    email = f"seller-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": PASSWORD, "shop_name": shop}
+    status, out = api_request(stack, "POST", "/auth/signup", body=body)
+    assert status == 201, out
+    if me:
+        status, changed = api_request(stack, "PATCH", "/auth/me", out["token"], me)
+        assert status == 200, changed
+    return out["token"]
+
+
+# axe-core from npm, injected into a page by `serious`.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def api_call(stack, method, path, token, body=None):
+    """The JSON body of one API call; an error answer raises urllib's HTTPError."""
+    status, data = api_request(stack, method, path, token, body)
+    if status >= 400:
+        raise urllib.error.HTTPError(stack.api_url + path, status, json.dumps(data), {}, None)
+    return data
+
+
+def order_row(page, order_no):
+    """The orders list's row of an order number."""
+    return page.locator(f'#orders-body tr[data-order-no="{order_no}"]')
+
+
+def seed_orders(stack, page, n=3, batch="2026-12 東京"):
+    """n orders for the seller signed up in `page`, Amy Chen and Ben Wu in turn (#1001 with
+    a shipping fee and a note); returns the seller's token."""
+    token = page.evaluate("localStorage.getItem('token')")
+    for i in range(n):
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "shipping_fee": 30,
+                "batch": batch,
+                "note": "gift wrap" if i == 0 else None,
+            }
+            if i == 0
+            else {
+                "buyer_email": f"buyer{i % 2}@example.com",
+                "buyer_name": ["Amy Chen", "Ben Wu"][i % 2],
+                "item_name": f"Pocky {i}",
+                "quantity": 1 + i,
+                "unit_price": 120,
+                "batch": batch,
+            },
+        )
+    return token
+
+
+def serious(page, where):
+    """axe-core's serious and critical violations on the page, each named after `where`."""
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)"""
+    )
+    return [f"{where}: {f}" for f in found]
 
 
 # Resolves once the window's and an open dialog's scroll positions have not moved for a

@@ -9,28 +9,21 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, ROOT, new_context, settled
-from tests.e2e.test_orders_page import seed_orders
-from tests.e2e.test_sessions_page import sign_up_any_language
-from tests.e2e.test_site import order_row
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    order_row,
+    seed_orders,
+    serious,
+    settled,
+    sign_up_any_language,
+)
 
 pytestmark = pytest.mark.e2e
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TABS = {
     "en": ["Orders", "Payments", "Ship", "Batches", "Forms", "Buyers", "Items", "Reports", "Settings"],
     "zh": ["訂單", "收款", "出貨", "批次", "表單", "買家", "商品", "報表", "設定"],
 }
-
-
-def serious(page, where):
-    if not page.evaluate("!!window.axe"):
-        page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-            .filter((v) => v.impact === "serious" || v.impact === "critical")
-            .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
-    return [f"{where}: {f}" for f in found]
 
 
 @pytest.mark.parametrize(
@@ -38,30 +31,26 @@ def serious(page, where):
     [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
     ids=["en-1280", "zh-1280", "en-375", "zh-375"],
 )
-def test_no_serious_axe_violations_on_any_tab(stack, browser, locale, viewport):
+def test_no_serious_axe_violations_on_any_tab(stack, open_page, locale, viewport):
     zh = locale == "zh-TW"
-    ctx = new_context(browser, viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    try:
-        page.goto(f"{stack.site_url}/index.html")
-        expect(page.locator("#login-form")).to_be_visible()
-        problems = serious(page, "login")
-        sign_up_any_language(page, stack, zh)
-        seed_orders(stack, page, n=2)
-        page.reload()
-        expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
-        for name in TABS["zh" if zh else "en"]:
-            page.get_by_role("tab", name=name).click()
-            expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
-            settled(page)  # its list loaded, the fade over: axe checks the final colours
-            problems += serious(page, name)
-        page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
-        order_row(page, 1001).locator(".order-open").click()
-        expect(page.locator("#order-detail")).to_be_visible()
-        problems += serious(page, "order panel")
-        assert not problems, "\n".join(problems)
-    finally:
-        ctx.close()
+    page = open_page(viewport=viewport, locale=locale)
+    page.goto(f"{stack.site_url}/index.html")
+    expect(page.locator("#login-form")).to_be_visible()
+    problems = serious(page, "login")
+    sign_up_any_language(page, stack, zh)
+    seed_orders(stack, page, n=2)
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+    for name in TABS["zh" if zh else "en"]:
+        page.get_by_role("tab", name=name).click()
+        expect(page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
+        settled(page)  # its list loaded, the fade over: axe checks the final colours
+        problems += serious(page, name)
+    page.get_by_role("tab", name=TABS["zh" if zh else "en"][0]).click()
+    order_row(page, 1001).locator(".order-open").click()
+    expect(page.locator("#order-detail")).to_be_visible()
+    problems += serious(page, "order panel")
+    assert not problems, "\n".join(problems)
 
 
 def test_focus_stays_on_a_switch_after_space(stack, page):

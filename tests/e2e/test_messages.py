@@ -10,9 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chalicelib.errors import DETAIL_CODES, ERROR_CODES
-from tests.e2e.conftest import new_context
-from tests.e2e.test_sessions_page import sign_up_any_language
-from tests.e2e.test_site import api_call
+from tests.e2e.conftest import api_call, sign_up_any_language
 
 pytestmark = pytest.mark.e2e
 
@@ -35,54 +33,47 @@ def test_every_api_code_has_a_text_in_both_languages(stack, page):
     assert i18n_has(page, keys) == {"en": [], "zh-Hant": []}
 
 
-def test_the_chinese_page_says_everything_in_chinese(stack, browser):
-    ctx = new_context(browser, locale="zh-TW")
-    page = ctx.new_page()
-    try:
-        sign_up_any_language(page, stack, zh=True)
-        page.get_by_role("tab", name="買家").click()
-        form = page.locator("#customer-form")
-        form.locator("[name=name]").fill("林小美")
-        form.locator("[name=email]").fill("amy@example.com")
-        form.locator("[type=submit]").click()
-        expect(page.locator("#customers-body")).to_contain_text("amy@example.com")
-        # The same email again: 409 duplicate_email, said in Chinese.
-        form.locator("[name=name]").fill("Amy")
-        form.locator("[name=email]").fill("AMY@example.com")
-        form.locator("[type=submit]").click()
-        msg = page.locator("#customer-form-msg")
-        expect(msg).to_contain_text("已有使用這個 Email 的買家")
-        # A bad email: 400 with a detail naming the field and its reason, in Chinese.
-        form.locator("[name=email]").fill("not-an-email")
-        form.locator("[type=submit]").click()
-        expect(msg).to_contain_text("請檢查表單。 Email: 不是有效的 Email")
-        text = msg.inner_text()
-        assert "value is not" not in text and "invalid_email" not in text and "already exists" not in text, (
-            text
+def test_the_chinese_page_says_everything_in_chinese(stack, seller_page):
+    page = seller_page(locale="zh-TW")
+    page.get_by_role("tab", name="買家").click()
+    form = page.locator("#customer-form")
+    form.locator("[name=name]").fill("林小美")
+    form.locator("[name=email]").fill("amy@example.com")
+    form.locator("[type=submit]").click()
+    expect(page.locator("#customers-body")).to_contain_text("amy@example.com")
+    # The same email again: 409 duplicate_email, said in Chinese.
+    form.locator("[name=name]").fill("Amy")
+    form.locator("[name=email]").fill("AMY@example.com")
+    form.locator("[type=submit]").click()
+    msg = page.locator("#customer-form-msg")
+    expect(msg).to_contain_text("已有使用這個 Email 的買家")
+    # A bad email: 400 with a detail naming the field and its reason, in Chinese.
+    form.locator("[name=email]").fill("not-an-email")
+    form.locator("[type=submit]").click()
+    expect(msg).to_contain_text("請檢查表單。 Email: 不是有效的 Email")
+    text = msg.inner_text()
+    assert "value is not" not in text and "invalid_email" not in text and "already exists" not in text, text
+    # Bulk refusals are reasons, not codes: cancel one order, then mark both shipped.
+    token = page.evaluate("localStorage.getItem('token')")
+    for item in ("Pocky", "KitKat"):
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {"buyer_email": "amy@example.com", "item_name": item, "quantity": 1, "unit_price": 1650},
         )
-        # Bulk refusals are reasons, not codes: cancel one order, then mark both shipped.
-        token = page.evaluate("localStorage.getItem('token')")
-        for item in ("Pocky", "KitKat"):
-            api_call(
-                stack,
-                "POST",
-                "/orders",
-                token,
-                {"buyer_email": "amy@example.com", "item_name": item, "quantity": 1, "unit_price": 1650},
-            )
-        first = api_call(stack, "GET", "/orders?limit=1&sort=order_no", token)["items"][0]
-        api_call(stack, "PATCH", f"/orders/{first['id']}", token, {"fulfillment_status": "cancelled"})
-        page.get_by_role("tab", name="訂單").click()
-        page.locator("#select-all").check()
-        page.locator("#bulk-ship").click()
-        page.locator("dialog.confirm-dialog button[value=yes]").click()
-        flash = page.locator("#flash")
-        expect(flash).to_contain_text("1 筆無法變更")
-        assert "order_cancelled" not in flash.inner_text() and "invalid_transition" not in flash.inner_text()
-        # Money: the shop's currency with the same symbol as in English.
-        expect(page.locator("#orders-body")).to_contain_text("NT$1,650")
-    finally:
-        ctx.close()
+    first = api_call(stack, "GET", "/orders?limit=1&sort=order_no", token)["items"][0]
+    api_call(stack, "PATCH", f"/orders/{first['id']}", token, {"fulfillment_status": "cancelled"})
+    page.get_by_role("tab", name="訂單").click()
+    page.locator("#select-all").check()
+    page.locator("#bulk-ship").click()
+    page.locator("dialog.confirm-dialog button[value=yes]").click()
+    flash = page.locator("#flash")
+    expect(flash).to_contain_text("1 筆無法變更")
+    assert "order_cancelled" not in flash.inner_text() and "invalid_transition" not in flash.inner_text()
+    # Money: the shop's currency with the same symbol as in English.
+    expect(page.locator("#orders-body")).to_contain_text("NT$1,650")
 
 
 def test_a_detail_code_the_table_lacks_still_reads_as_a_sentence(stack, page):

@@ -23,16 +23,15 @@ from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
     SCREENSHOTS,
+    api_call,
     api_request,
-    new_context,
+    order_row,
     scroll_still,
     scroll_top,
+    serious,
     settled,
     shot,
 )
-from tests.e2e.test_accessibility import serious
-from tests.e2e.test_sessions_page import sign_up_any_language
-from tests.e2e.test_site import api_call, order_row
 
 pytestmark = pytest.mark.e2e
 
@@ -193,260 +192,245 @@ def print_slip(page, parcel, size, prices):
 @pytest.mark.parametrize(
     ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
 )
-def test_orders_are_packed_printed_delivered_and_unpacked(stack, browser, locale, viewport):
+def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, browser, locale, viewport):
     zh = locale == "zh-TW"
     w = WORDS["zh" if zh else "en"]
     tag = "zh-phone" if zh else "en-desktop"
-    ctx = new_context(browser, viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        sign_up_any_language(page, stack, zh)
-        token, customers = seed(stack, page)
-        # The slip is in the shop's language (Chinese unless the shop chose English).
-        api_call(stack, "PATCH", "/auth/me", token, {"language": "zh-Hant" if zh else "en"})
-        page.reload()
-        expect(page.locator("#orders-body tr[data-id]")).to_have_count(4)
+    page = seller_page(viewport=viewport, locale=locale)
+    token, customers = seed(stack, page)
+    # The slip is in the shop's language (Chinese unless the shop chose English).
+    api_call(stack, "PATCH", "/auth/me", token, {"language": "zh-Hant" if zh else "en"})
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(4)
 
-        # Ready to ship: both buyers, every order ticked, the unpaid ones marked.
-        page.get_by_role("tab", name=w["tab"]).click()
-        amy, ben = buyer_card(page, "Amy Chen"), buyer_card(page, "Ben Wu")
-        expect(amy.locator(".ship-order")).to_have_count(2)
-        expect(ben.locator(".ship-order")).to_have_count(2)
-        expect(amy.locator("input[name=order]:checked")).to_have_count(2)
-        expect(amy.locator(".ship-order", has_text="#1001").locator(".ship-unpaid")).to_have_count(0)
-        expect(amy.locator(".ship-order", has_text="#1003").locator(".ship-unpaid")).to_have_text(
-            re.compile(w["unpaid"])
-        )
-        expect(ben.locator("[name=address]")).to_have_value("台北市信義區松仁路 100 號 5 樓")
-        scroll_top(page)
-        shot(page, f"ship-ready-{tag}")
-        if zh:
-            assert_phone_layout(page)
+    # Ready to ship: both buyers, every order ticked, the unpaid ones marked.
+    page.get_by_role("tab", name=w["tab"]).click()
+    amy, ben = buyer_card(page, "Amy Chen"), buyer_card(page, "Ben Wu")
+    expect(amy.locator(".ship-order")).to_have_count(2)
+    expect(ben.locator(".ship-order")).to_have_count(2)
+    expect(amy.locator("input[name=order]:checked")).to_have_count(2)
+    expect(amy.locator(".ship-order", has_text="#1001").locator(".ship-unpaid")).to_have_count(0)
+    expect(amy.locator(".ship-order", has_text="#1003").locator(".ship-unpaid")).to_have_text(
+        re.compile(w["unpaid"])
+    )
+    expect(ben.locator("[name=address]")).to_have_value("台北市信義區松仁路 100 號 5 樓")
+    scroll_top(page)
+    shot(page, f"ship-ready-{tag}")
+    if zh:
+        assert_phone_layout(page)
 
-        # Amy: hold back the unpaid #1003, the paid #1001 goes to a 7-ELEVEN store.
-        amy.locator(".ship-order", has_text="#1003").locator("input").click()
-        amy.locator("[name=method]").select_option("cvs_711")
-        expect(amy.locator("[name=carrier]")).to_have_value(w["seven"])
-        expect(amy.locator("[name=address]")).to_have_count(0)
-        options = amy.locator("datalist option")
-        expect(options).to_have_count(1)
-        amy.locator("[name=store_name]").fill("台北信義門市")
-        amy.locator("[name=store_id]").fill("123456")
-        amy.locator("[name=phone]").fill("0988-000-111")
-        amy.locator("[name=shipping_fee]").fill("60")
-        amy.locator("[name=note]").fill("<b>fragile</b>")
-        scroll_top(page)
-        shot(page, f"ship-form-{tag}")
-        amy.locator(".ship-create").click()
-        first = parcel_card(page, 1)
-        expect(first).to_be_visible()
-        expect(first.locator(".ship-order-nos")).to_have_text("#1001")
-        expect(first.locator(".ship-recipient")).to_contain_text("台北信義門市 (123456)")
-        expect(first).to_contain_text("<b>fragile</b>")  # text, never HTML
-        # Amy's #1003 stays ready to ship; Ben's two still there.
-        expect(buyer_card(page, "Amy Chen").locator(".ship-order")).to_have_count(1)
-        assert fulfillment(stack, token) == {
-            1001: "shipped",
-            1002: "purchased",
-            1003: "purchased",
-            1004: "purchased",
-        }
-        parcels = api_call(stack, "GET", "/parcels", token)["items"]
-        assert len(parcels) == 1 and parcels[0]["method"] == "cvs_711"
-        assert parcels[0]["recipient"]["store_id"] == "123456"
-        assert parcels[0]["recipient"]["name"] == "Amy Chen"
-        scroll_top(page)
-        shot(page, f"ship-created-{tag}")
-        if zh:
-            assert_phone_layout(page)
+    # Amy: hold back the unpaid #1003, the paid #1001 goes to a 7-ELEVEN store.
+    amy.locator(".ship-order", has_text="#1003").locator("input").click()
+    amy.locator("[name=method]").select_option("cvs_711")
+    expect(amy.locator("[name=carrier]")).to_have_value(w["seven"])
+    expect(amy.locator("[name=address]")).to_have_count(0)
+    options = amy.locator("datalist option")
+    expect(options).to_have_count(1)
+    amy.locator("[name=store_name]").fill("台北信義門市")
+    amy.locator("[name=store_id]").fill("123456")
+    amy.locator("[name=phone]").fill("0988-000-111")
+    amy.locator("[name=shipping_fee]").fill("60")
+    amy.locator("[name=note]").fill("<b>fragile</b>")
+    scroll_top(page)
+    shot(page, f"ship-form-{tag}")
+    amy.locator(".ship-create").click()
+    first = parcel_card(page, 1)
+    expect(first).to_be_visible()
+    expect(first.locator(".ship-order-nos")).to_have_text("#1001")
+    expect(first.locator(".ship-recipient")).to_contain_text("台北信義門市 (123456)")
+    expect(first).to_contain_text("<b>fragile</b>")  # text, never HTML
+    # Amy's #1003 stays ready to ship; Ben's two still there.
+    expect(buyer_card(page, "Amy Chen").locator(".ship-order")).to_have_count(1)
+    assert fulfillment(stack, token) == {
+        1001: "shipped",
+        1002: "purchased",
+        1003: "purchased",
+        1004: "purchased",
+    }
+    parcels = api_call(stack, "GET", "/parcels", token)["items"]
+    assert len(parcels) == 1 and parcels[0]["method"] == "cvs_711"
+    assert parcels[0]["recipient"]["store_id"] == "123456"
+    assert parcels[0]["recipient"]["name"] == "Amy Chen"
+    scroll_top(page)
+    shot(page, f"ship-created-{tag}")
+    if zh:
+        assert_phone_layout(page)
 
-        # The slip: fetched into the hidden frame and printed (A4 with prices, label without).
-        html, took_a4 = print_slip(page, first, "a4", True)
-        assert "#1001" in html and "台北信義門市" in html
-        assert page.locator("#ship-print-frame").get_attribute("data-printed") == "1"
-        size, pages, text, png = slip_pdf(browser, html, f"slip-a4-{tag}")
-        assert near(size, 595.28, 841.89), size  # A4 in points
-        assert pages == 1
-        assert "1001" in text and "Pocky 0" in text
-        html_label, took_label = print_slip(page, first, "label", False)
-        size_label, pages_label, text_label, _ = slip_pdf(browser, html_label, f"slip-label-{tag}")
-        assert near(size_label, 283.46, 425.2), size_label  # 100 × 150 mm
-        assert "1001" in text_label and "NT$" not in text_label
-        TIMINGS[f"{tag} print a4 (click → slip ready)"] = took_a4
-        TIMINGS[f"{tag} print label (click → slip ready)"] = took_label
-        TIMINGS[f"{tag} pages"] = pages_label
-        assert png.exists()
+    # The slip: fetched into the hidden frame and printed (A4 with prices, label without).
+    html, took_a4 = print_slip(page, first, "a4", True)
+    assert "#1001" in html and "台北信義門市" in html
+    assert page.locator("#ship-print-frame").get_attribute("data-printed") == "1"
+    size, pages, text, png = slip_pdf(browser, html, f"slip-a4-{tag}")
+    assert near(size, 595.28, 841.89), size  # A4 in points
+    assert pages == 1
+    assert "1001" in text and "Pocky 0" in text
+    html_label, took_label = print_slip(page, first, "label", False)
+    size_label, pages_label, text_label, _ = slip_pdf(browser, html_label, f"slip-label-{tag}")
+    assert near(size_label, 283.46, 425.2), size_label  # 100 × 150 mm
+    assert "1001" in text_label and "NT$" not in text_label
+    TIMINGS[f"{tag} print a4 (click → slip ready)"] = took_a4
+    TIMINGS[f"{tag} print label (click → slip ready)"] = took_label
+    TIMINGS[f"{tag} pages"] = pages_label
+    assert png.exists()
 
-        # Delivered: the orders are, and the parcel can no longer be unpacked.
-        first.locator(".ship-deliver").click()
-        expect(first.locator(".ship-status")).to_have_text(w["delivered"])
-        expect(first.locator(".ship-unpack")).to_be_disabled()
-        assert fulfillment(stack, token)[1001] == "delivered"
-        status, out = api_request(stack, "DELETE", f"/parcels/{parcels[0]['id']}", token)
-        assert status == 409 and out["error"]["code"] == "parcel_delivered"
+    # Delivered: the orders are, and the parcel can no longer be unpacked.
+    first.locator(".ship-deliver").click()
+    expect(first.locator(".ship-status")).to_have_text(w["delivered"])
+    expect(first.locator(".ship-unpack")).to_be_disabled()
+    assert fulfillment(stack, token)[1001] == "delivered"
+    status, out = api_request(stack, "DELETE", f"/parcels/{parcels[0]['id']}", token)
+    assert status == 409 and out["error"]["code"] == "parcel_delivered"
 
-        # Ben: a T-Cat parcel, unpacked before delivery (after asking): his orders come back.
-        ben.locator("[name=carrier]").fill(w["tcat"])
-        ben.locator("[name=tracking_number]").fill("1234567890")
-        ben.locator(".ship-create").click()
-        second = parcel_card(page, 2)
-        expect(second).to_be_visible()
-        expect(page.locator("#ship-ready .ship-buyer", has_text="Ben Wu")).to_have_count(0)
-        assert fulfillment(stack, token)[1002] == "shipped"
-        second.locator(".ship-unpack").click()
-        page.locator("dialog.confirm-dialog").get_by_role("button", name=w["unpack_yes"], exact=True).click()
-        expect(second).to_have_count(0)
-        expect(buyer_card(page, "Ben Wu").locator(".ship-order")).to_have_count(2)
-        assert fulfillment(stack, token)[1002] == "purchased"
-        assert fulfillment(stack, token)[1004] == "purchased"
+    # Ben: a T-Cat parcel, unpacked before delivery (after asking): his orders come back.
+    ben.locator("[name=carrier]").fill(w["tcat"])
+    ben.locator("[name=tracking_number]").fill("1234567890")
+    ben.locator(".ship-create").click()
+    second = parcel_card(page, 2)
+    expect(second).to_be_visible()
+    expect(page.locator("#ship-ready .ship-buyer", has_text="Ben Wu")).to_have_count(0)
+    assert fulfillment(stack, token)[1002] == "shipped"
+    second.locator(".ship-unpack").click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name=w["unpack_yes"], exact=True).click()
+    expect(second).to_have_count(0)
+    expect(buyer_card(page, "Ben Wu").locator(".ship-order")).to_have_count(2)
+    assert fulfillment(stack, token)[1002] == "purchased"
+    assert fulfillment(stack, token)[1004] == "purchased"
 
-        # Packed again, with a T-Cat number; the tracking number is then corrected.
-        ben = buyer_card(page, "Ben Wu")
-        ben.locator("[name=carrier]").fill(w["tcat"])
-        ben.locator("[name=tracking_number]").fill("1111111111")
-        # A double tap packs one parcel: every POST /parcels the two clicks sent must
-        # have been answered before the parcels are counted.
-        sent, answered = [], []
+    # Packed again, with a T-Cat number; the tracking number is then corrected.
+    ben = buyer_card(page, "Ben Wu")
+    ben.locator("[name=carrier]").fill(w["tcat"])
+    ben.locator("[name=tracking_number]").fill("1111111111")
+    # A double tap packs one parcel: every POST /parcels the two clicks sent must
+    # have been answered before the parcels are counted.
+    sent, answered = [], []
 
-        def is_pack(request):
-            return request.method == "POST" and request.url.split("?")[0].endswith("/parcels")
+    def is_pack(request):
+        return request.method == "POST" and request.url.split("?")[0].endswith("/parcels")
 
-        page.on("request", lambda r: sent.append(r) if is_pack(r) else None)
-        page.on("requestfinished", lambda r: answered.append(r) if is_pack(r) else None)
-        ben.locator(".ship-create").dblclick()
-        third = parcel_card(page, 3)
-        expect(third).to_be_visible()
-        while len(answered) < len(sent):
-            page.wait_for_event("requestfinished", predicate=is_pack)  # the listener counts it too
-        assert len(sent) >= 1
-        assert sorted(p["parcel_no"] for p in api_call(stack, "GET", "/parcels", token)["items"]) == [1, 3]
-        third.locator(".ship-edit").click()
-        third.locator(".ship-edit-form [name=tracking_number]").fill(TCAT_NUMBER)
-        third.locator(".ship-edit-save").click()
-        link = third.locator("a.tracking-number")
-        expect(link).to_have_text(TCAT_NUMBER)
-        expect(link).to_have_attribute(
-            "href", f"https://www.t-cat.com.tw/Inquire/TraceDetail.aspx?BillID={TCAT_NUMBER}"
-        )
-        # Filter: delivered shows only the first parcel.
-        page.locator("#ship-filter-status").select_option("delivered")
-        expect(page.locator("#ship-parcels .ship-parcel")).to_have_count(1)
-        page.locator("#ship-filter-status").select_option("")
-        expect(page.locator("#ship-parcels .ship-parcel")).to_have_count(2)
-        # Newest first.
-        assert page.locator("#ship-parcels .ship-parcel").first.get_attribute("data-parcel-no") == "3"
-        scroll_top(page)
-        shot(page, f"ship-parcels-{tag}")
-        if zh:
-            assert_phone_layout(page)
-        problems = serious(page, f"ship {tag}")
-        assert not problems, "\n".join(problems)
+    page.on("request", lambda r: sent.append(r) if is_pack(r) else None)
+    page.on("requestfinished", lambda r: answered.append(r) if is_pack(r) else None)
+    ben.locator(".ship-create").dblclick()
+    third = parcel_card(page, 3)
+    expect(third).to_be_visible()
+    while len(answered) < len(sent):
+        page.wait_for_event("requestfinished", predicate=is_pack)  # the listener counts it too
+    assert len(sent) >= 1
+    assert sorted(p["parcel_no"] for p in api_call(stack, "GET", "/parcels", token)["items"]) == [1, 3]
+    third.locator(".ship-edit").click()
+    third.locator(".ship-edit-form [name=tracking_number]").fill(TCAT_NUMBER)
+    third.locator(".ship-edit-save").click()
+    link = third.locator("a.tracking-number")
+    expect(link).to_have_text(TCAT_NUMBER)
+    expect(link).to_have_attribute(
+        "href", f"https://www.t-cat.com.tw/Inquire/TraceDetail.aspx?BillID={TCAT_NUMBER}"
+    )
+    # Filter: delivered shows only the first parcel.
+    page.locator("#ship-filter-status").select_option("delivered")
+    expect(page.locator("#ship-parcels .ship-parcel")).to_have_count(1)
+    page.locator("#ship-filter-status").select_option("")
+    expect(page.locator("#ship-parcels .ship-parcel")).to_have_count(2)
+    # Newest first.
+    assert page.locator("#ship-parcels .ship-parcel").first.get_attribute("data-parcel-no") == "3"
+    scroll_top(page)
+    shot(page, f"ship-parcels-{tag}")
+    if zh:
+        assert_phone_layout(page)
+    problems = serious(page, f"ship {tag}")
+    assert not problems, "\n".join(problems)
 
-        # The order panel names the parcel and sends status changes there.
-        page.get_by_role("tab", name=w["orders"]).click()
-        order_row(page, 1002).locator(".order-open").click()
-        panel = page.locator("#order-detail")
-        expect(panel.locator("#detail-parcel")).to_be_visible()
-        expect(panel.locator("#detail-parcel-body")).to_contain_text("#3")
-        expect(panel.locator("#detail-parcel-body a.tracking-number")).to_have_attribute(
-            "rel", "noopener noreferrer"
-        )
-        expect(panel.locator("[name=fulfillment_status]")).to_be_disabled()
-        panel.locator("#detail-parcel").scroll_into_view_if_needed()
-        scroll_still(page)
-        shot(page, f"ship-order-panel-{tag}", full_page=False)
-        page.locator("#detail-close").click()
+    # The order panel names the parcel and sends status changes there.
+    page.get_by_role("tab", name=w["orders"]).click()
+    order_row(page, 1002).locator(".order-open").click()
+    panel = page.locator("#order-detail")
+    expect(panel.locator("#detail-parcel")).to_be_visible()
+    expect(panel.locator("#detail-parcel-body")).to_contain_text("#3")
+    expect(panel.locator("#detail-parcel-body a.tracking-number")).to_have_attribute(
+        "rel", "noopener noreferrer"
+    )
+    expect(panel.locator("[name=fulfillment_status]")).to_be_disabled()
+    panel.locator("#detail-parcel").scroll_into_view_if_needed()
+    scroll_still(page)
+    shot(page, f"ship-order-panel-{tag}", full_page=False)
+    page.locator("#detail-close").click()
 
-        # The buyer's page: Ben's parcel, with the link to T-Cat's page in a new tab.
-        code, linkout = api_request(
-            stack, "POST", f"/customers/{customers['Ben Wu']['id']}/tracking-link", token
-        )
-        assert code in (200, 201), linkout
-        buyer = ctx.new_page()
-        buyer.goto(linkout["url"])
-        section = buyer.locator("#parcels-section")
-        expect(section).to_be_visible()
-        card = section.locator(".parcel-card")
-        expect(card).to_have_count(1)
-        a = card.locator("a.tracking-number")
-        expect(a).to_have_text(TCAT_NUMBER)
-        expect(a).to_have_attribute(
-            "href", f"https://www.t-cat.com.tw/Inquire/TraceDetail.aspx?BillID={TCAT_NUMBER}"
-        )
-        expect(a).to_have_attribute("target", "_blank")
-        expect(a).to_have_attribute("rel", "noopener noreferrer")
-        expect(card.locator(".parcel-orders")).to_contain_text("#1002")
-        expect(card.locator(".parcel-orders")).to_contain_text("#1004")
-        settled(buyer)
-        shot(buyer, f"ship-track-{tag}")
-        if zh:
-            assert buyer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        problems = serious(buyer, f"track parcels {tag}")
-        assert not problems, "\n".join(problems)
-        buyer.close()
+    # The buyer's page: Ben's parcel, with the link to T-Cat's page in a new tab.
+    code, linkout = api_request(stack, "POST", f"/customers/{customers['Ben Wu']['id']}/tracking-link", token)
+    assert code in (200, 201), linkout
+    buyer = page.context.new_page()
+    buyer.goto(linkout["url"])
+    section = buyer.locator("#parcels-section")
+    expect(section).to_be_visible()
+    card = section.locator(".parcel-card")
+    expect(card).to_have_count(1)
+    a = card.locator("a.tracking-number")
+    expect(a).to_have_text(TCAT_NUMBER)
+    expect(a).to_have_attribute(
+        "href", f"https://www.t-cat.com.tw/Inquire/TraceDetail.aspx?BillID={TCAT_NUMBER}"
+    )
+    expect(a).to_have_attribute("target", "_blank")
+    expect(a).to_have_attribute("rel", "noopener noreferrer")
+    expect(card.locator(".parcel-orders")).to_contain_text("#1002")
+    expect(card.locator(".parcel-orders")).to_contain_text("#1004")
+    settled(buyer)
+    shot(buyer, f"ship-track-{tag}")
+    if zh:
+        assert buyer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    problems = serious(buyer, f"track parcels {tag}")
+    assert not problems, "\n".join(problems)
+    buyer.close()
 
-        # The box came back: returned (after asking); Ben's orders are ready to ship again.
-        page.get_by_role("tab", name=w["tab"]).click()
-        third = parcel_card(page, 3)
-        third.get_by_role("button", name=w["return"], exact=False).click()
-        page.locator("dialog.confirm-dialog").get_by_role("button", name=w["return_yes"], exact=True).click()
-        expect(buyer_card(page, "Ben Wu").locator(".ship-order")).to_have_count(2)
-        assert fulfillment(stack, token)[1002] == "purchased"
-        assert [p["status"] for p in api_call(stack, "GET", "/parcels?status=returned", token)["items"]] == [
-            "returned"
-        ]
-        expect(third.locator(".ship-return")).to_have_count(0)
-        assert not errors, errors
-    finally:
-        ctx.close()
+    # The box came back: returned (after asking); Ben's orders are ready to ship again.
+    page.get_by_role("tab", name=w["tab"]).click()
+    third = parcel_card(page, 3)
+    third.get_by_role("button", name=w["return"], exact=False).click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name=w["return_yes"], exact=True).click()
+    expect(buyer_card(page, "Ben Wu").locator(".ship-order")).to_have_count(2)
+    assert fulfillment(stack, token)[1002] == "purchased"
+    assert [p["status"] for p in api_call(stack, "GET", "/parcels?status=returned", token)["items"]] == [
+        "returned"
+    ]
+    expect(third.locator(".ship-return")).to_have_count(0)
 
 
-def test_time_from_opening_the_ship_tab_to_a_slip_ready_to_print(stack, browser):
+def test_time_from_opening_the_ship_tab_to_a_slip_ready_to_print(stack, seller_page):
     """A seller with a parcel opens the ship tab and prints its slip; the time from the tab's
     click to the slip HTML in the frame (performance marks in the page) is recorded."""
-    ctx = new_context(browser)
-    page = ctx.new_page()
-    try:
-        sign_up_any_language(page, stack, zh=False)
-        token, customers = seed(stack, page)
-        orders = api_call(stack, "GET", "/orders?limit=200", token)["items"]
-        amy = customers["Amy Chen"]["id"]
-        req = urllib.request.Request(
-            stack.api_url + "/parcels",
-            method="POST",
-            data=json.dumps(
-                {
-                    "customer_id": amy,
-                    "order_ids": [o["id"] for o in orders if o["customer_id"] == amy],
-                    "method": "home",
-                }
-            ).encode(),
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": "k-1",
-            },
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
-            assert resp.status == 201
-        page.reload()
-        expect(page.locator("#orders-body tr[data-id]")).to_have_count(4)
-        wall = time.perf_counter()
-        start = page.evaluate("performance.now()")
-        page.get_by_role("tab", name="Ship").click()
-        parcel = parcel_card(page, 1)
-        parcel.locator(".ship-print").click()
-        expect(page.locator("#ship-print-frame")).to_have_attribute("data-ready", "1")
-        wall = (time.perf_counter() - wall) * 1000
-        ready = page.evaluate("performance.getEntriesByName('ship-slip-ready').at(-1).startTime")
-        TIMINGS["tab click → slip ready (in page, ms)"] = ready - start
-        TIMINGS["tab click → slip ready (wall, ms)"] = wall
-        print(f"\nSHIP TIMINGS: {TIMINGS}")
-        assert ready - start < 5000
-    finally:
-        ctx.close()
+    page = seller_page()
+    token, customers = seed(stack, page)
+    orders = api_call(stack, "GET", "/orders?limit=200", token)["items"]
+    amy = customers["Amy Chen"]["id"]
+    req = urllib.request.Request(
+        stack.api_url + "/parcels",
+        method="POST",
+        data=json.dumps(
+            {
+                "customer_id": amy,
+                "order_ids": [o["id"] for o in orders if o["customer_id"] == amy],
+                "method": "home",
+            }
+        ).encode(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "k-1",
+        },
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
+        assert resp.status == 201
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(4)
+    wall = time.perf_counter()
+    start = page.evaluate("performance.now()")
+    page.get_by_role("tab", name="Ship").click()
+    parcel = parcel_card(page, 1)
+    parcel.locator(".ship-print").click()
+    expect(page.locator("#ship-print-frame")).to_have_attribute("data-ready", "1")
+    wall = (time.perf_counter() - wall) * 1000
+    ready = page.evaluate("performance.getEntriesByName('ship-slip-ready').at(-1).startTime")
+    TIMINGS["tab click → slip ready (in page, ms)"] = ready - start
+    TIMINGS["tab click → slip ready (wall, ms)"] = wall
+    print(f"\nSHIP TIMINGS: {TIMINGS}")
+    assert ready - start < 5000
 
 
 CHOICE_WORDS = {
@@ -472,100 +456,91 @@ TYPED = {"name": "Amy", "phone": "0933-333-333", "address": "高雄市前鎮區�
 @pytest.mark.parametrize(
     ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
 )
-def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, browser, locale, viewport):
+def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, seller_page, locale, viewport):
     """Issue 23 item 2: a known buyer orders through the order form with another phone and
     address. Their record keeps its own; the Ship tab shows both side by side and packs
     only after the seller chose (the typed ones here)."""
     zh = locale == "zh-TW"
     w = CHOICE_WORDS["zh" if zh else "en"]
     tag = "zh-phone" if zh else "en-desktop"
-    ctx = new_context(browser, viewport=viewport, locale=locale)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        sign_up_any_language(page, stack, zh)
-        token = page.evaluate("localStorage.getItem('token')")
-        amy = api_call(
-            stack,
-            "POST",
-            "/customers",
-            token,
-            {"email": "amy@example.com", "name": "Amy Chen", "phone": "0911-000-000", "address": HOME},
-        )
-        item = api_call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120})
-        form = api_call(
-            stack,
-            "POST",
-            "/forms",
-            token,
-            {"batch": "2026-12", "title": "Tokyo", "items": [{"item_id": item["id"]}], "ask_address": True},
-        )
-        status, made = api_request(
-            stack,
-            "POST",
-            f"/f/{form['url'].split('#')[1]}/orders",
-            body={**TYPED, "email": "amy@example.com", "lines": [{"item_id": item["id"], "quantity": 2}]},
-        )
-        assert status == 201, made
-        (order,) = api_call(stack, "GET", "/orders", token)["items"]
-        api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "purchased"})
-        page.reload()
-        expect(page.locator("#orders-body tr[data-id]")).to_have_count(1)
-        # The order panel says what was typed on the form, beside the buyer's own record.
-        page.locator("#orders-body tr[data-id] .order-open").click()
-        typed_line = page.locator("#order-detail .detail-ship-to")
-        expect(typed_line).to_contain_text(w["panel"])
-        expect(typed_line).to_contain_text(TYPED["address"])
-        page.locator("#detail-close").click()
+    page = seller_page(viewport=viewport, locale=locale)
+    token = page.evaluate("localStorage.getItem('token')")
+    amy = api_call(
+        stack,
+        "POST",
+        "/customers",
+        token,
+        {"email": "amy@example.com", "name": "Amy Chen", "phone": "0911-000-000", "address": HOME},
+    )
+    item = api_call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120})
+    form = api_call(
+        stack,
+        "POST",
+        "/forms",
+        token,
+        {"batch": "2026-12", "title": "Tokyo", "items": [{"item_id": item["id"]}], "ask_address": True},
+    )
+    status, made = api_request(
+        stack,
+        "POST",
+        f"/f/{form['url'].split('#')[1]}/orders",
+        body={**TYPED, "email": "amy@example.com", "lines": [{"item_id": item["id"], "quantity": 2}]},
+    )
+    assert status == 201, made
+    (order,) = api_call(stack, "GET", "/orders", token)["items"]
+    api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "purchased"})
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(1)
+    # The order panel says what was typed on the form, beside the buyer's own record.
+    page.locator("#orders-body tr[data-id] .order-open").click()
+    typed_line = page.locator("#order-detail .detail-ship-to")
+    expect(typed_line).to_contain_text(w["panel"])
+    expect(typed_line).to_contain_text(TYPED["address"])
+    page.locator("#detail-close").click()
 
-        page.get_by_role("tab", name=WORDS["zh" if zh else "en"]["tab"]).click()
-        card = buyer_card(page, "Amy Chen")
-        choice = card.locator(".ship-choice")
-        expect(choice.locator("legend")).to_have_text(w["question"])
-        on_file, typed = choice.locator("[data-choice=file]"), choice.locator("[data-choice=typed]")
-        expect(on_file).to_contain_text(w["file"])
-        expect(on_file.locator(".ship-choice-address")).to_have_text(HOME)
-        expect(on_file.locator(".ship-choice-phone")).to_have_text("0911-000-000")
-        expect(typed).to_contain_text(f"{w['typed']}")
-        expect(typed).to_contain_text(f"#{order['order_no']}")
-        expect(typed.locator(".ship-choice-address")).to_have_text(TYPED["address"])
-        expect(typed.locator(".ship-choice-phone")).to_have_text(TYPED["phone"])
-        expect(choice.locator("input[type=radio]:checked")).to_have_count(0)  # no silent default
-        file_box, typed_box = on_file.bounding_box(), typed.bounding_box()
-        if zh:  # stacked on a phone, side by side on a desktop
-            assert typed_box["y"] >= file_box["y"] + file_box["height"] - 1, (file_box, typed_box)
-            assert_phone_layout(page)
-        else:
-            assert (
-                abs(typed_box["y"] - file_box["y"]) < 2
-                and typed_box["x"] > file_box["x"] + file_box["width"] - 1
-            )
+    page.get_by_role("tab", name=WORDS["zh" if zh else "en"]["tab"]).click()
+    card = buyer_card(page, "Amy Chen")
+    choice = card.locator(".ship-choice")
+    expect(choice.locator("legend")).to_have_text(w["question"])
+    on_file, typed = choice.locator("[data-choice=file]"), choice.locator("[data-choice=typed]")
+    expect(on_file).to_contain_text(w["file"])
+    expect(on_file.locator(".ship-choice-address")).to_have_text(HOME)
+    expect(on_file.locator(".ship-choice-phone")).to_have_text("0911-000-000")
+    expect(typed).to_contain_text(f"{w['typed']}")
+    expect(typed).to_contain_text(f"#{order['order_no']}")
+    expect(typed.locator(".ship-choice-address")).to_have_text(TYPED["address"])
+    expect(typed.locator(".ship-choice-phone")).to_have_text(TYPED["phone"])
+    expect(choice.locator("input[type=radio]:checked")).to_have_count(0)  # no silent default
+    file_box, typed_box = on_file.bounding_box(), typed.bounding_box()
+    if zh:  # stacked on a phone, side by side on a desktop
+        assert typed_box["y"] >= file_box["y"] + file_box["height"] - 1, (file_box, typed_box)
+        assert_phone_layout(page)
+    else:
+        assert (
+            abs(typed_box["y"] - file_box["y"]) < 2 and typed_box["x"] > file_box["x"] + file_box["width"] - 1
+        )
 
-        # Packing before choosing is refused on the page; nothing is written.
-        card.locator(".ship-create").click()
-        expect(card.locator(".ship-msg")).to_contain_text(w["first"])
-        expect(choice.locator("input[type=radio]").first).to_be_focused()
-        assert api_call(stack, "GET", "/parcels", token)["items"] == []
-        scroll_top(page)
-        shot(page, f"ship-choice-{tag}")
-        problems = serious(page, f"ship choice {tag}")
-        assert not problems, "\n".join(problems)
+    # Packing before choosing is refused on the page; nothing is written.
+    card.locator(".ship-create").click()
+    expect(card.locator(".ship-msg")).to_contain_text(w["first"])
+    expect(choice.locator("input[type=radio]").first).to_be_focused()
+    assert api_call(stack, "GET", "/parcels", token)["items"] == []
+    scroll_top(page)
+    shot(page, f"ship-choice-{tag}")
+    problems = serious(page, f"ship choice {tag}")
+    assert not problems, "\n".join(problems)
 
-        # The seller chooses what was typed: the fields follow, the parcel goes there.
-        typed.click()
-        expect(card.locator("[name=address]")).to_have_value(TYPED["address"])
-        expect(card.locator("[name=phone]")).to_have_value(TYPED["phone"])
-        expect(card.locator("[name=name]")).to_have_value(TYPED["name"])
-        scroll_top(page)
-        shot(page, f"ship-choice-made-{tag}")
-        card.locator(".ship-create").click()
-        parcel = parcel_card(page, 1)
-        expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["address"])
-        expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["phone"])
-        # The buyer's record is as the seller wrote it.
-        after = api_call(stack, "GET", f"/customers/{amy['id']}", token)
-        assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", HOME)
-        assert errors == []
-    finally:
-        ctx.close()
+    # The seller chooses what was typed: the fields follow, the parcel goes there.
+    typed.click()
+    expect(card.locator("[name=address]")).to_have_value(TYPED["address"])
+    expect(card.locator("[name=phone]")).to_have_value(TYPED["phone"])
+    expect(card.locator("[name=name]")).to_have_value(TYPED["name"])
+    scroll_top(page)
+    shot(page, f"ship-choice-made-{tag}")
+    card.locator(".ship-create").click()
+    parcel = parcel_card(page, 1)
+    expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["address"])
+    expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["phone"])
+    # The buyer's record is as the seller wrote it.
+    after = api_call(stack, "GET", f"/customers/{amy['id']}", token)
+    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", HOME)

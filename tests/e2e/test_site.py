@@ -9,33 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import urllib.error
-import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, settled, shot
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, order_row, settled, shot, sign_up
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "correct horse 1"
-
-
-def sign_up(page, stack, shop="Tokyo Picks"):
-    email = f"seller-{uuid.uuid4().hex[:8]}@example.com"
-    page.goto(f"{stack.site_url}/index.html")
-    page.get_by_role("button", name="New here? Create a shop").click()
-    form = page.locator("#signup-form")
-    form.locator("[name=shop_name]").fill(shop)
-    form.locator("[name=email]").fill(email)
-    form.locator("[name=password]").fill(PASSWORD)
-    form.get_by_role("button", name="Sign up").click()
-    expect(page.locator("#brand")).to_have_text(shop)
-    expect(page.locator("#orders-body")).to_contain_text("No orders yet")
-    return email
 
 
 def add_item(page, name, price, stock=""):
@@ -55,19 +37,7 @@ def add_customer(page, name, email):
     expect(page.locator("#customers-body")).to_contain_text(email)
 
 
-def order_row(page, order_no):
-    return page.locator(f'#orders-body tr[data-order-no="{order_no}"]')
-
-
-def api_call(stack, method, path, token, body=None):
-    """The JSON body of one API call; an error answer raises urllib's HTTPError."""
-    status, data = api_request(stack, method, path, token, body)
-    if status >= 400:
-        raise urllib.error.HTTPError(stack.api_url + path, status, json.dumps(data), {}, None)
-    return data
-
-
-def test_seller_day_and_buyer_link(stack, browser, page):
+def test_seller_day_and_buyer_link(stack, open_page, page):
     sign_up(page, stack)
     settled(page)
     shot(page, "orders-empty-desktop")
@@ -183,45 +153,37 @@ def test_seller_day_and_buyer_link(stack, browser, page):
     expect(link).to_contain_text("/track.html?shop=tokyo-picks#")
     url = link.inner_text()
     shot(page, "buyers-desktop")
-    buyer_ctx = new_context(browser, viewport=PHONE)
-    try:
-        buyer = buyer_ctx.new_page()
-        buyer.goto(url)
-        expect(buyer.locator("#shop-name")).to_have_text("Tokyo Picks")
-        cards = buyer.locator(".order-card")
-        expect(cards).to_have_count(1)
-        card = cards.first
-        expect(card).to_contain_text("#1001")
-        expect(card).to_contain_text("Tokyo Banana 8 pcs × 2")
-        expect(card).to_contain_text("NT$960")
-        expect(card.locator("li.done")).to_have_text(["Ordered", "Remitted", "Purchased", "Shipped"])
-        expect(card.locator(".tracking-number")).to_have_text("4470-1234-5678")
-        expect(buyer.locator("body")).not_to_contain_text("Ben Wu")
-        expect(buyer.locator("body")).not_to_contain_text("Matcha")
-        shot(buyer, "track-phone")
-        # The buyer switches language; the page says 已出貨 and remembers it.
-        buyer.locator("#lang").select_option("zh-Hant")
-        expect(card.locator("li.done").last).to_have_text("已出貨")
-        buyer.reload()
-        expect(buyer.locator(".order-card li.done").last).to_have_text("已出貨")
-        shot(buyer, "track-phone-zh")
-    finally:
-        buyer_ctx.close()
+    buyer = open_page(viewport=PHONE)
+    buyer.goto(url)
+    expect(buyer.locator("#shop-name")).to_have_text("Tokyo Picks")
+    cards = buyer.locator(".order-card")
+    expect(cards).to_have_count(1)
+    card = cards.first
+    expect(card).to_contain_text("#1001")
+    expect(card).to_contain_text("Tokyo Banana 8 pcs × 2")
+    expect(card).to_contain_text("NT$960")
+    expect(card.locator("li.done")).to_have_text(["Ordered", "Remitted", "Purchased", "Shipped"])
+    expect(card.locator(".tracking-number")).to_have_text("4470-1234-5678")
+    expect(buyer.locator("body")).not_to_contain_text("Ben Wu")
+    expect(buyer.locator("body")).not_to_contain_text("Matcha")
+    shot(buyer, "track-phone")
+    # The buyer switches language; the page says 已出貨 and remembers it.
+    buyer.locator("#lang").select_option("zh-Hant")
+    expect(card.locator("li.done").last).to_have_text("已出貨")
+    buyer.reload()
+    expect(buyer.locator(".order-card li.done").last).to_have_text("已出貨")
+    shot(buyer, "track-phone-zh")
 
     # Rotating the link: the old one stops working at once.
     page.locator("#customers-body tr", has_text="Amy Chen").get_by_role("button", name="New link").click()
     expect(page.locator("#link-box a.link-url")).not_to_have_text(url)
-    old = new_context(browser)
-    try:
-        stale = old.new_page()
-        stale.goto(url)
-        expect(stale.locator("#track-msg")).to_contain_text("not valid any more")
-        expect(stale.locator("#request-form")).to_be_visible()
-        # The shop is known from the link, so the buyer only types their email.
-        expect(stale.locator("#request-form [name=shop_slug]")).to_be_hidden()
-        expect(stale.locator("#request-form [name=shop_slug]")).to_have_value("tokyo-picks")
-    finally:
-        old.close()
+    stale = open_page()
+    stale.goto(url)
+    expect(stale.locator("#track-msg")).to_contain_text("not valid any more")
+    expect(stale.locator("#request-form")).to_be_visible()
+    # The shop is known from the link, so the buyer only types their email.
+    expect(stale.locator("#request-form [name=shop_slug]")).to_be_hidden()
+    expect(stale.locator("#request-form [name=shop_slug]")).to_have_value("tokyo-picks")
 
     # The seller switches to 繁體中文: words from the seed, remembered across a reload.
     page.locator("#lang").select_option("zh-Hant")
@@ -398,20 +360,16 @@ def test_money_parsing_in_the_page_is_exact(stack, page):
     assert result["back"] == [19.99, 0.1, 1.2, 0.05]
 
 
-def test_language_follows_the_browser_until_chosen(stack, browser):
-    ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
-    try:
-        page = ctx.new_page()
-        page.goto(f"{stack.site_url}/index.html")
-        expect(page.locator("#login-form").get_by_role("button", name="登入")).to_be_visible()
-        assert page.evaluate("document.documentElement.lang") == "zh-Hant-TW"
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        page.locator("#lang").select_option("en")
-        page.goto(f"{stack.site_url}/track.html")
-        expect(page.locator("#request-form").get_by_role("button", name="Email me my link")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    finally:
-        ctx.close()
+def test_language_follows_the_browser_until_chosen(stack, open_page):
+    page = open_page(viewport=PHONE, locale="zh-TW")
+    page.goto(f"{stack.site_url}/index.html")
+    expect(page.locator("#login-form").get_by_role("button", name="登入")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "zh-Hant-TW"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#lang").select_option("en")
+    page.goto(f"{stack.site_url}/track.html")
+    expect(page.locator("#request-form").get_by_role("button", name="Email me my link")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 ERROR_CASES = [

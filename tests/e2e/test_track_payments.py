@@ -16,12 +16,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, new_context, shot
-from tests.e2e.test_accessibility import serious
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, serious, shot
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse 1"
 XSS = "<img src=x onerror=alert(1)>"
 INSTRUCTIONS = f"玉山銀行 (808) 分行 0123\n帳號 1234-567-890123\nLINE Pay: tokyo.picks {XSS}"
 
@@ -29,22 +27,7 @@ INSTRUCTIONS = f"玉山銀行 (808) 分行 0123\n帳號 1234-567-890123\nLINE Pa
 def seed(stack, language="en"):
     """A seller with payment instructions, one buyer with two orders (NT$960 then NT$650,
     oldest first) and the buyer's tracking link."""
-    status, out = api_request(
-        stack,
-        "POST",
-        "/auth/signup",
-        body={
-            "email": f"seller-{uuid.uuid4().hex[:8]}@example.com",
-            "password": PASSWORD,
-            "shop_name": "Kyoto Finds 京都",
-        },
-    )
-    assert status == 201, out
-    token = out["token"]
-    status, out = api_request(
-        stack, "PATCH", "/auth/me", token, {"payment_instructions": INSTRUCTIONS, "language": language}
-    )
-    assert status == 200, out
+    token = api_seller(stack, shop="Kyoto Finds 京都", payment_instructions=INSTRUCTIONS, language=language)
     email = f"amy-{uuid.uuid4().hex[:6]}@example.com"
     customer_id = None
     for item, qty, price in [("Tokyo Banana 8 pcs", 2, 480), ("Royce Nama Chocolate", 1, 650)]:
@@ -113,267 +96,247 @@ def unlabelled(page):
     )
 
 
-def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, browser):
+def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, open_page):
     seller = seed(stack, language="en")
-    ctx = new_context(browser, viewport=DESKTOP, locale="en-US")
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.site_url)
-    page = ctx.new_page()
+    page = open_page(viewport=DESKTOP, locale="en-US")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.site_url)
     seen = watch(page)
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        page.goto(seller["url"])
-        expect(page.locator("#shop-name")).to_have_text("Kyoto Finds 京都")
-        # What is owed, prominently, and the shop's details as plain text.
-        expect(page.locator("#pay-heading")).to_have_text("Amount due")
-        expect(page.locator("#pay-due")).to_have_text("NT$1,610")
-        expect(page.locator("#pay-credit")).to_be_hidden()
-        box = page.locator("#pay-instructions")
-        expect(box).to_have_text(INSTRUCTIONS)
-        assert box.evaluate("(el) => el.innerText") == INSTRUCTIONS  # newlines kept
-        expect(box.locator("img")).to_have_count(0)
-        page.get_by_role("button", name="Copy the payment details").click()
-        expect(page.locator("#pay-copy-msg")).to_have_text("Copied.")
-        assert page.evaluate("navigator.clipboard.readText()") == INSTRUCTIONS
-        expect(page.locator("#pay-history")).to_be_hidden()
+    page.goto(seller["url"])
+    expect(page.locator("#shop-name")).to_have_text("Kyoto Finds 京都")
+    # What is owed, prominently, and the shop's details as plain text.
+    expect(page.locator("#pay-heading")).to_have_text("Amount due")
+    expect(page.locator("#pay-due")).to_have_text("NT$1,610")
+    expect(page.locator("#pay-credit")).to_be_hidden()
+    box = page.locator("#pay-instructions")
+    expect(box).to_have_text(INSTRUCTIONS)
+    assert box.evaluate("(el) => el.innerText") == INSTRUCTIONS  # newlines kept
+    expect(box.locator("img")).to_have_count(0)
+    page.get_by_role("button", name="Copy the payment details").click()
+    expect(page.locator("#pay-copy-msg")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == INSTRUCTIONS
+    expect(page.locator("#pay-history")).to_be_hidden()
 
-        # "I have paid": amount prefilled with the balance, today's date.
-        page.get_by_role("button", name="I have paid").click()
-        form = page.locator("#pay-form")
-        expect(form).to_be_visible()
-        expect(page.get_by_label("Amount paid")).to_have_value("1610")
-        expect(page.get_by_label("Date of transfer")).to_have_value(dt.date.today().isoformat())
-        page.get_by_label("Amount paid").fill("1000")
-        page.get_by_label("Last 5 digits of your account").fill("12345")
-        page.get_by_label("Note").fill(f"paid from mum's account {XSS}")
-        # A double click while the answer is slow: the page sends one report.
-        mode = {"now": "slow"}
+    # "I have paid": amount prefilled with the balance, today's date.
+    page.get_by_role("button", name="I have paid").click()
+    form = page.locator("#pay-form")
+    expect(form).to_be_visible()
+    expect(page.get_by_label("Amount paid")).to_have_value("1610")
+    expect(page.get_by_label("Date of transfer")).to_have_value(dt.date.today().isoformat())
+    page.get_by_label("Amount paid").fill("1000")
+    page.get_by_label("Last 5 digits of your account").fill("12345")
+    page.get_by_label("Note").fill(f"paid from mum's account {XSS}")
+    # A double click while the answer is slow: the page sends one report.
+    mode = {"now": "slow"}
 
-        def reports(route):
-            if mode["now"] == "slow":
-                time.sleep(0.6)
-                route.continue_()
-            elif mode["now"] == "lose":  # written by the API, but the answer never arrives
-                route.fetch()
-                route.abort("connectionreset")
-            else:
-                route.continue_()
+    def reports(route):
+        if mode["now"] == "slow":
+            time.sleep(0.6)
+            route.continue_()
+        elif mode["now"] == "lose":  # written by the API, but the answer never arrives
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
 
-        page.route("**/track/*/payments", reports)
-        page.locator("#pay-submit").dblclick()
-        item = page.locator("#pay-list .pay-item")
-        expect(item).to_have_count(1)
-        expect(item.first).to_contain_text("NT$1,000")
-        expect(item.first.locator(".pay-status")).to_have_text("Reported — waiting for the seller")
-        expect(item.first).to_contain_text("Account …12345")
-        expect(page.locator("#pay-msg")).to_contain_text(
-            "The shop confirms your payment once they see the money"
-        )
-        expect(form).to_be_hidden()
-        # Nothing moved yet: the balance stays until the seller confirms.
-        expect(page.locator("#pay-due")).to_have_text("NT$1,610")
-        shot(page, "track-payments-reported-desktop")
+    page.route("**/track/*/payments", reports)
+    page.locator("#pay-submit").dblclick()
+    item = page.locator("#pay-list .pay-item")
+    expect(item).to_have_count(1)
+    expect(item.first).to_contain_text("NT$1,000")
+    expect(item.first.locator(".pay-status")).to_have_text("Reported — waiting for the seller")
+    expect(item.first).to_contain_text("Account …12345")
+    expect(page.locator("#pay-msg")).to_contain_text("The shop confirms your payment once they see the money")
+    expect(form).to_be_hidden()
+    # Nothing moved yet: the balance stays until the seller confirms.
+    expect(page.locator("#pay-due")).to_have_text("NT$1,610")
+    shot(page, "track-payments-reported-desktop")
 
-        # Exactly one report reached the API, with the note as typed.
-        reported = payments_of(stack, seller, "reported")
-        assert len(reported) == 1, reported
-        assert reported[0]["amount"] == 1000
-        assert reported[0]["account_last5"] == "12345"
-        assert reported[0]["note"] == f"paid from mum's account {XSS}"
-        assert reported[0]["source"] == "buyer"
-        assert len(seen["reports"]) == 1 and seen["reports"][0], seen["reports"]
+    # Exactly one report reached the API, with the note as typed.
+    reported = payments_of(stack, seller, "reported")
+    assert len(reported) == 1, reported
+    assert reported[0]["amount"] == 1000
+    assert reported[0]["account_last5"] == "12345"
+    assert reported[0]["note"] == f"paid from mum's account {XSS}"
+    assert reported[0]["source"] == "buyer"
+    assert len(seen["reports"]) == 1 and seen["reports"][0], seen["reports"]
 
-        # The seller confirms: oldest order first, #1001 (960) is paid, #1002 gets 40.
-        code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
-        assert code == 200, out
-        # A second report whose answer is lost: the buyer taps Send again, the same key goes
-        # out and the shop still gets one report.
-        page.get_by_role("button", name="I have paid").click()
-        page.get_by_label("Amount paid").fill("50")
-        mode["now"] = "lose"
-        page.locator("#pay-submit").click()
-        expect(page.locator("#pay-form-msg")).to_contain_text("The server cannot be reached")
-        mode["now"] = "pass"
-        page.locator("#pay-submit").click()
-        expect(item).to_have_count(2)
-        expect(item.first).to_contain_text("NT$50")
-        assert len(seen["reports"]) == 3 and seen["reports"][1] == seen["reports"][2], seen["reports"]
-        page.unroute("**/track/*/payments")
-        rejected = payments_of(stack, seller, "reported")
-        assert len(rejected) == 1, rejected
-        # A seller's reason that looks like HTML stays text.
-        code, out = api_request(
-            stack,
-            "POST",
-            f"/payments/{rejected[0]['id']}/reject",
-            seller["token"],
-            {"reason": f"not received {XSS}"},
-        )
-        assert code == 200, out
+    # The seller confirms: oldest order first, #1001 (960) is paid, #1002 gets 40.
+    code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
+    assert code == 200, out
+    # A second report whose answer is lost: the buyer taps Send again, the same key goes
+    # out and the shop still gets one report.
+    page.get_by_role("button", name="I have paid").click()
+    page.get_by_label("Amount paid").fill("50")
+    mode["now"] = "lose"
+    page.locator("#pay-submit").click()
+    expect(page.locator("#pay-form-msg")).to_contain_text("The server cannot be reached")
+    mode["now"] = "pass"
+    page.locator("#pay-submit").click()
+    expect(item).to_have_count(2)
+    expect(item.first).to_contain_text("NT$50")
+    assert len(seen["reports"]) == 3 and seen["reports"][1] == seen["reports"][2], seen["reports"]
+    page.unroute("**/track/*/payments")
+    rejected = payments_of(stack, seller, "reported")
+    assert len(rejected) == 1, rejected
+    # A seller's reason that looks like HTML stays text.
+    code, out = api_request(
+        stack,
+        "POST",
+        f"/payments/{rejected[0]['id']}/reject",
+        seller["token"],
+        {"reason": f"not received {XSS}"},
+    )
+    assert code == 200, out
 
-        page.reload()
-        expect(page.locator("#pay-due")).to_have_text("NT$610")
-        expect(item).to_have_count(2)
-        # Newest first: the rejected 50, then the confirmed 1,000.
-        expect(item.nth(0).locator(".pay-status")).to_have_text("Not accepted")
-        expect(item.nth(0).locator(".pay-reason")).to_have_text(f"The shop says: not received {XSS}")
-        expect(item.nth(1).locator(".pay-status")).to_have_text("Confirmed")
-        expect(page.locator("#pay-list img")).to_have_count(0)
-        first = page.locator('.order-card[data-order-no="1001"]')
-        second = page.locator('.order-card[data-order-no="1002"]')
-        expect(first.locator("li.done")).to_have_text(["Ordered", "Remitted"])
-        expect(first.locator(".paid-part")).to_have_count(0)
-        expect(second.locator("li.done")).to_have_text(["Ordered"])
-        expect(second.locator('li[data-step="remitted"]')).to_have_class("partial")
-        expect(second.locator(".paid-part")).to_have_text("Partly paidPaid NT$40 of NT$650")
-        assert no_horizontal_scroll(page)
-        shot(page, "track-payments-desktop")
-        problems = serious(page, "track payments en 1280")
-        page.get_by_role("button", name="I have paid").click()
-        problems += serious(page, "track payment form en 1280")
-        assert not problems, "\n".join(problems)
+    page.reload()
+    expect(page.locator("#pay-due")).to_have_text("NT$610")
+    expect(item).to_have_count(2)
+    # Newest first: the rejected 50, then the confirmed 1,000.
+    expect(item.nth(0).locator(".pay-status")).to_have_text("Not accepted")
+    expect(item.nth(0).locator(".pay-reason")).to_have_text(f"The shop says: not received {XSS}")
+    expect(item.nth(1).locator(".pay-status")).to_have_text("Confirmed")
+    expect(page.locator("#pay-list img")).to_have_count(0)
+    first = page.locator('.order-card[data-order-no="1001"]')
+    second = page.locator('.order-card[data-order-no="1002"]')
+    expect(first.locator("li.done")).to_have_text(["Ordered", "Remitted"])
+    expect(first.locator(".paid-part")).to_have_count(0)
+    expect(second.locator("li.done")).to_have_text(["Ordered"])
+    expect(second.locator('li[data-step="remitted"]')).to_have_class("partial")
+    expect(second.locator(".paid-part")).to_have_text("Partly paidPaid NT$40 of NT$650")
+    assert no_horizontal_scroll(page)
+    shot(page, "track-payments-desktop")
+    problems = serious(page, "track payments en 1280")
+    page.get_by_role("button", name="I have paid").click()
+    problems += serious(page, "track payment form en 1280")
+    assert not problems, "\n".join(problems)
 
-        # The seller records 700 in cash: 610 pays #1002, 90 stays as the buyer's credit.
-        code, out = api_request(
-            stack,
-            "POST",
-            "/payments",
-            seller["token"],
-            {"customer_id": seller["customer_id"], "amount": 700, "method": "cash"},
-        )
-        assert code == 201, out
-        page.reload()
-        expect(page.locator("#pay-due")).to_have_text("NT$0")
-        expect(page.locator("#pay-settled")).to_have_text("Nothing to pay right now.")
-        expect(page.locator("#pay-credit")).to_have_text("Credit: NT$90 (used for your next orders)")
-        expect(item).to_have_count(3)
-        expect(item.first.locator(".pay-status")).to_have_text("Confirmed")
-        expect(item.first).to_contain_text("Recorded by the shop")
-        expect(second.locator("li.done")).to_have_text(["Ordered", "Remitted"])
-        expect(second.locator(".paid-part")).to_have_count(0)
-        shot(page, "track-payments-paid-desktop")
+    # The seller records 700 in cash: 610 pays #1002, 90 stays as the buyer's credit.
+    code, out = api_request(
+        stack,
+        "POST",
+        "/payments",
+        seller["token"],
+        {"customer_id": seller["customer_id"], "amount": 700, "method": "cash"},
+    )
+    assert code == 201, out
+    page.reload()
+    expect(page.locator("#pay-due")).to_have_text("NT$0")
+    expect(page.locator("#pay-settled")).to_have_text("Nothing to pay right now.")
+    expect(page.locator("#pay-credit")).to_have_text("Credit: NT$90 (used for your next orders)")
+    expect(item).to_have_count(3)
+    expect(item.first.locator(".pay-status")).to_have_text("Confirmed")
+    expect(item.first).to_contain_text("Recorded by the shop")
+    expect(second.locator("li.done")).to_have_text(["Ordered", "Remitted"])
+    expect(second.locator(".paid-part")).to_have_count(0)
+    shot(page, "track-payments-paid-desktop")
 
-        # The link is replaced while the form is open: the page says so and offers a new one.
-        page.get_by_role("button", name="I have paid").click()
-        code, out = api_request(
-            stack, "POST", f"/customers/{seller['customer_id']}/tracking-link", seller["token"]
-        )
-        assert code == 201, out
-        expect(page.get_by_label("Amount paid")).to_have_value("")  # nothing owed: nothing prefilled
-        page.get_by_label("Amount paid").fill("100")
-        page.locator("#pay-submit").click()
-        expect(page.locator("#track-msg")).to_contain_text("not valid any more")
-        expect(page.locator("#request-form")).to_be_visible()
-        expect(page.locator("#orders-view")).to_be_hidden()
-        assert not seen["dialogs"], seen["dialogs"]
-        assert not errors, errors
-    finally:
-        ctx.close()
+    # The link is replaced while the form is open: the page says so and offers a new one.
+    page.get_by_role("button", name="I have paid").click()
+    code, out = api_request(
+        stack, "POST", f"/customers/{seller['customer_id']}/tracking-link", seller["token"]
+    )
+    assert code == 201, out
+    expect(page.get_by_label("Amount paid")).to_have_value("")  # nothing owed: nothing prefilled
+    page.get_by_label("Amount paid").fill("100")
+    page.locator("#pay-submit").click()
+    expect(page.locator("#track-msg")).to_contain_text("not valid any more")
+    expect(page.locator("#request-form")).to_be_visible()
+    expect(page.locator("#orders-view")).to_be_hidden()
+    assert not seen["dialogs"], seen["dialogs"]
 
 
-def test_chinese_phone_report_with_a_bad_account_number(stack, browser):
+def test_chinese_phone_report_with_a_bad_account_number(stack, open_page):
     seller = seed(stack, language="zh-Hant")
-    ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
-    page = ctx.new_page()
+    page = open_page(viewport=PHONE, locale="zh-TW")
     seen = watch(page)
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        page.goto(seller["url"])
-        expect(page.locator("#pay-heading")).to_have_text("應付金額")
-        expect(page.locator("#pay-due")).to_have_text("NT$1,610")
-        expect(page.locator("#pay-instructions-heading")).to_have_text("匯款資訊")
-        expect(page.locator("#pay-instructions")).to_have_text(INSTRUCTIONS)
-        expect(page.get_by_role("button", name="複製匯款資訊")).to_be_visible()
-        assert no_horizontal_scroll(page)
-        shot(page, "track-payments-phone-zh-top", full_page=False)
+    page.goto(seller["url"])
+    expect(page.locator("#pay-heading")).to_have_text("應付金額")
+    expect(page.locator("#pay-due")).to_have_text("NT$1,610")
+    expect(page.locator("#pay-instructions-heading")).to_have_text("匯款資訊")
+    expect(page.locator("#pay-instructions")).to_have_text(INSTRUCTIONS)
+    expect(page.get_by_role("button", name="複製匯款資訊")).to_be_visible()
+    assert no_horizontal_scroll(page)
+    shot(page, "track-payments-phone-zh-top", full_page=False)
 
-        page.get_by_role("button", name="我已匯款").click()
-        expect(page.get_by_label("匯款金額")).to_have_value("1610")
-        assert not unlabelled(page), unlabelled(page)
-        assert not small_targets(page), small_targets(page)
+    page.get_by_role("button", name="我已匯款").click()
+    expect(page.get_by_label("匯款金額")).to_have_value("1610")
+    assert not unlabelled(page), unlabelled(page)
+    assert not small_targets(page), small_targets(page)
 
-        # The amount is checked in the page: 3 decimals never leave it.
-        page.get_by_label("匯款金額").fill("10.005")
-        page.get_by_role("button", name="送出回報").click()
-        expect(page.locator("#pay-amount-error")).to_have_text("請輸入大於 0、最多兩位小數的金額。")
-        assert seen["reports"] == []
+    # The amount is checked in the page: 3 decimals never leave it.
+    page.get_by_label("匯款金額").fill("10.005")
+    page.get_by_role("button", name="送出回報").click()
+    expect(page.locator("#pay-amount-error")).to_have_text("請輸入大於 0、最多兩位小數的金額。")
+    assert seen["reports"] == []
 
-        # A bad account number goes to the server; its 400 is shown in 繁體中文, at the field.
-        page.get_by_label("匯款金額").fill("610")
-        page.get_by_label("帳號後五碼").fill("12a45")
-        page.get_by_label("備註").fill(XSS)
-        page.get_by_role("button", name="送出回報").click()
-        expect(page.locator("#pay-last5-error")).to_have_text("請輸入 5 位數字（帳號的最後五碼），或留空。")
-        expect(page.locator("#pay-last5-error")).to_be_visible()
-        expect(page.get_by_label("帳號後五碼")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#pay-form-msg")).to_have_text("請檢查表單。")
-        expect(page.locator("#pay-amount-error")).to_have_text("")
-        assert len(seen["reports"]) == 1
-        form_text = page.locator("#pay-form").inner_text()
-        for english in ("must", "match", "pattern", "account_last5", "digits"):
-            assert english not in form_text, form_text
-        assert no_horizontal_scroll(page)
-        shot(page, "track-payments-phone-zh-error")
-        # The switcher says it again in English, and back.
-        page.locator("#lang").select_option("en")
-        expect(page.locator("#pay-last5-error")).to_have_text(
-            "Enter exactly 5 digits (the end of your account number), or leave it empty."
-        )
-        page.locator("#lang").select_option("zh-Hant")
-        expect(page.locator("#pay-last5-error")).to_have_text("請輸入 5 位數字（帳號的最後五碼），或留空。")
-        problems = serious(page, "track payment form with error zh 375")
+    # A bad account number goes to the server; its 400 is shown in 繁體中文, at the field.
+    page.get_by_label("匯款金額").fill("610")
+    page.get_by_label("帳號後五碼").fill("12a45")
+    page.get_by_label("備註").fill(XSS)
+    page.get_by_role("button", name="送出回報").click()
+    expect(page.locator("#pay-last5-error")).to_have_text("請輸入 5 位數字（帳號的最後五碼），或留空。")
+    expect(page.locator("#pay-last5-error")).to_be_visible()
+    expect(page.get_by_label("帳號後五碼")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#pay-form-msg")).to_have_text("請檢查表單。")
+    expect(page.locator("#pay-amount-error")).to_have_text("")
+    assert len(seen["reports"]) == 1
+    form_text = page.locator("#pay-form").inner_text()
+    for english in ("must", "match", "pattern", "account_last5", "digits"):
+        assert english not in form_text, form_text
+    assert no_horizontal_scroll(page)
+    shot(page, "track-payments-phone-zh-error")
+    # The switcher says it again in English, and back.
+    page.locator("#lang").select_option("en")
+    expect(page.locator("#pay-last5-error")).to_have_text(
+        "Enter exactly 5 digits (the end of your account number), or leave it empty."
+    )
+    page.locator("#lang").select_option("zh-Hant")
+    expect(page.locator("#pay-last5-error")).to_have_text("請輸入 5 位數字（帳號的最後五碼），或留空。")
+    problems = serious(page, "track payment form with error zh 375")
 
-        # Full-width digits from a Chinese input method are fine.
-        page.get_by_label("帳號後五碼").fill("５４３２１")
-        page.get_by_role("button", name="送出回報").click()
-        item = page.locator("#pay-list .pay-item")
-        expect(item).to_have_count(1)
-        expect(item.first.locator(".pay-status")).to_have_text("已回報，等待賣家確認")
-        expect(item.first).to_contain_text("帳號後五碼 54321")
-        expect(page.locator("#pay-last5-error")).to_have_text("")
-        expect(page.locator("#pay-form-msg")).to_be_empty()
-        reported = payments_of(stack, seller)
-        assert [(p["amount"], p["account_last5"], p["note"]) for p in reported] == [(610, "54321", XSS)]
+    # Full-width digits from a Chinese input method are fine.
+    page.get_by_label("帳號後五碼").fill("５４３２１")
+    page.get_by_role("button", name="送出回報").click()
+    item = page.locator("#pay-list .pay-item")
+    expect(item).to_have_count(1)
+    expect(item.first.locator(".pay-status")).to_have_text("已回報，等待賣家確認")
+    expect(item.first).to_contain_text("帳號後五碼 54321")
+    expect(page.locator("#pay-last5-error")).to_have_text("")
+    expect(page.locator("#pay-form-msg")).to_be_empty()
+    reported = payments_of(stack, seller)
+    assert [(p["amount"], p["account_last5"], p["note"]) for p in reported] == [(610, "54321", XSS)]
 
-        code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
-        assert code == 200, out
-        page.reload()
-        expect(item.first.locator(".pay-status")).to_have_text("已確認")
-        expect(page.locator("#pay-due")).to_have_text("NT$1,000")
-        # 610 paid the oldest order (960) in part: 部分付款, no 已匯款 step yet.
-        first = page.locator('.order-card[data-order-no="1001"]')
-        expect(first.locator(".paid-part")).to_have_text("部分付款已付 NT$610／共 NT$960")
-        expect(first.locator("li.done")).to_have_text(["已下單"])
-        assert no_horizontal_scroll(page)
-        assert not small_targets(page), small_targets(page)
-        shot(page, "track-payments-phone-zh")
-        problems += serious(page, "track payments zh 375")
-        assert not problems, "\n".join(problems)
-        assert not seen["dialogs"], seen["dialogs"]
-        assert not errors, errors
-    finally:
-        ctx.close()
+    code, out = api_request(stack, "POST", f"/payments/{reported[0]['id']}/confirm", seller["token"])
+    assert code == 200, out
+    page.reload()
+    expect(item.first.locator(".pay-status")).to_have_text("已確認")
+    expect(page.locator("#pay-due")).to_have_text("NT$1,000")
+    # 610 paid the oldest order (960) in part: 部分付款, no 已匯款 step yet.
+    first = page.locator('.order-card[data-order-no="1001"]')
+    expect(first.locator(".paid-part")).to_have_text("部分付款已付 NT$610／共 NT$960")
+    expect(first.locator("li.done")).to_have_text(["已下單"])
+    assert no_horizontal_scroll(page)
+    assert not small_targets(page), small_targets(page)
+    shot(page, "track-payments-phone-zh")
+    problems += serious(page, "track payments zh 375")
+    assert not problems, "\n".join(problems)
+    assert not seen["dialogs"], seen["dialogs"]
 
 
-def test_sixth_report_of_the_day_is_refused_in_the_buyers_language(stack, browser):
+def test_sixth_report_of_the_day_is_refused_in_the_buyers_language(stack, open_page):
     seller = seed(stack)
     for i in range(5):
         code, out = api_request(
             stack, "POST", f"/track/{seller['link_token']}/payments", body={"amount": 10 + i}
         )
         assert code == 201, out
-    ctx = new_context(browser, viewport=PHONE, locale="zh-TW")
-    page = ctx.new_page()
-    try:
-        page.goto(seller["url"])
-        expect(page.locator("#pay-list .pay-item")).to_have_count(5)
-        page.get_by_role("button", name="我已匯款").click()
-        page.get_by_role("button", name="送出回報").click()
-        expect(page.locator("#pay-form-msg")).to_have_text(
-            "每個連結一天最多回報 5 次匯款，請明天再試，或直接聯絡賣家。"
-        )
-        expect(page.locator("#pay-form")).to_be_visible()  # what was typed is kept
-        expect(page.get_by_label("匯款金額")).to_have_value("1610")
-    finally:
-        ctx.close()
+    page = open_page(viewport=PHONE, locale="zh-TW")
+    page.goto(seller["url"])
+    expect(page.locator("#pay-list .pay-item")).to_have_count(5)
+    page.get_by_role("button", name="我已匯款").click()
+    page.get_by_role("button", name="送出回報").click()
+    expect(page.locator("#pay-form-msg")).to_have_text(
+        "每個連結一天最多回報 5 次匯款，請明天再試，或直接聯絡賣家。"
+    )
+    expect(page.locator("#pay-form")).to_be_visible()  # what was typed is kept
+    expect(page.get_by_label("匯款金額")).to_have_value("1610")

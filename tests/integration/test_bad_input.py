@@ -4,6 +4,8 @@ refuses to turn more than 4,300 digits into an int, with ValueError)."""
 
 from __future__ import annotations
 
+from tests.factories import make_order
+
 HUGE = "1" * 5000  # more digits than Python's int() accepts from text
 
 IMPORT_HEADER = "buyer_email,item_name,quantity,unit_price,shipping_fee,total_amount,created_at\r\n"
@@ -28,11 +30,7 @@ def test_order_list_dates_out_of_range_are_400(api, token):
 
 
 def test_order_list_dates_at_the_edges_are_fine(api, token):
-    api.post(
-        "/orders",
-        {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 1},
-        token=token,
-    )
+    make_order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=1)
     for query in (
         "from=2000-01-01&to=2100-12-31T23:59:59Z",
         "from=2000-01-01T08:00:00%2B08:00&to=2100-12-31",
@@ -135,11 +133,7 @@ def test_nul_in_a_body_field_is_400_and_writes_nothing(api, token):
 def test_nul_in_a_nested_body_field_is_400_and_writes_nothing(api, token):
     from chalicelib import db
 
-    order = api.post(
-        "/orders",
-        {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 1},
-        token=token,
-    ).json
+    order = make_order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=1)
     stored = db.get_db().orders.find_one({})
     r = api.post("/orders/bulk", {"ids": [order["id"]], "set": {"carrier": "Yama\x00to"}}, token=token)
     _nul_refused(r, "validation_error", "set.carrier")
@@ -203,11 +197,7 @@ def test_every_route_refuses_a_nul_at_the_edge(api, token):
 def test_body_dates_outside_2000_2100_are_400(api, token):
     from chalicelib import db
 
-    order = api.post(
-        "/orders",
-        {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 100},
-        token=token,
-    ).json
+    order = make_order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=100)
     link = api.post(f"/customers/{order['customer_id']}/tracking-link", token=token).json["token"]
     stored = db.get_db().orders.find_one({})
     for day in ("0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01"):

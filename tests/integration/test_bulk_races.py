@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, db, items, orders
+from chalicelib import db, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -26,10 +27,6 @@ ORDERS = 20
 UNITS = 5
 INITIAL_STOCK = ORDERS * UNITS
 ROUNDS = 3
-
-
-def seller(api):
-    return auth.authenticate(f"Bearer {api.signup()}")
 
 
 def new_round(principal) -> tuple[str, list[str]]:
@@ -97,7 +94,7 @@ def bulk_marks(stored: list[dict]) -> set:
 
 
 def test_bulk_cancel_races_single_ship(api):
-    principal = seller(api)
+    principal = make_principal(api)
     for round_no in range(ROUNDS):
         item_id, ids = new_round(principal)
         result, *shipped = race(
@@ -117,7 +114,7 @@ def test_bulk_cancel_races_single_ship(api):
 
 
 def test_two_bulk_cancels_race(api):
-    principal = seller(api)
+    principal = make_principal(api)
     for round_no in range(ROUNDS):
         item_id, ids = new_round(principal)
         first, second = race(
@@ -143,7 +140,7 @@ def test_two_bulk_cancels_race(api):
 
 
 def test_bulk_cancel_races_single_cancel(api):
-    principal = seller(api)
+    principal = make_principal(api)
     for round_no in range(ROUNDS):
         item_id, ids = new_round(principal)
         result, *singles = race(
@@ -164,7 +161,7 @@ def test_bulk_cancel_races_single_cancel(api):
 
 
 def test_bulk_ship_races_single_cancel(api):
-    principal = seller(api)
+    principal = make_principal(api)
     for round_no in range(ROUNDS):
         item_id, ids = new_round(principal)
         result, *singles = race(

@@ -5,20 +5,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, db, items, orders
+from chalicelib import db, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import ItemIn, OrderIn
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 
-def seller(api):
-    token = api.signup()
-    return auth.authenticate(f"Bearer {token}")
-
-
 def test_last_ten_units_twenty_buyers(api):
-    principal = seller(api)
+    principal = make_principal(api)
     item = items.create(principal, ItemIn(item_name="Limited Figure", price=1000, stock=10))
 
     def buy(i):
@@ -39,7 +35,7 @@ def test_last_ten_units_twenty_buyers(api):
 
 
 def test_same_idempotency_key_from_ten_threads_makes_one_order(api):
-    principal = seller(api)
+    principal = make_principal(api)
     item = items.create(principal, ItemIn(item_name="Tea", price=10, stock=100))
     data = OrderIn(buyer_email="same@example.com", item_id=item["id"], quantity=2)
     with ThreadPoolExecutor(10) as pool:
@@ -53,7 +49,7 @@ def test_same_idempotency_key_from_ten_threads_makes_one_order(api):
 
 
 def test_concurrent_status_edits_lose_nothing(api):
-    principal = seller(api)
+    principal = make_principal(api)
     order, _ = orders.create(
         principal, OrderIn(buyer_email="a@example.com", item_name="Tea", quantity=1, unit_price=10)
     )
@@ -81,7 +77,7 @@ def test_bulk_update_and_single_edits_lose_nothing(api):
     """A bulk status change racing single edits of the same orders: both land on every order."""
     from chalicelib.models import BulkIn, OrderPatch
 
-    principal = seller(api)
+    principal = make_principal(api)
     ids = [
         orders.create(
             principal, OrderIn(buyer_email="a@example.com", item_name="Tea", quantity=1, unit_price=10)

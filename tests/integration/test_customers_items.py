@@ -1,4 +1,5 @@
 from chalicelib import db
+from tests.factories import make_customer, make_order
 
 
 def test_customer_crud_and_search(api, token):
@@ -7,7 +8,7 @@ def test_customer_crud_and_search(api, token):
     )
     assert r.status == 201 and r.json["name"] == "王小明"
     cid = r.json["id"]
-    api.post("/customers", {"name": "Amy Chen", "email": "amy@example.com"}, token=token)
+    make_customer(api, token, name="Amy Chen", email="amy@example.com")
 
     assert api.get(f"/customers/{cid}", token=token).json["phone"] == "0912-345-678"
     found = api.get("/customers?q=小明", token=token).json["items"]
@@ -23,10 +24,10 @@ def test_customer_crud_and_search(api, token):
 
 
 def test_customer_email_unique_case_insensitive(api, token):
-    api.post("/customers", {"name": "A", "email": "same@example.com"}, token=token)
+    make_customer(api, token, name="A", email="same@example.com")
     r = api.post("/customers", {"name": "B", "email": "SAME@example.com"}, token=token)
     assert r.status == 409 and r.json["error"]["code"] == "duplicate_email"
-    other = api.post("/customers", {"name": "C", "email": "c@example.com"}, token=token).json["id"]
+    other = make_customer(api, token, name="C", email="c@example.com")["id"]
     r = api.patch(f"/customers/{other}", {"email": "Same@example.com"}, token=token)
     assert r.status == 409
     assert db.get_db().customers.count_documents({}) == 2
@@ -83,7 +84,7 @@ def test_a_renamed_buyer_with_a_parcel_gets_the_new_name_on_it_and_its_slip(api,
 
 def test_pagination_walks_everything_once(api, token):
     for i in range(7):
-        api.post("/customers", {"name": f"C{i}", "email": f"c{i}@example.com"}, token=token)
+        make_customer(api, token, name=f"C{i}", email=f"c{i}@example.com")
     seen, cursor = [], None
     while True:
         path = "/customers?limit=3" + (f"&cursor={cursor}" if cursor else "")
@@ -109,7 +110,7 @@ def test_item_crud_stock_and_money(api, token):
         assert api.patch(f"/items/{iid}", bad, token=token).status == 400, bad
     assert api.get(f"/items/{iid}", token=token).json["price"] == 13
     assert [i["item_name"] for i in api.get("/items?q=banana", token=token).json["items"]] == ["Tokyo Banana"]
-    api.post("/orders", {"buyer_email": "b@example.com", "item_id": iid, "quantity": 1}, token=token)
+    make_order(api, token, buyer_email="b@example.com", item_id=iid, quantity=1)
     r = api.delete(f"/items/{iid}", token=token)
     assert r.status == 409 and r.json["error"]["code"] == "item_in_use"
 

@@ -11,6 +11,7 @@ from pymongo.errors import PyMongoError
 
 from chalicelib import db, tracking
 from tests.conftest import at_once
+from tests.factories import make_item, make_order
 
 INSTRUCTIONS = "玉山銀行 808-1234567890"
 
@@ -23,7 +24,7 @@ def no_floor(monkeypatch):
 @pytest.fixture
 def shop(api):
     t = api.signup()
-    pocky = api.post("/items", {"item_name": "Pocky", "price": 100, "stock": 50}, token=t).json
+    pocky = make_item(api, t, item_name="Pocky", price=100, stock=50)
     form = api.post(
         "/forms", {"batch": "B1", "title": "Group buy", "items": [{"item_id": pocky["id"]}]}, token=t
     )
@@ -63,11 +64,9 @@ def earlier_history(api, shop):
     assert first.status == 201
     customer_id = db.get_db().customers.find_one({"email_lower": "amy@example.com"})["_id"]
     paid = api.get(f"/orders?customer_id={customer_id}", token=shop["t"]).json["items"][0]
-    unpaid = api.post(
-        "/orders",
-        {"customer_id": str(customer_id), "item_name": "Secret gift", "quantity": 1, "unit_price": 70},
-        token=shop["t"],
-    ).json
+    unpaid = make_order(
+        api, shop["t"], customer_id=str(customer_id), item_name="Secret gift", quantity=1, unit_price=70
+    )
     r = api.post(
         "/payments",
         {

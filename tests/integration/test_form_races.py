@@ -9,16 +9,14 @@ import pytest
 from chalicelib import db, forms
 from chalicelib.models import FormOrderIn
 from tests.conftest import at_once
+from tests.factories import make_item
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 
 def make_form(api, stock=10, limit=None, items=1):
     t = api.signup()
-    made = [
-        api.post("/items", {"item_name": f"Item {n}", "price": 100, "stock": stock}, token=t).json
-        for n in range(items)
-    ]
+    made = [make_item(api, t, item_name=f"Item {n}", price=100, stock=stock) for n in range(items)]
     body = {
         "batch": "B",
         "title": "Race",

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from chalicelib import forms, tracking
+from tests.factories import make_customer, make_item, make_order
 
 
 @pytest.fixture(autouse=True)
@@ -20,12 +21,8 @@ def no_floor(monkeypatch):
 def shop(api):
     """A seller with two items (one with 5 in stock, limit 3 a buyer) and a form."""
     t = api.signup()
-    pocky = api.post(
-        "/items",
-        {"item_name": "Pocky", "price": 100, "stock": 5, "cost": 150, "cost_currency": "JPY"},
-        token=t,
-    ).json
-    kit = api.post("/items", {"item_name": "KitKat", "price": 50}, token=t).json
+    pocky = make_item(api, t, item_name="Pocky", price=100, stock=5, cost=150, cost_currency="JPY")
+    kit = make_item(api, t, item_name="KitKat", price=50)
     body = {
         "batch": "2026-12 東京",
         "title": "Tokyo group buy",
@@ -296,7 +293,7 @@ def test_commands_of_one_three_line_submission(api, shop, commands, backend):
     """What one submission costs the database, named (docs/performance.md, "Order forms")."""
     if commands is None:
         pytest.skip("mongomock sends no wire commands to count")
-    third = api.post("/items", {"item_name": "Hi-Chew", "price": 30, "stock": 9}, token=shop["t"]).json
+    third = make_item(api, shop["t"], item_name="Hi-Chew", price=30, stock=9)
     api.patch(
         f"/forms/{shop['form']['id']}",
         {"items": [{"item_id": i["id"]} for i in (shop["pocky"], shop["kit"], third)]},
@@ -335,9 +332,7 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
     from chalicelib import db
 
     t = shop["t"]
-    amy = api.post(
-        "/customers", {"email": "amy@example.com", "name": "Amy Chen", "phone": "0911-000-000"}, token=t
-    ).json
+    amy = make_customer(api, t, email="amy@example.com", name="Amy Chen", phone="0911-000-000")
     typed = {"name": "Amy", "phone": "0933-333-333", "address": "高雄市前鎮區中山二路 1 號"}
     r = submit(api, shop, **typed)
     assert r.status == 201, r.json
@@ -353,9 +348,7 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
         {"name": "Amy Chen", "phone": "0911-000-000", "address": None},
         typed,
     ]
-    mine = api.post(
-        "/orders", {"customer_id": amy["id"], "item_name": "X", "quantity": 1, "unit_price": 1}, token=t
-    ).json
+    mine = make_order(api, t, customer_id=amy["id"], item_name="X", quantity=1, unit_price=1)
     assert mine["ship_to"] is None
 
     # Packing without a recipient: the API does not guess between the two; nothing written.

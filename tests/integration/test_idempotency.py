@@ -14,6 +14,7 @@ from pymongo import monitoring
 from chalicelib import auth, clock, db, idempotency, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import ItemIn, OrderIn
+from tests.factories import make_item
 
 BODY = {"buyer_email": "a@example.com", "item_name": "Tea", "quantity": 1, "unit_price": 10}
 
@@ -47,7 +48,7 @@ def test_a_different_body_with_the_same_key_returns_the_first_order(api, token):
 
 
 def test_failed_create_releases_the_key_and_a_retry_after_restock_succeeds(api, token):
-    item = api.post("/items", {"item_name": "Figure", "price": 100, "stock": 1}, token=token).json
+    item = make_item(api, token, item_name="Figure", price=100, stock=1)
     body = {"buyer_email": "b@example.com", "item_id": item["id"], "quantity": 2}
     r = keyed(api, token, body, "k-stock")
     assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
@@ -169,7 +170,7 @@ def recorder(backend, monkeypatch):
 
 @pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
 def test_keyed_create_never_searches_orders(api, token, recorder):
-    item = api.post("/items", {"item_name": "Matcha", "price": 120, "stock": 100}, token=token).json
+    item = make_item(api, token, item_name="Matcha", price=120, stock=100)
     body = {"buyer_email": "c@example.com", "item_id": item["id"], "quantity": 1}
     recorder.events.clear()
     created = keyed(api, token, body, "k-count")

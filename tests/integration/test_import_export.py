@@ -13,6 +13,7 @@ from payment_ledger import check_ledger
 from test_reports import order, shop  # noqa: F401 - the shared fixture
 
 from chalicelib import db
+from tests.factories import make_customer, make_item, make_payment
 
 EN_HEADER = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\n"
 
@@ -184,8 +185,8 @@ def test_round_trip_gives_the_same_reports(api, token, other_token, shop, header
 
 
 def test_import_creates_orders_and_customers(api, token):
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 5}, token=token)
-    api.post("/customers", {"name": "Alice W", "email": "alice@example.com"}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=5)
+    make_customer(api, token, name="Alice W", email="alice@example.com")
     text = (
         EN_HEADER
         + "ALICE@example.com,Alice,Matcha KitKat,2,,remitted,shipped,gift wrap\r\n"
@@ -253,7 +254,7 @@ def test_buyer_created_meanwhile_is_reused(api, token):
     text = EN_HEADER + "late@example.com,Late,Pen,1,5,,,\r\nnew@example.com,New,Pen,1,5,,,\r\n"
     plan = imports.plan(principal, imports.read(text.encode()))
     assert sorted(plan.new_customers) == ["late@example.com", "new@example.com"]
-    made = api.post("/customers", {"name": "Late Person", "email": "Late@Example.com"}, token=token).json
+    made = make_customer(api, token, name="Late Person", email="Late@Example.com")
     imports.write(principal, plan)
     assert db.get_db().customers.count_documents({}) == 2
     orders = api.get("/orders", token=token).json["items"]
@@ -353,8 +354,8 @@ def good_rows(n: int) -> list[str]:
 
 
 def test_one_bad_row_among_1000_writes_nothing(api, token):
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 5000}, token=token)
-    api.post("/customers", {"name": "Buyer 0", "email": "buyer0@example.com"}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=5000)
+    make_customer(api, token, name="Buyer 0", email="buyer0@example.com")
     rows = good_rows(1000)
     rows[499] = "buyer1@example.com,Buyer 1,Matcha KitKat,two,,unpaid,pending,\r\n"
     before = counts()
@@ -421,7 +422,7 @@ def test_total_amount_column_is_checked(api, token):
 
 
 def test_stock_for_the_whole_file_is_checked_first(api, token):
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 3}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=3)
     before = counts()
     text = EN_HEADER + "a@example.com,,matcha kitkat,2,,,,\r\nb@example.com,,Matcha KitKat,2,,,,\r\n"
     r = post_csv(api, token, text)
@@ -444,7 +445,7 @@ def test_stock_for_the_whole_file_is_checked_first(api, token):
 def test_failure_while_writing_undoes_everything(api, token):
     """An order number taken behind the counter's back makes insert_many fail at row 3
     after rows 1-2 went in: the import must remove them, return stock, drop new customers."""
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 10}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=10)
     seller_id = db.get_db().items.find_one()["seller_id"]
     db.get_db().orders.insert_one({"seller_id": seller_id, "order_no": 1003, "planted": True})
     before = counts()
@@ -490,8 +491,8 @@ def test_import_limits_and_bad_files(api, token):
 
 
 def test_import_never_touches_another_seller(api, token, other_token):
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 1}, token=token)
-    api.post("/customers", {"name": "Alice", "email": "alice@example.com"}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=1)
+    make_customer(api, token, name="Alice", email="alice@example.com")
     before_first = counts()
     # The other seller has no such item (so no stock rule, and a price is needed) and
     # no such customer: both are theirs alone after the import.
@@ -510,7 +511,7 @@ DUP_HEADER = "buyer_email,item_name,quantity,unit_price,batch\r\n"
 
 
 def test_importing_the_same_file_twice_finds_the_duplicates(api, token):
-    api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 6}, token=token)
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=6)
     text = DUP_HEADER + (
         "a@example.com,Matcha KitKat,2,,2026-12 東京\r\n"  # row 2
         "b@example.com,Pen,1,5,\r\n"  # row 3
@@ -717,7 +718,7 @@ def test_remitted_at_follows_the_money(api, token):
 
 def test_import_does_not_spend_existing_credit(api, token):
     """A buyer's credit stays credit: the imported orders hold what their rows say."""
-    cust = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token).json
+    cust = make_customer(api, token, name="Amy", email="amy@example.com")
     assert (
         api.post(
             "/payments", {"customer_id": cust["id"], "amount": 300, "method": "cash"}, token=token
@@ -747,7 +748,7 @@ def test_a_money_change_during_the_import_leaves_the_ledger_whole(api, token, mo
     payment is already final, so nothing of it is touched before its orders exist."""
     from chalicelib import imports, payments
 
-    amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token).json
+    amy = make_customer(api, token, name="Amy", email="amy@example.com")
     real = db.get_db()
 
     class Orders:
@@ -794,21 +795,17 @@ def test_payments_export(api, token, other_token):
     a = order(api, token, buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
     b = order(api, token, buyer_email="amy@example.com", item_name="Cake", quantity=1, unit_price=50)
     bo = order(api, token, buyer_email="bo@example.com", item_name="Pen", quantity=1, unit_price=5)
-    first = api.post(
-        "/payments",
-        {
-            "customer_id": a["customer_id"],
-            "amount": 180.5,
-            "method": "bank_transfer",
-            "account_last5": "01234",
-            "paid_at": "2026-11-20",
-            "note": "=LINE 11/20",
-        },
-        token=token,
-    ).json
-    second = api.post(
-        "/payments", {"customer_id": bo["customer_id"], "amount": 5, "method": "cash"}, token=token
-    ).json
+    first = make_payment(
+        api,
+        token,
+        a["customer_id"],
+        180.5,
+        method="bank_transfer",
+        account_last5="01234",
+        paid_at="2026-11-20",
+        note="=LINE 11/20",
+    )
+    second = make_payment(api, token, bo["customer_id"], 5, method="cash")
     raw, rows = payments_csv(api, token)
     assert raw.startswith(b"\xef\xbb\xbf")
     assert rows[0] == [
@@ -1006,7 +1003,7 @@ def test_round_trip_keeps_cost(api, token, other_token, headers):
 
 
 def test_import_reads_cost_columns(api, token):
-    api.post("/items", {"item_name": "Pocky", "price": 120, "cost": 150, "cost_currency": "JPY"}, token=token)
+    make_item(api, token, item_name="Pocky", price=120, cost=150, cost_currency="JPY")
     assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2125", "USD": "31.5"}}, token=token).status == 200
     text = COST_HEADER + (
         f"a@example.com,Pocky,3,,,{TRIP},,\r\n"  # the item's cost: ¥150 × 3 × 0.2125 = 95.625

@@ -1,15 +1,13 @@
 """A second seller, given the first seller's ids, gets 404 or empty on every route."""
 
 from chalicelib import db
+from tests.factories import make_customer, make_item, make_order
 
 
 def seed(api, token):
-    cust = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token).json
-    item = api.post("/items", {"item_name": "Tea", "price": 10, "stock": 5}, token=token).json
-    order = api.post(
-        "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, token=token
-    ).json
-    return cust, item, order
+    cust = make_customer(api, token)
+    item = make_item(api, token, price=10, stock=5)
+    return cust, item, make_order(api, token, customer_id=cust["id"], item_id=item["id"])
 
 
 def test_second_seller_sees_and_touches_nothing(api, token, other_token):

@@ -8,6 +8,7 @@ import pytest
 
 from app import ROUTES
 from chalicelib import db
+from tests.factories import make_customer, make_item, make_order
 
 # Marker strings only seller A's data contains; none may appear in B's answers.
 A_BUYER = "isolation-a-buyer@example.com"
@@ -126,17 +127,11 @@ def _snapshot(seller_id):
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
 def test_second_seller_gets_nothing(api, token, other_token, method, path):
-    cust = api.post("/customers", {"name": "Isolation A", "email": A_BUYER}, token=token).json
-    item = api.post(
-        "/items",
-        {"item_name": A_ITEM, "price": 10, "stock": 5, "cost": 700, "cost_currency": "JPY"},
-        token=token,
-    ).json
-    order = api.post(
-        "/orders",
-        {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1, "note": "A note", "batch": A_BATCH},
-        token=token,
-    ).json
+    cust = make_customer(api, token, name="Isolation A", email=A_BUYER)
+    item = make_item(api, token, item_name=A_ITEM, price=10, stock=5, cost=700, cost_currency="JPY")
+    order = make_order(
+        api, token, customer_id=cust["id"], item_id=item["id"], quantity=1, note="A note", batch=A_BATCH
+    )
     form = api.post(
         "/forms",
         {
@@ -158,9 +153,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
     paid = api.post(
         "/payments", {"customer_id": cust["id"], "amount": 4, "method": "cash", "note": "A note"}, token=token
     )
-    second = api.post(
-        "/orders", {"customer_id": cust["id"], "item_id": item["id"], "quantity": 1}, token=token
-    ).json
+    second = make_order(api, token, customer_id=cust["id"], item_id=item["id"], quantity=1)
     box = api.post(
         "/parcels",
         {"customer_id": cust["id"], "order_ids": [second["id"]], "method": "home", "note": "A note"},

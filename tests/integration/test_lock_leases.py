@@ -12,16 +12,15 @@ import time
 import pytest
 
 from chalicelib import clock, db, locks
+from tests.factories import make_customer
 
 SLACK = 1.5  # seconds for the request itself on a loaded machine
 
 
 def seller_and_buyer(api):
     token = api.signup()
-    r = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=token)
-    assert r.status == 201, r
     me = api.get("/auth/me", token=token).json
-    return token, me["id"], r.json["id"]
+    return token, me["id"], make_customer(api, token)["id"]
 
 
 def plant(name: str, taken_ago: float, live_for: float | None, lapses_in: float | None) -> None:

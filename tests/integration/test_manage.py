@@ -1,6 +1,7 @@
 import pytest
 
 from chalicelib import config, db, manage
+from tests.factories import make_item
 
 
 def test_init_db_is_idempotent(backend, capsys):
@@ -42,7 +43,7 @@ def test_check_reports_documents_the_api_cannot_read(api, token, capsys):
 
     body = {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 5}
     oid = api.post("/orders", body, token=token).json["id"]
-    item_id = api.post("/items", {"item_name": "Tea", "price": 3}, token=token).json["id"]
+    item_id = make_item(api, token, item_name="Tea", price=3)["id"]
     assert manage.main(["check"]) == 0
     assert "every stored document reads" in capsys.readouterr().out
 

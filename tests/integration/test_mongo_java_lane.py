@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, db, items, orders
+from chalicelib import db, items, orders
 from chalicelib.models import ItemIn, OrderIn, OrderPatch
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["mongo-java"], indirect=True)
 
@@ -33,7 +34,7 @@ def test_writes_take_no_lock_documents(api):
     taken and given back within the request."""
     from chalicelib.models import BulkIn
 
-    principal = auth.authenticate(f"Bearer {api.signup()}")
+    principal = make_principal(api)
     item = items.create(principal, ItemIn(item_name="Figure", price=1000, stock=3))
     order, _ = orders.create(principal, OrderIn(buyer_email="a@example.com", item_id=item["id"], quantity=1))
     orders.update(principal, order["id"], OrderPatch(note="gift", fulfillment_status="purchased"))
@@ -50,7 +51,7 @@ def test_a_thousand_order_numbers_from_eight_threads_are_distinct(api):
     """The order-number counter is one `$inc` findAndModify returning the new value. On
     MongoDB each caller sees its own value; mongo-java-server 1.47.0 alone handed out
     duplicates (it encodes the live document after releasing its lock)."""
-    principal = auth.authenticate(f"Bearer {api.signup()}")
+    principal = make_principal(api)
     seller_id = ObjectId(principal.seller_id)
     with ThreadPoolExecutor(8) as pool:
         numbers = list(pool.map(lambda _: orders.reserve_order_numbers(seller_id), range(1000)))

@@ -10,19 +10,15 @@ import re
 from test_tracking import costed_order, seller_only_in
 
 from chalicelib import db, mailer, tracking
+from tests.factories import make_customer, make_order, make_payment
 
 LINK_RE = re.compile(r"https://shop\.example\.test/track\.html#([A-Za-z0-9_-]{43})")
 
 
 def setup_buyer(api, token, **customer):
-    c = api.post("/customers", {"email": "amy@example.com", "name": "王小明", **customer}, token=token).json
+    c = make_customer(api, token, name="王小明", **customer)
     orders = [
-        api.post(
-            "/orders",
-            {"customer_id": c["id"], "item_name": "東京ばな奈", "quantity": 1, "unit_price": 300},
-            token=token,
-        ).json
-        for _ in range(2)
+        make_order(api, token, customer_id=c["id"], item_name="東京ばな奈", unit_price=300) for _ in range(2)
     ]
     return c, orders
 
@@ -69,7 +65,7 @@ def test_a_confirmed_payment_emails_once_and_the_switch_does_not(api, token, ses
     assert msg.subject == "Tokyo Picks: your payment of NT$450 is confirmed"
     assert "from 2026-11-25" in msg.body and f"#{orders[0]['order_no']}" in msg.body
     # The seller's record of a cash payment emails too; the 已匯款 switch is bookkeeping.
-    api.post("/payments", {"customer_id": c["id"], "amount": 50, "method": "cash"}, token=token)
+    make_payment(api, token, c["id"], 50, method="cash")
     assert len(to(ses, "amy@example.com")) == 2
     api.patch(f"/orders/{orders[1]['id']}", {"payment_status": "remitted"}, token=token)
     assert len(to(ses, "amy@example.com")) == 2
@@ -79,9 +75,9 @@ def test_payment_amounts_are_written_as_the_pages_write_them(api, token, ses):
     """currencies.format_amount in the shop's language: cents only when there are some,
     whole yen in a JPY shop."""
     c, _ = setup_buyer(api, token)
-    api.post("/payments", {"customer_id": c["id"], "amount": 780.5, "method": "cash"}, token=token)
+    make_payment(api, token, c["id"], 780.5, method="cash")
     yen = api.patch("/auth/me", {"currency": "JPY", "language": "en"}, token=token).json["token"]
-    api.post("/payments", {"customer_id": c["id"], "amount": 1234, "method": "cash"}, token=yen)
+    make_payment(api, yen, c["id"], 1234, method="cash")
     zh, en = to(ses, "amy@example.com")
     assert zh.subject == "Tokyo Picks：已確認您的付款 NT$780.50"
     assert "付款 NT$780.50" in zh.body

@@ -11,22 +11,14 @@ from bson import ObjectId
 
 from chalicelib import db
 from chalicelib.models import ORDER_SORTS
+from tests.factories import make_customer, make_order
 
 PRICES = [10, 20, 10, 30, 20, 10, 5, 30, 10, 20, 40]  # ties in total_amount
 
 
-def make(api, token, unit_price, batch=None, email="amy@example.com", **extra):
-    body = {"buyer_email": email, "item_name": "Tea", "quantity": 1, "unit_price": unit_price, **extra}
-    if batch:
-        body["batch"] = batch
-    r = api.post("/orders", body, token=token)
-    assert r.status == 201, r
-    return r.json
-
-
 @pytest.fixture
 def many(api, token):
-    made = [make(api, token, p) for p in PRICES]
+    made = [make_order(api, token, unit_price=p) for p in PRICES]
     # Ties in created_at too: three orders share one instant, two another.
     same = dt.datetime(2026, 11, 20, 8, 30, tzinfo=dt.UTC)
     for i, when in ((1, same), (4, same), (7, same), (2, same.replace(hour=9)), (9, same.replace(hour=9))):
@@ -87,10 +79,10 @@ def test_sort_with_filters_and_search(api, token, many):
 
 
 def test_total_count_follows_every_filter(api, token):
-    make(api, token, 10, batch="2026-12 東京", email="amy@example.com")
-    make(api, token, 20, batch="2026-12 東京", email="ben@example.com")
-    make(api, token, 30, batch="2026-12 首爾", email="amy@example.com")
-    make(api, token, 40, email="cat@example.com")
+    make_order(api, token, unit_price=10, batch="2026-12 東京", buyer_email="amy@example.com")
+    make_order(api, token, unit_price=20, batch="2026-12 東京", buyer_email="ben@example.com")
+    make_order(api, token, unit_price=30, batch="2026-12 首爾", buyer_email="amy@example.com")
+    make_order(api, token, unit_price=40, buyer_email="cat@example.com")
 
     def first(query):
         r = api.get("/orders?limit=1&" + query, token=token)
@@ -113,10 +105,10 @@ def test_total_count_follows_every_filter(api, token):
 
 
 def test_batch_prefix_is_a_partial_match_never_a_pattern(api, token):
-    tokyo = make(api, token, 10, batch="2026-12 東京")
-    tokyo_en = make(api, token, 10, batch="2026-12 Tokyo (Ginza)")
-    seoul = make(api, token, 10, batch="2026-12 首爾")
-    make(api, token, 10)  # no batch
+    tokyo = make_order(api, token, unit_price=10, batch="2026-12 東京")
+    tokyo_en = make_order(api, token, unit_price=10, batch="2026-12 Tokyo (Ginza)")
+    seoul = make_order(api, token, unit_price=10, batch="2026-12 首爾")
+    make_order(api, token, unit_price=10)  # no batch
 
     def ids(query):
         r = api.get("/orders?" + query, token=token)
@@ -158,7 +150,7 @@ def test_a_cursor_continues_only_its_own_sort(api, token, many):
         assert r.status == 400 and r.json["error"]["code"] == "invalid_cursor", (other, r)
     # A cursor of another list (customers: a bare id) and junk are 400 too, never a 500.
     for _ in range(3):
-        api.post("/customers", {"name": f"C{_}", "email": f"c{_}@example.com"}, token=token)
+        make_customer(api, token, name=f"C{_}", email=f"c{_}@example.com")
     customers_cursor = api.get("/customers?limit=1", token=token).json["next_cursor"]
     import base64
 
@@ -195,7 +187,7 @@ def test_a_deeply_nested_cursor_is_400_not_500(api, token):
 
 
 def test_sorting_is_per_seller(api, token, other_token, many):
-    make(api, other_token, 1000)
+    make_order(api, other_token, unit_price=1000)
     ids, counts = walk(api, token, "sort=-total_amount", 5)
     assert ids == expected(
         "-total_amount",

@@ -2,12 +2,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from chalicelib import db
+from tests.factories import make_item
 
 
 def new_item(api, token, stock=None, price=100):
-    return api.post(
-        "/items", {"item_name": "Matcha KitKat", "price": price, "stock": stock}, token=token
-    ).json["id"]
+    return make_item(api, token, item_name="Matcha KitKat", price=price, stock=stock)["id"]
 
 
 def order(api, token, **body):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, customers, db, orders, parcels
+from chalicelib import customers, db, orders, parcels
 from chalicelib.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
 from tests.conftest import at_once
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -29,7 +30,7 @@ def consistent():
 
 
 def test_five_parcels_for_the_same_orders_at_once(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     made = [
         orders.create(
             who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
@@ -47,7 +48,7 @@ def test_five_parcels_for_the_same_orders_at_once(api):
 
 
 def test_a_cancel_racing_the_packing_of_its_order(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     for _ in range(4):
         made = [
             orders.create(
@@ -80,7 +81,7 @@ def names_current(cid):
 
 
 def test_a_rename_racing_the_packing_ends_with_the_new_name_on_the_parcel(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     for n in range(5):
         made = [
             orders.create(
@@ -108,7 +109,7 @@ def test_a_rename_racing_the_packing_ends_with_the_new_name_on_the_parcel(api):
 
 
 def test_two_renames_at_once_leave_the_current_name_everywhere(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     made = [
         orders.create(
             who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
@@ -125,7 +126,7 @@ def test_two_renames_at_once_leave_the_current_name_everywhere(api):
 
 
 def test_two_recipient_edits_of_different_fields_at_once_both_stay(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     for n in range(4):
         made = orders.create(
             who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)

@@ -10,13 +10,7 @@ from zoneinfo import ZoneInfo
 from bson import ObjectId
 
 from chalicelib import db, parcels
-
-
-def order(api, token, email="amy@example.com", **more):
-    body = {"buyer_email": email, "item_name": "Tea", "quantity": 1, "unit_price": 100, **more}
-    r = api.post("/orders", body, token=token)
-    assert r.status == 201, r
-    return r.json
+from tests.factories import make_customer, make_order, make_payment
 
 
 def status_of(api, token, *orders):
@@ -42,19 +36,12 @@ def today():
 
 
 def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, token):
-    api.post(
-        "/customers",
-        {
-            "email": "amy@example.com",
-            "name": "Amy",
-            "phone": "0912-345-678",
-            "address": "台北市信義路五段7號",
-        },
-        token=token,
+    make_customer(
+        api, token, email="amy@example.com", name="Amy", phone="0912-345-678", address="台北市信義路五段7號"
     )
-    a = order(api, token)
-    b = order(api, token)
-    c = order(api, token)
+    a = make_order(api, token)
+    b = make_order(api, token)
+    c = make_order(api, token)
     api.patch(f"/orders/{b['id']}", {"fulfillment_status": "purchased"}, token=token)
     api.patch(
         f"/orders/{c['id']}", {"fulfillment_status": "shipped", "shipped_date": "2026-11-01"}, token=token
@@ -82,7 +69,7 @@ def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, t
     assert [(h["from"], h["to"]) for h in got["history"]] == [("pending", "shipped")]
 
     # A convenience-store parcel: the store, not the home address.
-    d = order(api, token)
+    d = make_order(api, token)
     r = pack(
         api,
         token,
@@ -100,11 +87,11 @@ def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, t
 
 
 def test_refusals_name_the_order_and_write_nothing(api, token, other_token):
-    a = order(api, token)
-    bob = order(api, token, email="bob@example.com")
-    gone = order(api, token)
+    a = make_order(api, token)
+    bob = make_order(api, token, buyer_email="bob@example.com")
+    gone = make_order(api, token)
     api.patch(f"/orders/{gone['id']}", {"fulfillment_status": "cancelled"}, token=token)
-    packed = order(api, token)
+    packed = make_order(api, token)
     assert pack(api, token, [packed]).status == 201
     before = list(db.get_db().orders.find({}, {"history": 0}))
     for others, code in [
@@ -129,9 +116,9 @@ def test_refusals_name_the_order_and_write_nothing(api, token, other_token):
 
 
 def test_an_order_in_a_parcel_changes_through_the_parcel(api, token):
-    a = order(api, token)
-    b = order(api, token)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    a = make_order(api, token)
+    b = make_order(api, token)
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
     p = pack(api, token, [a, b]).json
     for body, code in (
         ({"fulfillment_status": "cancelled"}, "invalid_transition"),  # shipped goods stay shipped
@@ -162,8 +149,8 @@ def test_an_order_in_a_parcel_changes_through_the_parcel(api, token):
 
 
 def test_unpacking_before_delivery_puts_the_orders_back(api, token):
-    a = order(api, token)
-    sent = order(api, token)
+    a = make_order(api, token)
+    sent = make_order(api, token)
     api.patch(
         f"/orders/{sent['id']}", {"fulfillment_status": "shipped", "shipped_date": "2026-11-02"}, token=token
     )
@@ -180,14 +167,14 @@ def test_unpacking_before_delivery_puts_the_orders_back(api, token):
 
 
 def test_ready_to_ship_lists_bought_orders_per_buyer_with_the_balance(api, token):
-    api.post("/customers", {"email": "amy@example.com", "name": "Amy", "address": "台中市"}, token=token)
-    a1 = order(api, token, unit_price=300)
-    a2 = order(api, token, unit_price=200)
-    b1 = order(api, token, email="bob@example.com")
-    order(api, token)  # pending: not bought yet
+    make_customer(api, token, email="amy@example.com", name="Amy", address="台中市")
+    a1 = make_order(api, token, unit_price=300)
+    a2 = make_order(api, token, unit_price=200)
+    b1 = make_order(api, token, buyer_email="bob@example.com")
+    make_order(api, token)  # pending: not bought yet
     for o in (a1, a2, b1):
         api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=token)
-    api.post("/payments", {"customer_id": a1["customer_id"], "amount": 300, "method": "cash"}, token=token)
+    make_payment(api, token, a1["customer_id"], 300, method="cash")
     r = api.get("/parcels/ready", token=token)
     assert r.status == 200, r
     rows = r.json["buyers"]
@@ -201,8 +188,8 @@ def test_ready_to_ship_lists_bought_orders_per_buyer_with_the_balance(api, token
 
 
 def test_idempotency_key_and_a_crash_before_the_orders_are_marked(api, token, monkeypatch):
-    a = order(api, token)
-    b = order(api, token)
+    a = make_order(api, token)
+    b = make_order(api, token)
     key = {"Idempotency-Key": "box-1"}
     body = {"customer_id": a["customer_id"], "order_ids": [a["id"]], "method": "post"}
     first = api.post("/parcels", body, token=token, headers=key)
@@ -226,10 +213,10 @@ def test_idempotency_key_and_a_crash_before_the_orders_are_marked(api, token, mo
 
 
 def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, commands):
-    a = order(api, token)
-    b = order(api, token)
-    c = order(api, token)
-    order(api, token, email="bob@example.com")
+    a = make_order(api, token)
+    b = make_order(api, token)
+    c = make_order(api, token)
+    make_order(api, token, buyer_email="bob@example.com")
     p1 = pack(api, token, [a, b], carrier="黑貓", tracking_number="123456789012").json
     pack(api, token, [c], method="cvs_family", recipient={"store_name": "全家 信義店", "store_id": "F123"})
     api.patch(f"/parcels/{p1['id']}", {"status": "delivered"}, token=token)
@@ -254,19 +241,17 @@ def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, comma
 
 
 def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, other_token):
-    api.post(
-        "/customers",
-        {
-            "email": "amy@example.com",
-            "name": "<script>alert(1)</script>Amy",
-            "phone": "0912",
-            "address": "台北市",
-        },
-        token=token,
+    make_customer(
+        api,
+        token,
+        email="amy@example.com",
+        name="<script>alert(1)</script>Amy",
+        phone="0912",
+        address="台北市",
     )
-    a = order(api, token, item_name="<img src=x onerror=alert(1)>Pocky", quantity=2, unit_price=1250.5)
-    b = order(api, token, item_name="東京ばな奈", unit_price=300)
-    api.post("/payments", {"customer_id": a["customer_id"], "amount": 1000, "method": "cash"}, token=token)
+    a = make_order(api, token, item_name="<img src=x onerror=alert(1)>Pocky", quantity=2, unit_price=1250.5)
+    b = make_order(api, token, item_name="東京ばな奈", unit_price=300)
+    make_payment(api, token, a["customer_id"], 1000, method="cash")
     p = pack(api, token, [a, b], carrier="黑貓", tracking_number="123456789012", note="易碎 fragile").json
     r = api.get(f"/parcels/{p['id']}/packing-slip", token=token)
     assert r.status == 200, r
@@ -308,12 +293,8 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
 def test_a_partial_recipient_merges_null_is_refused_and_any_parcel_prints(api, token):
     """Issue 23 item 5: a PATCH of the phone alone dropped the name and address, and the
     slip of such a parcel answered 500."""
-    api.post(
-        "/customers",
-        {"email": "amy@example.com", "name": "Amy", "phone": "0912", "address": "台北市信義路"},
-        token=token,
-    )
-    p = pack(api, token, [order(api, token)]).json
+    make_customer(api, token, email="amy@example.com", name="Amy", phone="0912", address="台北市信義路")
+    p = pack(api, token, [make_order(api, token)]).json
     r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0987-654-321"}}, token=token)
     assert r.status == 200, r
     assert r.json["recipient"] == {

@@ -12,15 +12,12 @@ import pytest
 from bson import ObjectId
 from payment_ledger import check_ledger
 
-from chalicelib import auth, db, orders, payments
+from chalicelib import db, orders, payments
 from chalicelib.models import OrderIn, OrderPatch, PaymentIn
 from tests.conftest import at_once
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
-
-
-def seller(api):
-    return auth.authenticate(f"Bearer {api.signup()}")
 
 
 def new_orders(principal, n, price=100, email="amy@example.com"):
@@ -45,7 +42,7 @@ def stored(order_ids):
 def test_ten_payments_for_one_buyer_at_once(api):
     """5 orders of 100 and ten payments of 70 at the same moment: every order is paid
     exactly, the 200 left over is credit, and no payment is lost or counted twice."""
-    who = seller(api)
+    who = make_principal(api)
     placed = new_orders(who, 5)
     cid = placed[0]["customer_id"]
     results = at_once([pay(who, cid, 70)] * 10)
@@ -64,7 +61,7 @@ def test_ten_payments_for_one_buyer_at_once(api):
 
 def test_new_orders_race_for_the_same_credit(api):
     """A buyer with 250 of credit gets 6 orders of 100 at once: 250 is spent, once."""
-    who = seller(api)
+    who = make_principal(api)
     first = new_orders(who, 1)[0]
     cid = first["customer_id"]
     payments.record(who, PaymentIn(customer_id=cid, amount=350, method="cash"))  # 100 on it, 250 credit
@@ -79,7 +76,7 @@ def test_new_orders_race_for_the_same_credit(api):
 
 
 def test_the_remitted_switch_pressed_five_times_at_once(api):
-    who = seller(api)
+    who = make_principal(api)
     (o,) = new_orders(who, 1, price=120)
     results = at_once(
         [lambda: orders.update(who, o["id"], OrderPatch(payment_status="remitted"), attempts=20)] * 5,
@@ -94,7 +91,7 @@ def test_the_remitted_switch_pressed_five_times_at_once(api):
 def test_confirm_void_and_reject_of_one_payment_at_once(api):
     """The seller's two devices: confirms, rejects and voids of the same reported
     payment arrive together. Whatever wins, the ledger adds up."""
-    who = seller(api)
+    who = make_principal(api)
     placed = new_orders(who, 2)
     cid = ObjectId(placed[0]["customer_id"])
     link = {"_id": ObjectId(), "seller_id": ObjectId(who.seller_id), "customer_id": cid, "buyer_name": "Amy"}
@@ -119,7 +116,7 @@ def test_confirm_void_and_reject_of_one_payment_at_once(api):
 def test_payments_race_quantity_edits_and_cancels(api):
     """Payments land while the seller edits quantities and cancels orders of the same
     buyer: money moves to credit and back, and nothing is lost."""
-    who = seller(api)
+    who = make_principal(api)
     placed = new_orders(who, 6)
     cid = placed[0]["customer_id"]
     calls = []

@@ -7,13 +7,7 @@ import pytest
 from payment_ledger import check_ledger
 
 from chalicelib import db, payments
-
-
-def order(api, token, email="amy@example.com", price=100, qty=1, **more):
-    body = {"buyer_email": email, "item_name": "Tea", "quantity": qty, "unit_price": price, **more}
-    r = api.post("/orders", body, token=token)
-    assert r.status == 201, r
-    return r.json
+from tests.factories import make_customer, make_order, make_payment
 
 
 def pay(api, token, customer_id, amount, **more):
@@ -37,9 +31,9 @@ def money(api, token, *orders):
 
 
 def test_payment_goes_to_oldest_unpaid_orders_and_the_rest_is_credit(api, token):
-    a = order(api, token, price=100)
-    b = order(api, token, price=250)
-    c = order(api, token, price=40)
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=250)
+    c = make_order(api, token, unit_price=40)
     cid = a["customer_id"]
     assert money(api, token, a) == [("unpaid", 0, 100)]
 
@@ -62,12 +56,12 @@ def test_payment_goes_to_oldest_unpaid_orders_and_the_rest_is_credit(api, token)
     assert [(h["field"], h["from"], h["to"]) for h in history] == [("payment_status", "unpaid", "partial")]
 
     # More than every balance: the rest stays on the payment as credit ...
-    p2 = pay(api, token, cid, 260.5).json
+    p2 = make_payment(api, token, cid, 260.5)
     assert p2["unallocated"] == 50.5
     assert money(api, token, b, c) == [("remitted", 250, 0), ("remitted", 40, 0)]
     assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 5050}
     # ... and the next order of the buyer uses it.
-    d = order(api, token, price=80)
+    d = make_order(api, token, unit_price=80)
     assert (d["payment_status"], d["paid_amount"], d["balance"]) == ("partial", 50.5, 29.5)
     assert api.get(f"/payments/{p2['id']}", token=token).json["unallocated"] == 0
     check_ledger()
@@ -76,9 +70,9 @@ def test_payment_goes_to_oldest_unpaid_orders_and_the_rest_is_credit(api, token)
 
 
 def test_payment_for_listed_orders_in_their_order(api, token, other_token):
-    a = order(api, token, price=100)
-    b = order(api, token, price=100)
-    bob = order(api, token, email="bob@example.com")
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100)
+    bob = make_order(api, token, buyer_email="bob@example.com")
     cid = a["customer_id"]
     r = pay(api, token, cid, 150, order_ids=[b["id"], a["id"]])
     assert [(x["order_id"], x["amount"]) for x in r.json["allocations"]] == [(b["id"], 100), (a["id"], 50)]
@@ -87,11 +81,11 @@ def test_payment_for_listed_orders_in_their_order(api, token, other_token):
     r = pay(api, token, cid, 10, order_ids=[bob["id"]])
     assert (r.status, r.json["error"]["code"]) == (409, "order_not_payable")
     assert r.json["error"]["details"][0]["code"] == "not_this_buyers"
-    c = order(api, token, price=30)
+    c = make_order(api, token, unit_price=30)
     api.patch(f"/orders/{c['id']}", {"fulfillment_status": "cancelled"}, token=token)
     r = pay(api, token, cid, 10, order_ids=[c["id"]])
     assert (r.status, r.json["error"]["details"][0]["code"]) == (409, "not_payable")
-    other_cid = order(api, other_token)["customer_id"]
+    other_cid = make_order(api, other_token)["customer_id"]
     assert pay(api, token, other_cid, 10).status == 404
     assert pay(api, other_token, cid, 10).status == 404
     assert db.get_db().payments.count_documents({}) == before
@@ -116,7 +110,7 @@ def test_payment_for_listed_orders_in_their_order(api, token, other_token):
     ],
 )
 def test_bad_payments_are_400_and_write_nothing(api, token, body):
-    o = order(api, token)
+    o = make_order(api, token)
     base = {"customer_id": o["customer_id"], "amount": 10, "method": "cash"}
     r = api.post("/payments", {**base, **body}, token=token)
     assert r.status == 400, r
@@ -126,9 +120,9 @@ def test_bad_payments_are_400_and_write_nothing(api, token, body):
 
 
 def test_void_takes_the_money_back(api, token):
-    a = order(api, token, price=100)
-    b = order(api, token, price=100)
-    p = pay(api, token, a["customer_id"], 250).json
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100)
+    p = make_payment(api, token, a["customer_id"], 250)
     assert money(api, token, a, b) == [("remitted", 100, 0), ("remitted", 100, 0)]
     r = api.post(f"/payments/{p['id']}/void", token=token)
     assert r.status == 200 and (r.json["status"], r.json["allocations"], r.json["unallocated"]) == (
@@ -144,7 +138,7 @@ def test_void_takes_the_money_back(api, token):
 
 
 def test_the_remitted_switch_records_and_voids_a_payment(api, token):
-    a = order(api, token, price=120)
+    a = make_order(api, token, unit_price=120)
     r = api.patch(f"/orders/{a['id']}", {"payment_status": "remitted"}, token=token)
     assert r.status == 200 and (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == (
         "remitted",
@@ -162,8 +156,8 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
 
     # A partly paid order: the switch pays the balance; "unpaid" takes a real payment's
     # share off the order and keeps it as the buyer's credit.
-    b = order(api, token, price=100)
-    real = pay(api, token, b["customer_id"], 30).json
+    b = make_order(api, token, unit_price=100)
+    real = make_payment(api, token, b["customer_id"], 30)
     assert money(api, token, b) == [("partial", 30, 70)]
     assert (
         api.patch(f"/orders/{b['id']}", {"payment_status": "remitted"}, token=token).json["paid_amount"]
@@ -174,7 +168,7 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
     assert api.get(f"/payments/{real['id']}", token=token).json["unallocated"] == 30
     assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 3000}
     # Bulk 已匯款 pays each order's balance: one payment per buyer.
-    c = order(api, token, price=50)  # the credit goes to the oldest unpaid order: b
+    c = make_order(api, token, unit_price=50)  # the credit goes to the oldest unpaid order: b
     assert money(api, token, b, c) == [("partial", 30, 70), ("unpaid", 0, 50)]
     r = api.post(
         "/orders/bulk", {"ids": [b["id"], c["id"]], "set": {"payment_status": "remitted"}}, token=token
@@ -199,9 +193,9 @@ def test_the_remitted_switch_records_and_voids_a_payment(api, token):
 
 
 def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
-    a = order(api, token, price=100, qty=2)
-    b = order(api, token, price=100)
-    pay(api, token, a["customer_id"], 300)
+    a = make_order(api, token, unit_price=100, quantity=2)
+    b = make_order(api, token, unit_price=100)
+    make_payment(api, token, a["customer_id"], 300)
     assert money(api, token, a, b) == [("remitted", 200, 0), ("remitted", 100, 0)]
     r = api.patch(f"/orders/{a['id']}", {"quantity": 1}, token=token)
     assert (r.json["total_amount"], r.json["paid_amount"], r.json["payment_status"]) == (100, 100, "remitted")
@@ -222,16 +216,16 @@ def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
 
 
 def test_an_order_with_payments_keeps_its_buyer(api, token):
-    a = order(api, token)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
-    pay(api, token, a["customer_id"], 40)
+    a = make_order(api, token)
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
+    make_payment(api, token, a["customer_id"], 40)
     r = api.patch(f"/orders/{a['id']}", {"customer_id": bob["id"]}, token=token)
     assert (r.status, r.json["error"]["code"]) == (409, "order_has_payments")
     assert get_order(api, token, a)["customer_id"] == a["customer_id"]
 
 
 def test_idempotency_key_records_one_payment(api, token):
-    a = order(api, token, price=100)
+    a = make_order(api, token, unit_price=100)
     key = {"Idempotency-Key": "pay-1"}
     first = api.post(
         "/payments",
@@ -261,8 +255,8 @@ def test_a_failure_between_writes_is_finished_by_the_retry(api, token, monkeypat
     """The process dies after the payment and the first order are written: the ledger is
     half-applied; a retry with the same key finishes it, and so would the next money
     change of that buyer."""
-    a = order(api, token, price=100)
-    b = order(api, token, price=100)
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100)
     real = payments._set_share
     calls = []
 
@@ -289,9 +283,9 @@ def test_a_failure_between_writes_is_finished_by_the_retry(api, token, monkeypat
 
 
 def test_a_half_voided_payment_is_finished_by_the_next_change(api, token, monkeypatch):
-    a = order(api, token, price=100)
-    b = order(api, token, price=100)
-    p = pay(api, token, a["customer_id"], 200).json
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100)
+    p = make_payment(api, token, a["customer_id"], 200)
     real = payments._set_share
     calls = []
 
@@ -305,7 +299,7 @@ def test_a_half_voided_payment_is_finished_by_the_next_change(api, token, monkey
     assert api.post(f"/payments/{p['id']}/void", token=token).status == 500
     monkeypatch.setattr(payments, "_set_share", real)
     # Another payment of the buyer first finishes the void, then allocates itself.
-    p2 = pay(api, token, a["customer_id"], 100).json
+    p2 = make_payment(api, token, a["customer_id"], 100)
     assert [x["order_id"] for x in p2["allocations"]] == [a["id"]]
     assert money(api, token, a, b) == [("remitted", 100, 0), ("unpaid", 0, 100)]
     check_ledger()
@@ -313,8 +307,8 @@ def test_a_half_voided_payment_is_finished_by_the_next_change(api, token, monkey
 
 
 def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token):
-    a = order(api, token, price=100)
-    order(api, token, price=200)
+    a = make_order(api, token, unit_price=100)
+    make_order(api, token, unit_price=200)
     api.patch("/auth/me", {"payment_instructions": "玉山銀行 808-1234567890"}, token=token)
     link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
     page = api.get(f"/track/{link}").json
@@ -363,7 +357,7 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
     assert page["balance"] == 180 and page["payments"][0]["reject_reason"] == "沒有收到這筆"
     # The buyer sees their own note, never the seller's.
     api.post(f"/track/{link}/payments", {"amount": 1, "note": "轉帳自媽媽的帳戶"})
-    pay(api, token, a["customer_id"], 5, note="slow payer, remind twice")
+    make_payment(api, token, a["customer_id"], 5, note="slow payer, remind twice")
     r = api.get(f"/track/{link}")
     assert [p["note"] for p in r.json["payments"]][:2] == [None, "轉帳自媽媽的帳戶"]
     assert b"slow payer" not in (r.body if isinstance(r.body, bytes) else r.body.encode())
@@ -371,7 +365,7 @@ def test_buyer_reports_a_transfer_and_the_seller_confirms_or_rejects(api, token)
 
 
 def test_buyer_reports_are_limited_validated_and_idempotent(api, token):
-    a = order(api, token)
+    a = make_order(api, token)
     link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json["token"]
     for bad in (
         {"amount": 0, "paid_at": "2026-11-26"},
@@ -397,10 +391,10 @@ def test_an_order_cancelled_or_moved_after_the_payment_read_it_takes_nothing(api
     """A cancel, a lower total or a new buyer lands between the payment's read of the
     orders and its writes (those edits do not wait for the buyer's lock): the order takes
     only what it may hold and the rest stays credit, on every backend."""
-    a = order(api, token, price=100)
-    b = order(api, token, price=100, qty=2)
-    c = order(api, token, price=100)
-    bob = api.post("/customers", {"email": "bob@example.com", "name": "Bob"}, token=token).json
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100, quantity=2)
+    c = make_order(api, token, unit_price=100)
+    bob = make_customer(api, token, email="bob@example.com", name="Bob")
     real = payments._open_orders
 
     def edits_after_read(*args):
@@ -411,7 +405,7 @@ def test_an_order_cancelled_or_moved_after_the_payment_read_it_takes_nothing(api
         return found
 
     monkeypatch.setattr(payments, "_open_orders", edits_after_read)
-    p = pay(api, token, a["customer_id"], 400).json
+    p = make_payment(api, token, a["customer_id"], 400)
     assert [(x["order_id"], x["amount"]) for x in p["allocations"]] == [(b["id"], 100)]
     assert p["unallocated"] == 300
     assert money(api, token, a, b, c) == [("unpaid", 0, 0), ("remitted", 100, 0), ("unpaid", 0, 100)]
@@ -423,9 +417,9 @@ def test_init_db_gives_orders_remitted_before_payments_their_payment(api, token,
     records the payment the switch would have made, once; reports stay the same."""
     from chalicelib import manage
 
-    a = order(api, token, price=120)
-    b = order(api, token, price=80)
-    c = order(api, token, price=50)
+    a = make_order(api, token, unit_price=120)
+    b = make_order(api, token, unit_price=80)
+    c = make_order(api, token, unit_price=50)
     old = db.get_db().orders
     remitted_at = db.get_db().orders.find_one()["created_at"]
     for o in (a, b):
@@ -459,7 +453,7 @@ def test_repair_settles_an_import_that_died_between_its_payments_and_its_orders(
 
     from bson import ObjectId
 
-    a = order(api, token, price=100)
+    a = make_order(api, token, unit_price=100)
     hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     base = db.get_db().payments
     cid = ObjectId(a["customer_id"])

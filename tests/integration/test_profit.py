@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.factories import make_order
+
 TRIP = "2026-12 東京"
 URL = f"/batches/{quote(TRIP)}"
 
@@ -18,19 +20,12 @@ def t(api):
     return api.signup()
 
 
-def order(api, t, **body):
-    body = {"buyer_email": "amy@example.com", "item_name": "Pocky", "quantity": 1, "unit_price": 100, **body}
-    r = api.post("/orders", body, token=t)
-    assert r.status == 201, r.json
-    return r.json
-
-
 def test_item_cost_is_copied_to_orders_and_converted_at_the_batch_rate(api, t):
     item = api.post(
         "/items", {"item_name": "Pocky", "price": 120, "cost": 150, "cost_currency": "JPY"}, token=t
     )
     assert item.status == 201 and (item.json["cost"], item.json["cost_currency"]) == (150, "JPY")
-    o = order(
+    o = make_order(
         api,
         t,
         item_id=item.json["id"],
@@ -68,7 +63,7 @@ def test_rounding_is_half_up_to_the_shop_currency(api, t):
         ({"cost": 80}, 2, Decimal("160")),  # the shop's own currency needs no rate
     ]
     for cost, qty, expected in cases:
-        o = order(api, t, quantity=qty, batch=TRIP, unit_price=2000, **cost)
+        o = make_order(api, t, quantity=qty, batch=TRIP, unit_price=2000, **cost)
         amount = Decimal(str(o["cost_amount"]))
         raw = (
             Decimal(str(cost["cost"]))
@@ -79,9 +74,9 @@ def test_rounding_is_half_up_to_the_shop_currency(api, t):
 
 
 def test_shop_currency_cost_needs_no_batch_and_foreign_cost_without_batch_is_unknown(api, t):
-    own = order(api, t, cost=55.5)
+    own = make_order(api, t, cost=55.5)
     assert (own["cost_currency"], own["cost_amount"], own["profit"]) == ("TWD", 55.5, 44.5)
-    foreign = order(api, t, cost=500, cost_currency="KRW")
+    foreign = make_order(api, t, cost=500, cost_currency="KRW")
     assert foreign["cost_amount"] is None and foreign["profit"] is None
 
 
@@ -124,7 +119,7 @@ def test_bad_costs_are_400_and_write_nothing(api, t, body, code):
     ],
 )
 def test_bad_rates_are_400_and_change_nothing(api, t, rates, code):
-    o = order(api, t, cost=100, cost_currency="JPY", batch=TRIP)
+    o = make_order(api, t, cost=100, cost_currency="JPY", batch=TRIP)
     assert api.patch(URL, {"rates": {"JPY": "0.2"}}, token=t).status == 200
     r = api.patch(URL, {"rates": rates}, token=t)
     assert r.status == 400, r.json
@@ -135,8 +130,8 @@ def test_bad_rates_are_400_and_change_nothing(api, t, rates, code):
 
 
 def test_rates_merge_per_currency_and_null_removes_one(api, t):
-    jp = order(api, t, cost=1000, cost_currency="JPY", batch=TRIP)
-    kr = order(api, t, cost=10000, cost_currency="KRW", batch=TRIP)
+    jp = make_order(api, t, cost=1000, cost_currency="JPY", batch=TRIP)
+    kr = make_order(api, t, cost=10000, cost_currency="KRW", batch=TRIP)
     api.patch(URL, {"rates": {"JPY": "0.21", "KRW": "0.0235"}}, token=t)
     assert api.patch(URL, {"rates": {"JPY": "0.22"}}, token=t).json["rates"] == {
         "JPY": "0.22",
@@ -150,7 +145,7 @@ def test_rates_merge_per_currency_and_null_removes_one(api, t):
 
 
 def test_closed_batch_takes_no_new_orders_and_keeps_its_rates(api, t):
-    o = order(api, t, cost=1000, cost_currency="JPY", batch=TRIP)
+    o = make_order(api, t, cost=1000, cost_currency="JPY", batch=TRIP)
     api.patch(URL, {"rates": {"JPY": "0.2"}, "note": "flight 5 Dec"}, token=t)
     closed = api.patch(URL, {"closed": True}, token=t).json
     assert closed["closed"] is True and closed["note"] == "flight 5 Dec"
@@ -161,7 +156,7 @@ def test_closed_batch_takes_no_new_orders_and_keeps_its_rates(api, t):
         token=t,
     )
     assert r.status == 409 and r.json["error"]["code"] == "batch_closed"
-    other = order(api, t, batch="2027-01 大阪")
+    other = make_order(api, t, batch="2027-01 大阪")
     moved = api.patch(f"/orders/{other['id']}", {"batch": TRIP}, token=t)
     assert moved.status == 409 and moved.json["error"]["code"] == "batch_closed"
     rate = api.patch(URL, {"rates": {"JPY": "0.3"}}, token=t)
@@ -179,7 +174,7 @@ def test_closed_batch_takes_no_new_orders_and_keeps_its_rates(api, t):
 def test_order_edits_convert_again(api, t):
     api.patch(URL, {"rates": {"JPY": "0.2"}}, token=t)
     api.patch(f"/batches/{quote('首爾')}", {"rates": {"JPY": "0.25"}}, token=t)
-    o = order(api, t, cost=1000, cost_currency="JPY", batch=TRIP, unit_price=500)
+    o = make_order(api, t, cost=1000, cost_currency="JPY", batch=TRIP, unit_price=500)
     steps = [
         ({"quantity": 2}, 400, 600),
         ({"cost": 1500}, 600, 400),  # keeps JPY
@@ -199,15 +194,15 @@ def test_order_edits_convert_again(api, t):
 def test_profit_report_per_batch_and_month_matches_the_orders(api, t):
     api.patch(URL, {"rates": {"JPY": "0.2115"}}, token=t)
     made = [
-        order(api, t, batch=TRIP, cost=1000, cost_currency="JPY", unit_price=400, shipping_fee=60),
-        order(api, t, batch=TRIP, cost=333, cost_currency="JPY", quantity=3, unit_price=150),
-        order(api, t, batch=TRIP, cost=20, cost_currency="KRW", unit_price=50),  # no KRW rate
-        order(api, t, batch=TRIP, unit_price=70),  # no cost
-        order(api, t, cost=40, unit_price=90, shipping_fee=10),  # no batch, shop currency
+        make_order(api, t, batch=TRIP, cost=1000, cost_currency="JPY", unit_price=400, shipping_fee=60),
+        make_order(api, t, batch=TRIP, cost=333, cost_currency="JPY", quantity=3, unit_price=150),
+        make_order(api, t, batch=TRIP, cost=20, cost_currency="KRW", unit_price=50),  # no KRW rate
+        make_order(api, t, batch=TRIP, unit_price=70),  # no cost
+        make_order(api, t, cost=40, unit_price=90, shipping_fee=10),  # no batch, shop currency
     ]
-    cancelled = order(api, t, batch=TRIP, cost=1, unit_price=9999)
+    cancelled = make_order(api, t, batch=TRIP, cost=1, unit_price=9999)
     gone = api.patch(f"/orders/{cancelled['id']}", {"fulfillment_status": "cancelled"}, token=t).json
-    refunded = order(api, t, batch=TRIP, cost=1, unit_price=8888)
+    refunded = make_order(api, t, batch=TRIP, cost=1, unit_price=8888)
     back = api.patch(f"/orders/{refunded['id']}", {"payment_status": "refunded"}, token=t).json
     # No sale, no profit: the cost stays known, the profit is null (and left out below).
     assert (gone["cost_amount"], gone["profit"], back["cost_amount"], back["profit"]) == (1, None, 1, None)
@@ -253,15 +248,15 @@ def test_profit_report_per_batch_and_month_matches_the_orders(api, t):
 
 
 def test_no_cost_anywhere_reports_unknown_not_zero(api, t):
-    order(api, t, batch=TRIP)
+    make_order(api, t, batch=TRIP)
     row = api.get("/reports/profit", token=t).json["totals"]
     assert (row["cost"], row["profit"], row["margin"], row["missing_cost_count"]) == (None, None, None, 1)
 
 
 def test_changing_the_shop_currency_converts_costs_again(api, t):
     api.patch(URL, {"rates": {"JPY": "0.2"}}, token=t)
-    jp = order(api, t, batch=TRIP, cost=1000, cost_currency="JPY")
-    tw = order(api, t, batch=TRIP, cost=50)
+    jp = make_order(api, t, batch=TRIP, cost=1000, cost_currency="JPY")
+    tw = make_order(api, t, batch=TRIP, cost=50)
     assert (jp["cost_amount"], tw["cost_amount"]) == (200, 50)
     r = api.patch("/auth/me", {"currency": "JPY"}, token=t)
     assert r.status == 200
@@ -274,8 +269,8 @@ def test_changing_the_shop_currency_converts_costs_again(api, t):
 
 
 def test_batches_list_and_note(api, t):
-    order(api, t, batch="2026-11 首爾", cost=1000, cost_currency="KRW")
-    order(api, t, batch=TRIP, unit_price=300)
+    make_order(api, t, batch="2026-11 首爾", cost=1000, cost_currency="KRW")
+    make_order(api, t, batch=TRIP, unit_price=300)
     api.patch(f"/batches/{quote('2027-01 prep')}", {"note": "no orders yet"}, token=t)
     api.patch(f"/batches/{quote('2026-11 首爾')}", {"closed": True}, token=t)
     rows = api.get("/batches", token=t).json

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import auth, batches, currencies, db, orders
+from chalicelib import batches, currencies, db, orders
 from chalicelib.models import BatchPatch, OrderIn, OrderPatch
 from tests.conftest import at_once
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -34,7 +35,7 @@ def converted_at_latest_rates(seller_id, shop="TWD"):
 
 
 def seller(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     from bson import ObjectId
 
     return who, ObjectId(who.seller_id)

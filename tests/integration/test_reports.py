@@ -21,6 +21,7 @@ import pytest
 from pymongo import monitoring
 
 from chalicelib import clock, db
+from tests.factories import make_customer, make_item
 
 TOKYO = "2026-12 Tokyo"
 OSAKA = "2026-11 大阪"
@@ -61,14 +62,13 @@ def patch(api, token, order_id, **changes):
 
 @pytest.fixture
 def shop(api, token):
-    r = api.post("/items", {"item_name": "Matcha KitKat", "price": 250, "stock": 10}, token=token)
-    assert r.status == 201
+    make_item(api, token, item_name="Matcha KitKat", price=250, stock=10)
     for email, name in (
         ("alice@example.com", "Alice"),
         ("bob@example.com", "Bob"),
         ("carol@example.com", "Carol"),
     ):
-        assert api.post("/customers", {"name": name, "email": email}, token=token).status == 201
+        make_customer(api, token, name=name, email=email)
     a, b, c = "alice@example.com", "bob@example.com", "carol@example.com"
     o = {}
     o[1] = order(
@@ -301,7 +301,7 @@ def test_other_reports_as_csv(api, token, shop):
 
 
 def test_csv_defuses_formulas(api, token):
-    api.post("/customers", {"name": '=HYPERLINK("http://x")', "email": "f@example.com"}, token=token)
+    make_customer(api, token, name='=HYPERLINK("http://x")', email="f@example.com")
     order(api, token, buyer_email="f@example.com", item_name="@SUM(A1)", quantity=1, unit_price=1)
     buyers = read_csv(api.get("/reports/buyers?format=csv", token=token))
     assert buyers[1][0] == '\'=HYPERLINK("http://x")'

@@ -11,9 +11,10 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from chalicelib import auth, db, items, orders
+from chalicelib import db, items, orders
 from chalicelib.errors import Conflict
 from chalicelib.models import ItemIn, OrderIn, OrderPatch
+from tests.factories import make_principal
 
 
 class _FailingOrders:
@@ -49,7 +50,7 @@ class _Db:
 
 
 def setup(api):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     item_id = items.create(who, ItemIn(item_name="Figure", price=1000, stock=10))["id"]
     order = orders.create(who, OrderIn(buyer_email="amy@example.com", item_id=item_id, quantity=2))[0]
     return who, item_id, order["id"]
@@ -116,7 +117,7 @@ def test_too_little_stock_takes_nothing(api):
 
 @pytest.mark.parametrize("applied", [False, True], ids=["not-inserted", "inserted-answer-lost"])
 def test_a_new_order_whose_insert_fails_holds_units_only_if_it_exists(api, monkeypatch, applied):
-    who = auth.authenticate(f"Bearer {api.signup()}")
+    who = make_principal(api)
     item_id = items.create(who, ItemIn(item_name="Figure", price=1000, stock=10))["id"]
     real = db.get_db()
     failing = _FailingOrders(real.orders, AutoReconnect("connection closed"), applied=applied)

@@ -11,18 +11,15 @@ import uuid
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, db, items, order_rules, orders, parcels
+from chalicelib import db, items, order_rules, orders, parcels
 from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch, ParcelIn
 from tests.conftest import at_once
+from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
 STOCK = 100
 ROUNDS = 10
-
-
-def seller(api):
-    return auth.authenticate(f"Bearer {api.signup()}")
 
 
 def new_item(who) -> str:
@@ -56,7 +53,7 @@ def bulk(who, ids, **set_):
 
 @pytest.mark.parametrize("new_quantity", [1, 7], ids=["lower", "higher"])
 def test_bulk_cancel_racing_a_quantity_patch(api, new_quantity):
-    who = seller(api)
+    who = make_principal(api)
     for r in range(ROUNDS):
         item_id = new_item(who)
         oid = new_order(who, item_id, 4)["id"]
@@ -67,7 +64,7 @@ def test_bulk_cancel_racing_a_quantity_patch(api, new_quantity):
 
 @pytest.mark.parametrize("new_quantity", [1, 7], ids=["lower", "higher"])
 def test_single_cancel_racing_a_quantity_patch(api, new_quantity):
-    who = seller(api)
+    who = make_principal(api)
     for r in range(ROUNDS):
         item_id = new_item(who)
         oid = new_order(who, item_id, 4)["id"]
@@ -77,7 +74,7 @@ def test_single_cancel_racing_a_quantity_patch(api, new_quantity):
 
 
 def test_bulk_cancel_racing_a_single_cancel(api):
-    who = seller(api)
+    who = make_principal(api)
     for r in range(ROUNDS):
         item_id = new_item(who)
         ids = [new_order(who, item_id, q)["id"] for q in (2, 3, 5)]
@@ -93,7 +90,7 @@ def test_bulk_cancel_racing_a_single_cancel(api):
 def test_bulk_quantity_and_cancel_on_orders_being_packed(api):
     """Packing ships the orders; a cancel of a packed order is refused, one that came
     first keeps it out of the parcel. Either way the stock adds up."""
-    who = seller(api)
+    who = make_principal(api)
     for r in range(ROUNDS):
         item_id = new_item(who)
         made = [new_order(who, item_id, q) for q in (2, 3)]

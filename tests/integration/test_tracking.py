@@ -14,6 +14,7 @@ import pymongo
 import pytest
 
 from chalicelib import config, db, tracking
+from tests.factories import make_customer, make_order, make_payment
 
 SITE = "https://shop.example.test"  # PUBLIC_SITE_URL set in conftest
 SENDER = "noreply@shop.example.test"
@@ -43,17 +44,6 @@ def no_floor(monkeypatch):
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def order(api, token, email, item, name=None, note=None, **extra):
-    body = {"buyer_email": email, "item_name": item, "quantity": 1, "unit_price": 100, **extra}
-    if name:
-        body["buyer_name"] = name
-    if note:
-        body["note"] = note
-    r = api.post("/orders", body, token=token)
-    assert r.status == 201, r
-    return r.json
 
 
 def new_link(api, token, customer_id):
@@ -111,17 +101,38 @@ def seller_only_in(text: str) -> list[str]:
 def costed_order(api, token, email, item, **extra):
     """An order with a cost in yen, in a batch with a rate: cost_amount and profit known."""
     assert api.patch(f"/batches/{quote(TRIP)}", {"rates": {"JPY": "0.2173"}}, token=token).status == 200
-    o = order(api, token, email, item, unit_price=999, batch=TRIP, cost=1537, cost_currency="JPY", **extra)
+    o = make_order(
+        api,
+        token,
+        buyer_email=email,
+        item_name=item,
+        unit_price=999,
+        batch=TRIP,
+        cost=1537,
+        cost_currency="JPY",
+        **extra,
+    )
     assert (o["cost"], o["cost_currency"], o["cost_amount"], o["profit"]) == (1537, "JPY", 333.99, 665.01)
     return o
 
 
 def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token):
-    a1 = costed_order(api, token, "alice@example.com", "Tokyo Banana", name="Alice", note="owes me lunch")
-    a2 = order(api, token, "alice@example.com", "Royce Chocolate", shipping_fee=60)
-    order(api, token, "bob@example.com", "Kit Kat Matcha", name="Bob", note="bob private")
-    b1 = order(api, other_token, "Alice@Example.com", "Osaka Takoyaki", name="Alice O.")
-    order(api, other_token, "carol@example.com", "Pocky", name="Carol")
+    a1 = costed_order(
+        api, token, "alice@example.com", "Tokyo Banana", buyer_name="Alice", note="owes me lunch"
+    )
+    a2 = make_order(api, token, buyer_email="alice@example.com", item_name="Royce Chocolate", shipping_fee=60)
+    make_order(
+        api,
+        token,
+        buyer_email="bob@example.com",
+        item_name="Kit Kat Matcha",
+        buyer_name="Bob",
+        note="bob private",
+    )
+    b1 = make_order(
+        api, other_token, buyer_email="Alice@Example.com", item_name="Osaka Takoyaki", buyer_name="Alice O."
+    )
+    make_order(api, other_token, buyer_email="carol@example.com", item_name="Pocky", buyer_name="Carol")
 
     link_a = new_link(api, token, a1["customer_id"])
     link_b = new_link(api, other_token, b1["customer_id"])
@@ -173,7 +184,7 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
 
 
 def test_other_sellers_customer_and_malformed_id_are_404(api, token, other_token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     r = api.post(f"/customers/{a['customer_id']}/tracking-link", token=other_token)
     assert r.status == 404 and r.json["error"]["code"] == "not_found"
     assert api.post("/customers/nope/tracking-link", token=token).status == 404
@@ -182,7 +193,7 @@ def test_other_sellers_customer_and_malformed_id_are_404(api, token, other_token
 
 
 def test_new_link_revokes_the_old_one_at_once(api, token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     first = new_link(api, token, a["customer_id"])["token"]
     assert api.get(f"/track/{first}").status == 200
     second = new_link(api, token, a["customer_id"])["token"]
@@ -192,7 +203,7 @@ def test_new_link_revokes_the_old_one_at_once(api, token):
 
 
 def test_unknown_rotated_and_malformed_tokens_give_identical_404(api, token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     rotated = new_link(api, token, a["customer_id"])["token"]
     new_link(api, token, a["customer_id"])
     candidates = [
@@ -212,7 +223,7 @@ def test_unknown_rotated_and_malformed_tokens_give_identical_404(api, token):
 
 
 def test_private_headers_on_every_tracking_answer(api, token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     created = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token)
     answers = [
         created,
@@ -229,7 +240,7 @@ def test_private_headers_on_every_tracking_answer(api, token):
 
 
 def test_database_holds_only_a_hash_of_the_token(api, token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     tok = new_link(api, token, a["customer_id"])["token"]
     docs = list(db.get_db().tracking_links.find())
     assert len(docs) == 1
@@ -239,11 +250,9 @@ def test_database_holds_only_a_hash_of_the_token(api, token):
 
 def test_lookup_is_at_most_three_database_commands(api, token, commands):
     """The link, the orders, the payments (the contract's target with payments: ≤ 3)."""
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     for amount in (3, 4):
-        api.post(
-            "/payments", {"customer_id": a["customer_id"], "amount": amount, "method": "cash"}, token=token
-        )
+        make_payment(api, token, a["customer_id"], amount, method="cash")
     # More orders than a default first batch (101): still one find, no getMore.
     template = db.get_db().orders.find_one({"order_no": a["order_no"]}, {"_id": 0})
     db.get_db().orders.insert_many(
@@ -277,7 +286,7 @@ def test_lookup_is_at_most_three_database_commands(api, token, commands):
 
 
 def test_page_follows_renames_and_deletion(api, token):
-    a = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana", buyer_name="Alice")
     tok = new_link(api, token, a["customer_id"])["token"]
     r = api.patch(
         "/auth/me", {"shop_name": "Tokyo Picks 東京", "currency": "JPY", "language": "en"}, token=token
@@ -288,7 +297,7 @@ def test_page_follows_renames_and_deletion(api, token):
     assert (page["shop_name"], page["buyer_name"]) == ("Tokyo Picks 東京", "Alice Wang")
     assert (page["currency"], page["language"]) == ("JPY", "en")
 
-    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    c = make_customer(api, token, name="Dora", email="dora@example.com")
     dora = new_link(api, token, c["id"])["token"]
     assert api.get(f"/track/{dora}").json["orders"] == []
     assert api.delete(f"/customers/{c['id']}", token=token).status == 204
@@ -297,7 +306,7 @@ def test_page_follows_renames_and_deletion(api, token):
 
 
 def test_every_link_of_a_customer_follows_renames_and_deletion(api, token, ses):
-    c = api.post("/customers", {"name": "Dora", "email": "dora@example.com"}, token=token).json
+    c = make_customer(api, token, name="Dora", email="dora@example.com")
     seller_tok = new_link(api, token, c["id"])["token"]
     for _ in range(2):
         assert request_link(api, slug(api, token), "dora@example.com").status == 202
@@ -322,8 +331,8 @@ def test_language_must_be_known(api, token):
 
 
 def test_emailed_link_works_in_shop_language(api, token, other_token, ses):
-    a = order(api, token, "alice@example.com", "Tokyo Banana", name="Alice")
-    order(api, other_token, "alice@example.com", "Osaka Takoyaki")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana", buyer_name="Alice")
+    make_order(api, other_token, buyer_email="alice@example.com", item_name="Osaka Takoyaki")
     seller_link = new_link(api, token, a["customer_id"])["token"]
 
     r = request_link(api, slug(api, token), "ALICE@example.com")
@@ -352,8 +361,8 @@ def test_emailed_link_works_in_shop_language(api, token, other_token, ses):
 
 
 def test_at_most_three_emails_per_address_per_hour(api, token, ses):
-    order(api, token, "alice@example.com", "Tokyo Banana")
-    order(api, token, "bob@example.com", "Tokyo Banana")
+    make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
+    make_order(api, token, buyer_email="bob@example.com", item_name="Tokyo Banana")
     shop = slug(api, token)
     answers = [request_link(api, shop, "alice@example.com") for _ in range(5)]
     assert {r.status for r in answers} == {202}
@@ -368,7 +377,7 @@ def test_at_most_three_emails_per_address_per_hour(api, token, ses):
 
 
 def test_rate_limit_window_is_an_hour(api, token, ses):
-    order(api, token, "alice@example.com", "Tokyo Banana")
+    make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     shop = slug(api, token)
     for _ in range(3):
         request_link(api, shop, "alice@example.com")
@@ -381,8 +390,8 @@ def test_rate_limit_window_is_an_hour(api, token, ses):
 
 
 def test_no_user_enumeration(api, token, other_token, ses):
-    order(api, token, "alice@example.com", "Tokyo Banana")
-    order(api, other_token, "zoe@example.com", "Pocky")
+    make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
+    make_order(api, other_token, buyer_email="zoe@example.com", item_name="Pocky")
     shop = slug(api, token)
     known = request_link(api, shop, "alice@example.com")
     unknown = request_link(api, shop, "mallory@example.com")
@@ -399,7 +408,7 @@ def test_no_user_enumeration(api, token, other_token, ses):
 
 
 def test_request_link_refuses_bad_bodies(api, token, ses):
-    order(api, token, "alice@example.com", "Tokyo Banana")
+    make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     shop = slug(api, token)
     bad = [
         {"shop_slug": shop, "email": {"$ne": ""}},
@@ -415,7 +424,7 @@ def test_request_link_refuses_bad_bodies(api, token, ses):
 
 
 def test_failed_email_keeps_the_old_link(api, token, ses, monkeypatch):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     tok = new_link(api, token, a["customer_id"])["token"]
     monkeypatch.setenv("SES_SENDER", "unverified@elsewhere.test")  # moto refuses it
     config.reset_settings()
@@ -426,7 +435,7 @@ def test_failed_email_keeps_the_old_link(api, token, ses, monkeypatch):
     assert db.get_db().tracking_links.count_documents({}) == 1  # the unsent link is gone
 
     # A buyer who never had a link gets none left behind either.
-    order(api, token, "bob@example.com", "Tokyo Banana")
+    make_order(api, token, buyer_email="bob@example.com", item_name="Tokyo Banana")
     assert request_link(api, slug(api, token), "bob@example.com").status == 202
     assert db.get_db().tracking_links.count_documents({}) == 1
 
@@ -435,7 +444,7 @@ def test_response_floor_hides_whether_mail_was_sent(api, token, ses, monkeypatch
     import time
 
     monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.3)
-    order(api, token, "alice@example.com", "Tokyo Banana")
+    make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     shop = slug(api, token)
     for email in ("alice@example.com", "nobody@example.com"):
         started = time.monotonic()
@@ -449,7 +458,7 @@ def test_concurrent_first_links_leave_one_working_link(api, token):
 
     from chalicelib import auth
 
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     principal = auth.authenticate(f"Bearer {token}")
     with ThreadPoolExecutor(8) as pool:
         issued = list(pool.map(lambda _: tracking.issue_link(principal, a["customer_id"]), range(8)))
@@ -462,7 +471,7 @@ def test_concurrent_first_links_leave_one_working_link(api, token):
 
 
 def test_strangers_request_does_not_break_the_sellers_link(api, token, ses):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     pasted_into_line = new_link(api, token, a["customer_id"])["token"]
     shop = slug(api, token)
     # Anyone who knows Alice's email and the shop code can ask, as often as the limit allows.
@@ -477,8 +486,8 @@ def test_strangers_request_does_not_break_the_sellers_link(api, token, ses):
 
 
 def test_sellers_new_link_revokes_every_link_of_that_customer(api, token, ses):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
-    b = order(api, token, "bob@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
+    b = make_order(api, token, buyer_email="bob@example.com", item_name="Tokyo Banana")
     old = new_link(api, token, a["customer_id"])["token"]
     bobs = new_link(api, token, b["customer_id"])["token"]
     shop = slug(api, token)
@@ -498,9 +507,9 @@ def test_sellers_new_link_revokes_every_link_of_that_customer(api, token, ses):
 
 
 def test_list_and_revoke_links(api, token, other_token, ses):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
-    b = order(api, token, "bob@example.com", "Tokyo Banana")
-    mine = order(api, other_token, "zoe@example.com", "Pocky")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
+    b = make_order(api, token, buyer_email="bob@example.com", item_name="Tokyo Banana")
+    mine = make_order(api, other_token, buyer_email="zoe@example.com", item_name="Pocky")
     seller_tok = new_link(api, token, a["customer_id"])["token"]
     request_link(api, slug(api, token), "alice@example.com")
     (emailed,) = links_in(ses, "alice@example.com")
@@ -551,7 +560,7 @@ def test_list_and_revoke_links(api, token, other_token, ses):
 
 def test_emailed_links_are_capped_per_customer(api, token, ses, monkeypatch):
     monkeypatch.setattr(tracking, "RATE_LIMIT", 100)
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     seller_tok = new_link(api, token, a["customer_id"])["token"]
     shop = slug(api, token)
     for _ in range(tracking.MAX_EMAILED_LINKS + 2):
@@ -565,7 +574,7 @@ def test_emailed_links_are_capped_per_customer(api, token, ses, monkeypatch):
 
 
 def test_failed_email_removes_only_its_own_link(api, token, ses, monkeypatch):
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     seller_tok = new_link(api, token, a["customer_id"])["token"]
     request_link(api, slug(api, token), "alice@example.com")
     (emailed,) = links_in(ses, "alice@example.com")
@@ -585,7 +594,7 @@ def test_failed_email_removes_only_its_own_link(api, token, ses, monkeypatch):
 )
 def test_existing_database_migrates(api, token, ses):
     """A database from before: one link per customer, no kind, the unique customer index."""
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     links = db.get_db().tracking_links
     links.drop_indexes()
     links.create_index("customer_id", unique=True, name="customer_unique")
@@ -627,7 +636,7 @@ def test_seller_links_race_emailed_links(backend, api, token, monkeypatch):
     sent: list = []
     monkeypatch.setattr(tracking.mailer, "send", lambda email: sent.append(email) or "id")
     monkeypatch.setattr(tracking, "RATE_LIMIT", 1000)
-    a = order(api, token, "alice@example.com", "Tokyo Banana")
+    a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     principal = auth.authenticate(f"Bearer {token}")
     shop = slug(api, token)
     ask = tracking.LinkRequestIn(shop_slug=shop, email="alice@example.com")
