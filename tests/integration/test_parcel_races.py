@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from chalicelib import customers, db, orders, parcels
+from chalicelib import auth, customers, db, orders, parcels
 from chalicelib.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
 from tests.conftest import at_once
 from tests.factories import make_principal

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import use_database
 
 from chalicelib import bus, db
+from tests.conftest import use_database
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import uuid
 
 import pytest
 from bson import ObjectId
-from conftest import use_database
 
 from chalicelib import db, mailer, notifications, tracking
 from chalicelib.forms import FormOrderPlaced
 from chalicelib.parcels import ParcelShipped
 from chalicelib.payments import PaymentConfirmed
+from tests.conftest import use_database
 
 
 class MemoryMailer:
