@@ -1570,6 +1570,11 @@ export function has(key, language = current) {
   return key in STRINGS[language];
 }
 
+/** Every key of a language's table (the unit tests compare the two languages). */
+export function keys(language) {
+  return Object.keys(STRINGS[language] || {});
+}
+
 /** A text in a given language, whatever the page's (a message to a buyer in the shop's). */
 export function tIn(language, key, vars = {}) {
   const table = STRINGS[language] || STRINGS.en;
