@@ -8,8 +8,9 @@ import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, PAGE, pickers } from "../app.js";
+import { PAYMENT_METHODS } from "../constants.js";
 
-export const METHODS = ["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"];
+const METHODS = PAYMENT_METHODS;
 export const STATES = ["reported", "confirmed", "rejected", "voided"];
 const REPORTED_COLS = 6;
 const LIST_COLS = 7;

@@ -14,30 +14,16 @@ import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { compact, currency, flash, PAGE } from "../app.js";
+import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
 
-export const METHODS = ["home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas"];
-const CVS = new Set(["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]);
-const NO_ADDRESS = new Set([...CVS, "pickup"]);
-const STATUSES = ["shipped", "delivered", "returned"];
-// chalicelib/carriers.py CARRIERS: display names (English, 繁體中文) and the methods each serves.
-// The server knows every one of these names (and its aliases) as that carrier.
-const CARRIERS = [
-  ["T-Cat", "黑貓宅急便", ["home"]],
-  ["HCT Logistics", "新竹物流", ["home"]],
-  ["Pelican Express", "宅配通", ["home"]],
-  ["Chunghwa Post", "中華郵政", ["post", "overseas"]],
-  ["7-ELEVEN", "7-ELEVEN 交貨便", ["cvs_711"]],
-  ["FamilyMart", "全家店到店", ["cvs_family"]],
-  ["Hi-Life", "萊爾富", ["cvs_hilife"]],
-  ["OK mart", "OK超商", ["cvs_ok"]],
-  ["SF Express", "順豐速運", ["home", "overseas"]],
-  ["DHL Express", "DHL", ["overseas"]],
-  ["FedEx", "聯邦快遞", ["overseas"]],
-  ["UPS", "優比速", ["overseas"]],
-  ["Kerry TJ Logistics", "嘉里大榮", ["home"]],
-];
-const carrierName = (c) => (lang() === "zh-Hant" ? c[1] : c[0]);
-const carriersFor = (method) => CARRIERS.filter((c) => c[2].includes(method)).map(carrierName);
+const METHODS = PARCEL_METHODS;
+const CVS = new Set(CVS_METHODS);
+const NO_ADDRESS = new Set(ADDRESS_FREE_METHODS);
+const STATUSES = PARCEL_STATUSES;
+// CARRIERS (chalicelib/carriers.py): display names in both languages and the methods each
+// serves. The server knows every one of these names (and its aliases) as that carrier.
+const carrierName = (c) => (lang() === "zh-Hant" ? c.zh : c.en);
+const carriersFor = (method) => CARRIERS.filter((c) => c.methods.includes(method)).map(carrierName);
 
 const state = {
   ready: null, // [{customer_id, name, ..., orders}] (null: not loaded)
