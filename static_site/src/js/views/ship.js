@@ -13,7 +13,8 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
-import { compact, currency, flash, PAGE } from "../app.js";
+import { compact, currency, flash } from "../app.js";
+import { PagedList } from "../paged.js";
 import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
 
 const METHODS = PARCEL_METHODS;
@@ -29,10 +30,9 @@ const state = {
   ready: null, // [{customer_id, name, ..., orders}] (null: not loaded)
   readyError: null,
   forms: new Map(), // customer_id → {unticked: Set, values: {}, key, busy, msg}
-  parcels: [],
-  parcelsLoaded: false,
+  // The parcels list, filtered by status.
+  parcels: new PagedList((page) => api.get("/parcels", { status: $("#ship-filter-status").value, ...page })),
   parcelsError: null,
-  cursor: null,
   editing: null, // id of the parcel whose tracking number is being edited
   busy: new Set(), // ids of parcels with a request on its way
 };
@@ -80,10 +80,8 @@ export function reset() {
   state.ready = null;
   state.readyError = null;
   state.forms.clear();
-  state.parcels = [];
-  state.parcelsLoaded = false;
+  state.parcels.clear();
   state.parcelsError = null;
-  state.cursor = null;
   state.editing = null;
   state.busy.clear();
   $("#ship-filter-status").value = "";
@@ -441,13 +439,9 @@ async function createParcel(b, form) {
 
 async function loadParcels(resetList) {
   const box = $("#ship-parcels");
-  if (resetList) state.cursor = null;
-  if (resetList && !state.parcelsLoaded) box.replaceChildren(h("p", { class: "text-muted" }, t("common.loading")));
+  if (resetList && !state.parcels.loaded) box.replaceChildren(h("p", { class: "text-muted" }, t("common.loading")));
   try {
-    const page = await api.get("/parcels", { status: $("#ship-filter-status").value, limit: PAGE, cursor: resetList ? undefined : state.cursor || undefined });
-    state.parcels = resetList ? page.items : [...state.parcels, ...page.items];
-    state.cursor = page.next_cursor;
-    state.parcelsLoaded = true;
+    await state.parcels.load(resetList);
     state.parcelsError = null;
   } catch (err) {
     if (err.status === 401) return;
@@ -466,13 +460,13 @@ function renderParcels() {
     box.replaceChildren(h("p", { class: "text-danger" }, describe(state.parcelsError)));
     return;
   }
-  if (!state.parcelsLoaded) return;
-  $("#ship-more").classList.toggle("d-none", !state.cursor);
-  if (!state.parcels.length) {
+  if (!state.parcels.loaded) return;
+  $("#ship-more").classList.toggle("d-none", !state.parcels.more);
+  if (!state.parcels.items.length) {
     box.replaceChildren(h("p", { class: "text-muted" }, t($("#ship-filter-status").value ? "ship.no_parcels_filtered" : "ship.no_parcels")));
     return;
   }
-  box.replaceChildren(...state.parcels.map(parcelCard));
+  box.replaceChildren(...state.parcels.items.map(parcelCard));
 }
 
 /** The tracking number, a link to the carrier's page when there is one (text, never HTML). */
@@ -602,8 +596,8 @@ async function change(p, call, doneKey, vars = {}) {
   renderParcels();
   try {
     const out = await call();
-    const i = state.parcels.findIndex((x) => x.id === p.id);
-    if (out && i >= 0) state.parcels[i] = out;
+    const i = state.parcels.items.findIndex((x) => x.id === p.id);
+    if (out && i >= 0) state.parcels.items[i] = out;
     flash("success", t(doneKey, { parcel: parcelName(p.parcel_no), ...vars }));
     return true;
   } catch (err) {
