@@ -1,9 +1,11 @@
-// Looking texts up (static_site/src/js/i18n.js): placeholders, singulars, the fallback to
-// English, and both languages having the same keys.
+// Looking texts up (static_site/src/js/i18n.js with both tables, as on the seller page):
+// placeholders, singulars, the fallback to English, both languages having the same keys.
 import "./browser.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { has, keys, lang, locale, setLang, t, tIn } from "../src/js/i18n.js";
+// As on the seller page: its own texts added to the buyer pages' table.
+import "../src/js/i18n/seller.js";
 
 test("the page starts in the browser's language (English here) and switches", () => {
   assert.equal(lang(), "en");

@@ -83,7 +83,7 @@ def test_no_page_keeps_its_own_copy(name):
     found = [
         (path.name, needle)
         for path in JS.rglob("*.js")
-        if path.name != "i18n.js"
+        if path.parent.name != "i18n"  # the texts may name a carrier
         for needle in needles
         if needle in path.read_text(encoding="utf-8")
     ]
