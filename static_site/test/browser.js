@@ -1,7 +1,7 @@
 // The few browser globals the page modules read when they load (i18n.js: the saved language
 // and navigator.language; setLang: the document). Import this before any page module.
-// PAGE_LANG=zh-Hant in the environment starts the modules in Chinese.
-const saved = new Map(process.env.PAGE_LANG ? [["lang", process.env.PAGE_LANG]] : []);
+// The page starts in English (nothing saved, an English browser); tests switch with setLang.
+const saved = new Map();
 
 globalThis.localStorage = {
   getItem: (k) => (saved.has(k) ? saved.get(k) : null),
@@ -11,4 +11,5 @@ globalThis.localStorage = {
 // Node 21+ has a read-only navigator of its own.
 Object.defineProperty(globalThis, "navigator", { value: { language: "en-US", languages: ["en-US"] }, configurable: true });
 globalThis.document = { documentElement: {}, querySelectorAll: () => [] };
+// Timestamps shown in local time: the same on every machine.
 process.env.TZ = "UTC";
