@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 
-.PHONY: run dev demo test screenshots unit lint db-start db-stop init-db install clean
+.PHONY: run dev demo test js-test screenshots unit lint db-start db-stop init-db install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
@@ -38,7 +38,17 @@ test: install
 	@scripts/ensure-browser.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	npx --no-install eslint $(JS_LINTED)
+	node --test --test-reporter=spec $(JS_TESTS)
 	$(PY) -m pytest
+
+## The site's JavaScript: ESLint, then the node --test unit tests of its pure modules (static_site/test).
+JS_LINTED := static_site/src/js static_site/test eslint.config.js
+JS_TESTS := static_site/test/*.test.js
+js-test:
+	@scripts/build-site.sh --deps
+	npx --no-install eslint $(JS_LINTED)
+	node --test --test-reporter=spec $(JS_TESTS)
 
 ## Refresh the README's screenshots (docs/screenshots/) by running the browser tests.
 screenshots: install

@@ -29,6 +29,10 @@ from urllib.parse import quote
 
 # The parcel methods of the API contract (## Parcels).
 METHODS = ("home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas")
+# Collected at a convenience store: the buyer names a store, not an address.
+CVS_METHODS = tuple(m for m in METHODS if m.startswith("cvs_"))
+# Sent to no address: collected at a store or in person.
+ADDRESS_FREE_METHODS = (*CVS_METHODS, "pickup")
 
 # Any tracking number, after normalisation: letters and digits only, of a sane length. A carrier
 # whose format is unknown is held to this much.

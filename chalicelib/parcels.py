@@ -168,7 +168,7 @@ def _customer(seller_id, customer_id) -> dict:
 
 
 def _home(method: str) -> bool:
-    return not method.startswith("cvs_") and method != "pickup"
+    return method not in carriers.ADDRESS_FREE_METHODS
 
 
 def _default_recipient(customer: dict, method: str) -> dict:

@@ -3,6 +3,7 @@
 #   API_URL=<url> scripts/build-site.sh       (SITE_DIST=<dir> builds elsewhere, e.g. for tests)
 #   scripts/build-site.sh --deps               (only `npm ci` if needed; `make install` uses it)
 # - HTML pages and config.js (exporting API_BASE_URL) stay at stable, unhashed names;
+# - js/constants.js is generated from the server's definitions (chalicelib/site_constants.py);
 # - our JS/CSS and the npm-installed Bootstrap/Chart.js go into assets/<content-hash>/,
 #   so the deploy step can serve that directory with a one-year immutable cache.
 set -euo pipefail
@@ -24,6 +25,9 @@ trap 'rm -rf "$STAGE"' EXIT
 
 mkdir -p "$STAGE/js" "$STAGE/css" "$STAGE/vendor"
 cp -R "$SRC"/js/. "$STAGE/js/"
+# The statuses, methods and carriers the pages offer, from the server's own definitions.
+PY=.venv/bin/python; [[ -x "$PY" ]] || PY=python3
+"$PY" -m chalicelib.site_constants > "$STAGE/js/constants.js"
 cp "$SRC"/css/*.css "$STAGE/css/"
 cp node_modules/bootstrap/dist/css/bootstrap.min.css "$STAGE/vendor/"
 cp node_modules/chart.js/dist/chart.umd.min.js "$STAGE/vendor/"

@@ -47,8 +47,9 @@ NOTE = f"Gift wrap please {IMG}"
 ADDRESS = f"台北市信義區松仁路 100 號 5 樓 {IMG}"
 PHONE_NO = "0912-345-678"
 BATCH = "2026-12 東京"
-# The form page's first load (HTML + JS + CSS, gzip) stays under this.
-WEIGHT_BUDGET = 80_000
+# The form page's first load (HTML + JS + CSS, gzip) stays under this: 57,609 with the buyer
+# texts alone (issue 24), 69,884 when the page loaded the seller's texts too.
+WEIGHT_BUDGET = 64_000
 
 
 def ok(status_and_body, status=200):

@@ -1,4 +1,5 @@
-"""The page's i18n table (static_site/src/js/i18n.js): both languages have the same keys,
+"""The pages' i18n tables (static_site/src/js/i18n/buyer.js and seller.js, split by audience:
+the buyer pages load only the first): both languages have the same keys,
 and every Chinese text is Chinese (English server or developer text once slipped into the
 Chinese table: "That cannot be done with the data as it is.")."""
 
@@ -8,7 +9,8 @@ import json
 import re
 from pathlib import Path
 
-I18N = Path(__file__).resolve().parents[2] / "static_site/src/js/i18n.js"
+I18N = Path(__file__).resolve().parents[2] / "static_site/src/js/i18n"
+TABLES = ("buyer.js", "seller.js")
 ENTRY = re.compile(r'^\s+"([^"]+)":\s*("(?:[^"\\]|\\.)*"),?\s*$')
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
 # Texts that are the same in both languages: brand names and what Taiwan writes in Latin
@@ -18,14 +20,16 @@ SAME_EVERYWHERE = {"common.csv", "cust.social", "field.email", "field.social", "
 
 def tables() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    current = None
-    for line in I18N.read_text(encoding="utf-8").splitlines():
-        if re.match(r"^\s+en: \{", line):
-            current = out.setdefault("en", {})
-        elif re.match(r'^\s+"zh-Hant": \{', line):
-            current = out.setdefault("zh-Hant", {})
-        elif current is not None and (m := ENTRY.match(line)):
-            current[m.group(1)] = json.loads(m.group(2))
+    for name in TABLES:
+        current = None
+        for line in (I18N / name).read_text(encoding="utf-8").splitlines():
+            if re.match(r"^\s+en: \{", line):
+                current = out.setdefault("en", {})
+            elif re.match(r'^\s+"zh-Hant": \{', line):
+                current = out.setdefault("zh-Hant", {})
+            elif current is not None and (m := ENTRY.match(line)):
+                assert m.group(1) not in current, f"{m.group(1)} twice ({name})"
+                current[m.group(1)] = json.loads(m.group(2))
     return out
 
 

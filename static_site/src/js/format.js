@@ -39,6 +39,11 @@ export function parseCents(text) {
   return Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
 }
 
+/** Full-width digits and point (１２３．５, typed with a Chinese input method) as ASCII. */
+export function asciiDigits(text) {
+  return String(text || "").replace(/[\uFF10-\uFF19\uFF0E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
 /** Integer cents → a JSON number with at most 2 decimals (what the API takes). */
 export function centsToNumber(cents) {
   return Number(`${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`);

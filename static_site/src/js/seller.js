@@ -4,6 +4,8 @@
 // when first opened. session.js owns logging in and out.
 // The open tab and the order filters live in the address (?tab=reports, ?batch_prefix=…),
 // so a reload, back/forward and a copied link keep them.
+// First: the seller texts join the tables before any other module runs.
+import "./i18n/seller.js";
 import { ApiError, api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";

@@ -4,7 +4,7 @@
 // buyer's "I have paid" report and the list of their payments with the seller's answer.
 import { api, ApiError, describe, detailLine } from "./api.js";
 import { $, h, notify } from "./dom.js";
-import { centsToNumber, date, money, parseCents } from "./format.js";
+import { asciiDigits, centsToNumber, date, money, parseCents } from "./format.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 
 const STEPS = ["ordered", "remitted", "purchased", "shipped", "delivered"];
@@ -199,11 +199,6 @@ function render() {
 function today() {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-}
-
-/** Full-width digits (１２３４５, typed with a Chinese input method) as ASCII. */
-function asciiDigits(text) {
-  return String(text || "").replace(/[\uFF10-\uFF19\uFF0E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
 function fieldError(name, text) {

@@ -2,23 +2,21 @@
 import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { t } from "../i18n.js";
-import { compact, fail, flash, formData, loadPickers, PAGE, shop } from "../app.js";
+import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
+import { PagedList } from "../paged.js";
 
 const COLS = 6;
-const state = { customers: [], cursor: null, links: new Map() };
+const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
+const state = { links: new Map() };
 
 export async function load(reset = true) {
   const body = $("#customers-body");
   if (reset) {
-    state.customers = [];
-    state.cursor = null;
+    list.clear();
     body.replaceChildren(spinnerRow(COLS, t("common.loading")));
   }
   try {
-    const q = $("#customer-q").value.trim();
-    const page = await api.get("/customers", { q, limit: PAGE, cursor: state.cursor || undefined });
-    state.customers.push(...page.items);
-    state.cursor = page.next_cursor;
+    await list.load(reset);
     render();
   } catch (err) {
     body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
@@ -27,13 +25,13 @@ export async function load(reset = true) {
 
 export function render() {
   const body = $("#customers-body");
-  body.replaceChildren(...state.customers.map(customerRow));
-  $("#customers-more").classList.toggle("d-none", !state.cursor);
-  if (!state.customers.length) body.replaceChildren(messageRow(COLS, t("cust.empty")));
+  body.replaceChildren(...list.items.map(customerRow));
+  $("#customers-more").classList.toggle("d-none", !list.more);
+  if (!list.items.length) body.replaceChildren(messageRow(COLS, t("cust.empty")));
 }
 
 export function reset() {
-  state.customers = [];
+  list.clear();
   state.links.clear();
 }
 

@@ -7,13 +7,12 @@ import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { dateTime, money } from "../format.js";
 import { apply, t } from "../i18n.js";
-import { currency, nav, PAGE } from "../app.js";
+import { currency, nav } from "../app.js";
+import { PagedList } from "../paged.js";
 
 const COLS = 6;
+const list = new PagedList((page) => api.get("/forms", page));
 const state = {
-  forms: [],
-  cursor: null,
-  loaded: false,
   items: null, // GET /items for the new form
   batches: [], // names from GET /batches
   urls: new Map(), // form id → its link, when made during this visit
@@ -112,16 +111,11 @@ function frame() {
 export async function load(reset = true) {
   const body = $("#forms-body");
   if (reset) {
-    state.forms = [];
-    state.cursor = null;
-    state.loaded = false;
+    list.clear();
     body.replaceChildren(spinnerRow(COLS, t("common.loading")));
   }
   try {
-    const page = await api.get("/forms", { limit: PAGE, cursor: state.cursor || undefined });
-    state.forms.push(...(page.items || []));
-    state.cursor = page.next_cursor || null;
-    state.loaded = true;
+    await list.load(reset);
     render();
   } catch (err) {
     if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
@@ -133,17 +127,15 @@ export function render() {
   renderItems();
   renderLink();
   if (state.editing) $("#forms-new-title").textContent = t("forms.edit_title", { title: state.editing.title || "" });
-  if (!state.loaded) return;
+  if (!list.loaded) return;
   const body = $("#forms-body");
-  body.replaceChildren(...state.forms.map(formRow));
-  if (!state.forms.length) body.replaceChildren(messageRow(COLS, t("forms.empty")));
-  $("#forms-more").classList.toggle("d-none", !state.cursor);
+  body.replaceChildren(...list.items.map(formRow));
+  if (!list.items.length) body.replaceChildren(messageRow(COLS, t("forms.empty")));
+  $("#forms-more").classList.toggle("d-none", !list.more);
 }
 
 export function reset() {
-  state.forms = [];
-  state.cursor = null;
-  state.loaded = false;
+  list.clear();
   state.items = null;
   state.urls.clear();
   state.fresh = null;
@@ -202,9 +194,9 @@ function formRow(f) {
 }
 
 function replaceForm(f) {
-  const i = state.forms.findIndex((x) => x.id === f.id);
-  if (i >= 0) state.forms[i] = { ...state.forms[i], ...f, url: null };
-  else state.forms.unshift({ ...f, url: null });
+  const i = list.items.findIndex((x) => x.id === f.id);
+  if (i >= 0) list.items[i] = { ...list.items[i], ...f, url: null };
+  else list.items.unshift({ ...f, url: null });
   render();
 }
 
@@ -274,7 +266,7 @@ function renderLink() {
     box.replaceChildren();
     return;
   }
-  const f = state.forms.find((x) => x.id === fresh.id) || {};
+  const f = list.items.find((x) => x.id === fresh.id) || {};
   const input = h("input", { class: "form-control font-monospace form-link-url", readonly: true, value: url, "aria-label": t("forms.link_label"), onfocus: (ev) => ev.target.select() });
   const msg = h("div", { class: "small mt-1", "aria-live": "polite" });
   box.replaceChildren(

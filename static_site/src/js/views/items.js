@@ -4,24 +4,21 @@ import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, PAGE } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
+import { PagedList } from "../paged.js";
 
 const COLS = 6;
 const LOW_STOCK = 3;
-const state = { items: [], cursor: null };
+const list = new PagedList((page) => api.get("/items", { q: $("#item-q").value.trim(), ...page }));
 
 export async function load(reset = true) {
   const body = $("#items-body");
   if (reset) {
-    state.items = [];
-    state.cursor = null;
+    list.clear();
     body.replaceChildren(spinnerRow(COLS, t("common.loading")));
   }
   try {
-    const q = $("#item-q").value.trim();
-    const page = await api.get("/items", { q, limit: PAGE, cursor: state.cursor || undefined });
-    state.items.push(...page.items);
-    state.cursor = page.next_cursor;
+    await list.load(reset);
     render();
   } catch (err) {
     body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
@@ -31,13 +28,13 @@ export async function load(reset = true) {
 export function render() {
   fillCurrencies($("#item-cost-currency"));
   const body = $("#items-body");
-  body.replaceChildren(...state.items.map(itemRow));
-  $("#items-more").classList.toggle("d-none", !state.cursor);
-  if (!state.items.length) body.replaceChildren(messageRow(COLS, t("item.empty")));
+  body.replaceChildren(...list.items.map(itemRow));
+  $("#items-more").classList.toggle("d-none", !list.more);
+  if (!list.items.length) body.replaceChildren(messageRow(COLS, t("item.empty")));
 }
 
 export function reset() {
-  state.items = [];
+  list.clear();
 }
 
 function stockBadge(stock) {

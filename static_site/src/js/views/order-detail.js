@@ -11,15 +11,16 @@ import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
 import { costField, currency, fillCurrencies, moneyField } from "../app.js";
+import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 
 // `partial` follows from the payments: shown, never offered as a choice.
-const PAYMENT = ["unpaid", "remitted", "refunded"];
-const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
+const PAYMENT = PAYMENT_STATUSES_SETTABLE;
+const FULFILLMENT = FULFILLMENT_STATUSES;
 const TEXT = ["batch", "note", "carrier", "tracking_number"];
 const MONEY = ["unit_price", "shipping_fee"];
 
 const state = { order: null, onSaved: () => {}, payments: null, parcel: null };
-const CVS = new Set(["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]);
+const CVS = new Set(CVS_METHODS);
 
 const dialog = () => $("#order-detail");
 const form = () => $("#detail-form");

@@ -7,10 +7,11 @@ import { has, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
+import { FULFILLMENT_STATUSES, PAYMENT_STATUSES } from "../constants.js";
 
 // `partial` (some money, from the payments tab) can be filtered and is shown; never set here.
-export const PAYMENT = ["unpaid", "partial", "remitted", "refunded"];
-export const FULFILLMENT = ["pending", "purchased", "shipped", "delivered", "cancelled"];
+const PAYMENT = PAYMENT_STATUSES;
+const FULFILLMENT = FULFILLMENT_STATUSES;
 const COLS = 10;
 const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amount", "total_amount"];
 const DEFAULT_SORT = "-created_at";

@@ -7,9 +7,11 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
-import { compact, currency, fail, flash, loadPickers, PAGE, pickers } from "../app.js";
+import { compact, currency, fail, flash, loadPickers, pickers } from "../app.js";
+import { PagedList } from "../paged.js";
+import { PAYMENT_METHODS } from "../constants.js";
 
-export const METHODS = ["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"];
+const METHODS = PAYMENT_METHODS;
 export const STATES = ["reported", "confirmed", "rejected", "voided"];
 const REPORTED_COLS = 6;
 const LIST_COLS = 7;
@@ -17,9 +19,7 @@ const LIST_COLS = 7;
 const state = {
   reported: null, // payments waiting for the seller (null: not loaded)
   reportedMore: false, // more than one page is waiting
-  list: [], // the recent payments shown
-  listLoaded: false,
-  cursor: null,
+  list: new PagedList((page) => api.get("/payments", { ...listFilters(), ...page })), // the recent payments shown
   rejecting: null, // id of the reported payment whose reason is being typed
   openOrders: null, // {customerId, orders} for the record form
   amountTyped: false, // the seller typed the amount (ticking orders then leaves it alone)
@@ -80,9 +80,7 @@ export function render() {
 
 export function reset() {
   state.reported = null;
-  state.list = [];
-  state.listLoaded = false;
-  state.cursor = null;
+  state.list.clear();
   state.openOrders = null;
   state.names.clear();
   idempotencyKey = null;
@@ -223,15 +221,9 @@ function listFilters() {
 
 async function loadList(resetList) {
   const body = $("#pay-list tbody");
-  if (resetList) {
-    state.cursor = null;
-    if (!state.listLoaded) body.replaceChildren(spinnerRow(LIST_COLS, t("common.loading")));
-  }
+  if (resetList && !state.list.loaded) body.replaceChildren(spinnerRow(LIST_COLS, t("common.loading")));
   try {
-    const page = await api.get("/payments", { ...listFilters(), limit: PAGE, cursor: resetList ? undefined : state.cursor || undefined });
-    state.list = resetList ? page.items : [...state.list, ...page.items];
-    state.cursor = page.next_cursor;
-    state.listLoaded = true;
+    await state.list.load(resetList);
     renderList();
   } catch (err) {
     if (resetList) body.replaceChildren(messageRow(LIST_COLS, describe(err), "text-danger"));
@@ -240,14 +232,14 @@ async function loadList(resetList) {
 }
 
 function renderList() {
-  if (!state.listLoaded) return;
+  if (!state.list.loaded) return;
   const body = $("#pay-list tbody");
-  $("#pay-more").classList.toggle("d-none", !state.cursor);
-  if (!state.list.length) {
+  $("#pay-more").classList.toggle("d-none", !state.list.more);
+  if (!state.list.items.length) {
     body.replaceChildren(messageRow(LIST_COLS, t(Object.keys(listFilters()).length ? "pay.empty_filtered" : "pay.empty")));
     return;
   }
-  body.replaceChildren(...state.list.map(listRow));
+  body.replaceChildren(...state.list.items.map(listRow));
 }
 
 const STATUS_CLASS = { reported: "text-bg-warning", confirmed: "text-bg-success", rejected: "text-bg-secondary", voided: "text-bg-light border" };

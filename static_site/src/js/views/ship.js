@@ -13,40 +13,26 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
-import { compact, currency, flash, PAGE } from "../app.js";
+import { compact, currency, flash } from "../app.js";
+import { PagedList } from "../paged.js";
+import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
 
-export const METHODS = ["home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas"];
-const CVS = new Set(["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]);
-const NO_ADDRESS = new Set([...CVS, "pickup"]);
-const STATUSES = ["shipped", "delivered", "returned"];
-// chalicelib/carriers.py CARRIERS: display names (English, 繁體中文) and the methods each serves.
-// The server knows every one of these names (and its aliases) as that carrier.
-const CARRIERS = [
-  ["T-Cat", "黑貓宅急便", ["home"]],
-  ["HCT Logistics", "新竹物流", ["home"]],
-  ["Pelican Express", "宅配通", ["home"]],
-  ["Chunghwa Post", "中華郵政", ["post", "overseas"]],
-  ["7-ELEVEN", "7-ELEVEN 交貨便", ["cvs_711"]],
-  ["FamilyMart", "全家店到店", ["cvs_family"]],
-  ["Hi-Life", "萊爾富", ["cvs_hilife"]],
-  ["OK mart", "OK超商", ["cvs_ok"]],
-  ["SF Express", "順豐速運", ["home", "overseas"]],
-  ["DHL Express", "DHL", ["overseas"]],
-  ["FedEx", "聯邦快遞", ["overseas"]],
-  ["UPS", "優比速", ["overseas"]],
-  ["Kerry TJ Logistics", "嘉里大榮", ["home"]],
-];
-const carrierName = (c) => (lang() === "zh-Hant" ? c[1] : c[0]);
-const carriersFor = (method) => CARRIERS.filter((c) => c[2].includes(method)).map(carrierName);
+const METHODS = PARCEL_METHODS;
+const CVS = new Set(CVS_METHODS);
+const NO_ADDRESS = new Set(ADDRESS_FREE_METHODS);
+const STATUSES = PARCEL_STATUSES;
+// CARRIERS (chalicelib/carriers.py): display names in both languages and the methods each
+// serves. The server knows every one of these names (and its aliases) as that carrier.
+const carrierName = (c) => (lang() === "zh-Hant" ? c.zh : c.en);
+const carriersFor = (method) => CARRIERS.filter((c) => c.methods.includes(method)).map(carrierName);
 
 const state = {
   ready: null, // [{customer_id, name, ..., orders}] (null: not loaded)
   readyError: null,
   forms: new Map(), // customer_id → {unticked: Set, values: {}, key, busy, msg}
-  parcels: [],
-  parcelsLoaded: false,
+  // The parcels list, filtered by status.
+  parcels: new PagedList((page) => api.get("/parcels", { status: $("#ship-filter-status").value, ...page })),
   parcelsError: null,
-  cursor: null,
   editing: null, // id of the parcel whose tracking number is being edited
   busy: new Set(), // ids of parcels with a request on its way
 };
@@ -94,10 +80,8 @@ export function reset() {
   state.ready = null;
   state.readyError = null;
   state.forms.clear();
-  state.parcels = [];
-  state.parcelsLoaded = false;
+  state.parcels.clear();
   state.parcelsError = null;
-  state.cursor = null;
   state.editing = null;
   state.busy.clear();
   $("#ship-filter-status").value = "";
@@ -455,13 +439,9 @@ async function createParcel(b, form) {
 
 async function loadParcels(resetList) {
   const box = $("#ship-parcels");
-  if (resetList) state.cursor = null;
-  if (resetList && !state.parcelsLoaded) box.replaceChildren(h("p", { class: "text-muted" }, t("common.loading")));
+  if (resetList && !state.parcels.loaded) box.replaceChildren(h("p", { class: "text-muted" }, t("common.loading")));
   try {
-    const page = await api.get("/parcels", { status: $("#ship-filter-status").value, limit: PAGE, cursor: resetList ? undefined : state.cursor || undefined });
-    state.parcels = resetList ? page.items : [...state.parcels, ...page.items];
-    state.cursor = page.next_cursor;
-    state.parcelsLoaded = true;
+    await state.parcels.load(resetList);
     state.parcelsError = null;
   } catch (err) {
     if (err.status === 401) return;
@@ -480,13 +460,13 @@ function renderParcels() {
     box.replaceChildren(h("p", { class: "text-danger" }, describe(state.parcelsError)));
     return;
   }
-  if (!state.parcelsLoaded) return;
-  $("#ship-more").classList.toggle("d-none", !state.cursor);
-  if (!state.parcels.length) {
+  if (!state.parcels.loaded) return;
+  $("#ship-more").classList.toggle("d-none", !state.parcels.more);
+  if (!state.parcels.items.length) {
     box.replaceChildren(h("p", { class: "text-muted" }, t($("#ship-filter-status").value ? "ship.no_parcels_filtered" : "ship.no_parcels")));
     return;
   }
-  box.replaceChildren(...state.parcels.map(parcelCard));
+  box.replaceChildren(...state.parcels.items.map(parcelCard));
 }
 
 /** The tracking number, a link to the carrier's page when there is one (text, never HTML). */
@@ -616,8 +596,8 @@ async function change(p, call, doneKey, vars = {}) {
   renderParcels();
   try {
     const out = await call();
-    const i = state.parcels.findIndex((x) => x.id === p.id);
-    if (out && i >= 0) state.parcels[i] = out;
+    const i = state.parcels.items.findIndex((x) => x.id === p.id);
+    if (out && i >= 0) state.parcels.items[i] = out;
     flash("success", t(doneKey, { parcel: parcelName(p.parcel_no), ...vars }));
     return true;
   } catch (err) {

@@ -1,0 +1,89 @@
+// The paged-list helper the views share (static_site/src/js/paged.js).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { PAGE, PagedList } from "../src/js/paged.js";
+
+/** A fake API of `rows`, cut into pages of `size` by an opaque cursor; logs each request. */
+function fakeApi(rows, size = 2) {
+  const calls = [];
+  const fetchPage = async ({ limit, cursor }) => {
+    calls.push({ limit, cursor });
+    const start = cursor === undefined ? 0 : Number(cursor.slice(1));
+    const items = rows.slice(start, start + size);
+    return { items, next_cursor: start + size < rows.length ? `c${start + size}` : null };
+  };
+  return { calls, fetchPage };
+}
+
+test("reads on with the cursor until the server has no more", async () => {
+  const api = fakeApi(["a", "b", "c", "d", "e"]);
+  const list = new PagedList(api.fetchPage);
+  assert.equal(list.loaded, false);
+  assert.equal(list.more, false);
+  await list.load();
+  assert.deepEqual(list.items, ["a", "b"]);
+  assert.equal(list.loaded, true);
+  assert.equal(list.more, true);
+  await list.load(false);
+  await list.load(false);
+  assert.deepEqual(list.items, ["a", "b", "c", "d", "e"]);
+  assert.equal(list.more, false);
+  assert.deepEqual(api.calls, [
+    { limit: PAGE, cursor: undefined },
+    { limit: PAGE, cursor: "c2" },
+    { limit: PAGE, cursor: "c4" },
+  ]);
+});
+
+test("a first page replaces the rows, without the old cursor", async () => {
+  const api = fakeApi(["a", "b", "c"]);
+  const list = new PagedList(api.fetchPage);
+  await list.load();
+  await list.load(false);
+  await list.load(true);
+  assert.deepEqual(list.items, ["a", "b"]);
+  assert.equal(api.calls.at(-1).cursor, undefined);
+});
+
+test("the rows stay until the new page arrives; the cursor goes at once", async () => {
+  let release;
+  const pages = [{ items: [1, 2], next_cursor: "x" }, new Promise((r) => (release = r))];
+  const list = new PagedList(() => pages.shift());
+  await list.load();
+  const pending = list.load(true);
+  assert.deepEqual(list.items, [1, 2]);
+  assert.equal(list.more, false);
+  release({ items: [3], next_cursor: null });
+  await pending;
+  assert.deepEqual(list.items, [3]);
+});
+
+test("a failure throws and keeps what was read", async () => {
+  let fail = false;
+  const list = new PagedList(async () => {
+    if (fail) throw new Error("offline");
+    return { items: ["a"], next_cursor: "n" };
+  });
+  await list.load();
+  fail = true;
+  await assert.rejects(list.load(false), /offline/);
+  assert.deepEqual(list.items, ["a"]);
+  assert.equal(list.more, true);
+  assert.equal(list.loaded, true);
+});
+
+test("clear forgets everything; a page without items or cursor is an empty end", async () => {
+  const list = new PagedList(async () => ({}));
+  await list.load();
+  assert.deepEqual(list.items, []);
+  assert.equal(list.more, false);
+  assert.equal(list.loaded, true);
+  list.items.push("x");
+  list.cursor = "c";
+  list.clear();
+  assert.deepEqual([list.items, list.more, list.loaded], [[], false, false]);
+});
+
+test("the views share one page size within the API's limit of 200", () => {
+  assert.ok(Number.isInteger(PAGE) && PAGE >= 1 && PAGE <= 200, PAGE);
+});
