@@ -221,6 +221,11 @@ def shot(page, name: str, full_page: bool = True) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page, animations="disabled")
 
 
+# Polled on a timer, not on animation frames: a page behind another one in its context
+# may get no frames at all, and its wait would never end.
+POLL_MS = 50
+
+
 def settled(page, width: int | None = None, timeout: float = 10_000) -> None:
     """Wait until the page is still, instead of a fixed sleep: no visible spinner or busy
     form (a list still loading), no finite CSS transition or animation running (a fading
@@ -234,6 +239,7 @@ def settled(page, width: int | None = None, timeout: float = 10_000) -> None:
                 || a.effect?.getComputedTiming().endTime === Infinity)""",
         arg=width,
         timeout=timeout,
+        polling=POLL_MS,
     )
 
 
@@ -335,28 +341,27 @@ def serious(page, where):
 
 # Resolves once the window's and an open dialog's scroll positions have not moved for a
 # few animation frames: a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended.
-_SCROLL_STILL = """(frames) => new Promise((resolve) => {
-    const at = () => [scrollY, document.querySelector('dialog[open]')?.scrollTop ?? 0].join();
-    let last = at(), same = 0;
-    const tick = () => {
-        const now = at();
-        same = now === last ? same + 1 : 0;
-        last = now;
-        if (same >= frames) resolve(now); else requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-})"""
+# True once the window's and an open dialog's scroll positions read the same `times`
+# polls in a row: a smooth scroll (Bootstrap's `scroll-behavior: smooth`) has ended.
+_SCROLL_STILL = """(times) => {
+    const now = [scrollY, document.querySelector('dialog[open]')?.scrollTop ?? 0].join();
+    const w = (window.__scrollStill ||= {at: null, same: 0});
+    w.same = w.at === now ? w.same + 1 : 0;
+    w.at = now;
+    return w.same >= times;
+}"""
 
 
-def scroll_still(page, frames: int = 5) -> None:
+def scroll_still(page, times: int = 3) -> None:
     """Wait until nothing scrolls any more (a condition, not a fixed pause), then until the
     page is settled, so a screenshot shows where the scroll ended."""
-    page.evaluate(_SCROLL_STILL, frames)
+    page.evaluate("delete window.__scrollStill")
+    page.wait_for_function(_SCROLL_STILL, arg=times, polling=POLL_MS)
     settled(page)
 
 
 def scroll_top(page):
     """Back to the top (a full-page shot otherwise draws a sticky bar mid-page)."""
     page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_function("window.scrollY === 0")
+    page.wait_for_function("window.scrollY === 0", polling=POLL_MS)
     scroll_still(page)
