@@ -1,7 +1,7 @@
 """pymongo's names as the app uses them (`mongo.ReturnDocument.AFTER`, `except
 mongo.DuplicateKeyError:`), imported on first use rather than with `app`.
 
-Importing pymongo takes about a quarter of a cold start (~50 ms: its package loads the
+Importing pymongo takes about a quarter of a cold start (~65 ms: its package loads the
 asyncio client too); the first request that reaches the database imports it anyway, so
 a request that needs none (a bad token's 401, /openapi.json) never pays for it (issue 32,
 docs/performance.md). Read a name as an attribute where it is used: `from .mongo import X`

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Kept off `import app`, each imported where it is first needed. A new entry in `import
 # app` is a decision (measure it with bench/cold_start.py), not an accident.
 HEAVY = {
-    "pymongo": "~50 ms with its asyncio client; the first database call imports it (chalicelib/mongo.py)",
+    "pymongo": "~65 ms with its asyncio client; the first database call imports it (chalicelib/mongo.py)",
     "asyncio": "pulled in by pymongo",
     "jwt": "~25 ms: its package loads a JWKS client (http.client); auth imports it on first token",
     "http.client": "pulled in by jwt's JWKS client",
