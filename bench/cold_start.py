@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -202,6 +203,7 @@ def main() -> None:
         for path in tmp.rglob("*"):
             if not path.is_symlink():
                 path.chmod(path.stat().st_mode | 0o200)
+        shutil.rmtree(tmp, ignore_errors=True)
     results = [summarize(s) for s in samples]
     for z, r in zip(zips, results, strict=True):
         print(z, json.dumps({k: round(v, 1) for k, v in r.items()}))
