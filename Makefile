@@ -73,10 +73,12 @@ init-db: install
 
 .PHONY: bench bench-reports
 ## The benchmark suite (not part of `make test`): commands per request, latency, concurrency,
-## cold start, package size, the 100,000-order report and profit comparisons, page weight and first render.
+## cold start and the first request from the package (bench/cold_start.py), package size,
+## the 100,000-order report and profit comparisons, page weight and first render.
 ## Writes docs/performance.md.
 bench: install
 	$(MAKE) --no-print-directory package STAGE=prod
+	$(PY) bench/cold_start.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_reports.py
 	$(PY) bench/bench_profit.py --runs 3 --naive-runs 3 --sweep-runs 1 --ferretdb-sweep

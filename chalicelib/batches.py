@@ -29,10 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import OperationFailure
 
-from . import clock, currencies
+from . import clock, currencies, mongo
 from .db import get_db, is_duplicate_key, is_ferretdb
 from .errors import Conflict, ValidationFailed
 from .ids import object_id
@@ -150,7 +148,7 @@ def settle(seller_id: ObjectId, order: dict, shop: str) -> dict:
         after = get_db().orders.find_one_and_update(
             {**_same_cost(order), "rates_version": {"$lt": version}},
             {"$set": sets},
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     return after if after is not None else get_db().orders.find_one({"_id": order["_id"]}) or order
 
@@ -292,9 +290,9 @@ def _upsert(query: dict, update: dict) -> dict | None:
         try:
             with exclusive(f"batches:{query['seller_id']}:{query['name']}"):
                 return coll.find_one_and_update(
-                    query, update, upsert=True, return_document=ReturnDocument.AFTER
+                    query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
                 )
-        except OperationFailure as exc:
+        except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
             existing = coll.find_one({"seller_id": query["seller_id"], "name": query["name"]}, {"closed": 1})
@@ -317,7 +315,7 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
         if not depends_on_rate(order.get("cost_currency"), name, shop):
             continue
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-        ops.append(UpdateOne({**_same_cost(order), "rates_version": {"$lt": version}}, {"$set": sets}))
+        ops.append(mongo.UpdateOne({**_same_cost(order), "rates_version": {"$lt": version}}, {"$set": sets}))
         ids.append(f"orders:{order['_id']}")
     if ops:
         # FerretDB: one insert_many takes every order's lock (locks.exclusive); Atlas: none.
@@ -348,7 +346,7 @@ def reprice_all(seller_id: ObjectId, shop: str) -> int:
         doc = batches.get(order.get("batch"))
         batch = Batch(order.get("batch"), _rates(doc), (doc or {}).get("rates_version", 0))
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-        ops.append(UpdateOne(_same_cost(order), {"$set": sets}))
+        ops.append(mongo.UpdateOne(_same_cost(order), {"$set": sets}))
     if ops:
         _bulk(ops)
     return len(ops)

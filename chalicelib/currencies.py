@@ -16,14 +16,6 @@ import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.core import Locale, get_global
-from babel.numbers import (
-    format_currency,
-    get_currency_precision,
-    get_currency_symbol,
-    get_territory_currencies,
-)
-
 from .errors import Invalid
 
 SHOP_SCALE = 2  # shop amounts are stored in hundredths (money.to_cents)
@@ -40,6 +32,10 @@ LOCALES = {"zh-Hant": "zh_Hant_TW", "en": "en"}
 def tender() -> frozenset[str]:
     """Codes that are legal tender today in some territory (CLDR): TWD, JPY, XOF... but
     not XXX, XAU or a withdrawn HRK."""
+    # Babel on first use: ~5 ms of a cold start that most requests never need.
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
     today = dt.date.today()
     codes: set[str] = set()
     for territory in get_global("territory_currencies"):
@@ -65,6 +61,9 @@ def check_shop_currency(code: str) -> str:
 
 def digits(code: str) -> int:
     """ISO 4217 minor units: JPY 0, TWD 2, KWD 3."""
+    # Babel on first use: ~5 ms of a cold start that most requests never need.
+    from babel.numbers import get_currency_precision
+
     return get_currency_precision(code)
 
 
@@ -172,6 +171,10 @@ def format_amount(cents: int, currency: str, language: str) -> str:
     pattern and grouping, the currency's minor units (¥1,234, never ¥1,234.00), no
     decimals on a whole amount (NT$960, NT$780.50), and the same symbol in both
     languages (zh-Hant-TW alone would write TWD as "$")."""
+    # Babel on first use: ~5 ms of a cold start that most requests never need.
+    from babel.core import Locale
+    from babel.numbers import format_currency, get_currency_symbol
+
     locale = Locale.parse(LOCALES.get(language, "en"))
     value = Decimal(cents).scaleb(-SHOP_SCALE)
     pattern = locale.currency_formats["standard"].pattern

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bson import ObjectId
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from . import bus, clock
+from . import bus, clock, mongo
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -68,7 +66,7 @@ def create(principal: Principal, data: CustomerIn) -> dict:
     doc = customer_document(_seller(principal), data.email, data.name, clock.now(), **details)
     try:
         get_db().customers.insert_one(doc)
-    except DuplicateKeyError:
+    except mongo.DuplicateKeyError:
         raise _duplicate() from None
     return to_out(doc)
 
@@ -81,8 +79,10 @@ def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
     update = {"$setOnInsert": customer_document(seller_id, email, name, now)}
     coll = get_db().customers
     try:
-        return coll.find_one_and_update(query, update, upsert=True, return_document=ReturnDocument.AFTER)
-    except OperationFailure as exc:
+        return coll.find_one_and_update(
+            query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
+        )
+    except mongo.OperationFailure as exc:
         if not is_duplicate_key(exc):
             raise
         return coll.find_one(query)  # lost the insert race: the other request created it
@@ -116,9 +116,9 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
         doc = get_db().customers.find_one_and_update(
             {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)},
             {"$set": changes},
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
-    except OperationFailure as exc:
+    except mongo.OperationFailure as exc:
         if not is_duplicate_key(exc):
             raise
         raise _duplicate() from None

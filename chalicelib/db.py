@@ -7,26 +7,21 @@ invocations reuse its connection pool instead of reconnecting. Index creation is
 
 from __future__ import annotations
 
+import functools
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pymongo
-from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.database import Database
-from pymongo.errors import OperationFailure, PyMongoError
-
+from . import mongo
 from .config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from pymongo.errors import PyMongoError
 
 _lock = threading.Lock()
 _client: Any = None
 _features: dict[str, bool] = {}
 
-# Errors that mean "the database cannot be reached right now" (mapped to 503).
-UNAVAILABLE_ERRORS = (
-    # Includes AutoReconnect, NetworkTimeout and ServerSelectionTimeoutError.
-    pymongo.errors.ConnectionFailure,
-    pymongo.errors.ExecutionTimeout,
-)
 # FerretDB stays up when its PostgreSQL goes away and answers every command with code 1
 # (InternalError) and the driver's words: "failed to connect to `user=...`: dial error"
 # while PostgreSQL is down, "write: broken pipe" on a pooled connection it cut, and
@@ -46,10 +41,11 @@ _FERRETDB_BACKEND_DOWN_MARKS = (
 def is_unavailable(exc: BaseException) -> bool:
     """The database cannot serve anyone right now (503 `database_unavailable` with
     Retry-After), as opposed to a refusal of this one request (503 `database_error`)."""
-    if isinstance(exc, UNAVAILABLE_ERRORS):
+    # ConnectionFailure includes AutoReconnect, NetworkTimeout and ServerSelectionTimeoutError.
+    if isinstance(exc, (mongo.ConnectionFailure, mongo.ExecutionTimeout)):
         return True
     return (
-        isinstance(exc, OperationFailure)
+        isinstance(exc, mongo.OperationFailure)
         and exc.code == 1
         and any(mark in str(exc) for mark in _FERRETDB_BACKEND_DOWN_MARKS)
     )
@@ -74,7 +70,7 @@ def _new_client(s: Settings) -> Any:
         timeouts["serverSelectionTimeoutMS"] = min(s.mongo_timeout_ms, s.mongo_operation_timeout_ms)
     else:
         timeouts["socketTimeoutMS"] = max(s.mongo_timeout_ms * 3, 10_000)
-    return pymongo.MongoClient(
+    return mongo.MongoClient(
         s.mongo_uri,
         tz_aware=True,
         appname="personal-shopper",
@@ -117,7 +113,7 @@ def is_duplicate_key(exc: PyMongoError) -> bool:
     """MongoDB reports unique-index violations as code 11000. FerretDB 1.24 does too for
     inserts, but for findAndModify it answers code 1 with the backend's error: SQLite's
     "UNIQUE constraint failed" or PostgreSQL's SQLSTATE 23505."""
-    if not isinstance(exc, OperationFailure):
+    if not isinstance(exc, mongo.OperationFailure):
         return False
     if exc.code == DUPLICATE_KEY:
         return True
@@ -128,7 +124,7 @@ def ping() -> bool:
     try:
         get_client().admin.command("ping")
         return True
-    except PyMongoError:
+    except mongo.PyMongoError:
         return False
 
 
@@ -165,140 +161,148 @@ def is_ferretdb() -> bool:
     return _features["ferretdb"]
 
 
-INDEXES: dict[str, list[IndexModel]] = {
-    "sellers": [
-        IndexModel([("email_lower", ASCENDING)], unique=True, name="email_unique"),
-        IndexModel([("shop_slug", ASCENDING)], unique=True, name="slug_unique"),
-    ],
-    "customers": [
-        IndexModel(
-            [("seller_id", ASCENDING), ("email_lower", ASCENDING)],
-            unique=True,
-            name="seller_email_unique",
-        ),
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-    ],
-    "items": [
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-        IndexModel([("seller_id", ASCENDING), ("name_lower", ASCENDING)], name="seller_name"),
-    ],
-    "orders": [
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-        IndexModel(
-            [("seller_id", ASCENDING), ("order_no", ASCENDING)],
-            unique=True,
-            name="seller_order_no_unique",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
-            name="seller_customer",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("payment_status", ASCENDING), ("_id", DESCENDING)],
-            name="seller_payment",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("fulfillment_status", ASCENDING), ("_id", DESCENDING)],
-            name="seller_fulfillment",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("batch", ASCENDING), ("_id", DESCENDING)],
-            name="seller_batch",
-        ),
-        # GET /orders?sort= (and from/to): each sort key with the _id tie-breaker, so a
-        # page is a walk of one index on Atlas (order_no: seller_order_no_unique).
-        IndexModel(
-            [("seller_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-            name="seller_created_id",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("total_amount", DESCENDING), ("_id", DESCENDING)],
-            name="seller_total",
-        ),
-        IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
-        IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
-        # A form's orders (GET /orders?form_id=, the form's counts) and a submission's.
-        IndexModel([("seller_id", ASCENDING), ("form_id", ASCENDING)], name="seller_form"),
-        IndexModel([("seller_id", ASCENDING), ("submission_id", ASCENDING)], name="seller_submission"),
-        # A parcel's orders (deliver, unpack, carrier change): only orders in a parcel.
-        IndexModel([("parcel_id", ASCENDING)], sparse=True, name="parcel"),
-    ],
-    # Order forms (chalicelib/forms.py): the public link finds its form by token hash.
-    "forms": [
-        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-    ],
-    # Batches (chalicelib/batches.py): one per seller and name, made by the first PATCH.
-    "batches": [
-        IndexModel([("seller_id", ASCENDING), ("name", ASCENDING)], unique=True, name="seller_name_unique"),
-    ],
-    # Parcels (chalicelib/parcels.py): a seller's list, by buyer, by status.
-    "parcels": [
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-        IndexModel(
-            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
-            name="seller_customer",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
-        ),
-    ],
-    # Idempotency-Key claims of POST /orders (chalicelib/idempotency.py): _id is
-    # "<seller_id>:<key>"; keys last 24 hours (FerretDB: no TTL, expiry checked on read).
-    "idempotency_keys": [
-        IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl"),
-    ],
-    # Per-seller order number counters: _id is the seller id.
-    "counters": [],
-    # Login attempts (chalicelib/login_limits.py), counted per email, client and both.
-    "login_attempts": [
-        IndexModel(
-            [("email_lower", ASCENDING), ("client", ASCENDING), ("at", DESCENDING)], name="email_client_at"
-        ),
-        IndexModel([("client", ASCENDING), ("at", DESCENDING)], name="client_at"),
-        IndexModel([("at", ASCENDING)], expireAfterSeconds=15 * 60, name="ttl"),
-    ],
-    # Sessions and their refresh tokens (chalicelib/sessions.py); _id is the token's hash.
-    "sessions": [
-        IndexModel([("seller_id", ASCENDING)], name="seller"),
-        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
-    ],
-    "refresh_tokens": [
-        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
-    ],
-    # Password reset links; _id is the token's hash.
-    "password_resets": [
-        IndexModel([("seller_id", ASCENDING)], name="seller"),
-        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
-    ],
-    # Rate limits (chalicelib/ratelimit.py: "email me my link", password reset, buyers'
-    # payment reports): `key` is "<scope>:<sha256 of the value>"; rows live as long as the
-    # longest window (a day: 5 payment reports per link per day).
-    "rate_limits": [
-        IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
-        IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl_day"),
-    ],
-    # Payments (chalicelib/payments.py): a seller's list (newest first), by buyer, by
-    # status ("to confirm"); a buyer's half-applied ones and credit come from seller_customer.
-    "payments": [
-        IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
-        IndexModel(
-            [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
-            name="seller_customer",
-        ),
-        IndexModel(
-            [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
-        ),
-    ],
-    # Buyer tracking (chalicelib/tracking.py): links found by token hash; a customer has
-    # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
-    # is only on seller links: the sparse unique index allows one seller link each.
-    "tracking_links": [
-        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
-        IndexModel([("seller_id", ASCENDING), ("customer_id", ASCENDING)], name="seller_customer"),
-        IndexModel([("seller_link_of", ASCENDING)], unique=True, sparse=True, name="seller_link_unique"),
-    ],
-}
+@functools.cache
+def indexes() -> dict[str, list[Any]]:
+    """Every collection's IndexModels (built on call: pymongo is imported on first use)."""
+    ASCENDING, DESCENDING, IndexModel = mongo.ASCENDING, mongo.DESCENDING, mongo.IndexModel
+    return {
+        "sellers": [
+            IndexModel([("email_lower", ASCENDING)], unique=True, name="email_unique"),
+            IndexModel([("shop_slug", ASCENDING)], unique=True, name="slug_unique"),
+        ],
+        "customers": [
+            IndexModel(
+                [("seller_id", ASCENDING), ("email_lower", ASCENDING)],
+                unique=True,
+                name="seller_email_unique",
+            ),
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        ],
+        "items": [
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            IndexModel([("seller_id", ASCENDING), ("name_lower", ASCENDING)], name="seller_name"),
+        ],
+        "orders": [
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            IndexModel(
+                [("seller_id", ASCENDING), ("order_no", ASCENDING)],
+                unique=True,
+                name="seller_order_no_unique",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_customer",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("payment_status", ASCENDING), ("_id", DESCENDING)],
+                name="seller_payment",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("fulfillment_status", ASCENDING), ("_id", DESCENDING)],
+                name="seller_fulfillment",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("batch", ASCENDING), ("_id", DESCENDING)],
+                name="seller_batch",
+            ),
+            # GET /orders?sort= (and from/to): each sort key with the _id tie-breaker, so a
+            # page is a walk of one index on Atlas (order_no: seller_order_no_unique).
+            IndexModel(
+                [("seller_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                name="seller_created_id",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("total_amount", DESCENDING), ("_id", DESCENDING)],
+                name="seller_total",
+            ),
+            IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
+            IndexModel([("seller_id", ASCENDING), ("month", ASCENDING)], name="seller_month"),
+            # A form's orders (GET /orders?form_id=, the form's counts) and a submission's.
+            IndexModel([("seller_id", ASCENDING), ("form_id", ASCENDING)], name="seller_form"),
+            IndexModel([("seller_id", ASCENDING), ("submission_id", ASCENDING)], name="seller_submission"),
+            # A parcel's orders (deliver, unpack, carrier change): only orders in a parcel.
+            IndexModel([("parcel_id", ASCENDING)], sparse=True, name="parcel"),
+        ],
+        # Order forms (chalicelib/forms.py): the public link finds its form by token hash.
+        "forms": [
+            IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+        ],
+        # Batches (chalicelib/batches.py): one per seller and name, made by the first PATCH.
+        "batches": [
+            IndexModel(
+                [("seller_id", ASCENDING), ("name", ASCENDING)], unique=True, name="seller_name_unique"
+            ),
+        ],
+        # Parcels (chalicelib/parcels.py): a seller's list, by buyer, by status.
+        "parcels": [
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            IndexModel(
+                [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_customer",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
+            ),
+        ],
+        # Idempotency-Key claims of POST /orders (chalicelib/idempotency.py): _id is
+        # "<seller_id>:<key>"; keys last 24 hours (FerretDB: no TTL, expiry checked on read).
+        "idempotency_keys": [
+            IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl"),
+        ],
+        # Per-seller order number counters: _id is the seller id.
+        "counters": [],
+        # Login attempts (chalicelib/login_limits.py), counted per email, client and both.
+        "login_attempts": [
+            IndexModel(
+                [("email_lower", ASCENDING), ("client", ASCENDING), ("at", DESCENDING)],
+                name="email_client_at",
+            ),
+            IndexModel([("client", ASCENDING), ("at", DESCENDING)], name="client_at"),
+            IndexModel([("at", ASCENDING)], expireAfterSeconds=15 * 60, name="ttl"),
+        ],
+        # Sessions and their refresh tokens (chalicelib/sessions.py); _id is the token's hash.
+        "sessions": [
+            IndexModel([("seller_id", ASCENDING)], name="seller"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+        ],
+        "refresh_tokens": [
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+        ],
+        # Password reset links; _id is the token's hash.
+        "password_resets": [
+            IndexModel([("seller_id", ASCENDING)], name="seller"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
+        ],
+        # Rate limits (chalicelib/ratelimit.py: "email me my link", password reset, buyers'
+        # payment reports): `key` is "<scope>:<sha256 of the value>"; rows live as long as the
+        # longest window (a day: 5 payment reports per link per day).
+        "rate_limits": [
+            IndexModel([("key", ASCENDING), ("at", DESCENDING)], name="key_at"),
+            IndexModel([("at", ASCENDING)], expireAfterSeconds=24 * 3600, name="ttl_day"),
+        ],
+        # Payments (chalicelib/payments.py): a seller's list (newest first), by buyer, by
+        # status ("to confirm"); a buyer's half-applied ones and credit come from seller_customer.
+        "payments": [
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            IndexModel(
+                [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_customer",
+            ),
+            IndexModel(
+                [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
+            ),
+        ],
+        # Buyer tracking (chalicelib/tracking.py): links found by token hash; a customer has
+        # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
+        # is only on seller links: the sparse unique index allows one seller link each.
+        "tracking_links": [
+            IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+            IndexModel([("seller_id", ASCENDING), ("customer_id", ASCENDING)], name="seller_customer"),
+            IndexModel([("seller_link_of", ASCENDING)], unique=True, sparse=True, name="seller_link_unique"),
+        ],
+    }
+
 
 NOT_IMPLEMENTED = 238
 # Indexes of earlier versions, dropped by ensure_indexes so existing databases migrate.
@@ -327,12 +331,12 @@ def ensure_indexes(db: Database | None = None) -> list[str]:
         present = {ix["name"] for ix in db[name].list_indexes()}
         for index in sorted(present & set(retired)):
             db[name].drop_index(index)
-    for name, models in INDEXES.items():
+    for name, models in indexes().items():
         coll = db[name]
         for model in models:
             try:
                 coll.create_indexes([model])
-            except OperationFailure as exc:
+            except mongo.OperationFailure as exc:
                 if exc.code != NOT_IMPLEMENTED:
                     raise
                 notes.append(f"{name}.{model.document['name']}: {exc.details.get('errmsg')}")

@@ -33,10 +33,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bson import ObjectId
-from pymongo import ReturnDocument
-from pymongo.errors import OperationFailure, PyMongoError
 
-from . import batches, bus, clock, customers, idempotency, items, ratelimit, tracking
+from . import batches, bus, clock, customers, idempotency, items, mongo, ratelimit, tracking
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
@@ -249,7 +247,7 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
     form = get_db().forms.find_one_and_update(
         {"_id": object_id(form_id, "form"), "seller_id": seller_id},
         {"$set": changes},
-        return_document=ReturnDocument.AFTER,
+        return_document=mongo.ReturnDocument.AFTER,
     )
     if form is None:
         raise NotFound("form not found")
@@ -404,7 +402,7 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
                 ratelimit.release(slot)
             if made and made[0].get("created_by_submission") == submission_id:
                 _drop_new_customer(form, made[0], submission_id)
-        except PyMongoError:
+        except mongo.PyMongoError:
             log.warning("form submission %s not fully undone", submission_id, exc_info=True)
         raise
 
@@ -577,10 +575,10 @@ def _take_limits(
         try:
             with exclusive(f"customer-email:{seller_id}:{data.email.lower()}"):
                 customer = coll.find_one_and_update(
-                    query, update, upsert=True, return_document=ReturnDocument.AFTER
+                    query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
                 )
             break
-        except OperationFailure as exc:
+        except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
             existing = coll.find_one({"seller_id": seller_id, "email_lower": data.email.lower()})

@@ -29,9 +29,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
-from . import clock
+from . import clock, mongo
 from .db import get_db
 from .errors import Conflict, ValidationFailed
 from .locks import exclusive
@@ -79,7 +78,7 @@ def claim_or_find(cid: str, order_id: ObjectId, find_order: Callable[[ObjectId],
         try:
             coll.insert_one({"_id": cid, "order_id": order_id, "at": now})
             return None
-        except DuplicateKeyError:
+        except mongo.DuplicateKeyError:
             pass
         held = coll.find_one({"_id": cid})
         if held is None:

@@ -52,7 +52,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
 
 from . import (
     allocation,
@@ -62,6 +61,7 @@ from . import (
     currencies,
     customers,
     items,
+    mongo,
     order_rules,
     payload,
     payments,
@@ -677,7 +677,7 @@ def _create_customers(
     failed: set[int] = set()
     try:
         get_db().customers.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
+    except mongo.BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         failed = {e["index"] for e in errors}
         created.extend(d for i, d in enumerate(docs) if i not in failed)

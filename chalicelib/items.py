@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pymongo import ReturnDocument
-
-from . import batches, clock, currencies
+from . import batches, clock, currencies, mongo
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -59,7 +57,7 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
         doc = get_db().items.find_one_and_update(
             {"_id": iid, "seller_id": object_id(principal.seller_id)},
             {"$set": changes},
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     if doc is None:
         raise NotFound("item not found")

@@ -29,9 +29,7 @@ import random
 import time
 from collections.abc import Iterator
 
-from pymongo.errors import BulkWriteError
-
-from . import clock
+from . import clock, mongo
 from .db import DUPLICATE_KEY, get_db, is_ferretdb
 from .errors import Conflict, Unavailable
 
@@ -70,7 +68,7 @@ def held(*names: str, wait: float = WAIT, hold: float = HOLD) -> Iterator[None]:
         try:
             locks.insert_many([{"_id": name, **lock} for name in wanted], ordered=False)
             break
-        except BulkWriteError as exc:
+        except mongo.BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise

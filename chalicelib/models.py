@@ -1,7 +1,8 @@
 """What comes in and goes out, as pydantic models. The OpenAPI document is built from these."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic evaluates every field's annotation
+# when the class is made, and as strings they are compiled and evaluated one by one first
+# (~15 ms of a cold start, issue 32).
 import datetime as dt
 import functools
 from decimal import Decimal
@@ -14,7 +15,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -37,6 +37,17 @@ PAYMENT_STATUSES: tuple[str, ...] = PaymentStatusIn.__args__
 FULFILLMENT_STATUSES: tuple[str, ...] = FulfillmentStatus.__args__
 # The shop's language: tracking-link emails (and the buyer page) use it.
 Language = Literal["zh-Hant", "en"]
+
+
+def _email(value: str) -> str:
+    # Imported on first use: pydantic.networks (EmailStr) loads importlib.metadata, ~10 ms of a cold start.
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+# An email address, checked and normalized as pydantic's EmailStr does (email-validator).
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 
 # Money in: a JSON number in major units, stored as integer cents.
 Money = Annotated[int, BeforeValidator(to_cents)]
@@ -87,7 +98,15 @@ IsoDate = Annotated[
 ]
 
 
-class In(BaseModel):
+class Model(BaseModel):
+    """The base of every model here. Each one's validator, serializer and JSON schema are
+    built on its first use rather than at import: building them all cost ~40 ms of every
+    cold start (issue 32), and a request uses a few."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class In(Model):
     """Request bodies: unknown fields are refused, strings are strings (no operators)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
@@ -101,7 +120,7 @@ def _object_id_check(value: object) -> object:
     return value
 
 
-class Out(BaseModel):
+class Out(Model):
     """A response body. Models built from a stored document say so with `from_doc`, so
     each field is named once: here, not again in a hand-written dict."""
 
@@ -163,7 +182,7 @@ RefreshToken = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class SignupIn(In):
-    email: EmailStr
+    email: Email
     password: NewPassword
     shop_name: Name
 
@@ -183,7 +202,7 @@ class PasswordChangeIn(In):
 
 
 class PasswordResetRequestIn(In):
-    email: EmailStr
+    email: Email
 
 
 class PasswordResetIn(In):
@@ -191,7 +210,7 @@ class PasswordResetIn(In):
     new_password: NewPassword
 
 
-class AcceptedOut(BaseModel):
+class AcceptedOut(Model):
     status: str
     message: str
 
@@ -227,7 +246,7 @@ class SellerPatch(In):
         return _non_empty_patch(self)
 
 
-class SellerOut(BaseModel):
+class SellerOut(Model):
     id: str
     email: str
     shop_name: str
@@ -304,7 +323,7 @@ class FormPatch(In):
         return _non_empty_patch(self)
 
 
-class FormItemOut(BaseModel):
+class FormItemOut(Model):
     item_id: str
     item_name: str
     price: Annotated[int | float, WithJsonSchema({"type": "number"})]
@@ -312,7 +331,7 @@ class FormItemOut(BaseModel):
     remaining: int | None  # stock left when the item's stock is tracked
 
 
-class FormOut(BaseModel):
+class FormOut(Model):
     id: str
     url: str | None  # only when a link is made (POST /forms, POST /forms/{id}/link)
     title: str
@@ -329,11 +348,11 @@ class FormOut(BaseModel):
     updated_at: str
 
 
-class FormLinkOut(BaseModel):
+class FormLinkOut(Model):
     url: str
 
 
-class PublicFormOut(BaseModel):
+class PublicFormOut(Model):
     shop_name: str
     title: str
     description: str | None
@@ -352,14 +371,14 @@ class FormLineIn(In):
 
 class FormOrderIn(In):
     name: Name
-    email: EmailStr
+    email: Email
     phone: ShortText | None = None
     address: LongText | None = None
     lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
     note: LongText | None = None
 
 
-class FormOrderOut(BaseModel):
+class FormOrderOut(Model):
     order_nos: list[int]
     total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]
     tracking_url: str
@@ -400,19 +419,19 @@ class BatchOut(Out):
     updated_at: str | None
 
 
-class SignupOut(BaseModel):
+class SignupOut(Model):
     seller: SellerOut
     token: str
     expires_at: str
     refresh_token: str
 
 
-class SellerUpdatedOut(BaseModel):
+class SellerUpdatedOut(Model):
     seller: SellerOut
     token: str
 
 
-class LoginOut(BaseModel):
+class LoginOut(Model):
     token: str
     expires_at: str
     refresh_token: str
@@ -423,7 +442,7 @@ class LoginOut(BaseModel):
 
 class CustomerIn(In):
     name: Name
-    email: EmailStr
+    email: Email
     phone: ShortText | None = None
     address: LongText | None = None
     social: ShortText | None = None
@@ -433,7 +452,7 @@ class CustomerIn(In):
 
 class CustomerPatch(In):
     name: Name | None = None
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: ShortText | None = None
     address: LongText | None = None
     social: ShortText | None = None
@@ -505,7 +524,7 @@ class ItemOut(Out):
 
 
 class OrderIn(In):
-    buyer_email: EmailStr | None = None
+    buyer_email: Email | None = None
     buyer_name: Name | None = None
     customer_id: ObjectIdStr | None = None
     item_name: Name | None = None
@@ -533,7 +552,7 @@ class OrderIn(In):
 class OrderPatch(In):
     # The buyer: one of these (the email finds or creates the customer, as in POST).
     customer_id: ObjectIdStr | None = None
-    buyer_email: EmailStr | None = None
+    buyer_email: Email | None = None
     quantity: Quantity | None = None
     unit_price: Money | None = None
     shipping_fee: Money | None = None
@@ -591,7 +610,7 @@ class BulkIn(In):
     set: BulkSet
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Model):
     at: str
     field: str
     # `from` is a Python keyword: exposed under its JSON name.
@@ -599,7 +618,7 @@ class HistoryEntry(BaseModel):
     to: str | None
 
 
-class ShipToOut(BaseModel):
+class ShipToOut(Model):
     """Delivery details typed on an order form; a field the buyer left empty is null."""
 
     name: str | None = None
@@ -649,12 +668,12 @@ class OrderOut(Out):
     updated_at: str
 
 
-class BulkFailure(BaseModel):
+class BulkFailure(Model):
     id: str
     error: str
 
 
-class BulkOut(BaseModel):
+class BulkOut(Model):
     updated: int  # orders this call changed
     unchanged: int  # orders already as asked: nothing written
     failed: list[BulkFailure]
@@ -779,7 +798,7 @@ class ParcelPatch(In):
         return _non_empty_patch(self)
 
 
-class RecipientOut(BaseModel):
+class RecipientOut(Model):
     name: str | None = None
     phone: str | None = None
     address: str | None = None
@@ -811,12 +830,12 @@ class ParcelOut(Out):
 # --- buyer tracking --------------------------------------------------------
 
 
-class TrackingLinkOut(BaseModel):
+class TrackingLinkOut(Model):
     url: str
     token: str
 
 
-class TrackingLinkInfoOut(BaseModel):
+class TrackingLinkInfoOut(Model):
     """A link as the seller's list shows it: never the token (only its hash is stored)."""
 
     id: str
@@ -843,7 +862,7 @@ class TrackOrderOut(Out):
     created_at: str
 
 
-class TrackParcelOut(BaseModel):
+class TrackParcelOut(Model):
     """A parcel as its buyer sees it (from the copies its orders carry)."""
 
     parcel_no: int
@@ -856,7 +875,7 @@ class TrackParcelOut(BaseModel):
     order_nos: list[int]
 
 
-class TrackOut(BaseModel):
+class TrackOut(Model):
     shop_name: str
     buyer_name: str
     currency: str
@@ -873,13 +892,13 @@ class TrackOut(BaseModel):
 
 class LinkRequestIn(In):
     shop_slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}$")]
-    email: EmailStr
+    email: Email
 
 
 # --- reports ---------------------------------------------------------------
 
 
-class BuyerTotals(BaseModel):
+class BuyerTotals(Model):
     order_count: int
     total_amount: float
     remitted_amount: float
@@ -898,12 +917,12 @@ class BuyerRow(BuyerTotals):
     email: str | None
 
 
-class BuyersReportOut(BaseModel):
+class BuyersReportOut(Model):
     rows: list[BuyerRow]
     totals: BuyerTotals
 
 
-class ItemTotals(BaseModel):
+class ItemTotals(Model):
     quantity: int
     order_count: int
 
@@ -912,12 +931,12 @@ class ItemRow(ItemTotals):
     item_name: str | None
 
 
-class ItemsReportOut(BaseModel):
+class ItemsReportOut(Model):
     rows: list[ItemRow]
     totals: ItemTotals
 
 
-class MonthTotals(BaseModel):
+class MonthTotals(Model):
     order_count: int
     total_amount: float
     remitted_amount: float
@@ -928,13 +947,13 @@ class MonthRow(MonthTotals):
     month: str
 
 
-class MonthlyReportOut(BaseModel):
+class MonthlyReportOut(Model):
     year: int
     rows: list[MonthRow]
     totals: MonthTotals
 
 
-class ProfitRow(BaseModel):
+class ProfitRow(Model):
     batch: str | None = None  # by_batch rows (null: orders in no batch)
     month: str | None = None  # by_month rows
     order_count: int
@@ -948,7 +967,7 @@ class ProfitRow(BaseModel):
     missing_rate_count: int
 
 
-class ProfitReportOut(BaseModel):
+class ProfitReportOut(Model):
     currency: str
     by_batch: list[ProfitRow]
     by_month: list[ProfitRow]
@@ -958,7 +977,7 @@ class ProfitReportOut(BaseModel):
 # --- import ----------------------------------------------------------------
 
 
-class ImportDuplicate(BaseModel):
+class ImportDuplicate(Model):
     """A file row that matches an existing order (buyer, item, quantity, price, batch)."""
 
     row: int  # as the spreadsheet numbers it: the header is row 1
@@ -967,7 +986,7 @@ class ImportDuplicate(BaseModel):
     order_no: int  # the existing order it matches
 
 
-class ImportOut(BaseModel):
+class ImportOut(Model):
     dry_run: bool
     created: int
     rows: int  # rows imported (or to import, in a dry run): skipped duplicates left out
@@ -982,17 +1001,17 @@ class ImportOut(BaseModel):
 # --- platform --------------------------------------------------------------
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     details: list
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Model):
     error: ErrorDetail
 
 
-class HealthOut(BaseModel):
+class HealthOut(Model):
     status: str
     db: str
 
@@ -1104,7 +1123,7 @@ HeaderLanguage = Annotated[
 ]
 
 
-class Query(BaseModel):
+class Query(Model):
     """Query parameters. Unknown ones are ignored; an empty one counts as not given."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)

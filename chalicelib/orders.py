@@ -12,10 +12,19 @@ import re
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
-from pymongo.errors import PyMongoError
 
-from . import allocation, batches, clock, currencies, customers, idempotency, items, order_rules, payments
+from . import (
+    allocation,
+    batches,
+    clock,
+    currencies,
+    customers,
+    idempotency,
+    items,
+    mongo,
+    order_rules,
+    payments,
+)
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
@@ -76,7 +85,7 @@ def reserve_order_numbers(seller_id, count: int = 1) -> int:
             {"_id": seller_id},
             {"$inc": {"seq": count}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     return FIRST_ORDER_NO - 1 + counter["seq"]
 
@@ -243,7 +252,7 @@ def search(principal: Principal, params: OrderQuery) -> dict:
     """A page of the seller's orders in `params.sort`'s order (default newest first),
     filtered by models.OrderQuery; the first page also carries `total_count`.
 
-    Atlas indexes (db.INDEXES): the sort keys each have a (seller_id, key, _id) index
+    Atlas indexes (db.indexes()): the sort keys each have a (seller_id, key, _id) index
     (order_no: the unique one), so an unfiltered page reads `limit + 1` index entries;
     an equality filter narrows the walk of the sort index or uses its own index."""
     query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
@@ -370,7 +379,7 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     if history:
         update["$push"] = {"history": {"$each": history}}
     with exclusive(f"orders:{oid}"):
-        after = get_db().orders.find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+        after = get_db().orders.find_one_and_update(query, update, return_document=mongo.ReturnDocument.AFTER)
     if after is not None and move is not None:
         _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))])
     return after
@@ -434,7 +443,7 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                 after = db.orders.find_one_and_update(
                     {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
                     update,
-                    return_document=ReturnDocument.AFTER,
+                    return_document=mongo.ReturnDocument.AFTER,
                 )
         except BaseException as exc:
             if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
@@ -454,11 +463,11 @@ def _landed(written: dict, exc: BaseException) -> bool:
     the lock was not taken); else one read; and no when that read fails too (the server
     is out of reach, so the write most likely never arrived: giving back is the better
     guess than keeping)."""
-    if not isinstance(exc, PyMongoError):
+    if not isinstance(exc, mongo.PyMongoError):
         return False
     try:
         return get_db().orders.find_one(written, {"_id": 1}) is not None
-    except PyMongoError:
+    except mongo.PyMongoError:
         return False
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
-from . import allocation, bus, carriers, clock, customers, idempotency, order_rules
+from . import allocation, bus, carriers, clock, customers, idempotency, mongo, order_rules
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
@@ -73,7 +72,7 @@ def _reserve_number(seller_id) -> int:
             {"_id": f"parcels:{seller_id}"},
             {"$inc": {"seq": 1}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     return FIRST_PARCEL_NO - 1 + counter["seq"]
 
@@ -406,7 +405,7 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
         after = db.parcels.find_one_and_update(
             {"_id": parcel["_id"], "status": parcel["status"]},
             {"$set": {**sets, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     if after is None:
         raise Conflict("the parcel changed while saving; try again", code="concurrent_update")
@@ -452,7 +451,7 @@ def delete(principal: Principal, parcel_id: str) -> None:
         marked = db.parcels.find_one_and_update(
             {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
             {"$set": {"deleting": True}},
-            return_document=ReturnDocument.AFTER,
+            return_document=mongo.ReturnDocument.AFTER,
         )
     if marked is None:
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")

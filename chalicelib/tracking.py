@@ -40,10 +40,8 @@ import secrets
 import time
 
 from bson import ObjectId
-from pymongo import DESCENDING, ReturnDocument
-from pymongo.errors import OperationFailure
 
-from . import allocation, carriers, clock, customers, mailer, payments, ratelimit
+from . import allocation, carriers, clock, customers, mailer, mongo, payments, ratelimit
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import NotFound
@@ -61,7 +59,7 @@ MAX_PAYMENTS = 200  # newest payments shown on the page
 MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
 MAX_FORM_LINKS = 20  # per customer: a submission's link; the oldest beyond are revoked
 SELLER, EMAIL, FORM = "seller", "email", "form"  # link kinds
-NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # pymongo.DESCENDING
 RATE_LIMIT = 3  # link emails per address ...
 RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
 # Every request-link answer takes at least this long, so whether an email was sent (an
@@ -170,7 +168,7 @@ def form_link_again(seller: dict, customer: dict, submission_id: ObjectId) -> st
         fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
         try:
             get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": False})
-        except OperationFailure as exc:
+        except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):  # two retries at once: one link, both have it
                 raise
     return link_url(token)
@@ -189,10 +187,10 @@ def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
                 {"seller_link_of": customer["_id"]},
                 {"$set": fields},
                 upsert=True,  # (no projection: FerretDB 1.24 does not implement it here)
-                return_document=ReturnDocument.AFTER,
+                return_document=mongo.ReturnDocument.AFTER,
             )
             return token, doc["_id"]
-        except OperationFailure as exc:
+        except mongo.OperationFailure as exc:
             # Two first links for one customer at the same moment: the loser's upsert hits
             # the unique index; the retry then updates the winner's document.
             if attempt or not is_duplicate_key(exc):

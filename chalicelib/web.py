@@ -16,9 +16,8 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
-from pymongo.errors import PyMongoError
 
-from . import auth, bus
+from . import auth, bus, mongo
 from .config import plain_settings
 from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from .csv_format import CsvFile, content_disposition
@@ -84,7 +83,7 @@ def api(path: str, method: str, summary: str, **doc):
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)
                 return json_response(body, status, {"Retry-After": str(wait)} if wait else None)
-            except PyMongoError as exc:
+            except mongo.PyMongoError as exc:
                 if is_unavailable(exc):
                     app.log.warning("database unavailable on %s %s", method, path)
                     return json_response(
