@@ -25,6 +25,7 @@ PLATFORM = {
     "money",
     "principal",
     "mailer",
+    "store",
 }
 
 
