@@ -19,7 +19,6 @@ from .config import get_settings
 from .db import get_db
 from .errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .ids import object_id
-from .locks import exclusive
 from .models import LoginIn, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, SellerPatch, SignupIn
 from .passwords import check_strength, dummy_hash, hash_password, verify_password
 from .principal import Principal
@@ -285,10 +284,14 @@ def reset_password(data: PasswordResetIn) -> None:
     check_strength(
         data.new_password, [seller["email"], seller["email_lower"].split("@")[0], seller["shop_name"]]
     )
-    with exclusive(f"password_resets:{digest}"):
-        spent = db.password_resets.find_one_and_update(
-            {"_id": digest, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}}
-        )
+    from . import store
+
+    spent = store.find_one_and_update(
+        db.password_resets,
+        {"_id": digest, "used_at": None, "expires_at": {"$gt": now}},
+        {"$set": {"used_at": now}},
+        lock=store.password_reset_key(digest),
+    )
     if spent is None:  # used by a parallel request a moment ago
         raise _bad_reset()
     _set_password(seller, data.new_password)

@@ -30,20 +30,15 @@ from typing import Any
 
 from bson import ObjectId
 
-from . import clock, currencies, mongo
-from .db import get_db, is_duplicate_key, is_ferretdb
+from . import clock, currencies, mongo, store
+from .db import get_db, is_duplicate_key
 from .errors import Conflict, ValidationFailed
 from .ids import object_id
-from .locks import exclusive
 from .models import BatchOut, BatchPatch
 from .principal import Principal
 from .reports import grouped_sums
 
 KNOWN, NO_RATE, NONE = "known", "no_rate", "none"
-# FerretDB 1.24 (PostgreSQL) never answers an `update` command of 50 or more statements
-# and then stops answering anyone (docs/ferretdb.md): there a bulk write is sent in
-# commands of this many; MongoDB takes a whole sweep in one.
-FERRETDB_BULK = 40
 
 
 @dataclass(frozen=True)
@@ -144,12 +139,13 @@ def settle(seller_id: ObjectId, order: dict, shop: str) -> dict:
         return order
     batch = Batch(order["batch"], _rates(doc), version)
     sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-    with exclusive(f"orders:{order['_id']}"):
-        after = get_db().orders.find_one_and_update(
-            {**_same_cost(order), "rates_version": {"$lt": version}},
-            {"$set": sets},
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    after = store.find_one_and_update(
+        get_db().orders,
+        {**_same_cost(order), "rates_version": {"$lt": version}},
+        {"$set": sets},
+        lock=store.order_key(order["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     return after if after is not None else get_db().orders.find_one({"_id": order["_id"]}) or order
 
 
@@ -288,10 +284,14 @@ def _upsert(query: dict, update: dict) -> dict | None:
     coll = get_db().batches
     for _ in range(3):
         try:
-            with exclusive(f"batches:{query['seller_id']}:{query['name']}"):
-                return coll.find_one_and_update(
-                    query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
-                )
+            return store.find_one_and_update(
+                coll,
+                query,
+                update,
+                lock=store.batch_key(query["seller_id"], query["name"]),
+                upsert=True,
+                return_document=mongo.ReturnDocument.AFTER,
+            )
         except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
@@ -316,13 +316,13 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
             continue
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
         ops.append(mongo.UpdateOne({**_same_cost(order), "rates_version": {"$lt": version}}, {"$set": sets}))
-        ids.append(f"orders:{order['_id']}")
+        ids.append(order["_id"])
     if ops:
-        # FerretDB: one insert_many takes every order's lock (locks.exclusive); Atlas: none.
-        # Held for long there (5,000 orders: 17 s, docs/performance.md): the lease says
-        # so, or contenders would take a live sweep for a dead one; it waits as before.
-        with exclusive(*ids, wait=10.0, hold=5 + len(ops) / 100):
-            _bulk(ops)
+        # Every order's lock where the server needs them (one insert_many); held for long
+        # there (5,000 orders: 17 s on FerretDB, docs/performance.md): the lease says so,
+        # or contenders would take a live sweep for a dead one; it waits as before.
+        with store.serialized(*store.order_keys(ids), wait=10.0, hold=5 + len(ops) / 100):
+            store.bulk_write(get_db().orders, ops)
 
 
 def shop_changed(event) -> None:
@@ -348,12 +348,5 @@ def reprice_all(seller_id: ObjectId, shop: str) -> int:
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
         ops.append(mongo.UpdateOne(_same_cost(order), {"$set": sets}))
     if ops:
-        _bulk(ops)
+        store.bulk_write(get_db().orders, ops)
     return len(ops)
-
-
-def _bulk(ops: list) -> None:
-    """One unordered bulk write of the orders' updates (FerretDB: in FERRETDB_BULK-sized commands)."""
-    size = FERRETDB_BULK if is_ferretdb() else len(ops)
-    for start in range(0, len(ops), size):
-        get_db().orders.bulk_write(ops[start : start + size], ordered=False)

@@ -34,13 +34,12 @@ from typing import Any, ClassVar
 
 from bson import ObjectId
 
-from . import batches, bus, clock, customers, idempotency, items, mongo, ratelimit, tracking
+from . import batches, bus, clock, customers, idempotency, items, mongo, ratelimit, store, tracking
 from .config import get_settings
 from .db import get_db, is_duplicate_key
 from .errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from .ids import object_id
 from .listing import page
-from .locks import exclusive
 from .models import FormIn, FormOrderIn, FormOut, FormPatch, ListQuery, OrderIn, PublicFormOut
 from .money import from_cents
 from .order_rules import NEW_ORDER_STATUS, total_amount
@@ -411,7 +410,7 @@ def _drop_new_customer(form: dict, customer: dict, submission_id: ObjectId) -> N
     """Delete the customer a failed submission created, unless another submission found
     it since (`form_submission` is then theirs) or it has orders or payments."""
     db = get_db()
-    with exclusive(f"customer-email:{form['seller_id']}:{customer['email_lower']}"):
+    with store.serialized(store.customer_email_key(form["seller_id"], customer["email_lower"])):
         if db.orders.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
             return
         if db.payments.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
@@ -573,10 +572,14 @@ def _take_limits(
         update["$inc"] = {_taken_key(form, i): u for i, u in limited.items()}
     for _ in range(3):
         try:
-            with exclusive(f"customer-email:{seller_id}:{data.email.lower()}"):
-                customer = coll.find_one_and_update(
-                    query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
-                )
+            customer = store.find_one_and_update(
+                coll,
+                query,
+                update,
+                lock=store.customer_email_key(seller_id, data.email.lower()),
+                upsert=True,
+                return_document=mongo.ReturnDocument.AFTER,
+            )
             break
         except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):
@@ -615,10 +618,12 @@ def _over_limit(data: FormOrderIn, entries: dict, item_id: ObjectId, already: in
 
 def _give_back_limits(customer: dict, form: dict, limited: dict[ObjectId, int]) -> None:
     if limited:
-        with exclusive(f"customer-email:{form['seller_id']}:{customer['email_lower']}"):
-            get_db().customers.update_one(
-                {"_id": customer["_id"]}, {"$inc": {_taken_key(form, i): -u for i, u in limited.items()}}
-            )
+        store.update_one(
+            get_db().customers,
+            {"_id": customer["_id"]},
+            {"$inc": {_taken_key(form, i): -u for i, u in limited.items()}},
+            lock=store.customer_email_key(form["seller_id"], customer["email_lower"]),
+        )
 
 
 def _ship_to(data: FormOrderIn) -> dict:

@@ -30,10 +30,9 @@ from typing import TypeVar
 
 from bson import ObjectId
 
-from . import clock, mongo
+from . import clock, mongo, store
 from .db import get_db
 from .errors import Conflict, ValidationFailed
-from .locks import exclusive
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
 TTL = dt.timedelta(hours=24)
@@ -133,6 +132,7 @@ def release(claim: Claim) -> None:
 
 def _release(cid: str, order_id: ObjectId) -> None:
     # Only this claim: a later owner of the same key holds another order id.
-    # FerretDB: a filtered delete is a read then a delete, so lock it (no-op on MongoDB).
-    with exclusive(f"idempotency:{cid}"):
-        get_db().idempotency_keys.delete_one({"_id": cid, "order_id": order_id})
+    # A filtered delete: on FerretDB a read then a delete, so it names its lock.
+    store.delete_one(
+        get_db().idempotency_keys, {"_id": cid, "order_id": order_id}, lock=store.idempotency_key(cid)
+    )

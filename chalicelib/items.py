@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from . import batches, clock, currencies, mongo
+from . import batches, clock, currencies, mongo, store
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page, search_filter
-from .locks import exclusive
 from .models import ItemIn, ItemOut, ItemPatch, ListQuery
 from .principal import Principal
 
@@ -53,12 +52,13 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
     if {"cost", "cost_currency"} & changes.keys():
         _cost_change(principal, iid, changes)
     changes["updated_at"] = clock.now()
-    with exclusive(f"items:{iid}"):
-        doc = get_db().items.find_one_and_update(
-            {"_id": iid, "seller_id": object_id(principal.seller_id)},
-            {"$set": changes},
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    doc = store.find_one_and_update(
+        get_db().items,
+        {"_id": iid, "seller_id": object_id(principal.seller_id)},
+        {"$set": changes},
+        lock=store.item_key(iid),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     if doc is None:
         raise NotFound("item not found")
     return to_out(doc)
@@ -99,11 +99,12 @@ def take_stock(item: dict, quantity: int) -> bool:
     """Take `quantity` from a tracked item only if that much is left (no oversell)."""
     if item.get("stock") is None:
         return True
-    with exclusive(f"items:{item['_id']}"):
-        res = get_db().items.update_one(
-            {"_id": item["_id"], "seller_id": item["seller_id"], "stock": {"$gte": quantity}},
-            {"$inc": {"stock": -quantity}},
-        )
+    res = store.update_one(
+        get_db().items,
+        {"_id": item["_id"], "seller_id": item["seller_id"], "stock": {"$gte": quantity}},
+        {"$inc": {"stock": -quantity}},
+        lock=store.item_key(item["_id"]),
+    )
     return res.modified_count == 1
 
 
@@ -111,8 +112,9 @@ def return_stock(seller_id, item_id, quantity: int) -> None:
     """Put stock back (cancel, failed insert). Untracked items (stock null) are left alone."""
     if item_id is None or quantity <= 0:
         return
-    with exclusive(f"items:{item_id}"):
-        get_db().items.update_one(
-            {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
-            {"$inc": {"stock": quantity}},
-        )
+    store.update_one(
+        get_db().items,
+        {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
+        {"$inc": {"stock": quantity}},
+        lock=store.item_key(item_id),
+    )

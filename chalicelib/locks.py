@@ -1,15 +1,13 @@
-"""Mutual exclusion for FerretDB, which lacks MongoDB's single-document atomicity.
+"""Lock documents: insert to acquire, delete to release (an insert is atomic on every
+server, a unique `_id`).
 
-On MongoDB a conditional update (`{stock: {$gte: q}}` + `$inc`) is atomic, and that is
-all our writes rely on. FerretDB 1.24 runs the same update as "read the matching
-documents, then write them back" with no transaction in between, so concurrent updates
-can overwrite one another (20 threads took 15 of 10 units in our test). Inserts, though,
-are atomic there (a unique `_id`). So on FerretDB each conditional update runs while
-holding a lock document: insert to acquire, delete to release. On MongoDB this module
-does nothing. See docs/ferretdb.md.
-
-`held` is the same lock on every server, for work that spans several documents and must
-not interleave on MongoDB either (a buyer's payments and their orders: payments.py).
+Two users. The store (store.FerretStore) holds them around conditional updates on
+FerretDB 1.24, which runs such an update as "read the matching documents, then write them
+back" with no transaction in between, so concurrent updates could overwrite one another
+(20 threads took 15 of 10 units in our test); on MongoDB the update itself is atomic and
+no lock is taken. And `held` directly, on every server, for work that spans several
+documents and must not interleave on MongoDB either (a buyer's payments and their
+orders: payments.py). See docs/ferretdb.md.
 
 A lock is a lease. Its document says when it was taken (`at`), until when a live holder
 may still be holding it (`live_until`: milliseconds for a request, `hold` seconds said
@@ -30,23 +28,12 @@ import time
 from collections.abc import Iterator
 
 from . import clock, mongo
-from .db import DUPLICATE_KEY, get_db, is_ferretdb
+from .db import DUPLICATE_KEY, get_db
 from .errors import Conflict, Unavailable
 
 WAIT = 2.0  # seconds a request waits for a lock before it answers
 HOLD = 3.0  # seconds a live request may hold a lock (it holds one for milliseconds)
 LEASE = 20.0  # seconds before any lock lapses: a Lambda is stopped after 15 s
-
-
-@contextlib.contextmanager
-def exclusive(*names: str, wait: float = WAIT, hold: float = HOLD) -> Iterator[None]:
-    """Hold every named lock, or wait. All are taken in one insert or none is kept, so
-    two holders of overlapping sets can never wait on each other (no deadlock)."""
-    if not names or not is_ferretdb():
-        yield
-        return
-    with held(*names, wait=wait, hold=hold):
-        yield
 
 
 @contextlib.contextmanager

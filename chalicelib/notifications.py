@@ -18,9 +18,8 @@ import html
 import logging
 from typing import TYPE_CHECKING
 
-from . import carriers, clock, currencies, forms, mailer, tracking
+from . import carriers, clock, currencies, forms, mailer, store, tracking
 from .db import get_db
-from .locks import exclusive
 from .packing_slip import TEXT as SLIP_TEXT
 
 if TYPE_CHECKING:
@@ -78,13 +77,13 @@ def _audience(seller_id, customer_id) -> tuple[dict, dict] | None:
 
 
 def _claim(collection: str, doc_id) -> bool:
-    with exclusive(f"notify:{doc_id}"):
-        return (
-            get_db()[collection]
-            .update_one({"_id": doc_id, "notified_at": None}, {"$set": {"notified_at": clock.now()}})
-            .modified_count
-            == 1
-        )
+    claimed = store.update_one(
+        get_db()[collection],
+        {"_id": doc_id, "notified_at": None},
+        {"$set": {"notified_at": clock.now()}},
+        lock=store.notify_key(doc_id),
+    )
+    return claimed.modified_count == 1
 
 
 def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool:

@@ -24,12 +24,12 @@ from . import (
     mongo,
     order_rules,
     payments,
+    store,
 )
 from .db import get_db
 from .errors import Conflict, NotFound, ValidationFailed
 from .ids import object_id
 from .listing import Sort, search_filter, sorted_page
-from .locks import exclusive
 from .models import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 from .order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
 from .principal import Principal
@@ -80,13 +80,14 @@ def history_out(doc: dict) -> list[dict]:
 def reserve_order_numbers(seller_id, count: int = 1) -> int:
     """Take `count` consecutive order numbers from the seller's counter; returns the last.
     Numbers are never given back, so a failed creation leaves a gap, never a duplicate."""
-    with exclusive(f"counters:{seller_id}"):
-        counter = get_db().counters.find_one_and_update(
-            {"_id": seller_id},
-            {"$inc": {"seq": count}},
-            upsert=True,
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    counter = store.find_one_and_update(
+        get_db().counters,
+        {"_id": seller_id},
+        {"$inc": {"seq": count}},
+        lock=store.order_counter_key(seller_id),
+        upsert=True,
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     return FIRST_ORDER_NO - 1 + counter["seq"]
 
 
@@ -378,8 +379,9 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     update: dict[str, Any] = {"$set": {**sets, "updated_at": now}, "$inc": {"version": 1}}
     if history:
         update["$push"] = {"history": {"$each": history}}
-    with exclusive(f"orders:{oid}"):
-        after = get_db().orders.find_one_and_update(query, update, return_document=mongo.ReturnDocument.AFTER)
+    after = store.find_one_and_update(
+        get_db().orders, query, update, lock=store.order_key(oid), return_document=mongo.ReturnDocument.AFTER
+    )
     if after is not None and move is not None:
         _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))])
     return after
@@ -439,12 +441,13 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             # in an outage) can tell whether the order took the units or not.
             update["$set"]["write_id"] = write_id = ObjectId()
         try:
-            with exclusive(f"orders:{doc['_id']}"):
-                after = db.orders.find_one_and_update(
-                    {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
-                    update,
-                    return_document=mongo.ReturnDocument.AFTER,
-                )
+            after = store.find_one_and_update(
+                db.orders,
+                {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
+                update,
+                lock=store.order_key(doc["_id"]),
+                return_document=mongo.ReturnDocument.AFTER,
+            )
         except BaseException as exc:
             if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
                 _give_back_stock(seller_id, [(doc, change.units_taken)])
@@ -523,11 +526,12 @@ def customer_changed(event: customers.CustomerChanged) -> None:
         ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
         # Locked like every order write (FerretDB writes a whole order back: a parcel
         # marking it at the same time would put the old name back).
-        with exclusive(*(f"orders:{i}" for i in ids)):
-            db.orders.update_many(
-                {**who, "_id": {"$in": ids}},
-                {"$set": {"buyer_name": customer["name"], "buyer_email": customer["email"]}},
-            )
+        store.update_many(
+            db.orders,
+            {**who, "_id": {"$in": ids}},
+            {"$set": {"buyer_name": customer["name"], "buyer_email": customer["email"]}},
+            lock=store.order_keys(ids),
+        )
 
     customers.refresh(event, write)
 
@@ -606,8 +610,8 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
     # one order cannot overwrite each other there (a no-op on MongoDB).
     # Up to 500 orders: the update_many calls may take seconds there, which the lease says.
-    names = [f"orders:{d['_id']}" for _, group in groups.values() for d, _ in group]
-    with exclusive(*names, hold=3 + len(names) / 100):
+    names = store.order_keys(d["_id"] for _, group in groups.values() for d, _ in group)
+    with store.serialized(*names, hold=3 + len(names) / 100):
         for state, (change, group) in groups.items():
             ids = [d["_id"] for d, _ in group]
             query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}

@@ -19,12 +19,11 @@ from typing import Any
 
 from bson import ObjectId
 
-from . import allocation, bus, carriers, clock, customers, idempotency, mongo, order_rules
+from . import allocation, bus, carriers, clock, customers, idempotency, mongo, order_rules, store
 from .db import get_db
 from .errors import Conflict, NotFound
 from .ids import object_id
 from .listing import page
-from .locks import exclusive
 from .models import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery
 from .money import from_cents
 from .principal import Principal
@@ -67,13 +66,14 @@ def _order_fields(parcel: dict) -> dict[str, Any]:
 
 
 def _reserve_number(seller_id) -> int:
-    with exclusive(f"counters:parcels:{seller_id}"):
-        counter = get_db().counters.find_one_and_update(
-            {"_id": f"parcels:{seller_id}"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    counter = store.find_one_and_update(
+        get_db().counters,
+        {"_id": f"parcels:{seller_id}"},
+        {"$inc": {"seq": 1}},
+        lock=store.parcel_counter_key(seller_id),
+        upsert=True,
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     return FIRST_PARCEL_NO - 1 + counter["seq"]
 
 
@@ -235,7 +235,7 @@ def _rename(parcel: dict, name: str) -> None:
     default recipient, printed on the slip); a recipient typed otherwise stays."""
     db = get_db()
     old = parcel.get("buyer_name")
-    with exclusive(f"parcels:{parcel['_id']}"):
+    with store.serialized(store.parcel_key(parcel["_id"])):
         db.parcels.update_one(
             {"_id": parcel["_id"], "buyer_name": old, "recipient.name": old},
             {"$set": {"buyer_name": name, "recipient.name": name}},
@@ -269,7 +269,7 @@ def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
     sent = [o["_id"] for o in orders if o["fulfillment_status"] in order_rules.SHIPPED_STATES]
     free = {"parcel_id": {"$in": [None, pid]}, "seller_id": parcel["seller_id"]}
     matched = 0
-    with exclusive(*(f"orders:{o['_id']}" for o in orders)):
+    with store.serialized(*store.order_keys(o["_id"] for o in orders)):
         if unsent:
             matched += db.orders.update_many(
                 {
@@ -318,7 +318,7 @@ def _unship_orders(parcel: dict, now: dt.datetime, *, to: str) -> None:
     db = get_db()
     pid = parcel["_id"]
     gone = {"parcel_id": None, "parcel": None, "shipped_by_parcel": None, "updated_at": now}
-    with exclusive(*(f"orders:{i}" for i in parcel["order_ids"])):
+    with store.serialized(*store.order_keys(parcel["order_ids"])):
         db.orders.update_many(
             {"parcel_id": pid, "fulfillment_status": "shipped", "shipped_by_parcel": pid},
             {
@@ -401,41 +401,44 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
             sets["delivered_date"] = order_rules.shipped_today(now, principal.timezone)
     # Locked on FerretDB (its update reads and writes the whole parcel back): a recipient
     # edit and a rename, or two edits of different fields, must not undo each other.
-    with exclusive(f"parcels:{parcel['_id']}"):
-        after = db.parcels.find_one_and_update(
-            {"_id": parcel["_id"], "status": parcel["status"]},
-            {"$set": {**sets, "updated_at": now}},
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    after = store.find_one_and_update(
+        db.parcels,
+        {"_id": parcel["_id"], "status": parcel["status"]},
+        {"$set": {**sets, "updated_at": now}},
+        lock=store.parcel_key(parcel["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     if after is None:
         raise Conflict("the parcel changed while saving; try again", code="concurrent_update")
     if {"carrier", "tracking_number"} & changes.keys():
-        with exclusive(*(f"orders:{i}" for i in after["order_ids"])):
-            db.orders.update_many(
-                {"parcel_id": after["_id"]},
-                {"$set": {**_order_fields(after), "updated_at": now}, "$inc": {"version": 1}},
-            )
+        store.update_many(
+            db.orders,
+            {"parcel_id": after["_id"]},
+            {"$set": {**_order_fields(after), "updated_at": now}, "$inc": {"version": 1}},
+            lock=store.order_keys(after["order_ids"]),
+        )
     if sets.get("status") == "delivered":
-        with exclusive(*(f"orders:{i}" for i in after["order_ids"])):
-            db.orders.update_many(
-                {"parcel_id": after["_id"], "fulfillment_status": "shipped"},
-                {
-                    "$set": {
-                        "fulfillment_status": "delivered",
-                        "parcel.delivered_date": sets["delivered_date"],
-                        "updated_at": now,
-                    },
-                    "$inc": {"version": 1},
-                    "$push": {
-                        "history": {
-                            "at": now,
-                            "field": "fulfillment_status",
-                            "from": "shipped",
-                            "to": "delivered",
-                        }
-                    },
+        store.update_many(
+            db.orders,
+            {"parcel_id": after["_id"], "fulfillment_status": "shipped"},
+            {
+                "$set": {
+                    "fulfillment_status": "delivered",
+                    "parcel.delivered_date": sets["delivered_date"],
+                    "updated_at": now,
                 },
-            )
+                "$inc": {"version": 1},
+                "$push": {
+                    "history": {
+                        "at": now,
+                        "field": "fulfillment_status",
+                        "from": "shipped",
+                        "to": "delivered",
+                    }
+                },
+            },
+            lock=store.order_keys(after["order_ids"]),
+        )
     elif sets.get("status") == "returned":
         _unship_orders(after, now, to="purchased")
     return to_out(after)
@@ -447,12 +450,13 @@ def delete(principal: Principal, parcel_id: str) -> None:
     parcel = _finished(_own(principal, parcel_id), principal.timezone)
     if parcel["status"] == "delivered":
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
-    with exclusive(f"parcels:{parcel['_id']}"):
-        marked = db.parcels.find_one_and_update(
-            {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
-            {"$set": {"deleting": True}},
-            return_document=mongo.ReturnDocument.AFTER,
-        )
+    marked = store.find_one_and_update(
+        db.parcels,
+        {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
+        {"$set": {"deleting": True}},
+        lock=store.parcel_key(parcel["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
     if marked is None:
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
     _unship_orders(marked, clock.now(), to="purchased")

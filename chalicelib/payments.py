@@ -28,12 +28,12 @@ from typing import Any
 
 from bson import ObjectId
 
-from . import allocation, bus, clock, customers, idempotency, ratelimit
+from . import allocation, bus, clock, customers, idempotency, ratelimit, store
 from .db import get_db
 from .errors import Conflict, NotFound, RateLimited
 from .ids import object_id
 from .listing import page
-from .locks import exclusive, held
+from .locks import held
 from .models import AllocationOut, BuyerPaymentIn, PaymentIn, PaymentOut, PaymentQuery, TrackPaymentOut
 from .principal import Principal
 
@@ -66,7 +66,7 @@ def track_out(doc: dict) -> dict:
 def _buyer_lock(seller_id, customer_id):
     # Many orders may be written under it (up to 200 on FerretDB, each under its own
     # lock): a live holder may keep it for seconds, not milliseconds.
-    return held(f"money:{seller_id}:{customer_id}", hold=10.0)
+    return held(store.money_key(seller_id, customer_id), hold=10.0)
 
 
 def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
@@ -128,8 +128,12 @@ def _set_share(
                 }
             }
         update["$set"] = sets
-        with exclusive(f"orders:{order_id}"):
-            done = db.orders.update_one({"_id": order_id, "version": order.get("version", 0)}, update)
+        done = store.update_one(
+            db.orders,
+            {"_id": order_id, "version": order.get("version", 0)},
+            update,
+            lock=store.order_key(order_id),
+        )
         if done.matched_count:
             return target
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
@@ -627,21 +631,20 @@ def _unrefund(order: dict) -> None:
         return
     now = clock.now()
     status = allocation.status_after({**order, "payment_status": "unpaid"}, allocation.paid_of(order))
-    with exclusive(f"orders:{order['_id']}"):
-        get_db().orders.update_one(
-            {"_id": order["_id"], "version": order.get("version", 0)},
-            {
-                "$set": {
-                    "payment_status": status,
-                    "remitted_at": now if status == "remitted" else None,
-                    "updated_at": now,
-                },
-                "$inc": {"version": 1},
-                "$push": {
-                    "history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}
-                },
+    store.update_one(
+        get_db().orders,
+        {"_id": order["_id"], "version": order.get("version", 0)},
+        {
+            "$set": {
+                "payment_status": status,
+                "remitted_at": now if status == "remitted" else None,
+                "updated_at": now,
             },
-        )
+            "$inc": {"version": 1},
+            "$push": {"history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}},
+        },
+        lock=store.order_key(order["_id"]),
+    )
 
 
 # --- the buyer's side ------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Reports computed by the database: summary by buyer, purchase list, months.
 
 Each report is one `$group` aggregation (a handful of rows per customer / item / month,
-never the orders themselves) folded in Python; FerretDB gets workarounds
-(docs/ferretdb.md). Money stays in integer cents until the response is written. Cancelled orders are left out everywhere. Refunded orders count as
+never the orders themselves) folded in Python; on FerretDB the store reads and sums
+instead (store.grouped_sums, docs/ferretdb.md). Money stays in integer cents until the response is written. Cancelled orders are left out everywhere. Refunded orders count as
 orders but not as money owed: `total_amount` is what the buyer is billed (neither
 cancelled nor refunded), so `outstanding_amount = total_amount - remitted_amount` holds
 and a refund never shows up as a debt; `refunded_amount` shows them separately.
@@ -14,9 +14,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clock, csv_format
+from . import clock, csv_format, store
 from .csv_format import CsvFile
-from .db import get_db, is_ferretdb
+from .db import get_db
 from .ids import object_id
 from .models import MonthlyQuery, ReportQuery
 from .money import format_plain, from_cents
@@ -28,49 +28,11 @@ AGG_BATCH = 10_000  # rows per aggregate reply: the whole result in one round tr
 
 
 def grouped_sums(match: dict, key: dict[str, str], sums: dict[str, Any]) -> list[dict]:
-    """`$match` + `$group` by `key` with one `$sum` per entry of `sums` (a `$field` or 1).
-    The result is `[{**key_fields, **sums}]`.
-
-    On MongoDB: one aggregation. FerretDB 1.24 computes only the first accumulator of a
-    `$group` (FerretDB#4616), and each pipeline reads and decodes every order of the
-    seller before grouping: four pipelines over 100,000 orders took 233 s against 58 s
-    for one projected read (docs/performance.md, "Profit report"). So on FerretDB the
-    fields are read once and summed here, as the buyers report does (docs/ferretdb.md).
-    """
-    if is_ferretdb():
-        return _grouped_sums_read(match, key, sums)
-    coll = get_db().orders
-    # A one-field key groups by the scalar itself: FerretDB hashes scalars but compares
-    # document keys one by one (docs/ferretdb.md).
-    scalar = len(key) == 1
-    group_id = f"${next(iter(key.values()))}" if scalar else {k: f"${path}" for k, path in key.items()}
-    pipeline = [
-        {"$match": match},
-        {"$group": {"_id": group_id, **{n: {"$sum": e} for n, e in sums.items()}}},
-    ]
-    rows = []
-    for doc in coll.aggregate(pipeline, batchSize=AGG_BATCH):
-        fields = {next(iter(key)): doc["_id"]} if scalar else {k: doc["_id"].get(k) for k in key}
-        rows.append({**fields, **{name: doc[name] for name in sums}})
-    return rows
-
-
-def _grouped_sums_read(match: dict, key: dict[str, str], sums: dict[str, Any]) -> list[dict]:
-    """The same groups from one projected read of the orders, as `$sum` counts them: a
-    missing or null key is null, a missing, null or non-number value adds nothing."""
-    fields = {path: 1 for path in key.values()} | {e[1:]: 1 for e in sums.values() if isinstance(e, str)}
-    merged: dict[tuple, dict] = {}
-    for doc in get_db().orders.find(match, {"_id": 0, **fields}, batch_size=AGG_BATCH):
-        group = {k: doc.get(path) for k, path in key.items()}
-        row = merged.setdefault(tuple(group.values()), {**group, **dict.fromkeys(sums, 0)})
-        for name, expr in sums.items():
-            if expr == 1:
-                row[name] += 1
-            else:
-                value = doc.get(expr[1:])
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    row[name] += value
-    return list(merged.values())
+    """The orders of `match` grouped by `key` with one `$sum` per entry of `sums` (a
+    `$field` or 1): `[{**key_fields, **sums}]`. One aggregation on MongoDB, one projected
+    read summed in Python on FerretDB, whose `$group` computes only its first
+    accumulator and is slow (store.py, docs/ferretdb.md)."""
+    return store.grouped_sums(get_db().orders, match, key, sums, AGG_BATCH)
 
 
 @dataclass

@@ -20,10 +20,9 @@ import secrets
 
 from bson import ObjectId
 
-from . import clock
+from . import clock, store
 from .db import get_db
 from .errors import Unauthorized
-from .locks import exclusive
 
 IDLE_LIFETIME = dt.timedelta(days=30)  # a session unused this long ends by itself
 TOKEN_RE = re.compile(r"^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$")
@@ -82,11 +81,12 @@ def rotate(raw: str) -> tuple[str, ObjectId, ObjectId]:
     db = get_db()
     now = clock.now()
     # Spend it in one conditional update, so of two refreshes with one token only one wins.
-    with exclusive(f"refresh:{digest}"):
-        spent = db.refresh_tokens.find_one_and_update(
-            {"_id": digest, "session_id": session_id, "spent_at": None, "expires_at": {"$gt": now}},
-            {"$set": {"spent_at": now}},
-        )
+    spent = store.find_one_and_update(
+        db.refresh_tokens,
+        {"_id": digest, "session_id": session_id, "spent_at": None, "expires_at": {"$gt": now}},
+        {"$set": {"spent_at": now}},
+        lock=store.refresh_token_key(digest),
+    )
     if spent is None:
         known = db.refresh_tokens.find_one({"_id": digest, "session_id": session_id}, {"spent_at": 1})
         if known is not None and known.get("spent_at") is not None:

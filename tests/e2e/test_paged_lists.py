@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_site import api_call, sign_up
+from tests.e2e.conftest import api_call, sign_up
 
 pytestmark = pytest.mark.e2e
 

@@ -81,7 +81,7 @@ def test_a_live_holder_still_means_busy(api):
 
 @pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
 def test_an_order_lock_left_by_an_outage_on_ferretdb(api):
-    """The per-order locks exist on FerretDB only (locks.exclusive)."""
+    """The per-order locks exist on FerretDB only (store.FerretStore)."""
     token = api.signup()
     body = {"buyer_email": "a@example.com", "item_name": "x", "quantity": 1, "unit_price": 5}
     oid = api.post("/orders", body, token=token).json["id"]

@@ -11,7 +11,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from chalicelib import db, items, orders
+from chalicelib import db, items, orders, store
 from chalicelib.errors import Conflict
 from chalicelib.models import ItemIn, OrderIn, OrderPatch
 from tests.factories import make_principal
@@ -83,12 +83,16 @@ def test_a_failed_quantity_write_gives_the_stock_back(api, monkeypatch, exc):
 def test_a_busy_lock_gives_the_stock_back(api, monkeypatch):
     who, item_id, oid = setup(api)
 
-    @contextlib.contextmanager
-    def busy(*names, **kw):
-        raise Conflict("the record is busy; try again", code="busy")
-        yield
+    class BusyOrders(store.MongoStore):
+        """Every order's lock is busy (the item's is free, so the stock is taken first)."""
 
-    monkeypatch.setattr(orders, "exclusive", busy)
+        @contextlib.contextmanager
+        def serialized(self, *keys, **kw):
+            if any(k.startswith("orders:") for k in keys):
+                raise Conflict("the record is busy; try again", code="busy")
+            yield
+
+    monkeypatch.setattr(store, "current", BusyOrders)
     with pytest.raises(Conflict):
         orders.update(who, oid, OrderPatch(quantity=5))
     monkeypatch.undo()

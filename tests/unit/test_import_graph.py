@@ -26,6 +26,7 @@ PLATFORM = {
     "principal",
     "mailer",
     "mongo",
+    "store",
 }
 
 
