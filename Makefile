@@ -25,7 +25,7 @@ install: $(STAMP)
 run: install
 	@scripts/run-local.sh
 
-## Like run, but the API restarts when app.py or chalicelib/*.py change.
+## Like run, but the API restarts when app.py or chalicelib/**/*.py change.
 dev: install
 	@scripts/run-local.sh --dev
 
@@ -38,6 +38,7 @@ test: install
 	@scripts/ensure-browser.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports  # the import directions ([tool.importlinter] in pyproject.toml)
 	npx --no-install eslint $(JS_LINTED)
 	node --test --test-reporter=spec $(JS_TESTS)
 	$(PY) -m pytest
@@ -59,7 +60,7 @@ unit: install
 	$(PY) -m pytest tests/unit
 
 lint: install
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports
 
 ## The local database alone (scripts/db.sh: FerretDB on :27017 over a private PostgreSQL cluster).
 db-start: install

@@ -5,24 +5,12 @@ route that is not `public=True` gets the caller (`who`, an auth Principal) first
 
 from __future__ import annotations
 
-from chalicelib import (
-    auth,
-    batches,
-    customers,
-    exports,
-    forms,
-    imports,
-    items,
-    orders,
-    packing_slip,
-    parcels,
-    payments,
-    profit,
-    reports,
-    tracking,
-)
-from chalicelib.db import ping
-from chalicelib.models import (
+from chalicelib.accounts import auth
+from chalicelib.buyers import customers
+from chalicelib.catalog import batches, items
+from chalicelib.money import payments, profit
+from chalicelib.platform.db import ping
+from chalicelib.platform.models import (
     AcceptedOut,
     BatchOut,
     BatchPatch,
@@ -86,7 +74,11 @@ from chalicelib.models import (
     TrackOut,
     TrackPaymentOut,
 )
-from chalicelib.openapi import build
+from chalicelib.platform.openapi import build
+from chalicelib.reporting import reports
+from chalicelib.sales import exports, forms, imports, orders
+from chalicelib.shipping import packing_slip, parcels
+from chalicelib.tracking import tracking
 from chalicelib.web import (
     ROUTES,
     api,

@@ -126,7 +126,7 @@ def main() -> None:
         creates = None
         if not args.no_creates and not args.only_commands:
             os.environ["MONGO_DB"] = "bench_creates"  # a database of its own, starting empty
-            from chalicelib import config, db
+            from chalicelib.platform import config, db
 
             config.reset_settings()
             db.reset_client()
@@ -149,7 +149,7 @@ def run(Api, args) -> dict:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import db
+    from chalicelib.platform import db
 
     db.ensure_indexes()
     args.server.indexes()  # the local GIN indexes, as `make run` creates them
@@ -420,7 +420,7 @@ def run(Api, args) -> dict:
 
 
 def engine_name() -> str:
-    from chalicelib import db
+    from chalicelib.platform import db
 
     info = db.get_client().admin.command("buildInfo")
     if "ferretdbVersion" not in info:
@@ -431,7 +431,7 @@ def engine_name() -> str:
 def list_orders_of(customer_id: str) -> list:
     from bson import ObjectId
 
-    from chalicelib import db
+    from chalicelib.platform import db
 
     return list(db.get_db().orders.find({"customer_id": ObjectId(customer_id)}, {"_id": 1}))
 
@@ -445,8 +445,8 @@ def seed_orders(n: int, seed: dict, keyed: bool = False, sellers: int = 1, buyer
 
     from bson import ObjectId
 
-    from chalicelib import db
-    from chalicelib.orders import reserve_order_numbers
+    from chalicelib.platform import db
+    from chalicelib.sales.orders import reserve_order_numbers
 
     base = db.get_db().orders.find_one({"_id": ObjectId(seed["id"])})
     if n <= 0:
@@ -502,7 +502,7 @@ def run_creates(Api, args) -> dict:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import db
+    from chalicelib.platform import db
 
     db.ensure_indexes()
     args.server.indexes()
@@ -683,7 +683,7 @@ def concurrency_run(api, token, customer_ids: list[str], item_id, seconds: float
     # Read back: every order that was answered 200 must show both changes.
     from bson import ObjectId
 
-    from chalicelib import db
+    from chalicelib.platform import db
 
     # One `{_id}` lookup each: FerretDB pushes that down (an index lookup on PostgreSQL), an
     # `$in` it does not (a read of the whole collection, past the socket timeout at 100,000).
@@ -767,7 +767,7 @@ def render(r: dict, args) -> str:
             "",
         ]
     lines += [
-        "FerretDB's lock documents (chalicelib/locks.py) serialize the stock and order updates, and the "
+        "FerretDB's lock documents (chalicelib/platform/locks.py) serialize the stock and order updates, and the "
         "2 cores are shared by the API, FerretDB and PostgreSQL. 已匯款 records a payment while holding "
         "the buyer's money lock (on every server): one buyer's payments go one at a time, and on "
         "FerretDB the waiting threads' retried lock inserts (each a failed PostgreSQL insert) slow "

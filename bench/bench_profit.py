@@ -11,7 +11,7 @@ data under .cache/bench-profit/, removed first) with the local indexes
 loads the orders of one seller with insert_many (5,000 a command): `--batches` batches of
 equal size over 12 months plus as many orders in no batch, most with a JPY, KRW, USD or
 TWD purchase cost, some without a cost, as POST /orders stores them before any rate is
-set. Then sets every batch's rates through chalicelib.batches.update (what PATCH
+set. Then sets every batch's rates through chalicelib.catalog.batches.update (what PATCH
 /batches/{name} runs: the upsert and the sweep that converts the batch's orders), some
 batches without a KRW rate. Then, on the same data and in the same run, times
 profit.profit() (what GET /reports/profit serves) against fetching every order of the
@@ -90,9 +90,11 @@ os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
 os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
 
 from bench.perfdoc import write_section  # noqa: E402
-from chalicelib import batches, config, currencies, db, profit  # noqa: E402
-from chalicelib.models import BatchPatch, ProfitQuery  # noqa: E402
-from chalicelib.principal import Principal  # noqa: E402
+from chalicelib.catalog import batches  # noqa: E402
+from chalicelib.money import profit  # noqa: E402
+from chalicelib.platform import config, currencies, db  # noqa: E402
+from chalicelib.platform.models import BatchPatch, ProfitQuery  # noqa: E402
+from chalicelib.platform.principal import Principal  # noqa: E402
 
 SHOP = "TWD"
 PAYMENTS = ["unpaid"] * 45 + ["remitted"] * 50 + ["refunded"] * 5

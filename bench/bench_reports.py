@@ -55,8 +55,10 @@ os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
 os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
 
 from bench.perfdoc import write_section  # noqa: E402
-from chalicelib import config, db, imports, reports  # noqa: E402
-from chalicelib.auth import Principal  # noqa: E402
+from chalicelib.accounts.auth import Principal  # noqa: E402
+from chalicelib.platform import config, db  # noqa: E402
+from chalicelib.reporting import reports  # noqa: E402
+from chalicelib.sales import imports  # noqa: E402
 
 PAYMENTS = ["unpaid"] * 45 + ["remitted"] * 50 + ["refunded"] * 5
 FULFILMENTS = (

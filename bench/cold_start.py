@@ -78,7 +78,7 @@ def seed(uri: str, db_name: str, secret: str) -> str:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import db
+    from chalicelib.platform import db
     from tests.conftest import Api
 
     db.ensure_indexes()

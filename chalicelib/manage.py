@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 
-from .db import ensure_indexes, get_db
+from chalicelib.platform.db import ensure_indexes, get_db
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check()
     if args.command == "replay-events":
-        from . import bus
+        from chalicelib.platform import bus
 
         done, left = bus.replay()
         print(f"event handlers: {done} run again, {left} still failing")
         return 1 if left else 0
     if args.command == "repair-payments":
-        from . import payments
+        from chalicelib.money import payments
 
         print(f"payments finished for {payments.repair()} buyer(s)")
         return 0
@@ -75,13 +75,13 @@ def _init_db() -> int:
         )
     for note in other:
         print(f"  index skipped (this server does not support it): {note}")
-    from . import payments
+    from chalicelib.money import payments
 
     migrated = payments.migrate_remitted()
     repaired = payments.repair()
     if migrated or repaired:
         print(f"  payments: {migrated} remitted order(s) given their payment, {repaired} buyer(s) repaired")
-    from . import tracking
+    from chalicelib.tracking import tracking
 
     if filled := tracking.backfill_payment_instructions():
         print(f"  tracking links: {filled} given the shop's payment instructions")
@@ -93,7 +93,11 @@ def unreadable() -> Iterator[tuple[str, object, str, str]]:
     show: every list, export and edit of it would answer 500."""
     from pydantic import ValidationError
 
-    from . import customers, items, orders, parcels, payments
+    from chalicelib.buyers import customers
+    from chalicelib.catalog import items
+    from chalicelib.money import payments
+    from chalicelib.sales import orders
+    from chalicelib.shipping import parcels
 
     readers = {
         "orders": orders.to_out,
@@ -129,10 +133,10 @@ def _create_seller(args) -> int:
     import getpass
     import os
 
-    from .auth import create_seller
-    from .errors import DomainError
-    from .models import SignupIn
-    from .payload import validate
+    from chalicelib.accounts.auth import create_seller
+    from chalicelib.platform.errors import DomainError
+    from chalicelib.platform.models import SignupIn
+    from chalicelib.platform.payload import validate
 
     password = os.environ.get(args.password_env) or getpass.getpass("Password (10+ characters): ")
     try:

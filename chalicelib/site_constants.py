@@ -12,8 +12,14 @@ import json
 import sys
 from typing import Any, get_args
 
-from . import carriers
-from .models import FulfillmentStatus, ParcelStatus, PaymentMethod, PaymentStatus, PaymentStatusIn
+from chalicelib.platform.models import (
+    FulfillmentStatus,
+    ParcelStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentStatusIn,
+)
+from chalicelib.rules import carriers
 
 
 def constants() -> dict[str, Any]:

@@ -17,16 +17,23 @@ from urllib.parse import unquote
 from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
 
-from . import auth, bus, mongo
-from .config import plain_settings
-from .csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
-from .csv_format import CsvFile, content_disposition
-from .db import is_unavailable
-from .errors import DomainError, error_body, framework_error_body, to_http
-from .exports import JsonPage
-from .openapi import RouteDoc
-from .packing_slip import HtmlPage
-from .payload import check_no_nul_path, check_no_nul_query, parse_body, parse_query, validate
+from chalicelib.accounts import auth
+from chalicelib.platform import bus, mongo
+from chalicelib.platform.config import plain_settings
+from chalicelib.platform.csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
+from chalicelib.platform.csv_format import CsvFile, content_disposition
+from chalicelib.platform.db import is_unavailable
+from chalicelib.platform.errors import DomainError, error_body, framework_error_body, to_http
+from chalicelib.platform.openapi import RouteDoc
+from chalicelib.platform.payload import (
+    check_no_nul_path,
+    check_no_nul_query,
+    parse_body,
+    parse_query,
+    validate,
+)
+from chalicelib.sales.exports import JsonPage
+from chalicelib.shipping.packing_slip import HtmlPage
 
 M = TypeVar("M", bound=BaseModel)
 

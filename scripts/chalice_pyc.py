@@ -16,7 +16,7 @@ it builds (for `deploy` and `package` alike) gets, next to each `.py`, a
   timestamp pycs) is dropped first, so running it twice on the cached zip is harmless.
 
 It also leaves out Babel's CLDR data for the ~1,000 locales the app never formats in
-(chalicelib/currencies.LOCALES: English and Traditional Chinese, with their parents):
+(chalicelib/platform/currencies.LOCALES: English and Traditional Chinese, with their parents):
 19.6 MiB of zip with them, 10 MiB without. The global data (currency digits, which
 currencies are in use) stays whole.
 """
@@ -32,7 +32,7 @@ from importlib._bootstrap_external import _code_to_hash_pyc
 
 RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 LOCALE_DATA = "babel/locale-data/"
-# chalicelib/currencies.LOCALES and every locale CLDR falls back through for them
+# chalicelib/platform/currencies.LOCALES and every locale CLDR falls back through for them
 # (tests/integration/test_package.py formats money with the packaged Babel).
 KEEP_LOCALES = {"root", "en", "zh", "zh_Hant", "zh_Hant_TW"}
 

@@ -10,7 +10,7 @@
 -- `_jsonb` would not: the planner matches the indexed expression, `_jsonb->'field'`.)
 --
 -- Which fields: `_id` of every collection, and the equality fields the app's queries start
--- from (chalicelib/*.py). Low-cardinality fields (statuses, batch, month) are left out: the
+-- from (chalicelib/**/*.py). Low-cardinality fields (statuses, batch, month) are left out: the
 -- seller_id index already narrows those queries to one seller. Safe to run again (IF NOT
 -- EXISTS); run it after `python -m chalicelib.manage init-db`, which creates the tables.
 -- FerretDB does not list these indexes (they are not in its metadata) and drops them with

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run` / `make dev`: the database, the API and the static pages, until Ctrl-C or SIGTERM.
 #   scripts/run-local.sh          serve; the API never restarts by itself (`make run`)
-#   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/*.py change (`make dev`)
+#   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/**/*.py change (`make dev`)
 # Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
 #      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg and
 #      FerretDB's log), SITE_DIST (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
@@ -84,7 +84,7 @@ fi
 
 SERVE=(--host 127.0.0.1 --port "$API_PORT" --stage local)
 if [[ $MODE == dev ]]; then
-  # Restarts `chalice local --no-autoreload` when app.py or chalicelib/*.py change (watchfiles).
+  # Restarts `chalice local --no-autoreload` when app.py or chalicelib/**/*.py change (watchfiles).
   "$PY" scripts/dev_server.py "${SERVE[@]}" &
 else
   .venv/bin/chalice local --no-autoreload "${SERVE[@]}" &
@@ -112,7 +112,7 @@ sys.exit(f"The API did not answer {url} within 60 s.")
 PYEOF
 
 if [[ $MODE == dev ]]; then
-  restarts="restarts when app.py or chalicelib/*.py change"
+  restarts="restarts when app.py or chalicelib/**/*.py change"
 else
   restarts="no auto-reload: \`make dev\` restarts on code changes"
 fi

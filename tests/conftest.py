@@ -30,7 +30,7 @@ os.environ.setdefault("JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
 
-from chalicelib import config, db  # noqa: E402
+from chalicelib.platform import config, db  # noqa: E402
 
 
 def _free_port() -> int:
@@ -270,7 +270,7 @@ def ses(backend, monkeypatch):
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses import ses_backends
 
-    from chalicelib import mailer
+    from chalicelib.platform import mailer
 
     monkeypatch.setenv("SES_SENDER", SES_SENDER)
     config.reset_settings()
@@ -398,7 +398,7 @@ def at_once(calls, threads=None):
     tests check the data afterwards."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.errors import DomainError
+    from chalicelib.platform.errors import DomainError
 
     threads = threads or len(calls)
     gate = threading.Barrier(len(calls)) if threads >= len(calls) else None

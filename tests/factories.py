@@ -8,7 +8,7 @@ defaults and are sent as given (None is sent as JSON null).
 
 from __future__ import annotations
 
-from chalicelib import auth
+from chalicelib.accounts import auth
 
 BUYER = "amy@example.com"
 

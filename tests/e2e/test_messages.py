@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from chalicelib.errors import DETAIL_CODES, ERROR_CODES
+from chalicelib.platform.errors import DETAIL_CODES, ERROR_CODES
 from tests.e2e.conftest import api_call, sign_up_any_language
 
 pytestmark = pytest.mark.e2e

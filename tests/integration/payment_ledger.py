@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from chalicelib import db
+from chalicelib.platform import db
 
 
 def check_ledger(seller_token_api=None) -> dict:

@@ -2,7 +2,7 @@ import datetime as dt
 
 import jwt
 
-from chalicelib import config, db
+from chalicelib.platform import config, db
 
 PASSWORD = "correct horse 1"
 

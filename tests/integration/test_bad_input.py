@@ -119,7 +119,7 @@ def _nul_refused(r, code, field):
 
 
 def test_nul_in_a_body_field_is_400_and_writes_nothing(api, token):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     before = db.get_db().customers.count_documents({})
     r = api.post("/customers", {"name": "A\x00B", "email": "a@example.com"}, token=token)
@@ -131,7 +131,7 @@ def test_nul_in_a_body_field_is_400_and_writes_nothing(api, token):
 
 
 def test_nul_in_a_nested_body_field_is_400_and_writes_nothing(api, token):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     order = make_order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=1)
     stored = db.get_db().orders.find_one({})
@@ -148,7 +148,7 @@ def test_nul_in_a_query_parameter_is_400(api, token):
 
 
 def test_nul_in_a_path_parameter_is_400_and_writes_nothing(api, token):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     before = db.get_db().batches.count_documents({})
     r = api.patch("/batches/2026-12%00x", {"note": "trip"}, token=token)
@@ -159,7 +159,7 @@ def test_nul_in_a_path_parameter_is_400_and_writes_nothing(api, token):
 
 
 def test_nul_in_a_csv_cell_is_400_naming_row_and_column(api, token):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     rows = ["a@example.com,fine,1,10,,,", "b@example.com,bad\x00name,1,10,,,"]
     r = post_csv(api, token, IMPORT_HEADER + "\r\n".join(rows) + "\r\n")
@@ -195,7 +195,7 @@ def test_every_route_refuses_a_nul_at_the_edge(api, token):
 
 
 def test_body_dates_outside_2000_2100_are_400(api, token):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     order = make_order(api, token, buyer_email="a@example.com", item_name="x", quantity=1, unit_price=100)
     link = api.post(f"/customers/{order['customer_id']}/tracking-link", token=token).json["token"]
@@ -242,7 +242,7 @@ def test_body_dates_outside_2000_2100_are_400(api, token):
 def test_a_batch_name_in_the_path_has_the_order_field_limit(api, token):
     from urllib.parse import quote
 
-    from chalicelib import db
+    from chalicelib.platform import db
 
     long_name = "東京" * 100 + "x"  # 201 characters (603 bytes percent-encoded)
     r = api.patch(f"/batches/{quote(long_name)}", {"note": "trip"}, token=token)

@@ -16,9 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import db, items, orders
-from chalicelib.errors import Conflict
-from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch
+from chalicelib.catalog import items
+from chalicelib.platform import db
+from chalicelib.platform.errors import Conflict
+from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch
+from chalicelib.sales import orders
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)

@@ -5,9 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import db, items, orders
-from chalicelib.errors import Conflict
-from chalicelib.models import ItemIn, OrderIn
+from chalicelib.catalog import items
+from chalicelib.platform import db
+from chalicelib.platform.errors import Conflict
+from chalicelib.platform.models import ItemIn, OrderIn
+from chalicelib.sales import orders
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
@@ -53,7 +55,7 @@ def test_concurrent_status_edits_lose_nothing(api):
     order, _ = orders.create(
         principal, OrderIn(buyer_email="a@example.com", item_name="Tea", quantity=1, unit_price=10)
     )
-    from chalicelib.models import OrderPatch
+    from chalicelib.platform.models import OrderPatch
 
     patches = [
         OrderPatch(payment_status="remitted"),
@@ -75,7 +77,7 @@ def test_concurrent_status_edits_lose_nothing(api):
 
 def test_bulk_update_and_single_edits_lose_nothing(api):
     """A bulk status change racing single edits of the same orders: both land on every order."""
-    from chalicelib.models import BulkIn, OrderPatch
+    from chalicelib.platform.models import BulkIn, OrderPatch
 
     principal = make_principal(api)
     ids = [

@@ -1,4 +1,4 @@
-from chalicelib import db
+from chalicelib.platform import db
 from tests.factories import make_customer, make_order
 
 

@@ -20,7 +20,7 @@ import bson
 import jwt
 import pytest
 
-from chalicelib import config, db
+from chalicelib.platform import config, db
 
 ROOT = Path(__file__).resolve().parents[2]
 OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import db, forms
-from chalicelib.models import FormOrderIn
+from chalicelib.platform import db
+from chalicelib.platform.models import FormOrderIn
+from chalicelib.sales import forms
 from tests.conftest import at_once
 from tests.factories import make_item
 

@@ -8,7 +8,8 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import forms, tracking
+from chalicelib.sales import forms
+from chalicelib.tracking import tracking
 from tests.factories import make_customer, make_item, make_order
 
 
@@ -62,7 +63,7 @@ def test_seller_makes_a_form_and_the_link_shows_it(api, shop):
         public.headers["cache-control"] == "no-store" and public.headers["referrer-policy"] == "no-referrer"
     )
     # The token is stored hashed only; later reads of the form never show a link.
-    from chalicelib import db
+    from chalicelib.platform import db
 
     stored = db.get_db().forms.find_one()
     assert shop["token"] not in str(stored) and stored["token_hash"] == forms.hash_token(shop["token"])
@@ -329,7 +330,7 @@ def test_commands_of_one_three_line_submission(api, shop, commands, backend):
 def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_orders(api, shop):
     """Issue 23 item 2: a form once filled a known buyer's missing phone and address, so the
     next parcel packed with the default recipient went where the caller typed."""
-    from chalicelib import db
+    from chalicelib.platform import db
 
     t = shop["t"]
     amy = make_customer(api, t, email="amy@example.com", name="Amy Chen", phone="0911-000-000")

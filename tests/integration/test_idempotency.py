@@ -11,9 +11,12 @@ import pytest
 from bson import ObjectId
 from pymongo import monitoring
 
-from chalicelib import auth, clock, db, idempotency, items, orders
-from chalicelib.errors import Conflict
-from chalicelib.models import ItemIn, OrderIn
+from chalicelib.accounts import auth
+from chalicelib.catalog import items
+from chalicelib.platform import clock, db, idempotency
+from chalicelib.platform.errors import Conflict
+from chalicelib.platform.models import ItemIn, OrderIn
+from chalicelib.sales import orders
 from tests.factories import make_item
 
 BODY = {"buyer_email": "a@example.com", "item_name": "Tea", "quantity": 1, "unit_price": 10}

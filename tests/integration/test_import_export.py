@@ -12,7 +12,7 @@ from bson import ObjectId
 from payment_ledger import check_ledger
 from test_reports import order, shop  # noqa: F401 - the shared fixture
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.factories import make_customer, make_item, make_payment
 
 EN_HEADER = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\n"
@@ -105,7 +105,7 @@ def test_export_pages(api, token, shop):  # noqa: F811
 
 
 def test_export_too_large_is_413(api, token, shop, monkeypatch):  # noqa: F811
-    from chalicelib import exports
+    from chalicelib.sales import exports
 
     monkeypatch.setattr(exports, "MAX_BODY_BYTES", 2_000)
     r = api.get("/export/orders?format=json", token=token)
@@ -247,7 +247,8 @@ def test_imported_customer_has_the_shape_of_a_created_one(api, token):
 def test_buyer_created_meanwhile_is_reused(api, token):
     """A buyer that appears between validation and writing (another request) hits the
     unique index and is read back: no second customer, the order goes to them."""
-    from chalicelib import auth, imports
+    from chalicelib.accounts import auth
+    from chalicelib.sales import imports
 
     me = api.get("/auth/me", token=token).json
     principal = auth.Principal(me["id"], me["timezone"], me["currency"])
@@ -746,7 +747,8 @@ def test_a_money_change_during_the_import_leaves_the_ledger_whole(api, token, mo
     """Another request changes the buyer's money between the import's payment insert and
     its orders insert (it finishes the buyer's half-applied payments first): the import's
     payment is already final, so nothing of it is touched before its orders exist."""
-    from chalicelib import imports, payments
+    from chalicelib.money import payments
+    from chalicelib.sales import imports
 
     amy = make_customer(api, token, name="Amy", email="amy@example.com")
     real = db.get_db()
@@ -1071,7 +1073,7 @@ def test_bad_costs_are_row_errors_and_nothing_is_written(api, token):
 
 
 def test_import_reads_each_batch_once(api, token, monkeypatch):
-    from chalicelib import batches
+    from chalicelib.catalog import batches
 
     reads = []
     real = batches.read
@@ -1088,7 +1090,8 @@ def test_import_reads_each_batch_once(api, token, monkeypatch):
 def test_rates_changed_during_the_import_are_applied(api, token):
     """A PATCH of the trip's rates between validation and writing sweeps the batch before
     the imported orders exist; the import sees the new version and converts them again."""
-    from chalicelib import auth, imports
+    from chalicelib.accounts import auth
+    from chalicelib.sales import imports
 
     assert api.patch(TRIP_URL, {"rates": {"JPY": "0.2"}}, token=token).status == 200
     me = api.get("/auth/me", token=token).json

@@ -1,6 +1,6 @@
 """A second seller, given the first seller's ids, gets 404 or empty on every route."""
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.factories import make_customer, make_item, make_order
 
 

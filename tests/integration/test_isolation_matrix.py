@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from app import ROUTES
-from chalicelib import db
+from chalicelib.platform import db
 from tests.factories import make_customer, make_item, make_order
 
 # Marker strings only seller A's data contains; none may appear in B's answers.

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from chalicelib import clock, db, locks
+from chalicelib.platform import clock, db, locks
 from tests.factories import make_customer
 
 SLACK = 1.5  # seconds for the request itself on a loaded machine

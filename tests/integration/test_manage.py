@@ -1,6 +1,7 @@
 import pytest
 
-from chalicelib import config, db, manage
+from chalicelib import manage
+from chalicelib.platform import config, db
 from tests.factories import make_item
 
 

@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from bson import ObjectId
 
-from chalicelib import db, items, orders
-from chalicelib.models import ItemIn, OrderIn, OrderPatch
+from chalicelib.catalog import items
+from chalicelib.platform import db
+from chalicelib.platform.models import ItemIn, OrderIn, OrderPatch
+from chalicelib.sales import orders
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["mongo-java"], indirect=True)
@@ -32,7 +34,7 @@ def test_writes_take_no_lock_documents(api):
     """Stock, counter, status edit, bulk: every path that locks on FerretDB runs bare here.
     Money is the exception: a buyer's payments hold a lock on every server (payments.py),
     taken and given back within the request."""
-    from chalicelib.models import BulkIn
+    from chalicelib.platform.models import BulkIn
 
     principal = make_principal(api)
     item = items.create(principal, ItemIn(item_name="Figure", price=1000, stock=3))

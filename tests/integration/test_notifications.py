@@ -9,7 +9,8 @@ import re
 
 from test_tracking import costed_order, seller_only_in
 
-from chalicelib import db, mailer, tracking
+from chalicelib.platform import db, mailer
+from chalicelib.tracking import tracking
 from tests.factories import make_customer, make_order, make_payment
 
 LINK_RE = re.compile(r"https://shop\.example\.test/track\.html#([A-Za-z0-9_-]{43})")

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from bson import ObjectId
 
-from chalicelib import db
-from chalicelib.models import ORDER_SORTS
+from chalicelib.platform import db
+from chalicelib.platform.models import ORDER_SORTS
 from tests.factories import make_customer, make_order
 
 PRICES = [10, 20, 10, 30, 20, 10, 5, 30, 10, 20, 40]  # ties in total_amount

@@ -1,7 +1,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.factories import make_item
 
 
@@ -152,7 +152,7 @@ def test_shipped_date_uses_seller_timezone(api, token):
 
 
 def test_delivered_keeps_the_shipped_date_or_gives_a_missing_one_today(api, token):
-    """Both PATCH paths follow chalicelib/order_rules.py: the one-command update keeps the
+    """Both PATCH paths follow chalicelib/rules/order_rules.py: the one-command update keeps the
     date a shipped order has; one without a date (old data) takes the read path and gets
     today's, as a move into shipped would."""
     from bson import ObjectId
@@ -387,8 +387,9 @@ def test_bulk_reports_an_order_a_single_edit_changed_after_its_read(api, token, 
     """A PATCH that ships one order between the bulk cancel's read and its write raises
     that order's version by one, like the bulk's own write would: the bulk must still
     report it failed and give back no stock for it."""
-    from chalicelib import auth, orders
-    from chalicelib.models import OrderPatch
+    from chalicelib.accounts import auth
+    from chalicelib.platform.models import OrderPatch
+    from chalicelib.sales import orders
 
     principal = auth.authenticate(f"Bearer {token}")
     iid = new_item(api, token, stock=10)

@@ -68,7 +68,8 @@ def test_zip_holds_app_chalicelib_and_linux_wheels(packaged):
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
         assert "app.py" in names
-        ours = {f"chalicelib/{p.name}" for p in (ROOT / "chalicelib").glob("*.py")}
+        ours = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chalicelib").rglob("*.py")}
+        ours.add("chalicelib/templates/packing_slip.html")
         assert ours and ours <= names, ours - names
         # Compiled extensions built for Linux on the configured architecture.
         for ext in ("pydantic_core/_pydantic_core", "pymongo/_cmessage", "bson/_cbson"):
@@ -141,7 +142,7 @@ def test_zip_ships_bytecode_for_the_runtime_python(packaged):
         pycs = {n for n in names if n.endswith(".pyc")}
         assert pycs and all("/__pycache__/" in "/" + n and n.endswith(f".{tag}.pyc") for n in pycs)
         for module in ["app.py", "chalice/app.py", "pydantic/main.py", "pymongo/collection.py"] + [
-            f"chalicelib/{p.name}" for p in (ROOT / "chalicelib").glob("*.py")
+            p.relative_to(ROOT).as_posix() for p in (ROOT / "chalicelib").rglob("*.py")
         ]:
             folder, _, base = module.rpartition("/")
             pyc = f"{folder + '/' if folder else ''}__pycache__/{base[:-3]}.{tag}.pyc"

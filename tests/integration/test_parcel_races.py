@@ -7,8 +7,12 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from chalicelib import auth, customers, db, orders, parcels
-from chalicelib.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
+from chalicelib.accounts import auth
+from chalicelib.buyers import customers
+from chalicelib.platform import db
+from chalicelib.platform.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
+from chalicelib.sales import orders
+from chalicelib.shipping import parcels
 from tests.conftest import at_once
 from tests.factories import make_principal
 

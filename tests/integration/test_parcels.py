@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 
-from chalicelib import db, parcels
+from chalicelib.platform import db
+from chalicelib.shipping import parcels
 from tests.factories import make_customer, make_order, make_payment
 
 

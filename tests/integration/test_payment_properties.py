@@ -13,9 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_ledger import check_ledger
 
-from chalicelib import auth, db, orders, payments
-from chalicelib.errors import DomainError
-from chalicelib.models import BulkIn, BuyerPaymentIn, OrderIn, OrderPatch, PaymentIn
+from chalicelib.accounts import auth
+from chalicelib.money import payments
+from chalicelib.platform import db
+from chalicelib.platform.errors import DomainError
+from chalicelib.platform.models import BulkIn, BuyerPaymentIn, OrderIn, OrderPatch, PaymentIn
+from chalicelib.sales import orders
 
 BUYERS = ("amy@example.com", "bob@example.com")
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "20"))  # more for a long hunt

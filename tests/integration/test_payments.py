@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from payment_ledger import check_ledger
 
-from chalicelib import db, payments
+from chalicelib.money import payments
+from chalicelib.platform import db
 from tests.factories import make_customer, make_order, make_payment
 
 

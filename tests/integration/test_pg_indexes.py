@@ -22,7 +22,7 @@ import pytest
 from bson import ObjectId
 from pymongo import ReturnDocument, monitoring
 
-from chalicelib import db
+from chalicelib.platform import db
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb"], indirect=True)
 

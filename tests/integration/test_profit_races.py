@@ -1,6 +1,6 @@
 """Exchange rates changing while orders are written, on the real servers: whatever lands
 first, every order of the batch ends converted at the batch's latest rates
-(chalicelib/batches.py: the sweep and `settle` meet from both sides)."""
+(chalicelib/catalog/batches.py: the sweep and `settle` meet from both sides)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import batches, currencies, db, orders
-from chalicelib.models import BatchPatch, OrderIn, OrderPatch
+from chalicelib.catalog import batches
+from chalicelib.platform import currencies, db
+from chalicelib.platform.models import BatchPatch, OrderIn, OrderPatch
+from chalicelib.sales import orders
 from tests.conftest import at_once
 from tests.factories import make_principal
 

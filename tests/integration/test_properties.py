@@ -6,9 +6,12 @@ from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib import auth, db, items, orders
-from chalicelib.errors import DomainError
-from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch
+from chalicelib.accounts import auth
+from chalicelib.catalog import items
+from chalicelib.platform import db
+from chalicelib.platform.errors import DomainError
+from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch
+from chalicelib.sales import orders
 
 INITIAL_STOCK = (5, 12)
 

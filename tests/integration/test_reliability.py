@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from chalicelib import config, db
+from chalicelib.platform import config, db
 from tests.conftest import FerretDB, use_database
 
 

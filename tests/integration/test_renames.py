@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 
-from chalicelib import db, manage, parcels, tracking
+from chalicelib import manage
+from chalicelib.platform import db
+from chalicelib.shipping import parcels
+from chalicelib.tracking import tracking
 
 LINK_RE = re.compile(r"https://shop\.example\.test/track\.html#([A-Za-z0-9_-]{43})")
 OLD, NEW = "王小明", "林美玲"
@@ -103,7 +106,7 @@ def test_a_failing_copy_is_retried_then_kept_and_replayed(api, token, ses, monke
     assert seen["orders"] == seen["payments"] == seen["tracking"] == {"Amy"}
     assert seen["parcel"] == {NEW}
     (kept,) = db.get_db().event_failures.find()
-    assert kept["handler"] == "parcels:customer_changed" and "parcel lock busy" in kept["error"]
+    assert kept["handler"] == "shipping.parcels:customer_changed" and "parcel lock busy" in kept["error"]
     assert manage.main(["replay-events"]) == 0
     assert "1 run again, 0 still failing" in capsys.readouterr().out
     assert names_everywhere(api, token, c, parcel, links)["parcel"] == {"Amy"}

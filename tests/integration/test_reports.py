@@ -20,7 +20,7 @@ import pymongo
 import pytest
 from pymongo import monitoring
 
-from chalicelib import clock, db
+from chalicelib.platform import clock, db
 from tests.factories import make_customer, make_item
 
 TOKYO = "2026-12 Tokyo"
@@ -155,7 +155,7 @@ def test_buyers_report_matches_hand_computed(api, token, shop):
 def test_buyers_report_ferretdb_path_gives_the_same_numbers(api, token, shop, monkeypatch):
     """The path FerretDB uses, forced on both backends, gives the hand-computed numbers
     (and on mongomock the same as the single-aggregation path)."""
-    from chalicelib import store
+    from chalicelib.platform import store
 
     paths = ["/reports/buyers", "/reports/items", "/reports/monthly", "/reports/profit", "/batches"]
     expected = {path: api.get(path, token=token).json for path in paths}
@@ -348,7 +348,7 @@ def test_buyers_report_command_count(api, token, shop, backend):
 def test_grouped_sums_compound_key_on_both_backends(api, token, shop):
     """grouped_sums with a compound key and two sums on each backend: one `$group` on
     MongoDB, one projected read summed in Python on FerretDB."""
-    from chalicelib import reports
+    from chalicelib.reporting import reports
 
     seller_id = db.get_db().orders.find_one()["seller_id"]
     groups = reports.grouped_sums(

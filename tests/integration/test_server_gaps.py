@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from chalicelib import db
+from chalicelib.platform import db
 
 
 @pytest.mark.ferretdb_wrong(

@@ -10,9 +10,10 @@ import re
 import jwt
 import pytest
 
-from chalicelib import auth, config, db, login_limits, sessions
-from chalicelib.errors import RateLimited, Unauthorized
-from chalicelib.models import LoginIn
+from chalicelib.accounts import auth, login_limits, sessions
+from chalicelib.platform import config, db
+from chalicelib.platform.errors import RateLimited, Unauthorized
+from chalicelib.platform.models import LoginIn
 
 PASSWORD = "correct horse 1"
 NEW_PASSWORD = "violet teapot harbour 9"

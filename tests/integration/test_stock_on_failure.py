@@ -11,9 +11,11 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from chalicelib import db, items, orders, store
-from chalicelib.errors import Conflict
-from chalicelib.models import ItemIn, OrderIn, OrderPatch
+from chalicelib.catalog import items
+from chalicelib.platform import db, store
+from chalicelib.platform.errors import Conflict
+from chalicelib.platform.models import ItemIn, OrderIn, OrderPatch
+from chalicelib.sales import orders
 from tests.factories import make_principal
 
 

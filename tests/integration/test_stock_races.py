@@ -11,8 +11,12 @@ import uuid
 import pytest
 from bson import ObjectId
 
-from chalicelib import db, items, order_rules, orders, parcels
-from chalicelib.models import BulkIn, ItemIn, OrderIn, OrderPatch, ParcelIn
+from chalicelib.catalog import items
+from chalicelib.platform import db
+from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch, ParcelIn
+from chalicelib.rules import order_rules
+from chalicelib.sales import orders
+from chalicelib.shipping import parcels
 from tests.conftest import at_once
 from tests.factories import make_principal
 

@@ -1,4 +1,4 @@
-"""The store (chalicelib/store.py, docs/ferretdb.md "The store"): the implementation of
+"""The store (chalicelib/platform/store.py, docs/ferretdb.md "The store"): the implementation of
 each server is the one its quirks need, and the operations it offers behave the same
 everywhere while sending what that server can take."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pymongo import UpdateOne
 
-from chalicelib import db, store
+from chalicelib.platform import db, store
 
 
 def test_each_server_gets_its_own_store(backend):

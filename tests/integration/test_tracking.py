@@ -13,7 +13,8 @@ from urllib.parse import quote
 import pymongo
 import pytest
 
-from chalicelib import config, db, tracking
+from chalicelib.platform import config, db
+from chalicelib.tracking import tracking
 from tests.factories import make_customer, make_order, make_payment
 
 SITE = "https://shop.example.test"  # PUBLIC_SITE_URL set in conftest
@@ -456,7 +457,7 @@ def test_response_floor_hides_whether_mail_was_sent(api, token, ses, monkeypatch
 def test_concurrent_first_links_leave_one_working_link(api, token):
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib import auth
+    from chalicelib.accounts import auth
 
     a = make_order(api, token, buyer_email="alice@example.com", item_name="Tokyo Banana")
     principal = auth.authenticate(f"Bearer {token}")
@@ -631,7 +632,7 @@ def test_seller_links_race_emailed_links(backend, api, token, monkeypatch):
         pytest.skip("a race on a real server (mongomock is not a server)")
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib import auth
+    from chalicelib.accounts import auth
 
     sent: list = []
     monkeypatch.setattr(tracking.mailer, "send", lambda email: sent.append(email) or "id")

@@ -1,11 +1,11 @@
-"""The pure money rules of chalicelib/allocation.py: balances, filling, releasing, status."""
+"""The pure money rules of chalicelib/rules/allocation.py: balances, filling, releasing, status."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import allocation
+from chalicelib.rules import allocation
 
 
 def order(oid, total, paid=0, pay="unpaid", ful="pending", paid_by=None):

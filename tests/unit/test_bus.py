@@ -1,4 +1,4 @@
-"""The message bus (chalicelib/bus.py): events recorded in a unit of work run after it,
+"""The message bus (chalicelib/platform/bus.py): events recorded in a unit of work run after it,
 in the order their handlers are listed; a failing handler is retried, then logged and
 kept for a replay, and neither stops the next handler nor undoes the caller's work."""
 
@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import pytest
 
-from chalicelib import bus, db
+from chalicelib.platform import bus, db
 from tests.conftest import use_database
 
 
@@ -145,22 +145,24 @@ def test_an_event_without_retries_runs_its_handler_once(mongomock):
 
 def test_replay_runs_a_kept_failure_again_and_forgets_it_once_done(mongomock, monkeypatch):
     """A stored failure names a wired handler ("module:function"); replay resolves it."""
-    import chalicelib.clock as target
+    import chalicelib.platform.clock as target
 
     done = []
     monkeypatch.setattr(target, "replayed", lambda e: done.append(e), raising=False)
     mongomock.event_failures.insert_one(
-        {"event": f"{__name__}:Flaky", "fields": {"n": 9}, "handler": "clock:replayed", "error": "x"}
+        {"event": f"{__name__}:Flaky", "fields": {"n": 9}, "handler": "platform.clock:replayed", "error": "x"}
     )
-    bus._resolved.pop("clock:replayed", None)
+    bus._resolved.pop("platform.clock:replayed", None)
     assert bus.replay() == (1, 0)
     assert done == [Flaky(9)] and mongomock.event_failures.count_documents({}) == 0
 
 
 def _events() -> dict[str, type]:
     found = {}
-    for path in sorted(Path(bus.__file__).parent.glob("*.py")):
-        module = importlib.import_module(f"chalicelib.{path.stem}")
+    lib = Path(bus.__file__).parents[1]
+    for path in sorted(lib.rglob("*.py")):
+        dotted = ".".join(path.relative_to(lib.parent).with_suffix("").parts).removesuffix(".__init__")
+        module = importlib.import_module(dotted)
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, bus.Event) and obj is not bus.Event:
                 found[name] = obj

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chalicelib import carriers
+from chalicelib.rules import carriers
 
 # One sample per carrier and the exact URL it builds. Carriers whose page cannot take the
 # number link their lookup page.

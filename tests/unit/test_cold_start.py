@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, EmailStr, ValidationError
 
-from chalicelib import mongo
-from chalicelib.models import Email, In
+from chalicelib.platform import mongo
+from chalicelib.platform.models import Email, In
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Kept off `import app`, each imported where it is first needed. A new entry in `import
 # app` is a decision (measure it with bench/cold_start.py), not an accident.
 HEAVY = {
-    "pymongo": "~65 ms with its asyncio client; the first database call imports it (chalicelib/mongo.py)",
+    "pymongo": "~65 ms with its asyncio client; the first database call imports it (chalicelib/platform/mongo.py)",
     "asyncio": "pulled in by pymongo",
     "jwt": "~25 ms: its package loads a JWKS client (http.client); auth imports it on first token",
     "http.client": "pulled in by jwt's JWKS client",
@@ -50,7 +50,7 @@ def test_import_app_leaves_the_heavy_modules_out():
 MODELS_BUILT = """
 import json, app
 from pydantic import BaseModel
-from chalicelib import models
+from chalicelib.platform import models
 built = sorted(
     name for name, obj in vars(models).items()
     if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__pydantic_complete__
@@ -65,7 +65,7 @@ def test_import_app_builds_no_model():
 
 
 # The OpenAPI document with every model built at class creation, as before issue 32:
-# pydantic.ConfigDict is swapped, before chalicelib.models imports it, for one that drops
+# pydantic.ConfigDict is swapped, before chalicelib.platform.models imports it, for one that drops
 # `defer_build`.
 OPENAPI = """
 import json, sys
@@ -75,8 +75,8 @@ if sys.argv[1] == "eager":
     pydantic.ConfigDict = lambda **kw: plain(**{k: v for k, v in kw.items() if k != "defer_build"})
 import app
 from pydantic import BaseModel
-from chalicelib import models
-from chalicelib.openapi import build
+from chalicelib.platform import models
+from chalicelib.platform.openapi import build
 complete = [
     obj.__pydantic_complete__ for obj in vars(models).values()
     if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import config, db
+from chalicelib.platform import config, db
 
 MONGO_PARAM = "/personal-shopper/test/mongo_uri"
 JWT_PARAM = "/personal-shopper/test/jwt_secret"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import csv_format, imports
-from chalicelib.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.platform import csv_format
+from chalicelib.platform.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.sales import imports
 
 
 @pytest.mark.parametrize(
@@ -164,7 +165,7 @@ def test_row_accepts_chinese_status_words_and_thousands_separator():
     ],
 )
 def test_times_from_export_or_excel(text, iso):
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     assert clock.iso(imports._when(text, "Asia/Taipei")) == iso
 

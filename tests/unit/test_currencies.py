@@ -1,4 +1,4 @@
-"""chalicelib/currencies.py: costs in their currency's minor units (CLDR via Babel),
+"""chalicelib/platform/currencies.py: costs in their currency's minor units (CLDR via Babel),
 exchange rates as exact decimals, conversion half up to the shop currency, ISO codes in
 use, and amounts written for people in both shop languages."""
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import currencies
-from chalicelib.currencies import (
+from chalicelib.platform import currencies
+from chalicelib.platform.currencies import (
     check_code,
     check_shop_currency,
     convert,

@@ -1,4 +1,4 @@
-"""Every error code the API can answer with is listed, once, in chalicelib/errors.py
+"""Every error code the API can answer with is listed, once, in chalicelib/platform/errors.py
 (ERROR_CODES for `error.code`, DETAIL_CODES for each detail's `code`): the pages
 translate by these, so a code raised but not listed fails here."""
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import errors, models, payload
-from chalicelib.errors import DETAIL_CODES, ERROR_CODES, DomainError, ValidationFailed
+from chalicelib.platform import errors, models, payload
+from chalicelib.platform.errors import DETAIL_CODES, ERROR_CODES, DomainError, ValidationFailed
 
 CHALICELIB = Path(__file__).resolve().parents[2] / "chalicelib"
 # carriers.py names carriers with `code="tcat"`: a table, not errors.
 SOURCES = {
-    p.name: p.read_text() for p in CHALICELIB.glob("*.py") if p.name not in ("errors.py", "carriers.py")
+    p.name: p.read_text() for p in CHALICELIB.rglob("*.py") if p.name not in ("errors.py", "carriers.py")
 }
 SOURCES["app.py"] = (CHALICELIB.parent / "app.py").read_text()
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.money import format_plain, from_cents, to_cents
+from chalicelib.platform.money import format_plain, from_cents, to_cents
 
 
 @pytest.mark.parametrize(

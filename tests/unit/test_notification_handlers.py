@@ -10,10 +10,12 @@ import uuid
 import pytest
 from bson import ObjectId
 
-from chalicelib import db, mailer, notifications, tracking
-from chalicelib.forms import FormOrderPlaced
-from chalicelib.parcels import ParcelShipped
-from chalicelib.payments import PaymentConfirmed
+from chalicelib.money.payments import PaymentConfirmed
+from chalicelib.notifications import notifications
+from chalicelib.platform import db, mailer
+from chalicelib.sales.forms import FormOrderPlaced
+from chalicelib.shipping.parcels import ParcelShipped
+from chalicelib.tracking import tracking
 from tests.conftest import use_database
 
 

@@ -1,4 +1,4 @@
-"""The order state machine (chalicelib/order_rules.py), table by table, without a database.
+"""The order state machine (chalicelib/rules/order_rules.py), table by table, without a database.
 
 The tables below are the rules as the contract and docs/api.md state them, written out
 pair by pair; the code must agree with every cell.
@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from chalicelib import order_rules as rules
-from chalicelib.errors import Conflict, ValidationFailed
-from chalicelib.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES
+from chalicelib.platform.errors import Conflict, ValidationFailed
+from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES
+from chalicelib.rules import order_rules as rules
 
 NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.UTC)
 TZ = "Asia/Taipei"  # 04:00 on the 27th there: "today" is the seller's date, not UTC's

@@ -10,8 +10,8 @@ import typing
 
 import pytest
 
-from chalicelib import models, payload
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform import models, payload
+from chalicelib.platform.errors import ValidationFailed
 
 PAIRS = [
     (models.OrderPatch, models.OrderOut),

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from chalicelib.errors import PayloadTooLarge, ValidationFailed
-from chalicelib.models import OrderIn, OrderPatch
-from chalicelib.payload import MAX_BODY_BYTES, parse_body, parse_json
+from chalicelib.platform.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.platform.models import OrderIn, OrderPatch
+from chalicelib.platform.payload import MAX_BODY_BYTES, parse_body, parse_json
 
 
 def test_fractions_parse_exactly():

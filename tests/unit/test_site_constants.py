@@ -15,7 +15,9 @@ from typing import get_args
 
 import pytest
 
-from chalicelib import carriers, models, site_constants
+from chalicelib import site_constants
+from chalicelib.platform import models
+from chalicelib.rules import carriers
 from tests.unit.test_i18n_tables import tables
 
 ROOT = Path(__file__).resolve().parents[2]

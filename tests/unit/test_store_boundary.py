@@ -1,4 +1,4 @@
-"""Issue 24: the local server's quirks live in the store (chalicelib/store.py); no
+"""Issue 24: the local server's quirks live in the store (chalicelib/platform/store.py); no
 domain function asks which server it runs on. A module other than the storage layer
 (db.py, store.py, locks.py) that names `is_ferretdb` or `exclusive`, imports a lock
 from locks.py other than the money lock `held`, or builds a lock key with an f-string
@@ -70,7 +70,7 @@ def test_the_check_sees_each_kind_of_question():
 def test_no_module_outside_the_storage_layer_asks_which_server_it_runs_on():
     offenders = {
         path.name: server_questions(path.read_text(encoding="utf-8"))
-        for path in sorted(PACKAGE.glob("*.py"))
+        for path in sorted(PACKAGE.rglob("*.py"))
         if path.name not in STORAGE
     }
     assert {name: found for name, found in offenders.items() if found} == {}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib import config, mailer
+from chalicelib.platform import config, mailer
 
 URL = "https://shop.example.test/track.html#abc_DEF-123"
 

@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from chalicelib import config, tracking
-from chalicelib.errors import NotFound, ValidationFailed
-from chalicelib.payload import validate
+from chalicelib.platform import config
+from chalicelib.platform.errors import NotFound, ValidationFailed
+from chalicelib.platform.payload import validate
+from chalicelib.tracking import tracking
 
 
 def test_token_pattern_matches_what_we_issue_and_nothing_else():

@@ -18,5 +18,5 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_only_the_web_module_imports_chalice():
-    importers = {p.name for p in CHALICELIB.glob("*.py") if "chalice" in imported_modules(p)}
+    importers = {p.name for p in CHALICELIB.rglob("*.py") if "chalice" in imported_modules(p)}
     assert importers == {"web.py"}

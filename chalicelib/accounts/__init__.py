@@ -1,0 +1,1 @@
+"""Sellers' accounts: sign-up, login, sessions, passwords, the shop profile."""

@@ -1,0 +1,1 @@
+"""Buyers (customers) of a seller."""

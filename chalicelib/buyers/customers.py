@@ -1,0 +1,161 @@
+"""Customers (buyers) of one seller. All data access to `customers` lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bson import ObjectId
+
+from chalicelib.platform import bus, clock, mongo
+from chalicelib.platform.db import get_db, is_duplicate_key
+from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import page, search_filter
+from chalicelib.platform.models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
+from chalicelib.platform.principal import Principal
+
+FIELDS = ("name", "email", "phone", "address", "social", "note")
+
+
+@dataclass(frozen=True)
+class CustomerChanged(bus.Event):
+    """The buyer's name (`renamed`) or email changed: orders, payments, parcels and
+    tracking links keep copies (lists and pages need no join). Handlers read the
+    customer again (see `refresh`), so a retry or a replay is harmless."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    customer_id: ObjectId
+    renamed: bool
+
+
+@dataclass(frozen=True)
+class CustomerDeleted(bus.Event):
+    """Their links must not outlive them."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    customer_id: ObjectId
+
+
+def to_out(doc: dict) -> dict:
+    return CustomerOut.from_doc({**doc, "notify": doc.get("notify", True) is not False})
+
+
+def _seller(principal: Principal):
+    return object_id(principal.seller_id, "seller")
+
+
+def _duplicate() -> Conflict:
+    return Conflict("a customer with this email already exists", code="duplicate_email")
+
+
+def customer_document(seller_id, email: str, name: str | None, now, **details) -> dict:
+    """The one shape of a stored customer. A buyer met only by email (an order, an
+    import) is named after the part of the address before @ until the seller renames them."""
+    doc = dict.fromkeys(FIELDS)
+    doc.update(details, seller_id=seller_id, email=email, name=name or email.split("@")[0])
+    doc.update(email_lower=email.lower(), created_at=now, updated_at=now)
+    return doc
+
+
+def create(principal: Principal, data: CustomerIn) -> dict:
+    details = data.model_dump(exclude={"email", "name"})
+    doc = customer_document(_seller(principal), data.email, data.name, clock.now(), **details)
+    try:
+        get_db().customers.insert_one(doc)
+    except mongo.DuplicateKeyError:
+        raise _duplicate() from None
+    return to_out(doc)
+
+
+def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
+    """One atomic upsert: an unknown buyer email becomes a customer (name defaults to
+    the part before @). Concurrent first orders from one new buyer make one customer."""
+    now = clock.now()
+    query = {"seller_id": seller_id, "email_lower": email.lower()}
+    update = {"$setOnInsert": customer_document(seller_id, email, name, now)}
+    coll = get_db().customers
+    try:
+        return coll.find_one_and_update(
+            query, update, upsert=True, return_document=mongo.ReturnDocument.AFTER
+        )
+    except mongo.OperationFailure as exc:
+        if not is_duplicate_key(exc):
+            raise
+        return coll.find_one(query)  # lost the insert race: the other request created it
+
+
+def get_doc(principal: Principal, customer_id: str) -> dict:
+    doc = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)}
+    )
+    if doc is None:
+        raise NotFound("customer not found")
+    return doc
+
+
+def get(principal: Principal, customer_id: str) -> dict:
+    return to_out(get_doc(principal, customer_id))
+
+
+def search(principal: Principal, params: ListQuery) -> dict:
+    """A page of the seller's customers whose name, email or phone contains `q`."""
+    query = {"seller_id": _seller(principal), **search_filter(params.q, ("name", "email", "phone"))}
+    return page(get_db().customers, query, params.limit, params.cursor, to_out)
+
+
+def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict:
+    changes = patch.model_dump(exclude_unset=True)
+    if "email" in changes:
+        changes["email_lower"] = changes["email"].lower()
+    changes["updated_at"] = clock.now()
+    try:
+        doc = get_db().customers.find_one_and_update(
+            {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)},
+            {"$set": changes},
+            return_document=mongo.ReturnDocument.AFTER,
+        )
+    except mongo.OperationFailure as exc:
+        if not is_duplicate_key(exc):
+            raise
+        raise _duplicate() from None
+    if doc is None:
+        raise NotFound("customer not found")
+    if "name" in changes or "email" in changes:
+        bus.record(CustomerChanged(doc["seller_id"], doc["_id"], renamed="name" in changes))
+    return to_out(doc)
+
+
+def refresh(event: CustomerChanged, write: Callable[[dict], None], rounds: int = 5) -> None:
+    """A CustomerChanged handler's loop: write the copy from the customer as stored now,
+    then read the customer again and, if a rename came meanwhile, write again. Two
+    renames at once may write their copies in either order; this way the last writer
+    leaves the current name. Gone customer: nothing to copy."""
+    query = {"_id": event.customer_id, "seller_id": event.seller_id}
+    doc = get_db().customers.find_one(query)
+    for _ in range(rounds):
+        if doc is None:
+            return
+        write(doc)
+        now = get_db().customers.find_one(query)
+        if now is None or (now["name"], now["email"]) == (doc["name"], doc["email"]):
+            return
+        doc = now
+
+
+def delete(principal: Principal, customer_id: str) -> None:
+    db = get_db()
+    cid = object_id(customer_id, "customer")
+    seller_id = _seller(principal)
+    # Checked first; an order racing in after this check is the accepted gap (the
+    # alternative is a multi-document transaction, which FerretDB does not have).
+    if db.orders.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
+        raise Conflict("this customer has orders; cancel them instead", code="customer_has_orders")
+    if db.payments.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
+        raise Conflict("this customer has payments: the ledger keeps them", code="customer_has_payments")
+    if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
+        raise NotFound("customer not found")
+    bus.record(CustomerDeleted(seller_id, cid))

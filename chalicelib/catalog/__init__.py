@@ -1,0 +1,1 @@
+"""Items, their stock and purchase batches (costs)."""

@@ -1,0 +1,1 @@
+"""Payments, buyers' credit and profit."""

@@ -1,0 +1,788 @@
+"""Payments: money received from one buyer, allocated to their orders.
+
+The ledger lives in two places that must agree:
+- a payment holds its `allocations` [{order_id, order_no, amount}] and `unallocated`
+  (the buyer's credit), with `amount = sum(allocations) + unallocated`;
+- an order holds each payment's share in `paid_by` {<payment id>: cents} and their sum in
+  `paid_amount`, from which its `payment_status` follows (allocation.status_after).
+
+MongoDB Atlas could change both in one transaction; FerretDB 1.24 has none, so every
+change of a buyer's allocations goes the same way, and a crash anywhere converges:
+1. it runs holding the buyer's lock (locks.held, on every server), so two changes of one
+   buyer's money never interleave;
+2. it first finishes any payment of the buyer a crash left half-applied (`applied: false`);
+3. it writes the new allocations on the payment(s), `applied: false`, with `touch`: the
+   orders whose share changes;
+4. it SETS each touched order's share to the payment's allocation for it (an absolute
+   value: applying twice is applying once), with a version check against other edits;
+5. it marks the payment applied, and refreshes the buyer's cached credit.
+A retry with the same Idempotency-Key finds the payment and finishes it; so does the next
+money change of that buyer, or `python -m chalicelib.manage repair-payments`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from chalicelib.buyers import customers
+from chalicelib.platform import bus, clock, idempotency, ratelimit, store
+from chalicelib.platform.db import get_db
+from chalicelib.platform.errors import Conflict, NotFound, RateLimited
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import page
+from chalicelib.platform.locks import held
+from chalicelib.platform.models import (
+    AllocationOut,
+    BuyerPaymentIn,
+    PaymentIn,
+    PaymentOut,
+    PaymentQuery,
+    TrackPaymentOut,
+)
+from chalicelib.platform.principal import Principal
+from chalicelib.rules import allocation
+
+SWITCH = "order_switch"  # `via` of a payment the order's 已匯款 switch recorded
+BUYER_REPORTS_PER_DAY = 5
+SHARE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class PaymentConfirmed(bus.Event):
+    """Money the seller confirmed (recorded, or a buyer's report confirmed): the buyer
+    is emailed once (notifications claims the payment; no retry here: a failed send
+    gives the claim back, and the seller's retry of the request sends it)."""
+
+    payment_id: ObjectId
+
+
+def to_out(doc: dict) -> dict:
+    allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
+    return PaymentOut.from_doc({**doc, "allocations": allocations})
+
+
+def track_out(doc: dict) -> dict:
+    """A seller's note is the seller's (it may say anything about the buyer)."""
+    return TrackPaymentOut.from_doc(
+        {**doc, "note": doc.get("note") if doc.get("source") == "buyer" else None}
+    )
+
+
+def _buyer_lock(seller_id, customer_id):
+    # Many orders may be written under it (up to 200 on FerretDB, each under its own
+    # lock): a live holder may keep it for seconds, not milliseconds.
+    return held(store.money_key(seller_id, customer_id), hold=10.0)
+
+
+def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
+    """The buyer's orders that still take money, oldest first (of one form submission
+    only, when given)."""
+    query = {
+        "seller_id": seller_id,
+        "customer_id": customer_id,
+        "fulfillment_status": {"$nin": list(allocation.NOT_PAYABLE_FULFILLMENT)},
+        "payment_status": {"$in": ["unpaid", "partial"]},
+    }
+    if submission_id is not None:
+        query["submission_id"] = submission_id
+    return list(get_db().orders.find(query, sort=[("created_at", 1), ("_id", 1)]))
+
+
+# --- applying: the one way an order's paid amount changes ------------------------------
+
+
+def _set_share(
+    seller_id, customer_id, order_id, pid: str, target: int, now: dt.datetime, known: dict | None = None
+) -> int:
+    """Make payment `pid`'s share of the order `target` cents (0: none), and its paid
+    amount and payment_status follow. Returns the share the order took: never more than
+    it may hold (an order cancelled or lowered meanwhile by an edit that does not take
+    the buyer's lock, or moved to another buyer, takes less; the caller keeps the rest
+    as credit). Idempotent; a concurrent edit of the order (a note, a status) makes it
+    read again. `known`: the order as just read under the buyer's lock (saves a read)."""
+    db = get_db()
+    for _ in range(SHARE_ATTEMPTS):
+        order = known or db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+        known = None
+        if order is None:
+            return 0  # orders are never deleted; an id that is not this seller's is nothing
+        current = order.get("paid_by", {}).get(pid, 0)
+        others = allocation.paid_of(order) - current
+        takes = allocation.payable(order) and order["customer_id"] == customer_id  # not moved away
+        room = max(order["total_amount"] - others, 0) if takes else current
+        target = min(target, room)
+        if current == target:
+            return target
+        paid = others + target
+        status = allocation.status_after(order, paid)
+        sets: dict[str, Any] = {"paid_amount": paid, "updated_at": now}
+        update: dict[str, Any] = {"$inc": {"version": 1}}
+        if target:
+            sets[f"paid_by.{pid}"] = target
+        else:
+            update["$unset"] = {f"paid_by.{pid}": ""}
+        if status != order["payment_status"]:
+            sets["payment_status"] = status
+            sets["remitted_at"] = now if status == "remitted" else None
+            update["$push"] = {
+                "history": {
+                    "at": now,
+                    "field": "payment_status",
+                    "from": order["payment_status"],
+                    "to": status,
+                }
+            }
+        update["$set"] = sets
+        done = store.update_one(
+            db.orders,
+            {"_id": order_id, "version": order.get("version", 0)},
+            update,
+            lock=store.order_key(order_id),
+        )
+        if done.matched_count:
+            return target
+    raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _apply(payment: dict, now: dt.datetime, known: dict | None = None) -> None:
+    """Steps 4 and 5 for one payment whose new allocations are written. An order that
+    took less than its allocation (changed meanwhile) leaves the rest as credit.
+    `known`: orders by id as read under the lock for this change."""
+    pid = str(payment["_id"])
+    allocations = [dict(a) for a in payment.get("allocations", [])]
+    shares = {a["order_id"]: a for a in allocations}
+    for order_id in payment.get("touch", []):
+        wanted = shares[order_id]["amount"] if order_id in shares else 0
+        took = _set_share(
+            payment["seller_id"],
+            payment["customer_id"],
+            order_id,
+            pid,
+            wanted,
+            now,
+            (known or {}).get(order_id),
+        )
+        if order_id in shares:
+            shares[order_id]["amount"] = took
+    fields: dict[str, Any] = {"applied": True, "touch": []}
+    kept = [a for a in allocations if a["amount"] > 0]
+    if kept != payment.get("allocations", []):
+        fields["allocations"] = kept
+        if payment["status"] == "confirmed":
+            fields["unallocated"] = payment["amount"] - sum(a["amount"] for a in kept)
+    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    payment.update(fields)
+
+
+def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
+    """Apply what a crash left half-done for this buyer. True when there was some."""
+    left = list(
+        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
+    )
+    for payment in left:
+        _apply(payment, now)
+    if left:
+        _sync_credit(seller_id, customer_id)
+    return bool(left)
+
+
+def _sync_credit(seller_id, customer_id) -> int:
+    """The buyer's credit (confirmed money on no order), cached on the customer so that
+    a new order knows without a query whether there is credit to use."""
+    db = get_db()
+    credit = sum(
+        p["unallocated"]
+        for p in db.payments.find(
+            {
+                "seller_id": seller_id,
+                "customer_id": customer_id,
+                "status": "confirmed",
+                "unallocated": {"$gt": 0},
+            },
+            {"unallocated": 1},
+        )
+    )
+    db.customers.update_one({"_id": customer_id, "seller_id": seller_id}, {"$set": {"credit": credit}})
+    return credit
+
+
+def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: dict | None = None) -> dict:
+    """Step 3: the payment's new allocations, not yet applied to `touch`."""
+    amount = (extra or {}).get("amount", payment["amount"])
+    fields = {
+        "allocations": allocations,
+        "unallocated": amount - sum(a["amount"] for a in allocations),
+        "applied": False,
+        "touch": touch,
+        "updated_at": clock.now(),
+        **(extra or {}),
+    }
+    get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    return {**payment, **fields}
+
+
+def _shares_to_allocations(shares: list[allocation.Share], orders: list[dict]) -> list[dict]:
+    numbers = {o["_id"]: o["order_no"] for o in orders}
+    return [{"order_id": s.order_id, "order_no": numbers[s.order_id], "amount": s.amount} for s in shares]
+
+
+def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
+    """Allocations plus more money on the same or other orders (one entry per order)."""
+    out = {a["order_id"]: dict(a) for a in allocations}
+    for a in more:
+        if a["order_id"] in out:
+            out[a["order_id"]]["amount"] += a["amount"]
+        else:
+            out[a["order_id"]] = dict(a)
+    return list(out.values())
+
+
+# --- the seller's payments -------------------------------------------------------------
+
+
+def _customer(seller_id, customer_id: str) -> dict:
+    customer = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
+def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
+    """The orders a payment names, in the given order: each must be this buyer's and
+    take money."""
+    wanted = list(dict.fromkeys(ObjectId(i) for i in order_ids))
+    found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    out = []
+    for oid in wanted:
+        order = found.get(oid)
+        if order is None or order["customer_id"] != customer_id:
+            raise Conflict(
+                f"order {oid} is not an order of this buyer",
+                code="order_not_payable",
+                details=[{"field": "order_ids", "code": "not_this_buyers", "message": str(oid)}],
+            )
+        if not allocation.payable(order):
+            raise Conflict(
+                f"order #{order['order_no']} is {order['fulfillment_status']}/{order['payment_status']}",
+                code="order_not_payable",
+                details=[{"field": "order_ids", "code": "not_payable", "message": str(order["order_no"])}],
+            )
+        out.append(order)
+    return out
+
+
+def payment_document(
+    seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra
+) -> dict:
+    paid_at = data.paid_at or clock.local_date(now, tz)
+    return {
+        "seller_id": seller_id,
+        "customer_id": customer["_id"],
+        "buyer_name": customer.get("name"),
+        "amount": data.amount,
+        "method": getattr(data, "method", "bank_transfer"),
+        "account_last5": data.account_last5,
+        "paid_at": paid_at.isoformat(),
+        "note": data.note or None,
+        "status": status,
+        "source": source,
+        "allocations": [],
+        "unallocated": 0 if status != "confirmed" else data.amount,
+        "applied": True,
+        "touch": [],
+        "reject_reason": None,
+        "confirmed_at": now if status == "confirmed" else None,
+        "voided_at": None,
+        "notified_at": None,
+        "created_at": now,
+        "updated_at": now,
+        **extra,
+    }
+
+
+def record(
+    principal: Principal, data: PaymentIn, idempotency_key: str | None = None, *, via: str | None = None
+):
+    """POST /payments: a confirmed payment, allocated to `order_ids` in that order or to
+    the buyer's unpaid orders oldest first; what is left is credit. Returns
+    (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
+    seller_id = object_id(principal.seller_id)
+    customer = _customer(seller_id, data.customer_id)
+    payment_id = ObjectId()
+    inserted = False
+
+    def mark_inserted():
+        nonlocal inserted
+        inserted = True
+
+    # Once the payment is written it stays, half-applied or not: a retry with the key
+    # finishes it instead of recording the money a second time.
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:payments", idempotency_key),
+        payment_id,
+        lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id}),
+        lambda: _record(principal, seller_id, customer, data, payment_id, via, mark_inserted),
+        written=lambda: inserted,
+    )
+    if not created:
+        return _finished(doc), False
+    if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
+        bus.record(PaymentConfirmed(doc["_id"]))
+    return to_out(doc), True
+
+
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """Each payment carries its buyer's name (whose money, in the list)."""
+    if event.renamed:
+        customers.refresh(
+            event,
+            lambda c: get_db().payments.update_many(
+                {"seller_id": c["seller_id"], "customer_id": c["_id"]}, {"$set": {"buyer_name": c["name"]}}
+            ),
+        )
+
+
+def _finished(payment: dict) -> dict:
+    if not payment.get("applied", True):
+        with _buyer_lock(payment["seller_id"], payment["customer_id"]):
+            now = clock.now()
+            _finish(payment["seller_id"], payment["customer_id"], now)
+            _sync_credit(payment["seller_id"], payment["customer_id"])
+        payment = get_db().payments.find_one({"_id": payment["_id"]})
+    return to_out(payment)
+
+
+def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
+    """The payment's document, written and applied."""
+    with _buyer_lock(seller_id, customer["_id"]):
+        now = clock.now()
+        _finish(seller_id, customer["_id"], now)
+        return _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now)
+
+
+def _record_locked(
+    principal, seller_id, customer, data, payment_id, via, mark_inserted, now, orders: list | None = None
+) -> dict:
+    """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
+    already read under the lock."""
+    if orders is None:
+        orders = (
+            _listed_orders(seller_id, customer["_id"], data.order_ids)
+            if data.order_ids
+            else _open_orders(seller_id, customer["_id"])
+        )
+    shares = allocation.fill(data.amount, orders)
+    allocations = _shares_to_allocations(shares, orders)
+    doc = {"_id": payment_id}
+    doc |= payment_document(
+        seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
+    )
+    if via:
+        doc["via"] = via
+    doc.update(
+        allocations=allocations,
+        unallocated=data.amount - sum(a["amount"] for a in allocations),
+        applied=False,
+        touch=[a["order_id"] for a in allocations],
+    )
+    get_db().payments.insert_one(doc)
+    mark_inserted()
+    _apply(doc, now, {o["_id"]: o for o in orders})
+    if doc["unallocated"]:
+        _sync_credit(seller_id, customer["_id"])
+    doc.update(applied=True, touch=[])
+    return doc
+
+
+def _own(principal: Principal, payment_id: str) -> dict:
+    doc = get_db().payments.find_one(
+        {"_id": object_id(payment_id, "payment"), "seller_id": object_id(principal.seller_id)}
+    )
+    if doc is None:
+        raise NotFound("payment not found")
+    return doc
+
+
+def get(principal: Principal, payment_id: str) -> dict:
+    return _finished(_own(principal, payment_id))
+
+
+def search(principal: Principal, params: PaymentQuery) -> dict:
+    """A page of the seller's payments, newest first; `?customer_id=` and `?status=`."""
+    query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.status:
+        query["status"] = params.status
+    return page(get_db().payments, query, params.limit, params.cursor, to_out)
+
+
+def confirm(principal: Principal, payment_id: str) -> dict:
+    """A buyer's reported payment is real: allocated like one the seller records.
+    Confirming a confirmed payment again changes nothing (a double click)."""
+    first = _own(principal, payment_id)
+    seller_id, customer_id = first["seller_id"], first["customer_id"]
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "confirmed":
+            return to_out(payment)
+        if payment["status"] != "reported":
+            raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
+        # A report made through a form submission's link pays that submission's orders;
+        # what is left is credit, as for any payment.
+        orders = _open_orders(seller_id, customer_id, payment.get("submission_id"))
+        allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
+        payment = _write_intent(
+            payment,
+            allocations,
+            [a["order_id"] for a in allocations],
+            {"status": "confirmed", "confirmed_at": now},
+        )
+        _apply(payment, now, {o["_id"]: o for o in orders})
+        if payment["unallocated"]:
+            _sync_credit(seller_id, customer_id)
+    bus.record(PaymentConfirmed(first["_id"]))
+    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+
+
+def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:
+    """A reported payment the seller did not receive. Moves no money."""
+    first = _own(principal, payment_id)
+    with _buyer_lock(first["seller_id"], first["customer_id"]):
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "rejected":
+            return to_out(payment)
+        if payment["status"] != "reported":
+            raise Conflict(f"a {payment['status']} payment cannot be rejected", code="payment_not_reported")
+        fields = {"status": "rejected", "reject_reason": reason or None, "updated_at": clock.now()}
+        get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
+    return to_out({**payment, **fields})
+
+
+def void(principal: Principal, payment_id: str) -> dict:
+    """Take a confirmed payment back: its money leaves every order (statuses follow)."""
+    first = _own(principal, payment_id)
+    seller_id, customer_id = first["seller_id"], first["customer_id"]
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == "voided":
+            return to_out(payment)
+        if payment["status"] != "confirmed":
+            raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
+        _void(payment, now)
+        if payment["unallocated"]:
+            _sync_credit(seller_id, customer_id)  # its credit is gone
+    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+
+
+def _void(payment: dict, now) -> None:
+    touch = [a["order_id"] for a in payment.get("allocations", [])]
+    payment = _write_intent(payment, [], touch, {"status": "voided", "voided_at": now, "unallocated": 0})
+    _apply(payment, now)
+
+
+# --- what order changes do to money ----------------------------------------------------
+
+
+def use_credit(seller_id, customer_id) -> bool:
+    """The buyer's credit goes to their unpaid orders, oldest payment to oldest order
+    first (after a new order, or a total that went up). True when money moved."""
+    db = get_db()
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        credits = list(
+            db.payments.find(
+                {
+                    "seller_id": seller_id,
+                    "customer_id": customer_id,
+                    "status": "confirmed",
+                    "unallocated": {"$gt": 0},
+                },
+                sort=[("created_at", 1), ("_id", 1)],
+            )
+        )
+        if not credits:
+            _sync_credit(seller_id, customer_id)
+            return False
+        orders = _open_orders(seller_id, customer_id)
+        balances: dict = {}
+        changed = []
+        for p in credits:
+            shares = allocation.fill(p["unallocated"], orders, balances)
+            if shares:
+                more = _shares_to_allocations(shares, orders)
+                changed.append(
+                    _write_intent(p, _merge(p.get("allocations", []), more), [a["order_id"] for a in more])
+                )
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, customer_id)
+        return bool(changed)
+
+
+def release_excess(seller_id, order_id) -> None:
+    """Money on an order beyond what it may now hold (it was cancelled, or its total went
+    down) goes back to its payments as the buyer's credit, newest payment first."""
+    db = get_db()
+    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
+    if order is None or not order.get("paid_amount"):
+        return
+    with _buyer_lock(seller_id, order["customer_id"]):
+        now = clock.now()
+        _finish(seller_id, order["customer_id"], now)
+        order = db.orders.find_one({"_id": order_id})
+        excess = allocation.excess_of(order)
+        if excess <= 0:
+            return
+        payments = {
+            str(p["_id"]): p
+            for p in db.payments.find({"_id": {"$in": [ObjectId(k) for k in order.get("paid_by", {})]}})
+        }
+        newest = sorted(payments, key=lambda k: (payments[k]["created_at"], k), reverse=True)
+        changed = []
+        for pid, share in allocation.release(order, excess, newest).items():
+            p = payments[pid]
+            allocations = [
+                {**a, "amount": share} if a["order_id"] == order_id else a for a in p["allocations"]
+            ]
+            allocations = [a for a in allocations if a["amount"] > 0]
+            changed.append(_write_intent(p, allocations, [order_id]))
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, order["customer_id"])
+
+
+def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
+    """The order's 已匯款 switch. `remitted`: a seller payment for the balance (method
+    `other`). `unpaid`: the order's money leaves it: a payment the switch made loses
+    that order's part (voided when nothing is left), any other payment keeps the money as
+    the buyer's credit."""
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    order = db.orders.find_one({"_id": order_id, "seller_id": seller_id}, {"customer_id": 1})
+    if order is None:
+        raise NotFound("order not found")
+    customer_id = order["customer_id"]
+    if to == "remitted":
+        remit(principal, customer_id, [order_id])
+        return
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        order = db.orders.find_one({"_id": order_id})
+        pids = [ObjectId(k) for k in order.get("paid_by", {})]
+        changed = []
+        for p in db.payments.find({"_id": {"$in": pids}, "status": "confirmed"}):
+            rest = [a for a in p["allocations"] if a["order_id"] != order_id]
+            if p.get("via") != SWITCH:
+                changed.append(_write_intent(p, rest, [order_id]))
+            elif rest:  # the switch's own record shrinks: the money never came in
+                amount = p["amount"] - sum(a["amount"] for a in p["allocations"] if a["order_id"] == order_id)
+                changed.append(_write_intent(p, rest, [order_id], {"amount": amount}))
+            else:
+                _void(p, now)
+        for p in changed:
+            _apply(p, now)
+        _sync_credit(seller_id, customer_id)
+    _unrefund(db.orders.find_one({"_id": order_id}))
+
+
+def remit(principal: Principal, customer_id, order_ids: list) -> set:
+    """已匯款 on one buyer's orders (a PATCH, or their part of a bulk update): ONE seller
+    payment for the balances of those still owing, read under the buyer's lock so a
+    second press pays nothing. Returns the ids that were paid (or un-refunded)."""
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    with _buyer_lock(seller_id, customer_id):
+        now = clock.now()
+        _finish(seller_id, customer_id, now)
+        found = {
+            o["_id"]: o for o in db.orders.find({"_id": {"$in": list(order_ids)}, "seller_id": seller_id})
+        }
+        docs = [found[i] for i in order_ids if i in found and found[i]["customer_id"] == customer_id]
+        touched = set()
+        for i, doc in enumerate(docs):
+            if doc["payment_status"] == "refunded":
+                _unrefund(doc)
+                docs[i] = db.orders.find_one({"_id": doc["_id"]})
+                touched.add(doc["_id"])
+        owed = [d for d in docs if allocation.balance_of(d) > 0]
+        if owed:
+            data = PaymentIn.model_construct(
+                customer_id=str(customer_id),
+                amount=sum(allocation.balance_of(d) for d in owed),  # cents: built here, not parsed
+                method="other",
+                order_ids=[str(d["_id"]) for d in owed],
+                paid_at=None,
+                account_last5=None,
+                note=None,
+            )
+            customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
+            _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now, owed)
+            touched |= {d["_id"] for d in owed}
+    return touched
+
+
+def _unrefund(order: dict) -> None:
+    """A refunded order switched back: its status follows its money again."""
+    if order["payment_status"] != "refunded":
+        return
+    now = clock.now()
+    status = allocation.status_after({**order, "payment_status": "unpaid"}, allocation.paid_of(order))
+    store.update_one(
+        get_db().orders,
+        {"_id": order["_id"], "version": order.get("version", 0)},
+        {
+            "$set": {
+                "payment_status": status,
+                "remitted_at": now if status == "remitted" else None,
+                "updated_at": now,
+            },
+            "$inc": {"version": 1},
+            "$push": {"history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}},
+        },
+        lock=store.order_key(order["_id"]),
+    )
+
+
+# --- the buyer's side ------------------------------------------------------------------
+
+
+def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | None = None):
+    """POST /track/{token}/payments: the buyer says they paid; the seller confirms.
+    At most BUYER_REPORTS_PER_DAY per link. Returns (payment, created)."""
+    seller_id, customer_id = link["seller_id"], link["customer_id"]
+    payment_id = ObjectId()
+
+    def make() -> dict:
+        slot = ratelimit.take("buyer-payment", str(link["_id"]), BUYER_REPORTS_PER_DAY, dt.timedelta(days=1))
+        if slot is None:
+            raise RateLimited("at most 5 payment reports a day from one link; the seller will be in touch")
+        now = clock.now()
+        customer = {"_id": customer_id, "name": link.get("buyer_name")}
+        # A report through a submission's link stays that submission's: its page lists it
+        # and confirming it pays those orders first (never the buyer's others).
+        scoped = link.get("submission_id") is not None and not link.get("whole")
+        scope = {"submission_id": link["submission_id"]} if scoped else {}
+        doc = {"_id": payment_id}
+        doc |= payment_document(
+            seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now, **scope
+        )
+        try:
+            get_db().payments.insert_one(doc)
+        except BaseException:
+            ratelimit.release(slot)  # only a stored report spends one of the day's five
+            raise
+        return doc
+
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:track:{link['_id']}", idempotency_key),
+        payment_id,
+        lambda pid: get_db().payments.find_one({"_id": pid}),
+        make,
+    )
+    return track_out(doc), created
+
+
+def repair(seller_id=None) -> int:
+    """Finish every half-applied payment and every import cut short (after a crash).
+    Returns how many buyers and import payments needed it."""
+    query: dict[str, Any] = {"applied": False}
+    if seller_id is not None:
+        query["seller_id"] = seller_id
+    buyers = {
+        (p["seller_id"], p["customer_id"])
+        for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})
+    }
+    for seller, customer in buyers:
+        with _buyer_lock(seller, customer):
+            _finish(seller, customer, clock.now())
+            _sync_credit(seller, customer)
+    return len(buyers) + _settle_imports(seller_id)
+
+
+IMPORT_SETTLED_AFTER = dt.timedelta(minutes=10)  # an import runs in one 15 s Lambda call
+
+
+def _settle_imports(seller_id=None) -> int:
+    """An import writes its payments, then its orders (imports.py). One that died in
+    between left payments naming orders that never came: their money never came either,
+    so each such payment keeps only the orders that exist (voided when none does). A
+    checked payment is marked, so this reads each import's payments once. Returns how
+    many payments changed."""
+    db = get_db()
+    query: dict[str, Any] = {
+        "import_id": {"$exists": True},
+        "import_checked": {"$ne": True},
+        "status": "confirmed",
+        "created_at": {"$lt": clock.now() - IMPORT_SETTLED_AFTER},
+    }
+    if seller_id is not None:
+        query["seller_id"] = seller_id
+    changed = 0
+    for p in db.payments.find(query):
+        wanted = [a["order_id"] for a in p["allocations"]]
+        there = {o["_id"] for o in db.orders.find({"_id": {"$in": wanted}}, {"_id": 1})}
+        fields: dict[str, Any] = {"import_checked": True}
+        if len(there) < len(wanted):
+            kept = [a for a in p["allocations"] if a["order_id"] in there]
+            fields.update(allocations=kept, amount=sum(a["amount"] for a in kept), unallocated=0)
+            if not kept:
+                fields.update(status="voided", voided_at=clock.now())
+            changed += 1
+        db.payments.update_one({"_id": p["_id"]}, {"$set": fields})
+    return changed
+
+
+def migrate_remitted() -> int:
+    """Orders marked remitted before payments existed get the payment the switch would
+    have recorded (dated when they were remitted), so paid_amount and reports stay true.
+    Idempotent: a migrated order has a paid_amount. Returns how many orders."""
+    db = get_db()
+    legacy = list(
+        db.orders.find(
+            {
+                "payment_status": "remitted",
+                "paid_amount": {"$exists": False},
+                "fulfillment_status": {"$ne": "cancelled"},
+                "total_amount": {"$gt": 0},
+            },
+            {"seller_id": 1, "customer_id": 1, "buyer_name": 1, "total_amount": 1, "remitted_at": 1},
+        )
+    )
+    zones: dict = {}
+    for order in legacy:
+        seller_id = order["seller_id"]
+        if seller_id not in zones:
+            seller = db.sellers.find_one({"_id": seller_id}, {"timezone": 1}) or {}
+            zones[seller_id] = seller.get("timezone") or clock.DEFAULT_TZ
+        who = Principal(seller_id=str(seller_id), timezone=zones[seller_id], currency="")
+        when = order.get("remitted_at") or clock.now()
+        data = PaymentIn.model_construct(
+            customer_id=str(order["customer_id"]),
+            amount=order["total_amount"],
+            method="other",
+            order_ids=[str(order["_id"])],
+            paid_at=clock.local_date(when, zones[seller_id]),
+            account_last5=None,
+            note=None,
+        )
+        customer = {"_id": order["customer_id"], "name": order.get("buyer_name")}
+        with _buyer_lock(seller_id, order["customer_id"]):
+            now = clock.now()
+            current = db.orders.find_one({"_id": order["_id"]})
+            if "paid_amount" in current or current["payment_status"] != "remitted":
+                continue  # migrated or changed meanwhile
+            _record_locked(who, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
+    return len(legacy)

@@ -1,0 +1,1 @@
+"""Emails to buyers, sent as handlers of domain events."""

@@ -1,0 +1,203 @@
+"""Buyer emails on events (Amazon SES, the shop's language, with a tracking link of
+their own): a parcel shipped, a payment confirmed, an order form submitted. These are
+the handlers of `parcels.ParcelShipped`, `payments.PaymentConfirmed` and
+`forms.FormOrderPlaced` (bus.HANDLERS); the mail adapter is a parameter (`mail`, SES
+by default), so tests pass an in-memory one.
+
+Exactly one email per event, whatever retries: the event's document (the parcel or the
+payment) is claimed by a conditional update (`notified_at` from null to now) before the
+send, so a retried request, a second device or a crash-and-retry finds it claimed. A
+failed send gives the claim back (and removes the link nobody received), so a later
+retry may send it; a crash between claim and send loses that one email (at most once
+beats twice). Off when the shop turned `notify_buyers` off or the customer's `notify`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import TYPE_CHECKING
+
+from chalicelib.platform import clock, currencies, mailer, store
+from chalicelib.platform.db import get_db
+from chalicelib.rules import carriers
+from chalicelib.sales import forms
+from chalicelib.shipping.packing_slip import TEXT as SLIP_TEXT
+from chalicelib.tracking import tracking
+
+if TYPE_CHECKING:
+    from chalicelib.money.payments import PaymentConfirmed
+    from chalicelib.sales.forms import FormOrderPlaced
+    from chalicelib.shipping.parcels import ParcelShipped
+
+log = logging.getLogger(__name__)
+
+SELLER_FIELDS = {
+    "shop_name": 1,
+    "currency": 1,
+    "language": 1,
+    "timezone": 1,
+    "payment_instructions": 1,
+    "notify_buyers": 1,
+}
+
+TEXT = {
+    "zh-Hant": {
+        "parcel_subject": "{shop}：您的包裹已出貨（{orders}）",
+        "parcel_body": "{buyer} 您好：\n\n您在「{shop}」的訂單 {orders} 已於 {date} 出貨，寄送方式：{method}。{tracking}\n\n"
+        "隨時查看進度：\n{url}\n",
+        "tracking": "\n物流：{carrier}，單號 {number}{link}",
+        "payment_subject": "{shop}：已確認您的付款 {amount}",
+        "payment_body": "{buyer} 您好：\n\n「{shop}」已確認收到您 {date} 的付款 {amount}{orders}。\n\n隨時查看付款與出貨進度：\n{url}\n",
+        "paid_orders": "（訂單 {orders}）",
+        "sep": "、",
+    },
+    "en": {
+        "parcel_subject": "{shop}: your parcel has shipped ({orders})",
+        "parcel_body": "Hello {buyer},\n\nYour orders {orders} at {shop} shipped on {date} ({method}).{tracking}\n\n"
+        "Follow them any time:\n{url}\n",
+        "tracking": "\nCarrier: {carrier}, tracking number {number}{link}",
+        "payment_subject": "{shop}: your payment of {amount} is confirmed",
+        "payment_body": "Hello {buyer},\n\n{shop} has confirmed your payment of {amount} from {date}{orders}.\n\n"
+        "Follow your payments and parcels any time:\n{url}\n",
+        "paid_orders": " (orders {orders})",
+        "sep": ", ",
+    },
+}
+
+
+def _audience(seller_id, customer_id) -> tuple[dict, dict] | None:
+    db = get_db()
+    seller = db.sellers.find_one({"_id": seller_id}, SELLER_FIELDS)
+    if not seller or seller.get("notify_buyers") is False:
+        return None
+    customer = db.customers.find_one(
+        {"_id": customer_id, "seller_id": seller_id}, {"name": 1, "email": 1, "notify": 1}
+    )
+    if not customer or customer.get("notify") is False or not customer.get("email"):
+        return None
+    return seller, customer
+
+
+def _claim(collection: str, doc_id) -> bool:
+    claimed = store.update_one(
+        get_db()[collection],
+        {"_id": doc_id, "notified_at": None},
+        {"$set": {"notified_at": clock.now()}},
+        lock=store.notify_key(doc_id),
+    )
+    return claimed.modified_count == 1
+
+
+def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool:
+    """Claim the event, make the buyer a link, send; give both back if SES refuses."""
+    if doc is None or not mail.ready():
+        return False  # gone, or no email set up (a local run): nothing to claim
+    who = _audience(doc["seller_id"], doc["customer_id"])
+    if who is None or not _claim(collection, doc["_id"]):
+        return False
+    seller, customer = who
+    url, link_id = tracking.email_link(seller, customer)
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    subject, text = build(TEXT[language], language, seller, customer, url)
+    email = mailer.Email(
+        to=customer["email"],
+        subject=" ".join(subject.split()),
+        text=text,
+        html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
+    )
+    try:
+        mail.send(email)
+    except mailer.MailError as exc:
+        log.warning("buyer email not sent (%s %s): %s", collection, doc["_id"], exc)
+        get_db()[collection].update_one({"_id": doc["_id"]}, {"$set": {"notified_at": None}})
+        tracking.drop_link(link_id)
+        return False
+    tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+    return True
+
+
+def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> bool:
+    parcel = get_db().parcels.find_one({"_id": event.parcel_id})
+
+    def build(t, language, seller, customer, url):
+        methods = SLIP_TEXT[language]["methods"]
+        orders = t["sep"].join(f"#{n}" for n in parcel["order_nos"])
+        tracking_text = ""
+        if parcel.get("carrier") or parcel.get("tracking_number"):
+            link = carriers.tracking_url(parcel.get("carrier"), parcel.get("tracking_number"))
+            tracking_text = t["tracking"].format(
+                carrier=parcel.get("carrier") or "—",
+                number=parcel.get("tracking_number") or "—",
+                link=f"\n{link}" if link else "",
+            )
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "orders": orders,
+            "date": parcel["shipped_date"],
+            "method": methods.get(parcel["method"], parcel["method"]),
+            "tracking": tracking_text,
+            "url": url,
+        }
+        return t["parcel_subject"].format(**fields), t["parcel_body"].format(**fields)
+
+    return _send("parcels", parcel, build, mail or mailer.SES)
+
+
+def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None) -> bool:
+    payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
+
+    def build(t, language, seller, customer, url):
+        nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "amount": currencies.format_amount(payment["amount"], seller.get("currency") or "TWD", language),
+            "date": payment["paid_at"],
+            "orders": t["paid_orders"].format(orders=t["sep"].join(nos)) if nos else "",
+            "url": url,
+        }
+        return t["payment_subject"].format(**fields), t["payment_body"].format(**fields)
+
+    return _send("payments", payment, build, mail or mailer.SES)
+
+
+def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None) -> bool:
+    """The buyer's whole tracking link, to the email on file: for a new customer the
+    answer's own link; for a known one a new emailed link (the answer shows only this
+    submission, and whoever typed the email may not be its owner). Not claimed: the
+    submission's Idempotency-Key already runs it once. A refused send is only logged
+    (and its link dropped): the answer carries a working link either way."""
+    mail = mail or mailer.SES
+    if not mail.ready():
+        return False
+    seller = forms.shop_of(event.form_id)
+    customer = get_db().customers.find_one(
+        {"_id": event.customer_id}, {"seller_id": 1, "name": 1, "email": 1}
+    )
+    if seller is None or customer is None or not customer.get("email"):
+        return False
+    link_id = None
+    if event.whole:
+        url = tracking.form_link_url(event.submission_id)
+    else:
+        url, link_id = tracking.email_link(seller, customer)
+    try:
+        mail.send(
+            mailer.tracking_link_email(
+                to=customer["email"],
+                shop_name=seller["shop_name"],
+                buyer_name=customer["name"],
+                url=url,
+                language=seller.get("language") or mailer.DEFAULT_LANGUAGE,
+            )
+        )
+    except mailer.MailError as exc:
+        log.warning("form order email not sent (form %s): %s", event.form_id, exc)
+        if link_id is not None:
+            tracking.drop_link(link_id)
+        return False
+    if link_id is not None:
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+    return True

@@ -1,0 +1,1 @@
+"""Pure rules, no I/O: money allocation, the order state machine, carriers."""

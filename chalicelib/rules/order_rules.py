@@ -1,0 +1,267 @@
+"""The order state machine: which status moves are allowed, and what a move does to the
+dates and to stock. Every write path asks this module — PATCH (both its one-command and
+its read-then-write path), bulk updates, POST /orders and the CSV import — so a rule is
+written once. Pure: no database and no clock read (`now` and the seller's `tz` are passed
+in), so tests/unit/test_order_rules.py can walk every pair of statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.platform import clock
+from chalicelib.platform.errors import Conflict, ValidationFailed
+from chalicelib.platform.money import MAX_CENTS
+from chalicelib.rules import allocation
+
+SHIPPED_STATES = ("shipped", "delivered")
+UNSHIPPED_STATES = ("pending", "purchased")
+# Goods not yet sent can go back on the shelf; sent ones cannot.
+CANCELLABLE = UNSHIPPED_STATES
+# A cancelled order is final: these no longer change (payment may still move: a refund).
+FIXED_ONCE_CANCELLED = frozenset({"quantity", "unit_price", "shipping_fee", "shipped_date"})
+NEW_ORDER_STATUS = {"payment_status": "unpaid", "fulfillment_status": "pending"}
+TEXT_FIELDS = ("batch", "note", "carrier", "tracking_number")  # free text: blank clears it
+
+# Bulk updates move statuses only forward (contract, "Order rules"): each status's rank
+# on its way. `cancelled` has no rank: it is allowed from CANCELLABLE only, in bulk as in
+# a single PATCH, which may also move back.
+FORWARD_RANK: dict[str, dict[str, int]] = {
+    "payment_status": {"unpaid": 0, "partial": 1, "remitted": 2, "refunded": 3},
+    "fulfillment_status": {"pending": 0, "purchased": 1, "shipped": 2, "delivered": 3},
+}
+
+# What a move of fulfillment_status does to shipped_date (when none is given).
+TODAY, KEEP, CLEAR = "today", "keep", "clear"
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+def moves_backward(field: str, current: str, to: str) -> bool:
+    """Would setting `field` from `current` to `to` go back? (Unranked statuses: no.)"""
+    rank = FORWARD_RANK[field]
+    return current in rank and to in rank and rank[to] < rank[current]
+
+
+def backward(field: str, current: str, to: str) -> Conflict:
+    return Conflict(
+        f"a bulk update does not move {field} back from {current} to {to}", code="invalid_transition"
+    )
+
+
+def move_refusal(current: str, to: str, *, bulk: bool = False) -> Conflict | None:
+    """Why fulfillment_status may not move from `current` to `to` (None: it may)."""
+    if current == to:
+        return None
+    if current == "cancelled":
+        return Conflict("this order is cancelled", code="order_cancelled")
+    if to == "cancelled" and current not in CANCELLABLE:
+        return Conflict(f"a {current} order cannot be cancelled", code="invalid_transition")
+    if bulk and moves_backward("fulfillment_status", current, to):
+        return backward("fulfillment_status", current, to)
+    return None
+
+
+def has_shipped_date(fulfillment_status: str) -> bool:
+    """Only shipped and delivered orders carry a shipped_date."""
+    return fulfillment_status in SHIPPED_STATES
+
+
+def has_remitted_at(payment_status: str) -> bool:
+    return payment_status == "remitted"
+
+
+def remitted_at_after(payment_status: str, now: dt.datetime) -> dt.datetime | None:
+    """remitted_at once payment_status is set: the time it became remitted, else none."""
+    return now if has_remitted_at(payment_status) else None
+
+
+def shipped_today(now: dt.datetime, tz: str) -> str:
+    """ "Shipped today": the date in the seller's zone (worked out here only)."""
+    return clock.local_date(now, tz).isoformat()
+
+
+def shipped_date_rule(current: str | None, to: str, has_date: bool) -> str:
+    """What moving fulfillment_status from `current` (None: a new order) to `to` does to
+    shipped_date when none is given: TODAY on the way into shipped, KEEP within the
+    shipped states (an order without a date gets today's) and when nothing moves, CLEAR
+    on a move to an unshipped state (moving back from shipped clears the date)."""
+    if current == to:
+        return KEEP
+    if not has_shipped_date(to):
+        return CLEAR
+    if current is not None and has_shipped_date(current) and has_date:
+        return KEEP
+    return TODAY
+
+
+def shipped_date_after(
+    current: str | None, to: str, date: str | None, given: str | None, now: dt.datetime, tz: str
+) -> str | None:
+    """The order's shipped_date after that move: `given` (checked by the caller to be
+    for a shipped order), the date it had, today's, or none."""
+    rule = shipped_date_rule(current, to, bool(date))
+    if rule == CLEAR:
+        return None
+    if given:
+        return given
+    return date if rule == KEEP else shipped_today(now, tz)
+
+
+def units_held(fulfillment_status: str, quantity: int) -> int:
+    """The stock units an order holds: its quantity, none once cancelled."""
+    return 0 if fulfillment_status == "cancelled" else quantity
+
+
+def units_taken(current: str, to: str, quantity: int, new_quantity: int) -> int:
+    """Stock units a change takes from the item; negative: units given back. It is what
+    the order holds after minus what it held before, so a cancel returns exactly the
+    units the order held, whatever quantity the same change names."""
+    return units_held(to, new_quantity) - units_held(current, quantity)
+
+
+def total_amount(quantity: int, unit_price: int, shipping_fee: int) -> int:
+    total = quantity * unit_price + shipping_fee
+    if total > MAX_CENTS:
+        raise ValidationFailed(
+            "total_amount would be above 100,000,000",
+            details=[{"field": "total_amount", "message": "too large"}],
+        )
+    return total
+
+
+def new_order_dates(
+    payment_status: str,
+    fulfillment_status: str,
+    now: dt.datetime,
+    tz: str,
+    remitted_at: dt.datetime | None = None,
+    shipped_date: str | None = None,
+) -> dict[str, Any]:
+    """remitted_at and shipped_date of a new order, as if it had moved to its statuses;
+    an imported file may give them (kept only for a status that carries them)."""
+    return {
+        "remitted_at": remitted_at_after(payment_status, remitted_at or now),
+        "shipped_date": shipped_date_after(None, fulfillment_status, None, shipped_date, now, tz),
+    }
+
+
+# --- a change of one order -------------------------------------------------------------
+
+
+@dataclass
+class OrderChange:
+    """What one patch does to one order, worked out from the order as read."""
+
+    set: dict[str, Any]
+    history: list[dict[str, Any]]
+    units_taken: int  # stock units to take from the item; negative: units to give back
+
+
+def plan_change(
+    doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime, *, bulk: bool = False
+) -> OrderChange:
+    """Validate a change against the order's state and work out the update. A bulk
+    update (`bulk=True`) never moves a status back."""
+    cur_pay, cur_ful = doc["payment_status"], doc["fulfillment_status"]
+    to_pay = changes.get("payment_status", cur_pay)
+    to_ful = changes.get("fulfillment_status", cur_ful)
+    if bulk and moves_backward("payment_status", cur_pay, to_pay):
+        raise backward("payment_status", cur_pay, to_pay)
+    if cur_ful == "cancelled" and FIXED_ONCE_CANCELLED & changes.keys():
+        raise Conflict("this order is cancelled", code="order_cancelled")
+
+    new: dict[str, Any] = {name: changes[name] or None for name in TEXT_FIELDS if name in changes}
+    history = []
+    if to_pay != cur_pay:
+        new["payment_status"] = to_pay
+        new["remitted_at"] = remitted_at_after(to_pay, now)
+        history.append({"at": now, "field": "payment_status", "from": cur_pay, "to": to_pay})
+
+    if "shipped_date" in changes and not has_shipped_date(to_ful):
+        raise ValidationFailed(
+            "shipped_date can only be set on a shipped or delivered order",
+            details=[{"field": "shipped_date", "message": "order is not shipped"}],
+        )
+    refusal = move_refusal(cur_ful, to_ful, bulk=bulk)
+    if refusal is not None:
+        raise refusal
+    if doc.get("parcel_id") and to_ful not in (cur_ful, "delivered"):
+        raise Conflict("this order is in a parcel: change the parcel instead", code="order_in_parcel")
+    given = changes.get("shipped_date")
+    given = given.isoformat() if given is not None else None
+    date = doc.get("shipped_date")
+    # A kept date is not written: bulk shares one update among orders in the same state.
+    if given is not None or shipped_date_rule(cur_ful, to_ful, bool(date)) != KEEP:
+        new["shipped_date"] = shipped_date_after(cur_ful, to_ful, date, given, now, tz)
+    if to_ful != cur_ful:
+        new["fulfillment_status"] = to_ful
+        history.append({"at": now, "field": "fulfillment_status", "from": cur_ful, "to": to_ful})
+
+    quantity = doc["quantity"]
+    if {"quantity", "unit_price", "shipping_fee"} & changes.keys():
+        quantity = changes.get("quantity", doc["quantity"])
+        unit_price = changes.get("unit_price", doc["unit_price"])
+        shipping_fee = changes.get("shipping_fee", doc["shipping_fee"])
+        total = total_amount(quantity, unit_price, shipping_fee)
+        new.update(quantity=quantity, unit_price=unit_price, shipping_fee=shipping_fee, total_amount=total)
+        # The money on the order against its new total (money above it goes back to the
+        # buyer's credit afterwards: payments.release_excess).
+        paid = min(allocation.paid_of(doc), total)
+        now_pay = new.get("payment_status", cur_pay)
+        follows = allocation.status_after({**doc, "payment_status": now_pay, "total_amount": total}, paid)
+        if paid and follows != now_pay:
+            new["payment_status"] = follows
+            new["remitted_at"] = remitted_at_after(follows, now)
+            history.append({"at": now, "field": "payment_status", "from": now_pay, "to": follows})
+    return OrderChange(new, history, units_taken(cur_ful, to_ful, doc["quantity"], quantity))
+
+
+# --- moves done in one conditional update ---------------------------------------------
+
+# The page's everyday toggles (已採購 on and off, 已出貨, delivered, cancel), which
+# orders._fast_update writes in ONE conditional update: the states each starts from.
+# Which moves are worth one command is a cost choice, not a rule: whether a move is
+# allowed and what it writes come from the rules above. Any other move reads the order.
+ONE_COMMAND_FROM: dict[str, tuple[str, ...]] = {
+    "pending": ("purchased",),
+    "purchased": ("pending",),
+    "shipped": UNSHIPPED_STATES,
+    "delivered": ("shipped",),
+    "cancelled": CANCELLABLE,
+}
+
+
+@dataclass(frozen=True)
+class OneCommandMove:
+    """A move of fulfillment_status that one conditional update can do: its filter
+    (`from_states`, and `needs_date`: a date to keep) and its writes."""
+
+    to: str
+    from_states: tuple[str, ...]
+    shipped_date: str  # TODAY, KEEP or CLEAR
+    needs_date: bool  # KEEP holds only for an order that has a date (else: today's)
+
+    def sets(self, now: dt.datetime, tz: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"fulfillment_status": self.to}
+        if self.shipped_date == TODAY:
+            out["shipped_date"] = shipped_today(now, tz)
+        elif self.shipped_date == CLEAR:
+            out["shipped_date"] = None
+        return out
+
+    def units_taken(self, quantity: int) -> int:
+        return units_taken(self.from_states[0], self.to, quantity, quantity)
+
+
+def one_command_move(to: str) -> OneCommandMove:
+    """The rules for a move to `to` from each state in ONE_COMMAND_FROM[to], which must
+    agree: one update writes the same to every order it matches."""
+    froms = tuple(s for s in ONE_COMMAND_FROM[to] if move_refusal(s, to) is None)
+    (rule,) = {shipped_date_rule(s, to, has_date=True) for s in froms}
+    (_,) = {units_taken(s, to, 1, 1) for s in froms}
+    needs_date = any(shipped_date_rule(s, to, has_date=False) != rule for s in froms)
+    return OneCommandMove(to, froms, rule, needs_date)

@@ -1,0 +1,1 @@
+"""Orders, order forms, CSV imports and exports."""

@@ -1,0 +1,175 @@
+"""Export of every order (or payment) of a seller as CSV or JSON.
+
+Lambda cannot stream a response, so the body is built incrementally from a cursor read
+in batches: only the text of the body and one batch of documents are in memory, never
+all orders as Python objects. A synchronous Lambda response is at most 6 MB; an export
+that would be larger stops early with 413 `export_too_large`, and the client pages with
+`?limit=` and the returned cursor instead (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.money import payments
+from chalicelib.platform import clock, csv_format, currencies
+from chalicelib.platform.csv_format import CsvFile
+from chalicelib.platform.db import get_db
+from chalicelib.platform.errors import PayloadTooLarge
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import decode_cursor, encode_cursor
+from chalicelib.platform.models import MAX_EXPORT_PAGE, ExportQuery, PaymentExportQuery
+from chalicelib.platform.money import format_plain
+from chalicelib.platform.principal import Principal
+from chalicelib.reporting.reports import csv_language
+from chalicelib.rules import allocation
+from chalicelib.sales.orders import MONEY_FIELDS, profit_of, to_out
+
+BATCH_SIZE = 500
+# Lambda's 6 MB response limit, minus room for headers and API Gateway's envelope.
+MAX_BODY_BYTES = 5_500_000
+
+
+@dataclass(frozen=True)
+class JsonPage:
+    """A JSON body built as text (`{"items": [...], "next_cursor": ...}`) and its cursor."""
+
+    text: str
+    next_cursor: str | None
+
+
+ORDER_MONEY = {"paid_amount": allocation.paid_of, "balance": allocation.balance_of}
+
+
+def _csv_cells(doc: dict) -> list:
+    out = to_out(doc)
+    for name in MONEY_FIELDS:
+        out[name] = format_plain(doc[name])
+    for name, of in ORDER_MONEY.items():
+        out[name] = format_plain(of(doc))
+    # Blank when unknown (never 0: a missing cost is not a free item).
+    cost = currencies.cost_out(doc.get("cost"), doc.get("cost_currency"))
+    out["cost"] = None if cost is None else str(cost)
+    for name, cents in (("cost_amount", doc.get("cost_amount")), ("profit", profit_of(doc))):
+        out[name] = None if cents is None else format_plain(cents)
+    out["history"] = (
+        json.dumps(out["history"], ensure_ascii=False, separators=(",", ":")) if out["history"] else ""
+    )
+    return [out[c.key] for c in csv_format.ORDER_COLUMNS]
+
+
+def _payment_cells(doc: dict) -> list:
+    out = payments.to_out(doc)
+    for name in ("amount", "unallocated"):
+        out[name] = format_plain(doc.get(name, 0))
+    out["allocations"] = ";".join(
+        f"#{a['order_no']}:{format_plain(a['amount'])}" for a in doc.get("allocations", [])
+    )
+    return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
+
+
+def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
+    """Oldest first (by id), so an import of the file recreates the same order."""
+    query: dict = {"seller_id": object_id(principal.seller_id)}
+    return _export(
+        principal,
+        params,
+        get_db().orders,
+        query,
+        csv_format.ORDER_COLUMNS,
+        _csv_cells,
+        to_out,
+        filename_stem(principal),
+    )
+
+
+def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile | JsonPage:
+    """GET /export/payments: every payment of the seller, oldest first (by id);
+    `?customer_id=` one buyer's, `?status=` one status. JSON items are as
+    GET /payments/{id} returns them; CSV allocations read "#1001:100;#1004:50"."""
+    query: dict = {"seller_id": object_id(principal.seller_id)}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.status:
+        query["status"] = params.status
+    stem = "payments-" + filename_stem(principal).removeprefix("orders-")
+    return _export(
+        principal,
+        params,
+        get_db().payments,
+        query,
+        csv_format.PAYMENT_COLUMNS,
+        _payment_cells,
+        payments.to_out,
+        stem,
+    )
+
+
+def _export(
+    principal: Principal,
+    params: ExportQuery,
+    collection,
+    query: dict,
+    columns: tuple[csv_format.Column, ...],
+    csv_cells: Callable[[dict], list],
+    json_out: Callable[[dict], dict],
+    stem: str,
+) -> CsvFile | JsonPage:
+    """The documents matching `query`, oldest first by id, as CSV (with a BOM and the
+    header in the shop's language) or JSON, a page of `limit` when given."""
+    fmt, limit, cursor = params.format, params.limit, params.cursor
+    lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = {**query, "_id": {"$gt": after}}
+    docs = collection.find(query).sort("_id", 1).batch_size(BATCH_SIZE)
+    if limit is not None:
+        docs = docs.limit(limit + 1)
+
+    parts: list[str] = []
+    size = 0
+    line = csv_format.Writer(bom=False)
+
+    def add(text: str) -> None:
+        nonlocal size
+        size += len(text.encode("utf-8"))
+        if size > MAX_BODY_BYTES:
+            docs.close()
+            raise PayloadTooLarge(
+                "the export is larger than one response can carry (6 MB); "
+                f"fetch it in pages with ?limit=(at most {MAX_EXPORT_PAGE}) and the next cursor",
+                code="export_too_large",
+            )
+        parts.append(text)
+
+    def csv_line(cells: list) -> str:
+        line.clear()
+        line.row(cells)
+        return line.text()
+
+    count = 0
+    last_id = None
+    more = False
+    if fmt == "csv":
+        add(csv_format.BOM + csv_line(csv_format.headers(columns, lang)))
+    for doc in docs:
+        if limit is not None and count == limit:
+            more = True
+            break
+        if fmt == "csv":
+            add(csv_line(csv_cells(doc)))
+        else:
+            add(("," if count else "") + json.dumps(json_out(doc), ensure_ascii=False, separators=(",", ":")))
+        last_id = doc["_id"]
+        count += 1  # noqa: SIM113 - the loop may stop before the cursor is exhausted
+    next_cursor = encode_cursor(last_id) if more and last_id is not None else None
+    if fmt == "json":
+        body = '{"items":[' + "".join(parts) + '],"next_cursor":' + json.dumps(next_cursor) + "}"
+        return JsonPage(body, next_cursor)
+    return CsvFile("".join(parts), stem, next_cursor)
+
+
+def filename_stem(principal: Principal) -> str:
+    return f"orders-{clock.local_date(clock.now(), principal.timezone).isoformat()}"

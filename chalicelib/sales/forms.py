@@ -1,0 +1,650 @@
+"""Order forms (團購表單): a seller publishes a form for a batch; buyers order for
+themselves through a public link. All access to `forms` lives here.
+
+A link is `PUBLIC_SITE_URL/form.html#<token>`; only the token's SHA-256 is stored (like
+tracking links), so a new link retires the old one at once and a leaked database holds
+no working links. The form copies the shop's name, currency, language and time zone, so
+the public page is one read of the form and one of its items.
+
+A submission (`submit`) makes one order per line in the form's batch, for the customer
+found or created by email, all or nothing:
+1. checks (form open, the lines are the form's, phone/address when asked), then the
+   client address's rate limit (10 an hour) and the Idempotency-Key's claim;
+2. the buyer's limits: one conditional update of the customer (created if new) adds this
+   submission's units per item to `form_taken` only if every line stays within its
+   `max_per_buyer`; so two submissions of one email at once cannot both pass;
+3. stock, line by line (items.take_stock, the same conditional update as POST /orders);
+4. order numbers, then one insert of all the orders.
+A refusal at 2-4 undoes what was taken before it and names the line; any failure also
+deletes a customer this submission created, and a failure that is not a refusal gives
+back its rate-limit slot.
+5. its tracking link (tracking.form_link): this submission's orders only, unless the
+   customer is new; a known customer is emailed their whole page instead (after the
+   write: `FormOrderPlaced`, handled by notifications).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bson import ObjectId
+
+from chalicelib.buyers import customers
+from chalicelib.catalog import batches, items
+from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.db import get_db, is_duplicate_key
+from chalicelib.platform.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import page
+from chalicelib.platform.models import (
+    FormIn,
+    FormOrderIn,
+    FormOut,
+    FormPatch,
+    ListQuery,
+    OrderIn,
+    PublicFormOut,
+)
+from chalicelib.platform.money import from_cents
+from chalicelib.platform.principal import Principal
+from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
+from chalicelib.sales.orders import order_document, reserve_order_numbers
+from chalicelib.tracking import tracking
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32  # 43 URL-safe characters, as tracking links
+SUBMISSIONS_PER_HOUR = 10  # per client address
+SUBMISSION_WINDOW = dt.timedelta(hours=1)
+# The shop as the form's buyers see it (shop_changed keeps the copy current); forms made
+# before payment_instructions was copied read it from the seller (_seller).
+SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
+
+
+@dataclass(frozen=True)
+class FormOrderPlaced(bus.Event):
+    """A submission's orders are written: the buyer is emailed their whole tracking page
+    (`whole`: the customer is the submission's own, so the answer's link is that page;
+    else a new emailed link). Not retried nor kept for a replay: nothing claims this
+    email, a second one would be worse than none, and the answer carries a working link."""
+
+    keep: ClassVar[bool] = False
+
+    form_id: ObjectId
+    submission_id: ObjectId
+    customer_id: ObjectId
+    whole: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def form_url(token: str) -> str:
+    return f"{get_settings().public_site_url}/form.html#{token}"
+
+
+def _new_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_token(token)
+
+
+# --- the seller's side --------------------------------------------------------------
+
+
+def _item_rows(form: dict, stock: dict[ObjectId, dict]) -> list[dict]:
+    """The form's items as the pages show them (name, price and stock as they are now);
+    an item deleted since is left out."""
+    rows = []
+    for entry in form["items"]:
+        item = stock.get(entry["item_id"])
+        if item is None:
+            continue
+        rows.append(
+            {
+                "item_id": str(item["_id"]),
+                "item_name": item["item_name"],
+                "price": from_cents(item["price"]),
+                "max_per_buyer": entry.get("max_per_buyer"),
+                "remaining": item.get("stock"),
+            }
+        )
+    return rows
+
+
+def _items_of(seller_id: ObjectId, forms: list[dict]) -> dict[ObjectId, dict]:
+    ids = list({e["item_id"] for f in forms for e in f["items"]})
+    if not ids:
+        return {}
+    found = get_db().items.find(
+        {"_id": {"$in": ids}, "seller_id": seller_id}, {"item_name": 1, "price": 1, "stock": 1}
+    )
+    return {i["_id"]: i for i in found}
+
+
+def _counts(seller_id: ObjectId, form_ids: list[ObjectId]) -> dict[ObjectId, tuple[int, int]]:
+    """Per form: (submissions, orders), from the orders themselves (nothing to keep in step)."""
+    if not form_ids:
+        return {}
+    out: dict[ObjectId, list] = {}
+    for o in get_db().orders.find(
+        {"seller_id": seller_id, "form_id": {"$in": form_ids}}, {"form_id": 1, "submission_id": 1}
+    ):
+        subs, n = out.setdefault(o["form_id"], [set(), 0])
+        subs.add(o.get("submission_id"))
+        out[o["form_id"]][1] = n + 1
+    return {fid: (len(subs), n) for fid, (subs, n) in out.items()}
+
+
+def _out(form: dict, stock: dict, counts: dict, url: str | None = None) -> dict:
+    subs, n = counts.get(form["_id"], (0, 0))
+    return FormOut.model_validate(
+        {
+            "id": str(form["_id"]),
+            "url": url,
+            "title": form["title"],
+            "description": form.get("description"),
+            "batch": form["batch"],
+            "items": _item_rows(form, stock),
+            "closes_at": clock.iso(form["closes_at"]) if form.get("closes_at") else None,
+            "closed": bool(form.get("closed")),
+            "ask_phone": bool(form.get("ask_phone")),
+            "ask_address": bool(form.get("ask_address")),
+            "submission_count": subs,
+            "order_count": n,
+            "created_at": clock.iso(form["created_at"]),
+            "updated_at": clock.iso(form["updated_at"]),
+        }
+    ).model_dump()
+
+
+def _one_out(form: dict, url: str | None = None) -> dict:
+    return _out(form, _items_of(form["seller_id"], [form]), _counts(form["seller_id"], [form["_id"]]), url)
+
+
+def _checked_items(seller_id: ObjectId, entries: list) -> list[dict]:
+    """The form's items, each the seller's own (404 names none of another seller's)."""
+    ids = [object_id(e.item_id, "item") for e in entries]
+    found = {i["_id"] for i in get_db().items.find({"_id": {"$in": ids}, "seller_id": seller_id}, {"_id": 1})}
+    missing = [n for n, i in enumerate(ids) if i not in found]
+    if missing:
+        raise NotFound(
+            "item not found",
+            details=[
+                {"field": f"items[{n}].item_id", "code": "not_found", "message": "no such item"}
+                for n in missing
+            ],
+        )
+    return [{"item_id": i, "max_per_buyer": e.max_per_buyer} for i, e in zip(ids, entries, strict=True)]
+
+
+def _shop(principal: Principal) -> dict:
+    seller = get_db().sellers.find_one({"_id": object_id(principal.seller_id)}, dict.fromkeys(SHOP_FIELDS, 1))
+    if seller is None:
+        raise NotFound("seller not found")
+    defaults = {
+        "currency": tracking.DEFAULT_CURRENCY,
+        "language": tracking.DEFAULT_LANGUAGE,
+        "timezone": clock.DEFAULT_TZ,
+    }
+    return {k: seller.get(k) or defaults.get(k) for k in SHOP_FIELDS}
+
+
+def create(principal: Principal, data: FormIn) -> dict:
+    """POST /forms: the answer carries the link's URL, the only time it is shown."""
+    seller_id = object_id(principal.seller_id)
+    batches.check_open(batches.read(seller_id, data.batch))
+    entries = _checked_items(seller_id, data.items)
+    token, token_hash = _new_token()
+    now = clock.now()
+    form = {
+        "_id": ObjectId(),
+        "seller_id": seller_id,
+        "token_hash": token_hash,
+        "batch": data.batch,
+        "title": data.title,
+        "description": data.description or None,
+        "items": entries,
+        "closes_at": data.closes_at,
+        "closed": False,
+        "ask_phone": data.ask_phone,
+        "ask_address": data.ask_address,
+        "shop": _shop(principal),
+        "created_at": now,
+        "updated_at": now,
+    }
+    get_db().forms.insert_one(form)
+    return _one_out(form, form_url(token))
+
+
+def _own(principal: Principal, form_id: str) -> dict:
+    form = get_db().forms.find_one(
+        {"_id": object_id(form_id, "form"), "seller_id": object_id(principal.seller_id)}
+    )
+    if form is None:
+        raise NotFound("form not found")
+    return form
+
+
+def get(principal: Principal, form_id: str) -> dict:
+    return _one_out(_own(principal, form_id))
+
+
+def search(principal: Principal, params: ListQuery) -> dict:
+    """GET /forms: newest first, a page of them with their items and counts."""
+    seller_id = object_id(principal.seller_id)
+    result = page(get_db().forms, {"seller_id": seller_id}, params.limit, params.cursor, lambda d: d)
+    forms = result["items"]
+    stock, counts = _items_of(seller_id, forms), _counts(seller_id, [f["_id"] for f in forms])
+    return {**result, "items": [_out(f, stock, counts) for f in forms]}
+
+
+def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
+    """PATCH /forms/{id}: `closed: true` stops submissions at once (the next one is 410)."""
+    seller_id = object_id(principal.seller_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if "items" in changes:
+        changes["items"] = _checked_items(seller_id, patch.items)
+    if "description" in changes:
+        changes["description"] = changes["description"] or None
+    changes["updated_at"] = clock.now()
+    form = get_db().forms.find_one_and_update(
+        {"_id": object_id(form_id, "form"), "seller_id": seller_id},
+        {"$set": changes},
+        return_document=mongo.ReturnDocument.AFTER,
+    )
+    if form is None:
+        raise NotFound("form not found")
+    return _one_out(form)
+
+
+def new_link(principal: Principal, form_id: str) -> dict:
+    """POST /forms/{id}/link: a new URL; the old one stops working with this write."""
+    token, token_hash = _new_token()
+    form = get_db().forms.find_one_and_update(
+        {"_id": object_id(form_id, "form"), "seller_id": object_id(principal.seller_id)},
+        {"$set": {"token_hash": token_hash, "updated_at": clock.now()}},
+    )
+    if form is None:
+        raise NotFound("form not found")
+    return {"url": form_url(token)}
+
+
+def shop_changed(event) -> None:
+    """auth.ShopProfileChanged: shop name, currency, language, zone or payment
+    instructions changed; the public forms (and the links their submissions make) show
+    the shop as it is now. Cleared instructions are cleared; the other fields keep their
+    copy when unset."""
+    if not set(event.fields) & set(SHOP_FIELDS):
+        return
+    seller = get_db().sellers.find_one({"_id": event.seller_id}, dict.fromkeys(SHOP_FIELDS, 1))
+    if seller is None:
+        return
+    shown = {k: seller[k] for k in SHOP_FIELDS if seller.get(k)}
+    shown["payment_instructions"] = seller.get("payment_instructions")
+    get_db().forms.update_many(
+        {"seller_id": seller["_id"]}, {"$set": {f"shop.{k}": v for k, v in shown.items()}}
+    )
+
+
+# --- the buyer's side ---------------------------------------------------------------
+
+
+def _open_form(token: str) -> dict:
+    """The form of a link: 404 for an unknown (or retired) token, 410 once it is closed."""
+    if not token or len(token) > 100 or not token.isascii():
+        raise NotFound("form not found")
+    form = get_db().forms.find_one({"token_hash": hash_token(token)})
+    if form is None:
+        raise NotFound("form not found")
+    closes = form.get("closes_at")
+    if closes is not None and closes.tzinfo is None:
+        closes = closes.replace(tzinfo=dt.UTC)  # mongomock hands back naive UTC
+    if form.get("closed") or (closes is not None and closes <= clock.now()):
+        raise Gone("this order form is closed", code="form_closed")
+    return form
+
+
+def public(token: str) -> dict:
+    """GET /f/{token}: what the buyer's page shows. Two reads: the form, its items."""
+    form = _open_form(token)
+    shop = form["shop"]
+    return PublicFormOut.model_validate(
+        {
+            "shop_name": shop["shop_name"],
+            "title": form["title"],
+            "description": form.get("description"),
+            "closes_at": clock.iso(form["closes_at"]) if form.get("closes_at") else None,
+            "currency": shop["currency"],
+            "language": shop["language"],
+            "ask_phone": bool(form.get("ask_phone")),
+            "ask_address": bool(form.get("ask_address")),
+            "items": _item_rows(form, _items_of(form["seller_id"], [form])),
+        }
+    ).model_dump()
+
+
+def _line_error(index: int, field: str, code: str, message: str, **extra: Any) -> list[dict]:
+    return [{"field": f"lines[{index}].{field}", "code": code, "message": message, **extra}]
+
+
+def _check(form: dict, data: FormOrderIn) -> dict[ObjectId, dict]:
+    """400s before anything is written: asked fields present, every line on the form."""
+    details = [
+        {"field": f, "code": "required_by_form", "message": "this form asks for it"}
+        for f, asked in (("phone", form.get("ask_phone")), ("address", form.get("ask_address")))
+        if asked and not (getattr(data, f) or "").strip()
+    ]
+    entries = {e["item_id"]: e for e in form["items"]}
+    for i, line in enumerate(data.lines):
+        if ObjectId(line.item_id) not in entries:
+            details += _line_error(i, "item_id", "not_in_form", "this item is not on the form")
+    if details:
+        raise ValidationFailed("the order does not fit the form", details=details)
+    return entries
+
+
+def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | None) -> tuple[dict, bool]:
+    """POST /f/{token}/orders. Returns ({order_nos, total_amount, tracking_url}, created);
+    a repeated Idempotency-Key returns the first submission's orders and the same link
+    (recomputed: tracking.form_link_again), and sends nothing."""
+    form = _open_form(token)
+    entries = _check(form, data)
+    submission_id = ObjectId()
+    # The rate limit is taken by the key's owner only: a repeat (a double tap, a retry
+    # after a lost answer) is answered without counting against it.
+    return idempotency.once(
+        idempotency.claim_id(f"form:{form['_id']}", idempotency_key),
+        submission_id,
+        lambda sid: _submission(form, sid, data.name),
+        lambda: _submit(form, entries, data, submission_id, client),
+        written=lambda: get_db().orders.find_one({"_id": submission_id}, {"_id": 1}) is not None,
+    )
+
+
+def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | None:
+    made = list(
+        get_db().orders.find(
+            {"seller_id": form["seller_id"], "submission_id": submission_id},
+            {"order_no": 1, "total_amount": 1, "customer_id": 1, "buyer_name": 1},
+        )
+    )
+    if not made:
+        return None  # the owner is still at work (idempotency.claim_or_find waits)
+    customer = {"_id": made[0]["customer_id"], "name": typed_name}
+    url = tracking.form_link_again(_seller(form), customer, submission_id)
+    return _answer(sorted(o["order_no"] for o in made), sum(o["total_amount"] for o in made), url)
+
+
+def _answer(order_nos: list[int], total: int, url: str) -> dict:
+    return {"order_nos": order_nos, "total_amount": from_cents(total), "tracking_url": url}
+
+
+def _seller(form: dict) -> dict:
+    """The shop as the submission's tracking link copies it."""
+    shop = form["shop"]
+    if "payment_instructions" not in shop:  # a form made before the copy had them
+        seller = get_db().sellers.find_one({"_id": form["seller_id"]}, {"payment_instructions": 1}) or {}
+        shop = {**shop, "payment_instructions": seller.get("payment_instructions")}
+    return {"_id": form["seller_id"], **shop}
+
+
+def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, client: str) -> dict:
+    """The owner's submission. A failure undoes what it did: the customer it created (when
+    nothing else came to it meanwhile) and, unless it was a refusal (4xx: an answer about
+    stock or limits, which the hourly limit keeps from being probed without end), its
+    rate-limit slot."""
+    slot = ratelimit.take("form-submit", client, SUBMISSIONS_PER_HOUR, SUBMISSION_WINDOW)
+    if slot is None:
+        raise RateLimited("at most 10 orders an hour from one place; try again later")
+    made: list[dict] = []
+    try:
+        return _submit_counted(form, entries, data, submission_id, made)
+    except BaseException as exc:
+        try:  # best effort: the original error is the answer, whatever happens here
+            if not (isinstance(exc, DomainError) and exc.status < 500):
+                ratelimit.release(slot)
+            if made and made[0].get("created_by_submission") == submission_id:
+                _drop_new_customer(form, made[0], submission_id)
+        except mongo.PyMongoError:
+            log.warning("form submission %s not fully undone", submission_id, exc_info=True)
+        raise
+
+
+def _drop_new_customer(form: dict, customer: dict, submission_id: ObjectId) -> None:
+    """Delete the customer a failed submission created, unless another submission found
+    it since (`form_submission` is then theirs) or it has orders or payments."""
+    db = get_db()
+    with store.serialized(store.customer_email_key(form["seller_id"], customer["email_lower"])):
+        if db.orders.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
+            return
+        if db.payments.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
+            return
+        db.customers.delete_one(
+            {"_id": customer["_id"], "created_by_submission": submission_id, "form_submission": submission_id}
+        )
+
+
+def _submit_counted(
+    form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, made: list[dict]
+) -> dict:
+    db = get_db()
+    seller_id = form["seller_id"]
+    shop = form["shop"]
+    line_ids = [ObjectId(line.item_id) for line in data.lines]
+    stock = {
+        i["_id"]: i
+        for i in db.items.find(
+            {"_id": {"$in": line_ids}, "seller_id": seller_id},
+            {"item_name": 1, "price": 1, "stock": 1, "seller_id": 1, "cost": 1, "cost_currency": 1},
+        )
+    }
+    for i, item_id in enumerate(line_ids):
+        if item_id not in stock:
+            raise Conflict(
+                "an item of this form is no longer sold",
+                code="item_unavailable",
+                details=_line_error(i, "item_id", "item_unavailable", "the item was deleted"),
+            )
+    batch = batches.read(seller_id, form["batch"])
+    if batch.closed:
+        raise Gone("this order form is closed", code="form_closed")
+
+    limited = {
+        item_id: line.quantity
+        for item_id, line in zip(line_ids, data.lines, strict=True)
+        if entries[item_id].get("max_per_buyer")
+    }
+    customer = _take_limits(form, entries, data, limited, submission_id)
+    made.append(customer)
+    taken: list[tuple[ObjectId, int]] = []
+    try:
+        for i, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
+            item = stock[item_id]
+            if not items.take_stock(item, line.quantity):
+                left = (db.items.find_one({"_id": item_id}, {"stock": 1}) or {}).get("stock")
+                raise Conflict(
+                    f"not enough stock for {item['item_name']}: {line.quantity} asked, {left} left",
+                    code="insufficient_stock",
+                    details=_line_error(
+                        i,
+                        "quantity",
+                        "insufficient_stock",
+                        f"{line.quantity} asked, {left} left",
+                        item_name=item["item_name"],
+                        needed=line.quantity,
+                        in_stock=left,
+                    ),
+                )
+            if item.get("stock") is not None:
+                taken.append((item_id, line.quantity))
+        docs = _orders(form, customer, data, line_ids, stock, batch, submission_id)
+        db.orders.insert_many(docs)
+    except BaseException:
+        for item_id, units in taken:
+            items.return_stock(seller_id, item_id, units)
+        _give_back_limits(customer, form, limited)
+        raise
+    docs = batches.settle_many(seller_id, docs, shop["currency"])
+    seller = _seller(form)
+    new = customer.get("created_by_submission") == submission_id
+    # A known customer's page shows the name typed now, not the one the shop has on file.
+    shown = customer if new else {**customer, "name": data.name}
+    url = tracking.form_link(seller, shown, submission_id, whole=new)
+    bus.record(FormOrderPlaced(form["_id"], submission_id, customer["_id"], whole=new))
+    return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
+
+
+def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:
+    shop = form["shop"]
+    last = reserve_order_numbers(form["seller_id"], len(line_ids))
+    now = clock.now()
+    ship_to = _ship_to(data)
+    docs = []
+    for n, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
+        item = stock[item_id]
+        order = OrderIn(
+            customer_id=str(customer["_id"]),
+            item_id=str(item_id),
+            quantity=line.quantity,
+            batch=form["batch"],
+            note=data.note,
+        )
+        cost = batches.cost_fields(
+            item.get("cost"), item.get("cost_currency"), line.quantity, batch, shop["currency"]
+        )
+        doc = order_document(
+            seller_id=form["seller_id"],
+            order_no=last - len(line_ids) + 1 + n,
+            customer=customer,
+            item=item,
+            data=order,
+            unit_price=item["price"],
+            total=total_amount(line.quantity, item["price"], 0),
+            payment_status=NEW_ORDER_STATUS["payment_status"],
+            fulfillment_status=NEW_ORDER_STATUS["fulfillment_status"],
+            tz=shop.get("timezone") or clock.DEFAULT_TZ,
+            now=now,
+            cost=cost,
+        )
+        doc |= {
+            "_id": submission_id if n == 0 else ObjectId(),
+            "source": "form",
+            "form_id": form["_id"],
+            "form_title": form["title"],
+            "submission_id": submission_id,
+            "ship_to": ship_to,
+        }
+        docs.append(doc)
+    return docs
+
+
+def _taken_key(form: dict, item_id: ObjectId) -> str:
+    return f"form_taken.{form['_id']}_{item_id}"
+
+
+def _take_limits(
+    form: dict, entries: dict, data: FormOrderIn, limited: dict[ObjectId, int], submission_id: ObjectId
+) -> dict:
+    """The customer (found or created by email) with this submission's units added to
+    `form_taken`, in ONE conditional upsert: it matches only if every limited line stays
+    within its limit. A customer that exists but does not match makes the upsert insert a
+    second one, which the unique (seller_id, email_lower) index refuses: then the limit
+    is what failed, and a read says which line. The customer is marked with the
+    submission that created it (its link may show the whole customer; a failure may
+    delete it) and the one that last found it (`form_submission`)."""
+    coll = get_db().customers
+    seller_id = form["seller_id"]
+    query: dict[str, Any] = {"seller_id": seller_id, "email_lower": data.email.lower()}
+    conditions = []
+    for item_id, units in limited.items():
+        key = _taken_key(form, item_id)
+        room = entries[item_id]["max_per_buyer"] - units
+        if room < 0:
+            raise _over_limit(data, entries, item_id, 0)
+        conditions.append({"$or": [{key: {"$exists": False}}, {key: {"$lte": room}}]})
+    if conditions:
+        query["$and"] = conditions
+    # A customer this submission creates starts with what the buyer typed (no seller's
+    # record to protect yet); a known one is never changed: see _ship_to.
+    details = {"phone": data.phone or None, "address": data.address or None}
+    created = customers.customer_document(seller_id, data.email, data.name, clock.now(), **details)
+    update: dict[str, Any] = {
+        "$setOnInsert": {**created, "created_by_submission": submission_id},
+        "$set": {"form_submission": submission_id},
+    }
+    if limited:
+        update["$inc"] = {_taken_key(form, i): u for i, u in limited.items()}
+    for _ in range(3):
+        try:
+            customer = store.find_one_and_update(
+                coll,
+                query,
+                update,
+                lock=store.customer_email_key(seller_id, data.email.lower()),
+                upsert=True,
+                return_document=mongo.ReturnDocument.AFTER,
+            )
+            break
+        except mongo.OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
+            existing = coll.find_one({"seller_id": seller_id, "email_lower": data.email.lower()})
+            for item_id, units in limited.items():
+                already = _taken(existing, form, item_id)
+                if already + units > entries[item_id]["max_per_buyer"]:
+                    raise _over_limit(data, entries, item_id, already) from None
+            # Else two first submissions of a new email raced to create it: try again.
+    else:
+        raise Conflict("the order changed while saving; try again", code="concurrent_update")
+    return customer
+
+
+def _taken(customer: dict | None, form: dict, item_id: ObjectId) -> int:
+    return ((customer or {}).get("form_taken") or {}).get(f"{form['_id']}_{item_id}", 0)
+
+
+def _over_limit(data: FormOrderIn, entries: dict, item_id: ObjectId, already: int) -> Conflict:
+    index = next(i for i, line in enumerate(data.lines) if ObjectId(line.item_id) == item_id)
+    limit = entries[item_id]["max_per_buyer"]
+    return Conflict(
+        f"at most {limit} per buyer; {already} already ordered with this email",
+        code="over_limit",
+        details=_line_error(
+            index,
+            "quantity",
+            "over_limit",
+            f"at most {limit} per buyer",
+            max_per_buyer=limit,
+            already=already,
+        ),
+    )
+
+
+def _give_back_limits(customer: dict, form: dict, limited: dict[ObjectId, int]) -> None:
+    if limited:
+        store.update_one(
+            get_db().customers,
+            {"_id": customer["_id"]},
+            {"$inc": {_taken_key(form, i): -u for i, u in limited.items()}},
+            lock=store.customer_email_key(form["seller_id"], customer["email_lower"]),
+        )
+
+
+def _ship_to(data: FormOrderIn) -> dict:
+    """What the buyer typed about delivery, only the fields given: it stays on the orders
+    and is offered beside the customer's own details when they are packed."""
+    typed = {"name": data.name, "phone": data.phone, "address": data.address}
+    return {k: v for k, v in typed.items() if v}
+
+
+def shop_of(form_id: ObjectId) -> dict | None:
+    """The shop as a form's submissions show it (None: the form is gone)."""
+    form = get_db().forms.find_one({"_id": form_id}, {"seller_id": 1, "shop": 1})
+    return _seller(form) if form else None

@@ -1,0 +1,1 @@
+"""Buyers' tracking links and page."""

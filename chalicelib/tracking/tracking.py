@@ -1,0 +1,469 @@
+"""Buyer tracking: secret links per customer, the public lookup, "email me my link".
+
+A link is `PUBLIC_SITE_URL/track.html#<token>`. The token sits after `#`, so browsers
+never send it to the static host; the page passes it to `GET /track/{token}`.
+
+A customer has at most one *seller* link (the one the seller copies and pastes into
+LINE; "new link" replaces it and revokes every other link of that customer) and up to
+MAX_EMAILED_LINKS *email* links, one per "email me my link" request. Asking for a link
+adds one and touches no other, so a stranger who knows a buyer's email and the shop
+cannot break the link the seller sent. Every link is its own document and can be
+listed and revoked by the seller.
+
+Only sha256(token) is stored. The token has 256 bits from `secrets`, so a fast hash is
+right: there is nothing to guess, and a leaked database (or backup) holds no working
+link. A slow password hash would only add latency to every page view.
+
+A form submission (forms.submit) gets a *form* link of its own, carrying its
+`submission_id`: its page shows that submission's orders only (their parcels, the payments
+reported through it, the shop's payment instructions), because anyone who knows the form
+link may type a buyer's email. Only when the submission created the customer (nothing
+existed before it) does its link show the whole customer. The token is
+HMAC(JWT_SECRET, submission id): a retry of the submission recomputes the same URL
+without a write, and a copy of the database alone still opens nothing. Up to
+MAX_FORM_LINKS per customer are kept, the newest.
+
+This module reads `sellers` and `customers` directly (never writes them); its link copies
+of the shop and the buyer are kept current by handlers of `auth.ShopProfileChanged` and
+`customers.CustomerChanged`/`CustomerDeleted` (bus.HANDLERS), so neither module calls it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+
+from bson import ObjectId
+
+from chalicelib.buyers import customers
+from chalicelib.money import payments
+from chalicelib.platform import clock, mailer, mongo, ratelimit
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.db import get_db, is_duplicate_key
+from chalicelib.platform.errors import NotFound
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.models import BuyerPaymentIn, LinkRequestIn, TrackOrderOut
+from chalicelib.platform.money import from_cents
+from chalicelib.platform.principal import Principal
+from chalicelib.rules import allocation, carriers
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32  # 256 bits of randomness
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")  # what token_urlsafe(32) produces
+MAX_ORDERS = 500  # newest orders shown on the page, fetched in one batch
+MAX_PAYMENTS = 200  # newest payments shown on the page
+MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
+MAX_FORM_LINKS = 20  # per customer: a submission's link; the oldest beyond are revoked
+SELLER, EMAIL, FORM = "seller", "email", "form"  # link kinds
+NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # pymongo.DESCENDING
+RATE_LIMIT = 3  # link emails per address ...
+RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
+# Every request-link answer takes at least this long, so whether an email was sent (an
+# SES round trip) cannot be read from the response time.
+REQUEST_FLOOR_SECONDS = 0.6
+NO_SELLER = ObjectId("000000000000000000000000")  # an unknown shop still costs one query
+DEFAULT_LANGUAGE = mailer.DEFAULT_LANGUAGE
+DEFAULT_CURRENCY = "TWD"
+
+# Only the buyer's fields (models.TrackOrderOut) ever leave the database on this path.
+ORDER_PROJECTION = {"_id": 0, **dict.fromkeys(TrackOrderOut.model_fields, 1)}
+LINK_PROJECTION = {
+    "_id": 0,
+    "token_hash": 1,
+    "seller_id": 1,
+    "customer_id": 1,
+    "shop_name": 1,
+    "buyer_name": 1,
+    "currency": 1,
+    "language": 1,
+    "timezone": 1,
+    "payment_instructions": 1,
+    "submission_id": 1,
+    "whole": 1,
+}
+# The shop's fields every link document copies (shop_changed keeps them current).
+SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
+SELLER_PROJECTION = dict.fromkeys(SHOP_FIELDS, 1)
+# What the page needs of each order beyond what the buyer sees, to work out balances.
+ORDER_MONEY_FIELDS = {"paid_amount": 1, "payment_status": 1, "fulfillment_status": 1, "parcel": 1}
+ACCEPTED = {
+    "status": "accepted",
+    "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
+}
+
+
+# --- links ----------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{get_settings().public_site_url}/track.html#{token}"
+
+
+def _not_found() -> NotFound:
+    # One message for malformed, unknown and rotated tokens: nothing to tell them apart.
+    return NotFound("tracking link not found")
+
+
+def _shop_fields(seller: dict) -> dict:
+    return {
+        "shop_name": seller["shop_name"],
+        "currency": seller.get("currency", DEFAULT_CURRENCY),
+        "language": seller.get("language", DEFAULT_LANGUAGE),
+        "timezone": seller.get("timezone", clock.DEFAULT_TZ),
+        "payment_instructions": seller.get("payment_instructions"),
+    }
+
+
+def _link_fields(seller: dict, customer: dict, kind: str) -> tuple[str, dict]:
+    """A new token and the document fields of its link (the token itself is not kept)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, {
+        "token_hash": hash_token(token),
+        "kind": kind,
+        "seller_id": seller["_id"],
+        "customer_id": customer["_id"],
+        "buyer_name": customer["name"],
+        "created_at": clock.now(),
+        **_shop_fields(seller),
+    }
+
+
+def _form_token(submission_id: ObjectId) -> str:
+    """The submission's token: 43 URL-safe characters like a random one (TOKEN_RE)."""
+    key = get_settings().jwt_secret.encode()
+    mac = hmac.new(key, b"form-link:" + str(submission_id).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def form_link(seller: dict, customer: dict, submission_id: ObjectId, whole: bool) -> str:
+    """The link of a new submission (`whole`: the customer is the submission's own, so
+    the page may show everything of theirs); then the oldest beyond MAX_FORM_LINKS go."""
+    token = _form_token(submission_id)
+    fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
+    get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": whole})
+    if not whole:  # a customer made by this submission has no older links to prune
+        _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
+    return link_url(token)
+
+
+def form_link_url(submission_id: ObjectId) -> str:
+    """The URL of a submission's link, recomputed (nothing is read or written)."""
+    return link_url(_form_token(submission_id))
+
+
+def form_link_again(seller: dict, customer: dict, submission_id: ObjectId) -> str:
+    """A repeated submission (Idempotency-Key): the same URL, recomputed. One read, and a
+    write only if the first request died before writing its link (it is then scoped to
+    the submission: whether the customer was new can no longer be told)."""
+    token = _form_token(submission_id)
+    if get_db().tracking_links.find_one({"token_hash": hash_token(token)}, {"_id": 1}) is None:
+        fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
+        try:
+            get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": False})
+        except mongo.OperationFailure as exc:
+            if not is_duplicate_key(exc):  # two retries at once: one link, both have it
+                raise
+    return link_url(token)
+
+
+def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
+    """Give the customer a new seller link in one atomic upsert, so their previous seller
+    link dies at once. `seller_link_of` (the customer id, on seller links only) has a
+    sparse unique index: there is never more than one seller link per customer, however
+    many "new link" clicks race. Returns the token and the link's id."""
+    coll = get_db().tracking_links
+    for attempt in range(2):
+        token, fields = _link_fields(seller, customer, SELLER)
+        try:
+            doc = coll.find_one_and_update(
+                {"seller_link_of": customer["_id"]},
+                {"$set": fields},
+                upsert=True,  # (no projection: FerretDB 1.24 does not implement it here)
+                return_document=mongo.ReturnDocument.AFTER,
+            )
+            return token, doc["_id"]
+        except mongo.OperationFailure as exc:
+            # Two first links for one customer at the same moment: the loser's upsert hits
+            # the unique index; the retry then updates the winner's document.
+            if attempt or not is_duplicate_key(exc):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _own_customer(principal: Principal, customer_id: str) -> tuple[ObjectId, dict]:
+    """(seller id, customer) of the logged-in seller; another seller's customer is 404."""
+    seller_id = object_id(principal.seller_id, "seller")
+    customer = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}, {"name": 1}
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    return seller_id, customer
+
+
+def issue_link(principal: Principal, customer_id: str) -> dict:
+    """The seller's "new link" button: every older link of this customer stops working
+    (the previous seller link at once, in the same upsert; then the emailed ones)."""
+    seller_id, customer = _own_customer(principal, customer_id)
+    seller = get_db().sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
+    if seller is None:
+        raise NotFound("seller not found")
+    token, link_id = _replace_seller_link(seller, customer)
+    get_db().tracking_links.delete_many(
+        {"seller_id": seller_id, "customer_id": customer["_id"], "_id": {"$ne": link_id}}
+    )
+    return {"url": link_url(token), "token": token}
+
+
+def list_links(principal: Principal, customer_id: str) -> dict:
+    """The customer's working links, newest first (at most 1 + MAX_EMAILED_LINKS)."""
+    seller_id, customer = _own_customer(principal, customer_id)
+    docs = get_db().tracking_links.find(
+        {"seller_id": seller_id, "customer_id": customer["_id"]},
+        {"kind": 1, "created_at": 1},
+        sort=NEWEST_FIRST,
+    )
+    items = [
+        # A link written before links had kinds was the seller's one link.
+        {"id": str(d["_id"]), "kind": d.get("kind", SELLER), "created_at": clock.iso(d["created_at"])}
+        for d in docs
+    ]
+    return {"items": items, "next_cursor": None}
+
+
+def revoke_link(principal: Principal, customer_id: str, link_id: str) -> None:
+    """That link stops working at once; another seller's (or customer's) link is 404."""
+    deleted = get_db().tracking_links.delete_one(
+        {
+            "_id": object_id(link_id, "tracking link"),
+            "seller_id": object_id(principal.seller_id, "seller"),
+            "customer_id": object_id(customer_id, "customer"),
+        }
+    )
+    if deleted.deleted_count == 0:
+        raise NotFound("tracking link not found")
+
+
+def _link(token: str) -> dict:
+    if not isinstance(token, str) or not TOKEN_RE.fullmatch(token):
+        raise _not_found()  # malformed: no database call at all
+    digest = hash_token(token)
+    link = get_db().tracking_links.find_one({"token_hash": digest}, {**LINK_PROJECTION, "_id": 1})
+    # The database matched on the hash, so its comparison time says nothing about the
+    # token; the constant-time check here is belt and braces.
+    if link is None or not hmac.compare_digest(link["token_hash"], digest):
+        raise _not_found()
+    return link
+
+
+def lookup(token: str) -> dict:
+    """The buyer's page: three database commands (link by hash, orders, payments). A
+    submission's link (scope "submission") reads that submission's orders and the
+    payments reported through it, nothing else of the customer."""
+    link = _link(token)
+    db = get_db()
+    scoped = link.get("submission_id") is not None and not link.get("whole")
+    which = {"seller_id": link["seller_id"], "customer_id": link["customer_id"]}
+    if scoped:
+        which["submission_id"] = link["submission_id"]
+    # One batch of up to MAX_ORDERS (a negative limit means "single batch": the server
+    # closes the cursor, so no getMore or killCursors follows).
+    cursor = db.orders.find(
+        which,
+        {**ORDER_PROJECTION, **ORDER_MONEY_FIELDS},
+        sort=[("_id", -1)],
+        limit=-MAX_ORDERS,
+        batch_size=MAX_ORDERS,
+    )
+    orders, owed, boxes = [], 0, {}
+    for doc in cursor:
+        money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
+        owed += money["balance"]
+        orders.append(TrackOrderOut.from_doc({**doc, **money}))
+        if doc.get("parcel"):
+            box = boxes.setdefault(doc["parcel"]["parcel_no"], _parcel_out(doc))
+            box["order_nos"].append(doc["order_no"])
+    mine = list(
+        db.payments.find(
+            {**which, "status": {"$ne": "voided"}},
+            sort=[("_id", -1)],
+            limit=-MAX_PAYMENTS,
+            batch_size=MAX_PAYMENTS,
+        )
+    )
+    credit = sum(p["unallocated"] for p in mine if p["status"] == "confirmed")
+    return {
+        "shop_name": link["shop_name"],
+        "buyer_name": link["buyer_name"],
+        "currency": link.get("currency", DEFAULT_CURRENCY),
+        "language": link.get("language", DEFAULT_LANGUAGE),
+        "orders": orders,
+        "balance": from_cents(owed),
+        "credit": from_cents(credit),
+        "payments": [payments.track_out(p) for p in mine],
+        "payment_instructions": link.get("payment_instructions"),
+        "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
+        "scope": "submission" if scoped else "customer",
+    }
+
+
+def _parcel_out(order: dict) -> dict:
+    """The parcel from the copy an order of it carries (no extra query)."""
+    p = order["parcel"]
+    return {
+        "parcel_no": p["parcel_no"],
+        "method": p["method"],
+        "carrier": order.get("carrier"),
+        "tracking_number": order.get("tracking_number"),
+        "tracking_url": carriers.tracking_url(order.get("carrier"), order.get("tracking_number")),
+        "shipped_date": order.get("shipped_date"),
+        "delivered_date": p.get("delivered_date"),
+        "order_nos": [],
+    }
+
+
+def report_payment(token: str, data: BuyerPaymentIn, idempotency_key: str | None) -> tuple[dict, bool]:
+    """POST /track/{token}/payments: the buyer reports a transfer for the seller to confirm."""
+    link = _link(token)
+    return payments.report(link, data, link.get("timezone") or clock.DEFAULT_TZ, idempotency_key)
+
+
+# --- keeping link documents current (event handlers: bus.HANDLERS) ---------------------
+
+
+def shop_changed(event) -> None:
+    """auth.ShopProfileChanged: shop name, currency, language, zone or payment
+    instructions changed; the links show the shop as it is now (read again, so a retry
+    or a replay writes the current values)."""
+    if not set(event.fields) & set(SHOP_FIELDS):
+        return
+    seller = get_db().sellers.find_one({"_id": event.seller_id}, SELLER_PROJECTION)
+    if seller is not None:
+        get_db().tracking_links.update_many({"seller_id": seller["_id"]}, {"$set": _shop_fields(seller)})
+
+
+def backfill_payment_instructions() -> int:
+    """Links made by order forms before they copied the shop's payment instructions show
+    none: give them the shop's (idempotent; `manage init-db`). Returns links changed."""
+    db, changed = get_db(), 0
+    for seller in db.sellers.find(
+        {"payment_instructions": {"$nin": [None, ""]}}, {"payment_instructions": 1}
+    ):
+        changed += db.tracking_links.update_many(
+            {"seller_id": seller["_id"], "payment_instructions": None},
+            {"$set": {"payment_instructions": seller["payment_instructions"]}},
+        ).modified_count
+    return changed
+
+
+def customer_changed(event: customers.CustomerChanged) -> None:
+    """The page greets the buyer by name. Not on a submission-only link: it shows the
+    name typed in the form, and nothing of what the shop has on file."""
+    if event.renamed:
+        customers.refresh(
+            event,
+            lambda c: get_db().tracking_links.update_many(
+                {"seller_id": c["seller_id"], "customer_id": c["_id"], "whole": {"$ne": False}},
+                {"$set": {"buyer_name": c["name"]}},
+            ),
+        )
+
+
+def customer_deleted(event: customers.CustomerDeleted) -> None:
+    get_db().tracking_links.delete_many({"seller_id": event.seller_id, "customer_id": event.customer_id})
+
+
+# --- "email me my link" ---------------------------------------------------------------
+
+
+def _send_link(data: LinkRequestIn) -> bool:
+    """The same reads and the same rate-limit write whether or not the shop and email are
+    known, so neither the answer nor the database work tells them apart."""
+    db = get_db()
+    email_lower = data.email.lower()
+    seller = db.sellers.find_one({"shop_slug": data.shop_slug}, SELLER_PROJECTION)
+    customer = db.customers.find_one(
+        {"seller_id": seller["_id"] if seller else NO_SELLER, "email_lower": email_lower},
+        {"name": 1, "email": 1},
+    )
+    if (
+        not ratelimit.take_slot("tracking_link", email_lower, RATE_LIMIT, RATE_WINDOW)
+        or seller is None
+        or customer is None
+    ):
+        return False
+    # A new link of its own: the seller's link and earlier emailed ones keep working.
+    links = db.tracking_links
+    token, fields = _link_fields(seller, customer, EMAIL)
+    link_id = links.insert_one(fields).inserted_id
+    email = mailer.tracking_link_email(
+        to=customer["email"],
+        shop_name=seller["shop_name"],
+        buyer_name=customer["name"],
+        url=link_url(token),
+        language=seller.get("language", DEFAULT_LANGUAGE),
+    )
+    try:
+        mailer.send(email)
+    except mailer.MailError as exc:
+        log.warning("tracking link email not sent (shop %s): %s", data.shop_slug, exc)
+        links.delete_one({"_id": link_id})  # only the link nobody received
+        return False
+    keep_newest_emailed(seller["_id"], customer["_id"])
+    return True
+
+
+def email_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
+    """A new emailed link for an event email (parcel shipped, payment confirmed): its
+    URL and id. The seller's link and earlier emailed ones keep working."""
+    token, fields = _link_fields(seller, customer, EMAIL)
+    return link_url(token), get_db().tracking_links.insert_one(fields).inserted_id
+
+
+def drop_link(link_id: ObjectId) -> None:
+    """The link of an email SES refused: nobody has it."""
+    get_db().tracking_links.delete_one({"_id": link_id})
+
+
+def keep_newest_emailed(seller_id: ObjectId, customer_id: ObjectId) -> None:
+    """Revoke emailed links beyond the newest MAX_EMAILED_LINKS, so the rate limit (per
+    hour) cannot let one customer's links pile up without end. Runs after a successful
+    send, so a failed send never costs the buyer an older working link."""
+    _keep_newest(seller_id, customer_id, EMAIL, MAX_EMAILED_LINKS)
+
+
+def _keep_newest(seller_id: ObjectId, customer_id: ObjectId, kind: str, keep: int) -> None:
+    links = get_db().tracking_links
+    stale = [
+        d["_id"]
+        for d in links.find(
+            {"seller_id": seller_id, "customer_id": customer_id, "kind": kind},
+            {"_id": 1},
+            sort=NEWEST_FIRST,
+            skip=keep,
+        )
+    ]
+    if stale:
+        links.delete_many({"_id": {"$in": stale}})
+
+
+def request_link(data: LinkRequestIn) -> dict:
+    """Always the same answer. Emailing a link issues a new emailed link (only hashes are
+    stored, so no existing link can be resent); other links keep working. docs/api.md."""
+    started = time.monotonic()
+    try:
+        _send_link(data)
+    finally:
+        time.sleep(max(0.0, REQUEST_FLOOR_SECONDS - (time.monotonic() - started)))
+    return dict(ACCEPTED)
