@@ -9,7 +9,7 @@ from typing import ClassVar
 from bson import ObjectId
 
 from chalicelib.platform import bus, clock, mongo
-from chalicelib.platform.db import get_db, is_duplicate_key
+from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
@@ -89,12 +89,7 @@ def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
 
 
 def get_doc(principal: Principal, customer_id: str) -> dict:
-    doc = get_db().customers.find_one(
-        {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)}
-    )
-    if doc is None:
-        raise NotFound("customer not found")
-    return doc
+    return own("customers", _seller(principal), customer_id, "customer")
 
 
 def get(principal: Principal, customer_id: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.catalog import batches
 from chalicelib.platform import clock, currencies, mongo, store
-from chalicelib.platform.db import get_db
+from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
@@ -31,12 +31,7 @@ def create(principal: Principal, data: ItemIn) -> dict:
 
 
 def get(principal: Principal, item_id: str) -> dict:
-    doc = get_db().items.find_one(
-        {"_id": object_id(item_id, "item"), "seller_id": object_id(principal.seller_id)}
-    )
-    if doc is None:
-        raise NotFound("item not found")
-    return to_out(doc)
+    return to_out(own("items", object_id(principal.seller_id), item_id, "item"))
 
 
 def search(principal: Principal, params: ListQuery) -> dict:

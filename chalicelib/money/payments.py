@@ -30,7 +30,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.platform import bus, clock, idempotency, ratelimit, store
-from chalicelib.platform.db import get_db
+from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
@@ -401,12 +401,7 @@ def _record_locked(
 
 
 def _own(principal: Principal, payment_id: str) -> dict:
-    doc = get_db().payments.find_one(
-        {"_id": object_id(payment_id, "payment"), "seller_id": object_id(principal.seller_id)}
-    )
-    if doc is None:
-        raise NotFound("payment not found")
-    return doc
+    return own("payments", object_id(principal.seller_id), payment_id, "payment")
 
 
 def get(principal: Principal, payment_id: str) -> dict:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform import mongo
 from chalicelib.platform.config import Settings, get_settings
+from chalicelib.platform.errors import NotFound
+from chalicelib.platform.ids import object_id
 
 if TYPE_CHECKING:
     from pymongo.database import Database
@@ -90,6 +92,15 @@ def get_client() -> Any:
 
 def get_db() -> Database:
     return get_client()[get_settings().mongo_db]
+
+
+def own(collection: str, seller_id: Any, doc_id: str | None, what: str) -> dict:
+    """The seller's document of that id, in one read; a malformed id, another seller's
+    document and a missing one are the same 404 ("order not found"), so ids leak nothing."""
+    doc = get_db()[collection].find_one({"_id": object_id(doc_id, what), "seller_id": seller_id})
+    if doc is None:
+        raise NotFound(f"{what} not found")
+    return doc
 
 
 def reset_client() -> None:

@@ -38,7 +38,7 @@ from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
-from chalicelib.platform.db import get_db, is_duplicate_key
+from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
@@ -224,12 +224,7 @@ def create(principal: Principal, data: FormIn) -> dict:
 
 
 def _own(principal: Principal, form_id: str) -> dict:
-    form = get_db().forms.find_one(
-        {"_id": object_id(form_id, "form"), "seller_id": object_id(principal.seller_id)}
-    )
-    if form is None:
-        raise NotFound("form not found")
-    return form
+    return own("forms", object_id(principal.seller_id), form_id, "form")
 
 
 def get(principal: Principal, form_id: str) -> dict:

@@ -17,7 +17,7 @@ from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
 from chalicelib.platform import clock, currencies, idempotency, mongo, store
-from chalicelib.platform.db import get_db
+from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import Sort, search_filter, sorted_page
@@ -225,10 +225,7 @@ def _new_order_cost(principal: Principal, seller_id, data: OrderIn, item: dict |
 
 
 def _get_doc(seller_id, order_id: str) -> dict:
-    doc = get_db().orders.find_one({"_id": object_id(order_id, "order"), "seller_id": seller_id})
-    if doc is None:
-        raise NotFound("order not found")
-    return doc
+    return own("orders", seller_id, order_id, "order")
 
 
 def get(principal: Principal, order_id: str) -> dict:

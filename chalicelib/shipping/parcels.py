@@ -21,7 +21,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.platform import bus, clock, idempotency, mongo, store
-from chalicelib.platform.db import get_db
+from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
@@ -351,12 +351,7 @@ def _finished(parcel: dict, tz: str) -> dict:
 
 
 def _own(principal: Principal, parcel_id: str) -> dict:
-    doc = get_db().parcels.find_one(
-        {"_id": object_id(parcel_id, "parcel"), "seller_id": object_id(principal.seller_id)}
-    )
-    if doc is None:
-        raise NotFound("parcel not found")
-    return doc
+    return own("parcels", object_id(principal.seller_id), parcel_id, "parcel")
 
 
 def own_finished(principal: Principal, parcel_id: str) -> dict:
