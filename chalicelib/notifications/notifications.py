@@ -118,6 +118,9 @@ def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool
 
 
 def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> bool:
+    mail = mail or mailer.SES
+    if not mail.ready():
+        return False  # no email set up (a local run): not even the read
     parcel = get_db().parcels.find_one({"_id": event.parcel_id})
 
     def build(t, language, seller, customer, url):
@@ -142,10 +145,13 @@ def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> b
         }
         return t["parcel_subject"].format(**fields), t["parcel_body"].format(**fields)
 
-    return _send("parcels", parcel, build, mail or mailer.SES)
+    return _send("parcels", parcel, build, mail)
 
 
 def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None) -> bool:
+    mail = mail or mailer.SES
+    if not mail.ready():
+        return False  # no email set up (a local run): not even the read
     payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
 
     def build(t, language, seller, customer, url):
@@ -160,7 +166,7 @@ def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None
         }
         return t["payment_subject"].format(**fields), t["payment_body"].format(**fields)
 
-    return _send("payments", payment, build, mail or mailer.SES)
+    return _send("payments", payment, build, mail)
 
 
 def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None) -> bool:

@@ -97,6 +97,20 @@ def test_no_mail_set_up_claims_nothing(shop):
     assert d.parcels.find_one({"_id": pid})["notified_at"] is None
 
 
+def test_no_mail_set_up_reads_nothing(shop, monkeypatch):
+    """A local run (no SES sender) pays no database read for an email it will not send."""
+    d, seller, customer = shop
+    pid = parcel(d, seller, customer)
+
+    def no_database():
+        raise AssertionError("the handler read the database with no mail set up")
+
+    monkeypatch.setattr(notifications, "get_db", no_database)
+    off = MemoryMailer(ready=False)
+    assert notifications.parcel_shipped(ParcelShipped(pid), mail=off) is False
+    assert notifications.payment_confirmed(PaymentConfirmed(ObjectId()), mail=off) is False
+
+
 def test_a_buyer_who_said_no_gets_nothing(shop):
     d, seller, customer = shop
     d.customers.update_one({"_id": customer["_id"]}, {"$set": {"notify": False}})
