@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _init_db() -> int:
     db = get_db()
+    from chalicelib.buyers import customers
+
+    if changed := customers.migrate_contacts():  # before the unique index on email_key
+        print(f"  customers: {changed} given their email key or an E.164 phone")
     notes = ensure_indexes(db)
     # FerretDB 1.24 answers every TTL index with "expireAfterSeconds is not implemented":
     # expected, harmless, and said once instead of once per collection.

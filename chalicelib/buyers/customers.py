@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from bson import ObjectId
 
-from chalicelib.platform import bus, clock, mongo
+from chalicelib.platform import bus, clock, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key, own
-from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.platform.errors import Conflict, Invalid, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
 from chalicelib.platform.models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
 from chalicelib.platform.principal import Principal
+from chalicelib.rules import contacts
 
-FIELDS = ("name", "email", "phone", "address", "social", "note")
+FIELDS = ("name", "email", "phone", "line_id", "address", "social", "note")
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,33 @@ def _duplicate() -> Conflict:
     return Conflict("a customer with this email already exists", code="duplicate_email")
 
 
-def customer_document(seller_id, email: str, name: str | None, now, **details) -> dict:
-    """The one shape of a stored customer. A buyer met only by email (an order, an
-    import) is named after the part of the address before @ until the seller renames them."""
+def email_key(seller_id, email: str) -> str:
+    """What the sparse unique index `seller_email_key_unique` holds: one email per seller.
+    A customer without an email has no key, so any number of them can exist (a compound
+    (seller_id, email) index would count a missing email as one shared null)."""
+    return f"{seller_id}:{email.lower()}"
+
+
+def contact_fields(contact: contacts.Contact, seller_id) -> dict:
+    """The stored fields of a buyer's contacts: each value and the form it is found by."""
+    fields: dict = {"email": contact.email, "phone": contact.phone, "line_id": contact.line_id}
+    if contact.email:
+        fields.update(email_lower=contact.email.lower(), email_key=email_key(seller_id, contact.email))
+    if contact.line_id:
+        fields["line_id_key"] = contact.line_id.lower()
+    return fields
+
+
+def customer_document(seller_id, email: str | None, name: str | None, now, **details) -> dict:
+    """The one shape of a stored customer. A buyer met only by a contact (an order, an
+    import) is named after it (the part of an email before @) until the seller renames them."""
+    contact = contacts.Contact(
+        email=email, phone=details.pop("phone", None), line_id=details.pop("line_id", None)
+    )
     doc = dict.fromkeys(FIELDS)
-    doc.update(details, seller_id=seller_id, email=email, name=name or email.split("@")[0])
-    doc.update(email_lower=email.lower(), created_at=now, updated_at=now)
+    doc.update(details, seller_id=seller_id, **contact_fields(contact, seller_id))
+    doc["name"] = name or (email.split("@")[0] if email else contact.label())
+    doc.update(created_at=now, updated_at=now)
     return doc
 
 
@@ -154,3 +177,30 @@ def delete(principal: Principal, customer_id: str) -> None:
     if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("customer not found")
     bus.record(CustomerDeleted(seller_id, cid))
+
+
+def migrate_contacts() -> int:
+    """Customers stored before buyers could be without email (issue 25): give each email
+    its `email_key` (before the unique index on it is built) and store phones in E.164
+    where they can be read as one (a phone that cannot is kept as typed). Safe to run again.
+    Returns how many customers changed."""
+    coll = get_db().customers
+    ops = []
+    query = {
+        "$or": [
+            {"email_lower": {"$type": "string"}, "email_key": {"$exists": False}},
+            {"phone": {"$regex": r"^[^+]"}},  # typed before phones were stored in E.164
+        ]
+    }
+    for doc in coll.find(query, {"seller_id": 1, "email": 1, "phone": 1, "email_key": 1}):
+        sets = {}
+        if doc.get("email") and "email_key" not in doc:
+            sets["email_key"] = email_key(doc["seller_id"], doc["email"])
+        if doc.get("phone") and not doc["phone"].startswith("+"):
+            with contextlib.suppress(Invalid):
+                sets["phone"] = contacts.normalize_phone(doc["phone"])
+        if sets:
+            ops.append(mongo.UpdateOne({"_id": doc["_id"]}, {"$set": sets}))
+    if ops:
+        store.bulk_write(coll, ops)
+    return len(ops)

@@ -181,12 +181,14 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("email_lower", ASCENDING)], unique=True, name="email_unique"),
             IndexModel([("shop_slug", ASCENDING)], unique=True, name="slug_unique"),
         ],
+        # A buyer's email is unique per seller when present (`email_key` is
+        # "<seller_id>:<email lower>", absent without one: chalicelib/buyers/customers.py).
+        # Phones and LINE IDs are found per seller and are not unique (a family may share one).
         "customers": [
-            IndexModel(
-                [("seller_id", ASCENDING), ("email_lower", ASCENDING)],
-                unique=True,
-                name="seller_email_unique",
-            ),
+            IndexModel([("email_key", ASCENDING)], unique=True, sparse=True, name="email_key_unique"),
+            IndexModel([("seller_id", ASCENDING), ("email_lower", ASCENDING)], name="seller_email"),
+            IndexModel([("seller_id", ASCENDING), ("phone", ASCENDING)], name="seller_phone"),
+            IndexModel([("seller_id", ASCENDING), ("line_id_key", ASCENDING)], name="seller_line_id"),
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
         ],
         "items": [
@@ -323,7 +325,10 @@ NOT_IMPLEMENTED = 238
 # seller_customer): a customer has several links.
 # orders.seller_created: the prefix of seller_created_id (the ?sort=created_at index).
 # rate_limits.ttl (one hour): rows now live a day (ttl_day), the longest window.
+# customers.seller_email_unique: a buyer may have no email (issue 25); uniqueness moved to
+# the sparse email_key_unique, filled in by customers.migrate_contacts before it is built.
 RETIRED_INDEXES = {
+    "customers": ["seller_email_unique"],
     "orders": ["idempotency_unique", "seller_created"],
     "tracking_links": ["customer_unique", "seller"],
     "rate_limits": ["ttl"],

@@ -199,7 +199,11 @@ DETAIL_CODES: dict[str, str] = {
     "unknown_field": "the body has a field the route does not take",
     "nothing_to_update": "a PATCH body must change something (field: body)",
     "cannot_be_null": "this field cannot be null",
-    "exactly_one_of": "give exactly one of two fields (buyer_email/customer_id, item_name/item_id)",
+    "exactly_one_of": "give exactly one of these fields (customer_id/buyer_email/buyer, item_name/item_id)",
+    # buyers (chalicelib/rules/contacts.py)
+    "contact_required": "a buyer needs an email, a phone or a LINE ID (field: email)",
+    "invalid_phone": "not a phone number (a number without a country code is read as Taiwanese)",
+    "invalid_line_id": "a LINE ID is 1-100 characters",
     "invalid_email": "not a valid email address",
     "unknown_timezone": "not an IANA time zone name",
     "invalid_date": "not a date (YYYY-MM-DD) or time that can be read",
