@@ -129,6 +129,7 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
     changes = patch.model_dump(exclude_unset=True)
     if "email" in changes:
         changes["email_lower"] = changes["email"].lower()
+        changes["email_key"] = email_key(_seller(principal), changes["email"])
     changes["updated_at"] = clock.now()
     try:
         doc = get_db().customers.find_one_and_update(
