@@ -29,12 +29,12 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.money.ledger import Ledger
 from chalicelib.platform import bus, clock, idempotency, ratelimit, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
-from chalicelib.platform.locks import held
 from chalicelib.platform.models import (
     AllocationOut,
     BuyerPaymentIn,
@@ -70,12 +70,6 @@ def track_out(doc: dict) -> dict:
     return TrackPaymentOut.from_doc(
         {**doc, "note": doc.get("note") if doc.get("source") == "buyer" else None}
     )
-
-
-def _buyer_lock(seller_id, customer_id):
-    # Many orders may be written under it (up to 200 on FerretDB, each under its own
-    # lock): a live holder may keep it for seconds, not milliseconds.
-    return held(store.money_key(seller_id, customer_id), hold=10.0)
 
 
 def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
@@ -178,36 +172,8 @@ def _apply(payment: dict, now: dt.datetime, known: dict | None = None) -> None:
     payment.update(fields)
 
 
-def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
-    """Apply what a crash left half-done for this buyer. True when there was some."""
-    left = list(
-        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
-    )
-    for payment in left:
-        _apply(payment, now)
-    if left:
-        _sync_credit(seller_id, customer_id)
-    return bool(left)
-
-
-def _sync_credit(seller_id, customer_id) -> int:
-    """The buyer's credit (confirmed money on no order), cached on the customer so that
-    a new order knows without a query whether there is credit to use."""
-    db = get_db()
-    credit = sum(
-        p["unallocated"]
-        for p in db.payments.find(
-            {
-                "seller_id": seller_id,
-                "customer_id": customer_id,
-                "status": "confirmed",
-                "unallocated": {"$gt": 0},
-            },
-            {"unallocated": 1},
-        )
-    )
-    db.customers.update_one({"_id": customer_id, "seller_id": seller_id}, {"$set": {"credit": credit}})
-    return credit
+# Every change of a buyer's money is a unit of work of this ledger (ledger.py).
+_ledger = Ledger(_apply)
 
 
 def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: dict | None = None) -> dict:
@@ -350,27 +316,24 @@ def customer_changed(event: customers.CustomerChanged) -> None:
 
 def _finished(payment: dict) -> dict:
     if not payment.get("applied", True):
-        with _buyer_lock(payment["seller_id"], payment["customer_id"]):
-            now = clock.now()
-            _finish(payment["seller_id"], payment["customer_id"], now)
-            _sync_credit(payment["seller_id"], payment["customer_id"])
+        with _ledger.for_buyer(payment["seller_id"], payment["customer_id"]):
+            pass  # finishing it is the work
         payment = get_db().payments.find_one({"_id": payment["_id"]})
     return to_out(payment)
 
 
 def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
     """The payment's document, written and applied."""
-    with _buyer_lock(seller_id, customer["_id"]):
-        now = clock.now()
-        _finish(seller_id, customer["_id"], now)
-        return _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now)
+    with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
+        return _record_locked(uow, principal, customer, data, payment_id, via, mark_inserted)
 
 
 def _record_locked(
-    principal, seller_id, customer, data, payment_id, via, mark_inserted, now, orders: list | None = None
+    uow, principal, customer, data, payment_id, via, mark_inserted, orders: list | None = None
 ) -> dict:
     """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
     already read under the lock."""
+    seller_id, now = uow.seller_id, uow.now
     if orders is None:
         orders = (
             _listed_orders(seller_id, customer["_id"], data.order_ids)
@@ -395,7 +358,7 @@ def _record_locked(
     mark_inserted()
     _apply(doc, now, {o["_id"]: o for o in orders})
     if doc["unallocated"]:
-        _sync_credit(seller_id, customer["_id"])
+        uow.credit_changed()
     doc.update(applied=True, touch=[])
     return doc
 
@@ -423,9 +386,8 @@ def confirm(principal: Principal, payment_id: str) -> dict:
     Confirming a confirmed payment again changes nothing (a double click)."""
     first = _own(principal, payment_id)
     seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        now = uow.now
         payment = get_db().payments.find_one({"_id": first["_id"]})
         if payment["status"] == "confirmed":
             return to_out(payment)
@@ -443,7 +405,7 @@ def confirm(principal: Principal, payment_id: str) -> dict:
         )
         _apply(payment, now, {o["_id"]: o for o in orders})
         if payment["unallocated"]:
-            _sync_credit(seller_id, customer_id)
+            uow.credit_changed()
     bus.record(PaymentConfirmed(first["_id"]))
     return to_out(get_db().payments.find_one({"_id": first["_id"]}))
 
@@ -451,7 +413,8 @@ def confirm(principal: Principal, payment_id: str) -> dict:
 def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:
     """A reported payment the seller did not receive. Moves no money."""
     first = _own(principal, payment_id)
-    with _buyer_lock(first["seller_id"], first["customer_id"]):
+    # Moves no money: the buyer's earlier payments need not be finished first.
+    with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=False):
         payment = get_db().payments.find_one({"_id": first["_id"]})
         if payment["status"] == "rejected":
             return to_out(payment)
@@ -466,17 +429,15 @@ def void(principal: Principal, payment_id: str) -> dict:
     """Take a confirmed payment back: its money leaves every order (statuses follow)."""
     first = _own(principal, payment_id)
     seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
         payment = get_db().payments.find_one({"_id": first["_id"]})
         if payment["status"] == "voided":
             return to_out(payment)
         if payment["status"] != "confirmed":
             raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
-        _void(payment, now)
+        _void(payment, uow.now)
         if payment["unallocated"]:
-            _sync_credit(seller_id, customer_id)  # its credit is gone
+            uow.credit_changed()  # its credit is gone
     return to_out(get_db().payments.find_one({"_id": first["_id"]}))
 
 
@@ -493,9 +454,8 @@ def use_credit(seller_id, customer_id) -> bool:
     """The buyer's credit goes to their unpaid orders, oldest payment to oldest order
     first (after a new order, or a total that went up). True when money moved."""
     db = get_db()
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        uow.credit_changed()  # also when nothing moves: the cache said there was credit
         credits = list(
             db.payments.find(
                 {
@@ -508,7 +468,6 @@ def use_credit(seller_id, customer_id) -> bool:
             )
         )
         if not credits:
-            _sync_credit(seller_id, customer_id)
             return False
         orders = _open_orders(seller_id, customer_id)
         balances: dict = {}
@@ -521,8 +480,7 @@ def use_credit(seller_id, customer_id) -> bool:
                     _write_intent(p, _merge(p.get("allocations", []), more), [a["order_id"] for a in more])
                 )
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, customer_id)
+            _apply(p, uow.now)
         return bool(changed)
 
 
@@ -533,9 +491,7 @@ def release_excess(seller_id, order_id) -> None:
     order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
     if order is None or not order.get("paid_amount"):
         return
-    with _buyer_lock(seller_id, order["customer_id"]):
-        now = clock.now()
-        _finish(seller_id, order["customer_id"], now)
+    with _ledger.for_buyer(seller_id, order["customer_id"]) as uow:
         order = db.orders.find_one({"_id": order_id})
         excess = allocation.excess_of(order)
         if excess <= 0:
@@ -554,8 +510,8 @@ def release_excess(seller_id, order_id) -> None:
             allocations = [a for a in allocations if a["amount"] > 0]
             changed.append(_write_intent(p, allocations, [order_id]))
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, order["customer_id"])
+            _apply(p, uow.now)
+        uow.credit_changed()
 
 
 def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
@@ -572,9 +528,7 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
     if to == "remitted":
         remit(principal, customer_id, [order_id])
         return
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
         order = db.orders.find_one({"_id": order_id})
         pids = [ObjectId(k) for k in order.get("paid_by", {})]
         changed = []
@@ -586,10 +540,10 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
                 amount = p["amount"] - sum(a["amount"] for a in p["allocations"] if a["order_id"] == order_id)
                 changed.append(_write_intent(p, rest, [order_id], {"amount": amount}))
             else:
-                _void(p, now)
+                _void(p, uow.now)
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, customer_id)
+            _apply(p, uow.now)
+        uow.credit_changed()
     _unrefund(db.orders.find_one({"_id": order_id}))
 
 
@@ -599,9 +553,7 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
     second press pays nothing. Returns the ids that were paid (or un-refunded)."""
     seller_id = object_id(principal.seller_id)
     db = get_db()
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
         found = {
             o["_id"]: o for o in db.orders.find({"_id": {"$in": list(order_ids)}, "seller_id": seller_id})
         }
@@ -624,7 +576,7 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
                 note=None,
             )
             customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
-            _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now, owed)
+            _record_locked(uow, principal, customer, data, ObjectId(), SWITCH, lambda: None, owed)
             touched |= {d["_id"] for d in owed}
     return touched
 
@@ -701,9 +653,8 @@ def repair(seller_id=None) -> int:
         for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})
     }
     for seller, customer in buyers:
-        with _buyer_lock(seller, customer):
-            _finish(seller, customer, clock.now())
-            _sync_credit(seller, customer)
+        with _ledger.for_buyer(seller, customer) as uow:
+            uow.credit_changed()
     return len(buyers) + _settle_imports(seller_id)
 
 
@@ -774,10 +725,9 @@ def migrate_remitted() -> int:
             note=None,
         )
         customer = {"_id": order["customer_id"], "name": order.get("buyer_name")}
-        with _buyer_lock(seller_id, order["customer_id"]):
-            now = clock.now()
+        with _ledger.for_buyer(seller_id, order["customer_id"], finish=False) as uow:
             current = db.orders.find_one({"_id": order["_id"]})
             if "paid_amount" in current or current["payment_status"] != "remitted":
                 continue  # migrated or changed meanwhile
-            _record_locked(who, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
+            _record_locked(uow, who, customer, data, ObjectId(), SWITCH, lambda: None)
     return len(legacy)
