@@ -60,6 +60,33 @@ class PaymentConfirmed(bus.Event):
     payment_id: ObjectId
 
 
+@dataclass(frozen=True)
+class RecordPayment:
+    """Money to record, as the domain takes it (cents, ObjectIds). A request body is
+    converted at the edge (`of`, report); the code's own payments (已匯款, an import, a
+    migration) are built as one."""
+
+    customer_id: ObjectId
+    amount: int
+    method: str
+    order_ids: tuple[ObjectId, ...] = ()  # none: the buyer's open orders, oldest first
+    paid_at: dt.date | None = None
+    account_last5: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, data: PaymentIn) -> RecordPayment:
+        return cls(
+            customer_id=object_id(data.customer_id, "customer"),
+            amount=data.amount,
+            method=data.method,
+            order_ids=tuple(ObjectId(i) for i in data.order_ids or ()),
+            paid_at=data.paid_at,
+            account_last5=data.account_last5,
+            note=data.note,
+        )
+
+
 def to_out(doc: dict) -> dict:
     allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
     return PaymentOut.from_doc({**doc, "allocations": allocations})
@@ -210,19 +237,17 @@ def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
 # --- the seller's payments -------------------------------------------------------------
 
 
-def _customer(seller_id, customer_id: str) -> dict:
-    customer = get_db().customers.find_one(
-        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}
-    )
+def _customer(seller_id, customer_id: ObjectId) -> dict:
+    customer = get_db().customers.find_one({"_id": customer_id, "seller_id": seller_id})
     if customer is None:
         raise NotFound("customer not found")
     return customer
 
 
-def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
+def _listed_orders(seller_id, customer_id, order_ids: tuple[ObjectId, ...]) -> list[dict]:
     """The orders a payment names, in the given order: each must be this buyer's and
     take money."""
-    wanted = list(dict.fromkeys(ObjectId(i) for i in order_ids))
+    wanted = list(dict.fromkeys(order_ids))
     found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
     out = []
     for oid in wanted:
@@ -244,7 +269,7 @@ def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
 
 
 def payment_document(
-    seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra
+    seller_id, customer: dict, data: RecordPayment, *, status: str, source: str, tz: str, now, **extra
 ) -> dict:
     paid_at = data.paid_at or clock.local_date(now, tz)
     return {
@@ -252,7 +277,7 @@ def payment_document(
         "customer_id": customer["_id"],
         "buyer_name": customer.get("name"),
         "amount": data.amount,
-        "method": getattr(data, "method", "bank_transfer"),
+        "method": data.method,
         "account_last5": data.account_last5,
         "paid_at": paid_at.isoformat(),
         "note": data.note or None,
@@ -279,21 +304,26 @@ def record(
     the buyer's unpaid orders oldest first; what is left is credit. Returns
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
     seller_id = object_id(principal.seller_id)
-    customer = _customer(seller_id, data.customer_id)
+    command = RecordPayment.of(data)
+    customer = _customer(seller_id, command.customer_id)
     payment_id = ObjectId()
     inserted = False
 
-    def mark_inserted():
+    def make() -> dict:
         nonlocal inserted
-        inserted = True
+        with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
+            doc, known = _confirmed(uow, principal, customer, command, payment_id, via)
+            get_db().payments.insert_one(doc)
+            # Once the payment is written it stays, half-applied or not: a retry with
+            # the key finishes it instead of recording the money a second time.
+            inserted = True
+            return _applied(uow, doc, known)
 
-    # Once the payment is written it stays, half-applied or not: a retry with the key
-    # finishes it instead of recording the money a second time.
     doc, created = idempotency.once(
         idempotency.claim_id(f"{seller_id}:payments", idempotency_key),
         payment_id,
         lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id}),
-        lambda: _record(principal, seller_id, customer, data, payment_id, via, mark_inserted),
+        make,
         written=lambda: inserted,
     )
     if not created:
@@ -322,41 +352,45 @@ def _finished(payment: dict) -> dict:
     return to_out(payment)
 
 
-def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
-    """The payment's document, written and applied."""
-    with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
-        return _record_locked(uow, principal, customer, data, payment_id, via, mark_inserted)
+def _record_locked(uow, principal, customer, command: RecordPayment, via, orders=None) -> dict:
+    """A confirmed payment, written and applied, with the buyer's lock held."""
+    doc, known = _confirmed(uow, principal, customer, command, ObjectId(), via, orders)
+    get_db().payments.insert_one(doc)
+    return _applied(uow, doc, known)
 
 
-def _record_locked(
-    uow, principal, customer, data, payment_id, via, mark_inserted, orders: list | None = None
-) -> dict:
-    """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
-    already read under the lock."""
-    seller_id, now = uow.seller_id, uow.now
+def _confirmed(
+    uow, principal, customer, command: RecordPayment, payment_id, via, orders: list | None = None
+) -> tuple[dict, dict]:
+    """A confirmed payment's document, allocated but not yet stored or applied, and the
+    orders it was allocated to by id. `orders`: the listed orders, already read under
+    the lock."""
+    seller_id = uow.seller_id
     if orders is None:
         orders = (
-            _listed_orders(seller_id, customer["_id"], data.order_ids)
-            if data.order_ids
+            _listed_orders(seller_id, customer["_id"], command.order_ids)
+            if command.order_ids
             else _open_orders(seller_id, customer["_id"])
         )
-    shares = allocation.fill(data.amount, orders)
-    allocations = _shares_to_allocations(shares, orders)
+    allocations = _shares_to_allocations(allocation.fill(command.amount, orders), orders)
     doc = {"_id": payment_id}
     doc |= payment_document(
-        seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
+        seller_id, customer, command, status="confirmed", source="seller", tz=principal.timezone, now=uow.now
     )
     if via:
         doc["via"] = via
     doc.update(
         allocations=allocations,
-        unallocated=data.amount - sum(a["amount"] for a in allocations),
+        unallocated=command.amount - sum(a["amount"] for a in allocations),
         applied=False,
         touch=[a["order_id"] for a in allocations],
     )
-    get_db().payments.insert_one(doc)
-    mark_inserted()
-    _apply(doc, now, {o["_id"]: o for o in orders})
+    return doc, {o["_id"]: o for o in orders}
+
+
+def _applied(uow, doc: dict, known: dict) -> dict:
+    """Steps 4 and 5 for a payment just stored."""
+    _apply(doc, uow.now, known)
     if doc["unallocated"]:
         uow.credit_changed()
     doc.update(applied=True, touch=[])
@@ -566,17 +600,14 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
                 touched.add(doc["_id"])
         owed = [d for d in docs if allocation.balance_of(d) > 0]
         if owed:
-            data = PaymentIn.model_construct(
-                customer_id=str(customer_id),
-                amount=sum(allocation.balance_of(d) for d in owed),  # cents: built here, not parsed
+            command = RecordPayment(
+                customer_id=customer_id,
+                amount=sum(allocation.balance_of(d) for d in owed),
                 method="other",
-                order_ids=[str(d["_id"]) for d in owed],
-                paid_at=None,
-                account_last5=None,
-                note=None,
+                order_ids=tuple(d["_id"] for d in owed),
             )
             customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
-            _record_locked(uow, principal, customer, data, ObjectId(), SWITCH, lambda: None, owed)
+            _record_locked(uow, principal, customer, command, SWITCH, owed)
             touched |= {d["_id"] for d in owed}
     return touched
 
@@ -623,8 +654,16 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
         scoped = link.get("submission_id") is not None and not link.get("whole")
         scope = {"submission_id": link["submission_id"]} if scoped else {}
         doc = {"_id": payment_id}
+        command = RecordPayment(
+            customer_id=customer_id,
+            amount=data.amount,
+            method="bank_transfer",
+            paid_at=data.paid_at,
+            account_last5=data.account_last5,
+            note=data.note,
+        )
         doc |= payment_document(
-            seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now, **scope
+            seller_id, customer, command, status="reported", source="buyer", tz=tz, now=now, **scope
         )
         try:
             get_db().payments.insert_one(doc)
@@ -715,19 +754,17 @@ def migrate_remitted() -> int:
             zones[seller_id] = seller.get("timezone") or clock.DEFAULT_TZ
         who = Principal(seller_id=str(seller_id), timezone=zones[seller_id], currency="")
         when = order.get("remitted_at") or clock.now()
-        data = PaymentIn.model_construct(
-            customer_id=str(order["customer_id"]),
+        command = RecordPayment(
+            customer_id=order["customer_id"],
             amount=order["total_amount"],
             method="other",
-            order_ids=[str(order["_id"])],
+            order_ids=(order["_id"],),
             paid_at=clock.local_date(when, zones[seller_id]),
-            account_last5=None,
-            note=None,
         )
         customer = {"_id": order["customer_id"], "name": order.get("buyer_name")}
         with _ledger.for_buyer(seller_id, order["customer_id"], finish=False) as uow:
             current = db.orders.find_one({"_id": order["_id"]})
             if "paid_amount" in current or current["payment_status"] != "remitted":
                 continue  # migrated or changed meanwhile
-            _record_locked(uow, who, customer, data, ObjectId(), SWITCH, lambda: None)
+            _record_locked(uow, who, customer, command, SWITCH)
     return len(legacy)

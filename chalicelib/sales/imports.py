@@ -61,7 +61,7 @@ from chalicelib.platform import clock, csv_format, currencies, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn, PaymentIn
+from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from chalicelib.platform.money import MAX_CENTS, from_cents, to_cents
 from chalicelib.platform.payload import validate
 from chalicelib.rules import allocation, order_rules
@@ -735,20 +735,14 @@ def _payment_docs(
             {"order_id": d["_id"], "order_no": d["order_no"], "amount": r.paid} for r, d in paid_rows
         ]
         amount = sum(a["amount"] for a in allocations)
-        data = PaymentIn.model_construct(
-            customer_id=str(customer["_id"]),
-            amount=amount,  # cents: built here, not parsed from a body
-            method="other",
-            order_ids=None,
-            paid_at=None,
-            account_last5=None,
-            note=PAYMENT_NOTE,
+        command = payments.RecordPayment(
+            customer_id=customer["_id"], amount=amount, method="other", note=PAYMENT_NOTE
         )
         payment = {"_id": pid}
         payment |= payments.payment_document(
             seller_id,
             customer,
-            data,
+            command,
             status="confirmed",
             source="seller",
             tz=principal.timezone,
