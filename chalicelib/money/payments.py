@@ -23,13 +23,14 @@ money change of that buyer, or `python -m chalicelib.manage repair-payments`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 
 from chalicelib.buyers import customers
-from chalicelib.money.ledger import Ledger
+from chalicelib.money.ledger import BuyerWork, Ledger
 from chalicelib.platform import bus, clock, idempotency, ratelimit, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
@@ -352,7 +353,7 @@ def _finished(payment: dict) -> dict:
     return to_out(payment)
 
 
-def _record_locked(uow, principal, customer, command: RecordPayment, via, orders=None) -> dict:
+def _record_locked(uow: BuyerWork, principal, customer, command: RecordPayment, via, orders=None) -> dict:
     """A confirmed payment, written and applied, with the buyer's lock held."""
     doc, known = _confirmed(uow, principal, customer, command, ObjectId(), via, orders)
     get_db().payments.insert_one(doc)
@@ -360,7 +361,7 @@ def _record_locked(uow, principal, customer, command: RecordPayment, via, orders
 
 
 def _confirmed(
-    uow, principal, customer, command: RecordPayment, payment_id, via, orders: list | None = None
+    uow: BuyerWork, principal, customer, command: RecordPayment, payment_id, via, orders: list | None = None
 ) -> tuple[dict, dict]:
     """A confirmed payment's document, allocated but not yet stored or applied, and the
     orders it was allocated to by id. `orders`: the listed orders, already read under
@@ -388,7 +389,7 @@ def _confirmed(
     return doc, {o["_id"]: o for o in orders}
 
 
-def _applied(uow, doc: dict, known: dict) -> dict:
+def _applied(uow: BuyerWork, doc: dict, known: dict) -> dict:
     """Steps 4 and 5 for a payment just stored."""
     _apply(doc, uow.now, known)
     if doc["unallocated"]:
@@ -415,64 +416,92 @@ def search(principal: Principal, params: PaymentQuery) -> dict:
     return page(get_db().payments, query, params.limit, params.cursor, to_out)
 
 
+def _change(
+    principal: Principal,
+    payment_id: str,
+    *,
+    was: str,
+    to: str,
+    code: str,
+    change: Callable[[BuyerWork, dict], dict],
+    finish: bool = True,
+) -> tuple[dict, bool]:
+    """The opening confirm, reject and void share: the seller's own payment, read again
+    under its buyer's lock. Already `to`: (it, False), nothing changes (a double click);
+    not `was`: 409 `code`; else (change(uow, payment), True), changed under the lock."""
+    first = _own(principal, payment_id)
+    with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=finish) as uow:
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == to:
+            return payment, False
+        if payment["status"] != was:
+            raise Conflict(f"a {payment['status']} payment cannot be {to}", code=code)
+        return change(uow, payment), True
+
+
 def confirm(principal: Principal, payment_id: str) -> dict:
     """A buyer's reported payment is real: allocated like one the seller records.
     Confirming a confirmed payment again changes nothing (a double click)."""
-    first = _own(principal, payment_id)
-    seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _ledger.for_buyer(seller_id, customer_id) as uow:
-        now = uow.now
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "confirmed":
-            return to_out(payment)
-        if payment["status"] != "reported":
-            raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
-        # A report made through a form submission's link pays that submission's orders;
-        # what is left is credit, as for any payment.
-        orders = _open_orders(seller_id, customer_id, payment.get("submission_id"))
-        allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
-        payment = _write_intent(
-            payment,
-            allocations,
-            [a["order_id"] for a in allocations],
-            {"status": "confirmed", "confirmed_at": now},
-        )
-        _apply(payment, now, {o["_id"]: o for o in orders})
-        if payment["unallocated"]:
-            uow.credit_changed()
-    bus.record(PaymentConfirmed(first["_id"]))
-    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+    payment, changed = _change(
+        principal, payment_id, was="reported", to="confirmed", code="payment_not_reported", change=_confirm
+    )
+    if not changed:
+        return to_out(payment)
+    bus.record(PaymentConfirmed(payment["_id"]))
+    return to_out(get_db().payments.find_one({"_id": payment["_id"]}))
+
+
+def _confirm(uow: BuyerWork, payment: dict) -> dict:
+    # A report made through a form submission's link pays that submission's orders;
+    # what is left is credit, as for any payment.
+    orders = _open_orders(uow.seller_id, uow.customer_id, payment.get("submission_id"))
+    allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
+    payment = _write_intent(
+        payment,
+        allocations,
+        [a["order_id"] for a in allocations],
+        {"status": "confirmed", "confirmed_at": uow.now},
+    )
+    _apply(payment, uow.now, {o["_id"]: o for o in orders})
+    if payment["unallocated"]:
+        uow.credit_changed()
+    return payment
 
 
 def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:
-    """A reported payment the seller did not receive. Moves no money."""
-    first = _own(principal, payment_id)
-    # Moves no money: the buyer's earlier payments need not be finished first.
-    with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=False):
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "rejected":
-            return to_out(payment)
-        if payment["status"] != "reported":
-            raise Conflict(f"a {payment['status']} payment cannot be rejected", code="payment_not_reported")
+    """A reported payment the seller did not receive. Moves no money (so the buyer's
+    earlier payments need not be finished first)."""
+
+    def change(uow: BuyerWork, payment: dict) -> dict:
         fields = {"status": "rejected", "reject_reason": reason or None, "updated_at": clock.now()}
         get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
-    return to_out({**payment, **fields})
+        return {**payment, **fields}
+
+    payment, _ = _change(
+        principal,
+        payment_id,
+        was="reported",
+        to="rejected",
+        code="payment_not_reported",
+        change=change,
+        finish=False,
+    )
+    return to_out(payment)
 
 
 def void(principal: Principal, payment_id: str) -> dict:
     """Take a confirmed payment back: its money leaves every order (statuses follow)."""
-    first = _own(principal, payment_id)
-    seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _ledger.for_buyer(seller_id, customer_id) as uow:
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "voided":
-            return to_out(payment)
-        if payment["status"] != "confirmed":
-            raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
-        _void(payment, uow.now)
-        if payment["unallocated"]:
-            uow.credit_changed()  # its credit is gone
-    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+    payment, changed = _change(
+        principal, payment_id, was="confirmed", to="voided", code="payment_not_confirmed", change=_take_back
+    )
+    return to_out(get_db().payments.find_one({"_id": payment["_id"]}) if changed else payment)
+
+
+def _take_back(uow: BuyerWork, payment: dict) -> dict:
+    _void(payment, uow.now)
+    if payment["unallocated"]:
+        uow.credit_changed()  # its credit is gone
+    return payment
 
 
 def _void(payment: dict, now) -> None:
