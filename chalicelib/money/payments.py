@@ -7,7 +7,8 @@ The ledger lives in two places that must agree:
   `paid_amount`, from which its `payment_status` follows (allocation.status_after).
 
 MongoDB Atlas could change both in one transaction; FerretDB 1.24 has none, so every
-change of a buyer's allocations goes the same way, and a crash anywhere converges:
+change of a buyer's allocations goes the same way, and a crash anywhere converges (steps
+1, 2 and the credit of 5 are the unit of work `_ledger.for_buyer`, money/ledger.py):
 1. it runs holding the buyer's lock (locks.held, on every server), so two changes of one
    buyer's money never interleave;
 2. it first finishes any payment of the buyer a crash left half-applied (`applied: false`);
