@@ -7,7 +7,8 @@ The ledger lives in two places that must agree:
   `paid_amount`, from which its `payment_status` follows (allocation.status_after).
 
 MongoDB Atlas could change both in one transaction; FerretDB 1.24 has none, so every
-change of a buyer's allocations goes the same way, and a crash anywhere converges:
+change of a buyer's allocations goes the same way, and a crash anywhere converges (steps
+1, 2 and the credit of 5 are the unit of work `_ledger.for_buyer`, money/ledger.py):
 1. it runs holding the buyer's lock (locks.held, on every server), so two changes of one
    buyer's money never interleave;
 2. it first finishes any payment of the buyer a crash left half-applied (`applied: false`);
@@ -23,18 +24,19 @@ money change of that buyer, or `python -m chalicelib.manage repair-payments`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.money.ledger import BuyerWork, Ledger
 from chalicelib.platform import bus, clock, idempotency, ratelimit, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
-from chalicelib.platform.locks import held
 from chalicelib.platform.models import (
     AllocationOut,
     BuyerPaymentIn,
@@ -60,6 +62,33 @@ class PaymentConfirmed(bus.Event):
     payment_id: ObjectId
 
 
+@dataclass(frozen=True)
+class RecordPayment:
+    """Money to record, as the domain takes it (cents, ObjectIds). A request body is
+    converted at the edge (`of`, report); the code's own payments (已匯款, an import, a
+    migration) are built as one."""
+
+    customer_id: ObjectId
+    amount: int
+    method: str
+    order_ids: tuple[ObjectId, ...] = ()  # none: the buyer's open orders, oldest first
+    paid_at: dt.date | None = None
+    account_last5: str | None = None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, data: PaymentIn) -> RecordPayment:
+        return cls(
+            customer_id=object_id(data.customer_id, "customer"),
+            amount=data.amount,
+            method=data.method,
+            order_ids=tuple(ObjectId(i) for i in data.order_ids or ()),
+            paid_at=data.paid_at,
+            account_last5=data.account_last5,
+            note=data.note,
+        )
+
+
 def to_out(doc: dict) -> dict:
     allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
     return PaymentOut.from_doc({**doc, "allocations": allocations})
@@ -70,12 +99,6 @@ def track_out(doc: dict) -> dict:
     return TrackPaymentOut.from_doc(
         {**doc, "note": doc.get("note") if doc.get("source") == "buyer" else None}
     )
-
-
-def _buyer_lock(seller_id, customer_id):
-    # Many orders may be written under it (up to 200 on FerretDB, each under its own
-    # lock): a live holder may keep it for seconds, not milliseconds.
-    return held(store.money_key(seller_id, customer_id), hold=10.0)
 
 
 def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
@@ -178,36 +201,8 @@ def _apply(payment: dict, now: dt.datetime, known: dict | None = None) -> None:
     payment.update(fields)
 
 
-def _finish(seller_id, customer_id, now: dt.datetime) -> bool:
-    """Apply what a crash left half-done for this buyer. True when there was some."""
-    left = list(
-        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
-    )
-    for payment in left:
-        _apply(payment, now)
-    if left:
-        _sync_credit(seller_id, customer_id)
-    return bool(left)
-
-
-def _sync_credit(seller_id, customer_id) -> int:
-    """The buyer's credit (confirmed money on no order), cached on the customer so that
-    a new order knows without a query whether there is credit to use."""
-    db = get_db()
-    credit = sum(
-        p["unallocated"]
-        for p in db.payments.find(
-            {
-                "seller_id": seller_id,
-                "customer_id": customer_id,
-                "status": "confirmed",
-                "unallocated": {"$gt": 0},
-            },
-            {"unallocated": 1},
-        )
-    )
-    db.customers.update_one({"_id": customer_id, "seller_id": seller_id}, {"$set": {"credit": credit}})
-    return credit
+# Every change of a buyer's money is a unit of work of this ledger (ledger.py).
+_ledger = Ledger(_apply)
 
 
 def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: dict | None = None) -> dict:
@@ -244,19 +239,17 @@ def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
 # --- the seller's payments -------------------------------------------------------------
 
 
-def _customer(seller_id, customer_id: str) -> dict:
-    customer = get_db().customers.find_one(
-        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}
-    )
+def _customer(seller_id, customer_id: ObjectId) -> dict:
+    customer = get_db().customers.find_one({"_id": customer_id, "seller_id": seller_id})
     if customer is None:
         raise NotFound("customer not found")
     return customer
 
 
-def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
+def _listed_orders(seller_id, customer_id, order_ids: tuple[ObjectId, ...]) -> list[dict]:
     """The orders a payment names, in the given order: each must be this buyer's and
     take money."""
-    wanted = list(dict.fromkeys(ObjectId(i) for i in order_ids))
+    wanted = list(dict.fromkeys(order_ids))
     found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
     out = []
     for oid in wanted:
@@ -278,7 +271,7 @@ def _listed_orders(seller_id, customer_id, order_ids: list[str]) -> list[dict]:
 
 
 def payment_document(
-    seller_id, customer: dict, data, *, status: str, source: str, tz: str, now, **extra
+    seller_id, customer: dict, data: RecordPayment, *, status: str, source: str, tz: str, now, **extra
 ) -> dict:
     paid_at = data.paid_at or clock.local_date(now, tz)
     return {
@@ -286,7 +279,7 @@ def payment_document(
         "customer_id": customer["_id"],
         "buyer_name": customer.get("name"),
         "amount": data.amount,
-        "method": getattr(data, "method", "bank_transfer"),
+        "method": data.method,
         "account_last5": data.account_last5,
         "paid_at": paid_at.isoformat(),
         "note": data.note or None,
@@ -313,21 +306,26 @@ def record(
     the buyer's unpaid orders oldest first; what is left is credit. Returns
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
     seller_id = object_id(principal.seller_id)
-    customer = _customer(seller_id, data.customer_id)
+    command = RecordPayment.of(data)
+    customer = _customer(seller_id, command.customer_id)
     payment_id = ObjectId()
     inserted = False
 
-    def mark_inserted():
+    def make() -> dict:
         nonlocal inserted
-        inserted = True
+        with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
+            doc, known = _confirmed(uow, principal, customer, command, payment_id, via)
+            get_db().payments.insert_one(doc)
+            # Once the payment is written it stays, half-applied or not: a retry with
+            # the key finishes it instead of recording the money a second time.
+            inserted = True
+            return _applied(uow, doc, known)
 
-    # Once the payment is written it stays, half-applied or not: a retry with the key
-    # finishes it instead of recording the money a second time.
     doc, created = idempotency.once(
         idempotency.claim_id(f"{seller_id}:payments", idempotency_key),
         payment_id,
         lambda pid: get_db().payments.find_one({"_id": pid, "seller_id": seller_id}),
-        lambda: _record(principal, seller_id, customer, data, payment_id, via, mark_inserted),
+        make,
         written=lambda: inserted,
     )
     if not created:
@@ -350,52 +348,53 @@ def customer_changed(event: customers.CustomerChanged) -> None:
 
 def _finished(payment: dict) -> dict:
     if not payment.get("applied", True):
-        with _buyer_lock(payment["seller_id"], payment["customer_id"]):
-            now = clock.now()
-            _finish(payment["seller_id"], payment["customer_id"], now)
-            _sync_credit(payment["seller_id"], payment["customer_id"])
+        with _ledger.for_buyer(payment["seller_id"], payment["customer_id"]):
+            pass  # finishing it is the work
         payment = get_db().payments.find_one({"_id": payment["_id"]})
     return to_out(payment)
 
 
-def _record(principal, seller_id, customer, data, payment_id, via, mark_inserted) -> dict:
-    """The payment's document, written and applied."""
-    with _buyer_lock(seller_id, customer["_id"]):
-        now = clock.now()
-        _finish(seller_id, customer["_id"], now)
-        return _record_locked(principal, seller_id, customer, data, payment_id, via, mark_inserted, now)
+def _record_locked(uow: BuyerWork, principal, customer, command: RecordPayment, via, orders=None) -> dict:
+    """A confirmed payment, written and applied, with the buyer's lock held."""
+    doc, known = _confirmed(uow, principal, customer, command, ObjectId(), via, orders)
+    get_db().payments.insert_one(doc)
+    return _applied(uow, doc, known)
 
 
-def _record_locked(
-    principal, seller_id, customer, data, payment_id, via, mark_inserted, now, orders: list | None = None
-) -> dict:
-    """The payment's writes, with the buyer's lock held. `orders`: the listed orders,
-    already read under the lock."""
+def _confirmed(
+    uow: BuyerWork, principal, customer, command: RecordPayment, payment_id, via, orders: list | None = None
+) -> tuple[dict, dict]:
+    """A confirmed payment's document, allocated but not yet stored or applied, and the
+    orders it was allocated to by id. `orders`: the listed orders, already read under
+    the lock."""
+    seller_id = uow.seller_id
     if orders is None:
         orders = (
-            _listed_orders(seller_id, customer["_id"], data.order_ids)
-            if data.order_ids
+            _listed_orders(seller_id, customer["_id"], command.order_ids)
+            if command.order_ids
             else _open_orders(seller_id, customer["_id"])
         )
-    shares = allocation.fill(data.amount, orders)
-    allocations = _shares_to_allocations(shares, orders)
+    allocations = _shares_to_allocations(allocation.fill(command.amount, orders), orders)
     doc = {"_id": payment_id}
     doc |= payment_document(
-        seller_id, customer, data, status="confirmed", source="seller", tz=principal.timezone, now=now
+        seller_id, customer, command, status="confirmed", source="seller", tz=principal.timezone, now=uow.now
     )
     if via:
         doc["via"] = via
     doc.update(
         allocations=allocations,
-        unallocated=data.amount - sum(a["amount"] for a in allocations),
+        unallocated=command.amount - sum(a["amount"] for a in allocations),
         applied=False,
         touch=[a["order_id"] for a in allocations],
     )
-    get_db().payments.insert_one(doc)
-    mark_inserted()
-    _apply(doc, now, {o["_id"]: o for o in orders})
+    return doc, {o["_id"]: o for o in orders}
+
+
+def _applied(uow: BuyerWork, doc: dict, known: dict) -> dict:
+    """Steps 4 and 5 for a payment just stored."""
+    _apply(doc, uow.now, known)
     if doc["unallocated"]:
-        _sync_credit(seller_id, customer["_id"])
+        uow.credit_changed()
     doc.update(applied=True, touch=[])
     return doc
 
@@ -418,66 +417,92 @@ def search(principal: Principal, params: PaymentQuery) -> dict:
     return page(get_db().payments, query, params.limit, params.cursor, to_out)
 
 
+def _change(
+    principal: Principal,
+    payment_id: str,
+    *,
+    was: str,
+    to: str,
+    code: str,
+    change: Callable[[BuyerWork, dict], dict],
+    finish: bool = True,
+) -> tuple[dict, bool]:
+    """The opening confirm, reject and void share: the seller's own payment, read again
+    under its buyer's lock. Already `to`: (it, False), nothing changes (a double click);
+    not `was`: 409 `code`; else (change(uow, payment), True), changed under the lock."""
+    first = _own(principal, payment_id)
+    with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=finish) as uow:
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["status"] == to:
+            return payment, False
+        if payment["status"] != was:
+            raise Conflict(f"a {payment['status']} payment cannot be {to}", code=code)
+        return change(uow, payment), True
+
+
 def confirm(principal: Principal, payment_id: str) -> dict:
     """A buyer's reported payment is real: allocated like one the seller records.
     Confirming a confirmed payment again changes nothing (a double click)."""
-    first = _own(principal, payment_id)
-    seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "confirmed":
-            return to_out(payment)
-        if payment["status"] != "reported":
-            raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
-        # A report made through a form submission's link pays that submission's orders;
-        # what is left is credit, as for any payment.
-        orders = _open_orders(seller_id, customer_id, payment.get("submission_id"))
-        allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
-        payment = _write_intent(
-            payment,
-            allocations,
-            [a["order_id"] for a in allocations],
-            {"status": "confirmed", "confirmed_at": now},
-        )
-        _apply(payment, now, {o["_id"]: o for o in orders})
-        if payment["unallocated"]:
-            _sync_credit(seller_id, customer_id)
-    bus.record(PaymentConfirmed(first["_id"]))
-    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+    payment, changed = _change(
+        principal, payment_id, was="reported", to="confirmed", code="payment_not_reported", change=_confirm
+    )
+    if not changed:
+        return to_out(payment)
+    bus.record(PaymentConfirmed(payment["_id"]))
+    return to_out(get_db().payments.find_one({"_id": payment["_id"]}))
+
+
+def _confirm(uow: BuyerWork, payment: dict) -> dict:
+    # A report made through a form submission's link pays that submission's orders;
+    # what is left is credit, as for any payment.
+    orders = _open_orders(uow.seller_id, uow.customer_id, payment.get("submission_id"))
+    allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
+    payment = _write_intent(
+        payment,
+        allocations,
+        [a["order_id"] for a in allocations],
+        {"status": "confirmed", "confirmed_at": uow.now},
+    )
+    _apply(payment, uow.now, {o["_id"]: o for o in orders})
+    if payment["unallocated"]:
+        uow.credit_changed()
+    return payment
 
 
 def reject(principal: Principal, payment_id: str, reason: str | None) -> dict:
-    """A reported payment the seller did not receive. Moves no money."""
-    first = _own(principal, payment_id)
-    with _buyer_lock(first["seller_id"], first["customer_id"]):
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "rejected":
-            return to_out(payment)
-        if payment["status"] != "reported":
-            raise Conflict(f"a {payment['status']} payment cannot be rejected", code="payment_not_reported")
+    """A reported payment the seller did not receive. Moves no money (so the buyer's
+    earlier payments need not be finished first)."""
+
+    def change(uow: BuyerWork, payment: dict) -> dict:
         fields = {"status": "rejected", "reject_reason": reason or None, "updated_at": clock.now()}
         get_db().payments.update_one({"_id": payment["_id"]}, {"$set": fields})
-    return to_out({**payment, **fields})
+        return {**payment, **fields}
+
+    payment, _ = _change(
+        principal,
+        payment_id,
+        was="reported",
+        to="rejected",
+        code="payment_not_reported",
+        change=change,
+        finish=False,
+    )
+    return to_out(payment)
 
 
 def void(principal: Principal, payment_id: str) -> dict:
     """Take a confirmed payment back: its money leaves every order (statuses follow)."""
-    first = _own(principal, payment_id)
-    seller_id, customer_id = first["seller_id"], first["customer_id"]
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == "voided":
-            return to_out(payment)
-        if payment["status"] != "confirmed":
-            raise Conflict(f"a {payment['status']} payment cannot be voided", code="payment_not_confirmed")
-        _void(payment, now)
-        if payment["unallocated"]:
-            _sync_credit(seller_id, customer_id)  # its credit is gone
-    return to_out(get_db().payments.find_one({"_id": first["_id"]}))
+    payment, changed = _change(
+        principal, payment_id, was="confirmed", to="voided", code="payment_not_confirmed", change=_take_back
+    )
+    return to_out(get_db().payments.find_one({"_id": payment["_id"]}) if changed else payment)
+
+
+def _take_back(uow: BuyerWork, payment: dict) -> dict:
+    _void(payment, uow.now)
+    if payment["unallocated"]:
+        uow.credit_changed()  # its credit is gone
+    return payment
 
 
 def _void(payment: dict, now) -> None:
@@ -493,9 +518,8 @@ def use_credit(seller_id, customer_id) -> bool:
     """The buyer's credit goes to their unpaid orders, oldest payment to oldest order
     first (after a new order, or a total that went up). True when money moved."""
     db = get_db()
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        uow.credit_changed()  # also when nothing moves: the cache said there was credit
         credits = list(
             db.payments.find(
                 {
@@ -508,7 +532,6 @@ def use_credit(seller_id, customer_id) -> bool:
             )
         )
         if not credits:
-            _sync_credit(seller_id, customer_id)
             return False
         orders = _open_orders(seller_id, customer_id)
         balances: dict = {}
@@ -521,8 +544,7 @@ def use_credit(seller_id, customer_id) -> bool:
                     _write_intent(p, _merge(p.get("allocations", []), more), [a["order_id"] for a in more])
                 )
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, customer_id)
+            _apply(p, uow.now)
         return bool(changed)
 
 
@@ -533,9 +555,7 @@ def release_excess(seller_id, order_id) -> None:
     order = db.orders.find_one({"_id": order_id, "seller_id": seller_id})
     if order is None or not order.get("paid_amount"):
         return
-    with _buyer_lock(seller_id, order["customer_id"]):
-        now = clock.now()
-        _finish(seller_id, order["customer_id"], now)
+    with _ledger.for_buyer(seller_id, order["customer_id"]) as uow:
         order = db.orders.find_one({"_id": order_id})
         excess = allocation.excess_of(order)
         if excess <= 0:
@@ -554,8 +574,8 @@ def release_excess(seller_id, order_id) -> None:
             allocations = [a for a in allocations if a["amount"] > 0]
             changed.append(_write_intent(p, allocations, [order_id]))
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, order["customer_id"])
+            _apply(p, uow.now)
+        uow.credit_changed()
 
 
 def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
@@ -572,9 +592,7 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
     if to == "remitted":
         remit(principal, customer_id, [order_id])
         return
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
         order = db.orders.find_one({"_id": order_id})
         pids = [ObjectId(k) for k in order.get("paid_by", {})]
         changed = []
@@ -586,10 +604,10 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
                 amount = p["amount"] - sum(a["amount"] for a in p["allocations"] if a["order_id"] == order_id)
                 changed.append(_write_intent(p, rest, [order_id], {"amount": amount}))
             else:
-                _void(p, now)
+                _void(p, uow.now)
         for p in changed:
-            _apply(p, now)
-        _sync_credit(seller_id, customer_id)
+            _apply(p, uow.now)
+        uow.credit_changed()
     _unrefund(db.orders.find_one({"_id": order_id}))
 
 
@@ -599,9 +617,7 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
     second press pays nothing. Returns the ids that were paid (or un-refunded)."""
     seller_id = object_id(principal.seller_id)
     db = get_db()
-    with _buyer_lock(seller_id, customer_id):
-        now = clock.now()
-        _finish(seller_id, customer_id, now)
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
         found = {
             o["_id"]: o for o in db.orders.find({"_id": {"$in": list(order_ids)}, "seller_id": seller_id})
         }
@@ -614,17 +630,14 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
                 touched.add(doc["_id"])
         owed = [d for d in docs if allocation.balance_of(d) > 0]
         if owed:
-            data = PaymentIn.model_construct(
-                customer_id=str(customer_id),
-                amount=sum(allocation.balance_of(d) for d in owed),  # cents: built here, not parsed
+            command = RecordPayment(
+                customer_id=customer_id,
+                amount=sum(allocation.balance_of(d) for d in owed),
                 method="other",
-                order_ids=[str(d["_id"]) for d in owed],
-                paid_at=None,
-                account_last5=None,
-                note=None,
+                order_ids=tuple(d["_id"] for d in owed),
             )
             customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
-            _record_locked(principal, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now, owed)
+            _record_locked(uow, principal, customer, command, SWITCH, owed)
             touched |= {d["_id"] for d in owed}
     return touched
 
@@ -671,8 +684,16 @@ def report(link: dict, data: BuyerPaymentIn, tz: str, idempotency_key: str | Non
         scoped = link.get("submission_id") is not None and not link.get("whole")
         scope = {"submission_id": link["submission_id"]} if scoped else {}
         doc = {"_id": payment_id}
+        command = RecordPayment(
+            customer_id=customer_id,
+            amount=data.amount,
+            method="bank_transfer",
+            paid_at=data.paid_at,
+            account_last5=data.account_last5,
+            note=data.note,
+        )
         doc |= payment_document(
-            seller_id, customer, data, status="reported", source="buyer", tz=tz, now=now, **scope
+            seller_id, customer, command, status="reported", source="buyer", tz=tz, now=now, **scope
         )
         try:
             get_db().payments.insert_one(doc)
@@ -701,9 +722,8 @@ def repair(seller_id=None) -> int:
         for p in get_db().payments.find(query, {"seller_id": 1, "customer_id": 1})
     }
     for seller, customer in buyers:
-        with _buyer_lock(seller, customer):
-            _finish(seller, customer, clock.now())
-            _sync_credit(seller, customer)
+        with _ledger.for_buyer(seller, customer) as uow:
+            uow.credit_changed()
     return len(buyers) + _settle_imports(seller_id)
 
 
@@ -764,20 +784,17 @@ def migrate_remitted() -> int:
             zones[seller_id] = seller.get("timezone") or clock.DEFAULT_TZ
         who = Principal(seller_id=str(seller_id), timezone=zones[seller_id], currency="")
         when = order.get("remitted_at") or clock.now()
-        data = PaymentIn.model_construct(
-            customer_id=str(order["customer_id"]),
+        command = RecordPayment(
+            customer_id=order["customer_id"],
             amount=order["total_amount"],
             method="other",
-            order_ids=[str(order["_id"])],
+            order_ids=(order["_id"],),
             paid_at=clock.local_date(when, zones[seller_id]),
-            account_last5=None,
-            note=None,
         )
         customer = {"_id": order["customer_id"], "name": order.get("buyer_name")}
-        with _buyer_lock(seller_id, order["customer_id"]):
-            now = clock.now()
+        with _ledger.for_buyer(seller_id, order["customer_id"], finish=False) as uow:
             current = db.orders.find_one({"_id": order["_id"]})
             if "paid_amount" in current or current["payment_status"] != "remitted":
                 continue  # migrated or changed meanwhile
-            _record_locked(who, seller_id, customer, data, ObjectId(), SWITCH, lambda: None, now)
+            _record_locked(uow, who, customer, command, SWITCH)
     return len(legacy)

@@ -29,12 +29,13 @@ ledger holds with nothing left to finish.
 Why not a payments-style intent (`applied: false`, `touch` = the orders) before the
 orders: payments._apply treats an allocation to an order it cannot find as money that
 order could not take and keeps it as the buyer's credit. So any money change of the
-buyer running payments._finish while the import is still inserting its orders (or after
-a crash before they were inserted) would turn the imported money into spendable credit
-and leave the orders' shares without allocations. Written applied, nothing else touches
-the payments before their orders exist: a failure part-way deletes both (undo); a crash
-before the orders went in leaves a payment naming orders that do not exist (no credit,
-nothing spendable; `import_id` tells it apart), which the seller can void.
+buyer (ledger.for_buyer finishes half-applied payments first) while the import is still
+inserting its orders (or after a crash before they were inserted) would turn the
+imported money into spendable credit and leave the orders' shares without allocations.
+Written applied, nothing else touches the payments before their orders exist: a failure
+part-way deletes both (undo); a crash before the orders went in leaves a payment naming
+orders that do not exist (no credit, nothing spendable; `import_id` tells it apart),
+which the seller can void.
 
 The import never spends the buyer's existing credit: imported orders get exactly the
 money their rows say; credit stays credit until the buyer's next order (POST /orders) or
@@ -61,7 +62,7 @@ from chalicelib.platform import clock, csv_format, currencies, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn, PaymentIn
+from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from chalicelib.platform.money import MAX_CENTS, from_cents, to_cents
 from chalicelib.platform.payload import validate
 from chalicelib.rules import allocation, order_rules
@@ -720,7 +721,7 @@ def _payment_docs(
     principal: Principal, seller_id, rows: list[Row], docs: list[dict], known: dict, now, import_id
 ) -> list[dict]:
     """One confirmed payment per buyer for the money of their rows, allocated exactly to
-    those orders, applied (nothing left for payments._finish to do). Sets each order's
+    those orders, applied (nothing left for the ledger to finish). Sets each order's
     share (`paid_by`) and `paid_amount` on `docs`; an order without money gets neither
     field, like one POST /orders creates."""
     by_buyer: dict[str, list[tuple[Row, dict]]] = {}
@@ -735,20 +736,14 @@ def _payment_docs(
             {"order_id": d["_id"], "order_no": d["order_no"], "amount": r.paid} for r, d in paid_rows
         ]
         amount = sum(a["amount"] for a in allocations)
-        data = PaymentIn.model_construct(
-            customer_id=str(customer["_id"]),
-            amount=amount,  # cents: built here, not parsed from a body
-            method="other",
-            order_ids=None,
-            paid_at=None,
-            account_last5=None,
-            note=PAYMENT_NOTE,
+        command = payments.RecordPayment(
+            customer_id=customer["_id"], amount=amount, method="other", note=PAYMENT_NOTE
         )
         payment = {"_id": pid}
         payment |= payments.payment_document(
             seller_id,
             customer,
-            data,
+            command,
             status="confirmed",
             source="seller",
             tz=principal.timezone,

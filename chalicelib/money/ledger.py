@@ -1,0 +1,98 @@
+"""The buyer's money work as one unit of work (the protocol is in payments.py's docstring).
+
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        ...  # uow.now; uow.credit_changed() when the buyer's credit may have moved
+
+takes the buyer's lock (steps 1 and 2: nothing else changes this buyer's money meanwhile,
+and what a crash left half-applied is finished first), and on a clean exit refreshes the
+buyer's cached credit when the work said it changed. An exception leaves the credit as
+the next unit of work (or repair) finds it: the half-applied payment is finished then.
+Only this module takes the lock, finishes and syncs (tests/unit/test_ledger_boundary.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.platform import clock, store
+from chalicelib.platform.db import get_db
+from chalicelib.platform.locks import held
+
+Apply = Callable[[dict, dt.datetime], None]
+
+
+@dataclass
+class BuyerWork:
+    """One buyer's money, with their lock held."""
+
+    seller_id: Any
+    customer_id: Any
+    now: dt.datetime
+    _credit_changed: bool = field(default=False, repr=False)
+
+    def credit_changed(self) -> None:
+        """Money left or reached the buyer's credit: refresh the cache at the end."""
+        self._credit_changed = True
+
+
+class Ledger:
+    """`apply`: steps 4 and 5 for one payment whose new allocations are written (the
+    payments module's, which alone writes orders' shares)."""
+
+    def __init__(self, apply: Apply):
+        self._apply = apply
+
+    @contextlib.contextmanager
+    def for_buyer(self, seller_id, customer_id, *, finish: bool = True) -> Iterator[BuyerWork]:
+        """`finish=False`: work that moves no money (a rejected report) need not finish
+        the buyer's earlier payments first."""
+        with _buyer_lock(seller_id, customer_id):
+            work = BuyerWork(seller_id, customer_id, clock.now())
+            if finish:
+                _finish(seller_id, customer_id, work.now, self._apply)
+            yield work
+            if work._credit_changed:
+                _sync_credit(seller_id, customer_id)
+
+
+def _buyer_lock(seller_id, customer_id):
+    # Many orders may be written under it (up to 200 on FerretDB, each under its own
+    # lock): a live holder may keep it for seconds, not milliseconds.
+    return held(store.money_key(seller_id, customer_id), hold=10.0)
+
+
+def _finish(seller_id, customer_id, now: dt.datetime, apply: Apply) -> bool:
+    """Apply what a crash left half-done for this buyer. True when there was some.
+    Its credit is synced at once: the work that follows may still fail."""
+    left = list(
+        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
+    )
+    for payment in left:
+        apply(payment, now)
+    if left:
+        _sync_credit(seller_id, customer_id)
+    return bool(left)
+
+
+def _sync_credit(seller_id, customer_id) -> int:
+    """The buyer's credit (confirmed money on no order), cached on the customer so that
+    a new order knows without a query whether there is credit to use."""
+    db = get_db()
+    credit = sum(
+        p["unallocated"]
+        for p in db.payments.find(
+            {
+                "seller_id": seller_id,
+                "customer_id": customer_id,
+                "status": "confirmed",
+                "unallocated": {"$gt": 0},
+            },
+            {"unallocated": 1},
+        )
+    )
+    db.customers.update_one({"_id": customer_id, "seller_id": seller_id}, {"$set": {"credit": credit}})
+    return credit
