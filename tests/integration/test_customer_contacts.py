@@ -31,7 +31,10 @@ def test_buyers_without_email_coexist_and_an_email_stays_unique_per_seller(backe
 def test_a_buyer_met_only_by_a_contact_is_named_after_it(backend):
     doc = customers.customer_document(ObjectId(), None, None, NOW, line_id="amy_88")
     assert doc["name"] == "LINE amy_88"
-    assert customers.customer_document(ObjectId(), None, None, NOW, phone="+886912345678")["name"] == "+886912345678"
+    assert (
+        customers.customer_document(ObjectId(), None, None, NOW, phone="+886912345678")["name"]
+        == "+886912345678"
+    )
 
 
 def test_init_db_gives_old_customers_their_email_key_and_e164_phones(backend):
