@@ -10,6 +10,7 @@ The data a test needs comes from the factories of tests/factories.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -31,6 +32,20 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
 
 from chalicelib.platform import config, db  # noqa: E402
+
+# The process's environment, as every test must leave it: not a copy standing in for it.
+ENVIRON = os.environ
+
+
+@pytest.fixture(autouse=True)
+def _environ_is_the_process_environment():
+    """Fail the test after which `os.environ` is no longer the process's environment (a
+    dict left in its place by concurrent requests through chalice.test: every setting in it
+    then outlives the monkeypatch that set it, e.g. a mail sender into the next test)."""
+    yield
+    if os.environ is not ENVIRON:
+        os.environ = ENVIRON  # the next tests start clean
+        pytest.fail("os.environ was replaced by a copy during this test (see tests/conftest.local_client)")
 
 
 def _free_port() -> int:
@@ -333,14 +348,31 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
-@pytest.fixture
-def api(backend):
+@contextlib.contextmanager
+def _environment_left_alone(environment_variables):
+    # chalice.test swaps `os.environ` for a patched copy around each request and puts back
+    # what it found: requests at once (the race tests) interleave, one puts back another's
+    # copy, and that copy stays `os.environ` for the rest of the session.
+    assert not environment_variables, environment_variables
+    yield
+
+
+def local_client():
+    """chalice.test's client on the `local` stage, safe for requests from many threads."""
     from chalice.test import Client
 
     from app import app
 
-    # The `local` stage sets no environment: dev/prod variables must not leak into tests.
-    with Client(app, stage_name="local") as client:
+    client = Client(app, stage_name="local")
+    # The `local` stage sets no environment (dev/prod variables must not leak into tests),
+    # so each request has nothing to patch.
+    client.http._patched_env_vars = _environment_left_alone
+    return client
+
+
+@pytest.fixture
+def api(backend):
+    with local_client() as client:
         yield Api(client)
 
 

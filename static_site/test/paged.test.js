@@ -87,3 +87,62 @@ test("clear forgets everything; a page without items or cursor is an empty end",
 test("the views share one page size within the API's limit of 200", () => {
   assert.ok(Number.isInteger(PAGE) && PAGE >= 1 && PAGE <= 200, PAGE);
 });
+
+// --- a list with a key (the orders lists: rows changed in place) ------------------------------
+
+const byId = { key: (row) => row.id };
+
+test("a key finds the listed row and puts a changed one in its place", async () => {
+  const api = fakeApi([{ id: "a", n: 1 }, { id: "b", n: 1 }, { id: "c", n: 1 }]);
+  const list = new PagedList(api.fetchPage, byId);
+  await list.load();
+  await list.load(false);
+  assert.deepEqual(list.get("c"), { id: "c", n: 1 });
+  assert.equal(list.replace({ id: "c", n: 2 }), true);
+  assert.equal(list.replace({ id: "a", n: 2 }), true);
+  assert.deepEqual(list.items, [{ id: "a", n: 2 }, { id: "b", n: 1 }, { id: "c", n: 2 }]);
+  assert.deepEqual(list.get("a"), { id: "a", n: 2 });
+});
+
+test("a row not listed is not added by replace, nor found", async () => {
+  const list = new PagedList(fakeApi([{ id: "a" }]).fetchPage, byId);
+  await list.load();
+  assert.equal(list.replace({ id: "z" }), false);
+  assert.equal(list.get("z"), undefined);
+  assert.deepEqual(list.items, [{ id: "a" }]);
+});
+
+test("a row read again on a later page takes its place, once", async () => {
+  // The order moved in the sort between the two pages (its total changed meanwhile).
+  const pages = [
+    { items: [{ id: "a", v: 1 }, { id: "b", v: 1 }], next_cursor: "x" },
+    { items: [{ id: "c", v: 1 }, { id: "a", v: 2 }], next_cursor: null },
+  ];
+  const list = new PagedList(async () => pages.shift(), byId);
+  await list.load();
+  await list.load(false);
+  assert.deepEqual(list.items, [{ id: "a", v: 2 }, { id: "b", v: 1 }, { id: "c", v: 1 }]);
+  assert.deepEqual(list.get("c"), { id: "c", v: 1 });
+});
+
+test("a first page or clear forgets the keys of the rows before", async () => {
+  const pages = [{ items: [{ id: "a" }, { id: "b" }] }, { items: [{ id: "b" }] }];
+  const list = new PagedList(async () => pages.shift(), byId);
+  await list.load();
+  await list.load(true);
+  assert.equal(list.get("a"), undefined);
+  assert.equal(list.replace({ id: "a", v: 2 }), false);
+  assert.deepEqual(list.items, [{ id: "b" }]);
+  list.clear();
+  assert.equal(list.get("b"), undefined);
+});
+
+test("without a key a list holds what it read as it came", async () => {
+  const pages = [{ items: [{ id: "a" }], next_cursor: "x" }, { items: [{ id: "a" }] }];
+  const list = new PagedList(async () => pages.shift());
+  await list.load();
+  await list.load(false);
+  assert.deepEqual(list.items, [{ id: "a" }, { id: "a" }]);
+  assert.equal(list.replace({ id: "a", v: 2 }), false);
+  assert.equal(list.get("a"), undefined);
+});

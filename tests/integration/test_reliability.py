@@ -26,12 +26,9 @@ def own_ferretdb(tmp_path, monkeypatch):
 
 @pytest.fixture
 def client():
-    from chalice.test import Client
+    from tests.conftest import Api, local_client
 
-    from app import app
-    from tests.conftest import Api
-
-    with Client(app, stage_name="local") as c:
+    with local_client() as c:
         yield Api(c)
 
 

@@ -9,7 +9,6 @@ export const shop = { seller: getSeller() };
 export const currency = () => shop.seller?.currency || "TWD";
 export const flash = (kind, ...content) => notify($("#flash"), kind, ...content);
 export const fail = (box, err) => notify(box, "danger", describe(err));
-export { PAGE } from "./paged.js";
 
 /** The page's fields as an object; text trimmed, passwords exactly as typed. */
 export function formData(form) {

@@ -5,15 +5,23 @@
 export const PAGE = 100;
 
 export class PagedList {
-  /** fetchPage({limit, cursor}) → a promise of the API's page for that cursor. */
-  constructor(fetchPage) {
+  #key;
+  #at = new Map(); // key → index in items (lists with a key only)
+
+  /** fetchPage({limit, cursor}) → a promise of the API's page for that cursor.
+   *  `key(row)` (optional) names a row: then the list holds one row per key (a row read
+   *  again on a later page takes the place of the one listed), and `get` and `replace`
+   *  find a row by it (the orders lists change rows in place). */
+  constructor(fetchPage, { key } = {}) {
     this.fetchPage = fetchPage;
+    this.#key = key || null;
     this.clear();
   }
 
   /** Forget what was read (a new search, a log-out). */
   clear() {
     this.items = [];
+    this.#at = new Map();
     this.cursor = null;
     this.loaded = false;
   }
@@ -29,10 +37,39 @@ export class PagedList {
   async load(first = true) {
     if (first) this.cursor = null;
     const page = await this.fetchPage({ limit: PAGE, cursor: first ? undefined : this.cursor || undefined });
-    const items = page?.items || [];
-    this.items = first ? [...items] : [...this.items, ...items];
+    this.#add(page?.items || [], first);
     this.cursor = page?.next_cursor || null;
     this.loaded = true;
     return page;
+  }
+
+  /** The listed row of `key` (undefined when it is not listed, or the list has no key). */
+  get(key) {
+    const i = this.#at.get(key);
+    return i === undefined ? undefined : this.items[i];
+  }
+
+  /** Put `row` in the place of the listed row with its key; false when none is listed. */
+  replace(row) {
+    const i = this.#key ? this.#at.get(this.#key(row)) : undefined;
+    if (i === undefined) return false;
+    this.items[i] = row;
+    return true;
+  }
+
+  #add(rows, first) {
+    if (!this.#key) {
+      this.items = first ? [...rows] : [...this.items, ...rows];
+      return;
+    }
+    const items = first ? [] : [...this.items];
+    const at = first ? new Map() : new Map(this.#at);
+    for (const row of rows) {
+      const k = this.#key(row);
+      if (at.has(k)) items[at.get(k)] = row;
+      else at.set(k, items.push(row) - 1);
+    }
+    this.items = items;
+    this.#at = at;
   }
 }

@@ -8,7 +8,8 @@ import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { money, percent } from "../format.js";
 import { t } from "../i18n.js";
-import { COST_CURRENCIES, currency, fail, nav, PAGE } from "../app.js";
+import { COST_CURRENCIES, currency, fail, nav } from "../app.js";
+import { PagedList } from "../paged.js";
 import * as detail from "./order-detail.js";
 import { replaceRow } from "./orders.js";
 
@@ -25,9 +26,8 @@ const state = {
   name: null, // the open batch (null: the list is shown)
   profit: null, // its totals (GET /reports/profit?batch=)
   profitError: null,
-  orders: null,
+  orders: null, // its orders as last read (a PagedList; null: loading, or ordersError)
   ordersError: null,
-  cursor: null,
   draft: null, // {codes: ["JPY", …], rates: {JPY: "0.2115"}, note, touched}: the rates form
   busy: false, // a PATCH on its way
   last: null, // the batch last opened (focus goes back to it in the list)
@@ -77,24 +77,24 @@ async function loadList() {
 /** The open batch's totals and orders (after a change of rates or of an order: again). */
 async function loadBatch() {
   const name = state.name;
-  state.cursor = null;
-  const [profit, orders] = await Promise.allSettled([api.get("/reports/profit", { batch: name }), api.get("/orders", { batch: name, limit: PAGE })]);
+  // A list of its own per reading: one still on its way for another batch fills nothing shown.
+  const list = new PagedList((page) => api.get("/orders", { batch: name, ...page }), { key: (o) => o.id });
+  const [profit, orders] = await Promise.allSettled([api.get("/reports/profit", { batch: name }), list.load()]);
   if (state.name !== name) return; // another batch opened meanwhile
   state.profit = profit.status === "fulfilled" ? profit.value?.totals || null : null;
   state.profitError = profit.status === "rejected" ? profit.reason : null;
-  state.orders = orders.status === "fulfilled" ? orders.value.items : null;
-  state.cursor = orders.status === "fulfilled" ? orders.value.next_cursor : null;
+  state.orders = orders.status === "fulfilled" ? list : null;
   state.ordersError = orders.status === "rejected" ? orders.reason : null;
   renderSummary();
   renderOrders();
 }
 
 async function moreOrders() {
+  const list = state.orders;
+  if (!list) return;
   try {
-    const page = await api.get("/orders", { batch: state.name, limit: PAGE, cursor: state.cursor });
-    state.orders.push(...page.items);
-    state.cursor = page.next_cursor;
-    renderOrders();
+    await list.load(false);
+    if (state.orders === list) renderOrders();
   } catch (err) {
     if (err.status !== 401) notify($("#batch-msg"), "danger", describe(err));
   }
@@ -493,7 +493,7 @@ function moneyOrWhy(amount, why) {
 function renderOrders() {
   const body = $("#batch-orders tbody");
   if (!body) return;
-  $("#batch-orders-more")?.classList.toggle("d-none", !state.cursor);
+  $("#batch-orders-more")?.classList.toggle("d-none", !state.orders?.more);
   if (state.ordersError) {
     body.replaceChildren(messageRow(ORDER_COLS, describe(state.ordersError), "text-danger"));
     return;
@@ -502,12 +502,12 @@ function renderOrders() {
     body.replaceChildren(spinnerRow(ORDER_COLS, t("common.loading")));
     return;
   }
-  if (!state.orders.length) {
+  if (!state.orders.items.length) {
     body.replaceChildren(messageRow(ORDER_COLS, t("order.empty_filtered")));
     return;
   }
   body.replaceChildren(
-    ...state.orders.map((o) => {
+    ...state.orders.items.map((o) => {
       const why = detail.costHint(o);
       const cancelled = ["cancelled"].includes(o.fulfillment_status) || o.payment_status === "refunded";
       return h(
@@ -532,10 +532,7 @@ function renderOrders() {
 function openOrder(o) {
   detail.open(o, (order) => {
     replaceRow(order); // the orders tab's row too, if it is listed there
-    if (state.orders) {
-      const i = state.orders.findIndex((x) => x.id === order.id);
-      if (i >= 0) state.orders[i] = order;
-    }
+    state.orders?.replace(order);
     if (state.name) {
       renderOrders();
       loadList();

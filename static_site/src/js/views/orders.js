@@ -4,7 +4,8 @@ import { api, codeText, describe, detailLine, download, request } from "../api.j
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { has, t } from "../i18n.js";
-import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, PAGE, pickers } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
+import { PagedList } from "../paged.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
 import { FULFILLMENT_STATUSES, PAYMENT_STATUSES } from "../constants.js";
@@ -18,12 +19,13 @@ const DEFAULT_SORT = "-created_at";
 const DRAFT = "order-draft"; // the half-typed new order, kept across a reload
 const UNDO_MS = 8000;
 
+// The orders listed, one per id (`list.loaded`: a page of them is on screen, not loading
+// and not an error); rows change in place as the server answers a change.
+const list = new PagedList((page) => api.get("/orders", { ...filters(), ...page }), { key: (o) => o.id });
+
 const state = {
-  orders: new Map(), // id → order, in list order
-  cursor: null,
   selected: new Set(),
   total: null, // total_count of the first page
-  loaded: false, // a page of orders is on screen (not loading, not an error)
   firstRender: null,
 };
 
@@ -87,17 +89,16 @@ function filters() {
 export async function load(reset = true) {
   const body = $("#orders-body");
   if (reset) {
-    state.orders.clear();
+    list.clear();
     state.selected.clear();
-    state.cursor = null;
-    state.loaded = false;
     body.replaceChildren(spinnerRow(COLS, t("common.loading")));
     updateBulk();
   }
   const query = filters();
+  const shown = list.items.length;
   const started = performance.now();
   try {
-    const page = await api.get("/orders", { ...query, limit: PAGE, cursor: state.cursor || undefined });
+    const page = await list.load(reset);
     const fetched = performance.now();
     if (formFilter.id && !formFilter.title && page.items[0]?.form_title) {
       formFilter.title = page.items[0].form_title;
@@ -108,26 +109,21 @@ export async function load(reset = true) {
       state.total = page.total_count ?? null;
     }
     const frag = document.createDocumentFragment();
-    for (const o of page.items) {
-      state.orders.set(o.id, o);
-      frag.append(orderRow(o));
-    }
+    for (const o of list.items.slice(reset ? 0 : shown)) frag.append(orderRow(o));
     body.append(frag);
-    state.cursor = page.next_cursor;
-    $("#orders-more").classList.toggle("d-none", !page.next_cursor);
-    if (!state.orders.size) body.replaceChildren(emptyRow(query));
-    state.loaded = true;
+    $("#orders-more").classList.toggle("d-none", !list.more);
+    if (!list.items.length) body.replaceChildren(emptyRow(query));
     showCount();
     fillBatches();
     if (state.firstRender === null) {
       // Measured by bench/bench_frontend.py: navigation start → first page of orders on screen.
       performance.mark("orders-rendered");
       const now = performance.now();
-      state.firstRender = { sinceNavigation: now, fetchAndRender: now - started, fetch: fetched - started, render: now - fetched, rows: state.orders.size };
+      state.firstRender = { sinceNavigation: now, fetchAndRender: now - started, fetch: fetched - started, render: now - fetched, rows: list.items.length };
       window.__ordersFirstRender = state.firstRender;
     }
     // bench/bench_frontend.py times a filter change up to here.
-    window.__ordersRendered = { at: performance.now(), rows: state.orders.size, seq: (window.__ordersRendered?.seq || 0) + 1 };
+    window.__ordersRendered = { at: performance.now(), rows: list.items.length, seq: (window.__ordersRendered?.seq || 0) + 1 };
   } catch (err) {
     if (reset) body.replaceChildren(messageRow(COLS, describe(err), "text-danger"));
     else flash("danger", describe(err));
@@ -137,9 +133,9 @@ export async function load(reset = true) {
 const emptyRow = (query) => messageRow(COLS, t(Object.keys(query).length ? "order.empty_filtered" : "order.empty"));
 
 function showCount() {
-  const n = state.total ?? state.orders.size;
-  $("#orders-count").textContent =
-    state.orders.size < n ? t("order.count_some", { shown: state.orders.size, n }) : t("order.count", { n });
+  const shown = list.items.length;
+  const n = state.total ?? shown;
+  $("#orders-count").textContent = shown < n ? t("order.count_some", { shown, n }) : t("order.count", { n });
 }
 
 /** Redraw the loaded orders (a language change) without asking the server again. */
@@ -149,10 +145,10 @@ export function render() {
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
   sortOptions();
   showFormFilter();
-  if (!state.loaded) return;
+  if (!list.loaded) return;
   const body = $("#orders-body");
-  body.replaceChildren(...[...state.orders.values()].map(orderRow));
-  if (!state.orders.size) body.replaceChildren(emptyRow(filters()));
+  body.replaceChildren(...list.items.map(orderRow));
+  if (!list.items.length) body.replaceChildren(emptyRow(filters()));
   showCount();
   updateBulk();
 }
@@ -188,13 +184,12 @@ export function draftValues() {
 /** Forget the loaded orders (log out). */
 export function reset() {
   sessionStorage.removeItem(DRAFT);
-  state.orders.clear();
+  list.clear();
   state.selected.clear();
-  state.loaded = false;
 }
 
 function fillBatches() {
-  const batches = new Set([...state.orders.values()].map((o) => o.batch).filter(Boolean));
+  const batches = new Set(list.items.map((o) => o.batch).filter(Boolean));
   $("#batch-names").replaceChildren(...[...batches].sort().map((b) => h("option", { value: b })));
 }
 
@@ -307,8 +302,7 @@ function orderRow(o) {
 /** Bring a row in step with the server's order in place, so a field the seller is typing
  *  in (say the tracking number, while the carrier change is being saved) is left alone. */
 export function replaceRow(order) {
-  if (!state.orders.has(order.id)) return; // filtered out of the list meanwhile
-  state.orders.set(order.id, order);
+  if (!list.replace(order)) return; // filtered out of the list meanwhile
   const row = $(`#orders-body tr[data-id="${order.id}"]`);
   if (!row) return;
   const fresh = orderRow(order);
@@ -327,7 +321,7 @@ export function replaceRow(order) {
 }
 
 function openDetail(id) {
-  detail.open(state.orders.get(id), (order, before, body) => {
+  detail.open(list.get(id), (order, before, body) => {
     replaceRow(order);
     offerStatusUndo(before, order, body);
   });
@@ -394,7 +388,7 @@ export function offerUndo(text, fn) {
 }
 
 async function changeStatus(id, body) {
-  const before = state.orders.get(id);
+  const before = list.get(id);
   if (body.fulfillment_status === "cancelled") {
     const ok = await ask(t("confirm.cancel_one", { no: before.order_no }), t("confirm.cancel_yes"), t("confirm.cancel_no"));
     if (!ok) {
@@ -420,14 +414,15 @@ export function patchOrder(id, changes) {
     let changed = null;
     try {
       changed = await api.patch(`/orders/${id}`, changes);
-      state.orders.set(id, changed);
+      list.replace(changed);
     } catch (err) {
-      if (err.status !== 401) flash("danger", `#${state.orders.get(id)?.order_no}: ${describe(err)}`);
+      if (err.status !== 401) flash("danger", `#${list.get(id)?.order_no}: ${describe(err)}`);
     }
     entry.waiting -= 1;
     if (entry.waiting === 0) {
       queues.delete(id);
-      replaceRow(state.orders.get(id)); // as the server has it (a refused change is undone)
+      const now = list.get(id); // as the server has it (a refused change is undone)
+      if (now) replaceRow(now);
     }
     return changed;
   });
@@ -442,8 +437,8 @@ function updateBulk() {
   $("#bulk-count").textContent = n ? t("order.selected", { n }) : "";
   for (const id of ["#bulk-remit", "#bulk-ship", "#bulk-carrier"]) $(id).disabled = n === 0;
   const all = $("#select-all");
-  all.checked = n > 0 && n === state.orders.size;
-  all.indeterminate = n > 0 && n < state.orders.size;
+  all.checked = n > 0 && n === list.items.length;
+  all.indeterminate = n > 0 && n < list.items.length;
 }
 
 async function bulk(set, question) {
@@ -452,14 +447,14 @@ async function bulk(set, question) {
   if (!(await ask(question, t(set.carrier ? "order.bulk_carrier" : set.payment_status ? "order.bulk_remit" : "order.bulk_ship"), t("confirm.back"), { danger: false }))) {
     return;
   }
-  const before = new Map(ids.map((id) => [id, state.orders.get(id)]));
+  const before = new Map(ids.map((id) => [id, list.get(id)]));
   try {
     const out = await api.post("/orders/bulk", { ids, set });
     const msgs = [t("order.bulk_done", { n: out.updated })];
     if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
     if (out.failed.length) {
       const reason = (code) => (has(`bulk.${code}`) ? t(`bulk.${code}`) : codeText(code, 409));
-      const reasons = out.failed.map((f) => `#${state.orders.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
+      const reasons = out.failed.map((f) => `#${list.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
       msgs.push(" ", t("order.bulk_failed", { n: out.failed.length, reasons }));
     }
     flash(out.failed.length ? "warning" : "success", ...msgs);
@@ -475,7 +470,7 @@ function offerBulkUndo(before, set, n) {
   offerUndo(t("undo.bulk", { n }), async () => {
     const failed = [];
     for (const [id, old] of before) {
-      const now = state.orders.get(id);
+      const now = list.get(id);
       if (!old || (now && !changedBy(old, now, set))) continue; // not changed by the bulk
       const back = undoPatch(old, set);
       if (!back) continue;
@@ -644,7 +639,7 @@ export function bind() {
   $("#order-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("#orders-more").addEventListener("click", () => load(false));
   $("#select-all").addEventListener("change", (ev) => {
-    state.selected = ev.target.checked ? new Set(state.orders.keys()) : new Set();
+    state.selected = ev.target.checked ? new Set(list.items.map((o) => o.id)) : new Set();
     for (const box of $$("#orders-body .row-select")) box.checked = ev.target.checked;
     updateBulk();
   });
