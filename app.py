@@ -1,6 +1,6 @@
 """HTTP routes only: parse the request, call one function in chalicelib, return its result.
 
-How a route is declared, authenticated, documented and answered: chalicelib/web.py. A
+How a route is declared, authenticated, documented and answered: chalicelib/platform/web.py. A
 route that is not `public=True` gets the caller (`who`, an auth Principal) first."""
 
 from __future__ import annotations
@@ -75,11 +75,7 @@ from chalicelib.platform.models import (
     TrackPaymentOut,
 )
 from chalicelib.platform.openapi import build
-from chalicelib.reporting import reports
-from chalicelib.sales import exports, forms, imports, orders
-from chalicelib.shipping import packing_slip, parcels
-from chalicelib.tracking import tracking
-from chalicelib.web import (
+from chalicelib.platform.web import (
     ROUTES,
     api,
     app,
@@ -91,6 +87,10 @@ from chalicelib.web import (
     query,
     raw_body,
 )
+from chalicelib.reporting import reports
+from chalicelib.sales import exports, forms, imports, orders
+from chalicelib.shipping import packing_slip, parcels
+from chalicelib.tracking import tracking
 
 __all__ = ["ROUTES", "app"]
 
