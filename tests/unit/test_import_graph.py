@@ -151,3 +151,24 @@ def test_the_module_list_walks_the_subpackages():
 def test_raisers_do_not_import_their_handlers():
     for module, forbidden in MUST_NOT_IMPORT.items():
         assert not imports_of(module) & forbidden, (module, imports_of(module) & forbidden)
+
+
+def test_only_the_routes_modules_import_the_web_edge():
+    """Routes are declared in `<package>/routes.py`; the rest of chalicelib takes and
+    returns plain values (import-linter checks the same, indirect imports included)."""
+    importers = {m for m in MODULES if "platform.web" in imports_of(m)}
+    assert {"sales.routes", "platform.routes"} <= importers
+    assert {m for m in importers if not m.endswith(".routes")} == set()
+
+
+def test_app_imports_every_routes_module_and_nothing_else():
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    imported = {
+        f"{node.module}.{alias.name}".removeprefix("chalicelib.")
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("chalicelib")
+        for alias in node.names
+    }
+    routes = {m for m in MODULES if m.endswith(".routes")}
+    assert len(routes) == 9
+    assert imported == routes | {"platform.web.ROUTES", "platform.web.app"}
