@@ -16,12 +16,7 @@ from bson import ObjectId
 
 from chalicelib.accounts import login_limits, sessions
 from chalicelib.accounts.passwords import check_strength, dummy_hash, hash_password, verify_password
-from chalicelib.platform import bus, clock, mailer, mongo, ratelimit
-from chalicelib.platform.config import get_settings
-from chalicelib.platform.db import get_db
-from chalicelib.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import (
+from chalicelib.accounts.schemas import (
     LoginIn,
     PasswordChangeIn,
     PasswordResetIn,
@@ -29,6 +24,11 @@ from chalicelib.platform.models import (
     SellerPatch,
     SignupIn,
 )
+from chalicelib.platform import bus, clock, mailer, mongo, ratelimit
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.db import get_db
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from chalicelib.platform.ids import object_id
 
 # Tokens are issued here and checked by the platform (the web edge reads them):
 # `auth.authenticate` is named for callers that hold a token (tests, scripts).

@@ -4,8 +4,7 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.accounts import auth
-from chalicelib.platform.models import (
-    AcceptedOut,
+from chalicelib.accounts.schemas import (
     LoginIn,
     LoginOut,
     PasswordChangeIn,
@@ -18,6 +17,7 @@ from chalicelib.platform.models import (
     SignupIn,
     SignupOut,
 )
+from chalicelib.platform.schemas import AcceptedOut
 from chalicelib.platform.web import api, body, client_address
 
 # --- sellers --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.buyers import customers
-from chalicelib.platform.models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
+from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
+from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, query
 
 # --- customers ------------------------------------------------------------------------

@@ -4,7 +4,8 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.catalog import batches, items
-from chalicelib.platform.models import BatchOut, BatchPatch, BatchPath, ItemIn, ItemOut, ItemPatch, ListQuery
+from chalicelib.catalog.schemas import BatchOut, BatchPatch, BatchPath, ItemIn, ItemOut, ItemPatch
+from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, path_model, query
 
 # --- items ----------------------------------------------------------------------------

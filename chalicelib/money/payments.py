@@ -29,13 +29,7 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.buyers import customers
-from chalicelib.platform import bus, clock, idempotency, ratelimit, store
-from chalicelib.platform.db import get_db, own
-from chalicelib.platform.errors import Conflict, NotFound, RateLimited
-from chalicelib.platform.ids import object_id
-from chalicelib.platform.listing import page
-from chalicelib.platform.locks import held
-from chalicelib.platform.models import (
+from chalicelib.money.schemas import (
     AllocationOut,
     BuyerPaymentIn,
     PaymentIn,
@@ -43,6 +37,12 @@ from chalicelib.platform.models import (
     PaymentQuery,
     TrackPaymentOut,
 )
+from chalicelib.platform import bus, clock, idempotency, ratelimit, store
+from chalicelib.platform.db import get_db, own
+from chalicelib.platform.errors import Conflict, NotFound, RateLimited
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import page
+from chalicelib.platform.locks import held
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation
 

@@ -4,7 +4,7 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.money import payments, profit
-from chalicelib.platform.models import (
+from chalicelib.money.schemas import (
     PaymentIn,
     PaymentOut,
     PaymentQuery,

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from chalicelib.platform.db import ping
-from chalicelib.platform.models import HealthOut
 from chalicelib.platform.openapi import build
+from chalicelib.platform.schemas import HealthOut
 from chalicelib.platform.web import ROUTES, api, json_response
 
 

@@ -3,15 +3,15 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.platform.models import (
+from chalicelib.platform.web import api, query
+from chalicelib.reporting import reports
+from chalicelib.reporting.schemas import (
     BuyersReportOut,
     ItemsReportOut,
     MonthlyQuery,
     MonthlyReportOut,
     ReportQuery,
 )
-from chalicelib.platform.web import api, query
-from chalicelib.reporting import reports
 
 # --- reports --------------------------------------------------------------------------
 

@@ -3,7 +3,11 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.platform.models import (
+from chalicelib.money.schemas import PaymentOut
+from chalicelib.platform.schemas import ListQuery
+from chalicelib.platform.web import api, body, client_address, header, json_response, query, raw_body
+from chalicelib.sales import exports, forms, imports, orders
+from chalicelib.sales.schemas import (
     BulkIn,
     BulkOut,
     ExportQuery,
@@ -15,17 +19,13 @@ from chalicelib.platform.models import (
     FormPatch,
     ImportOut,
     ImportQuery,
-    ListQuery,
     OrderIn,
     OrderOut,
     OrderPatch,
     OrderQuery,
     PaymentExportQuery,
-    PaymentOut,
     PublicFormOut,
 )
-from chalicelib.platform.web import api, body, client_address, header, json_response, query, raw_body
-from chalicelib.sales import exports, forms, imports, orders
 
 # --- orders ---------------------------------------------------------------------------
 

@@ -3,9 +3,9 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.platform.models import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery, SlipQuery
 from chalicelib.platform.web import api, body, header, json_response, query
 from chalicelib.shipping import packing_slip, parcels
+from chalicelib.shipping.schemas import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery, SlipQuery
 
 # --- parcels --------------------------------------------------------------------------
 

@@ -3,17 +3,11 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.platform.models import (
-    AcceptedOut,
-    BuyerPaymentIn,
-    LinkRequestIn,
-    TrackingLinkInfoOut,
-    TrackingLinkOut,
-    TrackOut,
-    TrackPaymentOut,
-)
+from chalicelib.money.schemas import BuyerPaymentIn, TrackPaymentOut
+from chalicelib.platform.schemas import AcceptedOut
 from chalicelib.platform.web import api, body, header, json_response
 from chalicelib.tracking import tracking
+from chalicelib.tracking.schemas import LinkRequestIn, TrackingLinkInfoOut, TrackingLinkOut, TrackOut
 
 # --- buyer tracking (web.PRIVATE_LINK_HEADERS on every answer) ------------------------
 

@@ -172,3 +172,13 @@ def test_app_imports_every_routes_module_and_nothing_else():
     routes = {m for m in MODULES if m.endswith(".routes")}
     assert len(routes) == 9
     assert imported == routes | {"platform.web.ROUTES", "platform.web.app"}
+
+
+def test_schemas_import_only_schemas_and_the_platform():
+    """A package's schemas build on platform.schemas and on the schemas of packages below
+    it (the layers contract says which), never on its domain code."""
+    schemas = [m for m in MODULES if m.endswith(".schemas")]
+    assert len(schemas) == 9
+    for module in schemas:
+        other = {i for i in imports_of(module) if not (i.startswith("platform.") or i.endswith(".schemas"))}
+        assert other == set(), (module, other)
