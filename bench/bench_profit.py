@@ -91,9 +91,10 @@ os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
 
 from bench.perfdoc import write_section  # noqa: E402
 from chalicelib.catalog import batches  # noqa: E402
+from chalicelib.catalog.schemas import BatchPatch  # noqa: E402
 from chalicelib.money import profit  # noqa: E402
+from chalicelib.money.schemas import ProfitQuery  # noqa: E402
 from chalicelib.platform import config, currencies, db  # noqa: E402
-from chalicelib.platform.models import BatchPatch, ProfitQuery  # noqa: E402
 from chalicelib.platform.principal import Principal  # noqa: E402
 
 SHOP = "TWD"

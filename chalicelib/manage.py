@@ -138,8 +138,8 @@ def _create_seller(args) -> int:
     import os
 
     from chalicelib.accounts.auth import create_seller
+    from chalicelib.accounts.schemas import SignupIn
     from chalicelib.platform.errors import DomainError
-    from chalicelib.platform.models import SignupIn
     from chalicelib.platform.payload import validate
 
     password = os.environ.get(args.password_env) or getpass.getpass("Password (10+ characters): ")

@@ -12,14 +12,10 @@ import json
 import sys
 from typing import Any, get_args
 
-from chalicelib.platform.models import (
-    FulfillmentStatus,
-    ParcelStatus,
-    PaymentMethod,
-    PaymentStatus,
-    PaymentStatusIn,
-)
+from chalicelib.money.schemas import PaymentMethod
+from chalicelib.platform.schemas import FulfillmentStatus, PaymentStatus, PaymentStatusIn
 from chalicelib.rules import carriers
+from chalicelib.shipping.schemas import ParcelStatus
 
 
 def constants() -> dict[str, Any]:

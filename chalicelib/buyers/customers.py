@@ -9,13 +9,14 @@ from typing import ClassVar
 
 from bson import ObjectId
 
+from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
 from chalicelib.platform import bus, clock, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, Invalid, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
-from chalicelib.platform.models import CustomerIn, CustomerOut, CustomerPatch, ListQuery
 from chalicelib.platform.principal import Principal
+from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules import contacts
 
 FIELDS = ("name", "email", "phone", "line_id", "address", "social", "note")

@@ -30,11 +30,11 @@ from typing import Any
 
 from bson import ObjectId
 
+from chalicelib.catalog.schemas import BatchOut, BatchPatch
 from chalicelib.platform import clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key
 from chalicelib.platform.errors import Conflict, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import BatchOut, BatchPatch
 from chalicelib.platform.principal import Principal
 from chalicelib.reporting.reports import grouped_sums
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from chalicelib.catalog import batches
+from chalicelib.catalog.schemas import ItemIn, ItemOut, ItemPatch
 from chalicelib.platform import clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
-from chalicelib.platform.models import ItemIn, ItemOut, ItemPatch, ListQuery
 from chalicelib.platform.principal import Principal
+from chalicelib.platform.schemas import ListQuery
 
 
 def to_out(doc: dict) -> dict:

@@ -32,12 +32,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.money.ledger import BuyerWork, Ledger
-from chalicelib.platform import bus, clock, idempotency, ratelimit, store
-from chalicelib.platform.db import get_db, own
-from chalicelib.platform.errors import Conflict, NotFound, RateLimited
-from chalicelib.platform.ids import object_id
-from chalicelib.platform.listing import page
-from chalicelib.platform.models import (
+from chalicelib.money.schemas import (
     AllocationOut,
     BuyerPaymentIn,
     PaymentIn,
@@ -45,6 +40,11 @@ from chalicelib.platform.models import (
     PaymentQuery,
     TrackPaymentOut,
 )
+from chalicelib.platform import bus, clock, idempotency, ratelimit, store
+from chalicelib.platform.db import get_db, own
+from chalicelib.platform.errors import Conflict, NotFound, RateLimited
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.listing import page
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation
 

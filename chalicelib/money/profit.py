@@ -16,10 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from chalicelib.catalog.batches import KNOWN, NO_RATE
+from chalicelib.money.schemas import ProfitQuery
 from chalicelib.platform import clock, csv_format
 from chalicelib.platform.csv_format import CsvFile
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import ProfitQuery
 from chalicelib.platform.principal import Principal
 from chalicelib.reporting.reports import csv_language, csv_money, grouped_sums, json_money
 

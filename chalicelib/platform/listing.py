@@ -1,5 +1,5 @@
 """Lists: opaque cursors, text search, newest-first pages and sorted pages (`?limit=` is
-checked by models.ListQuery)."""
+checked by schemas.ListQuery)."""
 
 from __future__ import annotations
 

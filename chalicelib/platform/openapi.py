@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.platform.models import ErrorOut
+from chalicelib.platform.schemas import ErrorOut
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def parse_body(model: type[M], raw: bytes | str | None) -> M:
     return validate(model, parse_json(raw))
 
 
-# Detail codes of models.py's query checks (their messages name the parameter).
+# Detail codes of the query checks of platform/schemas.py (their messages name the parameter).
 QUERY_CHECK_CODES = (
     "not_an_integer",
     "out_of_range",

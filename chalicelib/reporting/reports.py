@@ -18,9 +18,9 @@ from chalicelib.platform import clock, csv_format, store
 from chalicelib.platform.csv_format import CsvFile
 from chalicelib.platform.db import get_db
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import MonthlyQuery, ReportQuery
 from chalicelib.platform.money import format_plain, from_cents
 from chalicelib.platform.principal import Principal
+from chalicelib.reporting.schemas import MonthlyQuery, ReportQuery
 from chalicelib.rules.order_rules import SHIPPED_STATES, UNSHIPPED_STATES
 
 MONEY_KEYS = ("total_amount", "remitted_amount", "outstanding_amount", "refunded_amount", "credit_amount")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from chalicelib.money import payments
 from chalicelib.platform import clock, csv_format, currencies
@@ -20,24 +19,18 @@ from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import PayloadTooLarge
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import decode_cursor, encode_cursor
-from chalicelib.platform.models import MAX_EXPORT_PAGE, ExportQuery, PaymentExportQuery
 from chalicelib.platform.money import format_plain
+from chalicelib.platform.pages import JsonPage
 from chalicelib.platform.principal import Principal
+from chalicelib.platform.schemas import MAX_EXPORT_PAGE
 from chalicelib.reporting.reports import csv_language
 from chalicelib.rules import allocation
 from chalicelib.sales.orders import MONEY_FIELDS, profit_of, to_out
+from chalicelib.sales.schemas import ExportQuery, PaymentExportQuery
 
 BATCH_SIZE = 500
 # Lambda's 6 MB response limit, minus room for headers and API Gateway's envelope.
 MAX_BODY_BYTES = 5_500_000
-
-
-@dataclass(frozen=True)
-class JsonPage:
-    """A JSON body built as text (`{"items": [...], "next_cursor": ...}`) and its cursor."""
-
-    text: str
-    next_cursor: str | None
 
 
 ORDER_MONEY = {"paid_amount": allocation.paid_of, "balance": allocation.balance_of}

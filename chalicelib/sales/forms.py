@@ -42,19 +42,12 @@ from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
-from chalicelib.platform.models import (
-    FormIn,
-    FormOrderIn,
-    FormOut,
-    FormPatch,
-    ListQuery,
-    OrderIn,
-    PublicFormOut,
-)
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
+from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
+from chalicelib.sales.schemas import FormIn, FormOrderIn, FormOut, FormPatch, OrderIn, PublicFormOut
 from chalicelib.tracking import tracking
 
 log = logging.getLogger(__name__)

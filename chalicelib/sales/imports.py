@@ -62,11 +62,12 @@ from chalicelib.platform import clock, csv_format, currencies, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES, OrderIn
 from chalicelib.platform.money import MAX_CENTS, from_cents, to_cents
 from chalicelib.platform.payload import validate
+from chalicelib.platform.schemas import FULFILLMENT_STATUSES, PAYMENT_STATUSES
 from chalicelib.rules import allocation, order_rules
 from chalicelib.sales.orders import order_document, reserve_order_numbers
+from chalicelib.sales.schemas import OrderIn
 
 MAX_ROWS = 5_000
 HEADER_ROW = 1  # rows are numbered as the spreadsheet shows them

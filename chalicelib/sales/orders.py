@@ -21,10 +21,10 @@ from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import Sort, search_filter, sorted_page
-from chalicelib.platform.models import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation, order_rules
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
+from chalicelib.sales.schemas import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
 
 FIRST_ORDER_NO = 1001
 MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")

@@ -5,12 +5,12 @@ buyer's name or an item typed as `<script>` is text on the slip."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.platform import currencies
 from chalicelib.platform.db import get_db
 from chalicelib.platform.ids import object_id
+from chalicelib.platform.pages import HtmlPage
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation
 
@@ -81,13 +81,6 @@ TEXT: dict[str, dict[str, Any]] = {
 
 PARCEL_FIELDS = ("parcel_no", "shipped_date", "method", "carrier", "tracking_number", "note")
 RECIPIENT_FIELDS = ("name", "phone", "address", "store_name", "store_id")
-
-
-@dataclass(frozen=True)
-class HtmlPage:
-    """A route's answer that is an HTML document (web.to_response sends it as such)."""
-
-    text: str
 
 
 @functools.cache

@@ -25,10 +25,10 @@ from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
-from chalicelib.platform.models import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation, carriers, order_rules
+from chalicelib.shipping.schemas import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery
 
 FIRST_PARCEL_NO = 1
 # Orders that can go in a parcel: not cancelled. Already shipped or delivered ones may

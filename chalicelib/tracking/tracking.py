@@ -43,15 +43,16 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.money import payments
+from chalicelib.money.schemas import BuyerPaymentIn
 from chalicelib.platform import clock, mailer, mongo, ratelimit
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.models import BuyerPaymentIn, LinkRequestIn, TrackOrderOut
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation, carriers
+from chalicelib.tracking.schemas import LinkRequestIn, TrackOrderOut
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ NO_SELLER = ObjectId("000000000000000000000000")  # an unknown shop still costs 
 DEFAULT_LANGUAGE = mailer.DEFAULT_LANGUAGE
 DEFAULT_CURRENCY = "TWD"
 
-# Only the buyer's fields (models.TrackOrderOut) ever leave the database on this path.
+# Only the buyer's fields (schemas.TrackOrderOut) ever leave the database on this path.
 ORDER_PROJECTION = {"_id": 0, **dict.fromkeys(TrackOrderOut.model_fields, 1)}
 LINK_PROJECTION = {
     "_id": 0,

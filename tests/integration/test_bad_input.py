@@ -177,7 +177,7 @@ def test_every_route_refuses_a_nul_at_the_edge(api, token):
     before the route runs (before authentication: the request is malformed either way)."""
     import re
 
-    from chalicelib.web import ROUTES
+    from app import ROUTES
 
     for route in ROUTES:
         kind = {"Content-Type": route.content_type if route.body is None else "application/json"}

@@ -17,10 +17,11 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import Conflict
-from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import BulkIn, OrderIn, OrderPatch
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)

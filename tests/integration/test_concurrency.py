@@ -6,10 +6,11 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import Conflict
-from chalicelib.platform.models import ItemIn, OrderIn
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
@@ -55,7 +56,7 @@ def test_concurrent_status_edits_lose_nothing(api):
     order, _ = orders.create(
         principal, OrderIn(buyer_email="a@example.com", item_name="Tea", quantity=1, unit_price=10)
     )
-    from chalicelib.platform.models import OrderPatch
+    from chalicelib.sales.schemas import OrderPatch
 
     patches = [
         OrderPatch(payment_status="remitted"),
@@ -77,7 +78,7 @@ def test_concurrent_status_edits_lose_nothing(api):
 
 def test_bulk_update_and_single_edits_lose_nothing(api):
     """A bulk status change racing single edits of the same orders: both land on every order."""
-    from chalicelib.platform.models import BulkIn, OrderPatch
+    from chalicelib.sales.schemas import BulkIn, OrderPatch
 
     principal = make_principal(api)
     ids = [

@@ -242,8 +242,8 @@ REAL = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=T
 
 
 def racer(shop, email, key=None, client=None, note=None):
-    from chalicelib.platform.models import FormOrderIn
     from chalicelib.sales import forms
+    from chalicelib.sales.schemas import FormOrderIn
 
     body = FormOrderIn(
         name="Buyer", email=email, lines=[{"item_id": shop["pocky"]["id"], "quantity": 1}], note=note
@@ -308,7 +308,7 @@ def test_failing_and_succeeding_submissions_of_one_new_email_at_once(api, shop, 
 def test_payment_reports_at_once_spend_a_slot_only_when_stored(api, shop, monkeypatch):
     link = token_of(submit(api, shop, email="payer@example.com").json["tracking_url"])
     failing(monkeypatch, "payments", "insert_one", when=lambda doc, *a, **kw: doc.get("note") == "fail")
-    from chalicelib.platform.models import BuyerPaymentIn
+    from chalicelib.money.schemas import BuyerPaymentIn
 
     def report(note):
         return survive(lambda: tracking.report_payment(link, BuyerPaymentIn(amount=10, note=note), None))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.platform import db
-from chalicelib.platform.models import FormOrderIn
 from chalicelib.sales import forms
+from chalicelib.sales.schemas import FormOrderIn
 from tests.conftest import at_once
 from tests.factories import make_item
 

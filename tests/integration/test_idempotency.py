@@ -13,10 +13,11 @@ from pymongo import monitoring
 
 from chalicelib.accounts import auth
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import clock, db, idempotency
 from chalicelib.platform.errors import Conflict
-from chalicelib.platform.models import ItemIn, OrderIn
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn
 from tests.factories import make_item
 
 BODY = {"buyer_email": "a@example.com", "item_name": "Tea", "quantity": 1, "unit_price": 10}

@@ -12,9 +12,10 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
-from chalicelib.platform.models import ItemIn, OrderIn, OrderPatch
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 from tests.factories import make_principal
 
 pytestmark = pytest.mark.parametrize("backend", ["mongo-java"], indirect=True)
@@ -34,7 +35,7 @@ def test_writes_take_no_lock_documents(api):
     """Stock, counter, status edit, bulk: every path that locks on FerretDB runs bare here.
     Money is the exception: a buyer's payments hold a lock on every server (payments.py),
     taken and given back within the request."""
-    from chalicelib.platform.models import BulkIn
+    from chalicelib.sales.schemas import BulkIn
 
     principal = make_principal(api)
     item = items.create(principal, ItemIn(item_name="Figure", price=1000, stock=3))

@@ -10,7 +10,7 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.platform import db
-from chalicelib.platform.models import ORDER_SORTS
+from chalicelib.sales.schemas import ORDER_SORTS
 from tests.factories import make_customer, make_order
 
 PRICES = [10, 20, 10, 30, 20, 10, 5, 30, 10, 20, 40]  # ties in total_amount

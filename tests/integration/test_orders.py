@@ -388,8 +388,8 @@ def test_bulk_reports_an_order_a_single_edit_changed_after_its_read(api, token, 
     that order's version by one, like the bulk's own write would: the bulk must still
     report it failed and give back no stock for it."""
     from chalicelib.accounts import auth
-    from chalicelib.platform.models import OrderPatch
     from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderPatch
 
     principal = auth.authenticate(f"Bearer {token}")
     iid = new_item(api, token, stock=10)

@@ -9,10 +9,12 @@ from bson import ObjectId
 
 from chalicelib.accounts import auth
 from chalicelib.buyers import customers
+from chalicelib.buyers.schemas import CustomerPatch
 from chalicelib.platform import db
-from chalicelib.platform.models import CustomerPatch, OrderIn, OrderPatch, ParcelIn, ParcelPatch, Recipient
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 from chalicelib.shipping import parcels
+from chalicelib.shipping.schemas import ParcelIn, ParcelPatch, Recipient
 from tests.conftest import at_once
 from tests.factories import make_principal
 

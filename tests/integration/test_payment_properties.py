@@ -15,10 +15,11 @@ from payment_ledger import check_ledger
 
 from chalicelib.accounts import auth
 from chalicelib.money import payments
+from chalicelib.money.schemas import BuyerPaymentIn, PaymentIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import DomainError
-from chalicelib.platform.models import BulkIn, BuyerPaymentIn, OrderIn, OrderPatch, PaymentIn
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import BulkIn, OrderIn, OrderPatch
 
 BUYERS = ("amy@example.com", "bob@example.com")
 EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "20"))  # more for a long hunt

@@ -13,9 +13,10 @@ from bson import ObjectId
 from payment_ledger import check_ledger
 
 from chalicelib.money import payments
+from chalicelib.money.schemas import PaymentIn
 from chalicelib.platform import db
-from chalicelib.platform.models import OrderIn, OrderPatch, PaymentIn
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 from tests.conftest import at_once
 from tests.factories import make_principal
 
@@ -97,7 +98,7 @@ def test_confirm_void_and_reject_of_one_payment_at_once(api):
     placed = new_orders(who, 2)
     cid = ObjectId(placed[0]["customer_id"])
     link = {"_id": ObjectId(), "seller_id": ObjectId(who.seller_id), "customer_id": cid, "buyer_name": "Amy"}
-    from chalicelib.platform.models import BuyerPaymentIn
+    from chalicelib.money.schemas import BuyerPaymentIn
 
     reported, _ = payments.report(link, BuyerPaymentIn(amount=150), "Asia/Taipei")
     pid = str(db.get_db().payments.find_one()["_id"])

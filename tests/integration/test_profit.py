@@ -289,8 +289,8 @@ def test_a_rate_change_converts_a_large_batch(api, t):
     """A sweep of more orders than FerretDB takes in one update command (49: it then hangs,
     docs/ferretdb.md) goes through on every backend, and so does a shop currency change."""
     from chalicelib.accounts import auth
-    from chalicelib.platform.models import OrderIn
     from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderIn
 
     who = auth.authenticate(f"Bearer {t}")
     body = {"buyer_email": "amy@example.com", "item_name": "Pocky", "unit_price": 300, "batch": TRIP}

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.catalog import batches
+from chalicelib.catalog.schemas import BatchPatch
 from chalicelib.platform import currencies, db
-from chalicelib.platform.models import BatchPatch, OrderIn, OrderPatch
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 from tests.conftest import at_once
 from tests.factories import make_principal
 

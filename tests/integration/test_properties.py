@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 
 from chalicelib.accounts import auth
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import DomainError
-from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import BulkIn, OrderIn, OrderPatch
 
 INITIAL_STOCK = (5, 12)
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chalicelib.accounts import auth, passwords
+from chalicelib.accounts.schemas import LoginIn, PasswordResetIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import DomainError
-from chalicelib.platform.models import LoginIn, PasswordResetIn
 from tests.conftest import at_once
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
@@ -96,7 +96,7 @@ def test_logout_racing_renewals_leaves_no_token_for_the_ended_session(api, monke
 
     from bson import ObjectId
 
-    from chalicelib.platform.models import SellerPatch
+    from chalicelib.accounts.schemas import SellerPatch
 
     api.signup(email="owner@example.com")
     session = auth.login(LoginIn(email="owner@example.com", password=PASSWORD), "10.0.0.1")

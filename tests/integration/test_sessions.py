@@ -11,9 +11,9 @@ import jwt
 import pytest
 
 from chalicelib.accounts import auth, login_limits, sessions
+from chalicelib.accounts.schemas import LoginIn
 from chalicelib.platform import config, db
 from chalicelib.platform.errors import RateLimited, Unauthorized
-from chalicelib.platform.models import LoginIn
 
 PASSWORD = "correct horse 1"
 NEW_PASSWORD = "violet teapot harbour 9"

@@ -12,10 +12,11 @@ from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db, store
 from chalicelib.platform.errors import Conflict
-from chalicelib.platform.models import ItemIn, OrderIn, OrderPatch
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 from tests.factories import make_principal
 
 

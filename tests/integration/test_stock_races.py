@@ -12,11 +12,13 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
-from chalicelib.platform.models import BulkIn, ItemIn, OrderIn, OrderPatch, ParcelIn
 from chalicelib.rules import order_rules
 from chalicelib.sales import orders
+from chalicelib.sales.schemas import BulkIn, OrderIn, OrderPatch
 from chalicelib.shipping import parcels
+from chalicelib.shipping.schemas import ParcelIn
 from tests.conftest import at_once
 from tests.factories import make_principal
 

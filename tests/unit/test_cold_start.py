@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel, EmailStr, ValidationError
 
 from chalicelib.platform import mongo
-from chalicelib.platform.models import Email, In
+from chalicelib.platform.schemas import Email, In
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,43 +47,60 @@ def test_import_app_leaves_the_heavy_modules_out():
     assert loaded == set(), {name: HEAVY[name] for name in loaded}
 
 
-MODELS_BUILT = """
-import json, app
+# Every package's schemas module (chalicelib/<package>/schemas.py), imported by `import app`.
+SCHEMA_MODELS = """
+import importlib, pathlib
 from pydantic import BaseModel
-from chalicelib.platform import models
-built = sorted(
-    name for name, obj in vars(models).items()
-    if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__pydantic_complete__
-)
-print(json.dumps(built))
+schema_modules = [
+    importlib.import_module(f"chalicelib.{p.parent.name}.schemas")
+    for p in sorted(pathlib.Path("chalicelib").glob("*/schemas.py"))
+]
+assert len(schema_modules) >= 9
+models = {
+    obj for module in schema_modules for obj in vars(module).values()
+    if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel
+}
 """
+
+MODELS_BUILT = (
+    """
+import json, sys, app
+loaded = sorted(m for m in sys.modules if m.startswith("chalicelib.") and m.endswith(".schemas"))
+"""
+    + SCHEMA_MODELS
+    + """
+assert loaded == sorted(m.__name__ for m in schema_modules), loaded  # all loaded by app already
+print(json.dumps(sorted(m.__name__ for m in models if m.__pydantic_complete__)))
+"""
+)
 
 
 def test_import_app_builds_no_model():
-    # A model deriving from BaseModel rather than models.Model would be built at import.
+    # A model deriving from BaseModel rather than platform.schemas.Model would be built at import.
     assert json.loads(run_fresh(MODELS_BUILT)) == []
 
 
 # The OpenAPI document with every model built at class creation, as before issue 32:
-# pydantic.ConfigDict is swapped, before chalicelib.platform.models imports it, for one that drops
+# pydantic.ConfigDict is swapped, before chalicelib.platform.schemas imports it, for one that drops
 # `defer_build`.
-OPENAPI = """
+OPENAPI = (
+    """
 import json, sys
 import pydantic
 if sys.argv[1] == "eager":
     plain = pydantic.ConfigDict
     pydantic.ConfigDict = lambda **kw: plain(**{k: v for k, v in kw.items() if k != "defer_build"})
 import app
-from pydantic import BaseModel
-from chalicelib.platform import models
+"""
+    + SCHEMA_MODELS
+    + """
 from chalicelib.platform.openapi import build
-complete = [
-    obj.__pydantic_complete__ for obj in vars(models).values()
-    if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel
-]
+complete = [obj.__pydantic_complete__ for obj in models]
+assert len(complete) == 89  # every model of the old platform/models.py, now in the packages
 doc = build(app.ROUTES, title="Personal shopper API", version="1.0.0")
 print(json.dumps({"complete": sorted(set(complete)), "doc": doc}, ensure_ascii=False))
 """
+)
 
 
 def openapi_document(mode: str) -> dict:

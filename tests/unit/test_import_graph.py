@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "chalicelib"
-# Every module, dotted below chalicelib: "platform.bus", "sales.orders", "web".
+# Every module, dotted below chalicelib: "platform.bus", "sales.orders", "manage".
 MODULES = sorted(
     ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
     for p in PACKAGE.rglob("*.py")
@@ -142,7 +142,7 @@ MUST_NOT_IMPORT = {
 
 
 def test_the_module_list_walks_the_subpackages():
-    assert {"platform.bus", "sales.orders", "web", "manage"} <= set(MODULES)
+    assert {"platform.bus", "sales.orders", "platform.web", "manage"} <= set(MODULES)
     assert imports_of("shipping.packing_slip") >= {"shipping.parcels", "rules.allocation"}
     for names in MUST_NOT_IMPORT.values():
         assert names <= set(MODULES), names - set(MODULES)
@@ -151,3 +151,34 @@ def test_the_module_list_walks_the_subpackages():
 def test_raisers_do_not_import_their_handlers():
     for module, forbidden in MUST_NOT_IMPORT.items():
         assert not imports_of(module) & forbidden, (module, imports_of(module) & forbidden)
+
+
+def test_only_the_routes_modules_import_the_web_edge():
+    """Routes are declared in `<package>/routes.py`; the rest of chalicelib takes and
+    returns plain values (import-linter checks the same, indirect imports included)."""
+    importers = {m for m in MODULES if "platform.web" in imports_of(m)}
+    assert {"sales.routes", "platform.routes"} <= importers
+    assert {m for m in importers if not m.endswith(".routes")} == set()
+
+
+def test_app_imports_every_routes_module_and_nothing_else():
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    imported = {
+        f"{node.module}.{alias.name}".removeprefix("chalicelib.")
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("chalicelib")
+        for alias in node.names
+    }
+    routes = {m for m in MODULES if m.endswith(".routes")}
+    assert len(routes) == 9
+    assert imported == routes | {"platform.web.ROUTES", "platform.web.app"}
+
+
+def test_schemas_import_only_schemas_and_the_platform():
+    """A package's schemas build on platform.schemas and on the schemas of packages below
+    it (the layers contract says which), never on its domain code."""
+    schemas = [m for m in MODULES if m.endswith(".schemas")]
+    assert len(schemas) == 9
+    for module in schemas:
+        other = {i for i in imports_of(module) if not (i.startswith("platform.") or i.endswith(".schemas"))}
+        assert other == set(), (module, other)

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from chalicelib.platform.errors import Conflict, ValidationFailed
-from chalicelib.platform.models import FULFILLMENT_STATUSES, PAYMENT_STATUSES
+from chalicelib.platform.schemas import FULFILLMENT_STATUSES, PAYMENT_STATUSES
 from chalicelib.rules import order_rules as rules
 
 NOW = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.UTC)

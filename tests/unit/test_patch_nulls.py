@@ -10,21 +10,26 @@ import typing
 
 import pytest
 
-from chalicelib.platform import models, payload
+from chalicelib.accounts.schemas import SellerOut, SellerPatch
+from chalicelib.buyers.schemas import CustomerOut, CustomerPatch
+from chalicelib.catalog.schemas import BatchOut, BatchPatch, ItemOut, ItemPatch
+from chalicelib.platform import payload
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.sales.schemas import BulkSet, FormOut, FormPatch, OrderOut, OrderPatch
+from chalicelib.shipping.schemas import ParcelOut, ParcelPatch
 
 PAIRS = [
-    (models.OrderPatch, models.OrderOut),
-    (models.BulkSet, models.OrderOut),
-    (models.CustomerPatch, models.CustomerOut),
-    (models.ItemPatch, models.ItemOut),
-    (models.ParcelPatch, models.ParcelOut),
-    (models.FormPatch, models.FormOut),
-    (models.SellerPatch, models.SellerOut),
-    (models.BatchPatch, models.BatchOut),
+    (OrderPatch, OrderOut),
+    (BulkSet, OrderOut),
+    (CustomerPatch, CustomerOut),
+    (ItemPatch, ItemOut),
+    (ParcelPatch, ParcelOut),
+    (FormPatch, FormOut),
+    (SellerPatch, SellerOut),
+    (BatchPatch, BatchOut),
 ]
 # Stored otherwise than given: a null recipient is stored as {} (parcels.update).
-STORED_OTHERWISE = {(models.ParcelPatch, "recipient")}
+STORED_OTHERWISE = {(ParcelPatch, "recipient")}
 
 
 def _nullable(annotation) -> bool:

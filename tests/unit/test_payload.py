@@ -3,8 +3,8 @@ import json
 import pytest
 
 from chalicelib.platform.errors import PayloadTooLarge, ValidationFailed
-from chalicelib.platform.models import OrderIn, OrderPatch
 from chalicelib.platform.payload import MAX_BODY_BYTES, parse_body, parse_json
+from chalicelib.sales.schemas import OrderIn, OrderPatch
 
 
 def test_fractions_parse_exactly():

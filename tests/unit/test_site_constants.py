@@ -16,8 +16,10 @@ from typing import get_args
 import pytest
 
 from chalicelib import site_constants
-from chalicelib.platform import models
+from chalicelib.money.schemas import PaymentMethod
+from chalicelib.platform.schemas import FulfillmentStatus, PaymentStatus, PaymentStatusIn
 from chalicelib.rules import carriers
+from chalicelib.shipping.schemas import ParcelMethod, ParcelStatus
 from tests.unit.test_i18n_tables import tables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,12 +40,12 @@ def exported(text: str) -> dict:
 def test_the_module_says_what_the_server_accepts():
     js = exported(site_constants.module())
     assert js["PAYMENT_STATUSES"] == ["unpaid", "partial", "remitted", "refunded"]
-    assert js["PAYMENT_STATUSES"] == list(get_args(models.PaymentStatus))
-    assert js["PAYMENT_STATUSES_SETTABLE"] == list(get_args(models.PaymentStatusIn))
-    assert js["FULFILLMENT_STATUSES"] == list(get_args(models.FulfillmentStatus))
-    assert js["PAYMENT_METHODS"] == list(get_args(models.PaymentMethod))
-    assert js["PARCEL_METHODS"] == list(get_args(models.ParcelMethod)) == list(carriers.METHODS)
-    assert js["PARCEL_STATUSES"] == list(get_args(models.ParcelStatus))
+    assert js["PAYMENT_STATUSES"] == list(get_args(PaymentStatus))
+    assert js["PAYMENT_STATUSES_SETTABLE"] == list(get_args(PaymentStatusIn))
+    assert js["FULFILLMENT_STATUSES"] == list(get_args(FulfillmentStatus))
+    assert js["PAYMENT_METHODS"] == list(get_args(PaymentMethod))
+    assert js["PARCEL_METHODS"] == list(get_args(ParcelMethod)) == list(carriers.METHODS)
+    assert js["PARCEL_STATUSES"] == list(get_args(ParcelStatus))
     assert js["CVS_METHODS"] == ["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]
     assert js["ADDRESS_FREE_METHODS"] == [*js["CVS_METHODS"], "pickup"]
     assert [(c["en"], c["zh"], c["methods"]) for c in js["CARRIERS"]] == [

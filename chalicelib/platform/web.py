@@ -1,9 +1,10 @@
 """The web edge: the Chalice app, how a route is declared (`api`), and the request and
 response helpers routes use.
 
-The only module besides `app.py` that imports `chalice`: everything else under
-`chalicelib/` takes and returns plain values and raises `errors.DomainError`, which
-`api()` maps to the contract's error responses here, in one place.
+The only module that imports `chalice`: everything else under `chalicelib/` takes and
+returns plain values and raises `errors.DomainError`, which `api()` maps to the
+contract's error responses here, in one place. It knows no domain package (it is
+platform): the routes modules of the packages import it.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from urllib.parse import unquote
 from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
 
-from chalicelib.accounts import auth
-from chalicelib.platform import bus, mongo
+from chalicelib.platform import bus, mongo, principal
 from chalicelib.platform.config import plain_settings
 from chalicelib.platform.csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from chalicelib.platform.csv_format import CsvFile, content_disposition
 from chalicelib.platform.db import is_unavailable
 from chalicelib.platform.errors import DomainError, error_body, framework_error_body, to_http
 from chalicelib.platform.openapi import RouteDoc
+from chalicelib.platform.pages import HtmlPage, JsonPage
 from chalicelib.platform.payload import (
     check_no_nul_path,
     check_no_nul_query,
@@ -32,8 +33,6 @@ from chalicelib.platform.payload import (
     parse_query,
     validate,
 )
-from chalicelib.sales.exports import JsonPage
-from chalicelib.shipping.packing_slip import HtmlPage
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,7 +84,7 @@ def api(path: str, method: str, summary: str, **doc):
                     if route_doc.public:
                         result = fn(**path_params)
                     else:
-                        result = fn(auth.authenticate(header("authorization")), **path_params)
+                        result = fn(principal.authenticate(header("authorization")), **path_params)
             except DomainError as exc:
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)

@@ -1,0 +1,89 @@
+"""HTTP routes of `chalicelib/money/`: parse the request, call one function of the
+package, return its result (declared with `platform.web.api`; app.py imports this module)."""
+
+from __future__ import annotations
+
+from chalicelib.money import payments, profit
+from chalicelib.money.schemas import (
+    PaymentIn,
+    PaymentOut,
+    PaymentQuery,
+    ProfitQuery,
+    ProfitReportOut,
+    RejectIn,
+)
+from chalicelib.platform.web import api, body, header, json_response, query
+
+# --- payments ---------------------------------------------------------------------------
+
+
+@api(
+    "/payments",
+    "GET",
+    "List payments, newest first (?customer_id=, ?status=)",
+    out=PaymentOut,
+    list_of=True,
+    query=PaymentQuery,
+)
+def list_payments(who):
+    return payments.search(who, query(PaymentQuery))
+
+
+@api(
+    "/payments",
+    "POST",
+    "Record a buyer's payment: confirmed, allocated to order_ids or oldest unpaid first (Idempotency-Key supported)",
+    body=PaymentIn,
+    out=PaymentOut,
+    status=201,
+    also=(200,),
+)
+def create_payment(who):
+    payment, created = payments.record(who, body(PaymentIn), header("idempotency-key"))
+    return json_response(payment, 201 if created else 200)
+
+
+@api("/payments/{payment_id}", "GET", "One payment", out=PaymentOut)
+def get_payment(who, payment_id):
+    return payments.get(who, payment_id)
+
+
+@api("/payments/{payment_id}/confirm", "POST", "Confirm a payment the buyer reported", out=PaymentOut)
+def confirm_payment(who, payment_id):
+    return payments.confirm(who, payment_id)
+
+
+@api(
+    "/payments/{payment_id}/reject",
+    "POST",
+    "Reject a payment the buyer reported",
+    body=RejectIn,
+    out=PaymentOut,
+)
+def reject_payment(who, payment_id):
+    return payments.reject(who, payment_id, body(RejectIn).reason)
+
+
+@api(
+    "/payments/{payment_id}/void",
+    "POST",
+    "Void a confirmed payment: its money leaves the orders",
+    out=PaymentOut,
+)
+def void_payment(who, payment_id):
+    return payments.void(who, payment_id)
+
+
+# --- reports --------------------------------------------------------------------------
+
+
+@api(
+    "/reports/profit",
+    "GET",
+    "Revenue, cost, shipping fees, profit and margin per batch and per month (JSON or CSV)",
+    out=ProfitReportOut,
+    query=ProfitQuery,
+    csv=True,
+)
+def report_profit(who):
+    return profit.profit_report(who, query(ProfitQuery))

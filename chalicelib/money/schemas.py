@@ -1,0 +1,136 @@
+"""What comes in and goes out of `chalicelib/money/`, as pydantic models on the bases of
+`platform/schemas.py`: payments and the profit report. The OpenAPI document is built from these."""
+
+# No `from __future__ import annotations` here: pydantic evaluates every field's annotation
+# when the class is made, and as strings they are compiled and evaluated one by one first
+# (~15 ms of a cold start, issue 32).
+from typing import Annotated, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+)
+
+from chalicelib.platform.money import to_cents
+from chalicelib.platform.schemas import (
+    CustomerIdParam,
+    HeaderLanguage,
+    In,
+    IsoDate,
+    ListQuery,
+    Model,
+    MoneyOut,
+    Month,
+    ObjectIdStr,
+    Out,
+    Query,
+)
+
+PaymentMethod = Literal["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"]
+# `voided`: a confirmed payment the seller took back (beyond the contract's three).
+PaymentState = Literal["reported", "confirmed", "rejected", "voided"]
+AccountLast5 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")]
+PositiveMoney = Annotated[int, BeforeValidator(to_cents), Field(ge=1)]
+PaymentNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class _PaidAt(In):
+    paid_at: IsoDate | None = None
+
+
+class PaymentIn(_PaidAt):
+    """POST /payments (the seller): confirmed at once."""
+
+    customer_id: ObjectIdStr
+    amount: PositiveMoney
+    method: PaymentMethod
+    account_last5: AccountLast5 | None = None
+    note: PaymentNote | None = None
+    order_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
+
+
+class BuyerPaymentIn(_PaidAt):
+    """POST /track/{token}/payments: the buyer reports a transfer."""
+
+    amount: PositiveMoney
+    account_last5: AccountLast5 | None = None
+    note: PaymentNote | None = None
+
+
+class RejectIn(In):
+    reason: PaymentNote | None = None
+
+
+class AllocationOut(Out):
+    order_id: str
+    order_no: int
+    amount: MoneyOut
+
+
+class PaymentOut(Out):
+    id: str
+    customer_id: str
+    buyer_name: str | None
+    amount: MoneyOut
+    unallocated: MoneyOut
+    method: PaymentMethod
+    account_last5: str | None
+    paid_at: str
+    note: str | None
+    status: PaymentState
+    source: Literal["seller", "buyer"]
+    allocations: list[AllocationOut]
+    reject_reason: str | None
+    confirmed_at: str | None
+    voided_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class TrackPaymentOut(Out):
+    """A payment as its buyer sees it: the buyer's own note, never the seller's."""
+
+    amount: MoneyOut
+    paid_at: str
+    account_last5: str | None
+    note: str | None
+    status: PaymentState
+    source: Literal["seller", "buyer"]
+    reject_reason: str | None
+    created_at: str
+
+
+class ProfitRow(Model):
+    batch: str | None = None  # by_batch rows (null: orders in no batch)
+    month: str | None = None  # by_month rows
+    order_count: int
+    revenue: float
+    cost: float | None  # null: no order here has a known cost
+    shipping_fees: float
+    profit: float | None  # of the orders with a known cost (costed_count)
+    margin: float | None  # profit / their revenue: 0.2534 = 25.34 %
+    costed_count: int
+    missing_cost_count: int
+    missing_rate_count: int
+
+
+class ProfitReportOut(Model):
+    currency: str
+    by_batch: list[ProfitRow]
+    by_month: list[ProfitRow]
+    totals: ProfitRow
+
+
+class ProfitQuery(Query):
+    format: Literal["json", "csv"] = "json"
+    headers: HeaderLanguage | None = None
+    batch: str | None = None
+    from_: Month | None = Field(default=None, alias="from", description="first month, YYYY-MM")
+    to: Month | None = Field(default=None, description="last month, YYYY-MM")
+    by: Literal["batch", "month"] = Field(default="batch", description="the CSV's rows")
+
+
+class PaymentQuery(ListQuery):
+    customer_id: CustomerIdParam | None = None
+    status: PaymentState | None = None

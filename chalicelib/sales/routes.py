@@ -1,0 +1,180 @@
+"""HTTP routes of `chalicelib/sales/`: parse the request, call one function of the
+package, return its result (declared with `platform.web.api`; app.py imports this module)."""
+
+from __future__ import annotations
+
+from chalicelib.money.schemas import PaymentOut
+from chalicelib.platform.schemas import ListQuery
+from chalicelib.platform.web import api, body, client_address, header, json_response, query, raw_body
+from chalicelib.sales import exports, forms, imports, orders
+from chalicelib.sales.schemas import (
+    BulkIn,
+    BulkOut,
+    ExportQuery,
+    FormIn,
+    FormLinkOut,
+    FormOrderIn,
+    FormOrderOut,
+    FormOut,
+    FormPatch,
+    ImportOut,
+    ImportQuery,
+    OrderIn,
+    OrderOut,
+    OrderPatch,
+    OrderQuery,
+    PaymentExportQuery,
+    PublicFormOut,
+)
+
+# --- orders ---------------------------------------------------------------------------
+
+
+@api(
+    "/orders",
+    "GET",
+    "List orders, newest first or as ?sort= says; the first page has total_count",
+    out=OrderOut,
+    list_of=True,
+    total_count=True,
+    query=OrderQuery,
+)
+def list_orders(who):
+    return orders.search(who, query(OrderQuery))
+
+
+@api(
+    "/orders",
+    "POST",
+    "Create an order (Idempotency-Key supported: a retry gets the first order, 200)",
+    body=OrderIn,
+    out=OrderOut,
+    status=201,
+    also=(200,),
+)
+def create_order(who):
+    order, created = orders.create(who, body(OrderIn), header("idempotency-key"))
+    return json_response(order, 201 if created else 200)
+
+
+@api("/orders/bulk", "POST", "Set statuses or carrier on many orders", body=BulkIn, out=BulkOut)
+def bulk_orders(who):
+    return orders.bulk_update(who, body(BulkIn))
+
+
+@api("/orders/{order_id}", "GET", "One order", out=OrderOut)
+def get_order(who, order_id):
+    return orders.get(who, order_id)
+
+
+@api("/orders/{order_id}", "PATCH", "Change an order or its statuses", body=OrderPatch, out=OrderOut)
+def patch_order(who, order_id):
+    return orders.update(who, order_id, body(OrderPatch))
+
+
+# --- order forms (團購表單) ------------------------------------------------------------
+
+
+@api("/forms", "GET", "The seller's order forms, newest first", out=FormOut, list_of=True, query=ListQuery)
+def list_forms(who):
+    return forms.search(who, query(ListQuery))
+
+
+@api(
+    "/forms",
+    "POST",
+    "Publish an order form for a batch (the answer has its link)",
+    body=FormIn,
+    out=FormOut,
+    status=201,
+)
+def create_form(who):
+    return forms.create(who, body(FormIn))
+
+
+@api("/forms/{form_id}", "GET", "One order form", out=FormOut)
+def get_form(who, form_id):
+    return forms.get(who, form_id)
+
+
+@api(
+    "/forms/{form_id}",
+    "PATCH",
+    "Edit an order form; closed: true ends it at once",
+    body=FormPatch,
+    out=FormOut,
+)
+def update_form(who, form_id):
+    return forms.update(who, form_id, body(FormPatch))
+
+
+@api("/forms/{form_id}/link", "POST", "A new link for the form (the old one stops working)", out=FormLinkOut)
+def new_form_link(who, form_id):
+    return forms.new_link(who, form_id)
+
+
+@api(
+    "/f/{token}", "GET", "An order form, by its public link (410 once closed)", out=PublicFormOut, public=True
+)
+def public_form(token):
+    return forms.public(token)
+
+
+@api(
+    "/f/{token}/orders",
+    "POST",
+    "A buyer orders through a form (10 an hour per client; Idempotency-Key supported)",
+    body=FormOrderIn,
+    out=FormOrderOut,
+    status=201,
+    also=(200,),
+    public=True,
+)
+def form_order(token):
+    answer, created = forms.submit(token, body(FormOrderIn), client_address(), header("idempotency-key"))
+    return json_response(answer, 201 if created else 200)
+
+
+# --- export, import -------------------------------------------------------------------
+
+
+@api(
+    "/export/orders",
+    "GET",
+    "Every order as CSV or JSON (pages with ?limit= and ?cursor= when large)",
+    out=OrderOut,
+    list_of=True,
+    query=ExportQuery,
+    csv=True,
+)
+def export_orders(who):
+    return exports.orders(who, query(ExportQuery))
+
+
+@api(
+    "/export/payments",
+    "GET",
+    "Every payment as CSV or JSON, oldest first (?customer_id=, ?status=; pages with ?limit=)",
+    out=PaymentOut,
+    list_of=True,
+    query=PaymentExportQuery,
+    csv=True,
+)
+def export_payments(who):
+    return exports.payments_file(who, query(PaymentExportQuery))
+
+
+@api(
+    "/import/orders",
+    "POST",
+    "Import orders from CSV: all rows or none (?dry_run=true validates only)",
+    out=ImportOut,
+    status=201,
+    also=(200,),
+    query=ImportQuery,
+    content_type="text/csv",
+)
+def import_orders(who):
+    params = query(ImportQuery)
+    result = imports.run(who, raw_body(), dry_run=params.dry_run, skip_duplicates=params.skip_duplicates)
+    return json_response(result, 200 if result["dry_run"] else 201)

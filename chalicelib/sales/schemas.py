@@ -1,0 +1,401 @@
+"""What comes in and goes out of `chalicelib/sales/`, as pydantic models on the bases of
+`platform/schemas.py`: orders, bulk changes, order forms, CSV import and export. The OpenAPI document is built from these."""
+
+# No `from __future__ import annotations` here: pydantic evaluates every field's annotation
+# when the class is made, and as strings they are compiled and evaluated one by one first
+# (~15 ms of a cold start, issue 32).
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from chalicelib.money.schemas import PaymentState
+from chalicelib.platform import clock
+from chalicelib.platform.errors import Invalid, ValidationFailed
+from chalicelib.platform.schemas import (
+    BatchName,
+    CostIn,
+    CostOut,
+    CurrencyCode,
+    Cursor,
+    CustomerIdParam,
+    Email,
+    ExportLimit,
+    Flag,
+    FulfillmentStatus,
+    HeaderLanguage,
+    In,
+    IsoDate,
+    Language,
+    ListQuery,
+    LongText,
+    Model,
+    Money,
+    MoneyOrNull,
+    MoneyOut,
+    Name,
+    ObjectIdStr,
+    Out,
+    PaymentStatus,
+    PaymentStatusIn,
+    Quantity,
+    Query,
+    QueryTime,
+    ShortText,
+    cannot_be_null,
+    non_empty_patch,
+)
+
+
+def _iso_time_text(value: object) -> object:
+    if value is None:
+        return value
+    if not isinstance(value, str):
+        raise Invalid("invalid_date", "must be an ISO 8601 time")
+    try:
+        return clock.parse_iso(value, "closes_at")
+    except ValidationFailed as exc:
+        raise Invalid("invalid_date", exc.message) from None
+
+
+# A time in a body (closes_at): ISO 8601 text, UTC unless an offset is given.
+IsoTime = Annotated[
+    dt.datetime,
+    BeforeValidator(_iso_time_text),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+PerBuyer = Annotated[int, Field(strict=True, ge=1, le=1000)]
+LineQuantity = Annotated[int, Field(strict=True, ge=1, le=1000)]
+
+
+class FormItemIn(In):
+    item_id: ObjectIdStr
+    max_per_buyer: PerBuyer | None = None  # units one email may order in all
+
+
+def _unique_items(items: list) -> list:
+    if items is not None and len({i.item_id.lower() for i in items}) != len(items):
+        raise Invalid("duplicate_item", "each item once")
+    return items
+
+
+FormItems = Annotated[list[FormItemIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+
+
+class FormIn(In):
+    batch: BatchName
+    title: Name
+    description: LongText | None = None
+    items: FormItems
+    closes_at: IsoTime | None = None
+    ask_phone: bool = False
+    ask_address: bool = False
+
+
+class FormPatch(In):
+    title: Name | None = None
+    description: LongText | None = None
+    items: FormItems | None = None
+    closes_at: IsoTime | None = None  # null: open until closed by hand
+    closed: bool | None = None
+    ask_phone: bool | None = None
+    ask_address: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        cannot_be_null(self, ("title", "items", "closed", "ask_phone", "ask_address"))
+        return non_empty_patch(self)
+
+
+class FormItemOut(Model):
+    item_id: str
+    item_name: str
+    price: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    max_per_buyer: int | None
+    remaining: int | None  # stock left when the item's stock is tracked
+
+
+class FormOut(Model):
+    id: str
+    url: str | None  # only when a link is made (POST /forms, POST /forms/{id}/link)
+    title: str
+    description: str | None
+    batch: str
+    items: list[FormItemOut]
+    closes_at: str | None
+    closed: bool
+    ask_phone: bool
+    ask_address: bool
+    submission_count: int
+    order_count: int
+    created_at: str
+    updated_at: str
+
+
+class FormLinkOut(Model):
+    url: str
+
+
+class PublicFormOut(Model):
+    shop_name: str
+    title: str
+    description: str | None
+    closes_at: str | None
+    currency: str
+    language: Language
+    ask_phone: bool
+    ask_address: bool
+    items: list[FormItemOut]
+
+
+class FormLineIn(In):
+    item_id: ObjectIdStr
+    quantity: LineQuantity
+
+
+class FormOrderIn(In):
+    name: Name
+    email: Email
+    phone: ShortText | None = None
+    address: LongText | None = None
+    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+    note: LongText | None = None
+
+
+class FormOrderOut(Model):
+    order_nos: list[int]
+    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    tracking_url: str
+
+
+class OrderIn(In):
+    buyer_email: Email | None = None
+    buyer_name: Name | None = None
+    customer_id: ObjectIdStr | None = None
+    item_name: Name | None = None
+    item_id: ObjectIdStr | None = None
+    quantity: Quantity
+    unit_price: Money | None = None
+    shipping_fee: Money = 0
+    batch: ShortText | None = None
+    note: LongText | None = None
+    # Default: the item's cost and currency; a cost without a currency is in the shop's.
+    cost: CostIn | None = None
+    cost_currency: CurrencyCode | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.buyer_email is None) == (self.customer_id is None):
+            raise Invalid(
+                "exactly_one_of", "give exactly one of buyer_email or customer_id", field="buyer_email"
+            )
+        if (self.item_name is None) == (self.item_id is None):
+            raise Invalid("exactly_one_of", "give exactly one of item_name or item_id", field="item_name")
+        return self
+
+
+class OrderPatch(In):
+    # The buyer: one of these (the email finds or creates the customer, as in POST).
+    customer_id: ObjectIdStr | None = None
+    buyer_email: Email | None = None
+    quantity: Quantity | None = None
+    unit_price: Money | None = None
+    shipping_fee: Money | None = None
+    batch: ShortText | None = None
+    note: LongText | None = None
+    carrier: ShortText | None = None
+    tracking_number: ShortText | None = None
+    payment_status: PaymentStatusIn | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    shipped_date: IsoDate | None = None
+    cost: CostIn | None = None  # null: no cost known
+    cost_currency: CurrencyCode | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        required = (
+            "customer_id",
+            "buyer_email",
+            "quantity",
+            "unit_price",
+            "shipping_fee",
+            "payment_status",
+            "fulfillment_status",
+            "cost_currency",
+        )
+        cannot_be_null(self, required)
+        if {"customer_id", "buyer_email"} <= self.model_fields_set:
+            raise Invalid(
+                "exactly_one_of", "give exactly one of buyer_email or customer_id", field="buyer_email"
+            )
+        return non_empty_patch(self)
+
+
+class BulkSet(In):
+    payment_status: PaymentStatusIn | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    carrier: ShortText | None = None  # null: no carrier
+
+    @model_validator(mode="after")
+    def _check(self):
+        # A stored null status is an order no model can read (every list, export and
+        # edit of it would fail): refused here, nothing written.
+        cannot_be_null(self, ("payment_status", "fulfillment_status"))
+        return non_empty_patch(self)
+
+
+class BulkIn(In):
+    ids: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]], Field(min_length=1, max_length=500)
+    ]
+    set: BulkSet
+
+
+class HistoryEntry(Model):
+    at: str
+    field: str
+    # `from` is a Python keyword: exposed under its JSON name.
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class ShipToOut(Model):
+    """Delivery details typed on an order form; a field the buyer left empty is null."""
+
+    name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class OrderOut(Out):
+    id: str
+    order_no: int
+    customer_id: str
+    buyer_email: str
+    buyer_name: str
+    item_id: str | None
+    item_name: str
+    quantity: int
+    unit_price: MoneyOut
+    shipping_fee: MoneyOut
+    total_amount: MoneyOut
+    paid_amount: MoneyOut
+    balance: MoneyOut
+    # The seller's own figures, never on a buyer's page: the unit cost in its currency;
+    # cost_amount = the order's cost in the shop currency at its batch's rate, and
+    # profit = total_amount - shipping_fee - cost_amount; both null when unknown.
+    cost: CostOut = None
+    cost_currency: str | None = None
+    cost_amount: MoneyOrNull = None
+    profit: MoneyOrNull = None
+    # Where the order came from: "seller" (typed in), "import" (a CSV) or "form" (a buyer,
+    # through an order form: form_id and form_title say which).
+    source: str = "seller"
+    form_id: str | None = None
+    form_title: str | None = None
+    # What the buyer typed about delivery on the order form (null on other orders); the
+    # customer's stored details are never changed by a submission.
+    ship_to: ShipToOut | None = None
+    batch: str | None
+    payment_status: PaymentStatus
+    remitted_at: str | None
+    fulfillment_status: FulfillmentStatus
+    shipped_date: str | None
+    carrier: str | None
+    tracking_number: str | None
+    note: str | None
+    history: list[HistoryEntry]
+    created_at: str
+    updated_at: str
+
+
+class BulkFailure(Model):
+    id: str
+    error: str
+
+
+class BulkOut(Model):
+    updated: int  # orders this call changed
+    unchanged: int  # orders already as asked: nothing written
+    failed: list[BulkFailure]
+
+
+class ImportDuplicate(Model):
+    """A file row that matches an existing order (buyer, item, quantity, price, batch)."""
+
+    row: int  # as the spreadsheet numbers it: the header is row 1
+    code: Literal["duplicate_row"]
+    message: str
+    order_no: int  # the existing order it matches
+
+
+class ImportOut(Model):
+    dry_run: bool
+    created: int
+    rows: int  # rows imported (or to import, in a dry run): skipped duplicates left out
+    new_customers: int
+    total_amount: float
+    duplicates: list[ImportDuplicate]
+    skipped: int  # duplicate rows left out with skip_duplicates=true
+    first_order_no: int | None = None
+    last_order_no: int | None = None
+
+
+# GET /orders?sort=: the three sortable fields, ascending or (with `-`) descending.
+OrderSort = Literal["created_at", "-created_at", "order_no", "-order_no", "total_amount", "-total_amount"]
+ORDER_SORTS: tuple[str, ...] = OrderSort.__args__
+
+
+class OrderQuery(ListQuery):
+    customer_id: CustomerIdParam | None = None
+    form_id: CustomerIdParam | None = Field(default=None, description="orders made through this form")
+    batch: str | None = Field(default=None, description="exactly this batch")
+    payment_status: PaymentStatus | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
+    sort: OrderSort = Field(
+        default="-created_at",
+        description="order of the list: a field, `-` for descending; ties go by id in the same "
+        "direction. Default: newest first. A cursor only continues the sort it came from.",
+    )
+    batch_prefix: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=200),
+            Field(description="part of the batch name, anywhere in it, any case (東京 finds 2026-12 東京)"),
+        ]
+        | None
+    ) = None
+
+
+class ExportQuery(Query):
+    format: Literal["csv", "json"] = "csv"
+    limit: ExportLimit | None = Field(default=None, description="orders per page (default: all)")
+    cursor: Cursor | None = None
+    headers: HeaderLanguage | None = None
+
+
+class PaymentExportQuery(ExportQuery):
+    """GET /export/payments: every payment of the seller (or of one buyer, one status)."""
+
+    limit: ExportLimit | None = Field(default=None, description="payments per page (default: all)")
+    customer_id: CustomerIdParam | None = None
+    status: PaymentState | None = None
+
+
+class ImportQuery(Query):
+    dry_run: Flag = Field(default=False, description="validate only, write nothing")
+    skip_duplicates: Flag | None = Field(
+        default=None,
+        description="rows matching existing orders (same buyer, item, quantity, price, batch): "
+        "true leaves them out, false imports them too; not given: a dry run lists them and a "
+        "real import with any is refused (409 duplicate_rows)",
+    )
