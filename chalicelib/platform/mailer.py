@@ -1,5 +1,7 @@
-"""Email through Amazon SES, in the shop's language: the buyer's tracking link and the
-seller's password reset link.
+"""Email in the shop's language: the buyer's tracking link and the seller's password
+reset link. Deployed, through Amazon SES; with `MAIL_OUTBOX=<folder>` (`make run` sets
+it, no deployed stage may) into that folder instead (`outbox.py`), where the seller
+reads it.
 
 boto3 is imported on first send only (it is in the Lambda runtime, and most requests
 never send mail), and the client is kept for the life of the container.
@@ -166,6 +168,12 @@ def reset_client() -> None:
 
 
 def send(email: Email) -> str:
+    """Hand one message to the configured adapter (`configured()`); returns its message
+    id. Raises MailError on any failure."""
+    return configured().send(email)
+
+
+def ses_send(email: Email) -> str:
     """Hand one message to SES; returns its message id. Raises MailError on any failure."""
     sender = get_settings().ses_sender
     if not sender:
@@ -203,14 +211,39 @@ class Mailer(Protocol):
 
 
 class SesMailer:
-    """The default: Amazon SES through `send` (looked up at call time, so a test may
-    replace `mailer.send`)."""
+    """Amazon SES: what every deployed stage uses."""
 
     def ready(self) -> bool:
         return bool(get_settings().ses_sender)
 
     def send(self, email: Email) -> str:
-        return send(email)
+        return ses_send(email)
 
 
 SES = SesMailer()
+
+
+def configured() -> Mailer:
+    """The local outbox when MAIL_OUTBOX names a folder, otherwise SES. Read per call
+    (settings are cached per process), so the outbox module is never imported in AWS."""
+    folder = plain_settings().mail_outbox
+    if not folder:
+        return SES
+    from chalicelib.platform.outbox import Outbox
+
+    return Outbox(folder)
+
+
+class ConfiguredMailer:
+    """The default of the event handlers (notifications): `configured()`'s readiness,
+    and sends through `send` (looked up at call time, so a test may replace
+    `mailer.send` and see every email, whichever code path sends it)."""
+
+    def ready(self) -> bool:
+        return configured().ready()
+
+    def send(self, email: Email) -> str:
+        return send(email)
+
+
+DEFAULT = ConfiguredMailer()
