@@ -8,9 +8,9 @@ working); `index.html` lists them newest first and is written again on every sen
 value is escaped: names and shop names are user input. The site server adds a CSP that
 runs no script on these pages, and the message's own HTML is shown in a sandboxed frame.
 
-Each send prints one line on the API's log (stderr): the address masked and the file,
-not the link (tracking links do not expire, and a log gets pasted into bug reports;
-the link is one click away in the outbox).
+Each send prints one line on the API's log (mailer.OutboxMailer): the address masked
+and the file, not the link (tracking links do not expire, and a log gets pasted into bug
+reports; the link is one click away in the outbox).
 """
 
 from __future__ import annotations
@@ -19,18 +19,28 @@ import datetime as dt
 import html
 import os
 import re
-import sys
 import threading
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Protocol
 
 from chalicelib.platform import clock
-from chalicelib.platform.mailer import Email, MailError
 
 INDEX = "index.html"
+
+
+class Message(Protocol):
+    """mailer.Email (not imported: mailer imports this module)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
 _NAME = re.compile(r"^(\d{6})\.eml$")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 # One process writes the index at a time; two processes (a `make dev` restart) at worst
@@ -90,7 +100,7 @@ def _linked(text: str) -> str:
     return "".join(out)
 
 
-def message_page(email: Email, sent_at: dt.datetime, eml_name: str) -> str:
+def message_page(email: Message, sent_at: dt.datetime, eml_name: str) -> str:
     # The message's HTML is the email as a mail program shows it: in a frame that may
     # run nothing and may only open links (at the top, on a click), whatever it holds.
     frame_doc = (
@@ -117,7 +127,7 @@ def message_page(email: Email, sent_at: dt.datetime, eml_name: str) -> str:
     return _page(f"{email.subject} · Outbox", body)
 
 
-def _mime(email: Email, sent_at: dt.datetime) -> bytes:
+def _mime(email: Message, sent_at: dt.datetime) -> bytes:
     msg = EmailMessage()
     msg["To"] = email.to
     msg["Subject"] = email.subject
@@ -171,41 +181,30 @@ def write_index(folder: str | Path) -> Path:
     return target
 
 
-class Outbox:
-    """mailer.Mailer that writes into a folder (see the module's docstring)."""
+def write(folder: str | Path, email: Message) -> Path:
+    """Write one message and the index again; returns the message's page. OSError when
+    the folder cannot be written (mailer.OutboxMailer makes that a MailError)."""
+    folder = Path(folder)
+    sent_at = clock.now()
+    with _lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        eml = _new_file(folder, _mime(email, sent_at))
+        page = eml.with_suffix(".html")
+        page.write_text(message_page(email, sent_at, eml.name), encoding="utf-8")
+        write_index(folder)
+    return page
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
 
-    def ready(self) -> bool:
-        return True
-
-    def send(self, email: Email) -> str:
-        sent_at = clock.now()
+def _new_file(folder: Path, data: bytes) -> Path:
+    """The next number, claimed by creating its file (`x`): however many processes
+    write, no two messages share a number, and the numbers give the order."""
+    number = max((int(m.group(1)) for p in folder.iterdir() if (m := _NAME.match(p.name))), default=0)
+    while True:
+        number += 1
+        path = folder / f"{number:06d}.eml"
         try:
-            with _lock:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                eml = self._new_file(_mime(email, sent_at))
-                page = eml.with_suffix(".html")
-                page.write_text(message_page(email, sent_at, eml.name), encoding="utf-8")
-                write_index(self.folder)
-        except OSError as exc:
-            raise MailError(f"the outbox {self.folder} is not writable: {exc}") from exc
-        print(f"mail to {masked(email.to)}: {email.subject} → {page}", file=sys.stderr, flush=True)
-        return eml.stem
-
-    def _new_file(self, data: bytes) -> Path:
-        """The next number, claimed by creating its file (`x`): however many processes
-        write, no two messages share a number, and the numbers give the order."""
-        number = max(
-            (int(m.group(1)) for p in self.folder.iterdir() if (m := _NAME.match(p.name))), default=0
-        )
-        while True:
-            number += 1
-            path = self.folder / f"{number:06d}.eml"
-            try:
-                with path.open("xb") as fp:
-                    fp.write(data)
-                return path
-            except FileExistsError:
-                continue
+            with path.open("xb") as fp:
+                fp.write(data)
+            return path
+        except FileExistsError:
+            continue
