@@ -93,7 +93,7 @@ def _claim(collection: str, doc_id) -> bool:
 def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool:
     """Claim the event, make the buyer a link, send; give both back if SES refuses."""
     if doc is None or not mail.ready():
-        return False  # gone, or no email set up (a local run): nothing to claim
+        return False  # gone, or no email set up (no SES sender, no outbox): nothing to claim
     who = _audience(doc["seller_id"], doc["customer_id"])
     if who is None or not _claim(collection, doc["_id"]):
         return False
@@ -121,7 +121,7 @@ def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool
 def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> bool:
     mail = mail or mailer.DEFAULT
     if not mail.ready():
-        return False  # no email set up (a local run): not even the read
+        return False  # no email set up (no SES sender, no outbox): not even the read
     parcel = get_db().parcels.find_one({"_id": event.parcel_id})
 
     def build(t, language, seller, customer, url):
@@ -152,7 +152,7 @@ def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> b
 def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None) -> bool:
     mail = mail or mailer.DEFAULT
     if not mail.ready():
-        return False  # no email set up (a local run): not even the read
+        return False  # no email set up (no SES sender, no outbox): not even the read
     payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
 
     def build(t, language, seller, customer, url):
