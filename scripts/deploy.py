@@ -179,6 +179,8 @@ def config_problems(stage: str, env: dict, region: str, site_cfg: dict | None = 
     for name in ("MONGO_URI", "JWT_SECRET"):
         if env.get(name):
             problems.append(f"{name} must not be in config.json: put it in SSM as {name}_SSM_PARAM")
+    if env.get("MAIL_OUTBOX"):
+        problems.append("MAIL_OUTBOX is for `make run` only: a deployed stage sends mail through SES")
     site = env.get("PUBLIC_SITE_URL", "")
     parts = urlsplit(site)
     origin = f"{parts.scheme}://{parts.netloc}"

@@ -3,8 +3,9 @@
 #   scripts/run-local.sh          serve; the API never restarts by itself (`make run`)
 #   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/**/*.py change (`make dev`)
 # Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
-#      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg and
-#      FerretDB's log), SITE_DIST (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
+#      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg,
+#      FerretDB's log and the mail outbox MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
+#      (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
 # The database is scripts/db.sh (FerretDB on a private PostgreSQL cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,9 @@ export JWT_SECRET="$(cat "$DATA_DIR/jwt_secret")"
 export MONGO_URI="${MONGO_URI:-mongodb://127.0.0.1:$DB_PORT/}"
 export PUBLIC_SITE_URL="${PUBLIC_SITE_URL:-http://127.0.0.1:$SITE_PORT}"
 export CORS_ORIGIN="${CORS_ORIGIN:-http://127.0.0.1:$SITE_PORT}"
+# No SES here: mail is written to this folder (chalicelib/platform/outbox.py), which the page
+# server shows at /outbox/. No deployed stage sets it (a Lambda refuses to start with it).
+export MAIL_OUTBOX="${MAIL_OUTBOX:-$DATA_DIR/outbox}"
 
 PIDS=()
 cleanup() {
@@ -90,7 +94,7 @@ else
   .venv/bin/chalice local --no-autoreload "${SERVE[@]}" &
 fi
 PIDS+=($!)
-"$PY" -m http.server "$SITE_PORT" --bind 127.0.0.1 --directory "$SITE_DIST" >/dev/null 2>&1 &
+"$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" &
 PIDS+=($!)
 
 "$PY" - "http://127.0.0.1:$API_PORT/health" "${PIDS[0]}" <<'PYEOF'
@@ -121,6 +125,7 @@ cat <<MSG
   API            http://127.0.0.1:$API_PORT   (health: /health, spec: /openapi.json; $restarts)
   Seller page    http://127.0.0.1:$SITE_PORT/index.html   (sign up there; \`make demo\` loads a sample shop)
   Buyer page     http://127.0.0.1:$SITE_PORT/track.html#<token>
+  Mail outbox    http://127.0.0.1:$SITE_PORT/outbox/   (no email leaves this computer: password resets and buyer emails land here)
   Database       FerretDB on 127.0.0.1:$DB_PORT, PostgreSQL data in $DB_DATA (kept across restarts)
 
   Ctrl-C stops everything.

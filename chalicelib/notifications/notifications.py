@@ -1,8 +1,9 @@
 """Buyer emails on events (Amazon SES, the shop's language, with a tracking link of
 their own): a parcel shipped, a payment confirmed, an order form submitted. These are
 the handlers of `parcels.ParcelShipped`, `payments.PaymentConfirmed` and
-`forms.FormOrderPlaced` (bus.HANDLERS); the mail adapter is a parameter (`mail`, SES
-by default), so tests pass an in-memory one.
+`forms.FormOrderPlaced` (bus.HANDLERS); the mail adapter is a parameter (`mail`, by
+default the configured one: SES, or the local outbox of `make run`), so tests pass an
+in-memory one.
 
 Exactly one email per event, whatever retries: the event's document (the parcel or the
 payment) is claimed by a conditional update (`notified_at` from null to now) before the
@@ -92,7 +93,7 @@ def _claim(collection: str, doc_id) -> bool:
 def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool:
     """Claim the event, make the buyer a link, send; give both back if SES refuses."""
     if doc is None or not mail.ready():
-        return False  # gone, or no email set up (a local run): nothing to claim
+        return False  # gone, or no email set up (no SES sender, no outbox): nothing to claim
     who = _audience(doc["seller_id"], doc["customer_id"])
     if who is None or not _claim(collection, doc["_id"]):
         return False
@@ -118,9 +119,9 @@ def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool
 
 
 def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> bool:
-    mail = mail or mailer.SES
+    mail = mail or mailer.DEFAULT
     if not mail.ready():
-        return False  # no email set up (a local run): not even the read
+        return False  # no email set up (no SES sender, no outbox): not even the read
     parcel = get_db().parcels.find_one({"_id": event.parcel_id})
 
     def build(t, language, seller, customer, url):
@@ -149,9 +150,9 @@ def parcel_shipped(event: ParcelShipped, mail: mailer.Mailer | None = None) -> b
 
 
 def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None) -> bool:
-    mail = mail or mailer.SES
+    mail = mail or mailer.DEFAULT
     if not mail.ready():
-        return False  # no email set up (a local run): not even the read
+        return False  # no email set up (no SES sender, no outbox): not even the read
     payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
 
     def build(t, language, seller, customer, url):
@@ -175,7 +176,7 @@ def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None)
     submission, and whoever typed the email may not be its owner). Not claimed: the
     submission's Idempotency-Key already runs it once. A refused send is only logged
     (and its link dropped): the answer carries a working link either way."""
-    mail = mail or mailer.SES
+    mail = mail or mailer.DEFAULT
     if not mail.ready():
         return False
     seller = forms.shop_of(event.form_id)

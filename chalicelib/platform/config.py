@@ -30,6 +30,7 @@ class PlainSettings:
     public_site_url: str
     ses_sender: str
     ses_region: str | None  # SES may live in another region than the Lambda; None: its own
+    mail_outbox: str  # a folder: mail is written there instead of sent (`make run`); "" in AWS
     cors_origin: str
     token_ttl_seconds: int
     mongo_timeout_ms: int
@@ -104,6 +105,12 @@ def _refuse_unfilled_config_in_lambda() -> None:
     before deploying anything; locally and in `chalice package` this is not checked."""
     if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         return
+    if os.environ.get("MAIL_OUTBOX"):
+        # A local run's outbox: deployed, mail must reach the buyer, not a Lambda's /tmp.
+        raise RuntimeError(
+            f"refusing to start: MAIL_OUTBOX={os.environ['MAIL_OUTBOX']!r} is for local runs only "
+            "(`make run`); a deployed stage sends through SES. Remove it from the stage's environment."
+        )
     problems = [
         f"{name}={os.environ.get(name, '')!r}"
         for name in ("PUBLIC_SITE_URL", "CORS_ORIGIN", "SES_SENDER")
@@ -128,6 +135,7 @@ def plain_settings() -> PlainSettings:
         public_site_url=(os.environ.get("PUBLIC_SITE_URL") or "http://127.0.0.1:8080").rstrip("/"),
         ses_sender=os.environ.get("SES_SENDER", ""),
         ses_region=os.environ.get("SES_REGION") or None,
+        mail_outbox=os.environ.get("MAIL_OUTBOX", ""),
         cors_origin=os.environ.get("CORS_ORIGIN", "*"),
         # Access tokens live 15 minutes (at most an hour: the contract); the page renews
         # them with its refresh token, so a password change reaches other devices soon.

@@ -1,5 +1,7 @@
-"""Email through Amazon SES, in the shop's language: the buyer's tracking link and the
-seller's password reset link.
+"""Email in the shop's language: the buyer's tracking link and the seller's password
+reset link. Deployed, through Amazon SES; with `MAIL_OUTBOX=<folder>` (`make run` sets
+it, no deployed stage may) into that folder instead (`outbox.py`), where the seller
+reads it.
 
 boto3 is imported on first send only (it is in the Lambda runtime, and most requests
 never send mail), and the client is kept for the life of the container.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -166,6 +169,12 @@ def reset_client() -> None:
 
 
 def send(email: Email) -> str:
+    """Hand one message to the configured adapter (`configured()`); returns its message
+    id. Raises MailError on any failure."""
+    return configured().send(email)
+
+
+def ses_send(email: Email) -> str:
     """Hand one message to SES; returns its message id. Raises MailError on any failure."""
     sender = get_settings().ses_sender
     if not sender:
@@ -203,14 +212,57 @@ class Mailer(Protocol):
 
 
 class SesMailer:
-    """The default: Amazon SES through `send` (looked up at call time, so a test may
-    replace `mailer.send`)."""
+    """Amazon SES: what every deployed stage uses."""
 
     def ready(self) -> bool:
         return bool(get_settings().ses_sender)
 
     def send(self, email: Email) -> str:
-        return send(email)
+        return ses_send(email)
 
 
 SES = SesMailer()
+
+
+class OutboxMailer:
+    """`make run`'s: each message is written into a folder the seller reads at /outbox/
+    (outbox.py), and announced by one line on the API's log."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def ready(self) -> bool:
+        return True
+
+    def send(self, email: Email) -> str:
+        from chalicelib.platform import outbox  # never imported in AWS
+
+        try:
+            page = outbox.write(self.folder, email)
+        except OSError as exc:
+            raise MailError(f"the outbox {self.folder} is not writable: {exc}") from exc
+        # The address masked and no link: logs get pasted; the outbox has it all.
+        print(f"mail to {outbox.masked(email.to)}: {email.subject} → {page}", file=sys.stderr, flush=True)
+        return page.stem
+
+
+def configured() -> Mailer:
+    """The local outbox when MAIL_OUTBOX names a folder, otherwise SES (read per call;
+    settings are cached per process)."""
+    folder = plain_settings().mail_outbox
+    return OutboxMailer(folder) if folder else SES
+
+
+class ConfiguredMailer:
+    """The default of the event handlers (notifications): `configured()`'s readiness,
+    and sends through `send` (looked up at call time, so a test may replace
+    `mailer.send` and see every email, whichever code path sends it)."""
+
+    def ready(self) -> bool:
+        return configured().ready()
+
+    def send(self, email: Email) -> str:
+        return send(email)
+
+
+DEFAULT = ConfiguredMailer()

@@ -1,5 +1,6 @@
 """Browser tests: Debian's Chromium (via Playwright) against a real `chalice local` on the
-session's FerretDB, with the site built by scripts/build-site.sh and served by http.server.
+session's FerretDB, with the site built by scripts/build-site.sh and served as `make run`
+serves it (scripts/site_server.py: the site, and the mail outbox at /outbox/).
 
 The whole stack is started once per session; each test signs up its own seller, so tests
 do not see each other's data. A test opens its pages with `open_page` (`seller_page`: signed
@@ -61,12 +62,15 @@ def _wait_http(url: str, proc: subprocess.Popen, what: str, timeout: float = 30)
 
 
 class Stack:
-    """The live API (tests/conftest.LiveApi: chalice local on FerretDB) + the built site."""
+    """The live API (tests/conftest.LiveApi: chalice local on FerretDB) + the built site,
+    with mail going to a local outbox as in `make run`."""
 
     def __init__(self, ferretdb, workdir: Path):
         self.site_port = _free_port()
         self.site_url = f"http://127.0.0.1:{self.site_port}"
+        self.outbox_url = f"{self.site_url}/outbox/"
         self.dist = workdir / "dist"
+        self.outbox = workdir / "outbox"
         self.api = LiveApi(
             ferretdb.uri,
             "e2e_" + uuid.uuid4().hex[:10],
@@ -76,6 +80,7 @@ class Stack:
                 "PUBLIC_SITE_URL": self.site_url,
                 "ALLOW_SIGNUP": "true",
                 "AWS_DEFAULT_REGION": "us-east-1",
+                "MAIL_OUTBOX": str(self.outbox),
             },
         )
         self.api_url = self.api.url
@@ -92,13 +97,13 @@ class Stack:
         self.site = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "http.server",
+                str(ROOT / "scripts/site_server.py"),
+                "--port",
                 str(self.site_port),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
+                "--dist",
                 str(self.dist),
+                "--outbox",
+                str(self.outbox),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

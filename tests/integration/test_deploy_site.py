@@ -250,6 +250,8 @@ def test_filled_in_config_passes_and_mismatches_are_caught():
     assert any("ap-northeast-1" in p for p in deploy.config_problems("dev", env, "eu-central-1"))
     leaked = deploy.config_problems("dev", {**env, "JWT_SECRET": "oops"}, REGION)
     assert any("must not be in config.json" in p for p in leaked)
+    outbox = deploy.config_problems("dev", {**env, "MAIL_OUTBOX": "/tmp/outbox"}, REGION)
+    assert any("MAIL_OUTBOX" in p for p in outbox)  # the local outbox never reaches a stage
 
 
 CLOUDFRONT_SITE = {

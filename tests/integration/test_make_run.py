@@ -41,6 +41,7 @@ APP_ENV = (
     "PUBLIC_SITE_URL",
     "CORS_ORIGIN",
     "SES_SENDER",
+    "MAIL_OUTBOX",
     "MONGO_TIMEOUT_MS",
     "TOKEN_TTL_SECONDS",
     "API_PORT",
@@ -423,6 +424,47 @@ def test_make_run_serves_hundreds_of_writes_without_dropping_one(local_stack):
     # The API never restarted under the writes: chalice local prints one "Serving on" line.
     assert local_stack.output().count("Serving on") == 1, local_stack.output()[-3000:]
     print(f"{want['writes']} writes in {time.time() - started:.1f}s, 0 connection errors")
+
+
+def test_make_run_prints_and_serves_the_mail_outbox(local_stack):
+    """No SES locally: the start-up output names the outbox page, the page server shows it,
+    and a password reset asked for over HTTP is there with its link, announced by one line
+    on the API's log."""
+    outbox_url = f"{local_stack.site_url}/outbox/"
+    # The banner follows the API's first answer: wait for it.
+    banner = re.compile(rf"^  Mail outbox +{re.escape(outbox_url)}\s", re.M)
+    deadline = time.time() + 30
+    while not banner.search(local_stack.output()) and time.time() < deadline:
+        time.sleep(0.1)
+    assert banner.search(local_stack.output()), local_stack.output()[-3000:]
+    with urllib.request.urlopen(outbox_url, timeout=10) as resp:  # noqa: S310 (loopback)
+        assert resp.status == 200 and "default-src 'none'" in resp.headers["Content-Security-Policy"]
+        assert "Mail outbox" in resp.read().decode()
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    status, body = http(
+        "POST",
+        local_stack.api_url + "/auth/signup",
+        {"email": email, "password": "a long test passphrase 7", "shop_name": "Outbox Picks"},
+    )
+    assert status == 201, body
+    status, _ = http("POST", local_stack.api_url + "/auth/password-reset/request", {"email": email})
+    assert status == 202
+    with urllib.request.urlopen(outbox_url, timeout=10) as resp:  # noqa: S310 (loopback)
+        index = resp.read().decode()
+    page = re.search(
+        r'<li><a href="([^"]+)">Outbox Picks：重設密碼</a><span class="meta">' + re.escape(email), index
+    )
+    assert page, index
+    with urllib.request.urlopen(outbox_url + page.group(1), timeout=10) as resp:  # noqa: S310 (loopback)
+        message = resp.read().decode()
+    assert (
+        f'<a href="{local_stack.site_url}/index.html#reset=' in message
+    )  # PUBLIC_SITE_URL: this page server
+    masked = f"mail to {email[0]}***@example.com: Outbox Picks：重設密碼 → "
+    deadline = time.time() + 30
+    while masked not in local_stack.output() and time.time() < deadline:
+        time.sleep(0.1)
+    assert f"{masked}{local_stack.data_dir / 'outbox' / page.group(1)}" in local_stack.output()
 
 
 def test_sigterm_to_run_local_stops_everything(local_stack):

@@ -26,6 +26,7 @@ def package(stage: str, out: Path) -> Path:
         "AWS_DEFAULT_REGION": "ap-northeast-1",
         "AWS_ACCESS_KEY_ID": "testing",  # never real AWS: packaging makes no AWS call
         "AWS_SECRET_ACCESS_KEY": "testing",
+        "MAIL_OUTBOX": "/tmp/a-local-outbox",  # as in a `make run` shell: must not travel
     }
     env.pop("AWS_PROFILE", None)
     chalice = [sys.executable, str(ROOT / "scripts" / "chalice_pyc.py")]  # what `make package` runs
@@ -188,6 +189,7 @@ def test_sam_template_has_runtime_settings_policy_and_no_secrets(packaged):
     assert fn["Architectures"] == [stage_cfg["lambda_architecture"]]
     env = fn["Environment"]["Variables"]
     assert "MONGO_URI" not in env and "JWT_SECRET" not in env
+    assert "MAIL_OUTBOX" not in env  # the stage sends through SES, whatever the shell had
     assert env["MONGO_URI_SSM_PARAM"] == f"/personal-shopper/{stage}/mongo_uri"
     assert env["JWT_SECRET_SSM_PARAM"] == f"/personal-shopper/{stage}/jwt_secret"
     assert env["ALLOW_SIGNUP"] == ("false" if stage == "prod" else "true")
@@ -261,5 +263,7 @@ def test_a_bare_chalice_deploy_of_placeholders_fails_at_cold_start():
     site = "https://d1234abcd.cloudfront.net"
     filled = {**env, "PUBLIC_SITE_URL": site, "CORS_ORIGIN": site, "SES_SENDER": "orders@shop.example"}
     assert _cold_start({**filled, "CORS_ORIGIN": "*"}).returncode != 0
+    outbox = _cold_start({**filled, "MAIL_OUTBOX": "/tmp/outbox"})  # a local run's setting
+    assert outbox.returncode != 0 and "MAIL_OUTBOX" in outbox.stderr, outbox.stderr
     ok = _cold_start(filled)
     assert ok.returncode == 0, ok.stderr
