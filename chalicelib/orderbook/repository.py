@@ -2,9 +2,11 @@
 its `version` and the orders' lock keys are here (tests/unit/test_one_writer.py fails on
 a write of orders anywhere else). Domain modules decide what changes (orders,
 order_rules, payments, parcels, batches) and call an operation by name; each operation
-sends exactly the commands its caller sent before (bench/bench_api.py counts them).
+sends the commands its caller sent before (bench/bench_api.py counts them; only
+attach_to_parcel's `buyer_name` spares POST /parcels a read).
 
-Every change of an order's state bumps `version` and stamps `updated_at`; a status move
+Every change of an order's state bumps `version` and stamps `updated_at` (copies written
+as they were: a buyer's new name, a cost converted again, bump neither); a status move
 pushes entries built by order_rules.history_entry. Writes that must not interleave with
 another order write on a server without single-document atomicity (FerretDB) hold the
 orders' locks (store.serialized; nothing on MongoDB).
@@ -175,17 +177,26 @@ def rename_buyer(customer: dict) -> None:
 # --- a parcel's orders -----------------------------------------------------------------
 
 
-def attach_to_parcel(parcel: dict, orders: list[dict], fields: dict[str, Any], now: dt.datetime) -> int:
+def attach_to_parcel(
+    parcel: dict,
+    orders: list[dict],
+    fields: dict[str, Any],
+    now: dt.datetime,
+    *,
+    buyer_name: str | None = None,
+) -> int:
     """The parcel's orders carry its copy (`fields`); those not yet sent move as
     order_rules.PARCEL_SHIPS says (shipped on the parcel's date, `shipped_by_parcel`
     so unpacking puts them back), sent ones keep their status. One update per group,
-    each filter saying the order is still in that state and in no other parcel. How
-    many orders matched."""
+    each filter saying the order is still in that state and in no other parcel (and,
+    given `buyer_name`, still carries that name). How many orders matched."""
     db = get_db()
     pid = parcel["_id"]
     move = order_rules.PARCEL_SHIPS
     moves, keeps = order_rules.parcel_packing(orders)
     free = {"parcel_id": {"$in": [None, pid]}, "seller_id": parcel["seller_id"]}
+    if buyer_name is not None:
+        free["buyer_name"] = buyer_name
     matched = 0
     with store.serialized(*store.order_keys(o["_id"] for o in orders)):
         if moves:

@@ -147,7 +147,8 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "updated_at": now,
         }
         get_db().parcels.insert_one(doc)
-        _ship_orders(doc, orders, now)
+        if _ship_orders(doc, orders, now, named=True):
+            return doc
         return _current_name(doc)
 
     # A parcel refused (and removed) gives its key back; one a crash left half made keeps
@@ -260,13 +261,30 @@ def _buyer_renamed(customer: dict) -> None:
         _rename(parcel, customer["name"])
 
 
-def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
+def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime, *, named: bool = False) -> bool:
     """Mark the parcel's orders (repository.attach_to_parcel): those not yet sent become
     shipped on the parcel's date (order_rules.PARCEL_SHIPS); sent ones keep their status.
-    If one was taken meanwhile, put back the ones this call marked and refuse the parcel."""
+    If one was taken meanwhile, put back the ones this call marked and refuse the parcel.
+
+    `named`: first only orders that still carry the parcel's buyer_name. When every one
+    does (nearly always), no rename had reached them when they were marked, after the
+    parcel was written: the rename's parcel handler, which runs after its orders
+    handler, will find this parcel, so its name needs no read (True). Otherwise the
+    orders are marked as before and the caller reads the buyer's name (False)."""
     db = get_db()
     pid = parcel["_id"]
-    matched = repository.attach_to_parcel(parcel, orders, _order_fields(parcel), now)
+    fields = _order_fields(parcel)
+    if (
+        named
+        and parcel["buyer_name"]
+        and repository.attach_to_parcel(parcel, orders, fields, now, buyer_name=parcel["buyer_name"])
+        == len(orders)
+    ):
+        return True
+    # Some order was taken, marked by a retry, or carries another name (a rename on its
+    # way): each mark again is idempotent, and an order this call already moved to
+    # shipped does not match the move again.
+    matched = repository.attach_to_parcel(parcel, orders, fields, now)
     # Fewer matched: another request marked some first (a retry finishing this parcel)
     # or one was taken (cancelled, packed elsewhere). Only the second is a refusal.
     if matched != len(orders) and db.orders.count_documents(
@@ -278,6 +296,7 @@ def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
             "an order of this parcel changed while it was packed (cancelled or in another parcel); try again",
             code="concurrent_update",
         )
+    return False
 
 
 def _unship_orders(parcel: dict, now: dt.datetime, *, to: str) -> None:
