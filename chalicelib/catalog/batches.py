@@ -31,6 +31,7 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.catalog.schemas import BatchOut, BatchPatch
+from chalicelib.orderbook import repository
 from chalicelib.platform import clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key
 from chalicelib.platform.errors import Conflict, ValidationFailed
@@ -139,14 +140,8 @@ def settle(seller_id: ObjectId, order: dict, shop: str) -> dict:
         return order
     batch = Batch(order["batch"], _rates(doc), version)
     sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-    after = store.find_one_and_update(
-        get_db().orders,
-        {**_same_cost(order), "rates_version": {"$lt": version}},
-        {"$set": sets},
-        lock=store.order_key(order["_id"]),
-        return_document=mongo.ReturnDocument.AFTER,
-    )
-    return after if after is not None else get_db().orders.find_one({"_id": order["_id"]}) or order
+    where = {**_same_cost(order), "rates_version": {"$lt": version}}
+    return repository.set_cost(order["_id"], where, sets) or order
 
 
 def settle_many(seller_id: ObjectId, orders: list[dict], shop: str) -> list[dict]:
@@ -307,7 +302,7 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
     cost and on an older rates_version."""
     version = doc.get("rates_version", 0)
     batch = Batch(name, _rates(doc), version)
-    ops, ids = [], []
+    ops = []
     for order in get_db().orders.find(
         {"seller_id": seller_id, "batch": name, "cost": {"$ne": None}},
         {"cost": 1, "cost_currency": 1, "quantity": 1, "batch": 1},
@@ -315,14 +310,9 @@ def _sweep(seller_id: ObjectId, name: str, doc: dict, shop: str) -> None:
         if not depends_on_rate(order.get("cost_currency"), name, shop):
             continue
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-        ops.append(mongo.UpdateOne({**_same_cost(order), "rates_version": {"$lt": version}}, {"$set": sets}))
-        ids.append(order["_id"])
-    if ops:
-        # Every order's lock where the server needs them (one insert_many); held for long
-        # there (5,000 orders: 17 s on FerretDB, docs/performance.md): the lease says so,
-        # or contenders would take a live sweep for a dead one; it waits as before.
-        with store.serialized(*store.order_keys(ids), wait=10.0, hold=5 + len(ops) / 100):
-            store.bulk_write(get_db().orders, ops)
+        ops.append(({**_same_cost(order), "rates_version": {"$lt": version}}, sets))
+    # Under every order's lock where the server needs them (one insert_many).
+    repository.set_costs(ops, locked=True)
 
 
 def shop_changed(event) -> None:
@@ -346,7 +336,6 @@ def reprice_all(seller_id: ObjectId, shop: str) -> int:
         doc = batches.get(order.get("batch"))
         batch = Batch(order.get("batch"), _rates(doc), (doc or {}).get("rates_version", 0))
         sets = cost_fields(order["cost"], order["cost_currency"], order["quantity"], batch, shop)
-        ops.append(mongo.UpdateOne(_same_cost(order), {"$set": sets}))
-    if ops:
-        store.bulk_write(get_db().orders, ops)
+        ops.append((_same_cost(order), sets))
+    repository.set_costs(ops, locked=False)
     return len(ops)

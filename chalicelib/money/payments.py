@@ -40,7 +40,8 @@ from chalicelib.money.schemas import (
     PaymentQuery,
     TrackPaymentOut,
 )
-from chalicelib.platform import bus, clock, idempotency, ratelimit, store
+from chalicelib.orderbook import repository
+from chalicelib.platform import bus, clock, idempotency, ratelimit
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
@@ -142,31 +143,7 @@ def _set_share(
             return target
         paid = others + target
         status = allocation.status_after(order, paid)
-        sets: dict[str, Any] = {"paid_amount": paid, "updated_at": now}
-        update: dict[str, Any] = {"$inc": {"version": 1}}
-        if target:
-            sets[f"paid_by.{pid}"] = target
-        else:
-            update["$unset"] = {f"paid_by.{pid}": ""}
-        if status != order["payment_status"]:
-            sets["payment_status"] = status
-            sets["remitted_at"] = now if status == "remitted" else None
-            update["$push"] = {
-                "history": {
-                    "at": now,
-                    "field": "payment_status",
-                    "from": order["payment_status"],
-                    "to": status,
-                }
-            }
-        update["$set"] = sets
-        done = store.update_one(
-            db.orders,
-            {"_id": order_id, "version": order.get("version", 0)},
-            update,
-            lock=store.order_key(order_id),
-        )
-        if done.matched_count:
+        if repository.set_payment_share(order, pid, target, paid, status, now):
             return target
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
@@ -648,20 +625,7 @@ def _unrefund(order: dict) -> None:
         return
     now = clock.now()
     status = allocation.status_after({**order, "payment_status": "unpaid"}, allocation.paid_of(order))
-    store.update_one(
-        get_db().orders,
-        {"_id": order["_id"], "version": order.get("version", 0)},
-        {
-            "$set": {
-                "payment_status": status,
-                "remitted_at": now if status == "remitted" else None,
-                "updated_at": now,
-            },
-            "$inc": {"version": 1},
-            "$push": {"history": {"at": now, "field": "payment_status", "from": "refunded", "to": status}},
-        },
-        lock=store.order_key(order["_id"]),
-    )
+    repository.set_payment_status(order, status, now)
 
 
 # --- the buyer's side ------------------------------------------------------------------

@@ -149,6 +149,25 @@ def new_order_dates(
     }
 
 
+# --- history ---------------------------------------------------------------------------
+
+UNKNOWN = object()  # a `from` an update cannot know (it matches orders in several states)
+
+
+def history_entry(field: str, to: Any, at: Any, from_: Any = UNKNOWN, op: Any = None) -> dict[str, Any]:
+    """The one shape of an order's history entry: `{at, field, from, to}`, without
+    `from` when the write cannot know it (orders.history_out takes the entry before),
+    and with `op` when a bulk update marks its own entries. `at`: a datetime when
+    stored, its ISO text in the API's answer."""
+    entry: dict[str, Any] = {"at": at, "field": field}
+    if from_ is not UNKNOWN:
+        entry["from"] = from_
+    entry["to"] = to
+    if op is not None:
+        entry["op"] = op
+    return entry
+
+
 # --- a change of one order -------------------------------------------------------------
 
 
@@ -162,10 +181,10 @@ class OrderChange:
 
 
 def plan_change(
-    doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime, *, bulk: bool = False
+    doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime, *, bulk: bool = False, op: Any = None
 ) -> OrderChange:
     """Validate a change against the order's state and work out the update. A bulk
-    update (`bulk=True`) never moves a status back."""
+    update (`bulk=True`) never moves a status back; `op` marks its history entries."""
     cur_pay, cur_ful = doc["payment_status"], doc["fulfillment_status"]
     to_pay = changes.get("payment_status", cur_pay)
     to_ful = changes.get("fulfillment_status", cur_ful)
@@ -179,7 +198,7 @@ def plan_change(
     if to_pay != cur_pay:
         new["payment_status"] = to_pay
         new["remitted_at"] = remitted_at_after(to_pay, now)
-        history.append({"at": now, "field": "payment_status", "from": cur_pay, "to": to_pay})
+        history.append(history_entry("payment_status", to_pay, now, cur_pay, op))
 
     if "shipped_date" in changes and not has_shipped_date(to_ful):
         raise ValidationFailed(
@@ -199,7 +218,7 @@ def plan_change(
         new["shipped_date"] = shipped_date_after(cur_ful, to_ful, date, given, now, tz)
     if to_ful != cur_ful:
         new["fulfillment_status"] = to_ful
-        history.append({"at": now, "field": "fulfillment_status", "from": cur_ful, "to": to_ful})
+        history.append(history_entry("fulfillment_status", to_ful, now, cur_ful, op))
 
     quantity = doc["quantity"]
     if {"quantity", "unit_price", "shipping_fee"} & changes.keys():
@@ -216,7 +235,7 @@ def plan_change(
         if paid and follows != now_pay:
             new["payment_status"] = follows
             new["remitted_at"] = remitted_at_after(follows, now)
-            history.append({"at": now, "field": "payment_status", "from": now_pay, "to": follows})
+            history.append(history_entry("payment_status", follows, now, now_pay, op))
     return OrderChange(new, history, units_taken(cur_ful, to_ful, doc["quantity"], quantity))
 
 
@@ -265,3 +284,63 @@ def one_command_move(to: str) -> OneCommandMove:
     (_,) = {units_taken(s, to, 1, 1) for s in froms}
     needs_date = any(shipped_date_rule(s, to, has_date=False) != rule for s in froms)
     return OneCommandMove(to, froms, rule, needs_date)
+
+
+# --- moves of a parcel's orders --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParcelMove:
+    """How a parcel moves its orders' fulfillment_status: one update of every order of
+    the parcel in `from_states` (a parcel changes its orders together, in their own
+    filters). `shipped_date`: TODAY (the parcel's date), KEEP or CLEAR."""
+
+    from_states: tuple[str, ...]
+    to: str
+    shipped_date: str
+
+    def sets(self, parcel_date: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"fulfillment_status": self.to}
+        if self.shipped_date == TODAY:
+            out["shipped_date"] = parcel_date
+        elif self.shipped_date == CLEAR:
+            out["shipped_date"] = None
+        return out
+
+    def history(self, now: dt.datetime) -> dict[str, Any]:
+        """One entry for every order the update moves: `from` only when one state moves."""
+        if len(self.from_states) == 1:
+            return history_entry("fulfillment_status", self.to, now, self.from_states[0])
+        return history_entry("fulfillment_status", self.to, now)
+
+
+def parcel_move(from_states: tuple[str, ...], to: str) -> ParcelMove:
+    """The move of a parcel's orders from `from_states` to `to`, checked against the
+    rules: each state may move there and they agree on the date (an order with one)."""
+    for state in from_states:
+        refusal = move_refusal(state, to)
+        if refusal is not None:
+            raise refusal
+    (rule,) = {shipped_date_rule(s, to, has_date=True) for s in from_states}
+    return ParcelMove(tuple(from_states), to, rule)
+
+
+# Packing a parcel ships its orders not yet sent, on the parcel's date; sent ones keep
+# their status and date (the seller records the box afterwards).
+PARCEL_SHIPS = parcel_move(UNSHIPPED_STATES, "shipped")
+# A delivered parcel delivers the orders it shipped (the date they were shipped stays).
+PARCEL_DELIVERS = parcel_move(("shipped",), "delivered")
+
+
+def parcel_returns(to: str) -> ParcelMove:
+    """A parcel returned or deleted puts the orders it shipped back to `to` (purchased),
+    without the date."""
+    return parcel_move(("shipped",), to)
+
+
+def parcel_packing(orders: list[dict]) -> tuple[list[Any], list[Any]]:
+    """The ids of a parcel's orders that PARCEL_SHIPS moves, and of the ones that keep
+    their status (already sent); a cancelled order is in neither."""
+    moves = [o["_id"] for o in orders if o["fulfillment_status"] in PARCEL_SHIPS.from_states]
+    keeps = [o["_id"] for o in orders if o["fulfillment_status"] in SHIPPED_STATES]
+    return moves, keeps

@@ -36,6 +36,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
+from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key, own
@@ -473,7 +474,7 @@ def _submit_counted(
             if item.get("stock") is not None:
                 taken.append((item_id, line.quantity))
         docs = _orders(form, customer, data, line_ids, stock, batch, submission_id)
-        db.orders.insert_many(docs)
+        repository.insert_many(docs)
     except BaseException:
         for item_id, units in taken:
             items.return_stock(seller_id, item_id, units)

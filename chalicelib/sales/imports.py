@@ -58,6 +58,7 @@ from chalicelib.accounts.auth import Principal
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
+from chalicelib.orderbook import repository
 from chalicelib.platform import clock, csv_format, currencies, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
@@ -646,7 +647,7 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
         money = _payment_docs(principal, seller_id, p.rows, docs, known, now, import_id)
         if money:  # the payments first, as they will stay (see the module's docstring)
             db.payments.insert_many(money, ordered=True)
-        db.orders.insert_many(docs, ordered=True)  # carrying their shares already
+        repository.insert_many(docs)  # carrying their shares already
     except BaseException:
         _undo(principal, seller_id, import_id, taken, created_customers)
         raise
@@ -764,7 +765,7 @@ def _undo(principal: Principal, seller_id, import_id, taken, created_customers) 
     """Best effort, each step on its own: a failing step must not skip the others."""
     db = get_db()
     steps = [
-        lambda: db.orders.delete_many({"seller_id": seller_id, "import_id": import_id}),
+        lambda: repository.delete_import(seller_id, import_id),
         lambda: db.payments.delete_many({"seller_id": seller_id, "import_id": import_id}),
     ]
     steps += [lambda iid=iid, q=q: items.return_stock(seller_id, iid, q) for iid, q in taken]

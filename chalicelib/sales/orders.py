@@ -16,6 +16,7 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
+from chalicelib.orderbook import repository
 from chalicelib.platform import clock, currencies, idempotency, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
@@ -65,7 +66,7 @@ def history_out(doc: dict) -> list[dict]:
     for h in doc.get("history", []):
         before = h["from"] if "from" in h else last.get(h["field"])
         last[h["field"]] = h["to"]
-        out.append({"at": clock.iso(h["at"]), "field": h["field"], "from": before, "to": h["to"]})
+        out.append(order_rules.history_entry(h["field"], h["to"], clock.iso(h["at"]), before))
     return out
 
 
@@ -200,7 +201,7 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
             now=clock.now(),
             cost=cost,
         )
-        db.orders.insert_one(doc)
+        repository.insert(doc)
     except BaseException as exc:
         # An insert whose answer was lost may have landed: then the order holds the units.
         if units and not _landed({"_id": order_id}, exc):
@@ -330,13 +331,6 @@ def _give_back_stock(seller_id, returns: list[tuple[dict, int]]) -> None:
         items.return_stock(seller_id, item_id, units)
 
 
-def _update_for(change: OrderChange, now: dt.datetime) -> dict:
-    update: dict[str, Any] = {"$set": {**change.set, "updated_at": now}, "$inc": {"version": 1}}
-    if change.history:
-        update["$push"] = {"history": {"$each": change.history}}
-    return update
-
-
 FAST_FIELDS = {"payment_status", "fulfillment_status", *TEXT_FIELDS}
 
 
@@ -347,14 +341,14 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
     sends the caller to the read-then-write path, which explains why (404, 409, nothing
     to change)."""
     now = clock.now()
-    query: dict[str, Any] = {"_id": oid, "seller_id": seller_id}
+    query: dict[str, Any] = {"seller_id": seller_id}
     sets: dict[str, Any] = {name: changes[name] or None for name in TEXT_FIELDS if name in changes}
     history = []
     if "payment_status" in changes:
         to_pay = changes["payment_status"]
         query["payment_status"] = {"$ne": to_pay}  # a single PATCH may move payment anywhere
         sets.update(payment_status=to_pay, remitted_at=order_rules.remitted_at_after(to_pay, now))
-        history.append({"at": now, "field": "payment_status", "to": to_pay})
+        history.append(order_rules.history_entry("payment_status", to_pay, now))
     move = None
     if "fulfillment_status" in changes:
         move = order_rules.one_command_move(changes["fulfillment_status"])
@@ -364,13 +358,8 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
         if move.needs_date:
             query["shipped_date"] = {"$ne": None}
         sets.update(move.sets(now, tz))
-        history.append({"at": now, "field": "fulfillment_status", "to": move.to})
-    update: dict[str, Any] = {"$set": {**sets, "updated_at": now}, "$inc": {"version": 1}}
-    if history:
-        update["$push"] = {"history": {"$each": history}}
-    after = store.find_one_and_update(
-        get_db().orders, query, update, lock=store.order_key(oid), return_document=mongo.ReturnDocument.AFTER
-    )
+        history.append(order_rules.history_entry("fulfillment_status", move.to, now))
+    after = repository.update_fields(oid, query, sets, history, now)
     if after is not None and move is not None:
         _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))])
     return after
@@ -400,7 +389,6 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     """Status and text changes: one conditional update (`_fast_update`). Anything else,
     or a fast update that did not apply: read, plan, then write only if nobody changed
     the order meanwhile (version check); a lost race re-reads and re-plans."""
-    db = get_db()
     buyer = _new_buyer(seller_id, changes)
     if changes.keys() <= FAST_FIELDS - {"batch"} and buyer is None:
         after = _fast_update(seller_id, oid, changes, principal.timezone)
@@ -419,23 +407,23 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                 raise Conflict("this order is in a parcel of its buyer", code="order_in_parcel")
             change.set.update(buyer_fields(buyer))
             change.history.insert(
-                0, {"at": now, "field": "buyer", "from": doc["buyer_name"], "to": buyer["name"]}
+                0, order_rules.history_entry("buyer", buyer["name"], now, doc["buyer_name"])
             )
         if COST_INPUTS & changes.keys():
             change.set.update(_cost_after(principal, doc, changes, change))
-        update = _update_for(change, now)
+        sets = dict(change.set)
         _take_stock(doc, change.units_taken)
         if change.units_taken > 0:
             # Marks this write, so a failure whose outcome is unknown (the answer lost
             # in an outage) can tell whether the order took the units or not.
-            update["$set"]["write_id"] = write_id = ObjectId()
+            sets["write_id"] = write_id = ObjectId()
         try:
-            after = store.find_one_and_update(
-                db.orders,
-                {"_id": doc["_id"], "seller_id": seller_id, "version": doc.get("version", 0)},
-                update,
-                lock=store.order_key(doc["_id"]),
-                return_document=mongo.ReturnDocument.AFTER,
+            after = repository.update_fields(
+                doc["_id"],
+                {"seller_id": seller_id, "version": doc.get("version", 0)},
+                sets,
+                change.history,
+                now,
             )
         except BaseException as exc:
             if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
@@ -509,20 +497,7 @@ def buyer_fields(customer: dict) -> dict[str, Any]:
 def customer_changed(event: customers.CustomerChanged) -> None:
     """Each order carries its buyer's name and email (the list filters and sorts on them)."""
 
-    def write(customer: dict) -> None:
-        db = get_db()
-        who = {"seller_id": customer["seller_id"], "customer_id": customer["_id"]}
-        ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
-        # Locked like every order write (FerretDB writes a whole order back: a parcel
-        # marking it at the same time would put the old name back).
-        store.update_many(
-            db.orders,
-            {**who, "_id": {"$in": ids}},
-            {"$set": {"buyer_name": customer["name"], "buyer_email": customer["email"]}},
-            lock=store.order_keys(ids),
-        )
-
-    customers.refresh(event, write)
+    customers.refresh(event, repository.rename_buyer)
 
 
 def _changes_nothing(doc: dict, change: OrderChange) -> bool:
@@ -574,7 +549,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         try:
             if remit:
                 _check_remit(doc)
-            change = plan_change(doc, changes, principal.timezone, now, bulk=True)
+            change = plan_change(doc, changes, principal.timezone, now, bulk=True, op=op)
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue
@@ -584,8 +559,6 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
             if not (remit and allocation.balance_of(doc) > 0):
                 unchanged += 1
             continue
-        for entry in change.history:
-            entry["op"] = op
         # The quantity too: the stock a cancel gives back is what the order held when it
         # was read, so an order whose quantity a PATCH changed meanwhile must not match.
         state = (
@@ -598,9 +571,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     applied: list[tuple[dict, OrderChange]] = []
     # FerretDB: the same per-order locks as PATCH, so a bulk update and a single edit of
     # one order cannot overwrite each other there (a no-op on MongoDB).
-    # Up to 500 orders: the update_many calls may take seconds there, which the lease says.
-    names = store.order_keys(d["_id"] for _, group in groups.values() for d, _ in group)
-    with store.serialized(*names, hold=3 + len(names) / 100):
+    with repository.bulk_lock(d["_id"] for _, group in groups.values() for d, _ in group):
         for state, (change, group) in groups.items():
             ids = [d["_id"] for d, _ in group]
             query: dict[str, Any] = {"_id": {"$in": ids}, "seller_id": seller_id}
@@ -611,8 +582,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
                     shipped_date={"$ne": None} if state[2] else None,
                     quantity=state[3],
                 )
-            result = db.orders.update_many(query, _update_for(change, now))
-            if result.matched_count == len(ids):
+            if repository.update_group(query, change.set, change.history, now) == len(ids):
                 applied += group
                 continue
             # Some orders changed after the read: ours are those with our marker. (Group

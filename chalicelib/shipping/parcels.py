@@ -20,6 +20,7 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
@@ -146,7 +147,8 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "updated_at": now,
         }
         get_db().parcels.insert_one(doc)
-        _ship_orders(doc, orders, now)
+        if _ship_orders(doc, orders, now, named=True):
+            return doc
         return _current_name(doc)
 
     # A parcel refused (and removed) gives its key back; one a crash left half made keeps
@@ -259,48 +261,30 @@ def _buyer_renamed(customer: dict) -> None:
         _rename(parcel, customer["name"])
 
 
-def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
-    """Mark the parcel's orders: those not yet sent become shipped on the parcel's date;
-    sent ones keep their status. One update per group; each filter says the order is
-    still packable and in no other parcel. If one was taken meanwhile, put back the ones
-    this call marked and refuse the parcel."""
+def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime, *, named: bool = False) -> bool:
+    """Mark the parcel's orders (repository.attach_to_parcel): those not yet sent become
+    shipped on the parcel's date (order_rules.PARCEL_SHIPS); sent ones keep their status.
+    If one was taken meanwhile, put back the ones this call marked and refuse the parcel.
+
+    `named`: first only orders that still carry the parcel's buyer_name. When every one
+    does (nearly always), no rename had reached them when they were marked, after the
+    parcel was written: the rename's parcel handler, which runs after its orders
+    handler, will find this parcel, so its name needs no read (True). Otherwise the
+    orders are marked as before and the caller reads the buyer's name (False)."""
     db = get_db()
     pid = parcel["_id"]
     fields = _order_fields(parcel)
-    unsent = [o["_id"] for o in orders if o["fulfillment_status"] in order_rules.UNSHIPPED_STATES]
-    sent = [o["_id"] for o in orders if o["fulfillment_status"] in order_rules.SHIPPED_STATES]
-    free = {"parcel_id": {"$in": [None, pid]}, "seller_id": parcel["seller_id"]}
-    matched = 0
-    with store.serialized(*store.order_keys(o["_id"] for o in orders)):
-        if unsent:
-            matched += db.orders.update_many(
-                {
-                    "_id": {"$in": unsent},
-                    "fulfillment_status": {"$in": list(order_rules.UNSHIPPED_STATES)},
-                    **free,
-                },
-                {
-                    "$set": {
-                        **fields,
-                        "fulfillment_status": "shipped",
-                        "shipped_date": parcel["shipped_date"],
-                        # This parcel shipped the order, so unpacking it puts it back.
-                        "shipped_by_parcel": pid,
-                        "updated_at": now,
-                    },
-                    "$inc": {"version": 1},
-                    "$push": {"history": {"at": now, "field": "fulfillment_status", "to": "shipped"}},
-                },
-            ).matched_count
-        if sent:
-            matched += db.orders.update_many(
-                {
-                    "_id": {"$in": sent},
-                    "fulfillment_status": {"$in": list(order_rules.SHIPPED_STATES)},
-                    **free,
-                },
-                {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}},
-            ).matched_count
+    if (
+        named
+        and parcel["buyer_name"]
+        and repository.attach_to_parcel(parcel, orders, fields, now, buyer_name=parcel["buyer_name"])
+        == len(orders)
+    ):
+        return True
+    # Some order was taken, marked by a retry, or carries another name (a rename on its
+    # way): each mark again is idempotent, and an order this call already moved to
+    # shipped does not match the move again.
+    matched = repository.attach_to_parcel(parcel, orders, fields, now)
     # Fewer matched: another request marked some first (a retry finishing this parcel)
     # or one was taken (cancelled, packed elsewhere). Only the second is a refusal.
     if matched != len(orders) and db.orders.count_documents(
@@ -312,24 +296,13 @@ def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime) -> None:
             "an order of this parcel changed while it was packed (cancelled or in another parcel); try again",
             code="concurrent_update",
         )
+    return False
 
 
 def _unship_orders(parcel: dict, now: dt.datetime, *, to: str) -> None:
     """The parcel's orders leave it: the ones it shipped (`shipped_by_parcel`) go back to
     `to` (purchased) and lose the date; every one loses the parcel's copy."""
-    db = get_db()
-    pid = parcel["_id"]
-    gone = {"parcel_id": None, "parcel": None, "shipped_by_parcel": None, "updated_at": now}
-    with store.serialized(*store.order_keys(parcel["order_ids"])):
-        db.orders.update_many(
-            {"parcel_id": pid, "fulfillment_status": "shipped", "shipped_by_parcel": pid},
-            {
-                "$set": {**gone, "fulfillment_status": to, "shipped_date": None},
-                "$inc": {"version": 1},
-                "$push": {"history": {"at": now, "field": "fulfillment_status", "from": "shipped", "to": to}},
-            },
-        )
-        db.orders.update_many({"parcel_id": pid}, {"$set": gone, "$inc": {"version": 1}})
+    repository.detach_parcel(parcel, order_rules.parcel_returns(to), now)
 
 
 def _finished(parcel: dict, tz: str) -> dict:
@@ -408,34 +381,9 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
     if after is None:
         raise Conflict("the parcel changed while saving; try again", code="concurrent_update")
     if {"carrier", "tracking_number"} & changes.keys():
-        store.update_many(
-            db.orders,
-            {"parcel_id": after["_id"]},
-            {"$set": {**_order_fields(after), "updated_at": now}, "$inc": {"version": 1}},
-            lock=store.order_keys(after["order_ids"]),
-        )
+        repository.copy_parcel(after, _order_fields(after), now)
     if sets.get("status") == "delivered":
-        store.update_many(
-            db.orders,
-            {"parcel_id": after["_id"], "fulfillment_status": "shipped"},
-            {
-                "$set": {
-                    "fulfillment_status": "delivered",
-                    "parcel.delivered_date": sets["delivered_date"],
-                    "updated_at": now,
-                },
-                "$inc": {"version": 1},
-                "$push": {
-                    "history": {
-                        "at": now,
-                        "field": "fulfillment_status",
-                        "from": "shipped",
-                        "to": "delivered",
-                    }
-                },
-            },
-            lock=store.order_keys(after["order_ids"]),
-        )
+        repository.deliver_parcel(after, sets["delivered_date"], now)
     elif sets.get("status") == "returned":
         _unship_orders(after, now, to="purchased")
     return to_out(after)

@@ -748,7 +748,7 @@ def test_a_money_change_during_the_import_leaves_the_ledger_whole(api, token, mo
     its orders insert (it finishes the buyer's half-applied payments first): the import's
     payment is already final, so nothing of it is touched before its orders exist."""
     from chalicelib.money import payments
-    from chalicelib.sales import imports
+    from chalicelib.orderbook import repository
 
     amy = make_customer(api, token, name="Amy", email="amy@example.com")
     real = db.get_db()
@@ -769,7 +769,7 @@ def test_a_money_change_during_the_import_leaves_the_ledger_whole(api, token, mo
         def __getattr__(self, name):
             return getattr(real, name)
 
-    monkeypatch.setattr(imports, "get_db", lambda: Db())
+    monkeypatch.setattr(repository, "get_db", lambda: Db())  # the orders' one writer
     text = PAID_HEADER + "amy@example.com,,Tea,2,100,,,150\r\namy@example.com,,Pen,1,5,remitted,,\r\n"
     assert post_csv(api, token, text).status == 201
     monkeypatch.undo()

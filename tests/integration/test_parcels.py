@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from bson import ObjectId
 
 from chalicelib.platform import db
 from chalicelib.shipping import parcels
-from tests.factories import make_customer, make_order, make_payment
+from tests.factories import make_customer, make_order, make_payment, make_principal
 
 
 def status_of(api, token, *orders):
@@ -329,3 +330,74 @@ def test_a_partial_recipient_merges_null_is_refused_and_any_parcel_prints(api, t
     # A partial PATCH onto a parcel stored without a recipient starts one.
     r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0911"}}, token=token)
     assert (r.status, r.json["recipient"]["phone"]) == (200, "0911"), r
+
+
+def _two_orders_of_amy(who):
+    from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderIn
+
+    new = OrderIn(
+        buyer_email="amy@example.com", buyer_name="Amy", item_name="Tea", quantity=1, unit_price=100
+    )
+    return [orders.create(who, new)[0] for _ in range(2)]
+
+
+def test_commands_of_a_parcel_with_its_recipient(api, commands, backend):
+    """POST /parcels with the recipient given: the orders, the parcel number, the parcel,
+    the orders marked; the buyer's name is not read again when every order still
+    carried the parcel's when it was marked (bench/bench_api.py: 4 commands)."""
+    if commands is None:
+        pytest.skip("mongomock sends no wire commands to count")
+    from chalicelib.shipping.schemas import ParcelIn, Recipient
+
+    who = make_principal(api)
+    made = _two_orders_of_amy(who)
+    commands.names.clear()
+    commands.bodies.clear()
+    body = ParcelIn(
+        customer_id=made[0]["customer_id"],
+        order_ids=[o["id"] for o in made],
+        method="home",
+        recipient=Recipient(phone="0912"),
+    )
+    parcels.create(who, body)
+    pairs = [
+        (n, b.get(n)) for n, b in zip(commands.names, commands.bodies, strict=True) if b.get(n) != "locks"
+    ]
+    assert pairs == [
+        ("find", "orders"),  # the orders, checked
+        ("findAndModify", "counters"),  # the parcel's number
+        ("insert", "parcels"),
+        ("update", "orders"),  # marked shipped, each still carrying the buyer's name
+    ], pairs
+
+
+def test_a_rename_between_reading_the_orders_and_writing_the_parcel_reaches_the_parcel(api, monkeypatch):
+    """The rename's handlers run (outside a request: at once) after the orders were read
+    and before the parcel is written, so its parcel handler cannot see the parcel: the
+    orders no longer carry the name the parcel was made with, and the parcel reads the
+    buyer's name."""
+    from chalicelib.buyers import customers
+    from chalicelib.buyers.schemas import CustomerPatch
+    from chalicelib.shipping.schemas import ParcelIn, Recipient
+
+    who = make_principal(api)
+    made = _two_orders_of_amy(who)
+    cid = made[0]["customer_id"]
+    reserve = parcels._reserve_number
+
+    def renamed_first(seller_id):
+        customers.update(who, cid, CustomerPatch(name="Amy Lin"))
+        return reserve(seller_id)
+
+    monkeypatch.setattr(parcels, "_reserve_number", renamed_first)
+    body = ParcelIn(
+        customer_id=cid, order_ids=[o["id"] for o in made], method="home", recipient=Recipient(phone="0912")
+    )
+    out = parcels.create(who, body)[0]
+    stored = db.get_db().parcels.find_one({"_id": ObjectId(out["id"])})
+    assert stored["buyer_name"] == "Amy Lin"
+    marked = list(db.get_db().orders.find({"customer_id": ObjectId(cid)}))
+    assert {(o["buyer_name"], o["fulfillment_status"], o["parcel_id"]) for o in marked} == {
+        ("Amy Lin", "shipped", stored["_id"])
+    }

@@ -13,6 +13,7 @@ from pymongo.errors import AutoReconnect, OperationFailure
 
 from chalicelib.catalog import items
 from chalicelib.catalog.schemas import ItemIn
+from chalicelib.orderbook import repository
 from chalicelib.platform import db, store
 from chalicelib.platform.errors import Conflict
 from chalicelib.sales import orders
@@ -76,7 +77,9 @@ def test_a_failed_quantity_write_gives_the_stock_back(api, monkeypatch, exc):
     who, item_id, oid = setup(api)
     assert stock(item_id) == 8
     real = db.get_db()
-    monkeypatch.setattr(orders, "get_db", lambda: _Db(real, _FailingOrders(real.orders, exc, applied=False)))
+    monkeypatch.setattr(
+        repository, "get_db", lambda: _Db(real, _FailingOrders(real.orders, exc, applied=False))
+    )
     with pytest.raises(type(exc)):
         orders.update(who, oid, OrderPatch(quantity=5))
     monkeypatch.undo()
@@ -106,7 +109,7 @@ def test_a_write_that_landed_keeps_the_stock_though_its_answer_was_lost(api, mon
     who, item_id, oid = setup(api)
     real = db.get_db()
     lost = _FailingOrders(real.orders, AutoReconnect("connection closed"), applied=True)
-    monkeypatch.setattr(orders, "get_db", lambda: _Db(real, lost))
+    monkeypatch.setattr(repository, "get_db", lambda: _Db(real, lost))
     with pytest.raises(AutoReconnect):
         orders.update(who, oid, OrderPatch(quantity=5))
     monkeypatch.undo()
@@ -128,7 +131,7 @@ def test_a_new_order_whose_insert_fails_holds_units_only_if_it_exists(api, monke
     item_id = items.create(who, ItemIn(item_name="Figure", price=1000, stock=10))["id"]
     real = db.get_db()
     failing = _FailingOrders(real.orders, AutoReconnect("connection closed"), applied=applied)
-    monkeypatch.setattr(orders, "get_db", lambda: _Db(real, failing))
+    monkeypatch.setattr(repository, "get_db", lambda: _Db(real, failing))
     with pytest.raises(AutoReconnect):
         orders.create(who, OrderIn(buyer_email="amy@example.com", item_id=item_id, quantity=3))
     monkeypatch.undo()

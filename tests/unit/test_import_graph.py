@@ -19,6 +19,9 @@ MODULES = sorted(
 )
 # Platform modules: they know no domain module (docs/architecture.md).
 PLATFORM = {m for m in MODULES if m.startswith("platform.")}
+# The order repository (the one writer of orders) sits below every domain package that
+# writes orders through it (catalog, money, shipping, sales): it knows only these.
+BELOW_ORDERBOOK = PLATFORM | {m for m in MODULES if m.startswith("rules.")}
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -95,6 +98,13 @@ def test_no_import_circle_among_chalicelib_modules():
 def test_platform_modules_import_no_domain_module():
     for module in PLATFORM:
         assert imports_of(module) <= PLATFORM, (module, imports_of(module) - PLATFORM)
+
+
+def test_the_order_repository_imports_only_rules_and_platform():
+    orderbook = {m for m in MODULES if m.startswith("orderbook.")}
+    assert "orderbook.repository" in orderbook
+    for module in orderbook:
+        assert imports_of(module) <= BELOW_ORDERBOOK, (module, imports_of(module) - BELOW_ORDERBOOK)
 
 
 def test_every_module_imports_first_in_a_fresh_interpreter():

@@ -350,3 +350,44 @@ def test_moves_backward():
     assert rules.moves_backward("fulfillment_status", "delivered", "shipped")
     assert not rules.moves_backward("fulfillment_status", "pending", "cancelled")  # unranked
     assert rules.moves_backward("payment_status", "refunded", "remitted")
+
+
+# --- history entries and a parcel's moves ---------------------------------------------
+
+
+def test_a_history_entry_has_one_shape():
+    assert rules.history_entry("payment_status", "remitted", NOW, "unpaid") == {
+        "at": NOW,
+        "field": "payment_status",
+        "from": "unpaid",
+        "to": "remitted",
+    }
+    assert list(rules.history_entry("fulfillment_status", "shipped", NOW)) == ["at", "field", "to"]
+    assert rules.history_entry("buyer", "Bo", NOW, None, op="x")["op"] == "x"
+    assert "from" in rules.history_entry("buyer", "Bo", NOW, None)  # a known None is kept
+
+
+def test_a_parcel_ships_its_unsent_orders_on_its_date():
+    move = rules.PARCEL_SHIPS
+    assert move.from_states == rules.UNSHIPPED_STATES
+    assert move.sets("2026-12-01") == {"fulfillment_status": "shipped", "shipped_date": "2026-12-01"}
+    assert "from" not in move.history(NOW)  # one update moves orders from two states
+    orders = [{"_id": i, "fulfillment_status": f} for i, f in enumerate(F)]
+    assert rules.parcel_packing(orders) == ([0, 1], [2, 3])  # cancelled: neither
+
+
+def test_a_parcel_delivers_and_returns_what_it_shipped():
+    assert rules.PARCEL_DELIVERS.sets(None) == {"fulfillment_status": "delivered"}  # the date stays
+    assert rules.PARCEL_DELIVERS.history(NOW) == rules.history_entry(
+        "fulfillment_status", "delivered", NOW, "shipped"
+    )
+    back = rules.parcel_returns("purchased")
+    assert back.sets(None) == {"fulfillment_status": "purchased", "shipped_date": None}
+    assert back.history(NOW)["from"] == "shipped"
+
+
+def test_a_parcel_move_the_rules_refuse_is_refused():
+    with pytest.raises(Conflict):
+        rules.parcel_move(("cancelled",), "shipped")
+    with pytest.raises(Conflict):
+        rules.parcel_move(("shipped",), "cancelled")
