@@ -148,7 +148,9 @@ def test_seller_day_and_buyer_link(stack, open_page, page):
 
     # Amy's tracking link, opened in a fresh browser (no seller session).
     page.get_by_role("tab", name="Buyers").click()
-    page.locator("#customers-body tr", has_text="Amy Chen").get_by_role("button", name="Get link").click()
+    page.locator("#customers-body tr", has_text="Amy Chen").get_by_role(
+        "button", name="Copy link of Amy Chen"
+    ).click()
     link = page.locator("#link-box a.link-url")
     expect(link).to_contain_text("/track.html?shop=tokyo-picks#")
     url = link.inner_text()
