@@ -3,7 +3,8 @@ themselves through a public link. All access to `forms` lives here.
 
 A link is `PUBLIC_SITE_URL/form.html#<token>`; only the token's SHA-256 is stored (like
 tracking links), so a new link retires the old one at once and a leaked database holds
-no working links. The form copies the shop's name, currency, language and time zone, so
+no working links. The token is derived from the form's `link_nonce` under a key from the
+server secret (platform.link_tokens), so the seller's pages can show it again. The form copies the shop's name, currency, language and time zone, so
 the public page is one read of the form and one of its items.
 
 A submission (`submit`) makes one order per line in the form's batch, for the customer
@@ -28,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -37,7 +37,7 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.orderbook import repository
-from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
+from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
@@ -53,7 +53,7 @@ from chalicelib.tracking import tracking
 
 log = logging.getLogger(__name__)
 
-TOKEN_BYTES = 32  # 43 URL-safe characters, as tracking links
+LINK_PURPOSE = "form"  # link_tokens purpose of form links
 SUBMISSIONS_PER_HOUR = 10  # per client address
 SUBMISSION_WINDOW = dt.timedelta(hours=1)
 # The shop as the form's buyers see it (shop_changed keeps the copy current); forms made
@@ -84,9 +84,11 @@ def form_url(token: str) -> str:
     return f"{get_settings().public_site_url}/form.html#{token}"
 
 
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_token(token)
+def current_url(form: dict) -> str | None:
+    """The form's link, recomputed; None for a form made before links had a nonce (or
+    under another JWT_SECRET) until its "new link"."""
+    token = link_tokens.shown(LINK_PURPOSE, form)
+    return form_url(token) if token else None
 
 
 # --- the seller's side --------------------------------------------------------------
@@ -136,12 +138,12 @@ def _counts(seller_id: ObjectId, form_ids: list[ObjectId]) -> dict[ObjectId, tup
     return {fid: (len(subs), n) for fid, (subs, n) in out.items()}
 
 
-def _out(form: dict, stock: dict, counts: dict, url: str | None = None) -> dict:
+def _out(form: dict, stock: dict, counts: dict) -> dict:
     subs, n = counts.get(form["_id"], (0, 0))
     return FormOut.model_validate(
         {
             "id": str(form["_id"]),
-            "url": url,
+            "url": current_url(form),
             "title": form["title"],
             "description": form.get("description"),
             "batch": form["batch"],
@@ -158,8 +160,8 @@ def _out(form: dict, stock: dict, counts: dict, url: str | None = None) -> dict:
     ).model_dump()
 
 
-def _one_out(form: dict, url: str | None = None) -> dict:
-    return _out(form, _items_of(form["seller_id"], [form]), _counts(form["seller_id"], [form["_id"]]), url)
+def _one_out(form: dict) -> dict:
+    return _out(form, _items_of(form["seller_id"], [form]), _counts(form["seller_id"], [form["_id"]]))
 
 
 def _checked_items(seller_id: ObjectId, entries: list) -> list[dict]:
@@ -191,16 +193,16 @@ def _shop(principal: Principal) -> dict:
 
 
 def create(principal: Principal, data: FormIn) -> dict:
-    """POST /forms: the answer carries the link's URL, the only time it is shown."""
+    """POST /forms: the answer carries the link's URL (so does every read of the form)."""
     seller_id = object_id(principal.seller_id)
     batches.check_open(batches.read(seller_id, data.batch))
     entries = _checked_items(seller_id, data.items)
-    token, token_hash = _new_token()
+    _, secret = link_tokens.new(LINK_PURPOSE)
     now = clock.now()
     form = {
         "_id": ObjectId(),
         "seller_id": seller_id,
-        "token_hash": token_hash,
+        **secret,
         "batch": data.batch,
         "title": data.title,
         "description": data.description or None,
@@ -214,7 +216,7 @@ def create(principal: Principal, data: FormIn) -> dict:
         "updated_at": now,
     }
     get_db().forms.insert_one(form)
-    return _one_out(form, form_url(token))
+    return _one_out(form)
 
 
 def _own(principal: Principal, form_id: str) -> dict:
@@ -254,11 +256,12 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
 
 
 def new_link(principal: Principal, form_id: str) -> dict:
-    """POST /forms/{id}/link: a new URL; the old one stops working with this write."""
-    token, token_hash = _new_token()
+    """POST /forms/{id}/link: a new URL; the old one stops working with this write (the
+    nonce and the hash change together, in one document write)."""
+    token, secret = link_tokens.new(LINK_PURPOSE)
     form = get_db().forms.find_one_and_update(
         {"_id": object_id(form_id, "form"), "seller_id": object_id(principal.seller_id)},
-        {"$set": {"token_hash": token_hash, "updated_at": clock.now()}},
+        {"$set": {**secret, "updated_at": clock.now()}},
     )
     if form is None:
         raise NotFound("form not found")

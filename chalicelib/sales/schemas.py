@@ -124,7 +124,7 @@ class FormItemOut(Model):
 
 class FormOut(Model):
     id: str
-    url: str | None  # only when a link is made (POST /forms, POST /forms/{id}/link)
+    url: str | None  # the current link; null for a form made before links could be shown again
     title: str
     description: str | None
     batch: str

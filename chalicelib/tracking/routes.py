@@ -14,6 +14,16 @@ from chalicelib.tracking.schemas import LinkRequestIn, TrackingLinkInfoOut, Trac
 
 @api(
     "/customers/{customer_id}/tracking-link",
+    "GET",
+    "The customer's current seller link, the same on every call (made on the first)",
+    out=TrackingLinkOut,
+)
+def current_tracking_link(who, customer_id):
+    return tracking.current_link(who, customer_id)
+
+
+@api(
+    "/customers/{customer_id}/tracking-link",
     "POST",
     "New secret tracking link for a customer; every older link of theirs stops working at once",
     out=TrackingLinkOut,

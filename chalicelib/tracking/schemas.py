@@ -15,6 +15,7 @@ from chalicelib.platform.schemas import Email, FulfillmentStatus, In, Model, Mon
 class TrackingLinkOut(Model):
     url: str
     token: str
+    created_at: str  # when this link was made (GET gives the same link, and time, again)
 
 
 class TrackingLinkInfoOut(Model):

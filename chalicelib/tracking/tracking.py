@@ -4,7 +4,8 @@ A link is `PUBLIC_SITE_URL/track.html#<token>`. The token sits after `#`, so bro
 never send it to the static host; the page passes it to `GET /track/{token}`.
 
 A customer has at most one *seller* link (the one the seller copies and pastes into
-LINE; "new link" replaces it and revokes every other link of that customer) and up to
+LINE, the same on every `current_link`; "new link" replaces it and revokes every other
+link of that customer) and up to
 MAX_EMAILED_LINKS *email* links, one per "email me my link" request. Asking for a link
 adds one and touches no other, so a stranger who knows a buyer's email and the shop
 cannot break the link the seller sent. Every link is its own document and can be
@@ -12,7 +13,10 @@ listed and revoked by the seller.
 
 Only sha256(token) is stored. The token has 256 bits from `secrets`, so a fast hash is
 right: there is nothing to guess, and a leaked database (or backup) holds no working
-link. A slow password hash would only add latency to every page view.
+link. A slow password hash would only add latency to every page view. The seller link's
+token is derived instead (platform.link_tokens: an HMAC of a stored nonce under a key
+from the server secret), so the seller can copy it again; the database still holds no
+token.
 
 A form submission (forms.submit) gets a *form* link of its own, carrying its
 `submission_id`: its page shows that submission's orders only (their parcels, the payments
@@ -44,10 +48,10 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.money import payments
 from chalicelib.money.schemas import BuyerPaymentIn
-from chalicelib.platform import clock, mailer, mongo, ratelimit
+from chalicelib.platform import clock, link_tokens, mailer, mongo, ratelimit
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key
-from chalicelib.platform.errors import NotFound
+from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
@@ -63,6 +67,7 @@ MAX_PAYMENTS = 200  # newest payments shown on the page
 MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones are revoked
 MAX_FORM_LINKS = 20  # per customer: a submission's link; the oldest beyond are revoked
 SELLER, EMAIL, FORM = "seller", "email", "form"  # link kinds
+SELLER_PURPOSE = "seller-link"  # link_tokens purpose of seller links
 NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # pymongo.DESCENDING
 RATE_LIMIT = 3  # link emails per address ...
 RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
@@ -127,10 +132,15 @@ def _shop_fields(seller: dict) -> dict:
 
 
 def _link_fields(seller: dict, customer: dict, kind: str) -> tuple[str, dict]:
-    """A new token and the document fields of its link (the token itself is not kept)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    """A new token and the document fields of its link (the token itself is not kept).
+    A seller link's token is derived from a stored nonce, so it can be shown again."""
+    if kind == SELLER:
+        token, secret = link_tokens.new(SELLER_PURPOSE)
+    else:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        secret = {"token_hash": hash_token(token)}
     return token, {
-        "token_hash": hash_token(token),
+        **secret,
         "kind": kind,
         "seller_id": seller["_id"],
         "customer_id": customer["_id"],
@@ -178,11 +188,11 @@ def form_link_again(seller: dict, customer: dict, submission_id: ObjectId) -> st
     return link_url(token)
 
 
-def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
+def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, dict]:
     """Give the customer a new seller link in one atomic upsert, so their previous seller
     link dies at once. `seller_link_of` (the customer id, on seller links only) has a
     sparse unique index: there is never more than one seller link per customer, however
-    many "new link" clicks race. Returns the token and the link's id."""
+    many "new link" clicks race. Returns the token and the link's document."""
     coll = get_db().tracking_links
     for attempt in range(2):
         token, fields = _link_fields(seller, customer, SELLER)
@@ -193,13 +203,24 @@ def _replace_seller_link(seller: dict, customer: dict) -> tuple[str, ObjectId]:
                 upsert=True,  # (no projection: FerretDB 1.24 does not implement it here)
                 return_document=mongo.ReturnDocument.AFTER,
             )
-            return token, doc["_id"]
+            return token, doc
         except mongo.OperationFailure as exc:
             # Two first links for one customer at the same moment: the loser's upsert hits
             # the unique index; the retry then updates the winner's document.
             if attempt or not is_duplicate_key(exc):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _link_out(token: str, doc: dict) -> dict:
+    return {"url": link_url(token), "token": token, "created_at": clock.iso(doc["created_at"])}
+
+
+def _seller(seller_id: ObjectId) -> dict:
+    seller = get_db().sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
+    if seller is None:
+        raise NotFound("seller not found")
+    return seller
 
 
 def _own_customer(principal: Principal, customer_id: str) -> tuple[ObjectId, dict]:
@@ -217,14 +238,41 @@ def issue_link(principal: Principal, customer_id: str) -> dict:
     """The seller's "new link" button: every older link of this customer stops working
     (the previous seller link at once, in the same upsert; then the emailed ones)."""
     seller_id, customer = _own_customer(principal, customer_id)
-    seller = get_db().sellers.find_one({"_id": seller_id}, SELLER_PROJECTION)
-    if seller is None:
-        raise NotFound("seller not found")
-    token, link_id = _replace_seller_link(seller, customer)
+    token, doc = _replace_seller_link(_seller(seller_id), customer)
     get_db().tracking_links.delete_many(
-        {"seller_id": seller_id, "customer_id": customer["_id"], "_id": {"$ne": link_id}}
+        {"seller_id": seller_id, "customer_id": customer["_id"], "_id": {"$ne": doc["_id"]}}
     )
-    return {"url": link_url(token), "token": token}
+    return _link_out(token, doc)
+
+
+def current_link(principal: Principal, customer_id: str) -> dict:
+    """The seller's "copy link": the customer's seller link, the same on every call (its
+    token recomputed from the stored nonce); one read. Made on the first call, by an
+    insert the unique `seller_link_of` index lets only one racing call win: the others
+    read the winner's, so every answer is the same. A seller link that cannot be shown
+    (made before links had a nonce, or under another JWT_SECRET) keeps working, as a
+    plain seller-kind link the buyer may hold, and a new current one is made beside it:
+    nothing the buyer has stops working until the seller's "new link"."""
+    seller_id, customer = _own_customer(principal, customer_id)
+    links = get_db().tracking_links
+    for _ in range(3):
+        doc = links.find_one({"seller_link_of": customer["_id"]})
+        if doc is None:
+            token, fields = _link_fields(_seller(seller_id), customer, SELLER)
+            try:
+                links.insert_one({**fields, "seller_link_of": customer["_id"]})
+            except mongo.OperationFailure as exc:
+                if not is_duplicate_key(exc):
+                    raise
+                continue  # another first call made it: read theirs
+            return _link_out(token, fields)
+        token = link_tokens.shown(SELLER_PURPOSE, doc)
+        if token:
+            return _link_out(token, doc)
+        links.update_one(
+            {"_id": doc["_id"], "token_hash": doc["token_hash"]}, {"$unset": {"seller_link_of": ""}}
+        )
+    raise Conflict("the link changed while reading it; try again", code="concurrent_update")
 
 
 def list_links(principal: Principal, customer_id: str) -> dict:

@@ -325,7 +325,10 @@ def test_seller_publishes_a_form_and_a_buyer_orders_on_a_phone(stack, open_page)
     row = form_row(seller)
     expect(row.locator(".form-submissions")).to_have_text("1")
     expect(row.locator(".form-orders")).to_have_text("2")
-    expect(row.get_by_role("button", name="Copy link")).to_have_count(0)  # a reload forgets the link
+    # A reload keeps the link (issue 25): the same one is copied again.
+    row.get_by_role("button", name=f"Copy link of {TITLE}").click()
+    expect(seller.locator("#forms-msg")).to_contain_text("Link copied.")
+    assert seller.evaluate("navigator.clipboard.readText()") == url
     row.get_by_role("button", name=f"See orders of {TITLE}").click()
     expect(seller).to_have_url(re.compile(r"[?&]form_id="))
     expect(seller.locator("#orders-form-filter .orders-form-title")).to_have_text(TITLE)

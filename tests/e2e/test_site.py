@@ -148,7 +148,9 @@ def test_seller_day_and_buyer_link(stack, open_page, page):
 
     # Amy's tracking link, opened in a fresh browser (no seller session).
     page.get_by_role("tab", name="Buyers").click()
-    page.locator("#customers-body tr", has_text="Amy Chen").get_by_role("button", name="Get link").click()
+    page.locator("#customers-body tr", has_text="Amy Chen").get_by_role(
+        "button", name="Copy link of Amy Chen"
+    ).click()
     link = page.locator("#link-box a.link-url")
     expect(link).to_contain_text("/track.html?shop=tokyo-picks#")
     url = link.inner_text()
@@ -174,8 +176,9 @@ def test_seller_day_and_buyer_link(stack, open_page, page):
     expect(buyer.locator(".order-card li.done").last).to_have_text("已出貨")
     shot(buyer, "track-phone-zh")
 
-    # Rotating the link: the old one stops working at once.
+    # Rotating the link (asked first): the old one stops working at once.
     page.locator("#customers-body tr", has_text="Amy Chen").get_by_role("button", name="New link").click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name="Make a new link").click()
     expect(page.locator("#link-box a.link-url")).not_to_have_text(url)
     stale = open_page()
     stale.goto(url)

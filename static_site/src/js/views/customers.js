@@ -1,13 +1,12 @@
 // The buyers tab: add and edit buyers, search, and each buyer's tracking link.
 import { api, describe } from "../api.js";
-import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { t } from "../i18n.js";
 import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
 
 const COLS = 6;
 const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
-const state = { links: new Map() };
 
 export async function load(reset = true) {
   const body = $("#customers-body");
@@ -32,11 +31,9 @@ export function render() {
 
 export function reset() {
   list.clear();
-  state.links.clear();
 }
 
 function customerRow(c) {
-  const hasLink = state.links.has(c.id);
   return h(
     "tr",
     { dataset: { id: c.id } },
@@ -48,9 +45,10 @@ function customerRow(c) {
       "td",
       { "data-label": t("cust.link") },
       h(
-        "button",
-        { class: "btn btn-sm btn-outline-primary get-link", type: "button", title: t("cust.link_hint"), onclick: () => trackingLink(c) },
-        t(hasLink ? "cust.rotate" : "cust.new_link"),
+        "div",
+        { class: "d-flex flex-wrap gap-1" },
+        h("button", { class: "btn btn-sm btn-outline-primary copy-link", type: "button", "aria-label": t("cust.copy_link_label", { name: c.name }), onclick: () => trackingLink(c, false) }, t("cust.copy_link")),
+        h("button", { class: "btn btn-sm btn-outline-secondary new-link", type: "button", "aria-label": t("cust.new_link_label", { name: c.name }), onclick: () => trackingLink(c, true) }, t("cust.new_link")),
       ),
     ),
     h(
@@ -62,25 +60,32 @@ function customerRow(c) {
   );
 }
 
-async function trackingLink(c) {
-  if (state.links.has(c.id) && !confirm(t("cust.rotate_confirm", { name: c.name }))) return;
+/** "Copy link" (GET: the buyer's current link, the same every time; nothing changes) or
+ *  "New link" (asked first: every older link of the buyer stops working). The link is
+ *  shown in #link-box and copied. */
+async function trackingLink(c, renew) {
+  if (renew && !(await ask(t("cust.new_link_ask", { name: c.name }), t("cust.new_link_yes"), t("common.cancel")))) return;
   const box = $("#link-box");
   box.replaceChildren(h("div", { class: "text-muted small mb-2" }, t("common.loading")));
   try {
-    const out = await api.post(`/customers/${c.id}/tracking-link`, undefined);
+    const path = `/customers/${c.id}/tracking-link`;
+    const out = renew ? await api.post(path, undefined) : await api.get(path);
     // ?shop= lets the buyer ask for a fresh link from the same page if this one is rotated.
     const slug = shop.seller?.shop_slug;
     if (slug && !out.url.includes("?")) out.url = out.url.replace("#", `?shop=${encodeURIComponent(slug)}#`);
-    state.links.set(c.id, out.url);
-    const copy = h("button", { class: "btn btn-sm btn-outline-secondary", type: "button" }, t("cust.copy"));
-    copy.addEventListener("click", async () => {
+    const status = h("div", { class: "small mt-1 link-status" });
+    const copy = h("button", { class: "btn btn-sm btn-outline-secondary link-copy", type: "button" }, t("cust.copy"));
+    const write = async () => {
       try {
         await navigator.clipboard.writeText(out.url);
-        copy.textContent = t("cust.copied");
+        status.textContent = t("cust.copied");
       } catch {
+        // No clipboard (a permission, an old browser): select the link to copy by hand.
         window.getSelection().selectAllChildren(box.querySelector(".link-url"));
+        status.textContent = t("cust.copy_failed");
       }
-    });
+    };
+    copy.addEventListener("click", write);
     const share = navigator.share
       ? h(
           "button",
@@ -94,12 +99,14 @@ async function trackingLink(c) {
       : null;
     notify(
       box,
-      "info",
-      h("div", { class: "small" }, t("cust.link_ready", { name: c.name })),
-      h("a", { class: "link-url", href: out.url, target: "_blank", rel: "noopener" }, out.url),
+      renew ? "warning" : "info",
+      h("div", { class: "small" }, t(renew ? "cust.link_new" : "cust.link_ready", { name: c.name })),
+      h("a", { class: "link-url alert-link text-break", href: out.url, target: "_blank", rel: "noopener" }, out.url),
       h("div", { class: "d-flex gap-2 mt-2" }, copy, share),
+      status,
+      h("div", { class: "small text-muted mt-1" }, t("cust.link_hint")),
     );
-    $(`#customers-body tr[data-id="${c.id}"] .get-link`).textContent = t("cust.rotate");
+    await write();
   } catch (err) {
     if (err.status !== 401) fail(box, err);
   }

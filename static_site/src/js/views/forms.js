@@ -1,8 +1,9 @@
 // The forms tab (表單, issue 15): the seller's group-buy order forms. A form names a batch,
 // some items (each with an optional per-buyer limit), an optional closing time and whether
 // buyers give a phone and an address; buyers open its link (form.html#<token>) and order
-// for themselves. The link is shown only when it is made (the server keeps a hash), so it
-// is kept here for this visit; "New link" makes another and the old one stops working.
+// for themselves. Every read of a form carries its link (`url`, the same until "New link",
+// which makes another; the old one then stops working). A form made before links could be
+// shown again has `url: null` until its "New link".
 import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { dateTime, money } from "../format.js";
@@ -15,8 +16,7 @@ const list = new PagedList((page) => api.get("/forms", page));
 const state = {
   items: null, // GET /items for the new form
   batches: [], // names from GET /batches
-  urls: new Map(), // form id → its link, when made during this visit
-  fresh: null, // the form just made or given a new link: its link is shown on top
+  fresh: null, // {id, kind, url} of the form just made or given a new link: shown on top
   busy: new Set(), // form ids with a change on its way
   editing: null, // the form open in the panel for a change (null: a new form)
 };
@@ -137,7 +137,6 @@ export function render() {
 export function reset() {
   list.clear();
   state.items = null;
-  state.urls.clear();
   state.fresh = null;
   $("#forms-link-box")?.replaceChildren();
 }
@@ -159,7 +158,7 @@ function statusCell(f) {
 }
 
 function formRow(f) {
-  const url = state.urls.get(f.id);
+  const url = f.url;
   const busy = state.busy.has(f.id);
   const btn = (cls, text, onclick, extra = {}) => h("button", { class: `btn btn-sm ${cls}`, type: "button", disabled: busy, onclick, ...extra }, text);
   const items = (f.items || []).map((i) => i.item_name).join(t("common.list_sep"));
@@ -181,7 +180,9 @@ function formRow(f) {
       h(
         "div",
         { class: "d-flex flex-wrap gap-1 justify-content-end" },
-        url ? btn("btn-outline-primary form-copy", t("forms.copy"), () => copy(url, $("#forms-msg")), { "aria-label": t("forms.copy_label", { title: f.title || "" }) }) : null,
+        url
+          ? btn("btn-outline-primary form-copy", t("forms.copy"), () => copy(url, $("#forms-msg")), { "aria-label": t("forms.copy_label", { title: f.title || "" }) })
+          : h("small", { class: "text-muted align-self-center form-no-url" }, t("forms.no_url")),
         btn("btn-outline-secondary form-edit", t("common.edit"), () => openNew(true, f), { "aria-label": t("forms.edit_label", { title: f.title || "" }) }),
         btn("btn-outline-secondary form-new-link", t("forms.new_link"), () => newLink(f), { "aria-label": t("forms.new_link_label", { title: f.title || "" }) }),
         btn(f.closed ? "btn-outline-success form-reopen" : "btn-outline-danger form-close", t(f.closed ? "forms.reopen" : "forms.close"), () => setClosed(f, !f.closed), {
@@ -195,8 +196,8 @@ function formRow(f) {
 
 function replaceForm(f) {
   const i = list.items.findIndex((x) => x.id === f.id);
-  if (i >= 0) list.items[i] = { ...list.items[i], ...f, url: null };
-  else list.items.unshift({ ...f, url: null });
+  if (i >= 0) list.items[i] = { ...list.items[i], ...f };
+  else list.items.unshift(f);
   render();
 }
 
@@ -222,10 +223,9 @@ async function newLink(f) {
   render();
   try {
     const out = await api.post(`/forms/${f.id}/link`);
-    state.urls.set(f.id, out.url);
-    state.fresh = { id: f.id, kind: "new_link" };
+    state.fresh = { id: f.id, kind: "new_link", url: out.url };
     state.busy.delete(f.id);
-    render();
+    replaceForm({ id: f.id, url: out.url });
     $("#forms-link-box .form-link-url")?.focus();
   } catch (err) {
     state.busy.delete(f.id);
@@ -261,7 +261,7 @@ async function copy(url, box, input) {
 function renderLink() {
   const box = $("#forms-link-box");
   const fresh = state.fresh;
-  const url = fresh && state.urls.get(fresh.id);
+  const url = fresh?.url;
   if (!url) {
     box.replaceChildren();
     return;
@@ -459,8 +459,7 @@ async function create(ev) {
   }
   try {
     const out = await api.post("/forms", body);
-    if (out.url) state.urls.set(out.id, out.url);
-    state.fresh = { id: out.id, kind: "made" };
+    state.fresh = out.url ? { id: out.id, kind: "made", url: out.url } : null;
     box.replaceChildren();
     f.reset();
     renderItemsReset();

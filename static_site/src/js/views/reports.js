@@ -5,7 +5,7 @@
 // month, a bar chart of revenue, cost and profit and a table with the margin; its counts of
 // orders without a cost or a rate open those orders.
 import { ApiError, api, describe, download } from "../api.js";
-import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { $, $$, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
 import { lang, locale, t, tIn } from "../i18n.js";
 import { currency, flash, nav, shop } from "../app.js";
@@ -131,19 +131,18 @@ export function paymentMessage({ language, name, owed, orderNos, instructions, u
   return parts.join("");
 }
 
-/** "Copy message": asks first (a new tracking link retires the one the buyer has), then
- *  shows the message in a box (readonly, to select by hand) and copies it. */
+/** "Copy message": the message, with the buyer's current tracking link (the same one
+ *  every time: nothing the buyer has stops working), in a box (readonly, to select by
+ *  hand) and copied. */
 async function copyMessage(r) {
   const box = $("#rep-message");
-  const ok = await ask(t("rep.msg_confirm", { name: r.name }), t("rep.msg_yes"), t("confirm.back"), { danger: false });
-  if (!ok) return;
   box.replaceChildren(h("div", { class: "text-muted small my-2" }, h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("common.loading")));
   try {
     const query = (status) => api.get("/orders", { customer_id: r.customer_id, payment_status: status, sort: "order_no", limit: 200 });
     const [unpaid, partial, link, me] = await Promise.all([
       query("unpaid"),
       query("partial"),
-      api.post(`/customers/${r.customer_id}/tracking-link`, undefined),
+      api.get(`/customers/${r.customer_id}/tracking-link`),
       api.get("/auth/me"),
     ]);
     shop.seller = me;
