@@ -501,10 +501,13 @@ def customer_changed(event: customers.CustomerChanged) -> None:
 
 
 def customers_merged(event: customers.CustomersMerged) -> None:
-    """The other buyer's orders are the target's, their history says from whom."""
+    """The other buyer's orders are the target's; each one's history says from whom, as
+    a change of the order's buyer does."""
     target = get_db().customers.find_one({"_id": event.into_id, "seller_id": event.seller_id})
     if target is not None:
-        repository.move_buyer(event.seller_id, event.from_id, target, event.from_name, clock.now())
+        now = clock.now()
+        entry = order_rules.history_entry("buyer", target["name"], now, event.from_name)
+        repository.move_buyer(event.seller_id, event.from_id, buyer_fields(target), [entry], now)
 
 
 def _changes_nothing(doc: dict, change: OrderChange) -> bool:
