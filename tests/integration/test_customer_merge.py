@@ -88,6 +88,8 @@ def test_everything_of_the_other_buyer_moves_and_the_history_says_so(api, token)
         "/orders", {"customer_id": b["id"], "item_name": "Tea", "quantity": 1, "unit_price": 100}, token=token
     )
     assert r.status == 404, r
+    r = api.post("/payments", {"customer_id": b["id"], "amount": 100, "method": "cash"}, token=token)
+    assert r.status == 404, r
 
 
 def test_a_replayed_merge_event_moves_nothing_twice(api, token):
