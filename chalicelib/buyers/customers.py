@@ -12,9 +12,10 @@ from bson import ObjectId
 from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
 from chalicelib.platform import bus, clock, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key, own
-from chalicelib.platform.errors import Conflict, Invalid, NotFound
+from chalicelib.platform.errors import Conflict, Invalid, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
+from chalicelib.platform.locks import held
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules import contacts
@@ -41,6 +42,19 @@ class CustomerDeleted(bus.Event):
     attempts: ClassVar[int] = 3
     seller_id: ObjectId
     customer_id: ObjectId
+
+
+@dataclass(frozen=True)
+class CustomersMerged(bus.Event):
+    """`from_id` was merged into `into_id` and deleted: its orders, payments, parcels
+    and links move to `into_id` (each package moves its own; a replay moves nothing
+    twice: what is left under `from_id` is what still has to move)."""
+
+    attempts: ClassVar[int] = 3
+    seller_id: ObjectId
+    into_id: ObjectId
+    from_id: ObjectId
+    from_name: str
 
 
 def to_out(doc: dict) -> dict:
@@ -147,6 +161,59 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
     if "name" in changes or "email" in changes:
         bus.record(CustomerChanged(doc["seller_id"], doc["_id"], renamed="name" in changes))
     return to_out(doc)
+
+
+def merge(principal: Principal, customer_id: str, from_id: str) -> dict:
+    """POST /customers/{id}/merge: `from_id` is the same person as `customer_id`. The
+    target keeps its own details and takes those it lacks from the other; the other's
+    credit and per-form counters are added to its own; the other is deleted, then
+    `CustomersMerged` moves their orders, payments, parcels and links. The other is
+    deleted first, so that from then on nothing new is made for it (POST /orders, a
+    payment: 404) and its email is free for the target (the unique `email_key`)."""
+    seller_id = _seller(principal)
+    into = get_doc(principal, customer_id)
+    other = own("customers", seller_id, from_id, "customer")
+    if other["_id"] == into["_id"]:
+        message = "a customer cannot be merged into itself"
+        raise ValidationFailed(
+            message, details=[{"field": "from_customer_id", "code": "same_customer", "message": message}]
+        )
+    # Two merges of the same customers (A into B and B into A at once) must not delete
+    # both: they run one after the other, each reading both customers again.
+    with held(store.merge_key(into["_id"]), store.merge_key(other["_id"])):
+        into = get_doc(principal, customer_id)
+        other = own("customers", seller_id, from_id, "customer")
+        gains = _take_over(seller_id, into, other)
+    bus.record(CustomersMerged(seller_id, into["_id"], other["_id"], other.get("name") or ""))
+    if "email" in gains:  # the target's own orders carry its email too
+        bus.record(CustomerChanged(seller_id, into["_id"], renamed=False))
+    return to_out(get_db().customers.find_one({"_id": into["_id"]}) or into)
+
+
+def _take_over(seller_id, into: dict, other: dict) -> dict:
+    """Delete `other` and give `into` its credit, its form counters and the details
+    `into` lacks. Returns those details."""
+    coll = get_db().customers
+    if coll.delete_one({"_id": other["_id"], "seller_id": seller_id}).deleted_count == 0:
+        raise NotFound("customer not found")
+    taken = {f"form_taken.{k}": n for k, n in (other.get("form_taken") or {}).items() if n}
+    gains = {f: other[f] for f in FIELDS if f != "name" and other.get(f) and not into.get(f)}
+    sets = {f: v for f, v in gains.items() if f != "email"}
+    if "line_id" in sets:
+        sets["line_id_key"] = other.get("line_id_key") or other["line_id"].lower()
+    sets["updated_at"] = clock.now()
+    inc = {"credit": other.get("credit", 0), **taken}
+    coll.update_one({"_id": into["_id"], "seller_id": seller_id}, {"$set": sets, "$inc": inc})
+    if "email" in gains:
+        # Only while the target still has none (a PATCH may have given it one meanwhile).
+        email = {"email": gains["email"], "email_lower": gains["email"].lower()}
+        email["email_key"] = email_key(seller_id, gains["email"])
+        try:
+            coll.update_one({"_id": into["_id"], "email": None}, {"$set": email})
+        except mongo.OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise  # a new customer took the freed email in between: it keeps it
+    return gains
 
 
 def refresh(event: CustomerChanged, write: Callable[[dict], None], rounds: int = 5) -> None:

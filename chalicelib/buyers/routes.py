@@ -4,7 +4,7 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.buyers import customers
-from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
+from chalicelib.buyers.schemas import CustomerIn, CustomerMergeIn, CustomerOut, CustomerPatch
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, query
 
@@ -34,3 +34,14 @@ def patch_customer(who, customer_id):
 @api("/customers/{customer_id}", "DELETE", "Delete a customer without orders", status=204)
 def delete_customer(who, customer_id):
     return customers.delete(who, customer_id)
+
+
+@api(
+    "/customers/{customer_id}/merge",
+    "POST",
+    "Merge another customer (the same person) into this one",
+    body=CustomerMergeIn,
+    out=CustomerOut,
+)
+def merge_customer(who, customer_id):
+    return customers.merge(who, customer_id, body(CustomerMergeIn).from_customer_id)

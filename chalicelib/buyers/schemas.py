@@ -12,6 +12,7 @@ from chalicelib.platform.schemas import (
     In,
     LongText,
     Name,
+    ObjectIdStr,
     Out,
     ShortText,
     cannot_be_null,
@@ -55,3 +56,9 @@ class CustomerOut(Out):
     notify: bool = True
     created_at: str
     updated_at: str
+
+
+class CustomerMergeIn(In):
+    """POST /customers/{id}/merge: the other customer, who is the same person."""
+
+    from_customer_id: ObjectIdStr

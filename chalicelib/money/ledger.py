@@ -58,6 +58,22 @@ class Ledger:
             if work._credit_changed:
                 _sync_credit(seller_id, customer_id)
 
+    @contextlib.contextmanager
+    def for_buyers(self, seller_id, customer_ids) -> Iterator[list[BuyerWork]]:
+        """Several buyers' money as one unit of work (a merge moves one's payments to the
+        other): their locks taken together, all or none (locks.held), so two of these
+        never wait for each other whatever the order of the ids; each buyer's earlier
+        payments finished first; each credit synced at the end when its work says so."""
+        with held(*(store.money_key(seller_id, c) for c in customer_ids), hold=10.0):
+            now = clock.now()
+            works = [BuyerWork(seller_id, c, now) for c in customer_ids]
+            for work in works:
+                _finish(seller_id, work.customer_id, now, self._apply)
+            yield works
+            for work in works:
+                if work._credit_changed:
+                    _sync_credit(seller_id, work.customer_id)
+
 
 def _buyer_lock(seller_id, customer_id):
     # Many orders may be written under it (up to 200 on FerretDB, each under its own

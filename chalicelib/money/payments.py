@@ -291,6 +291,9 @@ def record(
     def make() -> dict:
         nonlocal inserted
         with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
+            # Under the lock a merge's move of this buyer's payments also takes: a buyer
+            # merged away meanwhile gets no payment its move would miss.
+            _customer(seller_id, customer["_id"])
             doc, known = _confirmed(uow, principal, customer, command, payment_id, via)
             get_db().payments.insert_one(doc)
             # Once the payment is written it stays, half-applied or not: a retry with
@@ -321,6 +324,21 @@ def customer_changed(event: customers.CustomerChanged) -> None:
                 {"seller_id": c["seller_id"], "customer_id": c["_id"]}, {"$set": {"buyer_name": c["name"]}}
             ),
         )
+
+
+def customers_merged(event: customers.CustomersMerged) -> None:
+    """The other buyer's payments are the target's: moved holding both buyers' money
+    locks (a confirm or void of one of them waits, or then finds it moved and takes the
+    target's lock), and the target's credit synced from its payments. A replay finds
+    nothing left to move."""
+    db = get_db()
+    with _ledger.for_buyers(event.seller_id, [event.into_id, event.from_id]) as (into, _):
+        target = db.customers.find_one({"_id": event.into_id, "seller_id": event.seller_id}, {"name": 1})
+        sets: dict[str, Any] = {"customer_id": event.into_id}
+        if target is not None:
+            sets["buyer_name"] = target["name"]
+        db.payments.update_many({"seller_id": event.seller_id, "customer_id": event.from_id}, {"$set": sets})
+        into.credit_changed()
 
 
 def _finished(payment: dict) -> dict:
@@ -408,13 +426,18 @@ def _change(
     under its buyer's lock. Already `to`: (it, False), nothing changes (a double click);
     not `was`: 409 `code`; else (change(uow, payment), True), changed under the lock."""
     first = _own(principal, payment_id)
-    with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=finish) as uow:
-        payment = get_db().payments.find_one({"_id": first["_id"]})
-        if payment["status"] == to:
-            return payment, False
-        if payment["status"] != was:
-            raise Conflict(f"a {payment['status']} payment cannot be {to}", code=code)
-        return change(uow, payment), True
+    for _ in range(2):  # a merge moved it to another buyer meanwhile: that buyer's lock
+        with _ledger.for_buyer(first["seller_id"], first["customer_id"], finish=finish) as uow:
+            payment = get_db().payments.find_one({"_id": first["_id"]})
+            if payment["customer_id"] != first["customer_id"]:
+                first = payment
+                continue
+            if payment["status"] == to:
+                return payment, False
+            if payment["status"] != was:
+                raise Conflict(f"a {payment['status']} payment cannot be {to}", code=code)
+            return change(uow, payment), True
+    raise Conflict("the payment changed buyer while saving; try again", code="concurrent_update")
 
 
 def confirm(principal: Principal, payment_id: str) -> dict:

@@ -174,6 +174,21 @@ def rename_buyer(customer: dict) -> None:
     )
 
 
+def move_buyer(seller_id, from_id, sets: dict[str, Any], history: list[dict], now: dt.datetime) -> int:
+    """A merge: every order of the buyer `from_id` takes `sets` (the other buyer's id and
+    copies) and `history`. One read of the ids, one update under their locks; an order
+    already moved no longer matches, so a replay moves (and records) nothing twice. How
+    many orders moved."""
+    db = get_db()
+    who = {"seller_id": seller_id, "customer_id": from_id}
+    ids = [o["_id"] for o in db.orders.find(who, {"_id": 1})]
+    if not ids:
+        return 0
+    return store.update_many(
+        db.orders, {**who, "_id": {"$in": ids}}, _change(sets, history, now), lock=store.order_keys(ids)
+    ).modified_count
+
+
 # --- a parcel's orders -----------------------------------------------------------------
 
 

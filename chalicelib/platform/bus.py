@@ -55,6 +55,12 @@ HANDLERS: dict[str, tuple[str, ...]] = {
         "tracking.tracking:customer_changed",
     ),
     "CustomerDeleted": ("tracking.tracking:customer_deleted",),
+    "CustomersMerged": (
+        "sales.orders:customers_merged",
+        "money.payments:customers_merged",
+        "shipping.parcels:customers_merged",
+        "tracking.tracking:customers_merged",
+    ),
     "ShopProfileChanged": (
         "tracking.tracking:shop_changed",
         "sales.forms:shop_changed",

@@ -204,6 +204,7 @@ DETAIL_CODES: dict[str, str] = {
     "contact_required": "a buyer needs an email, a phone or a LINE ID (field: email)",
     "invalid_phone": "not a phone number (a number without a country code is read as Taiwanese)",
     "invalid_line_id": "a LINE ID is 1-100 characters",
+    "same_customer": "a customer cannot be merged into itself (field: from_customer_id)",
     "invalid_email": "not a valid email address",
     "unknown_timezone": "not an IANA time zone name",
     "invalid_date": "not a date (YYYY-MM-DD) or time that can be read",

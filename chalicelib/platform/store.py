@@ -87,6 +87,12 @@ def money_key(seller_id: Any, customer_id: Any) -> str:
     return f"money:{seller_id}:{customer_id}"
 
 
+def merge_key(customer_id: Any) -> str:
+    """A customer in a merge (customers.merge), taken on every server (locks.held): two
+    merges of the same customers run one after the other."""
+    return f"customer-merge:{customer_id}"
+
+
 def _keys(lock: Lock) -> tuple[str, ...]:
     if lock is None:
         return ()

@@ -500,6 +500,16 @@ def customer_changed(event: customers.CustomerChanged) -> None:
     customers.refresh(event, repository.rename_buyer)
 
 
+def customers_merged(event: customers.CustomersMerged) -> None:
+    """The other buyer's orders are the target's; each one's history says from whom, as
+    a change of the order's buyer does."""
+    target = get_db().customers.find_one({"_id": event.into_id, "seller_id": event.seller_id})
+    if target is not None:
+        now = clock.now()
+        entry = order_rules.history_entry("buyer", target["name"], now, event.from_name)
+        repository.move_buyer(event.seller_id, event.from_id, buyer_fields(target), [entry], now)
+
+
 def _changes_nothing(doc: dict, change: OrderChange) -> bool:
     return not change.history and all(doc.get(name) == value for name, value in change.set.items())
 

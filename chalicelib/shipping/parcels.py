@@ -261,6 +261,23 @@ def _buyer_renamed(customer: dict) -> None:
         _rename(parcel, customer["name"])
 
 
+def customers_merged(event: customers.CustomersMerged) -> None:
+    """The other buyer's parcels are the target's, named after it. The recipient stays
+    as the parcel was addressed (it went there). Each under its lock, like a rename
+    (FerretDB writes a whole parcel back); a replay finds nothing left to move."""
+    db = get_db()
+    target = db.customers.find_one({"_id": event.into_id, "seller_id": event.seller_id}, {"name": 1})
+    if target is None:
+        return
+    who = {"seller_id": event.seller_id, "customer_id": event.from_id}
+    for parcel in db.parcels.find(who, {"_id": 1}):
+        with store.serialized(store.parcel_key(parcel["_id"])):
+            db.parcels.update_one(
+                {**who, "_id": parcel["_id"]},
+                {"$set": {"customer_id": event.into_id, "buyer_name": target["name"]}},
+            )
+
+
 def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime, *, named: bool = False) -> bool:
     """Mark the parcel's orders (repository.attach_to_parcel): those not yet sent become
     shipped on the parcel's date (order_rules.PARCEL_SHIPS); sent ones keep their status.

@@ -22,7 +22,7 @@ class TrackingLinkInfoOut(Model):
     """A link as the seller's list shows it: never the token (only its hash is stored)."""
 
     id: str
-    kind: Literal["seller", "email", "form"]
+    kind: Literal["seller", "email", "form", "merged"]
     created_at: str
 
 

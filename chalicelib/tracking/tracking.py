@@ -68,6 +68,7 @@ MAX_EMAILED_LINKS = 5  # per customer: the newest are kept, older emailed ones a
 MAX_FORM_LINKS = 20  # per customer: a submission's link; the oldest beyond are revoked
 SELLER, EMAIL, FORM = "seller", "email", "form"  # link kinds
 SELLER_PURPOSE = "seller-link"  # link_tokens purpose of seller links
+MERGED = "merged"  # the seller link of a customer merged into another (customers_merged)
 NEWEST_FIRST = [("created_at", -1), ("_id", -1)]  # pymongo.DESCENDING
 RATE_LIMIT = 3  # link emails per address ...
 RATE_WINDOW = dt.timedelta(hours=1)  # ... per hour
@@ -431,6 +432,32 @@ def customer_changed(event: customers.CustomerChanged) -> None:
 
 def customer_deleted(event: customers.CustomerDeleted) -> None:
     get_db().tracking_links.delete_many({"seller_id": event.seller_id, "customer_id": event.customer_id})
+
+
+def customers_merged(event: customers.CustomersMerged) -> None:
+    """The other buyer's links keep working and now show the merged buyer (a link the
+    buyer has in LINE still opens, with both buyers' orders). The target keeps its one
+    seller link: the other's becomes a `merged` link (no longer the buyer's seller link,
+    so "new link" or revoking retires it like an emailed one). A submission's link stays
+    scoped to its submission. A replay finds nothing left to move."""
+    links = get_db().tracking_links
+    who = {"seller_id": event.seller_id, "customer_id": event.from_id}
+    target = get_db().customers.find_one({"_id": event.into_id, "seller_id": event.seller_id}, {"name": 1})
+    if target is None:  # the target is gone too: nobody to show
+        links.delete_many(who)
+        return
+    links.update_many(
+        {**who, "seller_link_of": event.from_id},
+        {"$set": {"kind": MERGED}, "$unset": {"seller_link_of": ""}},
+    )
+    links.update_many(
+        {**who, "kind": {"$exists": False}}, {"$set": {"kind": MERGED}}
+    )  # a link from before kinds was the seller's link
+    links.update_many(
+        {**who, "whole": {"$ne": False}},
+        {"$set": {"customer_id": event.into_id, "buyer_name": target["name"]}},
+    )
+    links.update_many(who, {"$set": {"customer_id": event.into_id}})
 
 
 # --- "email me my link" ---------------------------------------------------------------

@@ -205,6 +205,8 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     call("POST", "/import/orders", 201, t, data=csv_file.encode())
     call("DELETE", "/items/{item_id}", 409, t)
     call("DELETE", "/customers/{customer_id}", 409, t)
+    twin = call("POST", "/customers", 201, t, json={"name": "Bo", "email": "bo.2@example.com"})["id"]
+    call("POST", "/customers/{customer_id}/merge", 200, t, json={"from_customer_id": twin})
     ids["customer_id"] = call("POST", "/customers", 201, t, json={"name": "Cy", "email": "c2@example.com"})[
         "id"
     ]

@@ -56,6 +56,7 @@ function customerRow(c) {
       { class: "text-nowrap" },
       h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => edit(c) }, t("common.edit")),
       h("button", { class: "btn btn-sm btn-link text-danger", type: "button", onclick: () => remove(c) }, t("common.delete")),
+      h("button", { class: "btn btn-sm btn-link merge-open", type: "button", onclick: () => openMerge(c) }, t("cust.merge")),
     ),
   );
 }
@@ -171,4 +172,110 @@ export function bind() {
     timer = setTimeout(() => load(true), 300);
   });
   $("#customers-more").addEventListener("click", () => load(false));
+}
+
+// --- merging two buyers who are the same person (POST /customers/{id}/merge) ---------------
+
+/** What tells two buyers of one name apart: their contacts, as stored. */
+function contactLabel(c) {
+  return [c.email, c.phone, c.line_id && `LINE ${c.line_id}`].filter(Boolean).join(" · ");
+}
+
+/** A buyer named so that two of one name are told apart: "林志明 (lin@example.com)". */
+function whoIs(c) {
+  const contact = contactLabel(c);
+  return contact ? `${c.name} (${contact})` : c.name;
+}
+
+/** The merge panel, above the list (made on first use: the page's HTML has no slot). */
+function mergeBox() {
+  let box = $("#merge-box");
+  if (!box) {
+    box = h("div", { id: "merge-box" });
+    $("#link-box").after(box);
+  }
+  return box;
+}
+
+function closeMerge() {
+  mergeBox().replaceChildren();
+}
+
+async function openMerge(into) {
+  const box = mergeBox();
+  const q = h("input", { class: "form-control form-control-sm", type: "search", value: into.name, "aria-label": t("cust.merge_search") });
+  const choices = h("div", { class: "list-group merge-choices my-2", role: "radiogroup", "aria-label": t("cust.merge_pick") });
+  const msg = h("div", { class: "merge-msg" });
+  const go = h("button", { class: "btn btn-sm btn-danger merge-go", type: "button", disabled: true }, t("cust.merge_go"));
+  const cancel = h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: closeMerge }, t("common.cancel"));
+  let chosen = null;
+  const pick = (other) => {
+    chosen = other;
+    go.disabled = false;
+    msg.replaceChildren(
+      h("div", { class: "alert alert-warning small mb-2 merge-warning", role: "status" }, t("cust.merge_confirm", { from: whoIs(other), into: whoIs(into) })),
+    );
+    go.scrollIntoView({ block: "nearest" });
+  };
+  const search = async () => {
+    chosen = null;
+    go.disabled = true;
+    msg.replaceChildren();
+    choices.replaceChildren(h("div", { class: "text-muted small" }, t("common.loading")));
+    try {
+      const out = await api.get("/customers", { q: q.value.trim(), limit: 20 });
+      const others = out.items.filter((o) => o.id !== into.id);
+      // The same name first: the likely duplicates.
+      others.sort((a, b) => (b.name === into.name) - (a.name === into.name));
+      choices.replaceChildren(
+        ...(others.length
+          ? others.map((o) =>
+              h(
+                "label",
+                { class: "list-group-item d-flex gap-2 align-items-start" },
+                h("input", { class: "form-check-input mt-1 flex-shrink-0", type: "radio", name: "merge-from", value: o.id, onchange: () => pick(o) }),
+                h("span", {}, h("span", { class: "fw-semibold" }, o.name), h("br"), h("span", { class: "small text-muted text-break" }, contactLabel(o) || "—")),
+              ),
+            )
+          : [h("div", { class: "text-muted small" }, t("cust.merge_none"))]),
+      );
+    } catch (err) {
+      if (err.status !== 401) fail(msg, err);
+    }
+  };
+  let timer;
+  q.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 300);
+  });
+  go.addEventListener("click", async () => {
+    if (!chosen) return;
+    go.disabled = true;
+    try {
+      await api.post(`/customers/${into.id}/merge`, { from_customer_id: chosen.id });
+      const done = t("cust.merged", { from: whoIs(chosen), into: whoIs(into) });
+      closeMerge();
+      notify(mergeBox(), "success", done);
+      await load(true);
+      loadPickers();
+    } catch (err) {
+      go.disabled = false;
+      if (err.status !== 401) fail(msg, err);
+    }
+  });
+  box.replaceChildren(
+    h(
+      "section",
+      { class: "card card-body mb-3 merge-panel", "aria-labelledby": "merge-title" },
+      h("h2", { class: "h6", id: "merge-title" }, t("cust.merge_title", { name: into.name })),
+      h("p", { class: "small text-muted mb-2" }, t("cust.merge_help", { name: into.name })),
+      q,
+      choices,
+      msg,
+      h("div", { class: "d-flex flex-wrap gap-2" }, go, cancel),
+    ),
+  );
+  box.scrollIntoView({ block: "start" });
+  q.focus({ preventScroll: true });
+  await search();
 }
