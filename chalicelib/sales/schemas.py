@@ -281,7 +281,7 @@ class OrderOut(Out):
     id: str
     order_no: int
     customer_id: str
-    buyer_email: str
+    buyer_email: str | None  # null for a buyer without email
     buyer_name: str
     item_id: str | None
     item_name: str
