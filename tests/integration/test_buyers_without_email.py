@@ -234,3 +234,14 @@ def test_an_export_of_a_buyer_without_email_has_an_empty_cell(api, token):
     assert (row["buyer_email"], row["buyer_name"]) == ("", "林志明")
     (item,) = api.get("/export/orders?format=json", token=token).json["items"]
     assert item["buyer_email"] is None
+
+
+def test_removing_a_buyers_email_clears_the_copies_on_their_orders(api, token):
+    c = make_customer(api, token, email="amy@example.com", line_id="amy88")
+    o = make_order(api, token, customer_id=c["id"])
+    assert api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=token).status == 200
+    assert api.patch(f"/customers/{c['id']}", {"email": None}, token=token).status == 200
+    assert api.get(f"/orders/{o['id']}", token=token).json["buyer_email"] is None
+    (ready,) = api.get("/parcels/ready", token=token).json["buyers"]
+    assert (ready["name"], ready["email"]) == ("Amy", None)
+    assert [x["id"] for x in api.get("/orders?q=amy@example.com", token=token).json["items"]] == []
