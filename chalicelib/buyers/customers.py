@@ -11,7 +11,7 @@ from typing import ClassVar
 from bson import ObjectId
 
 from chalicelib.buyers.schemas import BuyerIn, CustomerIn, CustomerOut, CustomerPatch, CustomerQuery
-from chalicelib.platform import bus, clock, mongo, store
+from chalicelib.platform import bus, clock, idempotency, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key, own
 from chalicelib.platform.errors import Conflict, Invalid, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -99,21 +99,21 @@ def insert(seller_id, data: BuyerIn, made_for: str | None = None) -> dict:
     details = data.model_dump(exclude={"email", "name"})
     doc = customer_document(seller_id, data.email, data.name, clock.now(), **details)
     coll = get_db().customers
+    if made_for is not None:
+        # Only one request holds the claim at a time (idempotency.once): a read, then an
+        # insert, is enough. (Not an upsert: FerretDB's $setOnInsert leaves null fields out.)
+        # A key lasts idempotency.TTL: a customer made for it earlier than that belongs to
+        # an order of the key's previous life.
+        since = doc["created_at"] - idempotency.TTL
+        earlier = coll.find_one({"made_for": made_for, "seller_id": seller_id, "created_at": {"$gt": since}})
+        if earlier is not None:
+            return earlier
+        doc["made_for"] = made_for
     try:
-        if made_for is None:
-            coll.insert_one(doc)
-            return doc
-        # Only one request holds the claim at a time (idempotency.once), so no race here.
-        return coll.find_one_and_update(
-            {"seller_id": seller_id, "made_for": made_for},
-            {"$setOnInsert": {**doc, "made_for": made_for}},
-            upsert=True,
-            return_document=mongo.ReturnDocument.AFTER,
-        )
-    except mongo.OperationFailure as exc:  # DuplicateKeyError is one
-        if not is_duplicate_key(exc):
-            raise
+        coll.insert_one(doc)
+    except mongo.DuplicateKeyError:
         raise _duplicate() from None
+    return doc
 
 
 def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
