@@ -20,6 +20,7 @@ from chalicelib.platform.principal import Principal
 from chalicelib.rules import contacts
 
 FIELDS = ("name", "email", "phone", "line_id", "address", "social", "note")
+NAME_SORT = Sort.parse("name")  # GET /customers?sort=name (then _id)
 # What a customer's contact fields are found by (contact_fields): gone with the contact.
 LOOKUP_KEYS = {"email": ("email_lower", "email_key"), "phone": (), "line_id": ("line_id_key",)}
 
@@ -174,9 +175,6 @@ def search(principal: Principal, params: CustomerQuery) -> dict:
     if params.sort == "name":
         return sorted_page(coll, query, params.limit, params.cursor, to_out, NAME_SORT, text_keys=("name",))
     return page(coll, query, params.limit, params.cursor, to_out)
-
-
-NAME_SORT = Sort.parse("name")
 
 
 def _match(q: str | None) -> dict:
