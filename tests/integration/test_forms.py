@@ -99,7 +99,7 @@ def test_buyer_orders_two_lines_and_lands_on_their_own_tracking_page(api, shop):
     assert api.get(f"/items/{shop['pocky']['id']}", token=shop["t"]).json["stock"] == 3
     customers = api.get("/customers", token=shop["t"]).json["items"]
     assert [(c["name"], c["email"], c["phone"]) for c in customers] == [
-        ("Amy", "amy@example.com", "0912-345-678")
+        ("Amy", "amy@example.com", "+886912345678")  # stored in E.164 (contacts.normalize_phone)
     ]
     listed = api.get("/forms", token=shop["t"]).json["items"][0]
     assert (listed["submission_count"], listed["order_count"]) == (1, 2)
@@ -333,21 +333,22 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
     from chalicelib.platform import db
 
     t = shop["t"]
-    amy = make_customer(api, t, email="amy@example.com", name="Amy Chen", phone="0911-000-000")
+    amy = make_customer(api, t, email="amy@example.com", name="Amy Chen", phone="+886911000000")
     typed = {"name": "Amy", "phone": "0933-333-333", "address": "高雄市前鎮區中山二路 1 號"}
+    shipped = {**typed, "phone": "+886933333333"}  # a typed phone is kept in E.164
     r = submit(api, shop, **typed)
     assert r.status == 201, r.json
     after = api.get(f"/customers/{amy['id']}", token=t).json
-    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", None)
+    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "+886911000000", None)
     made = api.get(f"/orders?form_id={shop['form']['id']}", token=t).json["items"]
-    assert [o["ship_to"] for o in made] == [typed]
-    assert api.get(f"/orders/{made[0]['id']}", token=t).json["ship_to"] == typed
+    assert [o["ship_to"] for o in made] == [shipped]
+    assert api.get(f"/orders/{made[0]['id']}", token=t).json["ship_to"] == shipped
     # Only the fields given; an order the seller typed has none.
     assert submit(api, shop, name="Amy Chen", phone="0911-000-000", address="").status == 201
     firsts = api.get(f"/orders?form_id={shop['form']['id']}", token=t).json["items"]
     assert sorted((o["ship_to"] for o in firsts), key=len) == [
-        {"name": "Amy Chen", "phone": "0911-000-000", "address": None},
-        typed,
+        {"name": "Amy Chen", "phone": "+886911000000", "address": None},
+        shipped,
     ]
     mine = make_order(api, t, customer_id=amy["id"], item_name="X", quantity=1, unit_price=1)
     assert mine["ship_to"] is None
@@ -359,11 +360,11 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
     (detail,) = r.json["error"]["details"]
     assert detail["field"] == "recipient" and detail["customer"] == {
         "name": "Amy Chen",
-        "phone": "0911-000-000",
+        "phone": "+886911000000",
         "address": None,
     }
-    typed_no = next(o["order_no"] for o in firsts if o["ship_to"] == typed)
-    assert detail["ship_to"] == [{**typed, "order_nos": [typed_no]}]
+    typed_no = next(o["order_no"] for o in firsts if o["ship_to"] == shipped)
+    assert detail["ship_to"] == [{**shipped, "order_nos": [typed_no]}]
     assert db.get_db().parcels.count_documents({}) == 0
     assert {o["fulfillment_status"] for o in api.get("/orders", token=t).json["items"]} == {"pending"}
     # The Ship tab's list says which orders differ.
@@ -385,10 +386,10 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
 
 def test_a_new_buyer_is_created_with_what_they_typed_and_packs_without_a_question(api, shop):
     t = shop["t"]
-    typed = {"name": "Bea", "email": "bea@example.com", "phone": "0922", "address": "台南市"}
+    typed = {"name": "Bea", "email": "bea@example.com", "phone": "0922-111-222", "address": "台南市"}
     assert submit(api, shop, **typed).status == 201
     (bea,) = api.get("/customers", token=t).json["items"]
-    assert (bea["name"], bea["phone"], bea["address"]) == ("Bea", "0922", "台南市")
+    assert (bea["name"], bea["phone"], bea["address"]) == ("Bea", "+886922111222", "台南市")
     (o,) = api.get("/orders", token=t).json["items"]
     r = api.post("/parcels", {"customer_id": bea["id"], "order_ids": [o["id"]], "method": "home"}, token=t)
     assert r.status == 201, r.json
