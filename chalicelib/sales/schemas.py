@@ -288,7 +288,7 @@ class OrderOut(Out):
     id: str
     order_no: int
     customer_id: str
-    buyer_email: str
+    buyer_email: str | None  # a buyer met by phone or LINE ID has none
     buyer_name: str
     item_id: str | None
     item_name: str
