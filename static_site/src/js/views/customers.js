@@ -4,6 +4,7 @@ import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { t } from "../i18n.js";
 import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
+import { copyMessageButton } from "./buyer-message.js";
 
 const COLS = 6;
 const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
@@ -52,6 +53,8 @@ function customerRow(c) {
         { class: "btn btn-sm btn-outline-primary get-link", type: "button", title: t("cust.link_hint"), onclick: () => trackingLink(c) },
         t(hasLink ? "cust.rotate" : "cust.new_link"),
       ),
+      " ",
+      copyMessageButton({ customer_id: c.id, name: c.name }, $("#link-box"), "cust-message-text"),
     ),
     h(
       "td",
