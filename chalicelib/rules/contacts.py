@@ -36,6 +36,19 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def same_phone(a: str, b: str) -> bool:
+    """One number however it was typed (`0912-345-678` and `+886912345678`); text that
+    cannot be a phone is compared as typed."""
+
+    def key(text: str) -> str:
+        try:
+            return normalize_phone(text)
+        except Invalid:
+            return text.strip()
+
+    return key(a) == key(b)
+
+
 def normalize_line_id(raw: str) -> str:
     """A LINE ID as typed, trimmed (full-width letters and digits made half-width: LINE IDs
     are ASCII). LINE treats them case-insensitively; `line_id_key` is what is matched."""

@@ -551,7 +551,7 @@ def _submit_counted(
                 )
             if item.get("stock") is not None:
                 taken.append((item_id, line.quantity))
-        docs = _orders(form, customer, data, buyer, line_ids, stock, batch, submission_id)
+        docs = _orders(form, customer, data, line_ids, stock, batch, submission_id)
         db.orders.insert_many(docs)
     except BaseException:
         for item_id, units in taken:
@@ -568,11 +568,11 @@ def _submit_counted(
     return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
 
 
-def _orders(form, customer, data, buyer, line_ids, stock, batch, submission_id) -> list[dict]:
+def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:
     shop = form["shop"]
     last = reserve_order_numbers(form["seller_id"], len(line_ids))
     now = clock.now()
-    ship_to = _ship_to(data, buyer.contact.phone)
+    ship_to = _ship_to(data)
     docs = []
     for n, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
         item = stock[item_id]
@@ -802,11 +802,11 @@ def _give_back_limits(customer: dict, form: dict, limited: dict[ObjectId, int]) 
         )
 
 
-def _ship_to(data: FormOrderIn, phone: str | None) -> dict:
-    """What the buyer typed about delivery, only the fields given (the phone in E.164, as
-    customers' are stored, so that one number typed two ways is not "other details"): it
-    stays on the orders and is offered beside the customer's own details when packed."""
-    typed = {"name": data.name, "phone": phone, "address": data.address}
+def _ship_to(data: FormOrderIn) -> dict:
+    """What the buyer typed about delivery, only the fields given: it stays on the orders
+    and is offered beside the customer's own details when they are packed (a phone is
+    compared as a number there: parcels._differs)."""
+    typed = {"name": data.name, "phone": data.phone, "address": data.address}
     return {k: v for k, v in typed.items() if v}
 
 

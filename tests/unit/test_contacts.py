@@ -70,3 +70,14 @@ def test_a_buyer_needs_one_contact_and_each_is_stored_normalised():
     with pytest.raises(Invalid) as err:
         contacts.contact_of(None, "  ", "")
     assert err.value.code == "contact_required"
+
+
+def test_same_phone_compares_numbers_not_spelling():
+    """Issue 25: a form's typed `0912-345-678` is the customer's stored `+886912345678`
+    (parcels._differs asks this before calling it "other delivery details")."""
+    from chalicelib.rules.contacts import same_phone
+
+    assert same_phone("0912-345-678", "+886912345678")
+    assert same_phone("０９１２ ３４５ ６７８", "+886 912 345 678")
+    assert not same_phone("0912-345-678", "0912-345-679")
+    assert same_phone(" call me ", "call me") and not same_phone("call me", "+886912345678")
