@@ -153,7 +153,8 @@ export function render() {
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
   $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o), shipToLine(o));
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
-  $("#detail-buyer").replaceChildren(o.buyer_name, " ", copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
+  $("#detail-buyer").textContent = o.buyer_name;
+  $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
   $("#detail-item").textContent = o.item_name;
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
