@@ -70,6 +70,13 @@ def customer_email_key(seller_id: Any, email_lower: str) -> str:
     return f"customer-email:{seller_id}:{email_lower}"
 
 
+def customer_contact_key(seller_id: Any, field: str, value: str) -> str:
+    """A buyer's contact as found by an order form (`field`: email_lower, phone,
+    line_id_key): held on every server around a find-or-create by a contact that no
+    unique index guards (forms.py)."""
+    return f"customer-contact:{seller_id}:{field}:{value}"
+
+
 def refresh_token_key(digest: str) -> str:
     return f"refresh:{digest}"
 

@@ -8,12 +8,16 @@ server secret (platform.link_tokens), so the seller's pages can show it again. T
 the public page is one read of the form and one of its items.
 
 A submission (`submit`) makes one order per line in the form's batch, for the customer
-found or created by email, all or nothing:
+found or created by the contact the form asks for (`contact`: email, phone, LINE ID, or
+any one of them), all or nothing:
 1. checks (form open, the lines are the form's, phone/address when asked), then the
    client address's rate limit (10 an hour) and the Idempotency-Key's claim;
 2. the buyer's limits: one conditional update of the customer (created if new) adds this
    submission's units per item to `form_taken` only if every line stays within its
-   `max_per_buyer`; so two submissions of one email at once cannot both pass;
+   `max_per_buyer`; so two submissions of one buyer at once cannot both pass. By email
+   that is one upsert (the unique email index makes one customer); by phone or LINE ID,
+   which no index keeps unique, the find-or-create holds the contact's lock
+   (`_take_limits_by_contact`);
 3. stock, line by line (items.take_stock, the same conditional update as POST /orders);
 4. order numbers, then one insert of all the orders.
 A refusal at 2-4 undoes what was taken before it and names the line; any failure also
@@ -29,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from bson import ObjectId
@@ -40,12 +44,22 @@ from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key, own
-from chalicelib.platform.errors import Conflict, DomainError, Gone, NotFound, RateLimited, ValidationFailed
+from chalicelib.platform.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    Invalid,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
+from chalicelib.platform.locks import held
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
+from chalicelib.rules import contacts
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
 from chalicelib.sales.schemas import FormIn, FormOrderIn, FormOut, FormPatch, OrderIn, PublicFormOut
@@ -59,6 +73,24 @@ SUBMISSION_WINDOW = dt.timedelta(hours=1)
 # The shop as the form's buyers see it (shop_changed keeps the copy current); forms made
 # before payment_instructions was copied read it from the seller (_seller).
 SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instructions")
+# How a form's `contact` finds the buyer: the stored field of each contact it may use, in
+# the order tried ("any": email first, then phone, then LINE ID).
+FINDS_BY = {
+    "email": ("email",),
+    "phone": ("phone",),
+    "line_id": ("line_id",),
+    "any": ("email", "phone", "line_id"),
+}
+STORED_KEY = {"email": "email_lower", "phone": "phone", "line_id": "line_id_key"}
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who a submission is from: the contacts to store on a new customer (normalised) and
+    the (stored field, value) pairs the customer is looked up by, in order."""
+
+    contact: contacts.Contact
+    by: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -150,6 +182,7 @@ def _out(form: dict, stock: dict, counts: dict) -> dict:
             "items": _item_rows(form, stock),
             "closes_at": clock.iso(form["closes_at"]) if form.get("closes_at") else None,
             "closed": bool(form.get("closed")),
+            "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
             "submission_count": subs,
@@ -211,6 +244,7 @@ def create(principal: Principal, data: FormIn) -> dict:
         "closed": False,
         "ask_phone": data.ask_phone,
         "ask_address": data.ask_address,
+        "contact": data.contact,
         "shop": _shop(principal),
         "created_at": now,
         "updated_at": now,
@@ -315,6 +349,7 @@ def public(token: str) -> dict:
             "closes_at": clock.iso(form["closes_at"]) if form.get("closes_at") else None,
             "currency": shop["currency"],
             "language": shop["language"],
+            "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
             "items": _item_rows(form, _items_of(form["seller_id"], [form])),
@@ -326,12 +361,51 @@ def _line_error(index: int, field: str, code: str, message: str, **extra: Any) -
     return [{"field": f"lines[{index}].{field}", "code": code, "message": message, **extra}]
 
 
-def _check(form: dict, data: FormOrderIn) -> dict[ObjectId, dict]:
-    """400s before anything is written: asked fields present, every line on the form."""
-    details = [
+def _buyer(form: dict, data: FormOrderIn) -> tuple[Buyer | None, list[dict]]:
+    """The submission's contacts, or the 400 details: the contact the form asks for is
+    required ("any": one of the three, `contact_required`), a phone must read as one.
+    A new customer keeps every contact typed except an email the form does not find
+    buyers by (it could be another customer's, and emails are unique per seller)."""
+    mode = form.get("contact") or "email"
+    details: list[dict] = []
+    try:
+        phone = contacts.normalize_phone(data.phone) if (data.phone or "").strip() else None
+    except Invalid as exc:
+        phone = None
+        details.append({"field": "phone", "code": exc.code, "message": exc.message})
+    try:
+        line_id = contacts.normalize_line_id(data.line_id) if (data.line_id or "").strip() else None
+    except Invalid as exc:
+        line_id = None
+        details.append({"field": "line_id", "code": exc.code, "message": exc.message})
+    typed = {"email": data.email, "phone": phone, "line_id": line_id}
+    kinds = FINDS_BY[mode]
+    if mode == "any":
+        if not any((data.email, data.phone, data.line_id)):
+            details.append(
+                {
+                    "field": "email",
+                    "code": "contact_required",
+                    "message": "give an email, a phone or a LINE ID",
+                }
+            )
+    elif not (getattr(data, mode) or "").strip():
+        details.append({"field": mode, "code": "required_by_form", "message": "this form asks for it"})
+    if details:
+        return None, details
+    contact = contacts.Contact(email=data.email if "email" in kinds else None, phone=phone, line_id=line_id)
+    by = [(STORED_KEY[k], contact.keys()[STORED_KEY[k]]) for k in kinds if typed[k]]
+    return Buyer(contact, by), []
+
+
+def _check(form: dict, data: FormOrderIn) -> tuple[dict[ObjectId, dict], Buyer]:
+    """400s before anything is written: the contact, asked fields present, every line on
+    the form."""
+    buyer, details = _buyer(form, data)
+    details += [
         {"field": f, "code": "required_by_form", "message": "this form asks for it"}
         for f, asked in (("phone", form.get("ask_phone")), ("address", form.get("ask_address")))
-        if asked and not (getattr(data, f) or "").strip()
+        if asked and not (getattr(data, f) or "").strip() and not any(d["field"] == f for d in details)
     ]
     entries = {e["item_id"]: e for e in form["items"]}
     for i, line in enumerate(data.lines):
@@ -339,7 +413,7 @@ def _check(form: dict, data: FormOrderIn) -> dict[ObjectId, dict]:
             details += _line_error(i, "item_id", "not_in_form", "this item is not on the form")
     if details:
         raise ValidationFailed("the order does not fit the form", details=details)
-    return entries
+    return entries, buyer
 
 
 def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | None) -> tuple[dict, bool]:
@@ -347,7 +421,7 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
     a repeated Idempotency-Key returns the first submission's orders and the same link
     (recomputed: tracking.form_link_again), and sends nothing."""
     form = _open_form(token)
-    entries = _check(form, data)
+    entries, buyer = _check(form, data)
     submission_id = ObjectId()
     # The rate limit is taken by the key's owner only: a repeat (a double tap, a retry
     # after a lost answer) is answered without counting against it.
@@ -355,7 +429,7 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
         idempotency.claim_id(f"form:{form['_id']}", idempotency_key),
         submission_id,
         lambda sid: _submission(form, sid, data.name),
-        lambda: _submit(form, entries, data, submission_id, client),
+        lambda: _submit(form, entries, data, buyer, submission_id, client),
         written=lambda: get_db().orders.find_one({"_id": submission_id}, {"_id": 1}) is not None,
     )
 
@@ -387,7 +461,9 @@ def _seller(form: dict) -> dict:
     return {"_id": form["seller_id"], **shop}
 
 
-def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, client: str) -> dict:
+def _submit(
+    form: dict, entries: dict, data: FormOrderIn, buyer: Buyer, submission_id: ObjectId, client: str
+) -> dict:
     """The owner's submission. A failure undoes what it did: the customer it created (when
     nothing else came to it meanwhile) and, unless it was a refusal (4xx: an answer about
     stock or limits, which the hourly limit keeps from being probed without end), its
@@ -397,7 +473,7 @@ def _submit(form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectI
         raise RateLimited("at most 10 orders an hour from one place; try again later")
     made: list[dict] = []
     try:
-        return _submit_counted(form, entries, data, submission_id, made)
+        return _submit_counted(form, entries, data, buyer, submission_id, made)
     except BaseException as exc:
         try:  # best effort: the original error is the answer, whatever happens here
             if not (isinstance(exc, DomainError) and exc.status < 500):
@@ -413,7 +489,7 @@ def _drop_new_customer(form: dict, customer: dict, submission_id: ObjectId) -> N
     """Delete the customer a failed submission created, unless another submission found
     it since (`form_submission` is then theirs) or it has orders or payments."""
     db = get_db()
-    with store.serialized(store.customer_email_key(form["seller_id"], customer["email_lower"])):
+    with store.serialized(_limits_key(form["seller_id"], customer)):
         if db.orders.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
             return
         if db.payments.find_one({"customer_id": customer["_id"]}, {"_id": 1}) is not None:
@@ -424,7 +500,7 @@ def _drop_new_customer(form: dict, customer: dict, submission_id: ObjectId) -> N
 
 
 def _submit_counted(
-    form: dict, entries: dict, data: FormOrderIn, submission_id: ObjectId, made: list[dict]
+    form: dict, entries: dict, data: FormOrderIn, buyer: Buyer, submission_id: ObjectId, made: list[dict]
 ) -> dict:
     db = get_db()
     seller_id = form["seller_id"]
@@ -453,7 +529,10 @@ def _submit_counted(
         for item_id, line in zip(line_ids, data.lines, strict=True)
         if entries[item_id].get("max_per_buyer")
     }
-    customer = _take_limits(form, entries, data, limited, submission_id)
+    if (form.get("contact") or "email") == "email":
+        customer = _take_limits(form, entries, data, buyer, limited, submission_id)
+    else:
+        customer = _take_limits_by_contact(form, entries, data, buyer, limited, submission_id)
     made.append(customer)
     taken: list[tuple[ObjectId, int]] = []
     try:
@@ -541,8 +620,49 @@ def _taken_key(form: dict, item_id: ObjectId) -> str:
     return f"form_taken.{form['_id']}_{item_id}"
 
 
+def _limits_key(seller_id: ObjectId, customer: dict) -> str:
+    """The lock of a customer's `form_taken` on a server without atomic conditional
+    updates: the email's (what the upsert by email holds) when there is one."""
+    if customer.get("email_lower"):
+        return store.customer_email_key(seller_id, customer["email_lower"])
+    return store.customer_key(customer["_id"])
+
+
+def _room_conditions(form: dict, entries: dict, data: FormOrderIn, limited: dict[ObjectId, int]) -> list:
+    """The query conditions that keep every limited line within its limit."""
+    conditions = []
+    for item_id, units in limited.items():
+        key = _taken_key(form, item_id)
+        room = entries[item_id]["max_per_buyer"] - units
+        if room < 0:
+            raise _over_limit(data, entries, item_id, 0)
+        conditions.append({"$or": [{key: {"$exists": False}}, {key: {"$lte": room}}]})
+    return conditions
+
+
+def _new_customer(form: dict, data: FormOrderIn, buyer: Buyer, submission_id: ObjectId) -> dict:
+    # A customer this submission creates starts with what the buyer typed (no seller's
+    # record to protect yet); a known one is never changed: see _ship_to.
+    c = buyer.contact
+    created = customers.customer_document(
+        form["seller_id"],
+        c.email,
+        data.name,
+        clock.now(),
+        phone=c.phone,
+        line_id=c.line_id,
+        address=data.address or None,
+    )
+    return {**created, "created_by_submission": submission_id}
+
+
 def _take_limits(
-    form: dict, entries: dict, data: FormOrderIn, limited: dict[ObjectId, int], submission_id: ObjectId
+    form: dict,
+    entries: dict,
+    data: FormOrderIn,
+    buyer: Buyer,
+    limited: dict[ObjectId, int],
+    submission_id: ObjectId,
 ) -> dict:
     """The customer (found or created by email) with this submission's units added to
     `form_taken`, in ONE conditional upsert: it matches only if every limited line stays
@@ -553,22 +673,13 @@ def _take_limits(
     delete it) and the one that last found it (`form_submission`)."""
     coll = get_db().customers
     seller_id = form["seller_id"]
-    query: dict[str, Any] = {"seller_id": seller_id, "email_lower": data.email.lower()}
-    conditions = []
-    for item_id, units in limited.items():
-        key = _taken_key(form, item_id)
-        room = entries[item_id]["max_per_buyer"] - units
-        if room < 0:
-            raise _over_limit(data, entries, item_id, 0)
-        conditions.append({"$or": [{key: {"$exists": False}}, {key: {"$lte": room}}]})
+    email_lower = buyer.contact.email.lower()
+    query: dict[str, Any] = {"seller_id": seller_id, "email_lower": email_lower}
+    conditions = _room_conditions(form, entries, data, limited)
     if conditions:
         query["$and"] = conditions
-    # A customer this submission creates starts with what the buyer typed (no seller's
-    # record to protect yet); a known one is never changed: see _ship_to.
-    details = {"phone": data.phone or None, "address": data.address or None}
-    created = customers.customer_document(seller_id, data.email, data.name, clock.now(), **details)
     update: dict[str, Any] = {
-        "$setOnInsert": {**created, "created_by_submission": submission_id},
+        "$setOnInsert": _new_customer(form, data, buyer, submission_id),
         "$set": {"form_submission": submission_id},
     }
     if limited:
@@ -579,7 +690,7 @@ def _take_limits(
                 coll,
                 query,
                 update,
-                lock=store.customer_email_key(seller_id, data.email.lower()),
+                lock=store.customer_email_key(seller_id, email_lower),
                 upsert=True,
                 return_document=mongo.ReturnDocument.AFTER,
             )
@@ -587,7 +698,7 @@ def _take_limits(
         except mongo.OperationFailure as exc:
             if not is_duplicate_key(exc):
                 raise
-            existing = coll.find_one({"seller_id": seller_id, "email_lower": data.email.lower()})
+            existing = coll.find_one({"seller_id": seller_id, "email_lower": email_lower})
             for item_id, units in limited.items():
                 already = _taken(existing, form, item_id)
                 if already + units > entries[item_id]["max_per_buyer"]:
@@ -598,6 +709,72 @@ def _take_limits(
     return customer
 
 
+def _take_limits_by_contact(
+    form: dict,
+    entries: dict,
+    data: FormOrderIn,
+    buyer: Buyer,
+    limited: dict[ObjectId, int],
+    submission_id: ObjectId,
+) -> dict:
+    """As _take_limits, for a form that finds buyers by phone or LINE ID (or any contact):
+    no unique index makes one customer of two first submissions at once, so the lookup
+    and the creation hold the contacts' locks on every server. The oldest customer with
+    the first contact that matches is theirs; its limits take one conditional update."""
+    coll = get_db().customers
+    seller_id = form["seller_id"]
+    conditions = _room_conditions(form, entries, data, limited)
+    with held(*(store.customer_contact_key(seller_id, f, v) for f, v in buyer.by)):
+        for _ in range(3):
+            customer = _oldest(seller_id, buyer.by)
+            if customer is None:
+                doc = _new_customer(form, data, buyer, submission_id)
+                doc["form_submission"] = submission_id
+                doc["form_taken"] = {f"{form['_id']}_{i}": u for i, u in limited.items()}
+                try:
+                    coll.insert_one(doc)
+                except mongo.OperationFailure as exc:
+                    if not is_duplicate_key(exc):
+                        raise
+                    continue  # its email was just given to a customer: found next time
+                return doc
+            update: dict[str, Any] = {"$set": {"form_submission": submission_id}}
+            if limited:
+                update["$inc"] = {_taken_key(form, i): u for i, u in limited.items()}
+            query: dict[str, Any] = {"_id": customer["_id"]}
+            if conditions:
+                query["$and"] = conditions
+            found = store.find_one_and_update(
+                coll,
+                query,
+                update,
+                lock=_limits_key(seller_id, customer),
+                return_document=mongo.ReturnDocument.AFTER,
+            )
+            if found is not None:
+                return found
+            now = coll.find_one({"_id": customer["_id"]})
+            for item_id, units in limited.items():
+                already = _taken(now, form, item_id)
+                if now is not None and already + units > entries[item_id]["max_per_buyer"]:
+                    raise _over_limit(data, entries, item_id, already)
+            # Else the customer was deleted meanwhile (a failed submission's own): again.
+    raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _oldest(seller_id: ObjectId, by: list[tuple[str, str]]) -> dict | None:
+    for stored, value in by:
+        found = list(
+            get_db()
+            .customers.find({"seller_id": seller_id, stored: value})
+            .sort([("created_at", 1), ("_id", 1)])
+            .limit(1)
+        )
+        if found:
+            return found[0]
+    return None
+
+
 def _taken(customer: dict | None, form: dict, item_id: ObjectId) -> int:
     return ((customer or {}).get("form_taken") or {}).get(f"{form['_id']}_{item_id}", 0)
 
@@ -606,7 +783,7 @@ def _over_limit(data: FormOrderIn, entries: dict, item_id: ObjectId, already: in
     index = next(i for i, line in enumerate(data.lines) if ObjectId(line.item_id) == item_id)
     limit = entries[item_id]["max_per_buyer"]
     return Conflict(
-        f"at most {limit} per buyer; {already} already ordered with this email",
+        f"at most {limit} per buyer; {already} already ordered by this buyer",
         code="over_limit",
         details=_line_error(
             index,
@@ -625,13 +802,14 @@ def _give_back_limits(customer: dict, form: dict, limited: dict[ObjectId, int]) 
             get_db().customers,
             {"_id": customer["_id"]},
             {"$inc": {_taken_key(form, i): -u for i, u in limited.items()}},
-            lock=store.customer_email_key(form["seller_id"], customer["email_lower"]),
+            lock=_limits_key(form["seller_id"], customer),
         )
 
 
 def _ship_to(data: FormOrderIn) -> dict:
     """What the buyer typed about delivery, only the fields given: it stays on the orders
-    and is offered beside the customer's own details when they are packed."""
+    and is offered beside the customer's own details when they are packed (a phone is
+    compared as a number there: parcels._differs)."""
     typed = {"name": data.name, "phone": data.phone, "address": data.address}
     return {k: v for k, v in typed.items() if v}
 

@@ -83,3 +83,41 @@ def test_a_double_tap_at_once_makes_one_submission(api):
     assert [a[1] for a in answers].count(True) == 1
     assert db.get_db().orders.count_documents({}) == 1
     assert db.get_db().items.find_one()["stock"] == 8
+
+
+def make_contact_form(api, contact, stock=100, limit=3):
+    t, (item,), _ = make_form(api, stock=stock, limit=limit)
+    body = {"batch": "B", "title": contact, "items": [{"item_id": item["id"], "max_per_buyer": limit}]}
+    form = api.post("/forms", {**body, "contact": contact}, token=t).json
+    return item, form["url"].split("#")[1]
+
+
+def order_by(token, lines, client, **contact):
+    body = FormOrderIn(name="Buyer", lines=lines, **contact)
+    return lambda: forms.submit(token, body, client, None)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        ("phone", [{"phone": "0912-345-678"}, {"phone": "+886 912 345 678"}, {"phone": "0912345678"}]),
+        ("line_id", [{"line_id": "Amy_TW"}, {"line_id": "amy_tw"}]),
+        ("any", [{"phone": "0912345678"}, {"phone": "0912345678", "line_id": "amy_tw"}]),
+    ],
+    ids=["phone", "line_id", "any"],
+)
+def test_first_submissions_of_one_new_phone_or_line_id_at_once_make_one_customer_within_the_limit(api, typed):
+    """Issue 25: no unique index keeps phones or LINE IDs apart, so the find-or-create
+    holds the contact's lock on every server: one customer, and the limit holds."""
+    contact, forms_of_it = typed
+    item, token = make_contact_form(api, contact, limit=3)
+    lines = [{"item_id": item["id"], "quantity": 1}]
+    calls = [order_by(token, lines, f"ip{n}", **forms_of_it[n % len(forms_of_it)]) for n in range(8)]
+    results = at_once(calls)
+    assert len([r for r in results if isinstance(r, tuple)]) == 3, results
+    assert set(r for r in results if not isinstance(r, tuple)) <= {"over_limit", "busy"}, results
+    (customer,) = db.get_db().customers.find()
+    assert sum(customer["form_taken"].values()) == 3
+    orders = list(db.get_db().orders.find())
+    assert sum(o["quantity"] for o in orders) == 3 and {o["customer_id"] for o in orders} == {customer["_id"]}
+    assert db.get_db().items.find_one()["stock"] == 97  # stock + units ordered constant

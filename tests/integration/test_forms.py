@@ -100,7 +100,7 @@ def test_buyer_orders_two_lines_and_lands_on_their_own_tracking_page(api, shop):
     assert api.get(f"/items/{shop['pocky']['id']}", token=shop["t"]).json["stock"] == 3
     customers = api.get("/customers", token=shop["t"]).json["items"]
     assert [(c["name"], c["email"], c["phone"]) for c in customers] == [
-        ("Amy", "amy@example.com", "0912-345-678")
+        ("Amy", "amy@example.com", "+886912345678")  # stored in E.164 (contacts.normalize_phone)
     ]
     listed = api.get("/forms", token=shop["t"]).json["items"][0]
     assert (listed["submission_count"], listed["order_count"]) == (1, 2)
@@ -386,10 +386,10 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
 
 def test_a_new_buyer_is_created_with_what_they_typed_and_packs_without_a_question(api, shop):
     t = shop["t"]
-    typed = {"name": "Bea", "email": "bea@example.com", "phone": "0922", "address": "台南市"}
+    typed = {"name": "Bea", "email": "bea@example.com", "phone": "0922-111-222", "address": "台南市"}
     assert submit(api, shop, **typed).status == 201
     (bea,) = api.get("/customers", token=t).json["items"]
-    assert (bea["name"], bea["phone"], bea["address"]) == ("Bea", "0922", "台南市")
+    assert (bea["name"], bea["phone"], bea["address"]) == ("Bea", "+886922111222", "台南市")
     (o,) = api.get("/orders", token=t).json["items"]
     r = api.post("/parcels", {"customer_id": bea["id"], "order_ids": [o["id"]], "method": "home"}, token=t)
     assert r.status == 201, r.json

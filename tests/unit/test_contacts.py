@@ -78,3 +78,14 @@ def test_a_phone_typed_on_a_form_is_the_same_as_the_stored_one():
     assert contacts.same_phone(" ", None)
     assert not contacts.same_phone("0933-333-333", "+886911000000")
     assert contacts.same_phone("call me after 6 ", "call me after 6")  # no number: as text
+
+
+def test_same_phone_compares_numbers_not_spelling():
+    """Issue 25: a form's typed `0912-345-678` is the customer's stored `+886912345678`
+    (parcels._differs asks this before calling it "other delivery details")."""
+    from chalicelib.rules.contacts import same_phone
+
+    assert same_phone("0912-345-678", "+886912345678")
+    assert same_phone("０９１２ ３４５ ６７８", "+886 912 345 678")
+    assert not same_phone("0912-345-678", "0912-345-679")
+    assert same_phone(" call me ", "call me") and not same_phone("call me", "+886912345678")

@@ -15,7 +15,15 @@ ENTRY = re.compile(r'^\s+"([^"]+)":\s*("(?:[^"\\]|\\.)*"),?\s*$')
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
 # Texts that are the same in both languages: brand names and what Taiwan writes in Latin
 # letters too (CSV, Email, LINE).
-SAME_EVERYWHERE = {"common.csv", "cust.social", "field.email", "field.social", "pm.line_pay"}
+SAME_EVERYWHERE = {
+    "common.csv",
+    "cust.social",
+    "field.email",
+    "field.social",
+    "pm.line_pay",
+    "form.line_id",
+    "forms.contact_line_id",
+}
 
 
 def tables() -> dict[str, dict[str, str]]:

@@ -1,6 +1,7 @@
 // The buyer's order form (form.html#<token>, issue 15 團購表單): a seller's group-buy form,
-// opened by anyone with the link, no login. The buyer picks quantities, gives a name and an
-// email (and a phone or address when the seller asks), and lands on their own tracking page.
+// opened by anyone with the link, no login. The buyer picks quantities, gives a name and the
+// contact the form asks for (`contact`: an email, a phone, a LINE ID, or any one of them;
+// and a phone or address when the seller asks), and lands on their own tracking page.
 // The token sits in the URL fragment: it goes only into the API path, never to a server log
 // or a Referer. Everything the seller or the buyer typed is shown as text, never as HTML.
 import { api, ApiError, describe, detailLine } from "./api.js";
@@ -8,7 +9,8 @@ import { $, h, notify } from "./dom.js";
 import { centsToNumber, dateTime, money } from "./format.js";
 import { apply, bindSwitcher, lang, LANGS, onChange, setLang, t } from "./i18n.js";
 
-const FIELDS = ["name", "email", "phone", "address", "note"];
+const FIELDS = ["name", "email", "phone", "line_id", "address", "note"];
+const CONTACTS = ["email", "phone", "line_id"];
 const MAX_ANY = 99; // the stepper's top when neither stock nor a per-buyer limit is set
 
 let token = "";
@@ -161,6 +163,13 @@ function renderErrors() {
   else box.replaceChildren();
 }
 
+/** What the form finds the buyer by: "email" | "phone" | "line_id" | "any". */
+const contactMode = () => (["email", "phone", "line_id", "any"].includes(form?.contact) ? form.contact : "email");
+
+/** Whether the page shows the field of contact `c`: the one the form asks, all three for
+ *  "any", and the phone when the seller asks for it besides. */
+const shown = (c) => contactMode() === "any" || contactMode() === c || (c === "phone" && Boolean(form?.ask_phone));
+
 function render() {
   if (!form) return;
   $("#of-shop").textContent = form.shop_name || t("form.page_title");
@@ -170,9 +179,13 @@ function render() {
   $("#of-description").classList.toggle("d-none", !form.description);
   $("#of-closes").textContent = form.closes_at ? t("form.closes", { when: dateTime(form.closes_at) }) : "";
   $("#of-closes").classList.toggle("d-none", !form.closes_at);
-  $("#of-phone-box").classList.toggle("d-none", !form.ask_phone);
+  const mode = contactMode();
+  for (const c of CONTACTS) {
+    $(`#of-${c}-box`).classList.toggle("d-none", !shown(c));
+    $(`#of-${c}`).required = mode === c || (c === "phone" && Boolean(form.ask_phone));
+  }
+  $("#of-contact-any").classList.toggle("d-none", mode !== "any");
   $("#of-address-box").classList.toggle("d-none", !form.ask_address);
-  $("#of-phone").required = Boolean(form.ask_phone);
   $("#of-address").required = Boolean(form.ask_address);
   const items = form.items || [];
   $("#of-items").replaceChildren(...(items.length ? items.map(itemCard) : [h("p", { class: "text-muted" }, t("form.no_items"))]));
@@ -313,7 +326,13 @@ function fromServer(err) {
       const field = String(d.field || "").split(/[.[]/)[0];
       if (FIELDS.includes(field)) {
         const required = ["missing", "required", "required_by_form", "string_too_short", "cannot_be_null"].includes(d.code);
-        const key = required ? "form.err.required" : field === "email" ? "form.err.email" : null;
+        const key =
+          d.code === "contact_required" ? "form.err.contact_any"
+          : required ? "form.err.required"
+          : d.code === "invalid_phone" ? "form.err.phone"
+          : d.code === "invalid_line_id" ? "form.err.line_id"
+          : field === "email" ? "form.err.email"
+          : null;
         out.fields[field] = key ? { key } : { text: detailLine({ ...d, field: undefined, row: undefined }) };
       } else if (field === "lines") {
         const item = itemOf(d);
@@ -338,13 +357,16 @@ function settle() {
   }
 }
 
-/** Checks the page can make without the server: something chosen, a name, an email. */
+/** Checks the page can make without the server: something chosen, a name, the contact
+ *  the form asks for (with "any": one of the three), an email that looks like one. */
 function checkHere(values) {
   const out = { fields: {}, lines: null, message: null };
   if (![...qty.values()].some((n) => n > 0)) out.lines = { key: "form.err.no_lines" };
   if (!values.name) out.fields.name = { key: "form.err.required" };
-  if (!values.email) out.fields.email = { key: "form.err.required" };
-  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) out.fields.email = { key: "form.err.email" };
+  const mode = contactMode();
+  if (mode === "any" && !CONTACTS.some((c) => values[c])) out.fields.email = { key: "form.err.contact_any" };
+  if (mode !== "any" && !values[mode]) out.fields[mode] = { key: "form.err.required" };
+  else if (values.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) out.fields.email = { key: "form.err.email" };
   if (form.ask_phone && !values.phone) out.fields.phone = { key: "form.err.required" };
   if (form.ask_address && !values.address) out.fields.address = { key: "form.err.required" };
   const bad = out.lines || Object.keys(out.fields).length;
@@ -369,8 +391,9 @@ async function submit(ev) {
   const el = $("#of-form").elements;
   const values = {
     name: el.name.value.trim(),
-    email: ascii(el.email.value).trim(),
-    phone: form.ask_phone ? el.phone.value.trim() : "",
+    email: shown("email") ? ascii(el.email.value).trim() : "",
+    phone: shown("phone") ? el.phone.value.trim() : "",
+    line_id: shown("line_id") ? el.line_id.value.trim() : "",
     address: form.ask_address ? el.address.value.trim() : "",
     note: el.note.value.trim(),
   };
@@ -384,11 +407,10 @@ async function submit(ev) {
   }
   const body = {
     name: values.name,
-    email: values.email,
     lines: (form.items || []).filter((i) => qty.get(i.item_id) > 0).map((i) => ({ item_id: i.item_id, quantity: qty.get(i.item_id) })),
   };
   sentLines = body.lines;
-  if (values.phone) body.phone = values.phone;
+  for (const c of CONTACTS) if (values[c]) body[c] = values[c];
   if (values.address) body.address = values.address;
   if (values.note) body.note = values.note;
   busy = true;

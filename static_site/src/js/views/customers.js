@@ -4,6 +4,7 @@ import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { t } from "../i18n.js";
 import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
+import { copyMessageButton } from "./buyer-message.js";
 
 const COLS = 6;
 const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
@@ -50,6 +51,8 @@ function customerRow(c) {
         h("button", { class: "btn btn-sm btn-outline-primary copy-link", type: "button", "aria-label": t("cust.copy_link_label", { name: c.name }), onclick: () => trackingLink(c, false) }, t("cust.copy_link")),
         h("button", { class: "btn btn-sm btn-outline-secondary new-link", type: "button", "aria-label": t("cust.new_link_label", { name: c.name }), onclick: () => trackingLink(c, true) }, t("cust.new_link")),
       ),
+      " ",
+      copyMessageButton({ customer_id: c.id, name: c.name }, $("#link-box"), "cust-message-text"),
     ),
     h(
       "td",

@@ -55,7 +55,17 @@ function frame() {
       h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.closes_at" }), " ", h("span", { class: "text-muted small" }, "(", h("span", { "data-i18n": "common.optional" }), ")"), h("input", { class: "form-control", name: "closes_at", type: "datetime-local" }))),
       h(
         "div",
-        { class: "col-12 col-md-8 d-flex flex-wrap gap-3" },
+        { class: "col-12 col-md-4" },
+        h("label", { class: "form-label mb-0 w-100", for: "forms-contact", "data-i18n": "forms.contact" }),
+        h(
+          "select",
+          { class: "form-select", name: "contact", id: "forms-contact" },
+          ["email", "phone", "line_id", "any"].map((c) => h("option", { value: c, "data-i18n": `forms.contact_${c}` })),
+        ),
+      ),
+      h(
+        "div",
+        { class: "col-12 col-md-4 d-flex flex-wrap gap-3" },
         h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_phone", id: "forms-ask-phone" }), h("label", { class: "form-check-label", for: "forms-ask-phone", "data-i18n": "forms.ask_phone" })),
         h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_address", id: "forms-ask-address" }), h("label", { class: "form-check-label", for: "forms-ask-address", "data-i18n": "forms.ask_address" })),
       ),
@@ -382,6 +392,7 @@ async function openNew(open, f = null) {
     el.closes_at.dataset.was = el.closes_at.value;
     el.ask_phone.checked = Boolean(f?.ask_phone);
     el.ask_address.checked = Boolean(f?.ask_address);
+    el.contact.value = f?.contact || "email";
   }
   el.title.focus();
   if (!state.items) {
@@ -431,7 +442,7 @@ async function create(ev) {
     notify(box, "danger", h("ul", { class: "mb-0 ps-3" }, problems.map((p) => h("li", {}, p))));
     return;
   }
-  const body = { title, batch, items, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked };
+  const body = { title, batch, items, contact: f.elements.contact.value, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked };
   const description = f.elements.description.value.trim();
   if (description) body.description = description;
   if (closesAt) body.closes_at = closesAt;

@@ -12,6 +12,7 @@ import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
 import { costField, currency, fillCurrencies, moneyField } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
+import { copyMessageButton } from "./buyer-message.js";
 
 // `partial` follows from the payments: shown, never offered as a choice.
 const PAYMENT = PAYMENT_STATUSES_SETTABLE;
@@ -33,6 +34,7 @@ export async function open(order, onSaved) {
   state.parcel = null;
   render();
   $("#detail-msg").replaceChildren();
+  $("#detail-message").replaceChildren();
   if (!dialog().open) dialog().showModal();
   form().elements.quantity.focus();
   try {
@@ -150,8 +152,9 @@ export function render() {
   const f = form();
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
   $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o), shipToLine(o));
-  f.elements.buyer_email.value = o.buyer_email;
+  f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
   $("#detail-buyer").textContent = o.buyer_name;
+  $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
   $("#detail-item").textContent = o.item_name;
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
@@ -265,7 +268,7 @@ function changes() {
   const box = $("#detail-msg");
   const out = {};
   const email = f.elements.buyer_email.value.trim();
-  if (email.toLowerCase() !== o.buyer_email.toLowerCase()) {
+  if (email.toLowerCase() !== (o.buyer_email || "").toLowerCase()) {
     if (!f.elements.buyer_email.checkValidity() || !email) {
       notify(box, "danger", `${t("order.buyer_email")}: ${t("detail.invalid_email")}`);
       return null;

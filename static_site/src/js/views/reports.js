@@ -5,10 +5,11 @@
 // month, a bar chart of revenue, cost and profit and a table with the margin; its counts of
 // orders without a cost or a rate open those orders.
 import { ApiError, api, describe, download } from "../api.js";
-import { $, $$, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { $, $$, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
-import { lang, locale, t, tIn } from "../i18n.js";
-import { currency, flash, nav, shop } from "../app.js";
+import { lang, locale, t } from "../i18n.js";
+import { currency, flash, nav } from "../app.js";
+import { copyMessageButton } from "./buyer-message.js";
 
 const BUYER_COLS = 9;
 
@@ -85,11 +86,7 @@ function renderBuyers() {
         },
         t("rep.record"),
       ),
-      h(
-        "button",
-        { class: "btn btn-sm btn-outline-secondary rep-message", type: "button", "aria-label": t("rep.copy_msg_for", { name: r.name }), onclick: () => copyMessage(r) },
-        t("rep.copy_msg"),
-      ),
+      copyMessageButton(r, $("#rep-message"), "rep-message-text", "rep-message"),
     );
   const buyerLink = (r) =>
     h(
@@ -115,71 +112,6 @@ function renderBuyers() {
   $("#rep-buyers tfoot").replaceChildren();
   if (!rows.length) body.replaceChildren(messageRow(BUYER_COLS, t("rep.empty")));
   else if (state.buyers.totals) $("#rep-buyers tfoot").replaceChildren(row(state.buyers.totals, t("rep.totals"), "fw-semibold"));
-}
-
-/** The LINE message for buyer `r`: what they owe on which orders, how to pay, their link. */
-export function paymentMessage({ language, name, owed, orderNos, instructions, url }) {
-  const cur = currency();
-  const sep = tIn(language, "msg.sep");
-  const parts = [
-    owed > 0
-      ? tIn(language, "msg.due", { name, amount: money(owed, cur), orders: orderNos.map((n) => `#${n}`).join(sep) })
-      : tIn(language, "msg.nothing", { name }),
-  ];
-  if (instructions) parts.push(tIn(language, "msg.instructions", { text: instructions }));
-  if (url) parts.push(tIn(language, "msg.link", { url }));
-  return parts.join("");
-}
-
-/** "Copy message": the message, with the buyer's current tracking link (the same one
- *  every time: nothing the buyer has stops working), in a box (readonly, to select by
- *  hand) and copied. */
-async function copyMessage(r) {
-  const box = $("#rep-message");
-  box.replaceChildren(h("div", { class: "text-muted small my-2" }, h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("common.loading")));
-  try {
-    const query = (status) => api.get("/orders", { customer_id: r.customer_id, payment_status: status, sort: "order_no", limit: 200 });
-    const [unpaid, partial, link, me] = await Promise.all([
-      query("unpaid"),
-      query("partial"),
-      api.get(`/customers/${r.customer_id}/tracking-link`),
-      api.get("/auth/me"),
-    ]);
-    shop.seller = me;
-    const orders = [...unpaid.items, ...partial.items].filter((o) => Number(o.balance) > 0).sort((a, b) => a.order_no - b.order_no);
-    const owedCents = orders.reduce((sum, o) => sum + Math.round(Number(o.balance) * 100), 0);
-    const text = paymentMessage({
-      language: me.language || lang(),
-      name: r.name,
-      owed: owedCents / 100,
-      orderNos: orders.map((o) => o.order_no),
-      instructions: (me.payment_instructions || "").trim(),
-      url: link.url,
-    });
-    const area = h("textarea", { class: "form-control", id: "rep-message-text", readonly: true, rows: "5" });
-    area.value = text;
-    const status = h("div", { class: "small mt-1", role: "status" });
-    const alert = notify(
-      box,
-      "info",
-      h("label", { class: "form-label fw-semibold mb-1 w-100", for: "rep-message-text" }, t("rep.msg_title", { name: r.name })),
-      area,
-      status,
-    );
-    alert.classList.add("mt-2");
-    alert.firstElementChild.classList.add("flex-grow-1");
-    try {
-      await navigator.clipboard.writeText(text);
-      status.textContent = t("rep.msg_copied");
-    } catch {
-      status.textContent = t("rep.msg_copy_failed");
-      area.focus({ preventScroll: true });
-      area.select();
-    }
-    alert.scrollIntoView({ block: "nearest" }); // below the buyers: on a phone, off screen
-  } catch (err) {
-    if (err.status !== 401) notify(box, "danger", describe(err));
-  }
 }
 
 async function loadItems() {

@@ -15,6 +15,7 @@ import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { compact, currency, flash } from "../app.js";
 import { PagedList } from "../paged.js";
+import { copyMessageButton } from "./buyer-message.js";
 import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
 
 const METHODS = PARCEL_METHODS;
@@ -251,6 +252,7 @@ function buyerCard(b) {
     h("div", { class: "col-12 ship-msg" }),
   );
   const headingId = `ship-buyer-title-${id}`;
+  const messageBox = h("div", { class: "ship-message" });
   const card = h(
     "article",
     { class: "card mb-3 ship-buyer", id: `ship-buyer-${id}`, dataset: { customerId: id }, "aria-labelledby": headingId },
@@ -263,10 +265,12 @@ function buyerCard(b) {
         { class: `small ship-balance ${owes ? "owes fw-semibold" : "paid"}` },
         owes ? t("ship.buyer_owes", { amount: money(b.balance, cur()) }) : t("ship.buyer_paid"),
       ),
+      copyMessageButton(b, messageBox, `ship-message-text-${id}`),
     ),
     h(
       "div",
       { class: "card-body" },
+      messageBox,
       h("fieldset", {}, h("legend", { class: "visually-hidden" }, t("ship.orders_of", { name: b.name })), h("ul", { class: "list-unstyled mb-2 ship-orders" }, orderBoxes)),
       form,
     ),
