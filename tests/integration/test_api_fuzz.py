@@ -132,6 +132,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         "POST", "/orders/bulk", 200, t, json={"ids": [ids["order_id"]], "set": {"payment_status": "remitted"}}
     )
     link = call("POST", "/customers/{customer_id}/tracking-link", 201, t)
+    assert call("GET", "/customers/{customer_id}/tracking-link", 200, t)["url"] == link["url"]
     ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]
     ids["token"] = link["token"]
     call("GET", "/track/{token}", 200)

@@ -32,6 +32,7 @@ MATRIX = {
     ("PATCH", "/customers/{customer_id}"): ({"note": "hacked"}, "404"),
     ("DELETE", "/customers/{customer_id}"): (None, "404"),
     ("POST", "/customers/{customer_id}/merge"): ({"from_customer_id": "{customer_id}"}, "404"),
+    ("GET", "/customers/{customer_id}/tracking-link"): (None, "404"),
     ("POST", "/customers/{customer_id}/tracking-link"): (None, "404"),
     ("GET", "/customers/{customer_id}/tracking-links"): (None, "404"),
     ("DELETE", "/customers/{customer_id}/tracking-links/{link_id}"): (None, "404"),
