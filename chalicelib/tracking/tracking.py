@@ -163,7 +163,16 @@ def form_link(seller: dict, customer: dict, submission_id: ObjectId, whole: bool
     the page may show everything of theirs); then the oldest beyond MAX_FORM_LINKS go."""
     token = _form_token(submission_id)
     fields = {**_link_fields(seller, customer, FORM)[1], "token_hash": hash_token(token)}
-    get_db().tracking_links.insert_one({**fields, "submission_id": submission_id, "whole": whole})
+    links = get_db().tracking_links
+    try:
+        links.insert_one({**fields, "submission_id": submission_id, "whole": whole})
+    except mongo.OperationFailure as exc:
+        if not is_duplicate_key(exc):
+            raise
+        # A repeat of this submission's Idempotency-Key found its orders before this
+        # link was written and wrote it (form_link_again: scoped, it cannot tell `whole`).
+        # Same token; this request knows the scope.
+        links.update_one({"token_hash": fields["token_hash"]}, {"$set": {"whole": whole}})
     if not whole:  # a customer made by this submission has no older links to prune
         _keep_newest(seller["_id"], customer["_id"], FORM, MAX_FORM_LINKS)
     return link_url(token)
