@@ -284,16 +284,16 @@ def record(
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
     seller_id = object_id(principal.seller_id)
     command = RecordPayment.of(data)
-    customer = _customer(seller_id, command.customer_id)
     payment_id = ObjectId()
     inserted = False
 
     def make() -> dict:
         nonlocal inserted
-        with _ledger.for_buyer(seller_id, customer["_id"]) as uow:
-            # Under the lock a merge's move of this buyer's payments also takes: a buyer
-            # merged away meanwhile gets no payment its move would miss.
-            _customer(seller_id, customer["_id"])
+        with _ledger.for_buyer(seller_id, command.customer_id) as uow:
+            # The buyer is read under the lock a merge's move of their payments also
+            # takes: one merged away meanwhile is 404 (the key is given back), never a
+            # payment the move would miss. One read: nothing is checked before the lock.
+            customer = _customer(seller_id, command.customer_id)
             doc, known = _confirmed(uow, principal, customer, command, payment_id, via)
             get_db().payments.insert_one(doc)
             # Once the payment is written it stays, half-applied or not: a retry with
