@@ -2,7 +2,7 @@
 // helpers, the buyer/item pickers and navigation between tabs (set up by seller.js).
 import { api, describe, getSeller } from "./api.js";
 import { fillBuyerPicker } from "./buyer-picker.js";
-import { buyerText } from "./buyers.js";
+import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
 import { money, parseCents } from "./format.js";
 import { t } from "./i18n.js";
@@ -57,6 +57,9 @@ export async function loadPickers() {
     if (err.status !== 401) flash("warning", describe(err));
   }
 }
+
+/** The contact label of buyer `id` (the loaded list knows their LINE ID), else of `known`. */
+export const buyerContact = (id, known = {}) => contactLabel(pickers.customers.find((c) => c.id === id) || known);
 
 export function fillPickers() {
   const withEmail = pickers.customers.filter((c) => c.email);

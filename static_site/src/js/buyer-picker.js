@@ -65,16 +65,24 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
     return;
   }
   ts.search_remote = search;
-  const kept = chosen && ts.options[chosen] && !buyers.some((c) => c.id === chosen) ? ts.options[chosen] : null;
-  ts.clear(true);
-  ts.clearOptions();
-  ts.addOption({ id: "", name: first });
-  ts.addOptions(buyers.map((c) => ({ ...c })));
-  if (chosen && !ts.options[chosen]) ts.addOption(kept ? { ...kept } : { id: chosen, name: wantName || "…" });
+  // With no buyer chosen the empty choice's text ("All", "Choose a buyer") shows as the placeholder.
+  ts.settings.placeholder = first;
+  ts.control_input.setAttribute("placeholder", first);
+  // A refill (a buyer added, the language changed) may come while someone is typing in it.
+  const typed = ts.isFocused ? ts.inputValue() : "";
+  if (ts.getValue() !== chosen) ts.setValue("", true);
+  ts.clearOptions(); // keeps the chosen buyer's option
+  const fresh = [{ id: "", name: first }, ...buyers.map((c) => ({ ...c }))];
+  for (const o of fresh) {
+    if (ts.options[o.id]) ts.updateOption(o.id, o);
+    else ts.addOption(o);
+  }
+  if (chosen && !ts.options[chosen]) ts.addOption({ id: chosen, name: wantName || "…" });
   rerank(ts);
   ts.clearCache();
-  ts.setValue(chosen, true);
-  ts.refreshOptions(false);
+  if (ts.getValue() !== chosen) ts.setValue(chosen, true);
+  if (typed && ts.inputValue() !== typed) ts.setTextboxValue(typed);
+  if (ts.isOpen) ts.refreshOptions(false);
 }
 
 /** Choose buyer `id` (named `name` when the picker does not have them yet), without "change". */
