@@ -81,6 +81,7 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
   rerank(ts);
   ts.clearCache();
   if (ts.getValue() !== chosen) ts.setValue(chosen, true);
+  ts.updateOriginalInput({ silent: true }); // the <select>'s chosen option gets the buyer's name too
   if (typed && ts.inputValue() !== typed) ts.setTextboxValue(typed);
   if (ts.isOpen) ts.refreshOptions(false);
 }
