@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from bson import ObjectId
 
-from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
-from chalicelib.platform import bus, clock, mongo, store
+from chalicelib.buyers.schemas import BuyerIn, CustomerIn, CustomerOut, CustomerPatch, CustomerQuery
+from chalicelib.platform import bus, clock, idempotency, mongo, store
 from chalicelib.platform.db import get_db, is_duplicate_key, own
-from chalicelib.platform.errors import Conflict, Invalid, NotFound
+from chalicelib.platform.errors import Conflict, Invalid, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.listing import page, search_filter
+from chalicelib.platform.listing import Sort, page, search_filter, sorted_page
 from chalicelib.platform.principal import Principal
-from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules import contacts
 
 FIELDS = ("name", "email", "phone", "line_id", "address", "social", "note")
+NAME_SORT = Sort.parse("name")  # GET /customers?sort=name (then _id)
+# What a customer's contact fields are found by (contact_fields): gone with the contact.
+LOOKUP_KEYS = {"email": ("email_lower", "email_key"), "phone": (), "line_id": ("line_id_key",)}
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,32 @@ def customer_document(seller_id, email: str | None, name: str | None, now, **det
 
 
 def create(principal: Principal, data: CustomerIn) -> dict:
+    return to_out(insert(_seller(principal), data))
+
+
+def insert(seller_id, data: BuyerIn, made_for: str | None = None) -> dict:
+    """A new customer from a checked body (phone and LINE ID already normalised by the
+    schema); 409 duplicate_email when the seller has a buyer with this email. `made_for`:
+    the Idempotency-Key claim of the order that creates them (POST /orders `buyer`), so
+    a retry of that order after a failure finds this customer instead of making a second."""
     details = data.model_dump(exclude={"email", "name"})
-    doc = customer_document(_seller(principal), data.email, data.name, clock.now(), **details)
+    doc = customer_document(seller_id, data.email, data.name, clock.now(), **details)
+    coll = get_db().customers
+    if made_for is not None:
+        # Only one request holds the claim at a time (idempotency.once): a read, then an
+        # insert, is enough. (Not an upsert: FerretDB's $setOnInsert leaves null fields out.)
+        # A key lasts idempotency.TTL: a customer made for it earlier than that belongs to
+        # an order of the key's previous life.
+        since = doc["created_at"] - idempotency.TTL
+        earlier = coll.find_one({"made_for": made_for, "seller_id": seller_id, "created_at": {"$gt": since}})
+        if earlier is not None:
+            return earlier
+        doc["made_for"] = made_for
     try:
-        get_db().customers.insert_one(doc)
+        coll.insert_one(doc)
     except mongo.DuplicateKeyError:
         raise _duplicate() from None
-    return to_out(doc)
+    return doc
 
 
 def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
@@ -112,6 +134,30 @@ def find_or_create_by_email(seller_id, email: str, name: str | None) -> dict:
         return coll.find_one(query)  # lost the insert race: the other request created it
 
 
+def for_order(
+    seller_id,
+    *,
+    customer_id: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    buyer: BuyerIn | None = None,
+    made_for: str | None = None,
+) -> dict:
+    """The buyer of a new order (POST /orders gives exactly one): an existing customer by
+    id, the customer with this email (made when new), or a new customer from `buyer`
+    (see `insert` for `made_for`)."""
+    if buyer is not None:
+        return insert(seller_id, buyer, made_for)
+    if email is not None:
+        return find_or_create_by_email(seller_id, email, name)
+    customer = get_db().customers.find_one(
+        {"_id": object_id(customer_id, "customer"), "seller_id": seller_id}
+    )
+    if customer is None:
+        raise NotFound("customer not found")
+    return customer
+
+
 def get_doc(principal: Principal, customer_id: str) -> dict:
     return own("customers", _seller(principal), customer_id, "customer")
 
@@ -120,22 +166,58 @@ def get(principal: Principal, customer_id: str) -> dict:
     return to_out(get_doc(principal, customer_id))
 
 
-def search(principal: Principal, params: ListQuery) -> dict:
-    """A page of the seller's customers whose name, email or phone contains `q`."""
-    query = {"seller_id": _seller(principal), **search_filter(params.q, ("name", "email", "phone"))}
-    return page(get_db().customers, query, params.limit, params.cursor, to_out)
+def search(principal: Principal, params: CustomerQuery) -> dict:
+    """A page of the seller's customers whose name, email, phone or LINE ID contains `q`
+    (a phone in any format: `0912-345-678`, `+886 912 345 678`, a part like `345-678`),
+    newest first or by name (then id; the index seller_name)."""
+    query = {"seller_id": _seller(principal), **_match(params.q)}
+    coll = get_db().customers
+    if params.sort == "name":
+        return sorted_page(coll, query, params.limit, params.cursor, to_out, NAME_SORT, text_keys=("name",))
+    return page(coll, query, params.limit, params.cursor, to_out)
+
+
+def _match(q: str | None) -> dict:
+    found = search_filter(q, ("name", "email", "line_id"))
+    digits = contacts.phone_search_digits(q) if found else None
+    if digits:
+        # Stored phones are E.164, so the digits typed (trunk 0 and punctuation gone) are a
+        # plain substring of them.
+        found["$or"].append({"phone": {"$regex": re.escape(digits)}})
+    elif found:
+        found["$or"].append(search_filter(q, ("phone",))["$or"][0])  # a phone kept as typed
+    return found
 
 
 def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict:
+    """One conditional update. A PATCH that removes contacts (sets them to null) matches
+    only while one of the others is still stored, so two PATCHes removing a buyer's last
+    two contacts at once cannot both win: the second gets 400 contact_required."""
+    seller_id = _seller(principal)
+    cid = object_id(customer_id, "customer")
     changes = patch.model_dump(exclude_unset=True)
-    if "email" in changes:
-        changes["email_lower"] = changes["email"].lower()
-        changes["email_key"] = email_key(_seller(principal), changes["email"])
+    query: dict = {"_id": cid, "seller_id": seller_id}
+    unset: dict = {}
+    for kind in contacts.KINDS:
+        if kind not in changes:
+            continue
+        if changes[kind] is None:
+            unset.update(dict.fromkeys(LOOKUP_KEYS[kind], ""))
+        else:
+            found_by = contact_fields(contacts.Contact(**{kind: changes[kind]}), seller_id)
+            changes.update({k: v for k, v in found_by.items() if k in LOOKUP_KEYS[kind]})
+    removed = [k for k in contacts.KINDS if k in changes and changes[k] is None]
+    if removed and not any(changes.get(k) for k in contacts.KINDS):
+        kept = [k for k in contacts.KINDS if k not in changes]
+        query["$or"] = [{k: {"$type": "string"}} for k in kept]
     changes["updated_at"] = clock.now()
+    update = {"$set": changes, **({"$unset": unset} if unset else {})}
     try:
-        doc = get_db().customers.find_one_and_update(
-            {"_id": object_id(customer_id, "customer"), "seller_id": _seller(principal)},
-            {"$set": changes},
+        doc = store.find_one_and_update(
+            get_db().customers,
+            query,
+            update,
+            lock=store.customer_key(cid),
             return_document=mongo.ReturnDocument.AFTER,
         )
     except mongo.OperationFailure as exc:
@@ -143,7 +225,18 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
             raise
         raise _duplicate() from None
     if doc is None:
-        raise NotFound("customer not found")
+        if get_db().customers.find_one({"_id": cid, "seller_id": seller_id}, {"_id": 1}) is None:
+            raise NotFound("customer not found")
+        raise ValidationFailed(
+            "a buyer needs an email, a phone or a LINE ID",
+            details=[
+                {
+                    "field": "email",
+                    "code": "contact_required",
+                    "message": "give an email, a phone or a LINE ID",
+                }
+            ],
+        )
     if "name" in changes or "email" in changes:
         bus.record(CustomerChanged(doc["seller_id"], doc["_id"], renamed="name" in changes))
     return to_out(doc)

@@ -4,16 +4,15 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.buyers import customers
-from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch
-from chalicelib.platform.schemas import ListQuery
+from chalicelib.buyers.schemas import CustomerIn, CustomerOut, CustomerPatch, CustomerQuery
 from chalicelib.platform.web import api, body, query
 
 # --- customers ------------------------------------------------------------------------
 
 
-@api("/customers", "GET", "List customers", out=CustomerOut, list_of=True, query=ListQuery)
+@api("/customers", "GET", "List customers", out=CustomerOut, list_of=True, query=CustomerQuery)
 def list_customers(who):
-    return customers.search(who, query(ListQuery))
+    return customers.search(who, query(CustomerQuery))
 
 
 @api("/customers", "POST", "Add a customer", body=CustomerIn, out=CustomerOut, status=201)

@@ -190,6 +190,12 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("seller_id", ASCENDING), ("phone", ASCENDING)], name="seller_phone"),
             IndexModel([("seller_id", ASCENDING), ("line_id_key", ASCENDING)], name="seller_line_id"),
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            # The buyer a keyed POST /orders created (customers.insert): "<seller_id>:<key>".
+            IndexModel([("made_for", ASCENDING)], sparse=True, name="made_for"),
+            # GET /customers?sort=name: by name, then id (listing.sorted_page).
+            IndexModel(
+                [("seller_id", ASCENDING), ("name", ASCENDING), ("_id", ASCENDING)], name="seller_name"
+            ),
         ],
         "items": [
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),

@@ -54,7 +54,7 @@ def search_filter(q: str | None, fields: tuple[str, ...]) -> dict:
     return {"$or": [{f: pattern} for f in fields]}
 
 
-# --- sorted pages (GET /orders?sort=) ------------------------------------------------
+# --- sorted pages (GET /orders?sort=, GET /customers?sort=name) ------------------------------------------------
 # A sort is a key and a direction; `_id` (same direction) breaks ties, so every order has
 # one place and a page boundary between equal keys loses or repeats nothing. The cursor
 # carries the sort it was made for, the last key and the last id: a cursor used with
@@ -84,15 +84,27 @@ class Sort:
         )
 
 
-def _cursor_value(value: object) -> int:
-    """A sort key as a JSON integer: datetimes as epoch milliseconds (BSON's precision)."""
+MAX_TEXT_KEY = 1000  # a text sort key in a cursor (names are at most 200 characters)
+
+
+def _cursor_value(value: object) -> int | str:
+    """A sort key as a JSON integer or string: datetimes as epoch milliseconds (BSON's
+    precision); text (GET /customers?sort=name) as it is."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return (value - EPOCH) // dt.timedelta(milliseconds=1)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return value
     raise TypeError(f"cannot page by {type(value).__name__}")
+
+
+def _cursor_value_ok(value: object) -> bool:
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT_KEY
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**62
 
 
 def encode_sorted_cursor(sort: Sort, doc: dict) -> str:
@@ -100,16 +112,16 @@ def encode_sorted_cursor(sort: Sort, doc: dict) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_sorted_cursor(cursor: str | None, sort: Sort, datetime_keys: tuple[str, ...] = ()) -> tuple | None:
+def decode_sorted_cursor(
+    cursor: str | None, sort: Sort, datetime_keys: tuple[str, ...] = (), text_keys: tuple[str, ...] = ()
+) -> tuple | None:
     """(key value, ObjectId) after which the next page starts, or None for the first page."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         name, value, last_id = json.loads(raw.decode("utf-8"))
-        if not (isinstance(name, str) and isinstance(value, int) and not isinstance(value, bool)):
-            raise ValueError
-        if abs(value) > 2**62:
+        if not (isinstance(name, str) and _cursor_value_ok(value)):
             raise ValueError
         oid = ObjectId(last_id)
     except (ValueError, TypeError, RecursionError, binascii.Error, InvalidId, UnicodeDecodeError):
@@ -119,6 +131,8 @@ def decode_sorted_cursor(cursor: str | None, sort: Sort, datetime_keys: tuple[st
             f"this cursor belongs to sort={name}, not sort={sort.name}; start again without a cursor",
             code="invalid_cursor",
         )
+    if isinstance(value, str) != (sort.key in text_keys):
+        raise ValidationFailed("cursor is invalid", code="invalid_cursor")
     if sort.key in datetime_keys:
         try:
             value = EPOCH + dt.timedelta(milliseconds=value)
@@ -144,12 +158,13 @@ def sorted_page(
     sort: Sort,
     *,
     datetime_keys: tuple[str, ...] = (),
+    text_keys: tuple[str, ...] = (),
     count: bool = False,
 ) -> dict:
     """One page in `sort`'s order: one query of limit+1 documents. With `count`, the first
     page (no cursor) also gets `total_count`, the number of documents matching `query`
     (one more command); later pages get `total_count: null`."""
-    after = decode_sorted_cursor(cursor, sort, datetime_keys)
+    after = decode_sorted_cursor(cursor, sort, datetime_keys, text_keys)
     find = query if after is None else {"$and": [query, after_filter(sort, *after)]}
     docs = list(coll.find(find).sort(sort.spec()).limit(limit + 1))
     more = len(docs) > limit

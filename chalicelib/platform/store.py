@@ -62,6 +62,10 @@ def parcel_counter_key(seller_id: Any) -> str:
     return f"counters:parcels:{seller_id}"
 
 
+def customer_key(customer_id: Any) -> str:
+    return f"customers:{customer_id}"
+
+
 def customer_email_key(seller_id: Any, email_lower: str) -> str:
     return f"customer-email:{seller_id}:{email_lower}"
 

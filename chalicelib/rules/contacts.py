@@ -36,6 +36,20 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def same_phone(a: str | None, b: str | None) -> bool:
+    """One number however typed (`0911-000-000` is the stored `+886911000000`); text that
+    is no number compares as trimmed text."""
+
+    def key(raw: str | None) -> str:
+        text = (raw or "").strip()
+        try:
+            return normalize_phone(text) if text else ""
+        except Invalid:
+            return text
+
+    return key(a) == key(b)
+
+
 def normalize_line_id(raw: str) -> str:
     """A LINE ID as typed, trimmed (full-width letters and digits made half-width: LINE IDs
     are ASCII). LINE treats them case-insensitively; `line_id_key` is what is matched."""

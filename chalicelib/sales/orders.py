@@ -144,16 +144,21 @@ def create(principal: Principal, data: OrderIn, idempotency_key: str | None = No
     seller_id = object_id(principal.seller_id, "seller")
     order_id = ObjectId()  # chosen first: a key's claim names the order it will create
     # The order's id comes from this seller's claim, so `{_id}` alone finds it.
+    claim = idempotency.claim_id(seller_id, idempotency_key)
     doc, created = idempotency.once(
-        idempotency.claim_id(seller_id, idempotency_key),
+        claim,
         order_id,
         lambda oid: get_db().orders.find_one({"_id": oid}),
-        lambda: _create(principal, data, seller_id, order_id),
+        lambda: _create(principal, data, seller_id, order_id, claim),
     )
     return (doc if created else to_out(doc)), created
 
 
-def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: ObjectId) -> dict:
+def _create(
+    principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: ObjectId, claim: str | None = None
+) -> dict:
+    """`claim`: the Idempotency-Key's claim id, if any (a `buyer` created for it is found
+    again by a retry after a failure)."""
     db = get_db()
     status = NEW_ORDER_STATUS
     item = None
@@ -177,14 +182,14 @@ def _create(principal: Principal, data: OrderIn, seller_id: ObjectId, order_id: 
     if units and not items.take_stock(item, units):
         raise _short(item, units)
     try:
-        if data.customer_id is not None:
-            customer = db.customers.find_one(
-                {"_id": object_id(data.customer_id, "customer"), "seller_id": seller_id}
-            )
-            if customer is None:
-                raise NotFound("customer not found")
-        else:
-            customer = customers.find_or_create_by_email(seller_id, data.buyer_email, data.buyer_name)
+        customer = customers.for_order(
+            seller_id,
+            customer_id=data.customer_id,
+            email=data.buyer_email,
+            name=data.buyer_name,
+            buyer=data.buyer,
+            made_for=claim,
+        )
         doc = {"_id": order_id}
         doc |= order_document(
             seller_id=seller_id,

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from chalicelib.buyers.schemas import BuyerIn
 from chalicelib.money.schemas import PaymentState
 from chalicelib.platform import clock
 from chalicelib.platform.errors import Invalid, ValidationFailed
@@ -176,9 +177,11 @@ class FormOrderOut(Model):
 
 
 class OrderIn(In):
-    buyer_email: Email | None = None
+    # The buyer: exactly one of these three (customers.for_order).
+    buyer_email: Email | None = None  # found, or created with buyer_name
     buyer_name: Name | None = None
     customer_id: ObjectIdStr | None = None
+    buyer: BuyerIn | None = None  # a new customer: a name and at least one contact
     item_name: Name | None = None
     item_id: ObjectIdStr | None = None
     quantity: Quantity
@@ -192,9 +195,9 @@ class OrderIn(In):
 
     @model_validator(mode="after")
     def _one_of(self):
-        if (self.buyer_email is None) == (self.customer_id is None):
+        if sum(v is not None for v in (self.customer_id, self.buyer_email, self.buyer)) != 1:
             raise Invalid(
-                "exactly_one_of", "give exactly one of buyer_email or customer_id", field="buyer_email"
+                "exactly_one_of", "give exactly one of customer_id, buyer_email or buyer", field="customer_id"
             )
         if (self.item_name is None) == (self.item_id is None):
             raise Invalid("exactly_one_of", "give exactly one of item_name or item_id", field="item_name")
@@ -278,7 +281,7 @@ class OrderOut(Out):
     id: str
     order_no: int
     customer_id: str
-    buyer_email: str
+    buyer_email: str | None  # null for a buyer without email
     buyer_name: str
     item_id: str | None
     item_name: str

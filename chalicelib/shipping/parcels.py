@@ -27,7 +27,7 @@ from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
-from chalicelib.rules import allocation, carriers, order_rules
+from chalicelib.rules import allocation, carriers, contacts, order_rules
 from chalicelib.shipping.schemas import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery
 
 FIRST_PARCEL_NO = 1
@@ -188,9 +188,13 @@ def _differs(ship_to: dict | None, customer: dict, home: bool = True) -> bool:
     """A form's ship_to says something the customer's own details do not (a field the
     buyer left empty says nothing; the address counts only for a home delivery)."""
     fields = ("name", "phone", "address") if home else ("name", "phone")
-    return any(
-        (ship_to or {}).get(k) and ship_to[k].strip() != (customer.get(k) or "").strip() for k in fields
-    )
+
+    def same(k: str) -> bool:
+        if k == "phone":  # the customer's is stored in E.164, the form's as typed
+            return contacts.same_phone(ship_to[k], customer.get(k))
+        return ship_to[k].strip() == (customer.get(k) or "").strip()
+
+    return any((ship_to or {}).get(k) and not same(k) for k in fields)
 
 
 def _refuse_to_guess(customer: dict, orders: list[dict], method: str) -> None:

@@ -505,7 +505,7 @@ def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, selle
     on_file, typed = choice.locator("[data-choice=file]"), choice.locator("[data-choice=typed]")
     expect(on_file).to_contain_text(w["file"])
     expect(on_file.locator(".ship-choice-address")).to_have_text(HOME)
-    expect(on_file.locator(".ship-choice-phone")).to_have_text("0911-000-000")
+    expect(on_file.locator(".ship-choice-phone")).to_have_text("+886911000000")  # stored in E.164
     expect(typed).to_contain_text(f"{w['typed']}")
     expect(typed).to_contain_text(f"#{order['order_no']}")
     expect(typed.locator(".ship-choice-address")).to_have_text(TYPED["address"])
@@ -543,4 +543,4 @@ def test_a_form_order_with_other_delivery_details_asks_which_to_use(stack, selle
     expect(parcel.locator(".ship-recipient")).to_contain_text(TYPED["phone"])
     # The buyer's record is as the seller wrote it.
     after = api_call(stack, "GET", f"/customers/{amy['id']}", token)
-    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", HOME)
+    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "+886911000000", HOME)

@@ -10,10 +10,10 @@ def test_customer_crud_and_search(api, token):
     cid = r.json["id"]
     make_customer(api, token, name="Amy Chen", email="amy@example.com")
 
-    assert api.get(f"/customers/{cid}", token=token).json["phone"] == "0912-345-678"
+    assert api.get(f"/customers/{cid}", token=token).json["phone"] == "+886912345678"  # stored in E.164
     found = api.get("/customers?q=小明", token=token).json["items"]
     assert [c["id"] for c in found] == [cid]
-    assert [c["name"] for c in api.get("/customers?q=0912", token=token).json["items"]] == ["王小明"]
+    assert [c["name"] for c in api.get("/customers?q=0912-345", token=token).json["items"]] == ["王小明"]
     # Regex characters are matched literally, not as a pattern.
     assert api.get("/customers?q=.*", token=token).json["items"] == []
 

@@ -338,7 +338,7 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
     r = submit(api, shop, **typed)
     assert r.status == 201, r.json
     after = api.get(f"/customers/{amy['id']}", token=t).json
-    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "0911-000-000", None)
+    assert (after["name"], after["phone"], after["address"]) == ("Amy Chen", "+886911000000", None)
     made = api.get(f"/orders?form_id={shop['form']['id']}", token=t).json["items"]
     assert [o["ship_to"] for o in made] == [typed]
     assert api.get(f"/orders/{made[0]['id']}", token=t).json["ship_to"] == typed
@@ -359,7 +359,7 @@ def test_a_submission_never_changes_a_known_buyer_and_its_ship_to_stays_on_its_o
     (detail,) = r.json["error"]["details"]
     assert detail["field"] == "recipient" and detail["customer"] == {
         "name": "Amy Chen",
-        "phone": "0911-000-000",
+        "phone": "+886911000000",  # stored in E.164 (issue 25); ship_to keeps what was typed
         "address": None,
     }
     typed_no = next(o["order_no"] for o in firsts if o["ship_to"] == typed)

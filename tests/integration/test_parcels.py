@@ -54,7 +54,7 @@ def test_a_parcel_ships_its_orders_and_the_recipient_comes_from_the_buyer(api, t
     assert p["order_nos"] == [a["order_no"], b["order_no"], c["order_no"]]
     assert p["recipient"] == {
         "name": "Amy",
-        "phone": "0912-345-678",
+        "phone": "+886912345678",  # the buyer's phone as stored (E.164, issue 25)
         "address": "台北市信義路五段7號",
         "store_name": None,
         "store_id": None,
@@ -247,7 +247,7 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
         token,
         email="amy@example.com",
         name="<script>alert(1)</script>Amy",
-        phone="0912",
+        phone="0912345678",
         address="台北市",
     )
     a = make_order(api, token, item_name="<img src=x onerror=alert(1)>Pocky", quantity=2, unit_price=1250.5)
@@ -263,7 +263,7 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
     assert "&lt;script&gt;alert(1)&lt;/script&gt;Amy" in html and "<script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;Pocky" in html and "<img" not in html
     for text in (
-        "0912",
+        "+886912345678",
         "台北市",
         "123456789012",
         "東京ばな奈",
@@ -294,7 +294,7 @@ def test_packing_slip_in_the_shops_language_with_or_without_prices(api, token, o
 def test_a_partial_recipient_merges_null_is_refused_and_any_parcel_prints(api, token):
     """Issue 23 item 5: a PATCH of the phone alone dropped the name and address, and the
     slip of such a parcel answered 500."""
-    make_customer(api, token, email="amy@example.com", name="Amy", phone="0912", address="台北市信義路")
+    make_customer(api, token, email="amy@example.com", name="Amy", phone="0912345678", address="台北市信義路")
     p = pack(api, token, [make_order(api, token)]).json
     r = api.patch(f"/parcels/{p['id']}", {"recipient": {"phone": "0987-654-321"}}, token=token)
     assert r.status == 200, r

@@ -70,3 +70,11 @@ def test_a_buyer_needs_one_contact_and_each_is_stored_normalised():
     with pytest.raises(Invalid) as err:
         contacts.contact_of(None, "  ", "")
     assert err.value.code == "contact_required"
+
+
+def test_a_phone_typed_on_a_form_is_the_same_as_the_stored_one():
+    """parcels._differs: a form's `0911-000-000` is the buyer's stored `+886911000000`."""
+    assert contacts.same_phone("0911-000-000", "+886911000000")
+    assert contacts.same_phone(" ", None)
+    assert not contacts.same_phone("0933-333-333", "+886911000000")
+    assert contacts.same_phone("call me after 6 ", "call me after 6")  # no number: as text
