@@ -172,6 +172,7 @@ def test_buyers_tab_says_a_contact_is_needed(stack, seller_page, locale, viewpor
     page = seller_page(locale=locale, viewport=viewport)
     token = page.evaluate("localStorage.getItem('token')")
     page.get_by_role("tab", name=words(locale)["buyers"]).click()
+    expect(page.locator("#customers-body td")).to_have_count(1)  # the tab is loaded: "no buyers yet"
     form = page.locator("#customer-form")
     form.locator("[name=name]").fill("陳小美")
     form.locator("[type=submit]").click()
@@ -195,6 +196,7 @@ def test_line_only_buyer_and_new_buyer_inline(stack, seller_page, locale, viewpo
     page = seller_page(locale=locale, viewport=viewport)
     token = page.evaluate("localStorage.getItem('token')")
     page.get_by_role("tab", name=words(locale)["buyers"]).click()
+    expect(page.locator("#customers-body td")).to_have_count(1)  # the tab is loaded: "no buyers yet"
     form = page.locator("#customer-form")
     # A phone that is no phone: the server names the field, nothing is stored.
     form.locator("[name=name]").fill("陳小美")

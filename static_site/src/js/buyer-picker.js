@@ -46,6 +46,7 @@ function create(select, search) {
     onDropdownOpen: () => select.dispatchEvent(new CustomEvent("picker-open")),
   });
   ts.search_remote = search;
+  ts.on("blur", () => ts.pending_fill?.());
   // The combobox is named by the label around the <select>, not by the chosen buyer's text.
   const label = select.closest("label")?.querySelector("[data-i18n]");
   if (label) ts.control_input.setAttribute("aria-labelledby", (label.id ||= `${select.id || select.name}-label`));
@@ -64,16 +65,20 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
     select.value = chosen;
     return;
   }
+  // A refill (a buyer added, the language changed) waits while someone is using the picker.
+  if (ts.isFocused) {
+    ts.pending_fill = () => fillBuyerPicker(select, buyers, { first, search, wantName });
+    return;
+  }
+  ts.pending_fill = null;
   ts.search_remote = search;
   // With no buyer chosen the empty choice's text ("All", "Choose a buyer") shows as the placeholder.
   ts.settings.placeholder = first;
   ts.control_input.setAttribute("placeholder", first);
-  // A refill (a buyer added, the language changed) may come while someone is typing in it.
-  const typed = ts.isFocused ? ts.inputValue() : "";
-  if (ts.getValue() !== chosen) ts.setValue("", true);
-  ts.clearOptions(); // keeps the chosen buyer's option
-  const fresh = [{ id: "", name: first }, ...buyers.map((c) => ({ ...c }))];
-  for (const o of fresh) {
+  // Options are updated in place, not cleared: the chosen one stays chosen.
+  const ids = new Set(["", chosen, ...buyers.map((c) => c.id)]);
+  for (const id of Object.keys(ts.options)) if (!ids.has(id)) ts.removeOption(id, true);
+  for (const o of [{ id: "", name: first }, ...buyers.map((c) => ({ ...c }))]) {
     if (ts.options[o.id]) ts.updateOption(o.id, o);
     else ts.addOption(o);
   }
@@ -82,7 +87,6 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
   ts.clearCache();
   if (ts.getValue() !== chosen) ts.setValue(chosen, true);
   ts.updateOriginalInput({ silent: true }); // the <select>'s chosen option gets the buyer's name too
-  if (typed && ts.inputValue() !== typed) ts.setTextboxValue(typed);
   if (ts.isOpen) ts.refreshOptions(false);
 }
 
