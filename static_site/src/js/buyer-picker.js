@@ -85,6 +85,7 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
   if (chosen && !ts.options[chosen]) ts.addOption({ id: chosen, name: wantName || "…" });
   rerank(ts);
   ts.clearCache();
+  ts.lastQuery = null; // Tom Select keeps the last search's results; the options changed
   if (ts.getValue() !== chosen) ts.setValue(chosen, true);
   ts.updateOriginalInput({ silent: true }); // the <select>'s chosen option gets the buyer's name too
   if (ts.isOpen) ts.refreshOptions(false);
