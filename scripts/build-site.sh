@@ -4,7 +4,7 @@
 #   scripts/build-site.sh --deps               (only `npm ci` if needed; `make install` uses it)
 # - HTML pages and config.js (exporting API_BASE_URL) stay at stable, unhashed names;
 # - js/constants.js is generated from the server's definitions (chalicelib/site_constants.py);
-# - our JS/CSS and the npm-installed Bootstrap/Chart.js go into assets/<content-hash>/,
+# - our JS/CSS and the npm-installed Bootstrap/Chart.js/Tom Select go into assets/<content-hash>/,
 #   so the deploy step can serve that directory with a one-year immutable cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,9 @@ PY=.venv/bin/python; [[ -x "$PY" ]] || PY=python3
 cp "$SRC"/css/*.css "$STAGE/css/"
 cp node_modules/bootstrap/dist/css/bootstrap.min.css "$STAGE/vendor/"
 cp node_modules/chart.js/dist/chart.umd.min.js "$STAGE/vendor/"
+# The buyer pickers (js/buyer-picker.js): Tom Select's UMD build sets window.TomSelect.
+cp node_modules/tom-select/dist/js/tom-select.base.min.js{,.map} node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css{,.map} "$STAGE/vendor/"
+cp node_modules/tom-select/LICENSE "$STAGE/vendor/tom-select.LICENSE"
 cp node_modules/bootstrap/LICENSE "$STAGE/vendor/bootstrap.LICENSE"
 cp node_modules/chart.js/LICENSE.md "$STAGE/vendor/chart.js.LICENSE.md"
 

@@ -294,6 +294,21 @@ def api_call(stack, method, path, token, body=None):
     return data
 
 
+def pick_buyer(page, select_id: str, typed: str, expect_text: str | None = None) -> None:
+    """Choose a buyer in the picker over `<select id=select_id>` (js/buyer-picker.js, Tom
+    Select) as a person does: type part of a name or contact, wait for the one match
+    (`expect_text` in it when given), press Enter."""
+    page.locator(f"#{select_id} + .ts-wrapper .ts-control").click()
+    expect(page.locator(f"#{select_id}-ts-control")).to_be_focused()
+    page.keyboard.type(typed)
+    options = page.locator(f"#{select_id}-ts-dropdown [role=option]")
+    expect(options).to_have_count(1)
+    if expect_text:
+        expect(options.first).to_contain_text(expect_text)
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{select_id}-ts-dropdown")).to_be_hidden()
+
+
 def order_row(page, order_no):
     """The orders list's row of an order number."""
     return page.locator(f'#orders-body tr[data-order-no="{order_no}"]')

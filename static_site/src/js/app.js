@@ -1,6 +1,8 @@
 // What the seller page's views share: the shop (seller profile), the flash box, form
 // helpers, the buyer/item pickers and navigation between tabs (set up by seller.js).
 import { api, describe, getSeller } from "./api.js";
+import { fillBuyerPicker } from "./buyer-picker.js";
+import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
 import { money, parseCents } from "./format.js";
 import { t } from "./i18n.js";
@@ -39,12 +41,16 @@ export function moneyField(form, name, box, label = t(`order.${name}`)) {
 
 // --- pickers: buyers and items for forms and filters ------------------------------------
 
-export const pickers = { customers: [], items: [] };
+export const pickers = { customers: [], items: [], customersMore: false };
+
+/** Buyers beyond the first 200 are found by the server (`?q=` matches name, email, phone, LINE ID). */
+export const searchCustomers = (q) => api.get("/customers", { q, sort: "name", limit: 50 }).then((page) => page.items);
 
 export async function loadPickers() {
   try {
-    const [cust, its] = await Promise.all([api.get("/customers", { limit: 200 }), api.get("/items", { limit: 200 })]);
+    const [cust, its] = await Promise.all([api.get("/customers", { limit: 200, sort: "name" }), api.get("/items", { limit: 200 })]);
     pickers.customers = cust.items;
+    pickers.customersMore = Boolean(cust.next_cursor);
     pickers.items = its.items;
     fillPickers();
   } catch (err) {
@@ -52,16 +58,16 @@ export async function loadPickers() {
   }
 }
 
+/** The contact label of buyer `id` (the loaded list knows their LINE ID), else of `known`. */
+export const buyerContact = (id, known = {}) => contactLabel(pickers.customers.find((c) => c.id === id) || known);
+
 export function fillPickers() {
-  $("#customer-emails").replaceChildren(...pickers.customers.map((c) => h("option", { value: c.email }, c.name)));
+  const withEmail = pickers.customers.filter((c) => c.email);
+  $("#customer-emails").replaceChildren(...withEmail.map((c) => h("option", { value: c.email }, buyerText(c))));
   $("#item-names").replaceChildren(...pickers.items.map((i) => h("option", { value: i.item_name }, money(i.price, currency()))));
   for (const select of document.querySelectorAll("select[data-buyers]")) {
-    const chosen = select.value || select.dataset.want || "";
-    const first = select.dataset.buyers === "all" ? [h("option", { value: "" }, t("common.all"))] : [];
-    select.replaceChildren(...first, ...pickers.customers.map((c) => h("option", { value: c.id }, c.name)));
-    // A buyer beyond the first 200 (or not loaded yet) stays chosen.
-    if (chosen && !pickers.customers.some((c) => c.id === chosen)) select.append(h("option", { value: chosen }, chosen));
-    select.value = chosen;
+    const first = t(select.dataset.buyers === "all" ? "common.all" : "pay.pick_buyer");
+    fillBuyerPicker(select, pickers.customers, { first, search: pickers.customersMore ? searchCustomers : null });
   }
 }
 

@@ -5,9 +5,11 @@ import { t } from "../i18n.js";
 import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
+import { contactLabel, phoneText } from "../buyers.js";
 
 const COLS = 6;
 const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
+const state = { editing: null };
 
 export async function load(reset = true) {
   const body = $("#customers-body");
@@ -38,10 +40,10 @@ function customerRow(c) {
   return h(
     "tr",
     { dataset: { id: c.id } },
-    h("td", { "data-label": t("cust.name") }, c.name),
-    h("td", { "data-label": t("cust.email") }, c.email),
-    h("td", { "data-label": t("cust.phone") }, c.phone || ""),
-    h("td", { "data-label": t("cust.social") }, c.social || ""),
+    h("td", { "data-label": t("cust.name") }, c.name, h("small", { class: "d-block text-muted buyer-contact" }, contactLabel(c))),
+    h("td", { "data-label": t("cust.email") }, c.email || ""),
+    h("td", { "data-label": t("cust.phone") }, phoneText(c.phone)),
+    h("td", { "data-label": t("cust.social") }, [c.line_id && `LINE ${c.line_id}`, c.social].filter(Boolean).join(" · ")),
     h(
       "td",
       { "data-label": t("cust.link") },
@@ -118,7 +120,9 @@ async function trackingLink(c, renew) {
 
 function edit(c) {
   const form = $("#customer-form");
-  for (const name of ["id", "name", "email", "phone", "address", "social", "note"]) form.elements[name].value = c[name] || "";
+  for (const name of ["id", "name", "email", "phone", "line_id", "address", "social", "note"]) form.elements[name].value = c[name] || "";
+  markFields(form, []);
+  state.editing = c;
   form.elements.notify.checked = c.notify !== false;
   $("#customer-form-title").textContent = t("cust.edit");
   $("#customer-cancel").classList.remove("d-none");
@@ -128,9 +132,23 @@ function edit(c) {
 function resetForm() {
   const form = $("#customer-form");
   form.reset();
+  markFields(form, []);
   form.elements.id.value = "";
   $("#customer-form-title").textContent = t("cust.add");
   $("#customer-cancel").classList.add("d-none");
+}
+
+const CONTACTS = ["email", "phone", "line_id"];
+
+/** Mark the fields an answer names (`contact_required` names all three contacts). */
+function markFields(form, names) {
+  for (const el of form.elements) el.classList?.remove("is-invalid");
+  for (const name of names) form.elements[name]?.classList.add("is-invalid");
+}
+
+function badFields(err) {
+  if (err.code === "duplicate_email") return ["email"];
+  return (err.details || []).flatMap((d) => (d.code === "contact_required" ? CONTACTS : [String(d.field || "").split(".")[0]]));
 }
 
 async function remove(c) {
@@ -153,10 +171,23 @@ export function bind() {
     const id = d.id;
     delete d.id;
     const box = $("#customer-form-msg");
+    // A buyer is found by at least one of email, phone, LINE ID (the server says so too).
+    if (!CONTACTS.some((k) => d[k])) {
+      markFields(form, CONTACTS);
+      notify(box, "danger", t("detail.contact_required"));
+      return;
+    }
+    markFields(form, []);
     try {
       if (id) {
         // On edit an emptied optional field is cleared (null), not left as it was.
-        const patch = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v === "" && !["name", "email"].includes(k) ? null : v]));
+        // Fields that were empty and still are stay out (a buyer without email has none to clear).
+        const had = state.editing?.id === id ? state.editing : {};
+        const patch = Object.fromEntries(
+          Object.entries(d)
+            .filter(([k, v]) => v !== "" || had[k])
+            .map(([k, v]) => [k, v === "" && k !== "name" ? null : v]),
+        );
         await api.patch(`/customers/${id}`, patch);
       } else {
         await api.post("/customers", compact(d));
@@ -166,7 +197,9 @@ export function bind() {
       await load(true);
       loadPickers();
     } catch (err) {
-      if (err.status !== 401) fail(box, err);
+      if (err.status === 401) return;
+      markFields(form, badFields(err));
+      fail(box, err);
     }
   });
   let timer;
@@ -179,14 +212,14 @@ export function bind() {
 
 // --- merging two buyers who are the same person (POST /customers/{id}/merge) ---------------
 
-/** What tells two buyers of one name apart: their contacts, as stored. */
-function contactLabel(c) {
-  return [c.email, c.phone, c.line_id && `LINE ${c.line_id}`].filter(Boolean).join(" · ");
+/** What tells two buyers of one name apart in a merge: all their contacts. */
+function allContacts(c) {
+  return [c.email, c.phone && phoneText(c.phone), c.line_id && `LINE ${c.line_id}`].filter(Boolean).join(" · ");
 }
 
 /** A buyer named so that two of one name are told apart: "林志明 (lin@example.com)". */
 function whoIs(c) {
-  const contact = contactLabel(c);
+  const contact = allContacts(c);
   return contact ? `${c.name} (${contact})` : c.name;
 }
 
@@ -237,7 +270,7 @@ async function openMerge(into) {
                 "label",
                 { class: "list-group-item d-flex gap-2 align-items-start" },
                 h("input", { class: "form-check-input mt-1 flex-shrink-0", type: "radio", name: "merge-from", value: o.id, onchange: () => pick(o) }),
-                h("span", {}, h("span", { class: "fw-semibold" }, o.name), h("br"), h("span", { class: "small text-muted text-break" }, contactLabel(o) || "—")),
+                h("span", {}, h("span", { class: "fw-semibold" }, o.name), h("br"), h("span", { class: "small text-muted text-break" }, allContacts(o) || "—")),
               ),
             )
           : [h("div", { class: "text-muted small" }, t("cust.merge_none"))]),

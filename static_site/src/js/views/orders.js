@@ -5,6 +5,7 @@ import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { has, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
+import { setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
@@ -163,12 +164,11 @@ export function setFilters(params, { refresh = true } = {}) {
   formFilter.id = params.form_id || "";
   formFilter.title = params.form_title || "";
   showFormFilter();
-  if (params.customer_id && ![...buyer.options].some((o) => o.value === params.customer_id)) {
-    buyer.append(h("option", { value: params.customer_id }, "…"));
-    // A buyer added since the pickers were loaded (start-up loads them anyway).
-    if (refresh) loadPickers();
-  }
+  const known = pickers.customers.some((c) => c.id === params.customer_id);
   fillForm(form, params);
+  setBuyer(buyer, params.customer_id || "");
+  // A buyer added since the pickers were loaded (start-up loads them anyway).
+  if (params.customer_id && !known && refresh) loadPickers();
 }
 
 /** What is typed in the new-order form beyond its defaults (quantity 1, no fee). */
@@ -505,10 +505,20 @@ function bindForm() {
   const form = $("#order-form");
   fillCurrencies(form.elements.cost_currency, currency());
   try {
-    fillForm(form, JSON.parse(sessionStorage.getItem(DRAFT) || "{}"));
+    const draft = JSON.parse(sessionStorage.getItem(DRAFT) || "{}");
+    fillForm(form, draft);
+    form.elements.customer_id.dataset.want = draft.customer_id || ""; // chosen once the pickers load
   } catch {
     sessionStorage.removeItem(DRAFT);
   }
+  // A chosen buyer or a new one: choosing one empties the other.
+  const NEW_BUYER = ["buyer_name", "buyer_phone", "buyer_line_id", "buyer_email"];
+  form.elements.customer_id.addEventListener("change", () => {
+    if (form.elements.customer_id.value) for (const name of NEW_BUYER) form.elements[name].value = "";
+    form.elements.customer_id.dataset.want = "";
+    idempotencyKey = null;
+    sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
+  });
   form.addEventListener("input", (ev) => {
     if (ev.target.name === "item_name") {
       const item = findItem(ev.target.value.trim());
@@ -517,9 +527,11 @@ function bindForm() {
       if (item) form.elements.cost.value = item.cost === null || item.cost === undefined ? "" : String(item.cost);
       if (item?.cost_currency) fillCurrencies(form.elements.cost_currency, item.cost_currency);
     }
+    if (NEW_BUYER.includes(ev.target.name) && ev.target.value && form.elements.customer_id.value) setBuyer(form.elements.customer_id, "");
     if (ev.target.name === "buyer_email") {
-      const c = pickers.customers.find((x) => x.email.toLowerCase() === ev.target.value.trim().toLowerCase());
-      form.elements.buyer_name.placeholder = c ? c.name : t("order.buyer_name_hint");
+      const email = ev.target.value.trim().toLowerCase();
+      const c = pickers.customers.find((x) => x.email && x.email.toLowerCase() === email);
+      form.elements.buyer_name.placeholder = c ? c.name : "";
     }
     idempotencyKey = null; // a changed form is a new order, not a retry
     updateTotal();
@@ -535,9 +547,10 @@ function bindForm() {
     const cost = costField(form.elements.cost, d.cost_currency, box, t("order.cost"));
     if (cost === undefined) return;
     const item = findItem(d.item_name);
+    const buyer = orderBuyer(form, d, box);
+    if (!buyer) return;
     const payload = compact({
-      buyer_email: d.buyer_email,
-      buyer_name: d.buyer_name,
+      ...buyer,
       quantity: Number.parseInt(d.quantity, 10),
       unit_price: d.unit_price === "" ? undefined : centsToNumber(unit),
       shipping_fee: centsToNumber(fee),
@@ -555,6 +568,11 @@ function bindForm() {
       idempotencyKey = null;
       notify(box, "success", t("order.created", { no: order.order_no }));
       for (const name of ["item_name", "unit_price", "note", "cost"]) form.elements[name].value = "";
+      if (buyer.buyer) {
+        // The new buyer now exists: the next order for them picks them.
+        for (const name of NEW_BUYER) form.elements[name].value = "";
+        setBuyer(form.elements.customer_id, order.customer_id, order.buyer_name);
+      }
       form.elements.quantity.value = "1";
       sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
       updateTotal();
@@ -566,6 +584,29 @@ function bindForm() {
       btn.disabled = false;
     }
   });
+}
+
+/** Who the new order is for: the chosen buyer, a new buyer with a phone or LINE ID
+ *  (`buyer: {...}`), or an email (found or created, as before). Null (with the reason shown)
+ *  when neither is given. */
+function orderBuyer(form, d, box) {
+  const fields = ["customer_id", "buyer_name", "buyer_phone", "buyer_line_id", "buyer_email"];
+  for (const name of fields) form.elements[name].classList.remove("is-invalid");
+  form.elements.customer_id.tomselect?.wrapper.classList.remove("is-invalid");
+  if (d.customer_id) return { customer_id: d.customer_id };
+  if (d.buyer_phone || d.buyer_line_id) {
+    if (!d.buyer_name) {
+      form.elements.buyer_name.classList.add("is-invalid");
+      notify(box, "danger", `${t("cust.name")}: ${t("detail.cannot_be_null")}`);
+      return null;
+    }
+    return { buyer: compact({ name: d.buyer_name, phone: d.buyer_phone, line_id: d.buyer_line_id, email: d.buyer_email }) };
+  }
+  if (d.buyer_email) return { buyer_email: d.buyer_email, buyer_name: d.buyer_name };
+  form.elements.customer_id.tomselect?.wrapper.classList.add("is-invalid");
+  for (const name of ["buyer_phone", "buyer_line_id", "buyer_email"]) form.elements[name].classList.add("is-invalid");
+  notify(box, "danger", t("order.buyer_required"));
+  return null;
 }
 
 // --- import and export ----------------------------------------------------------------------

@@ -7,7 +7,8 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
-import { compact, currency, fail, flash, loadPickers, pickers } from "../app.js";
+import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
+import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { PAYMENT_METHODS } from "../constants.js";
 
@@ -86,10 +87,7 @@ export function reset() {
   idempotencyKey = null;
   const form = $("#pay-form");
   for (const name of ["amount", "account_last5", "note"]) form.elements[name].value = "";
-  for (const select of [form.elements.customer_id, $("#pay-filter-buyer")]) {
-    select.dataset.want = "";
-    select.value = "";
-  }
+  for (const select of [form.elements.customer_id, $("#pay-filter-buyer")]) setBuyer(select, "");
   $("#pay-record-box").open = false;
   $("#pay-form-msg").replaceChildren();
   renderOrders();
@@ -295,16 +293,14 @@ function fillStatic() {
   status.value = chosen;
 }
 
-/** The buyer menus (the form's and the filter's), from the shared buyer list. */
+/** The buyer pickers (the form's and the filter's), from the shared buyer list. */
 function fillBuyers() {
   const fill = (select, first) => {
-    const chosen = select.value || select.dataset.want || "";
-    select.replaceChildren(first, ...pickers.customers.map((c) => h("option", { value: c.id }, c.name)));
-    if (chosen && !pickers.customers.some((c) => c.id === chosen)) select.append(h("option", { value: chosen }, state.names.get(chosen) || chosen));
-    select.value = chosen;
+    const want = select.value || select.dataset.want || "";
+    fillBuyerPicker(select, pickers.customers, { first, search: pickers.customersMore ? searchCustomers : null, wantName: state.names.get(want) });
   };
-  fill($("#pay-form-buyer"), h("option", { value: "" }, t("pay.pick_buyer")));
-  fill($("#pay-filter-buyer"), h("option", { value: "" }, t("common.all")));
+  fill($("#pay-form-buyer"), t("pay.pick_buyer"));
+  fill($("#pay-filter-buyer"), t("common.all"));
 }
 
 /** The chosen buyer's orders that still take money (unpaid, partly paid), oldest first. */
@@ -376,7 +372,7 @@ export function recordFor(customerId, name) {
   const select = $("#pay-form-buyer");
   select.dataset.want = customerId;
   fillBuyers();
-  select.value = customerId;
+  setBuyer(select, customerId, name);
   idempotencyKey = null;
   state.amountTyped = false;
   $("#pay-form").elements.amount.value = "";

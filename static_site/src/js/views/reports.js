@@ -8,7 +8,7 @@ import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
 import { lang, locale, t } from "../i18n.js";
-import { currency, flash, nav } from "../app.js";
+import { buyerContact, currency, flash, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 
 const BUYER_COLS = 9;
@@ -105,7 +105,7 @@ function renderBuyers() {
         },
         r.name,
       ),
-      h("small", { class: "d-block text-muted" }, r.email),
+      h("small", { class: "d-block text-muted buyer-contact" }, buyerContact(r.customer_id, r)),
     );
   const rows = state.buyers.rows || [];
   body.replaceChildren(...rows.map((r) => row(r, buyerLink(r), "", actions(r))));

@@ -13,7 +13,7 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
-import { compact, currency, flash } from "../app.js";
+import { buyerContact, compact, currency, flash } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
@@ -259,7 +259,7 @@ function buyerCard(b) {
     h(
       "div",
       { class: "card-header d-flex flex-wrap gap-2 align-items-baseline" },
-      h("h3", { class: "h6 mb-0 me-auto", id: headingId }, b.name),
+      h("h3", { class: "h6 mb-0 me-auto", id: headingId }, b.name, " ", h("small", { class: "fw-normal text-muted buyer-contact" }, buyerContact(b.customer_id, b))),
       h(
         "span",
         { class: `small ship-balance ${owes ? "owes fw-semibold" : "paid"}` },
