@@ -23,6 +23,7 @@ SAME_EVERYWHERE = {
     "pm.line_pay",
     "form.line_id",
     "forms.contact_line_id",
+    "cust.line_id",
 }
 
 
