@@ -298,8 +298,10 @@ def pick_buyer(page, select_id: str, typed: str, expect_text: str | None = None)
     """Choose a buyer in the picker over `<select id=select_id>` (js/buyer-picker.js, Tom
     Select) as a person does: type part of a name or contact, wait for the one match
     (`expect_text` in it when given), press Enter."""
-    page.locator(f"#{select_id} + .ts-wrapper .ts-control").click()
-    expect(page.locator(f"#{select_id}-ts-control")).to_be_focused()
+    control = page.locator(f"#{select_id}-ts-control")
+    control.scroll_into_view_if_needed()
+    control.focus()  # as Tab reaches it (a tap under the phone's sticky bar can miss)
+    expect(control).to_be_focused()
     page.keyboard.type(typed)
     options = page.locator(f"#{select_id}-ts-dropdown [role=option]")
     expect(options).to_have_count(1)

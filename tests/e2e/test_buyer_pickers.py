@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_call, pick_buyer, serious, settled, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_call, order_row, pick_buyer, serious, settled, shot
 
 CASES = [pytest.param("en-US", DESKTOP, id="en-desktop"), pytest.param("zh-TW", PHONE, id="zh-phone")]
 WORDS = {
@@ -49,8 +49,15 @@ def new_order(page, item, price, no):
     form = page.locator("#order-form")
     form.locator("[name=item_name]").fill(item)
     form.locator("[name=unit_price]").fill(str(price))
-    form.locator("[type=submit]").click()
+    # After "Create" the page reloads the list and then the buyers (GET /customers and
+    # /items): the next pick starts once both are in, as it would for a person.
+    with (
+        page.expect_response(lambda r: "/customers?" in r.url),
+        page.expect_response(lambda r: "/items?" in r.url),
+    ):
+        form.locator("[type=submit]").click()
     expect(page.locator("#order-form-msg .alert-success")).to_contain_text(str(no))
+    expect(order_row(page, no)).to_be_visible()
 
 
 def seed(page, stack):
