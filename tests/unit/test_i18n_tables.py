@@ -24,6 +24,7 @@ SAME_EVERYWHERE = {
     "form.line_id",
     "forms.contact_line_id",
     "cust.line_id",
+    "cust.social_col",
 }
 
 

@@ -43,7 +43,7 @@ function customerRow(c) {
     h("td", { "data-label": t("cust.name") }, c.name, h("small", { class: "d-block text-muted buyer-contact" }, contactLabel(c))),
     h("td", { "data-label": t("cust.email") }, c.email || ""),
     h("td", { "data-label": t("cust.phone") }, phoneText(c.phone)),
-    h("td", { "data-label": t("cust.social") }, [c.line_id && `LINE ${c.line_id}`, c.social].filter(Boolean).join(" · ")),
+    h("td", { "data-label": t("cust.social_col") }, [c.line_id && `LINE ${c.line_id}`, c.social].filter(Boolean).join(" · ")),
     h(
       "td",
       { "data-label": t("cust.link") },
