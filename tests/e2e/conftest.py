@@ -384,6 +384,10 @@ def scroll_still(page, times: int = 3) -> None:
 
 def scroll_top(page):
     """Back to the top (a full-page shot otherwise draws a sticky bar mid-page)."""
-    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
-    page.wait_for_function("window.scrollY === 0", polling=POLL_MS)
+    # Asked again at each poll: a scroll the page started itself (an element brought into
+    # view, a smooth scroll still running) can take it away from the top once.
+    page.wait_for_function(
+        "() => { window.scrollTo({top: 0, behavior: 'instant'}); return window.scrollY === 0; }",
+        polling=POLL_MS,
+    )
     scroll_still(page)
