@@ -89,6 +89,12 @@ def contact_fields(contact: contacts.Contact, seller_id) -> dict:
     return fields
 
 
+def _found_by(seller_id, kind: str, value: str) -> dict:
+    """The fields a stored contact of `kind` is looked up by (LOOKUP_KEYS), from contact_fields."""
+    fields = contact_fields(contacts.Contact(**{kind: value}), seller_id)
+    return {k: v for k, v in fields.items() if k in LOOKUP_KEYS[kind]}
+
+
 def customer_document(seller_id, email: str | None, name: str | None, now, **details) -> dict:
     """The one shape of a stored customer. A buyer met only by a contact (an order, an
     import) is named after it (the part of an email before @) until the seller renames them."""
@@ -218,8 +224,7 @@ def update(principal: Principal, customer_id: str, patch: CustomerPatch) -> dict
         if changes[kind] is None:
             unset.update(dict.fromkeys(LOOKUP_KEYS[kind], ""))
         else:
-            found_by = contact_fields(contacts.Contact(**{kind: changes[kind]}), seller_id)
-            changes.update({k: v for k, v in found_by.items() if k in LOOKUP_KEYS[kind]})
+            changes.update(_found_by(seller_id, kind, changes[kind]))
     removed = [k for k in contacts.KINDS if k in changes and changes[k] is None]
     if removed and not any(changes.get(k) for k in contacts.KINDS):
         kept = [k for k in contacts.KINDS if k not in changes]
@@ -293,14 +298,13 @@ def _take_over(seller_id, into: dict, other: dict) -> dict:
     gains = {f: other[f] for f in FIELDS if f != "name" and other.get(f) and not into.get(f)}
     sets = {f: v for f, v in gains.items() if f != "email"}
     if "line_id" in sets:
-        sets["line_id_key"] = other.get("line_id_key") or other["line_id"].lower()
+        sets.update(_found_by(seller_id, "line_id", sets["line_id"]))
     sets["updated_at"] = clock.now()
     inc = {"credit": other.get("credit", 0), **taken}
     coll.update_one({"_id": into["_id"], "seller_id": seller_id}, {"$set": sets, "$inc": inc})
     if "email" in gains:
         # Only while the target still has none (a PATCH may have given it one meanwhile).
-        email = {"email": gains["email"], "email_lower": gains["email"].lower()}
-        email["email_key"] = email_key(seller_id, gains["email"])
+        email = {"email": gains["email"], **_found_by(seller_id, "email", gains["email"])}
         try:
             coll.update_one({"_id": into["_id"], "email": None}, {"$set": email})
         except mongo.OperationFailure as exc:
