@@ -7,7 +7,8 @@ attach_to_parcel's `buyer_name` spares POST /parcels a read).
 
 Every change of an order's state bumps `version` and stamps `updated_at` (copies written
 as they were: a buyer's new name, a cost converted again, bump neither); a status move
-pushes entries built by order_rules.history_entry. Writes that must not interleave with
+pushes entries built by order_rules.history_entry, which say who wrote them (`by`: the
+caller's actor, or a source such as order_rules.BY_PAYMENT). Writes that must not interleave with
 another order write on a server without single-document atomicity (FerretDB) hold the
 orders' locks (store.serialized; nothing on MongoDB).
 """
@@ -91,7 +92,11 @@ def set_payment_share(order: dict, pid: str, target: int, paid: int, status: str
     if status != order["payment_status"]:
         sets["payment_status"] = status
         sets["remitted_at"] = order_rules.remitted_at_after(status, now)
-        history.append(order_rules.history_entry("payment_status", status, now, order["payment_status"]))
+        history.append(
+            order_rules.history_entry(
+                "payment_status", status, now, order["payment_status"], by=order_rules.BY_PAYMENT
+            )
+        )
     update = _change(sets, history, now)
     if not target:
         update["$unset"] = {f"paid_by.{pid}": ""}
@@ -112,7 +117,11 @@ def set_payment_status(order: dict, status: str, now: dt.datetime) -> None:
         {"_id": order["_id"], "version": order.get("version", 0)},
         _change(
             {"payment_status": status, "remitted_at": order_rules.remitted_at_after(status, now)},
-            [order_rules.history_entry("payment_status", status, now, order["payment_status"])],
+            [
+                order_rules.history_entry(
+                    "payment_status", status, now, order["payment_status"], by=order_rules.BY_PAYMENT
+                )
+            ],
             now,
         ),
         lock=store.order_key(order["_id"]),

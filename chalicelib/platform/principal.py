@@ -25,6 +25,12 @@ class Principal:
     currency: str
     session_id: str | None = None
 
+    @property
+    def actor_id(self) -> str:
+        """Who acts, as an order's history records it (`by`): the seller for now; a staff
+        account's token will name its own actor while acting for its seller."""
+        return self.seller_id
+
 
 def authenticate(authorization: str | None) -> Principal:
     """Check a `Bearer` token's signature and expiry. No database call."""

@@ -153,19 +153,78 @@ def new_order_dates(
 
 UNKNOWN = object()  # a `from` an update cannot know (it matches orders in several states)
 
+# Who wrote an entry when no person's edit did (`by`): a principal's edit stores its actor
+# id instead (Principal.actor_id). docs/api.md "Orders" lists them.
+BY_BULK = "bulk"  # POST /orders/bulk
+BY_PAYMENT = "payment"  # a payment's allocation (the 已匯款 switch records a payment too)
+BY_PARCEL = "parcel"  # a parcel packed, unpacked or delivered moves its orders
+BY_MERGE = "merge"  # two buyers merged: the other buyer's orders move
+BY_IMPORT = "import"  # reserved: an import writes orders without history today
+BY_FORM = "form"  # reserved: an order form's submission writes orders without history today
 
-def history_entry(field: str, to: Any, at: Any, from_: Any = UNKNOWN, op: Any = None) -> dict[str, Any]:
-    """The one shape of an order's history entry: `{at, field, from, to}`, without
+# The fields a PATCH edits whose changes the history records besides the statuses (the
+# buyer and the cost have their own entries: buyer_entry, cost_entry).
+AMOUNT_FIELDS = ("quantity", "unit_price", "shipping_fee")
+EDITED_FIELDS = (*AMOUNT_FIELDS, "batch")
+
+
+def history_entry(
+    field: str,
+    to: Any,
+    at: Any,
+    from_: Any = UNKNOWN,
+    op: Any = None,
+    by: Any = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The one shape of an order's history entry: `{at, field, from, to, by}`, without
     `from` when the write cannot know it (orders.history_out takes the entry before),
-    and with `op` when a bulk update marks its own entries. `at`: a datetime when
-    stored, its ISO text in the API's answer."""
+    without `by` when unknown (entries written before it existed), and with `op` when a
+    bulk update marks its own entries. `extra`: a buyer's names, a cost's currencies.
+    `at`: a datetime when stored, its ISO text in the API's answer. Money is stored in
+    cents, as on the order."""
     entry: dict[str, Any] = {"at": at, "field": field}
     if from_ is not UNKNOWN:
         entry["from"] = from_
     entry["to"] = to
+    if by is not None:
+        entry["by"] = by
+    if extra:
+        entry.update(extra)
     if op is not None:
         entry["op"] = op
     return entry
+
+
+def edit_entries(
+    doc: dict, sets: dict[str, Any], at: Any, by: Any = None, names: tuple[str, ...] = EDITED_FIELDS
+) -> list[dict[str, Any]]:
+    """One entry per field of `names` whose value `sets` changes: none for a value sent
+    again as it is."""
+    return [
+        history_entry(name, sets[name], at, doc.get(name), by=by)
+        for name in names
+        if name in sets and sets[name] != doc.get(name)
+    ]
+
+
+def buyer_entry(from_: dict, to: dict, at: Any, by: Any = None) -> dict[str, Any]:
+    """The order moved from buyer `from_` to buyer `to` (`{id, name}` each): the ids, and
+    the names as they were then (a merged buyer is gone afterwards)."""
+    names = {"from_name": from_["name"], "to_name": to["name"]}
+    return history_entry("customer_id", to["id"], at, from_["id"], by=by, extra=names)
+
+
+def cost_entry(doc: dict, sets: dict[str, Any], at: Any, by: Any = None) -> dict[str, Any] | None:
+    """The unit cost changed (its amount in its currency, or the currency): an entry with
+    both currencies; None when neither changed (the cost converted again at a batch's
+    rate is no edit: its amount in the shop currency is not recorded)."""
+    before = (doc.get("cost"), doc.get("cost_currency"))
+    after = (sets.get("cost", before[0]), sets.get("cost_currency", before[1]))
+    if after == before:
+        return None
+    currencies = {"from_currency": before[1], "to_currency": after[1]}
+    return history_entry("cost", after[0], at, before[0], by=by, extra=currencies)
 
 
 # --- a change of one order -------------------------------------------------------------
@@ -181,10 +240,18 @@ class OrderChange:
 
 
 def plan_change(
-    doc: dict, changes: dict[str, Any], tz: str, now: dt.datetime, *, bulk: bool = False, op: Any = None
+    doc: dict,
+    changes: dict[str, Any],
+    tz: str,
+    now: dt.datetime,
+    *,
+    bulk: bool = False,
+    op: Any = None,
+    by: Any = None,
 ) -> OrderChange:
     """Validate a change against the order's state and work out the update. A bulk
-    update (`bulk=True`) never moves a status back; `op` marks its history entries."""
+    update (`bulk=True`) never moves a status back; `op` marks its history entries and
+    `by` says who wrote them."""
     cur_pay, cur_ful = doc["payment_status"], doc["fulfillment_status"]
     to_pay = changes.get("payment_status", cur_pay)
     to_ful = changes.get("fulfillment_status", cur_ful)
@@ -198,7 +265,7 @@ def plan_change(
     if to_pay != cur_pay:
         new["payment_status"] = to_pay
         new["remitted_at"] = remitted_at_after(to_pay, now)
-        history.append(history_entry("payment_status", to_pay, now, cur_pay, op))
+        history.append(history_entry("payment_status", to_pay, now, cur_pay, op, by))
 
     if "shipped_date" in changes and not has_shipped_date(to_ful):
         raise ValidationFailed(
@@ -218,7 +285,7 @@ def plan_change(
         new["shipped_date"] = shipped_date_after(cur_ful, to_ful, date, given, now, tz)
     if to_ful != cur_ful:
         new["fulfillment_status"] = to_ful
-        history.append(history_entry("fulfillment_status", to_ful, now, cur_ful, op))
+        history.append(history_entry("fulfillment_status", to_ful, now, cur_ful, op, by))
 
     quantity = doc["quantity"]
     if {"quantity", "unit_price", "shipping_fee"} & changes.keys():
@@ -227,6 +294,7 @@ def plan_change(
         shipping_fee = changes.get("shipping_fee", doc["shipping_fee"])
         total = total_amount(quantity, unit_price, shipping_fee)
         new.update(quantity=quantity, unit_price=unit_price, shipping_fee=shipping_fee, total_amount=total)
+        history += edit_entries(doc, new, now, by, AMOUNT_FIELDS)
         # The money on the order against its new total (money above it goes back to the
         # buyer's credit afterwards: payments.release_excess).
         paid = min(allocation.paid_of(doc), total)
@@ -235,7 +303,9 @@ def plan_change(
         if paid and follows != now_pay:
             new["payment_status"] = follows
             new["remitted_at"] = remitted_at_after(follows, now)
-            history.append(history_entry("payment_status", follows, now, now_pay, op))
+            history.append(history_entry("payment_status", follows, now, now_pay, op, by))
+    if "batch" in new:
+        history += edit_entries(doc, new, now, by, ("batch",))
     return OrderChange(new, history, units_taken(cur_ful, to_ful, doc["quantity"], quantity))
 
 
@@ -310,8 +380,8 @@ class ParcelMove:
     def history(self, now: dt.datetime) -> dict[str, Any]:
         """One entry for every order the update moves: `from` only when one state moves."""
         if len(self.from_states) == 1:
-            return history_entry("fulfillment_status", self.to, now, self.from_states[0])
-        return history_entry("fulfillment_status", self.to, now)
+            return history_entry("fulfillment_status", self.to, now, self.from_states[0], by=BY_PARCEL)
+        return history_entry("fulfillment_status", self.to, now, by=BY_PARCEL)
 
 
 def parcel_move(from_states: tuple[str, ...], to: str) -> ParcelMove:

@@ -22,6 +22,7 @@ from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import Sort, search_filter, sorted_page
+from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation, order_rules
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
@@ -58,16 +59,44 @@ def profit_of(doc: dict) -> int | None:
 
 
 def history_out(doc: dict) -> list[dict]:
-    """History entries written by the one-command status update carry no `from` (an update
-    cannot copy a field's old value into a pushed entry); it is the previous entry's `to`
-    for that field, or the order's initial status, since every change appends an entry."""
+    """The history as the API shows it: money as the order's money fields (a cost in its
+    own currency), ids as text. Entries written by the one-command status update carry
+    no `from` (an update cannot copy a field's old value into a pushed entry); it is the
+    previous entry's `to` for that field, or the order's initial status, since every
+    change appends an entry. A `buyer` entry (written before entries named the buyer's
+    id) is a `customer_id` entry that knows the names only."""
     last = {**NEW_ORDER_STATUS, **doc.get("initial", {})}
     out = []
     for h in doc.get("history", []):
         before = h["from"] if "from" in h else last.get(h["field"])
         last[h["field"]] = h["to"]
-        out.append(order_rules.history_entry(h["field"], h["to"], clock.iso(h["at"]), before))
+        out.append(_entry_out(h, before))
     return out
+
+
+def _entry_out(h: dict, before: Any) -> dict:
+    field, to, extra = h["field"], h["to"], {}
+    if field == "buyer":
+        field, before, to = "customer_id", None, None
+        extra = {"from_name": h.get("from"), "to_name": h["to"]}
+    elif field == "customer_id":
+        before, to = _text(before), _text(to)
+        extra = {"from_name": h.get("from_name"), "to_name": h.get("to_name")}
+    elif field in MONEY_FIELDS:
+        before, to = _money(before), _money(to)
+    elif field == "cost":
+        extra = {"from_currency": h.get("from_currency"), "to_currency": h.get("to_currency")}
+        before = currencies.cost_out(before, extra["from_currency"])
+        to = currencies.cost_out(to, extra["to_currency"])
+    return order_rules.history_entry(field, to, clock.iso(h["at"]), before, by=h.get("by"), extra=extra)
+
+
+def _money(cents: int | None) -> int | float | None:
+    return None if cents is None else from_cents(cents)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def reserve_order_numbers(seller_id, count: int = 1) -> int:
@@ -339,7 +368,7 @@ def _give_back_stock(seller_id, returns: list[tuple[dict, int]]) -> None:
 FAST_FIELDS = {"payment_status", "fulfillment_status", *TEXT_FIELDS}
 
 
-def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | None:
+def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str, by: str) -> dict | None:
     """The everyday toggles (已匯款 remitted, 已出貨 shipped, carrier, tracking number) in
     ONE conditional update. The filter states what must be true for the change to be
     valid and not a no-op (order_rules.one_command_move); when it does not match, None
@@ -353,7 +382,7 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
         to_pay = changes["payment_status"]
         query["payment_status"] = {"$ne": to_pay}  # a single PATCH may move payment anywhere
         sets.update(payment_status=to_pay, remitted_at=order_rules.remitted_at_after(to_pay, now))
-        history.append(order_rules.history_entry("payment_status", to_pay, now))
+        history.append(order_rules.history_entry("payment_status", to_pay, now, by=by))
     move = None
     if "fulfillment_status" in changes:
         move = order_rules.one_command_move(changes["fulfillment_status"])
@@ -363,7 +392,7 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str) -> dict | Non
         if move.needs_date:
             query["shipped_date"] = {"$ne": None}
         sets.update(move.sets(now, tz))
-        history.append(order_rules.history_entry("fulfillment_status", move.to, now))
+        history.append(order_rules.history_entry("fulfillment_status", move.to, now, by=by))
     after = repository.update_fields(oid, query, sets, history, now)
     if after is not None and move is not None:
         _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))])
@@ -396,13 +425,13 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     the order meanwhile (version check); a lost race re-reads and re-plans."""
     buyer = _new_buyer(seller_id, changes)
     if changes.keys() <= FAST_FIELDS - {"batch"} and buyer is None:
-        after = _fast_update(seller_id, oid, changes, principal.timezone)
+        after = _fast_update(seller_id, oid, changes, principal.timezone, principal.actor_id)
         if after is not None:
             return after
     for _ in range(attempts):
         doc = _get_doc(seller_id, str(oid))
         now = clock.now()
-        change = plan_change(doc, changes, principal.timezone, now)
+        change = plan_change(doc, changes, principal.timezone, now, by=principal.actor_id)
         if buyer is not None and buyer["_id"] != doc["customer_id"]:
             if allocation.paid_of(doc) > 0:
                 raise Conflict(
@@ -411,11 +440,14 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             if doc.get("parcel_id"):
                 raise Conflict("this order is in a parcel of its buyer", code="order_in_parcel")
             change.set.update(buyer_fields(buyer))
-            change.history.insert(
-                0, order_rules.history_entry("buyer", buyer["name"], now, doc["buyer_name"])
-            )
+            was = {"id": doc["customer_id"], "name": doc["buyer_name"]}
+            now_buyer = {"id": buyer["_id"], "name": buyer["name"]}
+            change.history.insert(0, order_rules.buyer_entry(was, now_buyer, now, principal.actor_id))
         if COST_INPUTS & changes.keys():
             change.set.update(_cost_after(principal, doc, changes, change))
+            cost = order_rules.cost_entry(doc, change.set, now, principal.actor_id)
+            if cost is not None:
+                change.history.append(cost)
         sets = dict(change.set)
         _take_stock(doc, change.units_taken)
         if change.units_taken > 0:
@@ -511,7 +543,12 @@ def customers_merged(event: customers.CustomersMerged) -> None:
     target = get_db().customers.find_one({"_id": event.into_id, "seller_id": event.seller_id})
     if target is not None:
         now = clock.now()
-        entry = order_rules.history_entry("buyer", target["name"], now, event.from_name)
+        entry = order_rules.buyer_entry(
+            {"id": event.from_id, "name": event.from_name},
+            {"id": target["_id"], "name": target["name"]},
+            now,
+            order_rules.BY_MERGE,
+        )
         repository.move_buyer(event.seller_id, event.from_id, buyer_fields(target), [entry], now)
 
 
@@ -564,7 +601,9 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         try:
             if remit:
                 _check_remit(doc)
-            change = plan_change(doc, changes, principal.timezone, now, bulk=True, op=op)
+            change = plan_change(
+                doc, changes, principal.timezone, now, bulk=True, op=op, by=order_rules.BY_BULK
+            )
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue

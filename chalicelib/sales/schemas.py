@@ -272,11 +272,22 @@ class BulkIn(In):
 
 
 class HistoryEntry(Model):
+    """One change of an order (docs/api.md "Orders", history). Money as the order's money
+    fields; a cost in its own currency (`from_currency`, `to_currency`); a buyer's
+    change names both buyers as they were called then (`from_name`, `to_name`)."""
+
     at: str
     field: str
     # `from` is a Python keyword: exposed under its JSON name.
-    from_: str | None = Field(alias="from")
-    to: str | None
+    from_: str | int | float | None = Field(alias="from")
+    to: str | int | float | None
+    # Who: the actor id of the person whose edit it was (the seller for now), or the
+    # source ("bulk", "payment", "parcel", "merge"); null on entries written before `by`.
+    by: str | None = None
+    from_name: str | None = None
+    to_name: str | None = None
+    from_currency: str | None = None
+    to_currency: str | None = None
 
 
 class ShipToOut(Model):

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize(
-    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+    ("locale", "viewport"),
+    [("en-US", DESKTOP), ("zh-TW", PHONE), ("en-US", PHONE)],
+    ids=["en-desktop", "zh-phone", "en-phone"],
 )
 def test_an_order_is_opened_edited_and_its_history_shown(stack, seller_page, locale, viewport):
     zh = locale == "zh-TW"
@@ -69,8 +71,25 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, seller_page, loc
         "買家: Amy Chen → mei" if zh else "Buyer: Amy Chen → mei"
     )
     expect(panel.locator("#detail-buyer")).to_have_text("mei")
+    # Every edited field says from → to (money formatted) and who: the seller, by email.
+    seller = page.evaluate("JSON.parse(localStorage.getItem('seller')).email")
+    edits = {
+        "unit_price": ("單價" if zh else "Unit price", r"120 → \S*99\.50"),
+        "shipping_fee": ("運費" if zh else "Shipping fee", r"30 → \S*0\b"),
+        "quantity": ("數量" if zh else "Qty", "1 → 3"),
+        "batch": ("批次" if zh else "Batch", "2026-12 東京 → 2027-01 大阪"),
+    }
+    for field, (label, change) in edits.items():
+        entry = panel.locator(f"#detail-history li[data-field={field}]")
+        expect(entry).to_have_count(1)
+        expect(entry).to_contain_text(f"{label}: ")
+        expect(entry).to_contain_text(re.compile(change))
+        expect(entry.locator("time")).to_contain_text(seller)
+    payment = panel.locator("#detail-history li[data-field=payment_status]")
+    expect(payment.locator("time")).to_contain_text("付款" if zh else "a payment")  # the 已匯款 switch
     panel.locator("#detail-history").scroll_into_view_if_needed()
-    shot(page, f"order-detail-{'phone-zh' if zh else 'desktop'}", full_page=False)
+    name = f"order-detail-{'phone' if viewport == PHONE else 'desktop'}{'-zh' if zh else ''}"
+    shot(page, name, full_page=False)
     panel.locator("#detail-close").click()
     expect(panel).to_be_hidden()
     # The list shows the edit at once, and the server has it.

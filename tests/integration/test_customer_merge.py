@@ -60,8 +60,9 @@ def test_everything_of_the_other_buyer_moves_and_the_history_says_so(api, token)
     assert {o["buyer_email"] for o in mine} == {"lin@example.com"}
     for o in b_orders:
         history = api.get(f"/orders/{o['id']}", token=token).json["history"]
-        assert [(h["field"], h["from"], h["to"]) for h in history if h["field"] == "buyer"] == [
-            ("buyer", B_NAME, A_NAME)
+        moves = [h for h in history if h["field"] == "customer_id"]
+        assert [(h["from"], h["to"], h["from_name"], h["to_name"], h["by"]) for h in moves] == [
+            (b["id"], a["id"], B_NAME, A_NAME, "merge")
         ]
     assert api.get(f"/orders?customer_id={b['id']}", token=token).json["items"] == []
     # Payments and the parcel.

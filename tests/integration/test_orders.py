@@ -438,7 +438,19 @@ def test_order_moves_to_another_buyer(api, token, other_token):
         "bob@example.com",
     )
     assert r.json["note"] == "for Bob" and r.json["quantity"] == 2
-    assert [(h["field"], h["from"], h["to"]) for h in r.json["history"]] == [("buyer", "Amy", "Bob")]
+    # The ids, the names as they were, and who (the seller: the token's actor).
+    assert [
+        (h["field"], h["from"], h["to"], h["from_name"], h["to_name"], h["by"]) for h in r.json["history"]
+    ] == [
+        (
+            "customer_id",
+            o["customer_id"],
+            bob["id"],
+            "Amy",
+            "Bob",
+            api.get("/auth/me", token=token).json["id"],
+        )
+    ]
     assert api.get(f"/track/{amy_link}").json["orders"] == []
     assert [x["order_no"] for x in api.get(f"/track/{bob_link}").json["orders"]] == [o["order_no"]]
     assert [x["id"] for x in api.get(f"/orders?customer_id={bob['id']}", token=token).json["items"]] == [
@@ -453,7 +465,7 @@ def test_order_moves_to_another_buyer(api, token, other_token):
         if c["email"].lower() == "carol@example.com"
     ]
     assert [c["id"] for c in carol] == [r.json["customer_id"]]
-    assert r.json["history"][-1]["from"] == "Bob"
+    assert (r.json["history"][-1]["from"], r.json["history"][-1]["from_name"]) == (bob["id"], "Bob")
 
     stranger = api.post("/customers", {"email": "x@example.com", "name": "X"}, token=other_token).json
     before = api.get(f"/orders/{o['id']}", token=token).json

@@ -379,7 +379,7 @@ def test_a_parcel_ships_its_unsent_orders_on_its_date():
 def test_a_parcel_delivers_and_returns_what_it_shipped():
     assert rules.PARCEL_DELIVERS.sets(None) == {"fulfillment_status": "delivered"}  # the date stays
     assert rules.PARCEL_DELIVERS.history(NOW) == rules.history_entry(
-        "fulfillment_status", "delivered", NOW, "shipped"
+        "fulfillment_status", "delivered", NOW, "shipped", by="parcel"
     )
     back = rules.parcel_returns("purchased")
     assert back.sets(None) == {"fulfillment_status": "purchased", "shipped_date": None}
@@ -391,3 +391,96 @@ def test_a_parcel_move_the_rules_refuse_is_refused():
         rules.parcel_move(("cancelled",), "shipped")
     with pytest.raises(Conflict):
         rules.parcel_move(("shipped",), "cancelled")
+
+
+# --- history of edits (issue 26) ---------------------------------------------------------
+
+ACTOR = "6b0000000000000000000001"
+
+
+def test_each_edited_field_is_one_entry_with_from_to_and_by():
+    doc = order(batch="A", paid_amount=0)
+    change = rules.plan_change(
+        doc, {"quantity": 5, "unit_price": 1250, "shipping_fee": 100, "batch": "B"}, TZ, NOW, by=ACTOR
+    )
+    assert change.history == [
+        {"at": NOW, "field": "quantity", "from": QUANTITY, "to": 5, "by": ACTOR},
+        {"at": NOW, "field": "unit_price", "from": 1000, "to": 1250, "by": ACTOR},
+        {"at": NOW, "field": "batch", "from": "A", "to": "B", "by": ACTOR},
+    ]  # the fee sent as it was: none
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"quantity": QUANTITY},
+        {"unit_price": 1000, "shipping_fee": 100},
+        {"batch": "A"},
+        {"batch": "", "note": "x"},
+    ],
+)
+def test_a_value_sent_as_it_is_writes_no_entry(changes):
+    doc = order(batch="A" if "" not in changes.values() else None)
+    assert rules.plan_change(doc, changes, TZ, NOW, by=ACTOR).history == []
+
+
+def test_status_entries_carry_who_and_a_bulk_marks_its_own():
+    change = rules.plan_change(
+        order(), {"fulfillment_status": "purchased"}, TZ, NOW, bulk=True, op=7, by="bulk"
+    )
+    assert change.history == [
+        {
+            "at": NOW,
+            "field": "fulfillment_status",
+            "from": "pending",
+            "to": "purchased",
+            "by": "bulk",
+            "op": 7,
+        }
+    ]
+
+
+def test_a_lower_price_on_a_paid_order_says_the_edit_then_the_payment_it_moves():
+    doc = order(payment="remitted", paid_amount=QUANTITY * 1000 + 100)
+    change = rules.plan_change(doc, {"unit_price": 1200}, TZ, NOW, by=ACTOR)
+    assert [(h["field"], h["from"], h["to"]) for h in change.history] == [
+        ("unit_price", 1000, 1200),
+        ("payment_status", "remitted", "partial"),
+    ]
+
+
+def test_a_buyer_entry_names_the_ids_and_the_names_then():
+    entry = rules.buyer_entry({"id": 1, "name": "Amy"}, {"id": 2, "name": "Bob"}, NOW, rules.BY_MERGE)
+    assert entry == {
+        "at": NOW,
+        "field": "customer_id",
+        "from": 1,
+        "to": 2,
+        "by": "merge",
+        "from_name": "Amy",
+        "to_name": "Bob",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        ({"cost": 1500, "cost_currency": "JPY"}, None),  # the same cost: none
+        ({"cost": 1500, "cost_currency": "JPY", "cost_amount": 300}, None),  # a new rate is no edit
+        ({"cost": 1600, "cost_currency": "JPY"}, (1500, 1600, "JPY", "JPY")),
+        ({"cost": 1500, "cost_currency": "KRW"}, (1500, 1500, "JPY", "KRW")),
+        ({"cost": None, "cost_currency": None}, (1500, None, "JPY", None)),
+    ],
+)
+def test_a_cost_entry_only_when_the_cost_or_its_currency_changes(sets, expected):
+    entry = rules.cost_entry(order(cost=1500, cost_currency="JPY"), sets, NOW, ACTOR)
+    if expected is None:
+        assert entry is None
+    else:
+        got = (entry["from"], entry["to"], entry["from_currency"], entry["to_currency"])
+        assert (entry["field"], entry["by"], got) == ("cost", ACTOR, expected)
+
+
+def test_a_parcel_move_says_it_was_the_parcel():
+    assert rules.PARCEL_SHIPS.history(NOW)["by"] == rules.BY_PARCEL
+    assert rules.parcel_returns("purchased").history(NOW)["by"] == rules.BY_PARCEL

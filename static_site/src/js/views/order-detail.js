@@ -10,7 +10,7 @@ import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
-import { costField, currency, fillCurrencies, moneyField } from "../app.js";
+import { costField, currency, fillCurrencies, moneyField, shop } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 import { copyMessageButton } from "./buyer-message.js";
 
@@ -239,24 +239,43 @@ function updateTotal() {
   $("#detail-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
 }
 
+// Who wrote a history entry (`by`): a source the server names, or an actor's id (the
+// seller, for now; staff accounts later). Entries from before `by` existed say nothing.
+const SOURCES = new Set(["bulk", "payment", "parcel", "merge", "import", "form"]);
+
+function who(by) {
+  if (!by) return "";
+  if (SOURCES.has(by)) return t(`history.by.${by}`);
+  const me = shop.seller;
+  if (me && by === me.id) return me.email || me.shop_name || t("history.by.you");
+  return t("history.by.other");
+}
+
+/** One side of an entry as the page shows it: statuses translated, money formatted (a cost
+ *  in its own currency), a buyer by the name they had then. */
+function historyValue(e, side) {
+  const value = e[side];
+  if (e.field === "customer_id") return e[`${side}_name`] || "—";
+  if (value === null || value === undefined || value === "") return "—";
+  if (e.field === "payment_status") return t(`pay.${value}`);
+  if (e.field === "fulfillment_status") return t(`ful.${value}`);
+  if (e.field === "unit_price" || e.field === "shipping_fee") return money(value, currency());
+  if (e.field === "cost") return money(value, e[`${side}_currency`] || currency());
+  return String(value);
+}
+
 function renderHistory(o) {
-  const label = (field, value) => {
-    if (value === null || value === undefined || value === "") return "—";
-    if (field === "payment_status") return t(`pay.${value}`);
-    if (field === "fulfillment_status") return t(`ful.${value}`);
-    // "buyer" entries name the buyers as they were called then
-    return value;
-  };
   const entries = [...(o.history || [])].reverse();
   $("#detail-history").replaceChildren(
-    ...entries.map((e) =>
-      h(
+    ...entries.map((e) => {
+      const by = who(e.by);
+      return h(
         "li",
-        {},
-        h("time", { datetime: e.at, class: "small text-muted d-block" }, dateTime(e.at)),
-        h("span", {}, `${t(`field.${e.field}`)}: `, e.from ? `${label(e.field, e.from)} → ` : "", h("strong", {}, label(e.field, e.to))),
-      ),
-    ),
+        { "data-field": e.field },
+        h("time", { datetime: e.at, class: "small text-muted d-block" }, by ? t("history.when_by", { when: dateTime(e.at), who: by }) : dateTime(e.at)),
+        h("span", { class: "text-break" }, `${t(`field.${e.field}`)}: `, `${historyValue(e, "from")} → `, h("strong", {}, historyValue(e, "to"))),
+      );
+    }),
     h("li", {}, h("time", { datetime: o.created_at, class: "small text-muted d-block" }, dateTime(o.created_at)), t("detail.created")),
   );
 }
