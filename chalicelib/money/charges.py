@@ -141,7 +141,7 @@ def void(seller_id: ObjectId, charge_id: ObjectId) -> dict:
                 first = charge
                 continue
             if charge["status"] != "void":
-                charge_book.change(
+                _change(
                     charge,
                     {
                         "$set": {"status": "void", "voided_at": uow.now, "updated_at": uow.now},
@@ -169,23 +169,34 @@ def set_amount_keyed(seller_id: ObjectId, key: str, amount: int) -> dict | None:
     if amount <= 0:
         return void_keyed(seller_id, key)
     db = get_db()
-    live = db.charges.find_one({"live_key": charge_book.live_key(seller_id, key)}, {"customer_id": 1})
-    if live is None:
-        return None
-    with payments.buyer_work(seller_id, live["customer_id"]) as uow:
-        charge = db.charges.find_one({"_id": live["_id"]})
-        if charge["status"] != "open" or charge["customer_id"] != live["customer_id"]:
-            return None  # voided or moved meanwhile: the caller may look again
-        if charge["amount"] != amount:
-            charge_book.change(charge, {"$set": {"amount": amount, "updated_at": uow.now}})
-            was = charge["amount"]
+    for _ in range(2):  # a merge moved it to another buyer meanwhile: that buyer's lock
+        live = db.charges.find_one({"live_key": charge_book.live_key(seller_id, key)}, {"customer_id": 1})
+        if live is None:
+            return None
+        with payments.buyer_work(seller_id, live["customer_id"]) as uow:
+            charge = db.charges.find_one({"_id": live["_id"]})
+            if charge["customer_id"] != live["customer_id"]:
+                continue
+            if charge["status"] != "open":
+                return None  # voided meanwhile
+            if charge["amount"] == amount:
+                return charge
+            raised = amount > charge["amount"]
+            _change(charge, {"$set": {"amount": amount, "updated_at": uow.now}})
             charge = db.charges.find_one({"_id": charge["_id"]})
             if allocation.excess_of(charge) > 0:
-                payments.release(uow, charge)
-                charge = db.charges.find_one({"_id": charge["_id"]})
-            elif amount > was and payments.pay_from_credit(uow):
-                charge = db.charges.find_one({"_id": charge["_id"]})
-    return charge
+                payments.release(uow, charge)  # lowered below what was paid: the rest is credit
+            elif not (raised and payments.pay_from_credit(uow)):
+                return charge
+            return db.charges.find_one({"_id": charge["_id"]})
+    raise Conflict("the charge changed buyer while saving; try again", code="concurrent_update")
+
+
+def _change(charge: dict, update: dict) -> None:
+    """A change of a charge read under its buyer's money lock: every write of a charge
+    that bumps its version runs under that lock, so a mismatch is a bug, not a race."""
+    if not charge_book.change(charge, update):
+        raise Conflict("the charge changed while saving; try again", code="concurrent_update")
 
 
 def by_key(seller_id: ObjectId, keys: list[str]) -> dict[str, dict]:
