@@ -22,7 +22,7 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.money import charge_book, payments
 from chalicelib.money.schemas import ChargeIn, ChargeOut, ChargeQuery
-from chalicelib.platform import clock, currencies, mongo
+from chalicelib.platform import clock, currencies, idempotency, mongo
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -67,9 +67,10 @@ def _check(command: AddCharge) -> None:
 # --- the domain API (the code's own charges: parcels, forms) ----------------------------
 
 
-def add(seller_id: ObjectId, command: AddCharge) -> dict:
+def add(seller_id: ObjectId, command: AddCharge, *, charge_id: ObjectId | None = None) -> dict:
     """Store the charge and let the buyer's credit pay it at once (under the buyer's
-    money lock). With a `key` that has a live charge: that charge, nothing written."""
+    money lock). With a `key` that has a live charge: that charge, nothing written.
+    `charge_id`: the id to store it under (a keyed request claims it first)."""
     _check(command)
     db = get_db()
     with payments.buyer_work(seller_id, command.customer_id) as uow:
@@ -87,7 +88,7 @@ def add(seller_id: ObjectId, command: AddCharge) -> dict:
             parcel = db.parcels.find_one({"_id": command.parcel_id, "seller_id": seller_id}, {"parcel_no": 1})
             parcel_no = parcel["parcel_no"] if parcel else None
         doc = {
-            "_id": ObjectId(),
+            "_id": charge_id or ObjectId(),
             "seller_id": seller_id,
             "customer_id": command.customer_id,
             "buyer_name": customer.get("name"),
@@ -247,8 +248,9 @@ def _decimals(principal: Principal, cents: int) -> None:
         )
 
 
-def create(principal: Principal, data: ChargeIn) -> dict:
-    """POST /charges."""
+def create(principal: Principal, data: ChargeIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    """POST /charges. Returns (charge, created): a repeated Idempotency-Key returns the
+    first request's charge (a double click charges once)."""
     seller_id = object_id(principal.seller_id)
     _decimals(principal, data.amount)
     customer_id = object_id(data.customer_id, "customer")
@@ -269,7 +271,17 @@ def create(principal: Principal, data: ChargeIn) -> dict:
         parcel_id=parcel_id,
         batch=data.batch,
     )
-    return to_out(add(seller_id, command))
+    charge_id = ObjectId()
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:charges", idempotency_key),
+        charge_id,
+        lambda cid: get_db().charges.find_one({"_id": cid, "seller_id": seller_id}),
+        lambda: add(seller_id, command, charge_id=charge_id),
+        # Stored before it failed: the retry returns it rather than charging twice (a
+        # credit it missed is used by the buyer's next order or charge).
+        written=lambda: get_db().charges.find_one({"_id": charge_id}, {"_id": 1}) is not None,
+    )
+    return to_out(doc), created
 
 
 def get(principal: Principal, charge_id: str) -> dict:

@@ -518,3 +518,18 @@ def test_the_payments_export_names_a_charges_allocation_by_kind(api, token):
     r = api.get("/export/payments?format=csv", token=token)
     assert r.status == 200
     assert f"#{a['order_no']}:100;shipping:60" in r.body.decode("utf-8-sig")
+
+
+def test_a_repeated_idempotency_key_charges_once(api, token):
+    amy = make_customer(api, token)
+    key = {"Idempotency-Key": "charge-1"}
+    body = {"customer_id": amy["id"], "amount": 60, "kind": "shipping"}
+    first = api.post("/charges", body, token=token, headers=key)
+    again = api.post("/charges", body, token=token, headers=key)
+    assert (first.status, again.status) == (201, 200) and again.json == first.json
+    assert db.get_db().charges.count_documents({}) == 1
+    assert api.post("/charges", body, token=token, headers={"Idempotency-Key": "charge-2"}).status == 201
+    assert db.get_db().charges.count_documents({}) == 2
+    bad = api.post("/charges", body, token=token, headers={"Idempotency-Key": "é" * 3})
+    assert bad.status == 400 and bad.json["error"]["code"] == "invalid_idempotency_key"
+    assert db.get_db().charges.count_documents({}) == 2
