@@ -134,3 +134,25 @@ def test_the_same_idempotency_key_pressed_five_times_at_once(api):
     assert len({m["id"] for m in made}) == 1, made
     assert db.get_db().charges.count_documents({"customer_id": cid}) == 1
     assert check_ledger() == {cid: 4000}
+
+
+def test_one_key_for_two_buyers_at_once_makes_one_live_charge(api):
+    """The same key under two buyers' locks at once (a parcel moved between them): the
+    unique live key lets one charge in; the other call gets that charge."""
+    who, seller, amy = setup(api)
+    bob_order, _ = orders.create(
+        who, OrderIn(buyer_email="bob@example.com", item_name="Tea", quantity=1, unit_price=0)
+    )
+    bob = ObjectId(bob_order["customer_id"])
+    for n in range(3):
+        key = f"parcel:{n}"
+        made = at_once(
+            [
+                lambda: charges.add(seller, charges.AddCharge(amy, 6000, "shipping", key=key)),
+                lambda: charges.add(seller, charges.AddCharge(bob, 6000, "shipping", key=key)),
+            ]
+        )
+        assert all(isinstance(m, dict) for m in made), made
+        assert made[0]["_id"] == made[1]["_id"]
+        assert db.get_db().charges.count_documents({"key": key}) == 1
+    check_ledger()
