@@ -33,7 +33,8 @@ DECLARE
     ['login_attempts', 'email_lower'], ['login_attempts', 'client'],
     ['rate_limits', 'key'],
     ['payments', 'seller_id'], ['payments', 'customer_id'],
-    ['parcels', 'seller_id'], ['orders', 'parcel_id']
+    ['parcels', 'seller_id'], ['orders', 'parcel_id'],
+    ['charges', 'seller_id'], ['charges', 'customer_id'], ['charges', 'live_key']
   ];
   i int;
 BEGIN
