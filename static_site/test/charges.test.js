@@ -4,7 +4,7 @@ import "./browser.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setLang } from "../src/js/i18n.js";
-import { allocationLabel, balanceCents, kindText, openCharges, readAmount } from "../src/js/charges.js";
+import { allocationLabel, balanceCents, kindText, openCharges, owedOn, readAmount } from "../src/js/charges.js";
 
 test("a kind reads in the page's language; an unknown kind as it is", () => {
   setLang("en");
@@ -56,4 +56,16 @@ test("a typed amount: full-width digits read as ASCII; nothing, zero or junk is 
   assert.equal(readAmount("６０．５"), 6050);
   assert.equal(readAmount(" 60 "), 6000);
   for (const bad of ["", "0", "-5", "1,200", "abc", "1.234"]) assert.equal(readAmount(bad), null, bad);
+});
+
+test("a message lists the orders, then each open charge in the message's language", () => {
+  setLang("en"); // the page in English, the shop writing to buyers in Chinese
+  const charges = [
+    { kind: "shipping", amount: 60, paid_amount: 0, balance: 60, status: "open", created_at: "2026-12-02" },
+    { kind: "duty", amount: 80, paid_amount: 80, balance: 0, status: "open", created_at: "2026-12-01" },
+    { kind: "packaging", amount: 15, paid_amount: 0, balance: 0, status: "void", created_at: "2026-12-01" },
+  ];
+  assert.deepEqual(owedOn([1001, 1003], charges, "zh-Hant", "TWD"), ["#1001", "#1003", "運費 NT$60"]);
+  assert.deepEqual(owedOn([], charges, "en", "TWD"), ["Shipping NT$60"]);
+  assert.deepEqual(owedOn([1001], [], "en", "TWD"), ["#1001"]);
 });

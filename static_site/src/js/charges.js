@@ -1,7 +1,7 @@
 // Charges (money a buyer owes that is not an order line: a parcel's shipping, duty, a bag, an
 // adjustment) as the seller page and the buyer page show them. Pure: the tests run it in node.
-import { asciiDigits, parseCents } from "./format.js";
-import { t } from "./i18n.js";
+import { asciiDigits, money, parseCents } from "./format.js";
+import { t, tIn } from "./i18n.js";
 
 /** A charge's kind in the page's words ("Customs duty" / "關稅"); an unknown kind as it is. */
 export function kindText(kind) {
@@ -35,4 +35,16 @@ export function allocationLabel(a) {
 export function readAmount(text) {
   const cents = parseCents(asciiDigits(text));
   return cents ? cents : null;
+}
+
+/** What a buyer owes on, for a message in `language`: "#1001" per order, then "Shipping
+ *  NT$60" per open charge (its kind in that language and what it still owes). */
+export function owedOn(orderNos, charges, language, currency) {
+  return [
+    ...orderNos.map((n) => `#${n}`),
+    ...openCharges(charges).map((c) => {
+      const kind = tIn(language, `charge.kind.${c.kind}`);
+      return `${kind === `charge.kind.${c.kind}` ? c.kind : kind} ${money(balanceCents(c) / 100, currency)}`;
+    }),
+  ];
 }
