@@ -52,8 +52,12 @@ export async function openCharges(box, buyer, { onChange, quiet = false } = {}) 
     const owes = state.summary ? state.summary.outstanding_amount : centsToNumber(open);
     const credit = Number(state.summary?.credit_amount || 0);
     summary.replaceChildren(
-      h("strong", {}, t("charge.owes", { amount: money(owes, cur()) })),
-      credit > 0 ? h("span", { class: "ms-2 text-success charges-credit" }, t("charge.credit", { amount: money(credit, cur()) })) : null,
+      h(
+        "span",
+        {},
+        h("strong", {}, t("charge.owes", { amount: money(owes, cur()) })),
+        credit > 0 ? h("span", { class: "ms-2 text-success charges-credit" }, t("charge.credit", { amount: money(credit, cur()) })) : null,
+      ),
     );
   };
 

@@ -342,38 +342,45 @@ function renderOrders() {
     return;
   }
   const ticked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-  box.replaceChildren(
-    ...o.charges.map((c) =>
-      h(
-        "label",
-        { class: "form-check pay-charge" },
-        h("input", { class: "form-check-input", type: "checkbox", name: "charge_ids", value: c.id, checked: ticked.has(c.id), dataset: { balance: String(centsToNumber(balanceCents(c))) } }),
-        h(
-          "span",
-          { class: "form-check-label" },
-          h("strong", {}, kindText(c.kind)),
-          c.parcel_no ? ` ${t("charge.parcel_no", { no: c.parcel_no })}` : "",
-          c.note ? ` ${c.note}` : "",
-          " · ",
-          Number(c.paid_amount) > 0 ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
-          t("pay.owes", { amount: money(centsToNumber(balanceCents(c)), cur()) }),
-        ),
-      ),
+  // Orders and charges in one list, oldest first: the order the money goes when none is ticked.
+  const entries = [
+    ...o.charges.map((c) => [c.created_at, chargeChoice(c, ticked)]),
+    ...o.orders.map((order) => [order.created_at, orderChoice(order, ticked)]),
+  ];
+  entries.sort((a, b) => String(a[0] || "").localeCompare(String(b[0] || "")));
+  box.replaceChildren(...entries.map(([, el]) => el));
+}
+
+function chargeChoice(c, ticked) {
+  return h(
+    "label",
+    { class: "form-check pay-charge" },
+    h("input", { class: "form-check-input", type: "checkbox", name: "charge_ids", value: c.id, checked: ticked.has(c.id), dataset: { balance: String(centsToNumber(balanceCents(c))) } }),
+    h(
+      "span",
+      { class: "form-check-label" },
+      h("strong", {}, kindText(c.kind)),
+      c.parcel_no ? ` ${t("charge.parcel_no", { no: c.parcel_no })}` : "",
+      c.note ? ` ${c.note}` : "",
+      " · ",
+      Number(c.paid_amount) > 0 ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
+      t("pay.owes", { amount: money(centsToNumber(balanceCents(c)), cur()) }),
     ),
-    ...o.orders.map((order) =>
-      h(
-        "label",
-        { class: "form-check pay-order" },
-        h("input", { class: "form-check-input", type: "checkbox", name: "order_ids", value: order.id, checked: ticked.has(order.id), dataset: { balance: String(order.balance) } }),
-        h(
-          "span",
-          { class: "form-check-label" },
-          h("strong", {}, `#${order.order_no}`),
-          ` ${order.item_name} × ${order.quantity} · `,
-          order.payment_status === "partial" ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
-          t("pay.owes", { amount: money(order.balance, cur()) }),
-        ),
-      ),
+  );
+}
+
+function orderChoice(order, ticked) {
+  return h(
+    "label",
+    { class: "form-check pay-order" },
+    h("input", { class: "form-check-input", type: "checkbox", name: "order_ids", value: order.id, checked: ticked.has(order.id), dataset: { balance: String(order.balance) } }),
+    h(
+      "span",
+      { class: "form-check-label" },
+      h("strong", {}, `#${order.order_no}`),
+      ` ${order.item_name} × ${order.quantity} · `,
+      order.payment_status === "partial" ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
+      t("pay.owes", { amount: money(order.balance, cur()) }),
     ),
   );
 }
