@@ -260,10 +260,11 @@ def test_the_buyers_report_opens_the_panel_and_follows_a_new_charge(stack, selle
     expect(panel.locator(".charge-row")).to_have_count(1)
     # The report's outstanding counts the open charge (the server's figure, reloaded).
     expect(amy_row.locator(".outstanding-amount")).to_have_text("NT$210")
-    # The LINE message to Amy says what the 210 is for.
+    # The LINE message to Amy says what the 210 is for, in the shop's language (Chinese by
+    # default) whatever the page's.
     amy_row.locator(".copy-message").click()
     expect(page.locator("#rep-message-text")).to_have_value(
-        re.compile(r"^Hi Amy Chen, you currently owe NT\$210 \(#1001, Shipping NT\$60\)\.")
+        re.compile(r"^Amy Chen 您好，目前應付 NT\$210（#1001、運費 NT\$60）")
     )
     # The panel follows the page's language.
     page.locator("#lang").select_option("zh-Hant")
