@@ -70,8 +70,8 @@ export async function openCharges(box, buyer, { onChange, quiet = false } = {}) 
       h("td", { class: "text-end text-nowrap", "data-label": t("charge.amount") }, h("span", { class: status === "void" ? "text-decoration-line-through" : "" }, money(c.amount, cur()))),
       h("td", { class: "text-end text-nowrap charge-paid", "data-label": t("charge.paid") }, money(c.paid_amount ?? 0, cur())),
       h("td", { class: "text-end text-nowrap fw-semibold charge-balance", "data-label": t("charge.balance") }, money(centsToNumber(balanceCents(c)), cur())),
-      h("td", { class: "text-break", "data-label": t("charge.note") }, c.note || ""),
-      h("td", { "data-label": t("charge.parcel") }, c.parcel_no ? t("charge.parcel_no", { no: c.parcel_no }) : ""),
+      h("td", { class: `text-break charge-note ${c.note ? "" : "cell-empty"}`, "data-label": t("charge.note") }, c.note || ""),
+      h("td", { class: `charge-parcel ${c.parcel_no ? "" : "cell-empty"}`, "data-label": t("charge.parcel") }, c.parcel_no ? t("charge.parcel_no", { no: c.parcel_no }) : ""),
       h("td", { "data-label": t("charge.status") }, h("span", { class: `badge charge-status ${STATUS_CLASS[status]}` }, t(`charge.status.${status}`))),
       h(
         "td",
