@@ -224,9 +224,12 @@ def test_void_asks_first_and_a_bad_amount_writes_nothing(stack, seller_page):
 
     panel.locator("[name=kind]").select_option("packaging")
     panel.locator("[name=amount]").fill("25")
-    panel.get_by_role("button", name=w["add"]).click()
+    panel.get_by_role("button", name=w["add"]).dblclick()  # a double tap adds one charge
     expect(panel.locator("[name=amount].is-invalid")).to_have_count(0)
     row = panel.locator(".charge-row")
+    expect(row).to_have_count(1)
+    expect(panel.locator("[name=amount]")).to_have_value("")
+    assert len(api_call(stack, "GET", f"/charges?customer_id={customer_id}", token)["items"]) == 1
     expect(row.locator(".charge-status")).to_have_text(w["unpaid"])
 
     # "Keep it" keeps it; "Void charge" voids it.
