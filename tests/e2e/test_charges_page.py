@@ -277,3 +277,59 @@ def test_the_buyers_report_opens_the_panel_and_follows_a_new_charge(stack, selle
     page.locator("#lang").select_option("zh-Hant")
     expect(panel.locator(".charge-row")).to_contain_text("運費")
     expect(panel.get_by_role("button", name="新增費用")).to_be_visible()
+
+
+@pytest.mark.parametrize(("locale", "viewport"), [("zh-TW", PHONE)], ids=["zh-phone"])
+def test_a_parcels_shipping_partly_paid_reads_so_on_both_pages(
+    stack, seller_page, open_page, locale, viewport
+):
+    w = WORDS["zh"]
+    page = seller_page(viewport=viewport, locale=locale)
+    token = seed_orders(stack, page, n=1)
+    customer_id, url = amy(stack, token)
+    [order] = api_call(stack, "GET", f"/orders?customer_id={customer_id}", token)["items"]
+    parcel = api_call(
+        stack,
+        "POST",
+        "/parcels",
+        token,
+        {"customer_id": customer_id, "order_ids": [order["id"]], "method": "cvs_711"},
+    )
+    charge = api_call(
+        stack,
+        "POST",
+        "/charges",
+        token,
+        {"customer_id": customer_id, "amount": 60, "kind": "shipping", "parcel_id": parcel["id"]},
+    )
+    # 20 paid on the charge alone: it is partly paid, #1001 untouched.
+    api_call(
+        stack,
+        "POST",
+        "/payments",
+        token,
+        {"customer_id": customer_id, "amount": 20, "method": "cash", "charge_ids": [charge["id"]]},
+    )
+    parcel_name = f"包裹 #{parcel['parcel_no']}"
+
+    page.reload()
+    panel = open_panel(page, w)
+    row = panel.locator(".charge-row")
+    expect(row.locator(".charge-parcel")).to_have_text(parcel_name)
+    expect(row.locator(".charge-paid")).to_have_text("NT$20")
+    expect(row.locator(".charge-balance")).to_have_text("NT$40")
+    expect(row.locator(".charge-status")).to_have_text("部分付款")
+    expect(panel.locator(".charges-owes")).to_contain_text("NT$190")
+
+    buyer = open_page(locale=locale, viewport=viewport)
+    buyer.goto(url)
+    expect(buyer.locator("#pay-due")).to_have_text("NT$190")
+    card = buyer.locator("#charge-cards .charge-card")
+    expect(card.locator(".charge-kind")).to_have_text("運費")
+    expect(card).to_contain_text(parcel_name)
+    expect(card.locator(".charge-paid")).to_have_text("已付 NT$20")
+    expect(card.locator(".charge-owed")).to_have_text("尚欠 NT$40")
+    expect(buyer.locator("#pay-charges")).to_have_text("含運費及其他費用 NT$40。")
+    scroll_top(buyer)
+    shot(buyer, "charges-track-parcel-phone-zh")
+    assert buyer.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
