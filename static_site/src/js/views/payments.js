@@ -315,7 +315,7 @@ async function loadOpenOrders() {
   try {
     const [unpaid, partial, charges] = await Promise.all([
       ...["unpaid", "partial"].map((s) => api.get("/orders", { customer_id: customerId, payment_status: s, sort: "order_no", limit: 200 })),
-      api.get("/charges", { customer_id: customerId, limit: 200 }),
+      api.get("/charges", { customer_id: customerId, status: "open", limit: 200 }),
     ]);
     if (state.openOrders?.customerId !== customerId) return; // another buyer chosen meanwhile
     const orders = [...unpaid.items, ...partial.items].filter((o) => Number(o.balance) > 0).sort((a, b) => a.order_no - b.order_no);
