@@ -1,5 +1,5 @@
 """The lists the seller page offers (order and parcel statuses, payment and parcel methods,
-carriers), taken from the server's own definitions so the pages cannot drift from them.
+charge kinds, carriers), taken from the server's own definitions so the pages cannot drift from them.
 
 `scripts/build-site.sh` writes `module()` into the built site as `js/constants.js`
 (`python -m chalicelib.site_constants`): the page gets them with its other hashed assets, no
@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, get_args
 
-from chalicelib.money.schemas import PaymentMethod
+from chalicelib.money.schemas import ChargeKind, PaymentMethod
 from chalicelib.platform.schemas import FulfillmentStatus, PaymentStatus, PaymentStatusIn
 from chalicelib.rules import carriers
 from chalicelib.shipping.schemas import ParcelStatus
@@ -26,6 +26,7 @@ def constants() -> dict[str, Any]:
         "PAYMENT_STATUSES_SETTABLE": list(get_args(PaymentStatusIn)),
         "FULFILLMENT_STATUSES": list(get_args(FulfillmentStatus)),
         "PAYMENT_METHODS": list(get_args(PaymentMethod)),
+        "CHARGE_KINDS": list(get_args(ChargeKind)),
         "PARCEL_METHODS": list(carriers.METHODS),
         "CVS_METHODS": list(carriers.CVS_METHODS),
         "ADDRESS_FREE_METHODS": list(carriers.ADDRESS_FREE_METHODS),

@@ -16,7 +16,7 @@ from typing import get_args
 import pytest
 
 from chalicelib import site_constants
-from chalicelib.money.schemas import PaymentMethod
+from chalicelib.money.schemas import ChargeKind, PaymentMethod
 from chalicelib.platform.schemas import FulfillmentStatus, PaymentStatus, PaymentStatusIn
 from chalicelib.rules import carriers
 from chalicelib.shipping.schemas import ParcelMethod, ParcelStatus
@@ -44,6 +44,11 @@ def test_the_module_says_what_the_server_accepts():
     assert js["PAYMENT_STATUSES_SETTABLE"] == list(get_args(PaymentStatusIn))
     assert js["FULFILLMENT_STATUSES"] == list(get_args(FulfillmentStatus))
     assert js["PAYMENT_METHODS"] == list(get_args(PaymentMethod))
+    assert (
+        js["CHARGE_KINDS"]
+        == list(get_args(ChargeKind))
+        == ["shipping", "duty", "packaging", "adjustment", "other"]
+    )
     assert js["PARCEL_METHODS"] == list(get_args(ParcelMethod)) == list(carriers.METHODS)
     assert js["PARCEL_STATUSES"] == list(get_args(ParcelStatus))
     assert js["CVS_METHODS"] == ["cvs_711", "cvs_family", "cvs_hilife", "cvs_ok"]
@@ -98,6 +103,7 @@ LABELS = {
     "PAYMENT_STATUSES": "pay.{}",
     "FULFILLMENT_STATUSES": "ful.{}",
     "PAYMENT_METHODS": "pm.{}",
+    "CHARGE_KINDS": "charge.kind.{}",
     "PARCEL_METHODS": "ship.m.{}",
     "PARCEL_STATUSES": "ship.status.{}",
 }

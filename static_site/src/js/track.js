@@ -2,10 +2,13 @@
 // The token sits in the URL fragment, so it never reaches a server log or a Referer header.
 // Payments: what is still owed, the shop's payment details (text, never HTML), the
 // buyer's "I have paid" report and the list of their payments with the seller's answer.
+// Charges (shipping after weighing, duty...): the open ones next to the orders; the amount
+// due (the server's balance) includes them.
 import { api, ApiError, describe, detailLine } from "./api.js";
 import { $, h, notify } from "./dom.js";
 import { asciiDigits, centsToNumber, date, money, parseCents } from "./format.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
+import { balanceCents, kindText, openCharges } from "./charges.js";
 
 const STEPS = ["ordered", "remitted", "purchased", "shipped", "delivered"];
 const PAY_FIELDS = { amount: "track.pay.amount", paid_at: "track.pay.date", account_last5: "track.pay.last5", note: "track.pay.note" };
@@ -120,6 +123,10 @@ function renderPayments() {
   const credit = Number(data.credit || 0);
   $("#pay-due").textContent = money(balance, currency);
   $("#pay-settled").classList.toggle("d-none", balance > 0);
+  const charged = openCharges(data.charges).reduce((sum, c) => sum + balanceCents(c), 0);
+  const chargesLine = $("#pay-charges");
+  chargesLine.textContent = charged > 0 ? t("track.pay.includes_charges", { amount: money(centsToNumber(charged), currency) }) : "";
+  chargesLine.classList.toggle("d-none", !(charged > 0 && balance > 0));
   const creditLine = $("#pay-credit");
   creditLine.textContent = credit > 0 ? t("track.pay.credit", { amount: money(credit, currency) }) : "";
   creditLine.classList.toggle("d-none", !(credit > 0));
@@ -172,6 +179,47 @@ function parcelCard(p) {
   );
 }
 
+/** One charge: its kind in words, the seller's note, the parcel it is for, and what is paid
+ *  and still owed (or that it is paid). Text only. */
+function chargeCard(c, currency) {
+  const paid = Number(c.paid_amount) > 0;
+  const owed = balanceCents(c);
+  const facts = [c.parcel_no ? t("charge.parcel_no", { no: c.parcel_no }) : null, c.created_at ? t("track.charge.added_on", { date: date(c.created_at) }) : null].filter(Boolean);
+  return h(
+    "article",
+    { class: "card charge-card", dataset: { kind: String(c.kind || ""), settled: String(owed === 0) } },
+    h(
+      "div",
+      { class: "card-body py-2" },
+      h(
+        "div",
+        { class: "d-flex justify-content-between gap-2" },
+        h("h3", { class: "h6 mb-1 charge-kind" }, kindText(c.kind)),
+        h("strong", { class: "text-nowrap charge-amount" }, money(c.amount, currency)),
+      ),
+      c.note ? h("div", { class: "small charge-note" }, c.note) : null,
+      facts.length ? h("div", { class: "small text-muted" }, facts.join(" · ")) : null,
+      h(
+        "div",
+        { class: "small mt-1" },
+        owed === 0
+          ? h("span", { class: "badge text-bg-success charge-settled" }, t("track.charge.settled"))
+          : [
+              paid ? h("span", { class: "me-3 charge-paid" }, t("track.charge.paid", { amount: money(c.paid_amount, currency) })) : null,
+              h("span", { class: "fw-semibold charge-owed" }, t("track.charge.owed", { amount: money(centsToNumber(owed), currency) })),
+            ],
+      ),
+    ),
+  );
+}
+
+function renderCharges() {
+  // What the server lists (the buyer's charges that are not voided), paid ones marked so.
+  const charges = (data.charges || []).filter((c) => c.status !== "void");
+  $("#charges-section").classList.toggle("d-none", !charges.length);
+  $("#charge-cards").replaceChildren(...charges.map((c) => chargeCard(c, data.currency)));
+}
+
 function renderParcels() {
   const parcels = data.parcels || [];
   $("#parcels-section").classList.toggle("d-none", !parcels.length);
@@ -187,6 +235,7 @@ function render() {
   // be its owner): the page says so, and where the rest is.
   $("#scope-note").classList.toggle("d-none", data.scope !== "submission");
   renderPayments();
+  renderCharges();
   renderParcels();
   const cards = (data.orders || []).map((o) => card(o, data.currency));
   $("#order-cards").replaceChildren(...(cards.length ? cards : [h("p", { class: "text-muted" }, t("track.empty"))]));

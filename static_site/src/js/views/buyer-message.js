@@ -1,21 +1,23 @@
-// The LINE-ready message to a buyer (issue 25): what they owe on which orders, the shop's
+// The LINE-ready message to a buyer (issue 25): what they owe on which orders and charges
+// (issue 26: shipping after weighing, duty...), the shop's
 // payment instructions and their tracking link, in the shop's language. One helper for every
 // place the seller looks at a buyer (Reports, Buyers tab, order panel, Ship card), so the
 // text is the same everywhere. Built here from what the page can read (the buyer's unpaid
-// orders, the shop, a link): no server endpoint (docs/api.md, "Buyer links").
+// orders and open charges, the shop, a link): no server endpoint (docs/api.md, "Buyer links").
 import { api, describe } from "../api.js";
 import { h, notify } from "../dom.js";
 import { money } from "../format.js";
 import { lang, t, tIn } from "../i18n.js";
 import { currency, shop } from "../app.js";
+import { balanceCents, openCharges, owedOn } from "../charges.js";
 
 /** The message text for one buyer, from its parts. */
-export function paymentMessage({ language, name, owed, orderNos, instructions, url }) {
+export function paymentMessage({ language, name, owed, orderNos, charges = [], instructions, url }) {
   const cur = currency();
   const sep = tIn(language, "msg.sep");
   const parts = [
     owed > 0
-      ? tIn(language, "msg.due", { name, amount: money(owed, cur), orders: orderNos.map((n) => `#${n}`).join(sep) })
+      ? tIn(language, "msg.due", { name, amount: money(owed, cur), orders: owedOn(orderNos, charges, language, cur).join(sep) })
       : tIn(language, "msg.nothing", { name }),
   ];
   if (instructions) parts.push(tIn(language, "msg.instructions", { text: instructions }));
@@ -23,24 +25,27 @@ export function paymentMessage({ language, name, owed, orderNos, instructions, u
   return parts.join("");
 }
 
-/** The message for buyer {customer_id, name}: reads their unpaid orders, the shop and their
+/** The message for buyer {customer_id, name}: reads their unpaid orders and open charges, the shop and their
  *  current tracking link (the same one every time: nothing the buyer has stops working). */
 export async function buyerMessage({ customer_id, name }) {
   const query = (status) => api.get("/orders", { customer_id, payment_status: status, sort: "order_no", limit: 200 });
-  const [unpaid, partial, link, me] = await Promise.all([
+  const [unpaid, partial, chargePage, link, me] = await Promise.all([
     query("unpaid"),
     query("partial"),
+    api.get("/charges", { customer_id, status: "open", limit: 200 }),
     api.get(`/customers/${customer_id}/tracking-link`),
     api.get("/auth/me"),
   ]);
   shop.seller = me;
   const orders = [...unpaid.items, ...partial.items].filter((o) => Number(o.balance) > 0).sort((a, b) => a.order_no - b.order_no);
-  const owedCents = orders.reduce((sum, o) => sum + Math.round(Number(o.balance) * 100), 0);
+  const charges = openCharges(chargePage.items);
+  const owedCents = orders.reduce((sum, o) => sum + Math.round(Number(o.balance) * 100), 0) + charges.reduce((sum, c) => sum + balanceCents(c), 0);
   return paymentMessage({
     language: me.language || lang(),
     name,
     owed: owedCents / 100,
     orderNos: orders.map((o) => o.order_no),
+    charges,
     instructions: (me.payment_instructions || "").trim(),
     url: link.url,
   });

@@ -6,6 +6,7 @@ import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { contactLabel, phoneText } from "../buyers.js";
+import { closeCharges, openCharges } from "./charges.js";
 
 const COLS = 6;
 const list = new PagedList((page) => api.get("/customers", { q: $("#customer-q").value.trim(), ...page }));
@@ -34,6 +35,7 @@ export function render() {
 
 export function reset() {
   list.clear();
+  closeCharges(); // a panel of the last seller's buyer
 }
 
 function customerRow(c) {
@@ -59,6 +61,7 @@ function customerRow(c) {
     h(
       "td",
       { class: "text-nowrap" },
+      h("button", { class: "btn btn-sm btn-link charges-open", type: "button", "aria-label": t("charge.open_label", { name: c.name }), onclick: () => openCharges(chargesBox(), c) }, t("charge.open")),
       h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => edit(c) }, t("common.edit")),
       h("button", { class: "btn btn-sm btn-link text-danger", type: "button", onclick: () => remove(c) }, t("common.delete")),
       h("button", { class: "btn btn-sm btn-link merge-open", type: "button", onclick: () => openMerge(c) }, t("cust.merge")),
@@ -208,6 +211,16 @@ export function bind() {
     timer = setTimeout(() => load(true), 300);
   });
   $("#customers-more").addEventListener("click", () => load(false));
+}
+
+/** The charges panel, above the list (made on first use: the page's HTML has no slot). */
+function chargesBox() {
+  let box = $("#charges-box");
+  if (!box) {
+    box = h("div", { id: "charges-box" });
+    $("#link-box").after(box);
+  }
+  return box;
 }
 
 // --- merging two buyers who are the same person (POST /customers/{id}/merge) ---------------

@@ -1,16 +1,18 @@
 // The payments tab (收款): payments buyers reported, to confirm or reject in one click; the
-// "record payment" form (a buyer, an amount, optionally which of their unpaid orders,
+// "record payment" form (a buyer, an amount, optionally which of their unpaid orders and
+// charges,
 // sent with an Idempotency-Key so a double tap records one payment); the recent payments,
 // filtered by buyer and status, a confirmed one voidable after asking. The tab's badge
 // counts the payments waiting (loaded at start-up by seller.js).
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { centsToNumber, date, money, parseCents } from "../format.js";
+import { asciiDigits, centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { PAYMENT_METHODS } from "../constants.js";
+import { allocationLabel, balanceCents, kindText, openCharges } from "../charges.js";
 
 const METHODS = PAYMENT_METHODS;
 export const STATES = ["reported", "confirmed", "rejected", "voided"];
@@ -22,7 +24,7 @@ const state = {
   reportedMore: false, // more than one page is waiting
   list: new PagedList((page) => api.get("/payments", { ...listFilters(), ...page })), // the recent payments shown
   rejecting: null, // id of the reported payment whose reason is being typed
-  openOrders: null, // {customerId, orders} for the record form
+  openOrders: null, // {customerId, orders, charges} for the record form
   amountTyped: false, // the seller typed the amount (ticking orders then leaves it alone)
   names: new Map(), // buyer names learnt from the reports tab (a buyer the menus lack)
 };
@@ -201,12 +203,12 @@ async function act(p, what, body = undefined) {
   await Promise.all([loadReported(), loadList(true)]);
 }
 
-/** "Paid: #1001 NT$150, #1002 NT$240. NT$10 kept as credit." */
+/** "Paid: #1001 NT$150, Customs duty NT$60. NT$10 kept as credit." */
 function allocationText(p) {
   if (p.status !== "confirmed") return "";
   const parts = [];
   const paid = (p.allocations || []).filter((a) => Number(a.amount) > 0);
-  if (paid.length) parts.push(t("pay.allocated", { list: paid.map((a) => `#${a.order_no} ${money(a.amount, cur())}`).join(t("common.list_sep")) }));
+  if (paid.length) parts.push(t("pay.allocated", { list: paid.map((a) => `${allocationLabel(a)} ${money(a.amount, cur())}`).join(t("common.list_sep")) }));
   if (Number(p.unallocated) > 0) parts.push(t("pay.credit_left", { amount: money(p.unallocated, cur()) }));
   return parts.join(gap());
 }
@@ -249,7 +251,7 @@ function listRow(p) {
   const orders = h(
     "div",
     { class: "small" },
-    paid.map((a) => h("span", { class: "d-block text-nowrap" }, `#${a.order_no} ${money(a.amount, cur())}`)),
+    paid.map((a) => h("span", { class: `d-block text-nowrap ${a.charge_id ? "pay-to-charge" : "pay-to-order"}` }, `${allocationLabel(a)} ${money(a.amount, cur())}`)),
     Number(p.unallocated) > 0 ? h("span", { class: "d-block text-muted" }, t("pay.credit", { amount: money(p.unallocated, cur()) })) : null,
     !paid.length && !(Number(p.unallocated) > 0) ? "—" : null,
   );
@@ -303,19 +305,21 @@ function fillBuyers() {
   fill($("#pay-filter-buyer"), t("common.all"));
 }
 
-/** The chosen buyer's orders that still take money (unpaid, partly paid), oldest first. */
+/** The chosen buyer's orders and charges that still take money (unpaid, partly paid),
+ *  oldest first. */
 async function loadOpenOrders() {
   const customerId = $("#pay-form-buyer").value;
-  state.openOrders = customerId ? { customerId, orders: null } : null;
+  state.openOrders = customerId ? { customerId, orders: null, charges: [] } : null;
   renderOrders();
   if (!customerId) return;
   try {
-    const [unpaid, partial] = await Promise.all(
-      ["unpaid", "partial"].map((s) => api.get("/orders", { customer_id: customerId, payment_status: s, sort: "order_no", limit: 200 })),
-    );
+    const [unpaid, partial, charges] = await Promise.all([
+      ...["unpaid", "partial"].map((s) => api.get("/orders", { customer_id: customerId, payment_status: s, sort: "order_no", limit: 200 })),
+      api.get("/charges", { customer_id: customerId, status: "open", limit: 200 }),
+    ]);
     if (state.openOrders?.customerId !== customerId) return; // another buyer chosen meanwhile
     const orders = [...unpaid.items, ...partial.items].filter((o) => Number(o.balance) > 0).sort((a, b) => a.order_no - b.order_no);
-    state.openOrders = { customerId, orders };
+    state.openOrders = { customerId, orders, charges: openCharges(Array.isArray(charges) ? charges : charges.items) };
     renderOrders();
   } catch (err) {
     if (err.status !== 401) fail($("#pay-form-msg"), err);
@@ -333,31 +337,55 @@ function renderOrders() {
     box.replaceChildren(h("p", { class: "small text-muted mb-1" }, h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("common.loading")));
     return;
   }
-  if (!o.orders.length) {
+  if (!o.orders.length && !o.charges.length) {
     box.replaceChildren(h("p", { class: "small text-muted mb-1" }, t("pay.no_open_orders")));
     return;
   }
   const ticked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-  box.replaceChildren(
-    ...o.orders.map((order) =>
-      h(
-        "label",
-        { class: "form-check pay-order" },
-        h("input", { class: "form-check-input", type: "checkbox", name: "order_ids", value: order.id, checked: ticked.has(order.id), dataset: { balance: String(order.balance) } }),
-        h(
-          "span",
-          { class: "form-check-label" },
-          h("strong", {}, `#${order.order_no}`),
-          ` ${order.item_name} × ${order.quantity} · `,
-          order.payment_status === "partial" ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
-          t("pay.owes", { amount: money(order.balance, cur()) }),
-        ),
-      ),
+  // Orders and charges in one list, oldest first: the order the money goes when none is ticked.
+  const entries = [
+    ...o.charges.map((c) => [c.created_at, chargeChoice(c, ticked)]),
+    ...o.orders.map((order) => [order.created_at, orderChoice(order, ticked)]),
+  ];
+  entries.sort((a, b) => String(a[0] || "").localeCompare(String(b[0] || "")));
+  box.replaceChildren(...entries.map(([, el]) => el));
+}
+
+function chargeChoice(c, ticked) {
+  return h(
+    "label",
+    { class: "form-check pay-charge" },
+    h("input", { class: "form-check-input", type: "checkbox", name: "charge_ids", value: c.id, checked: ticked.has(c.id), dataset: { balance: String(centsToNumber(balanceCents(c))) } }),
+    h(
+      "span",
+      { class: "form-check-label" },
+      h("strong", {}, kindText(c.kind)),
+      c.parcel_no ? ` ${t("charge.parcel_no", { no: c.parcel_no })}` : "",
+      c.note ? ` ${c.note}` : "",
+      " · ",
+      Number(c.paid_amount) > 0 ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
+      t("pay.owes", { amount: money(centsToNumber(balanceCents(c)), cur()) }),
     ),
   );
 }
 
-/** Ticking orders fills the amount with what they owe, unless the seller typed one. */
+function orderChoice(order, ticked) {
+  return h(
+    "label",
+    { class: "form-check pay-order" },
+    h("input", { class: "form-check-input", type: "checkbox", name: "order_ids", value: order.id, checked: ticked.has(order.id), dataset: { balance: String(order.balance) } }),
+    h(
+      "span",
+      { class: "form-check-label" },
+      h("strong", {}, `#${order.order_no}`),
+      ` ${order.item_name} × ${order.quantity} · `,
+      order.payment_status === "partial" ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
+      t("pay.owes", { amount: money(order.balance, cur()) }),
+    ),
+  );
+}
+
+/** Ticking orders or charges fills the amount with what they owe, unless the seller typed one. */
 function fillAmountFromOrders() {
   if (state.amountTyped) return;
   const cents = [...$("#pay-form-orders").querySelectorAll("input:checked")].reduce((sum, i) => sum + (parseCents(i.dataset.balance) ?? 0), 0);
@@ -396,7 +424,7 @@ async function submitForm(ev) {
     return;
   }
   els.customer_id.classList.remove("is-invalid");
-  const cents = parseCents(els.amount.value);
+  const cents = parseCents(asciiDigits(els.amount.value)); // ６０ from a Chinese input method is 60
   if (cents === null || cents <= 0) {
     els.amount.classList.add("is-invalid");
     notify(box, "danger", `${t("pay.amount")}: ${t("err.invalid_money")}`);
@@ -410,7 +438,9 @@ async function submitForm(ev) {
     return;
   }
   els.account_last5.classList.remove("is-invalid");
-  const orderIds = [...form.querySelectorAll("#pay-form-orders input:checked")].map((i) => i.value);
+  const ticked = (name) => [...form.querySelectorAll(`#pay-form-orders input[name=${name}]:checked`)].map((i) => i.value);
+  const orderIds = ticked("order_ids");
+  const chargeIds = ticked("charge_ids");
   const payload = compact({
     customer_id: els.customer_id.value,
     amount: centsToNumber(cents),
@@ -420,6 +450,7 @@ async function submitForm(ev) {
     note: els.note.value.trim(),
   });
   if (orderIds.length) payload.order_ids = orderIds;
+  if (chargeIds.length) payload.charge_ids = chargeIds;
   idempotencyKey ||= newKey();
   const btn = form.querySelector("[type=submit]");
   btn.disabled = true;
@@ -447,7 +478,7 @@ export function bind() {
   form.addEventListener("input", (ev) => {
     idempotencyKey = null; // a changed form is a new payment, not a retry
     if (ev.target.name === "amount") state.amountTyped = ev.target.value.trim() !== "";
-    if (ev.target.name === "order_ids") fillAmountFromOrders();
+    if (ev.target.name === "order_ids" || ev.target.name === "charge_ids") fillAmountFromOrders();
   });
   form.elements.customer_id.addEventListener("change", () => {
     form.elements.customer_id.dataset.want = "";

@@ -10,6 +10,7 @@ import { money, month, percent } from "../format.js";
 import { lang, locale, t } from "../i18n.js";
 import { buyerContact, currency, flash, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
+import { closeCharges, openCharges } from "./charges.js";
 
 const BUYER_COLS = 9;
 
@@ -36,6 +37,7 @@ export function render() {
 export function reset() {
   state.buyers = state.items = state.monthly = state.profit = null;
   $("#rep-message").replaceChildren();
+  closeCharges(); // a panel of the last seller's buyer
 }
 
 /** A failed report shows its message in place of the rows. */
@@ -86,6 +88,16 @@ function renderBuyers() {
         },
         t("rep.record"),
       ),
+      h(
+        "button",
+        {
+          class: "btn btn-sm btn-outline-secondary charges-open",
+          type: "button",
+          "aria-label": t("charge.open_label", { name: r.name }),
+          onclick: () => openCharges(chargesBox(), r, { onChange: loadBuyers }),
+        },
+        t("charge.open"),
+      ),
       copyMessageButton(r, $("#rep-message"), "rep-message-text", "rep-message"),
     );
   const buyerLink = (r) =>
@@ -112,6 +124,16 @@ function renderBuyers() {
   $("#rep-buyers tfoot").replaceChildren();
   if (!rows.length) body.replaceChildren(messageRow(BUYER_COLS, t("rep.empty")));
   else if (state.buyers.totals) $("#rep-buyers tfoot").replaceChildren(row(state.buyers.totals, t("rep.totals"), "fw-semibold"));
+}
+
+/** The charges panel of a buyer of the report, under it (made on first use). */
+function chargesBox() {
+  let box = $("#rep-charges");
+  if (!box) {
+    box = h("div", { id: "rep-charges", class: "mt-2" });
+    $("#rep-message").after(box);
+  }
+  return box;
 }
 
 async function loadItems() {
