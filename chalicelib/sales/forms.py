@@ -40,6 +40,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
+from chalicelib.money import payments
 from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
@@ -563,6 +564,8 @@ def _submit_counted(
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
+    if customer.get("credit", 0) > 0:  # an overpaid buyer's new orders start paid
+        payments.use_credit(seller_id, customer["_id"])
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
     # A known customer's page shows the name typed now, not the one the shop has on file.
