@@ -186,12 +186,33 @@ def _out(form: dict, stock: dict, counts: dict) -> dict:
             "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
+            "shipping": shipping_out(form),
             "submission_count": subs,
             "order_count": n,
             "created_at": clock.iso(form["created_at"]),
             "updated_at": clock.iso(form["updated_at"]),
         }
     ).model_dump()
+
+
+NO_SHIPPING = {"mode": "none", "fee": None}  # a form made before shipping rules
+
+
+def _shipping(rule) -> dict:
+    """The stored rule (fee in cents, flat only) of a FormShippingIn; None: no shipping."""
+    return rule.model_dump() if rule is not None else dict(NO_SHIPPING)
+
+
+def flat_fee(form: dict) -> int:
+    """The fee in cents each submission is charged (0: none, or billed later)."""
+    rule = form.get("shipping") or NO_SHIPPING
+    return rule["fee"] if rule["mode"] == "flat" else 0
+
+
+def shipping_out(form: dict) -> dict:
+    rule = form.get("shipping") or NO_SHIPPING
+    fee = rule.get("fee")
+    return {"mode": rule["mode"], "fee": from_cents(fee) if fee is not None else None}
 
 
 def _one_out(form: dict) -> dict:
@@ -246,6 +267,7 @@ def create(principal: Principal, data: FormIn) -> dict:
         "ask_phone": data.ask_phone,
         "ask_address": data.ask_address,
         "contact": data.contact,
+        "shipping": _shipping(data.shipping),
         "shop": _shop(principal),
         "created_at": now,
         "updated_at": now,
@@ -279,6 +301,8 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
         changes["items"] = _checked_items(seller_id, patch.items)
     if "description" in changes:
         changes["description"] = changes["description"] or None
+    if "shipping" in changes:  # for later submissions: charges already made stay as they are
+        changes["shipping"] = _shipping(patch.shipping)
     changes["updated_at"] = clock.now()
     form = get_db().forms.find_one_and_update(
         {"_id": object_id(form_id, "form"), "seller_id": seller_id},
@@ -353,6 +377,7 @@ def public(token: str) -> dict:
             "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
+            "shipping": shipping_out(form),
             "items": _item_rows(form, _items_of(form["seller_id"], [form])),
         }
     ).model_dump()
