@@ -40,7 +40,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
-from chalicelib.money import payments
+from chalicelib.money import charge_book, charges, payments
 from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
@@ -60,7 +60,7 @@ from chalicelib.platform.locks import held
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
-from chalicelib.rules import contacts
+from chalicelib.rules import allocation, contacts
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
 from chalicelib.sales.schemas import FormIn, FormOrderIn, FormOut, FormPatch, OrderIn, PublicFormOut
@@ -460,22 +460,72 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
     )
 
 
+ANSWER_FIELDS = {
+    "order_no": 1,
+    "total_amount": 1,
+    "customer_id": 1,
+    "paid_amount": 1,
+    "payment_status": 1,
+    "fulfillment_status": 1,
+}
+
+
 def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | None:
+    """A repeated key's answer: the first request's orders, and its flat fee's charge,
+    made now if that request died between its orders and its charge (never again once
+    one was made: the seller may have voided it)."""
     made = list(
-        get_db().orders.find(
-            {"seller_id": form["seller_id"], "submission_id": submission_id},
-            {"order_no": 1, "total_amount": 1, "customer_id": 1, "buyer_name": 1},
-        )
+        get_db().orders.find({"seller_id": form["seller_id"], "submission_id": submission_id}, ANSWER_FIELDS)
     )
     if not made:
         return None  # the owner is still at work (idempotency.claim_or_find waits)
-    customer = {"_id": made[0]["customer_id"], "name": typed_name}
+    customer_id = made[0]["customer_id"]
+    charge = _charge_of(form["seller_id"], customer_id, submission_id)
+    if charge is None and flat_fee(form):
+        charge = _charge_fee(form, customer_id, submission_id)
+    customer = {"_id": customer_id, "name": typed_name}
     url = tracking.form_link_again(_seller(form), customer, submission_id)
-    return _answer(sorted(o["order_no"] for o in made), sum(o["total_amount"] for o in made), url)
+    return _answer(made, charge, url)
 
 
-def _answer(order_nos: list[int], total: int, url: str) -> dict:
-    return {"order_nos": order_nos, "total_amount": from_cents(total), "tracking_url": url}
+def _charge_of(seller_id: ObjectId, customer_id: ObjectId, submission_id: ObjectId) -> dict | None:
+    """The charge a submission made, open or void (one read, the buyer's charges index)."""
+    return charge_book.find(
+        {"seller_id": seller_id, "customer_id": customer_id, "submission_id": submission_id}
+    )
+
+
+def _charge_fee(form: dict, customer_id: ObjectId, submission_id: ObjectId) -> dict:
+    """The form's flat fee as one `shipping` charge of this submission; its key makes a
+    repeat (a retry, a double tap) return the first. The buyer's credit pays it, and
+    the submission's orders before it (they are older)."""
+    return charges.add(
+        form["seller_id"],
+        charges.AddCharge(
+            customer_id=customer_id,
+            amount=flat_fee(form),
+            kind="shipping",
+            note=form["title"],
+            batch=form["batch"],
+            submission_id=submission_id,
+            key=f"submission:{submission_id}",
+        ),
+    )
+
+
+def _answer(orders: list[dict], charge: dict | None, url: str) -> dict:
+    """`total_amount`: the orders'; `shipping_fee`: the charge's (0 without one);
+    `balance`: what this submission still owes, its orders and its charge."""
+    owed = sum(allocation.balance_of(o) for o in orders)
+    if charge is not None:
+        owed += allocation.balance_of(charge)
+    return {
+        "order_nos": sorted(o["order_no"] for o in orders),
+        "total_amount": from_cents(sum(o["total_amount"] for o in orders)),
+        "shipping_fee": from_cents(charge["amount"] if charge is not None else 0),
+        "balance": from_cents(owed),
+        "tracking_url": url,
+    }
 
 
 def _seller(form: dict) -> dict:
@@ -589,15 +639,20 @@ def _submit_counted(
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
-    if customer.get("credit", 0) > 0:  # an overpaid buyer's new orders start paid
-        payments.use_credit(seller_id, customer["_id"])
+    # An overpaid buyer's new orders (and fee) start paid: the charge's add spends the
+    # credit on both (the orders first: older); without a fee, use_credit does.
+    charge = _charge_fee(form, customer["_id"], submission_id) if flat_fee(form) else None
+    if customer.get("credit", 0) > 0 and (
+        charge is not None or payments.use_credit(seller_id, customer["_id"])
+    ):
+        docs = list(db.orders.find({"submission_id": submission_id, "seller_id": seller_id}, ANSWER_FIELDS))
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
     # A known customer's page shows the name typed now, not the one the shop has on file.
     shown = customer if new else {**customer, "name": data.name}
     url = tracking.form_link(seller, shown, submission_id, whole=new)
     bus.record(FormOrderPlaced(form["_id"], submission_id, customer["_id"], whole=new))
-    return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
+    return _answer(docs, charge, url)
 
 
 def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:

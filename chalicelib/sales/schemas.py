@@ -214,7 +214,9 @@ class FormOrderIn(In):
 
 class FormOrderOut(Model):
     order_nos: list[int]
-    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the orders'
+    shipping_fee: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the flat fee charged (0: none)
+    balance: Annotated[int | float, WithJsonSchema({"type": "number"})]  # still owed: orders and fee
     tracking_url: str
 
 

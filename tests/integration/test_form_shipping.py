@@ -5,6 +5,7 @@ a flat fee is one `shipping` charge per submission. On every lane."""
 from __future__ import annotations
 
 import pytest
+from payment_ledger import check_ledger
 
 from chalicelib.platform import db
 from chalicelib.tracking import tracking
@@ -100,3 +101,140 @@ def test_patch_cannot_set_the_rule_to_null(api, seller):
         "mode": "later",
         "fee": None,
     }
+
+
+# --- a flat fee is a charge per submission -----------------------------------------------
+
+
+def submit(api, form: dict, key=None, quantity=1, email="amy@example.com", **more):
+    pocky = form["items"][0]["item_id"]
+    body = {"name": "Amy", "email": email, "lines": [{"item_id": pocky, "quantity": quantity}], **more}
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.post(f"/f/{link_of(form)}/orders", body, headers=headers)
+
+
+def charges_of(api, seller) -> list[dict]:
+    return api.get("/charges?limit=100", token=seller["t"]).json["items"]
+
+
+def test_a_flat_fee_is_one_shipping_charge_per_submission(api, seller):
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    first = submit(api, form, key="k1", quantity=2)
+    second = submit(api, form, key="k2")
+    assert (first.status, second.status) == (201, 201), (first.json, second.json)
+    assert (first.json["shipping_fee"], first.json["total_amount"], first.json["balance"]) == (60, 200, 260)
+    assert (second.json["shipping_fee"], second.json["total_amount"], second.json["balance"]) == (
+        60,
+        100,
+        160,
+    )
+    made = charges_of(api, seller)
+    orders = api.get("/orders", token=seller["t"]).json["items"]
+    assert (
+        sorted((c["kind"], c["amount"], c["batch"], c["status"], c["balance"]) for c in made)
+        == [("shipping", 60, "B1", "open", 60)] * 2
+    )
+    # Each charge is its submission's (the submission of its orders), of the buyer who sent it.
+    submissions = {str(o["submission_id"]) for o in db.get_db().orders.find()}
+    assert len(submissions) == 2 and {c["submission_id"] for c in made} == submissions
+    assert {c["customer_id"] for c in made} == {orders[0]["customer_id"]}
+    stored = db.get_db().charges.find()
+    assert sorted(c["key"] for c in stored) == sorted(f"submission:{c['submission_id']}" for c in made)
+    # The fee is the charge: the orders carry none (their totals are the items').
+    assert {(o["shipping_fee"], o["total_amount"]) for o in orders} == {(0, 200), (0, 100)}
+
+
+def test_a_retried_submission_makes_no_second_charge(api, seller):
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    first = submit(api, form, key="same")
+    again = submit(api, form, key="same")
+    assert (first.status, again.status) == (201, 200)
+    assert again.json == first.json
+    assert len(charges_of(api, seller)) == 1
+
+
+def test_a_retry_after_the_charge_failed_makes_it_once(api, seller, monkeypatch):
+    """The orders were written, then the charge's write failed (503): the key is spent on
+    those orders, so the retry answers them and adds the missing charge, once."""
+    from chalicelib.money import charges
+    from chalicelib.platform import mongo
+
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    real = charges.add
+
+    def broken(*args, **kwargs):
+        raise mongo.PyMongoError("injected failure")
+
+    monkeypatch.setattr(charges, "add", broken)
+    assert submit(api, form, key="k").status == 503
+    assert db.get_db().orders.count_documents({}) == 1 and db.get_db().charges.count_documents({}) == 0
+    monkeypatch.setattr(charges, "add", real)
+    again = submit(api, form, key="k")
+    assert again.status == 200, again.json
+    assert (again.json["shipping_fee"], again.json["balance"]) == (60, 160)
+    assert submit(api, form, key="k").status == 200
+    assert [c["amount"] for c in charges_of(api, seller)] == [60]
+
+
+def test_a_retry_does_not_charge_again_a_fee_the_seller_voided(api, seller):
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    assert submit(api, form, key="k").status == 201
+    (charge,) = charges_of(api, seller)
+    assert api.post(f"/charges/{charge['id']}/void", token=seller["t"]).status == 200
+    again = submit(api, form, key="k")
+    assert again.status == 200 and (again.json["shipping_fee"], again.json["balance"]) == (60, 100)
+    assert [c["status"] for c in charges_of(api, seller)] == ["void"]
+
+
+@pytest.mark.parametrize("mode", ["none", "later"])
+def test_no_charge_without_a_flat_fee(api, seller, mode):
+    form = new_form(api, seller, shipping={"mode": mode}).json
+    public = api.get(f"/f/{link_of(form)}").json
+    assert public["shipping"] == {"mode": mode, "fee": None}
+    r = submit(api, form)
+    assert r.status == 201, r.json
+    assert (r.json["shipping_fee"], r.json["balance"]) == (0, 100)
+    assert charges_of(api, seller) == []
+    assert db.get_db().charges.count_documents({}) == 0
+
+
+def test_a_fee_changed_later_applies_to_later_submissions_only(api, seller):
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    assert submit(api, form, key="a").status == 201
+    patch = {"shipping": {"mode": "flat", "fee": 90}}
+    assert api.patch(f"/forms/{form['id']}", patch, token=seller["t"]).status == 200
+    assert submit(api, form, key="b").status == 201
+    assert api.patch(f"/forms/{form['id']}", {"shipping": {"mode": "later"}}, token=seller["t"]).status == 200
+    assert submit(api, form, key="c").status == 201
+    assert sorted(c["amount"] for c in charges_of(api, seller)) == [60, 90]
+
+
+def test_credit_pays_a_form_order_and_its_flat_fee(api, seller):
+    """Amy has 200 of credit: her submission (100 of items, 60 of shipping) starts paid
+    by it, order first (the older), and 40 stays credit."""
+    amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=seller["t"]).json
+    pay = {"customer_id": amy["id"], "amount": 200, "method": "bank_transfer"}
+    assert api.post("/payments", pay, token=seller["t"]).status == 201
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    r = submit(api, form)
+    assert r.status == 201, r.json
+    assert (r.json["shipping_fee"], r.json["balance"]) == (60, 0)
+    (order,) = api.get("/orders", token=seller["t"]).json["items"]
+    (charge,) = charges_of(api, seller)
+    assert (order["paid_amount"], order["payment_status"]) == (100, "remitted")
+    assert (charge["paid_amount"], charge["balance"]) == (60, 0)
+    rows = api.get("/reports/buyers", token=seller["t"]).json["rows"]
+    assert [r["credit_amount"] for r in rows] == [40]
+    check_ledger()
+
+
+def test_credit_pays_part_of_the_fee_and_the_page_shows_what_is_left(api, seller):
+    amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=seller["t"]).json
+    pay = {"customer_id": amy["id"], "amount": 130, "method": "bank_transfer"}
+    assert api.post("/payments", pay, token=seller["t"]).status == 201
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    r = submit(api, form)
+    assert r.status == 201 and (r.json["shipping_fee"], r.json["balance"]) == (60, 30)
+    (charge,) = charges_of(api, seller)
+    assert (charge["paid_amount"], charge["balance"]) == (30, 30)
+    check_ledger()
