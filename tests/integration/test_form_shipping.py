@@ -238,3 +238,35 @@ def test_credit_pays_part_of_the_fee_and_the_page_shows_what_is_left(api, seller
     (charge,) = charges_of(api, seller)
     assert (charge["paid_amount"], charge["balance"]) == (30, 30)
     check_ledger()
+
+
+def test_commands_of_a_flat_fee_submission(api, seller, commands, backend):
+    """What a flat fee adds to a submission (docs/performance.md, "Order forms"), named."""
+    if commands is None:
+        pytest.skip("mongomock sends no wire commands to count")
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    assert submit(api, form, key="warm-up", email="w@example.com").status == 201
+    commands.names.clear()
+    commands.bodies.clear()
+    assert submit(api, form, key="count-me").status == 201
+    named = [(n, b.get(n)) for n, b in zip(commands.names, commands.bodies, strict=True)]
+    # FerretDB also runs each conditional update (customer, counter) inside a lock.
+    locks = [c for c in named if c[1] == "locks"]
+    assert len(locks) == (6 if backend == "ferretdb" else 2), locks
+    assert [c for c in named if c[1] != "locks"] == [
+        ("find", "forms"),  # the form, by its token's hash
+        ("insert", "idempotency_keys"),  # the key's claim
+        ("insert", "rate_limits"),  # the client address's slot...
+        ("aggregate", "rate_limits"),  # ...and the hour's count
+        ("find", "items"),
+        ("find", "batches"),
+        ("findAndModify", "customers"),  # found or created by email, with the limits
+        ("findAndModify", "counters"),  # the order number
+        ("insert", "orders"),
+        # The fee: charges.add, under the buyer's money lock (insert/delete of `locks`):
+        ("find", "payments"),  # payments a crash left half-applied (ledger: finish first)
+        ("find", "customers"),  # the buyer's name and cached credit
+        ("find", "charges"),  # a live charge with this submission's key?
+        ("insert", "charges"),
+        ("insert", "tracking_links"),  # the submission's link
+    ], named
