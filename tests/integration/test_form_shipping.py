@@ -270,3 +270,29 @@ def test_commands_of_a_flat_fee_submission(api, seller, commands, backend):
         ("insert", "charges"),
         ("insert", "tracking_links"),  # the submission's link
     ], named
+
+
+def test_the_submission_page_lists_its_own_charge_in_its_balance(api, seller):
+    """A known buyer's two submissions: each page lists that submission's charge only and
+    counts it in the balance; the buyer's own page lists both."""
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=seller["t"]).json
+    first = submit(api, form, key="a")
+    second = submit(api, form, key="b", quantity=2)
+    for r, owed in ((first, 160), (second, 260)):
+        page = api.get("/track/" + r.json["tracking_url"].split("#")[1]).json
+        assert page["scope"] == "submission"
+        assert [(c["kind"], c["amount"], c["balance"]) for c in page["charges"]] == [("shipping", 60, 60)]
+        assert page["balance"] == owed == r.json["balance"]
+    whole = api.get(f"/customers/{amy['id']}/tracking-link", token=seller["t"]).json["token"]
+    page = api.get(f"/track/{whole}").json
+    assert len(page["charges"]) == 2 and page["balance"] == 420
+    # A transfer reported through the first submission's link pays its order and its
+    # fee, never the second submission's.
+    link = first.json["tracking_url"].split("#")[1]
+    assert api.post(f"/track/{link}/payments", {"amount": 160}).status == 201
+    reported = db.get_db().payments.find_one({"source": "buyer"})
+    assert api.post(f"/payments/{reported['_id']}/confirm", token=seller["t"]).status == 200
+    assert api.get(f"/track/{link}").json["balance"] == 0
+    assert api.get("/track/" + second.json["tracking_url"].split("#")[1]).json["balance"] == 260
+    check_ledger()
