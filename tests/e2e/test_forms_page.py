@@ -586,8 +586,9 @@ def test_tracking_page_wraps_long_item_names(stack, open_page):
 
 def test_a_forms_shipping_rule_is_set_by_the_seller_and_told_to_the_buyer(stack, seller_page, open_page):
     """Issue 26: the seller picks "a flat fee per order" (60) in the forms editor; the
-    buyer's form at 375 px says the fee in both languages and counts it once in the total;
-    a "billed later" form says so instead. A flat fee without an amount is refused on
+    buyer's form at 375 px says the fee in both languages and counts it once in the total,
+    and once sent, the buyer's page counts the fee's charge in what is due; a "billed
+    later" form says so instead. A flat fee without an amount is refused on
     the page, before anything is sent."""
     page = seller_page(viewport=DESKTOP, locale="en-US")
     token = page.evaluate("localStorage.getItem('token')")
@@ -634,6 +635,17 @@ def test_a_forms_shipping_rule_is_set_by_the_seller_and_told_to_the_buyer(stack,
     assert no_horizontal_scroll(buyer), buyer.evaluate(WIDEST)
     problems += serious(buyer, "flat shipping form en 375")
     shot(buyer, "form-shipping-flat-phone-en")
+    # Sent: one charge of 60, and the buyer's page counts it in what is due.
+    buyer.get_by_label("Your name").fill("Amy")
+    buyer.get_by_label("Email").fill("amy@example.com")
+    buyer.get_by_role("button", name="Place order").click()
+    expect(buyer).to_have_url(re.compile(r"/track\.html#"))
+    expect(buyer.locator("#pay-due")).to_have_text("NT$300")
+    charges = ok(api_request(stack, "GET", "/charges", token))["items"]
+    assert [(c["kind"], c["amount"], c["batch"]) for c in charges] == [("shipping", 60, BATCH)]
+    orders = ok(api_request(stack, "GET", "/orders", token))["items"]
+    assert [(o["total_amount"], o["shipping_fee"]) for o in orders] == [(240, 0)]
+    shot(buyer, "form-shipping-flat-track-phone-en")
 
     ok(api_request(stack, "PATCH", f"/forms/{made['id']}", token, {"shipping": {"mode": "later"}}))
     open_form(buyer, made["url"])
