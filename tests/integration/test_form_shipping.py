@@ -241,7 +241,8 @@ def test_credit_pays_part_of_the_fee_and_the_page_shows_what_is_left(api, seller
 
 
 def test_commands_of_a_flat_fee_submission(api, seller, commands, backend):
-    """What a flat fee adds to a submission (docs/performance.md, "Order forms"), named."""
+    """What a flat fee adds to a submission (docs/performance.md, "Order forms"), named:
+    a new buyer's, so their first charge."""
     if commands is None:
         pytest.skip("mongomock sends no wire commands to count")
     form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
@@ -267,6 +268,7 @@ def test_commands_of_a_flat_fee_submission(api, seller, commands, backend):
         ("find", "payments"),  # payments a crash left half-applied (ledger: finish first)
         ("find", "customers"),  # the buyer's name and cached credit
         ("find", "charges"),  # a live charge with this submission's key?
+        ("update", "customers"),  # marked as charged (a buyer's first charge only)
         ("insert", "charges"),
         ("insert", "tracking_links"),  # the submission's link
     ], named
