@@ -433,3 +433,88 @@ def test_a_payment_over_three_orders_stays_within_ten_commands(api, token, comma
     make_charge(api, token, bob["id"], 50)
     sent = app_commands(bob["id"])
     assert sent.count("find:charges") == 1 and len(sent) == 9, sent
+
+
+# --- crashes and the other money paths ------------------------------------------------
+
+
+def test_a_payment_cut_short_on_a_charge_is_finished_by_repair(api, token, monkeypatch):
+    """The process dies after the payment's first share (an order) and before the
+    charge's: the payment stays half-applied, `touch` naming the charge as
+    {"charge_id": ...}; repair-payments finishes it."""
+    from chalicelib.money import charge_book, payments
+
+    a = make_order(api, token, unit_price=100)
+    cid = a["customer_id"]
+    ship = make_charge(api, token, cid, 60)
+
+    def dies(*args, **kw):
+        raise RuntimeError("Lambda timed out")
+
+    monkeypatch.setattr(charge_book, "set_share", dies)
+    r = pay(api, token, cid, 160)
+    assert r.status == 500
+    (half,) = db.get_db().payments.find()
+    assert half["applied"] is False and {"charge_id": ObjectId(ship["id"])} in half["touch"]
+    assert state(api, token, ship) == ("open", 0, 60)
+    monkeypatch.undo()
+    assert payments.repair() == 1
+    assert state(api, token, ship) == ("open", 60, 0)
+    check_ledger()
+
+
+def test_a_void_cut_short_before_its_release_is_finished(api, token, monkeypatch):
+    """The charge is marked void, then the process dies before its money goes back:
+    voiding again (or repair-payments) gives it back as credit."""
+    from chalicelib.money import payments
+
+    amy = make_customer(api, token)
+    c = make_charge(api, token, amy["id"], 60)
+    make_payment(api, token, amy["id"], 60)
+
+    def dies(*args, **kw):
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(payments, "release", dies)
+    assert api.post(f"/charges/{c['id']}/void", token=token).status == 500
+    stuck = db.get_db().charges.find_one({"_id": ObjectId(c["id"])})
+    assert (stuck["status"], stuck["paid_amount"]) == ("void", 6000)
+    monkeypatch.undo()
+    assert payments.repair() == 1
+    assert check_ledger() == {ObjectId(amy["id"]): 6000}
+    # And by the void itself, pressed again.
+    c2 = make_charge(api, token, amy["id"], 30)  # paid from the credit
+    monkeypatch.setattr(payments, "release", dies)
+    assert api.post(f"/charges/{c2['id']}/void", token=token).status == 500
+    monkeypatch.undo()
+    assert api.post(f"/charges/{c2['id']}/void", token=token).json["paid_amount"] == 0
+    assert check_ledger() == {ObjectId(amy["id"]): 6000}
+
+
+def test_order_paths_keep_a_payments_charge_allocations(api, token):
+    """A payment over an order and a charge: cancelling the order or switching it to
+    unpaid gives back the order's part only; the charge keeps its money."""
+    a = make_order(api, token, unit_price=100)
+    b = make_order(api, token, unit_price=100)
+    cid = a["customer_id"]
+    ship = make_charge(api, token, cid, 60)
+    p = pay(api, token, cid, 260).json
+    assert sorted(x["amount"] for x in p["allocations"]) == [60, 100, 100]
+    assert api.patch(f"/orders/{a['id']}", {"fulfillment_status": "cancelled"}, token=token).status == 200
+    assert api.patch(f"/orders/{b['id']}", {"payment_status": "unpaid"}, token=token).status == 200
+    got = api.get(f"/payments/{p['id']}", token=token).json
+    assert [(x["charge_id"], x["amount"]) for x in got["allocations"]] == [(ship["id"], 60)]
+    assert got["unallocated"] == 200
+    assert state(api, token, ship) == ("open", 60, 0)
+    # 已匯款 on the order records a payment for the order only.
+    assert api.patch(f"/orders/{b['id']}", {"payment_status": "remitted"}, token=token).status == 200
+    check_ledger()
+
+
+def test_the_payments_export_names_a_charges_allocation_by_kind(api, token):
+    a = make_order(api, token, unit_price=100)
+    make_charge(api, token, a["customer_id"], 60)
+    make_payment(api, token, a["customer_id"], 160)
+    r = api.get("/export/payments?format=csv", token=token)
+    assert r.status == 200
+    assert f"#{a['order_no']}:100;shipping:60" in r.body.decode("utf-8-sig")

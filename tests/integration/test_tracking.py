@@ -152,6 +152,7 @@ def test_link_shows_only_that_buyers_orders_at_that_shop(api, token, other_token
         "balance",
         "credit",
         "payments",
+        "charges",
         "payment_instructions",
         "parcels",
         "scope",
