@@ -467,6 +467,7 @@ ANSWER_FIELDS = {
     "paid_amount": 1,
     "payment_status": 1,
     "fulfillment_status": 1,
+    "form_fee": 1,
 }
 
 
@@ -481,8 +482,9 @@ def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | 
         return None  # the owner is still at work (idempotency.claim_or_find waits)
     customer_id = made[0]["customer_id"]
     charge = _charge_of(form["seller_id"], customer_id, submission_id)
-    if charge is None and flat_fee(form):
-        charge = _charge_fee(form, customer_id, submission_id)
+    fee = made[0].get("form_fee", 0)  # the rule when it was sent, not the form's now
+    if charge is None and fee:
+        charge = _charge_fee(form, fee, customer_id, submission_id)
     customer = {"_id": customer_id, "name": typed_name}
     url = tracking.form_link_again(_seller(form), customer, submission_id)
     return _answer(made, charge, url)
@@ -495,15 +497,15 @@ def _charge_of(seller_id: ObjectId, customer_id: ObjectId, submission_id: Object
     )
 
 
-def _charge_fee(form: dict, customer_id: ObjectId, submission_id: ObjectId) -> dict:
-    """The form's flat fee as one `shipping` charge of this submission; its key makes a
+def _charge_fee(form: dict, fee: int, customer_id: ObjectId, submission_id: ObjectId) -> dict:
+    """The flat fee (cents) as one `shipping` charge of this submission; its key makes a
     repeat (a retry, a double tap) return the first. The buyer's credit pays it, and
     the submission's orders before it (they are older)."""
     return charges.add(
         form["seller_id"],
         charges.AddCharge(
             customer_id=customer_id,
-            amount=flat_fee(form),
+            amount=fee,
             kind="shipping",
             note=form["title"],
             batch=form["batch"],
@@ -641,7 +643,8 @@ def _submit_counted(
     docs = batches.settle_many(seller_id, docs, shop["currency"])
     # An overpaid buyer's new orders (and fee) start paid: the charge's add spends the
     # credit on both (the orders first: older); without a fee, use_credit does.
-    charge = _charge_fee(form, customer["_id"], submission_id) if flat_fee(form) else None
+    fee = docs[0]["form_fee"]
+    charge = _charge_fee(form, fee, customer["_id"], submission_id) if fee else None
     if customer.get("credit", 0) > 0 and (
         charge is not None or payments.use_credit(seller_id, customer["_id"])
     ):
@@ -694,6 +697,9 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             "form_title": form["title"],
             "submission_id": submission_id,
             "ship_to": ship_to,
+            # The flat fee this submission owes (0: none), as the form said when it was
+            # sent: a retry that must still add the charge uses this, not a later rule.
+            "form_fee": flat_fee(form),
         }
         docs.append(doc)
     return docs

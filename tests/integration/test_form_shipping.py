@@ -186,6 +186,36 @@ def test_a_retry_does_not_charge_again_a_fee_the_seller_voided(api, seller):
     assert [c["status"] for c in charges_of(api, seller)] == ["void"]
 
 
+def test_a_retry_charges_the_fee_the_form_had_when_it_was_sent(api, seller, monkeypatch):
+    """The rule changed between the first request (whose charge failed) and its retry:
+    the retry charges the fee the submission was sent under, and a submission sent
+    without a fee gets none when the form later asks one."""
+    from chalicelib.money import charges
+    from chalicelib.platform import mongo
+
+    form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
+    assert submit(api, form, key="none-then").status == 201  # charged 60 (key "none-then")
+    real = charges.add
+
+    def broken(*args, **kwargs):
+        raise mongo.PyMongoError("injected failure")
+
+    monkeypatch.setattr(charges, "add", broken)
+    assert submit(api, form, key="k").status == 503
+    monkeypatch.setattr(charges, "add", real)
+    patch = {"shipping": {"mode": "flat", "fee": 90}}
+    assert api.patch(f"/forms/{form['id']}", patch, token=seller["t"]).status == 200
+    again = submit(api, form, key="k")
+    assert again.status == 200 and (again.json["shipping_fee"], again.json["balance"]) == (60, 160)
+
+    plain = new_form(api, seller, title="No fee").json
+    assert submit(api, plain, key="p").status == 201
+    assert api.patch(f"/forms/{plain['id']}", patch, token=seller["t"]).status == 200
+    again = submit(api, plain, key="p")
+    assert again.status == 200 and (again.json["shipping_fee"], again.json["balance"]) == (0, 100)
+    assert sorted(c["amount"] for c in charges_of(api, seller)) == [60, 60]
+
+
 @pytest.mark.parametrize("mode", ["none", "later"])
 def test_no_charge_without_a_flat_fee(api, seller, mode):
     form = new_form(api, seller, shipping={"mode": mode}).json
