@@ -614,6 +614,7 @@ def test_a_forms_shipping_rule_is_set_by_the_seller_and_told_to_the_buyer(stack,
     expect(form_row(page, "Tokyo snacks")).to_be_visible()
     (made,) = ok(api_request(stack, "GET", "/forms", token))["items"]
     assert made["shipping"] == {"mode": "flat", "fee": 60}
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text("Shipping NT$60 per order")
 
     buyer = open_page(viewport=PHONE, locale="zh-TW")
     problems: list[str] = []
@@ -664,6 +665,12 @@ def test_a_forms_shipping_rule_is_set_by_the_seller_and_told_to_the_buyer(stack,
     # The editor shows the rule of the form it opens.
     page.reload()
     page.get_by_role("tab", name="Forms").click()
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text(
+        "Shipping billed after weighing"
+    )
+    page.locator("#lang").select_option("zh-Hant")
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text("運費秤重後另計")
+    page.locator("#lang").select_option("en")
     form_row(page, "Tokyo snacks").get_by_role("button", name=re.compile("^Edit")).click()
     expect(editor.get_by_label("Shipping", exact=True)).to_have_value("later")
     expect(fee).to_be_disabled()

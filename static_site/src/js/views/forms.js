@@ -205,13 +205,15 @@ function formRow(f) {
   const busy = state.busy.has(f.id);
   const btn = (cls, text, onclick, extra = {}) => h("button", { class: `btn btn-sm ${cls}`, type: "button", disabled: busy, onclick, ...extra }, text);
   const items = (f.items || []).map((i) => i.item_name).join(t("common.list_sep"));
+  const mode = f.shipping?.mode;
+  const shipping = mode === "flat" ? t("forms.row_shipping_flat", { fee: money(f.shipping.fee, currency()) }) : mode === "later" ? t("forms.row_shipping_later") : "";
   return h(
     "tr",
     { dataset: { id: f.id } },
     h(
       "td",
       { "data-label": t("forms.title"), class: "form-title-cell" },
-      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items)),
+      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null),
     ),
     h("td", { "data-label": t("forms.batch"), class: "form-batch text-nowrap" }, f.batch || ""),
     h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
