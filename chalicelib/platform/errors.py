@@ -187,7 +187,7 @@ DETAIL_CODES: dict[str, str] = {
     # costs and batches
     "unknown_currency": "not an ISO 4217 currency in use today",
     "unsupported_currency": "a shop currency needs at most 2 decimals (not KWD, BHD…)",
-    "not_positive": "an exchange rate must be above 0",
+    "not_positive": "must be above 0 (an exchange rate, a form's flat shipping fee)",
     "shop_currency": "the shop currency has no rate: it is always 1",
     "batch_closed": "the batch is closed",
     # order forms (field: lines[i].item_id / lines[i].quantity, phone, address)
@@ -197,6 +197,7 @@ DETAIL_CODES: dict[str, str] = {
     "over_limit": "more than the item's limit per buyer (max_per_buyer, already)",
     "item_unavailable": "the item was deleted",
     "required_by_form": "this form asks for it",
+    "fee_not_allowed": "only a flat shipping rule takes a fee (field: shipping.fee)",
     # bodies
     "unknown_field": "the body has a field the route does not take",
     "nothing_to_update": "a PATCH body must change something (field: body)",

@@ -40,6 +40,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
+from chalicelib.money import charge_book, charges, payments
 from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
@@ -59,7 +60,7 @@ from chalicelib.platform.locks import held
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
-from chalicelib.rules import contacts
+from chalicelib.rules import allocation, contacts
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
 from chalicelib.sales.schemas import FormIn, FormOrderIn, FormOut, FormPatch, OrderIn, PublicFormOut
@@ -185,12 +186,33 @@ def _out(form: dict, stock: dict, counts: dict) -> dict:
             "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
+            "shipping": shipping_out(form),
             "submission_count": subs,
             "order_count": n,
             "created_at": clock.iso(form["created_at"]),
             "updated_at": clock.iso(form["updated_at"]),
         }
     ).model_dump()
+
+
+NO_SHIPPING = {"mode": "none", "fee": None}  # a form made before shipping rules
+
+
+def _shipping(rule) -> dict:
+    """The stored rule (fee in cents, flat only) of a FormShippingIn; None: no shipping."""
+    return rule.model_dump() if rule is not None else dict(NO_SHIPPING)
+
+
+def flat_fee(form: dict) -> int:
+    """The fee in cents each submission is charged (0: none, or billed later)."""
+    rule = form.get("shipping") or NO_SHIPPING
+    return rule["fee"] if rule["mode"] == "flat" else 0
+
+
+def shipping_out(form: dict) -> dict:
+    rule = form.get("shipping") or NO_SHIPPING
+    fee = rule.get("fee")
+    return {"mode": rule["mode"], "fee": from_cents(fee) if fee is not None else None}
 
 
 def _one_out(form: dict) -> dict:
@@ -245,6 +267,7 @@ def create(principal: Principal, data: FormIn) -> dict:
         "ask_phone": data.ask_phone,
         "ask_address": data.ask_address,
         "contact": data.contact,
+        "shipping": _shipping(data.shipping),
         "shop": _shop(principal),
         "created_at": now,
         "updated_at": now,
@@ -278,6 +301,8 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
         changes["items"] = _checked_items(seller_id, patch.items)
     if "description" in changes:
         changes["description"] = changes["description"] or None
+    if "shipping" in changes:  # for later submissions: charges already made stay as they are
+        changes["shipping"] = _shipping(patch.shipping)
     changes["updated_at"] = clock.now()
     form = get_db().forms.find_one_and_update(
         {"_id": object_id(form_id, "form"), "seller_id": seller_id},
@@ -352,6 +377,7 @@ def public(token: str) -> dict:
             "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
+            "shipping": shipping_out(form),
             "items": _item_rows(form, _items_of(form["seller_id"], [form])),
         }
     ).model_dump()
@@ -434,22 +460,74 @@ def submit(token: str, data: FormOrderIn, client: str, idempotency_key: str | No
     )
 
 
+ANSWER_FIELDS = {
+    "order_no": 1,
+    "total_amount": 1,
+    "customer_id": 1,
+    "paid_amount": 1,
+    "payment_status": 1,
+    "fulfillment_status": 1,
+    "form_fee": 1,
+}
+
+
 def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | None:
+    """A repeated key's answer: the first request's orders, and its flat fee's charge,
+    made now if that request died between its orders and its charge (never again once
+    one was made: the seller may have voided it)."""
     made = list(
-        get_db().orders.find(
-            {"seller_id": form["seller_id"], "submission_id": submission_id},
-            {"order_no": 1, "total_amount": 1, "customer_id": 1, "buyer_name": 1},
-        )
+        get_db().orders.find({"seller_id": form["seller_id"], "submission_id": submission_id}, ANSWER_FIELDS)
     )
     if not made:
         return None  # the owner is still at work (idempotency.claim_or_find waits)
-    customer = {"_id": made[0]["customer_id"], "name": typed_name}
+    customer_id = made[0]["customer_id"]
+    charge = _charge_of(form["seller_id"], customer_id, submission_id)
+    fee = made[0].get("form_fee", 0)  # the rule when it was sent, not the form's now
+    if charge is None and fee:
+        charge = _charge_fee(form, fee, customer_id, submission_id)
+    customer = {"_id": customer_id, "name": typed_name}
     url = tracking.form_link_again(_seller(form), customer, submission_id)
-    return _answer(sorted(o["order_no"] for o in made), sum(o["total_amount"] for o in made), url)
+    return _answer(made, charge, url)
 
 
-def _answer(order_nos: list[int], total: int, url: str) -> dict:
-    return {"order_nos": order_nos, "total_amount": from_cents(total), "tracking_url": url}
+def _charge_of(seller_id: ObjectId, customer_id: ObjectId, submission_id: ObjectId) -> dict | None:
+    """The charge a submission made, open or void (one read, the buyer's charges index)."""
+    return charge_book.find(
+        {"seller_id": seller_id, "customer_id": customer_id, "submission_id": submission_id}
+    )
+
+
+def _charge_fee(form: dict, fee: int, customer_id: ObjectId, submission_id: ObjectId) -> dict:
+    """The flat fee (cents) as one `shipping` charge of this submission; its key makes a
+    repeat (a retry, a double tap) return the first. The buyer's credit pays it, and
+    the submission's orders before it (they are older)."""
+    return charges.add(
+        form["seller_id"],
+        charges.AddCharge(
+            customer_id=customer_id,
+            amount=fee,
+            kind="shipping",
+            note=form["title"],
+            batch=form["batch"],
+            submission_id=submission_id,
+            key=f"submission:{submission_id}",
+        ),
+    )
+
+
+def _answer(orders: list[dict], charge: dict | None, url: str) -> dict:
+    """`total_amount`: the orders'; `shipping_fee`: the charge's (0 without one);
+    `balance`: what this submission still owes, its orders and its charge."""
+    owed = sum(allocation.balance_of(o) for o in orders)
+    if charge is not None:
+        owed += allocation.balance_of(charge)
+    return {
+        "order_nos": sorted(o["order_no"] for o in orders),
+        "total_amount": from_cents(sum(o["total_amount"] for o in orders)),
+        "shipping_fee": from_cents(charge["amount"] if charge is not None else 0),
+        "balance": from_cents(owed),
+        "tracking_url": url,
+    }
 
 
 def _seller(form: dict) -> dict:
@@ -563,13 +641,21 @@ def _submit_counted(
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
+    # An overpaid buyer's new orders (and fee) start paid: the charge's add spends the
+    # credit on both (the orders first: older); without a fee, use_credit does.
+    fee = docs[0]["form_fee"]
+    charge = _charge_fee(form, fee, customer["_id"], submission_id) if fee else None
+    if customer.get("credit", 0) > 0 and (
+        charge is not None or payments.use_credit(seller_id, customer["_id"])
+    ):
+        docs = list(db.orders.find({"submission_id": submission_id, "seller_id": seller_id}, ANSWER_FIELDS))
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
     # A known customer's page shows the name typed now, not the one the shop has on file.
     shown = customer if new else {**customer, "name": data.name}
     url = tracking.form_link(seller, shown, submission_id, whole=new)
     bus.record(FormOrderPlaced(form["_id"], submission_id, customer["_id"], whole=new))
-    return _answer([d["order_no"] for d in docs], sum(d["total_amount"] for d in docs), url)
+    return _answer(docs, charge, url)
 
 
 def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:
@@ -611,6 +697,9 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             "form_title": form["title"],
             "submission_id": submission_id,
             "ship_to": ship_to,
+            # The flat fee this submission owes (0: none), as the form said when it was
+            # sent: a retry that must still add the charge uses this, not a later rule.
+            "form_fee": flat_fee(form),
         }
         docs.append(doc)
     return docs

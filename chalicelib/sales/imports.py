@@ -37,9 +37,10 @@ part-way deletes both (undo); a crash before the orders went in leaves a payment
 orders that do not exist (no credit, nothing spendable; `import_id` tells it apart),
 which the seller can void.
 
-The import never spends the buyer's existing credit: imported orders get exactly the
-money their rows say; credit stays credit until the buyer's next order (POST /orders) or
-a payment the seller records.
+Then a buyer with credit (confirmed money on no order) has it used by their open orders,
+oldest first, as after POST /orders (payments.use_credit, under the buyer's lock): the
+imported rows' own money is already on their orders, so the credit only pays what they
+still owe.
 """
 
 from __future__ import annotations
@@ -652,6 +653,11 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
         _undo(principal, seller_id, import_id, taken, created_customers)
         raise
     batches.settle_many(seller_id, docs, principal.currency)
+    # An overpaid buyer's imported orders take their credit, as a typed order does (after
+    # the import's own money: each row's paid_amount is already on its order).
+    for customer in known.values():
+        if customer.get("credit", 0) > 0:
+            payments.use_credit(seller_id, customer["_id"])
     return first, last
 
 

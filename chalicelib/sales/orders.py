@@ -402,21 +402,38 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str, by: str) -> d
 def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int = 3) -> dict:
     """PATCH /orders/{id}. The 已匯款 switch (`remitted`/`unpaid`) moves money through
     payments.switch, after the other changes; money beyond what the order may now hold
-    (cancelled, or a lower total) goes back to the buyer's credit."""
+    (cancelled, or a lower total) goes back to the buyer's credit, and a total raised (or
+    the order moved to another buyer) takes the buyer's credit."""
     seller_id = object_id(principal.seller_id)
     oid = object_id(order_id, "order")
     changes = patch.model_dump(exclude_unset=True)
     to_pay = (
         changes.pop("payment_status") if changes.get("payment_status") in ("remitted", "unpaid") else None
     )
+    may_owe_more = bool(OWED_INPUTS & changes.keys())
     after = _update_doc(principal, seller_id, oid, changes, attempts) if changes else None
     if after is not None and allocation.excess_of(after) > 0:
         payments.release_excess(seller_id, oid)
+        after = None
+    elif after is not None and may_owe_more and _use_credit(seller_id, after):
         after = None
     if to_pay is not None:
         payments.switch(principal, oid, to_pay)
         after = None
     return to_out(after if after is not None else _get_doc(seller_id, order_id))
+
+
+# What a PATCH may raise the money owed by: the total, or the buyer (another buyer's credit).
+OWED_INPUTS = {"quantity", "unit_price", "shipping_fee", "customer_id", "buyer_email"}
+
+
+def _use_credit(seller_id, order: dict) -> bool:
+    """The buyer's credit pays what the order now owes (one read of the buyer when the
+    order owes something; the money moves only when they have credit)."""
+    if allocation.balance_of(order) <= 0:
+        return False
+    buyer = get_db().customers.find_one({"_id": order["customer_id"], "seller_id": seller_id}, {"credit": 1})
+    return bool(buyer and buyer.get("credit", 0) > 0 and payments.use_credit(seller_id, order["customer_id"]))
 
 
 def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], attempts: int = 3) -> dict:

@@ -92,6 +92,34 @@ FormItems = Annotated[list[FormItemIn], Field(min_length=1, max_length=50), Afte
 FormContact = Literal["email", "phone", "line_id", "any"]
 
 
+# How a form bills shipping: not at all, a flat fee per submission (one charge), or
+# later, after weighing (a parcel's fee).
+ShippingMode = Literal["none", "flat", "later"]
+
+
+class FormShippingIn(In):
+    """`fee` is required and above 0 for `flat`, and refused for the other modes (a fee
+    the buyer would never be charged)."""
+
+    mode: ShippingMode
+    fee: Money | None = None
+
+    @model_validator(mode="after")
+    def _fee(self):
+        if self.mode == "flat" and self.fee is None:
+            raise Invalid("missing", "a flat shipping rule needs its fee", field="fee")
+        if self.mode == "flat" and self.fee <= 0:
+            raise Invalid("not_positive", "a flat shipping fee must be above 0", field="fee")
+        if self.mode != "flat" and self.fee is not None:
+            raise Invalid("fee_not_allowed", "only a flat shipping rule takes a fee", field="fee")
+        return self
+
+
+class FormShippingOut(Model):
+    mode: ShippingMode
+    fee: Annotated[int | float | None, WithJsonSchema({"type": ["number", "null"]})]  # flat only
+
+
 class FormIn(In):
     batch: BatchName
     title: Name
@@ -101,6 +129,7 @@ class FormIn(In):
     contact: FormContact = "email"
     ask_phone: bool = False
     ask_address: bool = False
+    shipping: FormShippingIn | None = None  # none: {mode: "none"}
 
 
 class FormPatch(In):
@@ -112,10 +141,11 @@ class FormPatch(In):
     contact: FormContact | None = None
     ask_phone: bool | None = None
     ask_address: bool | None = None
+    shipping: FormShippingIn | None = None
 
     @model_validator(mode="after")
     def _check(self):
-        cannot_be_null(self, ("title", "items", "closed", "contact", "ask_phone", "ask_address"))
+        cannot_be_null(self, ("title", "items", "closed", "contact", "ask_phone", "ask_address", "shipping"))
         return non_empty_patch(self)
 
 
@@ -139,6 +169,7 @@ class FormOut(Model):
     contact: FormContact
     ask_phone: bool
     ask_address: bool
+    shipping: FormShippingOut
     submission_count: int
     order_count: int
     created_at: str
@@ -159,6 +190,7 @@ class PublicFormOut(Model):
     contact: FormContact
     ask_phone: bool
     ask_address: bool
+    shipping: FormShippingOut
     items: list[FormItemOut]
 
 
@@ -182,7 +214,9 @@ class FormOrderIn(In):
 
 class FormOrderOut(Model):
     order_nos: list[int]
-    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]
+    total_amount: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the orders'
+    shipping_fee: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the flat fee charged (0: none)
+    balance: Annotated[int | float, WithJsonSchema({"type": "number"})]  # still owed: orders and fee
     tracking_url: str
 
 

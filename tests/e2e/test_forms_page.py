@@ -582,3 +582,96 @@ def test_tracking_page_wraps_long_item_names(stack, open_page):
     page.goto(out["tracking_url"])
     expect(page.locator("#order-cards .order-card")).to_have_count(1)
     assert no_horizontal_scroll(page), page.evaluate(WIDEST)
+
+
+def test_a_forms_shipping_rule_is_set_by_the_seller_and_told_to_the_buyer(stack, seller_page, open_page):
+    """Issue 26: the seller picks "a flat fee per order" (60) in the forms editor; the
+    buyer's form at 375 px says the fee in both languages and counts it once in the total,
+    and once sent, the buyer's page counts the fee's charge in what is due; a "billed
+    later" form says so instead. A flat fee without an amount is refused on
+    the page, before anything is sent."""
+    page = seller_page(viewport=DESKTOP, locale="en-US")
+    token = page.evaluate("localStorage.getItem('token')")
+    ok(api_request(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120}), 201)
+    page.reload()
+    page.get_by_role("tab", name="Forms").click()
+    page.get_by_role("button", name="New form").click()
+    editor = page.locator("#forms-new")
+    editor.locator("[name=title]").fill("Tokyo snacks")
+    editor.locator("[name=batch]").fill(BATCH)
+    editor.get_by_role("checkbox", name="Pocky").check()
+    fee = editor.get_by_label("Flat fee per order")
+    expect(fee).to_be_disabled()  # asked only for a flat rule
+    editor.get_by_label("Shipping", exact=True).select_option("flat")
+    expect(fee).to_be_enabled()
+    page.get_by_role("button", name="Publish form").click()
+    expect(page.locator("#forms-new-msg")).to_contain_text("A flat shipping fee must be a number above 0")
+    expect(fee).to_have_class(re.compile("is-invalid"))
+    assert ok(api_request(stack, "GET", "/forms", token))["items"] == []
+    fee.fill("60")
+    shot(page, "forms-shipping-editor-en")
+    page.get_by_role("button", name="Publish form").click()
+    expect(form_row(page, "Tokyo snacks")).to_be_visible()
+    (made,) = ok(api_request(stack, "GET", "/forms", token))["items"]
+    assert made["shipping"] == {"mode": "flat", "fee": 60}
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text("Shipping NT$60 per order")
+
+    buyer = open_page(viewport=PHONE, locale="zh-TW")
+    problems: list[str] = []
+    buyer.goto(made["url"])
+    expect(buyer.locator("#of-shipping")).to_have_text("運費：每筆訂單 NT$60")
+    expect(buyer.locator("#of-total")).to_have_text("NT$0")
+    expect(buyer.locator("#of-total-shipping")).to_be_hidden()
+    item_card(buyer, "Pocky").get_by_role("button", name="Pocky 加一件").click()
+    item_card(buyer, "Pocky").get_by_role("button", name="Pocky 加一件").click()
+    expect(buyer.locator("#of-total")).to_have_text("NT$300")  # 2 × 120 + one fee of 60
+    expect(buyer.locator("#of-total-shipping")).to_have_text("含運費 NT$60")
+    assert no_horizontal_scroll(buyer), buyer.evaluate(WIDEST)
+    problems += serious(buyer, "flat shipping form zh 375")
+    shot(buyer, "form-shipping-flat-phone-zh")
+    buyer.locator("#of-lang").select_option("en")
+    expect(buyer.locator("#of-shipping")).to_have_text("Shipping: NT$60 per order")
+    expect(buyer.locator("#of-total-shipping")).to_have_text("incl. NT$60 shipping")
+    expect(buyer.locator("#of-total")).to_have_text("NT$300")
+    assert no_horizontal_scroll(buyer), buyer.evaluate(WIDEST)
+    problems += serious(buyer, "flat shipping form en 375")
+    shot(buyer, "form-shipping-flat-phone-en")
+    # Sent: one charge of 60, and the buyer's page counts it in what is due.
+    buyer.get_by_label("Your name").fill("Amy")
+    buyer.get_by_label("Email").fill("amy@example.com")
+    buyer.get_by_role("button", name="Place order").click()
+    expect(buyer).to_have_url(re.compile(r"/track\.html#"))
+    expect(buyer.locator("#pay-due")).to_have_text("NT$300")
+    charges = ok(api_request(stack, "GET", "/charges", token))["items"]
+    assert [(c["kind"], c["amount"], c["batch"]) for c in charges] == [("shipping", 60, BATCH)]
+    orders = ok(api_request(stack, "GET", "/orders", token))["items"]
+    assert [(o["total_amount"], o["shipping_fee"]) for o in orders] == [(240, 0)]
+    shot(buyer, "form-shipping-flat-track-phone-en")
+
+    ok(api_request(stack, "PATCH", f"/forms/{made['id']}", token, {"shipping": {"mode": "later"}}))
+    open_form(buyer, made["url"])
+    expect(buyer.locator("#of-shipping")).to_have_text("Shipping is billed later, after weighing")
+    expect(buyer.locator("#of-total-shipping")).to_have_text("shipping billed later")
+    item_card(buyer, "Pocky").get_by_role("button", name="One more Pocky").click()
+    expect(buyer.locator("#of-total")).to_have_text("NT$120")  # nothing added now
+    shot(buyer, "form-shipping-later-phone-en")
+    buyer.locator("#of-lang").select_option("zh-Hant")
+    expect(buyer.locator("#of-shipping")).to_have_text("運費於到貨秤重後另計（二補）")
+    expect(buyer.locator("#of-total-shipping")).to_have_text("運費另計")
+    assert no_horizontal_scroll(buyer), buyer.evaluate(WIDEST)
+    problems += serious(buyer, "later shipping form zh 375")
+    shot(buyer, "form-shipping-later-phone-zh")
+
+    # The editor shows the rule of the form it opens.
+    page.reload()
+    page.get_by_role("tab", name="Forms").click()
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text(
+        "Shipping billed after weighing"
+    )
+    page.locator("#lang").select_option("zh-Hant")
+    expect(form_row(page, "Tokyo snacks").locator(".form-shipping")).to_have_text("運費秤重後另計")
+    page.locator("#lang").select_option("en")
+    form_row(page, "Tokyo snacks").get_by_role("button", name=re.compile("^Edit")).click()
+    expect(editor.get_by_label("Shipping", exact=True)).to_have_value("later")
+    expect(fee).to_be_disabled()
+    assert not problems, "\n".join(problems)

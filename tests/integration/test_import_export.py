@@ -717,8 +717,9 @@ def test_remitted_at_follows_the_money(api, token):
     check_ledger()
 
 
-def test_import_does_not_spend_existing_credit(api, token):
-    """A buyer's credit stays credit: the imported orders hold what their rows say."""
+def test_import_spends_existing_credit(api, token):
+    """A buyer's credit pays their imported orders (issue 26), after the rows' own money:
+    Cake's row says 20 paid, the credit pays the rest of both."""
     cust = make_customer(api, token, name="Amy", email="amy@example.com")
     assert (
         api.post(
@@ -731,15 +732,15 @@ def test_import_does_not_spend_existing_credit(api, token):
     )
     assert r.status == 201, r
     assert imported(api, token) == {
-        ("amy@example.com", "Tea"): ("unpaid", 0, 100),
-        ("amy@example.com", "Cake"): ("partial", 20, 30),
+        ("amy@example.com", "Tea"): ("remitted", 100, 0),
+        ("amy@example.com", "Cake"): ("remitted", 50, 0),
     }
-    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 30000}
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 17000}
     report = api.get("/reports/buyers", token=token).json["rows"][0]
     assert (report["remitted_amount"], report["outstanding_amount"], report["credit_amount"]) == (
-        20,
-        130,
-        300,
+        150,
+        0,
+        170,
     )
 
 

@@ -204,14 +204,15 @@ def test_cancel_and_a_lower_total_give_money_back_as_credit(api, token):
     r = api.patch(f"/orders/{b['id']}", {"fulfillment_status": "cancelled"}, token=token)
     assert (r.json["paid_amount"], r.json["balance"]) == (0, 0)
     assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 20000}
-    # A raised total is owed again: partial, and reports say so.
+    # A raised total is owed again, and the buyer's credit pays it (issue 26: credit on
+    # every path that creates money owed); reports say so.
     r = api.patch(f"/orders/{a['id']}", {"unit_price": 150}, token=token)
-    assert (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("partial", 100, 50)
+    assert (r.json["payment_status"], r.json["paid_amount"], r.json["balance"]) == ("remitted", 150, 0)
     row = api.get("/reports/buyers", token=token).json["rows"][0]
-    assert (row["total_amount"], row["remitted_amount"], row["outstanding_amount"]) == (150, 100, 50)
+    assert (row["total_amount"], row["remitted_amount"], row["outstanding_amount"]) == (150, 150, 0)
     assert (
-        row["credit_amount"] == 200
-        and api.get("/reports/buyers", token=token).json["totals"]["credit_amount"] == 200
+        row["credit_amount"] == 150
+        and api.get("/reports/buyers", token=token).json["totals"]["credit_amount"] == 150
     )
     check_ledger()
 

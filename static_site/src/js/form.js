@@ -40,10 +40,24 @@ function maxOf(item) {
 
 const cents = (amount) => Math.round(Number(amount || 0) * 100);
 
+/** The form's shipping rule: {mode: "none" | "flat" | "later", fee} (none for an older API). */
+const shipping = () => (["flat", "later"].includes(form?.shipping?.mode) ? form.shipping : { mode: "none", fee: null });
+
+/** The flat fee the submission adds (one per order sent, whatever its lines), in cents. */
+const shippingCents = () => (shipping().mode === "flat" ? cents(shipping().fee) : 0);
+
 function totalCents() {
   let sum = 0;
   for (const item of form?.items || []) sum += cents(item.price) * (qty.get(item.item_id) || 0);
-  return sum;
+  return sum > 0 ? sum + shippingCents() : 0;
+}
+
+/** What the buyer is told about shipping: a flat fee per order, or billed after weighing. */
+function shippingText() {
+  const rule = shipping();
+  if (rule.mode === "flat") return t("form.shipping_flat", { fee: money(rule.fee, form.currency) });
+  if (rule.mode === "later") return t("form.shipping_later");
+  return "";
 }
 
 // --- drawing ---------------------------------------------------------------------------
@@ -139,6 +153,10 @@ function renderTotal() {
   const c = totalCents();
   const count = [...qty.values()].reduce((a, b) => a + b, 0);
   $("#of-total").textContent = money(centsToNumber(c), form.currency);
+  const rule = shipping().mode;
+  const note = rule === "flat" ? (c > 0 ? t("form.total_with_shipping", { fee: money(shipping().fee, form.currency) }) : "") : rule === "later" ? t("form.total_shipping_later") : "";
+  $("#of-total-shipping").textContent = note;
+  $("#of-total-shipping").classList.toggle("d-none", !note);
   $("#of-submit").disabled = busy || closed;
   $("#of-submit").dataset.count = String(count);
 }
@@ -179,6 +197,8 @@ function render() {
   $("#of-description").classList.toggle("d-none", !form.description);
   $("#of-closes").textContent = form.closes_at ? t("form.closes", { when: dateTime(form.closes_at) }) : "";
   $("#of-closes").classList.toggle("d-none", !form.closes_at);
+  $("#of-shipping").textContent = shippingText();
+  $("#of-shipping").classList.toggle("d-none", !shippingText());
   const mode = contactMode();
   for (const c of CONTACTS) {
     $(`#of-${c}-box`).classList.toggle("d-none", !shown(c));

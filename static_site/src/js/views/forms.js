@@ -22,6 +22,18 @@ const state = {
 };
 
 const pane = () => $("#tab-forms");
+const SHIPPING_MODES = ["none", "flat", "later"]; // a form's shipping rule (`shipping.mode`)
+
+/** The fee is asked for a flat rule only (the API refuses it with the others). */
+function shippingChanged() {
+  const el = $("#forms-new").elements;
+  const flat = el.shipping_mode.value === "flat";
+  el.shipping_fee.disabled = !flat;
+  if (!flat) {
+    el.shipping_fee.value = "";
+    el.shipping_fee.classList.remove("is-invalid");
+  }
+}
 
 // --- the tab's frame (built once) --------------------------------------------------------
 
@@ -69,6 +81,27 @@ function frame() {
         h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_phone", id: "forms-ask-phone" }), h("label", { class: "form-check-label", for: "forms-ask-phone", "data-i18n": "forms.ask_phone" })),
         h("div", { class: "form-check form-switch" }, h("input", { class: "form-check-input", type: "checkbox", role: "switch", name: "ask_address", id: "forms-ask-address" }), h("label", { class: "form-check-label", for: "forms-ask-address", "data-i18n": "forms.ask_address" })),
       ),
+    ),
+    h(
+      "div",
+      { class: "row g-2 align-items-end" },
+      h(
+        "div",
+        { class: "col-12 col-md-6" },
+        h("label", { class: "form-label mb-0 w-100", for: "forms-shipping", "data-i18n": "forms.shipping" }),
+        h(
+          "select",
+          { class: "form-select", name: "shipping_mode", id: "forms-shipping", onchange: shippingChanged },
+          SHIPPING_MODES.map((m) => h("option", { value: m, "data-i18n": `forms.shipping_${m}` })),
+        ),
+      ),
+      h(
+        "div",
+        { class: "col-12 col-md-6" },
+        h("label", { class: "form-label mb-0 w-100", for: "forms-shipping-fee", "data-i18n": "forms.shipping_fee" }),
+        h("input", { class: "form-control", name: "shipping_fee", id: "forms-shipping-fee", type: "number", inputmode: "decimal", min: "0", step: "any", disabled: true, "aria-describedby": "forms-shipping-help" }),
+      ),
+      h("p", { class: "col-12 small text-muted mb-0", id: "forms-shipping-help", "data-i18n": "forms.shipping_help" }),
     ),
     h(
       "div",
@@ -172,13 +205,15 @@ function formRow(f) {
   const busy = state.busy.has(f.id);
   const btn = (cls, text, onclick, extra = {}) => h("button", { class: `btn btn-sm ${cls}`, type: "button", disabled: busy, onclick, ...extra }, text);
   const items = (f.items || []).map((i) => i.item_name).join(t("common.list_sep"));
+  const mode = f.shipping?.mode;
+  const shipping = mode === "flat" ? t("forms.row_shipping_flat", { fee: money(f.shipping.fee, currency()) }) : mode === "later" ? t("forms.row_shipping_later") : "";
   return h(
     "tr",
     { dataset: { id: f.id } },
     h(
       "td",
       { "data-label": t("forms.title"), class: "form-title-cell" },
-      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items)),
+      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null),
     ),
     h("td", { "data-label": t("forms.batch"), class: "form-batch text-nowrap" }, f.batch || ""),
     h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
@@ -393,6 +428,9 @@ async function openNew(open, f = null) {
     el.ask_phone.checked = Boolean(f?.ask_phone);
     el.ask_address.checked = Boolean(f?.ask_address);
     el.contact.value = f?.contact || "email";
+    el.shipping_mode.value = SHIPPING_MODES.includes(f?.shipping?.mode) ? f.shipping.mode : "none";
+    shippingChanged();
+    if (f?.shipping?.mode === "flat") el.shipping_fee.value = String(f.shipping.fee ?? "");
   }
   el.title.focus();
   if (!state.items) {
@@ -431,6 +469,15 @@ async function create(ev) {
   if (!items.length) problems.push(t("forms.err.items"));
   if (items.length > 50) problems.push(t("forms.err.too_many"));
   if (badMax) problems.push(t("forms.err.max", { item: badMax }));
+  const shipping = { mode: f.elements.shipping_mode.value };
+  if (shipping.mode === "flat") {
+    const text = f.elements.shipping_fee.value.trim();
+    const fee = Number(text);
+    const ok = /^\d+(\.\d{1,2})?$/.test(text) && fee > 0;
+    f.elements.shipping_fee.classList.toggle("is-invalid", !ok);
+    if (ok) shipping.fee = fee;
+    else problems.push(t("forms.err.shipping_fee"));
+  }
   let closesAt = null;
   if (f.elements.closes_at.value) {
     const when = new Date(f.elements.closes_at.value); // the seller's own clock
@@ -442,7 +489,7 @@ async function create(ev) {
     notify(box, "danger", h("ul", { class: "mb-0 ps-3" }, problems.map((p) => h("li", {}, p))));
     return;
   }
-  const body = { title, batch, items, contact: f.elements.contact.value, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked };
+  const body = { title, batch, items, contact: f.elements.contact.value, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked, shipping };
   const description = f.elements.description.value.trim();
   if (description) body.description = description;
   if (closesAt) body.closes_at = closesAt;
@@ -459,6 +506,7 @@ async function create(ev) {
       openNew(false);
       f.reset();
       renderItemsReset();
+      shippingChanged();
       replaceForm(out);
       notify($("#forms-msg"), "success", t("forms.saved", { title: out.title || "" }));
     } catch (err) {
@@ -474,6 +522,7 @@ async function create(ev) {
     box.replaceChildren();
     f.reset();
     renderItemsReset();
+    shippingChanged();
     openNew(false);
     replaceForm(out);
     $("#forms-link-box .form-link-url")?.focus();
