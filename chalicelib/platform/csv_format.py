@@ -135,6 +135,9 @@ PROFIT_COLUMNS: tuple[Column, ...] = (
     Column("costed_count", "有成本訂單數"),
     Column("missing_cost_count", "缺成本訂單數"),
     Column("missing_rate_count", "缺匯率訂單數"),
+    # Issue 26, after the older columns so a sheet reading them by position still works.
+    Column("shipping_charges", "包裹運費"),
+    Column("shipping_cost", "實付運費"),
 )
 PROFIT_BATCH_COLUMN = Column("batch", "批次")
 PROFIT_MONTH_COLUMN = Column("month", "月份")

@@ -14,6 +14,7 @@ needs no extra query. The two sides are written without a transaction:
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,8 @@ def to_out(doc: dict) -> dict:
     return ParcelOut.from_doc(
         {
             **doc,
+            # Parcels from before issue 26 say nothing: their fee was the buyer's to pay.
+            "shipping_paid_by": doc.get("shipping_paid_by") or "buyer",
             "order_ids": [str(i) for i in doc["order_ids"]],
             "tracking_url": carriers.tracking_url(doc.get("carrier"), doc.get("tracking_number")),
             "recipient": doc.get("recipient") or {},
@@ -137,6 +140,10 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "carrier": data.carrier or None,
             "tracking_number": data.tracking_number or None,
             "shipping_fee": data.shipping_fee,
+            "shipping_paid_by": data.shipping_paid_by,
+            "shipping_cost": data.shipping_cost,
+            # The batch its shipping counts in (its charge, the profit report).
+            "batch": _batch_of(orders),
             "recipient": recipient,
             "status": "shipped",
             "shipped_date": order_rules.shipped_today(now, principal.timezone),
@@ -164,6 +171,13 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         doc = _finished(doc, principal.timezone)
     bus.record(ParcelShipped(doc["_id"]))
     return to_out(doc), created
+
+
+def _batch_of(orders: list[dict]) -> str | None:
+    """The batch most of the parcel's orders are in (the first one's on a tie), None when
+    none is in a batch."""
+    named = Counter(o.get("batch") for o in orders if o.get("batch"))
+    return named.most_common(1)[0][0] if named else None
 
 
 def _customer(seller_id, customer_id) -> dict:
