@@ -340,6 +340,8 @@ def delete(principal: Principal, customer_id: str) -> None:
         raise Conflict("this customer has orders; cancel them instead", code="customer_has_orders")
     if db.payments.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
         raise Conflict("this customer has payments: the ledger keeps them", code="customer_has_payments")
+    if db.charges.find_one({"seller_id": seller_id, "customer_id": cid}, {"_id": 1}):
+        raise Conflict("this customer has charges: the ledger keeps them", code="customer_has_charges")
     if db.customers.delete_one({"_id": cid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("customer not found")
     bus.record(CustomerDeleted(seller_id, cid))

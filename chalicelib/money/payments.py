@@ -1,10 +1,12 @@
-"""Payments: money received from one buyer, allocated to their orders.
+"""Payments: money received from one buyer, allocated to their orders and charges.
 
 The ledger lives in two places that must agree:
-- a payment holds its `allocations` [{order_id, order_no, amount}] and `unallocated`
-  (the buyer's credit), with `amount = sum(allocations) + unallocated`;
-- an order holds each payment's share in `paid_by` {<payment id>: cents} and their sum in
-  `paid_amount`, from which its `payment_status` follows (allocation.status_after).
+- a payment holds its `allocations` [{order_id, order_no, amount} or {charge_id, kind,
+  amount}] and `unallocated` (the buyer's credit), with `amount = sum(allocations) +
+  unallocated`;
+- an order (or a charge, money/charge_book.py) holds each payment's share in `paid_by`
+  {<payment id>: cents} and their sum in `paid_amount`, from which an order's
+  `payment_status` follows (allocation.status_after).
 
 MongoDB Atlas could change both in one transaction; FerretDB 1.24 has none, so every
 change of a buyer's allocations goes the same way, and a crash anywhere converges (steps
@@ -13,9 +15,10 @@ change of a buyer's allocations goes the same way, and a crash anywhere converge
    buyer's money never interleave;
 2. it first finishes any payment of the buyer a crash left half-applied (`applied: false`);
 3. it writes the new allocations on the payment(s), `applied: false`, with `touch`: the
-   orders whose share changes;
-4. it SETS each touched order's share to the payment's allocation for it (an absolute
-   value: applying twice is applying once), with a version check against other edits;
+   orders (an order's id) and charges ({"charge_id": id}) whose share changes;
+4. it SETS each touched order's or charge's share to the payment's allocation for it (an
+   absolute value: applying twice is applying once), with a version check against other
+   edits;
 5. it marks the payment applied, and refreshes the buyer's cached credit.
 A retry with the same Idempotency-Key finds the payment and finishes it; so does the next
 money change of that buyer, or `python -m chalicelib.manage repair-payments`.
@@ -31,6 +34,7 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.money import charge_book
 from chalicelib.money.ledger import BuyerWork, Ledger
 from chalicelib.money.schemas import (
     AllocationOut,
@@ -72,7 +76,8 @@ class RecordPayment:
     customer_id: ObjectId
     amount: int
     method: str
-    order_ids: tuple[ObjectId, ...] = ()  # none: the buyer's open orders, oldest first
+    order_ids: tuple[ObjectId, ...] = ()  # neither: the buyer's open orders and charges, oldest first
+    charge_ids: tuple[ObjectId, ...] = ()
     paid_at: dt.date | None = None
     account_last5: str | None = None
     note: str | None = None
@@ -84,6 +89,7 @@ class RecordPayment:
             amount=data.amount,
             method=data.method,
             order_ids=tuple(ObjectId(i) for i in data.order_ids or ()),
+            charge_ids=tuple(ObjectId(i) for i in data.charge_ids or ()),
             paid_at=data.paid_at,
             account_last5=data.account_last5,
             note=data.note,
@@ -100,6 +106,25 @@ def track_out(doc: dict) -> dict:
     return TrackPaymentOut.from_doc(
         {**doc, "note": doc.get("note") if doc.get("source") == "buyer" else None}
     )
+
+
+def _open_debts(seller_id, customer_id, submission_id=None) -> list[dict]:
+    """The buyer's orders and charges that still take money, together oldest first (of
+    one form submission only, when given)."""
+    debts = _open_orders(seller_id, customer_id, submission_id)
+    debts += charge_book.open_of(seller_id, customer_id, submission_id)
+    return sorted(debts, key=lambda d: (d["created_at"], d["_id"]))
+
+
+def _target(entry: dict):
+    """The order's or charge's id an allocation entry is about."""
+    return entry["charge_id"] if "charge_id" in entry else entry["order_id"]
+
+
+def _touch(entry: dict):
+    """A `touch` entry: an order's id as it always was (old payments stay readable), a
+    charge as {"charge_id": id}."""
+    return {"charge_id": entry["charge_id"]} if "charge_id" in entry else entry["order_id"]
 
 
 def _open_orders(seller_id, customer_id, submission_id=None) -> list[dict]:
@@ -154,20 +179,22 @@ def _apply(payment: dict, now: dt.datetime, known: dict | None = None) -> None:
     `known`: orders by id as read under the lock for this change."""
     pid = str(payment["_id"])
     allocations = [dict(a) for a in payment.get("allocations", [])]
-    shares = {a["order_id"]: a for a in allocations}
-    for order_id in payment.get("touch", []):
-        wanted = shares[order_id]["amount"] if order_id in shares else 0
-        took = _set_share(
+    shares = {_target(a): a for a in allocations}
+    for touched in payment.get("touch", []):
+        is_charge = isinstance(touched, dict)
+        target_id = touched["charge_id"] if is_charge else touched
+        wanted = shares[target_id]["amount"] if target_id in shares else 0
+        took = (charge_book.set_share if is_charge else _set_share)(
             payment["seller_id"],
             payment["customer_id"],
-            order_id,
+            target_id,
             pid,
             wanted,
             now,
-            (known or {}).get(order_id),
+            (known or {}).get(target_id),
         )
-        if order_id in shares:
-            shares[order_id]["amount"] = took
+        if target_id in shares:
+            shares[target_id]["amount"] = took
     fields: dict[str, Any] = {"applied": True, "touch": []}
     kept = [a for a in allocations if a["amount"] > 0]
     if kept != payment.get("allocations", []):
@@ -197,19 +224,27 @@ def _write_intent(payment: dict, allocations: list[dict], touch: list, extra: di
     return {**payment, **fields}
 
 
-def _shares_to_allocations(shares: list[allocation.Share], orders: list[dict]) -> list[dict]:
-    numbers = {o["_id"]: o["order_no"] for o in orders}
-    return [{"order_id": s.order_id, "order_no": numbers[s.order_id], "amount": s.amount} for s in shares]
+def _shares_to_allocations(shares: list[allocation.Share], debts: list[dict]) -> list[dict]:
+    docs = {d["_id"]: d for d in debts}
+    out = []
+    for s in shares:
+        doc = docs[s.order_id]
+        if allocation.is_charge(doc):
+            out.append({"charge_id": s.order_id, "kind": doc["kind"], "amount": s.amount})
+        else:
+            out.append({"order_id": s.order_id, "order_no": doc["order_no"], "amount": s.amount})
+    return out
 
 
 def _merge(allocations: list[dict], more: list[dict]) -> list[dict]:
-    """Allocations plus more money on the same or other orders (one entry per order)."""
-    out = {a["order_id"]: dict(a) for a in allocations}
+    """Allocations plus more money on the same or other orders and charges (one entry
+    each)."""
+    out = {_target(a): dict(a) for a in allocations}
     for a in more:
-        if a["order_id"] in out:
-            out[a["order_id"]]["amount"] += a["amount"]
+        if _target(a) in out:
+            out[_target(a)]["amount"] += a["amount"]
         else:
-            out[a["order_id"]] = dict(a)
+            out[_target(a)] = dict(a)
     return list(out.values())
 
 
@@ -279,8 +314,9 @@ def payment_document(
 def record(
     principal: Principal, data: PaymentIn, idempotency_key: str | None = None, *, via: str | None = None
 ):
-    """POST /payments: a confirmed payment, allocated to `order_ids` in that order or to
-    the buyer's unpaid orders oldest first; what is left is credit. Returns
+    """POST /payments: a confirmed payment, allocated to `order_ids` then `charge_ids` in
+    the given order, or else to the buyer's open orders and charges oldest first; what is
+    left is credit. Returns
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
     seller_id = object_id(principal.seller_id)
     command = RecordPayment.of(data)
@@ -364,11 +400,13 @@ def _confirmed(
     the lock."""
     seller_id = uow.seller_id
     if orders is None:
-        orders = (
-            _listed_orders(seller_id, customer["_id"], command.order_ids)
-            if command.order_ids
-            else _open_orders(seller_id, customer["_id"])
-        )
+        if command.order_ids or command.charge_ids:
+            orders = (
+                _listed_orders(seller_id, customer["_id"], command.order_ids) if command.order_ids else []
+            )
+            orders += charge_book.listed(seller_id, customer["_id"], command.charge_ids)
+        else:
+            orders = _open_debts(seller_id, customer["_id"])
     allocations = _shares_to_allocations(allocation.fill(command.amount, orders), orders)
     doc = {"_id": payment_id}
     doc |= payment_document(
@@ -380,7 +418,7 @@ def _confirmed(
         allocations=allocations,
         unallocated=command.amount - sum(a["amount"] for a in allocations),
         applied=False,
-        touch=[a["order_id"] for a in allocations],
+        touch=[_touch(a) for a in allocations],
     )
     return doc, {o["_id"]: o for o in orders}
 
@@ -453,14 +491,14 @@ def confirm(principal: Principal, payment_id: str) -> dict:
 
 
 def _confirm(uow: BuyerWork, payment: dict) -> dict:
-    # A report made through a form submission's link pays that submission's orders;
-    # what is left is credit, as for any payment.
-    orders = _open_orders(uow.seller_id, uow.customer_id, payment.get("submission_id"))
+    # A report made through a form submission's link pays that submission's orders
+    # and charges; what is left is credit, as for any payment.
+    orders = _open_debts(uow.seller_id, uow.customer_id, payment.get("submission_id"))
     allocations = _shares_to_allocations(allocation.fill(payment["amount"], orders), orders)
     payment = _write_intent(
         payment,
         allocations,
-        [a["order_id"] for a in allocations],
+        [_touch(a) for a in allocations],
         {"status": "confirmed", "confirmed_at": uow.now},
     )
     _apply(payment, uow.now, {o["_id"]: o for o in orders})
@@ -506,7 +544,7 @@ def _take_back(uow: BuyerWork, payment: dict) -> dict:
 
 
 def _void(payment: dict, now) -> None:
-    touch = [a["order_id"] for a in payment.get("allocations", [])]
+    touch = [_touch(a) for a in payment.get("allocations", [])]
     payment = _write_intent(payment, [], touch, {"status": "voided", "voided_at": now, "unallocated": 0})
     _apply(payment, now)
 
@@ -514,38 +552,57 @@ def _void(payment: dict, now) -> None:
 # --- what order changes do to money ----------------------------------------------------
 
 
+def buyer_work(seller_id, customer_id):
+    """A unit of work of the buyer's money (ledger.py), for charges.py: a change of a
+    charge that moves money runs inside one, as a payment's does."""
+    return _ledger.for_buyer(seller_id, customer_id)
+
+
+def buyers_work(seller_id, customer_ids):
+    """Several buyers' money as one unit of work (a merge)."""
+    return _ledger.for_buyers(seller_id, customer_ids)
+
+
 def use_credit(seller_id, customer_id) -> bool:
-    """The buyer's credit goes to their unpaid orders, oldest payment to oldest order
+    """The buyer's credit goes to their open orders and charges, oldest payment to oldest
     first (after a new order, or a total that went up). True when money moved."""
-    db = get_db()
     with _ledger.for_buyer(seller_id, customer_id) as uow:
         uow.credit_changed()  # also when nothing moves: the cache said there was credit
-        credits = list(
-            db.payments.find(
-                {
-                    "seller_id": seller_id,
-                    "customer_id": customer_id,
-                    "status": "confirmed",
-                    "unallocated": {"$gt": 0},
-                },
-                sort=[("created_at", 1), ("_id", 1)],
-            )
+        return pay_from_credit(uow)
+
+
+def pay_from_credit(uow: BuyerWork) -> bool:
+    """Inside a unit of work: the buyer's credit goes to their open orders and charges,
+    oldest payment to oldest first. True when money moved (the credit cache is then
+    refreshed at the end of the work)."""
+    credits = list(
+        get_db().payments.find(
+            {
+                "seller_id": uow.seller_id,
+                "customer_id": uow.customer_id,
+                "status": "confirmed",
+                "unallocated": {"$gt": 0},
+            },
+            sort=[("created_at", 1), ("_id", 1)],
         )
-        if not credits:
-            return False
-        orders = _open_orders(seller_id, customer_id)
-        balances: dict = {}
-        changed = []
-        for p in credits:
-            shares = allocation.fill(p["unallocated"], orders, balances)
-            if shares:
-                more = _shares_to_allocations(shares, orders)
-                changed.append(
-                    _write_intent(p, _merge(p.get("allocations", []), more), [a["order_id"] for a in more])
-                )
-        for p in changed:
-            _apply(p, uow.now)
-        return bool(changed)
+    )
+    if not credits:
+        return False
+    debts = _open_debts(uow.seller_id, uow.customer_id)
+    balances: dict = {}
+    changed = []
+    for p in credits:
+        shares = allocation.fill(p["unallocated"], debts, balances)
+        if shares:
+            more = _shares_to_allocations(shares, debts)
+            changed.append(
+                _write_intent(p, _merge(p.get("allocations", []), more), [_touch(a) for a in more])
+            )
+    for p in changed:
+        _apply(p, uow.now)
+    if changed:
+        uow.credit_changed()
+    return bool(changed)
 
 
 def release_excess(seller_id, order_id) -> None:
@@ -556,26 +613,32 @@ def release_excess(seller_id, order_id) -> None:
     if order is None or not order.get("paid_amount"):
         return
     with _ledger.for_buyer(seller_id, order["customer_id"]) as uow:
-        order = db.orders.find_one({"_id": order_id})
-        excess = allocation.excess_of(order)
-        if excess <= 0:
-            return
-        payments = {
-            str(p["_id"]): p
-            for p in db.payments.find({"_id": {"$in": [ObjectId(k) for k in order.get("paid_by", {})]}})
-        }
-        newest = sorted(payments, key=lambda k: (payments[k]["created_at"], k), reverse=True)
-        changed = []
-        for pid, share in allocation.release(order, excess, newest).items():
-            p = payments[pid]
-            allocations = [
-                {**a, "amount": share} if a["order_id"] == order_id else a for a in p["allocations"]
-            ]
-            allocations = [a for a in allocations if a["amount"] > 0]
-            changed.append(_write_intent(p, allocations, [order_id]))
-        for p in changed:
-            _apply(p, uow.now)
-        uow.credit_changed()
+        release(uow, db.orders.find_one({"_id": order_id}))
+
+
+def release(uow: BuyerWork, doc: dict) -> None:
+    """Inside a unit of work: money on the order or charge `doc` (as just read under the
+    lock) beyond what it may hold goes back to its payments as credit, newest payment
+    first (a charge voided: all of it)."""
+    excess = allocation.excess_of(doc)
+    if excess <= 0:
+        return
+    target_id = doc["_id"]
+    touched = {"charge_id": target_id} if allocation.is_charge(doc) else target_id
+    found = {
+        str(p["_id"]): p
+        for p in get_db().payments.find({"_id": {"$in": [ObjectId(k) for k in doc.get("paid_by", {})]}})
+    }
+    newest = sorted(found, key=lambda k: (found[k]["created_at"], k), reverse=True)
+    changed = []
+    for pid, share in allocation.release(doc, excess, newest).items():
+        p = found[pid]
+        allocations = [{**a, "amount": share} if _target(a) == target_id else a for a in p["allocations"]]
+        allocations = [a for a in allocations if a["amount"] > 0]
+        changed.append(_write_intent(p, allocations, [touched]))
+    for p in changed:
+        _apply(p, uow.now)
+    uow.credit_changed()
 
 
 def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
@@ -597,11 +660,13 @@ def switch(principal: Principal, order_id: ObjectId, to: str) -> None:
         pids = [ObjectId(k) for k in order.get("paid_by", {})]
         changed = []
         for p in db.payments.find({"_id": {"$in": pids}, "status": "confirmed"}):
-            rest = [a for a in p["allocations"] if a["order_id"] != order_id]
+            rest = [a for a in p["allocations"] if a.get("order_id") != order_id]
             if p.get("via") != SWITCH:
                 changed.append(_write_intent(p, rest, [order_id]))
             elif rest:  # the switch's own record shrinks: the money never came in
-                amount = p["amount"] - sum(a["amount"] for a in p["allocations"] if a["order_id"] == order_id)
+                amount = p["amount"] - sum(
+                    a["amount"] for a in p["allocations"] if a.get("order_id") == order_id
+                )
                 changed.append(_write_intent(p, rest, [order_id], {"amount": amount}))
             else:
                 _void(p, uow.now)
@@ -711,7 +776,19 @@ def repair(seller_id=None) -> int:
     for seller, customer in buyers:
         with _ledger.for_buyer(seller, customer) as uow:
             uow.credit_changed()
-    return len(buyers) + _settle_imports(seller_id)
+    return len(buyers) + _settle_imports(seller_id) + _release_void_charges(seller_id)
+
+
+def _release_void_charges(seller_id=None) -> int:
+    """A void charge that still holds money (a crash between charges.void's two steps)
+    gives it back to credit. Returns how many."""
+    stuck = charge_book.stuck_voids(seller_id)
+    for charge in stuck:
+        with _ledger.for_buyer(charge["seller_id"], charge["customer_id"]) as uow:
+            current = charge_book.find({"_id": charge["_id"]})
+            if current is not None and current["customer_id"] == charge["customer_id"]:
+                release(uow, current)
+    return len(stuck)
 
 
 IMPORT_SETTLED_AFTER = dt.timedelta(minutes=10)  # an import runs in one 15 s Lambda call

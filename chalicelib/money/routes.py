@@ -3,8 +3,11 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.money import payments, profit
+from chalicelib.money import charges, payments, profit
 from chalicelib.money.schemas import (
+    ChargeIn,
+    ChargeOut,
+    ChargeQuery,
     PaymentIn,
     PaymentOut,
     PaymentQuery,
@@ -72,6 +75,48 @@ def reject_payment(who, payment_id):
 )
 def void_payment(who, payment_id):
     return payments.void(who, payment_id)
+
+
+# --- charges ----------------------------------------------------------------------------
+
+
+@api(
+    "/charges",
+    "GET",
+    "List charges (money owed that is no order line), newest first (?customer_id=, ?batch=, ?status=)",
+    out=ChargeOut,
+    list_of=True,
+    query=ChargeQuery,
+)
+def list_charges(who):
+    return charges.search(who, query(ChargeQuery))
+
+
+@api(
+    "/charges",
+    "POST",
+    "Charge a buyer (shipping, duty, packaging, adjustment, other): their credit pays it at once",
+    body=ChargeIn,
+    out=ChargeOut,
+    status=201,
+)
+def create_charge(who):
+    return charges.create(who, body(ChargeIn))
+
+
+@api("/charges/{charge_id}", "GET", "One charge", out=ChargeOut)
+def get_charge(who, charge_id):
+    return charges.get(who, charge_id)
+
+
+@api(
+    "/charges/{charge_id}/void",
+    "POST",
+    "Void a charge: the money on it goes back to the buyer's credit (again: no change)",
+    out=ChargeOut,
+)
+def void_charge(who, charge_id):
+    return charges.void_one(who, charge_id)
 
 
 # --- reports --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """What comes in and goes out of `chalicelib/money/`, as pydantic models on the bases of
-`platform/schemas.py`: payments and the profit report. The OpenAPI document is built from these."""
+`platform/schemas.py`: payments, charges and the profit report. The OpenAPI document is built from these."""
 
 # No `from __future__ import annotations` here: pydantic evaluates every field's annotation
 # when the class is made, and as strings they are compiled and evaluated one by one first
@@ -25,8 +25,11 @@ from chalicelib.platform.schemas import (
     ObjectIdStr,
     Out,
     Query,
+    ShortText,
 )
 
+ChargeKind = Literal["shipping", "duty", "packaging", "adjustment", "other"]
+ChargeState = Literal["open", "void"]
 PaymentMethod = Literal["bank_transfer", "cash", "line_pay", "jko_pay", "credit_card", "other"]
 # `voided`: a confirmed payment the seller took back (beyond the contract's three).
 PaymentState = Literal["reported", "confirmed", "rejected", "voided"]
@@ -48,6 +51,8 @@ class PaymentIn(_PaidAt):
     account_last5: AccountLast5 | None = None
     note: PaymentNote | None = None
     order_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
+    # With order_ids: the listed orders, then the listed charges, each in the given order.
+    charge_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
 
 
 class BuyerPaymentIn(_PaidAt):
@@ -63,8 +68,13 @@ class RejectIn(In):
 
 
 class AllocationOut(Out):
-    order_id: str
-    order_no: int
+    """One payment's money on one order (`order_id`, `order_no`) or one charge
+    (`charge_id`, `kind`); the other pair is null."""
+
+    order_id: str | None
+    order_no: int | None
+    charge_id: str | None
+    kind: ChargeKind | None
     amount: MoneyOut
 
 
@@ -99,6 +109,55 @@ class TrackPaymentOut(Out):
     source: Literal["seller", "buyer"]
     reject_reason: str | None
     created_at: str
+
+
+class ChargeIn(In):
+    """POST /charges: money the buyer owes that is no order line."""
+
+    customer_id: ObjectIdStr
+    amount: PositiveMoney
+    kind: ChargeKind
+    note: PaymentNote | None = None
+    parcel_id: ObjectIdStr | None = None
+    batch: ShortText | None = None
+
+
+class ChargeOut(Out):
+    id: str
+    customer_id: str
+    buyer_name: str | None
+    amount: MoneyOut
+    kind: ChargeKind
+    note: str | None
+    parcel_id: str | None
+    parcel_no: int | None
+    batch: str | None
+    submission_id: str | None
+    paid_amount: MoneyOut
+    balance: MoneyOut  # amount - paid_amount while open; 0 once void
+    status: ChargeState
+    voided_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class TrackChargeOut(Out):
+    """A charge as its buyer sees it (GET /track/{token}): open ones only."""
+
+    id: str
+    kind: ChargeKind
+    amount: MoneyOut
+    paid_amount: MoneyOut
+    balance: MoneyOut
+    note: str | None
+    parcel_no: int | None
+    created_at: str
+
+
+class ChargeQuery(ListQuery):
+    customer_id: CustomerIdParam | None = None
+    batch: str | None = None
+    status: ChargeState | None = None
 
 
 class ProfitRow(Model):

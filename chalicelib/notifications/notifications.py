@@ -156,7 +156,8 @@ def payment_confirmed(event: PaymentConfirmed, mail: mailer.Mailer | None = None
     payment = get_db().payments.find_one({"_id": event.payment_id, "status": "confirmed"})
 
     def build(t, language, seller, customer, url):
-        nos = [f"#{a['order_no']}" for a in payment.get("allocations", [])]
+        # The orders it paid (a charge has no number to name).
+        nos = [f"#{a['order_no']}" for a in payment.get("allocations", []) if "order_no" in a]
         fields = {
             "shop": seller["shop_name"],
             "buyer": customer["name"],

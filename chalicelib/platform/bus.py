@@ -51,6 +51,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "CustomerChanged": (
         "sales.orders:customer_changed",
         "money.payments:customer_changed",
+        "money.charges:customer_changed",
         "shipping.parcels:customer_changed",
         "tracking.tracking:customer_changed",
     ),
@@ -58,6 +59,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "CustomersMerged": (
         "sales.orders:customers_merged",
         "money.payments:customers_merged",
+        "money.charges:customers_merged",
         "shipping.parcels:customers_merged",
         "tracking.tracking:customers_merged",
     ),

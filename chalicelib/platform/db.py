@@ -312,6 +312,19 @@ def indexes() -> dict[str, list[Any]]:
                 [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
             ),
         ],
+        # Charges (chalicelib/money/charges.py): a seller's list (newest first), by buyer (open
+        # ones are allocated with the orders), by batch; `live_key` ("<seller>:<key>", only
+        # while open) allows one live charge per key. Sparse, not partial: FerretDB 1.24
+        # has no partialFilterExpression.
+        "charges": [
+            IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            IndexModel(
+                [("seller_id", ASCENDING), ("customer_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_customer",
+            ),
+            IndexModel([("seller_id", ASCENDING), ("batch", ASCENDING)], name="seller_batch"),
+            IndexModel([("live_key", ASCENDING)], unique=True, sparse=True, name="live_key_unique"),
+        ],
         # Buyer tracking (chalicelib/tracking/tracking.py): links found by token hash; a customer has
         # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
         # is only on seller links: the sparse unique index allows one seller link each.

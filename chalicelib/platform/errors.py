@@ -137,6 +137,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "duplicate_email": (409, "a customer with this email already exists"),
     "customer_has_orders": (409, "the customer has orders: cancel them instead of deleting"),
     "customer_has_payments": (409, "the customer has payments in the ledger: they cannot be deleted"),
+    "customer_has_charges": (409, "the customer has charges in the ledger: they cannot be deleted"),
     "item_in_use": (409, "orders use this item: it cannot be deleted"),
     "insufficient_stock": (409, "not enough stock; details name the item, what is asked and what is left"),
     "order_cancelled": (409, "the order is cancelled: its fulfillment, quantity and prices are final"),
@@ -152,6 +153,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "no recipient given and orders of the parcel were typed with other delivery details (ship_to)",
     ),
     "order_not_payable": (409, "a listed order is another buyer's, cancelled or refunded: details name it"),
+    "charge_not_payable": (409, "a listed charge (charge_ids) is another buyer's or void: details name it"),
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
@@ -229,9 +231,9 @@ DETAIL_CODES: dict[str, str] = {
     "duplicate_row": "the row matches an existing order (order_no)",
     "paid_above_total": "paid_amount is more than the row's total_amount",
     "status_mismatch": "payment_status contradicts paid_amount (unpaid with money, remitted with less)",
-    # payments (field: order_ids; the message names the order)
-    "not_this_buyers": "the order is not this buyer's",
-    "not_payable": "the order is cancelled or refunded: it takes no money",
+    # payments (field: order_ids or charge_ids; the message names the order or charge)
+    "not_this_buyers": "the order (charge, parcel) is not this buyer's",
+    "not_payable": "the order is cancelled or refunded, or the charge void: it takes no money",
     # parcels (field: order_ids; the message names the order)
     "order_not_this_buyers": "the order is not this buyer's",
     "order_cancelled": "the order is cancelled",

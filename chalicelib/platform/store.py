@@ -50,6 +50,10 @@ def parcel_key(parcel_id: Any) -> str:
     return f"parcels:{parcel_id}"
 
 
+def charge_key(charge_id: Any) -> str:
+    return f"charges:{charge_id}"
+
+
 def batch_key(seller_id: Any, name: str) -> str:
     return f"batches:{seller_id}:{name}"
 

@@ -1,4 +1,7 @@
-"""How money is spread over a buyer's orders: pure functions, no database, no clock.
+"""How money is spread over a buyer's orders and charges: pure functions, no database, no
+clock. A charge (money owed that is no order line: shipping, duty...) is a document with
+`amount` and `status` (open | void) where an order has `total_amount` and its statuses;
+both hold `paid_by` {payment id: cents} and `paid_amount`.
 
 payments.py reads the documents, asks these functions what the allocations become, and
 writes the answer. tests/unit/test_allocation.py and the property test in
@@ -15,7 +18,18 @@ NOT_PAYABLE_FULFILLMENT = ("cancelled",)
 NOT_PAYABLE_PAYMENT = ("refunded",)
 
 
+def is_charge(doc: dict) -> bool:
+    return "total_amount" not in doc
+
+
+def owed_of(doc: dict) -> int:
+    """What the order or charge costs the buyer in all."""
+    return doc["amount"] if is_charge(doc) else doc["total_amount"]
+
+
 def payable(order: dict) -> bool:
+    if is_charge(order):
+        return order["status"] == "open"
     return (
         order["fulfillment_status"] not in NOT_PAYABLE_FULFILLMENT
         and order["payment_status"] not in NOT_PAYABLE_PAYMENT
@@ -27,8 +41,8 @@ def paid_of(order: dict) -> int:
 
 
 def balance_of(order: dict) -> int:
-    """What the buyer still owes on the order (0 for one that takes no money)."""
-    return max(order["total_amount"] - paid_of(order), 0) if payable(order) else 0
+    """What the buyer still owes on the order or charge (0 for one that takes no money)."""
+    return max(owed_of(order) - paid_of(order), 0) if payable(order) else 0
 
 
 def status_after(order: dict, paid: int) -> str:
@@ -45,7 +59,7 @@ def status_after(order: dict, paid: int) -> str:
 
 @dataclass
 class Share:
-    """One payment's money on one order."""
+    """One payment's money on one order or charge (`order_id`: either's id)."""
 
     payment_id: str
     order_id: object
@@ -53,7 +67,8 @@ class Share:
 
 
 def fill(available: int, orders: list[dict], balances: dict | None = None) -> list[Share]:
-    """Spread `available` over `orders` in the given order, each up to its balance.
+    """Spread `available` over `orders` (orders and charges) in the given order, each up
+    to its balance.
     `balances` (order _id → cents) overrides what the documents say (money promised by
     earlier steps of the same change). Returns shares with payment_id left empty."""
     out = []
@@ -73,12 +88,14 @@ def fill(available: int, orders: list[dict], balances: dict | None = None) -> li
 
 
 def excess_of(order: dict) -> int:
-    """Money on the order beyond what it may hold: all of it once the order takes no
-    money (cancelled), or what is above a total that went down."""
+    """Money on the order (or charge) beyond what it may hold: all of it once the order
+    takes no money (cancelled; a charge voided), or what is above a total that went down."""
     paid = paid_of(order)
-    if order["fulfillment_status"] in NOT_PAYABLE_FULFILLMENT:
+    if is_charge(order) and order["status"] != "open":
         return paid
-    return max(paid - order["total_amount"], 0)
+    if not is_charge(order) and order["fulfillment_status"] in NOT_PAYABLE_FULFILLMENT:
+        return paid
+    return max(paid - owed_of(order), 0)
 
 
 def release(order: dict, excess: int, newest_first: list[str]) -> dict[str, int]:

@@ -57,8 +57,10 @@ def _payment_cells(doc: dict) -> list:
     out = payments.to_out(doc)
     for name in ("amount", "unallocated"):
         out[name] = format_plain(doc.get(name, 0))
+    # An order as "#1001:100", a charge by its kind: "shipping:60".
     out["allocations"] = ";".join(
-        f"#{a['order_no']}:{format_plain(a['amount'])}" for a in doc.get("allocations", [])
+        f"{'#' + str(a['order_no']) if 'order_no' in a else a['kind']}:{format_plain(a['amount'])}"
+        for a in doc.get("allocations", [])
     )
     return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
 
@@ -81,7 +83,8 @@ def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
 def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile | JsonPage:
     """GET /export/payments: every payment of the seller, oldest first (by id);
     `?customer_id=` one buyer's, `?status=` one status. JSON items are as
-    GET /payments/{id} returns them; CSV allocations read "#1001:100;#1004:50"."""
+    GET /payments/{id} returns them; CSV allocations read "#1001:100;#1004:50"
+    (a charge: "shipping:60")."""
     query: dict = {"seller_id": object_id(principal.seller_id)}
     if params.customer_id:
         query["customer_id"] = object_id(params.customer_id)

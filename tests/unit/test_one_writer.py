@@ -27,23 +27,23 @@ WRITES = {
 }
 
 
-def _is_orders(node: ast.AST, aliases: set[str]) -> bool:
-    """`x.orders`, `x["orders"]`, or a name bound to one of them."""
+def _is_orders(node: ast.AST, aliases: set[str], name: str = "orders") -> bool:
+    """`x.orders`, `x["orders"]`, or a name bound to one of them (`name`: the collection)."""
     if isinstance(node, ast.Attribute):
-        return node.attr == "orders"
+        return node.attr == name
     if isinstance(node, ast.Subscript):
-        return isinstance(node.slice, ast.Constant) and node.slice.value == "orders"
+        return isinstance(node.slice, ast.Constant) and node.slice.value == name
     return isinstance(node, ast.Name) and node.id in aliases
 
 
-def order_writes(source: str) -> list[tuple[int, str]]:
-    """(line, method) for each write of the orders collection in `source`."""
+def order_writes(source: str, name: str = "orders") -> list[tuple[int, str]]:
+    """(line, method) for each write of the orders collection (or `name`'s) in `source`."""
     tree = ast.parse(source)
     # Names bound to the collection anywhere in the module (`coll = db.orders`).
     aliases = {
         target.id
         for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and _is_orders(node.value, set())
+        if isinstance(node, ast.Assign) and _is_orders(node.value, set(), name)
         for target in node.targets
         if isinstance(target, ast.Name)
     }
@@ -54,9 +54,9 @@ def order_writes(source: str) -> list[tuple[int, str]]:
         method = node.func.attr
         if method not in WRITES:
             continue
-        on_orders = _is_orders(node.func.value, aliases)  # db.orders.update_one(...)
+        on_orders = _is_orders(node.func.value, aliases, name)  # db.orders.update_one(...)
         given_orders = bool(node.args) and _is_orders(
-            node.args[0], aliases
+            node.args[0], aliases, name
         )  # store.update_one(db.orders, ...)
         if on_orders or given_orders:
             found.append((node.lineno, method))
@@ -106,6 +106,22 @@ def test_the_repository_is_found_writing():
     """The check would see the repository's own writes (so it looks at the right calls)."""
     assert WRITER.exists()
     assert order_writes(WRITER.read_text(encoding="utf-8"))
+
+
+# Issue 26: one writer for `charges` too, the way orders have theirs: money/charge_book.py
+# (below both payments.py and charges.py, which may not import each other).
+CHARGES_WRITER = PACKAGE / "money" / "charge_book.py"
+
+
+def test_only_the_charges_module_writes_charges():
+    offenders = {
+        str(path.relative_to(PACKAGE)): order_writes(path.read_text(encoding="utf-8"), "charges")
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != CHARGES_WRITER
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    assert order_writes("def f(db, store):\n    store.update_one(db.charges, {}, {})\n", "charges")
+    assert order_writes(CHARGES_WRITER.read_text(encoding="utf-8"), "charges")
 
 
 # --- history entries: one builder -----------------------------------------------------
