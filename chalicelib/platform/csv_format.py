@@ -158,6 +158,21 @@ PAYMENT_COLUMNS: tuple[Column, ...] = (
     Column("allocations", "分配"),
     Column("created_at", "建立時間"),
 )
+# GET /export/charges: one charge (money owed that is no order line) a row.
+CHARGE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "費用ID"),
+    Column("buyer_name", "買家姓名"),
+    Column("customer_id", "買家ID"),
+    Column("kind", "類別"),
+    Column("amount", "金額"),
+    Column("paid_amount", "已付金額"),
+    Column("balance", "未付餘額"),
+    Column("status", "狀態"),
+    Column("parcel_no", "包裹編號"),
+    Column("batch", "批次"),
+    Column("note", "備註"),
+    Column("created_at", "建立時間"),
+)
 TOTAL_LABEL = "合計"
 
 # Status words a seller may type in Chinese; the export writes the English codes.
