@@ -272,6 +272,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     # The slip: fetched into the hidden frame and printed (A4 with prices, label without).
     html, took_a4 = print_slip(page, first, "a4", True)
     assert "#1001" in html and "台北信義門市" in html
+    # Amy pays the 60 shipping: a line of its own, in the total and still to pay (#1001 is paid).
+    assert '<tr class="shipping">' in html and "NT$60" in html and "NT$180" in html
     assert page.locator("#ship-print-frame").get_attribute("data-printed") == "1"
     size, pages, text, png = slip_pdf(browser, html, f"slip-a4-{tag}")
     assert near(size, 595.28, 841.89), size  # A4 in points
@@ -281,6 +283,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     size_label, pages_label, text_label, _ = slip_pdf(browser, html_label, f"slip-label-{tag}")
     assert near(size_label, 283.46, 425.2), size_label  # 100 × 150 mm
     assert "1001" in text_label and "NT$" not in text_label
+    assert 'class="shipping"' not in html_label
     TIMINGS[f"{tag} print a4 (click → slip ready)"] = took_a4
     TIMINGS[f"{tag} print label (click → slip ready)"] = took_label
     TIMINGS[f"{tag} pages"] = pages_label
