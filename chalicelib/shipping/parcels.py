@@ -166,7 +166,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         get_db().parcels.insert_one(doc)
         if not _ship_orders(doc, orders, now, named=True):
             doc = _current_name(doc)
-        return _bill(doc) if billed else doc
+        return _bill(doc, new=True) if billed else doc
 
     # A parcel refused (and removed) gives its key back; one a crash left half made keeps
     # it, so the retry finishes that parcel instead of making another.
@@ -195,11 +195,14 @@ def charge_key(parcel_id) -> str:
     return f"parcel:{parcel_id}"
 
 
-def _bill(parcel: dict) -> dict:
+def _bill(parcel: dict, *, new: bool = False) -> dict:
     """Bring the parcel's shipping charge to what the parcel says now: its fee when the
     buyer pays it, else none (voided; a parcel being deleted owes nothing). The parcel is
     read again under its fee lock, so of two edits at once the later sync sees the final
-    fee. Then the `billing` mark it read is cleared. Returns the parcel as read."""
+    fee. Then the `billing` mark it read is cleared. Returns the parcel as read.
+
+    `new`: the parcel was just made by this request, so no charge can have been edited
+    yet: the add alone (keyed: a live one is returned as it is) saves a lookup."""
     db = get_db()
     seller_id, pid = parcel["seller_id"], parcel["_id"]
     key = charge_key(pid)
@@ -212,7 +215,7 @@ def _bill(parcel: dict) -> dict:
         )
         if owed <= 0:
             charges.void_keyed(seller_id, key)
-        elif charges.set_amount_keyed(seller_id, key, owed) is None:
+        elif new or charges.set_amount_keyed(seller_id, key, owed) is None:
             charges.add(
                 seller_id,
                 charges.AddCharge(

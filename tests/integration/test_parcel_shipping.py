@@ -343,3 +343,48 @@ def test_the_charges_export_lists_each_charge_with_its_parcel_and_balance(api, t
     assert api.get("/export/charges?format=json", token=other_token).json["items"] == []  # another seller's
     bad = api.get("/export/charges?status=paid", token=token)
     assert bad.status == 400 and bad.json["error"]["code"] == "invalid_query"
+
+
+def test_commands_of_a_parcel_billed_to_its_buyer(api, commands, backend):
+    """POST /parcels with a fee the buyer pays: the four commands of a parcel
+    (tests/integration/test_parcels.py), then its charge: 11 in all, plus the lock
+    documents (insert/delete on `locks`: the parcel's fee lock, the buyer's money lock),
+    left out here."""
+    if commands is None:
+        pytest.skip("mongomock sends no wire commands to count")
+    from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderIn
+    from chalicelib.shipping import parcels
+    from chalicelib.shipping.schemas import ParcelIn, Recipient
+    from tests.factories import make_principal
+
+    who = make_principal(api)
+    made = orders.create(
+        who, OrderIn(buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+    )[0]
+    commands.names.clear()
+    commands.bodies.clear()
+    body = ParcelIn(
+        customer_id=made["customer_id"],
+        order_ids=[made["id"]],
+        method="home",
+        recipient=Recipient(phone="0912"),
+        shipping_fee=60,
+    )
+    parcels.create(who, body)
+    pairs = [
+        (n, b.get(n)) for n, b in zip(commands.names, commands.bodies, strict=True) if b.get(n) != "locks"
+    ]
+    assert pairs == [
+        ("find", "orders"),  # the parcel's four
+        ("findAndModify", "counters"),
+        ("insert", "parcels"),  # with its billing mark
+        ("update", "orders"),
+        ("find", "parcels"),  # read again under the parcel's fee lock
+        ("find", "payments"),  # charges.add: the buyer's money lock's unit of work
+        ("find", "customers"),  # the buyer (name, credit)
+        ("find", "charges"),  # a live charge with the key?
+        ("find", "parcels"),  # the parcel's number, for the charge
+        ("insert", "charges"),
+        ("update", "parcels"),  # the billing mark cleared
+    ], pairs
