@@ -74,7 +74,7 @@ def add(seller_id: ObjectId, command: AddCharge) -> dict:
     db = get_db()
     with payments.buyer_work(seller_id, command.customer_id) as uow:
         customer = db.customers.find_one(
-            {"_id": command.customer_id, "seller_id": seller_id}, {"name": 1, "credit": 1}
+            {"_id": command.customer_id, "seller_id": seller_id}, {"name": 1, "credit": 1, "charged": 1}
         )
         if customer is None:
             raise NotFound("customer not found")
@@ -109,6 +109,8 @@ def add(seller_id: ObjectId, command: AddCharge) -> dict:
         }
         if command.key is not None:
             doc["live_key"] = charge_book.live_key(seller_id, command.key)
+        if not customer.get("charged"):
+            customers.mark_charged(seller_id, command.customer_id)  # before the charge exists
         try:
             charge_book.insert(doc)
         except mongo.DuplicateKeyError:
@@ -215,6 +217,7 @@ def customers_merged(event: customers.CustomersMerged) -> None:
         sets: dict[str, Any] = {"customer_id": event.into_id, "updated_at": clock.now()}
         if target is not None:
             sets["buyer_name"] = target["name"]
+        customers.mark_charged(event.seller_id, event.into_id)
         charge_book.move_buyer(event.seller_id, event.from_id, sets)
 
 

@@ -108,11 +108,13 @@ def track_out(doc: dict) -> dict:
     )
 
 
-def _open_debts(seller_id, customer_id, submission_id=None) -> list[dict]:
+def _open_debts(seller_id, customer_id, submission_id=None, *, charged: bool = True) -> list[dict]:
     """The buyer's orders and charges that still take money, together oldest first (of
-    one form submission only, when given)."""
+    one form submission only, when given). `charged=False`: the customer document says
+    the buyer never had a charge (customers.mark_charged): no read of charges."""
     debts = _open_orders(seller_id, customer_id, submission_id)
-    debts += charge_book.open_of(seller_id, customer_id, submission_id)
+    if charged:
+        debts += charge_book.open_of(seller_id, customer_id, submission_id)
     return sorted(debts, key=lambda d: (d["created_at"], d["_id"]))
 
 
@@ -330,7 +332,9 @@ def record(
             # takes: one merged away meanwhile is 404 (the key is given back), never a
             # payment the move would miss. One read: nothing is checked before the lock.
             customer = _customer(seller_id, command.customer_id)
-            doc, known = _confirmed(uow, principal, customer, command, payment_id, via)
+            doc, known = _confirmed(
+                uow, principal, customer, command, payment_id, via, charged=bool(customer.get("charged"))
+            )
             get_db().payments.insert_one(doc)
             # Once the payment is written it stays, half-applied or not: a retry with
             # the key finishes it instead of recording the money a second time.
@@ -393,11 +397,19 @@ def _record_locked(uow: BuyerWork, principal, customer, command: RecordPayment, 
 
 
 def _confirmed(
-    uow: BuyerWork, principal, customer, command: RecordPayment, payment_id, via, orders: list | None = None
+    uow: BuyerWork,
+    principal,
+    customer,
+    command: RecordPayment,
+    payment_id,
+    via,
+    orders: list | None = None,
+    *,
+    charged: bool = True,
 ) -> tuple[dict, dict]:
     """A confirmed payment's document, allocated but not yet stored or applied, and the
-    orders it was allocated to by id. `orders`: the listed orders, already read under
-    the lock."""
+    orders (and charges) it was allocated to by id. `orders`: the listed orders, already
+    read under the lock. `charged`: see _open_debts."""
     seller_id = uow.seller_id
     if orders is None:
         if command.order_ids or command.charge_ids:
@@ -406,7 +418,7 @@ def _confirmed(
             )
             orders += charge_book.listed(seller_id, customer["_id"], command.charge_ids)
         else:
-            orders = _open_debts(seller_id, customer["_id"])
+            orders = _open_debts(seller_id, customer["_id"], charged=charged)
     allocations = _shares_to_allocations(allocation.fill(command.amount, orders), orders)
     doc = {"_id": payment_id}
     doc |= payment_document(

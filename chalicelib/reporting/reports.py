@@ -109,7 +109,10 @@ def buyers(principal: Principal, batch: str | None = None) -> dict:
 
     Names and emails are the copies each order carries, which `customers.update` keeps
     current, so no second query is needed. Commands: 1 aggregate on MongoDB; on FerretDB
-    1 find of the orders (+ a getMore per 10,000): grouped_sums.
+    1 find of the orders (+ a getMore per 10,000): grouped_sums. Then one find of the open
+    charges (money owed that is no order line, issue 26): each counts in its buyer's
+    `total_amount` and its paid part in `remitted_amount`, so `outstanding_amount`
+    includes its balance; one find of the payments holding credit.
     """
     match = _base_match(principal, batch)
     who: dict[Any, tuple[str | None, str | None]] = {}
@@ -130,6 +133,11 @@ def buyers(principal: Principal, batch: str | None = None) -> dict:
         per_customer.setdefault(g["customer_id"], Tally()).add(
             g["payment"], g["fulfillment"], g["amount"], g["count"], g["paid"]
         )
+    for c in _open_charges(match["seller_id"], batch):
+        tally = per_customer.setdefault(c["customer_id"], Tally())
+        tally.total_amount += c["amount"]
+        tally.remitted_amount += c.get("paid_amount", 0)
+        who.setdefault(c["customer_id"], (c.get("buyer_name"), None))
     credit = _credit_per_buyer(match["seller_id"])
     totals = Tally()
     rows = []
@@ -140,6 +148,15 @@ def buyers(principal: Principal, batch: str | None = None) -> dict:
         rows.append({**tally.out(), "credit_amount": credit.get(cid, 0)})
     rows.sort(key=lambda r: (-r["outstanding_amount"], -r["total_amount"], r["name"] or "", r["customer_id"]))
     return {"rows": rows, "totals": {**totals.out(), "credit_amount": sum(r["credit_amount"] for r in rows)}}
+
+
+def _open_charges(seller_id, batch: str | None) -> list[dict]:
+    """The seller's open charges (of the batch, when given): one projected read."""
+    query: dict[str, Any] = {"seller_id": seller_id, "status": "open"}
+    if batch:
+        query["batch"] = batch
+    fields = {"_id": 0, "customer_id": 1, "buyer_name": 1, "amount": 1, "paid_amount": 1}
+    return list(get_db().charges.find(query, fields, batch_size=AGG_BATCH))
 
 
 def _credit_per_buyer(seller_id) -> dict:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from chalicelib.money.schemas import TrackPaymentOut
+from chalicelib.money.schemas import TrackChargeOut, TrackPaymentOut
 from chalicelib.platform.schemas import Email, FulfillmentStatus, In, Model, MoneyOut, Out, PaymentStatus
 
 
@@ -64,9 +64,10 @@ class TrackOut(Model):
     currency: str
     language: str
     orders: list[TrackOrderOut]
-    balance: float  # still owed on the buyer's orders (confirmed payments only)
+    balance: float  # still owed on the buyer's orders and open charges (confirmed payments only)
     credit: float  # confirmed money on no order yet: used by the next orders
     payments: list[TrackPaymentOut]
+    charges: list[TrackChargeOut] = []  # open charges (money owed that is no order line), oldest first
     payment_instructions: str | None
     parcels: list[TrackParcelOut]  # newest first
     # "submission": a form submission's link, showing that submission only (tracking.py)

@@ -47,7 +47,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.money import payments
-from chalicelib.money.schemas import BuyerPaymentIn
+from chalicelib.money.schemas import BuyerPaymentIn, TrackChargeOut
 from chalicelib.platform import clock, link_tokens, mailer, mongo, ratelimit
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key
@@ -100,6 +100,11 @@ SHOP_FIELDS = ("shop_name", "currency", "language", "timezone", "payment_instruc
 SELLER_PROJECTION = dict.fromkeys(SHOP_FIELDS, 1)
 # What the page needs of each order beyond what the buyer sees, to work out balances.
 ORDER_MONEY_FIELDS = {"paid_amount": 1, "payment_status": 1, "fulfillment_status": 1, "parcel": 1}
+# A charge as the buyer sees it (TrackChargeOut), and its status for the balance.
+CHARGE_PROJECTION = {
+    **{f: 1 for f in TrackChargeOut.model_fields if f not in ("id", "balance")},
+    "status": 1,
+}
 ACCEPTED = {
     "status": "accepted",
     "message": "If this email belongs to a customer of this shop, a tracking link is on its way.",
@@ -327,9 +332,9 @@ def _link(token: str) -> dict:
 
 
 def lookup(token: str) -> dict:
-    """The buyer's page: three database commands (link by hash, orders, payments). A
-    submission's link (scope "submission") reads that submission's orders and the
-    payments reported through it, nothing else of the customer."""
+    """The buyer's page: four database commands (link by hash, orders, payments, open
+    charges). A submission's link (scope "submission") reads that submission's orders,
+    charges and the payments reported through it, nothing else of the customer."""
     link = _link(token)
     db = get_db()
     scoped = link.get("submission_id") is not None and not link.get("whole")
@@ -362,6 +367,18 @@ def lookup(token: str) -> dict:
         )
     )
     credit = sum(p["unallocated"] for p in mine if p["status"] == "confirmed")
+    # Money owed that is no order line (a parcel's shipping, duty...): oldest first.
+    owed_charges = []
+    for doc in db.charges.find(
+        {**which, "status": "open"},
+        CHARGE_PROJECTION,
+        sort=[("created_at", 1), ("_id", 1)],
+        limit=-MAX_ORDERS,
+        batch_size=MAX_ORDERS,
+    ):
+        balance = allocation.balance_of(doc)
+        owed += balance
+        owed_charges.append(TrackChargeOut.from_doc({**doc, "balance": balance}))
     return {
         "shop_name": link["shop_name"],
         "buyer_name": link["buyer_name"],
@@ -371,6 +388,7 @@ def lookup(token: str) -> dict:
         "balance": from_cents(owed),
         "credit": from_cents(credit),
         "payments": [payments.track_out(p) for p in mine],
+        "charges": owed_charges,
         "payment_instructions": link.get("payment_instructions"),
         "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
         "scope": "submission" if scoped else "customer",

@@ -214,7 +214,8 @@ def test_idempotency_key_and_a_crash_before_the_orders_are_marked(api, token, mo
     assert db.get_db().orders.find_one({"_id": ObjectId(b["id"])})["parcel_id"] == ObjectId(r.json["id"])
 
 
-def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, commands):
+def test_the_buyers_page_shows_their_parcels_in_four_commands(api, token, commands):
+    """The link, the orders (which carry their parcel), the payments, the open charges."""
     a = make_order(api, token)
     b = make_order(api, token)
     c = make_order(api, token)
@@ -228,7 +229,7 @@ def test_the_buyers_page_shows_their_parcels_in_three_commands(api, token, comma
     r = api.get(f"/track/{link}")
     assert r.status == 200
     if commands:
-        assert commands.names == ["find", "find", "find"], commands.names
+        assert commands.names == ["find", "find", "find", "find"], commands.names
     boxes = r.json["parcels"]
     assert [(x["parcel_no"], x["method"], sorted(x["order_nos"])) for x in boxes] == [
         (2, "cvs_family", [c["order_no"]]),

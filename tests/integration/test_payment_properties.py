@@ -1,7 +1,9 @@
 """Property: after any sequence of payments, voids, buyer reports, confirms and rejects,
-order edits, cancels, refunds and 已匯款 switches (single and bulk), every order holds
-0 ≤ paid_amount ≤ total_amount, and per buyer the money on orders plus the credit is
-exactly the sum of confirmed payments (payment_ledger.check_ledger checks the rest)."""
+order edits, cancels, refunds and 已匯款 switches (single and bulk), and charges (added,
+keyed, voided, their amounts edited, paid by name; issue 26), every order holds
+0 ≤ paid_amount ≤ total_amount and every charge 0 ≤ paid_amount ≤ amount (0 once void),
+and per buyer the money on orders and charges plus the credit is exactly the sum of
+confirmed payments (payment_ledger.check_ledger checks the rest)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from payment_ledger import check_ledger
 
 from chalicelib.accounts import auth
-from chalicelib.money import payments
+from chalicelib.money import charges, payments
 from chalicelib.money.schemas import BuyerPaymentIn, PaymentIn
 from chalicelib.platform import db
 from chalicelib.platform.errors import DomainError
@@ -37,6 +39,12 @@ op = st.one_of(
     st.tuples(st.just("status"), idx, st.sampled_from(["cancelled", "shipped", "purchased"])),
     st.tuples(st.just("switch"), idx, st.sampled_from(["remitted", "unpaid", "refunded"])),
     st.tuples(st.just("bulk_remit"), st.lists(idx, min_size=1, max_size=4)),
+    st.tuples(
+        st.just("charge"), st.integers(0, 1), st.integers(1, 20_000), st.sampled_from([None, "k0", "k1"])
+    ),
+    st.tuples(st.just("charge_void"), idx),
+    st.tuples(st.just("charge_amount"), st.sampled_from(["k0", "k1"]), st.integers(0, 20_000)),
+    st.tuples(st.just("pay_charge"), idx, st.integers(1, 50_000)),
 )
 
 
@@ -58,6 +66,7 @@ def test_money_is_never_lost_or_counted_twice(backend, ops):
     order_ids: list[str] = []
     customer_of: dict[int, str] = {}
     payment_ids: list[str] = []
+    charge_ids: list = []
     for step in ops:
         kind = step[0]
         try:
@@ -119,6 +128,28 @@ def test_money_is_never_lost_or_counted_twice(backend, ops):
                 orders.bulk_update(
                     who, BulkIn.model_validate({"ids": ids, "set": {"payment_status": "remitted"}})
                 )
+            elif kind == "charge" and step[1] in customer_of:
+                key = f"parcel:{step[3]}" if step[3] else None
+                c = charges.add(
+                    seller_id, charges.AddCharge(ObjectId(customer_of[step[1]]), step[2], "shipping", key=key)
+                )
+                charge_ids.append(c["_id"])
+            elif kind == "charge_void" and charge_ids:
+                charges.void(seller_id, pick(step[1], charge_ids))
+            elif kind == "charge_amount":
+                charges.set_amount_keyed(seller_id, f"parcel:{step[1]}", step[2])
+            elif kind == "pay_charge" and charge_ids:
+                target = db.get_db().charges.find_one({"_id": pick(step[1], charge_ids)})
+                p, _ = payments.record(
+                    who,
+                    PaymentIn(
+                        customer_id=str(target["customer_id"]),
+                        amount=cents(step[2]),
+                        method="cash",
+                        charge_ids=[str(target["_id"])],
+                    ),
+                )
+                payment_ids.append(p["id"])
         except DomainError:
             pass  # refusals (a cancelled order, a voided payment...) are part of the game
 
@@ -130,5 +161,8 @@ def test_money_is_never_lost_or_counted_twice(backend, ops):
     for o in db.get_db().orders.find({"seller_id": seller_id}):
         assert 0 <= o.get("paid_amount", 0) <= o["total_amount"]
         on_orders[o["customer_id"]] += o.get("paid_amount", 0)
+    for c in db.get_db().charges.find({"seller_id": seller_id}):
+        assert 0 <= c["paid_amount"] <= (c["amount"] if c["status"] == "open" else 0)
+        on_orders[c["customer_id"]] += c["paid_amount"]
     for c in db.get_db().customers.find({"seller_id": seller_id}):
         assert on_orders[c["_id"]] + c.get("credit", 0) == confirmed[c["_id"]]

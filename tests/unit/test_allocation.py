@@ -97,3 +97,26 @@ def test_release_gives_back_exactly_the_excess(shares, cut):
     excess = min(cut, paid)
     after = {**shares, **allocation.release(o, excess, sorted(shares, reverse=True))}
     assert paid - sum(after.values()) == excess and all(v >= 0 for v in after.values())
+
+
+def charge(cid, amount, paid=0, status="open", paid_by=None):
+    return {"_id": cid, "amount": amount, "paid_amount": paid, "status": status, "paid_by": paid_by or {}}
+
+
+def test_a_charge_owes_its_amount_until_void():
+    assert allocation.is_charge(charge(1, 60)) and not allocation.is_charge(order(1, 60))
+    assert allocation.balance_of(charge(1, 6000, 2000)) == 4000
+    assert allocation.balance_of(charge(1, 6000, 0, "void")) == 0
+    assert allocation.excess_of(charge(1, 6000, 2000, "void")) == 2000
+    assert allocation.excess_of(charge(1, 3000, 5000)) == 2000  # its amount went down
+    assert allocation.excess_of(charge(1, 6000, 5000)) == 0
+
+
+def test_fill_spreads_over_orders_and_charges_alike():
+    debts = [order("o1", 100, 40, "partial"), charge("c1", 60), charge("c2", 50, 0, "void"), order("o2", 30)]
+    shares = allocation.fill(150, debts)
+    assert [(s.order_id, s.amount) for s in shares] == [("o1", 60), ("c1", 60), ("o2", 30)]
+    assert allocation.release(charge("c1", 60, 60, "void", {"p1": 20, "p2": 40}), 60, ["p2", "p1"]) == {
+        "p2": 0,
+        "p1": 0,
+    }
