@@ -182,10 +182,6 @@ def test_the_buyers_credit_pays_the_fee_at_once(api, token):
     assert owed(api, token, o) == 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /track and /reports/buyers count charges in the charges helper's next commit (h-charges)",
-)
 def test_the_buyers_page_and_the_buyers_report_count_the_fee(api, token):
     o = make_order(api, token, unit_price=100)
     pid = pack(api, token, [o], shipping_fee=60).json["id"]
