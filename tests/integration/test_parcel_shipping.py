@@ -343,7 +343,7 @@ def test_the_charges_export_lists_each_charge_with_its_parcel_and_balance(api, t
 
 def test_commands_of_a_parcel_billed_to_its_buyer(api, commands, backend):
     """POST /parcels with a fee the buyer pays: the four commands of a parcel
-    (tests/integration/test_parcels.py), then its charge: 11 in all, plus the lock
+    (tests/integration/test_parcels.py), then its charge: 12 in all, plus the lock
     documents (insert/delete on `locks`: the parcel's fee lock, the buyer's money lock),
     left out here."""
     if commands is None:
@@ -381,6 +381,7 @@ def test_commands_of_a_parcel_billed_to_its_buyer(api, commands, backend):
         ("find", "customers"),  # the buyer (name, credit)
         ("find", "charges"),  # a live charge with the key?
         ("find", "parcels"),  # the parcel's number, for the charge
+        ("update", "customers"),  # the buyer has had a charge (payments then read charges)
         ("insert", "charges"),
         ("update", "parcels"),  # the billing mark cleared
     ], pairs
