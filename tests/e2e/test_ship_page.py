@@ -48,8 +48,8 @@ WORDS = {
         "tcat": "T-Cat",
         "parcels": "Parcels",
         "parcel": "Parcel",
-        "billed": "Buyer (billed)",
-        "seller_pays": "Me (not billed)",
+        "billed": "billed to the buyer",
+        "seller_pays": "paid by me",
     },
     "zh": {
         "tab": "出貨",
@@ -63,8 +63,8 @@ WORDS = {
         "tcat": "黑貓宅急便",
         "parcels": "包裹",
         "parcel": "包裹",
-        "billed": "買家（補收）",
-        "seller_pays": "我（不向買家收）",
+        "billed": "向買家補收",
+        "seller_pays": "賣家吸收",
     },
 }
 TCAT_NUMBER = "903221488720"

@@ -549,7 +549,7 @@ function parcelCard(p) {
         h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.recipient")),
         h("dd", { class: "col-8 col-md-10 mb-1 text-break ship-recipient" }, [who, where].filter(Boolean).join(" · ") || "—"),
         Number(p.shipping_fee) > 0 ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.fee")) : null,
-        Number(p.shipping_fee) > 0 ? h("dd", { class: "col-8 col-md-10 mb-1 ship-fee" }, `${money(p.shipping_fee, cur())} · ${t(`ship.paid_by.${p.shipping_paid_by || "buyer"}`)}`) : null,
+        Number(p.shipping_fee) > 0 ? h("dd", { class: "col-8 col-md-10 mb-1 ship-fee" }, `${money(p.shipping_fee, cur())} · ${t(`ship.fee_by.${p.shipping_paid_by || "buyer"}`)}`) : null,
         p.shipping_cost != null ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.cost")) : null,
         p.shipping_cost != null ? h("dd", { class: "col-8 col-md-10 mb-1 ship-cost" }, money(p.shipping_cost, cur())) : null,
         p.note ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.note")) : null,
