@@ -385,3 +385,15 @@ def test_commands_of_a_parcel_billed_to_its_buyer(api, commands, backend):
         ("insert", "charges"),
         ("update", "parcels"),  # the billing mark cleared
     ], pairs
+
+
+def test_a_returned_parcel_keeps_its_charge_and_a_delivered_one_too(api, token):
+    """The carrier was paid either way: only unpacking (DELETE) takes the fee back."""
+    a, b = make_order(api, token), make_order(api, token)
+    back = pack(api, token, [a], shipping_fee=60).json
+    there = pack(api, token, [b], shipping_fee=40).json
+    assert api.patch(f"/parcels/{back['id']}", {"status": "returned"}, token=token).status == 200
+    assert api.patch(f"/parcels/{there['id']}", {"status": "delivered"}, token=token).status == 200
+    assert [c["amount"] for c in live_charges(back["id"])] == [6000]
+    assert [c["amount"] for c in live_charges(there["id"])] == [4000]
+    assert owed(api, token, a) == 300  # two orders of 100, the two fees
