@@ -22,7 +22,7 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.money import charge_book, payments
 from chalicelib.money.schemas import ChargeIn, ChargeOut, ChargeQuery
-from chalicelib.platform import clock, currencies, mongo
+from chalicelib.platform import clock, currencies, idempotency, mongo
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -67,9 +67,10 @@ def _check(command: AddCharge) -> None:
 # --- the domain API (the code's own charges: parcels, forms) ----------------------------
 
 
-def add(seller_id: ObjectId, command: AddCharge) -> dict:
+def add(seller_id: ObjectId, command: AddCharge, *, charge_id: ObjectId | None = None) -> dict:
     """Store the charge and let the buyer's credit pay it at once (under the buyer's
-    money lock). With a `key` that has a live charge: that charge, nothing written."""
+    money lock). With a `key` that has a live charge: that charge, nothing written.
+    `charge_id`: the id to store it under (a keyed request claims it first)."""
     _check(command)
     db = get_db()
     with payments.buyer_work(seller_id, command.customer_id) as uow:
@@ -87,7 +88,7 @@ def add(seller_id: ObjectId, command: AddCharge) -> dict:
             parcel = db.parcels.find_one({"_id": command.parcel_id, "seller_id": seller_id}, {"parcel_no": 1})
             parcel_no = parcel["parcel_no"] if parcel else None
         doc = {
-            "_id": ObjectId(),
+            "_id": charge_id or ObjectId(),
             "seller_id": seller_id,
             "customer_id": command.customer_id,
             "buyer_name": customer.get("name"),
@@ -141,7 +142,7 @@ def void(seller_id: ObjectId, charge_id: ObjectId) -> dict:
                 first = charge
                 continue
             if charge["status"] != "void":
-                charge_book.change(
+                _change(
                     charge,
                     {
                         "$set": {"status": "void", "voided_at": uow.now, "updated_at": uow.now},
@@ -169,23 +170,34 @@ def set_amount_keyed(seller_id: ObjectId, key: str, amount: int) -> dict | None:
     if amount <= 0:
         return void_keyed(seller_id, key)
     db = get_db()
-    live = db.charges.find_one({"live_key": charge_book.live_key(seller_id, key)}, {"customer_id": 1})
-    if live is None:
-        return None
-    with payments.buyer_work(seller_id, live["customer_id"]) as uow:
-        charge = db.charges.find_one({"_id": live["_id"]})
-        if charge["status"] != "open" or charge["customer_id"] != live["customer_id"]:
-            return None  # voided or moved meanwhile: the caller may look again
-        if charge["amount"] != amount:
-            charge_book.change(charge, {"$set": {"amount": amount, "updated_at": uow.now}})
-            was = charge["amount"]
+    for _ in range(2):  # a merge moved it to another buyer meanwhile: that buyer's lock
+        live = db.charges.find_one({"live_key": charge_book.live_key(seller_id, key)}, {"customer_id": 1})
+        if live is None:
+            return None
+        with payments.buyer_work(seller_id, live["customer_id"]) as uow:
+            charge = db.charges.find_one({"_id": live["_id"]})
+            if charge["customer_id"] != live["customer_id"]:
+                continue
+            if charge["status"] != "open":
+                return None  # voided meanwhile
+            if charge["amount"] == amount:
+                return charge
+            raised = amount > charge["amount"]
+            _change(charge, {"$set": {"amount": amount, "updated_at": uow.now}})
             charge = db.charges.find_one({"_id": charge["_id"]})
             if allocation.excess_of(charge) > 0:
-                payments.release(uow, charge)
-                charge = db.charges.find_one({"_id": charge["_id"]})
-            elif amount > was and payments.pay_from_credit(uow):
-                charge = db.charges.find_one({"_id": charge["_id"]})
-    return charge
+                payments.release(uow, charge)  # lowered below what was paid: the rest is credit
+            elif not (raised and payments.pay_from_credit(uow)):
+                return charge
+            return db.charges.find_one({"_id": charge["_id"]})
+    raise Conflict("the charge changed buyer while saving; try again", code="concurrent_update")
+
+
+def _change(charge: dict, update: dict) -> None:
+    """A change of a charge read under its buyer's money lock: every write of a charge
+    that bumps its version runs under that lock, so a mismatch is a bug, not a race."""
+    if not charge_book.change(charge, update):
+        raise Conflict("the charge changed while saving; try again", code="concurrent_update")
 
 
 def by_key(seller_id: ObjectId, keys: list[str]) -> dict[str, dict]:
@@ -236,8 +248,9 @@ def _decimals(principal: Principal, cents: int) -> None:
         )
 
 
-def create(principal: Principal, data: ChargeIn) -> dict:
-    """POST /charges."""
+def create(principal: Principal, data: ChargeIn, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    """POST /charges. Returns (charge, created): a repeated Idempotency-Key returns the
+    first request's charge (a double click charges once)."""
     seller_id = object_id(principal.seller_id)
     _decimals(principal, data.amount)
     customer_id = object_id(data.customer_id, "customer")
@@ -258,7 +271,17 @@ def create(principal: Principal, data: ChargeIn) -> dict:
         parcel_id=parcel_id,
         batch=data.batch,
     )
-    return to_out(add(seller_id, command))
+    charge_id = ObjectId()
+    doc, created = idempotency.once(
+        idempotency.claim_id(f"{seller_id}:charges", idempotency_key),
+        charge_id,
+        lambda cid: get_db().charges.find_one({"_id": cid, "seller_id": seller_id}),
+        lambda: add(seller_id, command, charge_id=charge_id),
+        # Stored before it failed: the retry returns it rather than charging twice (a
+        # credit it missed is used by the buyer's next order or charge).
+        written=lambda: get_db().charges.find_one({"_id": charge_id}, {"_id": 1}) is not None,
+    )
+    return to_out(doc), created
 
 
 def get(principal: Principal, charge_id: str) -> dict:

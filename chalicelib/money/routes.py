@@ -95,13 +95,15 @@ def list_charges(who):
 @api(
     "/charges",
     "POST",
-    "Charge a buyer (shipping, duty, packaging, adjustment, other): their credit pays it at once",
+    "Charge a buyer (shipping, duty, packaging, adjustment, other): their credit pays it at once (Idempotency-Key supported)",
     body=ChargeIn,
     out=ChargeOut,
     status=201,
+    also=(200,),
 )
 def create_charge(who):
-    return charges.create(who, body(ChargeIn))
+    charge, created = charges.create(who, body(ChargeIn), header("idempotency-key"))
+    return json_response(charge, 201 if created else 200)
 
 
 @api("/charges/{charge_id}", "GET", "One charge", out=ChargeOut)

@@ -151,6 +151,12 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         and call("GET", "/payments?status=reported&limit=1", 200, t)["items"][0]["id"]
     )
     call("POST", "/payments/{payment_id}/reject", 200, t, json={"reason": "not seen"})
+    ids["charge_id"] = call(
+        "POST", "/charges", 201, t, json={"customer_id": ids["customer_id"], "amount": 6, "kind": "shipping"}
+    )["id"]
+    call("GET", "/charges", 200, t)
+    call("GET", "/charges/{charge_id}", 200, t)
+    call("POST", "/charges/{charge_id}/void", 200, t)
     call("GET", "/parcels/ready", 200, t)
     ids["parcel_id"] = call(
         "POST",

@@ -119,3 +119,18 @@ def test_a_fee_edit_and_a_payment_at_once(api):
         assert live["amount"] == 2000
         charges.void_keyed(seller, "parcel:9")
         check_ledger()
+
+
+def test_the_same_idempotency_key_pressed_five_times_at_once(api):
+    """POST /charges with one Idempotency-Key five times at once (a double click, a
+    retry): one charge, paid once from the buyer's credit."""
+    from chalicelib.money.schemas import ChargeIn
+
+    who, seller, cid = setup(api)
+    payments.record(who, PaymentIn(customer_id=str(cid), amount=100, method="cash"))
+    body = ChargeIn(customer_id=str(cid), amount=60, kind="shipping")
+    made = at_once([lambda: charges.create(who, body, "dbl-click")[0]] * 5)
+    assert all(isinstance(m, dict) for m in made), made  # each answer is the one charge
+    assert len({m["id"] for m in made}) == 1, made
+    assert db.get_db().charges.count_documents({"customer_id": cid}) == 1
+    assert check_ledger() == {cid: 4000}

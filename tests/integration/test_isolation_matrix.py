@@ -76,6 +76,10 @@ MATRIX = {
     ("DELETE", "/parcels/{parcel_id}"): (None, "404"),
     ("GET", "/parcels/{parcel_id}/packing-slip"): (None, "404"),
     ("GET", "/payments"): (None, "clean"),
+    ("GET", "/charges"): (None, "clean"),
+    ("POST", "/charges"): ({"customer_id": "{customer_id}", "amount": 1, "kind": "duty"}, "404"),
+    ("GET", "/charges/{charge_id}"): (None, "404"),
+    ("POST", "/charges/{charge_id}/void"): (None, "404"),
     ("POST", "/payments"): ({"customer_id": "{customer_id}", "amount": 1, "method": "cash"}, "404"),
     ("GET", "/payments/{payment_id}"): (None, "404"),
     ("POST", "/payments/{payment_id}/confirm"): (None, "404"),
@@ -94,6 +98,7 @@ QUERY_VARIANTS = {
     "/export/payments": ["?format=json", "?format=csv", "?format=json&customer_id={customer_id}"],
     "/export/charges": ["?format=json", "?format=csv", "?format=json&customer_id={customer_id}"],
     "/payments": ["", "?customer_id={customer_id}", "?status=confirmed"],
+    "/charges": ["", "?customer_id={customer_id}", "?batch=" + quote(A_BATCH), "?status=open"],
     "/parcels": ["", "?customer_id={customer_id}", "?status=shipped"],
 }
 
@@ -122,6 +127,7 @@ def _snapshot(seller_id):
             "orders",
             "tracking_links",
             "payments",
+            "charges",
             "parcels",
             "batches",
             "forms",
@@ -170,7 +176,13 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         },
         token=token,
     ).json
+    owed = api.post(
+        "/charges",
+        {"customer_id": cust["id"], "amount": 6, "kind": "shipping", "note": "A note", "batch": A_BATCH},
+        token=token,
+    ).json
     ids = {
+        "charge_id": owed["id"],
         "parcel_id": box["id"],
         "customer_id": cust["id"],
         "item_id": item["id"],
@@ -207,6 +219,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             ids["payment_id"],
             ids["parcel_id"],
             ids["form_id"],
+            ids["charge_id"],
             second["id"],
             A_BUYER,
             A_ITEM,
