@@ -7,6 +7,12 @@ for them. Revenue and shipping fees count every order; cost, profit and margin c
 only the orders whose cost is known, so an order without a cost never shows as pure
 profit: the report counts those orders instead (`missing_cost_count`: no cost given;
 `missing_rate_count`: a cost in a currency its batch has no rate for).
+
+Parcels add their own pair (issue 26): the open `shipping` charges billed to buyers
+(`shipping_charges`, part of the shipping fees collected) and what the carriers were
+paid (`shipping_cost`), by the charge's or the parcel's batch and month. An order's own
+`shipping_fee` stays passed on to a carrier, as the contract's order profit says.
+Two more reads: the open shipping charges, the parcels with a shipping cost.
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from chalicelib.catalog.batches import KNOWN, NO_RATE
 from chalicelib.money.schemas import ProfitQuery
 from chalicelib.platform import clock, csv_format
 from chalicelib.platform.csv_format import CsvFile
+from chalicelib.platform.db import get_db
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.principal import Principal
 from chalicelib.reporting.reports import csv_language, csv_money, grouped_sums, json_money
 
-MONEY = ("revenue", "cost", "shipping_fees", "profit")
+MONEY = ("revenue", "cost", "shipping_fees", "shipping_charges", "shipping_cost", "profit")
 
 
 @dataclass
@@ -37,6 +44,8 @@ class ProfitTally:
     cost: int = 0
     missing_cost_count: int = 0
     missing_rate_count: int = 0
+    shipping_charges: int = 0  # parcels' shipping billed to buyers (open charges)
+    shipping_cost: int = 0  # what carriers were paid for parcels
 
     def add(self, g: dict) -> None:
         self.order_count += g["count"]
@@ -55,13 +64,16 @@ class ProfitTally:
     def out(self, **key: Any) -> dict:
         # No order with a known cost: cost and profit are unknown, not 0.
         known = self.costed_count > 0
-        profit = self.costed_revenue - self.costed_shipping - self.cost if known else None
+        parcels = self.shipping_charges - self.shipping_cost
+        profit = self.costed_revenue - self.costed_shipping - self.cost + parcels if known else None
         return {
             **key,
             "order_count": self.order_count,
             "revenue": self.revenue,
             "cost": self.cost if known else None,
-            "shipping_fees": self.shipping_fees,
+            "shipping_fees": self.shipping_fees + self.shipping_charges,
+            "shipping_charges": self.shipping_charges,
+            "shipping_cost": self.shipping_cost,
             "profit": profit,
             "margin": margin(profit, self.costed_revenue) if known else None,
             "costed_count": self.costed_count,
@@ -94,6 +106,7 @@ def profit(principal: Principal, params: ProfitQuery) -> dict:
         months["$lte"] = params.to
     if months:
         match["month"] = months
+    seller_id = match["seller_id"]
     groups = grouped_sums(
         match,
         {"batch": "batch", "month": "month", "state": "cost_state"},
@@ -106,6 +119,16 @@ def profit(principal: Principal, params: ProfitQuery) -> dict:
         by_batch.setdefault(g["batch"], ProfitTally()).add(g)
         by_month.setdefault(g["month"], ProfitTally()).add(g)
         totals.add(g)
+    tz = principal.timezone
+    for batch, month, field, cents in _parcel_shipping(seller_id, tz):
+        if (params.batch and batch != params.batch) or not _in(month, params.from_, params.to):
+            continue
+        for tally in (
+            by_batch.setdefault(batch, ProfitTally()),
+            by_month.setdefault(month, ProfitTally()),
+            totals,
+        ):
+            setattr(tally, field, getattr(tally, field) + cents)
     # Batches by name, newest-looking first, "no batch" last; months in order.
     names = sorted((n for n in by_batch if n is not None), reverse=True)
     names += [None] if None in by_batch else []
@@ -115,6 +138,38 @@ def profit(principal: Principal, params: ProfitQuery) -> dict:
         "by_month": [by_month[m].out(month=m) for m in sorted(by_month)],
         "totals": totals.out(),
     }
+
+
+def _in(month: str, first: str | None, last: str | None) -> bool:
+    return (not first or month >= first) and (not last or month <= last)
+
+
+def _parcel_shipping(seller_id, tz: str) -> list[tuple[str | None, str, str, int]]:
+    """(batch, month, "shipping_charges" | "shipping_cost", cents) for each open shipping
+    charge (its batch, else its parcel's; the month it was made in the shop's zone) and
+    each parcel with a shipping cost (its batch; the month it was shipped)."""
+    db = get_db()
+    out = []
+    billed = list(
+        db.charges.find(
+            {"seller_id": seller_id, "kind": "shipping", "status": "open"},
+            {"amount": 1, "batch": 1, "parcel_id": 1, "created_at": 1},
+        )
+    )
+    unnamed = [c["parcel_id"] for c in billed if not c.get("batch") and c.get("parcel_id")]
+    batches = {}
+    if unnamed:
+        batches = {p["_id"]: p.get("batch") for p in db.parcels.find({"_id": {"$in": unnamed}}, {"batch": 1})}
+    for c in billed:
+        batch = c.get("batch") or batches.get(c.get("parcel_id"))
+        month = clock.local_date(c["created_at"], tz).isoformat()[:7]
+        out.append((batch, month, "shipping_charges", c["amount"]))
+    for p in db.parcels.find(
+        {"seller_id": seller_id, "shipping_cost": {"$gt": 0}, "deleting": {"$ne": True}},
+        {"shipping_cost": 1, "batch": 1, "shipped_date": 1},
+    ):
+        out.append((p.get("batch"), p["shipped_date"][:7], "shipping_cost", p["shipping_cost"]))
+    return out
 
 
 def _json(row: dict) -> dict:

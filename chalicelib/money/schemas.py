@@ -166,7 +166,9 @@ class ProfitRow(Model):
     order_count: int
     revenue: float
     cost: float | None  # null: no order here has a known cost
-    shipping_fees: float
+    shipping_fees: float  # the orders' shipping fees and the parcels' shipping charges
+    shipping_charges: float  # of which parcels' shipping charged to buyers
+    shipping_cost: float  # what carriers were paid for parcels
     profit: float | None  # of the orders with a known cost (costed_count)
     margin: float | None  # profit / their revenue: 0.2534 = 25.34 %
     costed_count: int

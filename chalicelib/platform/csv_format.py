@@ -135,6 +135,9 @@ PROFIT_COLUMNS: tuple[Column, ...] = (
     Column("costed_count", "有成本訂單數"),
     Column("missing_cost_count", "缺成本訂單數"),
     Column("missing_rate_count", "缺匯率訂單數"),
+    # Issue 26, after the older columns so a sheet reading them by position still works.
+    Column("shipping_charges", "包裹運費"),
+    Column("shipping_cost", "實付運費"),
 )
 PROFIT_BATCH_COLUMN = Column("batch", "批次")
 PROFIT_MONTH_COLUMN = Column("month", "月份")
@@ -153,6 +156,21 @@ PAYMENT_COLUMNS: tuple[Column, ...] = (
     Column("source", "來源"),
     Column("note", "備註"),
     Column("allocations", "分配"),
+    Column("created_at", "建立時間"),
+)
+# GET /export/charges: one charge (money owed that is no order line) a row.
+CHARGE_COLUMNS: tuple[Column, ...] = (
+    Column("id", "費用ID"),
+    Column("buyer_name", "買家姓名"),
+    Column("customer_id", "買家ID"),
+    Column("kind", "類別"),
+    Column("amount", "金額"),
+    Column("paid_amount", "已付金額"),
+    Column("balance", "未付餘額"),
+    Column("status", "狀態"),
+    Column("parcel_no", "包裹編號"),
+    Column("batch", "批次"),
+    Column("note", "備註"),
     Column("created_at", "建立時間"),
 )
 TOTAL_LABEL = "合計"

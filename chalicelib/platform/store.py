@@ -54,6 +54,12 @@ def charge_key(charge_id: Any) -> str:
     return f"charges:{charge_id}"
 
 
+def parcel_fee_key(parcel_id: Any) -> str:
+    """A parcel's shipping charge being brought to its fee (parcels._bill), taken on every
+    server (locks.held): two edits of the fee sync one after the other."""
+    return f"parcel-fee:{parcel_id}"
+
+
 def batch_key(seller_id: Any, name: str) -> str:
     return f"batches:{seller_id}:{name}"
 

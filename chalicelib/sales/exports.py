@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from chalicelib.money import payments
+from chalicelib.money import charges, payments
 from chalicelib.platform import clock, csv_format, currencies
 from chalicelib.platform.csv_format import CsvFile
 from chalicelib.platform.db import get_db
@@ -26,7 +26,7 @@ from chalicelib.platform.schemas import MAX_EXPORT_PAGE
 from chalicelib.reporting.reports import csv_language
 from chalicelib.rules import allocation
 from chalicelib.sales.orders import MONEY_FIELDS, profit_of, to_out
-from chalicelib.sales.schemas import ExportQuery, PaymentExportQuery
+from chalicelib.sales.schemas import ChargeExportQuery, ExportQuery, PaymentExportQuery
 
 BATCH_SIZE = 500
 # Lambda's 6 MB response limit, minus room for headers and API Gateway's envelope.
@@ -65,6 +65,14 @@ def _payment_cells(doc: dict) -> list:
     return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
 
 
+def _charge_cells(doc: dict) -> list:
+    out = charges.to_out(doc)
+    for name in ("amount", "paid_amount"):
+        out[name] = format_plain(doc.get(name, 0))
+    out["balance"] = format_plain(allocation.balance_of(doc))
+    return [out[c.key] for c in csv_format.CHARGE_COLUMNS]
+
+
 def orders(principal: Principal, params: ExportQuery) -> CsvFile | JsonPage:
     """Oldest first (by id), so an import of the file recreates the same order."""
     query: dict = {"seller_id": object_id(principal.seller_id)}
@@ -99,6 +107,30 @@ def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile |
         csv_format.PAYMENT_COLUMNS,
         _payment_cells,
         payments.to_out,
+        stem,
+    )
+
+
+def charges_file(principal: Principal, params: ChargeExportQuery) -> CsvFile | JsonPage:
+    """GET /export/charges: every charge of the seller, oldest first (by id), voided ones
+    too (`status`); `?customer_id=`, `?batch=`, `?status=` narrow it. JSON items are as
+    GET /charges/{id} returns them."""
+    query: dict = {"seller_id": object_id(principal.seller_id)}
+    if params.customer_id:
+        query["customer_id"] = object_id(params.customer_id)
+    if params.batch:
+        query["batch"] = params.batch
+    if params.status:
+        query["status"] = params.status
+    stem = "charges-" + filename_stem(principal).removeprefix("orders-")
+    return _export(
+        principal,
+        params,
+        get_db().charges,
+        query,
+        csv_format.CHARGE_COLUMNS,
+        _charge_cells,
+        charges.to_out,
         stem,
     )
 

@@ -3,13 +3,14 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.money.schemas import PaymentOut
+from chalicelib.money.schemas import ChargeOut, PaymentOut
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, client_address, header, json_response, query, raw_body
 from chalicelib.sales import exports, forms, imports, orders
 from chalicelib.sales.schemas import (
     BulkIn,
     BulkOut,
+    ChargeExportQuery,
     ExportQuery,
     FormIn,
     FormLinkOut,
@@ -162,6 +163,19 @@ def export_orders(who):
 )
 def export_payments(who):
     return exports.payments_file(who, query(PaymentExportQuery))
+
+
+@api(
+    "/export/charges",
+    "GET",
+    "Every charge (shipping, duty...) as CSV or JSON, oldest first (?customer_id=, ?batch=, ?status=)",
+    out=ChargeOut,
+    list_of=True,
+    query=ChargeExportQuery,
+    csv=True,
+)
+def export_charges(who):
+    return exports.charges_file(who, query(ChargeExportQuery))
 
 
 @api(

@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from chalicelib.buyers.schemas import BuyerIn
-from chalicelib.money.schemas import PaymentState
+from chalicelib.money.schemas import ChargeState, PaymentState
 from chalicelib.platform import clock
 from chalicelib.platform.errors import Invalid, ValidationFailed
 from chalicelib.platform.schemas import (
@@ -447,6 +447,15 @@ class PaymentExportQuery(ExportQuery):
     limit: ExportLimit | None = Field(default=None, description="payments per page (default: all)")
     customer_id: CustomerIdParam | None = None
     status: PaymentState | None = None
+
+
+class ChargeExportQuery(ExportQuery):
+    """GET /export/charges: every charge of the seller (of one buyer, batch or status)."""
+
+    limit: ExportLimit | None = Field(default=None, description="charges per page (default: all)")
+    customer_id: CustomerIdParam | None = None
+    batch: str | None = None
+    status: ChargeState | None = None
 
 
 class ImportQuery(Query):

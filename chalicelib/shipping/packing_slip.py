@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from chalicelib.money import charges
 from chalicelib.platform import currencies
 from chalicelib.platform.db import get_db
 from chalicelib.platform.ids import object_id
@@ -31,6 +32,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "item": "商品",
         "qty": "數量",
         "amount": "金額",
+        "shipping": "運費",
         "total": "合計",
         "balance": "尚未付款",
         "note": "備註",
@@ -61,6 +63,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "item": "Item",
         "qty": "Qty",
         "amount": "Amount",
+        "shipping": "Shipping",
         "total": "Total",
         "balance": "Still to pay",
         "note": "Note",
@@ -102,7 +105,7 @@ def _money(currency: str, language: str):
 
 
 def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: bool = False) -> HtmlPage:
-    from chalicelib.shipping.parcels import own_finished  # parcels imports nothing from here
+    from chalicelib.shipping.parcels import charge_key, own_finished  # parcels imports nothing from here
 
     db = get_db()
     parcel = own_finished(principal, parcel_id)
@@ -110,6 +113,8 @@ def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: 
         db.sellers.find_one({"_id": object_id(principal.seller_id)}, {"shop_name": 1, "language": 1}) or {}
     )
     found = {o["_id"]: o for o in db.orders.find({"_id": {"$in": parcel["order_ids"]}})}
+    # The parcel's shipping charge (its buyer pays the fee): a line of its own.
+    charge = charges.by_key(parcel["seller_id"], [charge_key(parcel["_id"])]).get(charge_key(parcel["_id"]))
     orders = [found[i] for i in parcel["order_ids"] if i in found]
     language = seller.get("language") if seller.get("language") in TEXT else "zh-Hant"
     # Any stored parcel prints: a field it lacks (a recipient edited down to a phone, an
@@ -124,10 +129,11 @@ def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: 
         orders=orders,
         prices=prices,
         label=label,
-        # What the buyer pays lives on the orders (their shipping fees included); the
-        # parcel's own fee is the seller's cost and is not on the slip.
-        total=sum(o["total_amount"] for o in orders),
-        balance=sum(allocation.balance_of(o) for o in orders),
+        # What the buyer pays: the orders (their own shipping fees included) and the
+        # parcel's shipping charge; what is still owed on them, the charge's balance too.
+        shipping=charge["amount"] if charge else None,
+        total=sum(o["total_amount"] for o in orders) + (charge["amount"] if charge else 0),
+        balance=sum(allocation.balance_of(o) for o in [*orders, *([charge] if charge else [])]),
         money=_money(principal.currency or "TWD", language),
     )
     return HtmlPage(text)

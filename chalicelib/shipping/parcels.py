@@ -9,19 +9,27 @@ needs no extra query. The two sides are written without a transaction:
   (cancelled, or packed in another parcel) are put back and the parcel refused (409);
 - delete: the parcel is marked `deleting` first, its orders are put back, then it goes;
   a read of a parcel marked `deleting` finishes the deletion.
+
+A parcel whose buyer pays its shipping fee has a `shipping` charge (money/charges.py),
+keyed `parcel:<id>` so there is one live charge per parcel. The parcel is written first
+with a `billing` mark, then the charge is brought to what the parcel says now (`_bill`,
+under the parcel's fee lock on every server) and the mark cleared: a retry or any read of
+a parcel still marked finishes it, and two edits at once leave the charge at the final fee.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.money import charges
 from chalicelib.orderbook import repository
-from chalicelib.platform import bus, clock, idempotency, mongo, store
+from chalicelib.platform import bus, clock, idempotency, locks, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
@@ -51,6 +59,8 @@ def to_out(doc: dict) -> dict:
     return ParcelOut.from_doc(
         {
             **doc,
+            # Parcels from before issue 26 say nothing: their fee was the buyer's to pay.
+            "shipping_paid_by": doc.get("shipping_paid_by") or "buyer",
             "order_ids": [str(i) for i in doc["order_ids"]],
             "tracking_url": carriers.tracking_url(doc.get("carrier"), doc.get("tracking_number")),
             "recipient": doc.get("recipient") or {},
@@ -125,6 +135,7 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             # One read for both names, so a rename (_rename) finds the recipient its own.
             buyer_name = customer.get("name") or buyer_name
         now = clock.now()
+        billed = data.shipping_paid_by == "buyer" and data.shipping_fee > 0
         doc = {
             "_id": parcel_id,
             "seller_id": seller_id,
@@ -137,6 +148,10 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "carrier": data.carrier or None,
             "tracking_number": data.tracking_number or None,
             "shipping_fee": data.shipping_fee,
+            "shipping_paid_by": data.shipping_paid_by,
+            "shipping_cost": data.shipping_cost,
+            # The batch its shipping counts in (its charge, the profit report).
+            "batch": _batch_of(orders),
             "recipient": recipient,
             "status": "shipped",
             "shipped_date": order_rules.shipped_today(now, principal.timezone),
@@ -146,10 +161,12 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "created_at": now,
             "updated_at": now,
         }
+        if billed:
+            doc["billing"] = ObjectId()
         get_db().parcels.insert_one(doc)
-        if _ship_orders(doc, orders, now, named=True):
-            return doc
-        return _current_name(doc)
+        if not _ship_orders(doc, orders, now, named=True):
+            doc = _current_name(doc)
+        return _bill(doc, new=True) if billed else doc
 
     # A parcel refused (and removed) gives its key back; one a crash left half made keeps
     # it, so the retry finishes that parcel instead of making another.
@@ -164,6 +181,62 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
         doc = _finished(doc, principal.timezone)
     bus.record(ParcelShipped(doc["_id"]))
     return to_out(doc), created
+
+
+def _batch_of(orders: list[dict]) -> str | None:
+    """The batch most of the parcel's orders are in (the first one's on a tie), None when
+    none is in a batch."""
+    named = Counter(o.get("batch") for o in orders if o.get("batch"))
+    return named.most_common(1)[0][0] if named else None
+
+
+def charge_key(parcel_id) -> str:
+    """The key of a parcel's shipping charge: one live charge per parcel."""
+    return f"parcel:{parcel_id}"
+
+
+def _bill(parcel: dict, *, new: bool = False) -> dict:
+    """Bring the parcel's shipping charge to what the parcel says now: its fee when the
+    buyer pays it, else none (voided; a parcel being deleted owes nothing). The parcel is
+    read again under its fee lock, so of two edits at once the later sync sees the final
+    fee. Then the `billing` mark it read is cleared. Returns the parcel as read.
+
+    `new`: the parcel was just made by this request, so no charge can have been edited
+    yet: the add alone (keyed: a live one is returned as it is) saves a lookup."""
+    db = get_db()
+    seller_id, pid = parcel["seller_id"], parcel["_id"]
+    key = charge_key(pid)
+    with locks.held(store.parcel_fee_key(pid)):
+        now = db.parcels.find_one({"_id": pid, "seller_id": seller_id}) or {**parcel, "deleting": True}
+        owed = (
+            now["shipping_fee"]
+            if (now.get("shipping_paid_by") or "buyer") == "buyer" and not now.get("deleting")
+            else 0
+        )
+        if owed <= 0:
+            charges.void_keyed(seller_id, key)
+        elif new or charges.set_amount_keyed(seller_id, key, owed) is None:
+            charges.add(
+                seller_id,
+                charges.AddCharge(
+                    customer_id=now["customer_id"],
+                    amount=owed,
+                    kind="shipping",
+                    parcel_id=pid,
+                    batch=now.get("batch"),
+                    key=key,
+                ),
+            )
+        if now.get("billing") is not None:
+            # Only the mark this sync read: an edit after it set a new one and syncs itself.
+            store.update_one(
+                db.parcels,
+                {"_id": pid, "billing": now["billing"]},
+                {"$unset": {"billing": ""}},
+                lock=store.parcel_key(pid),
+            )
+            now = {k: v for k, v in now.items() if k != "billing"}
+    return now
 
 
 def _customer(seller_id, customer_id) -> dict:
@@ -333,6 +406,7 @@ def _finished(parcel: dict, tz: str) -> dict:
     now = clock.now()
     if parcel.get("deleting"):
         _unship_orders(parcel, now, to="purchased")
+        _bill(parcel)
         db.parcels.delete_one({"_id": parcel["_id"]})
         raise NotFound("parcel not found")
     if parcel["status"] == "shipped":
@@ -341,6 +415,8 @@ def _finished(parcel: dict, tz: str) -> dict:
         )
         if unmarked:
             _ship_orders(parcel, unmarked, now)
+    if parcel.get("billing") is not None:
+        parcel = _bill(parcel)
     return parcel
 
 
@@ -384,6 +460,9 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
             sets |= {f"recipient.{k}": v for k, v in given.items()}
         else:
             sets["recipient"] = given
+    billing = {"shipping_fee", "shipping_paid_by"} & changes.keys()
+    if billing:
+        sets["billing"] = ObjectId()  # cleared by _bill; a crash before it leaves the mark
     if status is not None and status != parcel["status"]:
         if parcel["status"] != "shipped":
             raise Conflict(f"a {parcel['status']} parcel does not change status", code="invalid_transition")
@@ -407,6 +486,8 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
         repository.deliver_parcel(after, sets["delivered_date"], now)
     elif sets.get("status") == "returned":
         _unship_orders(after, now, to="purchased")
+    if billing:
+        after = _bill(after)
     return to_out(after)
 
 
@@ -426,6 +507,7 @@ def delete(principal: Principal, parcel_id: str) -> None:
     if marked is None:
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
     _unship_orders(marked, clock.now(), to="purchased")
+    _bill(marked)  # voided before the parcel goes: a crash in between leaves it `deleting`
     db.parcels.delete_one({"_id": parcel["_id"]})
 
 

@@ -19,6 +19,7 @@ from chalicelib.platform.schemas import (
     LongText,
     Model,
     Money,
+    MoneyOrNull,
     MoneyOut,
     ObjectIdStr,
     Out,
@@ -30,6 +31,8 @@ from chalicelib.platform.schemas import (
 
 ParcelMethod = Literal["home", "cvs_711", "cvs_family", "cvs_hilife", "cvs_ok", "post", "pickup", "overseas"]
 ParcelStatus = Literal["shipped", "delivered", "returned"]
+# Who pays the parcel's shipping fee: the buyer (a `shipping` charge) or the seller.
+ShippingPayer = Literal["buyer", "seller"]
 
 
 class Recipient(In):
@@ -47,6 +50,8 @@ class ParcelIn(In):
     carrier: ShortText | None = None
     tracking_number: ShortText | None = None
     shipping_fee: Money = 0
+    shipping_paid_by: ShippingPayer = "buyer"
+    shipping_cost: Money | None = Field(default=None, description="what the carrier was paid")
     recipient: Recipient | None = None
     note: LongText | None = None
 
@@ -55,6 +60,8 @@ class ParcelPatch(In):
     carrier: ShortText | None = None
     tracking_number: ShortText | None = None
     shipping_fee: Money | None = None
+    shipping_paid_by: ShippingPayer | None = None
+    shipping_cost: Money | None = None
     recipient: Recipient | None = None
     note: LongText | None = None
     status: ParcelStatus | None = None
@@ -63,7 +70,7 @@ class ParcelPatch(In):
     def _check(self):
         # recipient: the fields given replace the stored ones, the others stay; null would
         # erase the address label, so it is refused rather than guessed at.
-        cannot_be_null(self, ("shipping_fee", "status", "recipient"))
+        cannot_be_null(self, ("shipping_fee", "shipping_paid_by", "status", "recipient"))
         return non_empty_patch(self)
 
 
@@ -87,6 +94,8 @@ class ParcelOut(Out):
     tracking_number: str | None
     tracking_url: str | None
     shipping_fee: MoneyOut
+    shipping_paid_by: ShippingPayer
+    shipping_cost: MoneyOrNull
     recipient: RecipientOut
     status: ParcelStatus
     shipped_date: str

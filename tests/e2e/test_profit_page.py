@@ -388,7 +388,29 @@ def test_costs_rates_and_profit_per_trip(stack, seller_page, locale, viewport):
     expect(page.locator("#batch-summary-title")).to_have_text("此批次的利潤" if zh else "This batch's profit")
     page.locator("#rate-JPY").fill(RATE)
     assert next(b for b in api_call(stack, "GET", "/batches", token) if b["name"] == BATCH)["closed"] is False
+    # A parcel of the batch whose carrier cost the seller paid (issue 26): its own column,
+    # taken off the profit.
+    shipped = next(
+        o
+        for o in api_call(stack, "GET", "/orders?limit=200", token)["items"]
+        if o["batch"] == BATCH and o["fulfillment_status"] != "cancelled"
+    )
+    api_call(
+        stack,
+        "POST",
+        "/parcels",
+        token,
+        {
+            "customer_id": shipped["customer_id"],
+            "order_ids": [shipped["id"]],
+            "method": "post",
+            "shipping_paid_by": "seller",
+            "shipping_cost": 38.6,
+        },
+    )
     page.get_by_role("tab", name=w["reports"]).click()
+    expect(profit_row.locator(".profit-shipping-cost")).to_have_text("NT$38.60")
+    expect(profit_row.locator(".profit-amount")).to_have_text("NT$600")
     missing = profit_row.locator(".profit-missing-cost")
     expect(missing).to_have_text(w["without_cost"])
     missing.click()

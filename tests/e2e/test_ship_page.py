@@ -48,6 +48,8 @@ WORDS = {
         "tcat": "T-Cat",
         "parcels": "Parcels",
         "parcel": "Parcel",
+        "billed": "billed to the buyer",
+        "seller_pays": "paid by me",
     },
     "zh": {
         "tab": "出貨",
@@ -61,6 +63,8 @@ WORDS = {
         "tcat": "黑貓宅急便",
         "parcels": "包裹",
         "parcel": "包裹",
+        "billed": "向買家補收",
+        "seller_pays": "賣家吸收",
     },
 }
 TCAT_NUMBER = "903221488720"
@@ -230,6 +234,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     amy.locator("[name=store_id]").fill("123456")
     amy.locator("[name=phone]").fill("0988-000-111")
     amy.locator("[name=shipping_fee]").fill("60")
+    expect(amy.locator("[name=shipping_paid_by]")).to_have_value("buyer")  # billed unless told
+    amy.locator("[name=shipping_cost]").fill("45.5")
     amy.locator("[name=note]").fill("<b>fragile</b>")
     scroll_top(page)
     shot(page, f"ship-form-{tag}")
@@ -239,6 +245,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     expect(first.locator(".ship-order-nos")).to_have_text("#1001")
     expect(first.locator(".ship-recipient")).to_contain_text("台北信義門市 (123456)")
     expect(first).to_contain_text("<b>fragile</b>")  # text, never HTML
+    expect(first.locator(".ship-fee")).to_have_text(f"NT$60 · {w['billed']}")
+    expect(first.locator(".ship-cost")).to_have_text("NT$45.50")
     # Amy's #1003 stays ready to ship; Ben's two still there.
     expect(buyer_card(page, "Amy Chen").locator(".ship-order")).to_have_count(1)
     assert fulfillment(stack, token) == {
@@ -251,6 +259,11 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     assert len(parcels) == 1 and parcels[0]["method"] == "cvs_711"
     assert parcels[0]["recipient"]["store_id"] == "123456"
     assert parcels[0]["recipient"]["name"] == "Amy Chen"
+    assert (parcels[0]["shipping_fee"], parcels[0]["shipping_paid_by"], parcels[0]["shipping_cost"]) == (
+        60,
+        "buyer",
+        45.5,
+    )
     scroll_top(page)
     shot(page, f"ship-created-{tag}")
     if zh:
@@ -259,6 +272,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     # The slip: fetched into the hidden frame and printed (A4 with prices, label without).
     html, took_a4 = print_slip(page, first, "a4", True)
     assert "#1001" in html and "台北信義門市" in html
+    # Amy pays the 60 shipping: a line of its own, in the total and still to pay (#1001 is paid).
+    assert '<tr class="shipping">' in html and "NT$60" in html and "NT$180" in html
     assert page.locator("#ship-print-frame").get_attribute("data-printed") == "1"
     size, pages, text, png = slip_pdf(browser, html, f"slip-a4-{tag}")
     assert near(size, 595.28, 841.89), size  # A4 in points
@@ -268,6 +283,7 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     size_label, pages_label, text_label, _ = slip_pdf(browser, html_label, f"slip-label-{tag}")
     assert near(size_label, 283.46, 425.2), size_label  # 100 × 150 mm
     assert "1001" in text_label and "NT$" not in text_label
+    assert 'class="shipping"' not in html_label
     TIMINGS[f"{tag} print a4 (click → slip ready)"] = took_a4
     TIMINGS[f"{tag} print label (click → slip ready)"] = took_label
     TIMINGS[f"{tag} pages"] = pages_label
@@ -300,6 +316,8 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     ben = buyer_card(page, "Ben Wu")
     ben.locator("[name=carrier]").fill(w["tcat"])
     ben.locator("[name=tracking_number]").fill("1111111111")
+    ben.locator("[name=shipping_fee]").fill("80")
+    ben.locator("[name=shipping_paid_by]").select_option("seller")
     # A double tap packs one parcel: every POST /parcels the two clicks sent must
     # have been answered before the parcels are counted.
     sent, answered = [], []
@@ -318,9 +336,16 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     assert sorted(p["parcel_no"] for p in api_call(stack, "GET", "/parcels", token)["items"]) == [1, 3]
     third.locator(".ship-edit").click()
     third.locator(".ship-edit-form [name=tracking_number]").fill(TCAT_NUMBER)
+    expect(third.locator(".ship-fee")).to_have_text(f"NT$80 · {w['seller_pays']}")
+    expect(third.locator(".ship-edit-form [name=shipping_paid_by]")).to_have_value("seller")
+    third.locator(".ship-edit-form [name=shipping_cost]").fill("-5")
+    third.locator(".ship-edit-save").click()
+    expect(third.locator(".ship-edit-form [name=shipping_cost]")).to_have_class(re.compile("is-invalid"))
+    third.locator(".ship-edit-form [name=shipping_cost]").fill("72")
     third.locator(".ship-edit-save").click()
     link = third.locator("a.tracking-number")
     expect(link).to_have_text(TCAT_NUMBER)
+    expect(third.locator(".ship-cost")).to_have_text("NT$72")
     expect(link).to_have_attribute(
         "href", f"https://www.t-cat.com.tw/Inquire/TraceDetail.aspx?BillID={TCAT_NUMBER}"
     )

@@ -207,6 +207,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         call("GET", f"/reports/monthly?format={fmt}&year=2026", 200, t)
         call("GET", f"/export/orders?format={fmt}&limit=1", 200, t)
         call("GET", f"/export/payments?format={fmt}&limit=1", 200, t)
+        call("GET", f"/export/charges?format={fmt}&limit=1", 200, t)
     csv_file = "buyer_email,item_name,quantity,unit_price\r\ncy@example.com,Cake,1,5\r\n"
     call("POST", "/import/orders?dry_run=true", 200, t, data=csv_file.encode())
     call("POST", "/import/orders", 201, t, data=csv_file.encode())

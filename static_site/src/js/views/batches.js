@@ -287,6 +287,7 @@ function renderSummary() {
       fact(t("profit.revenue"), money(p.revenue ?? 0, cur)),
       fact(t("profit.cost"), p.cost === null || p.cost === undefined ? "—" : money(p.cost, cur), "batch-cost"),
       fact(t("profit.shipping_fees"), money(p.shipping_fees ?? 0, cur)),
+      fact(t("profit.shipping_cost"), money(p.shipping_cost ?? 0, cur), "batch-shipping-cost"),
       fact(t("profit.profit"), known ? money(p.profit ?? 0, cur) : "—", `fw-semibold batch-profit ${Number(p.profit) < 0 ? "text-danger" : ""}`),
       fact(t("profit.margin"), p.margin === null || p.margin === undefined ? "—" : percent(p.margin), "batch-margin"),
     ),

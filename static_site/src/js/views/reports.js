@@ -15,7 +15,7 @@ import { closeCharges, openCharges } from "./charges.js";
 const BUYER_COLS = 9;
 
 const state = { buyers: null, items: null, monthly: null, profit: null };
-const PROFIT_COLS = 8;
+const PROFIT_COLS = 9;
 const batch = () => $("#rep-batch").value.trim();
 
 export async function load() {
@@ -320,6 +320,7 @@ function renderProfit() {
       h("td", { class: "text-end text-nowrap", "data-label": t("profit.revenue") }, known(r.revenue)),
       h("td", { class: "text-end text-nowrap", "data-label": t("profit.cost") }, known(r.cost)),
       h("td", { class: "text-end text-nowrap", "data-label": t("profit.shipping_fees") }, known(r.shipping_fees)),
+      h("td", { class: "text-end text-nowrap profit-shipping-cost", "data-label": t("profit.shipping_cost") }, known(r.shipping_cost ?? 0)),
       h("td", { class: `text-end text-nowrap profit-amount ${Number(r.profit) < 0 ? "text-danger" : ""}`, "data-label": t("profit.profit") }, r.costed_count ? known(r.profit) : "—"),
       h("td", { class: "text-end profit-margin", "data-label": t("profit.margin") }, r.margin === null || r.margin === undefined ? "—" : percent(r.margin)),
       h("td", { "data-label": t("profit.missing") }, missingCell(r, linked)),

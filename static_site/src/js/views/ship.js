@@ -46,7 +46,7 @@ function formState(buyer) {
   if (!state.forms.has(buyer.customer_id)) {
     state.forms.set(buyer.customer_id, {
       unticked: new Set(),
-      values: { method: "home", carrier: "", tracking_number: "", shipping_fee: "0", name: buyer.name || "", phone: buyer.phone || "", address: buyer.address || "", store_name: "", store_id: "", note: "" },
+      values: { method: "home", carrier: "", tracking_number: "", shipping_fee: "0", shipping_paid_by: "buyer", shipping_cost: "", name: buyer.name || "", phone: buyer.phone || "", address: buyer.address || "", store_name: "", store_id: "", note: "" },
       carrierAuto: true, // the carrier box holds what the method suggested (a new method replaces it)
       choice: null, // which delivery details the seller chose when they differ: "file" or a shipChoices key
       key: null,
@@ -236,6 +236,9 @@ function buyerCard(b) {
     h("datalist", { id: listId }, carriersFor(v.method).map((name) => h("option", { value: name }))),
     field("tracking_number", t("order.tracking"), { autocapitalize: "characters", spellcheck: "false" }),
     field("shipping_fee", t("ship.fee"), { inputmode: "decimal" }, "col-6 col-md-2"),
+    payerField(v.shipping_paid_by, "col-6 col-md-2"),
+    field("shipping_cost", t("ship.cost"), { inputmode: "decimal", "aria-describedby": `ship-cost-help-${id}` }, "col-6 col-md-2"),
+    h("div", { class: "col-12 form-text mt-0 ship-fee-help", id: `ship-cost-help-${id}` }, t("ship.fee_help")),
     choices.length ? choiceBox(b, choices) : null,
     field("name", t("ship.recipient_name"), { autocomplete: "off" }, "col-6 col-md-3"),
     field("phone", t("ship.recipient_phone"), { type: "tel" }, "col-12 col-md-3"),
@@ -386,6 +389,13 @@ async function createParcel(b, form) {
     return;
   }
   form.elements.shipping_fee.classList.remove("is-invalid");
+  const cost = v.shipping_cost.trim() === "" ? null : parseCents(v.shipping_cost);
+  if (cost === null && v.shipping_cost.trim() !== "") {
+    form.elements.shipping_cost.classList.add("is-invalid");
+    notify(box, "danger", `${t("ship.cost")}: ${t("err.invalid_money")}`);
+    return;
+  }
+  form.elements.shipping_cost.classList.remove("is-invalid");
   if (shipChoices(b).length && !fs.choice) {
     // The order form and the buyer's record disagree: the seller says which one.
     notify(box, "danger", t("ship.choose_first"));
@@ -406,6 +416,8 @@ async function createParcel(b, form) {
     carrier: v.carrier.trim(),
     tracking_number: v.tracking_number.trim(),
     shipping_fee: centsToNumber(fee),
+    shipping_paid_by: v.shipping_paid_by,
+    shipping_cost: cost === null ? "" : centsToNumber(cost),
     note: v.note.trim(),
   });
   if (Object.keys(recipient).length) body.recipient = recipient;
@@ -537,7 +549,9 @@ function parcelCard(p) {
         h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.recipient")),
         h("dd", { class: "col-8 col-md-10 mb-1 text-break ship-recipient" }, [who, where].filter(Boolean).join(" · ") || "—"),
         Number(p.shipping_fee) > 0 ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.fee")) : null,
-        Number(p.shipping_fee) > 0 ? h("dd", { class: "col-8 col-md-10 mb-1" }, money(p.shipping_fee, cur())) : null,
+        Number(p.shipping_fee) > 0 ? h("dd", { class: "col-8 col-md-10 mb-1 ship-fee" }, `${money(p.shipping_fee, cur())} · ${t(`ship.fee_by.${p.shipping_paid_by || "buyer"}`)}`) : null,
+        p.shipping_cost != null ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.cost")) : null,
+        p.shipping_cost != null ? h("dd", { class: "col-8 col-md-10 mb-1 ship-cost" }, money(p.shipping_cost, cur())) : null,
         p.note ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.note")) : null,
         p.note ? h("dd", { class: "col-8 col-md-10 mb-1 text-break" }, p.note) : null,
       ),
@@ -558,14 +572,34 @@ function editForm(p) {
   const listId = `ship-edit-carriers-${p.id}`;
   const carrier = h("input", { class: "form-control", name: "carrier", value: p.carrier || "", list: listId, autocomplete: "off" });
   const number = h("input", { class: "form-control", name: "tracking_number", value: p.tracking_number || "", autocomplete: "off", spellcheck: "false" });
-  return h(
+  const fee = h("input", { class: "form-control", name: "shipping_fee", value: String(p.shipping_fee ?? 0), inputmode: "decimal", autocomplete: "off" });
+  const cost = h("input", { class: "form-control", name: "shipping_cost", value: p.shipping_cost == null ? "" : String(p.shipping_cost), inputmode: "decimal", autocomplete: "off" });
+  const payer = payerField(p.shipping_paid_by || "buyer", "col-6 col-md-4", "small");
+  const form = h(
     "form",
     {
       class: "row g-2 mt-1 ship-edit-form",
       novalidate: true,
       onsubmit: async (ev) => {
         ev.preventDefault();
-        const body = { carrier: carrier.value.trim() || null, tracking_number: number.value.trim() || null };
+        const feeCents = parseCents(fee.value);
+        const costCents = cost.value.trim() === "" ? null : parseCents(cost.value);
+        const bad = [feeCents === null ? fee : null, cost.value.trim() !== "" && costCents === null ? cost : null];
+        fee.classList.toggle("is-invalid", Boolean(bad[0]));
+        cost.classList.toggle("is-invalid", Boolean(bad[1]));
+        if (bad[0] || bad[1]) {
+          const label = bad[0] ? t("ship.fee") : t("ship.cost");
+          notify(form.querySelector(".ship-edit-msg"), "danger", `${label}: ${t("err.invalid_money")}`);
+          (bad[0] || bad[1]).focus();
+          return;
+        }
+        const body = {
+          carrier: carrier.value.trim() || null,
+          tracking_number: number.value.trim() || null,
+          shipping_fee: centsToNumber(feeCents),
+          shipping_paid_by: form.elements.shipping_paid_by.value,
+          shipping_cost: costCents === null ? null : centsToNumber(costCents),
+        };
         const ok = await change(p, () => api.patch(`/parcels/${p.id}`, body), "common.saved");
         if (ok) state.editing = null;
         renderParcels();
@@ -574,6 +608,10 @@ function editForm(p) {
     h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("order.carrier")), carrier)),
     h("datalist", { id: listId }, carriersFor(p.method).map((name) => h("option", { value: name }))),
     h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("order.tracking")), number)),
+    h("div", { class: "col-6 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("ship.fee")), fee)),
+    payer,
+    h("div", { class: "col-6 col-md-4" }, h("label", { class: "form-label mb-0 w-100 small" }, h("span", {}, t("ship.cost")), cost)),
+    h("div", { class: "col-12 ship-edit-msg" }),
     h(
       "div",
       { class: "col-12 col-md-4 d-flex gap-2 align-items-end" },
@@ -589,6 +627,25 @@ function editForm(p) {
           },
         },
         t("common.cancel"),
+      ),
+    ),
+  );
+  return form;
+}
+
+/** Who pays the parcel's shipping fee: the buyer (billed to them as a charge) or the seller. */
+function payerField(value, col, size = "") {
+  return h(
+    "div",
+    { class: `${col} ship-field`, dataset: { field: "shipping_paid_by" } },
+    h(
+      "label",
+      { class: `form-label mb-0 w-100 ${size}` },
+      h("span", {}, t("ship.paid_by")),
+      h(
+        "select",
+        { class: "form-select", name: "shipping_paid_by" },
+        ["buyer", "seller"].map((who) => h("option", { value: who, selected: who === value }, t(`ship.paid_by.${who}`))),
       ),
     ),
   );
