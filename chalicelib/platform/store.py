@@ -187,11 +187,18 @@ class FerretStore(MongoStore):
         return self._bulk(coll, ops, FERRETDB_BULK)
 
     def find_by_ids(self, coll: Collection, ids: list, query: dict, projection: dict | None) -> list[dict]:
-        """One read per `_id`: an `_id: {$in}` filter is not pushed down, so it decodes
-        every document the rest of the filter matches (every order of a seller: 2.7 s
-        at 10,000 orders), where `{_id: v}` is one lookup in the local `_id` index."""
-        found = (coll.find_one({"_id": i, **query}, projection) for i in dict.fromkeys(ids))
-        return [doc for doc in found if doc is not None]
+        """One read per `_id`, by the `_id` alone: an `_id: {$in}` filter is not pushed
+        down, so it decodes every document the rest of the filter matches (every order
+        of a seller: 2.7 s at 10,000 orders), where `{_id: v}` is one lookup in the local
+        `_id` index. The rest of the filter (equalities) is checked here: sent along, it
+        let PostgreSQL go through the `seller_id` index as well (60 ms a read with
+        100,000 orders in the table, against 3 ms)."""
+        if any(isinstance(v, dict) for v in query.values()):
+            raise ValueError(f"find_by_ids takes equalities only: {query}")
+        if projection is not None:
+            projection = {**projection, **dict.fromkeys(query, 1)}
+        found = (coll.find_one({"_id": i}, projection) for i in dict.fromkeys(ids))
+        return [doc for doc in found if doc is not None and all(doc.get(k) == v for k, v in query.items())]
 
     def grouped_sums(
         self, coll: Collection, match: dict, key: dict[str, str], sums: dict[str, Any], batch_size: int
