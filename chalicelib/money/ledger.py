@@ -53,22 +53,23 @@ class Ledger:
         with _buyer_lock(seller_id, customer_id):
             work = BuyerWork(seller_id, customer_id, clock.now())
             if finish:
-                _finish(seller_id, customer_id, work.now, self._apply)
+                _finish(seller_id, [customer_id], work.now, self._apply)
             yield work
             if work._credit_changed:
                 _sync_credit(seller_id, customer_id)
 
     @contextlib.contextmanager
-    def for_buyers(self, seller_id, customer_ids) -> Iterator[list[BuyerWork]]:
+    def for_buyers(self, seller_id, customer_ids, *, hold: float = 10.0) -> Iterator[list[BuyerWork]]:
         """Several buyers' money as one unit of work (a merge moves one's payments to the
-        other): their locks taken together, all or none (locks.held), so two of these
-        never wait for each other whatever the order of the ids; each buyer's earlier
-        payments finished first; each credit synced at the end when its work says so."""
-        with held(*(store.money_key(seller_id, c) for c in customer_ids), hold=10.0):
+        other; a bulk 已匯款 pays many buyers): their locks taken together, all or none
+        (locks.held), so two of these never wait for each other whatever the order of
+        the ids; the buyers' earlier payments finished first (one read for all); each
+        credit synced at the end when its work says so. `hold`: how long a live holder
+        may keep the locks (a bulk of many orders writes longer)."""
+        with held(*(store.money_key(seller_id, c) for c in customer_ids), hold=hold):
             now = clock.now()
             works = [BuyerWork(seller_id, c, now) for c in customer_ids]
-            for work in works:
-                _finish(seller_id, work.customer_id, now, self._apply)
+            _finish(seller_id, [w.customer_id for w in works], now, self._apply)
             yield works
             for work in works:
                 if work._credit_changed:
@@ -81,15 +82,14 @@ def _buyer_lock(seller_id, customer_id):
     return held(store.money_key(seller_id, customer_id), hold=10.0)
 
 
-def _finish(seller_id, customer_id, now: dt.datetime, apply: Apply) -> bool:
-    """Apply what a crash left half-done for this buyer. True when there was some.
-    Its credit is synced at once: the work that follows may still fail."""
-    left = list(
-        get_db().payments.find({"seller_id": seller_id, "customer_id": customer_id, "applied": False})
-    )
+def _finish(seller_id, customer_ids: list, now: dt.datetime, apply: Apply) -> bool:
+    """Apply what a crash left half-done for these buyers (one read). True when there
+    was some. Their credit is synced at once: the work that follows may still fail."""
+    who = customer_ids[0] if len(customer_ids) == 1 else {"$in": list(customer_ids)}
+    left = list(get_db().payments.find({"seller_id": seller_id, "customer_id": who, "applied": False}))
     for payment in left:
         apply(payment, now)
-    if left:
+    for customer_id in dict.fromkeys(p["customer_id"] for p in left):
         _sync_credit(seller_id, customer_id)
     return bool(left)
 

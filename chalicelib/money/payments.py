@@ -45,7 +45,7 @@ from chalicelib.money.schemas import (
     TrackPaymentOut,
 )
 from chalicelib.orderbook import repository
-from chalicelib.platform import bus, clock, idempotency, ratelimit
+from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
@@ -717,6 +717,91 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
             _record_locked(uow, principal, customer, command, SWITCH, owed)
             touched |= {d["_id"] for d in owed}
     return touched
+
+
+def remit_many(principal: Principal, wanted: dict) -> set:
+    """Bulk 已匯款 of many buyers' orders ({customer_id: [order ids]}): what `remit` does
+    for each buyer (ONE seller payment for the balances of their orders still owing, read
+    under the lock, so a second press pays nothing), as one unit of work whose commands
+    do not grow with the buyers: their money locks taken together (all or none), one
+    read of the orders, the payments inserted together (`applied: false`, with their
+    `touch`) before any order changes, every order's share in one bulk write, the
+    payments marked applied together; no credit sync unless money reached credit. A
+    crash anywhere converges as for one payment (the module's docstring). A refunded
+    order owes nothing and is left alone. Returns the ids paid."""
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    ids = [i for order_ids in wanted.values() for i in order_ids]
+    with _ledger.for_buyers(seller_id, list(wanted), hold=10.0 + len(ids) / 20) as works:
+        found = {o["_id"]: o for o in store.find_by_ids(db.orders, ids, {"seller_id": seller_id})}
+        docs = []
+        for work in works:
+            owed = [
+                found[i]
+                for i in wanted[work.customer_id]
+                if i in found
+                and found[i]["customer_id"] == work.customer_id
+                and allocation.balance_of(found[i]) > 0
+            ]
+            if not owed:
+                continue
+            command = RecordPayment(
+                customer_id=work.customer_id,
+                amount=sum(allocation.balance_of(d) for d in owed),
+                method="other",
+                order_ids=tuple(d["_id"] for d in owed),
+            )
+            customer = {"_id": work.customer_id, "name": owed[0]["buyer_name"]}
+            docs.append(_confirmed(work, principal, customer, command, ObjectId(), SWITCH, owed)[0])
+        if not docs:
+            return set()
+        db.payments.insert_many(docs, ordered=True)
+        credit = _apply_many(docs, works[0].now, found)
+        for work in works:
+            if work.customer_id in credit:
+                work.credit_changed()
+    return {a["order_id"] for d in docs for a in d["allocations"]}
+
+
+def _apply_many(payments: list[dict], now: dt.datetime, known: dict) -> set:
+    """Steps 4 and 5 for payments just stored, each allocated to orders `known` as read
+    under the lock: every share in one bulk write (each order's version checked, as
+    `_set_share` does), then the payments marked applied in one update. A payment one of
+    whose orders changed meanwhile (an edit that does not take the buyer's lock) is
+    applied order by order instead (`_apply`: it may take less, the rest is credit).
+    Returns the buyers whose credit changed."""
+    shares = []
+    for p in payments:
+        pid = str(p["_id"])
+        for a in p["allocations"]:  # a new payment's share of an order: its whole balance
+            order = known[a["order_id"]]
+            paid = allocation.paid_of(order) + a["amount"]
+            shares.append((order, pid, a["amount"], paid, allocation.status_after(order, paid)))
+    late: list[dict] = []
+    if repository.set_payment_shares(shares, now) < len(shares):
+        order_ids = [a["order_id"] for p in payments for a in p["allocations"]]
+        paid_by = {
+            o["_id"]: o.get("paid_by", {})
+            for o in store.find_by_ids(get_db().orders, order_ids, None, {"paid_by": 1})
+        }
+        late = [
+            p
+            for p in payments
+            if any(paid_by.get(a["order_id"], {}).get(str(p["_id"])) != a["amount"] for a in p["allocations"])
+        ]
+    credit = set()
+    for p in late:
+        _apply(p, now)
+        if p["unallocated"]:
+            credit.add(p["customer_id"])
+    late_ids = {p["_id"] for p in late}
+    done = [p for p in payments if p["_id"] not in late_ids]
+    if done:  # one update per payment, in one command: each found by its `_id` on any server
+        marks = [mongo.UpdateOne({"_id": p["_id"]}, {"$set": {"applied": True, "touch": []}}) for p in done]
+        store.bulk_write(get_db().payments, marks)
+    for p in done:
+        p.update(applied=True, touch=[])
+    return credit
 
 
 def _unrefund(order: dict) -> None:

@@ -85,6 +85,34 @@ def set_payment_share(order: dict, pid: str, target: int, paid: int, status: str
     """Payment `pid`'s share of the order becomes `target` cents (0: none), its paid
     amount `paid` and its payment_status `status`, if nobody changed the order since it
     was read (its version). Whether it was written."""
+    done = store.update_one(
+        get_db().orders,
+        {"_id": order["_id"], "version": order.get("version", 0)},
+        _share_update(order, pid, target, paid, status, now),
+        lock=store.order_key(order["_id"]),
+    )
+    return bool(done.matched_count)
+
+
+def set_payment_shares(shares: list[tuple[dict, str, int, int, str]], now: dt.datetime) -> int:
+    """Many orders' `set_payment_share` (order, pid, target, paid, status) in one bulk
+    write, each if nobody changed its order since it was read, under the orders' locks
+    where a server needs them. How many were written (the caller finds which)."""
+    if not shares:
+        return 0
+    ops = [
+        mongo.UpdateOne(
+            {"_id": order["_id"], "version": order.get("version", 0)},
+            _share_update(order, pid, target, paid, status, now),
+        )
+        for order, pid, target, paid, status in shares
+    ]
+    keys = store.order_keys(order["_id"] for order, *_ in shares)
+    with store.serialized(*keys, hold=3 + len(keys) / 50):
+        return store.bulk_write(get_db().orders, ops)
+
+
+def _share_update(order: dict, pid: str, target: int, paid: int, status: str, now: dt.datetime) -> dict:
     sets: dict[str, Any] = {"paid_amount": paid}
     if target:
         sets[f"paid_by.{pid}"] = target
@@ -100,13 +128,7 @@ def set_payment_share(order: dict, pid: str, target: int, paid: int, status: str
     update = _change(sets, history, now)
     if not target:
         update["$unset"] = {f"paid_by.{pid}": ""}
-    done = store.update_one(
-        get_db().orders,
-        {"_id": order["_id"], "version": order.get("version", 0)},
-        update,
-        lock=store.order_key(order["_id"]),
-    )
-    return bool(done.matched_count)
+    return update
 
 
 def set_payment_status(order: dict, status: str, now: dt.datetime) -> None:

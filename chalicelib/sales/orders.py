@@ -588,7 +588,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     """
     seller_id = object_id(principal.seller_id)
     changes = data.set.model_dump(exclude_unset=True)
-    # 已匯款 in bulk records a payment per order (payments.switch), after the rest.
+    # 已匯款 in bulk records a payment per buyer (payments.remit_many), after the rest.
     remit = changes.get("payment_status") == "remitted"
     if remit:
         del changes["payment_status"]
@@ -600,7 +600,7 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
         except NotFound:
             failed.append({"id": raw, "error": "not_found"})
     db = get_db()
-    docs = {d["_id"]: d for d in db.orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    docs = {d["_id"]: d for d in store.find_by_ids(db.orders, wanted, {"seller_id": seller_id})}
     now = clock.now()
     op = ObjectId()
     unchanged = 0
@@ -678,11 +678,18 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     for d in to_remit:
         if str(d["_id"]) not in lost:
             per_buyer.setdefault(d["customer_id"], []).append(d["_id"])
-    for customer_id, ids in per_buyer.items():  # one payment per buyer
-        try:
-            changed |= payments.remit(principal, customer_id, ids)
-        except Conflict as exc:
-            failed += [{"id": str(i), "error": exc.code} for i in ids]
+    if per_buyer:
+        try:  # one payment per buyer, every buyer in one unit of work
+            changed |= payments.remit_many(principal, per_buyer)
+        except Conflict:
+            # Some buyer's money stayed busy (their locks are taken all or none): each
+            # buyer on its own, so only a busy one fails. A buyer paid before the
+            # conflict is found paid now and not counted again.
+            for customer_id, ids in per_buyer.items():
+                try:
+                    changed |= payments.remit(principal, customer_id, ids)
+                except Conflict as exc:
+                    failed += [{"id": str(i), "error": exc.code} for i in ids]
     return {"updated": len(changed), "unchanged": unchanged, "failed": failed}
 
 

@@ -30,6 +30,31 @@ def test_a_bulk_write_is_whole_on_mongodb_and_in_forties_on_ferretdb(backend, co
         assert sizes == ([40, 40, 20] if backend == "ferretdb" else [100])
 
 
+def test_a_bulk_write_says_how_many_its_updates_matched(backend):
+    coll = db.get_db().store_check
+    coll.insert_many([{"_id": i, "v": 0} for i in range(60)])
+    ops = [UpdateOne({"_id": i, "v": 0 if i % 3 else 1}, {"$inc": {"v": 1}}) for i in range(60)]
+    assert store.bulk_write(coll, ops) == 40  # every third filter no longer holds
+
+
+def test_find_by_ids_reads_those_ids_that_match_the_rest_of_the_filter(backend, commands):
+    """Both stores give the same documents: on FerretDB one `{_id}` read each (an `$in`
+    is not pushed down), the seller checked on what comes back."""
+    coll = db.get_db().store_check
+    coll.insert_many([{"_id": i, "seller_id": i % 2, "n": i} for i in range(10)])
+    store.current()
+    if commands is not None:
+        commands.names.clear()
+    wanted = [1, 2, 3, 3, 7, 42]
+    for kind in (store.MongoStore(), store.FerretStore()):
+        got = kind.find_by_ids(coll, wanted, {"seller_id": 1}, {"n": 1})
+        assert sorted((d["_id"], d["n"]) for d in got) == [(1, 1), (3, 3), (7, 7)]
+    assert sorted(d["_id"] for d in store.find_by_ids(coll, wanted)) == [1, 2, 3, 7]
+    if commands is not None:
+        finds = commands.names.count("find")
+        assert finds == 1 + 5 + (5 if backend == "ferretdb" else 1), commands.names
+
+
 def test_grouped_sums_agree_between_the_two_stores(backend):
     """The read-and-sum of FerretStore and the aggregation of MongoStore, both run on this
     server (FerretDB runs a two-accumulator $group wrong: there only the read is checked)."""

@@ -19,6 +19,7 @@ const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amo
 const DEFAULT_SORT = "-created_at";
 const DRAFT = "order-draft"; // the half-typed new order, kept across a reload
 const UNDO_MS = 8000;
+const BULK_BUTTONS = ["#bulk-remit", "#bulk-ship", "#bulk-carrier"];
 
 // The orders listed, one per id (`list.loaded`: a page of them is on screen, not loading
 // and not an error); rows change in place as the server answers a change.
@@ -26,6 +27,7 @@ const list = new PagedList((page) => api.get("/orders", { ...filters(), ...page 
 
 const state = {
   selected: new Set(),
+  bulkBusy: false, // a bulk action is being confirmed or runs: one at a time
   total: null, // total_count of the first page
   firstRender: null,
 };
@@ -435,22 +437,48 @@ export function patchOrder(id, changes) {
 function updateBulk() {
   const n = state.selected.size;
   $("#bulk-count").textContent = n ? t("order.selected", { n }) : "";
-  for (const id of ["#bulk-remit", "#bulk-ship", "#bulk-carrier"]) $(id).disabled = n === 0;
+  for (const id of BULK_BUTTONS) $(id).disabled = n === 0 || state.bulkBusy;
   const all = $("#select-all");
   all.checked = n > 0 && n === list.items.length;
   all.indeterminate = n > 0 && n < list.items.length;
 }
 
+/** From the first click until the answer the bulk buttons stay disabled (a second click
+ * sends nothing) and, once confirmed, a spinner says what is being done (100 orders of
+ * 30 buyers may take seconds); `busy` false puts the bar back. */
+function bulkProgress(busy, text = "") {
+  state.bulkBusy = busy;
+  updateBulk();
+  let box = $("#bulk-progress");
+  if (!box) {
+    box = h("span", { id: "bulk-progress", class: "small text-muted d-none", role: "status", "aria-live": "polite" });
+    $("#bulk-count").after(box);
+  }
+  const shown = busy && Boolean(text); // not while the question is asked
+  box.classList.toggle("d-none", !shown);
+  $("#bulk-bar").setAttribute("aria-busy", String(shown));
+  box.replaceChildren(...(shown ? [h("span", { class: "spinner-border spinner-border-sm me-1", "aria-hidden": "true" }), text] : []));
+}
+
 async function bulk(set, question) {
   const ids = [...state.selected];
-  if (!ids.length) return;
-  if (!(await ask(question, t(set.carrier ? "order.bulk_carrier" : set.payment_status ? "order.bulk_remit" : "order.bulk_ship"), t("confirm.back"), { danger: false }))) {
-    return;
+  if (!ids.length || state.bulkBusy) return;
+  const label = set.carrier ? "order.bulk_carrier" : set.payment_status ? "order.bulk_remit" : "order.bulk_ship";
+  bulkProgress(true); // buttons off from the first click: a double click asks once
+  try {
+    if (!(await ask(question, t(label), t("confirm.back"), { danger: false }))) return;
+    bulkProgress(true, t(set.carrier ? "order.bulk_carrier_working" : set.payment_status ? "order.bulk_remit_working" : "order.bulk_ship_working", { n: ids.length }));
+    await runBulk(ids, set);
+  } finally {
+    bulkProgress(false);
   }
+}
+
+async function runBulk(ids, set) {
   const before = new Map(ids.map((id) => [id, list.get(id)]));
   try {
     const out = await api.post("/orders/bulk", { ids, set });
-    const msgs = [t("order.bulk_done", { n: out.updated })];
+    const msgs = [t(set.payment_status ? "order.bulk_remit_done" : "order.bulk_done", { n: out.updated })];
     if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
     if (out.failed.length) {
       const reason = (code) => (has(`bulk.${code}`) ? t(`bulk.${code}`) : codeText(code, 409));
