@@ -264,7 +264,7 @@ def _listed_orders(seller_id, customer_id, order_ids: tuple[ObjectId, ...]) -> l
     """The orders a payment names, in the given order: each must be this buyer's and
     take money."""
     wanted = list(dict.fromkeys(order_ids))
-    found = {o["_id"]: o for o in get_db().orders.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    found = {o["_id"]: o for o in store.find_by_ids(get_db().orders, wanted, {"seller_id": seller_id})}
     out = []
     for oid in wanted:
         order = found.get(oid)
@@ -695,9 +695,7 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
     seller_id = object_id(principal.seller_id)
     db = get_db()
     with _ledger.for_buyer(seller_id, customer_id) as uow:
-        found = {
-            o["_id"]: o for o in db.orders.find({"_id": {"$in": list(order_ids)}, "seller_id": seller_id})
-        }
+        found = {o["_id"]: o for o in store.find_by_ids(db.orders, order_ids, {"seller_id": seller_id})}
         docs = [found[i] for i in order_ids if i in found and found[i]["customer_id"] == customer_id]
         touched = set()
         for i, doc in enumerate(docs):
