@@ -51,7 +51,8 @@ def _email(value: str) -> str:
 # An email address, checked and normalized as pydantic's EmailStr does (email-validator).
 Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 
-# Money in: a JSON number in major units, stored as integer cents.
+# Money in: a JSON number in major units, or text as people type it (money.read_amount:
+# １，２００, NT$1,200), stored as integer cents.
 Money = Annotated[int, BeforeValidator(to_cents)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SHORT_TEXT_MAX = 200
