@@ -53,7 +53,10 @@ Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string",
 
 # Money in: a JSON number in major units, or text as people type it (money.read_amount:
 # １，２００, NT$1,200), stored as integer cents.
-Money = Annotated[int, BeforeValidator(to_cents)]
+# Its OpenAPI schema: a number, or text as typed (docs/api.md "Money typed as text").
+TYPED_MONEY = {"type": "string", "examples": ["NT$1,200", "１２００"]}
+MONEY_IN_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, TYPED_MONEY]}
+Money = Annotated[int, BeforeValidator(to_cents), WithJsonSchema(MONEY_IN_SCHEMA)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SHORT_TEXT_MAX = 200
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX)]
