@@ -50,20 +50,18 @@ export function halfWidth(text) {
 }
 
 /** How people write `currency` next to an amount, upper case: its code, its symbols in
- *  English and Chinese (narrow too) and their bare form, and a word: TWD → TWD, NT$, $, 元. */
+ *  English and Chinese and their bare form, and a word: TWD → TWD, NT$, $, 元 (the server's
+ *  money.signs, from the same CLDR data: tests/unit/test_typed_amounts_js.py compares them). */
 export function currencySigns(currency) {
   if (!signSets.has(currency)) {
     const found = new Set([currency, ...(WORDS[currency] || [])]);
     for (const loc of ["en", "zh-Hant-TW", "zh-Hant", "zh-Hans", "ja"]) {
-      for (const currencyDisplay of ["symbol", "narrowSymbol"]) {
-        try {
-          const part = new Intl.NumberFormat(loc, { style: "currency", currency, currencyDisplay }).formatToParts(0).find((p) => p.type === "currency");
-          if (!part) continue;
-          const symbol = halfWidth(part.value);
-          found.add(symbol).add(symbol.replace(/^[A-Z]+/, "") || symbol);
-        } catch {
-          // an unknown code: only the code itself
-        }
+      try {
+        const part = new Intl.NumberFormat(loc, { style: "currency", currency }).formatToParts(0).find((p) => p.type === "currency");
+        const symbol = halfWidth(part?.value || currency);
+        found.add(symbol).add(symbol.replace(/^[A-Z]+/, "") || symbol);
+      } catch {
+        // an unknown code: only the code itself
       }
     }
     signSets.set(currency, new Set([...found].map((x) => x.toUpperCase())));
