@@ -10,10 +10,12 @@ from pydantic import (
     BeforeValidator,
     Field,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from chalicelib.platform.money import to_cents
 from chalicelib.platform.schemas import (
+    TYPED_MONEY,
     CustomerIdParam,
     HeaderLanguage,
     In,
@@ -34,7 +36,12 @@ PaymentMethod = Literal["bank_transfer", "cash", "line_pay", "jko_pay", "credit_
 # `voided`: a confirmed payment the seller took back (beyond the contract's three).
 PaymentState = Literal["reported", "confirmed", "rejected", "voided"]
 AccountLast5 = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{5}$")]
-PositiveMoney = Annotated[int, BeforeValidator(to_cents), Field(ge=1)]
+PositiveMoney = Annotated[
+    int,
+    BeforeValidator(to_cents),
+    Field(ge=1),
+    WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, TYPED_MONEY]}),
+]
 PaymentNote = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 

@@ -181,6 +181,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 DETAIL_CODES: dict[str, str] = {
     # money
     "not_a_number": "must be a number",
+    "not_an_amount": "text that is not an amount (1,200, １２００, NT$1200 and 1200元 are read; 1.200,50 or another currency's sign are not)",
     "negative": "must not be negative",
     "too_large": "is above the largest amount (100,000,000)",
     "too_many_decimals": "more decimals than allowed (2 for money; a cost: its currency's, JPY none)",

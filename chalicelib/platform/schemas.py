@@ -51,8 +51,12 @@ def _email(value: str) -> str:
 # An email address, checked and normalized as pydantic's EmailStr does (email-validator).
 Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 
-# Money in: a JSON number in major units, stored as integer cents.
-Money = Annotated[int, BeforeValidator(to_cents)]
+# Money in: a JSON number in major units, or text as people type it (money.read_amount:
+# １，２００, NT$1,200), stored as integer cents.
+# Its OpenAPI schema: a number, or text as typed (docs/api.md "Money typed as text").
+TYPED_MONEY = {"type": "string", "examples": ["NT$1,200", "１２００"]}
+MONEY_IN_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0}, TYPED_MONEY]}
+Money = Annotated[int, BeforeValidator(to_cents), WithJsonSchema(MONEY_IN_SCHEMA)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 SHORT_TEXT_MAX = 200
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT_MAX)]

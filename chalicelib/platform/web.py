@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from chalice import Chalice, CORSConfig, Response
 from pydantic import BaseModel
 
-from chalicelib.platform import bus, mongo, principal
+from chalicelib.platform import bus, money, mongo, principal
 from chalicelib.platform.config import plain_settings
 from chalicelib.platform.csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from chalicelib.platform.csv_format import CsvFile, content_disposition
@@ -84,7 +84,10 @@ def api(path: str, method: str, summary: str, **doc):
                     if route_doc.public:
                         result = fn(**path_params)
                     else:
-                        result = fn(principal.authenticate(header("authorization")), **path_params)
+                        who = principal.authenticate(header("authorization"))
+                        # Amounts typed as text may carry the shop currency's sign (NT$1,200).
+                        with money.amounts_in(who.currency):
+                            result = fn(who, **path_params)
             except DomainError as exc:
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)

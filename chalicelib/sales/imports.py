@@ -49,7 +49,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,7 +64,7 @@ from chalicelib.platform import clock, csv_format, currencies, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.money import MAX_CENTS, from_cents, to_cents
+from chalicelib.platform.money import MAX_CENTS, from_cents, read_amount, to_cents
 from chalicelib.platform.payload import validate
 from chalicelib.platform.schemas import FULFILLMENT_STATUSES, PAYMENT_STATUSES
 from chalicelib.rules import allocation, order_rules
@@ -220,13 +220,9 @@ def _status(value: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
-def _money(value: str) -> Decimal | None:
-    if not value:
-        return None
-    try:
-        return Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        raise Invalid("not_a_number", "must be a number") from None
+def _money(value: str, shop: str) -> Decimal | None:
+    """A price cell as people type it (１，２００, NT$1,200: money.read_amount)."""
+    return read_amount(value, shop) if value else None
 
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-saves ISO like this
@@ -293,15 +289,15 @@ def _parse_row(
     else:
         errors.append(_error(number, "quantity", "not_a_whole_number", "must be a whole number ≥ 1"))
     for name in ("unit_price", "shipping_fee"):
-        value = attempt(name, lambda n=name: _money(cells.get(n, "")))
+        value = attempt(name, lambda n=name: _money(cells.get(n, ""), shop))
         if value is not None:
             body[name] = value
     given_total = None
     if cells.get("total_amount"):
-        given_total = attempt("total_amount", lambda: to_cents(cells["total_amount"], allow_text=True))
+        given_total = attempt("total_amount", lambda: to_cents(cells["total_amount"], currency=shop))
     given_paid = None
     if cells.get("paid_amount"):
-        given_paid = attempt("paid_amount", lambda: to_cents(cells["paid_amount"], allow_text=True))
+        given_paid = attempt("paid_amount", lambda: to_cents(cells["paid_amount"], currency=shop))
     # "" when not given: the status then follows from the money (plan()).
     statuses["payment_status"] = attempt(
         "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES_READ, "")

@@ -4,6 +4,7 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.money.schemas import BuyerPaymentIn, TrackPaymentOut
+from chalicelib.platform.money import amounts_in
 from chalicelib.platform.schemas import AcceptedOut
 from chalicelib.platform.web import api, body, header, json_response
 from chalicelib.tracking import tracking
@@ -86,5 +87,8 @@ def track(token):
     public=True,
 )
 def report_payment(token):
-    payment, created = tracking.report_payment(token, body(BuyerPaymentIn), header("idempotency-key"))
+    # NT$1,200 typed by the buyer is in the link's shop currency: read only when a sign needs it.
+    with amounts_in(lambda: tracking.shop_currency(token)):
+        data = body(BuyerPaymentIn)
+    payment, created = tracking.report_payment(token, data, header("idempotency-key"))
     return json_response(payment, 201 if created else 200)

@@ -410,6 +410,11 @@ def _parcel_out(order: dict) -> dict:
     }
 
 
+def shop_currency(token: str) -> str:
+    """The currency of the shop behind a buyer's link (404 for a link that is not there)."""
+    return _link(token).get("currency", DEFAULT_CURRENCY)
+
+
 def report_payment(token: str, data: BuyerPaymentIn, idempotency_key: str | None) -> tuple[dict, bool]:
     """POST /track/{token}/payments: the buyer reports a transfer for the seller to confirm."""
     link = _link(token)

@@ -51,11 +51,13 @@ test("an allocation names its order or its charge", () => {
   setLang("en");
 });
 
-test("a typed amount: full-width digits read as ASCII; nothing, zero or junk is null", () => {
-  assert.equal(readAmount("１２０"), 12000);
-  assert.equal(readAmount("６０．５"), 6050);
-  assert.equal(readAmount(" 60 "), 6000);
-  for (const bad of ["", "0", "-5", "1,200", "abc", "1.234"]) assert.equal(readAmount(bad), null, bad);
+test("a typed amount: as people type it in the shop's currency; nothing, zero or junk is null", () => {
+  assert.equal(readAmount("１２０", "TWD"), 12000);
+  assert.equal(readAmount("６０．５", "TWD"), 6050);
+  assert.equal(readAmount(" 60 ", "TWD"), 6000);
+  assert.equal(readAmount("NT$60", "TWD"), 6000);
+  assert.equal(readAmount("１，２００元", "TWD"), 120000);
+  for (const bad of ["", "0", "-5", "1.200,50", "abc", "1.234", "¥60"]) assert.equal(readAmount(bad, "TWD"), null, bad);
 });
 
 test("a message lists the orders, then each open charge in the message's language", () => {

@@ -3,14 +3,15 @@ import "./browser.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setLang } from "../src/js/i18n.js";
-import { asciiDigits, centsToNumber, date, dateTime, money, month, parseCents, percent } from "../src/js/format.js";
+import { amountError, asciiDigits, centsToNumber, date, dateTime, money, month, parseCents, percent, typedAmount } from "../src/js/format.js";
 
 test("parseCents reads what a seller types as integer cents", () => {
   assert.equal(parseCents("19.99"), 1999);
   assert.equal(parseCents("19.9"), 1990);
   assert.equal(parseCents("  250 "), 25000);
   assert.equal(parseCents("0.05"), 5);
-  assert.equal(parseCents("999999999.99"), 99999999999);
+  assert.equal(parseCents("100000000"), 10000000000); // the server's largest amount
+  assert.equal(parseCents("100000000.01"), null);
   assert.equal(parseCents(""), 0);
   assert.equal(parseCents(null), 0);
   assert.equal(parseCents(undefined), 0);
@@ -21,11 +22,98 @@ test("parseCents refuses what is not an amount (null, not a guess)", () => {
   for (const bad of ["1.234", "-5", "+5", "abc", "12a", "1e3", ".5", "5.", "1234567890", "1 000"]) {
     assert.equal(parseCents(bad), null, bad);
   }
-  // Thousands separators are refused, not read as a decimal point or dropped.
-  assert.equal(parseCents("1,250"), null);
-  assert.equal(parseCents("1，250"), null);
-  // Full-width digits are refused here: the buyer page turns them into ASCII first (asciiDigits).
-  assert.equal(parseCents("１２５０"), null);
+  // Separators not grouped by threes are refused, not read as a decimal point or dropped.
+  for (const bad of ["1,25", "12,50", "1.250,50", "1,2500"]) assert.equal(parseCents(bad), null, bad);
+});
+
+// Issue 27: the same cases as tests/unit/test_money.py, read as the server reads them.
+test("typedAmount reads amounts as people type them, in both widths", () => {
+  const cases = [
+    ["1200", "TWD", 120000],
+    ["１２００", "TWD", 120000],
+    ["１２０．５", "TWD", 12050],
+    ["1,200", "TWD", 120000],
+    ["１，２００", "TWD", 120000],
+    ["1,234,567.89", "TWD", 123456789],
+    ["NT$1200", "TWD", 120000],
+    ["NT$ 1,200", "TWD", 120000],
+    ["nt$1200", "TWD", 120000],
+    ["$1200", "TWD", 120000],
+    ["＄１２００", "TWD", 120000],
+    ["ＮＴ＄６０", "TWD", 6000],
+    ["1200元", "TWD", 120000],
+    ["１，２００ 元", "TWD", 120000],
+    ["TWD 1200", "TWD", 120000],
+    ["\u3000１２００\u3000", "TWD", 120000],
+    ["¥1200", "JPY", 120000],
+    ["￥１２００", "JPY", 120000],
+    ["1200円", "JPY", 120000],
+    ["JPY1,200", "JPY", 120000],
+    ["US$12.50", "USD", 1250],
+    ["$12.50", "USD", 1250],
+    ["HK$88", "HKD", 8800],
+    ["0", "TWD", 0],
+  ];
+  for (const [text, currency, cents] of cases) {
+    assert.deepEqual(typedAmount(text, currency), { cents }, text);
+    assert.equal(parseCents(text, currency), cents, text);
+  }
+  assert.deepEqual(typedAmount("  ", "TWD"), { cents: 0, empty: true });
+});
+
+test("typedAmount refuses what it cannot read, with the server's detail code", () => {
+  const notAmounts = [
+    ["1.200,50", "TWD"],
+    ["１．２００，５０", "TWD"],
+    ["12,00", "TWD"],
+    ["1,200,0", "TWD"],
+    ["NT$1200元", "TWD"],
+    ["NT$NT$1200", "TWD"],
+    ["$$1200", "TWD"],
+    ["¥1200", "TWD"],
+    ["1200円", "TWD"],
+    ["NT$1200", "JPY"],
+    ["€12", "USD"],
+    ["NT$1200", undefined], // no currency known: no sign is read
+    ["abc", "TWD"],
+    ["12a0", "TWD"],
+    ["１２００ｄ", "TWD"],
+    ["1e3", "TWD"],
+    ["NT$", "TWD"],
+    ["1 200", "TWD"],
+    ["--1200", "TWD"],
+    ["٣٠٠", "TWD"],
+    ["1".repeat(41), "TWD"],
+  ];
+  for (const [text, currency] of notAmounts) {
+    assert.deepEqual(typedAmount(text, currency), { error: "not_an_amount" }, text);
+    assert.equal(parseCents(text, currency), null, text);
+  }
+  const ownCodes = [
+    ["-1200", "negative"],
+    ["－１２００", "negative"],
+    ["NT$-1200", "negative"],
+    ["-NT$1,200", "negative"],
+    ["1200.555", "too_many_decimals"],
+    ["１２０．５５５", "too_many_decimals"],
+    ["NT$100,000,001", "too_large"],
+  ];
+  for (const [text, error] of ownCodes) assert.deepEqual(typedAmount(text, "TWD"), { error }, text);
+});
+
+test("amountError says why in the page's language", () => {
+  setLang("en");
+  assert.equal(amountError("1.200,50", "TWD"), "not an amount");
+  assert.equal(amountError("NT$1,200", "TWD"), "");
+  assert.equal(amountError("¥60", "TWD", "Amount"), "Amount: not an amount");
+  assert.equal(amountError("1.234", "TWD", "Amount"), "Amount: Enter an amount with at most 2 decimals.");
+  setLang("zh-Hant");
+  assert.equal(amountError("abc", "TWD"), "不是金額");
+  assert.equal(amountError("-5", "TWD"), "不能是負數");
+  assert.equal(amountError("1,2", "TWD", "單價"), "單價：不是金額"); // the language's colon
+  assert.equal(amountError("0", "TWD", "金額", "not_positive"), "金額：必須大於 0");
+  assert.equal(amountError("60", "TWD", "金額"), "");
+  setLang("en");
 });
 
 test("asciiDigits turns full-width digits and point into ASCII, nothing else", () => {
@@ -35,7 +123,6 @@ test("asciiDigits turns full-width digits and point into ASCII, nothing else", (
   assert.equal(asciiDigits(""), "");
   assert.equal(asciiDigits(null), "");
   assert.equal(parseCents(asciiDigits("７８０．５")), 78050);
-  assert.equal(parseCents(asciiDigits("１，２５０")), null);
 });
 
 test("centsToNumber gives the API a number with at most two decimals", () => {

@@ -106,7 +106,7 @@ def test_bad_input_is_400_with_the_field_named_and_writes_nothing(api, token, ot
         ({"amount": 0}, "amount"),
         ({"amount": -5}, "amount"),
         ({"amount": 1.234}, "amount"),
-        ({"amount": "60"}, "amount"),
+        ({"amount": "1.200,50"}, "amount"),
         ({"kind": "tip"}, "kind"),
         ({"kind": None}, "kind"),
         ({"customer_id": "x"}, "customer_id"),

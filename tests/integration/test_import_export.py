@@ -678,7 +678,7 @@ def test_paid_above_total_and_money_that_disagrees_are_row_errors(api, token):
         (7, "paid_amount", "not_payable"),
         (8, "payment_status", "not_payable"),
         (9, "paid_amount", "negative"),
-        (10, "paid_amount", "not_a_number"),
+        (10, "paid_amount", "not_an_amount"),
     ]
     assert "200.01" in r.json["error"]["details"][0]["message"]
     assert "200" in r.json["error"]["details"][0]["message"]

@@ -99,7 +99,7 @@ def test_payment_for_listed_orders_in_their_order(api, token, other_token):
         {"amount": 0},
         {"amount": -5},
         {"amount": 1.234},
-        {"amount": "100"},
+        {"amount": "1.200,50"},
         {"method": "bitcoin"},
         {"account_last5": "12a45"},
         {"account_last5": "1234"},

@@ -90,7 +90,7 @@ BAD_BODIES = [
     (OrderIn, {"buyer_email": "a@b.co", "item_name": "x", "quantity": 1, "unit_price": 1.999}),
     (OrderIn, {"buyer_email": "a@b.co", "item_name": "x", "quantity": 1, "unit_price": -1}),
     (OrderIn, {"buyer_email": "a@b.co", "item_name": "x", "quantity": 1, "unit_price": 10**9}),
-    (OrderIn, {"buyer_email": "a@b.co", "item_name": "x", "quantity": 1, "unit_price": "1"}),
+    (OrderIn, {"buyer_email": "a@b.co", "item_name": "x", "quantity": 1, "unit_price": "1.200,50"}),
     (OrderIn, {"buyer_email": "a@b.co", "item_name": "", "quantity": 1, "unit_price": 1}),
     (OrderIn, {"buyer_email": "a@b.co", "item_name": "x" * 201, "quantity": 1, "unit_price": 1}),
     (OrderIn, {"buyer_email": "not-an-email", "item_name": "x", "quantity": 1, "unit_price": 1}),

@@ -4,7 +4,7 @@ import { api, describe, getSeller } from "./api.js";
 import { fillBuyerPicker } from "./buyer-picker.js";
 import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
-import { money, parseCents } from "./format.js";
+import { amountError, money, parseCents } from "./format.js";
 import { t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
@@ -27,12 +27,13 @@ export function compact(obj) {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== "" && v !== undefined && v !== null));
 }
 
-/** Cents from a money field, or null (and the field marked) when it is not an amount. */
+/** Cents from a money field as typed (NT$1,200, １２００: format.typedAmount), or null (and
+ *  the field marked, the reason said) when it is not an amount. */
 export function moneyField(form, name, box, label = t(`order.${name}`)) {
-  const cents = parseCents(form.elements[name].value);
+  const cents = parseCents(form.elements[name].value, currency());
   if (cents === null) {
     form.elements[name].classList.add("is-invalid");
-    notify(box, "danger", `${label}: ${t("err.invalid_money")}`);
+    notify(box, "danger", amountError(form.elements[name].value, currency(), label));
     return null;
   }
   form.elements[name].classList.remove("is-invalid");
@@ -112,10 +113,10 @@ export function costField(input, code, box, label) {
     input.classList.remove("is-invalid");
     return null;
   }
-  const cents = parseCents(text);
+  const cents = parseCents(text, code); // ¥1,500 for a JPY cost
   if (cents === null || (wholeUnits(code) && cents % 100 !== 0)) {
     input.classList.add("is-invalid");
-    notify(box, "danger", `${label}: ${t(cents === null ? "err.invalid_money" : "cost.whole_units", { currency: code })}`);
+    notify(box, "danger", cents === null ? amountError(text, code, label) : `${label}: ${t("cost.whole_units", { currency: code })}`);
     return undefined;
   }
   input.classList.remove("is-invalid");

@@ -1,6 +1,6 @@
 // Charges (money a buyer owes that is not an order line: a parcel's shipping, duty, a bag, an
 // adjustment) as the seller page and the buyer page show them. Pure: the tests run it in node.
-import { asciiDigits, money, parseCents } from "./format.js";
+import { money, parseCents } from "./format.js";
 import { t, tIn } from "./i18n.js";
 
 /** A charge's kind in the page's words ("Customs duty" / "關稅"); an unknown kind as it is. */
@@ -31,9 +31,9 @@ export function allocationLabel(a) {
   return `#${a.order_no}`;
 }
 
-/** An amount as typed (１２０ with a Chinese input method reads as 120): cents > 0, else null. */
-export function readAmount(text) {
-  const cents = parseCents(asciiDigits(text));
+/** An amount as typed in `currency` (１２０, NT$120: format.typedAmount): cents > 0, else null. */
+export function readAmount(text, currency) {
+  const cents = parseCents(text, currency);
   return cents ? cents : null;
 }
 

@@ -1,6 +1,6 @@
 // Money and dates for display. Amounts arrive as JSON numbers in major units; anything the
 // page adds up is done in integer cents (parseCents) so totals never drift.
-import { locale } from "./i18n.js";
+import { locale, t } from "./i18n.js";
 
 const moneyFormats = new Map();
 
@@ -30,13 +30,85 @@ export function money(amount, currency) {
   return moneyFormats.get(key).format(amount);
 }
 
-/** "19.99" → 1999; "" → 0; anything else (3 decimals, letters, negative) → null. */
-export function parseCents(text) {
-  const s = String(text ?? "").trim();
-  if (s === "") return 0;
-  const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(s);
-  if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
+// --- amounts as people type them (issue 27): read as the server reads them (money.read_amount) ---
+
+const MAX_CENTS = 100_000_000 * 100;
+// Words people write after an amount, by currency (CLDR, and so Intl, has symbols, not these).
+const WORDS = { TWD: ["元", "塊"], CNY: ["元"], HKD: ["元"], MOP: ["元"], JPY: ["円", "圓"] };
+// A sign, a minus, the number (plain, or grouped by threes with commas), a sign.
+const AMOUNT = /^(-?)\s*([^\s0-9.,-]*)\s*(-?)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*([^\s0-9.,-]*)$/;
+const NUMBER = /^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$/;
+const signSets = new Map();
+
+/** What a Chinese or Japanese input method types in full-width mode, as ASCII: digits,
+ *  point, comma, ＮＴ＄, minus (all of U+FF01–FF5E), the yen sign, the ideographic space. */
+export function halfWidth(text) {
+  return String(text ?? "")
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/\uFFE5/g, "¥")
+    .replace(/\u3000/g, " ");
+}
+
+/** How people write `currency` next to an amount, upper case: its code, its symbols in
+ *  English and Chinese and their bare form, and a word: TWD → TWD, NT$, $, 元 (the server's
+ *  money.signs, from the same CLDR data: tests/unit/test_typed_amounts_js.py compares them). */
+export function currencySigns(currency) {
+  if (!signSets.has(currency)) {
+    const found = new Set([currency, ...(WORDS[currency] || [])]);
+    for (const loc of ["en", "zh-Hant-TW", "zh-Hant", "zh-Hans", "ja"]) {
+      try {
+        const part = new Intl.NumberFormat(loc, { style: "currency", currency }).formatToParts(0).find((p) => p.type === "currency");
+        const symbol = halfWidth(part?.value || currency);
+        found.add(symbol).add(symbol.replace(/^[A-Z]+/, "") || symbol);
+      } catch {
+        // an unknown code: only the code itself
+      }
+    }
+    signSets.set(currency, new Set([...found].map((x) => x.toUpperCase())));
+  }
+  return signSets.get(currency);
+}
+
+/** An amount as people type it in the shop's `currency`: full-width digits (１２００),
+ *  thousands separators (1,200, １，２００) and one sign of that currency before or after
+ *  (NT$1,200, $1200, 1200元; ¥1200 in a JPY shop). {cents} ("" is {cents: 0, empty: true}),
+ *  or {error} with the server's detail code: not_an_amount (1.200,50, two signs, another
+ *  currency's sign, letters: never guessed), negative, too_many_decimals, too_large. */
+export function typedAmount(text, currency) {
+  const s = halfWidth(text).trim();
+  if (s === "") return { cents: 0, empty: true };
+  const m = s.length <= 40 ? AMOUNT.exec(s) : null;
+  if (!m || (m[1] && m[3]) || !NUMBER.test(m[4])) return { error: "not_an_amount" };
+  const before = m[2].toUpperCase();
+  const after = m[5].toUpperCase();
+  const sign = before || after;
+  if ((before && after) || (sign && !(currency && currencySigns(currency).has(sign)))) return { error: "not_an_amount" };
+  const [whole, frac = ""] = m[4].replace(/,/g, "").split(".");
+  const digits = frac.replace(/0+$/, "");
+  const zero = /^0+$/.test(whole) && digits === "";
+  if ((m[1] || m[3]) && !zero) return { error: "negative" };
+  const units = whole.replace(/^0+(?=[0-9])/, "");
+  if (units.length > 9 || Number(units) * 100 + (digits ? 1 : 0) > MAX_CENTS) return { error: "too_large" };
+  if (digits.length > 2) return { error: "too_many_decimals" };
+  return { cents: Number(units) * 100 + Number(digits.padEnd(2, "0")) };
+}
+
+/** Integer cents of an amount as typed (typedAmount; also a number the API sent, as text):
+ *  "19.99" → 1999, "NT$1,200" → 120000, "" → 0; anything else → null. */
+export function parseCents(text, currency) {
+  const r = typedAmount(text, currency);
+  return r.error ? null : r.cents;
+}
+
+/** Why a typed amount is refused, in the page's language, named by its field when given a
+ *  `label` ("Unit price: not an amount", "單價：不是金額"); for an amount that reads, the
+ *  `fallback` detail code's reason (not_positive for a payment of 0), else "". */
+export function amountError(text, currency, label = "", fallback = "") {
+  const code = typedAmount(text, currency).error || fallback;
+  if (!code) return "";
+  // Too many decimals says how many are allowed ("at most 2 decimals"), as before.
+  const reason = t(code === "too_many_decimals" ? "err.invalid_money" : `detail.${code}`);
+  return label ? t("err.field_reason", { field: label, reason }) : reason;
 }
 
 /** Full-width digits and point (１２３．５, typed with a Chinese input method) as ASCII. */

@@ -6,7 +6,7 @@
 // due (the server's balance) includes them.
 import { api, ApiError, describe, detailLine } from "./api.js";
 import { $, h, notify } from "./dom.js";
-import { asciiDigits, centsToNumber, date, money, parseCents } from "./format.js";
+import { asciiDigits, centsToNumber, date, money, typedAmount } from "./format.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 import { balanceCents, kindText, openCharges } from "./charges.js";
 
@@ -316,9 +316,11 @@ async function submitPayment(ev) {
   ev.preventDefault();
   if (payBusy) return; // a double tap sends one report
   const form = $("#pay-form");
-  const cents = parseCents(asciiDigits(form.elements.amount.value));
+  const typed = typedAmount(form.elements.amount.value, data?.currency); // ６０ or NT$60 is 60
+  const cents = typed.cents;
   if (!cents) {
-    payError = { client: { field: "amount", key: "track.pay.amount_invalid" } };
+    const key = typed.error === "not_an_amount" ? "detail.not_an_amount" : "track.pay.amount_invalid";
+    payError = { client: { field: "amount", key } };
     showPayError();
     form.elements.amount.focus();
     return;

@@ -4,7 +4,7 @@
 // list of charges with "Void" (asked first), and "Add charge".
 import { api } from "../api.js";
 import { ask, h, notify } from "../dom.js";
-import { centsToNumber, date, money } from "../format.js";
+import { amountError, centsToNumber, date, money } from "../format.js";
 import { lang, onChange as onLanguage, t } from "../i18n.js";
 import { currency, fail } from "../app.js";
 import { balanceCents, kindText, readAmount } from "../charges.js";
@@ -126,10 +126,10 @@ export async function openCharges(box, buyer, { onChange, quiet = false } = {}) 
       onsubmit: async (ev) => {
         ev.preventDefault();
         if (state.sending) return; // a double tap adds one charge
-        const cents = readAmount(amount.value);
+        const cents = readAmount(amount.value, currency());
         if (cents === null) {
           amount.classList.add("is-invalid");
-          notify(msg, "danger", `${t("charge.amount")}: ${t("err.invalid_money")}`);
+          notify(msg, "danger", amountError(amount.value, currency(), t("charge.amount"), "not_positive"));
           amount.focus();
           return;
         }

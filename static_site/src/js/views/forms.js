@@ -6,7 +6,7 @@
 // shown again has `url: null` until its "New link".
 import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { dateTime, money } from "../format.js";
+import { amountError, centsToNumber, dateTime, money, parseCents } from "../format.js";
 import { apply, t } from "../i18n.js";
 import { currency, nav } from "../app.js";
 import { PagedList } from "../paged.js";
@@ -99,7 +99,7 @@ function frame() {
         "div",
         { class: "col-12 col-md-6" },
         h("label", { class: "form-label mb-0 w-100", for: "forms-shipping-fee", "data-i18n": "forms.shipping_fee" }),
-        h("input", { class: "form-control", name: "shipping_fee", id: "forms-shipping-fee", type: "number", inputmode: "decimal", min: "0", step: "any", disabled: true, "aria-describedby": "forms-shipping-help" }),
+        h("input", { class: "form-control", name: "shipping_fee", id: "forms-shipping-fee", inputmode: "decimal", autocomplete: "off", disabled: true, "aria-describedby": "forms-shipping-help" }),
       ),
       h("p", { class: "col-12 small text-muted mb-0", id: "forms-shipping-help", "data-i18n": "forms.shipping_help" }),
     ),
@@ -471,12 +471,12 @@ async function create(ev) {
   if (badMax) problems.push(t("forms.err.max", { item: badMax }));
   const shipping = { mode: f.elements.shipping_mode.value };
   if (shipping.mode === "flat") {
-    const text = f.elements.shipping_fee.value.trim();
-    const fee = Number(text);
-    const ok = /^\d+(\.\d{1,2})?$/.test(text) && fee > 0;
+    const text = f.elements.shipping_fee.value;
+    const cents = parseCents(text, currency()); // ６０ or NT$60 is 60
+    const ok = cents !== null && cents > 0;
     f.elements.shipping_fee.classList.toggle("is-invalid", !ok);
-    if (ok) shipping.fee = fee;
-    else problems.push(t("forms.err.shipping_fee"));
+    if (ok) shipping.fee = centsToNumber(cents);
+    else problems.push(amountError(text, currency(), t("forms.shipping_fee")) || t("forms.err.shipping_fee"));
   }
   let closesAt = null;
   if (f.elements.closes_at.value) {

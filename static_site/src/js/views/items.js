@@ -2,7 +2,7 @@
 // unit costs to buy, in the currency it is paid in (¥1,200), copied into new orders.
 import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { centsToNumber, money, parseCents } from "../format.js";
+import { amountError, centsToNumber, money, parseCents } from "../format.js";
 import { t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
@@ -105,9 +105,9 @@ export function bind() {
     ev.preventDefault();
     const box = $("#item-form-msg");
     const d = formData(form);
-    const price = parseCents(d.price);
+    const price = parseCents(d.price, currency());
     if (price === null || d.price === "") {
-      notify(box, "danger", `${t("item.price")}: ${t("err.invalid_money")}`);
+      notify(box, "danger", amountError(d.price, currency(), t("item.price"), "missing"));
       return;
     }
     const cost = costField(form.elements.cost, d.cost_currency, box, t("item.cost"));

@@ -233,8 +233,8 @@ function syncFields() {
 function updateTotal() {
   const f = form();
   const qty = Number.parseInt(f.elements.quantity.value, 10);
-  const unit = parseCents(f.elements.unit_price.value);
-  const fee = parseCents(f.elements.shipping_fee.value);
+  const unit = parseCents(f.elements.unit_price.value, currency());
+  const fee = parseCents(f.elements.shipping_fee.value, currency());
   const ok = Number.isInteger(qty) && qty > 0 && unit !== null && fee !== null;
   $("#detail-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
 }

@@ -520,8 +520,8 @@ const findItem = (name) => pickers.items.find((i) => i.item_name === name);
 export function updateTotal() {
   const form = $("#order-form");
   const qty = Number.parseInt(form.elements.quantity.value, 10);
-  const unit = parseCents(form.elements.unit_price.value);
-  const fee = parseCents(form.elements.shipping_fee.value);
+  const unit = parseCents(form.elements.unit_price.value, currency());
+  const fee = parseCents(form.elements.shipping_fee.value, currency());
   const ok = Number.isInteger(qty) && qty > 0 && unit !== null && fee !== null && form.elements.unit_price.value !== "";
   $("#order-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
 }

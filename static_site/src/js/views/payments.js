@@ -6,7 +6,7 @@
 // counts the payments waiting (loaded at start-up by seller.js).
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { asciiDigits, centsToNumber, date, money, parseCents } from "../format.js";
+import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
@@ -424,10 +424,10 @@ async function submitForm(ev) {
     return;
   }
   els.customer_id.classList.remove("is-invalid");
-  const cents = parseCents(asciiDigits(els.amount.value)); // ６０ from a Chinese input method is 60
+  const cents = parseCents(els.amount.value, currency()); // ６０ or NT$60 is 60
   if (cents === null || cents <= 0) {
     els.amount.classList.add("is-invalid");
-    notify(box, "danger", `${t("pay.amount")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", amountError(els.amount.value, currency(), t("pay.amount"), "not_positive"));
     return;
   }
   els.amount.classList.remove("is-invalid");

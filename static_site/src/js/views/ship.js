@@ -11,7 +11,7 @@
 // never after delivery), edit the tracking number.
 import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
-import { centsToNumber, date, money, parseCents } from "../format.js";
+import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
 import { lang, t } from "../i18n.js";
 import { buyerContact, compact, currency, flash } from "../app.js";
 import { PagedList } from "../paged.js";
@@ -382,17 +382,17 @@ async function createParcel(b, form) {
     notify(box, "danger", t("ship.nothing_ticked"));
     return;
   }
-  const fee = parseCents(v.shipping_fee);
+  const fee = parseCents(v.shipping_fee, currency());
   if (fee === null) {
     form.elements.shipping_fee.classList.add("is-invalid");
-    notify(box, "danger", `${t("ship.fee")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", amountError(v.shipping_fee, currency(), t("ship.fee")));
     return;
   }
   form.elements.shipping_fee.classList.remove("is-invalid");
-  const cost = v.shipping_cost.trim() === "" ? null : parseCents(v.shipping_cost);
+  const cost = v.shipping_cost.trim() === "" ? null : parseCents(v.shipping_cost, currency());
   if (cost === null && v.shipping_cost.trim() !== "") {
     form.elements.shipping_cost.classList.add("is-invalid");
-    notify(box, "danger", `${t("ship.cost")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", amountError(v.shipping_cost, currency(), t("ship.cost")));
     return;
   }
   form.elements.shipping_cost.classList.remove("is-invalid");
@@ -582,14 +582,14 @@ function editForm(p) {
       novalidate: true,
       onsubmit: async (ev) => {
         ev.preventDefault();
-        const feeCents = parseCents(fee.value);
-        const costCents = cost.value.trim() === "" ? null : parseCents(cost.value);
+        const feeCents = parseCents(fee.value, currency());
+        const costCents = cost.value.trim() === "" ? null : parseCents(cost.value, currency());
         const bad = [feeCents === null ? fee : null, cost.value.trim() !== "" && costCents === null ? cost : null];
         fee.classList.toggle("is-invalid", Boolean(bad[0]));
         cost.classList.toggle("is-invalid", Boolean(bad[1]));
         if (bad[0] || bad[1]) {
           const label = bad[0] ? t("ship.fee") : t("ship.cost");
-          notify(form.querySelector(".ship-edit-msg"), "danger", `${label}: ${t("err.invalid_money")}`);
+          notify(form.querySelector(".ship-edit-msg"), "danger", amountError((bad[0] || bad[1]).value, currency(), label));
           (bad[0] || bad[1]).focus();
           return;
         }
