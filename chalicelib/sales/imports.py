@@ -60,7 +60,7 @@ from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
 from chalicelib.orderbook import repository
-from chalicelib.platform import clock, csv_format, currencies, mongo, payload
+from chalicelib.platform import clock, csv_format, currencies, labels, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -211,10 +211,11 @@ def _columns(header: list[str]) -> list[str]:
 # --- 2. validate ----------------------------------------------------------------------
 
 
-def _status(value: str, allowed: tuple[str, ...], default: str) -> str:
+def _status(kind: str, value: str, allowed: tuple[str, ...], default: str) -> str:
+    """A code, or the word a zh or en page (or an older file) shows for it."""
     if not value:
         return default
-    value = csv_format.STATUS_WORDS.get(value, value.lower())
+    value = labels.code_of(kind, value)
     if value not in allowed:
         raise Invalid("unknown_status", f"must be one of {', '.join(allowed)}")
     return value
@@ -233,7 +234,8 @@ TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-s
 
 
 def _when(value: str, tz: str) -> dt.datetime | None:
-    """A time as the export writes it (UTC `...Z`) or a date/time as typed (seller's zone)."""
+    """A time as the export writes it (the shop's local `2026-12-04 14:03:27`; before issue
+    27 UTC `...Z`) or a date/time as typed (seller's zone)."""
     if not value:
         return None
     try:
@@ -304,11 +306,14 @@ def _parse_row(
         given_paid = attempt("paid_amount", lambda: to_cents(cells["paid_amount"], allow_text=True))
     # "" when not given: the status then follows from the money (plan()).
     statuses["payment_status"] = attempt(
-        "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES_READ, "")
+        "payment_status",
+        lambda: _status("payment_status", cells.get("payment_status", ""), PAYMENT_STATUSES_READ, ""),
     )
     statuses["fulfillment_status"] = attempt(
         "fulfillment_status",
-        lambda: _status(cells.get("fulfillment_status", ""), FULFILLMENT_STATUSES, "pending"),
+        lambda: _status(
+            "fulfillment_status", cells.get("fulfillment_status", ""), FULFILLMENT_STATUSES, "pending"
+        ),
     )
     created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
     remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
