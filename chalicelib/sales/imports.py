@@ -103,6 +103,9 @@ class Row:
     cost: int | None = None
     cost_currency: str | None = None
     cost_fields: dict | None = None
+    # The `id` cell of an export row (the order it was exported from); None when blank
+    # or not an id. Only the duplicate check reads it (the import makes a new order).
+    exported_id: ObjectId | None = None
 
 
 @dataclass
@@ -341,6 +344,8 @@ def _parse_row(
     )
     row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
     row.cost, row.cost_currency = cost, cost_currency
+    if ObjectId.is_valid(cells.get("id", "")):
+        row.exported_id = ObjectId(cells["id"])
     return row, []
 
 
@@ -538,16 +543,19 @@ def _check_stock(p: ImportPlan) -> None:
 
 
 def _duplicates(seller_id, rows: list[Row], existing: dict[str, dict]) -> list[dict]:
-    """Rows that match an order the seller already has: same buyer, item name (any
-    case), quantity, unit price and batch, as importing the same file twice would make.
-    Each existing order matches at most one row (a file with two equal rows against one
-    existing order has one duplicate). One read of those buyers' orders (index
-    seller_customer); buyers new to the shop have no orders to match."""
+    """Rows that are orders the seller already has: a row of an export whose `id` is one of
+    the buyer's orders (issue 27: an export read back, even with a cell edited since),
+    else the same buyer, item name (any case), quantity, unit price and batch, as importing
+    the same file twice would make. Each existing order matches at most one row (a file
+    with two equal rows against one existing order has one duplicate). One read of those
+    buyers' orders (index seller_customer; the ids come with it); buyers new to the shop
+    have no orders to match."""
     if not existing:
         return []
     by_id = {c["_id"]: c for c in existing.values()}
     fields = {"customer_id": 1, "item_name": 1, "quantity": 1, "unit_price": 1, "batch": 1, "order_no": 1}
     found: dict[tuple, list[int]] = {}
+    orders_by_id: dict[ObjectId, dict] = {}
     cursor = get_db().orders.find(
         {"seller_id": seller_id, "customer_id": {"$in": sorted(by_id)}}, fields, batch_size=AGG_BATCH
     )
@@ -560,23 +568,33 @@ def _duplicates(seller_id, rows: list[Row], existing: dict[str, dict]) -> list[d
             o.get("batch"),
         )
         found.setdefault(key, []).append(o["order_no"])
+        orders_by_id[o["_id"]] = o
+    matched: dict[int, int] = {}  # row number -> order_no
+    used: set[int] = set()
+    for r in rows:  # the order a row was exported from first
+        customer = existing.get(r.data.buyer_email.lower())
+        o = orders_by_id.get(r.exported_id) if customer else None
+        if o is not None and o["customer_id"] == customer["_id"] and o["order_no"] not in used:
+            matched[r.number] = o["order_no"]
+            used.add(o["order_no"])
     out = []
     for r in rows:
-        customer = existing.get(r.data.buyer_email.lower())
-        if customer is None:
-            continue
-        name = r.item["item_name"] if r.item else r.data.item_name
-        key = (customer["_id"], name.lower(), r.data.quantity, r.unit_price, r.data.batch or None)
-        if found.get(key):
-            order_no = found[key].pop(0)
-            out.append(
-                {
-                    "row": r.number,
-                    "code": "duplicate_row",
-                    "message": f"matches order {order_no} (same buyer, item, quantity, price and batch)",
-                    "order_no": order_no,
-                }
-            )
+        if r.number in matched:
+            order_no = matched[r.number]
+            message = f"is order {order_no} (the id of an exported order)"
+        else:
+            customer = existing.get(r.data.buyer_email.lower())
+            if customer is None:
+                continue
+            name = r.item["item_name"] if r.item else r.data.item_name
+            key = (customer["_id"], name.lower(), r.data.quantity, r.unit_price, r.data.batch or None)
+            free = [n for n in found.get(key, []) if n not in used]
+            if not free:
+                continue
+            order_no = free[0]
+            used.add(order_no)
+            message = f"matches order {order_no} (same buyer, item, quantity, price and batch)"
+        out.append({"row": r.number, "code": "duplicate_row", "message": message, "order_no": order_no})
     return out
 
 

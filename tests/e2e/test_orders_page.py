@@ -359,9 +359,7 @@ def test_checking_an_export_says_how_many_rows_are_already_there(stack, seller_p
     box.locator("[type=submit]").click()
     msg = page.locator("#import-msg")
     expect(msg).to_have_text(
-        "3 列已在商店中（買家、商品、數量、價格與批次都相同）；新資料 0 列。"
-        if zh
-        else "3 rows are already in the shop (same buyer, item, quantity, price and batch); 0 new."
+        "3 列是商店裡已有的訂單；新資料 0 列。" if zh else "3 rows are orders the shop already has; 0 new."
     )
     page.reload()
     expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)

@@ -369,6 +369,39 @@ def test_an_export_read_back_into_its_shop_is_all_already_there(api, token, shop
     check_ledger()
 
 
+def test_an_exported_row_edited_since_is_still_the_order_it_was(api, token, other_token, shop):  # noqa: F811
+    """Issue 27: an export row carries its order's id; read back into the shop with a
+    quantity and a note edited, it is still that order (not a new one), checked before the
+    buyer-item-quantity match; another shop's import matches no id."""
+    rows = list(
+        csv.reader(io.StringIO(body_bytes(api.get("/export/orders", token=token)).decode("utf-8-sig")))
+    )
+    header, second = rows[0], rows[2]  # #1002: 2 Tokyo Banana, unpaid
+    second[header.index("數量")], second[header.index("總金額")], second[header.index("備註")] = (
+        "3",
+        "",
+        "改了",
+    )
+    second[header.index("未付餘額")] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    before = counts()
+    check = post_csv(api, token, out.getvalue(), "?dry_run=true")
+    assert check.status == 200, check
+    assert (check.json["rows"], check.json["skipped"]) == (0, 7)
+    assert [(d["row"], d["order_no"]) for d in check.json["duplicates"]][:2] == [(2, 1001), (3, 1002)]
+    assert "id" in check.json["duplicates"][1]["message"]
+    # A row without its id (a sheet typed by hand) is matched by its fields: row 3 is new.
+    second[0] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    typed = post_csv(api, token, out.getvalue(), "?dry_run=true").json
+    assert (typed["rows"], typed["skipped"]) == (1, 6)
+    assert counts() == before
+    r = post_csv(api, other_token, body_bytes(api.get("/export/orders", token=token)), "?dry_run=true")
+    assert (r.json["rows"], r.json["duplicates"]) == (7, [])
+
+
 def test_old_orders_keep_their_dates_and_months(api, token):
     header = "buyer_email,item_name,quantity,unit_price,payment_status,remitted_at,fulfillment_status,shipped_date,created_at\r\n"
     text = header + (
