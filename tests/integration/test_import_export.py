@@ -317,6 +317,40 @@ def test_chinese_headers_and_status_words(api, token, bom):
     assert (o["total_amount"], o["payment_status"], o["fulfillment_status"]) == (99.98, "remitted", "shipped")
 
 
+def test_an_english_shop_exports_in_english_and_its_own_zone(api, token):
+    """Issue 27: an English shop in Los Angeles (UTC-8 in December) gets English headers,
+    the codes and English history, times in its zone; the file reads back as the same
+    times (the import takes a time without a zone as the shop's)."""
+    me = api.patch("/auth/me", {"language": "en", "timezone": "America/Los_Angeles"}, token=token)
+    assert me.status == 200, me
+    email = api.get("/auth/me", token=token).json["email"]
+    fresh = api.post("/auth/login", {"email": email, "password": "correct horse 1"}).json["token"]
+    made = order(api, fresh, buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+    assert api.patch(f"/orders/{made['id']}", {"quantity": 2}, token=fresh).status == 200
+    assert api.patch(f"/orders/{made['id']}", {"fulfillment_status": "purchased"}, token=fresh).status == 200
+    raw = body_bytes(api.get("/export/orders", token=fresh))
+    (row,) = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    j = api.get(f"/orders/{made['id']}", token=fresh).json
+
+    def la(iso: str) -> str:
+        return (dt.datetime.fromisoformat(iso.replace("Z", "+00:00")) - dt.timedelta(hours=8)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+
+    assert (row["payment_status"], row["fulfillment_status"]) == ("unpaid", "purchased")
+    assert (row["created_at"], row["updated_at"]) == (la(j["created_at"]), la(j["updated_at"]))
+    at = [la(e["at"])[:16] for e in j["history"]]
+    assert [e["field"] for e in j["history"]] == ["quantity", "fulfillment_status"]
+    second = "fulfillment_status pending → purchased (by you)"
+    expected = f"{at[0]} quantity 1 → 2 (by you); " + (second if at[1] == at[0] else f"{at[1]} {second}")
+    assert row["history"] == expected
+    check = post_csv(api, fresh, raw.replace(b"amy@example.com", b"ann@example.com"), "?dry_run=true")
+    assert check.status == 200 and check.json["rows"] == 1, check
+    assert post_csv(api, fresh, raw.replace(b"amy@example.com", b"ann@example.com")).status == 201
+    ann = [o for o in api.get("/orders", token=fresh).json["items"] if o["buyer_email"] == "ann@example.com"]
+    assert [o["created_at"] for o in ann] == [j["created_at"]]
+
+
 def test_status_words_of_both_pages_and_older_files_are_read(api, token):
     """Issue 27: the zh export writes the pages' words (已下單, not 待購買); the import
     reads those, the older 待購買, the English page's words (any case) and the codes, and
