@@ -73,9 +73,13 @@ def _csv_cells(doc: dict, f: FileLanguage) -> list:
         out[name] = None if cents is None else format_plain(cents)
     for name in STATUS_KINDS:
         out[name] = f.word(name, out[name])
-    for name in ORDER_TIMES:
-        out[name] = f.time(out[name])
-    out["history"] = history_text(out["history"], f)
+    for name in ORDER_TIMES:  # the stored datetimes (not the API's text parsed back)
+        out[name] = f.time(doc.get(name))
+    # history_out keeps the entries in order, one for one: their stored times.
+    stored = doc.get("history", [])
+    out["history"] = history_text(
+        [{**e, "at": h["at"]} for e, h in zip(out["history"], stored, strict=True)], f
+    )
     return [out[c.key] for c in csv_format.ORDER_COLUMNS]
 
 
