@@ -2,7 +2,8 @@
 
 Files are written for Excel users in Taiwan: UTF-8 with a BOM (without it Excel guesses
 Big5 and shows 繁體中文 as mojibake), headers in the shop's language (Chinese unless the
-shop is English; `?headers=zh|en` chooses), and text cells that a spreadsheet would run as a formula get a leading `'`.
+shop is English; `?headers=zh|en` chooses; an export's codes follow, platform/labels.py),
+times in the shop's zone, and text cells that a spreadsheet would run as a formula get a leading `'`.
 """
 
 from __future__ import annotations
