@@ -2,17 +2,22 @@
 
 Files are written for Excel users in Taiwan: UTF-8 with a BOM (without it Excel guesses
 Big5 and shows 繁體中文 as mojibake), headers in the shop's language (Chinese unless the
-shop is English; `?headers=zh|en` chooses), and text cells that a spreadsheet would run as a formula get a leading `'`.
+shop is English; `?headers=zh|en` chooses; an export's codes follow, platform/labels.py),
+times in the shop's zone, and text cells that a spreadsheet would run as a formula get a leading `'`.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from chalicelib.platform import clock
 
 BOM = "\ufeff"
 CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -175,18 +180,8 @@ CHARGE_COLUMNS: tuple[Column, ...] = (
 )
 TOTAL_LABEL = "合計"
 
-# Status words a seller may type in Chinese; the export writes the English codes.
-STATUS_WORDS = {
-    "未付款": "unpaid",
-    "部分付款": "partial",  # only with a paid_amount that makes it so (it is never set)
-    "已匯款": "remitted",
-    "已退款": "refunded",
-    "待購買": "pending",
-    "已購買": "purchased",
-    "已出貨": "shipped",
-    "已送達": "delivered",
-    "已取消": "cancelled",
-}
+# Status words: chalicelib/platform/labels.py (the export writes them in the file's
+# language, the import reads both).
 
 _BY_HEADER = {c.key: c.key for c in ORDER_COLUMNS} | {c.zh: c.key for c in ORDER_COLUMNS}
 
@@ -249,6 +244,21 @@ def table(columns: Sequence[Column], rows: Iterable[dict], lang: str, totals: di
         label = TOTAL_LABEL if lang == "zh" else "TOTAL"
         w.row([label if i == 0 else totals.get(c.key) for i, c in enumerate(columns)])
     return w.text()
+
+
+def local_time(value: dt.datetime | str | None, tz: str, seconds: bool = True) -> str | None:
+    """A time as a spreadsheet reads it, in the shop's zone: `2026-12-04 14:03:27` (no
+    zone: the import reads such a time as the shop's again). `value`: a datetime (naive is
+    UTC, as mongomock hands it back) or the API's ISO text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(ZoneInfo(tz or clock.DEFAULT_TZ)).strftime(
+        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    )
 
 
 def content_disposition(stem: str) -> str:

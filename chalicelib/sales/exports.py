@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from chalicelib.money import charges, payments
-from chalicelib.platform import clock, csv_format, currencies
+from chalicelib.platform import clock, csv_format, currencies, labels
 from chalicelib.platform.csv_format import CsvFile
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import PayloadTooLarge
@@ -34,9 +35,32 @@ MAX_BODY_BYTES = 5_500_000
 
 
 ORDER_MONEY = {"paid_amount": allocation.paid_of, "balance": allocation.balance_of}
+ORDER_TIMES = ("remitted_at", "created_at", "updated_at")
+# A history entry's field by the column the file names it with (a buyer by name).
+FIELD_COLUMN = {c.key: c for c in csv_format.ORDER_COLUMNS} | {
+    "customer_id": next(c for c in csv_format.ORDER_COLUMNS if c.key == "buyer_name")
+}
+STATUS_KINDS = ("payment_status", "fulfillment_status")
+SOURCES = ("bulk", "payment", "parcel", "merge", "import", "form")
 
 
-def _csv_cells(doc: dict) -> list:
+@dataclass(frozen=True)
+class FileLanguage:
+    """How a CSV writes codes and times: `lang` (zh: the pages' 繁體中文 words; en: the
+    codes) and the shop's zone; `actor` tells the seller's own history entries apart."""
+
+    lang: str
+    tz: str
+    actor: str | None = None
+
+    def word(self, kind: str, code: str | None) -> str | None:
+        return labels.word(kind, code, self.lang)
+
+    def time(self, value) -> str | None:
+        return csv_format.local_time(value, self.tz)
+
+
+def _csv_cells(doc: dict, f: FileLanguage) -> list:
     out = to_out(doc)
     for name in MONEY_FIELDS:
         out[name] = format_plain(doc[name])
@@ -47,29 +71,80 @@ def _csv_cells(doc: dict) -> list:
     out["cost"] = None if cost is None else str(cost)
     for name, cents in (("cost_amount", doc.get("cost_amount")), ("profit", profit_of(doc))):
         out[name] = None if cents is None else format_plain(cents)
-    out["history"] = (
-        json.dumps(out["history"], ensure_ascii=False, separators=(",", ":")) if out["history"] else ""
+    for name in STATUS_KINDS:
+        out[name] = f.word(name, out[name])
+    for name in ORDER_TIMES:  # the stored datetimes (not the API's text parsed back)
+        out[name] = f.time(doc.get(name))
+    # history_out keeps the entries in order, one for one: their stored times.
+    stored = doc.get("history", [])
+    out["history"] = history_text(
+        [{**e, "at": h["at"]} for e, h in zip(out["history"], stored, strict=True)], f
     )
     return [out[c.key] for c in csv_format.ORDER_COLUMNS]
 
 
-def _payment_cells(doc: dict) -> list:
+def history_text(entries: list[dict], f: FileLanguage) -> str:
+    """The history as a person reads it, oldest first, entries split by "; " and the time
+    written once per minute: `2026-12-04 14:03 付款狀態 未付款 → 已匯款（由付款）; 數量 1 → 2`."""
+    parts, last_time = [], None
+    for e in entries:
+        when = csv_format.local_time(e["at"], f.tz, seconds=False)
+        column = FIELD_COLUMN.get(e["field"])
+        name = (column.zh if f.lang == "zh" else column.key) if column else e["field"]
+        text = f"{name} {_value(e, 'from', f)} → {_value(e, 'to', f)}"
+        who = _who(e.get("by"), f)
+        if who:
+            text += f"（由{who}）" if f.lang == "zh" else f" (by {who})"
+        parts.append(text if when == last_time else f"{when} {text}")
+        last_time = when
+    return "; ".join(parts)
+
+
+def _value(e: dict, side: str, f: FileLanguage) -> str:
+    value = e.get(f"{side}_name") if e["field"] == "customer_id" else e.get(side)
+    if value is None or value == "":
+        return "—"
+    if e["field"] in STATUS_KINDS:
+        return f.word(e["field"], value) or "—"
+    if e["field"] == "cost":
+        return f"{value} {e.get(f'{side}_currency') or ''}".strip()
+    return str(value)
+
+
+def _who(by: str | None, f: FileLanguage) -> str | None:
+    if not by:
+        return None  # entries written before `by` existed
+    key = by if by in SOURCES else "you" if by == f.actor else "other"
+    return labels.ZH["by"][key] if f.lang == "zh" else labels.EN["by"][key]
+
+
+def _payment_cells(doc: dict, f: FileLanguage) -> list:
     out = payments.to_out(doc)
     for name in ("amount", "unallocated"):
         out[name] = format_plain(doc.get(name, 0))
-    # An order as "#1001:100", a charge by its kind: "shipping:60".
+    # An order as "#1001:100", a charge by its kind: "shipping:60" (運費:60 in zh).
     out["allocations"] = ";".join(
-        f"{'#' + str(a['order_no']) if 'order_no' in a else a['kind']}:{format_plain(a['amount'])}"
+        f"{'#' + str(a['order_no']) if 'order_no' in a else f.word('charge_kind', a['kind'])}:{format_plain(a['amount'])}"
         for a in doc.get("allocations", [])
     )
+    out["method"] = f.word("method", out["method"])
+    out["status"] = f.word("payment_state", out["status"])
+    out["source"] = f.word("source", out["source"])
+    out["created_at"] = f.time(out["created_at"])
     return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
 
 
-def _charge_cells(doc: dict) -> list:
+def _charge_cells(doc: dict, f: FileLanguage) -> list:
     out = charges.to_out(doc)
     for name in ("amount", "paid_amount"):
         out[name] = format_plain(doc.get(name, 0))
     out["balance"] = format_plain(allocation.balance_of(doc))
+    out["kind"] = f.word("charge_kind", out["kind"])
+    # zh: the state the page shows (未付款, 部分付款, 已付清, 已作廢); en: the code.
+    if f.lang == "zh":
+        state = labels.charge_state_of(doc["status"], doc.get("paid_amount", 0), allocation.balance_of(doc))
+        out["status"] = f.word("charge_state", state)
+    out["created_at"] = f.time(out["created_at"])
     return [out[c.key] for c in csv_format.CHARGE_COLUMNS]
 
 
@@ -141,14 +216,16 @@ def _export(
     collection,
     query: dict,
     columns: tuple[csv_format.Column, ...],
-    csv_cells: Callable[[dict], list],
+    csv_cells: Callable[[dict, FileLanguage], list],
     json_out: Callable[[dict], dict],
     stem: str,
 ) -> CsvFile | JsonPage:
-    """The documents matching `query`, oldest first by id, as CSV (with a BOM and the
-    header in the shop's language) or JSON, a page of `limit` when given."""
+    """The documents matching `query`, oldest first by id, as CSV (with a BOM; header,
+    codes and history in the shop's language or `?headers=`'s, times in the shop's zone)
+    or JSON (as the API answers), a page of `limit` when given."""
     fmt, limit, cursor = params.format, params.limit, params.cursor
     lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
+    f = FileLanguage(lang, principal.timezone, principal.actor_id)
     after = decode_cursor(cursor)
     if after is not None:
         query = {**query, "_id": {"$gt": after}}
@@ -187,7 +264,7 @@ def _export(
             more = True
             break
         if fmt == "csv":
-            add(csv_line(csv_cells(doc)))
+            add(csv_line(csv_cells(doc, f)))
         else:
             add(("," if count else "") + json.dumps(json_out(doc), ensure_ascii=False, separators=(",", ":")))
         last_id = doc["_id"]

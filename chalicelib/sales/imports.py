@@ -60,7 +60,7 @@ from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
 from chalicelib.orderbook import repository
-from chalicelib.platform import clock, csv_format, currencies, mongo, payload
+from chalicelib.platform import clock, csv_format, currencies, labels, mongo, payload
 from chalicelib.platform.db import DUPLICATE_KEY, get_db
 from chalicelib.platform.errors import Conflict, Invalid, PayloadTooLarge, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -103,6 +103,9 @@ class Row:
     cost: int | None = None
     cost_currency: str | None = None
     cost_fields: dict | None = None
+    # The `id` cell of an export row (the order it was exported from); None when blank
+    # or not an id. Only the duplicate check reads it (the import makes a new order).
+    exported_id: ObjectId | None = None
 
 
 @dataclass
@@ -211,10 +214,11 @@ def _columns(header: list[str]) -> list[str]:
 # --- 2. validate ----------------------------------------------------------------------
 
 
-def _status(value: str, allowed: tuple[str, ...], default: str) -> str:
+def _status(kind: str, value: str, allowed: tuple[str, ...], default: str) -> str:
+    """A code, or the word a zh or en page (or an older file) shows for it."""
     if not value:
         return default
-    value = csv_format.STATUS_WORDS.get(value, value.lower())
+    value = labels.code_of(kind, value)
     if value not in allowed:
         raise Invalid("unknown_status", f"must be one of {', '.join(allowed)}")
     return value
@@ -229,7 +233,8 @@ TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")  # Excel re-s
 
 
 def _when(value: str, tz: str) -> dt.datetime | None:
-    """A time as the export writes it (UTC `...Z`) or a date/time as typed (seller's zone)."""
+    """A time as the export writes it (the shop's local `2026-12-04 14:03:27`; before issue
+    27 UTC `...Z`) or a date/time as typed (seller's zone)."""
     if not value:
         return None
     try:
@@ -300,11 +305,14 @@ def _parse_row(
         given_paid = attempt("paid_amount", lambda: to_cents(cells["paid_amount"], currency=shop))
     # "" when not given: the status then follows from the money (plan()).
     statuses["payment_status"] = attempt(
-        "payment_status", lambda: _status(cells.get("payment_status", ""), PAYMENT_STATUSES_READ, "")
+        "payment_status",
+        lambda: _status("payment_status", cells.get("payment_status", ""), PAYMENT_STATUSES_READ, ""),
     )
     statuses["fulfillment_status"] = attempt(
         "fulfillment_status",
-        lambda: _status(cells.get("fulfillment_status", ""), FULFILLMENT_STATUSES, "pending"),
+        lambda: _status(
+            "fulfillment_status", cells.get("fulfillment_status", ""), FULFILLMENT_STATUSES, "pending"
+        ),
     )
     created_at = attempt("created_at", lambda: _when(cells.get("created_at", ""), tz))
     remitted_at = attempt("remitted_at", lambda: _when(cells.get("remitted_at", ""), tz))
@@ -332,6 +340,8 @@ def _parse_row(
     )
     row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
     row.cost, row.cost_currency = cost, cost_currency
+    if ObjectId.is_valid(cells.get("id", "")):
+        row.exported_id = ObjectId(cells["id"])
     return row, []
 
 
@@ -529,16 +539,19 @@ def _check_stock(p: ImportPlan) -> None:
 
 
 def _duplicates(seller_id, rows: list[Row], existing: dict[str, dict]) -> list[dict]:
-    """Rows that match an order the seller already has: same buyer, item name (any
-    case), quantity, unit price and batch, as importing the same file twice would make.
-    Each existing order matches at most one row (a file with two equal rows against one
-    existing order has one duplicate). One read of those buyers' orders (index
-    seller_customer); buyers new to the shop have no orders to match."""
+    """Rows that are orders the seller already has: a row of an export whose `id` is one of
+    the buyer's orders (issue 27: an export read back, even with a cell edited since),
+    else the same buyer, item name (any case), quantity, unit price and batch, as importing
+    the same file twice would make. Each existing order matches at most one row (a file
+    with two equal rows against one existing order has one duplicate). One read of those
+    buyers' orders (index seller_customer; the ids come with it); buyers new to the shop
+    have no orders to match."""
     if not existing:
         return []
     by_id = {c["_id"]: c for c in existing.values()}
     fields = {"customer_id": 1, "item_name": 1, "quantity": 1, "unit_price": 1, "batch": 1, "order_no": 1}
     found: dict[tuple, list[int]] = {}
+    orders_by_id: dict[ObjectId, dict] = {}
     cursor = get_db().orders.find(
         {"seller_id": seller_id, "customer_id": {"$in": sorted(by_id)}}, fields, batch_size=AGG_BATCH
     )
@@ -551,23 +564,33 @@ def _duplicates(seller_id, rows: list[Row], existing: dict[str, dict]) -> list[d
             o.get("batch"),
         )
         found.setdefault(key, []).append(o["order_no"])
+        orders_by_id[o["_id"]] = o
+    matched: dict[int, int] = {}  # row number -> order_no
+    used: set[int] = set()
+    for r in rows:  # the order a row was exported from first
+        customer = existing.get(r.data.buyer_email.lower())
+        o = orders_by_id.get(r.exported_id) if customer else None
+        if o is not None and o["customer_id"] == customer["_id"] and o["order_no"] not in used:
+            matched[r.number] = o["order_no"]
+            used.add(o["order_no"])
     out = []
     for r in rows:
-        customer = existing.get(r.data.buyer_email.lower())
-        if customer is None:
-            continue
-        name = r.item["item_name"] if r.item else r.data.item_name
-        key = (customer["_id"], name.lower(), r.data.quantity, r.unit_price, r.data.batch or None)
-        if found.get(key):
-            order_no = found[key].pop(0)
-            out.append(
-                {
-                    "row": r.number,
-                    "code": "duplicate_row",
-                    "message": f"matches order {order_no} (same buyer, item, quantity, price and batch)",
-                    "order_no": order_no,
-                }
-            )
+        if r.number in matched:
+            order_no = matched[r.number]
+            message = f"is order {order_no} (the id of an exported order)"
+        else:
+            customer = existing.get(r.data.buyer_email.lower())
+            if customer is None:
+                continue
+            name = r.item["item_name"] if r.item else r.data.item_name
+            key = (customer["_id"], name.lower(), r.data.quantity, r.unit_price, r.data.batch or None)
+            free = [n for n in found.get(key, []) if n not in used]
+            if not free:
+                continue
+            order_no = free[0]
+            used.add(order_no)
+            message = f"matches order {order_no} (same buyer, item, quantity, price and batch)"
+        out.append({"row": r.number, "code": "duplicate_row", "message": message, "order_no": order_no})
     return out
 
 

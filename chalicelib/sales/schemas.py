@@ -386,7 +386,8 @@ class BulkOut(Model):
 
 
 class ImportDuplicate(Model):
-    """A file row that matches an existing order (buyer, item, quantity, price, batch)."""
+    """A file row that is an existing order: its exported `id`, else the same buyer, item,
+    quantity, price and batch."""
 
     row: int  # as the spreadsheet numbers it: the header is row 1
     code: Literal["duplicate_row"]

@@ -5,6 +5,7 @@ and after a bulk action."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -329,3 +330,36 @@ def test_importing_the_same_file_twice_asks_about_the_duplicates(stack, seller_p
     )
     expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
     assert "duplicate_row" not in msg.inner_text()
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("zh-TW", DESKTOP), ("en-US", PHONE)], ids=["zh-desktop", "en-phone"]
+)
+def test_checking_an_export_says_how_many_rows_are_already_there(stack, seller_page, locale, viewport):
+    """The shop's own export read back (issue 27): the check says the rows are already
+    in the shop and none is new, not "All 0 rows are valid"; nothing is written."""
+    zh = locale == "zh-TW"
+    page = seller_page(viewport=viewport, locale=locale)
+    seed_orders(stack, page, n=3)
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
+    with page.expect_download() as got:
+        page.locator("#export-csv").click()
+    exported = Path(got.value.path()).read_bytes()
+    # The zh shop's file is in its words: zh headers and status words, no codes.
+    if zh:
+        text = exported.decode("utf-8-sig")
+        assert text.startswith("訂單ID,訂單編號") and "已下單" in text and "pending" not in text
+    page.locator("[data-toggle-box=import-box]").click()
+    box = page.locator("#import-box")
+    box.locator("[name=dry_run]").check()
+    box.locator("[name=file]").set_input_files(
+        files=[{"name": "orders.csv", "mimeType": "text/csv", "buffer": exported}]
+    )
+    box.locator("[type=submit]").click()
+    msg = page.locator("#import-msg")
+    expect(msg).to_have_text(
+        "3 列是商店裡已有的訂單；新資料 0 列。" if zh else "3 rows are orders the shop already has; 0 new."
+    )
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)

@@ -521,7 +521,10 @@ def test_the_payments_export_names_a_charges_allocation_by_kind(api, token):
     make_payment(api, token, a["customer_id"], 160)
     r = api.get("/export/payments?format=csv", token=token)
     assert r.status == 200
-    assert f"#{a['order_no']}:100;shipping:60" in r.body.decode("utf-8-sig")
+    # In the file's language (issue 27): the zh shop's word, the code in an English file.
+    assert f"#{a['order_no']}:100;運費:60" in r.body.decode("utf-8-sig")
+    en = api.get("/export/payments?format=csv&headers=en", token=token)
+    assert f"#{a['order_no']}:100;shipping:60" in en.body.decode("utf-8-sig")
 
 
 def test_a_repeated_idempotency_key_charges_once(api, token):

@@ -4,8 +4,8 @@ makes, the payments export), on every backend."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
-import json
 
 import pytest
 from bson import ObjectId
@@ -38,6 +38,12 @@ def body_bytes(resp) -> bytes:
     return resp.body if isinstance(resp.body, bytes) else resp.body.encode()
 
 
+def taipei(iso: str) -> str:
+    """An API time (UTC `...Z`) as the CSV writes it for a Taipei shop."""
+    t = dt.datetime.fromisoformat(iso.replace("Z", "+00:00")) + dt.timedelta(hours=8)
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def buyers_without_ids(api, token):
     r = api.get("/reports/buyers", token=token).json
     return [{k: v for k, v in x.items() if k != "customer_id"} for x in r["rows"]], r["totals"]
@@ -59,14 +65,33 @@ def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
     first = rows[0]  # oldest first
     assert first["訂單編號"] == "1001" and first["商品名稱"] == "Matcha KitKat"
     assert (first["數量"], first["單價"], first["運費"], first["總金額"]) == ("2", "250", "60", "560")
-    assert first["付款狀態"] == "remitted" and first["出貨狀態"] == "shipped" and first["出貨日期"]
-    assert {h["field"] for h in json.loads(first["狀態紀錄"])} == {"payment_status", "fulfillment_status"}
+    # Statuses in the words the zh pages show, not the codes (issue 27).
+    assert first["付款狀態"] == "已匯款" and first["出貨狀態"] == "已出貨" and first["出貨日期"]
+    assert [(o["付款狀態"], o["出貨狀態"]) for o in rows[1:5]] == [
+        ("未付款", "已下單"),
+        ("未付款", "已取消"),
+        ("已匯款", "已購買"),
+        ("已退款", "已送達"),
+    ]
+    # Times in the shop's zone (Asia/Taipei, UTC+8), as a spreadsheet reads them.
+    items = api.get("/export/orders?format=json", token=token).json["items"]
+    for o, j in zip(rows, items, strict=True):
+        assert o["建立時間"] == taipei(j["created_at"]) and o["更新時間"] == taipei(j["updated_at"])
+        assert o["匯款時間"] == (taipei(j["remitted_at"]) if j["remitted_at"] else "")
+    # The history as text, oldest first, the time once a minute, who changed it.
+    entries = items[0]["history"]  # one PATCH set both: the same minute, written once
+    assert [e["field"] for e in entries] == ["fulfillment_status", "payment_status"]
+    assert entries[0]["at"] == entries[1]["at"]
+    assert first["狀態紀錄"] == (
+        f"{taipei(entries[0]['at'])[:16]} 出貨狀態 已下單 → 已出貨（由你）; 付款狀態 未付款 → 已匯款（由付款）"
+    )
+    assert rows[1]["狀態紀錄"] == ""
     assert rows[3]["運費"] == "100.50" and rows[3]["總金額"] == "160.47"
     # The money: remitted in full, unpaid, cancelled (owes nothing), refunded after paying.
     assert (first["已付金額"], first["未付餘額"]) == ("560", "0")
     assert (rows[1]["已付金額"], rows[1]["未付餘額"]) == ("0", "39.98")
     assert (rows[2]["已付金額"], rows[2]["未付餘額"]) == ("0", "0")
-    assert (rows[4]["付款狀態"], rows[4]["已付金額"], rows[4]["未付餘額"]) == ("refunded", "250", "0")
+    assert (rows[4]["付款狀態"], rows[4]["已付金額"], rows[4]["未付餘額"]) == ("已退款", "250", "0")
     assert "x-next-cursor" not in r.headers
     en = list(
         csv.DictReader(
@@ -74,6 +99,16 @@ def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
         )
     )
     assert [(o["paid_amount"], o["balance"]) for o in en] == [(o["已付金額"], o["未付餘額"]) for o in rows]
+    # An English file: the codes (what scripts read), the same local times, English history.
+    assert [(o["payment_status"], o["fulfillment_status"]) for o in en[:2]] == [
+        ("remitted", "shipped"),
+        ("unpaid", "pending"),
+    ]
+    assert [o["created_at"] for o in en] == [o["建立時間"] for o in rows]
+    assert en[0]["history"] == (
+        f"{taipei(entries[0]['at'])[:16]} fulfillment_status pending → shipped (by you); "
+        "payment_status unpaid → remitted (by a payment)"
+    )
 
 
 def test_export_json_matches_the_api(api, token, shop):  # noqa: F811
@@ -280,6 +315,125 @@ def test_chinese_headers_and_status_words(api, token, bom):
         "請包好",
     )
     assert (o["total_amount"], o["payment_status"], o["fulfillment_status"]) == (99.98, "remitted", "shipped")
+
+
+def test_an_english_shop_exports_in_english_and_its_own_zone(api, token):
+    """Issue 27: an English shop in Los Angeles (UTC-8 in December) gets English headers,
+    the codes and English history, times in its zone; the file reads back as the same
+    times (the import takes a time without a zone as the shop's)."""
+    me = api.patch("/auth/me", {"language": "en", "timezone": "America/Los_Angeles"}, token=token)
+    assert me.status == 200, me
+    email = api.get("/auth/me", token=token).json["email"]
+    fresh = api.post("/auth/login", {"email": email, "password": "correct horse 1"}).json["token"]
+    made = order(api, fresh, buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+    assert api.patch(f"/orders/{made['id']}", {"quantity": 2}, token=fresh).status == 200
+    assert api.patch(f"/orders/{made['id']}", {"fulfillment_status": "purchased"}, token=fresh).status == 200
+    raw = body_bytes(api.get("/export/orders", token=fresh))
+    (row,) = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    j = api.get(f"/orders/{made['id']}", token=fresh).json
+
+    def la(iso: str) -> str:
+        return (dt.datetime.fromisoformat(iso.replace("Z", "+00:00")) - dt.timedelta(hours=8)).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+
+    assert (row["payment_status"], row["fulfillment_status"]) == ("unpaid", "purchased")
+    assert (row["created_at"], row["updated_at"]) == (la(j["created_at"]), la(j["updated_at"]))
+    at = [la(e["at"])[:16] for e in j["history"]]
+    assert [e["field"] for e in j["history"]] == ["quantity", "fulfillment_status"]
+    second = "fulfillment_status pending → purchased (by you)"
+    expected = f"{at[0]} quantity 1 → 2 (by you); " + (second if at[1] == at[0] else f"{at[1]} {second}")
+    assert row["history"] == expected
+    check = post_csv(api, fresh, raw.replace(b"amy@example.com", b"ann@example.com"), "?dry_run=true")
+    assert check.status == 200 and check.json["rows"] == 1, check
+    assert post_csv(api, fresh, raw.replace(b"amy@example.com", b"ann@example.com")).status == 201
+    ann = [o for o in api.get("/orders", token=fresh).json["items"] if o["buyer_email"] == "ann@example.com"]
+    assert [o["created_at"] for o in ann] == [j["created_at"]]
+
+
+def test_status_words_of_both_pages_and_older_files_are_read(api, token):
+    """Issue 27: the zh export writes the pages' words (已下單, not 待購買); the import
+    reads those, the older 待購買, the English page's words (any case) and the codes, and
+    a local time without a zone as the shop's (Asia/Taipei)."""
+    text = (
+        "買家Email,商品名稱,數量,單價,付款狀態,出貨狀態,建立時間\r\n"
+        "a@example.com,Tea,1,10,未付款,已下單,2026-11-24 16:30:05\r\n"
+        "a@example.com,Tea,2,10,,待購買,\r\n"
+        "a@example.com,Tea,3,10,unpaid,Purchased,\r\n"
+        "a@example.com,Tea,4,10,REMITTED,ordered,\r\n"
+        "a@example.com,Tea,5,10,Partly paid,已取消,\r\n"
+    )
+    r = post_csv(api, token, text)
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_rows"
+    assert [(d["row"], d["field"]) for d in r.json["error"]["details"]] == [(6, "payment_status")]
+    assert post_csv(api, token, text.replace("Partly paid,已取消", "Unpaid,已取消")).status == 201
+    got = sorted(api.get("/orders", token=token).json["items"], key=lambda o: o["quantity"])
+    assert [(o["payment_status"], o["fulfillment_status"]) for o in got] == [
+        ("unpaid", "pending"),
+        ("unpaid", "pending"),
+        ("unpaid", "purchased"),
+        ("remitted", "pending"),
+        ("unpaid", "cancelled"),
+    ]
+    assert got[0]["created_at"] == "2026-11-24T08:30:05Z"
+    bad = post_csv(api, token, text.replace("已下單", "已寄出"))
+    assert bad.status == 400
+    assert [(d["row"], d["field"], d["code"]) for d in bad.json["error"]["details"]][0] == (
+        2,
+        "fulfillment_status",
+        "unknown_status",
+    )
+
+
+def test_an_export_read_back_into_its_shop_is_all_already_there(api, token, shop):  # noqa: F811
+    """A zh shop's export (zh words, local times, history text) checked and imported into
+    the same shop: every row is already there, nothing is written twice."""
+    exported = body_bytes(api.get("/export/orders", token=token))
+    assert "已下單".encode() in exported and b"pending" not in exported
+    before = counts()
+    check = post_csv(api, token, exported, "?dry_run=true")
+    assert check.status == 200, check
+    assert (check.json["rows"], check.json["skipped"], check.json["created"]) == (0, 7, 0)
+    assert sorted(d["order_no"] for d in check.json["duplicates"]) == list(range(1001, 1008))
+    refused = post_csv(api, token, exported)
+    assert refused.status == 409 and refused.json["error"]["code"] == "duplicate_rows"
+    skipped = post_csv(api, token, exported, "?skip_duplicates=true")
+    assert skipped.status == 201 and (skipped.json["created"], skipped.json["skipped"]) == (0, 7)
+    assert counts() == before
+    check_ledger()
+
+
+def test_an_exported_row_edited_since_is_still_the_order_it_was(api, token, other_token, shop):  # noqa: F811
+    """Issue 27: an export row carries its order's id; read back into the shop with a
+    quantity and a note edited, it is still that order (not a new one), checked before the
+    buyer-item-quantity match; another shop's import matches no id."""
+    rows = list(
+        csv.reader(io.StringIO(body_bytes(api.get("/export/orders", token=token)).decode("utf-8-sig")))
+    )
+    header, second = rows[0], rows[2]  # #1002: 2 Tokyo Banana, unpaid
+    second[header.index("數量")], second[header.index("總金額")], second[header.index("備註")] = (
+        "3",
+        "",
+        "改了",
+    )
+    second[header.index("未付餘額")] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    before = counts()
+    check = post_csv(api, token, out.getvalue(), "?dry_run=true")
+    assert check.status == 200, check
+    assert (check.json["rows"], check.json["skipped"]) == (0, 7)
+    assert [(d["row"], d["order_no"]) for d in check.json["duplicates"]][:2] == [(2, 1001), (3, 1002)]
+    assert "id" in check.json["duplicates"][1]["message"]
+    # A row without its id (a sheet typed by hand) is matched by its fields: row 3 is new.
+    second[0] = ""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    typed = post_csv(api, token, out.getvalue(), "?dry_run=true").json
+    assert (typed["rows"], typed["skipped"]) == (1, 6)
+    assert counts() == before
+    r = post_csv(api, other_token, body_bytes(api.get("/export/orders", token=token)), "?dry_run=true")
+    assert (r.json["rows"], r.json["duplicates"]) == (7, [])
 
 
 def test_old_orders_keep_their_dates_and_months(api, token):
@@ -833,15 +987,16 @@ def test_payments_export(api, token, other_token):
         a["customer_id"],
         "180.50",
         "30.50",
-        "bank_transfer",
+        "銀行轉帳",  # method, status and source in the zh page's words (issue 27)
         "01234",
         "2026-11-20",
-        "confirmed",
-        "seller",
+        "已確認",
+        "賣家",
         "'=LINE 11/20",  # defused like every export cell
         f"#{a['order_no']}:100;#{b['order_no']}:50",
     ]
-    assert rows[1][12] == first["created_at"]
+    assert rows[1][12] == taipei(first["created_at"])  # the shop's time, not UTC
+    assert (rows[2][5], rows[2][8]) == ("現金", "已確認")
     assert rows[2][0] == second["id"] and rows[2][11] == f"#{bo['order_no']}:5"
     _, en = payments_csv(api, token, "&headers=en")
     assert en[0] == [
@@ -859,7 +1014,11 @@ def test_payments_export(api, token, other_token):
         "allocations",
         "created_at",
     ]
-    assert en[1:] == rows[1:]
+    assert [r[:5] + r[6:8] + r[10:] for r in en[1:]] == [r[:5] + r[6:8] + r[10:] for r in rows[1:]]
+    assert [(r[5], r[8], r[9]) for r in en[1:]] == [
+        ("bank_transfer", "confirmed", "seller"),
+        ("cash", "confirmed", "seller"),
+    ]
     # An English shop gets English headers without asking.
     assert api.patch("/auth/me", {"language": "en"}, token=token).status == 200
     assert payments_csv(api, token)[1][0][:2] == ["id", "buyer_name"]
@@ -910,6 +1069,48 @@ def test_payments_export_lists_buyer_reports_and_imports(api, token):
         ("seller", "confirmed", "other", "100", "#1001:100", "import"),
         ("buyer", "reported", "bank_transfer", "7", "", ""),
     ]
+
+
+def test_charges_export_in_the_shops_words(api, token):
+    """Issue 27: a zh file writes a charge's kind and the state its page shows (未付款,
+    部分付款, 已付清, 已作廢) and the shop's time; an English file the codes."""
+    a = order(api, token, buyer_email="amy@example.com", item_name="Tea", quantity=1, unit_price=100)
+    who = a["customer_id"]
+    made = [
+        api.post("/charges", {"customer_id": who, "amount": amount, "kind": kind}, token=token)
+        for kind, amount in (("shipping", 60), ("duty", 30), ("packaging", 5), ("adjustment", 7))
+    ]
+    assert [m.status for m in made] == [201] * 4, made
+    paid = make_payment(
+        api, token, who, 100 + 60 + 10, method="cash"
+    )  # the order, the shipping, 10 of the duty
+    assert api.post(f"/charges/{made[3].json['id']}/void", token=token).status == 200
+    rows = list(
+        csv.DictReader(io.StringIO(body_bytes(api.get("/export/charges", token=token)).decode("utf-8-sig")))
+    )
+    assert [(c["類別"], c["狀態"], c["已付金額"], c["未付餘額"]) for c in rows] == [
+        ("運費", "已付清", "60", "0"),
+        ("關稅", "部分付款", "10", "20"),
+        ("包材費", "未付款", "0", "5"),
+        ("金額調整", "已作廢", "0", "0"),
+    ]
+    assert [c["建立時間"] for c in rows] == [taipei(m.json["created_at"]) for m in made]
+    en = list(
+        csv.DictReader(
+            io.StringIO(body_bytes(api.get("/export/charges?headers=en", token=token)).decode("utf-8-sig"))
+        )
+    )
+    assert [(c["kind"], c["status"]) for c in en] == [
+        ("shipping", "open"),
+        ("duty", "open"),
+        ("packaging", "open"),
+        ("adjustment", "void"),
+    ]
+    # The payment that paid them names a charge by its kind in the file's language.
+    _, pay = payments_csv(api, token)
+    assert pay[1][0] == paid["id"] and pay[1][11] == f"#{a['order_no']}:100;運費:60;關稅:10"
+    _, pay_en = payments_csv(api, token, "&headers=en")
+    assert pay_en[1][11] == f"#{a['order_no']}:100;shipping:60;duty:10"
 
 
 # --- purchase costs -----------------------------------------------------------------------

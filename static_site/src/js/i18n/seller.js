@@ -200,7 +200,9 @@ addTexts({
     "order.bulk_carrier_working.one": "Setting the carrier on 1 order…",
     "order.count.one": "1 order",
     "order.import_skipped": "{n} rows matching orders you already have were left out.",
-    "order.dup_found": "{n} rows match orders you already have (same buyer, item, quantity, price and batch): importing the same file twice would make them twice.",
+    "order.import_already": "{n} rows are orders the shop already has; {new} new.",
+    "order.import_already.one": "1 row is an order the shop already has; {new} new.",
+    "order.dup_found": "{n} rows match orders you already have (the order an exported row came from, or the same buyer, item, quantity, price and batch): importing the same file twice would make them twice.",
     "order.dup_skip": "Leave them out, import the rest",
     "order.dup_keep": "Import them too",
     // payments (issue 12)
@@ -729,7 +731,8 @@ addTexts({
     "set.password_done": "密碼已變更，其他裝置已登出。",
     "set.logout_help": "登出這台裝置，在此輸入的內容會被清除。",
     "order.import_skipped": "已略過 {n} 列與現有訂單相同的資料。",
-    "order.dup_found": "有 {n} 列與現有訂單相同（買家、商品、數量、價格與批次都相同）：同一個檔案匯入兩次會重複建立。",
+    "order.import_already": "{n} 列是商店裡已有的訂單；新資料 {new} 列。",
+    "order.dup_found": "有 {n} 列與現有訂單相同（匯出檔中的同一筆訂單，或買家、商品、數量、價格與批次都相同）：同一個檔案匯入兩次會重複建立。",
     "order.dup_skip": "略過這些列，匯入其餘",
     "order.dup_keep": "這些也一併匯入",
     // payments (issue 12)

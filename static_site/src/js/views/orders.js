@@ -664,9 +664,10 @@ async function runImport(file, { dryRun, skip }) {
   try {
     const out = await request("POST", "/import/orders", { raw: await file.text(), contentType: "text/csv", query });
     const n = dryRun ? out?.rows : out?.created;
-    const msgs = [t(dryRun ? "order.import_checked" : "order.import_ok", { n })];
-    if (out?.skipped) msgs.push(" ", t("order.import_skipped", { n: out.skipped }));
-    else if (dryRun && out?.duplicates?.length) msgs.push(" ", t("order.import_skipped", { n: out.duplicates.length }));
+    const already = out?.skipped || out?.duplicates?.length || 0;
+    // A check of a file the shop already has (an export read back) says so, not "All 0 rows are valid".
+    const msgs = dryRun && already ? [t("order.import_already", { n: already, new: n })] : [t(dryRun ? "order.import_checked" : "order.import_ok", { n })];
+    if (!dryRun && out?.skipped) msgs.push(" ", t("order.import_skipped", { n: out.skipped }));
     notify(box, "success", ...msgs);
     if (!dryRun) load(true);
   } catch (err) {
