@@ -244,6 +244,7 @@ DETAIL_CODES: dict[str, str] = {
     "missing": "required",
     "string_type": "must be text",
     "string_too_short": "too short (empty)",
+    "below_min_length": "shorter than the field's minimum (min_length, e.g. a new password's 10)",
     "string_too_long": "too long",
     "string_pattern_mismatch": "not in the expected form",
     "int_type": "must be a whole number",
