@@ -123,6 +123,9 @@ function renderPayments() {
   const credit = Number(data.credit || 0);
   $("#pay-due").textContent = money(balance, currency);
   $("#pay-settled").classList.toggle("d-none", balance > 0);
+  // Nothing due (orders and charges): nothing to report paying. A report being sent stays.
+  $("#pay-open").classList.toggle("d-none", !(balance > 0));
+  if (!(balance > 0) && !payBusy) openPayForm(false);
   const charged = openCharges(data.charges).reduce((sum, c) => sum + balanceCents(c), 0);
   const chargesLine = $("#pay-charges");
   chargesLine.textContent = charged > 0 ? t("track.pay.includes_charges", { amount: money(centsToNumber(charged), currency) }) : "";
