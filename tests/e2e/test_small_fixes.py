@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, api_call, shot
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,44 @@ def test_a_short_password_is_said_to_be_too_short(stack, open_page, locale, says
     expect(msg).to_contain_text(says)
     expect(msg).not_to_contain_text("empty")
     expect(msg).not_to_contain_text("空")
+
+
+def test_the_profit_chart_runs_oldest_to_newest(stack, seller_page):
+    page = seller_page(locale="zh-TW", viewport=PHONE)
+    token = page.evaluate("localStorage.getItem('token')")
+    # Typed newest trip first, as a seller back from Tokyo fixes an older Osaka order after.
+    for batch in ["2026-11 東京", "2026-09 大阪", "2026-10 福岡"]:
+        api_call(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {
+                "buyer_email": "amy@example.com",
+                "item_name": "Pocky",
+                "quantity": 1,
+                "unit_price": 100,
+                "batch": batch,
+            },
+        )
+    api_call(
+        stack,
+        "POST",
+        "/orders",
+        token,
+        {"buyer_email": "amy@example.com", "item_name": "Kit Kat", "quantity": 1, "unit_price": 50},
+    )
+    page.get_by_role("tab", name="報表").click()
+    rows = page.locator("#rep-profit tbody tr")
+    expect(rows).to_have_count(4)
+    labels = "Chart.getChart(document.querySelector('#rep-profit-chart'))?.data.labels"
+    page.wait_for_function(f"({labels} || []).length === 4")
+    # The table keeps the newest trip first; the chart reads left to right in time.
+    assert [rows.nth(i).get_attribute("data-key") for i in range(3)] == [
+        "2026-11 東京",
+        "2026-10 福岡",
+        "2026-09 大阪",
+    ]
+    assert page.evaluate(labels)[:3] == ["2026-09 大阪", "2026-10 福岡", "2026-11 東京"]
+    page.locator("#rep-profit-chart").scroll_into_view_if_needed()
+    shot(page, "small-profit-chart-zh-phone", full_page=False)

@@ -286,6 +286,14 @@ function missingCell(r, linked) {
   return h("div", { class: "d-flex flex-wrap gap-1 profit-missing" }, parts.length ? parts : h("span", { class: "text-muted small" }, "—"));
 }
 
+/** The chart reads as a timeline, oldest to newest left to right. The table lists batches
+ *  newest first (the server's order) and months oldest first; "no batch" stays last. */
+function chartOrder(rows, by) {
+  if (by === "month") return [...rows].sort((a, b) => String(a.month).localeCompare(String(b.month)));
+  const named = rows.filter((r) => r.batch !== null && r.batch !== undefined).reverse();
+  return [...named, ...rows.filter((r) => r.batch === null || r.batch === undefined)];
+}
+
 function renderProfit() {
   const by = profitBy();
   $("#rep-profit-key").textContent = t(by === "month" ? "rep.month" : "order.batch");
@@ -332,12 +340,13 @@ function renderProfit() {
   else if (state.profit.totals) $("#rep-profit tfoot").replaceChildren(row(state.profit.totals, t("rep.totals"), "fw-semibold", false));
   $("#rep-profit-msg").replaceChildren(rows.length ? "" : h("div", { class: "text-muted small" }, t("rep.empty")));
   const money0 = (v) => (v === null || v === undefined ? null : Number(v));
+  const bars = chartOrder(rows, by);
   const data = {
-    labels: rows.map(profitKey),
+    labels: bars.map(profitKey),
     datasets: [
-      { label: t("profit.revenue"), data: rows.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd", maxBarThickness: 56 },
-      { label: t("profit.cost"), data: rows.map((r) => money0(r.cost)), backgroundColor: "#fd7e14", maxBarThickness: 56 },
-      { label: t("profit.profit"), data: rows.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754", maxBarThickness: 56 },
+      { label: t("profit.revenue"), data: bars.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd", maxBarThickness: 56 },
+      { label: t("profit.cost"), data: bars.map((r) => money0(r.cost)), backgroundColor: "#fd7e14", maxBarThickness: 56 },
+      { label: t("profit.profit"), data: bars.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754", maxBarThickness: 56 },
     ],
   };
   profitChart?.destroy();
