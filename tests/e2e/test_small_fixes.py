@@ -67,3 +67,32 @@ def test_the_profit_chart_runs_oldest_to_newest(stack, seller_page):
     assert page.evaluate(labels)[:3] == ["2026-09 大阪", "2026-10 福岡", "2026-11 東京"]
     page.locator("#rep-profit-chart").scroll_into_view_if_needed()
     shot(page, "small-profit-chart-zh-phone", full_page=False)
+
+
+def test_an_items_cost_currency_stays_what_the_seller_chose(stack, seller_page):
+    page = seller_page(locale="zh-TW", viewport=PHONE)
+    token = page.evaluate("localStorage.getItem('token')")
+    page.get_by_role("tab", name="商品").click()
+    form = page.locator("#item-form")
+    currency = form.locator("[name=cost_currency]")
+    expect(currency).to_have_value("TWD")  # the shop's, to start with
+    form.locator("[name=item_name]").fill("Tokyo Banana")
+    form.locator("[name=price]").fill("450")
+    form.locator("[name=cost]").fill("1200")
+    currency.select_option("JPY")
+    form.locator("[type=submit]").click()
+    expect(page.locator("#items-body")).to_contain_text("Tokyo Banana")
+    expect(form.locator("[name=item_name]")).to_have_value("")
+    expect(currency).to_have_value("JPY")
+    # The next item of the trip, typed without touching the currency, is in yen too.
+    form.locator("[name=item_name]").fill("Royce")
+    form.locator("[name=price]").fill("650")
+    form.locator("[name=cost]").fill("1500")
+    form.locator("[type=submit]").click()
+    expect(page.locator("#items-body")).to_contain_text("Royce")
+    expect(currency).to_have_value("JPY")
+    costs = {
+        i["item_name"]: (i["cost"], i["cost_currency"])
+        for i in api_call(stack, "GET", "/items", token)["items"]
+    }
+    assert costs == {"Tokyo Banana": (1200, "JPY"), "Royce": (1500, "JPY")}
