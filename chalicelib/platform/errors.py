@@ -229,6 +229,7 @@ DETAIL_CODES: dict[str, str] = {
     "unknown_column": "the header names a column the import does not know",
     "required_column": "a required column is missing from the header",
     "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
+    "stock_short_for_change": "a change of an order needs more units than are in stock (item_name, needed: the extra units, in_stock)",
     "duplicate_row": "the row matches an existing order (order_no)",
     "paid_above_total": "paid_amount is more than the row's total_amount",
     "status_mismatch": "payment_status contradicts paid_amount (unpaid with money, remitted with less)",

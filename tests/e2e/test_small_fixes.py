@@ -3,10 +3,12 @@ involved (the phone width where a layout is)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_call, shot
+from tests.e2e.conftest import PHONE, api_call, order_row, shot
 
 
 @pytest.mark.parametrize(
@@ -96,3 +98,37 @@ def test_an_items_cost_currency_stays_what_the_seller_chose(stack, seller_page):
         for i in api_call(stack, "GET", "/items", token)["items"]
     }
     assert costs == {"Tokyo Banana": (1200, "JPY"), "Royce": (1500, "JPY")}
+
+
+@pytest.mark.parametrize(
+    ("locale", "says", "not_said"),
+    [
+        ("en-US", "Matcha KitKat: only 2 more in stock; this change needs 3 more", "create"),
+        ("zh-TW", "數量：Matcha KitKat 的庫存只剩 2，這次變更還需要 3", "建立"),
+    ],
+)
+def test_raising_a_quantity_past_stock_says_the_change_lacks_stock(
+    stack, seller_page, locale, says, not_said
+):
+    page = seller_page(locale=locale, viewport=PHONE)
+    token = page.evaluate("localStorage.getItem('token')")
+    item = api_call(stack, "POST", "/items", token, {"item_name": "Matcha KitKat", "price": 100, "stock": 4})
+    api_call(
+        stack,
+        "POST",
+        "/orders",
+        token,
+        {"buyer_email": "amy@example.com", "item_id": item["id"], "quantity": 2},
+    )
+    page.reload()
+    order_row(page, 1001).get_by_role("button", name=re.compile("1001")).click()
+    panel = page.locator("#order-detail")
+    quantity = panel.locator("#detail-form [name=quantity]")
+    expect(quantity).to_have_value("2")
+    page.wait_for_load_state("networkidle")  # the server's copy and payments are in: no re-render
+    quantity.fill("5")
+    panel.locator("#detail-save").click()
+    msg = panel.locator("#detail-msg")
+    expect(msg).to_contain_text(says)
+    expect(msg).not_to_contain_text(not_said)
+    shot(page, f"small-stock-change-{locale}-phone", full_page=False)
