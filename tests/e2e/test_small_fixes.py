@@ -4,6 +4,7 @@ involved (the phone width where a layout is)."""
 from __future__ import annotations
 
 import re
+import urllib.request
 
 import pytest
 from playwright.sync_api import expect
@@ -132,3 +133,26 @@ def test_raising_a_quantity_past_stock_says_the_change_lacks_stock(
     expect(msg).to_contain_text(says)
     expect(msg).not_to_contain_text(not_said)
     shot(page, f"small-stock-change-{locale}-phone", full_page=False)
+
+
+@pytest.mark.parametrize(
+    ("locale", "tab", "says"), [("en-US", "Payments", "from a CSV import"), ("zh-TW", "收款", "CSV 匯入")]
+)
+def test_an_imported_payment_is_named_in_the_pages_language(stack, seller_page, locale, tab, says):
+    page = seller_page(locale=locale, viewport=PHONE)
+    token = page.evaluate("localStorage.getItem('token')")
+    csv = "buyer_email,buyer_name,item_name,quantity,unit_price,paid_amount\r\namy@example.com,Amy,Pocky,2,100,200\r\n"
+    req = urllib.request.Request(
+        f"{stack.api_url}/import/orders",
+        method="POST",
+        data=csv.encode(),
+        headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (loopback)
+        assert resp.status == 201
+    page.get_by_role("tab", name=tab).click()
+    row = page.locator("#pay-list tbody tr[data-id]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(says)
+    assert "import" not in row.inner_text().replace("CSV import", "")
+    shot(page, f"small-imported-payment-{locale}-phone", full_page=False)

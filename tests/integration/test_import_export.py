@@ -622,14 +622,16 @@ def test_paid_amount_makes_payments_one_per_buyer(api, token):
     assert len(pays) == 2  # one per buyer with money
     by_buyer = {p["buyer_name"]: p for p in pays}
     amy, bo = by_buyer["Amy"], by_buyer["Bo"]
-    assert (amy["amount"], amy["unallocated"], amy["status"], amy["source"], amy["method"], amy["note"]) == (
-        140.5,
-        0,
-        "confirmed",
-        "seller",
-        "other",
-        "import",
-    )
+    # The import is a code (`via`), not an English note the 繁中 page would show (issue 27).
+    assert (
+        amy["amount"],
+        amy["unallocated"],
+        amy["status"],
+        amy["source"],
+        amy["method"],
+        amy["note"],
+        amy["via"],
+    ) == (140.5, 0, "confirmed", "seller", "other", None, "import")
     assert [(a["order_no"], a["amount"]) for a in amy["allocations"]] == [
         (1001, 50.5),
         (1002, 80),

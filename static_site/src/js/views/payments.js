@@ -33,6 +33,10 @@ let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 const cur = () => currency();
 const gap = () => (lang() === "zh-Hant" ? "" : " "); // between sentences: none after 。
+// A CSV import's payment is named in the page's language from its `via`; older imports
+// stored the English word "import" as their note, which is that same name, not a note.
+const paymentNote = (p) =>
+  p.via === "import" ? [t("pay.via_import"), p.note && p.note !== "import" ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
 const buyerName = (p) => p.buyer_name || pickers.customers.find((c) => c.id === p.customer_id)?.name || "—";
 const today = () => {
   const d = new Date();
@@ -178,7 +182,7 @@ function reportedRow(p) {
     h("td", { "data-label": t("order.buyer") }, name),
     h("td", { "data-label": t("pay.amount"), class: "text-end text-nowrap fw-semibold" }, amount),
     h("td", { "data-label": t("pay.last5") }, p.account_last5 || "—"),
-    h("td", { "data-label": t("pay.note"), class: "text-break" }, p.note || ""),
+    h("td", { "data-label": t("pay.note"), class: "text-break" }, paymentNote(p)),
     h("td", { class: "cell-actions" }, actions),
   );
 }
@@ -258,7 +262,7 @@ function listRow(p) {
   const extra = [
     p.source === "buyer" ? t("pay.by_buyer") : "",
     p.account_last5 ? `${t("pay.last5")} ${p.account_last5}` : "",
-    p.note || "",
+    paymentNote(p),
     p.status === "rejected" && p.reject_reason ? t("pay.reason", { reason: p.reject_reason }) : "",
   ].filter(Boolean);
   return h(
