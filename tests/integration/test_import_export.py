@@ -171,10 +171,10 @@ def test_round_trip_gives_the_same_reports(api, token, other_token, shop, header
     # The imported money is one payment per buyer with money: Alice, Bob (two orders),
     # Carol; exactly what the orders hold.
     theirs = api.get("/export/payments?format=json", token=other_token).json["items"]
-    assert sorted((p["buyer_name"], p["amount"], p["unallocated"], p["note"]) for p in theirs) == [
-        ("Alice", 560, 0, "import"),
-        ("Bob", 410.47, 0, "import"),
-        ("Carol", 1000.5, 0, "import"),
+    assert sorted((p["buyer_name"], p["amount"], p["unallocated"], p["note"], p["via"]) for p in theirs) == [
+        ("Alice", 560, 0, None, "import"),
+        ("Bob", 410.47, 0, None, "import"),
+        ("Carol", 1000.5, 0, None, "import"),
     ]
     # The first seller is untouched: same orders, same stock.
     assert len(api.get("/orders", token=token).json["items"]) == 7
@@ -827,6 +827,7 @@ def test_payments_export(api, token, other_token):
         "備註",
         "分配",
         "建立時間",
+        "記錄方式",
     ]
     assert len(rows) == 3  # oldest first
     assert rows[1][:12] == [
@@ -843,7 +844,7 @@ def test_payments_export(api, token, other_token):
         "'=LINE 11/20",  # defused like every export cell
         f"#{a['order_no']}:100;#{b['order_no']}:50",
     ]
-    assert rows[1][12] == first["created_at"]
+    assert rows[1][12:] == [first["created_at"], ""]  # typed by the seller: no via
     assert rows[2][0] == second["id"] and rows[2][11] == f"#{bo['order_no']}:5"
     _, en = payments_csv(api, token, "&headers=en")
     assert en[0] == [
@@ -860,6 +861,7 @@ def test_payments_export(api, token, other_token):
         "note",
         "allocations",
         "created_at",
+        "via",
     ]
     assert en[1:] == rows[1:]
     # An English shop gets English headers without asking.
@@ -907,10 +909,11 @@ def test_payments_export_lists_buyer_reports_and_imports(api, token):
     _, rows = payments_csv(api, token, "&headers=en")
     got = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert [
-        (p["source"], p["status"], p["method"], p["amount"], p["allocations"], p["note"]) for p in got
+        (p["source"], p["status"], p["method"], p["amount"], p["allocations"], p["note"], p["via"])
+        for p in got
     ] == [
-        ("seller", "confirmed", "other", "100", "#1001:100", "import"),
-        ("buyer", "reported", "bank_transfer", "7", "", ""),
+        ("seller", "confirmed", "other", "100", "#1001:100", "", "import"),
+        ("buyer", "reported", "bank_transfer", "7", "", "", ""),
     ]
 
 
