@@ -5,7 +5,7 @@ import { fillBuyerPicker } from "./buyer-picker.js";
 import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
 import { money, parseCents } from "./format.js";
-import { t } from "./i18n.js";
+import { labelled, t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
 export const currency = () => shop.seller?.currency || "TWD";
@@ -32,7 +32,7 @@ export function moneyField(form, name, box, label = t(`order.${name}`)) {
   const cents = parseCents(form.elements[name].value);
   if (cents === null) {
     form.elements[name].classList.add("is-invalid");
-    notify(box, "danger", `${label}: ${t("err.invalid_money")}`);
+    notify(box, "danger", labelled(label, t("err.invalid_money")));
     return null;
   }
   form.elements[name].classList.remove("is-invalid");
@@ -115,7 +115,7 @@ export function costField(input, code, box, label) {
   const cents = parseCents(text);
   if (cents === null || (wholeUnits(code) && cents % 100 !== 0)) {
     input.classList.add("is-invalid");
-    notify(box, "danger", `${label}: ${t(cents === null ? "err.invalid_money" : "cost.whole_units", { currency: code })}`);
+    notify(box, "danger", labelled(label, t(cents === null ? "err.invalid_money" : "cost.whole_units", { currency: code })));
     return undefined;
   }
   input.classList.remove("is-invalid");

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money } from "../format.js";
-import { lang, onChange as onLanguage, t } from "../i18n.js";
+import { labelled, lang, onChange as onLanguage, t } from "../i18n.js";
 import { currency, fail } from "../app.js";
 import { balanceCents, kindText, readAmount } from "../charges.js";
 import { CHARGE_KINDS } from "../constants.js";
@@ -129,7 +129,7 @@ export async function openCharges(box, buyer, { onChange, quiet = false } = {}) 
         const cents = readAmount(amount.value);
         if (cents === null) {
           amount.classList.add("is-invalid");
-          notify(msg, "danger", `${t("charge.amount")}: ${t("err.invalid_money")}`);
+          notify(msg, "danger", labelled(t("charge.amount"), t("err.invalid_money")));
           amount.focus();
           return;
         }

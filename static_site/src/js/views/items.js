@@ -3,7 +3,7 @@
 import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, money, parseCents } from "../format.js";
-import { t } from "../i18n.js";
+import { labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
 
@@ -92,7 +92,7 @@ function resetForm() {
 }
 
 async function remove(i) {
-  if (!confirm(`${t("common.delete")}: ${i.item_name}?`)) return;
+  if (!confirm(`${labelled(t("common.delete"), i.item_name)}?`)) return;
   try {
     await api.del(`/items/${i.id}`);
     await load(true);
@@ -112,7 +112,7 @@ export function bind() {
     const d = formData(form);
     const price = parseCents(d.price);
     if (price === null || d.price === "") {
-      notify(box, "danger", `${t("item.price")}: ${t("err.invalid_money")}`);
+      notify(box, "danger", labelled(t("item.price"), t("err.invalid_money")));
       return;
     }
     const cost = costField(form.elements.cost, d.cost_currency, box, t("item.cost"));

@@ -7,7 +7,7 @@
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { asciiDigits, centsToNumber, date, money, parseCents } from "../format.js";
-import { lang, t } from "../i18n.js";
+import { labelled, lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
@@ -431,14 +431,14 @@ async function submitForm(ev) {
   const cents = parseCents(asciiDigits(els.amount.value)); // ６０ from a Chinese input method is 60
   if (cents === null || cents <= 0) {
     els.amount.classList.add("is-invalid");
-    notify(box, "danger", `${t("pay.amount")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", labelled(t("pay.amount"), t("err.invalid_money")));
     return;
   }
   els.amount.classList.remove("is-invalid");
   const last5 = els.account_last5.value.trim();
   if (last5 && !/^\d{5}$/.test(last5)) {
     els.account_last5.classList.add("is-invalid");
-    notify(box, "danger", `${t("pay.last5")}: ${t("pay.last5_error")}`);
+    notify(box, "danger", labelled(t("pay.last5"), t("pay.last5_error")));
     return;
   }
   els.account_last5.classList.remove("is-invalid");

@@ -7,7 +7,7 @@
 import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
-import { lang, locale, t } from "../i18n.js";
+import { labelled, lang, locale, t } from "../i18n.js";
 import { buyerContact, currency, flash, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { closeCharges, openCharges } from "./charges.js";
@@ -213,7 +213,7 @@ function renderMonthly() {
     options: {
       maintainAspectRatio: false,
       animation: false,
-      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y, currency())}` } } },
+      plugins: { tooltip: { callbacks: { label: (c) => labelled(c.dataset.label, money(c.parsed.y, currency())) } } },
     },
   });
   $("#rep-monthly").setAttribute("aria-label", t("rep.monthly"));
@@ -277,7 +277,7 @@ function missingCell(r, linked) {
       target
         ? h(
             "button",
-            { class: `btn btn-sm btn-outline-warning text-warning-emphasis ${cls}`, type: "button", "aria-label": `${label}: ${text}`, title: t("profit.open_orders"), onclick: () => nav.go("orders", target) },
+            { class: `btn btn-sm btn-outline-warning text-warning-emphasis ${cls}`, type: "button", "aria-label": labelled(label, text), title: t("profit.open_orders"), onclick: () => nav.go("orders", target) },
             text,
           )
         : h("span", { class: `badge text-bg-warning ${cls}` }, text),
@@ -357,7 +357,7 @@ function renderProfit() {
       maintainAspectRatio: false,
       animation: false,
       scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } } },
-      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y, cur)}` } } },
+      plugins: { tooltip: { callbacks: { label: (c) => labelled(c.dataset.label, money(c.parsed.y, cur)) } } },
     },
   });
   $("#rep-profit-chart").setAttribute("aria-label", t(by === "month" ? "profit.chart_month" : "profit.chart_batch"));

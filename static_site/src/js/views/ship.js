@@ -12,7 +12,7 @@
 import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
-import { lang, t } from "../i18n.js";
+import { aside, labelled, lang, t } from "../i18n.js";
 import { buyerContact, compact, currency, flash } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
@@ -385,14 +385,14 @@ async function createParcel(b, form) {
   const fee = parseCents(v.shipping_fee);
   if (fee === null) {
     form.elements.shipping_fee.classList.add("is-invalid");
-    notify(box, "danger", `${t("ship.fee")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", labelled(t("ship.fee"), t("err.invalid_money")));
     return;
   }
   form.elements.shipping_fee.classList.remove("is-invalid");
   const cost = v.shipping_cost.trim() === "" ? null : parseCents(v.shipping_cost);
   if (cost === null && v.shipping_cost.trim() !== "") {
     form.elements.shipping_cost.classList.add("is-invalid");
-    notify(box, "danger", `${t("ship.cost")}: ${t("err.invalid_money")}`);
+    notify(box, "danger", labelled(t("ship.cost"), t("err.invalid_money")));
     return;
   }
   form.elements.shipping_cost.classList.remove("is-invalid");
@@ -497,7 +497,8 @@ function parcelCard(p) {
   const r = p.recipient || {};
   const name = parcelName(p.parcel_no);
   const who = [r.name, r.phone].filter(Boolean).join(" · ");
-  const where = CVS.has(p.method) ? [r.store_name, r.store_id ? `(${r.store_id})` : ""].filter(Boolean).join(" ") : r.address || "";
+  const store = r.store_id ? aside(r.store_name || "", r.store_id).trim() : r.store_name || "";
+  const where = CVS.has(p.method) ? store : r.address || "";
   const statusClass = { shipped: "text-bg-primary", delivered: "text-bg-success", returned: "text-bg-secondary" }[p.status] || "text-bg-secondary";
   const actions = h(
     "div",
@@ -589,7 +590,7 @@ function editForm(p) {
         cost.classList.toggle("is-invalid", Boolean(bad[1]));
         if (bad[0] || bad[1]) {
           const label = bad[0] ? t("ship.fee") : t("ship.cost");
-          notify(form.querySelector(".ship-edit-msg"), "danger", `${label}: ${t("err.invalid_money")}`);
+          notify(form.querySelector(".ship-edit-msg"), "danger", labelled(label, t("err.invalid_money")));
           (bad[0] || bad[1]).focus();
           return;
         }
