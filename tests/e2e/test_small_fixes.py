@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_call, order_row, shot
+from tests.e2e.conftest import PHONE, api_call, api_seller, order_row, shot
 
 
 @pytest.mark.parametrize(
@@ -156,3 +156,53 @@ def test_an_imported_payment_is_named_in_the_pages_language(stack, seller_page, 
     expect(row).to_contain_text(says)
     assert "import" not in row.inner_text().replace("CSV import", "")
     shot(page, f"small-imported-payment-{locale}-phone", full_page=False)
+
+
+LONG_SHOP = "Kyoto Finds 京都選物 Select Shop"
+# Whether an element shows all of its text (not cut by overflow or an ellipsis), and its lines.
+SHOWN = """(el) => ({
+    whole: el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1,
+    lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)),
+    top: el.getBoundingClientRect().top,
+})"""
+
+
+def one_row(page, nav: str, parts: list[str]) -> None:
+    """Every part of the header on one row: their boxes overlap vertically."""
+    boxes = [page.locator(p).bounding_box() for p in parts]
+    assert all(b is not None for b in boxes), parts
+    lowest_top = max(b["y"] for b in boxes)
+    highest_bottom = min(b["y"] + b["height"] for b in boxes)
+    assert lowest_top < highest_bottom, boxes
+    assert page.locator(nav).bounding_box()["height"] <= 72, page.locator(nav).bounding_box()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
+def test_the_phone_header_fits_one_row_and_the_form_page_shows_the_shop_name(stack, open_page, locale):
+    token = api_seller(stack, shop=LONG_SHOP, language="zh-Hant" if locale == "zh-TW" else "en")
+    item = api_call(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120})
+    form = api_call(
+        stack,
+        "POST",
+        "/forms",
+        token,
+        {"batch": "2026-12 京都", "title": "Kyoto", "items": [{"item_id": item["id"]}]},
+    )
+    # The seller page: brand (the shop's name), language and Log out on one row.
+    page = open_page(locale=locale, viewport=PHONE)
+    page.goto(f"{stack.site_url}/index.html")
+    page.evaluate("(t) => localStorage.setItem('token', t)", token)
+    page.reload()
+    expect(page.locator("#logout")).to_be_visible()
+    expect(page.locator("#brand")).to_have_text(LONG_SHOP)
+    one_row(page, "nav.navbar", ["#brand", "#lang", "#logout"])
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shot(page, f"small-header-{locale}-phone", full_page=False)
+    # The form page: the whole shop name, on at most two lines.
+    buyer = open_page(locale=locale, viewport=PHONE)
+    buyer.goto(form["url"])
+    expect(buyer.locator("#of-shop")).to_have_text(LONG_SHOP)
+    brand = buyer.locator("#of-shop").evaluate(SHOWN)
+    assert brand["whole"] and brand["lines"] <= 2, brand
+    one_row(buyer, "nav.navbar", ["#of-shop", "#of-lang"])
+    shot(buyer, f"small-form-brand-{locale}-phone", full_page=False)
