@@ -95,6 +95,9 @@ class PaymentOut(Out):
     account_last5: str | None
     paid_at: str
     note: str | None
+    # How a seller payment was recorded when not typed: "import" (a CSV import),
+    # "order_switch" (the 已匯款 switch). A code, so each page says it in its language.
+    via: str | None
     status: PaymentState
     source: Literal["seller", "buyer"]
     allocations: list[AllocationOut]

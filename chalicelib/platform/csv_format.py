@@ -162,6 +162,8 @@ PAYMENT_COLUMNS: tuple[Column, ...] = (
     Column("note", "備註"),
     Column("allocations", "分配"),
     Column("created_at", "建立時間"),
+    # Last, so a sheet reading the older columns by position still works (issue 27).
+    Column("via", "記錄方式"),
 )
 # GET /export/charges: one charge (money owed that is no order line) a row.
 CHARGE_COLUMNS: tuple[Column, ...] = (

@@ -46,6 +46,9 @@ ZH: dict[str, dict[str, str]] = {
     "charge_state": {"open": "未付款", "partial": "部分付款", "paid": "已付清", "void": "已作廢"},
     # Who recorded a payment: the page names only the buyer's reports.
     "source": {"seller": "賣家", "buyer": "買家回報"},
+    # How the code recorded a payment itself (empty: typed by the seller); the page names
+    # an import's only.
+    "via": {"import": "CSV 匯入", "order_switch": "已匯款開關"},
     # Who wrote an order's history entry: a source the server names (an actor's id is
     # "you" for the seller's own account, another account otherwise).
     "by": {
@@ -95,7 +98,10 @@ PAGE_KEYS = {
     "charge_state": "charge.status.",
     "by": "history.by.",
 }
-PAGE_KEY = {("source", "buyer"): "pay.by_buyer"}  # (no page word for the seller's own)
+PAGE_KEY = {
+    ("source", "buyer"): "pay.by_buyer",  # (no page word for the seller's own)
+    ("via", "import"): "pay.via_import",
+}
 # Words earlier files and sellers' own sheets use (read, never written): word -> code.
 OLD_WORDS = {"fulfillment_status": {"待購買": "pending"}}
 

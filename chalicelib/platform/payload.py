@@ -142,7 +142,7 @@ def parse_json(raw: bytes | str | None) -> dict[str, Any]:
     return value
 
 
-def detail(err: dict) -> dict[str, str]:
+def detail(err: dict) -> dict[str, Any]:
     """One pydantic error as `{field, code, message}`: `code` is a stable DETAIL_CODES
     name (ours from errors.Invalid or a query check, else pydantic's error type), so a
     page can say "field + reason" in its own language; `message` is English."""
@@ -159,10 +159,14 @@ def detail(err: dict) -> dict[str, str]:
         kind = "invalid_email"
     elif kind == "value_error" and isinstance(raised, ValueError):
         msg = str(raised)  # without pydantic's "Value error, " prefix
+    elif kind == "string_too_short" and ctx.get("min_length", 1) > 1:
+        # A minimum above one (a new password's 10): "cannot be empty" would mislead.
+        n = ctx["min_length"]
+        return {"field": field, "code": "below_min_length", "message": msg, "min_length": n}
     return {"field": field, "code": kind if kind in DETAIL_CODES else "invalid", "message": msg}
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     return [detail(err) for err in exc.errors(include_url=False, include_input=False)]
 
 

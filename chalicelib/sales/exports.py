@@ -130,6 +130,7 @@ def _payment_cells(doc: dict, f: FileLanguage) -> list:
     out["method"] = f.word("method", out["method"])
     out["status"] = f.word("payment_state", out["status"])
     out["source"] = f.word("source", out["source"])
+    out["via"] = f.word("via", out.get("via"))
     out["created_at"] = f.time(out["created_at"])
     return [out[c.key] for c in csv_format.PAYMENT_COLUMNS]
 

@@ -19,7 +19,7 @@
 
 Money. A row's `paid_amount` (or `remitted` without one: paid in full) is real money:
 the rows of one buyer that carry some become one confirmed payment (source seller,
-method `other`, note "import") whose allocations are exactly those amounts, so that the
+method `other`, `via: "import"`, no note: a page names the import in its own language) whose allocations are exactly those amounts, so that the
 ledger holds (payments.py): an order's paid_amount is the sum of its confirmed
 allocations. The payments are written first, as they will stay (confirmed, allocated,
 applied); then the orders, already carrying their share (`paid_by`), `paid_amount` and
@@ -78,7 +78,6 @@ MAX_BYTES = 5_000_000
 AGG_BATCH = 10_000  # documents per reply when reading the buyers' existing orders
 # `partial` is read (an export writes it) but never set: it must agree with paid_amount.
 PAYMENT_STATUSES_READ = (*PAYMENT_STATUSES, "partial")
-PAYMENT_NOTE = "import"  # the note of the payments an import records
 PAYMENT_VIA = "import"  # their `via` (payments.SWITCH is the order switch's)
 
 
@@ -764,7 +763,7 @@ def _payment_docs(
         ]
         amount = sum(a["amount"] for a in allocations)
         command = payments.RecordPayment(
-            customer_id=customer["_id"], amount=amount, method="other", note=PAYMENT_NOTE
+            customer_id=customer["_id"], amount=amount, method="other", note=None
         )
         payment = {"_id": pid}
         payment |= payments.payment_document(

@@ -332,20 +332,27 @@ def _take_stock(doc: dict, units: int) -> None:
         return
     item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"])
     if item is not None and not items.take_stock(item, units):
-        raise _short(item, units)
+        raise _short(item, units, change=True)
 
 
-def _short(item: dict, units: int) -> Conflict:
-    """409 insufficient_stock naming the item, what is asked and what was left."""
+def _short(item: dict, units: int, change: bool = False) -> Conflict:
+    """409 insufficient_stock naming the item, what is asked and what was left. For a
+    change of an order (`change`), `needed` is the extra units the change takes, not the
+    order's quantity, and the detail says so (`stock_short_for_change`)."""
     left = item.get("stock")
+    said = (
+        f"only {left} more in stock; this change needs {units} more"
+        if change
+        else f"{units} asked, {left} left"
+    )
     return Conflict(
-        f"not enough stock for {item['item_name']}: {units} asked, {left} left",
+        f"not enough stock for {item['item_name']}: {said}",
         code="insufficient_stock",
         details=[
             {
                 "field": "quantity",
-                "code": "insufficient_stock",
-                "message": f"{units} asked, {left} left",
+                "code": "stock_short_for_change" if change else "insufficient_stock",
+                "message": said,
                 "item_name": item["item_name"],
                 "needed": units,
                 "in_stock": left,

@@ -19,6 +19,10 @@ from chalicelib.rules import allocation
 TEXT: dict[str, dict[str, Any]] = {
     "zh-Hant": {
         "lang": "zh-Hant",
+        # 繁中 punctuation is full-width: "電話：0912…", "（店號 123）", never ": " or " (".
+        "colon": "：",
+        "open": "（",
+        "close": "）",
         "title": "出貨單",
         "shipped": "出貨日期",
         "method": "寄送方式",
@@ -50,6 +54,9 @@ TEXT: dict[str, dict[str, Any]] = {
     },
     "en": {
         "lang": "en",
+        "colon": ": ",
+        "open": " (",
+        "close": ")",
         "title": "Packing slip",
         "shipped": "Shipped",
         "method": "Method",

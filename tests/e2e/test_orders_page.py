@@ -69,7 +69,7 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, seller_page, loc
     expect(history.first).to_contain_text("已匯款" if zh else "Remitted")
     expect(panel.locator("#detail-history")).to_contain_text("已出貨" if zh else "Shipped")
     expect(panel.locator("#detail-history")).to_contain_text(
-        "買家: Amy Chen → mei" if zh else "Buyer: Amy Chen → mei"
+        "買家：Amy Chen → mei" if zh else "Buyer: Amy Chen → mei"
     )
     expect(panel.locator("#detail-buyer")).to_have_text("mei")
     # Every edited field says from → to (money formatted) and who: the seller, by email.
@@ -83,7 +83,7 @@ def test_an_order_is_opened_edited_and_its_history_shown(stack, seller_page, loc
     for field, (label, change) in edits.items():
         entry = panel.locator(f"#detail-history li[data-field={field}]")
         expect(entry).to_have_count(1)
-        expect(entry).to_contain_text(f"{label}: ")
+        expect(entry).to_contain_text(f"{label}：" if zh else f"{label}: ")  # 繁中's colon (issue 27)
         expect(entry).to_contain_text(re.compile(change))
         expect(entry.locator("time")).to_contain_text(seller)
     payment = panel.locator("#detail-history li[data-field=payment_status]")

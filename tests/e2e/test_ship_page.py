@@ -243,7 +243,10 @@ def test_orders_are_packed_printed_delivered_and_unpacked(stack, seller_page, br
     first = parcel_card(page, 1)
     expect(first).to_be_visible()
     expect(first.locator(".ship-order-nos")).to_have_text("#1001")
-    expect(first.locator(".ship-recipient")).to_contain_text("台北信義門市 (123456)")
+    # 繁中 brackets are full-width (issue 27).
+    expect(first.locator(".ship-recipient")).to_contain_text(
+        "台北信義門市（123456）" if zh else "台北信義門市 (123456)"
+    )
     expect(first).to_contain_text("<b>fragile</b>")  # text, never HTML
     expect(first.locator(".ship-fee")).to_have_text(f"NT$60 · {w['billed']}")
     expect(first.locator(".ship-cost")).to_have_text("NT$45.50")

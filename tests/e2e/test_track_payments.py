@@ -228,7 +228,21 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, open_page):
     expect(item.first).to_contain_text("Recorded by the shop")
     expect(second.locator("li.done")).to_have_text(["Ordered", "Remitted"])
     expect(second.locator(".paid-part")).to_have_count(0)
+    # Nothing due: nothing to report paying (issue 27).
+    expect(page.locator("#pay-open")).to_be_hidden()
     shot(page, "track-payments-paid-desktop")
+
+    # A charge of 150: the credit pays 90 of it and the 60 left is due again.
+    code, out = api_request(
+        stack,
+        "POST",
+        "/charges",
+        seller["token"],
+        {"customer_id": seller["customer_id"], "amount": 150, "kind": "duty"},
+    )
+    assert code == 201, out
+    page.reload()
+    expect(page.locator("#pay-due")).to_have_text("NT$60")
 
     # The link is replaced while the form is open: the page says so and offers a new one.
     page.get_by_role("button", name="I have paid").click()
@@ -236,7 +250,7 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, open_page):
         stack, "POST", f"/customers/{seller['customer_id']}/tracking-link", seller["token"]
     )
     assert code == 201, out
-    expect(page.get_by_label("Amount paid")).to_have_value("")  # nothing owed: nothing prefilled
+    expect(page.get_by_label("Amount paid")).to_have_value("60")  # what the charge still owes
     page.get_by_label("Amount paid").fill("100")
     page.locator("#pay-submit").click()
     expect(page.locator("#track-msg")).to_contain_text("not valid any more")

@@ -46,6 +46,19 @@ def test_short_password_and_bad_email(api):
     assert r.status == 400
 
 
+def test_short_new_password_names_the_minimum_not_empty(api):
+    """Issue 27: a 5-character password was reported as "cannot be empty" (string_too_short)."""
+    r = api.post("/auth/signup", {"email": "five@example.com", "password": "abcde", "shop_name": "S"})
+    assert r.status == 400
+    [d] = r.json["error"]["details"]
+    assert (d["field"], d["code"], d["min_length"]) == ("password", "below_min_length", 10)
+    # An empty login password is still "cannot be empty": its minimum is one.
+    r = api.post("/auth/login", {"email": "five@example.com", "password": ""})
+    assert r.status == 400 and r.json["error"]["details"][0]["code"] == "string_too_short"
+    # Nothing was written: the account does not exist.
+    assert api.post("/auth/login", {"email": "five@example.com", "password": "abcde"}).status == 401
+
+
 def test_signup_closed(api, monkeypatch):
     monkeypatch.setenv("ALLOW_SIGNUP", "false")
     config.reset_settings()

@@ -209,10 +209,10 @@ def test_round_trip_gives_the_same_reports(api, token, other_token, shop, header
     # The imported money is one payment per buyer with money: Alice, Bob (two orders),
     # Carol; exactly what the orders hold.
     theirs = api.get("/export/payments?format=json", token=other_token).json["items"]
-    assert sorted((p["buyer_name"], p["amount"], p["unallocated"], p["note"]) for p in theirs) == [
-        ("Alice", 560, 0, "import"),
-        ("Bob", 410.47, 0, "import"),
-        ("Carol", 1000.5, 0, "import"),
+    assert sorted((p["buyer_name"], p["amount"], p["unallocated"], p["note"], p["via"]) for p in theirs) == [
+        ("Alice", 560, 0, None, "import"),
+        ("Bob", 410.47, 0, None, "import"),
+        ("Carol", 1000.5, 0, None, "import"),
     ]
     # The first seller is untouched: same orders, same stock.
     assert len(api.get("/orders", token=token).json["items"]) == 7
@@ -779,14 +779,16 @@ def test_paid_amount_makes_payments_one_per_buyer(api, token):
     assert len(pays) == 2  # one per buyer with money
     by_buyer = {p["buyer_name"]: p for p in pays}
     amy, bo = by_buyer["Amy"], by_buyer["Bo"]
-    assert (amy["amount"], amy["unallocated"], amy["status"], amy["source"], amy["method"], amy["note"]) == (
-        140.5,
-        0,
-        "confirmed",
-        "seller",
-        "other",
-        "import",
-    )
+    # The import is a code (`via`), not an English note the 繁中 page would show (issue 27).
+    assert (
+        amy["amount"],
+        amy["unallocated"],
+        amy["status"],
+        amy["source"],
+        amy["method"],
+        amy["note"],
+        amy["via"],
+    ) == (140.5, 0, "confirmed", "seller", "other", None, "import")
     assert [(a["order_no"], a["amount"]) for a in amy["allocations"]] == [
         (1001, 50.5),
         (1002, 80),
@@ -982,6 +984,7 @@ def test_payments_export(api, token, other_token):
         "備註",
         "分配",
         "建立時間",
+        "記錄方式",
     ]
     assert len(rows) == 3  # oldest first
     assert rows[1][:12] == [
@@ -998,7 +1001,7 @@ def test_payments_export(api, token, other_token):
         "'=LINE 11/20",  # defused like every export cell
         f"#{a['order_no']}:100;#{b['order_no']}:50",
     ]
-    assert rows[1][12] == taipei(first["created_at"])  # the shop's time, not UTC
+    assert rows[1][12:] == [taipei(first["created_at"]), ""]  # the shop's time; typed by the seller: no via
     assert (rows[2][5], rows[2][8]) == ("現金", "已確認")
     assert rows[2][0] == second["id"] and rows[2][11] == f"#{bo['order_no']}:5"
     _, en = payments_csv(api, token, "&headers=en")
@@ -1016,6 +1019,7 @@ def test_payments_export(api, token, other_token):
         "note",
         "allocations",
         "created_at",
+        "via",
     ]
     assert [r[:5] + r[6:8] + r[10:] for r in en[1:]] == [r[:5] + r[6:8] + r[10:] for r in rows[1:]]
     assert [(r[5], r[8], r[9]) for r in en[1:]] == [
@@ -1067,11 +1071,15 @@ def test_payments_export_lists_buyer_reports_and_imports(api, token):
     _, rows = payments_csv(api, token, "&headers=en")
     got = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
     assert [
-        (p["source"], p["status"], p["method"], p["amount"], p["allocations"], p["note"]) for p in got
+        (p["source"], p["status"], p["method"], p["amount"], p["allocations"], p["note"], p["via"])
+        for p in got
     ] == [
-        ("seller", "confirmed", "other", "100", "#1001:100", "import"),
-        ("buyer", "reported", "bank_transfer", "7", "", ""),
+        ("seller", "confirmed", "other", "100", "#1001:100", "", "import"),
+        ("buyer", "reported", "bank_transfer", "7", "", "", ""),
     ]
+    # A Chinese file names how it was recorded in the page's words.
+    _, zh = payments_csv(api, token)
+    assert [(r[9], r[13]) for r in zh[1:]] == [("賣家", "CSV 匯入"), ("買家回報", "")]
 
 
 def test_charges_export_in_the_shops_words(api, token):

@@ -111,6 +111,32 @@ def test_stock_taken_and_refused_without_writing(api, token):
     assert r.status == 404 and stock_of(iid) == 1
 
 
+def test_raising_a_quantity_past_stock_names_the_extra_units(api, token):
+    """Issue 27: the PATCH's 409 said "2 asked" for a change from 2 to 5 with 2 left, as if
+    the order were new: it is the change (3 more) that lacks stock."""
+    iid = new_item(api, token, stock=4)
+    oid = api.post(
+        "/orders", {"buyer_email": "a@example.com", "item_id": iid, "quantity": 2}, token=token
+    ).json["id"]
+    r = api.patch(f"/orders/{oid}", {"quantity": 5}, token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "insufficient_stock"
+    assert "this change needs 3 more" in r.json["error"]["message"]
+    assert r.json["error"]["details"] == [
+        {
+            "field": "quantity",
+            "code": "stock_short_for_change",
+            "message": "only 2 more in stock; this change needs 3 more",
+            "item_name": "Matcha KitKat",
+            "needed": 3,
+            "in_stock": 2,
+        }
+    ]
+    # Nothing was written: the quantity and the stock are as before.
+    assert api.get(f"/orders/{oid}", token=token).json["quantity"] == 2 and stock_of(iid) == 2
+    assert api.patch(f"/orders/{oid}", {"quantity": 4}, token=token).status == 200
+    assert stock_of(iid) == 0
+
+
 def test_status_changes_history_and_dates(api, token):
     oid = order(api, token).json["id"]
     r = api.patch(f"/orders/{oid}", {"payment_status": "remitted"}, token=token)

@@ -165,7 +165,7 @@ export function detailLine(d) {
     .filter(Boolean)
     .join(" · ");
   const reason = t(has(`detail.${d.code}`) ? `detail.${d.code}` : "detail.invalid", d);
-  return where ? `${where}: ${reason}` : reason;
+  return where ? `${where}${t("common.label_sep")}${reason}` : reason;
 }
 
 /** The message for an error code (e.g. a bulk failure's), never the raw code. */

@@ -5,7 +5,7 @@ import { fillBuyerPicker } from "./buyer-picker.js";
 import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
 import { amountError, money, parseCents } from "./format.js";
-import { t } from "./i18n.js";
+import { labelled, t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
 export const currency = () => shop.seller?.currency || "TWD";
@@ -116,7 +116,7 @@ export function costField(input, code, box, label) {
   const cents = parseCents(text, code); // ¥1,500 for a JPY cost
   if (cents === null || (wholeUnits(code) && cents % 100 !== 0)) {
     input.classList.add("is-invalid");
-    notify(box, "danger", cents === null ? amountError(text, code, label) : `${label}: ${t("cost.whole_units", { currency: code })}`);
+    notify(box, "danger", cents === null ? amountError(text, code, label) : labelled(label, t("cost.whole_units", { currency: code })));
     return undefined;
   }
   input.classList.remove("is-invalid");

@@ -1,6 +1,6 @@
 // Money and dates for display. Amounts arrive as JSON numbers in major units; anything the
 // page adds up is done in integer cents (parseCents) so totals never drift.
-import { locale, t } from "./i18n.js";
+import { labelled, locale, t } from "./i18n.js";
 
 const moneyFormats = new Map();
 
@@ -108,7 +108,7 @@ export function amountError(text, currency, label = "", fallback = "") {
   if (!code) return "";
   // Too many decimals says how many are allowed ("at most 2 decimals"), as before.
   const reason = t(code === "too_many_decimals" ? "err.invalid_money" : `detail.${code}`);
-  return label ? t("err.field_reason", { field: label, reason }) : reason;
+  return label ? labelled(label, reason) : reason;
 }
 
 /** Full-width digits and point (１２３．５, typed with a Chinese input method) as ASCII. */

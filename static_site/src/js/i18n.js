@@ -57,6 +57,17 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? "").toString());
 }
 
+/** "label: text" with the language's colon: 繁中 writes "數量：3", never a half-width
+ *  colon next to Chinese. Without text, the label and its colon (a line built of parts). */
+export function labelled(label, text = "") {
+  return `${label}${t("common.label_sep")}${text}`;
+}
+
+/** "main (aside)" with the language's brackets: 繁中 writes "陳小美（0912…）". */
+export function aside(main, extra) {
+  return `${main}${t("common.paren_open")}${extra}${t("common.paren_close")}`;
+}
+
 /** Translate every marked element under root. */
 export function apply(root = document) {
   document.documentElement.lang = current === "zh-Hant" ? "zh-Hant-TW" : "en";

@@ -7,7 +7,7 @@
 import { api, ApiError, describe, detailLine } from "./api.js";
 import { $, h, notify } from "./dom.js";
 import { asciiDigits, centsToNumber, date, money, typedAmount } from "./format.js";
-import { apply, bindSwitcher, onChange, t } from "./i18n.js";
+import { apply, aside, bindSwitcher, labelled, onChange, t } from "./i18n.js";
 import { balanceCents, kindText, openCharges } from "./charges.js";
 
 const STEPS = ["ordered", "remitted", "purchased", "shipped", "delivered"];
@@ -63,7 +63,7 @@ function card(o, currency) {
                 "li",
                 { class: done.has(s) ? "done" : partial ? "partial" : "", dataset: { step: s } },
                 t(`track.step.${s}`),
-                partial ? h("span", { class: "visually-hidden" }, ` (${t("track.partial")})`) : null,
+                partial ? h("span", { class: "visually-hidden" }, aside("", t("track.partial"))) : null,
               );
             }),
           ),
@@ -81,8 +81,8 @@ function card(o, currency) {
         ? h(
             "div",
             { class: "small mt-1" },
-            o.carrier ? h("span", { class: "me-3" }, `${t("track.carrier")}: `, h("strong", { class: "carrier" }, o.carrier)) : null,
-            o.tracking_number ? h("span", {}, `${t("track.tracking")}: `, h("strong", { class: "tracking-number user-select-all" }, o.tracking_number)) : null,
+            o.carrier ? h("span", { class: "me-3" }, labelled(t("track.carrier")), h("strong", { class: "carrier" }, o.carrier)) : null,
+            o.tracking_number ? h("span", {}, labelled(t("track.tracking")), h("strong", { class: "tracking-number user-select-all" }, o.tracking_number)) : null,
           )
         : null,
     ),
@@ -123,6 +123,9 @@ function renderPayments() {
   const credit = Number(data.credit || 0);
   $("#pay-due").textContent = money(balance, currency);
   $("#pay-settled").classList.toggle("d-none", balance > 0);
+  // Nothing due (orders and charges): nothing to report paying. A report being sent stays.
+  $("#pay-open").classList.toggle("d-none", !(balance > 0));
+  if (!(balance > 0) && !payBusy) openPayForm(false);
   const charged = openCharges(data.charges).reduce((sum, c) => sum + balanceCents(c), 0);
   const chargesLine = $("#pay-charges");
   chargesLine.textContent = charged > 0 ? t("track.pay.includes_charges", { amount: money(centsToNumber(charged), currency) }) : "";
@@ -169,8 +172,8 @@ function parcelCard(p) {
         ? h(
             "div",
             { class: "small" },
-            p.carrier ? h("span", { class: "me-3" }, `${t("track.carrier")}: `, h("strong", { class: "carrier" }, p.carrier)) : null,
-            number ? h("span", { class: "text-break" }, `${t("track.tracking")}: `, number) : null,
+            p.carrier ? h("span", { class: "me-3" }, labelled(t("track.carrier")), h("strong", { class: "carrier" }, p.carrier)) : null,
+            number ? h("span", { class: "text-break" }, labelled(t("track.tracking")), number) : null,
           )
         : null,
       dates.length ? h("div", { class: "small text-muted parcel-dates" }, dates.join(" · ")) : null,

@@ -1,7 +1,7 @@
 // The buyers tab: add and edit buyers, search, and each buyer's tracking link.
 import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { t } from "../i18n.js";
+import { aside, labelled, t } from "../i18n.js";
 import { compact, fail, flash, formData, loadPickers, shop } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
@@ -155,7 +155,7 @@ function badFields(err) {
 }
 
 async function remove(c) {
-  if (!confirm(`${t("common.delete")}: ${c.name}?`)) return;
+  if (!confirm(`${labelled(t("common.delete"), c.name)}?`)) return;
   try {
     await api.del(`/customers/${c.id}`);
     await load(true);
@@ -233,7 +233,7 @@ function allContacts(c) {
 /** A buyer named so that two of one name are told apart: "林志明 (lin@example.com)". */
 function whoIs(c) {
   const contact = allContacts(c);
-  return contact ? `${c.name} (${contact})` : c.name;
+  return contact ? aside(c.name, contact) : c.name;
 }
 
 /** The merge panel, above the list (made on first use: the page's HTML has no slot). */

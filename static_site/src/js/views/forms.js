@@ -52,7 +52,7 @@ function frame() {
         h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.batch" }), h("input", { class: "form-control", name: "batch", required: true, maxlength: "100", list: "forms-batch-names", autocomplete: "off", "data-i18n-placeholder": "order.batch_ph" })),
         h("datalist", { id: "forms-batch-names" }),
       ),
-      h("div", { class: "col-12" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.description" }), " ", h("span", { class: "text-muted small" }, "(", h("span", { "data-i18n": "common.optional" }), ")"), h("textarea", { class: "form-control", name: "description", rows: "3", maxlength: "2000" }))),
+      h("div", { class: "col-12" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.description" }), " ", h("span", { class: "text-muted small", "data-i18n": "common.optional_aside" }), h("textarea", { class: "form-control", name: "description", rows: "3", maxlength: "2000" }))),
     ),
     h(
       "fieldset",
@@ -64,7 +64,7 @@ function frame() {
     h(
       "div",
       { class: "row g-2 align-items-end" },
-      h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.closes_at" }), " ", h("span", { class: "text-muted small" }, "(", h("span", { "data-i18n": "common.optional" }), ")"), h("input", { class: "form-control", name: "closes_at", type: "datetime-local" }))),
+      h("div", { class: "col-12 col-md-4" }, h("label", { class: "form-label mb-0 w-100" }, h("span", { "data-i18n": "forms.closes_at" }), " ", h("span", { class: "text-muted small", "data-i18n": "common.optional_aside" }), h("input", { class: "form-control", name: "closes_at", type: "datetime-local" }))),
       h(
         "div",
         { class: "col-12 col-md-4" },

@@ -3,7 +3,7 @@
 import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, money, parseCents } from "../format.js";
-import { t } from "../i18n.js";
+import { labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
 
@@ -35,6 +35,7 @@ export function render() {
 
 export function reset() {
   list.clear();
+  lastCostCurrency = null; // another seller may log in next
 }
 
 function stockBadge(stock) {
@@ -79,15 +80,19 @@ function edit(i) {
   form.scrollIntoView({ behavior: "smooth" });
 }
 
+// The cost currency last saved with: a seller typing a trip's items in yen keeps yen for
+// the next one instead of finding the shop's currency back after every save.
+let lastCostCurrency = null;
+
 function resetForm() {
   $("#item-form").reset();
   $("#item-form").elements.id.value = "";
-  fillCurrencies($("#item-cost-currency"), currency());
+  fillCurrencies($("#item-cost-currency"), lastCostCurrency || currency());
   $("#item-cancel").classList.add("d-none");
 }
 
 async function remove(i) {
-  if (!confirm(`${t("common.delete")}: ${i.item_name}?`)) return;
+  if (!confirm(`${labelled(t("common.delete"), i.item_name)}?`)) return;
   try {
     await api.del(`/items/${i.id}`);
     await load(true);
@@ -124,6 +129,7 @@ export function bind() {
       if (d.id) await api.patch(`/items/${d.id}`, body);
       else await api.post("/items", compact(body));
       notify(box, "success", t("common.saved"));
+      if (cost !== null) lastCostCurrency = d.cost_currency;
       resetForm();
       await load(true);
       loadPickers();

@@ -9,7 +9,7 @@
 import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
-import { t } from "../i18n.js";
+import { labelled, t } from "../i18n.js";
 import { costField, currency, fillCurrencies, moneyField, shop } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 import { copyMessageButton } from "./buyer-message.js";
@@ -82,7 +82,7 @@ function renderParcel() {
     h("strong", { class: "me-2" }, t("ship.parcel_no", { no: p.parcel_no })),
     h("span", { class: "badge text-bg-secondary me-2" }, t(`ship.status.${p.status}`)),
     h("span", { class: "d-block" }, [t(`ship.m.${p.method}`), p.carrier, CVS.has(p.method) ? [r.store_name, r.store_id].filter(Boolean).join(" ") : ""].filter(Boolean).join(" · ")),
-    number ? h("span", { class: "d-block" }, `${t("order.tracking")}: `, number) : null,
+    number ? h("span", { class: "d-block" }, labelled(t("order.tracking")), number) : null,
   );
 }
 
@@ -151,7 +151,7 @@ export function render() {
   if (!o) return;
   const f = form();
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
-  $("#detail-created").replaceChildren(`${t("order.date")}: ${date(o.created_at)}`, sourceLine(o), shipToLine(o));
+  $("#detail-created").replaceChildren(labelled(t("order.date"), date(o.created_at)), sourceLine(o), shipToLine(o));
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
@@ -273,7 +273,7 @@ function renderHistory(o) {
         "li",
         { "data-field": e.field },
         h("time", { datetime: e.at, class: "small text-muted d-block" }, by ? t("history.when_by", { when: dateTime(e.at), who: by }) : dateTime(e.at)),
-        h("span", { class: "text-break" }, `${t(`field.${e.field}`)}: `, `${historyValue(e, "from")} → `, h("strong", {}, historyValue(e, "to"))),
+        h("span", { class: "text-break" }, labelled(t(`field.${e.field}`)), `${historyValue(e, "from")} → `, h("strong", {}, historyValue(e, "to"))),
       );
     }),
     h("li", {}, h("time", { datetime: o.created_at, class: "small text-muted d-block" }, dateTime(o.created_at)), t("detail.created")),
@@ -289,7 +289,7 @@ function changes() {
   const email = f.elements.buyer_email.value.trim();
   if (email.toLowerCase() !== (o.buyer_email || "").toLowerCase()) {
     if (!f.elements.buyer_email.checkValidity() || !email) {
-      notify(box, "danger", `${t("order.buyer_email")}: ${t("detail.invalid_email")}`);
+      notify(box, "danger", labelled(t("order.buyer_email"), t("detail.invalid_email")));
       return null;
     }
     out.buyer_email = email;
@@ -297,7 +297,7 @@ function changes() {
   const qty = Number.parseInt(f.elements.quantity.value, 10);
   if (!f.elements.quantity.disabled) {
     if (!Number.isInteger(qty) || qty < 1 || String(qty) !== f.elements.quantity.value.trim()) {
-      notify(box, "danger", `${t("order.quantity")}: ${t("err.reason.whole_number")}`);
+      notify(box, "danger", labelled(t("order.quantity"), t("err.reason.whole_number")));
       return null;
     }
     if (qty !== o.quantity) out.quantity = qty;

@@ -3,7 +3,7 @@
 import { api, codeText, describe, detailLine, download, request } from "../api.js";
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { centsToNumber, date, money, parseCents } from "../format.js";
-import { has, t } from "../i18n.js";
+import { has, labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
 import { setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
@@ -418,7 +418,7 @@ export function patchOrder(id, changes) {
       changed = await api.patch(`/orders/${id}`, changes);
       list.replace(changed);
     } catch (err) {
-      if (err.status !== 401) flash("danger", `#${list.get(id)?.order_no}: ${describe(err)}`);
+      if (err.status !== 401) flash("danger", labelled(`#${list.get(id)?.order_no}`, describe(err)));
     }
     entry.waiting -= 1;
     if (entry.waiting === 0) {
@@ -625,7 +625,7 @@ function orderBuyer(form, d, box) {
   if (d.buyer_phone || d.buyer_line_id) {
     if (!d.buyer_name) {
       form.elements.buyer_name.classList.add("is-invalid");
-      notify(box, "danger", `${t("cust.name")}: ${t("detail.cannot_be_null")}`);
+      notify(box, "danger", labelled(t("cust.name"), t("detail.cannot_be_null")));
       return null;
     }
     return { buyer: compact({ name: d.buyer_name, phone: d.buyer_phone, line_id: d.buyer_line_id, email: d.buyer_email }) };

@@ -7,7 +7,7 @@
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
-import { lang, t } from "../i18n.js";
+import { labelled, lang, t } from "../i18n.js";
 import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
@@ -33,6 +33,10 @@ let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 const cur = () => currency();
 const gap = () => (lang() === "zh-Hant" ? "" : " "); // between sentences: none after 。
+// A CSV import's payment is named in the page's language from its `via`; older imports
+// stored the English word "import" as their note, which is that same name, not a note.
+const paymentNote = (p) =>
+  p.via === "import" ? [t("pay.via_import"), p.note && p.note !== "import" ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
 const buyerName = (p) => p.buyer_name || pickers.customers.find((c) => c.id === p.customer_id)?.name || "—";
 const today = () => {
   const d = new Date();
@@ -178,7 +182,7 @@ function reportedRow(p) {
     h("td", { "data-label": t("order.buyer") }, name),
     h("td", { "data-label": t("pay.amount"), class: "text-end text-nowrap fw-semibold" }, amount),
     h("td", { "data-label": t("pay.last5") }, p.account_last5 || "—"),
-    h("td", { "data-label": t("pay.note"), class: "text-break" }, p.note || ""),
+    h("td", { "data-label": t("pay.note"), class: "text-break" }, paymentNote(p)),
     h("td", { class: "cell-actions" }, actions),
   );
 }
@@ -258,7 +262,7 @@ function listRow(p) {
   const extra = [
     p.source === "buyer" ? t("pay.by_buyer") : "",
     p.account_last5 ? `${t("pay.last5")} ${p.account_last5}` : "",
-    p.note || "",
+    paymentNote(p),
     p.status === "rejected" && p.reject_reason ? t("pay.reason", { reason: p.reject_reason }) : "",
   ].filter(Boolean);
   return h(
@@ -434,7 +438,7 @@ async function submitForm(ev) {
   const last5 = els.account_last5.value.trim();
   if (last5 && !/^\d{5}$/.test(last5)) {
     els.account_last5.classList.add("is-invalid");
-    notify(box, "danger", `${t("pay.last5")}: ${t("pay.last5_error")}`);
+    notify(box, "danger", labelled(t("pay.last5"), t("pay.last5_error")));
     return;
   }
   els.account_last5.classList.remove("is-invalid");

@@ -7,7 +7,7 @@
 import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
-import { lang, locale, t } from "../i18n.js";
+import { labelled, lang, locale, t } from "../i18n.js";
 import { buyerContact, currency, flash, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { closeCharges, openCharges } from "./charges.js";
@@ -213,7 +213,7 @@ function renderMonthly() {
     options: {
       maintainAspectRatio: false,
       animation: false,
-      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y, currency())}` } } },
+      plugins: { tooltip: { callbacks: { label: (c) => labelled(c.dataset.label, money(c.parsed.y, currency())) } } },
     },
   });
   $("#rep-monthly").setAttribute("aria-label", t("rep.monthly"));
@@ -277,13 +277,21 @@ function missingCell(r, linked) {
       target
         ? h(
             "button",
-            { class: `btn btn-sm btn-outline-warning text-warning-emphasis ${cls}`, type: "button", "aria-label": `${label}: ${text}`, title: t("profit.open_orders"), onclick: () => nav.go("orders", target) },
+            { class: `btn btn-sm btn-outline-warning text-warning-emphasis ${cls}`, type: "button", "aria-label": labelled(label, text), title: t("profit.open_orders"), onclick: () => nav.go("orders", target) },
             text,
           )
         : h("span", { class: `badge text-bg-warning ${cls}` }, text),
     );
   }
   return h("div", { class: "d-flex flex-wrap gap-1 profit-missing" }, parts.length ? parts : h("span", { class: "text-muted small" }, "—"));
+}
+
+/** The chart reads as a timeline, oldest to newest left to right. The table lists batches
+ *  newest first (the server's order) and months oldest first; "no batch" stays last. */
+function chartOrder(rows, by) {
+  if (by === "month") return [...rows].sort((a, b) => String(a.month).localeCompare(String(b.month)));
+  const named = rows.filter((r) => r.batch !== null && r.batch !== undefined).reverse();
+  return [...named, ...rows.filter((r) => r.batch === null || r.batch === undefined)];
 }
 
 function renderProfit() {
@@ -332,12 +340,13 @@ function renderProfit() {
   else if (state.profit.totals) $("#rep-profit tfoot").replaceChildren(row(state.profit.totals, t("rep.totals"), "fw-semibold", false));
   $("#rep-profit-msg").replaceChildren(rows.length ? "" : h("div", { class: "text-muted small" }, t("rep.empty")));
   const money0 = (v) => (v === null || v === undefined ? null : Number(v));
+  const bars = chartOrder(rows, by);
   const data = {
-    labels: rows.map(profitKey),
+    labels: bars.map(profitKey),
     datasets: [
-      { label: t("profit.revenue"), data: rows.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd", maxBarThickness: 56 },
-      { label: t("profit.cost"), data: rows.map((r) => money0(r.cost)), backgroundColor: "#fd7e14", maxBarThickness: 56 },
-      { label: t("profit.profit"), data: rows.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754", maxBarThickness: 56 },
+      { label: t("profit.revenue"), data: bars.map((r) => money0(r.revenue)), backgroundColor: "#0d6efd", maxBarThickness: 56 },
+      { label: t("profit.cost"), data: bars.map((r) => money0(r.cost)), backgroundColor: "#fd7e14", maxBarThickness: 56 },
+      { label: t("profit.profit"), data: bars.map((r) => (r.costed_count ? money0(r.profit) : null)), backgroundColor: "#198754", maxBarThickness: 56 },
     ],
   };
   profitChart?.destroy();
@@ -348,7 +357,7 @@ function renderProfit() {
       maintainAspectRatio: false,
       animation: false,
       scales: { x: { ticks: { autoSkip: false, maxRotation: 45 } } },
-      plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${money(c.parsed.y, cur)}` } } },
+      plugins: { tooltip: { callbacks: { label: (c) => labelled(c.dataset.label, money(c.parsed.y, cur)) } } },
     },
   });
   $("#rep-profit-chart").setAttribute("aria-label", t(by === "month" ? "profit.chart_month" : "profit.chart_batch"));

@@ -12,7 +12,7 @@
 import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
-import { lang, t } from "../i18n.js";
+import { aside, lang, t } from "../i18n.js";
 import { buyerContact, compact, currency, flash } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
@@ -497,7 +497,8 @@ function parcelCard(p) {
   const r = p.recipient || {};
   const name = parcelName(p.parcel_no);
   const who = [r.name, r.phone].filter(Boolean).join(" · ");
-  const where = CVS.has(p.method) ? [r.store_name, r.store_id ? `(${r.store_id})` : ""].filter(Boolean).join(" ") : r.address || "";
+  const store = r.store_id ? aside(r.store_name || "", r.store_id).trim() : r.store_name || "";
+  const where = CVS.has(p.method) ? store : r.address || "";
   const statusClass = { shipped: "text-bg-primary", delivered: "text-bg-success", returned: "text-bg-secondary" }[p.status] || "text-bg-secondary";
   const actions = h(
     "div",
