@@ -50,7 +50,8 @@ def test_the_chinese_page_says_everything_in_chinese(stack, seller_page):
     # A bad email: 400 with a detail naming the field and its reason, in Chinese.
     form.locator("[name=email]").fill("not-an-email")
     form.locator("[type=submit]").click()
-    expect(msg).to_contain_text("請檢查表單。 Email: 不是有效的 Email")
+    expect(msg).to_contain_text("Email：不是有效的 Email")  # the language's colon (issue 27)
+    expect(msg).to_contain_text("請檢查表單。")
     text = msg.inner_text()
     assert "value is not" not in text and "invalid_email" not in text and "already exists" not in text, text
     # Bulk refusals are reasons, not codes: cancel one order, then mark both shipped.
