@@ -111,11 +111,7 @@ def set_share(
         known = None
         if charge is None:
             return 0
-        current = charge.get("paid_by", {}).get(pid, 0)
-        others = allocation.paid_of(charge) - current
-        takes = allocation.payable(charge) and charge["customer_id"] == customer_id
-        room = max(charge["amount"] - others, 0) if takes else current
-        target = min(target, room)
+        current, target, others = allocation.share_change(charge, pid, target, customer_id)
         if current == target:
             return target
         update: dict[str, Any] = {"$set": {"paid_amount": others + target, "updated_at": now}}

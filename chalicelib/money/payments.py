@@ -161,11 +161,7 @@ def _set_share(
         known = None
         if order is None:
             return 0  # orders are never deleted; an id that is not this seller's is nothing
-        current = order.get("paid_by", {}).get(pid, 0)
-        others = allocation.paid_of(order) - current
-        takes = allocation.payable(order) and order["customer_id"] == customer_id  # not moved away
-        room = max(order["total_amount"] - others, 0) if takes else current
-        target = min(target, room)
+        current, target, others = allocation.share_change(order, pid, target, customer_id)
         if current == target:
             return target
         paid = others + target

@@ -45,6 +45,18 @@ def balance_of(order: dict) -> int:
     return max(owed_of(order) - paid_of(order), 0) if payable(order) else 0
 
 
+def share_change(doc: dict, pid: str, target: int, customer_id) -> tuple[int, int, int]:
+    """Payment `pid`'s share of an order or charge set to `target` cents: (its current
+    share, the share it may take, what the other payments hold). Never more than the
+    debt may hold: one that takes no money now, or moved to another buyer, keeps at most
+    what it has (the caller keeps the rest as credit)."""
+    current = doc.get("paid_by", {}).get(pid, 0)
+    others = paid_of(doc) - current
+    takes = payable(doc) and doc["customer_id"] == customer_id
+    room = max(owed_of(doc) - others, 0) if takes else current
+    return current, min(target, room), others
+
+
 def status_after(order: dict, paid: int) -> str:
     """payment_status from the confirmed money on the order. `refunded` is the seller's
     to set and stays; an order of 0 keeps its status (nothing to pay)."""
