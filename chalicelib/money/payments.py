@@ -701,16 +701,21 @@ def remit(principal: Principal, customer_id, order_ids: list) -> set:
                 touched.add(doc["_id"])
         owed = [d for d in docs if allocation.balance_of(d) > 0]
         if owed:
-            command = RecordPayment(
-                customer_id=customer_id,
-                amount=sum(allocation.balance_of(d) for d in owed),
-                method="other",
-                order_ids=tuple(d["_id"] for d in owed),
-            )
-            customer = {"_id": customer_id, "name": owed[0]["buyer_name"]}
-            _record_locked(uow, principal, customer, command, SWITCH, owed)
+            _record_locked(uow, principal, *_remittance(customer_id, owed), SWITCH, owed)
             touched |= {d["_id"] for d in owed}
     return touched
+
+
+def _remittance(customer_id, owed: list[dict]) -> tuple[dict, RecordPayment]:
+    """The buyer and the payment 已匯款 records: the balances of `owed`, as read under
+    the buyer's lock (`remit`, `remit_many`)."""
+    command = RecordPayment(
+        customer_id=customer_id,
+        amount=sum(allocation.balance_of(d) for d in owed),
+        method="other",
+        order_ids=tuple(d["_id"] for d in owed),
+    )
+    return {"_id": customer_id, "name": owed[0]["buyer_name"]}, command
 
 
 def remit_many(principal: Principal, wanted: dict) -> set:
@@ -739,13 +744,7 @@ def remit_many(principal: Principal, wanted: dict) -> set:
             ]
             if not owed:
                 continue
-            command = RecordPayment(
-                customer_id=work.customer_id,
-                amount=sum(allocation.balance_of(d) for d in owed),
-                method="other",
-                order_ids=tuple(d["_id"] for d in owed),
-            )
-            customer = {"_id": work.customer_id, "name": owed[0]["buyer_name"]}
+            customer, command = _remittance(work.customer_id, owed)
             docs.append(_confirmed(work, principal, customer, command, ObjectId(), SWITCH, owed)[0])
         if not docs:
             return set()
