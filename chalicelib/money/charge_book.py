@@ -77,7 +77,7 @@ def listed(seller_id, customer_id, charge_ids) -> list[dict]:
     wanted = list(dict.fromkeys(charge_ids))
     if not wanted:
         return []
-    found = {c["_id"]: c for c in get_db().charges.find({"_id": {"$in": wanted}, "seller_id": seller_id})}
+    found = {c["_id"]: c for c in store.find_by_ids(get_db().charges, wanted, {"seller_id": seller_id})}
     out = []
     for cid in wanted:
         charge = found.get(cid)
