@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_call, order_row, settled, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_call, order_row, serious, settled, shot
 
 CASES = [pytest.param("en-US", DESKTOP, id="en-desktop"), pytest.param("zh-TW", PHONE, id="zh-phone")]
 BUYERS = [{"name": "Amy Chen", "email": "amy@example.com"}, {"name": "Ben Wu", "email": "ben@example.com"}]
@@ -144,6 +144,8 @@ def test_four_orders_typed_with_the_keyboard_only(stack, seller_page, locale, vi
     expect(highlighted(page)).to_contain_text("Pocket tissue")
     keys.press("ArrowDown")
     expect(highlighted(page)).to_contain_text("Pocky 草莓")
+    assert serious(page, "item list open") == []
+    shot(page, f"keyboard-entry-{'zh-phone' if zh else 'en-desktop'}", full_page=False)
     keys.press("ArrowUp")
     keys.press("ArrowUp")  # round to the last
     expect(highlighted(page)).to_contain_text("Pocky 草莓")
@@ -204,7 +206,6 @@ def test_four_orders_typed_with_the_keyboard_only(stack, seller_page, locale, vi
     created(page, 1004)
     ready_for_next(page, ben)
     per_order.append(keys.presses - sum(per_order))
-    shot(page, f"keyboard-entry-{'zh-phone' if zh else 'en-desktop'}", full_page=False)
 
     assert orders_on_server(stack, token) == [
         (1001, amy, "Pocky 草莓", 2, 120, 60, None),
