@@ -77,6 +77,9 @@ def highlighted(page):
 
 def created(page, no):
     expect(page.locator("#order-form-msg .alert-success")).to_contain_text(str(no))
+    # The message and the item field, where typing goes on, are both on screen (a phone too).
+    expect(page.locator("#order-form-msg")).to_be_in_viewport()
+    expect(item_box(page)).to_be_in_viewport()
     expect(order_row(page, no)).to_be_attached()
 
 
@@ -254,6 +257,8 @@ def test_a_server_error_keeps_the_order_and_focuses_the_field_it_names(stack, se
     expect(page.locator("#order-form-msg .alert-danger")).to_be_visible()
     quantity = field(page, "quantity")
     expect(quantity).to_be_focused()
+    expect(quantity).to_be_in_viewport()
+    expect(page.locator("#order-form-msg .alert-danger")).to_be_in_viewport()
     expect(quantity).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(quantity).to_have_value("3")
     expect(item_box(page)).to_have_value("Last one 限量")

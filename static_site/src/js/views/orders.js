@@ -645,6 +645,7 @@ function bindForm() {
       sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
       updateTotal();
       focusField(form, "item_name");
+      box.scrollIntoView({ block: "nearest" }); // on a phone the message is below the fields: both in view
       await load(true);
       loadPickers();
     } catch (err) {
@@ -653,6 +654,7 @@ function bindForm() {
       const named = (err.details || []).map((x) => fieldNamed(form, x?.field)).find(Boolean);
       if (named && named !== "customer_id") form.elements[named].classList.add("is-invalid");
       if (named && err.status !== 401) focusField(form, named);
+      box.scrollIntoView({ block: "nearest" });
     } finally {
       btn.disabled = false;
     }
