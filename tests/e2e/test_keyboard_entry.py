@@ -248,10 +248,19 @@ def test_a_server_error_keeps_the_order_and_focuses_the_field_it_names(stack, se
     keys.press("Enter")
     keys.press("Tab")
     keys.type("3")  # only 1 left
-    keys.press("Tab", 2)
+    keys.press("Tab")
+    keys.type("5OO")  # a typo (letter O): the page cannot read it, says so and goes back to it
+    keys.press("Tab")
     keys.type("80")
     keys.press("Tab", 4)
     keys.type("急件" if zh else "rush")
+    keys.press("Enter")
+    price = field(page, "unit_price")
+    expect(page.locator("#order-form-msg .alert-danger")).to_be_visible()
+    expect(price).to_be_focused()
+    expect(price).to_have_class(re.compile(r"\bis-invalid\b"))
+    expect(field(page, "note")).to_have_value("急件" if zh else "rush")
+    keys.type("500")  # replaces the selected typo
     keys.press("Enter")
     # 409 insufficient_stock names the quantity: it is marked and has the focus, nothing typed is lost.
     expect(page.locator("#order-form-msg .alert-danger")).to_be_visible()
