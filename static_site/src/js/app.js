@@ -4,7 +4,7 @@ import { api, describe, getSeller } from "./api.js";
 import { fillBuyerPicker } from "./buyer-picker.js";
 import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
-import { amountError, money, parseCents } from "./format.js";
+import { amountError, parseCents } from "./format.js";
 import { labelled, t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
@@ -65,7 +65,6 @@ export const buyerContact = (id, known = {}) => contactLabel(pickers.customers.f
 export function fillPickers() {
   const withEmail = pickers.customers.filter((c) => c.email);
   $("#customer-emails").replaceChildren(...withEmail.map((c) => h("option", { value: c.email }, buyerText(c))));
-  $("#item-names").replaceChildren(...pickers.items.map((i) => h("option", { value: i.item_name }, money(i.price, currency()))));
   for (const select of document.querySelectorAll("select[data-buyers]")) {
     const first = t(select.dataset.buyers === "all" ? "common.all" : "pay.pick_buyer");
     fillBuyerPicker(select, pickers.customers, { first, search: pickers.customersMore ? searchCustomers : null });

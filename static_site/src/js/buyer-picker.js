@@ -29,6 +29,9 @@ function create(select, search) {
     searchField: [],
     allowEmptyOption: true,
     maxOptions: 200,
+    // The list follows each key at once (Tom Select waits 300 ms by default): a buyer typed and
+    // Enter pressed straight away is the one chosen, not the option highlighted before.
+    refreshThrottle: 0,
     sortField: [{ field: "rank" }],
     // Every typed query filters with the page's own rule; the server's `q` matches the same fields.
     score: (query) => (item) => (item.id === "" ? (query ? 0 : 1) : buyerMatches(item, query) ? 1 : 0),
@@ -79,7 +82,9 @@ export function fillBuyerPicker(select, buyers, { first, search = null, wantName
   const ids = new Set(["", chosen, ...buyers.map((c) => c.id)]);
   for (const id of Object.keys(ts.options)) if (!ids.has(id)) ts.removeOption(id, true);
   for (const o of [{ id: "", name: first }, ...buyers.map((c) => ({ ...c }))]) {
-    if (ts.options[o.id]) ts.updateOption(o.id, o);
+    // Tom Select's updateOption keeps an option's order but not its element id ($id): without
+    // it the options lost their ids and aria-activedescendant named none (nothing announced).
+    if (ts.options[o.id]) ts.updateOption(o.id, { ...o, $id: ts.options[o.id].$id });
     else ts.addOption(o);
   }
   if (chosen && !ts.options[chosen]) ts.addOption({ id: chosen, name: wantName || "…" });

@@ -6,6 +6,7 @@ import { centsToNumber, date, money, parseCents } from "../format.js";
 import { has, labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
 import { setBuyer } from "../buyer-picker.js";
+import { bindItemPicker } from "../item-picker.js";
 import { PagedList } from "../paged.js";
 import { fillForm } from "../session.js";
 import * as detail from "./order-detail.js";
@@ -526,6 +527,24 @@ export function updateTotal() {
   $("#order-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
 }
 
+/** Focus a field of the new-order form (the buyer picker's own box for customer_id), its text
+ *  selected so what is typed next replaces it. */
+function focusField(form, name) {
+  const ts = name === "customer_id" ? form.elements.customer_id.tomselect : null;
+  if (ts) return ts.focus();
+  const el = form.elements[name];
+  if (!el) return;
+  el.focus();
+  if (el.select && el.type !== "select-one") el.select();
+}
+
+/** The form field a server error's detail names (`buyer.phone` → buyer_phone, item_id → the item). */
+function fieldNamed(form, field) {
+  const name = String(field || "").replace(/^buyer\./, "buyer_").split(".")[0];
+  const mapped = name === "item_id" ? "item_name" : name;
+  return form.elements[mapped] ? mapped : null;
+}
+
 let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
@@ -541,6 +560,22 @@ function bindForm() {
   }
   // A chosen buyer or a new one: choosing one empties the other.
   const NEW_BUYER = ["buyer_name", "buyer_phone", "buyer_line_id", "buyer_email"];
+  // Keyboard entry (issue 27): arrows and Enter choose an item, and a buyer chosen with Enter
+  // moves on to the item (the new-buyer fields between them are the other way to name one).
+  bindItemPicker(form.elements.item_name, $("#order-item-list"), { items: () => pickers.items, detail: (i) => money(i.price, currency()) });
+  let buyerByEnter = false;
+  form.addEventListener(
+    "keydown",
+    (ev) => {
+      const ts = form.elements.customer_id.tomselect;
+      buyerByEnter = Boolean(ts && ev.key === "Enter" && !ev.isComposing && ev.target === ts.control_input && ts.isOpen && ts.activeOption);
+    },
+    true,
+  );
+  form.addEventListener("keydown", () => {
+    if (buyerByEnter) focusField(form, "item_name");
+    buyerByEnter = false;
+  });
   form.elements.customer_id.addEventListener("change", () => {
     if (form.elements.customer_id.value) for (const name of NEW_BUYER) form.elements[name].value = "";
     form.elements.customer_id.dataset.want = "";
@@ -570,13 +605,14 @@ function bindForm() {
     const box = $("#order-form-msg");
     const d = formData(form);
     const unit = moneyField(form, "unit_price", box);
+    if (unit === null) return focusField(form, "unit_price");
     const fee = moneyField(form, "shipping_fee", box);
-    if (unit === null || fee === null) return;
+    if (fee === null) return focusField(form, "shipping_fee");
     const cost = costField(form.elements.cost, d.cost_currency, box, t("order.cost"));
-    if (cost === undefined) return;
+    if (cost === undefined) return focusField(form, "cost");
     const item = findItem(d.item_name);
     const buyer = orderBuyer(form, d, box);
-    if (!buyer) return;
+    if (!buyer) return focusField(form, form.elements.buyer_name.classList.contains("is-invalid") ? "buyer_name" : "customer_id");
     const payload = compact({
       ...buyer,
       quantity: Number.parseInt(d.quantity, 10),
@@ -595,6 +631,8 @@ function bindForm() {
       const order = await request("POST", "/orders", { body: payload, headers: { "Idempotency-Key": idempotencyKey } });
       idempotencyKey = null;
       notify(box, "success", t("order.created", { no: order.order_no }));
+      // The next line is usually for the same buyer and batch: they stay, the rest starts over
+      // (a shipping fee is one order's, never carried to the next, nor kept in the draft).
       for (const name of ["item_name", "unit_price", "note", "cost"]) form.elements[name].value = "";
       if (buyer.buyer) {
         // The new buyer now exists: the next order for them picks them.
@@ -602,12 +640,21 @@ function bindForm() {
         setBuyer(form.elements.customer_id, order.customer_id, order.buyer_name);
       }
       form.elements.quantity.value = "1";
+      form.elements.shipping_fee.value = "0";
+      for (const el of form.elements) el.classList?.remove("is-invalid");
       sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
       updateTotal();
+      focusField(form, "item_name");
+      box.scrollIntoView({ block: "nearest" }); // on a phone the message is below the fields: both in view
       await load(true);
       loadPickers();
     } catch (err) {
       if (err.status !== 401) fail(box, err);
+      // Everything typed stays; the field the server named is marked and takes the focus.
+      const named = (err.details || []).map((x) => fieldNamed(form, x?.field)).find(Boolean);
+      if (named && named !== "customer_id") form.elements[named].classList.add("is-invalid");
+      if (named && err.status !== 401) focusField(form, named);
+      box.scrollIntoView({ block: "nearest" });
     } finally {
       btn.disabled = false;
     }
