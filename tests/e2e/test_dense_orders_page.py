@@ -241,3 +241,16 @@ def test_quantity_price_fee_and_status_edit_in_the_row(stack, seller_page, local
     expect(msg).to_have_count(0)
     expect(third.locator(".cell-fee")).to_have_text("NT$0")
     assert len(patches) == sent
+
+    # The status by keyboard alone: Enter opens it, arrows choose (nothing sent yet), Enter saves.
+    third.locator(".cell-status .edit-cell").focus()
+    page.keyboard.press("Enter")
+    expect(third.locator(".cell-status select.inline-editor")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(third.locator(".cell-status select")).to_have_value("purchased")
+    assert len(patches) == sent
+    page.keyboard.press("Enter")
+    expect(third.locator(".cell-status")).to_have_text(w["purchased"])
+    expect(third.locator(".cell-status .edit-cell")).to_be_focused()
+    expect(third).not_to_have_class(re.compile(r"\bbusy\b"))
+    assert server_order(stack, token, 1003)["fulfillment_status"] == "purchased"
