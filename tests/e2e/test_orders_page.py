@@ -114,13 +114,13 @@ def test_cancel_asks_first_and_a_status_change_can_be_undone(stack, page):
     sign_up_any_language(page, stack, zh=False)
     seed_orders(stack, page, n=2)
     page.reload()
-    # Cancel from the row's menu: asked first; "Keep the order" leaves it as it was.
-    status = order_row(page, 1001).locator("[name=fulfillment_status]")
-    status.select_option("cancelled")
+    # Cancel from the row's status (edited in place): asked first; "Keep the order" leaves it as it was.
+    order_row(page, 1001).locator(".cell-status .edit-cell").click()
+    order_row(page, 1001).locator(".cell-status select").select_option("cancelled")
     confirm = page.locator("dialog.confirm-dialog")
     expect(confirm).to_contain_text("cannot be undone")
     confirm.get_by_role("button", name="Keep the order").click()
-    expect(order_row(page, 1001).locator("[name=fulfillment_status]")).to_have_value("pending")
+    expect(order_row(page, 1001).locator(".cell-status")).to_have_text("Ordered")
     # Shipping with the switch offers undo; undo puts it back.
     order_row(page, 1002).get_by_role("switch", name="Shipped").check()
     expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).to_be_checked()
@@ -128,9 +128,10 @@ def test_cancel_asks_first_and_a_status_change_can_be_undone(stack, page):
     expect(undo).to_contain_text("#1002: Shipped.")
     undo.get_by_role("button", name="Undo").click()
     expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).not_to_be_checked()
-    expect(order_row(page, 1002).locator("[name=fulfillment_status]")).to_have_value("pending")
+    expect(order_row(page, 1002).locator(".cell-status")).to_have_text("Ordered")
     # Cancel for real: confirmed, and no undo is offered.
-    order_row(page, 1001).locator("[name=fulfillment_status]").select_option("cancelled")
+    order_row(page, 1001).locator(".cell-status .edit-cell").click()
+    order_row(page, 1001).locator(".cell-status select").select_option("cancelled")
     confirm.get_by_role("button", name="Cancel the order").click()
     expect(order_row(page, 1001)).to_have_class(re.compile("text-decoration-line-through"))
     expect(undo).to_be_empty()
@@ -234,7 +235,10 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, s
     api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"fulfillment_status": "cancelled"})
     page.reload()
     expect(page.locator("#orders-body tr[data-id]")).to_have_count(21)
-    # 1280 px: each status menu is wide enough for its longest choice, no sideways scroll.
+    # 1280 px: the status menu (a cell edited in place) is wide enough for its longest choice,
+    # no sideways scroll.
+    order_row(page, 1002).locator(".cell-status .edit-cell").click()
+    expect(page.locator("#orders-body select[name=fulfillment_status]")).to_have_count(1)
     fits = page.evaluate(
         """() => [...document.querySelectorAll('#orders-body select[name=fulfillment_status]')].every((s) => {
             const probe = document.createElement('span');
@@ -247,6 +251,8 @@ def test_layout_nothing_cut_off_on_desktop_and_compact_cards_on_a_phone(stack, s
         })"""
     )
     assert fits
+    page.keyboard.press("Escape")
+    expect(page.locator("#orders-body select[name=fulfillment_status]")).to_have_count(0)
     assert page.evaluate(
         "document.querySelector('.table-responsive').scrollWidth <= document.querySelector('.table-responsive').clientWidth"
     )

@@ -2,7 +2,7 @@
 // phone), inline toggles, bulk actions, CSV import and export.
 import { api, codeText, describe, detailLine, download, request } from "../api.js";
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { centsToNumber, date, money, parseCents } from "../format.js";
+import { amountError, asciiDigits, centsToNumber, date, money, parseCents, typedAmount } from "../format.js";
 import { has, labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
 import { setBuyer } from "../buyer-picker.js";
@@ -15,12 +15,14 @@ import { FULFILLMENT_STATUSES, PAYMENT_STATUSES } from "../constants.js";
 // `partial` (some money, from the payments tab) can be filtered and is shown; never set here.
 const PAYMENT = PAYMENT_STATUSES;
 const FULFILLMENT = FULFILLMENT_STATUSES;
-const COLS = 10;
+const COLS = 13;
 const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amount", "total_amount"];
 const DEFAULT_SORT = "-created_at";
 const DRAFT = "order-draft"; // the half-typed new order, kept across a reload
 const UNDO_MS = 8000;
 const BULK_BUTTONS = ["#bulk-remit", "#bulk-ship", "#bulk-carrier"];
+// Below this width the rows are cards (app.css).
+const PHONE = window.matchMedia("(max-width: 767.98px)");
 
 // The orders listed, one per id (`list.loaded`: a page of them is on screen, not loading
 // and not an error); rows change in place as the server answers a change.
@@ -223,20 +225,16 @@ function toggle(label, checked, onchange, extra = {}) {
 function orderRow(o) {
   const cancelled = o.fulfillment_status === "cancelled";
   const shipped = o.fulfillment_status === "shipped" || o.fulfillment_status === "delivered";
-  const status = h(
-    "select",
-    { class: "form-select form-select-sm", "aria-label": t("order.status"), name: "fulfillment_status" },
-    FULFILLMENT.map((v) => h("option", { value: v, selected: v === o.fulfillment_status }, t(`ful.${v}`))),
-  );
-  status.addEventListener("change", () => changeStatus(o.id, { fulfillment_status: status.value }));
-  const textInput = (field, label) => {
-    const input = h("input", { class: "form-control form-control-sm", name: field, value: o[field] || "", "aria-label": label, placeholder: label });
-    input.addEventListener("change", () => patchOrder(o.id, { [field]: input.value.trim() || null }));
-    return input;
-  };
   return h(
     "tr",
-    { dataset: { id: o.id, orderNo: String(o.order_no) }, class: cancelled ? "text-decoration-line-through text-muted" : "" },
+    {
+      dataset: { id: o.id, orderNo: String(o.order_no) },
+      class: cancelled ? "text-decoration-line-through text-muted" : "",
+      // A card on a phone is one tap target: anywhere but its controls opens the order.
+      onclick: (ev) => {
+        if (PHONE.matches && !ev.target.closest("button, a, input, select, label, textarea")) openDetail(o.id);
+      },
+    },
     h(
       "td",
       { class: "cell-select" },
@@ -259,17 +257,27 @@ function orderRow(o) {
         "span",
         {},
         h("button", { class: "btn btn-link order-open", type: "button", "aria-label": t("detail.open", { no: o.order_no }), onclick: () => openDetail(o.id) }, `#${o.order_no}`),
-        h("small", { class: "d-block text-muted" }, date(o.created_at)),
+        h("small", { class: "text-muted no-date" }, date(o.created_at)),
       ),
     ),
-    h("td", { "data-label": t("order.buyer"), class: "cell-buyer" }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted buyer-email" }, o.buyer_email))),
+    h("td", { "data-label": t("order.date"), class: "cell-date text-muted" }, date(o.created_at)),
+    h("td", { "data-label": t("order.buyer"), class: "cell-buyer", title: o.buyer_email || "" }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted buyer-email" }, o.buyer_email))),
     h(
       "td",
-      { "data-label": t("order.item"), class: "cell-item" },
-      o.source === "form" ? h("span", {}, `${o.item_name} × ${o.quantity}`, h("small", { class: "d-block text-muted order-source" }, t("forms.from_form", { title: o.form_title || "" }))) : `${o.item_name} × ${o.quantity}`,
+      { "data-label": t("order.item"), class: "cell-item", title: o.item_name },
+      h(
+        "span",
+        {},
+        o.item_name,
+        h("span", { class: "item-qty" }, ` × ${o.quantity}`), // on a phone, where the quantity has no column
+        o.source === "form" ? h("small", { class: "text-muted order-source" }, t("forms.from_form", { title: o.form_title || "" })) : null,
+      ),
     ),
-    h("td", { "data-label": t("order.total"), class: "text-end text-nowrap cell-total" }, money(o.total_amount, currency())),
-    h("td", { "data-label": t("order.batch"), class: "cell-batch" }, o.batch || ""),
+    editCell(o, "quantity"),
+    editCell(o, "unit_price"),
+    editCell(o, "shipping_fee"),
+    h("td", { "data-label": t("order.total"), class: "text-end cell-total" }, money(o.total_amount, currency())),
+    h("td", { "data-label": t("order.batch"), class: "cell-batch", title: o.batch || "" }, o.batch || ""),
     h(
       "td",
       { "data-label": t("order.remitted"), class: "cell-remitted" },
@@ -297,8 +305,7 @@ function orderRow(o) {
         h("span", { class: "shipped-date" }, o.shipped_date ? date(o.shipped_date) : ""),
       ),
     ),
-    h("td", { "data-label": t("order.shipping"), class: "cell-ship" }, h("div", { class: "d-grid gap-1" }, textInput("carrier", t("order.carrier")), textInput("tracking_number", t("order.tracking")))),
-    h("td", { "data-label": t("order.status"), class: "cell-status" }, status),
+    editCell(o, "fulfillment_status"),
   );
 }
 
@@ -316,10 +323,161 @@ export function replaceRow(order) {
   [...fresh.children].forEach((cell, i) => {
     if (i === 0) return; // the selection checkbox
     const hasFocus = cells[i].contains(focused);
-    if (hasFocus && focused.type === "text") return;
+    if (hasFocus && (focused.type === "text" || focused.classList.contains("inline-editor"))) return;
     cells[i].replaceWith(cell);
     // Keyboard focus stays on the switch (or menu) that was just used.
     if (hasFocus && focused.name) cell.querySelector(`[name="${focused.name}"]`)?.focus();
+  });
+}
+
+// --- inline edits (issue 27): quantity, unit price, shipping fee and status in the row -------
+// A click (or Enter on the focused cell) makes the cell an input; Enter saves, Esc puts the
+// value back and sends nothing, Tab saves and opens the next editable cell. The server's
+// rules and the undo are the panel's (PATCH /orders/{id}, offerStatusUndo).
+
+const AMOUNTS = ["quantity", "unit_price", "shipping_fee"];
+const EDIT_CLASS = { quantity: "cell-qty text-end", unit_price: "cell-unit text-end", shipping_fee: "cell-fee text-end", fulfillment_status: "cell-status" };
+const editLabel = (field) => t(field === "fulfillment_status" ? "order.status" : `order.${field}`);
+
+/** What a cell shows of `o[field]`. */
+function cellText(o, field) {
+  if (field === "quantity") return String(o.quantity);
+  if (field === "fulfillment_status") return t(`ful.${o.fulfillment_status}`);
+  return money(o[field], currency());
+}
+
+function editCell(o, field) {
+  const text = cellText(o, field);
+  // A cancelled order's amounts and status are final (the panel locks them too).
+  const content =
+    o.fulfillment_status === "cancelled"
+      ? text
+      : h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-link edit-cell",
+          name: `edit-${field}`, // keeps the keyboard focus when the row is redrawn (replaceRow)
+          "aria-label": labelled(editLabel(field), text), // the row's number is the row header's
+          title: t("order.edit_hint"),
+          onclick: (ev) => startEdit(ev.currentTarget.closest("td"), o.id, field),
+        },
+        text,
+      );
+  return h("td", { "data-label": editLabel(field), class: `${EDIT_CLASS[field]} cell-edit`, dataset: { field } }, content);
+}
+
+/** The message under a row (an edit the server or the page refused); null clears it. */
+function rowMessage(id, text) {
+  const row = $(`#orders-body tr[data-id="${id}"]`);
+  const old = row?.nextElementSibling?.classList.contains("row-msg") ? row.nextElementSibling : null;
+  if (!text) {
+    old?.remove();
+    return;
+  }
+  const msg = h("tr", { class: "row-msg" }, h("td", { colspan: COLS, class: "text-danger small", role: "alert" }, labelled(`#${list.get(id)?.order_no}`, text)));
+  if (old) old.replaceWith(msg);
+  else row?.after(msg);
+}
+
+/** What the editor holds as a PATCH body: {body}, {same} (nothing to send) or {error}. */
+function readEditor(o, field, editor) {
+  if (field === "fulfillment_status") return editor.value === o.fulfillment_status ? { same: true } : { body: { fulfillment_status: editor.value } };
+  if (field === "quantity") {
+    const typed = asciiDigits(editor.value).trim();
+    if (!/^\d{1,6}$/.test(typed) || Number(typed) < 1) return { error: labelled(t("order.quantity"), t("err.reason.whole_number")) };
+    return Number(typed) === o.quantity ? { same: true } : { body: { quantity: Number(typed) } };
+  }
+  const read = typedAmount(editor.value, currency());
+  if (read.error) return { error: amountError(editor.value, currency(), editLabel(field)) };
+  if (read.empty && field === "unit_price") return { error: labelled(editLabel(field), t("detail.cannot_be_null")) };
+  if (read.cents === parseCents(String(o[field]))) return { same: true };
+  return { body: { [field]: centsToNumber(read.cents) } };
+}
+
+function startEdit(td, id, field) {
+  const o = list.get(id);
+  if (!o || !td?.isConnected || td.querySelector(".inline-editor")) return;
+  const label = `#${o.order_no} ${editLabel(field)}`;
+  const editor =
+    field === "fulfillment_status"
+      ? h(
+        "select",
+        { class: "form-select form-select-sm inline-editor", name: field, "aria-label": label },
+        FULFILLMENT.map((v) => h("option", { value: v, selected: v === o.fulfillment_status }, t(`ful.${v}`))),
+      )
+      : h("input", {
+        class: "form-control form-control-sm inline-editor",
+        name: field,
+        value: field === "quantity" ? String(o.quantity) : String(o[field] ?? ""),
+        inputmode: field === "quantity" ? "numeric" : "decimal",
+        autocomplete: "off",
+        "aria-label": label,
+      });
+  td.replaceChildren(editor);
+  td.classList.add("editing");
+  editor.focus();
+  editor.select?.();
+  let done = false;
+  let keyed = false; // arrows in a closed menu change it: that is choosing, not saving
+
+  /** The cell as it is now, keyboard focus on it when the editor had it. */
+  const close = (shown) => {
+    done = true;
+    const focus = document.activeElement === editor;
+    const cell = editCell(shown, field);
+    if (td.isConnected) td.replaceWith(cell);
+    if (focus) cell.querySelector("button")?.focus();
+    return cell;
+  };
+  const next = (step) => {
+    const cells = $$("#orders-body td.cell-edit");
+    return cells[cells.indexOf(td) + step] || null;
+  };
+  const commit = (step = 0) => {
+    if (done) return;
+    const read = readEditor(list.get(id) || o, field, editor);
+    if (read.error) {
+      editor.classList.add("is-invalid");
+      rowMessage(id, read.error); // nothing is sent; the typed text stays to be fixed
+      editor.focus();
+      return;
+    }
+    rowMessage(id, null);
+    const target = step ? next(step) : null;
+    close(read.body ? { ...(list.get(id) || o), ...read.body } : list.get(id) || o);
+    if (target) startEdit(target, target.closest("tr").dataset.id, target.dataset.field);
+    if (!read.body) return;
+    const onError = (text) => rowMessage(id, text);
+    if (field === "fulfillment_status") {
+      changeStatus(id, read.body, { onError });
+      return;
+    }
+    const before = list.get(id);
+    patchOrder(id, read.body, { onError }).then((after) => {
+      if (after) offerStatusUndo(before, after, read.body);
+    });
+  };
+  editor.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      ev.preventDefault();
+      commit();
+    } else if (ev.key === "Escape") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      rowMessage(id, null);
+      close(list.get(id) || o);
+    } else if (ev.key === "Tab") {
+      ev.preventDefault();
+      commit(ev.shiftKey ? -1 : 1);
+    } else keyed = true;
+  });
+  // A choice made with the mouse saves at once; leaving the cell saves too.
+  editor.addEventListener("change", () => {
+    if (field === "fulfillment_status" && !keyed) commit();
+  });
+  editor.addEventListener("blur", () => {
+    if (!done && !editor.classList.contains("is-invalid")) commit();
   });
 }
 
@@ -345,6 +503,7 @@ function undoPatch(before, body) {
     if (before.shipped_date) back.shipped_date = before.shipped_date; // keep the day it really left
   }
   if ("carrier" in body && body.carrier !== before.carrier) back.carrier = before.carrier;
+  for (const k of AMOUNTS) if (k in body && body[k] !== before[k]) back[k] = before[k];
   return Object.keys(back).length ? back : null;
 }
 
@@ -359,6 +518,7 @@ function statusWords(body) {
   if (body.payment_status) words.push(t(`pay.${body.payment_status}`));
   if (body.fulfillment_status) words.push(t(`ful.${body.fulfillment_status}`));
   if (body.carrier) words.push(`${t("order.carrier")} ${body.carrier}`);
+  for (const k of AMOUNTS) if (k in body) words.push(`${t(`order.${k}`)} ${cellText(body, k)}`);
   return words.join(t("common.list_sep"));
 }
 
@@ -390,7 +550,7 @@ export function offerUndo(text, fn) {
   undoTimer = setTimeout(() => bar.replaceChildren(), UNDO_MS);
 }
 
-async function changeStatus(id, body) {
+async function changeStatus(id, body, options = {}) {
   const before = list.get(id);
   if (body.fulfillment_status === "cancelled") {
     const ok = await ask(t("confirm.cancel_one", { no: before.order_no }), t("confirm.cancel_yes"), t("confirm.cancel_no"));
@@ -399,7 +559,7 @@ async function changeStatus(id, body) {
       return;
     }
   }
-  const after = await patchOrder(id, body);
+  const after = await patchOrder(id, body, options);
   if (after) offerStatusUndo(before, after, body);
 }
 
@@ -407,8 +567,9 @@ async function changeStatus(id, body) {
 // not have its answers arrive out of order), and the row is redrawn when the last is back.
 const queues = new Map();
 
-/** Resolves to the changed order, or null when the change was refused (and said so). */
-export function patchOrder(id, changes) {
+/** Resolves to the changed order, or null when the change was refused (and said so: at the
+ *  top of the page, or by `onError` for an edit made in the row). */
+export function patchOrder(id, changes, { onError = null } = {}) {
   const entry = queues.get(id) || { tail: Promise.resolve(), waiting: 0 };
   queues.set(id, entry);
   entry.waiting += 1;
@@ -419,7 +580,10 @@ export function patchOrder(id, changes) {
       changed = await api.patch(`/orders/${id}`, changes);
       list.replace(changed);
     } catch (err) {
-      if (err.status !== 401) flash("danger", labelled(`#${list.get(id)?.order_no}`, describe(err)));
+      if (err.status !== 401) {
+        if (onError) onError(describe(err));
+        else flash("danger", labelled(`#${list.get(id)?.order_no}`, describe(err)));
+      }
     }
     entry.waiting -= 1;
     if (entry.waiting === 0) {
