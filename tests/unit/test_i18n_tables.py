@@ -66,8 +66,9 @@ HAN = r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]"
 HALF_WIDTH_NEXT_TO_HAN = re.compile(rf"{HAN}\s*[:()]|[:()]\s*{HAN}")
 PAGE_JS = I18N.parent
 # Page code that glues a half-width colon or bracket to an interpolated text: in 繁中 that
-# text is Chinese. `labelled()` and `aside()` (i18n.js) write the language's own.
-GLUED = re.compile(r"\$\{[^`]*?\}:\s|`[^`]*\(\$\{|\(<span data-i18n|\"\(\", h\(")
+# text is Chinese. `labelled()` and `aside()` (i18n.js) write the language's own; in HTML
+# `data-i18n-label` does.
+GLUED = re.compile(r"\$\{[^`]*?\}:\s|`[^`]*\(\$\{|\(<span data-i18n|\"\(\", h\(|data-i18n=\"[\w.]+\"></span>:")
 
 
 def mixed(text: str) -> bool:

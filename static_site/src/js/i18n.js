@@ -1,5 +1,5 @@
 // English and 繁體中文 for every page. Elements carry data-i18n (text), data-i18n-placeholder,
-// data-i18n-title or data-i18n-aria; dynamic text calls t(key, vars).
+// data-i18n-title, data-i18n-aria or data-i18n-label (the text and the language's colon); dynamic text calls t(key, vars).
 // The choice is remembered in localStorage; the default follows navigator.language.
 // The texts are split by audience so the buyer pages load only theirs: i18n/buyer.js (every
 // page) and i18n/seller.js (the seller page adds it with addTexts).
@@ -72,6 +72,7 @@ export function aside(main, extra) {
 export function apply(root = document) {
   document.documentElement.lang = current === "zh-Hant" ? "zh-Hant-TW" : "en";
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.textContent = labelled(t(el.dataset.i18nLabel));
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
   for (const el of root.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
