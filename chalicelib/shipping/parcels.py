@@ -511,15 +511,18 @@ def delete(principal: Principal, parcel_id: str) -> None:
     db.parcels.delete_one({"_id": parcel["_id"]})
 
 
-def ready(principal: Principal) -> dict:
-    """GET /parcels/ready: per buyer, the orders bought and in no parcel, with what the
-    buyer still owes (the seller may hold unpaid ones) and where to send them. Two
-    commands: the orders, then their buyers."""
+def ready(principal: Principal, batch: str | None = None) -> dict:
+    """GET /parcels/ready: per buyer, the orders bought and in no parcel (of one batch when
+    `batch` is given), with what the buyer still owes (the seller may hold unpaid ones) and
+    where to send them. Two commands: the orders, then their buyers."""
     db = get_db()
     seller_id = object_id(principal.seller_id)
+    match = {"seller_id": seller_id, "fulfillment_status": READY, "parcel_id": None}
+    if batch is not None:
+        match["batch"] = batch
     orders = list(
         db.orders.find(
-            {"seller_id": seller_id, "fulfillment_status": READY, "parcel_id": None},
+            match,
             sort=[("created_at", 1), ("_id", 1)],
             batch_size=READY_BATCH,  # one reply, not a getMore per 101 orders
         )

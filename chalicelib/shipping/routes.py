@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalicelib.platform.web import api, body, header, json_response, query
 from chalicelib.shipping import packing_slip, parcels
-from chalicelib.shipping.schemas import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery, SlipQuery
+from chalicelib.shipping.schemas import ParcelIn, ParcelOut, ParcelPatch, ParcelQuery, ReadyQuery, SlipQuery
 
 # --- parcels --------------------------------------------------------------------------
 
@@ -36,9 +36,14 @@ def create_parcel(who):
     return json_response(parcel, 201 if created else 200)
 
 
-@api("/parcels/ready", "GET", "Per buyer, the orders bought and not yet in a parcel, with the balance")
+@api(
+    "/parcels/ready",
+    "GET",
+    "Per buyer, the orders bought and not yet in a parcel, with the balance (?batch=)",
+    query=ReadyQuery,
+)
 def parcels_ready(who):
-    return parcels.ready(who)
+    return parcels.ready(who, query(ReadyQuery).batch)
 
 
 @api(

@@ -12,6 +12,7 @@ from pydantic import (
 )
 
 from chalicelib.platform.schemas import (
+    BatchName,
     CustomerIdParam,
     Flag,
     In,
@@ -108,6 +109,11 @@ class ParcelOut(Out):
 class ParcelQuery(ListQuery):
     customer_id: CustomerIdParam | None = None
     status: ParcelStatus | None = None
+
+
+class ReadyQuery(Query):
+    # The Ship tab's batch filter: a trip's orders are packed together (issue 27).
+    batch: BatchName | None = Field(default=None, description="only the orders of exactly this batch")
 
 
 class SlipQuery(Query):

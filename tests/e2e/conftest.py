@@ -294,10 +294,20 @@ def api_call(stack, method, path, token, body=None):
     return data
 
 
+def show_filters(page) -> None:
+    """Unfold the order filters where they are folded (a phone, js/phone.js: issue 27)."""
+    toggle = page.locator("#filters-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(page.locator("#order-filters [name=q]")).to_be_visible()
+
+
 def pick_buyer(page, select_id: str, typed: str, expect_text: str | None = None) -> None:
     """Choose a buyer in the picker over `<select id=select_id>` (js/buyer-picker.js, Tom
     Select) as a person does: type part of a name or contact, wait for the one match
     (`expect_text` in it when given), press Enter."""
+    if select_id == "filter-buyer":
+        show_filters(page)
     control = page.locator(f"#{select_id}-ts-control")
     control.scroll_into_view_if_needed()
     control.focus()  # as Tab reaches it (a tap under the phone's sticky bar can miss)

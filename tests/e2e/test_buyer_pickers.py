@@ -12,7 +12,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_call, order_row, pick_buyer, serious, settled, shot
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    api_call,
+    order_row,
+    pick_buyer,
+    serious,
+    settled,
+    shot,
+    show_filters,
+)
 
 CASES = [pytest.param("en-US", DESKTOP, id="en-desktop"), pytest.param("zh-TW", PHONE, id="zh-phone")]
 WORDS = {
@@ -107,6 +117,7 @@ def test_same_name_buyers_are_told_apart_in_every_picker(stack, seller_page, loc
 
     # The orders filter: sorted by name, "All" first, the two 林志明 apart; keyboard only.
     control = page.locator("#filter-buyer-ts-control")
+    show_filters(page)  # folded on a phone
     page.locator("#filter-buyer + .ts-wrapper .ts-control").click()
     page.mouse.move(0, 0)  # a pointer left resting on an option (once scrolled) would make it the active one
     options = page.locator("#filter-buyer-ts-dropdown [role=option]")

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     seed_orders,
     serious,
     shot,
+    show_filters,
     sign_up_any_language,
 )
 
@@ -196,6 +197,7 @@ def test_a_payment_for_two_orders_makes_one_remitted_and_one_partly_paid(
     expect(order_row(page, 1003).locator(".pay-state")).to_have_text(w["partial"])
     expect(order_row(page, 1002).locator(".pay-state")).to_have_count(0)
     # The filter offers partly paid.
+    show_filters(page)  # folded on a phone
     page.locator("#order-filters [name=payment_status]").select_option("partial")
     expect(page.locator("#orders-body tr[data-id]")).to_have_count(1)
     expect(order_row(page, 1003)).to_be_visible()

@@ -5,6 +5,7 @@ order in a parcel changes through its parcel; a retry or a crash converges."""
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -187,6 +188,33 @@ def test_ready_to_ship_lists_bought_orders_per_buyer_with_the_balance(api, token
     assert [o["payment_status"] for o in rows[0]["orders"]] == ["remitted", "unpaid"]
     pack(api, token, [a1])
     assert [len(x["orders"]) for x in api.get("/parcels/ready", token=token).json["buyers"]] == [1, 1]
+
+
+def test_ready_to_ship_of_one_batch(api, token):
+    """?batch= (the Ship tab's batch filter, issue 27): only that trip's orders, exactly
+    that name; a bad name is a 400 naming `batch` and an empty one means every batch."""
+    tokyo = make_order(api, token, batch="2026-12 東京", unit_price=300)
+    osaka = make_order(api, token, batch="2026-12 大阪")
+    other = make_order(api, token, buyer_email="bob@example.com", batch="2026-12 東京")
+    loose = make_order(api, token)  # no batch
+    for o in (tokyo, osaka, other, loose):
+        api.patch(f"/orders/{o['id']}", {"fulfillment_status": "purchased"}, token=token)
+
+    def ready(batch):
+        return api.get(f"/parcels/ready?{urlencode({'batch': batch})}", token=token)
+
+    def nos(batch):
+        r = ready(batch)
+        assert r.status == 200, r
+        return [(b["name"], b["balance"], [o["order_no"] for o in b["orders"]]) for b in r.json["buyers"]]
+
+    assert nos("2026-12 東京") == [("amy", 300, [tokyo["order_no"]]), ("bob", 100, [other["order_no"]])]
+    assert nos(" 2026-12 大阪 ") == [("amy", 100, [osaka["order_no"]])]
+    assert nos("東京") == []  # exactly the name, not a part of it
+    assert [len(b["orders"]) for b in ready("").json["buyers"]] == [3, 1]
+    r = ready("x" * 201)
+    error = r.json["error"]
+    assert (r.status, error["code"], error["details"][0]["field"]) == (400, "invalid_query", "batch"), r
 
 
 def test_idempotency_key_and_a_crash_before_the_orders_are_marked(api, token, monkeypatch):

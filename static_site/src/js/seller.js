@@ -10,6 +10,7 @@ import { ApiError, api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 import { fillPickers, flash, loadPickers, nav, shop } from "./app.js";
+import { bindPhone, foldNewOrder } from "./phone.js";
 import { bindSession, resetToken, restoreDrafts, showAuth } from "./session.js";
 import * as orders from "./views/orders.js";
 
@@ -67,6 +68,7 @@ function fromAddress() {
 }
 
 function switchTab(name, { push = true } = {}) {
+  const before = tab;
   tab = TABS.includes(name) ? name : "orders";
   if (push) remember();
   for (const btn of $$("[data-tab]")) {
@@ -76,6 +78,8 @@ function switchTab(name, { push = true } = {}) {
   }
   for (const pane of $$(".tab-pane")) pane.classList.toggle("d-none", pane.id !== `tab-${tab}`);
   $("#flash").replaceChildren();
+  // An undo belongs to the tab it was offered on: done from another one it would surprise.
+  if (tab !== before) $("#undo-bar").replaceChildren();
   const chosen = tab;
   view(chosen).then(
     (v) => {
@@ -92,6 +96,7 @@ async function showApp() {
   $("#logout").classList.remove("d-none");
   restoreDrafts();
   if (Object.values(orders.draftValues()).some(Boolean)) $("#new-order-box").open = true;
+  foldNewOrder();
   if (shop.seller) $("#brand").textContent = shop.seller.shop_name;
   switchTab(tab, { push: false });
   loadPickers();
@@ -114,6 +119,7 @@ function start() {
     loggedOut: () => Object.values(views).forEach((v) => v.reset()),
   });
   orders.bind();
+  bindPhone();
   nav.go = (name, params) => {
     if (name === "orders" && params) orders.setFilters(params);
     switchTab(name);

@@ -5,11 +5,12 @@
 // "0.2115"), a note, Close / Reopen, and its orders with their cost and profit as the server
 // worked them out (a click opens the order panel).
 import { api, describe } from "../api.js";
-import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
+import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { money, percent } from "../format.js";
 import { t } from "../i18n.js";
 import { COST_CURRENCIES, currency, fail, nav } from "../app.js";
 import { PagedList } from "../paged.js";
+import { oddRate } from "../rates.js";
 import * as detail from "./order-detail.js";
 import { replaceRow } from "./orders.js";
 
@@ -477,7 +478,25 @@ async function saveRates() {
     notify($("#batch-msg"), "info", t("detail.nothing"));
     return;
   }
+  if (!(await ratesLookRight(body.rates))) return;
   await patch(body, t("common.saved"));
+}
+
+/** A new rate that looks inverted or far off (rates.js: 1 JPY = 4.7 TWD) asks first, saying
+ *  what it probably should be; "Fix it" saves nothing and puts the cursor in that rate. */
+async function ratesLookRight(rates = {}) {
+  const shop = currency();
+  for (const [code, rate] of Object.entries(rates)) {
+    const odd = rate === null ? null : oddRate(code, shop, rate);
+    if (!odd) continue;
+    const text = t(`batch.rate_${odd.kind}`, { code, rate, shop, about: odd.about, suggest: odd.suggest });
+    if (!(await ask(text, t("batch.rate_keep"), t("batch.rate_fix"), { danger: false }))) {
+      $(`#rate-${code}`)?.classList.add("is-invalid");
+      $(`#rate-${code}`)?.focus();
+      return false;
+    }
+  }
+  return true;
 }
 
 async function setClosed(closed) {

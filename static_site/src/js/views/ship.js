@@ -1,4 +1,5 @@
-// The ship tab (出貨): per buyer, the orders bought and in no parcel yet (all ticked; the
+// The ship tab (出貨): per buyer, the orders bought and in no parcel yet, of one batch when the
+// batch filter says so (GET /parcels/ready?batch=; all ticked; the
 // unpaid and partly paid ones marked so the seller can hold them back), and a form that packs
 // the ticked ones into one parcel (method, carrier from the method's list or typed, tracking
 // number, fee, recipient prefilled from the buyer, store for a convenience-store method),
@@ -30,6 +31,8 @@ const carriersFor = (method) => CARRIERS.filter((c) => c.methods.includes(method
 const state = {
   ready: null, // [{customer_id, name, ..., orders}] (null: not loaded)
   readyError: null,
+  readyAsked: 0, // the last GET /parcels/ready asked for (an older answer is dropped)
+  batches: [], // the batch filter's names (GET /batches)
   forms: new Map(), // customer_id → {unticked: Set, values: {}, key, busy, msg}
   // The parcels list, filtered by status.
   parcels: new PagedList((page) => api.get("/parcels", { status: $("#ship-filter-status").value, ...page })),
@@ -62,13 +65,14 @@ function formState(buyer) {
 export function bind() {
   const status = $("#ship-filter-status");
   status.addEventListener("change", () => loadParcels(true));
+  $("#ship-filter-batch").addEventListener("change", () => loadReady());
   $("#ship-more").addEventListener("click", () => loadParcels(false));
   fillStatic();
 }
 
 export async function load() {
   performance.mark("ship-load");
-  await Promise.all([loadReady(), loadParcels(true)]);
+  await Promise.all([loadReady(), loadParcels(true), loadBatches()]);
 }
 
 export function render() {
@@ -85,7 +89,9 @@ export function reset() {
   state.parcelsError = null;
   state.editing = null;
   state.busy.clear();
+  state.batches = [];
   $("#ship-filter-status").value = "";
+  $("#ship-filter-batch").value = "";
   $("#ship-ready").replaceChildren();
   $("#ship-parcels").replaceChildren();
 }
@@ -99,22 +105,41 @@ function fillStatic() {
   const sizeChosen = size.value || "a4";
   size.replaceChildren(h("option", { value: "a4" }, t("ship.slip_a4")), h("option", { value: "label" }, t("ship.slip_label")));
   size.value = sizeChosen;
+  const batch = $("#ship-filter-batch");
+  const batchChosen = batch.value;
+  const names = [...new Set([...state.batches, batchChosen].filter(Boolean))];
+  batch.replaceChildren(h("option", { value: "" }, t("common.all")), ...names.map((n) => h("option", { value: n }, n)));
+  batch.value = batchChosen;
+}
+
+/** The batch filter's choices: every batch, as the batches tab lists them (open ones first). */
+async function loadBatches() {
+  try {
+    state.batches = (await api.get("/batches")).map((b) => b.name);
+  } catch {
+    return; // the filter keeps the names it had; the list itself says what failed
+  }
+  fillStatic();
 }
 
 async function loadReady() {
   const box = $("#ship-ready");
   if (!state.ready) box.replaceChildren(h("p", { class: "text-muted" }, h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("common.loading")));
+  const asked = ++state.readyAsked;
+  const batch = $("#ship-filter-batch").value;
   try {
-    const out = await api.get("/parcels/ready");
+    const out = await api.get("/parcels/ready", compact({ batch }));
+    if (asked !== state.readyAsked) return; // the filter changed meanwhile
     state.ready = out.buyers;
     state.readyError = null;
   } catch (err) {
-    if (err.status === 401) return;
+    if (err.status === 401 || asked !== state.readyAsked) return;
     state.readyError = err;
   }
-  // Forms of buyers with nothing left to ship go; the others keep what was typed.
+  // Forms of buyers with nothing left to ship go; the others keep what was typed (one
+  // batch shown: the other buyers' forms stay for when every batch is shown again).
   const ids = new Set((state.ready || []).map((b) => b.customer_id));
-  for (const id of [...state.forms.keys()]) if (!ids.has(id)) state.forms.delete(id);
+  if (!batch) for (const id of [...state.forms.keys()]) if (!ids.has(id)) state.forms.delete(id);
   renderReady();
 }
 
@@ -126,7 +151,8 @@ function renderReady() {
   }
   if (!state.ready) return;
   if (!state.ready.length) {
-    box.replaceChildren(h("p", { class: "text-muted", id: "ship-none-ready" }, t("ship.none_ready")));
+    const batch = $("#ship-filter-batch").value;
+    box.replaceChildren(h("p", { class: "text-muted", id: "ship-none-ready" }, batch ? t("ship.none_ready_batch", { batch }) : t("ship.none_ready")));
     return;
   }
   box.replaceChildren(...state.ready.map(buyerCard));
