@@ -68,7 +68,9 @@ PAGE_JS = I18N.parent
 # Page code that glues a half-width colon or bracket to an interpolated text: in 繁中 that
 # text is Chinese. `labelled()` and `aside()` (i18n.js) write the language's own; in HTML
 # `data-i18n-label` does.
-GLUED = re.compile(r"\$\{[^`]*?\}:\s|`[^`]*\(\$\{|\(<span data-i18n|\"\(\", h\(|data-i18n=\"[\w.]+\"></span>:")
+GLUED = re.compile(
+    r"\$\{[^`]*?\}:\s|`[^`]*\(\$\{|\(<span data-i18n|\"\(\", h\(|data-i18n=\"[\w.]+\"></span>:"
+)
 
 
 def mixed(text: str) -> bool:
