@@ -616,16 +616,19 @@ def bulk_update_matching(principal: Principal, data: BulkMatchIn) -> dict:
     """`POST /orders/bulk/matching`: every order of the seller that `data.where` matches
     (the filters of `GET /orders`), in parts of 500, each as `_bulk` changes a selection.
 
-    The orders are those matching when the call begins (one read of their ids); each part's
-    writes repeat `where` in their filter, so an order edited out of the filter meanwhile
-    is not changed and is reported `concurrent_update`, as an order whose state changed."""
+    The orders are those matching when the call begins, read once (the filter's own read:
+    on FerretDB the selection's read by id costs a lookup an order, 8.7 s for 2,000); each
+    part's writes repeat `where` and the state it was planned from, so an order changed
+    meanwhile (or edited out of the filter) is not written and is reported
+    `concurrent_update`."""
     seller_id = object_id(principal.seller_id)
     where = matching(seller_id, data.where)
-    ids = [d["_id"] for d in get_db().orders.find(where, {"_id": 1})]
+    docs = list(get_db().orders.find(where))
     changes = data.set.model_dump(exclude_unset=True)
-    out: dict[str, Any] = {"matched": len(ids), "updated": 0, "unchanged": 0, "failed": []}
-    for start in range(0, len(ids), MATCHING_CHUNK):
-        part = _bulk(principal, ids[start : start + MATCHING_CHUNK], changes, [], where)
+    out: dict[str, Any] = {"matched": len(docs), "updated": 0, "unchanged": 0, "failed": []}
+    for start in range(0, len(docs), MATCHING_CHUNK):
+        part_docs = docs[start : start + MATCHING_CHUNK]
+        part = _bulk(principal, [d["_id"] for d in part_docs], changes, [], where, part_docs)
         out["updated"] += part["updated"]
         out["unchanged"] += part["unchanged"]
         out["failed"] += part["failed"]
@@ -638,6 +641,7 @@ def _bulk(
     changes: dict[str, Any],
     failed: list[dict[str, str]],
     where: dict | None = None,
+    read: list[dict] | None = None,
 ) -> dict:
     """One read, then one `update_many` per group of orders planned alike.
 
@@ -650,7 +654,8 @@ def _bulk(
     orders THIS call changed (a version one higher could be anyone's write). Only those
     are counted in `updated` and give back stock. Orders already as asked are
     `unchanged` and not written. `where` (a change to every matching order): each write
-    also repeats it, so an order that stopped matching is not changed.
+    also repeats it, so an order that stopped matching is not changed; `read`: the orders
+    as the caller read them (else read here).
     """
     seller_id = object_id(principal.seller_id)
     changes = dict(changes)
@@ -659,7 +664,9 @@ def _bulk(
     if remit:
         del changes["payment_status"]
     db = get_db()
-    docs = {d["_id"]: d for d in store.find_by_ids(db.orders, wanted, {"seller_id": seller_id})}
+    if read is None:
+        read = store.find_by_ids(db.orders, wanted, {"seller_id": seller_id})
+    docs = {d["_id"]: d for d in read}
     now = clock.now()
     op = ObjectId()
     unchanged = 0
