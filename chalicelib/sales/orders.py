@@ -626,13 +626,35 @@ def bulk_update_matching(principal: Principal, data: BulkMatchIn) -> dict:
     docs = list(get_db().orders.find(where))
     changes = data.set.model_dump(exclude_unset=True)
     out: dict[str, Any] = {"matched": len(docs), "updated": 0, "unchanged": 0, "failed": []}
-    for start in range(0, len(docs), MATCHING_CHUNK):
-        part_docs = docs[start : start + MATCHING_CHUNK]
+    for part_docs in _parts_by_buyer(docs, MATCHING_CHUNK):
         part = _bulk(principal, [d["_id"] for d in part_docs], changes, [], where, part_docs)
         out["updated"] += part["updated"]
         out["unchanged"] += part["unchanged"]
         out["failed"] += part["failed"]
     return out
+
+
+def _parts_by_buyer(docs: list[dict], size: int) -> list[list[dict]]:
+    """Parts of at most `size` orders, each buyer's orders in one part where they fit:
+    已匯款 records a payment per buyer and part, so one a buyer, as for a selection (a
+    buyer with more than `size` orders gets one a part)."""
+    parts: list[list[dict]] = []
+    part: list[dict] = []
+    by_buyer: dict[Any, list[dict]] = {}
+    for d in docs:
+        by_buyer.setdefault(d["customer_id"], []).append(d)
+    for group in by_buyer.values():
+        if part and len(part) + len(group) > size:
+            parts.append(part)
+            part = []
+        for d in group:
+            part.append(d)
+            if len(part) == size:
+                parts.append(part)
+                part = []
+    if part:
+        parts.append(part)
+    return parts
 
 
 def _bulk(

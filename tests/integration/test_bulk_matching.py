@@ -156,3 +156,30 @@ def test_bad_input_names_the_field_and_writes_nothing(api, token):
         assert r.status == 400, (body, r)
         assert field in [d["field"] for d in r.json["error"]["details"]], (body, r.json)
     assert list(db.get_db().orders.find({}).sort("_id", 1)) == before
+
+
+def test_remitted_on_every_matching_order_records_one_payment_per_buyer(api, token):
+    """已匯款 for 620 orders of 7 buyers: one payment a buyer, as a selection gets, though the
+    orders take two parts of 500."""
+    import_orders(api, token, [(TRIP, "pending", "unpaid")] * 620)
+    out = matching(api, token, {"batch": TRIP}, {"payment_status": "remitted"}).json
+    assert (out["matched"], out["updated"], out["unchanged"], out["failed"]) == (620, 620, 0, []), out
+    payments = api.get("/payments?limit=200", token=token).json["items"]
+    assert sorted(p["buyer_name"] for p in payments) == [f"Buyer {b}" for b in range(7)]
+    assert sum(p["amount"] for p in payments) == 620 * 100
+    assert listed(api, token, payment_status="remitted", limit=1)["total_count"] == 620
+
+
+def test_parts_keep_a_buyers_orders_together_and_hold_at_most_500():
+    from chalicelib.sales.orders import _parts_by_buyer
+
+    # Buyers of 300, 300, 1,100 (more than a part) and 40 orders, interleaved as read.
+    sizes = {"a": 300, "b": 300, "c": 1100, "d": 40}
+    docs = [{"customer_id": c, "n": i} for c, n in sizes.items() for i in range(n)]
+    docs.sort(key=lambda d: d["n"])
+    parts = _parts_by_buyer(docs, 500)
+    assert all(len(p) <= 500 for p in parts)
+    assert sorted(id(d) for p in parts for d in p) == sorted(id(d) for d in docs)  # each once
+    for buyer in ("a", "b", "d"):
+        assert sum(any(d["customer_id"] == buyer for d in p) for p in parts) == 1, buyer
+    assert sum(any(d["customer_id"] == "c" for d in p) for p in parts) == 3
