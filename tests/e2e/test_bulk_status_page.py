@@ -173,3 +173,39 @@ def test_select_all_matching_marks_every_filtered_order_purchased(stack, seller_
     assert all(
         s == ("2026-12 大阪", "pending") for no, s in now.items() if no > 1105
     )  # not matching: untouched
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
+def test_the_keyboard_moves_through_the_menu_and_enter_applies(stack, seller_page, locale):
+    """Arrow keys on the closed menu change its value at each press: they only move the
+    choice (no question for each), Enter asks about the one reached."""
+    page = seller_page(locale=locale, viewport=DESKTOP)
+    token = seed_orders(stack, page, n=2)
+    for o in api_call(stack, "GET", "/orders", token)["items"]:
+        api_call(stack, "PATCH", f"/orders/{o['id']}", token, {"fulfillment_status": "shipped"})
+    page.reload()
+    expect(page.locator("#orders-body tr[data-id]")).to_have_count(2)
+    page.locator("#select-all").check()
+    menu = page.locator("#bulk-status")
+    menu.focus()
+    confirm = page.locator("dialog.confirm-dialog")
+    for _ in range(3):  # purchased, shipped, delivered
+        page.keyboard.press("ArrowDown")
+        expect(confirm).to_be_hidden()
+    expect(menu).to_have_value("delivered")
+    page.keyboard.press("Enter")
+    expect(confirm).to_contain_text(
+        {"en-US": "Mark 2 orders delivered?", "zh-TW": "要將 2 筆訂單標記為已送達嗎？"}[locale]
+    )
+    confirm.locator("button[value=yes]").click()
+    expect(page.locator("#flash")).to_contain_text({"en-US": "2 updated.", "zh-TW": "已更新 2 筆。"}[locale])
+    assert {o["fulfillment_status"] for o in api_call(stack, "GET", "/orders", token)["items"]} == {
+        "delivered"
+    }
+    # Moving through the menu and leaving it asks nothing and keeps nothing.
+    page.locator("#orders-body .row-select").first.check()
+    menu.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_hidden()
+    expect(menu).to_have_value("")

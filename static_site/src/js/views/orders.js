@@ -505,6 +505,41 @@ function bulkMenu() {
   select.value = "";
 }
 
+/** A choice in "Set status…" asks to apply it. A closed menu's arrow keys change its value
+ *  (and fire `change`) at each press: those only move the choice, Enter applies it and
+ *  leaving the menu drops it, so a keyboard can reach the fourth move. A click, or the
+ *  list opened with Space or Alt+↓, applies what is picked. */
+function bindStatusMenu() {
+  const menu = $("#bulk-status");
+  let browsing = false;
+  const apply = () => {
+    const move = BULK_MOVES[menu.value];
+    menu.value = ""; // a menu of actions: it shows "Set status…" again
+    browsing = false;
+    if (move) bulk(move.key, move.set, t(`confirm.${move.key}`, { n: bulkCount() }));
+  };
+  menu.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      if (menu.value) {
+        ev.preventDefault();
+        apply();
+      }
+    } else if (ev.key !== "Tab") {
+      browsing = !(ev.key === " " || ev.altKey);
+    }
+  });
+  menu.addEventListener("pointerdown", () => {
+    browsing = false;
+  });
+  menu.addEventListener("blur", () => {
+    if (browsing) menu.value = "";
+    browsing = false;
+  });
+  menu.addEventListener("change", () => {
+    if (!browsing) apply();
+  });
+}
+
 /** The filters of the list as POST /orders/bulk/matching takes them (no sort). */
 function matchingWhere() {
   const where = filters();
@@ -573,7 +608,11 @@ function failureText(failed, numbers) {
   for (const f of failed) byCode.set(f.error, [...(byCode.get(f.error) || []), f]);
   return [...byCode]
     .map(([code, some]) => {
-      const known = some.filter((f) => numbers.has(f.id)).map((f) => `#${numbers.get(f.id)}`);
+      const known = some
+        .filter((f) => numbers.has(f.id))
+        .map((f) => numbers.get(f.id))
+        .sort((a, b) => a - b)
+        .map((no) => `#${no}`);
       const named = failed.length <= 10 ? known : known.slice(0, 3);
       const rest = some.length - named.length;
       const who = named.length ? `${named.join(sep)}${rest ? ` ${t("order.bulk_more", { n: rest })}` : ""}` : String(rest);
@@ -824,11 +863,7 @@ export function bind() {
   $("#select-all").addEventListener("change", selectAll);
   $("#select-all-phone").addEventListener("change", selectAll);
   bulkMenu();
-  $("#bulk-status").addEventListener("change", (ev) => {
-    const move = BULK_MOVES[ev.target.value];
-    ev.target.value = ""; // a menu of actions: it shows "Set status…" again
-    if (move) bulk(move.key, move.set, t(`confirm.${move.key}`, { n: bulkCount() }));
-  });
+  bindStatusMenu();
   $("#bulk-carrier").addEventListener("click", () => {
     const carrier = $("#bulk-carrier-name").value.trim();
     if (carrier) bulk("bulk_carrier", { carrier }, t("confirm.bulk_carrier", { n: bulkCount(), carrier }));
