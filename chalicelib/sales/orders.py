@@ -26,7 +26,15 @@ from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation, order_rules
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, TEXT_FIELDS, OrderChange, plan_change
-from chalicelib.sales.schemas import BulkIn, OrderIn, OrderOut, OrderPatch, OrderQuery
+from chalicelib.sales.schemas import (
+    BulkIn,
+    BulkMatchIn,
+    OrderFilter,
+    OrderIn,
+    OrderOut,
+    OrderPatch,
+    OrderQuery,
+)
 
 FIRST_ORDER_NO = 1001
 MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
@@ -280,7 +288,24 @@ def search(principal: Principal, params: OrderQuery) -> dict:
     Atlas indexes (db.indexes()): the sort keys each have a (seller_id, key, _id) index
     (order_no: the unique one), so an unfiltered page reads `limit + 1` index entries;
     an equality filter narrows the walk of the sort index or uses its own index."""
-    query: dict[str, Any] = {"seller_id": object_id(principal.seller_id)}
+    query = matching(object_id(principal.seller_id), params)
+    sort = Sort.parse(params.sort, UNIQUE_SORT_KEYS)
+    return sorted_page(
+        get_db().orders,
+        query,
+        params.limit,
+        params.cursor,
+        to_out,
+        sort,
+        datetime_keys=DATETIME_SORT_KEYS,
+        count=True,
+    )
+
+
+def matching(seller_id, params: OrderQuery | OrderFilter) -> dict[str, Any]:
+    """The query of the seller's orders that `params` filters to: the list's and the bulk
+    change's (`bulk_update_matching`), so both reach the same orders."""
+    query: dict[str, Any] = {"seller_id": seller_id}
     if params.customer_id:
         query["customer_id"] = object_id(params.customer_id)
     if params.form_id:
@@ -311,17 +336,7 @@ def search(principal: Principal, params: OrderQuery) -> dict:
         query.update(search)
     if clauses:
         query = {"$and": [query, *clauses]}
-    sort = Sort.parse(params.sort, UNIQUE_SORT_KEYS)
-    return sorted_page(
-        get_db().orders,
-        query,
-        params.limit,
-        params.cursor,
-        to_out,
-        sort,
-        datetime_keys=DATETIME_SORT_KEYS,
-        count=True,
-    )
+    return query
 
 
 # --- changes -------------------------------------------------------------------------
@@ -581,6 +596,75 @@ def _changes_nothing(doc: dict, change: OrderChange) -> bool:
 
 
 def bulk_update(principal: Principal, data: BulkIn) -> dict:
+    """`POST /orders/bulk`: the listed orders (at most 500), as `_bulk` changes them."""
+    failed: list[dict[str, str]] = []
+    wanted = []
+    for raw in dict.fromkeys(data.ids):  # de-duplicated, order kept
+        try:
+            wanted.append(object_id(raw))
+        except NotFound:
+            failed.append({"id": raw, "error": "not_found"})
+    return _bulk(principal, wanted, data.set.model_dump(exclude_unset=True), failed)
+
+
+# Orders per `_bulk` call of a change to every matching order: what `POST /orders/bulk`
+# takes at once, so each part holds as many order locks as a bulk call does.
+MATCHING_CHUNK = 500
+
+
+def bulk_update_matching(principal: Principal, data: BulkMatchIn) -> dict:
+    """`POST /orders/bulk/matching`: every order of the seller that `data.where` matches
+    (the filters of `GET /orders`), in parts of 500, each as `_bulk` changes a selection.
+
+    The orders are those matching when the call begins, read once (the filter's own read:
+    on FerretDB the selection's read by id costs a lookup an order, 8.7 s for 2,000); each
+    part's writes repeat `where` and the state it was planned from, so an order changed
+    meanwhile (or edited out of the filter) is not written and is reported
+    `concurrent_update`."""
+    seller_id = object_id(principal.seller_id)
+    where = matching(seller_id, data.where)
+    docs = list(get_db().orders.find(where))
+    changes = data.set.model_dump(exclude_unset=True)
+    out: dict[str, Any] = {"matched": len(docs), "updated": 0, "unchanged": 0, "failed": []}
+    for part_docs in _parts_by_buyer(docs, MATCHING_CHUNK):
+        part = _bulk(principal, [d["_id"] for d in part_docs], changes, [], where, part_docs)
+        out["updated"] += part["updated"]
+        out["unchanged"] += part["unchanged"]
+        out["failed"] += part["failed"]
+    return out
+
+
+def _parts_by_buyer(docs: list[dict], size: int) -> list[list[dict]]:
+    """Parts of at most `size` orders, each buyer's orders in one part where they fit:
+    已匯款 records a payment per buyer and part, so one a buyer, as for a selection (a
+    buyer with more than `size` orders gets one a part)."""
+    parts: list[list[dict]] = []
+    part: list[dict] = []
+    by_buyer: dict[Any, list[dict]] = {}
+    for d in docs:
+        by_buyer.setdefault(d["customer_id"], []).append(d)
+    for group in by_buyer.values():
+        if part and len(part) + len(group) > size:
+            parts.append(part)
+            part = []
+        for d in group:
+            part.append(d)
+            if len(part) == size:
+                parts.append(part)
+                part = []
+    if part:
+        parts.append(part)
+    return parts
+
+
+def _bulk(
+    principal: Principal,
+    wanted: list,
+    changes: dict[str, Any],
+    failed: list[dict[str, str]],
+    where: dict | None = None,
+    read: list[dict] | None = None,
+) -> dict:
     """One read, then one `update_many` per group of orders planned alike.
 
     Orders in the same (payment, fulfillment, shipped date?, quantity) state get the same
@@ -591,23 +675,20 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
     group matched fewer orders than it holds, one read of that marker tells exactly which
     orders THIS call changed (a version one higher could be anyone's write). Only those
     are counted in `updated` and give back stock. Orders already as asked are
-    `unchanged` and not written.
+    `unchanged` and not written. `where` (a change to every matching order): each write
+    also repeats it, so an order that stopped matching is not changed; `read`: the orders
+    as the caller read them (else read here).
     """
     seller_id = object_id(principal.seller_id)
-    changes = data.set.model_dump(exclude_unset=True)
+    changes = dict(changes)
     # 已匯款 in bulk records a payment per buyer (payments.remit_many), after the rest.
     remit = changes.get("payment_status") == "remitted"
     if remit:
         del changes["payment_status"]
-    failed: list[dict[str, str]] = []
-    wanted = []
-    for raw in dict.fromkeys(data.ids):  # de-duplicated, order kept
-        try:
-            wanted.append(object_id(raw))
-        except NotFound:
-            failed.append({"id": raw, "error": "not_found"})
     db = get_db()
-    docs = {d["_id"]: d for d in store.find_by_ids(db.orders, wanted, {"seller_id": seller_id})}
+    if read is None:
+        read = store.find_by_ids(db.orders, wanted, {"seller_id": seller_id})
+    docs = {d["_id"]: d for d in read}
     now = clock.now()
     op = ObjectId()
     unchanged = 0
@@ -660,6 +741,8 @@ def bulk_update(principal: Principal, data: BulkIn) -> dict:
                     shipped_date={"$ne": None} if state[2] else None,
                     quantity=state[3],
                 )
+            if where is not None:
+                query = {"$and": [where, query]}
             if repository.update_group(query, change.set, change.history, now) == len(ids):
                 applied += group
                 continue

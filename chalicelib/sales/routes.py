@@ -9,6 +9,8 @@ from chalicelib.platform.web import api, body, client_address, header, json_resp
 from chalicelib.sales import exports, forms, imports, orders
 from chalicelib.sales.schemas import (
     BulkIn,
+    BulkMatchIn,
+    BulkMatchOut,
     BulkOut,
     ChargeExportQuery,
     ExportQuery,
@@ -61,6 +63,17 @@ def create_order(who):
 @api("/orders/bulk", "POST", "Set statuses or carrier on many orders", body=BulkIn, out=BulkOut)
 def bulk_orders(who):
     return orders.bulk_update(who, body(BulkIn))
+
+
+@api(
+    "/orders/bulk/matching",
+    "POST",
+    "Set a status on every order matching the filters of GET /orders (forward only, as bulk)",
+    body=BulkMatchIn,
+    out=BulkMatchOut,
+)
+def bulk_matching_orders(who):
+    return orders.bulk_update_matching(who, body(BulkMatchIn))
 
 
 @api("/orders/{order_id}", "GET", "One order", out=OrderOut)

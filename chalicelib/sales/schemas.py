@@ -305,6 +305,44 @@ class BulkIn(In):
     set: BulkSet
 
 
+class OrderFilter(In):
+    """The filters of `GET /orders` (sort and paging aside), as `POST /orders/bulk/matching`
+    takes them: the same names and values, so a bulk change reaches the orders the list
+    shows. Unknown names are refused (400): a misspelt filter must not widen the change to
+    every order."""
+
+    customer_id: CustomerIdParam | None = None
+    form_id: CustomerIdParam | None = None
+    batch: str | None = None
+    payment_status: PaymentStatus | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+    from_: QueryTime | None = Field(default=None, alias="from")
+    to: QueryTime | None = None
+    batch_prefix: Annotated[str, StringConstraints(max_length=200)] | None = None
+    q: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class BulkMatchSet(In):
+    """A status for every matching order. No carrier: a status change marks each order it
+    reaches in its history, which is how an order changed meanwhile is told apart; a
+    carrier writes no history (select the orders for it)."""
+
+    payment_status: PaymentStatusIn | None = None
+    fulfillment_status: FulfillmentStatus | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        cannot_be_null(self, ("payment_status", "fulfillment_status"))
+        if not self.model_fields_set:
+            raise Invalid("missing", "set a payment_status or fulfillment_status", field="fulfillment_status")
+        return self
+
+
+class BulkMatchIn(In):
+    where: OrderFilter
+    set: BulkMatchSet
+
+
 class HistoryEntry(Model):
     """One change of an order (docs/api.md "Orders", history). Money as the order's money
     fields; a cost in its own currency (`from_currency`, `to_currency`); a buyer's
@@ -383,6 +421,10 @@ class BulkOut(Model):
     updated: int  # orders this call changed
     unchanged: int  # orders already as asked: nothing written
     failed: list[BulkFailure]
+
+
+class BulkMatchOut(BulkOut):
+    matched: int  # orders matching `where` when the call began: updated + unchanged + failed
 
 
 class ImportDuplicate(Model):

@@ -68,7 +68,7 @@ def test_the_chinese_page_says_everything_in_chinese(stack, seller_page):
     api_call(stack, "PATCH", f"/orders/{first['id']}", token, {"fulfillment_status": "cancelled"})
     page.get_by_role("tab", name="訂單").click()
     page.locator("#select-all").check()
-    page.locator("#bulk-ship").click()
+    page.locator("#bulk-status").select_option("shipped")
     page.locator("dialog.confirm-dialog button[value=yes]").click()
     flash = page.locator("#flash")
     expect(flash).to_contain_text("1 筆無法變更")

@@ -149,7 +149,7 @@ def test_bulk_action_asks_with_the_count_and_can_be_undone(stack, seller_page):
     page.reload()
     expect(page.locator("#orders-body tr[data-id]")).to_have_count(3)
     page.locator("#select-all").check()
-    page.locator("#bulk-remit").click()
+    page.locator("#bulk-status").select_option("remitted")
     confirm = page.locator("dialog.confirm-dialog")
     expect(confirm).to_contain_text("要將 3 筆訂單標記為已匯款嗎？")
     confirm.locator("button[value=yes]").click()

@@ -131,6 +131,14 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     call(
         "POST", "/orders/bulk", 200, t, json={"ids": [ids["order_id"]], "set": {"payment_status": "remitted"}}
     )
+    # Already shipped: unchanged (the parcel below still takes it).
+    call(
+        "POST",
+        "/orders/bulk/matching",
+        200,
+        t,
+        json={"where": {"batch": "B1"}, "set": {"fulfillment_status": "shipped"}},
+    )
     link = call("POST", "/customers/{customer_id}/tracking-link", 201, t)
     assert call("GET", "/customers/{customer_id}/tracking-link", 200, t)["url"] == link["url"]
     ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]

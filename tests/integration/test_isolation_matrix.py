@@ -47,6 +47,11 @@ MATRIX = {
         "404",
     ),
     ("POST", "/orders/bulk"): ({"ids": ["{order_id}"], "set": {"payment_status": "refunded"}}, "clean"),
+    # B's filter names A's batch and buyer: it matches B's own orders only (none).
+    ("POST", "/orders/bulk/matching"): (
+        {"where": {"batch": A_BATCH, "customer_id": "{customer_id}"}, "set": {"payment_status": "refunded"}},
+        "clean",
+    ),
     ("GET", "/orders/{order_id}"): (None, "404"),
     ("PATCH", "/orders/{order_id}"): ({"fulfillment_status": "cancelled"}, "404"),
     ("GET", "/reports/buyers"): (None, "clean"),

@@ -20,9 +20,17 @@ const SORTS = ["-created_at", "created_at", "-order_no", "order_no", "-total_amo
 const DEFAULT_SORT = "-created_at";
 const DRAFT = "order-draft"; // the half-typed new order, kept across a reload
 const UNDO_MS = 8000;
-const BULK_BUTTONS = ["#bulk-remit", "#bulk-ship", "#bulk-carrier"];
 // Below this width the rows are cards (app.css).
 const PHONE = window.matchMedia("(max-width: 767.98px)");
+const BULK_BUTTONS = ["#bulk-status", "#bulk-carrier"];
+// The "Set status…" menu of the bulk bar: the forward moves after a trip. `key` names the
+// move's texts (order.<key>, order.<key>_working, confirm.<key>).
+const BULK_MOVES = {
+  purchased: { key: "bulk_purchased", set: { fulfillment_status: "purchased" } },
+  shipped: { key: "bulk_ship", set: { fulfillment_status: "shipped" } },
+  delivered: { key: "bulk_delivered", set: { fulfillment_status: "delivered" } },
+  remitted: { key: "bulk_remit", set: { payment_status: "remitted" } },
+};
 
 // The orders listed, one per id (`list.loaded`: a page of them is on screen, not loading
 // and not an error); rows change in place as the server answers a change.
@@ -31,6 +39,7 @@ const list = new PagedList((page) => api.get("/orders", { ...filters(), ...page 
 const state = {
   selected: new Set(),
   bulkBusy: false, // a bulk action is being confirmed or runs: one at a time
+  allMatching: false, // "Select all N matching": the action goes to every order the filters match
   total: null, // total_count of the first page
   firstRender: null,
 };
@@ -150,6 +159,7 @@ export function render() {
   fillCurrencies($("#order-form").elements.cost_currency);
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
   sortOptions();
+  bulkMenu();
   showFormFilter();
   if (!list.loaded) return;
   const body = $("#orders-body");
@@ -601,12 +611,109 @@ export function patchOrder(id, changes, { onError = null } = {}) {
 
 function updateBulk() {
   const n = state.selected.size;
-  $("#bulk-count").textContent = n ? t("order.selected", { n }) : "";
+  const loaded = list.items.length;
+  const everyLoaded = n > 0 && n === loaded;
+  const total = state.total ?? loaded;
+  if (!everyLoaded) state.allMatching = false; // a row unticked (or a new list): the selection again
+  const count = $("#bulk-count");
+  count.textContent = state.allMatching ? t("order.selected_matching", { n: total }) : n ? t("order.selected", { n }) : "";
+  count.classList.toggle("d-none", !count.textContent); // an empty item would still take a gap
+  showMatchingOffer(everyLoaded && total > loaded, total);
   for (const id of BULK_BUTTONS) $(id).disabled = n === 0 || state.bulkBusy;
-  const all = $("#select-all");
-  all.checked = n > 0 && n === list.items.length;
-  all.indeterminate = n > 0 && n < list.items.length;
+  // A carrier writes no history, which is how the server tells what it changed among
+  // orders matched by filter (docs/api.md "Bulk"): for a selection only.
+  if (state.allMatching) $("#bulk-carrier").disabled = true;
+  // The table's header box, and the bulk bar's on a phone (where the header is hidden).
+  for (const all of [$("#select-all"), $("#select-all-phone")]) {
+    all.checked = n > 0 && n === loaded;
+    all.indeterminate = n > 0 && n < loaded;
+  }
 }
+
+/** Gmail's "Select all N matching" once every loaded row is ticked and more match, and
+ *  "Clear selection" once chosen. Redrawn only when what it offers changes, so the
+ *  button keeps the keyboard focus. */
+function showMatchingOffer(offer, total) {
+  const box = $("#bulk-matching");
+  const mode = state.allMatching ? `clear:${total}` : offer ? `all:${total}` : "";
+  const drawn = `${mode}:${document.documentElement.lang}`; // the language too
+  if (box.dataset.mode === drawn) return;
+  box.dataset.mode = drawn;
+  box.classList.toggle("d-none", !mode);
+  if (!mode) {
+    box.replaceChildren();
+    return;
+  }
+  const choose = (all) => () => {
+    state.allMatching = all;
+    if (!all) {
+      state.selected.clear();
+      for (const row of $$("#orders-body .row-select")) row.checked = false;
+    }
+    updateBulk();
+    (all ? $("#bulk-matching button") : $("#bulk-status"))?.focus();
+  };
+  box.replaceChildren(
+    state.allMatching
+      ? h("button", { class: "btn btn-link btn-sm p-0 align-baseline", type: "button", id: "bulk-clear", onclick: choose(false) }, t("order.clear_selection"))
+      : h("button", { class: "btn btn-link btn-sm p-0 align-baseline", type: "button", id: "bulk-all-matching", onclick: choose(true) }, t("order.select_matching", { n: total })),
+  );
+}
+
+/** The "Set status…" menu in the page's language. */
+function bulkMenu() {
+  const select = $("#bulk-status");
+  select.replaceChildren(
+    h("option", { value: "" }, t("order.bulk_status")),
+    ...Object.entries(BULK_MOVES).map(([value, move]) => h("option", { value }, t(`order.${move.key}`))),
+  );
+  select.value = "";
+}
+
+/** A choice in "Set status…" asks to apply it. A closed menu's arrow keys change its value
+ *  (and fire `change`) at each press: those only move the choice, Enter applies it and
+ *  leaving the menu drops it, so a keyboard can reach the fourth move. A click, or the
+ *  list opened with Space or Alt+↓, applies what is picked. */
+function bindStatusMenu() {
+  const menu = $("#bulk-status");
+  let browsing = false;
+  const apply = () => {
+    const move = BULK_MOVES[menu.value];
+    menu.value = ""; // a menu of actions: it shows "Set status…" again
+    browsing = false;
+    if (move) bulk(move.key, move.set, t(`confirm.${move.key}`, { n: bulkCount() }));
+  };
+  menu.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") {
+      if (menu.value) {
+        ev.preventDefault();
+        apply();
+      }
+    } else if (ev.key !== "Tab") {
+      browsing = !(ev.key === " " || ev.altKey);
+    }
+  });
+  menu.addEventListener("pointerdown", () => {
+    browsing = false;
+  });
+  menu.addEventListener("blur", () => {
+    if (browsing) menu.value = "";
+    browsing = false;
+  });
+  menu.addEventListener("change", () => {
+    if (!browsing) apply();
+  });
+}
+
+/** The filters of the list as POST /orders/bulk/matching takes them (no sort). */
+function matchingWhere() {
+  const where = filters();
+  delete where.sort;
+  return where;
+}
+
+/** How many orders the bulk bar acts on. */
+const bulkCount = () => (state.allMatching ? (state.total ?? list.items.length) : state.selected.size);
 
 /** From the first click until the answer the bulk buttons stay disabled (a second click
  * sends nothing) and, once confirmed, a spinner says what is being done (100 orders of
@@ -625,34 +732,74 @@ function bulkProgress(busy, text = "") {
   box.replaceChildren(...(shown ? [h("span", { class: "spinner-border spinner-border-sm me-1", "aria-hidden": "true" }), text] : []));
 }
 
-async function bulk(set, question) {
+async function bulk(key, set, question) {
   const ids = [...state.selected];
-  if (!ids.length || state.bulkBusy) return;
-  const label = set.carrier ? "order.bulk_carrier" : set.payment_status ? "order.bulk_remit" : "order.bulk_ship";
+  const where = state.allMatching ? matchingWhere() : null;
+  const n = bulkCount();
+  if (!n || state.bulkBusy) return;
   bulkProgress(true); // buttons off from the first click: a double click asks once
   try {
-    if (!(await ask(question, t(label), t("confirm.back"), { danger: false }))) return;
-    bulkProgress(true, t(set.carrier ? "order.bulk_carrier_working" : set.payment_status ? "order.bulk_remit_working" : "order.bulk_ship_working", { n: ids.length }));
-    await runBulk(ids, set);
+    const asked = where ? t("confirm.bulk_matching", { question }) : question;
+    if (!(await ask(asked, t(`order.${key}`), t("confirm.back"), { danger: false }))) return;
+    bulkProgress(true, t(`order.${key}_working`, { n }));
+    await runBulk(ids, set, where);
   } finally {
     bulkProgress(false);
   }
 }
 
-async function runBulk(ids, set) {
+/** Order numbers of failed orders for the message: the list's, else (an order not
+ *  loaded, when every matching order was changed) read one by one, at most ten. */
+async function failedNumbers(failed) {
+  const numbers = new Map();
+  const unknown = [];
+  for (const f of failed) {
+    const o = list.get(f.id);
+    if (o) numbers.set(f.id, o.order_no);
+    else if (unknown.length < 10) unknown.push(f.id);
+  }
+  const read = await Promise.allSettled(unknown.map((id) => api.get(`/orders/${id}`)));
+  read.forEach((r, i) => r.status === "fulfilled" && numbers.set(unknown[i], r.value.order_no));
+  return numbers;
+}
+
+/** "#1003, #1004 (reason), #1007 (reason)": the orders named under each reason, all of
+ *  them up to ten failures, else three a reason and how many more (2,000 failures would
+ *  fill the screen). */
+function failureText(failed, numbers) {
+  const reason = (code) => (has(`bulk.${code}`) ? t(`bulk.${code}`) : codeText(code, 409));
+  const sep = t("common.list_sep");
+  const byCode = new Map();
+  for (const f of failed) byCode.set(f.error, [...(byCode.get(f.error) || []), f]);
+  return [...byCode]
+    .map(([code, some]) => {
+      const known = some
+        .filter((f) => numbers.has(f.id))
+        .map((f) => numbers.get(f.id))
+        .sort((a, b) => a - b)
+        .map((no) => `#${no}`);
+      const named = failed.length <= 10 ? known : known.slice(0, 3);
+      const rest = some.length - named.length;
+      const who = named.length ? `${named.join(sep)}${rest ? ` ${t("order.bulk_more", { n: rest })}` : ""}` : String(rest);
+      return `${who} ${reason(code)}`;
+    })
+    .join(sep);
+}
+
+async function runBulk(ids, set, where) {
   const before = new Map(ids.map((id) => [id, list.get(id)]));
   try {
-    const out = await api.post("/orders/bulk", { ids, set });
+    const out = where ? await api.post("/orders/bulk/matching", { where, set }) : await api.post("/orders/bulk", { ids, set });
     const msgs = [t(set.payment_status ? "order.bulk_remit_done" : "order.bulk_done", { n: out.updated })];
     if (out.unchanged) msgs.push(" ", t("order.bulk_unchanged", { n: out.unchanged }));
     if (out.failed.length) {
-      const reason = (code) => (has(`bulk.${code}`) ? t(`bulk.${code}`) : codeText(code, 409));
-      const reasons = out.failed.map((f) => `#${list.get(f.id)?.order_no ?? f.id} ${reason(f.error)}`).join(", ");
+      const reasons = failureText(out.failed, await failedNumbers(out.failed));
       msgs.push(" ", t("order.bulk_failed", { n: out.failed.length, reasons }));
     }
     flash(out.failed.length ? "warning" : "success", ...msgs);
     await load(true);
-    if (out.updated) offerBulkUndo(before, set, out.updated);
+    // Undoing is a PATCH an order (bulk only moves forward): offered for a selection.
+    if (out.updated && !where) offerBulkUndo(before, set, out.updated);
   } catch (err) {
     if (err.status !== 401) flash("danger", describe(err));
   }
@@ -919,17 +1066,18 @@ export function bind() {
   });
   $("#order-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("#orders-more").addEventListener("click", () => load(false));
-  $("#select-all").addEventListener("change", (ev) => {
+  const selectAll = (ev) => {
     state.selected = ev.target.checked ? new Set(list.items.map((o) => o.id)) : new Set();
     for (const box of $$("#orders-body .row-select")) box.checked = ev.target.checked;
     updateBulk();
-  });
-  const n = () => state.selected.size;
-  $("#bulk-remit").addEventListener("click", () => bulk({ payment_status: "remitted" }, t("confirm.bulk_remit", { n: n() })));
-  $("#bulk-ship").addEventListener("click", () => bulk({ fulfillment_status: "shipped" }, t("confirm.bulk_ship", { n: n() })));
+  };
+  $("#select-all").addEventListener("change", selectAll);
+  $("#select-all-phone").addEventListener("change", selectAll);
+  bulkMenu();
+  bindStatusMenu();
   $("#bulk-carrier").addEventListener("click", () => {
     const carrier = $("#bulk-carrier-name").value.trim();
-    if (carrier) bulk({ carrier }, t("confirm.bulk_carrier", { n: n(), carrier }));
+    if (carrier) bulk("bulk_carrier", { carrier }, t("confirm.bulk_carrier", { n: bulkCount(), carrier }));
   });
   detail.bind();
   bindForm();
