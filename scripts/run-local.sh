@@ -91,7 +91,8 @@ if [[ $MODE == dev ]]; then
   # Restarts `chalice local --no-autoreload` when app.py or chalicelib/**/*.py change (watchfiles).
   "$PY" scripts/dev_server.py "${SERVE[@]}" &
 else
-  .venv/bin/chalice local --no-autoreload "${SERVE[@]}" &
+  # `chalice local --no-autoreload`, without a traceback for each connection a browser drops.
+  "$PY" scripts/dev_server.py --serve "${SERVE[@]}" &
 fi
 PIDS+=($!)
 "$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" &
