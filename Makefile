@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 # watchfiles), `make test` requirements-dev.txt (that plus the test tools).
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt requirements-run.txt | sha256sum | cut -c1-12)
 STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-run.txt requirements-dev.txt | sha256sum | cut -c1-12)
-PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# --no-compile: Python writes the bytecode of what it imports when it imports it; compiling
+# every installed module up front took 2/3 of the install's time (docs/performance.md).
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 
 .PHONY: run dev demo test js-test screenshots unit lint db-start db-stop init-db install install-run clean
 .PHONY: install-parts install-run-parts postgresql ferretdb npm mongo-java

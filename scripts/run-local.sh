@@ -77,12 +77,17 @@ trap cleanup EXIT
 trap 'exit 0' INT
 trap 'exit 143' TERM
 
+# The pages are built while the database starts (they do not need it); their output is shown
+# only when the build fails.
+site_log="$DATA_DIR/build-site.log"
+API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh >"$site_log" 2>&1 &
+site_build=$!
 scripts/db.sh start
 "$PY" -m chalicelib.manage init-db
 # Local only: PostgreSQL indexes that serve FerretDB's pushed-down filters (docs/ferretdb.md).
 scripts/db.sh indexes
-if ! site_log=$(API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh 2>&1); then
-  echo "$site_log" >&2
+if ! wait "$site_build"; then
+  cat "$site_log" >&2
   exit 1
 fi
 
