@@ -4,7 +4,8 @@
 #   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/**/*.py change (`make dev`)
 # Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
 #      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg,
-#      FerretDB's log and the mail outbox MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
+#      FerretDB's log, the page build's build-site.log and the mail outbox
+#      MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
 #      (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
 # The database is scripts/db.sh (FerretDB on a private PostgreSQL cluster).
 set -euo pipefail
