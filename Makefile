@@ -14,9 +14,15 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 .PHONY: run dev demo test js-test screenshots unit lint db-start db-stop init-db install install-run clean
 .PHONY: install-parts install-run-parts postgresql ferretdb npm mongo-java
 
+# pip is installed once, at the pinned version, by the pip wheel Python bundles for ensurepip
+# (run as is): not ensurepip's copy and setuptools first, then an upgrade (3 times the CPU,
+# docs/performance.md). Where that wheel is missing (a Debian python3), ensurepip as before.
+BUNDLED_PIP = $(PY) -c 'import ensurepip, pathlib; print(*sorted((pathlib.Path(ensurepip.__file__).parent / "_bundled").glob("pip-*.whl"))[-1:])'
 $(VENV)/.pip-upgraded:
-	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
-	$(PIP) --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3
+	@test -x $(PY) || $(PY_BOOT) -m venv --without-pip $(VENV)
+	@whl=$$($(BUNDLED_PIP) 2>/dev/null); \
+	if [[ -n "$$whl" ]]; then set -x; $(PY) "$$whl/pip" install --quiet --disable-pip-version-check --no-compile "pip<26.3"; \
+	else set -x; $(PY) -m ensurepip --default-pip >/dev/null && $(PIP) --upgrade "pip<26.3"; fi  # chalice 1.34 needs pip<26.3
 	@touch $@
 
 $(RUN_STAMP): requirements.txt requirements-run.txt | $(VENV)/.pip-upgraded

@@ -39,7 +39,7 @@ def test_make_run_builds_no_test_only_tool(tmp_path):
     assert "scripts/run-local.sh" in steps
     # What `make run` needs, on a fresh clone.
     for needed in (
-        "-m venv .venv",
+        "-m venv --without-pip .venv",
         "scripts/ensure-postgresql.sh",
         "scripts/db.sh build",
         "scripts/build-site.sh --deps",
@@ -61,7 +61,7 @@ def test_make_dev_builds_no_test_only_tool(tmp_path):
 def test_make_test_still_installs_everything_it_needs(tmp_path):
     steps = dry_run("test", tmp_path)
     for needed in (
-        "-m venv .venv",
+        "-m venv --without-pip .venv",
         "-r requirements-dev.txt",
         "scripts/ensure-postgresql.sh",
         "scripts/db.sh build",
