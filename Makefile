@@ -3,34 +3,68 @@ SHELL := /bin/bash
 PY_BOOT ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+# One stamp per set of pins: `make run` needs requirements-run.txt (requirements.txt, chalice,
+# watchfiles), `make test` requirements-dev.txt (that plus the test tools).
+RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt requirements-run.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-run.txt requirements-dev.txt | sha256sum | cut -c1-12)
+# --no-compile: Python writes the bytecode of what it imports when it imports it; compiling
+# every installed module up front took 2/3 of the install's time (docs/performance.md).
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check --no-compile
 
-.PHONY: run dev demo test js-test screenshots unit lint db-start db-stop init-db install clean
+.PHONY: run dev demo test js-test screenshots unit lint db-start db-stop init-db install install-run clean
+.PHONY: install-parts install-run-parts postgresql ferretdb npm mongo-java
 
-$(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@rm -f $(VENV)/.installed-* && touch $@
+# pip is installed once, at the pinned version, by the pip wheel Python bundles for ensurepip
+# (run as is): not ensurepip's copy and setuptools first, then an upgrade (3 times the CPU,
+# docs/performance.md). Where that wheel is missing (a Debian python3), ensurepip as before.
+BUNDLED_PIP = $(PY) -c 'import ensurepip, pathlib; print(*sorted((pathlib.Path(ensurepip.__file__).parent / "_bundled").glob("pip-*.whl"))[-1:])'
+$(VENV)/.pip-upgraded:
+	@test -x $(PY) || $(PY_BOOT) -m venv --without-pip $(VENV)
+	@whl=$$($(BUNDLED_PIP) 2>/dev/null); \
+	if [[ -n "$$whl" ]]; then set -x; $(PY) "$$whl/pip" install --quiet --disable-pip-version-check --no-compile "pip<26.3"; \
+	else set -x; $(PY) -m ensurepip --default-pip >/dev/null && $(PIP) --upgrade "pip<26.3"; fi  # chalice 1.34 needs pip<26.3
+	@touch $@
 
-install: $(STAMP)
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(VENV)/.pip-upgraded
+	$(PIP) -r requirements-run.txt
+	@rm -f $(VENV)/.installed-run-* && touch $@
+
+$(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(VENV)/.pip-upgraded
+	$(PIP) -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
+
+# The set-up steps are independent of each other (pip, apt, go, npm, Maven), so they run side
+# by side, each printing its output when done; each one skips itself when already done.
+# `install-run` is what `make run` needs; `install` adds the test tools and the
+# mongo-java-server test lane (Maven), which `make run` never builds.
+install-run:
+	@$(MAKE) --no-print-directory -j4 --output-sync=target install-run-parts
+install:
+	@$(MAKE) --no-print-directory -j4 --output-sync=target install-parts
+install-run-parts: $(RUN_STAMP) postgresql ferretdb npm
+install-parts: $(STAMP) postgresql ferretdb npm mongo-java
+postgresql:
 	@scripts/ensure-postgresql.sh
+ferretdb:
 	@scripts/db.sh build
+npm:
 	@scripts/build-site.sh --deps
+# After postgresql: both may need apt-get, which takes one lock.
+mongo-java: | postgresql
 	@scripts/mongo-java.sh build  # the mongo-java-server test lane (Maven, once)
 
 ## Start the database (FerretDB on PostgreSQL, data in .data/pg, kept across restarts), the API
 ## on :8000 and the pages on :8080.
 ## Ports: `make run API_PORT=8001 SITE_PORT=8081 DB_PORT=27018`; data: DATA_DIR=<dir>.
-run: install
+run: install-run
 	@scripts/run-local.sh
 
 ## Like run, but the API restarts when app.py or chalicelib/**/*.py change.
-dev: install
+dev: install-run
 	@scripts/run-local.sh --dev
 
 ## Load a sample shop (buyers, items, 80 orders in every state) into the running `make run`.
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	@$(PY) scripts/demo.py
 
 ## Install everything and run the whole test suite (unit, integration on FerretDB, e2e).
@@ -63,13 +97,13 @@ lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports
 
 ## The local database alone (scripts/db.sh: FerretDB on :27017 over a private PostgreSQL cluster).
-db-start: install
+db-start: install-run
 	@scripts/db.sh start
 
 db-stop:
 	@scripts/db.sh stop
 
-init-db: install
+init-db: install-run
 	$(PY) -m chalicelib.manage init-db
 
 .PHONY: bench bench-reports

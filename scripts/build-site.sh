@@ -9,10 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# npm ci only when node_modules is missing or was installed from another package-lock.json.
+# npm ci only when node_modules is missing or was installed from another package-lock.json;
+# --prefer-offline: what npm's cache has (the lock pins exact versions and their hashes) is
+# not asked of the registry again, the rest is downloaded.
 lock_sum=$(sha256sum package-lock.json | cut -c1-16)
 if [[ ! -f node_modules/.lock-sum || "$(cat node_modules/.lock-sum)" != "$lock_sum" ]]; then
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error --prefer-offline
   echo "$lock_sum" > node_modules/.lock-sum
 fi
 [[ "${1:-}" == "--deps" ]] && exit 0

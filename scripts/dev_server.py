@@ -2,7 +2,9 @@
 
 Watches only app.py and the .py files of chalicelib/ (with watchfiles), so writes to the
 database files in .data/, npm or pip installs and test runs never restart the API.
-scripts/run-local.sh --dev starts it as: dev_server.py --host H --port P --stage local
+scripts/run-local.sh --dev starts it as: dev_server.py --host H --port P --stage local;
+`make run` (no watching) as: dev_server.py --serve --host H --port P --stage local, the API
+alone. Either way a connection the browser dropped is not reported (quiet_dropped_connections).
 """
 
 from __future__ import annotations
@@ -33,10 +35,28 @@ def say_what_changed(changes: set[tuple[watchfiles.Change, str]]) -> None:
     print(f"changed: {', '.join(names)}; restarting the API", flush=True)
 
 
+def quiet_dropped_connections() -> None:
+    """A browser that drops a connection (a reload, a closed tab, a cancelled fetch) makes
+    http.server raise ConnectionResetError or BrokenPipeError, and chalice local's server
+    printed each as a 20-line traceback; there is nothing to report, as in site_server.py."""
+    from chalice import local
+
+    report = local.ThreadedHTTPServer.handle_error
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        report(self, request, client_address)
+
+    local.ThreadedHTTPServer.handle_error = handle_error
+
+
 def serve(args: list[str]) -> int:
     """The API itself; stop_api() ends it with SIGINT, quietly (no "Aborted!")."""
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     from chalice.cli import main as chalice
+
+    quiet_dropped_connections()
 
     sys.argv = ["chalice", "local", "--no-autoreload", *args]
     return chalice()

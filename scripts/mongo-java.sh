@@ -34,8 +34,10 @@ build() {
   ensure_tools
   echo "building the mongo-java-server 1.47.0 launcher with Maven (first time fetches from Maven Central)..."
   mkdir -p "$ROOT/.cache/bin"
+  # Maven 3.8 writes "\e[0m" resets even with -B and style.color=never: strip them (pipefail
+  # keeps its exit status).
   mvn -q -B -Dstyle.color=never -f "$SRC/pom.xml" -Dmaven.repo.local="$ROOT/.cache/m2" \
-    -Dlauncher.buildDir="$ROOT/.cache/mongo-java-server" package
+    -Dlauncher.buildDir="$ROOT/.cache/mongo-java-server" package 2>&1 | sed -u 's/\x1b\[[0-9;]*m//g'
   cp "$ROOT/.cache/mongo-java-server/mongo-java-server-launcher-1.jar" "$JAR"
   echo "$sum" > "$stamp"
 }

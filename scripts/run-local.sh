@@ -4,7 +4,8 @@
 #   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/**/*.py change (`make dev`)
 # Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
 #      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg,
-#      FerretDB's log and the mail outbox MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
+#      FerretDB's log, the page build's build-site.log and the mail outbox
+#      MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
 #      (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
 # The database is scripts/db.sh (FerretDB on a private PostgreSQL cluster).
 set -euo pipefail
@@ -77,12 +78,17 @@ trap cleanup EXIT
 trap 'exit 0' INT
 trap 'exit 143' TERM
 
+# The pages are built while the database starts (they do not need it); their output is shown
+# only when the build fails.
+site_log="$DATA_DIR/build-site.log"
+API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh >"$site_log" 2>&1 &
+site_build=$!
 scripts/db.sh start
 "$PY" -m chalicelib.manage init-db
 # Local only: PostgreSQL indexes that serve FerretDB's pushed-down filters (docs/ferretdb.md).
 scripts/db.sh indexes
-if ! site_log=$(API_URL="http://127.0.0.1:$API_PORT" scripts/build-site.sh 2>&1); then
-  echo "$site_log" >&2
+if ! wait "$site_build"; then
+  cat "$site_log" >&2
   exit 1
 fi
 
@@ -91,7 +97,8 @@ if [[ $MODE == dev ]]; then
   # Restarts `chalice local --no-autoreload` when app.py or chalicelib/**/*.py change (watchfiles).
   "$PY" scripts/dev_server.py "${SERVE[@]}" &
 else
-  .venv/bin/chalice local --no-autoreload "${SERVE[@]}" &
+  # `chalice local --no-autoreload`, without a traceback for each connection a browser drops.
+  "$PY" scripts/dev_server.py --serve "${SERVE[@]}" &
 fi
 PIDS+=($!)
 "$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" &

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -465,6 +466,40 @@ def test_make_run_prints_and_serves_the_mail_outbox(local_stack):
     while masked not in local_stack.output() and time.time() < deadline:
         time.sleep(0.1)
     assert f"{masked}{local_stack.data_dir / 'outbox' / page.group(1)}" in local_stack.output()
+
+
+def drop(port: int, request: bytes) -> None:
+    """What a browser does on a reload or a closed tab: send, then reset the connection
+    (SO_LINGER 0) without reading the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_a_dropped_connection_is_no_traceback_and_the_log_has_no_colour_codes(local_stack):
+    """Requests the browser gave up on (half sent, or sent and never read: BrokenPipeError /
+    ConnectionResetError in the server) leave no traceback in `make run`'s log, on the API
+    nor on the page server; and the log, written to a file here, carries no ANSI codes."""
+    site_dist = local_stack.data_dir / "site"
+    (site_dist / "big.bin").write_bytes(os.urandom(4_000_000))  # more than a socket buffer
+    for port, path in ((local_stack.api_port, "/openapi.json"), (local_stack.site_port, "/big.bin")):
+        for _ in range(3):
+            drop(port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # half sent
+            drop(port, b"GET " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # not read
+    # Both servers still answer, and the API's log has come past the drops (each handled on its
+    # own thread as soon as the reset arrives, before this request's).
+    marker = f"/health?after-drops={uuid.uuid4().hex[:8]}"
+    assert http("GET", local_stack.api_url + marker)[0] == 200
+    with urllib.request.urlopen(local_stack.site_url + "/index.html", timeout=10) as resp:  # noqa: S310
+        assert resp.status == 200
+    deadline = time.time() + 30
+    while marker not in local_stack.output() and time.time() < deadline:
+        time.sleep(0.1)
+    log = local_stack.output()
+    assert marker in log, log[-3000:]
+    assert "Traceback" not in log, log[-5000:]
+    assert "ConnectionResetError" not in log and "BrokenPipeError" not in log, log[-5000:]
+    assert "\x1b[" not in log, repr(log[-3000:])
 
 
 def test_sigterm_to_run_local_stops_everything(local_stack):
