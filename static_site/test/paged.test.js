@@ -146,3 +146,22 @@ test("without a key a list holds what it read as it came", async () => {
   assert.equal(list.replace({ id: "a", v: 2 }), false);
   assert.equal(list.get("a"), undefined);
 });
+
+test("an answer overtaken by a newer first page changes nothing", async () => {
+  // The old reading (all orders) answers after the new one (a filter typed meanwhile).
+  const answers = [];
+  const list = new PagedList(
+    () =>
+      new Promise((resolve) => {
+        answers.push(resolve);
+      }),
+  );
+  const old = list.load();
+  const fresh = list.load();
+  answers[1]({ items: ["filtered"], next_cursor: null });
+  assert.deepEqual((await fresh).items, ["filtered"]);
+  answers[0]({ items: ["all", "of", "them"], next_cursor: "c3" });
+  assert.equal(await old, null);
+  assert.deepEqual(list.items, ["filtered"]);
+  assert.equal(list.more, false);
+});

@@ -7,6 +7,7 @@ export const PAGE = 100;
 export class PagedList {
   #key;
   #at = new Map(); // key → index in items (lists with a key only)
+  #reading = 0; // counts first pages asked for: only the last one's answer is kept
 
   /** fetchPage({limit, cursor}) → a promise of the API's page for that cursor.
    *  `key(row)` (optional) names a row: then the list holds one row per key (a row read
@@ -33,10 +34,15 @@ export class PagedList {
 
   /** Read the first page (`first`) or the next one. The rows read stay on screen until the
    *  page arrives, then are replaced (first) or extended; a failure throws and keeps them.
-   *  A first page drops the old cursor at once: no "Load more" of a list being replaced. */
+   *  A first page drops the old cursor at once: no "Load more" of a list being replaced.
+   *  Null when a newer first page was asked for before this answer came. */
   async load(first = true) {
     if (first) this.cursor = null;
+    const reading = first ? ++this.#reading : this.#reading;
     const page = await this.fetchPage({ limit: PAGE, cursor: first ? undefined : this.cursor || undefined });
+    // A later first page was asked for meanwhile (a filter typed while the list reloaded):
+    // this answer is of the old question and changes nothing; null says so to the caller.
+    if (reading !== this.#reading) return null;
     this.#add(page?.items || [], first);
     this.cursor = page?.next_cursor || null;
     this.loaded = true;

@@ -114,6 +114,7 @@ export async function load(reset = true) {
   const started = performance.now();
   try {
     const page = await list.load(reset);
+    if (!page) return; // a newer reading (another filter) draws the list
     const fetched = performance.now();
     if (formFilter.id && !formFilter.title && page.items[0]?.form_title) {
       formFilter.title = page.items[0].form_title;
@@ -957,6 +958,9 @@ function bindForm() {
       updateTotal();
       focusField(form, "item_name");
       box.scrollIntoView({ block: "nearest" }); // on a phone the message is below the fields: both in view
+      // The next order can be sent while the list reloads (a second at 2,000 orders): a
+      // disabled submit button swallows the typist's Enter without a word.
+      btn.disabled = false;
       await load(true);
       loadPickers();
     } catch (err) {
