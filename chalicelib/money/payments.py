@@ -581,6 +581,15 @@ def use_credit(seller_id, customer_id) -> bool:
         return pay_from_credit(uow)
 
 
+def refresh_credit(seller_id, customer_id) -> None:
+    """Write the buyer's cached credit again from their payments, under their money
+    lock. For a write of the customer that raced a money change: FerretDB 1.24 writes a
+    whole document back (docs/ferretdb.md, "Atomicity"), so a form's update of the
+    buyer's counters can put back a credit read before a payment's (forms.py)."""
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        uow.credit_changed()
+
+
 def pay_from_credit(uow: BuyerWork) -> bool:
     """Inside a unit of work: the buyer's credit goes to their open orders and charges,
     oldest payment to oldest first. True when money moved (the credit cache is then

@@ -40,7 +40,7 @@ from bson import ObjectId
 
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
-from chalicelib.money import charge_book, charges
+from chalicelib.money import charge_book, charges, payments
 from chalicelib.orderbook import repository
 from chalicelib.platform import bus, clock, idempotency, link_tokens, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
@@ -651,6 +651,10 @@ def _submit_counted(
         if fee
         else None
     )
+    if customer.get("credit", 0) > 0:
+        # Spending none, it still writes the cache again (a payment's may have been
+        # undone by the customer's write above on FerretDB), as spending it did.
+        payments.refresh_credit(seller_id, customer["_id"])
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
     # A known customer's page shows the name typed now, not the one the shop has on file.
