@@ -45,10 +45,15 @@ class AddCharge:
     batch: str | None = None
     submission_id: ObjectId | None = None  # a form submission's flat shipping fee
     key: str | None = None  # one live charge per (seller, key); a repeat returns the first
+    # Left for the seller to pay from credit (payments.pay_from_credit): a form
+    # submission's fee in the name of a buyer who existed before it.
+    credit_held: bool = False
 
 
 def to_out(doc: dict) -> dict:
-    return ChargeOut.from_doc({**doc, "balance": allocation.balance_of(doc)})
+    return ChargeOut.from_doc(
+        {**doc, "balance": allocation.balance_of(doc), "credit_held": bool(doc.get("credit_held"))}
+    )
 
 
 def _check(command: AddCharge) -> None:
@@ -110,6 +115,8 @@ def add(seller_id: ObjectId, command: AddCharge, *, charge_id: ObjectId | None =
         }
         if command.key is not None:
             doc["live_key"] = charge_book.live_key(seller_id, command.key)
+        if command.credit_held:
+            doc["credit_held"] = True
         if not customer.get("charged"):
             customers.mark_charged(seller_id, command.customer_id)  # before the charge exists
         try:
@@ -122,7 +129,7 @@ def add(seller_id: ObjectId, command: AddCharge, *, charge_id: ObjectId | None =
                     "the charge changed while saving; try again", code="concurrent_update"
                 ) from None
             return live
-        if customer.get("credit", 0) > 0 and payments.pay_from_credit(uow):
+        if not command.credit_held and customer.get("credit", 0) > 0 and payments.pay_from_credit(uow):
             doc = db.charges.find_one({"_id": doc["_id"]})
     return doc
 

@@ -39,6 +39,8 @@ from chalicelib.money.ledger import BuyerWork, Ledger
 from chalicelib.money.schemas import (
     AllocationOut,
     BuyerPaymentIn,
+    CreditUseIn,
+    CreditUseOut,
     PaymentIn,
     PaymentOut,
     PaymentQuery,
@@ -579,10 +581,55 @@ def use_credit(seller_id, customer_id) -> bool:
         return pay_from_credit(uow)
 
 
+def refresh_credit(seller_id, customer_id) -> None:
+    """Write the buyer's cached credit again from their payments, under their money
+    lock. For a write of the customer that raced a money change: FerretDB 1.24 writes a
+    whole document back (docs/ferretdb.md, "Atomicity"), so a form's update of the
+    buyer's counters can put back a credit read before a payment's (forms.py)."""
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        uow.credit_changed()
+
+
 def pay_from_credit(uow: BuyerWork) -> bool:
     """Inside a unit of work: the buyer's credit goes to their open orders and charges,
     oldest payment to oldest first. True when money moved (the credit cache is then
-    refreshed at the end of the work)."""
+    refreshed at the end of the work). Orders and charges `credit_held` (a form
+    submission in the name of a buyer who existed before it: anyone may type her email)
+    are left for the seller to pay (`apply_credit`)."""
+    return (
+        _spend_credit(
+            uow,
+            lambda: [d for d in _open_debts(uow.seller_id, uow.customer_id) if not d.get("credit_held")],
+        )[0]
+        > 0
+    )
+
+
+def apply_credit(principal: Principal, data: CreditUseIn) -> dict:
+    """POST /payments/use-credit: the seller spends the buyer's credit on `order_ids`
+    then `charge_ids` in the given order, or else on all their open orders and charges
+    oldest first, those held from credit included (the seller says the buyer placed
+    them). Pressed again, it moves only credit that is still there and debts still open."""
+    seller_id = object_id(principal.seller_id)
+    customer_id = object_id(data.customer_id, "customer")
+    order_ids = tuple(ObjectId(i) for i in data.order_ids or ())
+    charge_ids = tuple(ObjectId(i) for i in data.charge_ids or ())
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        customer = _customer(seller_id, customer_id)  # under the lock, as record() reads it
+        if order_ids or charge_ids:
+            debts = _listed_orders(seller_id, customer_id, order_ids) if order_ids else []
+            debts += charge_book.listed(seller_id, customer_id, charge_ids)
+        else:
+            debts = _open_debts(seller_id, customer_id, charged=bool(customer.get("charged")))
+        used, left = _spend_credit(uow, lambda: debts)
+    return CreditUseOut.from_doc({"customer_id": customer_id, "used": used, "credit": left})
+
+
+def _spend_credit(uow: BuyerWork, debts_of: Callable[[], list[dict]]) -> tuple[int, int]:
+    """Inside a unit of work: the buyer's credit pays the debts `debts_of()` lists (read
+    only when there is credit), in their order, oldest payment first. Returns (cents
+    moved, cents of credit left); the credit cache is refreshed at the end of the work
+    when money moved."""
     credits = list(
         get_db().payments.find(
             {
@@ -595,8 +642,9 @@ def pay_from_credit(uow: BuyerWork) -> bool:
         )
     )
     if not credits:
-        return False
-    debts = _open_debts(uow.seller_id, uow.customer_id)
+        return 0, 0
+    debts = debts_of()
+    had = sum(p["unallocated"] for p in credits)
     balances: dict = {}
     changed = []
     for p in credits:
@@ -607,10 +655,11 @@ def pay_from_credit(uow: BuyerWork) -> bool:
                 _write_intent(p, _merge(p.get("allocations", []), more), [_touch(a) for a in more])
             )
     for p in changed:
-        _apply(p, uow.now)
+        _apply(p, uow.now)  # an order changed meanwhile may take less: the rest stays credit
     if changed:
         uow.credit_changed()
-    return bool(changed)
+    left = {p["_id"]: p["unallocated"] for p in credits} | {p["_id"]: p["unallocated"] for p in changed}
+    return had - sum(left.values()), sum(left.values())
 
 
 def release_excess(seller_id, order_id) -> None:

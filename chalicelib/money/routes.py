@@ -8,6 +8,8 @@ from chalicelib.money.schemas import (
     ChargeIn,
     ChargeOut,
     ChargeQuery,
+    CreditUseIn,
+    CreditUseOut,
     PaymentIn,
     PaymentOut,
     PaymentQuery,
@@ -44,6 +46,17 @@ def list_payments(who):
 def create_payment(who):
     payment, created = payments.record(who, body(PaymentIn), header("idempotency-key"))
     return json_response(payment, 201 if created else 200)
+
+
+@api(
+    "/payments/use-credit",
+    "POST",
+    "Spend a buyer's credit on order_ids/charge_ids, or on all their open ones oldest first (form orders held from credit included)",
+    body=CreditUseIn,
+    out=CreditUseOut,
+)
+def use_credit(who):
+    return payments.apply_credit(who, body(CreditUseIn))
 
 
 @api("/payments/{payment_id}", "GET", "One payment", out=PaymentOut)

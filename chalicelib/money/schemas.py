@@ -62,6 +62,21 @@ class PaymentIn(_PaidAt):
     charge_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
 
 
+class CreditUseIn(In):
+    """POST /payments/use-credit (the seller): the buyer's credit pays these orders, then
+    these charges, in the given order; neither: all their open ones, oldest first."""
+
+    customer_id: ObjectIdStr
+    order_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
+    charge_ids: Annotated[list[ObjectIdStr], Field(min_length=1, max_length=200)] | None = None
+
+
+class CreditUseOut(Out):
+    customer_id: str
+    used: MoneyOut  # credit this call moved onto the orders and charges
+    credit: MoneyOut  # the buyer's credit left
+
+
 class BuyerPaymentIn(_PaidAt):
     """POST /track/{token}/payments: the buyer reports a transfer."""
 
@@ -145,6 +160,9 @@ class ChargeOut(Out):
     submission_id: str | None
     paid_amount: MoneyOut
     balance: MoneyOut  # amount - paid_amount while open; 0 once void
+    # A form submission's fee in the name of a buyer who existed before it: the buyer's
+    # credit pays it only when the seller says so (POST /payments/use-credit).
+    credit_held: bool
     status: ChargeState
     voided_at: str | None
     created_at: str

@@ -468,6 +468,7 @@ ANSWER_FIELDS = {
     "payment_status": 1,
     "fulfillment_status": 1,
     "form_fee": 1,
+    "credit_held": 1,
 }
 
 
@@ -484,7 +485,7 @@ def _submission(form: dict, submission_id: ObjectId, typed_name: str) -> dict | 
     charge = _charge_of(form["seller_id"], customer_id, submission_id)
     fee = made[0].get("form_fee", 0)  # the rule when it was sent, not the form's now
     if charge is None and fee:
-        charge = _charge_fee(form, fee, customer_id, submission_id)
+        charge = _charge_fee(form, fee, customer_id, submission_id, held=bool(made[0].get("credit_held")))
     customer = {"_id": customer_id, "name": typed_name}
     url = tracking.form_link_again(_seller(form), customer, submission_id)
     return _answer(made, charge, url)
@@ -497,10 +498,10 @@ def _charge_of(seller_id: ObjectId, customer_id: ObjectId, submission_id: Object
     )
 
 
-def _charge_fee(form: dict, fee: int, customer_id: ObjectId, submission_id: ObjectId) -> dict:
+def _charge_fee(form: dict, fee: int, customer_id: ObjectId, submission_id: ObjectId, *, held: bool) -> dict:
     """The flat fee (cents) as one `shipping` charge of this submission; its key makes a
-    repeat (a retry, a double tap) return the first. The buyer's credit pays it, and
-    the submission's orders before it (they are older)."""
+    repeat (a retry, a double tap) return the first. `held`: as the submission's orders
+    (_orders), left for the seller to pay from the buyer's credit."""
     return charges.add(
         form["seller_id"],
         charges.AddCharge(
@@ -511,6 +512,7 @@ def _charge_fee(form: dict, fee: int, customer_id: ObjectId, submission_id: Obje
             batch=form["batch"],
             submission_id=submission_id,
             key=f"submission:{submission_id}",
+            credit_held=held,
         ),
     )
 
@@ -641,14 +643,18 @@ def _submit_counted(
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
-    # An overpaid buyer's new orders (and fee) start paid: the charge's add spends the
-    # credit on both (the orders first: older); without a fee, use_credit does.
+    # The buyer's credit pays none of it: a buyer this submission created has none, and
+    # one who existed may not have sent it (_orders). The fee's charge is held alike.
     fee = docs[0]["form_fee"]
-    charge = _charge_fee(form, fee, customer["_id"], submission_id) if fee else None
-    if customer.get("credit", 0) > 0 and (
-        charge is not None or payments.use_credit(seller_id, customer["_id"])
-    ):
-        docs = list(db.orders.find({"submission_id": submission_id, "seller_id": seller_id}, ANSWER_FIELDS))
+    charge = (
+        _charge_fee(form, fee, customer["_id"], submission_id, held=_held(customer, submission_id))
+        if fee
+        else None
+    )
+    if customer.get("credit", 0) > 0:
+        # Spending none, it still writes the cache again (a payment's may have been
+        # undone by the customer's write above on FerretDB), as spending it did.
+        payments.refresh_credit(seller_id, customer["_id"])
     seller = _seller(form)
     new = customer.get("created_by_submission") == submission_id
     # A known customer's page shows the name typed now, not the one the shop has on file.
@@ -701,8 +707,20 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             # sent: a retry that must still add the charge uses this, not a later rule.
             "form_fee": flat_fee(form),
         }
+        if _held(customer, submission_id):
+            doc["credit_held"] = True
         docs.append(doc)
     return docs
+
+
+def _held(customer: dict, submission_id: ObjectId) -> bool:
+    """Whether the submission's orders (and fee) wait for the seller to spend the buyer's
+    credit on them: when the buyer existed before it. Anyone can type a known buyer's
+    email, phone or LINE ID; paying a stranger's order from her credit would move her
+    money, and the submission's page would show it paid (she has credit). So credit
+    does not pay them by itself, on this submission or later (payments.pay_from_credit);
+    the seller can (POST /payments/use-credit), and new money pays them as any order."""
+    return customer.get("created_by_submission") != submission_id
 
 
 def _taken_key(form: dict, item_id: ObjectId) -> str:

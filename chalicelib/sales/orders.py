@@ -49,6 +49,7 @@ def to_out(doc: dict) -> dict:
         "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency")),
         "profit": profit_of(doc),
         "source": doc.get("source") or "seller",
+        "credit_held": bool(doc.get("credit_held")),
     }
     return OrderOut.from_doc({**doc, **money, "history": history_out(doc)})
 

@@ -399,6 +399,9 @@ class OrderOut(Out):
     # What the buyer typed about delivery on the order form (null on other orders); the
     # customer's stored details are never changed by a submission.
     ship_to: ShipToOut | None = None
+    # A form order in the name of a buyer who existed before the submission: her credit
+    # pays it only when the seller says so (POST /payments/use-credit).
+    credit_held: bool = False
     batch: str | None
     payment_status: PaymentStatus
     remitted_at: str | None

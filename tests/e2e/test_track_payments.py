@@ -222,7 +222,9 @@ def test_buyer_reports_a_transfer_and_sees_the_sellers_answer(stack, open_page):
     page.reload()
     expect(page.locator("#pay-due")).to_have_text("NT$0")
     expect(page.locator("#pay-settled")).to_have_text("Nothing to pay right now.")
-    expect(page.locator("#pay-credit")).to_have_text("Credit: NT$90 (used for your next orders and charges)")
+    expect(page.locator("#pay-credit")).to_have_text(
+        "Credit: NT$90 (the shop applies it to your orders and charges)"
+    )
     expect(item).to_have_count(3)
     expect(item.first.locator(".pay-status")).to_have_text("Confirmed")
     expect(item.first).to_contain_text("Recorded by the shop")

@@ -153,6 +153,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
         "POST", "/payments", 201, t, json={"customer_id": ids["customer_id"], "amount": 3, "method": "cash"}
     )["id"]
     call("GET", "/payments/{payment_id}", 200, t)
+    call("POST", "/payments/use-credit", 200, t, json={"customer_id": ids["customer_id"]})
     call("GET", "/track/{token}", 200)
     ids["payment_id"] = (
         call("POST", "/track/{token}/payments", 201, json={"amount": 1})

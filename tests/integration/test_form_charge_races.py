@@ -3,7 +3,8 @@
 
 After every race the ledger is checked whole (payment_ledger.check_ledger): money on
 orders and charges plus credit equals the confirmed payments, no order or charge holds
-more than it costs, nothing is half-applied. So credit is never spent twice."""
+more than it costs, nothing is half-applied. So credit is never spent twice, and (issue 27) submissions in a
+known buyer's name spend none of it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from payment_ledger import check_ledger
 
 from chalicelib.accounts import auth
 from chalicelib.money import payments
-from chalicelib.money.schemas import PaymentIn
+from chalicelib.money.schemas import CreditUseIn, PaymentIn
 from chalicelib.platform import db
 from chalicelib.sales import forms
 from chalicelib.sales.schemas import FormOrderIn
@@ -54,30 +55,57 @@ def owed_and_paid() -> tuple[int, int]:
     return amount, sum(x.get("paid_amount", 0) for x in debts)
 
 
-def test_submissions_of_one_buyer_with_credit_at_once_spend_it_once(api):
-    """Amy has 250 of credit; five submissions of hers at once (100 + 60 of shipping
-    each): five orders and five charges, 250 of the 800 paid by the credit, no more."""
+def credit_payment(amy) -> dict:
+    """The payment Amy's credit came from (the first one recorded)."""
+    return db.get_db().payments.find_one({"customer_id": ObjectId(amy)}, sort=[("created_at", 1), ("_id", 1)])
+
+
+def test_submissions_in_a_known_buyers_name_at_once_spend_none_of_her_credit(api):
+    """Amy has 250 of credit; five submissions in her name at once (100 + 60 of shipping
+    each): five orders and five charges, all held for the seller, none of them paid
+    by the credit (issue 27: anyone may type her email)."""
     token, item_id, amy, _ = setup(api, credit=250)
     results = at_once([order(token, item_id, client=f"ip{n}") for n in range(5)])
     assert all(isinstance(r, tuple) and r[1] for r in results), results
+    assert check_ledger() == {ObjectId(amy): 25000}
+    assert owed_and_paid() == (80000, 0)
     d = db.get_db()
-    assert d.orders.count_documents({}) == 5
+    assert d.orders.count_documents({"credit_held": True}) == 5
     charges = list(d.charges.find())
     assert len(charges) == 5 and {c["amount"] for c in charges} == {6000}
-    assert len({c["submission_id"] for c in charges}) == 5
+    assert all(c["credit_held"] for c in charges)
     assert {c["submission_id"] for c in charges} == {o["submission_id"] for o in d.orders.find()}
-    assert check_ledger() == {}  # the credit is gone: all of it on orders and charges
-    assert owed_and_paid() == (80000, 25000)
-    # The answers' balances add up to what is still owed.
-    assert sum(r[0]["balance"] for r in results) == 550
+    assert [r[0]["balance"] for r in results] == [160] * 5
 
 
-def test_more_credit_than_owed_stays_credit_whatever_the_race(api):
-    token, item_id, amy, _ = setup(api, credit=1000)
-    results = at_once([order(token, item_id, client=f"ip{n}") for n in range(4)])
-    assert all(isinstance(r, tuple) and r[0]["balance"] == 0 for r in results), results
-    assert check_ledger() == {ObjectId(amy): 1000 * 100 - 4 * 16000}
-    assert owed_and_paid() == (64000, 64000)
+def test_two_submissions_and_a_seller_payment_at_once_leave_the_credit_alone(api):
+    """Two submissions in Amy's name and a payment the seller records (oldest first) at
+    once: the payment's new money lands once, on held orders and charges or as credit
+    (the seller allocated it); the credit Amy had is on nothing."""
+    token, item_id, amy, shop = setup(api, credit=100)
+    pay = lambda: payments.record(shop, PaymentIn(customer_id=amy, amount=200, method="cash"))[0]  # noqa: E731
+    results = at_once([order(token, item_id, client=f"ip{n}") for n in range(2)] + [pay])
+    assert all(not isinstance(r, str) for r in results), results
+    first = credit_payment(amy)
+    assert (first["allocations"], first["unallocated"]) == ([], 10000)
+    credit = check_ledger()[ObjectId(amy)]  # money on debts + credit = the payments
+    assert owed_and_paid() == (2 * 16000, 30000 - credit)
+    assert 10000 <= credit <= 30000
+
+
+def test_the_seller_spending_credit_twice_while_submissions_come_in_spends_it_once(api):
+    """POST /payments/use-credit pressed twice at once while two submissions in Amy's
+    name come in: her 250 is spent at most once, on whatever held debts existed."""
+    token, item_id, amy, shop = setup(api, credit=250)
+    assert isinstance(order(token, item_id, client="first")(), tuple)  # one there already
+    spend = lambda: payments.apply_credit(shop, CreditUseIn(customer_id=amy))  # noqa: E731
+    results = at_once([spend, spend] + [order(token, item_id, client=f"ip{n}") for n in range(2)])
+    assert all(not isinstance(r, str) for r in results), results
+    used = sum(r["used"] for r in results if isinstance(r, dict))
+    credit = check_ledger().get(ObjectId(amy), 0)
+    assert used * 100 + credit == 25000
+    assert owed_and_paid() == (3 * 16000, 25000 - credit)
+    assert used >= 160  # the first submission's 160 was there for both presses
 
 
 def test_a_double_tap_at_once_makes_one_charge(api):
@@ -90,14 +118,3 @@ def test_a_double_tap_at_once_makes_one_charge(api):
     assert db.get_db().orders.count_documents({}) == 1
     assert db.get_db().charges.count_documents({}) == 1
     check_ledger()
-
-
-def test_a_payment_racing_submissions_lands_once(api):
-    """A payment the seller records while Amy's submissions come in: every cent of it is
-    on an order, a charge or credit, once."""
-    token, item_id, amy, shop = setup(api, credit=100)
-    pay = lambda: payments.record(shop, PaymentIn(customer_id=amy, amount=200, method="cash"))[0]  # noqa: E731
-    results = at_once([order(token, item_id, client=f"ip{n}") for n in range(3)] + [pay])
-    assert all(not isinstance(r, str) for r in results), results
-    assert check_ledger() == {}  # 300 of money, 480 owed: all of it used, once
-    assert owed_and_paid() == (3 * 16000, 30000)

@@ -129,12 +129,13 @@ def test_a_stranger_with_a_known_email_sees_only_their_own_submission(api, shop)
         o["order_no"]: o for o in api.get(f"/orders?customer_id={customer_id}", token=shop["t"]).json["items"]
     }
     assert orders[mine_no]["payment_status"] == "remitted"
-    # Amy's credit (50) went to her oldest unpaid order when the stranger's order came
-    # (issue 26: credit on every path); the reported transfer added nothing to it.
+    # Amy's credit (50) stays hers: a submission in her name spends none of it, not even
+    # on her own older order (issue 27); the reported transfer added nothing to it.
     assert (orders[unpaid["order_no"]]["payment_status"], orders[unpaid["order_no"]]["paid_amount"]) == (
-        "partial",
-        50,
+        "unpaid",
+        0,
     )
+    assert api.get(f"/track/{full}").json["credit"] == 50
     # Amy's own page still shows everything, the stranger's order included.
     assert len(api.get(f"/track/{full}").json["orders"]) == 3
     # The shop renaming Amy shows on her links, not on the stranger's.

@@ -239,16 +239,25 @@ def test_a_fee_changed_later_applies_to_later_submissions_only(api, seller):
     assert sorted(c["amount"] for c in charges_of(api, seller)) == [60, 90]
 
 
-def test_credit_pays_a_form_order_and_its_flat_fee(api, seller):
-    """Amy has 200 of credit: her submission (100 of items, 60 of shipping) starts paid
-    by it, order first (the older), and 40 stays credit."""
+def test_a_known_buyers_order_and_flat_fee_wait_until_the_seller_spends_her_credit(api, seller):
+    """Amy has 200 of credit: a submission in her name (100 of items, 60 of shipping)
+    spends none of it (anyone may type her email; issue 27). The seller spends it
+    (POST /payments/use-credit): order first (the older), and 40 stays credit."""
     amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=seller["t"]).json
     pay = {"customer_id": amy["id"], "amount": 200, "method": "bank_transfer"}
     assert api.post("/payments", pay, token=seller["t"]).status == 201
     form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
     r = submit(api, form)
     assert r.status == 201, r.json
-    assert (r.json["shipping_fee"], r.json["balance"]) == (60, 0)
+    assert (r.json["shipping_fee"], r.json["balance"]) == (60, 160)
+    (order,) = api.get("/orders", token=seller["t"]).json["items"]
+    (charge,) = charges_of(api, seller)
+    assert (order["paid_amount"], order["payment_status"], order["credit_held"]) == (0, "unpaid", True)
+    assert (charge["paid_amount"], charge["balance"], charge["credit_held"]) == (0, 60, True)
+    assert check_ledger() == {db.get_db().customers.find_one()["_id"]: 20000}
+    used = api.post("/payments/use-credit", {"customer_id": amy["id"]}, token=seller["t"])
+    assert used.status == 200, used.json
+    assert used.json == {"customer_id": amy["id"], "used": 160, "credit": 40}
     (order,) = api.get("/orders", token=seller["t"]).json["items"]
     (charge,) = charges_of(api, seller)
     assert (order["paid_amount"], order["payment_status"]) == (100, "remitted")
@@ -258,15 +267,21 @@ def test_credit_pays_a_form_order_and_its_flat_fee(api, seller):
     check_ledger()
 
 
-def test_credit_pays_part_of_the_fee_and_the_page_shows_what_is_left(api, seller):
+def test_credit_the_seller_spends_pays_part_of_the_fee_and_the_page_shows_what_is_left(api, seller):
     amy = api.post("/customers", {"name": "Amy", "email": "amy@example.com"}, token=seller["t"]).json
     pay = {"customer_id": amy["id"], "amount": 130, "method": "bank_transfer"}
     assert api.post("/payments", pay, token=seller["t"]).status == 201
     form = new_form(api, seller, shipping={"mode": "flat", "fee": 60}).json
     r = submit(api, form)
-    assert r.status == 201 and (r.json["shipping_fee"], r.json["balance"]) == (60, 30)
+    assert r.status == 201 and (r.json["shipping_fee"], r.json["balance"]) == (60, 160)
+    used = api.post("/payments/use-credit", {"customer_id": amy["id"]}, token=seller["t"])
+    assert used.json == {"customer_id": amy["id"], "used": 130, "credit": 0}, used.json
     (charge,) = charges_of(api, seller)
     assert (charge["paid_amount"], charge["balance"]) == (30, 30)
+    # The submission's page shows what the seller put on it, and what is left.
+    page = api.get("/track/" + r.json["tracking_url"].split("#")[1]).json
+    assert (page["balance"], page["credit"], page["payments"]) == (30, 0, [])
+    assert [(c["paid_amount"], c["balance"]) for c in page["charges"]] == [(30, 30)]
     check_ledger()
 
 

@@ -86,6 +86,7 @@ MATRIX = {
     ("GET", "/charges/{charge_id}"): (None, "404"),
     ("POST", "/charges/{charge_id}/void"): (None, "404"),
     ("POST", "/payments"): ({"customer_id": "{customer_id}", "amount": 1, "method": "cash"}, "404"),
+    ("POST", "/payments/use-credit"): ({"customer_id": "{customer_id}"}, "404"),
     ("GET", "/payments/{payment_id}"): (None, "404"),
     ("POST", "/payments/{payment_id}/confirm"): (None, "404"),
     ("POST", "/payments/{payment_id}/reject"): ({"reason": "no"}, "404"),
