@@ -143,3 +143,45 @@ def test_first_page_falls_back_on_keys_it_cannot_order(backend):
     for sort in ([("v", 1), ("_id", 1)], [("v", -1), ("_id", -1)]):
         want = list(coll.find({}).sort(sort).limit(4))
         assert store.FerretStore().first_page(coll, {}, sort, 4) == (want, 6)
+
+
+class _ChangedBetween:
+    """A collection on which `change` runs once, right after the first find has been read:
+    a write landing between FerretStore.first_page's read of the keys and its `_id` reads."""
+
+    def __init__(self, coll, change):
+        self.coll, self.change = coll, change
+
+    def find(self, *args, **kwargs):
+        if self.change is None:
+            return self.coll.find(*args, **kwargs)
+        docs = list(self.coll.find(*args, **kwargs))
+        self.change()
+        self.change = None
+        return docs
+
+    def __getattr__(self, name):
+        return getattr(self.coll, name)
+
+
+@pytest.mark.parametrize("what", ["deleted", "moved", "no longer matching"])
+def test_first_page_reads_again_when_a_page_document_changed_between_its_reads(backend, what):
+    """The page is never built from keys a write has made stale: the plain find and count
+    then give it, as they see the collection after the write."""
+    coll = db.get_db().store_check
+    base = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
+    coll.insert_many([{"_id": i, "s": 1, "at": base + dt.timedelta(hours=i)} for i in range(8)])
+    query, sort = {"s": 1}, [("at", -1), ("_id", -1)]
+    change = {
+        "deleted": lambda: coll.delete_one({"_id": 6}),
+        "moved": lambda: coll.update_one({"_id": 7}, {"$set": {"at": base - dt.timedelta(days=1)}}),
+        "no longer matching": lambda: coll.update_one({"_id": 5}, {"$set": {"s": 2}}),
+    }[what]
+    docs, total = store.FerretStore().first_page(_ChangedBetween(coll, change), query, sort, 3)
+    assert docs == list(coll.find(query).sort(sort).limit(3))
+    assert total == coll.count_documents(query)
+    assert [d["_id"] for d in docs] == {
+        "deleted": [7, 5, 4],
+        "moved": [6, 5, 4],
+        "no longer matching": [7, 6, 4],
+    }[what]
