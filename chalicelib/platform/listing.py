@@ -171,7 +171,7 @@ def sorted_page(
 ) -> dict:
     """One page in `sort`'s order: one query of limit+1 documents. With `count`, the first
     page (no cursor) also gets `total_count`, the number of documents matching `query`
-    (one more command); later pages get `total_count: null`."""
+    (store.first_page: one more command on MongoDB); later pages get `total_count: null`."""
     after = decode_sorted_cursor(cursor, sort, datetime_keys, text_keys)
     total = None
     if after is not None:
