@@ -165,6 +165,7 @@ def main() -> int:
         try:
             stack.start()
             token = seed(stack, args.orders)
+            db.indexes()  # the local GIN indexes, as `make run` creates them
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 cold = first_load(browser, stack, None)
