@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bson import ObjectId
 from bson.errors import InvalidId
 
+from chalicelib.platform import store
 from chalicelib.platform.errors import ValidationFailed
 
 
@@ -149,6 +150,13 @@ def after_filter(sort: Sort, value: object, last_id: ObjectId) -> dict:
     return {"$or": [{sort.key: {beyond: value}}, {sort.key: value, "_id": {beyond: last_id}}]}
 
 
+def _and(query: dict, clause: dict) -> dict:
+    """`query` and `clause`, the query's own fields left at the top: FerretDB pushes down
+    only top-level equalities, so `{$and: [query, clause]}` read every seller's orders
+    for a "Load more" (docs/ferretdb.md); the same filter on every server."""
+    return {**query, "$and": [*query.get("$and", []), clause]}
+
+
 def sorted_page(
     coll,
     query: dict,
@@ -163,10 +171,16 @@ def sorted_page(
 ) -> dict:
     """One page in `sort`'s order: one query of limit+1 documents. With `count`, the first
     page (no cursor) also gets `total_count`, the number of documents matching `query`
-    (one more command); later pages get `total_count: null`."""
+    (store.first_page: one more command on MongoDB); later pages get `total_count: null`."""
     after = decode_sorted_cursor(cursor, sort, datetime_keys, text_keys)
-    find = query if after is None else {"$and": [query, after_filter(sort, *after)]}
-    docs = list(coll.find(find).sort(sort.spec()).limit(limit + 1))
+    total = None
+    if after is not None:
+        docs = list(coll.find(_and(query, after_filter(sort, *after))).sort(sort.spec()).limit(limit + 1))
+    elif count:
+        # The page and its count in one operation: on FerretDB one read serves both (store.py).
+        docs, total = store.first_page(coll, query, sort.spec(), limit + 1)
+    else:
+        docs = list(coll.find(query).sort(sort.spec()).limit(limit + 1))
     more = len(docs) > limit
     docs = docs[:limit]
     out = {
@@ -174,5 +188,5 @@ def sorted_page(
         "next_cursor": encode_sorted_cursor(sort, docs[-1]) if more else None,
     }
     if count:
-        out["total_count"] = coll.count_documents(query) if after is None else None
+        out["total_count"] = total
     return out

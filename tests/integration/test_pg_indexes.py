@@ -172,6 +172,8 @@ def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
         assert api.patch(f"/orders/{oid}", {"fulfillment_status": "purchased"}, **t).status == 200
         assert api.patch(f"/orders/{oid}", {"payment_status": "remitted"}, **t).status == 200  # a payment
         assert api.get(f"/orders?customer_id={cid}", **t).status == 200
+        # The list's first page: one read of the seller's sort keys, then the page by _id.
+        assert api.get("/orders?limit=1", **t).json["total_count"] == 1
         assert api.get(f"/customers/{cid}", **t).status == 200
         link = api.post(f"/customers/{cid}/tracking-link", **t)
         assert link.status == 201, link
@@ -203,6 +205,8 @@ def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
         "findAndModify orders ['_id', 'seller_id']",  # PATCH /orders/{id}
         "find tracking_links ['token_hash']",  # GET /track/{token}, then
         "find orders ['customer_id', 'seller_id']",  # that buyer's orders
+        "find orders ['seller_id']",  # GET /orders: the seller's sort keys (store.first_page)...
+        "find orders ['_id']",  # ...and the page's orders by _id, the query in `$and`
         "find sellers ['email_lower']",  # login
         "find idempotency_keys ['_id']",  # Idempotency-Key claim
         "find payments ['applied', 'customer_id', 'seller_id']",  # a half-applied payment?

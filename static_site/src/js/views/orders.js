@@ -1061,12 +1061,13 @@ export function bind() {
   for (const sel of $$("#order-filters select[data-options]")) statusOptions(sel);
   sortOptions();
   let timer;
-  $("#order-filters").addEventListener("input", () => {
+  $("#order-filters").addEventListener("input", (ev) => {
     clearTimeout(timer);
+    // A menu's choice is whole at once; typed text and dates wait 300 ms for more typing.
     timer = setTimeout(() => {
       nav.remember(); // the filters go into the page's address
       load(true);
-    }, 300);
+    }, ev.target.tagName === "SELECT" ? 0 : 300);
   });
   $("#order-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("#orders-more").addEventListener("click", () => load(false));
