@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE
+from tests.e2e.conftest import DESKTOP, PHONE, show_filters
 
 # Marks the moment of each filter change (before the page's own listener runs) and every
 # GET /orders the page sends after it.
@@ -26,6 +26,7 @@ def test_a_menu_filter_asks_at_once_and_typing_waits(seller_page, locale, viewpo
     page = seller_page(locale=locale, viewport=viewport)
     page.wait_for_function("() => window.__ordersRendered !== undefined")
     page.evaluate(WATCH)
+    show_filters(page)  # folded on a phone
     filters = page.locator("#order-filters")
     expect(filters.locator("[name=payment_status]")).to_be_visible()
 

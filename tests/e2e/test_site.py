@@ -126,18 +126,18 @@ def test_seller_day_and_buyer_link(stack, open_page, page):
     # Select many: bulk 已出貨 on Ben's order.
     order_row(page, 1002).locator(".row-select").check()
     expect(page.locator("#bulk-count")).to_have_text("1 selected")
-    page.get_by_role("button", name="Mark shipped").click()
+    page.locator("#bulk-status").select_option("shipped")  # the bulk bar's "Set status…"
     confirm = page.locator("dialog.confirm-dialog")
     expect(confirm).to_contain_text("Mark 1 order shipped?")
-    confirm.get_by_role("button", name="Mark shipped").click()
+    confirm.locator("button[value=yes]").click()
     expect(page.locator("#flash")).to_contain_text("1 updated")
     expect(order_row(page, 1002).get_by_role("switch", name="Shipped")).to_be_checked()
     expect(order_row(page, 1002).get_by_role("switch", name="Remitted")).not_to_be_checked()
     # Shipping both again changes nothing, and the page says so.
     order_row(page, 1001).locator(".row-select").check()
     order_row(page, 1002).locator(".row-select").check()
-    page.get_by_role("button", name="Mark shipped").click()
-    confirm.get_by_role("button", name="Mark shipped").click()
+    page.locator("#bulk-status").select_option("shipped")
+    confirm.locator("button[value=yes]").click()
     expect(page.locator("#flash")).to_contain_text("0 updated. 2 already as asked.")
 
     # The filters ask the server: only unpaid orders.
