@@ -131,7 +131,7 @@ def enter_orders(page, act, buyers, phone) -> list[tuple]:
             act.type(str(qty))
         act.press("Enter")
         msg = page.locator("#order-form-msg")
-        expect(msg).to_contain_text(f"#{1001 + OLD_ORDERS + i}")
+        expect(msg).to_contain_text(f"#{1001 + OLD_ORDERS + i}", timeout=20_000)
         expect(msg.locator(".alert-danger")).to_have_count(0)
         expected.append((1001 + OLD_ORDERS + i, buyers[name], item, qty, price))
     return expected
@@ -141,12 +141,12 @@ def mark_trip_purchased(page, act, phone) -> None:
     if phone:
         act.click(page.locator("#filters-toggle"))
     act.fill(page.locator("#order-filters [name=batch_prefix]"), "2026-12")
-    expect(page.locator("#orders-count")).to_contain_text(f" {TRIP_PENDING} ", timeout=15_000)
+    expect(page.locator("#orders-count")).to_contain_text(f" {TRIP_PENDING} ", timeout=60_000)
     act.click(page.locator("#select-all-phone" if phone else "#select-all"))
     act.click(page.locator("#bulk-all-matching"))
     act.choose(page.locator("#bulk-status"), "purchased")
     act.click(page.locator("dialog.confirm-dialog button[value=yes]"))
-    expect(page.locator("#flash")).to_contain_text(str(TRIP_PENDING), timeout=30_000)
+    expect(page.locator("#flash")).to_contain_text(str(TRIP_PENDING), timeout=60_000)
     act.fill(page.locator("#order-filters [name=batch_prefix]"), "")
 
 
@@ -161,7 +161,7 @@ def fix_order(page, act, phone, no, field, value) -> None:
         settled(page)  # the panel redraws once its payments arrive
         act.fill(panel.locator(f"[name={field}]"), value)
         act.click(panel.locator("#detail-save"))
-        expect(panel.locator("#detail-msg .alert-success")).to_be_visible()
+        expect(panel.locator("#detail-msg .alert-success")).to_be_visible(timeout=20_000)
         act.click(panel.locator("#detail-close"))
         expect(panel).to_be_hidden()
     else:
@@ -244,7 +244,7 @@ def test_a_days_work_takes_fewer_actions_than_a_spreadsheet(
     spent["find"] = act.count - sum(spent.values())
     ming = [o["order_no"] for o in all_orders(stack, token) if o["customer_id"] == buyers["王小明"]]
     rows = page.locator("#orders-body tr[data-id]")
-    expect(rows).to_have_count(len(ming))
+    expect(rows).to_have_count(len(ming), timeout=30_000)
     assert sorted(int(n) for n in (r.get_attribute("data-order-no") for r in rows.all())) == sorted(ming)
 
     record_property("actions", json.dumps(spent))
