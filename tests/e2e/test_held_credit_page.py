@@ -24,9 +24,11 @@ WORDS = {
         "use": "Use credit (NT$300 available)",
         "used": "NT$120 of credit used; NT$180 left.",
         "use_all": "Use credit on held orders",
-        "ask": "Use Amy Chen's credit of NT$180",
+        "reports": "Reports",
+        "ask": "Use Amy Chen's credit of NT$300",
         "yes": "Use credit",
-        "used_all": "Amy Chen: NT$120 of credit used; NT$60 left.",
+        "no": "Not now",
+        "used_all": "Amy Chen: NT$240 of credit used; NT$60 left.",
     },
     "zh": {
         "orders": "訂單",
@@ -35,12 +37,29 @@ WORDS = {
         "use": "用餘額扣抵（可用 NT$300）",
         "used": "已用餘額扣抵 NT$120；剩餘 NT$180。",
         "use_all": "用餘額扣抵未付訂單",
-        "ask": "要用Amy Chen的儲值餘額 NT$180",
+        "reports": "報表",
+        "ask": "要用Amy Chen的儲值餘額 NT$300",
         "yes": "扣抵",
-        "used_all": "Amy Chen：已用餘額扣抵 NT$120；剩餘 NT$60。",
+        "no": "先不要",
+        "used_all": "Amy Chen：已用餘額扣抵 NT$240；剩餘 NT$60。",
     },
 }
 EMAIL = "amy@example.com"
+
+
+@pytest.fixture(autouse=True)
+def fresh_submissions(stack):
+    """Every browser test submits from 127.0.0.1, and forms take 10 submissions an hour
+    from one address: each test here starts with that hour empty (its 2 are its own) and
+    leaves it empty (as test_form_contacts_page.py does)."""
+    import pymongo
+
+    client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
+    slots = client[stack.api.env["MONGO_DB"]].rate_limits
+    slots.delete_many({"key": {"$regex": "^form-submit:"}})
+    yield
+    slots.delete_many({"key": {"$regex": "^form-submit:"}})
+    client.close()
 
 
 def held_orders(stack, token) -> tuple[str, list[dict]]:
@@ -81,19 +100,37 @@ def held_orders(stack, token) -> tuple[str, list[dict]]:
     return amy["id"], orders
 
 
-@pytest.mark.parametrize(
+EVERY_WAY = pytest.mark.parametrize(
     ("locale", "viewport"),
     [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
     ids=["en-desktop", "zh-desktop", "en-phone", "zh-phone"],
 )
-def test_the_seller_spends_a_buyers_credit_on_orders_held_from_it(stack, seller_page, locale, viewport):
+
+
+def start(stack, seller_page, locale, viewport):
+    """(page, words, screenshot suffix, token, Amy's id, her two held orders)."""
     zh = locale == "zh-TW"
-    w = WORDS["zh" if zh else "en"]
-    where = f"{'zh' if zh else 'en'}-{'phone' if viewport == PHONE else 'desktop'}"
     page = seller_page(locale=locale, viewport=viewport)
     token = page.evaluate("localStorage.getItem('token')")
-    customer_id, (first, second) = held_orders(stack, token)
+    customer_id, orders = held_orders(stack, token)
     page.reload()
+    where = f"{'zh' if zh else 'en'}-{'phone' if viewport == PHONE else 'desktop'}"
+    return page, WORDS["zh" if zh else "en"], where, token, customer_id, orders
+
+
+def confirm_use_all(page, w, stack, token, customer_id, where):
+    """The confirm names her credit; "Not now" moves nothing; then "Use credit"."""
+    confirm = page.locator("dialog.confirm-dialog")
+    expect(confirm).to_contain_text(w["ask"])
+    confirm.get_by_role("button", name=w["no"], exact=True).click()
+    expect(confirm).to_have_count(0)
+    assert api_call(stack, "GET", f"/customers/{customer_id}", token)["credit"] == 300
+    return confirm
+
+
+@EVERY_WAY
+def test_the_order_panel_spends_her_credit_on_that_order(stack, seller_page, locale, viewport):
+    page, w, where, token, customer_id, (first, second) = start(stack, seller_page, locale, viewport)
 
     # The list: both held orders marked, with the reason on hover; the paid one not.
     for o in (first, second):
@@ -137,7 +174,18 @@ def test_the_seller_spends_a_buyers_credit_on_orders_held_from_it(stack, seller_
     expect(order_row(page, first["order_no"]).locator(".credit-held")).to_have_count(0)
     expect(order_row(page, second["order_no"]).locator(".credit-held")).to_have_count(1)
 
-    # The Buyers tab's charges panel: her credit on all she owes, after a confirm.
+
+def assert_all_paid(stack, token, customer_id, orders):
+    for o in orders:
+        server = api_call(stack, "GET", f"/orders/{o['id']}", token)
+        assert (server["paid_amount"], server["balance"]) == (120, 0), server
+    assert api_call(stack, "GET", f"/customers/{customer_id}", token)["credit"] == 60
+
+
+@EVERY_WAY
+def test_the_charges_panel_spends_her_credit_on_all_held_orders(stack, seller_page, locale, viewport):
+    page, w, where, token, customer_id, orders = start(stack, seller_page, locale, viewport)
+    expect(page.locator("#orders-body .credit-held")).to_have_count(2)
     page.get_by_role("tab", name=w["buyers"]).click()
     row = page.locator("#customers-body tr", has_text="Amy Chen")
     row.locator(".charges-open").click()
@@ -145,20 +193,44 @@ def test_the_seller_spends_a_buyers_credit_on_orders_held_from_it(stack, seller_
     use_all = panel.locator(".use-credit-all")
     expect(use_all).to_have_text(w["use_all"])
     use_all.click()
-    confirm = page.locator("dialog.confirm-dialog")
-    expect(confirm).to_contain_text(w["ask"])
+    confirm_use_all(page, w, stack, token, customer_id, where)
+    use_all.click()
     scroll_still(page)
     shot(page, f"held-credit-confirm-{where}", full_page=False)
-    confirm.get_by_role("button", name=w["yes"], exact=True).click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name=w["yes"], exact=True).click()
     expect(panel.locator(".charges-msg")).to_contain_text(w["used_all"])
     expect(panel.locator(".use-credit-all")).to_have_count(0)  # nothing owed now
-    server = api_call(stack, "GET", f"/orders/{second['id']}", token)
-    assert (server["paid_amount"], server["balance"]) == (120, 0)
-    assert api_call(stack, "GET", f"/customers/{customer_id}", token)["credit"] == 60
+    assert_all_paid(stack, token, customer_id, orders)
     if viewport == PHONE:
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # No marker left in the list.
     page.get_by_role("tab", name=w["orders"]).click()
-    expect(order_row(page, second["order_no"])).to_have_count(1)
+    expect(order_row(page, orders[1]["order_no"])).to_have_count(1)
     expect(page.locator("#orders-body .credit-held")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
+)
+def test_the_buyers_report_spends_her_credit_on_all_held_orders(stack, seller_page, locale, viewport):
+    page, w, where, token, customer_id, orders = start(stack, seller_page, locale, viewport)
+    page.get_by_role("tab", name=w["reports"]).click()
+    row = page.locator("#rep-buyers tbody tr", has_text="Amy Chen")
+    use_all = row.locator(".credit-amount .use-credit-all")
+    expect(use_all).to_have_text(w["use_all"])
+    expect(page.locator("#rep-buyers tfoot .use-credit-all")).to_have_count(0)  # not on the totals
+    use_all.scroll_into_view_if_needed()
+    scroll_still(page)
+    shot(page, f"held-credit-report-button-{where}", full_page=False)
+    use_all.click()
+    confirm_use_all(page, w, stack, token, customer_id, where)
+    use_all.click()
+    page.locator("dialog.confirm-dialog").get_by_role("button", name=w["yes"], exact=True).click()
+    expect(page.locator("#flash")).to_contain_text(w["used_all"])
+    expect(row.locator(".credit-amount")).to_have_text("NT$60")  # reloaded: the button gone
+    assert_all_paid(stack, token, customer_id, orders)
+    scroll_still(page)
+    shot(page, f"held-credit-report-{where}", full_page=False)
+    if viewport == PHONE:
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
