@@ -61,7 +61,9 @@ class CustomersMerged(bus.Event):
 
 
 def to_out(doc: dict) -> dict:
-    return CustomerOut.from_doc({**doc, "notify": doc.get("notify", True) is not False})
+    return CustomerOut.from_doc(
+        {**doc, "notify": doc.get("notify", True) is not False, "credit": doc.get("credit", 0)}
+    )
 
 
 def _seller(principal: Principal):

@@ -14,6 +14,7 @@ from chalicelib.platform.schemas import (
     In,
     ListQuery,
     LongText,
+    MoneyOut,
     Name,
     ObjectIdStr,
     Out,
@@ -117,6 +118,9 @@ class CustomerOut(Out):
     social: str | None
     note: str | None
     notify: bool = True
+    # the buyer's credit (her cached sum of unallocated confirmed money): the order panel
+    # offers it for an order held from credit
+    credit: MoneyOut = 0
     created_at: str
     updated_at: str
 

@@ -138,6 +138,23 @@ def test_a_new_buyers_submission_is_not_held(api, token):
     check_ledger()
 
 
+def test_a_customer_shows_her_credit_to_the_seller(api, token):
+    """GET /customers/{id} carries her credit (the order panel offers it for a held
+    order without reading the buyers report): whole while a form order waits, less by
+    what use-credit moved; a buyer who never paid has 0."""
+    amy = overpaid(api, token, amount=250)
+    assert api.get(f"/customers/{amy['id']}", token=token).json["credit"] == 250
+    link, pocky = form_of(api, token)
+    submit(api, link, pocky, email=BUYER)
+    assert api.get(f"/customers/{amy['id']}", token=token).json["credit"] == 250
+    r = api.post("/payments/use-credit", {"customer_id": amy["id"]}, token=token)
+    assert r.json["credit"] == 150
+    assert api.get(f"/customers/{amy['id']}", token=token).json["credit"] == 150
+    bea = make_customer(api, token, name="Bea", email="bea@example.com")
+    assert bea["credit"] == 0 and api.get(f"/customers/{bea['id']}", token=token).json["credit"] == 0
+    check_ledger()
+
+
 def seller_typed(api, token, amy):
     return make_order(api, token, customer_id=amy["id"], unit_price=120)["id"]
 

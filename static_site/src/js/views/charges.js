@@ -57,9 +57,37 @@ export async function openCharges(box, buyer, { onChange, quiet = false } = {}) 
         {},
         h("strong", {}, t("charge.owes", { amount: money(owes, cur()) })),
         credit > 0 ? h("span", { class: "ms-2 text-success charges-credit" }, t("charge.credit", { amount: money(credit, cur()) })) : null,
+        // Credit and debts together: automatic credit passed these over (held from credit).
+        credit > 0 && Number(owes) > 0 ? useAllButton(credit) : null,
       ),
     );
   };
+
+  const useAllButton = (credit) =>
+    h(
+      "button",
+      {
+        class: "btn btn-sm btn-outline-primary ms-2 use-credit-all",
+        type: "button",
+        "aria-label": t("held.use_all_label", { name }),
+        onclick: async (ev) => {
+          const btn = ev.currentTarget;
+          if (!(await ask(t("held.use_all_ask", { name, amount: money(credit, cur()) }), t("held.use_all_yes"), t("held.use_all_no"), { danger: false }))) return;
+          btn.disabled = true;
+          try {
+            const r = await api.post("/payments/use-credit", { customer_id: customerId });
+            const what = { name, used: money(r.used, cur()), left: money(r.credit, cur()) };
+            notify(msg, Number(r.used) > 0 ? "success" : "info", Number(r.used) > 0 ? t("held.used_all", what) : t("held.none_used"));
+            await load();
+            onChange?.();
+          } catch (err) {
+            if (err.status !== 401) fail(msg, err);
+            btn.disabled = false;
+          }
+        },
+      },
+      t("held.use_all"),
+    );
 
   const row = (c) => {
     const status = statusOf(c);

@@ -5,7 +5,8 @@
 // and the payments that paid it (GET /payments of the buyer, their lines for this order).
 // Its cost (one unit, in the currency paid) and, worked out by the server with the batch's
 // exchange rate, the whole order's cost in the shop's currency and its profit: never guessed
-// here, "—" with the reason when the server cannot tell.
+// here, "—" with the reason when the server cannot tell. An order held from credit (a form
+// submitted in the buyer's name) says so while it owes and she has credit, and offers it.
 import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
@@ -20,7 +21,7 @@ const FULFILLMENT = FULFILLMENT_STATUSES;
 const TEXT = ["batch", "note", "carrier", "tracking_number"];
 const MONEY = ["unit_price", "shipping_fee"];
 
-const state = { order: null, onSaved: () => {}, payments: null, parcel: null };
+const state = { order: null, onSaved: () => {}, payments: null, parcel: null, credit: null, creditUsed: null };
 const CVS = new Set(CVS_METHODS);
 
 const dialog = () => $("#order-detail");
@@ -32,6 +33,8 @@ export async function open(order, onSaved) {
   state.onSaved = onSaved;
   state.payments = null;
   state.parcel = null;
+  state.credit = null;
+  state.creditUsed = null; // {used, left} of the last "Use credit", said where it was pressed
   render();
   $("#detail-msg").replaceChildren();
   $("#detail-message").replaceChildren();
@@ -43,7 +46,74 @@ export async function open(order, onSaved) {
   } catch (err) {
     if (err.status !== 401) notify($("#detail-msg"), "danger", describe(err));
   }
-  await Promise.all([loadPayments(state.order), loadParcel(state.order)]);
+  await Promise.all([loadPayments(state.order), loadParcel(state.order), loadCredit(state.order)]);
+}
+
+/** Whether the buyer's credit passed this order over and it still owes (`credit_held`:
+ *  a form submitted in her name; the server spends it only when the seller says so). */
+export const heldFromCredit = (o) => Boolean(o?.credit_held) && Number(o.balance) > 0 && o.fulfillment_status !== "cancelled";
+
+/** The buyer's credit, read only for an order held from it (one request, on opening). */
+async function loadCredit(order) {
+  if (!heldFromCredit(order) || !order.customer_id) return;
+  try {
+    const buyer = await api.get(`/customers/${order.customer_id}`);
+    if (state.order?.id !== order.id) return;
+    state.credit = Number(buyer.credit ?? 0);
+    renderCredit();
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 404) notify($("#detail-msg"), "danger", describe(err));
+  }
+}
+
+function renderCredit() {
+  const o = state.order;
+  const box = $("#detail-credit");
+  const shown = heldFromCredit(o) && state.credit > 0;
+  const done = state.creditUsed;
+  box.classList.toggle("d-none", !shown && !done);
+  const cur = currency();
+  box.replaceChildren(
+    ...(shown
+      ? [
+          h("span", { class: "badge text-bg-info credit-held me-2", title: t("held.why") }, t("held.marker")),
+          h("button", { class: "btn btn-sm btn-outline-primary use-credit", type: "button", onclick: useCredit }, t("held.use", { amount: money(state.credit, cur) })),
+          h("small", { class: "d-block text-muted mt-1 credit-held-why" }, t("held.why")),
+        ]
+      : []),
+    ...(done
+      ? [
+          h(
+            "div",
+            { class: `alert ${done.used > 0 ? "alert-success" : "alert-info"} small py-1 px-2 mt-1 mb-0 credit-used`, role: "status" },
+            done.used > 0 ? t("held.used", { used: money(done.used, cur), left: money(done.left, cur) }) : t("held.none_used"),
+          ),
+        ]
+      : []),
+  );
+}
+
+/** POST /payments/use-credit for this order alone; the row, the panel and its payments follow. */
+async function useCredit(ev) {
+  const btn = ev.currentTarget;
+  const before = state.order;
+  const box = $("#detail-msg");
+  btn.disabled = true;
+  try {
+    const r = await api.post("/payments/use-credit", { customer_id: before.customer_id, order_ids: [before.id] });
+    const order = await api.get(`/orders/${before.id}`);
+    if (state.order?.id !== before.id) return;
+    state.credit = Number(r.credit);
+    state.creditUsed = { used: Number(r.used), left: Number(r.credit) };
+    state.order = order;
+    render();
+    state.onSaved(order, before, {});
+    loadPayments(order);
+  } catch (err) {
+    if (err.status !== 401) notify(box, "danger", describe(err));
+  } finally {
+    btn.disabled = false;
+  }
 }
 
 /** The parcel holding this order, if any: the order's parcel_id, or (an orders API that does
@@ -167,6 +237,7 @@ export function render() {
   $("#detail-paid").textContent = money(o.paid_amount ?? 0, currency());
   $("#detail-balance").textContent = money(o.balance ?? 0, currency());
   $("#detail-partial").classList.toggle("d-none", o.payment_status !== "partial");
+  renderCredit();
   renderPayments();
   fill(f.elements.fulfillment_status, FULFILLMENT, "ful", o.fulfillment_status);
   f.elements.shipped_date.value = o.shipped_date || "";
@@ -342,6 +413,7 @@ async function save(body, { confirmCancel = true } = {}) {
   try {
     state.order = await api.patch(`/orders/${before.id}`, body);
     render();
+    if (state.credit === null) loadCredit(state.order); // held and owing only now (say, a raised quantity)
     notify(box, "success", t("common.saved"));
     state.onSaved(state.order, before, body);
     if ("payment_status" in body || "fulfillment_status" in body) loadPayments(state.order);

@@ -301,6 +301,8 @@ function orderRow(o) {
         o.payment_status === "partial" || o.payment_status === "refunded"
           ? h("span", { class: `badge pay-state ${o.payment_status === "partial" ? "text-bg-warning" : "text-bg-secondary"}` }, t(`pay.${o.payment_status}`))
           : null,
+        // From credit_held and the balance alone (no request per row): the panel reads her credit.
+        detail.heldFromCredit(o) ? h("span", { class: "badge text-bg-info credit-held", title: t("held.why_list") }, t("held.marker")) : null,
       ),
     ),
     h(

@@ -5,7 +5,7 @@
 // month, a bar chart of revenue, cost and profit and a table with the margin; its counts of
 // orders without a cost or a rate open those orders.
 import { ApiError, api, describe, download } from "../api.js";
-import { $, $$, h, messageRow, spinnerRow } from "../dom.js";
+import { $, $$, ask, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
 import { labelled, lang, locale, t } from "../i18n.js";
 import { buyerContact, currency, flash, nav } from "../app.js";
@@ -69,7 +69,7 @@ function renderBuyers() {
       h("td", { class: "text-end", "data-label": t("rep.total") }, money(r.total_amount, cur)),
       h("td", { class: "text-end", "data-label": t("rep.remitted") }, money(r.remitted_amount, cur)),
       h("td", { class: "text-end outstanding-amount", "data-label": t("rep.outstanding") }, money(r.outstanding_amount, cur)),
-      h("td", { class: "text-end credit-amount", "data-label": t("rep.credit") }, money(r.credit_amount ?? 0, cur)),
+      h("td", { class: "text-end credit-amount", "data-label": t("rep.credit") }, money(r.credit_amount ?? 0, cur), actions ? useCreditButton(r) : null),
       h("td", { class: "text-end", "data-label": t("rep.shipped") }, String(r.shipped_count ?? "")),
       h("td", { class: "text-end", "data-label": t("rep.unshipped") }, String(r.unshipped_count ?? "")),
       h("td", { class: "cell-actions text-end" }, actions),
@@ -124,6 +124,37 @@ function renderBuyers() {
   $("#rep-buyers tfoot").replaceChildren();
   if (!rows.length) body.replaceChildren(messageRow(BUYER_COLS, t("rep.empty")));
   else if (state.buyers.totals) $("#rep-buyers tfoot").replaceChildren(row(state.buyers.totals, t("rep.totals"), "fw-semibold"));
+}
+
+/** Credit and debts on one row: automatic credit passed those debts over (orders from a form
+ *  in the buyer's name), so the seller may spend it on them, all open ones oldest first. */
+function useCreditButton(r) {
+  const credit = Number(r.credit_amount || 0);
+  if (!(credit > 0 && Number(r.outstanding_amount) > 0) || !r.customer_id) return null;
+  const cur = currency();
+  return h(
+    "button",
+    {
+      class: "btn btn-sm btn-outline-primary d-block ms-auto mt-1 use-credit-all",
+      type: "button",
+      "aria-label": t("held.use_all_label", { name: r.name }),
+      onclick: async (ev) => {
+        const btn = ev.currentTarget;
+        if (!(await ask(t("held.use_all_ask", { name: r.name, amount: money(credit, cur) }), t("held.use_all_yes"), t("held.use_all_no"), { danger: false }))) return;
+        btn.disabled = true;
+        try {
+          const got = await api.post("/payments/use-credit", { customer_id: r.customer_id });
+          const what = { name: r.name, used: money(got.used, cur), left: money(got.credit, cur) };
+          flash(Number(got.used) > 0 ? "success" : "info", Number(got.used) > 0 ? t("held.used_all", what) : t("held.none_used"));
+          await loadBuyers();
+        } catch (err) {
+          btn.disabled = false;
+          if (err.status !== 401) flash("danger", describe(err));
+        }
+      },
+    },
+    t("held.use_all"),
+  );
 }
 
 /** The charges panel of a buyer of the report, under it (made on first use). */
