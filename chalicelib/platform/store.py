@@ -341,8 +341,8 @@ def current() -> MongoStore:
 
 
 def _for(lock: Lock) -> MongoStore:
-    # Without a lock key a write is the same on every server: sent without asking which
-    # one this is (no buildInfo for it, as before the store existed).
+    # Without a lock key a write takes no lease lock on any server (its collection, from
+    # db.get_db, still runs it one at a time per document on FerretDB: doc_gate.py).
     return current() if _keys(lock) else _MONGO
 
 

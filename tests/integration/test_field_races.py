@@ -20,7 +20,7 @@ from chalicelib.buyers import customers
 from chalicelib.buyers.schemas import CustomerIn, CustomerPatch
 from chalicelib.money import charges, payments
 from chalicelib.money.schemas import ChargeIn, PaymentIn
-from chalicelib.platform import db
+from chalicelib.platform import db, doc_gate
 from chalicelib.sales import forms
 from chalicelib.sales.schemas import FormPatch
 from tests.conftest import at_once
@@ -145,3 +145,16 @@ def test_closing_a_form_while_its_link_is_renewed_keeps_both(api):
         if doc.get("closed") is not True or doc["token_hash"] == before:
             lost.append((n, doc.get("closed"), doc["token_hash"] == before))
     assert lost == []
+
+
+def test_only_ferretdb_updates_pass_the_gate(api, backend, monkeypatch):
+    """On mongo-java-server (the code as on Atlas) an update is sent as it is: its
+    atomicity is the server's. On FerretDB each passes doc_gate."""
+    gated = []
+    real = doc_gate._gate
+    monkeypatch.setattr(doc_gate, "_gate", lambda *names: gated.append(names) or real(*names))
+    _, who = seller(api)
+    cid = customer(who, 1)
+    customers.mark_charged(ObjectId(who.seller_id), cid)
+    assert db.get_db().customers.find_one({"_id": cid})["charged"] is True
+    assert gated == ([(db.get_db().name, "customers")] if backend == "ferretdb" else [])
