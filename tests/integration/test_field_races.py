@@ -5,8 +5,9 @@ FerretDB 1.24 applies an update by reading the whole document, changing it in Go
 writing all of it back, with nothing between the read and the write: an update of one
 field could put back another field as it was before a concurrent update of it
 (docs/ferretdb.md, "Atomicity"). Each test repeats a pair of writers that name no common
-lock many times and checks both fields afterwards. Orders and items are not here: every
-write of an order or an item already holds its lock (`store.order_key`/`item_key`)."""
+lock many times and checks both fields afterwards. Items are not here: every write of
+an item holds its lock (`store.item_key`); every write of an order holds `order_key`
+except the buyer email's claim (`notify_key`), which is here."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from chalicelib.platform import db, doc_gate
 from chalicelib.sales import forms
 from chalicelib.sales.schemas import FormPatch
 from tests.conftest import at_once
-from tests.factories import make_item
+from tests.factories import make_item, make_order
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -158,3 +159,26 @@ def test_only_ferretdb_updates_pass_the_gate(api, backend, monkeypatch):
     customers.mark_charged(ObjectId(who.seller_id), cid)
     assert db.get_db().customers.find_one({"_id": cid})["charged"] is True
     assert gated == ([(db.get_db().name, "customers")] if backend == "ferretdb" else [])
+
+
+def test_a_payment_on_an_order_while_its_email_is_claimed_and_given_back_keeps_the_money(api):
+    """Orders: the buyer email's claim of an order (`notified_at`, under the notify lock,
+    notifications._claim) and its give-back when SES refuses, again and again, while a
+    payment writes its share of the order (under the order's lock): the share stays."""
+    from chalicelib.notifications import notifications
+
+    token, who = seller(api)
+    lost = []
+    for n in range(ROUNDS):
+        cid = customer(who, n)
+        oid = ObjectId(make_order(api, token, customer_id=str(cid))["id"])
+
+        def claim_and_give_back(oid=oid):
+            notifications._claim("orders", oid)
+            db.get_db().orders.update_one({"_id": oid}, {"$set": {"notified_at": None}})
+
+        during(pay(who, cid, 100), claim_and_give_back)
+        doc = db.get_db().orders.find_one({"_id": oid})
+        if doc.get("paid_amount") != doc["total_amount"] or doc["payment_status"] == "unpaid":
+            lost.append((n, doc.get("paid_amount"), doc["payment_status"]))
+    assert lost == []
