@@ -26,9 +26,9 @@ from typing import Any
 
 
 class _Gate:
-    """The updates in flight on one collection: those of documents named by a scalar
-    `_id` run at once unless they share one; any other update (a filter that names no
-    single `_id`: update_many by seller, an upsert by email) runs alone."""
+    """The updates in flight on one collection: those of documents named by `_id` run at
+    once unless they share one; any other update (a filter that names no `_id`s:
+    update_many by seller, an upsert by email) runs alone."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -74,10 +74,16 @@ def _gate(db_name: str, coll_name: str) -> _Gate:
 
 
 def doc_ids(filters: Iterable[Any]) -> frozenset | None:
-    """The `_id`s the filters name, or None when one names no single `_id`."""
+    """The `_id`s the filters name (`_id: v` or `_id: {$in: [...]}`, a bulk edit's), or
+    None when one names no `_id`s (it may update any document of the collection)."""
     ids = set()
     for query in filters:
         value = query.get("_id") if isinstance(query, dict) else None
+        if isinstance(value, dict) and set(value) == {"$in"} and isinstance(value["$in"], list | tuple):
+            if any(v is None or isinstance(v, dict | list) for v in value["$in"]):
+                return None
+            ids.update(value["$in"])
+            continue
         if value is None or isinstance(value, dict | list):
             return None
         ids.add(value)

@@ -60,7 +60,11 @@ def test_which_documents_a_filter_names():
     oid = ObjectId()
     assert doc_gate.doc_ids([{"_id": oid, "seller_id": 1}, {"_id": 2}]) == frozenset({oid, 2})
     assert doc_gate.doc_ids([{"_id": oid}, {"seller_id": 1}]) is None
-    assert doc_gate.doc_ids([{"_id": {"$in": [oid]}}]) is None
+    assert doc_gate.doc_ids([{"_id": {"$in": [oid, 3]}, "seller_id": 1}, {"_id": 2}]) == frozenset(
+        {oid, 2, 3}
+    )
+    assert doc_gate.doc_ids([{"_id": {"$in": [oid]}, "x": 1}, {"_id": {"$nin": [oid]}}]) is None
+    assert doc_gate.doc_ids([{"_id": {"$in": [oid], "$ne": 2}}]) is None
     assert doc_gate.doc_ids([{"_id": None}]) is None
 
 
