@@ -11,7 +11,7 @@ import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.platform import mongo
+from chalicelib.platform import doc_gate, mongo
 from chalicelib.platform.config import Settings, get_settings
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.ids import object_id
@@ -91,7 +91,9 @@ def get_client() -> Any:
 
 
 def get_db() -> Database:
-    return get_client()[get_settings().mongo_db]
+    """The app's database; on FerretDB its updates of a document run one at a time in
+    the process (doc_gate.py: FerretDB writes a whole document back)."""
+    return doc_gate.database(get_client(), get_settings().mongo_db, is_ferretdb)
 
 
 def own(collection: str, seller_id: Any, doc_id: str | None, what: str) -> dict:

@@ -14,7 +14,11 @@ MongoDB (Atlas, mongo-java-server, mongomock), `FerretStore` for FerretDB 1.24, 
   `bulk_write` sends commands of FERRETDB_BULK;
 - pushes no `$in` down to PostgreSQL: `find_by_ids` reads each document by its `_id`;
 - pushes no sort or limit down once there is a filter, so a sorted page and its count
-  each decode every matching document: `first_page` reads them once.
+  each decode every matching document: `first_page` reads them once;
+- applies even an unconditional update by writing the whole document back as it read it,
+  so an update of one field can undo a concurrent update of another field of the same
+  document: there db.get_db's collections run every update of a document one at a time
+  in the process (doc_gate.py), whatever the caller and whether it named a lock.
 
 On MongoDB the lock keys are ignored: its single-document atomicity is what the writes
 rely on. docs/ferretdb.md has the table of quirks and the operations that absorb them.
@@ -337,8 +341,8 @@ def current() -> MongoStore:
 
 
 def _for(lock: Lock) -> MongoStore:
-    # Without a lock key a write is the same on every server: sent without asking which
-    # one this is (no buildInfo for it, as before the store existed).
+    # Without a lock key a write takes no lease lock on any server (its collection, from
+    # db.get_db, still runs it one at a time per document on FerretDB: doc_gate.py).
     return current() if _keys(lock) else _MONGO
 
 
