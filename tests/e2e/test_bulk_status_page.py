@@ -15,10 +15,12 @@ from tests.e2e.conftest import DESKTOP, PHONE, api_call, order_row, seed_orders,
 
 pytestmark = pytest.mark.e2e
 
+# Each language and each width once (English on a laptop, 繁中 on a phone): the test
+# budget of `make test` (20 min on 2 cores) has no room for every pair.
 CASES = pytest.mark.parametrize(
     ("locale", "viewport"),
-    [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
-    ids=["en-desktop", "zh-desktop", "en-phone", "zh-phone"],
+    [("en-US", DESKTOP), ("zh-TW", PHONE)],
+    ids=["en-desktop", "zh-phone"],
 )
 
 TEXT = {

@@ -100,10 +100,12 @@ def held_orders(stack, token) -> tuple[str, list[dict]]:
     return amy["id"], orders
 
 
+# Each language and each width once (English on a laptop, 繁中 on a phone): the test
+# budget of `make test` (20 min on 2 cores) has no room for every pair.
 EVERY_WAY = pytest.mark.parametrize(
     ("locale", "viewport"),
-    [("en-US", DESKTOP), ("zh-TW", DESKTOP), ("en-US", PHONE), ("zh-TW", PHONE)],
-    ids=["en-desktop", "zh-desktop", "en-phone", "zh-phone"],
+    [("en-US", DESKTOP), ("zh-TW", PHONE)],
+    ids=["en-desktop", "zh-phone"],
 )
 
 

@@ -53,6 +53,15 @@ function create(select, search) {
   });
   ts.search_remote = search;
   ts.on("blur", () => ts.pending_fill?.());
+  // Once a buyer is chosen, nothing but the person opens the list again: a server answer or a
+  // refill arriving after Enter (with no refresh delay they do) left it open over the form.
+  // A key or a press on the picker is the person; `chosen` holds only until then.
+  ts.on("item_add", () => (ts.chosen = true));
+  ts.control_input.addEventListener("keydown", () => (ts.chosen = false), true);
+  ts.control.addEventListener("mousedown", () => (ts.chosen = false), true);
+  ts.on("dropdown_open", () => {
+    if (ts.chosen && !ts.inputValue()) ts.close();
+  });
   // The combobox is named by the label around the <select>, not by the chosen buyer's text.
   const label = select.closest("label")?.querySelector("[data-i18n]");
   if (label) ts.control_input.setAttribute("aria-labelledby", (label.id ||= `${select.id || select.name}-label`));
