@@ -58,21 +58,6 @@ def make_forms(stack, language):
     return token, urls
 
 
-@pytest.fixture
-def fresh_submissions(stack):
-    """Every browser test submits from 127.0.0.1, and a form takes 10 submissions an hour
-    from one address: this test starts with that hour empty (its 3 submissions are its
-    own) and leaves it empty for the tests after it."""
-    import pymongo
-
-    client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
-    slots = client[stack.api.env["MONGO_DB"]].rate_limits
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
-    yield
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
-    client.close()
-
-
 def choose_one(page):
     page.locator("#of-items .of-item").first.get_by_role("button").last.click()
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, PHONE, api_call, api_request, order_row, scroll_still, serious, shot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fresh_submissions")]  # conftest: forms' hourly limit
 
 WORDS = {
     "en": {
@@ -45,21 +45,6 @@ WORDS = {
     },
 }
 EMAIL = "amy@example.com"
-
-
-@pytest.fixture(autouse=True)
-def fresh_submissions(stack):
-    """Every browser test submits from 127.0.0.1, and forms take 10 submissions an hour
-    from one address: each test here starts with that hour empty (its 2 are its own) and
-    leaves it empty (as test_form_contacts_page.py does)."""
-    import pymongo
-
-    client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
-    slots = client[stack.api.env["MONGO_DB"]].rate_limits
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
-    yield
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
-    client.close()
 
 
 def held_orders(stack, token) -> tuple[str, list[dict]]:
