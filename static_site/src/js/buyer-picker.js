@@ -42,9 +42,6 @@ function create(select, search) {
           callback(items);
           rerank(ts);
           ts.refreshOptions(false);
-          // Tom Select opens the list for every answer while focused: one that comes after the
-          // typed text was chosen with Enter (the input is empty again) must not reopen it.
-          if (!ts.inputValue()) ts.close();
         },
         () => callback(),
       ),
