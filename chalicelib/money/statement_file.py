@@ -53,6 +53,7 @@ class StatementColumns(DomainError):
     to map (the answer's details list them)."""
 
     status, code = 400, "statement_columns"
+    answer_fields = ("headers", "missing")
 
     def __init__(self, headers: list[str], missing: list[str]):
         super().__init__(
@@ -100,7 +101,7 @@ def parse(data: bytes, *, mapping: dict[str, str] | None = None, currency_minor:
             StatementRow(
                 row=n,
                 date=dt.date.fromisoformat(cells[index["date"]].strip().replace("/", "-")),
-                amount=int(amount * 10**currency_minor),
+                amount=int(amount * 100),  # cents (stmtfile's reader takes the currency)
                 memo=cells[index["memo"]].strip() if "memo" in index else "",
                 account_last5=_last5(cells[index["account"]]) if "account" in index else None,
             )

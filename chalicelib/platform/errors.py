@@ -19,6 +19,9 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    # Attributes the answer carries next to `error` (a statement's `headers`, for the
+    # page to map them): to_http copies them.
+    answer_fields: tuple[str, ...] = ()
 
     def __init__(self, message: str, *, code: str | None = None, details: list | None = None):
         super().__init__(message)
@@ -89,7 +92,8 @@ def error_body(code: str, message: str, details: list | None = None) -> dict[str
 
 
 def to_http(exc: DomainError) -> tuple[int, dict[str, Any]]:
-    return exc.status, error_body(exc.code, exc.message, exc.details)
+    body = error_body(exc.code, exc.message, exc.details)
+    return exc.status, body | {name: getattr(exc, name) for name in exc.answer_fields}
 
 
 def framework_error_body(code: str, message: str) -> dict[str, Any]:
@@ -117,6 +121,14 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_columns": (400, "the import file names an unknown column or one column twice"),
     "missing_columns": (400, "the import file lacks a required column"),
     "invalid_rows": (400, "import rows are invalid: each detail names the row, field and reason"),
+    "statement_columns": (
+        400,
+        "a bank statement's column cannot be placed: the answer lists `headers`, `missing`",
+    ),
+    "invalid_mapping": (
+        400,
+        "?mapping= is not a JSON object of our fields to the file's headers: details name it",
+    ),
     # 401: who is calling
     "unauthorized": (401, "no token, or the token is not valid"),
     "token_expired": (401, "the access token has expired: refresh it"),
@@ -157,6 +169,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
+    "amount_mismatch": (409, "the reported payment's amount is not the bank statement row's"),
     "batch_closed": (409, "the batch is closed: reopen it to add orders or change its rates"),
     "over_limit": (409, "an order form line is above the item's limit per buyer: details name the line"),
     "item_unavailable": (409, "an order form's item was deleted: details name the line"),
@@ -228,6 +241,9 @@ DETAIL_CODES: dict[str, str] = {
     "total_mismatch": "total_amount is not quantity × unit_price + shipping_fee",
     "too_many_cells": "the row has more cells than the header has columns",
     "unknown_column": "the header names a column the import does not know",
+    # bank statements (?mapping=: field mapping.<name>)
+    "not_a_header": "the file has no such header",
+    "missing_column": "a bank statement's column the reader cannot place (statement_columns)",
     "required_column": "a required column is missing from the header",
     "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
     "stock_short_for_change": "a change of an order needs more units than are in stock (item_name, needed: the extra units, in_stock)",
