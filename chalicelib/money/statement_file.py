@@ -127,7 +127,7 @@ _NOT_A_STATEMENT = (
     (b"%PDF", "a PDF"),
     (b"PK\x05\x06", "an empty zip file"),
 )
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")  # never in text a bank writes
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")  # never in text a bank writes
 _EXPORT = "export the statement as CSV or Excel .xlsx"
 
 
@@ -200,7 +200,8 @@ def _text_lines(data: bytes, wanted: dict[str, str]) -> Iterator[Line]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             # Numbered as a spreadsheet shows it: a quoted cell with a line break is one row.
-            yield from enumerate(reader, start=1)
+            for number, cells in enumerate(reader, start=1):
+                yield number, [_unwrap(c) for c in cells]
         except csv.Error as exc:
             raise _format_error(f"not CSV we can read (line {reader.line_num}: {exc})") from None
 
@@ -210,6 +211,16 @@ def _text_lines(data: bytes, wanted: dict[str, str]) -> Iterator[Line]:
     if found is None:
         found = max(delimiters, key=lambda d: max((len(c) for _, c in tried[d]), default=0))
     return lines(found)
+
+
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"')
+
+
+def _unwrap(cell: str) -> str:
+    """="0081234567890" is how banks keep an account's leading zeros in Excel: a text, not
+    a formula."""
+    m = _TEXT_FORMULA.fullmatch(cell.strip())
+    return m[1].replace('""', '"') if m else cell
 
 
 def _xlsx_lines(data: bytes) -> Iterator[Line]:

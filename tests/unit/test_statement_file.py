@@ -411,6 +411,16 @@ def test_a_formula_cell_is_named_csv():
     assert f"D{FIRST_ROW + 1}" in err.message and err.details[0]["cell"] == f"D{FIRST_ROW + 1}"
 
 
+def test_an_excel_text_cell_is_no_formula():
+    # ="0081234567890": how banks keep an account's leading zeros when Excel opens the CSV.
+    rows = [
+        {"date": '="115/12/01"', "deposit": '="1,200"', "account": '="0081234567890"', "memo": '="說""明"""'}
+    ]
+    assert parse(statement_csv(rows)).rows == [
+        StatementRow(FIRST_ROW, dt.date(2026, 12, 1), 120_000, '說"明"', "67890")
+    ]
+
+
 def test_a_formula_cell_is_named_xlsx():
     rows = [ROWS[0], ROWS[2], {"date": "2026/12/03", "deposit": 1, "balance": "=F5+D7"}]
     err = refused(statement_xlsx(rows), "statement_formula")
