@@ -441,6 +441,27 @@ def test_more_than_5000_rows_is_too_large():
     assert "5,000 rows" in refused(statement_csv([row] * 5_001), "statement_too_large").message
 
 
+def xlsx_with(rows: list[dict], cells: dict[str, object]) -> bytes:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(statement_xlsx(rows)))
+    for ref, value in cells.items():
+        book.active[ref] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_row_far_down_is_too_large_and_far_right_is_not_read():
+    # A sheet may skip to any row and column: empty rows are counted, at most 50 columns read.
+    assert parse(xlsx_with(ROWS, {"XFD6": "=1+1", "AX6": "x"})).rows == EXPECTED
+    assert (
+        "20,000 lines"
+        in refused(xlsx_with(ROWS, {"A20001": "2026/12/01", "D20001": 5}), "statement_too_large").message
+    )
+    assert "formula" in refused(xlsx_with(ROWS, {"AX6": "=1+1"}), "statement_formula").message
+
+
 @pytest.mark.parametrize(
     "data",
     [b"", b" \r\n", "\ufeff".encode(), statement_csv([])],
