@@ -127,7 +127,8 @@ _NOT_A_STATEMENT = (
     (b"%PDF", "a PDF"),
     (b"PK\x05\x06", "an empty zip file"),
 )
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")  # never in text a bank writes
+# Never in text a bank writes (an old DOS export's closing Ctrl-Z, \x1a, is: that line is no row).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
 _EXPORT = "export the statement as CSV or Excel .xlsx"
 
 

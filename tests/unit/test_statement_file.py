@@ -79,6 +79,13 @@ def test_big5_bytes_are_really_big5():
         data.decode("utf-8")
 
 
+def test_a_dos_end_of_file_mark_is_no_row():
+    assert parse(statement_csv(ROWS, preamble=False) + b"\x1a").rows == [
+        StatementRow(r.row - FIRST_ROW + PLAIN_FIRST_ROW, r.date, r.amount, r.memo, r.account_last5)
+        for r in EXPECTED
+    ]
+
+
 def test_excel_sep_line_names_the_delimiter_and_counts_as_row_one():
     data = b"sep=;\r\n" + statement_csv(ROWS, delimiter=";", encoding="utf-8")
     assert [r.row for r in parse(data).rows] == [FIRST_ROW + 1, FIRST_ROW + 3]
