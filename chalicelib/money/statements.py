@@ -72,7 +72,7 @@ def _mapping(text: str | None) -> dict[str, str] | None:
             code="invalid_mapping",
             details=[{"field": "mapping", "code": "invalid", "message": "not a JSON object of header names"}],
         )
-    fields = set(statement_file.FIELDS) | {"withdrawal"}
+    fields = set(statement_file.FIELDS)
     unknown = [f for f in value if f not in fields]
     if unknown:
         raise ValidationFailed(
@@ -99,11 +99,13 @@ def _remember(seller_id, headers: list[str], mapping: dict[str, str]) -> None:
             continue
 
 
-def _read(seller_id, data: bytes, given: dict[str, str] | None) -> statement_file.ParsedStatement:
+def _read(
+    seller_id, data: bytes, given: dict[str, str] | None, currency: str
+) -> statement_file.ParsedStatement:
     """The file's rows: with the seller's mapping (given now, or remembered for the same
     headers), else as the reader places the columns."""
     try:
-        parsed: statement_file.ParsedStatement | None = statement_file.parse(data)
+        parsed: statement_file.ParsedStatement | None = statement_file.parse(data, currency=currency)
         headers, unplaced = parsed.headers, None
     except statement_file.StatementColumns as exc:
         parsed, headers, unplaced = None, exc.headers, exc
@@ -112,16 +114,8 @@ def _read(seller_id, data: bytes, given: dict[str, str] | None) -> statement_fil
         kept = get_db().statement_mappings.find_one({"_id": _mapping_id(seller_id, headers)})
         mapping = kept["mapping"] if kept else None
     if mapping:
-        absent = [f for f, h in mapping.items() if h not in headers]
-        if absent:
-            raise ValidationFailed(
-                "?mapping= names a header the file does not have",
-                code="invalid_mapping",
-                details=[
-                    {"field": f"mapping.{f}", "code": "not_a_header", "message": mapping[f]} for f in absent
-                ],
-            )
-        parsed = statement_file.parse(data, mapping=mapping)
+        # A mapped header the file lacks leaves its field unplaced: 400 statement_columns.
+        parsed = statement_file.parse(data, mapping=mapping, currency=currency)
         if given is not None:
             _remember(seller_id, headers, parsed.mapping)
     if parsed is None:
@@ -150,7 +144,7 @@ def upload(principal: Principal, data: bytes | None, filename: str, mapping: str
     statement with its proposals. Nothing is written when the file is refused."""
     seller_id = object_id(principal.seller_id)
     given = _mapping(mapping)
-    parsed = _read(seller_id, data or b"", given)
+    parsed = _read(seller_id, data or b"", given, principal.currency)
     keys = row_keys(seller_id, parsed.rows)
     now = clock.now()
     sid = ObjectId()

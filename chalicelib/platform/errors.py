@@ -121,10 +121,17 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_columns": (400, "the import file names an unknown column or one column twice"),
     "missing_columns": (400, "the import file lacks a required column"),
     "invalid_rows": (400, "import rows are invalid: each detail names the row, field and reason"),
+    # bank statements (chalicelib/money/statement_file.py; docs/api.md "Reading a statement")
     "statement_columns": (
         400,
-        "a bank statement's column cannot be placed: the answer lists `headers`, `missing`",
+        "the statement's date or amount column is not found: the answer lists `headers`, `missing`",
     ),
+    "statement_encoding": (400, "the statement is neither UTF-8, Big5 (CP950) nor UTF-16 text"),
+    "statement_format": (400, "the statement is not CSV or .xlsx (an old .xls, a PDF): export CSV or .xlsx"),
+    "statement_formula": (400, "the statement has formula cells: details name each cell (C7)"),
+    "statement_too_large": (400, "the statement is over 5 MB, 5,000 rows or unpacks too large (.xlsx)"),
+    "statement_empty": (400, "the statement has no rows"),
+    "statement_rows": (400, "statement cells cannot be read: each detail names the row, column and reason"),
     "invalid_mapping": (
         400,
         "?mapping= is not a JSON object of our fields to the file's headers: details name it",
@@ -213,7 +220,7 @@ DETAIL_CODES: dict[str, str] = {
     "required_by_form": "this form asks for it",
     "fee_not_allowed": "only a flat shipping rule takes a fee (field: shipping.fee)",
     # bodies
-    "unknown_field": "the body has a field the route does not take",
+    "unknown_field": "the body has a field the route does not take (a statement's ?mapping=: not a row field)",
     "nothing_to_update": "a PATCH body must change something (field: body)",
     "cannot_be_null": "this field cannot be null",
     "exactly_one_of": "give exactly one of these fields (customer_id/buyer_email/buyer, item_name/item_id)",
@@ -241,15 +248,16 @@ DETAIL_CODES: dict[str, str] = {
     "total_mismatch": "total_amount is not quantity × unit_price + shipping_fee",
     "too_many_cells": "the row has more cells than the header has columns",
     "unknown_column": "the header names a column the import does not know",
-    # bank statements (?mapping=: field mapping.<name>)
-    "not_a_header": "the file has no such header",
-    "missing_column": "a bank statement's column the reader cannot place (statement_columns)",
     "required_column": "a required column is missing from the header",
     "insufficient_stock": "the rows ask for more of an item than is in stock (item_name, needed, in_stock)",
     "stock_short_for_change": "a change of an order needs more units than are in stock (item_name, needed: the extra units, in_stock)",
     "duplicate_row": "the row matches an existing order (order_no)",
     "paid_above_total": "paid_amount is more than the row's total_amount",
     "status_mismatch": "payment_status contradicts paid_amount (unpaid with money, remitted with less)",
+    # bank statements (each with its `row` and `cell`, or the `field` of a missing column)
+    "missing_column": "the statement's header has no column for this field (field: date, amount…)",
+    "formula": "a formula cell in a statement (cell: C7)",
+    "unknown_direction": "a statement's 借貸/存提 cell is neither in (存, 貸, CR) nor out (提, 借, DR)",
     # payments (field: order_ids or charge_ids; the message names the order or charge)
     "not_this_buyers": "the order (charge, parcel) is not this buyer's",
     "not_payable": "the order is cancelled or refunded, or the charge void: it takes no money",

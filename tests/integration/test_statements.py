@@ -3,6 +3,7 @@ through the API on every lane."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import quote
 
@@ -11,6 +12,9 @@ from payment_ledger import check_ledger
 
 from chalicelib.platform import db
 from tests.factories import make_customer, make_order
+from tests.statement_files import FIRST_ROW
+from tests.statement_files import statement_csv as bank_csv
+from tests.statement_files import statement_xlsx as bank_xlsx
 
 HEADERS = ["交易日期", "摘要", "支出", "存入", "餘額", "轉出帳號"]
 
@@ -341,6 +345,43 @@ def test_a_voided_payment_opens_its_row_again(api, token):
     check_ledger()
 
 
+def test_an_apply_that_died_after_its_payment_is_finished_once(api, token, monkeypatch):
+    """The request died between the payment and the row's mark (a Lambda timeout): the
+    row stays claimed; a minute on, the next apply of it finishes the claim with the
+    payment already made, never a second one."""
+    from chalicelib.money import payments
+
+    ids, _, data = shop(api, token)
+    st = upload(api, token, data)
+    real = payments.record_for_row
+
+    def dies(*args):
+        real(*args)
+        raise RuntimeError("timed out")
+
+    monkeypatch.setattr(payments, "record_for_row", dies)
+    r = api.post(
+        f"/statements/{st['id']}/apply", {"rows": [{"row": 7, "customer_id": ids["cy"]}]}, token=token
+    )
+    assert r.status == 500
+    monkeypatch.setattr(payments, "record_for_row", real)
+    (made,) = db.get_db().payments.find({"statement_row": {"$exists": True}})
+    claimed = db.get_db().statement_rows.find_one({"status": "applying"})
+    assert claimed["claim"]["customer_id"] == ObjectId(ids["cy"])
+    # Within the minute another tab is told it is being applied.
+    out = apply(api, token, st["id"], [{"row": 7, "customer_id": ids["di"]}])
+    assert out["failed"] == [{"row": 7, "code": "already_applied"}]
+    db.get_db().statement_rows.update_one(
+        {"_id": claimed["_id"]}, {"$set": {"claim.at": claimed["claim"]["at"] - dt.timedelta(minutes=2)}}
+    )
+    out = apply(api, token, st["id"], [{"row": 7, "customer_id": ids["di"]}])
+    assert out == {"applied": [{"row": 7, "payment_id": str(made["_id"])}], "failed": []}
+    shown = by_row(api.get(f"/statements/{st['id']}", token=token).json)[7]
+    assert (shown["status"], shown["customer_id"]) == ("applied", ids["cy"])  # for whom it was claimed
+    assert db.get_db().payments.count_documents({"statement_row": {"$exists": True}}) == 1
+    check_ledger()
+
+
 def test_another_seller_sees_and_applies_nothing(api, token, other_token):
     ids, reports, data = shop(api, token)
     st = upload(api, token, data)
@@ -360,7 +401,7 @@ def test_another_seller_sees_and_applies_nothing(api, token, other_token):
 
 
 def test_columns_mapping_and_its_memory(api, token):
-    headers = ["Date", "Memo", "Debit", "Credit", "Balance", "From"]
+    headers = ["日子", "說明", "出帳", "進帳", "結餘", "來源"]  # no bank's names the reader knows
     data = statement_csv([row("2026/12/01", "100", "822-****12345")], headers)
     r = api.call("POST", "/statements", raw=data, token=token, headers={"Content-Type": "text/csv"})
     assert r.status == 400, r
@@ -369,8 +410,7 @@ def test_columns_mapping_and_its_memory(api, token):
     for bad, field in (
         ("{not json", "mapping"),
         ('["Date"]', "mapping"),
-        ('{"amount": "Credit", "colour": "Memo"}', "mapping.colour"),
-        ('{"amount": "Kredit", "date": "Date"}', "mapping.amount"),
+        ('{"amount": "進帳", "colour": "說明"}', "mapping.colour"),
     ):
         r = api.call(
             "POST",
@@ -381,9 +421,23 @@ def test_columns_mapping_and_its_memory(api, token):
         )
         assert r.status == 400 and r.json["error"]["code"] == "invalid_mapping", r
         assert r.json["error"]["details"][0]["field"] == field, r.json
+    # A header the file lacks: the columns answer again, with the file's headers.
+    r = api.call(
+        "POST",
+        "/statements?mapping=" + quote('{"amount": "進帳款", "date": "日子"}'),
+        raw=data,
+        token=token,
+        headers={"Content-Type": "text/csv"},
+    )
+    assert r.status == 400 and (r.json["error"]["code"], r.json["missing"], r.json["headers"]) == (
+        "statement_columns",
+        ["amount"],
+        headers,
+    ), r.json
     assert db.get_db().statements.count_documents({}) == 0
     assert db.get_db().statement_rows.count_documents({}) == 0
-    mapping = {"date": "Date", "amount": "Credit", "memo": "Memo", "account": "From"}
+    assert db.get_db().statement_mappings.count_documents({}) == 0
+    mapping = {"date": "日子", "amount": "進帳", "memo": "說明", "account": "來源"}
     st = upload(api, token, data, mapping=mapping)
     assert [(r["amount"], r["account_last5"]) for r in st["rows"]] == [(100, "12345")]
     # The next export of that bank needs no mapping; another seller's does.
@@ -393,14 +447,49 @@ def test_columns_mapping_and_its_memory(api, token):
     assert r.status == 400 and r.json["error"]["code"] == "statement_columns"
 
 
-def test_an_xlsx_or_octet_stream_body_is_taken(api, token):
-    data = statement_csv([row("2026/12/01", "100")])
+def test_a_big5_export_and_an_xlsx_one_are_the_same_rows(api, token):
+    """A bank's Big5 CSV (with its lines above the header) sent as octet-stream, then its
+    .xlsx export of the same days: the rows are the same rows, applied once."""
+    c = make_customer(api, token, name="陳小美", email="mei@example.com")
+    make_order(api, token, customer_id=c["id"], item_name="抹茶", unit_price=1200)
+    rows = [
+        {"date": "2026/12/01", "deposit": "1,200", "memo": "跨行轉入", "account": "822-****12345"},
+        {"date": "2026/12/01", "withdrawal": "300", "memo": "提款"},
+        {"date": "2026/12/02", "deposit": "88", "memo": "利息"},
+    ]
     r = api.call(
         "POST",
-        "/statements?filename=x.csv",
-        raw=data,
+        "/statements?filename=" + quote("十二月.csv"),
+        raw=bank_csv(rows),
         token=token,
         headers={"Content-Type": "application/octet-stream"},
     )
     assert r.status == 201, r
-    assert r.json["row_count"] == 1
+    st = r.json
+    assert st["filename"] == "十二月.csv"
+    first = by_row(st)[FIRST_ROW]
+    assert (first["amount"], first["account_last5"], first["memo"]) == (1200, "12345", "跨行轉入")
+    assert [(p["customer_name"], p["reason"]) for p in first["proposals"]] == [("陳小美", "balance_equals")]
+    assert apply(api, token, st["id"], [{"row": FIRST_ROW, "customer_id": c["id"]}])["failed"] == []
+    r = api.call(
+        "POST",
+        "/statements?filename=dec.xlsx",
+        raw=bank_xlsx(rows),
+        token=token,
+        headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert r.status == 201, r
+    assert r.json["counts"] == {"proposed": 0, "unmatched": 1, "applied": 1, "dismissed": 0}
+    assert db.get_db().statement_rows.count_documents({}) == 2
+    assert db.get_db().payments.count_documents({}) == 1
+    check_ledger()
+
+
+def test_a_file_the_reader_refuses_writes_nothing(api, token):
+    for data in (b"%PDF-1.4 ...", "交易日期,存入\r\n2026/12/01,abc\r\n".encode("cp950")):
+        r = api.call(
+            "POST", "/statements", raw=data, token=token, headers={"Content-Type": "application/octet-stream"}
+        )
+        assert r.status == 400 and r.json["error"]["code"] in ("statement_format", "statement_rows"), r
+    assert db.get_db().statements.count_documents({}) == 0
+    assert db.get_db().statement_rows.count_documents({}) == 0
