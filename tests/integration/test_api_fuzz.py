@@ -227,7 +227,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["statement_id"] = call(
         "POST", "/statements?filename=dec.csv", 201, t, data=statement.encode(), headers=headers
     )["id"]
-    call("POST", "/statements", 400, t, data=b"Date,Credit\r\n2026-12-01,5\r\n")  # statement_columns
+    call("POST", "/statements", 400, t, data="日子,進帳\r\n2026-12-01,5\r\n".encode())  # statement_columns
     call("GET", "/statements", 200, t)
     call("GET", "/statements/open", 200, t)
     call("GET", "/statements/{statement_id}", 200, t)
