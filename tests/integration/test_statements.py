@@ -180,6 +180,9 @@ def test_a_new_payment_for_an_unmatched_row(api, token):
     assert payment["unallocated"] == 4321 - 1500  # Cy's order paid, the rest is credit
     stored = db.get_db().payments.find_one({"_id": ObjectId(made["payment_id"])})
     assert stored["statement_row"] == db.get_db().statements.find_one()["rows"][4]["key"]
+    # The payments export says where it came from, in the shop's language.
+    exported = api.get("/export/payments?format=csv&headers=zh", token=token).body.decode("utf-8-sig")
+    assert "銀行對帳單" in exported
     check_ledger()
 
 
