@@ -108,6 +108,26 @@ def test_two_rows_claim_one_reported_payment(api):
     consistent(ObjectId(who.seller_id))
 
 
+def test_a_row_and_the_payments_page_confirm_one_report_at_once(api):
+    """The seller confirms the report on the Payments tab while another tab applies the
+    row that names it: confirmed once; the row is applied with it, or open again."""
+    who = make_principal(api)
+    cid = buyer(who, price=500)
+    for n in range(ROUNDS):
+        pid = reported(who, cid, 300 + n)
+        st = statements.upload(who, statement([("2026/12/02", 300 + n, "12345")]), "dec.csv", None)
+        from_row, from_page = at_once([apply(who, st["id"], 2, cid, pid), lambda: payments.confirm(who, pid)])
+        assert from_page["status"] == "confirmed", from_page
+        payment = db.get_db().payments.find_one({"_id": ObjectId(pid)})
+        row = db.get_db().statement_rows.find_one({"statement_id": ObjectId(st["id"])})
+        if from_row["applied"]:
+            assert payment.get("statement_row") == row["_id"] and row["status"] == "applied"
+        else:
+            assert from_row["failed"] == [{"row": 2, "code": "payment_not_reported"}], from_row
+            assert "statement_row" not in payment and row["status"] == "open"
+    consistent(ObjectId(who.seller_id))
+
+
 def test_apply_and_dismiss_of_one_row_at_once(api):
     who = make_principal(api)
     cid = buyer(who)
