@@ -3,7 +3,8 @@
 // charges,
 // sent with an Idempotency-Key so a double tap records one payment); the recent payments,
 // filtered by buyer and status, a confirmed one voidable after asking. The tab's badge
-// counts the payments waiting (loaded at start-up by seller.js).
+// counts the payments waiting (loaded at start-up by seller.js); its second badge, the bank
+// statement rows still to match (views/statements.js, the tab's 對帳 card).
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
@@ -13,6 +14,7 @@ import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { PAYMENT_METHODS } from "../constants.js";
 import { allocationLabel, balanceCents, kindText, openCharges } from "../charges.js";
+import * as statements from "./statements.js";
 
 const METHODS = PAYMENT_METHODS;
 export const STATES = ["reported", "confirmed", "rejected", "voided"];
@@ -66,6 +68,7 @@ export async function loadBadge() {
   } catch {
     // the badge is a hint: the tab itself says what went wrong when opened
   }
+  await statements.loadCount();
 }
 
 // --- loading and drawing ----------------------------------------------------------------------
@@ -73,10 +76,11 @@ export async function loadBadge() {
 export async function load() {
   if (!pickers.customers.length) await loadPickers(); // start-up may still be fetching them
   fillBuyers();
-  await Promise.all([loadReported(), loadList(true)]);
+  await Promise.all([loadReported(), loadList(true), statements.load()]);
 }
 
 export function render() {
+  statements.render();
   fillStatic();
   fillBuyers();
   renderReported();
@@ -86,6 +90,7 @@ export function render() {
 }
 
 export function reset() {
+  statements.reset();
   state.reported = null;
   state.list.clear();
   state.openOrders = null;
@@ -475,6 +480,8 @@ async function submitForm(ev) {
 }
 
 export function bind() {
+  // A confirmed statement row confirms a reported payment or records one: both lists follow.
+  statements.bind({ changed: () => Promise.all([loadReported(), loadList(true)]) });
   fillStatic();
   const form = $("#pay-form");
   form.elements.paid_at.value = today();
