@@ -119,9 +119,11 @@ test("the mapping form pre-selects columns by their names, each once; date and a
   assert.deepEqual(twice.twice, ["date", "amount"]);
 });
 
-test("a file without a type is sent with its extension's", () => {
-  assert.equal(fileType({ name: "x.CSV", type: "" }), "text/csv");
-  assert.equal(fileType({ name: "台銀.xlsx", type: "" }), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-  assert.equal(fileType({ name: "x.pdf", type: "" }), "application/octet-stream");
-  assert.equal(fileType({ name: "x.csv", type: "application/vnd.ms-excel" }), "application/vnd.ms-excel");
+test("a file is sent as bytes, an .xlsx with its own type (a Big5 CSV is no UTF-8 text)", () => {
+  const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  assert.equal(fileType({ name: "x.CSV", type: "text/csv" }), "application/octet-stream");
+  assert.equal(fileType({ name: "x.csv", type: "application/vnd.ms-excel" }), "application/octet-stream");
+  assert.equal(fileType({ name: "台銀.XLSX", type: "" }), xlsx);
+  assert.equal(fileType({ name: "export", type: xlsx }), xlsx);
+  assert.equal(fileType({ name: "x.pdf", type: "application/pdf" }), "application/octet-stream");
 });

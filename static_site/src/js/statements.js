@@ -94,12 +94,10 @@ export function mappingToSend(chosen) {
   return missing.length || twice.length ? { mapping: null, missing, twice } : { mapping, missing: [], twice: [] };
 }
 
-/** The Content-Type of a chosen file: the browser's, else by its extension (some systems
- *  give an .xlsx or .csv no type). */
+/** The Content-Type a chosen file is sent with: an .xlsx as itself, anything else as bytes
+ *  (octet-stream): a Big5 CSV is no UTF-8 text, and a text type would be decoded on the way
+ *  (the server decides by the content either way). */
 export function fileType(file) {
-  if (file.type) return file.type;
-  const name = String(file.name || "").toLowerCase();
-  if (name.endsWith(".csv")) return "text/csv";
-  if (name.endsWith(".xlsx")) return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  return "application/octet-stream";
+  const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+  return file.type === xlsx || String(file.name || "").toLowerCase().endsWith(".xlsx") ? xlsx : "application/octet-stream";
 }
