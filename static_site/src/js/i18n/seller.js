@@ -923,7 +923,7 @@ addTexts({
     "stmt.no_match": "找不到對象：請指定買家或略過。",
     "stmt.not_sure": "不確定：請先核對再勾選。",
     "stmt.assign": "指定買家…",
-    "stmt.assign_label": "將 {date} 的 {amount} 指定給買家",
+    "stmt.assign_label": "指定買家：{date} 的 {amount}",
     "stmt.assign_to": "匯款的買家",
     "stmt.assign_save": "記錄收款",
     "stmt.dismiss": "略過",

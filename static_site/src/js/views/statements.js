@@ -22,7 +22,8 @@ const state = {
   chosen: new Map(), // rowKey → {ticked, pick}
   assigning: null, // rowKey of the row whose buyer picker is open
   mapping: null, // {file, headers, chosen}: the columns the server asked for
-  busy: false,
+  uploading: false,
+  busy: false, // a row's apply or dismiss is out
   changed: async () => {}, // payments.js: its lists follow an applied row
 };
 
@@ -82,7 +83,7 @@ export function render() {
 }
 
 export function reset() {
-  Object.assign(state, { rows: null, count: 0, chosen: new Map(), assigning: null, mapping: null, busy: false });
+  Object.assign(state, { rows: null, count: 0, chosen: new Map(), assigning: null, mapping: null, uploading: false, busy: false });
   $("#stmt-upload").reset();
   $("#stmt-msg").replaceChildren();
   $("#stmt-rows-box").classList.add("d-none");
@@ -109,10 +110,10 @@ export function bind({ changed } = {}) {
 // --- uploading a file ------------------------------------------------------------------------
 
 async function upload(file, mapping = null) {
-  if (state.busy) return;
+  if (state.uploading) return;
   const box = $("#stmt-msg");
   const buttons = [...document.querySelectorAll("#stmt-upload button, #stmt-mapping button")];
-  state.busy = true;
+  state.uploading = true;
   buttons.forEach((b) => (b.disabled = true));
   notify(box, "info", h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("stmt.reading", { file: file.name }));
   try {
@@ -141,7 +142,7 @@ async function upload(file, mapping = null) {
       fail(box, err);
     }
   } finally {
-    state.busy = false;
+    state.uploading = false;
     document.querySelectorAll("#stmt-upload button, #stmt-mapping button").forEach((b) => (b.disabled = false));
   }
 }
