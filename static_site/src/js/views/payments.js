@@ -209,7 +209,8 @@ async function act(p, what, body = undefined) {
   } catch (err) {
     if (err.status !== 401) flash("danger", describe(err));
   }
-  await Promise.all([loadReported(), loadList(true)]);
+  // A report confirmed or rejected here is no longer a statement row's match: its proposals follow.
+  await Promise.all([loadReported(), loadList(true), statements.load()]);
 }
 
 /** "Paid: #1001 NT$150, Customs duty NT$60. NT$10 kept as credit." */
@@ -470,7 +471,7 @@ async function submitForm(ev) {
     notify(box, "success", t("pay.recorded", { amount: money(p.amount, cur()), name: buyerName(p) }), gap(), allocationText(p));
     for (const name of ["amount", "account_last5", "note"]) els[name].value = "";
     state.amountTyped = false;
-    await Promise.all([loadOpenOrders(), loadList(true)]);
+    await Promise.all([loadOpenOrders(), loadList(true), statements.load()]); // balances changed: so did proposals
   } catch (err) {
     if (err.status !== 401) fail(box, err);
   } finally {
