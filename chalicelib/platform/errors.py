@@ -117,6 +117,14 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_columns": (400, "the import file names an unknown column or one column twice"),
     "missing_columns": (400, "the import file lacks a required column"),
     "invalid_rows": (400, "import rows are invalid: each detail names the row, field and reason"),
+    # bank statements (chalicelib/money/statement_file.py; docs/api.md "Reading a statement")
+    "statement_columns": (400, "the statement's date or amount column is not found: it lists the headers"),
+    "statement_encoding": (400, "the statement is neither UTF-8, Big5 (CP950) nor UTF-16 text"),
+    "statement_format": (400, "the statement is not CSV or .xlsx (an old .xls, a PDF): export CSV or .xlsx"),
+    "statement_formula": (400, "the statement has formula cells: details name each cell (C7)"),
+    "statement_too_large": (400, "the statement is over 5 MB, 5,000 rows or unpacks too large (.xlsx)"),
+    "statement_empty": (400, "the statement has no rows"),
+    "statement_rows": (400, "statement cells cannot be read: each detail names the row, column and reason"),
     # 401: who is calling
     "unauthorized": (401, "no token, or the token is not valid"),
     "token_expired": (401, "the access token has expired: refresh it"),
@@ -234,6 +242,10 @@ DETAIL_CODES: dict[str, str] = {
     "duplicate_row": "the row matches an existing order (order_no)",
     "paid_above_total": "paid_amount is more than the row's total_amount",
     "status_mismatch": "payment_status contradicts paid_amount (unpaid with money, remitted with less)",
+    # bank statements (each with its `row` and `cell`, or the `field` of a missing column)
+    "missing_column": "the statement's header has no column for this field (field: date, amount…)",
+    "formula": "a formula cell in a statement (cell: C7)",
+    "unknown_direction": "a statement's 借貸/存提 cell is neither in (存, 貸, CR) nor out (提, 借, DR)",
     # payments (field: order_ids or charge_ids; the message names the order or charge)
     "not_this_buyers": "the order (charge, parcel) is not this buyer's",
     "not_payable": "the order is cancelled or refunded, or the charge void: it takes no money",

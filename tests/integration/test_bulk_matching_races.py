@@ -14,11 +14,11 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.platform import db
-from chalicelib.platform.errors import Conflict
 from chalicelib.sales import orders
-from chalicelib.sales.schemas import BulkIn, BulkMatchIn, OrderIn, OrderPatch
+from chalicelib.sales.schemas import BulkMatchIn, OrderIn
 from tests.conftest import at_once
 from tests.factories import make_principal
+from tests.integration.order_calls import bulk, patch
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -43,21 +43,6 @@ def matching(principal, where, **set_):
     )
 
 
-def by_ids(principal, ids, **set_):
-    return lambda: orders.bulk_update(principal, BulkIn.model_validate({"ids": ids, "set": set_}))
-
-
-def patch(principal, order_id, **changes):
-    def run():
-        try:
-            orders.update(principal, order_id, OrderPatch(**changes), attempts=20)
-            return "ok"
-        except Conflict as exc:
-            return exc.code
-
-    return run
-
-
 def stored(ids: list[str]) -> dict[str, dict]:
     return {str(d["_id"]): d for d in db.get_db().orders.find({"_id": {"$in": [ObjectId(i) for i in ids]}})}
 
@@ -79,7 +64,7 @@ def test_two_matching_purchased_and_a_selection_purchased_at_once(api):
         results = at_once(
             [
                 matching(principal, {"batch": trip}, fulfillment_status="purchased"),
-                by_ids(principal, list(reversed(ids)), fulfillment_status="purchased"),
+                bulk(principal, list(reversed(ids)), fulfillment_status="purchased"),
                 matching(
                     principal,
                     {"batch": trip, "fulfillment_status": "pending"},

@@ -19,10 +19,10 @@ from bson import ObjectId
 from chalicelib.catalog import items
 from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
-from chalicelib.platform.errors import Conflict
 from chalicelib.sales import orders
-from chalicelib.sales.schemas import BulkIn, OrderIn, OrderPatch
+from chalicelib.sales.schemas import OrderIn
 from tests.factories import make_principal
+from tests.integration.order_calls import bulk, patch
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -44,21 +44,6 @@ def new_round(principal) -> tuple[str, list[str]]:
         for _ in range(ORDERS)
     ]
     return item["id"], ids
-
-
-def bulk(principal, ids, **set_):
-    return lambda: orders.bulk_update(principal, BulkIn.model_validate({"ids": ids, "set": set_}))
-
-
-def patch(principal, order_id, **changes):
-    def run():
-        try:
-            orders.update(principal, order_id, OrderPatch(**changes), attempts=20)
-            return "ok"
-        except Conflict as exc:
-            return exc.code
-
-    return run
 
 
 def race(calls: list, round_no: int) -> list:
