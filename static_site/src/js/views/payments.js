@@ -35,10 +35,12 @@ let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 const cur = () => currency();
 const gap = () => (lang() === "zh-Hant" ? "" : " "); // between sentences: none after 。
-// A CSV import's payment is named in the page's language from its `via`; older imports
-// stored the English word "import" as their note, which is that same name, not a note.
+// A CSV import's or a bank statement row's payment is named in the page's language from its
+// `via`; older imports stored the English word "import" as their note, which is that same
+// name, not a note.
+const VIA = { import: "pay.via_import", statement: "pay.via_statement" };
 const paymentNote = (p) =>
-  p.via === "import" ? [t("pay.via_import"), p.note && p.note !== "import" ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
+  VIA[p.via] ? [t(VIA[p.via]), p.note && p.note !== p.via ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
 const buyerName = (p) => p.buyer_name || pickers.customers.find((c) => c.id === p.customer_id)?.name || "—";
 const today = () => {
   const d = new Date();
