@@ -56,6 +56,7 @@ from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation
 
 SWITCH = "order_switch"  # `via` of a payment the order's 已匯款 switch recorded
+STATEMENT = "statement"  # `via` of a payment a bank statement's row recorded (statements.py)
 BUYER_REPORTS_PER_DAY = 5
 SHARE_ATTEMPTS = 8
 
@@ -67,6 +68,15 @@ class PaymentConfirmed(bus.Event):
     gives the claim back, and the seller's retry of the request sends it)."""
 
     payment_id: ObjectId
+
+
+@dataclass(frozen=True)
+class StatementPaymentVoided(bus.Event):
+    """A payment made or confirmed from a bank statement's row was voided: the row is
+    open again (statements.py), so the money can be matched anew."""
+
+    payment_id: ObjectId
+    row_key: str
 
 
 @dataclass(frozen=True)
@@ -318,8 +328,17 @@ def record(
     the given order, or else to the buyer's open orders and charges oldest first; what is
     left is credit. Returns
     (payment, created). A repeated Idempotency-Key returns (and finishes) the first."""
+    return _record(principal, RecordPayment.of(data), idempotency_key, via)
+
+
+def _record(
+    principal: Principal,
+    command: RecordPayment,
+    idempotency_key: str | None,
+    via: str | None,
+    extra: dict | None = None,
+):
     seller_id = object_id(principal.seller_id)
-    command = RecordPayment.of(data)
     payment_id = ObjectId()
     inserted = False
 
@@ -333,6 +352,7 @@ def record(
             doc, known = _confirmed(
                 uow, principal, customer, command, payment_id, via, charged=bool(customer.get("charged"))
             )
+            doc.update(extra or {})
             get_db().payments.insert_one(doc)
             # Once the payment is written it stays, half-applied or not: a retry with
             # the key finishes it instead of recording the money a second time.
@@ -348,9 +368,86 @@ def record(
     )
     if not created:
         return _finished(doc), False
-    if via is None:  # money the seller received; the 已匯款 switch is bookkeeping
+    if via in (None, STATEMENT):  # money the seller received; the 已匯款 switch is bookkeeping
         bus.record(PaymentConfirmed(doc["_id"]))
     return to_out(doc), True
+
+
+# --- a bank statement's rows (statements.py owns the rows; the payments are ours) -------
+
+
+def record_for_row(
+    principal: Principal,
+    customer_id: ObjectId,
+    amount: int,
+    paid_at: dt.date,
+    last5,
+    row_key: str,
+    claim: str,
+) -> dict:
+    """A confirmed bank transfer for a statement's row: dated the row's day, with its
+    last five digits, `statement_row` kept on it (a void frees the row). Made once per
+    claim of the row: a retry (a crash after the insert) finds the live payment the row
+    made, or the Idempotency-Key `claim` gives back the first."""
+    seller_id = object_id(principal.seller_id)
+    made = get_db().payments.find_one(
+        {"seller_id": seller_id, "statement_row": row_key, "status": {"$ne": "voided"}}
+    )
+    if made is not None:
+        return _finished(made)
+    command = RecordPayment(
+        customer_id=customer_id, amount=amount, method="bank_transfer", paid_at=paid_at, account_last5=last5
+    )
+    payment, _ = _record(principal, command, claim, STATEMENT, {"statement_row": row_key})
+    return payment
+
+
+def confirm_for_row(
+    principal: Principal, payment_id, customer_id: ObjectId, amount: int, row_key: str
+) -> dict:
+    """The buyer's reported payment is the statement's row: confirmed (as `confirm`
+    does) with `statement_row` kept on it. Checked under the buyer's lock: the report is
+    this buyer's and still reported (409 `payment_not_reported`; confirmed already for
+    this same row: done, nothing changes), its amount the row's (409 `amount_mismatch`)."""
+    seller_id = object_id(principal.seller_id)
+    try:
+        first = _own(principal, payment_id)
+    except NotFound:
+        raise Conflict("no such reported payment", code="payment_not_reported") from None
+    if first["customer_id"] != customer_id:
+        raise Conflict("the reported payment is another buyer's", code="payment_not_reported")
+    with _ledger.for_buyer(seller_id, customer_id) as uow:
+        payment = get_db().payments.find_one({"_id": first["_id"]})
+        if payment["customer_id"] != customer_id:
+            raise Conflict("the reported payment is another buyer's", code="payment_not_reported")
+        if payment["status"] == "confirmed" and payment.get("statement_row") == row_key:
+            return to_out(payment)
+        if payment["status"] != "reported":
+            raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
+        if payment["amount"] != amount:
+            raise Conflict("the reported amount is not the row's", code="amount_mismatch")
+        payment = _confirm(uow, payment, {"statement_row": row_key})
+    bus.record(PaymentConfirmed(payment["_id"]))
+    return to_out(get_db().payments.find_one({"_id": payment["_id"]}))
+
+
+def reported_between(seller_id, start: dt.date, end: dt.date) -> list[dict]:
+    """The seller's reported payments dated `start`..`end` (one read)."""
+    query = {
+        "seller_id": seller_id,
+        "status": "reported",
+        "paid_at": {"$gte": start.isoformat(), "$lte": end.isoformat()},
+    }
+    fields = {"customer_id": 1, "buyer_name": 1, "amount": 1, "paid_at": 1, "account_last5": 1}
+    return list(get_db().payments.find(query, fields))
+
+
+def accounts_seen(seller_id, last5s: list[str]) -> list[dict]:
+    """The seller's confirmed payments that came from these last five digits (one read)."""
+    if not last5s:
+        return []
+    query = {"seller_id": seller_id, "status": "confirmed", "account_last5": {"$in": sorted(set(last5s))}}
+    return list(get_db().payments.find(query, {"customer_id": 1, "buyer_name": 1, "account_last5": 1}))
 
 
 def customer_changed(event: customers.CustomerChanged) -> None:
@@ -500,7 +597,7 @@ def confirm(principal: Principal, payment_id: str) -> dict:
     return to_out(get_db().payments.find_one({"_id": payment["_id"]}))
 
 
-def _confirm(uow: BuyerWork, payment: dict) -> dict:
+def _confirm(uow: BuyerWork, payment: dict, extra: dict | None = None) -> dict:
     # A report made through a form submission's link pays that submission's orders
     # and charges; what is left is credit, as for any payment.
     orders = _open_debts(uow.seller_id, uow.customer_id, payment.get("submission_id"))
@@ -509,7 +606,7 @@ def _confirm(uow: BuyerWork, payment: dict) -> dict:
         payment,
         allocations,
         [_touch(a) for a in allocations],
-        {"status": "confirmed", "confirmed_at": uow.now},
+        {"status": "confirmed", "confirmed_at": uow.now, **(extra or {})},
     )
     _apply(payment, uow.now, {o["_id"]: o for o in orders})
     if payment["unallocated"]:
@@ -543,6 +640,8 @@ def void(principal: Principal, payment_id: str) -> dict:
     payment, changed = _change(
         principal, payment_id, was="confirmed", to="voided", code="payment_not_confirmed", change=_take_back
     )
+    if changed and payment.get("statement_row"):
+        bus.record(StatementPaymentVoided(payment["_id"], payment["statement_row"]))
     return to_out(get_db().payments.find_one({"_id": payment["_id"]}) if changed else payment)
 
 

@@ -3,21 +3,29 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.money import charges, payments, profit
+from chalicelib.money import charges, payments, profit, statements
 from chalicelib.money.schemas import (
     ChargeIn,
     ChargeOut,
     ChargeQuery,
     CreditUseIn,
     CreditUseOut,
+    OpenRowsOut,
     PaymentIn,
     PaymentOut,
     PaymentQuery,
     ProfitQuery,
     ProfitReportOut,
     RejectIn,
+    StatementApplyIn,
+    StatementApplyOut,
+    StatementDismissIn,
+    StatementDismissOut,
+    StatementOut,
+    StatementQuery,
+    StatementSummaryOut,
 )
-from chalicelib.platform.web import api, body, header, json_response, query
+from chalicelib.platform.web import XLSX_TYPE, api, body, header, json_response, query, raw_body
 
 # --- payments ---------------------------------------------------------------------------
 
@@ -88,6 +96,67 @@ def reject_payment(who, payment_id):
 )
 def void_payment(who, payment_id):
     return payments.void(who, payment_id)
+
+
+# --- bank statements (reconciliation) ---------------------------------------------------
+
+
+@api(
+    "/statements",
+    "POST",
+    "Upload a bank statement (CSV or xlsx, UTF-8 or Big5): its incoming rows with proposals (?filename=, ?mapping= JSON)",
+    out=StatementOut,
+    status=201,
+    query=StatementQuery,
+    content_type=("text/csv", XLSX_TYPE, "application/octet-stream"),
+)
+def upload_statement(who):
+    params = query(StatementQuery)
+    return statements.upload(who, raw_body(), params.filename, params.mapping)
+
+
+@api(
+    "/statements", "GET", "The bank statements uploaded, newest first", out=StatementSummaryOut, array_of=True
+)
+def list_statements(who):
+    return statements.search(who)
+
+
+@api(
+    "/statements/open",
+    "GET",
+    "Every statement row not applied nor dismissed, across uploads, once each",
+    out=OpenRowsOut,
+)
+def open_statement_rows(who):
+    return statements.open_rows(who)
+
+
+@api("/statements/{statement_id}", "GET", "One bank statement with its rows and proposals", out=StatementOut)
+def get_statement(who, statement_id):
+    return statements.get(who, statement_id)
+
+
+@api(
+    "/statements/{statement_id}/apply",
+    "POST",
+    "Apply rows: confirm the buyer's reported payment, or record a new one; a row is applied at most once",
+    body=StatementApplyIn,
+    out=StatementApplyOut,
+)
+def apply_statement_rows(who, statement_id):
+    return statements.apply(who, statement_id, body(StatementApplyIn))
+
+
+@api(
+    "/statements/{statement_id}/dismiss",
+    "POST",
+    "Dismiss rows that are no buyer's money",
+    body=StatementDismissIn,
+    out=StatementDismissOut,
+)
+def dismiss_statement_rows(who, statement_id):
+    return statements.dismiss(who, statement_id, body(StatementDismissIn))
 
 
 # --- charges ----------------------------------------------------------------------------

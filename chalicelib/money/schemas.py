@@ -136,6 +136,116 @@ class TrackPaymentOut(Out):
     created_at: str
 
 
+# --- bank statements (reconciliation, statements.py) -------------------------------------
+
+StatementRowState = Literal["proposed", "unmatched", "applied", "dismissed"]
+MatchReason = Literal["reported_transfer", "reported_amount", "balance_equals", "same_account"]
+APPLY_MAX = 500
+
+
+class StatementQuery(Query):
+    """POST /statements?filename=&mapping=: the file's name (shown in the list) and, for a
+    bank whose headers are not known, the seller's mapping as JSON text (statements.py)."""
+
+    filename: ShortText = "statement"
+    mapping: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None,
+        description='JSON: {"date": "<header>", "amount": "<header>", "memo": ..., "account": ...}',
+    )
+
+
+class StatementApplyRow(In):
+    row: Annotated[int, Field(strict=True, ge=1)]
+    customer_id: ObjectIdStr
+    payment_id: ObjectIdStr | None = None  # the buyer's reported payment it confirms
+
+
+class StatementApplyIn(In):
+    rows: Annotated[list[StatementApplyRow], Field(min_length=1, max_length=APPLY_MAX)]
+
+
+class StatementDismissIn(In):
+    rows: Annotated[list[Annotated[int, Field(strict=True, ge=1)]], Field(min_length=1, max_length=APPLY_MAX)]
+
+
+class ProposalOut(Model):
+    customer_id: str
+    customer_name: str | None
+    payment_id: str | None = None
+    reason: MatchReason
+    reasons: list[MatchReason]
+    score: int
+
+
+class StatementRowOut(Model):
+    row: int
+    date: str
+    amount: MoneyOut
+    memo: str
+    account_last5: str | None
+    status: StatementRowState
+    confident: bool
+    proposals: list[ProposalOut]
+    customer_id: str | None = None
+    customer_name: str | None = None
+    payment_id: str | None = None
+
+
+class OpenRowOut(StatementRowOut):
+    statement_id: str
+
+
+class StatementCounts(Model):
+    proposed: int
+    unmatched: int
+    applied: int
+    dismissed: int
+
+
+class StatementSummaryOut(Model):
+    id: str
+    filename: str
+    uploaded_at: str
+    row_count: int
+    counts: StatementCounts
+
+
+class StatementOut(StatementSummaryOut):
+    rows: list[StatementRowOut]
+
+
+class OpenRowsOut(Model):
+    count: int
+    rows: list[OpenRowOut]
+
+
+class RowFailure(Model):
+    row: int
+    code: Literal[
+        "already_applied",
+        "dismissed",
+        "not_found",
+        "payment_not_reported",
+        "amount_mismatch",
+        "customer_not_found",
+    ]
+
+
+class AppliedRow(Model):
+    row: int
+    payment_id: str
+
+
+class StatementApplyOut(Model):
+    applied: list[AppliedRow]
+    failed: list[RowFailure]
+
+
+class StatementDismissOut(Model):
+    dismissed: list[int]
+    failed: list[RowFailure]
+
+
 class ChargeIn(In):
     """POST /charges: money the buyer owes that is no order line."""
 

@@ -80,6 +80,7 @@ class StatementColumns(DomainError):
     to map (the answer's details list them)."""
 
     status, code = 400, "statement_columns"
+    answer_fields = ("headers", "missing")  # in the answer next to `error` (errors.to_http)
 
     def __init__(self, headers: list[str], missing: list[str], message: str | None = None):
         super().__init__(

@@ -70,6 +70,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     ),
     "ParcelShipped": ("notifications.notifications:parcel_shipped",),
     "PaymentConfirmed": ("notifications.notifications:payment_confirmed",),
+    "StatementPaymentVoided": ("money.statements:payment_voided",),
     "FormOrderPlaced": ("notifications.notifications:form_order_placed",),
 }
 

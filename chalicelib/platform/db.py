@@ -313,7 +313,20 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel(
                 [("seller_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)], name="seller_status"
             ),
+            # The payment a bank statement's row made or confirmed (statements.py).
+            IndexModel([("statement_row", ASCENDING)], sparse=True, name="statement_row"),
         ],
+        # Bank statements (chalicelib/money/statements.py): a seller's uploads, newest first;
+        # their rows (`_id`: the row's identity, a hash) by day and by status ("open");
+        # the column mappings remembered per shop and set of headers (`_id`: both).
+        "statements": [
+            IndexModel([("seller_id", ASCENDING), ("uploaded_at", DESCENDING)], name="seller_newest"),
+        ],
+        "statement_rows": [
+            IndexModel([("seller_id", ASCENDING), ("date", ASCENDING)], name="seller_date"),
+            IndexModel([("seller_id", ASCENDING), ("status", ASCENDING)], name="seller_status"),
+        ],
+        "statement_mappings": [],
         # Charges (chalicelib/money/charges.py): a seller's list (newest first), by buyer (open
         # ones are allocated with the orders), by batch; `live_key` ("<seller>:<key>", only
         # while open) allows one live charge per key. Sparse, not partial: FerretDB 1.24

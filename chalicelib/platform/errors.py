@@ -19,6 +19,9 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    # Attributes the answer carries next to `error` (a statement's `headers`, for the
+    # page to map them): to_http copies them.
+    answer_fields: tuple[str, ...] = ()
 
     def __init__(self, message: str, *, code: str | None = None, details: list | None = None):
         super().__init__(message)
@@ -89,7 +92,8 @@ def error_body(code: str, message: str, details: list | None = None) -> dict[str
 
 
 def to_http(exc: DomainError) -> tuple[int, dict[str, Any]]:
-    return exc.status, error_body(exc.code, exc.message, exc.details)
+    body = error_body(exc.code, exc.message, exc.details)
+    return exc.status, body | {name: getattr(exc, name) for name in exc.answer_fields}
 
 
 def framework_error_body(code: str, message: str) -> dict[str, Any]:
@@ -118,13 +122,20 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "missing_columns": (400, "the import file lacks a required column"),
     "invalid_rows": (400, "import rows are invalid: each detail names the row, field and reason"),
     # bank statements (chalicelib/money/statement_file.py; docs/api.md "Reading a statement")
-    "statement_columns": (400, "the statement's date or amount column is not found: it lists the headers"),
+    "statement_columns": (
+        400,
+        "the statement's date or amount column is not found: the answer lists `headers`, `missing`",
+    ),
     "statement_encoding": (400, "the statement is neither UTF-8, Big5 (CP950) nor UTF-16 text"),
     "statement_format": (400, "the statement is not CSV or .xlsx (an old .xls, a PDF): export CSV or .xlsx"),
     "statement_formula": (400, "the statement has formula cells: details name each cell (C7)"),
     "statement_too_large": (400, "the statement is over 5 MB, 5,000 rows or unpacks too large (.xlsx)"),
     "statement_empty": (400, "the statement has no rows"),
     "statement_rows": (400, "statement cells cannot be read: each detail names the row, column and reason"),
+    "invalid_mapping": (
+        400,
+        "?mapping= is not a JSON object of our fields to the file's headers: details name it",
+    ),
     # 401: who is calling
     "unauthorized": (401, "no token, or the token is not valid"),
     "token_expired": (401, "the access token has expired: refresh it"),
@@ -165,6 +176,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "order_has_payments": (409, "the order has its buyer's payments: void them before changing the buyer"),
     "payment_not_reported": (409, "only a payment the buyer reported can be confirmed or rejected"),
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
+    "amount_mismatch": (409, "the reported payment's amount is not the bank statement row's"),
     "batch_closed": (409, "the batch is closed: reopen it to add orders or change its rates"),
     "over_limit": (409, "an order form line is above the item's limit per buyer: details name the line"),
     "item_unavailable": (409, "an order form's item was deleted: details name the line"),
@@ -208,7 +220,7 @@ DETAIL_CODES: dict[str, str] = {
     "required_by_form": "this form asks for it",
     "fee_not_allowed": "only a flat shipping rule takes a fee (field: shipping.fee)",
     # bodies
-    "unknown_field": "the body has a field the route does not take",
+    "unknown_field": "the body has a field the route does not take (a statement's ?mapping=: not a row field)",
     "nothing_to_update": "a PATCH body must change something (field: body)",
     "cannot_be_null": "this field cannot be null",
     "exactly_one_of": "give exactly one of these fields (customer_id/buyer_email/buyer, item_name/item_id)",

@@ -48,7 +48,7 @@ ZH: dict[str, dict[str, str]] = {
     "source": {"seller": "賣家", "buyer": "買家回報"},
     # How the code recorded a payment itself (empty: typed by the seller); the page names
     # an import's only.
-    "via": {"import": "CSV 匯入", "order_switch": "已匯款開關"},
+    "via": {"import": "CSV 匯入", "order_switch": "已匯款開關", "statement": "銀行對帳單"},
     # Who wrote an order's history entry: a source the server names (an actor's id is
     # "you" for the seller's own account, another account otherwise).
     "by": {

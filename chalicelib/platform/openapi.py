@@ -21,7 +21,8 @@ class RouteDoc:
     status: int = 200
     public: bool = False
     query: type[BaseModel] | None = None
-    content_type: str = "application/json"
+    # A body that is no JSON: its media type, or several (a bank statement: CSV or xlsx).
+    content_type: str | tuple[str, ...] = "application/json"
     list_of: bool = False  # a page: {items, next_cursor}
     array_of: bool = False  # a plain JSON array (GET /batches)
     # A list whose first page also carries `total_count` (GET /orders).
@@ -72,9 +73,10 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {r.content_type: {"schema": _ref(r.body)}}}
         elif r.content_type != "application/json":
+            types = (r.content_type,) if isinstance(r.content_type, str) else r.content_type
             op["requestBody"] = {
                 "required": True,
-                "content": {r.content_type: {"schema": {"type": "string"}}},
+                "content": {t: {"schema": {"type": "string"}} for t in types},
             }
         if r.out is not None:
             out_schema = _ref(r.out)

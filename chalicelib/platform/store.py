@@ -121,6 +121,11 @@ def money_key(seller_id: Any, customer_id: Any) -> str:
     return f"money:{seller_id}:{customer_id}"
 
 
+def statement_row_key(row_key: str) -> str:
+    """A bank statement's row (statements.py): its claim by an apply or a dismiss."""
+    return f"statement-rows:{row_key}"
+
+
 def merge_key(customer_id: Any) -> str:
     """A customer in a merge (customers.merge), taken on every server (locks.held): two
     merges of the same customers run one after the other."""

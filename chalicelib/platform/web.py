@@ -35,6 +35,7 @@ from chalicelib.platform.payload import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 app = Chalice(app_name="personal-shopper")
 app.log.setLevel(logging.INFO)
@@ -47,6 +48,12 @@ app.api.cors = CORSConfig(
     expose_headers=["Content-Disposition", "X-Next-Cursor", "Retry-After"],
     max_age=600,
 )
+# Bodies API Gateway passes through as bytes (base64 on the way): a bank statement's
+# xlsx or octet-stream upload (a Big5 CSV is no UTF-8 text either: the page sends it as
+# octet-stream). octet-stream is among Chalice's defaults; kept explicit here.
+for _binary in XLSX_TYPE, "application/octet-stream":
+    if _binary not in app.api.binary_types:
+        app.api.binary_types.append(_binary)
 ROUTES: list[RouteDoc] = []
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 # Secret links must not be cached or leak through a Referer header: these headers go on
@@ -71,7 +78,10 @@ def api(path: str, method: str, summary: str, **doc):
     route runs); path parameters follow as keywords."""
     route_doc = RouteDoc(path=path, method=method, summary=summary, **doc)
     ROUTES.append(route_doc)
-    content_types = [route_doc.content_type] if route_doc.body is None else ["application/json"]
+    content_types = ["application/json"]
+    if route_doc.body is None:
+        given = route_doc.content_type
+        content_types = [given] if isinstance(given, str) else list(given)
 
     def decorate(fn):
         @functools.wraps(fn)

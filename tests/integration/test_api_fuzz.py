@@ -53,7 +53,9 @@ def check(case, token):
     case.validate_response(response, checks=RESPONSE_CHECKS, headers=headers)
     if response.status_code >= 400:
         body = response.json()
-        assert set(body) == {"error"}, body
+        # A bank statement whose columns cannot be placed also lists them (issue 28).
+        extra = {"headers", "missing"} if body.get("error", {}).get("code") == "statement_columns" else set()
+        assert set(body) == {"error"} | extra, body
         assert {"code", "message", "details"} <= set(body["error"]), body
         assert "Traceback" not in response.text
 
@@ -220,6 +222,23 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     csv_file = "buyer_email,item_name,quantity,unit_price\r\ncy@example.com,Cake,1,5\r\n"
     call("POST", "/import/orders?dry_run=true", 200, t, data=csv_file.encode())
     call("POST", "/import/orders", 201, t, data=csv_file.encode())
+    statement = "交易日期,摘要,存入,轉出帳號\r\n2026/12/01,轉入,5,822-****12345\r\n2026/12/02,轉入,7,\r\n"
+    headers = {"Content-Type": "application/octet-stream"}
+    ids["statement_id"] = call(
+        "POST", "/statements?filename=dec.csv", 201, t, data=statement.encode(), headers=headers
+    )["id"]
+    call("POST", "/statements", 400, t, data="日子,進帳\r\n2026-12-01,5\r\n".encode())  # statement_columns
+    call("GET", "/statements", 200, t)
+    call("GET", "/statements/open", 200, t)
+    call("GET", "/statements/{statement_id}", 200, t)
+    call(
+        "POST",
+        "/statements/{statement_id}/apply",
+        200,
+        t,
+        json={"rows": [{"row": 2, "customer_id": ids["customer_id"]}]},
+    )
+    call("POST", "/statements/{statement_id}/dismiss", 200, t, json={"rows": [3]})
     call("DELETE", "/items/{item_id}", 409, t)
     call("DELETE", "/customers/{customer_id}", 409, t)
     twin = call("POST", "/customers", 201, t, json={"name": "Bo", "email": "bo.2@example.com"})["id"]

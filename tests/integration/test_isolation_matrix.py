@@ -15,6 +15,8 @@ A_BUYER = "isolation-a-buyer@example.com"
 A_ITEM = "Isolation A Secret Item"
 A_BATCH = "A-only trip 東京"
 
+# A bank statement (issue 28): A's has a row with "A note" as its memo; B uploads its own.
+STATEMENT_CSV = "交易日期,摘要,存入,轉出帳號\r\n2026/12/01,{memo},4,822-****12345\r\n"
 CSV = "buyer_email,buyer_name,item_name,quantity,unit_price,payment_status,fulfillment_status,note\r\nb@example.com,B,Thing,1,10,unpaid,pending,\r\n"
 
 # (method, path) → (body or raw CSV, what B must get): "404" or "clean" (2xx without A's data).
@@ -91,6 +93,15 @@ MATRIX = {
     ("POST", "/payments/{payment_id}/confirm"): (None, "404"),
     ("POST", "/payments/{payment_id}/reject"): ({"reason": "no"}, "404"),
     ("POST", "/payments/{payment_id}/void"): (None, "404"),
+    ("POST", "/statements"): (STATEMENT_CSV.replace("{memo}", "B transfer"), "clean"),
+    ("GET", "/statements"): (None, "clean"),
+    ("GET", "/statements/open"): (None, "clean"),
+    ("GET", "/statements/{statement_id}"): (None, "404"),
+    ("POST", "/statements/{statement_id}/apply"): (
+        {"rows": [{"row": 2, "customer_id": "{customer_id}"}]},
+        "404",
+    ),
+    ("POST", "/statements/{statement_id}/dismiss"): ({"rows": [2]}, "404"),
 }
 QUERY_VARIANTS = {
     "/orders": ["", "?customer_id={customer_id}", "?q=isolation"],
@@ -137,6 +148,8 @@ def _snapshot(seller_id):
             "parcels",
             "batches",
             "forms",
+            "statements",
+            "statement_rows",
         )
     }
 
@@ -187,7 +200,15 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         {"customer_id": cust["id"], "amount": 6, "kind": "shipping", "note": "A note", "batch": A_BATCH},
         token=token,
     ).json
+    statement = api.call(
+        "POST",
+        "/statements",
+        raw=STATEMENT_CSV.replace("{memo}", "A note").encode(),
+        token=token,
+        headers={"Content-Type": "text/csv"},
+    ).json
     ids = {
+        "statement_id": statement["id"],
         "charge_id": owed["id"],
         "parcel_id": box["id"],
         "customer_id": cust["id"],
@@ -226,6 +247,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
             ids["parcel_id"],
             ids["form_id"],
             ids["charge_id"],
+            ids["statement_id"],
             second["id"],
             A_BUYER,
             A_ITEM,

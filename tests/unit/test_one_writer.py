@@ -153,3 +153,19 @@ def test_history_entries_are_built_in_one_place():
         if path != RULES
     }
     assert {name: lines for name, lines in offenders.items() if lines} == {}
+
+
+# Issue 28: a bank statement's collections have one writer, money/statements.py (the
+# payments a row makes are payments.py's, as every payment).
+STATEMENTS_WRITER = PACKAGE / "money" / "statements.py"
+
+
+def test_only_the_statements_module_writes_statements():
+    for name in ("statements", "statement_rows", "statement_mappings"):
+        offenders = {
+            str(path.relative_to(PACKAGE)): order_writes(path.read_text(encoding="utf-8"), name)
+            for path in sorted(PACKAGE.rglob("*.py"))
+            if path != STATEMENTS_WRITER
+        }
+        assert {n: found for n, found in offenders.items() if found} == {}, name
+        assert order_writes(STATEMENTS_WRITER.read_text(encoding="utf-8"), name), name

@@ -1,0 +1,240 @@
+"""Benchmark: reconciliation (issue 28: "a statement of 300 rows with 250 matchable
+transfers is proposed in under 2 s locally, and confirming them all keeps the payment
+ledger invariant").
+
+    .venv/bin/python bench/bench_statements.py                  # FerretDB, as `make run` starts it
+    .venv/bin/python bench/bench_statements.py --mongo-java     # mongo-java-server (MongoDB paths)
+
+Starts its own server as bench/bench_remit.py does. Each run is a new seller with 250
+buyers who owe an order each: 150 of them reported their transfer (amount and last five
+digits, a day before the bank's date), 100 did not. The bank's Big5 CSV
+(tests/statement_files.py) has 300 incoming rows: those 250 transfers and 50 nobody's,
+plus its withdrawals. Timed through the routes (chalice.test's gateway, as the page calls
+them): POST /statements (upload and proposals), GET /statements/{id}, and ONE
+POST /statements/{id}/apply of every proposed row's best proposal (the page's "confirm
+all"). Counts the database commands of the upload, and checks every run: 250 proposed
+(150 of them confident), 250 applied, the ledger invariant (tests/integration/
+payment_ledger.check_ledger). `--write` puts the table into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+REPORTED, OWING, NOBODY = 150, 100, 50
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self):
+        self.names: list[str] = []
+
+    def started(self, event):
+        if event.command_name not in ("endSessions", "hello", "isMaster", "ismaster", "buildInfo"):
+            self.names.append(f"{event.command_name}:{event.command.get(event.command_name)}")
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+LISTENER = Commands()
+monitoring.register(LISTENER)  # before any client exists
+
+os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
+os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
+
+
+def start_server(kind: str):
+    if kind == "mongo-java":
+        from conftest import MongoJavaServer
+
+        server = MongoJavaServer(ROOT / ".cache/bench-statements-mongo-java.log")
+        server.start()
+        return server
+    from conftest import FerretDB
+
+    data = ROOT / ".cache/bench-statements/data"
+    shutil.rmtree(data.parent, ignore_errors=True)
+    data.mkdir(parents=True)
+    server = FerretDB(data)
+    server.start()
+    return server
+
+
+def shop(api) -> tuple[str, bytes]:
+    """A new seller, its 250 buyers (150 reported), and the bank's statement."""
+    from bson import ObjectId
+    from statement_files import statement_csv
+
+    from chalicelib.accounts import auth
+    from chalicelib.money import payments
+    from chalicelib.money.schemas import BuyerPaymentIn
+    from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderIn
+
+    token = api.signup(email=f"bench-{uuid.uuid4().hex[:8]}@example.com")
+    who = auth.authenticate(f"Bearer {token}")
+    rows = []
+    for i in range(REPORTED + OWING):
+        amount = 1000 + 7 * i
+        o, _ = orders.create(
+            who, OrderIn(buyer_email=f"buyer{i}@example.com", item_name="抹茶", quantity=1, unit_price=amount)
+        )
+        last5 = f"{10000 + i:05d}"
+        day = 1 + i % 25
+        if i < REPORTED:
+            link = {
+                "_id": ObjectId(),
+                "seller_id": ObjectId(who.seller_id),
+                "customer_id": ObjectId(o["customer_id"]),
+            }
+            paid = BuyerPaymentIn(
+                amount=amount,
+                paid_at=f"2026-11-{day + 1:02d}" if day < 29 else "2026-11-29",
+                account_last5=last5,
+            )
+            payments.report(link, paid, who.timezone)
+        rows.append(
+            {
+                "date": f"2026/11/{day + 2:02d}",
+                "deposit": f"{amount:,}",
+                "memo": "跨行轉入",
+                "account": f"822-****{last5}",
+            }
+        )
+        if i % 5 == 0:
+            rows.append({"date": f"2026/11/{day + 2:02d}", "withdrawal": "500", "memo": "ATM提款"})
+    for i in range(NOBODY):
+        rows.append({"date": "2026/11/28", "deposit": f"{77 + i:,}", "memo": "利息", "account": ""})
+    return token, statement_csv(rows)
+
+
+def one_run(api) -> dict:
+    from payment_ledger import check_ledger
+
+    token, data = shop(api)
+    t = {"token": token, "headers": {"Content-Type": "application/octet-stream"}}
+    LISTENER.names.clear()
+    start = time.perf_counter()
+    r = api.call("POST", "/statements?filename=nov.csv", raw=data, **t)
+    upload = time.perf_counter() - start
+    assert r.status == 201, r
+    commands = list(LISTENER.names)
+    st = r.json
+    assert st["row_count"] == REPORTED + OWING + NOBODY, st["row_count"]
+    assert st["counts"]["proposed"] == REPORTED + OWING, st["counts"]
+    confident = sum(r["confident"] for r in st["rows"])
+    assert confident >= REPORTED, confident
+    start = time.perf_counter()
+    assert api.get(f"/statements/{st['id']}", token=token).status == 200
+    read = time.perf_counter() - start
+    picks = [
+        {
+            "row": r["row"],
+            **{k: v for k, v in r["proposals"][0].items() if k in ("customer_id", "payment_id")},
+        }
+        for r in st["rows"]
+        if r["status"] == "proposed"
+    ]
+    LISTENER.names.clear()
+    start = time.perf_counter()
+    r = api.post(f"/statements/{st['id']}/apply", {"rows": picks}, token=token)
+    confirm = time.perf_counter() - start
+    confirm_commands = list(LISTENER.names)
+    assert r.status == 200 and len(r.json["applied"]) == REPORTED + OWING and not r.json["failed"], r.json
+    check_ledger()
+    return {
+        "upload": upload,
+        "read": read,
+        "confirm": confirm,
+        "commands": len(commands),
+        "confident": confident,
+        "names": commands,
+        "confirm_commands": confirm_commands,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
+    args = ap.parse_args()
+    kind = "mongo-java" if args.mongo_java else "ferretdb"
+    server = start_server(kind)
+    os.environ.update(MONGO_URI=server.uri, MONGO_DB="bench_" + uuid.uuid4().hex[:8])
+    from chalicelib.platform import config, db
+
+    config.reset_settings()
+    db.reset_client()
+    try:
+        db.ensure_indexes()
+        if kind == "ferretdb":
+            server.indexes()
+        from conftest import Api, local_client
+
+        with local_client() as client:
+            api = Api(client)
+            runs = []
+            for _ in range(args.runs):
+                runs.append(one_run(api))
+                last = runs[-1]
+                print(
+                    f"upload {last['upload']:.2f} s, read {last['read']:.2f} s, confirm all {last['confirm']:.2f} s, "
+                    f"{last['commands']} commands ({', '.join(sorted(set(last['names'])))})",
+                    flush=True,
+                )
+                kinds = collections.Counter(last["confirm_commands"]).most_common()
+                print(f"  confirm all: {len(last['confirm_commands'])} commands: {kinds}", flush=True)
+    finally:
+        server.stop()
+    text = render(runs, kind, args)
+    print(text)
+    if args.write:
+        from bench.perfdoc import write_section
+
+        write_section(f"bench_statements_{kind.replace('-', '_')}", text)
+
+
+def render(runs: list[dict], kind: str, args) -> str:
+    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+
+    def p50(key):
+        return statistics.median(r[key] for r in runs)
+
+    lines = [
+        f"### Reconciliation on {server}",
+        "",
+        f"`bench/bench_statements.py{' --mongo-java' if kind == 'mongo-java' else ''}`, medians of {args.runs} runs: "
+        f"300 incoming rows ({REPORTED} reported transfers, {OWING} balances, {NOBODY} nobody's), "
+        f"{statistics.median(r['confident'] for r in runs):.0f} confident.",
+        "",
+        "| upload + proposals | DB commands (upload) | GET statement | confirm all 250 (one request) | commands per row confirmed |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {p50('upload'):.2f} s | {p50('commands'):.0f} | {p50('read'):.2f} s | {p50('confirm'):.2f} s "
+        f"| {statistics.median(len(r['confirm_commands']) for r in runs) / (REPORTED + OWING):.1f} |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
