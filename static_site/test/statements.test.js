@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { keys, setLang } from "../src/js/i18n.js";
 import "../src/js/i18n/seller.js";
-import { applyBatches, choices, fileType, guessMapping, handEntry, mappingToSend, proposalText, rowKey } from "../src/js/statements.js";
+import { applyBatches, applyRequests, choices, guessMapping, handEntry, mappingToSend, proposalText, rowKey } from "../src/js/statements.js";
 
 const row = (over = {}) => ({
   statement_id: "s1",
@@ -96,6 +96,25 @@ test("Confirm N sends the ticked rows with their chosen proposal, one list per s
   assert.equal(applyBatches(rows, new Map()).size, 0);
 });
 
+test("Confirm N sends at most 100 rows a request, statement by statement", () => {
+  const rows = [...Array.from({ length: 250 }, (_, i) => row({ row: i + 2 })), ...Array.from({ length: 3 }, (_, i) => row({ statement_id: "s2", row: i + 2 }))];
+  const requests = applyRequests(rows, choices(rows));
+  assert.deepEqual(
+    requests.map(([id, part]) => [id, part.length]),
+    [
+      ["s1", 100],
+      ["s1", 100],
+      ["s1", 50],
+      ["s2", 3],
+    ],
+  );
+  assert.deepEqual(
+    requests.flatMap(([id, part]) => part.map((r) => `${id}:${r.row}`)),
+    rows.map(rowKey),
+  ); // each ticked row once, in order
+  assert.deepEqual(applyRequests(rows, new Map()), []);
+});
+
 test("a row given by hand confirms that buyer's reported payment when one is proposed", () => {
   const r = row({ proposals: [{ customer_id: "c1", payment_id: "p1", reason: "reported_transfer" }, { customer_id: "c2", reason: "same_account" }] });
   assert.deepEqual(handEntry(r, "c1"), { row: 7, customer_id: "c1", payment_id: "p1" });
@@ -117,13 +136,4 @@ test("the mapping form pre-selects columns by their names, each once; date and a
   const twice = mappingToSend({ date: "A", amount: "A", memo: "", account: "" });
   assert.equal(twice.mapping, null);
   assert.deepEqual(twice.twice, ["date", "amount"]);
-});
-
-test("a file is sent as bytes, an .xlsx with its own type (a Big5 CSV is no UTF-8 text)", () => {
-  const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  assert.equal(fileType({ name: "x.CSV", type: "text/csv" }), "application/octet-stream");
-  assert.equal(fileType({ name: "x.csv", type: "application/vnd.ms-excel" }), "application/octet-stream");
-  assert.equal(fileType({ name: "台銀.XLSX", type: "" }), xlsx);
-  assert.equal(fileType({ name: "export", type: xlsx }), xlsx);
-  assert.equal(fileType({ name: "x.pdf", type: "application/pdf" }), "application/octet-stream");
 });

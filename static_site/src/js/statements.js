@@ -53,6 +53,17 @@ export function applyBatches(rows, chosen) {
   return out;
 }
 
+/** The requests "Confirm N" makes: [statement id, rows] with at most `size` rows each. The
+ *  API takes 500 but applies rows one by one (250 take about 5 s on FerretDB, docs/api.md
+ *  "Reconciliation"): 100 keep each request short. */
+export function applyRequests(rows, chosen, size = 100) {
+  const out = [];
+  for (const [id, entries] of applyBatches(rows, chosen)) {
+    for (let i = 0; i < entries.length; i += size) out.push([id, entries.slice(i, i + size)]);
+  }
+  return out;
+}
+
 /** A row given to a buyer by hand: when that buyer's proposal names a reported payment,
  *  the row confirms it (rather than recording a second payment beside it). */
 export function handEntry(row, customerId) {
@@ -92,12 +103,4 @@ export function mappingToSend(chosen) {
   const columns = Object.values(mapping);
   const twice = FIELDS.filter((f) => mapping[f] && columns.indexOf(mapping[f]) !== columns.lastIndexOf(mapping[f]));
   return missing.length || twice.length ? { mapping: null, missing, twice } : { mapping, missing: [], twice: [] };
-}
-
-/** The Content-Type a chosen file is sent with: an .xlsx as itself, anything else as bytes
- *  (octet-stream): a Big5 CSV is no UTF-8 text, and a text type would be decoded on the way
- *  (the server decides by the content either way). */
-export function fileType(file) {
-  const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-  return file.type === xlsx || String(file.name || "").toLowerCase().endsWith(".xlsx") ? xlsx : "application/octet-stream";
 }

@@ -11,10 +11,12 @@ import { date, money } from "../format.js";
 import { aside, has, labelled, t } from "../i18n.js";
 import { compact, currency, fail, flash, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker } from "../buyer-picker.js";
-import { FIELDS, applyBatches, choices, fileType, guessMapping, handEntry, mappingToSend, proposalText, rowKey } from "../statements.js";
+import { FIELDS, applyBatches, applyRequests, choices, guessMapping, handEntry, mappingToSend, proposalText, rowKey } from "../statements.js";
 
 const COLS = 7;
-const MAX_APPLY = 500; // rows per POST /statements/{id}/apply
+// Every file goes as bytes: a Big5 CSV is no UTF-8 text, and only binary types pass API
+// Gateway untouched (docs/api.md); the server tells CSV from .xlsx by the content.
+const FILE_TYPE = "application/octet-stream";
 
 const state = {
   rows: null, // the open rows (null: not loaded)
@@ -118,7 +120,7 @@ async function upload(file, mapping = null) {
   notify(box, "info", h("span", { class: "spinner-border spinner-border-sm me-2", role: "status" }), t("stmt.reading", { file: file.name }));
   try {
     const query = compact({ filename: file.name, mapping: mapping ? JSON.stringify(mapping) : "" });
-    const st = await request("POST", "/statements", { query, raw: file, contentType: fileType(file) });
+    const st = await request("POST", "/statements", { query, raw: file, contentType: FILE_TYPE });
     state.mapping = null;
     renderMapping();
     $("#stmt-upload").reset();
@@ -235,6 +237,7 @@ function ticked() {
 function showConfirm() {
   const n = ticked();
   const btn = $("#stmt-confirm");
+  btn.removeAttribute("aria-busy");
   btn.textContent = t("stmt.confirm", { n });
   btn.disabled = n === 0 || state.busy;
   $("#stmt-left").textContent = state.count ? t("stmt.left", { n: state.count }) : "";
@@ -354,25 +357,30 @@ function busy(on) {
   showConfirm();
 }
 
+/** "Confirming 250 rows…" on the button while the requests are out (a few seconds). */
+function confirming(n) {
+  const btn = $("#stmt-confirm");
+  btn.setAttribute("aria-busy", "true");
+  btn.replaceChildren(h("span", { class: "spinner-border spinner-border-sm me-2", "aria-hidden": "true" }), t("stmt.confirming", { n }));
+}
+
 async function confirmTicked() {
   if (state.busy) return;
-  const batches = applyBatches(state.rows || [], state.chosen);
+  const requests = applyRequests(state.rows || [], state.chosen);
   const byKey = new Map(state.rows.map((r) => [rowKey(r), r]));
   const applied = [];
   const failed = [];
   busy(true);
+  confirming(requests.reduce((n, [, part]) => n + part.length, 0));
   try {
-    for (const [id, rows] of batches) {
-      for (let i = 0; i < rows.length; i += MAX_APPLY) {
-        const part = rows.slice(i, i + MAX_APPLY);
-        try {
-          const out = await api.post(`/statements/${id}/apply`, { rows: part });
-          applied.push(...(out.applied || []));
-          failed.push(...(out.failed || []).map((f) => ({ ...f, row: byKey.get(`${id}:${f.row}`) || { row: f.row } })));
-        } catch (err) {
-          if (err.status === 401) return;
-          failed.push(...part.map((r) => ({ row: byKey.get(`${id}:${r.row}`), text: describe(err) })));
-        }
+    for (const [id, part] of requests) {
+      try {
+        const out = await api.post(`/statements/${id}/apply`, { rows: part });
+        applied.push(...(out.applied || []));
+        failed.push(...(out.failed || []).map((f) => ({ ...f, row: byKey.get(`${id}:${f.row}`) || { row: f.row } })));
+      } catch (err) {
+        if (err.status === 401) return;
+        failed.push(...part.map((r) => ({ row: byKey.get(`${id}:${r.row}`), text: describe(err) })));
       }
     }
     const parts = [];
