@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DESKTOP, api_call, pick_buyer, scroll_still, serious, settled, shot
-from tests.statement_files import statement_csv
+from tests.statement_files import statement_csv, statement_xlsx
 
 pytestmark = pytest.mark.e2e
 
@@ -135,9 +135,14 @@ def open_payments_tab(page, w):
     expect(page.locator("#stmt-upload")).to_be_visible()
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def upload(page, w, name, data):
+    """Choose the file (with the type a browser gives it) and press Upload."""
+    kind = XLSX if name.endswith(".xlsx") else "text/csv"
     page.locator("#stmt-upload [name=file]").set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
+        files=[{"name": name, "mimeType": kind, "buffer": data}]
     )
     page.locator("#stmt-upload").get_by_role("button", name=w["upload"]).click()
 
@@ -228,9 +233,8 @@ def test_unknown_columns_are_mapped_once(stack, seller_page):
         "balance": "Left",
         "account": "Who",
     }
-    data = statement_csv(
-        statement_rows(buyers, reported=3), encoding="cp950", preamble=False, headers=headers
-    )
+    # Excel's .xlsx this time (the phone tests send the Big5 CSV).
+    data = statement_xlsx(statement_rows(buyers, reported=3), preamble=False, headers=headers)
 
     open_payments_tab(page, w)
     # A file that is no statement (an old .xls, a PDF) is refused in the page's words.
@@ -238,10 +242,10 @@ def test_unknown_columns_are_mapped_once(stack, seller_page):
     expect(page.locator("#stmt-msg .alert-danger")).to_contain_text("This is not a CSV or .xlsx file")
     expect(page.locator("#stmt-rows tbody")).to_contain_text("Nothing to match")
 
-    upload(page, w, "export.csv", data)
+    upload(page, w, "export.xlsx", data)
     form = page.locator("#stmt-mapping form")
     expect(form).to_be_visible()
-    expect(form).to_contain_text("export.csv")
+    expect(form).to_contain_text("export.xlsx")
     assert serious(page, "statement mapping en 1280") == []
     for field, header in (("date", "Value day"), ("amount", "In"), ("memo", "Text"), ("account", "Who")):
         form.locator(f"select[name={field}]").select_option(header)
@@ -279,9 +283,9 @@ def test_unknown_columns_are_mapped_once(stack, seller_page):
     assert sorted(p["customer_id"] for p in confirmed) == sorted(buyers[i]["customer_id"] for i in range(3))
 
     # The same bank's next file is read without asking; rows applied or dismissed stay so.
-    upload(page, w, "export-2.csv", data)
+    upload(page, w, "export-2.xlsx", data)
     expect(page.locator("#stmt-msg")).to_contain_text(
-        "export-2.csv: 6 incoming transfers read, 0 with a match, 2 without. 4 of them were already confirmed or dismissed."
+        "export-2.xlsx: 6 incoming transfers read, 0 with a match, 2 without. 4 of them were already confirmed or dismissed."
     )
     expect(page.locator("#stmt-mapping form")).to_have_count(0)
     expect(rows).to_have_count(2)
