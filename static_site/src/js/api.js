@@ -131,6 +131,7 @@ export async function request(method, path, opts = {}) {
   if (resp.ok) return data;
   const e = (data && data.error) || {};
   const err = new ApiError(resp.status, e.code || `http_${resp.status}`, e.message, e.details || []);
+  err.body = data; // some answers carry more than details (statement_columns: the file's headers)
   if (resp.status === 401 && auth) {
     // A renewal that fails for a passing reason (offline, 503, a busy record) throws that
     // error and keeps the session: only the server saying the session is over logs out.

@@ -3,7 +3,8 @@
 // charges,
 // sent with an Idempotency-Key so a double tap records one payment); the recent payments,
 // filtered by buyer and status, a confirmed one voidable after asking. The tab's badge
-// counts the payments waiting (loaded at start-up by seller.js).
+// counts the payments waiting (loaded at start-up by seller.js); its second badge, the bank
+// statement rows still to match (views/statements.js, the tab's 對帳 card).
 import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
@@ -13,6 +14,7 @@ import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { PAYMENT_METHODS } from "../constants.js";
 import { allocationLabel, balanceCents, kindText, openCharges } from "../charges.js";
+import * as statements from "./statements.js";
 
 const METHODS = PAYMENT_METHODS;
 export const STATES = ["reported", "confirmed", "rejected", "voided"];
@@ -33,10 +35,12 @@ let idempotencyKey = null;
 const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 const cur = () => currency();
 const gap = () => (lang() === "zh-Hant" ? "" : " "); // between sentences: none after 。
-// A CSV import's payment is named in the page's language from its `via`; older imports
-// stored the English word "import" as their note, which is that same name, not a note.
+// A CSV import's or a bank statement row's payment is named in the page's language from its
+// `via`; older imports stored the English word "import" as their note, which is that same
+// name, not a note.
+const VIA = { import: "pay.via_import", statement: "pay.via_statement" };
 const paymentNote = (p) =>
-  p.via === "import" ? [t("pay.via_import"), p.note && p.note !== "import" ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
+  VIA[p.via] ? [t(VIA[p.via]), p.note && p.note !== p.via ? p.note : ""].filter(Boolean).join(t("common.list_sep")) : p.note || "";
 const buyerName = (p) => p.buyer_name || pickers.customers.find((c) => c.id === p.customer_id)?.name || "—";
 const today = () => {
   const d = new Date();
@@ -66,6 +70,7 @@ export async function loadBadge() {
   } catch {
     // the badge is a hint: the tab itself says what went wrong when opened
   }
+  await statements.loadCount();
 }
 
 // --- loading and drawing ----------------------------------------------------------------------
@@ -73,10 +78,11 @@ export async function loadBadge() {
 export async function load() {
   if (!pickers.customers.length) await loadPickers(); // start-up may still be fetching them
   fillBuyers();
-  await Promise.all([loadReported(), loadList(true)]);
+  await Promise.all([loadReported(), loadList(true), statements.load()]);
 }
 
 export function render() {
+  statements.render();
   fillStatic();
   fillBuyers();
   renderReported();
@@ -86,6 +92,7 @@ export function render() {
 }
 
 export function reset() {
+  statements.reset();
   state.reported = null;
   state.list.clear();
   state.openOrders = null;
@@ -204,7 +211,8 @@ async function act(p, what, body = undefined) {
   } catch (err) {
     if (err.status !== 401) flash("danger", describe(err));
   }
-  await Promise.all([loadReported(), loadList(true)]);
+  // A report confirmed or rejected here is no longer a statement row's match: its proposals follow.
+  await Promise.all([loadReported(), loadList(true), statements.load()]);
 }
 
 /** "Paid: #1001 NT$150, Customs duty NT$60. NT$10 kept as credit." */
@@ -465,7 +473,7 @@ async function submitForm(ev) {
     notify(box, "success", t("pay.recorded", { amount: money(p.amount, cur()), name: buyerName(p) }), gap(), allocationText(p));
     for (const name of ["amount", "account_last5", "note"]) els[name].value = "";
     state.amountTyped = false;
-    await Promise.all([loadOpenOrders(), loadList(true)]);
+    await Promise.all([loadOpenOrders(), loadList(true), statements.load()]); // balances changed: so did proposals
   } catch (err) {
     if (err.status !== 401) fail(box, err);
   } finally {
@@ -475,6 +483,8 @@ async function submitForm(ev) {
 }
 
 export function bind() {
+  // A confirmed statement row confirms a reported payment or records one: both lists follow.
+  statements.bind({ changed: () => Promise.all([loadReported(), loadList(true)]) });
   fillStatic();
   const form = $("#pay-form");
   form.elements.paid_at.value = today();
