@@ -33,6 +33,13 @@ class RouteDoc:
     # 401/403 that a public route gives (wrong password, sign-up closed).
     also: tuple[int, ...] = ()
 
+    @property
+    def content_types(self) -> tuple[str, ...]:
+        """The media types the body may come in (JSON for a route with a body model)."""
+        if self.body is not None:
+            return ("application/json",)
+        return (self.content_type,) if isinstance(self.content_type, str) else tuple(self.content_type)
+
 
 ERROR_STATUSES = {
     400: "Invalid request",
@@ -73,7 +80,7 @@ def build(routes: list[RouteDoc], title: str, version: str) -> dict:
         if r.body is not None:
             op["requestBody"] = {"required": True, "content": {r.content_type: {"schema": _ref(r.body)}}}
         elif r.content_type != "application/json":
-            types = (r.content_type,) if isinstance(r.content_type, str) else r.content_type
+            types = r.content_types
             op["requestBody"] = {
                 "required": True,
                 "content": {t: {"schema": {"type": "string"}} for t in types},

@@ -78,10 +78,7 @@ def api(path: str, method: str, summary: str, **doc):
     route runs); path parameters follow as keywords."""
     route_doc = RouteDoc(path=path, method=method, summary=summary, **doc)
     ROUTES.append(route_doc)
-    content_types = ["application/json"]
-    if route_doc.body is None:
-        given = route_doc.content_type
-        content_types = [given] if isinstance(given, str) else list(given)
+    content_types = list(route_doc.content_types)
 
     def decorate(fn):
         @functools.wraps(fn)
