@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 from chalicelib.platform import clock, currencies, mailer, store
 from chalicelib.platform.db import get_db
 from chalicelib.rules import carriers
-from chalicelib.sales import forms
+from chalicelib.sales import closing, forms
 from chalicelib.shipping.packing_slip import TEXT as SLIP_TEXT
 from chalicelib.tracking import tracking
 
 if TYPE_CHECKING:
     from chalicelib.money.payments import PaymentConfirmed
+    from chalicelib.sales.closing import FormOrdersCancelled
     from chalicelib.sales.forms import FormOrderPlaced
     from chalicelib.shipping.parcels import ParcelShipped
 
@@ -52,6 +53,10 @@ TEXT = {
         "payment_body": "{buyer} 您好：\n\n「{shop}」已確認收到您 {date} 的付款 {amount}{orders}。\n\n隨時查看付款與出貨進度：\n{url}\n",
         "paid_orders": "（訂單 {orders}）",
         "sep": "、",
+        "cancelled_subject": "{shop}：「{form}」未成團，您的訂單已取消",
+        "cancelled_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」未達成團門檻（{items}），您的訂單 {orders} 已取消。"
+        "{credit}\n\n隨時查看您的訂單與款項：\n{url}\n",
+        "credit": "已付的 {amount} 已轉為您在本店的購物金，可用於之後的訂單。",
     },
     "en": {
         "parcel_subject": "{shop}: your parcel has shipped ({orders})",
@@ -63,6 +68,10 @@ TEXT = {
         "Follow your payments and parcels any time:\n{url}\n",
         "paid_orders": " (orders {orders})",
         "sep": ", ",
+        "cancelled_subject": "{shop}: {form} did not reach its minimum; your order is cancelled",
+        "cancelled_body": "Hello {buyer},\n\nThe group buy {form} at {shop} did not reach its minimum ({items}), "
+        "so your orders {orders} are cancelled.{credit}\n\nFollow your orders and payments any time:\n{url}\n",
+        "credit": " The {amount} you paid is now your credit at the shop, for your next orders.",
     },
 }
 
@@ -209,3 +218,68 @@ def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None)
     if link_id is not None:
         tracking.keep_newest_emailed(seller["_id"], customer["_id"])
     return True
+
+
+def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None = None) -> int:
+    """A form's close cancelled orders below the minimum: each buyer is told once, by
+    email where they have one (their orders, what became credit, their link). The
+    notice's record (closing.claim_notice) is written before the send, for a buyer with
+    no email too (the seller's form lists who to tell by LINE); a refused send gives it
+    back. Returns the emails sent."""
+    mail = mail or mailer.DEFAULT
+    db = get_db()
+    cancelled = list(
+        db.orders.find(
+            {"_id": {"$in": list(event.order_ids)}, "fulfillment_status": "cancelled"},
+            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1, "form_title": 1},
+        )
+    )
+    was_paid = dict(event.paid)
+    per_buyer: dict = {}
+    for o in cancelled:
+        per_buyer.setdefault(o["customer_id"], []).append(o)
+    sent = 0
+    for customer_id, own in per_buyer.items():
+        who = _audience(own[0]["seller_id"], customer_id)
+        emailed = who is not None and mail.ready()
+        if not closing.claim_notice(event.form_id, customer_id, closing.MIN_UNMET, emailed):
+            continue
+        if not emailed:
+            continue
+        seller, customer = who
+        url, link_id = tracking.email_link(seller, customer)
+        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+        t = TEXT[language]
+        paid = sum(was_paid.get(o["_id"], 0) for o in own)
+        currency = seller.get("currency") or "TWD"
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "form": own[0].get("form_title") or "",
+            "items": t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
+            "orders": t["sep"].join(f"#{o['order_no']}" for o in sorted(own, key=lambda o: o["order_no"])),
+            "credit": t["credit"].format(amount=currencies.format_amount(paid, currency, language))
+            if paid
+            else "",
+            "url": url,
+        }
+        text = t["cancelled_body"].format(**fields)
+        try:
+            mail.send(
+                mailer.Email(
+                    to=customer["email"],
+                    subject=" ".join(t["cancelled_subject"].format(**fields).split()),
+                    text=text,
+                    html="".join(
+                        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
+                    ),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("cancel notice not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
+            closing.give_back_notice(event.form_id, customer_id, closing.MIN_UNMET)
+            tracking.drop_link(link_id)
+            continue
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+        sent += 1
+    return sent
