@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     schedule = sub.add_parser(
         "schedule",
-        help="what the scheduled Lambda does (close due order forms, their minimum rule), now and "
+        help="what the scheduled Lambda does (close due order forms, their minimum rule, reminders), now and "
         "then every --every seconds until Ctrl-C or SIGTERM (`make run` runs it)",
     )
     schedule.add_argument("--every", type=float, default=60.0, help="seconds between runs (default 60)")
@@ -85,7 +85,7 @@ def _schedule(every: float, once: bool) -> int:
         while True:
             try:
                 with bus.collecting():
-                    done = closing.close_due_forms()
+                    done = closing.run()
                 if any(done.values()):
                     print(f"schedule: {done}", flush=True)
             except Exception:  # the database away for a while: the next run tries again

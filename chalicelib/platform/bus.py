@@ -73,6 +73,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "StatementPaymentVoided": ("money.statements:payment_voided",),
     "FormOrderPlaced": ("notifications.notifications:form_order_placed",),
     "FormOrdersCancelled": ("notifications.notifications:form_orders_cancelled",),
+    "FormReminderDue": ("notifications.notifications:form_reminder",),
 }
 
 _extra: dict[str, list[Handler]] = {}  # subscribe(): tests and scripts

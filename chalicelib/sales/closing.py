@@ -20,6 +20,10 @@ notice is a record keyed by form, buyer and kind, written before the send
 leaves its claim, which the next run takes over when the lease (10 minutes) runs out,
 with the dead run's plan added to its own.
 
+`send_due_reminders(now)` sends "closing soon" and "payment due" reminders, once per
+buyer per form per kind by the same records; `run(now)` (what the schedule calls) does
+the close, then the reminders.
+
 All writes of `form_notices` live here.
 """
 
@@ -52,6 +56,60 @@ class FormOrdersCancelled(bus.Event):
     form_id: ObjectId
     order_ids: tuple
     paid: tuple = ()  # (order id, cents paid on it before the cancel: now credit)
+
+
+CLOSING_SOON = "closing_soon"  # reminder kinds (form_notices' `kind`)
+PAYMENT_DUE = "payment_due"
+SOON = dt.timedelta(hours=24)  # "closing soon" goes this long before closes_at
+DUE_AFTER = dt.timedelta(days=3)  # "payment due" goes this long after the close
+
+
+@dataclass(frozen=True)
+class FormReminderDue(bus.Event):
+    """A form's reminder to its buyers (`kind`: closing_soon | payment_due): each buyer
+    with an email on file is emailed once (notifications.form_reminder claims per buyer)."""
+
+    attempts: ClassVar[int] = 2
+
+    form_id: ObjectId
+    kind: str
+    customer_ids: tuple
+
+
+def run(now: dt.datetime | None = None) -> dict:
+    """What the schedule runs: close due forms, then send due reminders."""
+    now = now or clock.now()
+    return {**close_due_forms(now), **send_due_reminders(now)}
+
+
+def send_due_reminders(now: dt.datetime | None = None) -> dict:
+    """Reminders to a form's buyers: "closing soon" SOON before closes_at to everyone with
+    a live order on it (they may add more, or tell a friend), "payment due" DUE_AFTER
+    after its close to those whose orders on it still owe money. Who asked: a buyer with
+    an email on file and notices on (a LINE-only buyer has nothing to be reminded by; the
+    seller's LINE is theirs). Once per buyer per form per kind: the record is written
+    before the send (claim_notice)."""
+    now = now or clock.now()
+    sent = {CLOSING_SOON: 0, PAYMENT_DUE: 0}
+    for form in forms.reminders_due(now, SOON, DUE_AFTER):
+        closes = form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
+        kind = CLOSING_SOON if closes > now else PAYMENT_DUE
+        query = {
+            "seller_id": form["seller_id"],
+            "form_id": form["_id"],
+            "fulfillment_status": {"$ne": "cancelled"},
+        }
+        if kind == PAYMENT_DUE:
+            query["payment_status"] = {"$in": ["unpaid", "partial"]}
+        buyers = tuple(
+            dict.fromkeys(o["customer_id"] for o in get_db().orders.find(query, {"customer_id": 1}))
+        )
+        if buyers:
+            with bus.collecting():
+                bus.record(FormReminderDue(form_id=form["_id"], kind=kind, customer_ids=buyers))
+        forms.mark_reminded(form["_id"], kind)
+        sent[kind] += 1
+    return {"reminded_" + k: n for k, n in sent.items()}
 
 
 def close_due_forms(now: dt.datetime | None = None) -> dict:

@@ -350,8 +350,10 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
     query: dict[str, Any] = {"_id": object_id(form_id, "form"), "seller_id": seller_id}
     if "on_min_unmet" in changes or "extend_days" in changes:
         _check_rule(_own(principal, form_id), changes)
-    if "closes_at" in changes:
-        changes["settled"] = False  # a new close time: the close (and its minimum rule) runs then
+    if "closes_at" in changes and changes["closes_at"] != _stored_close(_own(principal, form_id)):
+        # A new close time (the editor sends the one it shows with every save: that is no
+        # change): the close, and its minimum rule, runs again then.
+        changes["settled"] = False
     changes["updated_at"] = clock.now()
     form = get_db().forms.find_one_and_update(
         query,
@@ -361,6 +363,13 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
     if form is None:
         raise NotFound("form not found")
     return _one_out(form)
+
+
+def _stored_close(form: dict) -> dt.datetime | None:
+    closes = form.get("closes_at")
+    if closes is not None and closes.tzinfo is None:
+        closes = closes.replace(tzinfo=dt.UTC)  # mongomock hands back naive UTC
+    return closes
 
 
 def _check_rule(form: dict, changes: dict) -> None:
@@ -473,6 +482,34 @@ def settle_close(form: dict, outcomes: dict[str, str], cancelled_buyers: list[di
             "$unset": {"closing": ""},
         },
     )
+
+
+def reminders_due(
+    now: dt.datetime, soon: dt.timedelta, due_after: dt.timedelta, limit: int = 200
+) -> list[dict]:
+    """Forms with a reminder to send: closing within `soon` and not told yet, or closed
+    (settled) at least `due_after` ago and their payment reminder not sent."""
+    return list(
+        get_db()
+        .forms.find(
+            {
+                "$or": [
+                    {"closes_at": {"$gt": now, "$lte": now + soon}, "reminded.closing_soon": {"$ne": True}},
+                    {
+                        "closes_at": {"$lte": now - due_after},
+                        "settled": True,
+                        "reminded.payment_due": {"$ne": True},
+                    },
+                ]
+            }
+        )
+        .limit(limit)
+    )
+
+
+def mark_reminded(form_id: ObjectId, kind: str) -> None:
+    """The form's `kind` reminder went out (each buyer's own record says who got it)."""
+    get_db().forms.update_one({"_id": form_id}, {"$set": {f"reminded.{kind}": True}})
 
 
 # --- the buyer's side ---------------------------------------------------------------

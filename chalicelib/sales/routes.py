@@ -207,8 +207,8 @@ def import_orders(who):
     return json_response(result, 200 if result["dry_run"] else 201)
 
 
-# Not a route: the scheduled close of order forms (a Lambda every 5 minutes; docs/api.md
-# "Order forms", the minimum and the scheduled close).
+# Not a route: the scheduled close of order forms and their reminders (a Lambda every 5
+# minutes; docs/api.md "Order forms", the minimum and the scheduled close).
 @every(5, "close_due_forms")
 def close_due_forms() -> None:
-    closing.close_due_forms()
+    closing.run()

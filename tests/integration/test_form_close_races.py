@@ -69,3 +69,18 @@ def test_two_closes_at_once_extend_once(api):
     )
     assert closes == CLOSES + dt.timedelta(days=2)
     assert db.get_db().orders.count_documents({"fulfillment_status": "cancelled"}) == 0
+
+
+def test_two_reminder_runs_at_once_send_each_reminder_once(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    for n in range(3):
+        buy(api, shop, 1, email=f"b{n}@example.com")
+    soon = CLOSES - dt.timedelta(hours=2)
+    at_once([lambda: closing.send_due_reminders(soon) for _ in range(4)])
+    soon_mail = sorted(a for m in ses if "即將截止" in m.subject for a in m.destinations["ToAddresses"])
+    assert soon_mail == ["b0@example.com", "b1@example.com", "b2@example.com"]
+    closing.close_due_forms(AFTER)
+    at_once([lambda: closing.send_due_reminders(AFTER + closing.DUE_AFTER) for _ in range(4)])
+    due_mail = sorted(a for m in ses if "待付款" in m.subject for a in m.destinations["ToAddresses"])
+    assert due_mail == ["b0@example.com", "b1@example.com", "b2@example.com"]
+    assert db.get_db().form_notices.count_documents({}) == 6

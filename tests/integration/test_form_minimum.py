@@ -235,3 +235,72 @@ def test_a_patch_checks_the_rule_it_leaves(api):
     assert r.status == 200 and (r.json["on_min_unmet"], r.json["extend_days"]) == ("cancel", None)
     r = api.patch(path, {"items": [{"item_id": shop["pocky"]["id"], "min_quantity": 2}]}, token=t)
     assert r.status == 200 and r.json["items"][0]["min_quantity"] == 2
+
+
+def test_an_edit_keeping_the_close_time_does_not_run_the_close_again(api):
+    shop = make_group_buy(api, minimum=2)
+    buy(api, shop, 2, email="amy@example.com")
+    assert closing.close_due_forms(AFTER)["closed"] == 1
+    path, t = f"/forms/{shop['form']['id']}", shop["t"]
+    # The editor sends the close time it shows with every save: no new close.
+    r = api.patch(path, {"title": "Renamed", "closes_at": CLOSES.isoformat()}, token=t)
+    assert r.status == 200, r.json
+    assert closing.close_due_forms(AFTER + dt.timedelta(minutes=5))["closed"] == 0
+    # A new close time: the close runs again then.
+    later = CLOSES + dt.timedelta(days=2)
+    assert api.patch(path, {"closes_at": later.isoformat(), "closed": False}, token=t).status == 200
+    assert closing.close_due_forms(AFTER + dt.timedelta(days=1))["closed"] == 0
+    assert closing.close_due_forms(later + dt.timedelta(minutes=1))["closed"] == 1
+
+
+# --- reminders: "closing soon" and "payment due", once per buyer per form
+
+
+def reminders(ses, kind_word):
+    return sorted(a for m in ses if kind_word in m.subject for a in m.destinations["ToAddresses"])
+
+
+def test_closing_soon_goes_once_to_buyers_with_an_email_a_day_before(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 1, email="amy@example.com")
+    buy(api, shop, 1, name="Bo", line_id="bo_line")  # no email: nothing to remind him by
+    assert closing.send_due_reminders(CLOSES - dt.timedelta(hours=30))["reminded_closing_soon"] == 0
+    soon = CLOSES - dt.timedelta(hours=20)
+    assert closing.send_due_reminders(soon)["reminded_closing_soon"] == 1
+    assert reminders(ses, "即將截止") == ["amy@example.com"]
+    (mail,) = [m for m in ses if "即將截止" in m.subject]
+    assert "2031-03-01 20:00" in mail.subject  # the shop's zone (Asia/Taipei)
+    closing.send_due_reminders(soon + dt.timedelta(minutes=5))
+    from chalicelib.notifications import notifications
+
+    form_id = db.get_db().forms.find_one()["_id"]
+    buyers = tuple(c["_id"] for c in db.get_db().customers.find())
+    again = closing.FormReminderDue(form_id=form_id, kind=closing.CLOSING_SOON, customer_ids=buyers)
+    assert notifications.form_reminder(again) == 0  # a replay: recorded already
+    assert reminders(ses, "即將截止") == ["amy@example.com"]
+
+
+def test_payment_due_goes_once_to_buyers_still_owing_days_after_the_close(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 2, email="amy@example.com")
+    buy(api, shop, 1, email="cy@example.com")
+    cy = db.get_db().customers.find_one({"email": "cy@example.com"})
+    make_payment(api, shop["t"], str(cy["_id"]), 100)  # Cy has paid
+    closing.close_due_forms(AFTER)
+    assert closing.send_due_reminders(AFTER + dt.timedelta(days=1))["reminded_payment_due"] == 0
+    due = AFTER + closing.DUE_AFTER
+    assert closing.send_due_reminders(due)["reminded_payment_due"] == 1
+    assert reminders(ses, "待付款") == ["amy@example.com"]
+    (mail,) = [m for m in ses if "待付款" in m.subject]
+    assert "200" in mail.subject
+    assert closing.send_due_reminders(due + dt.timedelta(days=1))["reminded_payment_due"] == 0
+    assert reminders(ses, "待付款") == ["amy@example.com"]
+
+
+def test_the_schedule_closes_and_reminds_in_one_run(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 1, email="amy@example.com")
+    done = closing.run(CLOSES - dt.timedelta(hours=1))
+    assert done["reminded_closing_soon"] == 1 and done["closed"] == 0
+    done = closing.run(AFTER)
+    assert done["closed"] == 1 and done["reminded_closing_soon"] == 0
