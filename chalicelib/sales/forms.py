@@ -488,7 +488,7 @@ def reminders_due(
     now: dt.datetime, soon: dt.timedelta, due_after: dt.timedelta, limit: int = 200
 ) -> list[dict]:
     """Forms with a reminder to send: closing within `soon` and not told yet, or closed
-    (settled) at least `due_after` ago and their payment reminder not sent."""
+    (settled) `due_after` to `due_after` + 2 days ago and their payment reminder not sent."""
     return list(
         get_db()
         .forms.find(
@@ -496,7 +496,9 @@ def reminders_due(
                 "$or": [
                     {"closes_at": {"$gt": now, "$lte": now + soon}, "reminded.closing_soon": {"$ne": True}},
                     {
-                        "closes_at": {"$lte": now - due_after},
+                        # Within a 2-day window: forms that closed long before (before
+                        # this reminder existed, or while the schedule was down) are left.
+                        "closes_at": {"$lte": now - due_after, "$gt": now - due_after - dt.timedelta(days=2)},
                         "settled": True,
                         "reminded.payment_due": {"$ne": True},
                     },

@@ -297,6 +297,16 @@ def test_payment_due_goes_once_to_buyers_still_owing_days_after_the_close(api, s
     assert reminders(ses, "待付款") == ["amy@example.com"]
 
 
+def test_forms_closed_long_ago_get_no_payment_reminder(api, ses):
+    """The first run after a deploy must not email every old form's buyers."""
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 2, email="amy@example.com")
+    closing.close_due_forms(AFTER)
+    long_after = AFTER + closing.DUE_AFTER + dt.timedelta(days=3)
+    assert closing.send_due_reminders(long_after)["reminded_payment_due"] == 0
+    assert reminders(ses, "待付款") == []
+
+
 def test_the_schedule_closes_and_reminds_in_one_run(api, ses):
     shop = make_group_buy(api, minimum=1)
     buy(api, shop, 1, email="amy@example.com")
