@@ -80,7 +80,7 @@ def _schedule(every: float, once: bool) -> int:
     stop = threading.Event()
     # SIGTERM: `make run`'s cleanup. SIGINT keeps what it was: under `make run` a background
     # job ignores it (the script's trap stops everyone), in a terminal it is KeyboardInterrupt.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    before = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while True:
             try:
@@ -94,6 +94,8 @@ def _schedule(every: float, once: bool) -> int:
                 return 0
     except KeyboardInterrupt:
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _init_db() -> int:

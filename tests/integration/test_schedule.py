@@ -35,3 +35,17 @@ def test_the_scheduled_lambda_handler_closes_due_forms(api, monkeypatch):
     handler(event, None)
     assert db.get_db().forms.find_one()["closed"] is True
     assert db.get_db().orders.find_one()["fulfillment_status"] == "cancelled"
+
+
+def test_make_runs_timer_runs_the_same_work(api, monkeypatch, caplog):
+    """`make run`'s timer (manage.py schedule): one run closes due forms, logs no failure."""
+    from chalicelib import manage
+    from chalicelib.platform import clock
+
+    shop = make_group_buy(api, minimum=5)
+    buy(api, shop, 1, email="amy@example.com")
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2031, 3, 2, tzinfo=dt.UTC))
+    assert manage.main(["schedule", "--once"]) == 0
+    assert "scheduled run failed" not in caplog.text
+    assert db.get_db().forms.find_one()["settled"] is True
+    assert db.get_db().orders.find_one()["fulfillment_status"] == "cancelled"
