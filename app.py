@@ -21,7 +21,10 @@ from chalicelib.tracking import routes as tracking_routes
 from chalicelib.reporting import routes as reporting_routes
 
 # isort: on
-from chalicelib.platform.web import ROUTES, app
+from chalicelib.platform.web import ROUTES, SCHEDULES, app
+
+# Scheduled Lambdas (platform.web.every): their handler is `app.<name>`.
+close_due_forms = SCHEDULES["close_due_forms"]
 
 ROUTE_MODULES = (
     platform_routes,
@@ -35,4 +38,4 @@ ROUTE_MODULES = (
     reporting_routes,
 )
 
-__all__ = ["ROUTES", "ROUTE_MODULES", "app"]
+__all__ = ["ROUTES", "ROUTE_MODULES", "app", "close_due_forms"]

@@ -28,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
         help="read every stored order, customer, item, payment and parcel through the API's output "
         "models; report each one that cannot be read (exit 1 when any)",
     )
+    schedule = sub.add_parser(
+        "schedule",
+        help="what the scheduled Lambda does (close due order forms, their minimum rule, reminders), now and "
+        "then every --every seconds until Ctrl-C or SIGTERM (`make run` runs it)",
+    )
+    schedule.add_argument("--every", type=float, default=60.0, help="seconds between runs (default 60)")
+    schedule.add_argument("--once", action="store_true", help="run once and exit")
     create = sub.add_parser("create-seller", help="add a seller account even when ALLOW_SIGNUP is false")
     create.add_argument("--email", required=True)
     create.add_argument("--shop-name", required=True)
@@ -49,12 +56,46 @@ def main(argv: list[str] | None = None) -> int:
         done, left = bus.replay()
         print(f"event handlers: {done} run again, {left} still failing")
         return 1 if left else 0
+    if args.command == "schedule":
+        return _schedule(args.every, args.once)
     if args.command == "repair-payments":
         from chalicelib.money import payments
 
         print(f"payments finished for {payments.repair()} buyer(s)")
         return 0
     return 0
+
+
+def _schedule(every: float, once: bool) -> int:
+    """The scheduled handler on a timer: each run is one unit of work, as the Lambda's
+    (platform.web.every); a failed run is logged and the next one tries again."""
+    import logging
+    import signal
+    import threading
+
+    from chalicelib.platform import bus
+    from chalicelib.sales import closing
+
+    logging.basicConfig(level=logging.INFO, format="schedule: %(message)s")
+    stop = threading.Event()
+    # SIGTERM: `make run`'s cleanup. SIGINT keeps what it was: under `make run` a background
+    # job ignores it (the script's trap stops everyone), in a terminal it is KeyboardInterrupt.
+    before = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while True:
+            try:
+                with bus.collecting():
+                    done = closing.run()
+                if any(done.values()):
+                    print(f"schedule: {done}", flush=True)
+            except Exception:  # the database away for a while: the next run tries again
+                logging.exception("scheduled run failed")
+            if once or stop.wait(every):
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _init_db() -> int:

@@ -103,6 +103,9 @@ fi
 PIDS+=($!)
 "$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" &
 PIDS+=($!)
+# What the scheduled Lambda does in AWS (close due order forms), every 60 s; stopped with the rest.
+"$PY" -m chalicelib.manage schedule --every "${SCHEDULE_SECONDS:-60}" &
+PIDS+=($!)
 
 "$PY" - "http://127.0.0.1:$API_PORT/health" "${PIDS[0]}" <<'PYEOF'
 import os, sys, time, urllib.request

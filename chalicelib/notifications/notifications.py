@@ -15,19 +15,22 @@ beats twice). Off when the shop turned `notify_buyers` off or the customer's `no
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from chalicelib.platform import clock, currencies, mailer, store
 from chalicelib.platform.db import get_db
-from chalicelib.rules import carriers
-from chalicelib.sales import forms
+from chalicelib.rules import allocation, carriers
+from chalicelib.sales import closing, forms
 from chalicelib.shipping.packing_slip import TEXT as SLIP_TEXT
 from chalicelib.tracking import tracking
 
 if TYPE_CHECKING:
     from chalicelib.money.payments import PaymentConfirmed
+    from chalicelib.sales.closing import FormOrdersCancelled, FormReminderDue
     from chalicelib.sales.forms import FormOrderPlaced
     from chalicelib.shipping.parcels import ParcelShipped
 
@@ -52,6 +55,16 @@ TEXT = {
         "payment_body": "{buyer} 您好：\n\n「{shop}」已確認收到您 {date} 的付款 {amount}{orders}。\n\n隨時查看付款與出貨進度：\n{url}\n",
         "paid_orders": "（訂單 {orders}）",
         "sep": "、",
+        "cancelled_subject": "{shop}：「{form}」未成團，您的訂單已取消",
+        "cancelled_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」未達成團門檻（{items}），您的訂單 {orders} 已取消。"
+        "{credit}\n\n隨時查看您的訂單與款項：\n{url}\n",
+        "credit": "已付的 {amount} 已轉為您在本店的購物金，可用於之後的訂單。",
+        "closing_soon_subject": "{shop}：「{form}」即將截止（{when}）",
+        "closing_soon_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」將於 {when} 截止。想加購或分享給朋友，請在截止前下單。\n\n"
+        "您的訂單與款項：\n{url}\n",
+        "payment_due_subject": "{shop}：「{form}」尚有 {amount} 待付款",
+        "payment_due_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」訂單 {orders} 尚有 {amount} 待付款。{instructions}\n\n"
+        "查看明細與回報匯款：\n{url}\n",
     },
     "en": {
         "parcel_subject": "{shop}: your parcel has shipped ({orders})",
@@ -63,6 +76,16 @@ TEXT = {
         "Follow your payments and parcels any time:\n{url}\n",
         "paid_orders": " (orders {orders})",
         "sep": ", ",
+        "cancelled_subject": "{shop}: {form} did not reach its minimum; your order is cancelled",
+        "cancelled_body": "Hello {buyer},\n\nThe group buy {form} at {shop} did not reach its minimum ({items}), "
+        "so your orders {orders} are cancelled.{credit}\n\nFollow your orders and payments any time:\n{url}\n",
+        "credit": " The {amount} you paid is now your credit at the shop, for your next orders.",
+        "closing_soon_subject": "{shop}: {form} closes soon ({when})",
+        "closing_soon_body": "Hello {buyer},\n\nThe group buy {form} at {shop} closes on {when}. To add more, or to share it "
+        "with a friend, order before then.\n\nYour orders and payments:\n{url}\n",
+        "payment_due_subject": "{shop}: {amount} still due for {form}",
+        "payment_due_body": "Hello {buyer},\n\nYour orders {orders} in the group buy {form} at {shop} still owe {amount}."
+        "{instructions}\n\nSee them and report a transfer:\n{url}\n",
     },
 }
 
@@ -209,3 +232,150 @@ def form_order_placed(event: FormOrderPlaced, mail: mailer.Mailer | None = None)
     if link_id is not None:
         tracking.keep_newest_emailed(seller["_id"], customer["_id"])
     return True
+
+
+def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None = None) -> int:
+    """A form's close cancelled orders below the minimum: each buyer is told once, by
+    email where they have one (their orders, what became credit, their link). The
+    notice's record (closing.claim_notice) is written before the send, for a buyer with
+    no email too (the seller's form lists who to tell by LINE); a refused send gives it
+    back. Returns the emails sent."""
+    mail = mail or mailer.DEFAULT
+    db = get_db()
+    cancelled = list(
+        db.orders.find(
+            {"_id": {"$in": list(event.order_ids)}, "fulfillment_status": "cancelled"},
+            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1, "form_title": 1},
+        )
+    )
+    was_paid = dict(event.paid)
+    per_buyer: dict = {}
+    for o in cancelled:
+        per_buyer.setdefault(o["customer_id"], []).append(o)
+    sent = 0
+    for customer_id, own in per_buyer.items():
+        who = _audience(own[0]["seller_id"], customer_id)
+        emailed = who is not None and mail.ready()
+        if not closing.claim_notice(event.form_id, customer_id, closing.MIN_UNMET, emailed):
+            continue
+        if not emailed:
+            continue
+        seller, customer = who
+        url, link_id = tracking.email_link(seller, customer)
+        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+        t = TEXT[language]
+        paid = sum(was_paid.get(o["_id"], 0) for o in own)
+        currency = seller.get("currency") or "TWD"
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "form": own[0].get("form_title") or "",
+            "items": t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
+            "orders": t["sep"].join(f"#{o['order_no']}" for o in sorted(own, key=lambda o: o["order_no"])),
+            "credit": t["credit"].format(amount=currencies.format_amount(paid, currency, language))
+            if paid
+            else "",
+            "url": url,
+        }
+        text = t["cancelled_body"].format(**fields)
+        try:
+            mail.send(
+                mailer.Email(
+                    to=customer["email"],
+                    subject=" ".join(t["cancelled_subject"].format(**fields).split()),
+                    text=text,
+                    html="".join(
+                        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
+                    ),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("cancel notice not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
+            closing.give_back_notice(event.form_id, customer_id, closing.MIN_UNMET)
+            tracking.drop_link(link_id)
+            continue
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+        sent += 1
+    return sent
+
+
+def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> int:
+    """A form's reminder ("closing soon", "payment due") to each of its buyers with an
+    email on file, once: the record (closing.claim_notice) is written before the send, a
+    refused send drops it. Buyers without one get nothing (nothing is recorded for them).
+    Returns the emails sent."""
+    mail = mail or mailer.DEFAULT
+    if not mail.ready():
+        return 0
+    form = get_db().forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1, "closes_at": 1})
+    if form is None:
+        return 0
+    sent = 0
+    for customer_id in event.customer_ids:
+        who = _audience(form["seller_id"], customer_id)
+        if who is None:
+            continue
+        seller, customer = who
+        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+        t = TEXT[language]
+        fields = {"shop": seller["shop_name"], "buyer": customer["name"], "form": form["title"]}
+        if event.kind == closing.PAYMENT_DUE:
+            owing = [
+                o
+                for o in get_db().orders.find(
+                    {
+                        "form_id": form["_id"],
+                        "customer_id": customer_id,
+                        "fulfillment_status": {"$ne": "cancelled"},
+                    },
+                    {
+                        "order_no": 1,
+                        "total_amount": 1,
+                        "paid_amount": 1,
+                        "payment_status": 1,
+                        "fulfillment_status": 1,
+                    },
+                )
+                if allocation.balance_of(o) > 0
+            ]
+            if not owing:
+                continue  # paid meanwhile
+            due = sum(allocation.balance_of(o) for o in owing)
+            instructions = seller.get("payment_instructions")
+            fields |= {
+                "orders": t["sep"].join(
+                    f"#{o['order_no']}" for o in sorted(owing, key=lambda o: o["order_no"])
+                ),
+                "amount": currencies.format_amount(due, seller.get("currency") or "TWD", language),
+                "instructions": f"\n\n{instructions}" if instructions else "",
+            }
+        else:
+            zone = seller.get("timezone") or clock.DEFAULT_TZ
+            closes = (
+                form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
+            )
+            fields["when"] = closes.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        if not closing.claim_notice(event.form_id, customer_id, event.kind, True):
+            continue
+        url, link_id = tracking.email_link(seller, customer)
+        fields["url"] = url
+        text = t[f"{event.kind}_body"].format(**fields)
+        try:
+            mail.send(
+                mailer.Email(
+                    to=customer["email"],
+                    subject=" ".join(t[f"{event.kind}_subject"].format(**fields).split()),
+                    text=text,
+                    html="".join(
+                        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
+                    ),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("reminder not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
+            closing.give_back_notice(event.form_id, customer_id, event.kind)
+            tracking.drop_link(link_id)
+            continue
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+        sent += 1
+    return sent

@@ -72,6 +72,8 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "PaymentConfirmed": ("notifications.notifications:payment_confirmed",),
     "StatementPaymentVoided": ("money.statements:payment_voided",),
     "FormOrderPlaced": ("notifications.notifications:form_order_placed",),
+    "FormOrdersCancelled": ("notifications.notifications:form_orders_cancelled",),
+    "FormReminderDue": ("notifications.notifications:form_reminder",),
 }
 
 _extra: dict[str, list[Handler]] = {}  # subscribe(): tests and scripts

@@ -248,6 +248,8 @@ def indexes() -> dict[str, list[Any]]:
         "forms": [
             IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
+            # The scheduled close (sales/closing.py): forms whose closes_at has passed.
+            IndexModel([("closes_at", ASCENDING)], sparse=True, name="closes_at"),
         ],
         # Batches (chalicelib/catalog/batches.py): one per seller and name, made by the first PATCH.
         "batches": [

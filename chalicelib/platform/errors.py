@@ -219,6 +219,7 @@ DETAIL_CODES: dict[str, str] = {
     "item_unavailable": "the item was deleted",
     "required_by_form": "this form asks for it",
     "fee_not_allowed": "only a flat shipping rule takes a fee (field: shipping.fee)",
+    "extend_days_not_allowed": "only on_min_unmet extend takes extend_days (field: extend_days)",
     # bodies
     "unknown_field": "the body has a field the route does not take (a statement's ?mapping=: not a row field)",
     "nothing_to_update": "a PATCH body must change something (field: body)",

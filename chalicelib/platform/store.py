@@ -112,6 +112,11 @@ def idempotency_key(claim_id: str) -> str:
     return f"idempotency:{claim_id}"
 
 
+def form_close_key(form_id: Any) -> str:
+    """A form's close (sales/closing.py): its claim by one run of the scheduled close."""
+    return f"form-close:{form_id}"
+
+
 def notify_key(doc_id: Any) -> str:
     return f"notify:{doc_id}"
 

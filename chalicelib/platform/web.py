@@ -15,7 +15,7 @@ import logging
 from typing import TypeVar
 from urllib.parse import unquote
 
-from chalice import Chalice, CORSConfig, Response
+from chalice import Chalice, CORSConfig, Rate, Response
 from pydantic import BaseModel
 
 from chalicelib.platform import bus, money, mongo, principal
@@ -117,6 +117,28 @@ def api(path: str, method: str, summary: str, **doc):
             return to_response(result, route_doc.status)
 
         return app.route(path, methods=[method], content_types=content_types)(wrapper)
+
+    return decorate
+
+
+# The scheduled Lambdas by name: Chalice's handler string is `app.<name>`, so app.py
+# names each one (the Lambda imports `app` and calls that attribute).
+SCHEDULES: dict[str, object] = {}
+
+
+def every(minutes: int, name: str):
+    """Declare a scheduled Lambda (an EventBridge rule in `chalice package`'s template)
+    that runs `fn()` every `minutes`, as one unit of work (its events run after its
+    writes). Locally `make run` runs the same function on a timer (manage.py schedule)."""
+
+    def decorate(fn):
+        def handler(event):
+            with bus.collecting():
+                fn()
+
+        handler.__name__ = name
+        SCHEDULES[name] = app.schedule(Rate(minutes, unit=Rate.MINUTES), name=name)(handler)
+        return fn
 
     return decorate
 

@@ -63,7 +63,15 @@ from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules import allocation, contacts
 from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
-from chalicelib.sales.schemas import FormIn, FormOrderIn, FormOut, FormPatch, OrderIn, PublicFormOut
+from chalicelib.sales.schemas import (
+    FormIn,
+    FormOrderIn,
+    FormOut,
+    FormPatch,
+    OrderIn,
+    PublicFormOut,
+    check_extend,
+)
 from chalicelib.tracking import tracking
 
 log = logging.getLogger(__name__)
@@ -127,10 +135,11 @@ def current_url(form: dict) -> str | None:
 # --- the seller's side --------------------------------------------------------------
 
 
-def _item_rows(form: dict, stock: dict[ObjectId, dict]) -> list[dict]:
-    """The form's items as the pages show them (name, price and stock as they are now);
-    an item deleted since is left out."""
+def _item_rows(form: dict, stock: dict[ObjectId, dict], ordered: dict) -> list[dict]:
+    """The form's items as the pages show them (name, price and stock as they are now,
+    units ordered against the minimum); an item deleted since is left out."""
     rows = []
+    outcomes = form.get("outcomes") or {}
     for entry in form["items"]:
         item = stock.get(entry["item_id"])
         if item is None:
@@ -142,9 +151,26 @@ def _item_rows(form: dict, stock: dict[ObjectId, dict]) -> list[dict]:
                 "price": from_cents(item["price"]),
                 "max_per_buyer": entry.get("max_per_buyer"),
                 "remaining": item.get("stock"),
+                "min_quantity": entry.get("min_quantity"),
+                "ordered": ordered.get((form["_id"], entry["item_id"]), 0),
+                "outcome": outcomes.get(str(entry["item_id"])),
             }
         )
     return rows
+
+
+def ordered_units(seller_id: ObjectId, form_ids: list[ObjectId]) -> dict[tuple[ObjectId, ObjectId], int]:
+    """(form, item) → units in the forms' live orders (a cancelled order holds none)."""
+    if not form_ids:
+        return {}
+    out: dict[tuple[ObjectId, ObjectId], int] = {}
+    for o in get_db().orders.find(
+        {"seller_id": seller_id, "form_id": {"$in": form_ids}, "fulfillment_status": {"$ne": "cancelled"}},
+        {"form_id": 1, "item_id": 1, "quantity": 1},
+    ):
+        key = (o["form_id"], o.get("item_id"))
+        out[key] = out.get(key, 0) + o["quantity"]
+    return out
 
 
 def _items_of(seller_id: ObjectId, forms: list[dict]) -> dict[ObjectId, dict]:
@@ -171,7 +197,7 @@ def _counts(seller_id: ObjectId, form_ids: list[ObjectId]) -> dict[ObjectId, tup
     return {fid: (len(subs), n) for fid, (subs, n) in out.items()}
 
 
-def _out(form: dict, stock: dict, counts: dict) -> dict:
+def _out(form: dict, stock: dict, counts: dict, ordered: dict) -> dict:
     subs, n = counts.get(form["_id"], (0, 0))
     return FormOut.model_validate(
         {
@@ -180,9 +206,16 @@ def _out(form: dict, stock: dict, counts: dict) -> dict:
             "title": form["title"],
             "description": form.get("description"),
             "batch": form["batch"],
-            "items": _item_rows(form, stock),
+            "items": _item_rows(form, stock, ordered),
             "closes_at": clock.iso(form["closes_at"]) if form.get("closes_at") else None,
             "closed": bool(form.get("closed")),
+            "on_min_unmet": form.get("on_min_unmet") or "cancel",
+            "extend_days": form.get("extend_days"),
+            "extended": bool(form.get("extended")),
+            "cancelled_buyers": [
+                {"customer_id": str(b["customer_id"]), "name": b["name"], "emailed": bool(b.get("emailed"))}
+                for b in form.get("cancelled_buyers") or []
+            ],
             "contact": form.get("contact") or "email",
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
@@ -216,7 +249,8 @@ def shipping_out(form: dict) -> dict:
 
 
 def _one_out(form: dict) -> dict:
-    return _out(form, _items_of(form["seller_id"], [form]), _counts(form["seller_id"], [form["_id"]]))
+    seller_id, ids = form["seller_id"], [form["_id"]]
+    return _out(form, _items_of(seller_id, [form]), _counts(seller_id, ids), ordered_units(seller_id, ids))
 
 
 def _checked_items(seller_id: ObjectId, entries: list) -> list[dict]:
@@ -232,7 +266,10 @@ def _checked_items(seller_id: ObjectId, entries: list) -> list[dict]:
                 for n in missing
             ],
         )
-    return [{"item_id": i, "max_per_buyer": e.max_per_buyer} for i, e in zip(ids, entries, strict=True)]
+    return [
+        {"item_id": i, "max_per_buyer": e.max_per_buyer, "min_quantity": e.min_quantity}
+        for i, e in zip(ids, entries, strict=True)
+    ]
 
 
 def _shop(principal: Principal) -> dict:
@@ -268,6 +305,8 @@ def create(principal: Principal, data: FormIn) -> dict:
         "ask_address": data.ask_address,
         "contact": data.contact,
         "shipping": _shipping(data.shipping),
+        "on_min_unmet": data.on_min_unmet,
+        "extend_days": data.extend_days,
         "shop": _shop(principal),
         "created_at": now,
         "updated_at": now,
@@ -289,8 +328,13 @@ def search(principal: Principal, params: ListQuery) -> dict:
     seller_id = object_id(principal.seller_id)
     result = page(get_db().forms, {"seller_id": seller_id}, params.limit, params.cursor, lambda d: d)
     forms = result["items"]
-    stock, counts = _items_of(seller_id, forms), _counts(seller_id, [f["_id"] for f in forms])
-    return {**result, "items": [_out(f, stock, counts) for f in forms]}
+    ids = [f["_id"] for f in forms]
+    stock, counts, ordered = (
+        _items_of(seller_id, forms),
+        _counts(seller_id, ids),
+        ordered_units(seller_id, ids),
+    )
+    return {**result, "items": [_out(f, stock, counts, ordered) for f in forms]}
 
 
 def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
@@ -303,15 +347,44 @@ def update(principal: Principal, form_id: str, patch: FormPatch) -> dict:
         changes["description"] = changes["description"] or None
     if "shipping" in changes:  # for later submissions: charges already made stay as they are
         changes["shipping"] = _shipping(patch.shipping)
+    query: dict[str, Any] = {"_id": object_id(form_id, "form"), "seller_id": seller_id}
+    if "on_min_unmet" in changes or "extend_days" in changes:
+        _check_rule(_own(principal, form_id), changes)
+    if "closes_at" in changes and changes["closes_at"] != _stored_close(_own(principal, form_id)):
+        # A new close time (the editor sends the one it shows with every save: that is no
+        # change): the close, and its minimum rule, runs again then.
+        changes["settled"] = False
     changes["updated_at"] = clock.now()
     form = get_db().forms.find_one_and_update(
-        {"_id": object_id(form_id, "form"), "seller_id": seller_id},
+        query,
         {"$set": changes},
         return_document=mongo.ReturnDocument.AFTER,
     )
     if form is None:
         raise NotFound("form not found")
     return _one_out(form)
+
+
+def _stored_close(form: dict) -> dt.datetime | None:
+    closes = form.get("closes_at")
+    if closes is not None and closes.tzinfo is None:
+        closes = closes.replace(tzinfo=dt.UTC)  # mongomock hands back naive UTC
+    return closes
+
+
+def _check_rule(form: dict, changes: dict) -> None:
+    """The minimum rule a PATCH leaves must hold (400 naming extend_days: extend without
+    days, days with cancel); switching to cancel drops the days."""
+    rule = changes.get("on_min_unmet", form.get("on_min_unmet") or "cancel")
+    days = changes["extend_days"] if "extend_days" in changes else form.get("extend_days")
+    if rule == "cancel" and "on_min_unmet" in changes and "extend_days" not in changes:
+        changes["extend_days"] = days = None  # back to cancel: the days go with extend
+    try:
+        check_extend(rule, days)
+    except Invalid as exc:
+        raise ValidationFailed(
+            exc.message, details=[{"field": "extend_days", "code": exc.code, "message": exc.message}]
+        ) from None
 
 
 def new_link(principal: Principal, form_id: str) -> dict:
@@ -344,6 +417,103 @@ def shop_changed(event) -> None:
     )
 
 
+# --- the close (sales/closing.py runs it; the writes of `forms` stay here) -----------
+
+CLOSE_LEASE = dt.timedelta(minutes=10)  # a run that died mid-close is taken over after this
+
+
+def due(now: dt.datetime, limit: int = 200) -> list[dict]:
+    """Forms whose closes_at has passed and whose close has not run (oldest first)."""
+    return list(
+        get_db()
+        .forms.find({"closes_at": {"$lte": now}, "settled": {"$ne": True}})
+        .sort([("closes_at", 1), ("_id", 1)])
+        .limit(limit)
+    )
+
+
+def claim_close(form: dict, plan: dict, now: dt.datetime) -> dict | None:
+    """Take the form's close for this run: one conditional update that matches only while
+    the close is not settled, its closes_at is the one read, and no other run holds it
+    (or its lease ran out: that run died). Returns the form as it was before (its
+    earlier `closing.plan`, if a dead run left one), or None when another run has it."""
+    return store.find_one_and_update(
+        get_db().forms,
+        {
+            "_id": form["_id"],
+            "closes_at": form["closes_at"],
+            "settled": {"$ne": True},
+            "$or": [{"closing": None}, {"closing.until": {"$lt": now}}],
+        },
+        {"$set": {"closing": {"until": now + CLOSE_LEASE, "plan": plan}}},
+        lock=store.form_close_key(form["_id"]),
+    )
+
+
+def extend_close(form: dict, days: int, outcomes: dict[str, str]) -> None:
+    """The minimum rule "extend": the close moves once; the form takes orders again."""
+    get_db().forms.update_one(
+        {"_id": form["_id"]},
+        {
+            "$set": {
+                "closes_at": form["closes_at"] + dt.timedelta(days=days),
+                "extended": True,
+                "outcomes": outcomes,
+                "updated_at": clock.now(),
+            },
+            "$unset": {"closing": ""},
+        },
+    )
+
+
+def settle_close(form: dict, outcomes: dict[str, str], cancelled_buyers: list[dict]) -> None:
+    """The close is done: the form stays closed, with what happened to each item and the
+    buyers whose orders were cancelled (shown to the seller)."""
+    get_db().forms.update_one(
+        {"_id": form["_id"]},
+        {
+            "$set": {
+                "closed": True,
+                "settled": True,
+                "outcomes": outcomes,
+                "cancelled_buyers": cancelled_buyers,
+                "updated_at": clock.now(),
+            },
+            "$unset": {"closing": ""},
+        },
+    )
+
+
+def reminders_due(
+    now: dt.datetime, soon: dt.timedelta, due_after: dt.timedelta, limit: int = 200
+) -> list[dict]:
+    """Forms with a reminder to send: closing within `soon` and not told yet, or closed
+    (settled) `due_after` to `due_after` + 2 days ago and their payment reminder not sent."""
+    return list(
+        get_db()
+        .forms.find(
+            {
+                "$or": [
+                    {"closes_at": {"$gt": now, "$lte": now + soon}, "reminded.closing_soon": {"$ne": True}},
+                    {
+                        # Within a 2-day window: forms that closed long before (before
+                        # this reminder existed, or while the schedule was down) are left.
+                        "closes_at": {"$lte": now - due_after, "$gt": now - due_after - dt.timedelta(days=2)},
+                        "settled": True,
+                        "reminded.payment_due": {"$ne": True},
+                    },
+                ]
+            }
+        )
+        .limit(limit)
+    )
+
+
+def mark_reminded(form_id: ObjectId, kind: str) -> None:
+    """The form's `kind` reminder went out (each buyer's own record says who got it)."""
+    get_db().forms.update_one({"_id": form_id}, {"$set": {f"reminded.{kind}": True}})
+
+
 # --- the buyer's side ---------------------------------------------------------------
 
 
@@ -363,7 +533,8 @@ def _open_form(token: str) -> dict:
 
 
 def public(token: str) -> dict:
-    """GET /f/{token}: what the buyer's page shows. Two reads: the form, its items."""
+    """GET /f/{token}: what the buyer's page shows. Three reads: the form, its items, the
+    units its live orders hold (progress against each minimum)."""
     form = _open_form(token)
     shop = form["shop"]
     return PublicFormOut.model_validate(
@@ -378,7 +549,9 @@ def public(token: str) -> dict:
             "ask_phone": bool(form.get("ask_phone")),
             "ask_address": bool(form.get("ask_address")),
             "shipping": shipping_out(form),
-            "items": _item_rows(form, _items_of(form["seller_id"], [form])),
+            "items": _item_rows(
+                form, _items_of(form["seller_id"], [form]), ordered_units(form["seller_id"], [form["_id"]])
+            ),
         }
     ).model_dump()
 

@@ -635,6 +635,15 @@ def bulk_update_matching(principal: Principal, data: BulkMatchIn) -> dict:
     return out
 
 
+def cancel_at_close(seller_id, order_ids: list, timezone: str, currency: str) -> dict:
+    """A form's close cancels the orders of an item below its minimum (sales/closing.py):
+    the bulk path, so each order is cancelled by one conditional write (a second run
+    finds it cancelled: `unchanged`), its stock comes back once and its money becomes the
+    buyer's credit; the history says the order form did it."""
+    who = Principal(seller_id=str(seller_id), timezone=timezone, currency=currency)
+    return _bulk(who, list(order_ids), {"fulfillment_status": "cancelled"}, [], by=order_rules.BY_FORM)
+
+
 def _parts_by_buyer(docs: list[dict], size: int) -> list[list[dict]]:
     """Parts of at most `size` orders, each buyer's orders in one part where they fit:
     已匯款 records a payment per buyer and part, so one a buyer, as for a selection (a
@@ -665,6 +674,7 @@ def _bulk(
     failed: list[dict[str, str]],
     where: dict | None = None,
     read: list[dict] | None = None,
+    by: str = order_rules.BY_BULK,
 ) -> dict:
     """One read, then one `update_many` per group of orders planned alike.
 
@@ -707,9 +717,7 @@ def _bulk(
         try:
             if remit:
                 _check_remit(doc)
-            change = plan_change(
-                doc, changes, principal.timezone, now, bulk=True, op=op, by=order_rules.BY_BULK
-            )
+            change = plan_change(doc, changes, principal.timezone, now, bulk=True, op=op, by=by)
         except (Conflict, ValidationFailed) as exc:
             failed.append({"id": str(oid), "error": exc.code})
             continue

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chalicelib.money.schemas import ChargeOut, PaymentOut
 from chalicelib.platform.schemas import ListQuery
-from chalicelib.platform.web import api, body, client_address, header, json_response, query, raw_body
-from chalicelib.sales import exports, forms, imports, orders
+from chalicelib.platform.web import api, body, client_address, every, header, json_response, query, raw_body
+from chalicelib.sales import closing, exports, forms, imports, orders
 from chalicelib.sales.schemas import (
     BulkIn,
     BulkMatchIn,
@@ -205,3 +205,10 @@ def import_orders(who):
     params = query(ImportQuery)
     result = imports.run(who, raw_body(), dry_run=params.dry_run, skip_duplicates=params.skip_duplicates)
     return json_response(result, 200 if result["dry_run"] else 201)
+
+
+# Not a route: the scheduled close of order forms and their reminders (a Lambda every 5
+# minutes; docs/api.md "Order forms", the minimum and the scheduled close).
+@every(5, "close_due_forms")
+def close_due_forms() -> None:
+    closing.run()

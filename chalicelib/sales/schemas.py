@@ -74,11 +74,19 @@ IsoTime = Annotated[
 ]
 PerBuyer = Annotated[int, Field(strict=True, ge=1, le=1000)]
 LineQuantity = Annotated[int, Field(strict=True, ge=1, le=1000)]
+MinQuantity = Annotated[int, Field(strict=True, ge=1, le=100000)]
+ExtendDays = Annotated[int, Field(strict=True, ge=1, le=30)]
+# What an item below its min_quantity does at the close: its orders are cancelled, or the
+# close moves once by extend_days (and at the next close they are cancelled).
+OnMinUnmet = Literal["cancel", "extend"]
 
 
 class FormItemIn(In):
     item_id: ObjectIdStr
     max_per_buyer: PerBuyer | None = None  # units one buyer (customer) may order in all
+    # 成團門檻: units the form's live orders must reach by the close (on_min_unmet decides
+    # what happens to an item below it: sales/closing.py).
+    min_quantity: MinQuantity | None = None
 
 
 def _unique_items(items: list) -> list:
@@ -130,6 +138,23 @@ class FormIn(In):
     ask_phone: bool = False
     ask_address: bool = False
     shipping: FormShippingIn | None = None  # none: {mode: "none"}
+    on_min_unmet: OnMinUnmet = "cancel"
+    extend_days: ExtendDays | None = None  # required with on_min_unmet "extend"
+
+    @model_validator(mode="after")
+    def _extend(self):
+        check_extend(self.on_min_unmet, self.extend_days)
+        return self
+
+
+def check_extend(rule: str | None, days: int | None) -> None:
+    """`extend` needs its days; `cancel` refuses them (a number that would do nothing)."""
+    if rule == "extend" and days is None:
+        raise Invalid("missing", "extending the close needs extend_days (1-30)", field="extend_days")
+    if rule == "cancel" and days is not None:
+        raise Invalid(
+            "extend_days_not_allowed", "only on_min_unmet extend takes extend_days", field="extend_days"
+        )
 
 
 class FormPatch(In):
@@ -142,10 +167,15 @@ class FormPatch(In):
     ask_phone: bool | None = None
     ask_address: bool | None = None
     shipping: FormShippingIn | None = None
+    on_min_unmet: OnMinUnmet | None = None  # the rule after the PATCH is checked: forms._check_rule
+    extend_days: ExtendDays | None = None
 
     @model_validator(mode="after")
     def _check(self):
-        cannot_be_null(self, ("title", "items", "closed", "contact", "ask_phone", "ask_address", "shipping"))
+        cannot_be_null(
+            self,
+            ("title", "items", "closed", "contact", "ask_phone", "ask_address", "shipping", "on_min_unmet"),
+        )
         return non_empty_patch(self)
 
 
@@ -155,6 +185,17 @@ class FormItemOut(Model):
     price: Annotated[int | float, WithJsonSchema({"type": "number"})]
     max_per_buyer: int | None
     remaining: int | None  # stock left when the item's stock is tracked
+    min_quantity: int | None  # 成團門檻 (null: none)
+    ordered: int  # units in this form's live (not cancelled) orders
+    # At the close: "met", "extended" (the close moved once), "cancelled" (its orders
+    # were); null before the close or without a minimum.
+    outcome: Literal["met", "extended", "cancelled"] | None
+
+
+class CancelledBuyerOut(Model):
+    customer_id: str
+    name: str
+    emailed: bool
 
 
 class FormOut(Model):
@@ -170,6 +211,12 @@ class FormOut(Model):
     ask_phone: bool
     ask_address: bool
     shipping: FormShippingOut
+    on_min_unmet: OnMinUnmet
+    extend_days: int | None
+    extended: bool  # the close was moved once by extend_days
+    # Buyers told their orders were cancelled at the close (emailed: false means no email
+    # went: LINE-only, or notices off; the seller tells them by LINE).
+    cancelled_buyers: list[CancelledBuyerOut]
     submission_count: int
     order_count: int
     created_at: str

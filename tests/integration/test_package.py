@@ -198,6 +198,17 @@ def test_sam_template_has_runtime_settings_policy_and_no_secrets(packaged):
     policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
     assert role["Policies"][0]["PolicyDocument"] == policy
 
+    # The scheduled close of order forms (sales/routes.py): its own function, every 5
+    # minutes, with the API's settings and role, one at a time and time to close many forms.
+    close = sam["Resources"]["CloseDueForms"]["Properties"]
+    assert close["Handler"] == "app.close_due_forms"
+    assert close["Environment"]["Variables"] == env
+    close_role = sam["Resources"]["CloseDueFormsRole"]["Properties"]
+    assert close_role["Policies"][0]["PolicyDocument"] == policy
+    assert close["ReservedConcurrentExecutions"] == 1 and close["Timeout"] == 120
+    (rule,) = close["Events"].values()
+    assert rule["Type"] == "Schedule" and rule["Properties"]["Schedule"] == "rate(5 minutes)"
+
     # Preflight is answered by API Gateway itself, with the stage's origin (not "*").
     paths = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert len(paths) >= 8

@@ -76,6 +76,7 @@ function itemCard(item) {
       : null,
     item.max_per_buyer ? h("span", { class: "small text-muted of-limit" }, t("form.max_per_buyer", { n: item.max_per_buyer })) : null,
   ].filter(Boolean);
+  const progress = minProgress(item);
   const input = h("input", {
     class: "form-control px-1",
     id,
@@ -130,11 +131,46 @@ function itemCard(item) {
         ),
         h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
       ),
+      progress,
       h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
     ),
   );
   renderLineState(item, card);
   return card;
+}
+
+/** 成團 progress: units ordered by everyone against the item's minimum (null: none). */
+function minProgress(item) {
+  if (!item.min_quantity) return null;
+  const ordered = Number(item.ordered) || 0;
+  const min = Number(item.min_quantity);
+  const reached = ordered >= min;
+  const bar = h("div", { class: `progress-bar ${reached ? "bg-success" : ""}` });
+  bar.style.width = `${Math.min(100, Math.round((100 * ordered) / min))}%`; // CSSOM: no inline style attribute
+  return h(
+    "div",
+    { class: "of-min mt-2" },
+    h(
+      "div",
+      { class: "d-flex flex-wrap justify-content-between gap-1 small" },
+      h("span", { class: "of-min-count" }, t("form.min_progress", { ordered, min })),
+      reached
+        ? h("span", { class: "badge text-bg-success of-min-reached" }, t("form.min_reached"))
+        : h("span", { class: "text-muted of-min-needed" }, t("form.min_needed", { n: min - ordered })),
+    ),
+    h(
+      "div",
+      {
+        class: "progress mt-1",
+        role: "progressbar",
+        "aria-label": t("form.min_label", { item: item.item_name }),
+        "aria-valuenow": String(Math.min(ordered, min)),
+        "aria-valuemin": "0",
+        "aria-valuemax": String(min),
+      },
+      bar,
+    ),
+  );
 }
 
 function renderLineState(item, card) {

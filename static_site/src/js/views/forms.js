@@ -23,6 +23,23 @@ const state = {
 
 const pane = () => $("#tab-forms");
 const SHIPPING_MODES = ["none", "flat", "later"]; // a form's shipping rule (`shipping.mode`)
+const MIN_RULES = ["cancel", "extend"]; // what an item below its minimum does at the close (`on_min_unmet`)
+
+/** A whole number typed with ASCII or full-width digits ("５" is 5); null: not one. */
+function wholeNumber(text) {
+  const ascii = String(text).trim().replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  return /^\d+$/.test(ascii) ? Number(ascii) : null;
+}
+
+function minRuleChanged() {
+  const el = $("#forms-new").elements;
+  const extend = el.on_min_unmet.value === "extend";
+  el.extend_days.disabled = !extend;
+  if (!extend) {
+    el.extend_days.value = "";
+    el.extend_days.classList.remove("is-invalid");
+  }
+}
 
 /** The fee is asked for a flat rule only (the API refuses it with the others). */
 function shippingChanged() {
@@ -102,6 +119,27 @@ function frame() {
         h("input", { class: "form-control", name: "shipping_fee", id: "forms-shipping-fee", inputmode: "decimal", autocomplete: "off", disabled: true, "aria-describedby": "forms-shipping-help" }),
       ),
       h("p", { class: "col-12 small text-muted mb-0", id: "forms-shipping-help", "data-i18n": "forms.shipping_help" }),
+    ),
+    h(
+      "div",
+      { class: "row g-2 align-items-end" },
+      h(
+        "div",
+        { class: "col-12 col-md-6" },
+        h("label", { class: "form-label mb-0 w-100", for: "forms-min-rule", "data-i18n": "forms.min_rule" }),
+        h(
+          "select",
+          { class: "form-select", name: "on_min_unmet", id: "forms-min-rule", onchange: minRuleChanged, "aria-describedby": "forms-min-help" },
+          MIN_RULES.map((m) => h("option", { value: m, "data-i18n": `forms.min_rule_${m}` })),
+        ),
+      ),
+      h(
+        "div",
+        { class: "col-12 col-md-6" },
+        h("label", { class: "form-label mb-0 w-100", for: "forms-extend-days", "data-i18n": "forms.extend_days" }),
+        h("input", { class: "form-control", name: "extend_days", id: "forms-extend-days", inputmode: "numeric", autocomplete: "off", disabled: true }),
+      ),
+      h("p", { class: "col-12 small text-muted mb-0", id: "forms-min-help", "data-i18n": "forms.min_help" }),
     ),
     h(
       "div",
@@ -204,7 +242,9 @@ function formRow(f) {
   const url = f.url;
   const busy = state.busy.has(f.id);
   const btn = (cls, text, onclick, extra = {}) => h("button", { class: `btn btn-sm ${cls}`, type: "button", disabled: busy, onclick, ...extra }, text);
-  const items = (f.items || []).map((i) => i.item_name).join(t("common.list_sep"));
+  const items = (f.items || []).map((i) => (i.min_quantity ? t("forms.row_item_min", { item: i.item_name, ordered: i.ordered ?? 0, min: i.min_quantity, outcome: i.outcome ? t(`forms.outcome_${i.outcome}`) : "" }).trim() : i.item_name)).join(t("common.list_sep"));
+  // Buyers whose orders the close cancelled and who got no email: the seller tells them by LINE.
+  const toTell = (f.cancelled_buyers || []).filter((b) => !b.emailed).map((b) => b.name);
   const mode = f.shipping?.mode;
   const shipping = mode === "flat" ? t("forms.row_shipping_flat", { fee: money(f.shipping.fee, currency()) }) : mode === "later" ? t("forms.row_shipping_later") : "";
   return h(
@@ -213,7 +253,7 @@ function formRow(f) {
     h(
       "td",
       { "data-label": t("forms.title"), class: "form-title-cell" },
-      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null),
+      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null, toTell.length ? h("small", { class: "d-block text-danger form-to-tell" }, t("forms.to_tell", { names: toTell.join(t("common.list_sep")) })) : null),
     ),
     h("td", { "data-label": t("forms.batch"), class: "form-batch text-nowrap" }, f.batch || ""),
     h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
@@ -366,6 +406,10 @@ function pickItems(items) {
     max.disabled = !entry;
     max.value = entry?.max_per_buyer ? String(entry.max_per_buyer) : "";
     max.classList.remove("is-invalid");
+    const min = row.querySelector(".form-item-min");
+    min.disabled = !entry;
+    min.value = entry?.min_quantity ? String(entry.min_quantity) : "";
+    min.classList.remove("is-invalid");
   }
 }
 
@@ -381,19 +425,31 @@ function renderItems() {
     return;
   }
   // Keep what was ticked and typed across a redraw (a language change).
-  const before = new Map([...list.querySelectorAll("[data-item-id]")].map((row) => [row.dataset.itemId, { on: row.querySelector(".form-item-pick").checked, max: row.querySelector(".form-item-max").value }]));
+  const before = new Map([...list.querySelectorAll("[data-item-id]")].map((row) => [row.dataset.itemId, { on: row.querySelector(".form-item-pick").checked, max: row.querySelector(".form-item-max").value, min: row.querySelector(".form-item-min").value }]));
   list.replaceChildren(
     ...state.items.map((i) => {
-      const was = before.get(i.id) || { on: false, max: "" };
+      const was = before.get(i.id) || { on: false, max: "", min: "" };
       const pickId = `forms-pick-${i.id}`;
       const stock = i.stock === null || i.stock === undefined ? t("item.untracked") : t("forms.stock", { n: i.stock });
       const max = h("input", { class: "form-control form-control-sm form-item-max", type: "number", min: "1", step: "1", inputmode: "numeric", value: was.max, disabled: !was.on, placeholder: t("forms.no_limit"), "aria-label": t("forms.max_label", { item: i.item_name }), style: "width: 7.5rem" });
-      const pick = h("input", { class: "form-check-input form-item-pick", type: "checkbox", id: pickId, checked: was.on, onchange: (ev) => (max.disabled = !ev.target.checked) });
+      // 成團門檻: text, so full-width digits typed on a phone are read too.
+      const min = h("input", { class: "form-control form-control-sm form-item-min", inputmode: "numeric", autocomplete: "off", value: was.min, disabled: !was.on, placeholder: t("forms.no_min"), "aria-label": t("forms.min_label", { item: i.item_name }), style: "width: 7.5rem" });
+      const pick = h("input", {
+        class: "form-check-input form-item-pick",
+        type: "checkbox",
+        id: pickId,
+        checked: was.on,
+        onchange: (ev) => {
+          max.disabled = !ev.target.checked;
+          min.disabled = !ev.target.checked;
+        },
+      });
       return h(
         "div",
         { class: "d-flex flex-wrap align-items-center gap-2 border-bottom py-1", dataset: { itemId: i.id } },
         h("div", { class: "form-check mb-0 me-auto text-break" }, pick, h("label", { class: "form-check-label", for: pickId }, h("span", { class: "form-item-name" }, i.item_name), " ", h("small", { class: "text-muted" }, `${money(i.price, currency())} · ${stock}`))),
         max,
+        min,
       );
     }),
   );
@@ -431,6 +487,9 @@ async function openNew(open, f = null) {
     el.shipping_mode.value = SHIPPING_MODES.includes(f?.shipping?.mode) ? f.shipping.mode : "none";
     shippingChanged();
     if (f?.shipping?.mode === "flat") el.shipping_fee.value = String(f.shipping.fee ?? "");
+    el.on_min_unmet.value = MIN_RULES.includes(f?.on_min_unmet) ? f.on_min_unmet : "cancel";
+    minRuleChanged();
+    if (f?.on_min_unmet === "extend") el.extend_days.value = String(f.extend_days ?? "");
   }
   el.title.focus();
   if (!state.items) {
@@ -453,6 +512,7 @@ async function create(ev) {
   f.elements.batch.classList.toggle("is-invalid", !batch && !state.editing);
   const items = [];
   let badMax = null;
+  let badMin = null;
   for (const row of f.querySelectorAll("#forms-item-list [data-item-id]")) {
     if (!row.querySelector(".form-item-pick").checked) continue;
     const maxInput = row.querySelector(".form-item-max");
@@ -461,7 +521,15 @@ async function create(ev) {
     const ok = text === "" || (Number.isInteger(n) && n >= 1);
     maxInput.classList.toggle("is-invalid", !ok);
     if (!ok) badMax ||= row.querySelector(".form-item-name").textContent;
-    items.push(text === "" ? { item_id: row.dataset.itemId } : { item_id: row.dataset.itemId, max_per_buyer: n });
+    const entry = text === "" ? { item_id: row.dataset.itemId } : { item_id: row.dataset.itemId, max_per_buyer: n };
+    const minInput = row.querySelector(".form-item-min");
+    const minText = minInput.value.trim();
+    const min = wholeNumber(minText);
+    const minOk = minText === "" || (min !== null && min >= 1);
+    minInput.classList.toggle("is-invalid", !minOk);
+    if (!minOk) badMin ||= row.querySelector(".form-item-name").textContent;
+    if (minText !== "" && minOk) entry.min_quantity = min;
+    items.push(entry);
   }
   const problems = [];
   if (!title) problems.push(t("forms.err.title"));
@@ -469,6 +537,15 @@ async function create(ev) {
   if (!items.length) problems.push(t("forms.err.items"));
   if (items.length > 50) problems.push(t("forms.err.too_many"));
   if (badMax) problems.push(t("forms.err.max", { item: badMax }));
+  if (badMin) problems.push(t("forms.err.min", { item: badMin }));
+  const onMinUnmet = f.elements.on_min_unmet.value;
+  let extendDays = null;
+  if (onMinUnmet === "extend") {
+    extendDays = wholeNumber(f.elements.extend_days.value);
+    const ok = extendDays !== null && extendDays >= 1 && extendDays <= 30;
+    f.elements.extend_days.classList.toggle("is-invalid", !ok);
+    if (!ok) problems.push(t("forms.err.extend_days"));
+  }
   const shipping = { mode: f.elements.shipping_mode.value };
   if (shipping.mode === "flat") {
     const text = f.elements.shipping_fee.value;
@@ -489,7 +566,8 @@ async function create(ev) {
     notify(box, "danger", h("ul", { class: "mb-0 ps-3" }, problems.map((p) => h("li", {}, p))));
     return;
   }
-  const body = { title, batch, items, contact: f.elements.contact.value, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked, shipping };
+  const body = { title, batch, items, contact: f.elements.contact.value, ask_phone: f.elements.ask_phone.checked, ask_address: f.elements.ask_address.checked, shipping, on_min_unmet: onMinUnmet };
+  if (extendDays !== null) body.extend_days = extendDays;
   const description = f.elements.description.value.trim();
   if (description) body.description = description;
   if (closesAt) body.closes_at = closesAt;
@@ -534,7 +612,8 @@ async function create(ev) {
 }
 
 function renderItemsReset() {
-  for (const input of document.querySelectorAll("#forms-item-list .form-item-max")) {
+  minRuleChanged();
+  for (const input of document.querySelectorAll("#forms-item-list .form-item-max, #forms-item-list .form-item-min")) {
     input.value = "";
     input.disabled = true;
     input.classList.remove("is-invalid");
