@@ -62,7 +62,12 @@ class CustomersMerged(bus.Event):
 
 def to_out(doc: dict) -> dict:
     return CustomerOut.from_doc(
-        {**doc, "notify": doc.get("notify", True) is not False, "credit": doc.get("credit", 0)}
+        {
+            **doc,
+            "notify": doc.get("notify", True) is not False,
+            "notices_opt_out": doc.get("notices_opt_out") is True,
+            "credit": doc.get("credit", 0),
+        }
     )
 
 

@@ -269,6 +269,10 @@ def current_link(principal: Principal, customer_id: str) -> dict:
     plain seller-kind link the buyer may hold, and a new current one is made beside it:
     nothing the buyer has stops working until the seller's "new link"."""
     seller_id, customer = _own_customer(principal, customer_id)
+    return _current(seller_id, customer)
+
+
+def _current(seller_id: ObjectId, customer: dict) -> dict:
     links = get_db().tracking_links
     for _ in range(3):
         doc = links.find_one({"seller_link_of": customer["_id"]})
@@ -288,6 +292,21 @@ def current_link(principal: Principal, customer_id: str) -> dict:
             {"_id": doc["_id"], "token_hash": doc["token_hash"]}, {"$unset": {"seller_link_of": ""}}
         )
     raise Conflict("the link changed while reading it; try again", code="concurrent_update")
+
+
+def current_urls(seller_id: ObjectId, customers: list[dict]) -> dict:
+    """{customer id: URL of their current seller link}, as `current_link` gives it one by
+    one (a batch notice, notifications.notices): one read for all, then `current_link`'s
+    own way for each buyer who has none that can be shown yet."""
+    urls = {}
+    for doc in get_db().tracking_links.find({"seller_link_of": {"$in": [c["_id"] for c in customers]}}):
+        token = link_tokens.shown(SELLER_PURPOSE, doc)
+        if token:
+            urls[doc["seller_link_of"]] = link_url(token)
+    for customer in customers:
+        if customer["_id"] not in urls:
+            urls[customer["_id"]] = _current(seller_id, customer)["url"]
+    return urls
 
 
 def list_links(principal: Principal, customer_id: str) -> dict:
@@ -366,7 +385,7 @@ def lookup(token: str) -> dict:
             batch_size=MAX_PAYMENTS,
         )
     )
-    credit = sum(p["unallocated"] for p in mine if p["status"] == "confirmed")
+    credit = allocation.credit_of(mine)
     # Money owed that is no order line (a parcel's shipping, duty...): oldest first.
     owed_charges = []
     for doc in db.charges.find(
