@@ -303,9 +303,22 @@ def current_urls(seller_id: ObjectId, customers: list[dict]) -> dict:
         token = link_tokens.shown(SELLER_PURPOSE, doc)
         if token:
             urls[doc["seller_link_of"]] = link_url(token)
-    for customer in customers:
-        if customer["_id"] not in urls:
-            urls[customer["_id"]] = _current(seller_id, customer)["url"]
+    missing = [c for c in customers if c["_id"] not in urls]
+    if missing:
+        # First links for many buyers at once: one insert. One that loses to a racing
+        # first link (the unique `seller_link_of`) or cannot be shown goes `current_link`'s way.
+        seller = _seller(seller_id)
+        made = {c["_id"]: _link_fields(seller, c, SELLER) for c in missing}
+        docs = [{**fields, "seller_link_of": cid} for cid, (_, fields) in made.items()]
+        try:
+            get_db().tracking_links.insert_many(docs, ordered=False)
+            kept = set(made)
+        except mongo.BulkWriteError as exc:
+            failed = {docs[e["index"]]["seller_link_of"] for e in exc.details.get("writeErrors", [])}
+            kept = set(made) - failed
+        for customer in missing:
+            cid = customer["_id"]
+            urls[cid] = link_url(made[cid][0]) if cid in kept else _current(seller_id, customer)["url"]
     return urls
 
 

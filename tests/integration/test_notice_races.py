@@ -95,3 +95,33 @@ def test_two_ticks_at_once_keep_one_time(api):
         # Whichever answered last shows the stored times: a second tick never moved one.
         listed = api.get(f"/batches/{quote(BATCH)}/notices", token=token).json["items"][0]
         assert {r["customer_id"]: r["line_sent_at"] for r in listed["recipients"]} in times
+
+
+def test_two_first_notices_at_once_give_each_buyer_one_seller_link(api):
+    """Buyers without a seller link yet: two notices at once both make them (one insert
+    each); the unique `seller_link_of` lets one win per buyer, the other text carries the
+    winner's link, and it is the link the seller's "copy link" shows."""
+    token, who = setup(api)
+    links = db.get_db().tracking_links
+    for _ in range(3):
+        links.delete_many({})
+        results = at_once(
+            [
+                lambda: notices.create(who, BATCH, "arrived", None, None, mail=Mail(ready=False))
+                for _ in range(2)
+            ]
+        )
+        assert not any(isinstance(r, str) for r in results), results
+        check_links(api, token, results)
+
+
+def check_links(api, token, results):
+    links = db.get_db().tracking_links
+    for r in results[0][0]["recipients"]:
+        cid = r["customer_id"]
+        assert links.count_documents({"seller_link_of": ObjectId(cid)}) == 1
+        url = api.get(f"/customers/{cid}/tracking-link", token=token).json["url"]
+        texts = [
+            next(x for x in res[0]["recipients"] if x["customer_id"] == cid)["line_text"] for res in results
+        ]
+        assert all(f"\n{url}\n" in text for text in texts), (url, texts)
