@@ -18,6 +18,10 @@ BATCH = "2026-12 東京"
 WORDS = {
     False: {
         "tab": "Batches",
+        "buyers": "Buyers",
+        "edit": "Edit",
+        "opt_out": "No batch notices by email",
+        "saved": "Saved",
         "kind": "Payment due",
         "create": "Prepare notice",
         "copy": "Copy the LINE text for {}",
@@ -30,6 +34,10 @@ WORDS = {
     },
     True: {
         "tab": "批次",
+        "buyers": "買家",
+        "edit": "編輯",
+        "opt_out": "不寄批次通知 Email",
+        "saved": "已儲存",
         "kind": "尾款通知",
         "create": "建立通知",
         "copy": "複製給 {} 的 LINE 文字",
@@ -50,7 +58,6 @@ def seed(stack, token, language):
     amy = api_call(stack, "POST", "/customers", token, {"name": "Amy Chen", "email": "amy@example.com"})
     bo = api_call(stack, "POST", "/customers", token, {"name": "Bo Lin", "line_id": "bo.lin"})
     cy = api_call(stack, "POST", "/customers", token, {"name": "Cy Wu", "email": "cy@example.com"})
-    api_call(stack, "PATCH", f"/customers/{cy['id']}", token, {"notices_opt_out": True})
     for who, item in ((amy, "Pocky 抹茶"), (bo, "Royce 生巧克力"), (cy, "Kit Kat")):
         body = {"customer_id": who["id"], "item_name": item, "quantity": 2, "unit_price": 120, "batch": BATCH}
         api_call(stack, "POST", "/orders", token, body)
@@ -68,6 +75,15 @@ def test_a_notice_to_a_batch_copy_and_tick(stack, seller_page, locale, viewport)
     token = page.evaluate("localStorage.getItem('token')")
     amy, bo, cy = seed(stack, token, "zh-Hant" if zh else "en")
     page.reload()
+
+    # Cy opts out through the Buyers tab's switch.
+    page.get_by_role("tab", name=w["buyers"]).click()
+    page.locator("#customers-body tr", has_text="Cy Wu").get_by_role("button", name=w["edit"]).click()
+    form = page.locator("#customer-form")
+    form.get_by_label(w["opt_out"]).check()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#customer-form-msg")).to_contain_text(w["saved"])
+    assert api_call(stack, "GET", f"/customers/{cy['id']}", token)["notices_opt_out"] is True
 
     page.get_by_role("tab", name=w["tab"]).click()
     page.locator(f'#batch-list tr[data-batch="{BATCH}"] .batch-open-btn').click()
