@@ -322,6 +322,17 @@ def _take_over(seller_id, into: dict, other: dict) -> dict:
     return gains
 
 
+def set_notices_opt_out(seller_id, customer_id, value: bool) -> bool:
+    """The buyer's own switch (their tracking page): batch notices by email or not."""
+    store.update_one(
+        get_db().customers,
+        {"_id": customer_id, "seller_id": seller_id},
+        {"$set": {"notices_opt_out": value, "updated_at": clock.now()}},
+        lock=store.customer_key(customer_id),
+    )
+    return value
+
+
 def mark_charged(seller_id, customer_id) -> None:
     """The buyer may have charges (money/charges.py): set before a charge is stored or
     moved to them and never cleared, so a payment of a buyer without it need not look

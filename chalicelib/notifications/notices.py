@@ -67,6 +67,7 @@ TEXT = {
         "pay_how": "付款方式：",
         "link": "查看訂單與付款：",
         "subject": "{shop}：{batch} 通知",
+        "opt_out_hint": "不想再收到批次通知 Email？打開上面的連結，在頁面最下方可以關閉。",
         "status": {
             "pending": "待採購",
             "purchased": "已採購",
@@ -85,6 +86,7 @@ TEXT = {
         "pay_how": "How to pay:",
         "link": "Your orders and payments:",
         "subject": "{shop}: news about {batch}",
+        "opt_out_hint": "No more batch notices by email? Open the link above: the switch is at the bottom of the page.",
         "status": {
             "pending": "to buy",
             "purchased": "bought",
@@ -242,6 +244,7 @@ def _prepare(seller_id: ObjectId, name: str, kind: str, message: str | None, not
         "message": message,
         "created_at": now,
         "subject": t["subject"].format(shop=seller.get("shop_name") or "", batch=name),
+        "email_footer": t["opt_out_hint"],
         "recipient_count": len(recipients),
     }
     if recipients:
@@ -286,7 +289,8 @@ def send_emails(notice: dict, mail: mailer.Mailer | None = None) -> int:
     for r in coll.find({"notice_id": notice["_id"], "email_state": PENDING}, {"email": 1, "line_text": 1}):
         if not _claim(r["_id"]):
             continue  # another request is sending it, or sent it
-        text = r["line_text"]
+        # The email only: how to stop them (a LINE text is the seller's own message).
+        text = f"{r['line_text']}\n{notice.get('email_footer', '')}\n"
         email = mailer.Email(
             to=r["email"],
             subject=" ".join(notice["subject"].split()),

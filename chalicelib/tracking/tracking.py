@@ -51,7 +51,7 @@ from chalicelib.money.schemas import BuyerPaymentIn, TrackChargeOut
 from chalicelib.platform import clock, link_tokens, mailer, mongo, ratelimit
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key
-from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
@@ -425,6 +425,17 @@ def lookup(token: str) -> dict:
         "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
         "scope": "submission" if scoped else "customer",
     }
+
+
+def notices_opt_out(token: str, opt_out: bool) -> dict:
+    """The buyer's "no batch notices by email" (docs/api.md, Notices to a batch). Only on
+    a whole-customer link: a form's submission link may be held by whoever typed the
+    buyer's email, who may not switch her emails off (403)."""
+    link = _link(token)
+    if link.get("submission_id") is not None and not link.get("whole"):
+        raise Forbidden("this link shows one order form's submission; use the shop's link", code="forbidden")
+    value = customers.set_notices_opt_out(link["seller_id"], link["customer_id"], opt_out)
+    return {"notices_opt_out": value}
 
 
 def _parcel_out(order: dict) -> dict:

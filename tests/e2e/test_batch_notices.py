@@ -22,6 +22,8 @@ WORDS = {
         "edit": "Edit",
         "opt_out": "No batch notices by email",
         "saved": "Saved",
+        "stop": "Stop batch notices by email",
+        "stopped": "no more batch notices by email",
         "kind": "Payment due",
         "create": "Prepare notice",
         "copy": "Copy the LINE text for {}",
@@ -38,6 +40,8 @@ WORDS = {
         "edit": "編輯",
         "opt_out": "不寄批次通知 Email",
         "saved": "已儲存",
+        "stop": "停止批次通知 Email",
+        "stopped": "不會再收到批次通知 Email",
         "kind": "尾款通知",
         "create": "建立通知",
         "copy": "複製給 {} 的 LINE 文字",
@@ -127,6 +131,15 @@ def test_a_notice_to_a_batch_copy_and_tick(stack, seller_page, locale, viewport)
     problems = serious(page, f"batch notices {locale}")
     shot(page, f"batch-notices-{locale}")
     assert problems == []
+
+    # Amy stops batch notices by email from her own page (the link her email carries).
+    amy_link = api_call(stack, "GET", f"/customers/{amy['id']}/tracking-link", token)["url"]
+    buyer = page.context.new_page()
+    buyer.goto(amy_link)
+    buyer.get_by_role("button", name=w["stop"]).click()
+    expect(buyer.locator("#notices-msg")).to_contain_text(w["stopped"])
+    assert api_call(stack, "GET", f"/customers/{amy['id']}", token)["notices_opt_out"] is True
+    buyer.close()
 
     # Reloaded: the notice is listed with its reach, the tick kept.
     page.reload()

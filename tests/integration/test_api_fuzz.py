@@ -146,6 +146,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]
     ids["token"] = link["token"]
     call("GET", "/track/{token}", 200)
+    call("POST", "/track/{token}/notices-opt-out", 200, json={"opt_out": False})
     reported = call("POST", "/track/{token}/payments", 201, json={"amount": 5, "account_last5": "12345"})
     assert reported["status"] == "reported"
     ids["payment_id"] = call("GET", "/payments?status=reported", 200, t)["items"][0]["id"]

@@ -195,3 +195,42 @@ def test_the_opt_out_is_a_switch_of_the_buyer(api, token):
     api.patch(f"/customers/{c['id']}", {"notices_opt_out": True}, token=token)
     (r,) = api.post(PATH, {"kind": "arrived"}, token=token).json["recipients"]
     assert (r["emailed"], r["email_state"]) == (False, "skipped") and "Tea ×1" in r["line_text"]
+
+
+def test_the_buyer_opts_out_from_their_link(api, token, ses):
+    """The email says how to stop; the buyer's link switches it off (and on again); a form
+    submission's link, which a stranger who typed her email may hold, may not (403)."""
+    amy = make_customer(api, token, name="Amy", email="amy@example.com")
+    make_order(api, token, customer_id=amy["id"], batch=BATCH)
+    assert api.post(PATH, {"kind": "arrived"}, token=token).status == 201
+    (first,) = to(ses, "amy@example.com")
+    assert "不想再收到批次通知 Email" in first.body
+    link = api.get(f"/customers/{amy['id']}/tracking-link", token=token).json["token"]
+    off = f"/track/{link}/notices-opt-out"
+    for bad in ({}, {"opt_out": "yes"}, {"opt_out": True, "x": 1}):
+        r = api.post(off, bad)
+        assert r.status == 400, (bad, r)
+    assert api.post(f"/track/{'x' * 43}/notices-opt-out", {"opt_out": True}).status == 404
+    assert api.get(f"/customers/{amy['id']}", token=token).json["notices_opt_out"] is False
+    r = api.post(off, {"opt_out": True})
+    assert r.status == 200 and r.json == {"notices_opt_out": True}
+    assert api.get(f"/customers/{amy['id']}", token=token).json["notices_opt_out"] is True
+    (mine,) = api.post(PATH, {"kind": "arrived"}, token=token).json["recipients"]
+    assert mine["email_state"] == "skipped" and len(to(ses, "amy@example.com")) == 1
+    assert api.post(off, {"opt_out": False}).json == {"notices_opt_out": False}
+    (mine,) = api.post(PATH, {"kind": "arrived"}, token=token).json["recipients"]
+    assert mine["emailed"] and len(to(ses, "amy@example.com")) == 2
+
+    # A stranger submits a form with Amy's email: that link shows their submission only.
+    item = api.post("/items", {"item_name": "Pocky", "price": 100, "stock": 5}, token=token).json
+    form = api.post(
+        "/forms", {"batch": "B1", "title": "團購", "items": [{"item_id": item["id"]}]}, token=token
+    ).json
+    body = {"name": "Stranger", "email": "amy@example.com", "lines": [{"item_id": item["id"], "quantity": 1}]}
+    sub = api.post(f"/f/{form['url'].split('#')[1]}/orders", body)
+    assert sub.status == 201, sub
+    scoped = sub.json["tracking_url"].split("#")[1]
+    assert api.get(f"/track/{scoped}").json["scope"] == "submission"
+    r = api.post(f"/track/{scoped}/notices-opt-out", {"opt_out": True})
+    assert r.status == 403 and r.json["error"]["code"] == "forbidden"
+    assert api.get(f"/customers/{amy['id']}", token=token).json["notices_opt_out"] is False
