@@ -52,6 +52,8 @@ def to(ses, address):
 def test_each_buyer_gets_their_own_text_and_one_email(api, token, ses):
     amy, bo, cy, dee, eve = setup_batch(api, token)
     make_payment(api, token, bo["id"], 400)  # Bo paid everything
+    charge = {"customer_id": amy["id"], "amount": 60, "kind": "shipping"}
+    assert api.post("/charges", charge, token=token).status == 201  # owed, though no order line
     r = api.post(PATH, {"kind": "payment_due", "message": "週五前匯款喔！"}, token=token)
     assert r.status == 201, r
     by = {x["customer_id"]: x for x in r.json["recipients"]}
@@ -62,8 +64,8 @@ def test_each_buyer_gets_their_own_text_and_one_email(api, token, ses):
     for other in ("Royce", "Kit Kat", "Dee's secret", "Eve's", "Older thing"):
         assert other not in a["line_text"]
     assert "Royce" in b["line_text"] and "東京ばな奈" not in b["line_text"]
-    # Her balance is the tracking page's: both batches (850 + 100).
-    assert a["balance"] == 950 and "應付金額：NT$950" in a["line_text"] and PAY in a["line_text"]
+    # Her balance is the tracking page's: both batches and her charge (850 + 100 + 60).
+    assert a["balance"] == 1010 and "應付金額：NT$1,010" in a["line_text"] and PAY in a["line_text"]
     assert "「2026-12 東京」的尾款" in a["line_text"] and "週五前匯款喔！" in a["line_text"]
     link = api.get(f"/customers/{amy['id']}/tracking-link", token=token).json["url"]
     assert f"\n{link}\n" in a["line_text"]
