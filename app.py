@@ -19,6 +19,7 @@ from chalicelib.money import routes as money_routes
 from chalicelib.shipping import routes as shipping_routes
 from chalicelib.tracking import routes as tracking_routes
 from chalicelib.reporting import routes as reporting_routes
+from chalicelib.notifications import routes as notifications_routes
 
 # isort: on
 from chalicelib.platform.web import ROUTES, SCHEDULES, app
@@ -36,6 +37,7 @@ ROUTE_MODULES = (
     shipping_routes,
     tracking_routes,
     reporting_routes,
+    notifications_routes,
 )
 
 __all__ = ["ROUTES", "ROUTE_MODULES", "app", "close_due_forms"]

@@ -62,7 +62,12 @@ class CustomersMerged(bus.Event):
 
 def to_out(doc: dict) -> dict:
     return CustomerOut.from_doc(
-        {**doc, "notify": doc.get("notify", True) is not False, "credit": doc.get("credit", 0)}
+        {
+            **doc,
+            "notify": doc.get("notify", True) is not False,
+            "notices_opt_out": doc.get("notices_opt_out") is True,
+            "credit": doc.get("credit", 0),
+        }
     )
 
 
@@ -315,6 +320,17 @@ def _take_over(seller_id, into: dict, other: dict) -> dict:
             if not is_duplicate_key(exc):
                 raise  # a new customer took the freed email in between: it keeps it
     return gains
+
+
+def set_notices_opt_out(seller_id, customer_id, value: bool) -> bool:
+    """The buyer's own switch (their tracking page): batch notices by email or not."""
+    store.update_one(
+        get_db().customers,
+        {"_id": customer_id, "seller_id": seller_id},
+        {"$set": {"notices_opt_out": value, "updated_at": clock.now()}},
+        lock=store.customer_key(customer_id),
+    )
+    return value
 
 
 def mark_charged(seller_id, customer_id) -> None:

@@ -79,6 +79,7 @@ class CustomerIn(BuyerIn):
     social: ShortText | None = None
     note: LongText | None = None
     notify: bool = True  # emails about their parcels and payments (the shop's switch too)
+    notices_opt_out: bool = False  # no batch notice by email (notifications.notices)
 
 
 class CustomerPatch(In):
@@ -92,10 +93,11 @@ class CustomerPatch(In):
     social: ShortText | None = None
     note: LongText | None = None
     notify: bool | None = None
+    notices_opt_out: bool | None = None
 
     @model_validator(mode="after")
     def _check(self):
-        cannot_be_null(self, ("name", "notify"))
+        cannot_be_null(self, ("name", "notify", "notices_opt_out"))
         if {"email", "phone", "line_id"} <= self.model_fields_set:
             _contact_required(self)  # all three in the body: no stored one can remain
         return non_empty_patch(self)
@@ -118,6 +120,7 @@ class CustomerOut(Out):
     social: str | None
     note: str | None
     notify: bool = True
+    notices_opt_out: bool = False
     # the buyer's credit (her cached sum of unallocated confirmed money): the order panel
     # offers it for an order held from credit
     credit: MoneyOut = 0

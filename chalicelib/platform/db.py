@@ -342,6 +342,15 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("seller_id", ASCENDING), ("batch", ASCENDING)], name="seller_batch"),
             IndexModel([("live_key", ASCENDING)], unique=True, sparse=True, name="live_key_unique"),
         ],
+        # Batch notices (chalicelib/notifications/notices.py): a batch's, newest first; a
+        # notice's recipients (`_id`: "<notice id>:<customer id>", one per buyer).
+        "notices": [
+            IndexModel(
+                [("seller_id", ASCENDING), ("batch", ASCENDING), ("created_at", DESCENDING)],
+                name="seller_batch",
+            ),
+        ],
+        "notice_recipients": [IndexModel([("notice_id", ASCENDING)], name="notice")],
         # Buyer tracking (chalicelib/tracking/tracking.py): links found by token hash; a customer has
         # several (one seller link, a few emailed ones). `seller_link_of` (the customer id)
         # is only on seller links: the sparse unique index allows one seller link each.

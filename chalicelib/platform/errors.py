@@ -211,6 +211,10 @@ DETAIL_CODES: dict[str, str] = {
     "not_positive": "must be above 0 (an exchange rate, a form's flat shipping fee)",
     "shop_currency": "the shop currency has no rate: it is always 1",
     "batch_closed": "the batch is closed",
+    # batch notices (chalicelib/notifications/notices.py)
+    "no_recipients": "no buyer has a live order in this batch (field: batch)",
+    "not_a_recipient": "not a buyer this notice went to (field: customer_ids; the message names the id)",
+    "message_required": "a custom notice needs a message; a message given may not be empty",
     # order forms (field: lines[i].item_id / lines[i].quantity, phone, address)
     "duplicate_item": "an item is listed twice",
     "not_found": "no such item of this seller (items[i].item_id of a form)",

@@ -45,6 +45,18 @@ def balance_of(order: dict) -> int:
     return max(owed_of(order) - paid_of(order), 0) if payable(order) else 0
 
 
+def credit_of(payments: list[dict]) -> int:
+    """The buyer's credit: confirmed money on no order or charge yet (the tracking page,
+    a batch notice)."""
+    return sum(p["unallocated"] for p in payments if p["status"] == "confirmed")
+
+
+def due_of(debts: list[dict], credit: int) -> int:
+    """What a buyer is asked to pay: the balances of their orders and open charges, less
+    the credit that will pay them (a batch notice's `balance`)."""
+    return max(sum(balance_of(d) for d in debts) - credit, 0)
+
+
 def share_change(doc: dict, pid: str, target: int, customer_id) -> tuple[int, int, int]:
     """Payment `pid`'s share of an order or charge set to `target` cents: (its current
     share, the share it may take, what the other payments hold). Never more than the

@@ -8,7 +8,14 @@ from chalicelib.platform.money import amounts_in
 from chalicelib.platform.schemas import AcceptedOut
 from chalicelib.platform.web import api, body, header, json_response
 from chalicelib.tracking import tracking
-from chalicelib.tracking.schemas import LinkRequestIn, TrackingLinkInfoOut, TrackingLinkOut, TrackOut
+from chalicelib.tracking.schemas import (
+    LinkRequestIn,
+    NoticesOptOutIn,
+    NoticesOptOutOut,
+    TrackingLinkInfoOut,
+    TrackingLinkOut,
+    TrackOut,
+)
 
 # --- buyer tracking (web.PRIVATE_LINK_HEADERS on every answer) ------------------------
 
@@ -74,6 +81,18 @@ def request_tracking_link():
 @api("/track/{token}", "GET", "A buyer's orders at one shop, by secret link", out=TrackOut, public=True)
 def track(token):
     return tracking.lookup(token)
+
+
+@api(
+    "/track/{token}/notices-opt-out",
+    "POST",
+    "The buyer switches batch notices by email off (or on again) from their link",
+    body=NoticesOptOutIn,
+    out=NoticesOptOutOut,
+    public=True,
+)
+def notices_opt_out(token):
+    return tracking.notices_opt_out(token, body(NoticesOptOutIn).opt_out)
 
 
 @api(

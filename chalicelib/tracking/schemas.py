@@ -74,6 +74,16 @@ class TrackOut(Model):
     scope: Literal["customer", "submission"] = "customer"
 
 
+class NoticesOptOutIn(In):
+    """POST /track/{token}/notices-opt-out: the buyer's own switch for batch notices by email."""
+
+    opt_out: bool
+
+
+class NoticesOptOutOut(Model):
+    notices_opt_out: bool
+
+
 class LinkRequestIn(In):
     shop_slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,60}$")]
     email: Email

@@ -51,7 +51,7 @@ from chalicelib.money.schemas import BuyerPaymentIn, TrackChargeOut
 from chalicelib.platform import clock, link_tokens, mailer, mongo, ratelimit
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db, is_duplicate_key
-from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
@@ -269,6 +269,10 @@ def current_link(principal: Principal, customer_id: str) -> dict:
     plain seller-kind link the buyer may hold, and a new current one is made beside it:
     nothing the buyer has stops working until the seller's "new link"."""
     seller_id, customer = _own_customer(principal, customer_id)
+    return _current(seller_id, customer)
+
+
+def _current(seller_id: ObjectId, customer: dict) -> dict:
     links = get_db().tracking_links
     for _ in range(3):
         doc = links.find_one({"seller_link_of": customer["_id"]})
@@ -288,6 +292,34 @@ def current_link(principal: Principal, customer_id: str) -> dict:
             {"_id": doc["_id"], "token_hash": doc["token_hash"]}, {"$unset": {"seller_link_of": ""}}
         )
     raise Conflict("the link changed while reading it; try again", code="concurrent_update")
+
+
+def current_urls(seller_id: ObjectId, customers: list[dict]) -> dict:
+    """{customer id: URL of their current seller link}, as `current_link` gives it one by
+    one (a batch notice, notifications.notices): one read for all, then `current_link`'s
+    own way for each buyer who has none that can be shown yet."""
+    urls = {}
+    for doc in get_db().tracking_links.find({"seller_link_of": {"$in": [c["_id"] for c in customers]}}):
+        token = link_tokens.shown(SELLER_PURPOSE, doc)
+        if token:
+            urls[doc["seller_link_of"]] = link_url(token)
+    missing = [c for c in customers if c["_id"] not in urls]
+    if missing:
+        # First links for many buyers at once: one insert. One that loses to a racing
+        # first link (the unique `seller_link_of`) or cannot be shown goes `current_link`'s way.
+        seller = _seller(seller_id)
+        made = {c["_id"]: _link_fields(seller, c, SELLER) for c in missing}
+        docs = [{**fields, "seller_link_of": cid} for cid, (_, fields) in made.items()]
+        try:
+            get_db().tracking_links.insert_many(docs, ordered=False)
+            kept = set(made)
+        except mongo.BulkWriteError as exc:
+            failed = {docs[e["index"]]["seller_link_of"] for e in exc.details.get("writeErrors", [])}
+            kept = set(made) - failed
+        for customer in missing:
+            cid = customer["_id"]
+            urls[cid] = link_url(made[cid][0]) if cid in kept else _current(seller_id, customer)["url"]
+    return urls
 
 
 def list_links(principal: Principal, customer_id: str) -> dict:
@@ -366,7 +398,7 @@ def lookup(token: str) -> dict:
             batch_size=MAX_PAYMENTS,
         )
     )
-    credit = sum(p["unallocated"] for p in mine if p["status"] == "confirmed")
+    credit = allocation.credit_of(mine)
     # Money owed that is no order line (a parcel's shipping, duty...): oldest first.
     owed_charges = []
     for doc in db.charges.find(
@@ -393,6 +425,17 @@ def lookup(token: str) -> dict:
         "parcels": [boxes[n] for n in sorted(boxes, reverse=True)],
         "scope": "submission" if scoped else "customer",
     }
+
+
+def notices_opt_out(token: str, opt_out: bool) -> dict:
+    """The buyer's "no batch notices by email" (docs/api.md, Notices to a batch). Only on
+    a whole-customer link: a form's submission link may be held by whoever typed the
+    buyer's email, who may not switch her emails off (403)."""
+    link = _link(token)
+    if link.get("submission_id") is not None and not link.get("whole"):
+        raise Forbidden("this link shows one order form's submission; use the shop's link", code="forbidden")
+    value = customers.set_notices_opt_out(link["seller_id"], link["customer_id"], opt_out)
+    return {"notices_opt_out": value}
 
 
 def _parcel_out(order: dict) -> dict:

@@ -146,6 +146,7 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["link_id"] = call("GET", "/customers/{customer_id}/tracking-links", 200, t)["items"][0]["id"]
     ids["token"] = link["token"]
     call("GET", "/track/{token}", 200)
+    call("POST", "/track/{token}/notices-opt-out", 200, json={"opt_out": False})
     reported = call("POST", "/track/{token}/payments", 201, json={"amount": 5, "account_last5": "12345"})
     assert reported["status"] == "reported"
     ids["payment_id"] = call("GET", "/payments?status=reported", 200, t)["items"][0]["id"]
@@ -211,6 +212,13 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["name"] = "B1"
     call("PATCH", "/batches/{name}", 200, t, json={"rates": {"JPY": "0.2115"}, "note": "Tokyo"})
     call("GET", "/batches", 200, t)
+    again = {"Idempotency-Key": uuid.uuid4().hex}
+    notice = call("POST", "/batches/{name}/notices", 201, t, json={"kind": "arrived"}, headers=again)
+    call("POST", "/batches/{name}/notices", 200, t, json={"kind": "arrived"}, headers=again)
+    ids["notice_id"] = notice["id"]
+    sent = {"customer_ids": [notice["recipients"][0]["customer_id"]]}
+    call("POST", "/batches/{name}/notices/{notice_id}/sent", 200, t, json=sent)
+    call("GET", "/batches/{name}/notices", 200, t)
     for fmt in ("json", "csv"):
         call("GET", f"/reports/profit?format={fmt}&from=2026-01&to=2026-12", 200, t)
         call("GET", f"/reports/buyers?format={fmt}&batch=B1", 200, t)

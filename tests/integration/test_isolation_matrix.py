@@ -63,6 +63,10 @@ MATRIX = {
     ("GET", "/batches"): (None, "clean"),
     # B names A's batch: B gets (and makes) a batch of B's own with that name, nothing of A's.
     ("PATCH", "/batches/{batch}"): ({"rates": {"JPY": "0.5"}, "note": "B note"}, "clean"),
+    # A's batch and notice (issue 29): B has no batch of that name, and A's notice is not B's.
+    ("GET", "/batches/{batch}/notices"): (None, "clean"),
+    ("POST", "/batches/{batch}/notices"): ({"kind": "arrived", "message": "B note"}, "404"),
+    ("POST", "/batches/{batch}/notices/{notice_id}/sent"): ({"customer_ids": ["{customer_id}"]}, "404"),
     ("GET", "/forms"): (None, "clean"),
     ("POST", "/forms"): ({"batch": "B trip", "title": "B form", "items": [{"item_id": "{item_id}"}]}, "404"),
     ("GET", "/forms/{form_id}"): (None, "404"),
@@ -150,6 +154,8 @@ def _snapshot(seller_id):
             "forms",
             "statements",
             "statement_rows",
+            "notices",
+            "notice_recipients",
         )
     }
 
@@ -207,7 +213,12 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         token=token,
         headers={"Content-Type": "text/csv"},
     ).json
+    notice = api.post(
+        f"/batches/{quote(A_BATCH)}/notices", {"kind": "custom", "message": "A note"}, token=token
+    )
+    assert notice.status == 201, notice
     ids = {
+        "notice_id": notice.json["id"],
         "statement_id": statement["id"],
         "charge_id": owed["id"],
         "parcel_id": box["id"],

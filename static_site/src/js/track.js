@@ -237,6 +237,8 @@ function render() {
   // A form submission's link shows that submission only (whoever typed the email may not
   // be its owner): the page says so, and where the rest is.
   $("#scope-note").classList.toggle("d-none", data.scope !== "submission");
+  // The buyer's own switch for batch notices by email: not on a submission's link.
+  $("#notices-section").classList.toggle("d-none", data.scope === "submission");
   renderPayments();
   renderCharges();
   renderParcels();
@@ -441,6 +443,18 @@ async function load() {
     $("#loading").classList.add("d-none");
   }
 }
+
+async function noticesByEmail(optOut) {
+  const box = $("#notices-msg");
+  try {
+    await api.post(`/track/${encodeURIComponent(token)}/notices-opt-out`, { opt_out: optOut }, { auth: false });
+    notify(box, "success", t(optOut ? "track.notices_off_done" : "track.notices_on_done"));
+  } catch (err) {
+    notify(box, "danger", describe(err));
+  }
+}
+$("#notices-off").addEventListener("click", () => noticesByEmail(true));
+$("#notices-on").addEventListener("click", () => noticesByEmail(false));
 
 $("#request-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();

@@ -3,10 +3,12 @@
 // earned (the totals of GET /reports/profit?batch=), the exchange rates of the currencies its
 // costs were paid in (typed and sent as text, never turned into a JS float: "0.2115" stays
 // "0.2115"), a note, Close / Reopen, and its orders with their cost and profit as the server
-// worked them out (a click opens the order panel).
+// worked them out (a click opens the order panel). Notices (issue 29): one notice to the
+// batch's buyers, each with their own text to copy into LINE, a "sent" tick and whether it
+// was emailed, and the earlier notices with who was reached.
 import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
-import { money, percent } from "../format.js";
+import { date, money, percent } from "../format.js";
 import { t } from "../i18n.js";
 import { COST_CURRENCIES, currency, fail, nav } from "../app.js";
 import { PagedList } from "../paged.js";
@@ -32,6 +34,9 @@ const state = {
   draft: null, // {codes: ["JPY", …], rates: {JPY: "0.2115"}, note, touched}: the rates form
   busy: false, // a PATCH on its way
   last: null, // the batch last opened (focus goes back to it in the list)
+  notices: null, // its notices (GET /batches/{name}/notices; null: loading, or noticesError)
+  noticesError: null,
+  noticeBusy: false, // a notice being prepared
 };
 
 const opened = () => (state.batches || []).find((b) => b.name === state.name) || null;
@@ -80,8 +85,15 @@ async function loadBatch() {
   const name = state.name;
   // A list of its own per reading: one still on its way for another batch fills nothing shown.
   const list = new PagedList((page) => api.get("/orders", { batch: name, ...page }), { key: (o) => o.id });
-  const [profit, orders] = await Promise.allSettled([api.get("/reports/profit", { batch: name }), list.load()]);
+  const [profit, orders, notices] = await Promise.allSettled([
+    api.get("/reports/profit", { batch: name }),
+    list.load(),
+    api.get(`/batches/${encodeURIComponent(name)}/notices`),
+  ]);
   if (state.name !== name) return; // another batch opened meanwhile
+  state.notices = notices.status === "fulfilled" ? notices.value?.items || [] : null;
+  state.noticesError = notices.status === "rejected" ? notices.reason : null;
+  renderNotices();
   state.profit = profit.status === "fulfilled" ? profit.value?.totals || null : null;
   state.profitError = profit.status === "rejected" ? profit.reason : null;
   state.orders = orders.status === "fulfilled" ? list : null;
@@ -161,8 +173,8 @@ function showPage(on) {
 /** Open a batch's page (from the list, or from another tab). */
 export async function open(name) {
   state.name = name;
-  state.profit = state.orders = null;
-  state.profitError = state.ordersError = null;
+  state.profit = state.orders = state.notices = null;
+  state.profitError = state.ordersError = state.noticesError = null;
   const b = opened();
   state.draft = draftOf(b);
   showPage(true);
@@ -205,6 +217,7 @@ function renderPage() {
       h("div", { class: "col-12 col-lg-6" }, h("section", { class: "card card-body h-100", id: "batch-summary", "aria-labelledby": "batch-summary-title" })),
       h("div", { class: "col-12 col-lg-6" }, h("form", { class: "card card-body gap-2", id: "batch-rates", novalidate: true, "aria-labelledby": "batch-rates-title" })),
     ),
+    h("section", { class: "card card-body mb-3", id: "batch-notices", "aria-labelledby": "batch-notices-title" }),
     h(
       "section",
       { "aria-labelledby": "batch-orders-title" },
@@ -243,6 +256,7 @@ function renderPage() {
   renderHead();
   renderSummary();
   renderRates();
+  renderNotices();
   renderOrders();
 }
 
@@ -501,6 +515,151 @@ async function ratesLookRight(rates = {}) {
 
 async function setClosed(closed) {
   await patch({ closed }, t(closed ? "batch.closed_msg" : "batch.reopened_msg", { name: state.name }));
+}
+
+// --- notices to the batch's buyers (issue 29) ---------------------------------------------------
+
+const KINDS = ["arrived", "payment_due", "custom"];
+const noticesPath = (...rest) => [`/batches/${encodeURIComponent(state.name)}/notices`, ...rest].join("/");
+
+function renderNotices() {
+  const box = $("#batch-notices");
+  if (!box) return;
+  const kind = h("select", { class: "form-select", id: "notice-kind", name: "kind" }, KINDS.map((k) => h("option", { value: k }, t(`notice.kind_${k}`))));
+  const message = h("textarea", { class: "form-control", id: "notice-message", name: "message", rows: "3", maxlength: "2000", placeholder: t("notice.message_placeholder") });
+  const form = h(
+    "form",
+    { class: "d-grid gap-2 mb-3", id: "notice-form", novalidate: true },
+    h("div", { class: "row g-2" },
+      h("div", { class: "col-12 col-sm-4" }, h("label", { class: "form-label mb-1", for: "notice-kind" }, t("notice.kind")), kind),
+      h("div", { class: "col-12 col-sm-8" }, h("label", { class: "form-label mb-1", for: "notice-message" }, t("notice.message")), message),
+    ),
+    h("p", { class: "small text-muted mb-0" }, t("notice.help")),
+    h("div", {}, h("button", { class: "btn btn-primary", type: "submit", id: "notice-create", disabled: state.noticeBusy }, t("notice.create"))),
+    h("div", { id: "notice-msg", "aria-live": "polite" }),
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    createNotice(kind.value, message.value);
+  });
+  let list;
+  if (state.noticesError) list = h("p", { class: "text-danger mb-0" }, describe(state.noticesError));
+  else if (!state.notices) list = h("p", { class: "text-muted mb-0" }, t("common.loading"));
+  else if (!state.notices.length) list = h("p", { class: "text-muted mb-0", id: "notice-none" }, t("notice.none"));
+  else list = h("div", { class: "d-grid gap-2", id: "notice-list" }, state.notices.map((n, i) => noticeBox(n, i === 0)));
+  box.replaceChildren(h("h3", { class: "h6", id: "batch-notices-title" }, t("notice.title")), form, list);
+}
+
+function reach(n) {
+  const c = n.counts || {};
+  return t("notice.reach", { n: c.recipients ?? 0, emailed: c.emailed ?? 0, sent: c.line_sent ?? 0 });
+}
+
+function noticeBox(n, open) {
+  return h(
+    "details",
+    { class: "notice border rounded p-2", open, dataset: { id: n.id } },
+    h(
+      "summary",
+      { class: "notice-head" },
+      h("span", { class: "fw-semibold me-2" }, t(`notice.kind_${n.kind}`)),
+      h("span", { class: "text-muted small me-2" }, date(n.created_at)),
+      h("span", { class: "small notice-reach" }, reach(n)),
+      n.message ? h("div", { class: "small text-muted text-truncate" }, n.message) : null,
+    ),
+    h("ul", { class: "list-group list-group-flush mt-2" }, n.recipients.map((r) => recipientRow(n, r))),
+  );
+}
+
+function emailBadge(r) {
+  if (r.emailed) return h("span", { class: "badge text-bg-success notice-emailed" }, t("notice.emailed"));
+  if (r.email_state === "skipped") return h("span", { class: "badge text-bg-light notice-no-email" }, t("notice.line_only"));
+  return h("span", { class: "badge text-bg-warning notice-email-pending" }, t("notice.email_pending"));
+}
+
+function recipientRow(n, r) {
+  const fallback = h("div", { class: "notice-fallback" });
+  const tick = h("input", {
+    class: "form-check-input notice-sent",
+    type: "checkbox",
+    id: `sent-${n.id}-${r.customer_id}`,
+    checked: Boolean(r.line_sent_at),
+    disabled: Boolean(r.line_sent_at),
+  });
+  tick.addEventListener("change", () => markSent(n, r, tick));
+  return h(
+    "li",
+    { class: "list-group-item px-0 notice-recipient", dataset: { customer: r.customer_id } },
+    h(
+      "div",
+      { class: "d-flex flex-wrap align-items-center gap-2" },
+      h("strong", { class: "me-auto notice-name" }, r.name),
+      h("span", { class: "text-nowrap notice-balance" }, Number(r.balance) ? money(r.balance, currency()) : t("notice.nothing_due")),
+      emailBadge(r),
+      h("button", { class: "btn btn-sm btn-outline-primary notice-copy", type: "button", "aria-label": t("notice.copy_for", { name: r.name }), onclick: () => copyText(r, fallback, `notice-text-${n.id}-${r.customer_id}`) }, t("notice.copy")),
+      h("div", { class: "form-check mb-0" }, tick, h("label", { class: "form-check-label", for: tick.id }, t("notice.sent"))),
+    ),
+    fallback,
+  );
+}
+
+async function copyText(r, box, id) {
+  const area = h("textarea", { class: "form-control mt-2 notice-text", id, readonly: true, rows: "6", "aria-label": t("notice.text_for", { name: r.name }) });
+  area.value = r.line_text;
+  const status = h("div", { class: "small mt-1", role: "status" });
+  box.replaceChildren(area, status);
+  try {
+    await navigator.clipboard.writeText(r.line_text);
+    status.textContent = t("notice.copied");
+  } catch {
+    // No clipboard (a permission, an old browser): the text is selected to copy by hand.
+    status.textContent = t("rep.msg_copy_failed");
+    area.focus({ preventScroll: true });
+    area.select();
+  }
+}
+
+async function markSent(n, r, tick) {
+  tick.disabled = true;
+  try {
+    const out = await api.post(noticesPath(n.id, "sent"), { customer_ids: [r.customer_id] });
+    const i = state.notices?.findIndex((x) => x.id === out.id) ?? -1;
+    if (i >= 0) state.notices[i] = out;
+    const box = $(`#batch-notices details[data-id="${CSS.escape(n.id)}"] .notice-reach`);
+    if (box) box.textContent = reach(out);
+  } catch (err) {
+    tick.checked = false;
+    tick.disabled = false;
+    if (err.status !== 401) notify($("#notice-msg"), "danger", describe(err));
+  }
+}
+
+async function createNotice(kind, message) {
+  if (state.noticeBusy) return;
+  const text = message.trim();
+  if (kind === "custom" && !text) {
+    notify($("#notice-msg"), "danger", t("notice.message_needed"));
+    $("#notice-message")?.focus();
+    return;
+  }
+  state.noticeBusy = true;
+  $("#notice-create").disabled = true;
+  const name = state.name;
+  try {
+    // One key per click: a retry of this request (a lost answer) emails nobody twice.
+    const key = crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    const out = await api.post(noticesPath(), text ? { kind, message: text } : { kind }, { headers: { "Idempotency-Key": key } });
+    if (state.name !== name) return;
+    state.notices = [out, ...(state.notices || []).filter((x) => x.id !== out.id)];
+    state.noticeBusy = false;
+    renderNotices();
+    notify($("#notice-msg"), "success", t("notice.created", { n: out.counts.recipients, emailed: out.counts.emailed }));
+  } catch (err) {
+    state.noticeBusy = false;
+    const button = $("#notice-create");
+    if (button) button.disabled = false;
+    if (err.status !== 401) notify($("#notice-msg"), "danger", describe(err));
+  }
 }
 
 // --- the batch's orders -----------------------------------------------------------------------

@@ -127,6 +127,7 @@ function edit(c) {
   markFields(form, []);
   state.editing = c;
   form.elements.notify.checked = c.notify !== false;
+  form.elements.notices_opt_out.checked = c.notices_opt_out === true;
   $("#customer-form-title").textContent = t("cust.edit");
   $("#customer-cancel").classList.remove("d-none");
   form.scrollIntoView({ behavior: "smooth" });

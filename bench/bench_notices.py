@@ -1,0 +1,200 @@
+"""Benchmark: a notice to a batch (issue 29: "a notice to a batch of 300 buyers is prepared
+within 2 s locally; commands per buyer on the MongoDB path").
+
+    .venv/bin/python bench/bench_notices.py                  # FerretDB, as `make run` starts it
+    .venv/bin/python bench/bench_notices.py --mongo-java     # mongo-java-server (MongoDB paths)
+
+Starts its own server as bench/bench_statements.py does. Each run is a new seller with 300
+buyers, each with two orders in the batch and one in another, a third of them with a part
+paid, every tenth with an open charge. Timed through the route (chalice.test's gateway, as
+the page calls it): the first POST /batches/{name}/notices (every buyer's seller link made
+then), a second one (the links exist: the usual case) and GET .../notices. No mail is set
+up (no SES sender), so this is the preparing: what the seller waits for. Counts the
+database commands of both POSTs. `--write` puts the table into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from pymongo import monitoring
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+BUYERS = 300
+BATCH = "2026-12 東京"
+
+
+class Commands(monitoring.CommandListener):
+    def __init__(self):
+        self.names: list[str] = []
+
+    def started(self, event):
+        if event.command_name not in ("endSessions", "hello", "isMaster", "ismaster", "buildInfo"):
+            self.names.append(f"{event.command_name}:{event.command.get(event.command_name)}")
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+LISTENER = Commands()
+monitoring.register(LISTENER)  # before any client exists
+
+os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
+os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
+os.environ.pop("SES_SENDER", None)
+os.environ.pop("MAIL_OUTBOX", None)
+
+
+def start_server(kind: str):
+    if kind == "mongo-java":
+        from conftest import MongoJavaServer
+
+        server = MongoJavaServer(ROOT / ".cache/bench-notices-mongo-java.log")
+        server.start()
+        return server
+    from conftest import FerretDB
+
+    data = ROOT / ".cache/bench-notices/data"
+    shutil.rmtree(data.parent, ignore_errors=True)
+    data.mkdir(parents=True)
+    server = FerretDB(data)
+    server.start()
+    return server
+
+
+def shop(api) -> str:
+    from bson import ObjectId
+
+    from chalicelib.accounts import auth
+    from chalicelib.money import charges, payments
+    from chalicelib.money.schemas import PaymentIn
+    from chalicelib.sales import orders
+    from chalicelib.sales.schemas import OrderIn
+
+    token = api.signup(email=f"bench-{uuid.uuid4().hex[:8]}@example.com")
+    api.patch("/auth/me", {"payment_instructions": "台新銀行 (812) 1234-567-890"}, token=token)
+    who = auth.authenticate(f"Bearer {token}")
+    for i in range(BUYERS):
+        contact = {"buyer_email": f"buyer{i}@example.com"}
+        o, _ = orders.create(
+            who,
+            OrderIn(
+                **contact, buyer_name=f"買家{i}", item_name="抹茶", quantity=2, unit_price=300, batch=BATCH
+            ),
+        )
+        cid = o["customer_id"]
+        orders.create(
+            who, OrderIn(customer_id=cid, item_name="東京ばな奈", quantity=1, unit_price=450, batch=BATCH)
+        )
+        orders.create(
+            who, OrderIn(customer_id=cid, item_name="Older", quantity=1, unit_price=100, batch="2026-11 首爾")
+        )
+        if i % 3 == 0:
+            payments.record(who, PaymentIn(customer_id=cid, amount=500, method="cash"))
+        if i % 10 == 0:
+            charges.add(ObjectId(who.seller_id), charges.AddCharge(ObjectId(cid), 6000, "shipping"))
+    return token
+
+
+def one_run(api) -> dict:
+    token = shop(api)
+    path = f"/batches/{quote(BATCH)}/notices"
+    out = {}
+    for name in ("first", "second"):
+        LISTENER.names.clear()
+        start = time.perf_counter()
+        r = api.post(path, {"kind": "payment_due", "message": "週五前匯款，謝謝！"}, token=token)
+        out[name] = time.perf_counter() - start
+        out[f"{name}_names"] = list(LISTENER.names)
+        assert r.status == 201, r
+        assert r.json["counts"]["recipients"] == BUYERS, r.json["counts"]
+    start = time.perf_counter()
+    r = api.get(path, token=token)
+    out["list"] = time.perf_counter() - start
+    assert r.status == 200 and len(r.json["items"]) == 2
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
+    args = ap.parse_args()
+    kind = "mongo-java" if args.mongo_java else "ferretdb"
+    server = start_server(kind)
+    os.environ.update(MONGO_URI=server.uri, MONGO_DB="bench_" + uuid.uuid4().hex[:8])
+    from chalicelib.platform import config, db
+
+    config.reset_settings()
+    db.reset_client()
+    try:
+        db.ensure_indexes()
+        if kind == "ferretdb":
+            server.indexes()
+        from conftest import Api, local_client
+
+        with local_client() as client:
+            api = Api(client)
+            runs = []
+            for _ in range(args.runs):
+                runs.append(one_run(api))
+                last = runs[-1]
+                print(
+                    f"first {last['first']:.2f} s ({len(last['first_names'])} commands), "
+                    f"second {last['second']:.2f} s ({len(last['second_names'])} commands), list {last['list']:.2f} s",
+                    flush=True,
+                )
+                print(f"  second: {collections.Counter(last['second_names']).most_common()}", flush=True)
+    finally:
+        server.stop()
+    text = render(runs, kind, args)
+    print(text)
+    if args.write:
+        from bench.perfdoc import write_section
+
+        write_section(f"bench_notices_{kind.replace('-', '_')}", text)
+
+
+def render(runs: list[dict], kind: str, args) -> str:
+    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+
+    def p50(key):
+        return statistics.median(r[key] for r in runs)
+
+    def count(key):
+        return statistics.median(len(r[f"{key}_names"]) for r in runs)
+
+    lines = [
+        f"### Batch notices on {server}",
+        "",
+        f"`bench/bench_notices.py{' --mongo-java' if kind == 'mongo-java' else ''}`, medians of {args.runs} runs: "
+        f"{BUYERS} buyers, 2 orders each in the batch and 1 in another, a third part paid, a tenth with a charge.",
+        "",
+        "| first notice (links made) | its commands | per buyer | next notice | its commands | per buyer | GET notices (2 × 300) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {p50('first'):.2f} s | {count('first'):.0f} | {count('first') / BUYERS:.2f} "
+        f"| {p50('second'):.2f} s | {count('second'):.0f} | {count('second') / BUYERS:.2f} | {p50('list'):.2f} s |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
