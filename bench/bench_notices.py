@@ -18,65 +18,20 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import shutil
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import quote
 
-from pymongo import monitoring
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from harness import COMMANDS as LISTENER
+from harness import api_on
 
 BUYERS = 300
 BATCH = "2026-12 東京"
 
-
-class Commands(monitoring.CommandListener):
-    def __init__(self):
-        self.names: list[str] = []
-
-    def started(self, event):
-        if event.command_name not in ("endSessions", "hello", "isMaster", "ismaster", "buildInfo"):
-            self.names.append(f"{event.command_name}:{event.command.get(event.command_name)}")
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-LISTENER = Commands()
-monitoring.register(LISTENER)  # before any client exists
-
-os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
-os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
+# Preparing only: no mail is sent or written.
 os.environ.pop("SES_SENDER", None)
 os.environ.pop("MAIL_OUTBOX", None)
-
-
-def start_server(kind: str):
-    if kind == "mongo-java":
-        from conftest import MongoJavaServer
-
-        server = MongoJavaServer(ROOT / ".cache/bench-notices-mongo-java.log")
-        server.start()
-        return server
-    from conftest import FerretDB
-
-    data = ROOT / ".cache/bench-notices/data"
-    shutil.rmtree(data.parent, ignore_errors=True)
-    data.mkdir(parents=True)
-    server = FerretDB(data)
-    server.start()
-    return server
 
 
 def shop(api) -> str:
@@ -139,32 +94,17 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
     args = ap.parse_args()
     kind = "mongo-java" if args.mongo_java else "ferretdb"
-    server = start_server(kind)
-    os.environ.update(MONGO_URI=server.uri, MONGO_DB="bench_" + uuid.uuid4().hex[:8])
-    from chalicelib.platform import config, db
-
-    config.reset_settings()
-    db.reset_client()
-    try:
-        db.ensure_indexes()
-        if kind == "ferretdb":
-            server.indexes()
-        from conftest import Api, local_client
-
-        with local_client() as client:
-            api = Api(client)
-            runs = []
-            for _ in range(args.runs):
-                runs.append(one_run(api))
-                last = runs[-1]
-                print(
-                    f"first {last['first']:.2f} s ({len(last['first_names'])} commands), "
-                    f"second {last['second']:.2f} s ({len(last['second_names'])} commands), list {last['list']:.2f} s",
-                    flush=True,
-                )
-                print(f"  second: {collections.Counter(last['second_names']).most_common()}", flush=True)
-    finally:
-        server.stop()
+    with api_on(kind, "bench-notices") as api:
+        runs = []
+        for _ in range(args.runs):
+            runs.append(one_run(api))
+            last = runs[-1]
+            print(
+                f"first {last['first']:.2f} s ({len(last['first_names'])} commands), "
+                f"second {last['second']:.2f} s ({len(last['second_names'])} commands), list {last['list']:.2f} s",
+                flush=True,
+            )
+            print(f"  second: {collections.Counter(last['second_names']).most_common()}", flush=True)
     text = render(runs, kind, args)
     print(text)
     if args.write:

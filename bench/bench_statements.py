@@ -5,7 +5,7 @@ ledger invariant").
     .venv/bin/python bench/bench_statements.py                  # FerretDB, as `make run` starts it
     .venv/bin/python bench/bench_statements.py --mongo-java     # mongo-java-server (MongoDB paths)
 
-Starts its own server as bench/bench_remit.py does. Each run is a new seller with 250
+Starts its own server (bench/harness.py). Each run is a new seller with 250
 buyers who owe an order each: 150 of them reported their transfer (amount and last five
 digits, a day before the bank's date), 100 did not. The bank's Big5 CSV
 (tests/statement_files.py) has 300 incoming rows: those 250 transfers and 50 nobody's,
@@ -21,63 +21,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import shutil
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-from pymongo import monitoring
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from harness import COMMANDS as LISTENER
+from harness import api_on
 
 REPORTED, OWING, NOBODY = 150, 100, 50
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self):
-        self.names: list[str] = []
-
-    def started(self, event):
-        if event.command_name not in ("endSessions", "hello", "isMaster", "ismaster", "buildInfo"):
-            self.names.append(f"{event.command_name}:{event.command.get(event.command_name)}")
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
-
-
-LISTENER = Commands()
-monitoring.register(LISTENER)  # before any client exists
-
-os.environ.setdefault("JWT_SECRET", "bench-" + uuid.uuid4().hex)
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
-os.environ.setdefault("MONGO_TIMEOUT_MS", "600000")
-
-
-def start_server(kind: str):
-    if kind == "mongo-java":
-        from conftest import MongoJavaServer
-
-        server = MongoJavaServer(ROOT / ".cache/bench-statements-mongo-java.log")
-        server.start()
-        return server
-    from conftest import FerretDB
-
-    data = ROOT / ".cache/bench-statements/data"
-    shutil.rmtree(data.parent, ignore_errors=True)
-    data.mkdir(parents=True)
-    server = FerretDB(data)
-    server.start()
-    return server
 
 
 def shop(api) -> tuple[str, bytes]:
@@ -180,33 +131,18 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
     args = ap.parse_args()
     kind = "mongo-java" if args.mongo_java else "ferretdb"
-    server = start_server(kind)
-    os.environ.update(MONGO_URI=server.uri, MONGO_DB="bench_" + uuid.uuid4().hex[:8])
-    from chalicelib.platform import config, db
-
-    config.reset_settings()
-    db.reset_client()
-    try:
-        db.ensure_indexes()
-        if kind == "ferretdb":
-            server.indexes()
-        from conftest import Api, local_client
-
-        with local_client() as client:
-            api = Api(client)
-            runs = []
-            for _ in range(args.runs):
-                runs.append(one_run(api))
-                last = runs[-1]
-                print(
-                    f"upload {last['upload']:.2f} s, read {last['read']:.2f} s, confirm all {last['confirm']:.2f} s, "
-                    f"{last['commands']} commands ({', '.join(sorted(set(last['names'])))})",
-                    flush=True,
-                )
-                kinds = collections.Counter(last["confirm_commands"]).most_common()
-                print(f"  confirm all: {len(last['confirm_commands'])} commands: {kinds}", flush=True)
-    finally:
-        server.stop()
+    with api_on(kind, "bench-statements") as api:
+        runs = []
+        for _ in range(args.runs):
+            runs.append(one_run(api))
+            last = runs[-1]
+            print(
+                f"upload {last['upload']:.2f} s, read {last['read']:.2f} s, confirm all {last['confirm']:.2f} s, "
+                f"{last['commands']} commands ({', '.join(sorted(set(last['names'])))})",
+                flush=True,
+            )
+            kinds = collections.Counter(last["confirm_commands"]).most_common()
+            print(f"  confirm all: {len(last['confirm_commands'])} commands: {kinds}", flush=True)
     text = render(runs, kind, args)
     print(text)
     if args.write:
