@@ -1,7 +1,8 @@
 """The orders list's first page leaves before the page's modules have run (issue 27,
 "Speed on the local default"): index.html's ask-early.js asks the default GET /orders while
 seller.js and its imports still load, and the orders view takes that answer when it asks
-the same; a filter changed during start-up never shows the early answer's rows."""
+the same; a filter changed during start-up never shows the early answer's rows; rows drawn
+before /auth/me answers are drawn again in the shop's currency if it changed."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def until(page, condition, what):
 
 
 def test_the_first_page_leaves_before_seller_js_runs_and_is_asked_once(stack, open_page):
-    token = api_seller(stack)
+    token = api_seller(stack, shop="早鳥代購")
     seed(stack, token, 4)
     page = logged_in(open_page, token)
     asked = []
@@ -70,7 +71,7 @@ def test_the_first_page_leaves_before_seller_js_runs_and_is_asked_once(stack, op
 
 
 def test_a_filter_changed_during_start_up_shows_its_own_rows_never_the_early_ones(stack, open_page):
-    token = api_seller(stack)
+    token = api_seller(stack, shop="早鳥代購")
     remitted = seed(stack, token, 6)
     page = logged_in(open_page, token)
     held = {}  # url → route: the early page and the filter's page, answered in the test's order
@@ -103,3 +104,23 @@ def test_a_filter_changed_during_start_up_shows_its_own_rows_never_the_early_one
     shown = set(rows.evaluate_all("(trs) => trs.map((tr) => tr.dataset.id)"))
     assert shown and not shown & remitted
     assert not set(page.evaluate("[...window.__drawn]")) & remitted, "the early answer's rows were drawn"
+
+
+def test_rows_drawn_before_the_profile_answers_follow_its_currency(stack, open_page):
+    token = api_seller(stack, shop="早鳥代購", currency="JPY")
+    seed(stack, token, 2)
+    page = logged_in(open_page, token)
+    # The profile this browser kept from its last visit, before the shop's currency changed.
+    kept = json.dumps(json.dumps({"shop_name": "早鳥代購", "currency": "TWD"}))
+    page.context.add_init_script(f"localStorage.setItem('seller', {kept})")
+    held = []
+    page.route(f"{stack.api_url}/auth/me", lambda route: held.append(route))
+
+    page.goto(f"{stack.site_url}/index.html")
+    totals = page.locator("#orders-body tr[data-id] .cell-total")
+    expect(totals).to_have_count(2)
+    expect(totals.first).to_have_text("NT$120")  # drawn before the profile answered
+    until(page, lambda: held, "/auth/me was never asked")
+    held[0].continue_()
+    expect(totals.first).to_have_text("¥120")
+    expect(totals.nth(1)).to_have_text("¥120")
