@@ -46,8 +46,14 @@ def test_every_module_of_the_first_screen_is_preloaded():
 
 def test_the_orders_first_page_is_asked_before_the_page_modules_run():
     """ask-early.js is an async module script (it runs as soon as its few imports are there,
-    not after the whole document and seller.js's graph), placed before seller.js."""
+    not after the whole document and seller.js's graph), asked for before the styles and
+    seller.js, and its imports are the first modules preloaded."""
     html = (SRC / "index.html").read_text(encoding="utf-8")
-    early = html.index('<script type="module" async src="__ASSETS__/js/ask-early.js">')
-    assert early < html.index('src="__ASSETS__/js/seller.js"')
-    assert "views/" not in " ".join(static_imports(SRC / "js" / "ask-early.js"))  # it stays small
+    early = re.search(r'<script type="module" async[^>]* src="__ASSETS__/js/ask-early.js">', html)
+    assert early and early.start() < html.index('<link rel="stylesheet"') < html.index("js/seller.js")
+    imports = static_imports(SRC / "js" / "ask-early.js")
+    assert "views/" not in " ".join(imports)  # it stays small
+    head = html[: html.index('<link rel="stylesheet"')]
+    for module in imports:
+        href = "./config.js" if module == "config.js" else f"__ASSETS__/{module}"
+        assert f'<link rel="modulepreload" href="{href}">' in head, module
