@@ -38,22 +38,7 @@ def test_every_module_of_the_first_screen_is_preloaded():
         href.replace("__ASSETS__/", "").removeprefix("./")
         for href in re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
     }
-    wanted = static_imports(SRC / "js" / "seller.js") | static_imports(SRC / "js" / "ask-early.js")
+    wanted = static_imports(SRC / "js" / "seller.js")
     assert "js/views/orders.js" in wanted and "config.js" in wanted  # the reader follows imports
     assert sorted(wanted - preloaded) == []
     assert sorted(preloaded - wanted - {"js/seller.js"}) == []  # no preload of what is not used
-
-
-def test_the_orders_first_page_is_asked_before_the_page_modules_run():
-    """ask-early.js is an async module script (it runs as soon as its few imports are there,
-    not after the whole document and seller.js's graph), asked for before the styles and
-    seller.js, and its imports are the first modules preloaded."""
-    html = (SRC / "index.html").read_text(encoding="utf-8")
-    early = re.search(r'<script type="module" async[^>]* src="__ASSETS__/js/ask-early.js">', html)
-    assert early and early.start() < html.index('<link rel="stylesheet"') < html.index("js/seller.js")
-    imports = static_imports(SRC / "js" / "ask-early.js")
-    assert "views/" not in " ".join(imports)  # it stays small
-    head = html[: html.index('<link rel="stylesheet"')]
-    for module in imports:
-        href = "./config.js" if module == "config.js" else f"__ASSETS__/{module}"
-        assert f'<link rel="modulepreload" href="{href}">' in head, module

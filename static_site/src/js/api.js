@@ -8,7 +8,6 @@
 // renewing with the same one would look like a stolen token and end the session, so
 // renewals are serialised across tabs (Web Locks) and each re-reads the newest token.
 import { API_BASE_URL } from "app-config";
-import { sameQuestion } from "./early.js";
 import { has, t } from "./i18n.js";
 
 const TOKEN = "token";
@@ -144,31 +143,8 @@ export async function request(method, path, opts = {}) {
   throw err;
 }
 
-// --- a GET asked before its view has loaded (ask-early.js) ---------------------------------
-
-const early = new Map(); // path → {href, token, answer}: one early question per path
-
-/** Ask GET `path` now; the first api.get of `path` takes this answer if it asks the same. */
-export function askEarly(path, query) {
-  const answer = request("GET", path, { query });
-  answer.catch(() => null); // its failure is seen by the taker, who asks again
-  early.set(path, { href: url(path, query).href, token: getToken(), answer });
-}
-
-/** The early answer to GET `path` with `query`, or null. Only the first GET of the path may
- *  take it (a later one could be after a change), and only for the same question with the
- *  same token; a failed early answer is asked again through `request`, which renews an
- *  expired token and reports an ended session. */
-function takeEarly(path, query, opts) {
-  const asked = early.get(path);
-  if (!asked) return null;
-  early.delete(path);
-  if (asked.token !== getToken() || !sameQuestion(asked.href, url(path, query).href)) return null;
-  return asked.answer.catch(() => request("GET", path, { ...opts, query }));
-}
-
 export const api = {
-  get: (path, query, opts = {}) => takeEarly(path, query, opts) || request("GET", path, { ...opts, query }),
+  get: (path, query, opts = {}) => request("GET", path, { ...opts, query }),
   post: (path, body, opts = {}) => request("POST", path, { ...opts, body }),
   patch: (path, body, opts = {}) => request("PATCH", path, { ...opts, body }),
   del: (path, opts = {}) => request("DELETE", path, opts),

@@ -9,7 +9,7 @@ import "./i18n/seller.js";
 import { ApiError, api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
-import { currency, fillPickers, flash, loadPickers, nav, shop } from "./app.js";
+import { fillPickers, flash, loadPickers, nav, shop } from "./app.js";
 import { bindPhone, foldNewOrder } from "./phone.js";
 import { bindSession, resetToken, restoreDrafts, showAuth } from "./session.js";
 import * as orders from "./views/orders.js";
@@ -102,14 +102,10 @@ async function showApp() {
   loadPickers();
   view("payments").then((v) => v.loadBadge(), () => null); // the tab's "N payments to confirm"
   try {
-    const kept = currency(); // the profile kept from the last visit
     shop.seller = await api.get("/auth/me");
     setSession(null, shop.seller);
     $("#brand").textContent = shop.seller.shop_name;
     orders.updateTotal();
-    // The first rows do not wait for this answer (the early page can come first): amounts
-    // drawn in a currency changed since (on another device) are drawn again.
-    if (currency() !== kept) for (const v of Object.values(views)) v.render();
   } catch (err) {
     if (err.status !== 401) flash("danger", describe(err));
   }
