@@ -75,7 +75,13 @@ test: install
 	$(VENV)/bin/lint-imports  # the import directions ([tool.importlinter] in pyproject.toml)
 	npx --no-install eslint $(JS_LINTED)
 	node --test --test-reporter=spec $(JS_TESTS)
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_API)
+	$(PY) -m pytest tests/e2e
+
+# The unit and API tests on two workers, a test file staying on one (its module fixtures,
+# its order); each worker starts its own FerretDB and mongo-java-server. The browser tests
+# run after them, alone: Chromium, the API and FerretDB already fill the two cores.
+PYTEST_API := -n 2 --dist loadfile tests/unit tests/integration
 
 ## The site's JavaScript: ESLint, then the node --test unit tests of its pure modules (static_site/test).
 JS_LINTED := static_site/src/js static_site/test eslint.config.js
