@@ -132,7 +132,7 @@ function itemCard(item) {
         h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
       ),
       progress,
-      soldOut && !closed ? waitlistBox(item) : null,
+      soldOut && !closed ? waitlistButton(item) : null,
       h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
     ),
   );
@@ -140,44 +140,14 @@ function itemCard(item) {
   return card;
 }
 
-/** A sold-out item's "notify me when back" (補貨通知我): a small form (name, the contact
- * the form asks for, quantity) that joins the item's waitlist; 201 says the place in line. */
-function waitlistBox(item) {
-  const asks = contactMode() === "any" ? ["email", "line_id"] : [contactMode()];
-  const field = (name, type, label) => {
-    const id = `of-w-${name}-${item.item_id}`;
-    return h("div", { class: "mb-2" }, h("label", { class: "form-label small mb-0", for: id }, label), h("input", { class: "form-control form-control-sm", id, name, type, autocomplete: "off" }));
+// 補貨通知我: the small form loads on the tap (form-waitlist.js), not with the page.
+function waitlistButton(item) {
+  const open = async () => {
+    const { waitlistBox } = await import("./form-waitlist.js");
+    button.replaceWith(waitlistBox(item, token, contactMode()));
   };
-  const msg = h("div", { class: "small mt-1 of-w-msg", role: "status" });
-  const box = h(
-    "form",
-    { class: "d-none mt-2 of-w-form", novalidate: true },
-    field("name", "text", t("form.name")),
-    ...asks.map((c) => field(c, c === "email" ? "email" : "text", t(`form.${c}`))),
-    field("quantity", "number", t("form.w_quantity")),
-    h("button", { class: "btn btn-sm btn-primary of-w-send", type: "submit" }, t("form.w_join")),
-  );
-  box.querySelector("[name=quantity]").value = "1";
-  box.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const body = { name: box.querySelector("[name=name]").value.trim(), item_id: item.item_id, quantity: Number.parseInt(box.querySelector("[name=quantity]").value, 10) || 0 };
-    for (const c of asks) {
-      const v = box.querySelector(`[name=${c}]`).value.trim();
-      if (v) body[c] = v;
-    }
-    msg.className = "small mt-1 of-w-msg";
-    try {
-      const out = await api.post(`/f/${encodeURIComponent(token)}/waitlist`, body, { auth: false });
-      box.classList.add("d-none");
-      msg.classList.add("text-success");
-      msg.textContent = out.status === "served" ? t("form.w_served") : t("form.w_position", { n: out.position });
-    } catch (err) {
-      msg.classList.add("text-danger");
-      msg.textContent = describe(err);
-    }
-  });
-  const open = h("button", { class: "btn btn-sm btn-outline-primary mt-2 of-notify", type: "button", onclick: () => box.classList.toggle("d-none") }, t("form.w_notify"));
-  return h("div", { class: "of-waitlist" }, open, box, msg);
+  const button = h("button", { class: "btn btn-outline-primary mt-2 of-notify", type: "button", onclick: open }, t("form.w_notify"));
+  return h("div", { class: "of-waitlist" }, button);
 }
 
 /** 成團 progress: units ordered by everyone against the item's minimum (null: none). */
