@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from chalicelib.catalog import batches
 from chalicelib.catalog.schemas import ItemIn, ItemOut, ItemPatch
-from chalicelib.platform import clock, currencies, mongo, store
+from chalicelib.platform import bus, clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.listing import page, search_filter
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
+
+
+@dataclass(frozen=True)
+class StockReturned(bus.Event):
+    """Units of a tracked item came back (a cancel, a lower quantity, the seller's new
+    stock): the item's waitlist takes them (sales.waitlist claims each unit by the same
+    conditional decrement orders use, so a replay or two handlers at once are harmless)."""
+
+    seller_id: Any
+    item_id: Any
 
 
 def to_out(doc: dict) -> dict:
@@ -58,6 +71,8 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
     )
     if doc is None:
         raise NotFound("item not found")
+    if changes.get("stock"):
+        bus.record(StockReturned(doc["seller_id"], doc["_id"]))
     return to_out(doc)
 
 
@@ -109,9 +124,11 @@ def return_stock(seller_id, item_id, quantity: int) -> None:
     """Put stock back (cancel, failed insert). Untracked items (stock null) are left alone."""
     if item_id is None or quantity <= 0:
         return
-    store.update_one(
+    res = store.update_one(
         get_db().items,
         {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
         {"$inc": {"stock": quantity}},
         lock=store.item_key(item_id),
     )
+    if res.modified_count:
+        bus.record(StockReturned(seller_id, item_id))

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.platform import clock, currencies, mailer, store
 from chalicelib.platform.db import get_db
 from chalicelib.rules import allocation, carriers
-from chalicelib.sales import closing, forms
+from chalicelib.sales import closing, forms, waitlist
 from chalicelib.shipping.packing_slip import TEXT as SLIP_TEXT
 from chalicelib.tracking import tracking
 
@@ -62,6 +62,9 @@ TEXT = {
         "closing_soon_subject": "{shop}：「{form}」即將截止（{when}）",
         "closing_soon_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」將於 {when} 截止。想加購或分享給朋友，請在截止前下單。\n\n"
         "您的訂單與款項：\n{url}\n",
+        "waitlist_subject": "{shop}：{item} 補貨了，已為您下單（訂單 {order}）",
+        "waitlist_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」登記的補貨通知：{item} × {quantity} 已為您建立訂單 {order}。\n\n"
+        "查看訂單與付款方式：\n{url}\n",
         "payment_due_subject": "{shop}：「{form}」尚有 {amount} 待付款",
         "payment_due_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」訂單 {orders} 尚有 {amount} 待付款。{instructions}\n\n"
         "查看明細與回報匯款：\n{url}\n",
@@ -83,6 +86,9 @@ TEXT = {
         "closing_soon_subject": "{shop}: {form} closes soon ({when})",
         "closing_soon_body": "Hello {buyer},\n\nThe group buy {form} at {shop} closes on {when}. To add more, or to share it "
         "with a friend, order before then.\n\nYour orders and payments:\n{url}\n",
+        "waitlist_subject": "{shop}: {item} is back; your order {order} is placed",
+        "waitlist_body": "Hello {buyer},\n\nYou were on the waitlist of {item} in {form} at {shop}: {quantity} came back "
+        "and are yours as order {order}.\n\nSee it and how to pay:\n{url}\n",
         "payment_due_subject": "{shop}: {amount} still due for {form}",
         "payment_due_body": "Hello {buyer},\n\nYour orders {orders} in the group buy {form} at {shop} still owe {amount}."
         "{instructions}\n\nSee them and report a transfer:\n{url}\n",
@@ -379,3 +385,57 @@ def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> 
         tracking.keep_newest_emailed(seller["_id"], customer["_id"])
         sent += 1
     return sent
+
+
+WAITLIST = "waitlist"  # form_notices' kind prefix: one per served entry
+
+
+def waitlist_served(event: waitlist.WaitlistServed, mail: mailer.Mailer | None = None) -> int:
+    """A waitlist entry became an order: its buyer is told once (the notice record is
+    claimed before the send, for a buyer with no email too); by email where they have
+    one, else the seller's queue lists them (`emailed: false`) to tell by LINE."""
+    mail = mail or mailer.DEFAULT
+    order = get_db().orders.find_one(
+        {"_id": event.order_id},
+        {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1, "form_title": 1, "quantity": 1},
+    )
+    if order is None:
+        return 0
+    who = _audience(order["seller_id"], order["customer_id"])
+    emailed = who is not None and mail.ready()
+    kind = f"{WAITLIST}:{event.entry_id}"
+    if not closing.claim_notice(event.form_id, order["customer_id"], kind, emailed):
+        return 0
+    waitlist.mark_told(event.entry_id, emailed)
+    if not emailed:
+        return 0
+    seller, customer = who
+    url, link_id = tracking.email_link(seller, customer)
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    t = TEXT[language]
+    fields = {
+        "shop": seller["shop_name"],
+        "buyer": customer["name"],
+        "form": order.get("form_title") or "",
+        "item": order["item_name"],
+        "quantity": order["quantity"],
+        "order": f"#{order['order_no']}",
+        "url": url,
+    }
+    text = t["waitlist_body"].format(**fields)
+    try:
+        mail.send(
+            mailer.Email(
+                to=customer["email"],
+                subject=" ".join(t["waitlist_subject"].format(**fields).split()),
+                text=text,
+                html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
+            )
+        )
+    except mailer.MailError as exc:
+        log.warning("waitlist notice not sent (entry %s): %s", event.entry_id, exc)
+        closing.give_back_notice(event.form_id, order["customer_id"], kind)
+        tracking.drop_link(link_id)
+        return 0
+    tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+    return 1

@@ -74,6 +74,8 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "FormOrderPlaced": ("notifications.notifications:form_order_placed",),
     "FormOrdersCancelled": ("notifications.notifications:form_orders_cancelled",),
     "FormReminderDue": ("notifications.notifications:form_reminder",),
+    "StockReturned": ("sales.waitlist:stock_returned",),
+    "WaitlistServed": ("notifications.notifications:waitlist_served",),
 }
 
 _extra: dict[str, list[Handler]] = {}  # subscribe(): tests and scripts

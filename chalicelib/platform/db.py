@@ -251,6 +251,13 @@ def indexes() -> dict[str, list[Any]]:
             # The scheduled close (sales/closing.py): forms whose closes_at has passed.
             IndexModel([("closes_at", ASCENDING)], sparse=True, name="closes_at"),
         ],
+        # Waitlists (chalicelib/sales/waitlist.py): an item's line in order; a form's queue.
+        "waitlist": [
+            IndexModel(
+                [("item_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)], name="item_line"
+            ),
+            IndexModel([("form_id", ASCENDING), ("created_at", ASCENDING)], name="form_queue"),
+        ],
         # Batches (chalicelib/catalog/batches.py): one per seller and name, made by the first PATCH.
         "batches": [
             IndexModel(

@@ -158,6 +158,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "customer_has_payments": (409, "the customer has payments in the ledger: they cannot be deleted"),
     "customer_has_charges": (409, "the customer has charges in the ledger: they cannot be deleted"),
     "item_in_use": (409, "orders use this item: it cannot be deleted"),
+    "in_stock": (409, "the item can be ordered now: a waitlist takes only a sold-out item"),
+    "waitlist_served": (409, "the waitlist entry became an order already: it cannot be skipped"),
     "insufficient_stock": (409, "not enough stock; details name the item, what is asked and what is left"),
     "order_cancelled": (409, "the order is cancelled: its fulfillment, quantity and prices are final"),
     "invalid_transition": (409, "this status change is not allowed (in bulk: only forward)"),

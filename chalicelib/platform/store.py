@@ -117,6 +117,11 @@ def form_close_key(form_id: Any) -> str:
     return f"form-close:{form_id}"
 
 
+def waitlist_key(entry_id: Any) -> str:
+    """A waitlist entry's claim (waiting -> served | skipped)."""
+    return f"waitlist:{entry_id}"
+
+
 def notify_key(doc_id: Any) -> str:
     return f"notify:{doc_id}"
 

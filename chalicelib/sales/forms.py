@@ -597,6 +597,39 @@ def _buyer(form: dict, data: FormOrderIn) -> tuple[Buyer | None, list[dict]]:
     return Buyer(contact, by), []
 
 
+@dataclass(frozen=True)
+class _Typed:
+    name: str
+    address: str | None = None
+
+
+def check_contact(form: dict, data) -> Buyer:
+    """The waitlist's contact check, as a submission's (400 naming the field)."""
+    buyer, details = _buyer(form, data)
+    if details:
+        raise ValidationFailed("the contact does not fit the form", details=details)
+    return buyer
+
+
+def take_buyer(form: dict, name: str, buyer: Buyer, order_id: ObjectId) -> dict:
+    """The customer a waitlist order is for, found or created as a submission finds it
+    (by the form's contact; `order_id` marks one it creates), with no limits taken."""
+    data = _Typed(name)  # what a new customer is made from (_new_customer)
+    if (form.get("contact") or "email") == "email":
+        return _take_limits(form, {}, data, buyer, {}, order_id)
+    return _take_limits_by_contact(form, {}, data, buyer, {}, order_id)
+
+
+def open_form(token: str) -> dict:
+    """The form of a public link (404 unknown, 410 closed), for the waitlist."""
+    return _open_form(token)
+
+
+def is_open(form: dict) -> bool:
+    closes = _stored_close(form)
+    return not form.get("closed") and (closes is None or closes > clock.now())
+
+
 def _check(form: dict, data: FormOrderIn) -> tuple[dict[ObjectId, dict], Buyer]:
     """400s before anything is written: the contact, asked fields present, every line on
     the form."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chalicelib.money.schemas import ChargeOut, PaymentOut
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, client_address, every, header, json_response, query, raw_body
-from chalicelib.sales import closing, exports, forms, imports, orders
+from chalicelib.sales import closing, exports, forms, imports, orders, waitlist
 from chalicelib.sales.schemas import (
     BulkIn,
     BulkMatchIn,
@@ -28,6 +28,9 @@ from chalicelib.sales.schemas import (
     OrderQuery,
     PaymentExportQuery,
     PublicFormOut,
+    WaitlistIn,
+    WaitlistJoinOut,
+    WaitlistOut,
 )
 
 # --- orders ---------------------------------------------------------------------------
@@ -147,6 +150,39 @@ def public_form(token):
 def form_order(token):
     answer, created = forms.submit(token, body(FormOrderIn), client_address(), header("idempotency-key"))
     return json_response(answer, 201 if created else 200)
+
+
+@api(
+    "/f/{token}/waitlist",
+    "POST",
+    "A buyer joins a sold-out item's waitlist (409 in_stock while it can be ordered)",
+    body=WaitlistIn,
+    out=WaitlistJoinOut,
+    status=201,
+    public=True,
+)
+def join_waitlist(token):
+    return json_response(waitlist.join(token, body(WaitlistIn), client_address()), 201)
+
+
+@api(
+    "/forms/{form_id}/waitlist",
+    "GET",
+    "The form's waitlist, oldest first, with each entry's status",
+    out=WaitlistOut,
+)
+def form_waitlist(who, form_id):
+    return waitlist.queue(who, form_id)
+
+
+@api(
+    "/forms/{form_id}/waitlist/{entry_id}",
+    "DELETE",
+    "Skip a waiting buyer (kept, shown as skipped)",
+    status=204,
+)
+def skip_waitlist(who, form_id, entry_id):
+    return waitlist.skip(who, form_id, entry_id)
 
 
 # --- export, import -------------------------------------------------------------------

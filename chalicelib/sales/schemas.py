@@ -559,3 +559,41 @@ class ImportQuery(Query):
         "true leaves them out, false imports them too; not given: a dry run lists them and a "
         "real import with any is refused (409 duplicate_rows)",
     )
+
+
+# --- the waitlist (sales/waitlist.py) ---------------------------------------------------
+
+
+class WaitlistIn(In):
+    """A sold-out item's queue: the contact the form asks for is required (as FormOrderIn)."""
+
+    name: Name
+    email: Email | None = None
+    phone: ShortText | None = None
+    line_id: ShortText | None = None
+    item_id: ObjectIdStr
+    quantity: LineQuantity
+
+
+class WaitlistJoinOut(Model):
+    id: str
+    position: int  # 1: first in line (0 once served)
+    status: Literal["waiting", "served", "skipped"]
+
+
+class WaitlistEntryOut(Model):
+    id: str
+    item_id: str
+    item_name: str | None
+    name: str
+    contact: str  # what tells the seller who it is: LINE ID, phone or email
+    quantity: int
+    status: Literal["waiting", "served", "skipped"]
+    position: int | None  # in its item's line while waiting
+    order_no: int | None  # the order it became
+    emailed: bool | None  # served: told by email (False: the seller tells them, e.g. by LINE)
+    created_at: str
+
+
+class WaitlistOut(Model):
+    items: list[WaitlistEntryOut]  # oldest first

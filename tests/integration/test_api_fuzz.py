@@ -207,6 +207,10 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     line = {"name": "Fay", "email": "fay@example.com", "lines": [{"item_id": ids["item_id"], "quantity": 1}]}
     call("POST", "/f/{token}/orders", 201, json=line, headers={"Idempotency-Key": "form-1"})
     call("POST", "/f/{token}/orders", 200, json=line, headers={"Idempotency-Key": "form-1"})
+    wait = {"name": "Gil", "email": "gil@example.com", "item_id": ids["item_id"], "quantity": 1000}
+    ids["entry_id"] = call("POST", "/f/{token}/waitlist", 201, json=wait)["id"]
+    call("GET", "/forms/{form_id}/waitlist", 200, t)
+    call("DELETE", "/forms/{form_id}/waitlist/{entry_id}", 204, t)
     call("POST", "/forms/{form_id}/link", 200, t)
     call("PATCH", "/forms/{form_id}", 200, t, json={"closed": True})
     ids["name"] = "B1"

@@ -72,6 +72,8 @@ MATRIX = {
     ("GET", "/forms/{form_id}"): (None, "404"),
     ("PATCH", "/forms/{form_id}"): ({"closed": True}, "404"),
     ("POST", "/forms/{form_id}/link"): (None, "404"),
+    ("GET", "/forms/{form_id}/waitlist"): (None, "404"),
+    ("DELETE", "/forms/{form_id}/waitlist/{entry_id}"): (None, "404"),
     ("GET", "/export/orders"): (None, "clean"),
     ("GET", "/export/payments"): (None, "clean"),
     ("GET", "/export/charges"): (None, "clean"),
@@ -156,6 +158,7 @@ def _snapshot(seller_id):
             "statement_rows",
             "notices",
             "notice_recipients",
+            "waitlist",
         )
     }
 
@@ -217,7 +220,14 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         f"/batches/{quote(A_BATCH)}/notices", {"kind": "custom", "message": "A note"}, token=token
     )
     assert notice.status == 201, notice
+    # More than the 5 in stock: A's buyer waits (B's calls neither see nor skip them).
+    waiting = api.post(
+        f"/f/{form['url'].split('#')[1]}/waitlist",
+        {"name": "Isolation A", "email": A_BUYER, "item_id": item["id"], "quantity": 1000},
+    )
+    assert waiting.status == 201, waiting
     ids = {
+        "entry_id": waiting.json["id"],
         "notice_id": notice.json["id"],
         "statement_id": statement["id"],
         "charge_id": owed["id"],

@@ -132,11 +132,22 @@ function itemCard(item) {
         h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
       ),
       progress,
+      soldOut && !closed ? waitlistButton(item) : null,
       h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
     ),
   );
   renderLineState(item, card);
   return card;
+}
+
+// 補貨通知我: the small form loads on the tap (form-waitlist.js), not with the page.
+function waitlistButton(item) {
+  const open = async () => {
+    const { waitlistBox } = await import("./form-waitlist.js");
+    button.replaceWith(waitlistBox(item, token, contactMode()));
+  };
+  const button = h("button", { class: "btn btn-outline-primary mt-2 of-notify", type: "button", onclick: open }, t("form.w_notify"));
+  return h("div", { class: "of-waitlist" }, button);
 }
 
 /** 成團 progress: units ordered by everyone against the item's minimum (null: none). */

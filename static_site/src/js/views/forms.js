@@ -253,7 +253,7 @@ function formRow(f) {
     h(
       "td",
       { "data-label": t("forms.title"), class: "form-title-cell" },
-      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null, toTell.length ? h("small", { class: "d-block text-danger form-to-tell" }, t("forms.to_tell", { names: toTell.join(t("common.list_sep")) })) : null),
+      h("span", { class: "d-block text-start" }, h("strong", { class: "form-title text-break" }, f.title || "—"), h("small", { class: "d-block text-muted text-break form-items" }, items), shipping ? h("small", { class: "d-block text-muted form-shipping" }, shipping) : null, toTell.length ? h("small", { class: "d-block text-danger form-to-tell" }, t("forms.to_tell", { names: toTell.join(t("common.list_sep")) })) : null, h("div", { class: "form-waitlist small" })),
     ),
     h("td", { "data-label": t("forms.batch"), class: "form-batch text-nowrap" }, f.batch || ""),
     h("td", { "data-label": t("forms.submissions"), class: "text-end form-submissions" }, String(f.submission_count ?? 0)),
@@ -273,6 +273,7 @@ function formRow(f) {
         btn(f.closed ? "btn-outline-success form-reopen" : "btn-outline-danger form-close", t(f.closed ? "forms.reopen" : "forms.close"), () => setClosed(f, !f.closed), {
           "aria-label": t(f.closed ? "forms.reopen_label" : "forms.close_label", { title: f.title || "" }),
         }),
+        btn("btn-outline-secondary form-waitlist-open", t("forms.waitlist"), (ev) => showWaitlist(f, ev.target.closest("tr")), { "aria-label": t("forms.waitlist_label", { title: f.title || "" }) }),
         btn("btn-link form-see-orders", t("forms.see_orders"), () => nav.go("orders", { form_id: f.id, form_title: f.title || "" }), { "aria-label": t("forms.see_orders_label", { title: f.title || "" }) }),
       ),
     ),
@@ -631,4 +632,47 @@ export function bind() {
   $("#forms-new").addEventListener("input", (ev) => ev.target.classList.remove("is-invalid"));
   $("#forms-more").addEventListener("click", () => load(false));
   apply(pane());
+}
+
+/** The form's waitlist (補貨候補) under its title: each entry's place or outcome; a waiting
+ * buyer can be skipped; a served one without email is marked for the seller to tell. */
+async function showWaitlist(f, row) {
+  const box = row?.querySelector(".form-waitlist");
+  if (!box) return;
+  box.replaceChildren(t("common.loading"));
+  let out;
+  try {
+    out = await api.get(`/forms/${f.id}/waitlist`);
+  } catch (err) {
+    box.replaceChildren(h("span", { class: "text-danger" }, describe(err)));
+    return;
+  }
+  const entries = out.items || [];
+  if (!entries.length) {
+    box.replaceChildren(h("span", { class: "text-muted form-waitlist-empty" }, t("forms.waitlist_empty")));
+    return;
+  }
+  const line = (e) => {
+    const state =
+      e.status === "waiting"
+        ? t("forms.waitlist_waiting", { n: e.position })
+        : e.status === "served"
+          ? t(e.emailed === false ? "forms.waitlist_served_tell" : "forms.waitlist_served", { no: e.order_no ?? "" })
+          : t("forms.waitlist_skipped");
+    const skip =
+      e.status === "waiting"
+        ? h("button", { class: "btn btn-sm btn-link p-0 ms-2 form-waitlist-skip", type: "button", "aria-label": t("forms.waitlist_skip_label", { name: e.name }), onclick: () => skipEntry(f, e, row) }, t("forms.waitlist_skip"))
+        : null;
+    return h("li", { class: "form-waitlist-entry", dataset: { id: e.id, status: e.status } }, t("forms.waitlist_entry", { name: e.name, contact: e.contact, item: e.item_name || "", quantity: e.quantity }), h("span", { class: e.status === "served" && e.emailed === false ? "text-danger" : "" }, state), skip);
+  };
+  box.replaceChildren(h("strong", {}, t("forms.waitlist")), h("ol", { class: "mb-1 ps-3" }, entries.map(line)));
+}
+
+async function skipEntry(f, e, row) {
+  try {
+    await api.del(`/forms/${f.id}/waitlist/${e.id}`);
+  } catch (err) {
+    notify($("#forms-msg"), "danger", describe(err));
+  }
+  await showWaitlist(f, row);
 }

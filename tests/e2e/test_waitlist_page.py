@@ -1,0 +1,112 @@
+"""Issue 29, the waitlist (補貨通知) on a phone (375 px), in English and in 繁體中文: a
+sold-out item on the public form offers "Notify me when back" / 「補貨通知我」, whose small
+form answers with the buyer's place in line; the seller's Forms tab lists the queue and
+skips a buyer. Nothing spills sideways."""
+
+from __future__ import annotations
+
+import pymongo
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, api_request, serious, settled, shot
+
+pytestmark = pytest.mark.e2e
+
+TEXTS = {
+    "en": {
+        "locale": "en-US",
+        "notify": "Notify me when back",
+        "join": "Join the waitlist",
+        "place": "You are number 1 in line.",
+        "tab": "Forms",
+        "open": "Waitlist",
+        "waiting": "waiting, number 1",
+        "skip": "Skip",
+        "skipped": "skipped",
+    },
+    "zh-Hant": {
+        "locale": "zh-TW",
+        "notify": "補貨通知我",
+        "join": "加入候補",
+        "place": "您是候補第 1 位。",
+        "tab": "表單",
+        "open": "候補名單",
+        "waiting": "候補第 1 位",
+        "skip": "略過",
+        "skipped": "已略過",
+    },
+}
+
+
+def ok(status_and_body, status=200):
+    code, out = status_and_body
+    assert code == status, (code, out)
+    return out
+
+
+@pytest.fixture
+def fresh_joins(stack):
+    """Every browser test joins from 127.0.0.1 (10 an hour): this test's hour starts empty."""
+    client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
+    slots = client[stack.api.env["MONGO_DB"]].rate_limits
+    slots.delete_many({"key": {"$regex": "^form-(waitlist|submit):"}})
+    yield
+    slots.delete_many({"key": {"$regex": "^form-(waitlist|submit):"}})
+    client.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hant"])
+def test_a_buyer_joins_a_sold_out_items_waitlist_and_the_seller_skips_them_on_a_phone(
+    stack, open_page, seller_page, fresh_joins, language
+):
+    texts = TEXTS[language]
+    seller = seller_page(locale=texts["locale"], viewport=PHONE)
+    token = seller.evaluate("localStorage.getItem('token')")
+    ok(api_request(stack, "PATCH", "/auth/me", token, {"language": language}))
+    item = ok(
+        api_request(stack, "POST", "/items", token, {"item_name": "Pocky 草莓", "price": 120, "stock": 1}),
+        201,
+    )
+    body = {"batch": "2026-12", "title": "補貨測試", "items": [{"item_id": item["id"]}], "contact": "any"}
+    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+    form_token = url.split("#")[1]
+    order = {"name": "先買的", "line_id": "first_one", "lines": [{"item_id": item["id"], "quantity": 1}]}
+    ok(api_request(stack, "POST", f"/f/{form_token}/orders", None, order), 201)
+
+    buyer = open_page(viewport=PHONE, locale=texts["locale"])
+    buyer.goto(url)
+    card = buyer.locator("#of-items .of-item").first
+    card.get_by_role("button", name=texts["notify"]).click()
+    box = card.locator(".of-w-form")
+    expect(box).to_be_visible()
+    box.locator("[name=name]").fill("林志明")
+    box.locator("[name=line_id]").fill("lin_zm")
+    box.get_by_role("button", name=texts["join"]).click()
+    expect(card.locator(".of-w-msg")).to_contain_text(texts["place"])
+    settled(buyer, 375)
+    assert buyer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    problems = serious(buyer, f"waitlist {language} 375")
+    shot(buyer, f"waitlist-{language}")
+
+    seller.reload()
+    seller.get_by_role("tab", name=texts["tab"]).click()
+    seller.locator(".form-waitlist-open").first.click()
+    entry = seller.locator(".form-waitlist-entry").first
+    expect(entry).to_contain_text("林志明")
+    expect(entry).to_contain_text(texts["waiting"])
+    entry.get_by_role("button", name=texts["skip"]).click()
+    expect(seller.locator(".form-waitlist-entry").first).to_contain_text(texts["skipped"])
+    settled(seller, 375)
+    assert seller.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    problems += serious(seller, f"waitlist queue {language} 375")
+    assert not problems, "\n".join(problems)
+    queue = ok(
+        api_request(
+            stack,
+            "GET",
+            f"/forms/{ok(api_request(stack, 'GET', '/forms', token))['items'][0]['id']}/waitlist",
+            token,
+        )
+    )
+    assert [e["status"] for e in queue["items"]] == ["skipped"]

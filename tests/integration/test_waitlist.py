@@ -1,0 +1,154 @@
+"""A sold-out form item's waitlist, on every backend: a buyer joins only a sold-out item
+(409 `in_stock` otherwise); units that come back (a cancel, the seller's new stock) go to
+the first waiting buyer as an order (`source: "waitlist"`), who is told (email where they
+have one; a LINE-only buyer is listed for the seller); the seller skips someone; bad
+input is a 400 naming the field and writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.platform import db
+from chalicelib.tracking import tracking
+from tests.factories import make_item
+
+SUBJECT = "補貨"  # the served notice's subject in the shop's language (繁體中文 by default)
+
+
+@pytest.fixture(autouse=True)
+def no_floor(monkeypatch):
+    monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
+
+
+def make_shop(api, stock=2, contact="any"):
+    t = api.signup()
+    item = make_item(api, t, item_name="Pocky", price=100, stock=stock)
+    r = api.post(
+        "/forms",
+        {"batch": "B", "title": "Tokyo", "items": [{"item_id": item["id"]}], "contact": contact},
+        token=t,
+    )
+    assert r.status == 201, r.json
+    return {"t": t, "item": item, "form": r.json, "token": r.json["url"].split("#")[1]}
+
+
+def buy(api, shop, quantity, email):
+    body = {"name": "Buyer", "email": email, "lines": [{"item_id": shop["item"]["id"], "quantity": quantity}]}
+    r = api.post(f"/f/{shop['token']}/orders", body)
+    assert r.status == 201, r.json
+    return r.json
+
+
+def join(api, shop, quantity=1, **contact):
+    body = {
+        "name": contact.pop("name", "Amy"),
+        "item_id": shop["item"]["id"],
+        "quantity": quantity,
+        **contact,
+    }
+    return api.post(f"/f/{shop['token']}/waitlist", body)
+
+
+def queue(api, shop):
+    r = api.get(f"/forms/{shop['form']['id']}/waitlist", token=shop["t"])
+    assert r.status == 200, r.json
+    return r.json["items"]
+
+
+def order_of(order_no, api, shop):
+    r = api.get("/orders", token=shop["t"])
+    return next(o for o in r.json["items"] if o["order_no"] == order_no)
+
+
+def test_an_item_in_stock_takes_no_waitlist(api):
+    shop = make_shop(api, stock=2)
+    r = join(api, shop, email="amy@example.com")
+    assert r.status == 409 and r.json["error"]["code"] == "in_stock"
+    assert db.get_db().waitlist.count_documents({}) == 0
+
+
+def test_a_cancel_serves_the_first_waiting_buyer_who_is_emailed(api, ses):
+    shop = make_shop(api, stock=2)
+    first = buy(api, shop, 2, "zed@example.com")
+    r = join(api, shop, email="amy@example.com")
+    assert r.status == 201, r.json
+    assert r.json["position"] == 1 and r.json["status"] == "waiting"
+    r2 = join(api, shop, name="Bo", line_id="bo_line")
+    assert r2.json["position"] == 2
+    order = order_of(first["order_nos"][0], api, shop)
+    r = api.patch(f"/orders/{order['id']}", {"fulfillment_status": "cancelled"}, token=shop["t"])
+    assert r.status == 200, r.json
+    rows = queue(api, shop)
+    assert [(e["name"], e["status"]) for e in rows] == [("Amy", "served"), ("Bo", "served")]
+    assert rows[0]["emailed"] is True and rows[1]["emailed"] is False  # Bo: the seller tells by LINE
+    assert rows[1]["contact"] == "LINE bo_line"
+    made = list(db.get_db().orders.find({"source": "waitlist"}))
+    assert sorted(o["quantity"] for o in made) == [1, 1]
+    assert db.get_db().items.find_one()["stock"] == 0
+    assert (
+        len([m for m in ses if SUBJECT in m.subject and "amy@example.com" in m.destinations["ToAddresses"]])
+        == 1
+    )
+
+
+def test_new_stock_serves_in_order_whole_quantities_only(api):
+    shop = make_shop(api, stock=1)
+    buy(api, shop, 1, "zed@example.com")
+    assert join(api, shop, 3, email="amy@example.com").status == 201
+    assert join(api, shop, 1, email="bo@example.com").status == 201
+    r = api.patch(f"/items/{shop['item']['id']}", {"stock": 2}, token=shop["t"])
+    assert r.status == 200, r.json
+    # Amy wants 3: the line stops at her (no overtaking), the 2 units stay in stock.
+    assert [e["status"] for e in queue(api, shop)] == ["waiting", "waiting"]
+    assert db.get_db().items.find_one()["stock"] == 2
+    api.patch(f"/items/{shop['item']['id']}", {"stock": 4}, token=shop["t"])
+    assert [e["status"] for e in queue(api, shop)] == ["served", "served"]
+    assert db.get_db().items.find_one()["stock"] == 0
+
+
+def test_the_seller_skips_a_buyer_and_the_next_is_served(api):
+    shop = make_shop(api, stock=1)
+    buy(api, shop, 1, "zed@example.com")
+    amy = join(api, shop, email="amy@example.com").json
+    join(api, shop, email="bo@example.com")
+    r = api.delete(f"/forms/{shop['form']['id']}/waitlist/{amy['id']}", token=shop["t"])
+    assert r.status == 204
+    api.patch(f"/items/{shop['item']['id']}", {"stock": 1}, token=shop["t"])
+    rows = queue(api, shop)
+    assert [(e["name"], e["status"]) for e in rows] == [("Amy", "skipped"), ("Amy", "served")]
+    served = db.get_db().orders.find_one({"source": "waitlist"})
+    assert db.get_db().customers.find_one({"_id": served["customer_id"]})["email"] == "bo@example.com"
+    r = api.delete(f"/forms/{shop['form']['id']}/waitlist/{rows[1]['id']}", token=shop["t"])
+    assert r.status == 409 and r.json["error"]["code"] == "waitlist_served"
+
+
+def test_another_seller_sees_no_queue(api):
+    shop = make_shop(api, stock=0)
+    other = api.signup()
+    assert api.get(f"/forms/{shop['form']['id']}/waitlist", token=other).status == 404
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"quantity": 0}, "quantity"),
+        ({"item_id": "0" * 24}, "item_id"),
+        ({"email": None}, "email"),  # the form finds buyers by email: required
+        ({"name": ""}, "name"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_writes_nothing(api, change, field):
+    shop = make_shop(api, stock=0, contact="email")
+    body = {"name": "Amy", "email": "amy@example.com", "item_id": shop["item"]["id"], "quantity": 1, **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    r = api.post(f"/f/{shop['token']}/waitlist", body)
+    assert r.status == 400, r.json
+    assert field in [d["field"] for d in r.json["error"]["details"]]
+    assert db.get_db().waitlist.count_documents({}) == 0
+
+
+def test_a_closed_form_takes_no_waitlist(api):
+    shop = make_shop(api, stock=0)
+    api.patch(f"/forms/{shop['form']['id']}", {"closed": True}, token=shop["t"])
+    r = join(api, shop, email="amy@example.com")
+    assert r.status == 410 and r.json["error"]["code"] == "form_closed"
