@@ -3,23 +3,9 @@
 // Loaded when the buyer taps "Notify me when back" (form.js).
 import { api, describe } from "./api.js";
 import { h } from "./dom.js";
-import { addTexts, t } from "./i18n.js";
-
+import { t } from "./i18n.js";
 // Its texts come with it (the form's first load carries only "Notify me when back").
-addTexts({
-  en: {
-    "form.w_quantity": "How many",
-    "form.w_join": "Join the waitlist",
-    "form.w_position": "You are number {n} in line. If units come back, the order is yours and we will let you know.",
-    "form.w_served": "Units were back: the order is yours and we will let you know.",
-  },
-  "zh-Hant": {
-    "form.w_quantity": "數量",
-    "form.w_join": "加入候補",
-    "form.w_position": "您是候補第 {n} 位。補貨時會直接為您下單並通知您。",
-    "form.w_served": "剛好補貨：已為您下單，會再通知您。",
-  },
-});
+import "./i18n/buyer-waitlist.js";
 
 /** A sold-out item's "notify me when back" (補貨通知我): a small form (name, the contact
  * the form asks for, quantity) that joins the item's waitlist; 201 says the place in line. */
