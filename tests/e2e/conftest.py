@@ -323,16 +323,16 @@ def pick_buyer(page, select_id: str, typed: str, expect_text: str | None = None)
 
 @pytest.fixture
 def fresh_submissions(stack):
-    """Every browser test submits from 127.0.0.1, and a form takes 10 submissions an hour
-    from one address: a test that submits forms starts with that hour empty (its
-    submissions are its own) and leaves it empty for the tests after it."""
+    """Every browser test submits from 127.0.0.1, and a form takes 10 submissions (and 10
+    waitlist joins) an hour from one address: a test that submits forms starts with that
+    hour empty (its submissions are its own) and leaves it empty for the tests after it."""
     import pymongo
 
     client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
     slots = client[stack.api.env["MONGO_DB"]].rate_limits
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
+    slots.delete_many({"key": {"$regex": "^form-(submit|waitlist):"}})
     yield
-    slots.delete_many({"key": {"$regex": "^form-submit:"}})
+    slots.delete_many({"key": {"$regex": "^form-(submit|waitlist):"}})
     client.close()
 
 

@@ -5,7 +5,6 @@ skips a buyer. Nothing spills sideways."""
 
 from __future__ import annotations
 
-import pymongo
 import pytest
 from playwright.sync_api import expect
 
@@ -45,20 +44,9 @@ def ok(status_and_body, status=200):
     return out
 
 
-@pytest.fixture
-def fresh_joins(stack):
-    """Every browser test joins from 127.0.0.1 (10 an hour): this test's hour starts empty."""
-    client = pymongo.MongoClient(stack.api.env["MONGO_URI"])
-    slots = client[stack.api.env["MONGO_DB"]].rate_limits
-    slots.delete_many({"key": {"$regex": "^form-(waitlist|submit):"}})
-    yield
-    slots.delete_many({"key": {"$regex": "^form-(waitlist|submit):"}})
-    client.close()
-
-
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])
 def test_a_buyer_joins_a_sold_out_items_waitlist_and_the_seller_skips_them_on_a_phone(
-    stack, open_page, seller_page, fresh_joins, language
+    stack, open_page, seller_page, fresh_submissions, language
 ):
     texts = TEXTS[language]
     seller = seller_page(locale=texts["locale"], viewport=PHONE)
