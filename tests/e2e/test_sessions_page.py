@@ -57,6 +57,23 @@ def test_expired_token_is_renewed_without_a_login(stack, page):
     assert stack_db(stack).sessions.find_one({"_id": session_id})["revoked_reason"] == "logout"
 
 
+def test_a_late_401_after_logout_leaves_the_forgot_password_form_open(stack, page):
+    """A request that answers 401 after this tab logged out (one sent by a view as the
+    logout happened: no token any more) must not put the login screen back to its start
+    while the seller is in the forgotten-password form (CI failed on this at 375 px)."""
+    sign_up(page, stack, shop="Late Shop")
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Forgot password?").click()
+    expect(page.locator("#forgot-form")).to_be_visible()
+    api_module = page.evaluate("document.querySelector('link[rel=modulepreload][href*=\"/js/api.js\"]').href")
+    status = page.evaluate(
+        f"import({api_module!r}).then((m) => m.api.get('/orders').then(() => 200, (e) => e.status))"
+    )
+    assert status == 401
+    expect(page.locator("#forgot-form")).to_be_visible()
+    expect(page.locator("#auth-msg")).to_be_empty()
+
+
 @pytest.mark.parametrize(
     ("locale", "viewport"),
     [("en-US", None), ("en-US", PHONE), ("zh-TW", PHONE)],

@@ -132,6 +132,10 @@ export function bindSession(given) {
   });
   $("#logout").addEventListener("click", logOut);
   onSessionExpired(() => {
+    // Already logged out here (a request of the ended session answered late, or one a view
+    // sent after the logout): the login screen stays as the person has it (the forgotten-
+    // password form they opened), with no "session expired" over it.
+    if (!$("#auth-view").classList.contains("d-none")) return;
     saveDrafts();
     clearSession();
     showAuth(t("auth.expired"));
