@@ -17,7 +17,6 @@ as on the page the link opens), less their credit (`allocation.due_of`).
 
 from __future__ import annotations
 
-import html
 import logging
 
 from bson import ObjectId
@@ -291,12 +290,7 @@ def send_emails(notice: dict, mail: mailer.Mailer | None = None) -> int:
             continue  # another request is sending it, or sent it
         # The email only: how to stop them (a LINE text is the seller's own message).
         text = f"{r['line_text']}\n{notice.get('email_footer', '')}\n"
-        email = mailer.Email(
-            to=r["email"],
-            subject=" ".join(notice["subject"].split()),
-            text=text,
-            html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
-        )
+        email = mailer.plain_email(r["email"], notice["subject"], text)
         try:
             mail.send(email)
         except mailer.MailError as exc:

@@ -16,7 +16,6 @@ beats twice). Off when the shop turned `notify_buyers` off or the customer's `no
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -130,12 +129,7 @@ def _send(collection: str, doc: dict | None, build, mail: mailer.Mailer) -> bool
     url, link_id = tracking.email_link(seller, customer)
     language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
     subject, text = build(TEXT[language], language, seller, customer, url)
-    email = mailer.Email(
-        to=customer["email"],
-        subject=" ".join(subject.split()),
-        text=text,
-        html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
-    )
+    email = mailer.plain_email(customer["email"], subject, text)
     try:
         mail.send(email)
     except mailer.MailError as exc:
@@ -285,16 +279,7 @@ def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None
         }
         text = t["cancelled_body"].format(**fields)
         try:
-            mail.send(
-                mailer.Email(
-                    to=customer["email"],
-                    subject=" ".join(t["cancelled_subject"].format(**fields).split()),
-                    text=text,
-                    html="".join(
-                        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
-                    ),
-                )
-            )
+            mail.send(mailer.plain_email(customer["email"], t["cancelled_subject"].format(**fields), text))
         except mailer.MailError as exc:
             log.warning("cancel notice not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
             closing.give_back_notice(event.form_id, customer_id, closing.MIN_UNMET)
@@ -368,14 +353,7 @@ def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> 
         text = t[f"{event.kind}_body"].format(**fields)
         try:
             mail.send(
-                mailer.Email(
-                    to=customer["email"],
-                    subject=" ".join(t[f"{event.kind}_subject"].format(**fields).split()),
-                    text=text,
-                    html="".join(
-                        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")
-                    ),
-                )
+                mailer.plain_email(customer["email"], t[f"{event.kind}_subject"].format(**fields), text)
             )
         except mailer.MailError as exc:
             log.warning("reminder not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
@@ -424,14 +402,7 @@ def waitlist_served(event: waitlist.WaitlistServed, mail: mailer.Mailer | None =
     }
     text = t["waitlist_body"].format(**fields)
     try:
-        mail.send(
-            mailer.Email(
-                to=customer["email"],
-                subject=" ".join(t["waitlist_subject"].format(**fields).split()),
-                text=text,
-                html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
-            )
-        )
+        mail.send(mailer.plain_email(customer["email"], t["waitlist_subject"].format(**fields), text))
     except mailer.MailError as exc:
         log.warning("waitlist notice not sent (entry %s): %s", event.entry_id, exc)
         closing.give_back_notice(event.form_id, order["customer_id"], kind)

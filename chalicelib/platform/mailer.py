@@ -38,6 +38,17 @@ class Email:
     html: str
 
 
+def plain_email(to: str, subject: str, text: str) -> Email:
+    """An email written as plain text: the subject on one line, the HTML part the text's
+    paragraphs (blank-line separated), escaped, its line breaks kept."""
+    return Email(
+        to=to,
+        subject=" ".join(subject.split()),
+        text=text,
+        html="".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n")),
+    )
+
+
 # {shop}, {buyer} and {url} are filled in; HTML versions get escaped values.
 TEMPLATES: dict[str, dict[str, str]] = {
     "zh-Hant": {
