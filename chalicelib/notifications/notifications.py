@@ -61,9 +61,13 @@ TEXT = {
         "closing_soon_subject": "{shop}：「{form}」即將截止（{when}）",
         "closing_soon_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」將於 {when} 截止。想加購或分享給朋友，請在截止前下單。\n\n"
         "您的訂單與款項：\n{url}\n",
+        "remind_footer": "\n您在下單時勾選了提醒。不想再收到提醒與批次通知 Email？打開上面的連結，在頁面最下方按「停止批次通知 Email」。\n",
         "waitlist_subject": "{shop}：{item} 補貨了，已為您下單（訂單 {order}）",
         "waitlist_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」登記的補貨通知：{item} × {quantity} 已為您建立訂單 {order}。\n\n"
         "查看訂單與付款方式：\n{url}\n",
+        "waitlist_closed_subject": "{shop}：「{form}」已截止，{item} 的候補結束",
+        "waitlist_closed_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」已截止，{item} 在截止前沒有補貨。"
+        "您的補貨通知登記已結束：沒有成立訂單，也不需付款。謝謝您的支持！\n",
         "payment_due_subject": "{shop}：「{form}」尚有 {amount} 待付款",
         "payment_due_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」訂單 {orders} 尚有 {amount} 待付款。{instructions}\n\n"
         "查看明細與回報匯款：\n{url}\n",
@@ -85,9 +89,14 @@ TEXT = {
         "closing_soon_subject": "{shop}: {form} closes soon ({when})",
         "closing_soon_body": "Hello {buyer},\n\nThe group buy {form} at {shop} closes on {when}. To add more, or to share it "
         "with a friend, order before then.\n\nYour orders and payments:\n{url}\n",
+        "remind_footer": "\nYou asked for reminders when you ordered. To stop reminders and batch notices by email, open "
+        "the link above and tap “Stop batch notices by email” at the bottom of the page.\n",
         "waitlist_subject": "{shop}: {item} is back; your order {order} is placed",
         "waitlist_body": "Hello {buyer},\n\nYou were on the waitlist of {item} in {form} at {shop}: {quantity} came back "
         "and are yours as order {order}.\n\nSee it and how to pay:\n{url}\n",
+        "waitlist_closed_subject": "{shop}: {form} has closed; the waitlist of {item} has ended",
+        "waitlist_closed_body": "Hello {buyer},\n\nThe group buy {form} at {shop} has closed before {item} came back. "
+        "Your place on its waitlist has ended: nothing was ordered and you owe nothing. Thank you!\n",
         "payment_due_subject": "{shop}: {amount} still due for {form}",
         "payment_due_body": "Hello {buyer},\n\nYour orders {orders} in the group buy {form} at {shop} still owe {amount}."
         "{instructions}\n\nSee them and report a transfer:\n{url}\n",
@@ -95,15 +104,21 @@ TEXT = {
 }
 
 
-def _audience(seller_id, customer_id) -> tuple[dict, dict] | None:
+def _audience(seller_id, customer_id, *, notices: bool = False) -> tuple[dict, dict] | None:
+    """The shop and the buyer, when this buyer can be emailed; `notices`: a notice the
+    buyer may stop from their tracking page (reminders, as batch notices:
+    `notices_opt_out`)."""
     db = get_db()
     seller = db.sellers.find_one({"_id": seller_id}, SELLER_FIELDS)
     if not seller or seller.get("notify_buyers") is False:
         return None
     customer = db.customers.find_one(
-        {"_id": customer_id, "seller_id": seller_id}, {"name": 1, "email": 1, "notify": 1}
+        {"_id": customer_id, "seller_id": seller_id},
+        {"name": 1, "email": 1, "notify": 1, "notices_opt_out": 1},
     )
     if not customer or customer.get("notify") is False or not customer.get("email"):
+        return None
+    if notices and customer.get("notices_opt_out"):
         return None
     return seller, customer
 
@@ -291,9 +306,10 @@ def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None
 
 
 def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> int:
-    """A form's reminder ("closing soon", "payment due") to each of its buyers with an
-    email on file, once: the record (closing.claim_notice) is written before the send, a
-    refused send drops it. Buyers without one get nothing (nothing is recorded for them).
+    """A form's reminder ("closing soon", "payment due") to each buyer who asked for it
+    (closing.send_due_reminders chose them) and can be reached (an email, notify on, no
+    notices opt-out), once: the record (closing.claim_notice) is written before the send,
+    a refused send drops it. The others get nothing (nothing is recorded for them).
     Returns the emails sent."""
     mail = mail or mailer.DEFAULT
     if not mail.ready():
@@ -303,7 +319,7 @@ def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> 
         return 0
     sent = 0
     for customer_id in event.customer_ids:
-        who = _audience(form["seller_id"], customer_id)
+        who = _audience(form["seller_id"], customer_id, notices=True)
         if who is None:
             continue
         seller, customer = who
@@ -350,7 +366,7 @@ def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> 
             continue
         url, link_id = tracking.email_link(seller, customer)
         fields["url"] = url
-        text = t[f"{event.kind}_body"].format(**fields)
+        text = t[f"{event.kind}_body"].format(**fields) + t["remind_footer"]
         try:
             mail.send(
                 mailer.plain_email(customer["email"], t[f"{event.kind}_subject"].format(**fields), text)
@@ -410,3 +426,60 @@ def waitlist_served(event: waitlist.WaitlistServed, mail: mailer.Mailer | None =
         return 0
     tracking.keep_newest_emailed(seller["_id"], customer["_id"])
     return 1
+
+
+def waitlist_closed(event: waitlist.WaitlistClosed, mail: mailer.Mailer | None = None) -> int:
+    """A form's close ended its waiting entries: each buyer is told once that nothing
+    came back and nothing is owed, by email where the entry has one (the shop's
+    `notify_buyers` and, for a known customer, their `notify` and notices opt-out
+    respected); the entry's `emailed` is claimed before the send, so `false` is the
+    seller's list of whom to tell by LINE. No link: there is no order to show."""
+    mail = mail or mailer.DEFAULT
+    db = get_db()
+    form = db.forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1})
+    if form is None:
+        return 0
+    seller = db.sellers.find_one({"_id": form["seller_id"]}, SELLER_FIELDS) or {}
+    entries = list(db.waitlist.find({"_id": {"$in": list(event.entry_ids)}, "status": "closed"}))
+    names = {
+        i["_id"]: i["item_name"]
+        for i in db.items.find({"_id": {"$in": list({e["item_id"] for e in entries})}}, {"item_name": 1})
+    }
+    emails = [e["contact"]["email"].lower() for e in entries if e["contact"].get("email")]
+    stopped = {
+        c["email_lower"]
+        for c in db.customers.find(
+            {"seller_id": form["seller_id"], "email_lower": {"$in": emails}},
+            {"email_lower": 1, "notify": 1, "notices_opt_out": 1},
+        )
+        if c.get("notify") is False or c.get("notices_opt_out")
+    }
+    shop_on = bool(seller) and seller.get("notify_buyers") is not False and mail.ready()
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    t = TEXT[language]
+    sent = 0
+    for e in entries:
+        email = e["contact"].get("email")
+        emailed = bool(shop_on and email and email.lower() not in stopped)
+        if not waitlist.claim_closed_notice(e["_id"], emailed) or not emailed:
+            continue
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": e["name"],
+            "form": form["title"],
+            "item": names.get(e["item_id"], ""),
+        }
+        try:
+            mail.send(
+                mailer.plain_email(
+                    email,
+                    t["waitlist_closed_subject"].format(**fields),
+                    t["waitlist_closed_body"].format(**fields),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("waitlist close notice not sent (entry %s): %s", e["_id"], exc)
+            waitlist.give_back_closed_notice(e["_id"])
+            continue
+        sent += 1
+    return sent
