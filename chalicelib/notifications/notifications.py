@@ -104,21 +104,15 @@ TEXT = {
 }
 
 
-def _audience(seller_id, customer_id, *, notices: bool = False) -> tuple[dict, dict] | None:
-    """The shop and the buyer, when this buyer can be emailed; `notices`: a notice the
-    buyer may stop from their tracking page (reminders, as batch notices:
-    `notices_opt_out`)."""
+def _audience(seller_id, customer_id) -> tuple[dict, dict] | None:
     db = get_db()
     seller = db.sellers.find_one({"_id": seller_id}, SELLER_FIELDS)
     if not seller or seller.get("notify_buyers") is False:
         return None
     customer = db.customers.find_one(
-        {"_id": customer_id, "seller_id": seller_id},
-        {"name": 1, "email": 1, "notify": 1, "notices_opt_out": 1},
+        {"_id": customer_id, "seller_id": seller_id}, {"name": 1, "email": 1, "notify": 1}
     )
     if not customer or customer.get("notify") is False or not customer.get("email"):
-        return None
-    if notices and customer.get("notices_opt_out"):
         return None
     return seller, customer
 
@@ -310,57 +304,71 @@ def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> 
     (closing.send_due_reminders chose them) and can be reached (an email, notify on, no
     notices opt-out), once: the record (closing.claim_notice) is written before the send,
     a refused send drops it. The others get nothing (nothing is recorded for them).
-    Returns the emails sent."""
+    The shop, the buyers and (for "payment due") their orders on the form are read once
+    for the whole run, not per buyer (bench/bench_group_buy.py). Returns the emails sent."""
     mail = mail or mailer.DEFAULT
     if not mail.ready():
         return 0
-    form = get_db().forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1, "closes_at": 1})
+    db = get_db()
+    form = db.forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1, "closes_at": 1})
     if form is None:
         return 0
+    seller = db.sellers.find_one({"_id": form["seller_id"]}, SELLER_FIELDS)
+    if not seller or seller.get("notify_buyers") is False:
+        return 0
+    ids = list(event.customer_ids)
+    buyers = {
+        c["_id"]: c
+        for c in db.customers.find(
+            {"_id": {"$in": ids}, "seller_id": form["seller_id"]},
+            {"name": 1, "email": 1, "notify": 1, "notices_opt_out": 1},
+        )
+        if c.get("email") and c.get("notify") is not False and not c.get("notices_opt_out")
+    }
+    owing: dict = {}
+    if event.kind == closing.PAYMENT_DUE:
+        found = db.orders.find(
+            {
+                "form_id": form["_id"],
+                "customer_id": {"$in": list(buyers)},
+                "fulfillment_status": {"$ne": "cancelled"},
+            },
+            {
+                "customer_id": 1,
+                "order_no": 1,
+                "total_amount": 1,
+                "paid_amount": 1,
+                "payment_status": 1,
+                "fulfillment_status": 1,
+            },
+        )
+        for o in found:
+            if allocation.balance_of(o) > 0:
+                owing.setdefault(o["customer_id"], []).append(o)
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    t = TEXT[language]
+    zone = seller.get("timezone") or clock.DEFAULT_TZ
+    closes = form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
     sent = 0
-    for customer_id in event.customer_ids:
-        who = _audience(form["seller_id"], customer_id, notices=True)
-        if who is None:
+    for customer_id in ids:
+        customer = buyers.get(customer_id)
+        if customer is None:
             continue
-        seller, customer = who
-        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
-        t = TEXT[language]
         fields = {"shop": seller["shop_name"], "buyer": customer["name"], "form": form["title"]}
         if event.kind == closing.PAYMENT_DUE:
-            owing = [
-                o
-                for o in get_db().orders.find(
-                    {
-                        "form_id": form["_id"],
-                        "customer_id": customer_id,
-                        "fulfillment_status": {"$ne": "cancelled"},
-                    },
-                    {
-                        "order_no": 1,
-                        "total_amount": 1,
-                        "paid_amount": 1,
-                        "payment_status": 1,
-                        "fulfillment_status": 1,
-                    },
-                )
-                if allocation.balance_of(o) > 0
-            ]
-            if not owing:
+            theirs = owing.get(customer_id)
+            if not theirs:
                 continue  # paid meanwhile
-            due = sum(allocation.balance_of(o) for o in owing)
+            due = sum(allocation.balance_of(o) for o in theirs)
             instructions = seller.get("payment_instructions")
             fields |= {
                 "orders": t["sep"].join(
-                    f"#{o['order_no']}" for o in sorted(owing, key=lambda o: o["order_no"])
+                    f"#{o['order_no']}" for o in sorted(theirs, key=lambda o: o["order_no"])
                 ),
                 "amount": currencies.format_amount(due, seller.get("currency") or "TWD", language),
                 "instructions": f"\n\n{instructions}" if instructions else "",
             }
         else:
-            zone = seller.get("timezone") or clock.DEFAULT_TZ
-            closes = (
-                form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
-            )
             fields["when"] = closes.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
         if not closing.claim_notice(event.form_id, customer_id, event.kind, True):
             continue
