@@ -3,7 +3,8 @@ before this form closes, and if I still owe after it" / 「截止前、截止後
 提醒我」 (by email only, the hint says) on a phone (375 px), in English and in 繁體中文. Off by default; reminders go by
 email only, so it can be ticked once an email is typed (a LINE ID alone leaves it off).
 The schedule (`python -m chalicelib.manage schedule --once`, what `make run` runs) then
-emails the buyer who ticked it, once however often it runs, and not the one who did not."""
+emails the buyer who ticked it, once however often it runs, and not the one who did not.
+The waitlist box has the same box; the order a served entry becomes carries the ask."""
 
 from __future__ import annotations
 
@@ -127,3 +128,61 @@ def test_a_buyer_asks_for_reminders_on_a_phone_and_only_she_is_reminded(
     schedule_once(stack)
     assert [a for a in reminded(stack, texts["subject"]) if tag in a] == [amy]
     assert not problems, "\n".join(problems)
+
+
+WAITLIST = {
+    "en": {
+        "notify": "Notify me when back",
+        "join": "Join the waitlist",
+        "place": "You are number 1 in line.",
+    },
+    "zh-Hant": {"notify": "補貨通知我", "join": "加入候補", "place": "您是候補第 1 位。"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hant"])
+def test_a_waitlist_buyer_asks_for_reminders_and_gets_one_once_served(
+    stack, open_page, fresh_submissions, language
+):
+    """The waitlist box has the same box (by email only); the order the entry becomes
+    carries the ask, so the schedule reminds her."""
+    texts, words = TEXTS[language], WAITLIST[language]
+    tag = uuid.uuid4().hex[:8]
+    amy = f"wamy-{tag}@example.com"
+    token = api_seller(stack, shop="東京代購", language=language)
+    item = ok(
+        api_request(stack, "POST", "/items", token, {"item_name": "Royce", "price": 450, "stock": 1}), 201
+    )
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(microsecond=0)
+    body = {
+        "batch": "2026-12",
+        "title": f"候補提醒 {tag}",
+        "items": [{"item_id": item["id"]}],
+        "contact": "any",
+        "closes_at": closes.isoformat(),
+    }
+    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+    first = {"name": "先買的", "line_id": f"first_{tag}", "lines": [{"item_id": item["id"], "quantity": 1}]}
+    ok(api_request(stack, "POST", f"/f/{url.split('#')[1]}/orders", None, first), 201)
+
+    page = open_page(viewport=PHONE, locale=texts["locale"])
+    page.goto(url)
+    card = page.locator("#of-items .of-item").first
+    card.get_by_role("button", name=words["notify"]).click()
+    box = card.locator(".of-w-form")
+    remind = box.get_by_role("checkbox", name=texts["remind"])
+    expect(remind).to_be_disabled()
+    box.locator("[name=name]").fill("林小美")
+    box.locator("[name=line_id]").fill(f"amy_{tag}")
+    expect(remind).to_be_disabled()  # a LINE ID alone: nothing to remind by
+    box.locator("[name=email]").fill(amy)
+    expect(remind).to_be_enabled()
+    remind.check()
+    settled(page, 375)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    box.get_by_role("button", name=words["join"]).click()
+    expect(card.locator(".of-w-msg")).to_contain_text(words["place"])
+
+    ok(api_request(stack, "PATCH", f"/items/{item['id']}", token, {"stock": 1}))  # served now
+    schedule_once(stack)
+    assert [a for a in reminded(stack, texts["subject"]) if tag in a] == [amy]
