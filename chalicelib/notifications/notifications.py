@@ -61,9 +61,13 @@ TEXT = {
         "closing_soon_subject": "{shop}：「{form}」即將截止（{when}）",
         "closing_soon_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」將於 {when} 截止。想加購或分享給朋友，請在截止前下單。\n\n"
         "您的訂單與款項：\n{url}\n",
+        "remind_footer": "\n您在下單時勾選了提醒。不想再收到提醒與批次通知 Email？打開上面的連結，在頁面最下方按「停止批次通知 Email」。\n",
         "waitlist_subject": "{shop}：{item} 補貨了，已為您下單（訂單 {order}）",
         "waitlist_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」登記的補貨通知：{item} × {quantity} 已為您建立訂單 {order}。\n\n"
         "查看訂單與付款方式：\n{url}\n",
+        "waitlist_closed_subject": "{shop}：「{form}」已截止，{item} 的候補結束",
+        "waitlist_closed_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」已截止，{item} 在截止前沒有補貨。"
+        "您的補貨通知登記已結束：沒有成立訂單，也不需付款。謝謝您的支持！\n",
         "payment_due_subject": "{shop}：「{form}」尚有 {amount} 待付款",
         "payment_due_body": "{buyer} 您好：\n\n您在「{shop}」的團購「{form}」訂單 {orders} 尚有 {amount} 待付款。{instructions}\n\n"
         "查看明細與回報匯款：\n{url}\n",
@@ -85,9 +89,14 @@ TEXT = {
         "closing_soon_subject": "{shop}: {form} closes soon ({when})",
         "closing_soon_body": "Hello {buyer},\n\nThe group buy {form} at {shop} closes on {when}. To add more, or to share it "
         "with a friend, order before then.\n\nYour orders and payments:\n{url}\n",
+        "remind_footer": "\nYou asked for reminders when you ordered. To stop reminders and batch notices by email, open "
+        "the link above and tap “Stop batch notices by email” at the bottom of the page.\n",
         "waitlist_subject": "{shop}: {item} is back; your order {order} is placed",
         "waitlist_body": "Hello {buyer},\n\nYou were on the waitlist of {item} in {form} at {shop}: {quantity} came back "
         "and are yours as order {order}.\n\nSee it and how to pay:\n{url}\n",
+        "waitlist_closed_subject": "{shop}: {form} has closed; the waitlist of {item} has ended",
+        "waitlist_closed_body": "Hello {buyer},\n\nThe group buy {form} at {shop} has closed before {item} came back. "
+        "Your place on its waitlist has ended: nothing was ordered and you owe nothing. Thank you!\n",
         "payment_due_subject": "{shop}: {amount} still due for {form}",
         "payment_due_body": "Hello {buyer},\n\nYour orders {orders} in the group buy {form} at {shop} still owe {amount}."
         "{instructions}\n\nSee them and report a transfer:\n{url}\n",
@@ -291,66 +300,81 @@ def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None
 
 
 def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> int:
-    """A form's reminder ("closing soon", "payment due") to each of its buyers with an
-    email on file, once: the record (closing.claim_notice) is written before the send, a
-    refused send drops it. Buyers without one get nothing (nothing is recorded for them).
-    Returns the emails sent."""
+    """A form's reminder ("closing soon", "payment due") to each buyer who asked for it
+    (closing.send_due_reminders chose them) and can be reached (an email, notify on, no
+    notices opt-out), once: the record (closing.claim_notice) is written before the send,
+    a refused send drops it. The others get nothing (nothing is recorded for them).
+    The shop, the buyers and (for "payment due") their orders on the form are read once
+    for the whole run, not per buyer (bench/bench_group_buy.py). Returns the emails sent."""
     mail = mail or mailer.DEFAULT
     if not mail.ready():
         return 0
-    form = get_db().forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1, "closes_at": 1})
+    db = get_db()
+    form = db.forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1, "closes_at": 1})
     if form is None:
         return 0
+    seller = db.sellers.find_one({"_id": form["seller_id"]}, SELLER_FIELDS)
+    if not seller or seller.get("notify_buyers") is False:
+        return 0
+    ids = list(event.customer_ids)
+    buyers = {
+        c["_id"]: c
+        for c in db.customers.find(
+            {"_id": {"$in": ids}, "seller_id": form["seller_id"]},
+            {"name": 1, "email": 1, "notify": 1, "notices_opt_out": 1},
+        )
+        if c.get("email") and c.get("notify") is not False and not c.get("notices_opt_out")
+    }
+    owing: dict = {}
+    if event.kind == closing.PAYMENT_DUE:
+        found = db.orders.find(
+            {
+                "form_id": form["_id"],
+                "customer_id": {"$in": list(buyers)},
+                "fulfillment_status": {"$ne": "cancelled"},
+            },
+            {
+                "customer_id": 1,
+                "order_no": 1,
+                "total_amount": 1,
+                "paid_amount": 1,
+                "payment_status": 1,
+                "fulfillment_status": 1,
+            },
+        )
+        for o in found:
+            if allocation.balance_of(o) > 0:
+                owing.setdefault(o["customer_id"], []).append(o)
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    t = TEXT[language]
+    zone = seller.get("timezone") or clock.DEFAULT_TZ
+    closes = form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
     sent = 0
-    for customer_id in event.customer_ids:
-        who = _audience(form["seller_id"], customer_id)
-        if who is None:
+    for customer_id in ids:
+        customer = buyers.get(customer_id)
+        if customer is None:
             continue
-        seller, customer = who
-        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
-        t = TEXT[language]
         fields = {"shop": seller["shop_name"], "buyer": customer["name"], "form": form["title"]}
         if event.kind == closing.PAYMENT_DUE:
-            owing = [
-                o
-                for o in get_db().orders.find(
-                    {
-                        "form_id": form["_id"],
-                        "customer_id": customer_id,
-                        "fulfillment_status": {"$ne": "cancelled"},
-                    },
-                    {
-                        "order_no": 1,
-                        "total_amount": 1,
-                        "paid_amount": 1,
-                        "payment_status": 1,
-                        "fulfillment_status": 1,
-                    },
-                )
-                if allocation.balance_of(o) > 0
-            ]
-            if not owing:
+            theirs = owing.get(customer_id)
+            if not theirs:
                 continue  # paid meanwhile
-            due = sum(allocation.balance_of(o) for o in owing)
+            due = sum(allocation.balance_of(o) for o in theirs)
             instructions = seller.get("payment_instructions")
             fields |= {
                 "orders": t["sep"].join(
-                    f"#{o['order_no']}" for o in sorted(owing, key=lambda o: o["order_no"])
+                    f"#{o['order_no']}" for o in sorted(theirs, key=lambda o: o["order_no"])
                 ),
                 "amount": currencies.format_amount(due, seller.get("currency") or "TWD", language),
                 "instructions": f"\n\n{instructions}" if instructions else "",
             }
         else:
-            zone = seller.get("timezone") or clock.DEFAULT_TZ
-            closes = (
-                form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
-            )
             fields["when"] = closes.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
         if not closing.claim_notice(event.form_id, customer_id, event.kind, True):
             continue
         url, link_id = tracking.email_link(seller, customer)
         fields["url"] = url
-        text = t[f"{event.kind}_body"].format(**fields)
+        text = t[f"{event.kind}_body"].format(**fields) + t["remind_footer"]
         try:
             mail.send(
                 mailer.plain_email(customer["email"], t[f"{event.kind}_subject"].format(**fields), text)
@@ -410,3 +434,60 @@ def waitlist_served(event: waitlist.WaitlistServed, mail: mailer.Mailer | None =
         return 0
     tracking.keep_newest_emailed(seller["_id"], customer["_id"])
     return 1
+
+
+def waitlist_closed(event: waitlist.WaitlistClosed, mail: mailer.Mailer | None = None) -> int:
+    """A form's close ended its waiting entries: each buyer is told once that nothing
+    came back and nothing is owed, by email where the entry has one (the shop's
+    `notify_buyers` and, for a known customer, their `notify` and notices opt-out
+    respected); the entry's `emailed` is claimed before the send, so `false` is the
+    seller's list of whom to tell by LINE. No link: there is no order to show."""
+    mail = mail or mailer.DEFAULT
+    db = get_db()
+    form = db.forms.find_one({"_id": event.form_id}, {"seller_id": 1, "title": 1})
+    if form is None:
+        return 0
+    seller = db.sellers.find_one({"_id": form["seller_id"]}, SELLER_FIELDS) or {}
+    entries = list(db.waitlist.find({"_id": {"$in": list(event.entry_ids)}, "status": "closed"}))
+    names = {
+        i["_id"]: i["item_name"]
+        for i in db.items.find({"_id": {"$in": list({e["item_id"] for e in entries})}}, {"item_name": 1})
+    }
+    emails = [e["contact"]["email"].lower() for e in entries if e["contact"].get("email")]
+    stopped = {
+        c["email_lower"]
+        for c in db.customers.find(
+            {"seller_id": form["seller_id"], "email_lower": {"$in": emails}},
+            {"email_lower": 1, "notify": 1, "notices_opt_out": 1},
+        )
+        if c.get("notify") is False or c.get("notices_opt_out")
+    }
+    shop_on = bool(seller) and seller.get("notify_buyers") is not False and mail.ready()
+    language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+    t = TEXT[language]
+    sent = 0
+    for e in entries:
+        email = e["contact"].get("email")
+        emailed = bool(shop_on and email and email.lower() not in stopped)
+        if not waitlist.claim_closed_notice(e["_id"], emailed) or not emailed:
+            continue
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": e["name"],
+            "form": form["title"],
+            "item": names.get(e["item_id"], ""),
+        }
+        try:
+            mail.send(
+                mailer.plain_email(
+                    email,
+                    t["waitlist_closed_subject"].format(**fields),
+                    t["waitlist_closed_body"].format(**fields),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("waitlist close notice not sent (entry %s): %s", e["_id"], exc)
+            waitlist.give_back_closed_notice(e["_id"])
+            continue
+        sent += 1
+    return sent

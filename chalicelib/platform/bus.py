@@ -76,6 +76,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "FormReminderDue": ("notifications.notifications:form_reminder",),
     "StockReturned": ("sales.waitlist:stock_returned",),
     "WaitlistServed": ("notifications.notifications:waitlist_served",),
+    "WaitlistClosed": ("notifications.notifications:waitlist_closed",),
 }
 
 _extra: dict[str, list[Handler]] = {}  # subscribe(): tests and scripts

@@ -160,6 +160,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "item_in_use": (409, "orders use this item: it cannot be deleted"),
     "in_stock": (409, "the item can be ordered now: a waitlist takes only a sold-out item"),
     "waitlist_served": (409, "the waitlist entry became an order already: it cannot be skipped"),
+    "waitlist_closed": (409, "the form's close ended the waitlist entry already: it cannot be skipped"),
     "insufficient_stock": (409, "not enough stock; details name the item, what is asked and what is left"),
     "order_cancelled": (409, "the order is cancelled: its fulfillment, quantity and prices are final"),
     "invalid_transition": (409, "this status change is not allowed (in bulk: only forward)"),
@@ -233,6 +234,7 @@ DETAIL_CODES: dict[str, str] = {
     "exactly_one_of": "give exactly one of these fields (customer_id/buyer_email/buyer, item_name/item_id)",
     # buyers (chalicelib/rules/contacts.py)
     "contact_required": "a buyer needs an email, a phone or a LINE ID (field: email)",
+    "remind_needs_email": "reminders go by email: a buyer who asks for them gives an email (field: remind)",
     "invalid_phone": "not a phone number (a number without a country code is read as Taiwanese)",
     "invalid_line_id": "a LINE ID is 1-100 characters",
     "same_customer": "a customer cannot be merged into itself (field: from_customer_id)",

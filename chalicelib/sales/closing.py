@@ -20,9 +20,13 @@ notice is a record keyed by form, buyer and kind, written before the send
 leaves its claim, which the next run takes over when the lease (10 minutes) runs out,
 with the dead run's plan added to its own.
 
-`send_due_reminders(now)` sends "closing soon" and "payment due" reminders, once per
-buyer per form per kind by the same records; `run(now)` (what the schedule calls) does
-the close, then the reminders.
+A settled close also ends the form's waitlist (waitlist.close_form: its waiting
+entries are closed and told; units that come back later stay in stock).
+
+`send_due_reminders(now)` sends "closing soon" and "payment due" reminders to the buyers
+who asked (`remind` on their orders: the public form's box), once per buyer per form per
+kind by the same records; `run(now)` (what the schedule calls) does the close, then the
+reminders.
 
 All writes of `form_notices` live here.
 """
@@ -38,7 +42,7 @@ from bson import ObjectId
 
 from chalicelib.platform import bus, clock, mongo
 from chalicelib.platform.db import get_db, is_duplicate_key
-from chalicelib.sales import forms, orders
+from chalicelib.sales import forms, orders, waitlist
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +70,8 @@ DUE_AFTER = dt.timedelta(days=3)  # "payment due" goes this long after the close
 
 @dataclass(frozen=True)
 class FormReminderDue(bus.Event):
-    """A form's reminder to its buyers (`kind`: closing_soon | payment_due): each buyer
-    with an email on file is emailed once (notifications.form_reminder claims per buyer)."""
+    """A form's reminder to the buyers who asked (`kind`: closing_soon | payment_due): each
+    one who can be reached is emailed once (notifications.form_reminder claims per buyer)."""
 
     attempts: ClassVar[int] = 2
 
@@ -83,33 +87,48 @@ def run(now: dt.datetime | None = None) -> dict:
 
 
 def send_due_reminders(now: dt.datetime | None = None) -> dict:
-    """Reminders to a form's buyers: "closing soon" SOON before closes_at to everyone with
-    a live order on it (they may add more, or tell a friend), "payment due" DUE_AFTER
-    after its close to those whose orders on it still owe money. Who asked: a buyer with
-    an email on file and notices on (a LINE-only buyer has nothing to be reminded by; the
-    seller's LINE is theirs). Once per buyer per form per kind: the record is written
-    before the send (claim_notice)."""
+    """Reminders to the buyers of a form who asked for them (`remind` on one of their
+    orders on it: the public form's box, or a waitlist entry's): "closing soon" SOON
+    before closes_at to those with a live order on it (they may add more, or tell a
+    friend), "payment due" DUE_AFTER after its close to those whose orders on it still
+    owe money. Who can be reached (an email on file, notices on) is the handler's
+    (notifications.form_reminder). One read of the form's orders. Once per buyer per form
+    per kind: the record is written before the send (claim_notice)."""
     now = now or clock.now()
     sent = {CLOSING_SOON: 0, PAYMENT_DUE: 0}
     for form in forms.reminders_due(now, SOON, DUE_AFTER):
         closes = form["closes_at"] if form["closes_at"].tzinfo else form["closes_at"].replace(tzinfo=dt.UTC)
         kind = CLOSING_SOON if closes > now else PAYMENT_DUE
-        query = {
-            "seller_id": form["seller_id"],
-            "form_id": form["_id"],
-            "fulfillment_status": {"$ne": "cancelled"},
-        }
-        if kind == PAYMENT_DUE:
-            query["payment_status"] = {"$in": ["unpaid", "partial"]}
-        buyers = tuple(
-            dict.fromkeys(o["customer_id"] for o in get_db().orders.find(query, {"customer_id": 1}))
-        )
+        buyers = tuple(_asked(form, kind))
         if buyers:
             with bus.collecting():
                 bus.record(FormReminderDue(form_id=form["_id"], kind=kind, customer_ids=buyers))
         forms.mark_reminded(form["_id"], kind)
         sent[kind] += 1
     return {"reminded_" + k: n for k, n in sent.items()}
+
+
+def _asked(form: dict, kind: str) -> list[ObjectId]:
+    """The buyers a `kind` reminder is for, in order of their first order: they asked on
+    some order of the form (one since cancelled counts: the ask was theirs), and have a
+    live order on it (owing, for "payment due")."""
+    asked, due = set(), {}
+    found = (
+        get_db()
+        .orders.find(
+            {"seller_id": form["seller_id"], "form_id": form["_id"]},
+            {"customer_id": 1, "remind": 1, "fulfillment_status": 1, "payment_status": 1},
+        )
+        .sort([("_id", 1)])
+    )
+    for o in found:
+        if o.get("remind"):
+            asked.add(o["customer_id"])
+        if o.get("fulfillment_status") == "cancelled":
+            continue
+        if kind == CLOSING_SOON or o.get("payment_status") in ("unpaid", "partial"):
+            due.setdefault(o["customer_id"], None)
+    return [c for c in due if c in asked]
 
 
 def close_due_forms(now: dt.datetime | None = None) -> dict:
@@ -165,6 +184,7 @@ def _close(form: dict, now: dt.datetime) -> tuple[str | None, int]:
             form["seller_id"], cancel_ids, shop.get("timezone") or clock.DEFAULT_TZ, shop["currency"]
         )
     forms.settle_close(form, outcomes, _buyers(form, cancel_ids))
+    waitlist.close_form(form["_id"])  # the group buy is over: nobody waits on it any more
     if cancel_ids:
         paid = tuple((o["_id"], o["paid_amount"]) for o in to_cancel if o.get("paid_amount"))
         bus.record(FormOrdersCancelled(form_id=form["_id"], order_ids=tuple(cancel_ids), paid=paid))

@@ -593,6 +593,15 @@ def _buyer(form: dict, data: FormOrderIn) -> tuple[Buyer | None, list[dict]]:
     if details:
         return None, details
     contact = contacts.Contact(email=data.email if "email" in kinds else None, phone=phone, line_id=line_id)
+    if getattr(data, "remind", False) and not contact.email:
+        # Reminders go by email only: a LINE-only buyer is not offered them (docs/api.md).
+        return None, [
+            {
+                "field": "remind",
+                "code": "remind_needs_email",
+                "message": "reminders go by email: give an email (on a form that asks for one)",
+            }
+        ]
     by = [(STORED_KEY[k], contact.keys()[STORED_KEY[k]]) for k in kinds if typed[k]]
     return Buyer(contact, by), []
 
@@ -913,6 +922,8 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             # sent: a retry that must still add the charge uses this, not a later rule.
             "form_fee": flat_fee(form),
         }
+        if data.remind:
+            doc["remind"] = True  # the buyer asked for this form's reminders (closing.py)
         if _held(customer, submission_id):
             doc["credit_held"] = True
         docs.append(doc)

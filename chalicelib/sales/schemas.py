@@ -257,6 +257,9 @@ class FormOrderIn(In):
     address: LongText | None = None
     lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
     note: LongText | None = None
+    # "Email me before this form closes and when payment is due": off unless asked; only
+    # with an email the form keeps (forms.check_remind: 400 `remind_needs_email`).
+    remind: bool = False
 
 
 class FormOrderOut(Model):
@@ -573,6 +576,7 @@ class WaitlistIn(In):
     line_id: ShortText | None = None
     item_id: ObjectIdStr
     quantity: LineQuantity
+    remind: bool = False  # carried to the order the entry becomes (as FormOrderIn's)
 
 
 class WaitlistJoinOut(Model):
@@ -588,7 +592,7 @@ class WaitlistEntryOut(Model):
     name: str
     contact: str  # what tells the seller who it is: LINE ID, phone or email
     quantity: int
-    status: Literal["waiting", "served", "skipped"]
+    status: Literal["waiting", "served", "skipped", "closed"]  # closed: the form closed first
     position: int | None  # in its item's line while waiting
     order_no: int | None  # the order it became
     emailed: bool | None  # served: told by email (False: the seller tells them, e.g. by LINE)

@@ -15,6 +15,12 @@ seller's new stock), handled here after the write (`stock_returned`). Serving an
 No partial serving, no overtaking: an entry is served its whole quantity or not at all,
 and a head of the line that does not fit stops the line (the units stay in stock, for
 the next return or a normal order). Only entries of open forms are served.
+
+The form's scheduled close ends its waiting entries (`close_form`: waiting -> closed,
+each by the same locked conditional update as a serve's claim, so an entry is served or
+closed, never both); units that come back later stay in stock. `WaitlistClosed` tells
+those buyers after the write (notifications: one email where they gave one; the
+seller's queue lists the others to tell by LINE).
 """
 
 from __future__ import annotations
@@ -54,6 +60,17 @@ class WaitlistServed(bus.Event):
     order_id: ObjectId
 
 
+@dataclass(frozen=True)
+class WaitlistClosed(bus.Event):
+    """A form's close ended these waiting entries: each buyer is told once (the entry's
+    `emailed` is claimed before the send)."""
+
+    attempts: ClassVar[int] = 2
+
+    form_id: ObjectId
+    entry_ids: tuple
+
+
 def join(token: str, data: WaitlistIn, client: str) -> dict:
     """POST /f/{token}/waitlist: 201 only while the item cannot be ordered in that
     quantity (409 `in_stock` otherwise); checks (400) write nothing. 10 an hour per
@@ -86,6 +103,8 @@ def join(token: str, data: WaitlistIn, client: str) -> dict:
         "status": "waiting",
         "created_at": clock.now(),
     }
+    if data.remind:
+        entry["remind"] = True  # its order asks for the form's reminders
     get_db().waitlist.insert_one(entry)
     # Units that came back between the stock read and the insert found no one waiting.
     serve(form["seller_id"], item_id)
@@ -154,7 +173,8 @@ def queue(principal: Principal, form_id: str) -> dict:
 
 def skip(principal: Principal, form_id: str, entry_id: str) -> None:
     """DELETE /forms/{id}/waitlist/{entry_id}: a waiting entry is skipped (kept, shown as
-    skipped); one served already is 409 `waitlist_served`."""
+    skipped); one served already is 409 `waitlist_served`, one the close ended 409
+    `waitlist_closed`."""
     form = own("forms", object_id(principal.seller_id), form_id, "form")
     eid = object_id(entry_id, "waitlist entry")
     done = store.find_one_and_update(
@@ -164,8 +184,11 @@ def skip(principal: Principal, form_id: str, entry_id: str) -> None:
         lock=store.waitlist_key(eid),
     )
     if done is None:
-        if get_db().waitlist.find_one({"_id": eid, "form_id": form["_id"]}, {"_id": 1}) is None:
+        entry = get_db().waitlist.find_one({"_id": eid, "form_id": form["_id"]}, {"status": 1})
+        if entry is None:
             raise NotFound("waitlist entry not found")
+        if entry["status"] == "closed":
+            raise Conflict("the form's close ended this entry already", code="waitlist_closed")
         raise Conflict("this buyer was served already", code="waitlist_served")
 
 
@@ -261,6 +284,8 @@ def _order(form: dict, item: dict, entry: dict) -> ObjectId:
         "waitlist_entry": entry["_id"],
         "form_fee": 0,
     }
+    if entry.get("remind"):
+        doc["remind"] = True
     if customer.get("created_by_submission") != order_id:
         doc["credit_held"] = True  # as a form's orders: a known buyer's credit waits for the seller
     try:
@@ -270,6 +295,42 @@ def _order(form: dict, item: dict, entry: dict) -> ObjectId:
             raise
     batches.settle(form["seller_id"], doc, shop["currency"])
     return order_id
+
+
+def close_form(form_id: ObjectId) -> int:
+    """closing._close, once the form's close is settled: its waiting entries are closed
+    (not served: the group buy is over). Returns how many this call closed."""
+    db = get_db()
+    closed = []
+    for e in db.waitlist.find({"form_id": form_id, "status": "waiting"}, {"_id": 1}):
+        done = store.update_one(
+            db.waitlist,
+            {"_id": e["_id"], "status": "waiting"},
+            {"$set": {"status": "closed", "closed_at": clock.now()}},
+            lock=store.waitlist_key(e["_id"]),
+        )
+        if done.modified_count:
+            closed.append(e["_id"])
+    if closed:
+        bus.record(WaitlistClosed(form_id, tuple(closed)))
+    return len(closed)
+
+
+def claim_closed_notice(entry_id: ObjectId, emailed: bool) -> bool:
+    """notifications: record how a closed entry's buyer is told, before the send; False
+    when it was recorded already (a replay, a second handler)."""
+    done = store.update_one(
+        get_db().waitlist,
+        {"_id": entry_id, "status": "closed", "emailed": None},
+        {"$set": {"emailed": emailed}},
+        lock=store.waitlist_key(entry_id),
+    )
+    return done.modified_count == 1
+
+
+def give_back_closed_notice(entry_id: ObjectId) -> None:
+    """A refused send: a replay may send it."""
+    get_db().waitlist.update_one({"_id": entry_id, "status": "closed"}, {"$set": {"emailed": None}})
 
 
 def mark_told(entry_id: ObjectId, emailed: bool) -> None:

@@ -74,7 +74,7 @@ def test_two_closes_at_once_extend_once(api):
 def test_two_reminder_runs_at_once_send_each_reminder_once(api, ses):
     shop = make_group_buy(api, minimum=1)
     for n in range(3):
-        buy(api, shop, 1, email=f"b{n}@example.com")
+        buy(api, shop, 1, email=f"b{n}@example.com", remind=True)
     soon = CLOSES - dt.timedelta(hours=2)
     at_once([lambda: closing.send_due_reminders(soon) for _ in range(4)])
     soon_mail = sorted(a for m in ses if "即將截止" in m.subject for a in m.destinations["ToAddresses"])

@@ -262,7 +262,7 @@ def reminders(ses, kind_word):
 
 def test_closing_soon_goes_once_to_buyers_with_an_email_a_day_before(api, ses):
     shop = make_group_buy(api, minimum=1)
-    buy(api, shop, 1, email="amy@example.com")
+    buy(api, shop, 1, email="amy@example.com", remind=True)
     buy(api, shop, 1, name="Bo", line_id="bo_line")  # no email: nothing to remind him by
     assert closing.send_due_reminders(CLOSES - dt.timedelta(hours=30))["reminded_closing_soon"] == 0
     soon = CLOSES - dt.timedelta(hours=20)
@@ -282,8 +282,8 @@ def test_closing_soon_goes_once_to_buyers_with_an_email_a_day_before(api, ses):
 
 def test_payment_due_goes_once_to_buyers_still_owing_days_after_the_close(api, ses):
     shop = make_group_buy(api, minimum=1)
-    buy(api, shop, 2, email="amy@example.com")
-    buy(api, shop, 1, email="cy@example.com")
+    buy(api, shop, 2, email="amy@example.com", remind=True)
+    buy(api, shop, 1, email="cy@example.com", remind=True)
     cy = db.get_db().customers.find_one({"email": "cy@example.com"})
     make_payment(api, shop["t"], str(cy["_id"]), 100)  # Cy has paid
     closing.close_due_forms(AFTER)
@@ -300,7 +300,7 @@ def test_payment_due_goes_once_to_buyers_still_owing_days_after_the_close(api, s
 def test_forms_closed_long_ago_get_no_payment_reminder(api, ses):
     """The first run after a deploy must not email every old form's buyers."""
     shop = make_group_buy(api, minimum=1)
-    buy(api, shop, 2, email="amy@example.com")
+    buy(api, shop, 2, email="amy@example.com", remind=True)
     closing.close_due_forms(AFTER)
     long_after = AFTER + closing.DUE_AFTER + dt.timedelta(days=3)
     assert closing.send_due_reminders(long_after)["reminded_payment_due"] == 0
@@ -309,8 +309,76 @@ def test_forms_closed_long_ago_get_no_payment_reminder(api, ses):
 
 def test_the_schedule_closes_and_reminds_in_one_run(api, ses):
     shop = make_group_buy(api, minimum=1)
-    buy(api, shop, 1, email="amy@example.com")
+    buy(api, shop, 1, email="amy@example.com", remind=True)
     done = closing.run(CLOSES - dt.timedelta(hours=1))
     assert done["reminded_closing_soon"] == 1 and done["closed"] == 0
     done = closing.run(AFTER)
     assert done["closed"] == 1 and done["reminded_closing_soon"] == 0
+
+
+# --- reminders go to the buyers who asked (the public form's box), and can be reached
+
+
+def test_reminders_go_only_to_buyers_who_asked_once_each_however_often_the_schedule_runs(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 1, email="amy@example.com", remind=True)
+    buy(api, shop, 2, name="Cy", email="cy@example.com")  # did not tick the box
+    buy(api, shop, 1, name="Di", email="di@example.com", remind=False)
+    buy(api, shop, 1, name="Amy", email="amy@example.com")  # her second order: the ask stands
+    soon = CLOSES - dt.timedelta(hours=20)
+    for minutes in (0, 5, 10):
+        closing.run(soon + dt.timedelta(minutes=minutes))
+    assert reminders(ses, "即將截止") == ["amy@example.com"]
+    (mail,) = [m for m in ses if "即將截止" in m.subject]
+    body = mail.body["text_part"] if isinstance(mail.body, dict) else str(mail.body)
+    assert "停止批次通知 Email" in body  # how to stop them
+    closing.run(AFTER)
+    for days in (0, 1):
+        closing.run(AFTER + closing.DUE_AFTER + dt.timedelta(days=days))
+    assert reminders(ses, "待付款") == ["amy@example.com"]
+    asked = {o["customer_id"] for o in db.get_db().orders.find({"remind": True})}
+    assert [db.get_db().customers.find_one({"_id": c})["email"] for c in asked] == ["amy@example.com"]
+
+
+def test_a_buyer_who_asked_but_stopped_notices_or_cannot_be_emailed_gets_none(api, ses):
+    shop = make_group_buy(api, minimum=1)
+    buy(api, shop, 1, email="amy@example.com", remind=True)
+    buy(api, shop, 1, name="Cy", email="cy@example.com", remind=True)
+    buy(api, shop, 1, name="Ed", email="ed@example.com", remind=True)
+    ids = {c["email"]: str(c["_id"]) for c in db.get_db().customers.find()}
+    r = api.patch(f"/customers/{ids['cy@example.com']}", {"notices_opt_out": True}, token=shop["t"])
+    assert r.status == 200, r.json
+    r = api.patch(f"/customers/{ids['ed@example.com']}", {"notify": False}, token=shop["t"])
+    assert r.status == 200, r.json
+    closing.send_due_reminders(CLOSES - dt.timedelta(hours=20))
+    assert reminders(ses, "即將截止") == ["amy@example.com"]
+
+
+def test_asking_for_reminders_without_an_email_is_a_400_naming_remind_and_writes_nothing(api):
+    shop = make_group_buy(api, minimum=1)
+    path = f"/f/{shop['token']}/orders"
+    line = [{"item_id": shop["pocky"]["id"], "quantity": 1}]
+    # A LINE-only buyer: reminders go by email, the page offers none without one.
+    r = api.post(path, {"name": "Bo", "line_id": "bo_line", "lines": line, "remind": True})
+    assert r.status == 400, r.json
+    assert [(d["field"], d["code"]) for d in r.json["error"]["details"]] == [("remind", "remind_needs_email")]
+    r = api.post(path, {"name": "Bo", "email": "bo@example.com", "lines": line, "remind": "yes"})
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "remind", r.json
+    # A form that finds buyers by phone keeps no email: none to remind by.
+    t = shop["t"]
+    phone_form = api.post(
+        "/forms",
+        {
+            "batch": "2031-03 東京",
+            "title": "By phone",
+            "items": [{"item_id": shop["pocky"]["id"]}],
+            "contact": "phone",
+        },
+        token=t,
+    ).json
+    token = phone_form["url"].split("#")[1]
+    body = {"name": "Bo", "phone": "0912345678", "email": "bo@example.com", "lines": line, "remind": True}
+    r = api.post(f"/f/{token}/orders", body)
+    assert r.status == 400 and r.json["error"]["details"][0]["code"] == "remind_needs_email", r.json
+    assert db.get_db().orders.count_documents({}) == 0
+    assert db.get_db().customers.count_documents({}) == 0

@@ -6,9 +6,12 @@ input is a 400 naming the field and writes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from chalicelib.platform import db
+from chalicelib.sales import closing, waitlist
 from chalicelib.tracking import tracking
 from tests.factories import make_item
 
@@ -20,12 +23,12 @@ def no_floor(monkeypatch):
     monkeypatch.setattr(tracking, "REQUEST_FLOOR_SECONDS", 0.0)
 
 
-def make_shop(api, stock=2, contact="any"):
+def make_shop(api, stock=2, contact="any", **form):
     t = api.signup()
     item = make_item(api, t, item_name="Pocky", price=100, stock=stock)
     r = api.post(
         "/forms",
-        {"batch": "B", "title": "Tokyo", "items": [{"item_id": item["id"]}], "contact": contact},
+        {"batch": "B", "title": "Tokyo", "items": [{"item_id": item["id"]}], "contact": contact, **form},
         token=t,
     )
     assert r.status == 201, r.json
@@ -152,3 +155,72 @@ def test_a_closed_form_takes_no_waitlist(api):
     api.patch(f"/forms/{shop['form']['id']}", {"closed": True}, token=shop["t"])
     r = join(api, shop, email="amy@example.com")
     assert r.status == 410 and r.json["error"]["code"] == "form_closed"
+
+
+# --- the form's close ends the waitlist; reminders asked for on the waitlist
+
+CLOSES = dt.datetime(2031, 3, 1, 12, 0, tzinfo=dt.UTC)
+AFTER = CLOSES + dt.timedelta(minutes=1)
+ENDED = "候補結束"  # the close notice's subject
+
+
+def test_the_close_ends_waiting_entries_tells_each_once_and_later_units_stay_in_stock(api, ses):
+    shop = make_shop(api, stock=1, closes_at=CLOSES.isoformat())
+    first = buy(api, shop, 1, "zed@example.com")
+    assert join(api, shop, email="amy@example.com").status == 201
+    assert join(api, shop, name="Bo", line_id="bo_line").status == 201
+    assert closing.close_due_forms(AFTER)["closed"] == 1
+    rows = queue(api, shop)
+    assert [(e["name"], e["status"], e["emailed"], e["position"]) for e in rows] == [
+        ("Amy", "closed", True, None),
+        ("Bo", "closed", False, None),  # no email: the seller tells him by LINE
+    ]
+    ended = [m for m in ses if ENDED in m.subject]
+    assert [m.destinations["ToAddresses"] for m in ended] == [["amy@example.com"]]
+    # Twice, and a replayed event: nobody is told twice.
+    assert closing.close_due_forms(AFTER + dt.timedelta(minutes=5))["closed"] == 0
+    from chalicelib.notifications import notifications
+
+    ids = tuple(e["_id"] for e in db.get_db().waitlist.find())
+    form_id = db.get_db().forms.find_one()["_id"]
+    assert notifications.waitlist_closed(waitlist.WaitlistClosed(form_id, ids)) == 0
+    assert len([m for m in ses if ENDED in m.subject]) == 1
+    # A unit back after the close stays in stock: no order on a closed form.
+    order = order_of(first["order_nos"][0], api, shop)
+    r = api.patch(f"/orders/{order['id']}", {"fulfillment_status": "cancelled"}, token=shop["t"])
+    assert r.status == 200, r.json
+    assert db.get_db().orders.count_documents({"source": "waitlist"}) == 0
+    assert db.get_db().items.find_one()["stock"] == 1
+    assert [e["status"] for e in queue(api, shop)] == ["closed", "closed"]
+    r = api.delete(f"/forms/{shop['form']['id']}/waitlist/{rows[0]['id']}", token=shop["t"])
+    assert r.status == 409 and r.json["error"]["code"] == "waitlist_closed", r.json
+
+
+def test_an_extended_close_keeps_the_line_waiting(api, ses):
+    shop = make_shop(api, stock=1, closes_at=CLOSES.isoformat(), on_min_unmet="extend", extend_days=2)
+    r = api.patch(
+        f"/forms/{shop['form']['id']}",
+        {"items": [{"item_id": shop["item"]["id"], "min_quantity": 5}]},
+        token=shop["t"],
+    )
+    assert r.status == 200, r.json
+    buy(api, shop, 1, "zed@example.com")
+    assert join(api, shop, email="amy@example.com").status == 201
+    assert closing.close_due_forms(AFTER)["extended"] == 1
+    assert [e["status"] for e in queue(api, shop)] == ["waiting"]
+    assert [m for m in ses if ENDED in m.subject] == []
+
+
+def test_a_waitlist_buyer_who_asked_for_reminders_gets_the_payment_reminder(api, ses):
+    shop = make_shop(api, stock=1, closes_at=CLOSES.isoformat())
+    buy(api, shop, 1, "zed@example.com")
+    assert join(api, shop, email="amy@example.com", remind=True).status == 201
+    assert join(api, shop, name="Cy", email="cy@example.com").status == 201
+    r = join(api, shop, name="Bo", line_id="bo_line", remind=True)  # LINE only: no email to remind by
+    assert r.status == 400 and [d["field"] for d in r.json["error"]["details"]] == ["remind"], r.json
+    api.patch(f"/items/{shop['item']['id']}", {"stock": 2}, token=shop["t"])
+    assert [e["status"] for e in queue(api, shop)] == ["served", "served"]
+    closing.close_due_forms(AFTER)
+    closing.send_due_reminders(AFTER + closing.DUE_AFTER)
+    due = [m.destinations["ToAddresses"] for m in ses if "待付款" in m.subject]
+    assert due == [["amy@example.com"]]

@@ -129,3 +129,39 @@ def test_a_stock_increase_racing_a_cancel_and_an_order_serves_each_entry_once(ap
     assert served <= 3
     if stock(item_id) > 0:
         assert served == 3  # units left in stock with buyers still waiting: none may be
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_the_close_racing_a_cancel_serves_or_closes_each_entry_never_both(api, round_):
+    """The scheduled close (it ends the line) and a cancel (it serves the line) at once:
+    every entry ends served (with its one order) or closed (with none), none left
+    waiting, and each unit that came back is in stock or in a served order, once."""
+    import datetime as dt
+
+    from chalicelib.sales import closing
+
+    closes = dt.datetime(2031, 3, 1, 12, 0, tzinfo=dt.UTC)
+    who = make_principal(api)
+    item_id = items.create(who, ItemIn(item_name="Pocky", price=100, stock=2))["id"]
+    body = {"batch": "B", "title": "Race", "items": [{"item_id": item_id}], "closes_at": closes.isoformat()}
+    token = forms.create(who, FormIn.model_validate(body))["url"].split("#")[1]
+    at_once([in_route(buy(token, "b@example.com", item_id, 2))])
+    for n in range(4):
+        assert in_route(join(token, f"w{n}@example.com", item_id, 1))()["status"] == "waiting"
+    total = stock(item_id) + live_units(item_id)
+    order_id = db.get_db().orders.find_one({"item_id": ObjectId(item_id)})["_id"]
+    results = at_once(
+        [
+            in_route(
+                lambda: orders.update(
+                    who, str(order_id), OrderPatch(fulfillment_status="cancelled"), attempts=20
+                )
+            ),
+            lambda: closing.close_due_forms(closes + dt.timedelta(minutes=1)),
+        ]
+    )
+    check_entries()
+    statuses = [e["status"] for e in db.get_db().waitlist.find()]
+    assert set(statuses) <= {"served", "closed"}, (statuses, results)
+    assert stock(item_id) + live_units(item_id) == total, results
+    assert statuses.count("served") + stock(item_id) == 2, (statuses, results)

@@ -22,12 +22,24 @@ export function waitlistBox(item, token, mode) {
     field("name", "text", t("form.name")),
     ...asks.map((c) => field(c, c === "email" ? "email" : "text", t(`form.${c}`))),
     field("quantity", "number", t("form.w_quantity")),
+    remindBox(),
     h("button", { class: "btn btn-primary of-w-send", type: "submit" }, t("form.w_join")),
   );
+  const email = box.querySelector("[name=email]");
+  const remind = box.querySelector("[name=remind]");
+  // Reminders go by email only, as the form's own box: ticked once an email is typed.
+  const remindState = () => {
+    if (!remind) return;
+    remind.disabled = !email?.value.trim();
+    if (remind.disabled) remind.checked = false;
+  };
+  box.addEventListener("input", remindState);
+  remindState();
   box.querySelector("[name=quantity]").value = "1";
   box.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const body = { name: box.querySelector("[name=name]").value.trim(), item_id: item.item_id, quantity: Number.parseInt(box.querySelector("[name=quantity]").value, 10) || 0 };
+    if (remind?.checked) body.remind = true;
     for (const c of asks) {
       const v = box.querySelector(`[name=${c}]`).value.trim();
       if (v) body[c] = v;
@@ -44,4 +56,15 @@ export function waitlistBox(item, token, mode) {
     }
   });
   return h("div", { class: "of-waitlist" }, box, msg);
+
+  function remindBox() {
+    if (!asks.includes("email")) return null; // a LINE-only or phone form: nothing to remind by
+    const id = `of-w-remind-${item.item_id}`;
+    return h(
+      "div",
+      { class: "form-check d-flex align-items-center gap-2 ps-0 mb-2 of-remind" },
+      h("input", { class: "form-check-input", type: "checkbox", id, name: "remind" }),
+      h("label", { class: "form-check-label small", for: id }, t("form.remind")),
+    );
+  }
 }

@@ -252,6 +252,7 @@ function render() {
     $(`#of-${c}`).required = mode === c || (c === "phone" && Boolean(form.ask_phone));
   }
   $("#of-contact-any").classList.toggle("d-none", mode !== "any");
+  remindState();
   $("#of-address-box").classList.toggle("d-none", !form.ask_address);
   $("#of-address").required = Boolean(form.ask_address);
   const items = form.items || [];
@@ -259,6 +260,14 @@ function render() {
   renderTotal();
   renderErrors();
   $("#of-form").classList.remove("d-none");
+}
+
+/** Reminders go by email only (a LINE-only buyer is not offered them): the box is in the
+ *  email field's box, shown with it, and can be ticked once an email is typed. */
+function remindState() {
+  const box = $("#of-remind");
+  box.disabled = !$("#of-email").value.trim();
+  if (box.disabled) box.checked = false;
 }
 
 /** The shop's bag (the page's icon), drawn in SVG: no emoji font is needed. */
@@ -480,6 +489,7 @@ async function submit(ev) {
   for (const c of CONTACTS) if (values[c]) body[c] = values[c];
   if (values.address) body.address = values.address;
   if (values.note) body.note = values.note;
+  if (values.email && el.remind.checked) body.remind = true;
   busy = true;
   const button = $("#of-submit");
   button.disabled = true;
@@ -521,6 +531,7 @@ $("#of-form").addEventListener("submit", submit);
 $("#of-form").addEventListener("input", (ev) => {
   // A corrected field loses its mark.
   const name = ev.target.name;
+  if (name === "email") remindState();
   if (errors?.fields?.[name]) {
     delete errors.fields[name];
     fieldError(name, "");

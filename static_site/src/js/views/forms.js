@@ -635,7 +635,8 @@ export function bind() {
 }
 
 /** The form's waitlist (補貨候補) under its title: each entry's place or outcome; a waiting
- * buyer can be skipped; a served one without email is marked for the seller to tell. */
+ * buyer can be skipped; a served one without email, or one the form's close ended, is
+ * marked for the seller to tell. */
 async function showWaitlist(f, row) {
   const box = row?.querySelector(".form-waitlist");
   if (!box) return;
@@ -658,12 +659,14 @@ async function showWaitlist(f, row) {
         ? t("forms.waitlist_waiting", { n: e.position })
         : e.status === "served"
           ? t(e.emailed === false ? "forms.waitlist_served_tell" : "forms.waitlist_served", { no: e.order_no ?? "" })
-          : t("forms.waitlist_skipped");
+          : e.status === "closed"
+            ? t(e.emailed === false ? "forms.waitlist_closed_tell" : "forms.waitlist_closed")
+            : t("forms.waitlist_skipped");
     const skip =
       e.status === "waiting"
         ? h("button", { class: "btn btn-sm btn-link p-0 ms-2 form-waitlist-skip", type: "button", "aria-label": t("forms.waitlist_skip_label", { name: e.name }), onclick: () => skipEntry(f, e, row) }, t("forms.waitlist_skip"))
         : null;
-    return h("li", { class: "form-waitlist-entry", dataset: { id: e.id, status: e.status } }, t("forms.waitlist_entry", { name: e.name, contact: e.contact, item: e.item_name || "", quantity: e.quantity }), h("span", { class: e.status === "served" && e.emailed === false ? "text-danger" : "" }, state), skip);
+    return h("li", { class: "form-waitlist-entry", dataset: { id: e.id, status: e.status } }, t("forms.waitlist_entry", { name: e.name, contact: e.contact, item: e.item_name || "", quantity: e.quantity }), h("span", { class: ["served", "closed"].includes(e.status) && e.emailed === false ? "text-danger" : "" }, state), skip);
   };
   box.replaceChildren(h("strong", {}, t("forms.waitlist")), h("ol", { class: "mb-1 ps-3" }, entries.map(line)));
 }
