@@ -96,6 +96,11 @@ def patch_chalice() -> None:
 
 def main() -> int:
     patch_chalice()
+    if "package" in sys.argv[1:]:
+        # A SAM template cannot add an event notification to an existing bucket (Chalice
+        # refuses on_s3_event there): app.py leaves the photo trigger out of `package`;
+        # `chalice deploy` (make deploy) wires it (docs/deploy.md, "Photos").
+        os.environ["CHALICE_SAM_PACKAGE"] = "1"
     from chalice.cli import main as chalice_main
 
     sys.argv[0] = "chalice"
