@@ -200,7 +200,9 @@ def make_images(data: bytes, content_type: str) -> dict[str, bytes]:
         with Image.open(io.BytesIO(data), formats=[FORMATS[content_type]]) as img:
             if img.width * img.height > MAX_PIXELS:
                 raise BadImage(f"{img.width}x{img.height} is more than {MAX_PIXELS:,} pixels")
-            img.draft("RGB", (SIZES["medium"] * 2, SIZES["medium"] * 2))  # JPEG: decode at 1/2..1/8 scale
+            # A JPEG decoded at 1/2, 1/4 or 1/8 scale, still at least 800 px each way: a 4000x3000
+            # photo decodes as 2000x1500 (a quarter of the work, bench/bench_photos.py).
+            img.draft("RGB", (SIZES["medium"], SIZES["medium"]))
             upright = ImageOps.exif_transpose(img)
             rgb = _flatten(upright)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:

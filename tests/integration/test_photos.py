@@ -409,3 +409,29 @@ def test_make_images_refuses_a_file_of_another_type_than_declared():
         photos.make_images(png_with_alpha(), "image/jpeg")
     with pytest.raises(photos.BadImage):
         photos.make_images(jpeg()[:200], "image/jpeg")  # cut short
+
+
+def test_the_images_need_none_of_the_pillow_parts_the_package_leaves_out():
+    """scripts/chalice_pyc.PIL_LEFT_OUT: with those modules unimportable, JPEG, PNG and WebP
+    uploads still make their images (tests/integration/test_package.py checks the zip)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import io, sys\n"
+        "for m in ('_avif', '_imagingft', '_imagingcms', '_imagingtk', '_imagingmath', '_imagingmorph'):\n"
+        "    sys.modules['PIL.' + m] = None\n"
+        "from PIL import Image\n"
+        "from chalicelib.catalog import photos\n"
+        "for fmt, kind, mode in (('JPEG', 'image/jpeg', 'RGB'), ('PNG', 'image/png', 'RGBA'), ('WEBP', 'image/webp', 'RGBA')):\n"
+        "    out = io.BytesIO()\n"
+        "    Image.new(mode, (300, 200)).save(out, fmt)\n"
+        "    assert set(photos.make_images(out.getvalue(), kind)) == {'small', 'medium'}, fmt\n"
+        "print('made')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "made", result.stderr
