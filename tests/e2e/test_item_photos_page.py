@@ -26,6 +26,8 @@ TEXTS = {
         "remove": "Remove",
         "none": "No photos yet.",
         "alt": "Photo of 草莓 Pocky",
+        "orders": "Orders",
+        "reports": "Reports",
     },
     "zh-Hant": {
         "locale": "zh-TW",
@@ -37,6 +39,8 @@ TEXTS = {
         "remove": "刪除",
         "none": "還沒有照片。",
         "alt": "草莓 Pocky 的照片",
+        "orders": "訂單",
+        "reports": "報表",
     },
 }
 ITEM = "草莓 Pocky"
@@ -118,6 +122,30 @@ def test_the_seller_adds_a_photo_and_the_buyer_sees_it_on_the_form_on_a_phone(
     assert buyer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     problems += serious(buyer, f"form with a photo {language} 375")
     shot(buyer, f"form-photo-{language}")
+
+    # The order panel and the purchase list show it too (from the items the page loaded).
+    order = ok(
+        api_request(
+            stack,
+            "POST",
+            "/orders",
+            token,
+            {"buyer_email": "amy@example.com", "item_id": item["id"], "quantity": 2},
+        ),
+        201,
+    )
+    seller.get_by_role("tab", name=texts["orders"]).click()
+    seller.locator(f'#orders-body tr[data-order-no="{order["order_no"]}"] .order-open').click()
+    expect(seller.locator("#detail-item img.item-thumb")).to_have_attribute("src", src)
+    seller.locator("#detail-close").click()
+    seller.get_by_role("tab", name=texts["reports"]).click()
+    expect(seller.locator("#rep-items tbody tr", has_text=ITEM).locator("img.item-thumb")).to_have_attribute(
+        "src", src
+    )
+    seller.get_by_role("tab", name=texts["tab"]).click()
+    seller.locator(f"#items-body tr[data-id='{item['id']}']").get_by_role(
+        "button", name=texts["photos_1"]
+    ).click()
 
     # The seller removes it: gone from the item, the form and the storage.
     seller.locator(".item-photo-row").get_by_role("button", name=texts["remove"]).click()

@@ -3,6 +3,7 @@
 // storage (S3's presigned POST in AWS, the API's own route under `make run`); the API makes
 // the small and medium images (without the photo's location) and lists them when ready.
 import { api, describe } from "../api.js";
+import { pickers } from "../app.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
@@ -24,6 +25,14 @@ export function thumb(item, size = 40) {
     loading: "lazy",
     decoding: "async",
   });
+}
+
+/** The thumbnail of an order's or a purchase-list row's item, from the items the page
+ *  already loaded for its pickers (no request; an item beyond them shows none). */
+export function thumbOf(itemId, itemName, size = 40) {
+  const fold = (s) => String(s ?? "").normalize("NFKC").toLowerCase().trim();
+  const item = pickers.items.find((i) => (itemId ? i.id === itemId : fold(i.item_name) === fold(itemName)));
+  return item ? thumb(item, size) : null;
 }
 
 /** The "Photos (n)" button of a row; it opens the item's photo panel under the row. */

@@ -69,10 +69,12 @@ function itemRow(i) {
   );
 }
 
-// After a photo is added or removed: the list again, with that item's photos still open.
+// After a photo is added or removed: the list again, with that item's photos still open
+// (and the pickers' items, whose photos the order panel and purchase list show).
 async function reopenPhotos(id) {
   await load(true);
   $(`#items-body tr[data-id="${id}"] .item-photos-btn`)?.click();
+  loadPickers();
 }
 
 function edit(i) {
