@@ -50,6 +50,15 @@ def first_photo_url(doc: dict) -> str | None:
     return blobs.store().url(shown[0]["small"]) if shown else None
 
 
+def first_photo_urls(seller_id, item_ids: set) -> dict:
+    """item id -> its first photo's small image, for the items of `item_ids` that have one:
+    one read of those items' photos (none when `item_ids` is empty)."""
+    if not item_ids:
+        return {}
+    found = get_db().items.find({"_id": {"$in": list(item_ids)}, "seller_id": seller_id}, {"photos": 1})
+    return {doc["_id"]: url for doc in found if (url := first_photo_url(doc))}
+
+
 def photo_urls(doc: dict) -> list[dict]:
     """The item's ready photos (a copy catalog.photos keeps on the item, so a list of items
     costs no read more) as the pages load them."""

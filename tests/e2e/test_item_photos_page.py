@@ -134,6 +134,17 @@ def test_the_seller_adds_a_photo_and_the_buyer_sees_it_on_the_form_on_a_phone(
         ),
         201,
     )
+    # The buyer's tracking page (the link the seller sends in LINE), on a phone.
+    link = ok(api_request(stack, "POST", f"/customers/{order['customer_id']}/tracking-link", token), 201)
+    tracking = open_page(viewport=PHONE, locale=texts["locale"])
+    tracking.goto(link["url"])
+    on_track = tracking.locator(f'.order-card[data-order-no="{order["order_no"]}"] img.track-photo')
+    expect(on_track).to_have_attribute("src", src)
+    expect(on_track).to_have_attribute("alt", ITEM)
+    expect(on_track).to_have_attribute("loading", "lazy")
+    settled(tracking, 375)
+    assert tracking.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    problems += serious(tracking, f"tracking page with a photo {language} 375")
     seller.get_by_role("tab", name=texts["orders"]).click()
     seller.locator(f'#orders-body tr[data-order-no="{order["order_no"]}"] .order-open').click()
     expect(seller.locator("#detail-item img.item-thumb")).to_have_attribute("src", src)

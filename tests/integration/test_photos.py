@@ -435,3 +435,23 @@ def test_the_images_need_none_of_the_pillow_parts_the_package_leaves_out():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and result.stdout.strip() == "made", result.stderr
+
+
+def test_the_buyers_page_shows_each_orders_item_photo_in_one_read_more(api, token, s3, commands):
+    from tests.factories import make_order
+
+    item = make_item(api, token, item_name="Scarf")
+    photo = start(api, token, item["id"]).json
+    post_form(photo["upload"], jpeg(400, 300))
+    run_handler(photo["upload"]["fields"]["key"])
+    (shown,) = api.get(f"/items/{item['id']}", token=token).json["photos"]
+    with_photo = make_order(api, token, buyer_email="amy@example.com", item_id=item["id"])
+    make_order(api, token, buyer_email="amy@example.com", item_name="Typed, no item")
+    link = api.post(f"/customers/{with_photo['customer_id']}/tracking-link", token=token).json
+    if commands:
+        commands.names.clear()
+    got = api.get(f"/track/{link['token']}").json
+    by_name = {o["item_name"]: o["photo_url"] for o in got["orders"]}
+    assert by_name == {"Scarf": shown["small_url"], "Typed, no item": None}
+    if commands:  # the link, the orders, the items' photos, the payments, the charges
+        assert commands.names == ["find"] * 5, commands.names
