@@ -366,7 +366,7 @@ def _link(token: str) -> dict:
 
 def lookup(token: str) -> dict:
     """The buyer's page: four database commands (link by hash, orders, payments, open
-    charges). A submission's link (scope "submission") reads that submission's orders,
+    charges), five when orders name items of the list (their photos). A submission's link (scope "submission") reads that submission's orders,
     charges and the payments reported through it, nothing else of the customer."""
     link = _link(token)
     db = get_db()
