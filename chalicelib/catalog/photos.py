@@ -60,25 +60,33 @@ def start(principal: Principal, item_id: str, data: PhotoIn) -> dict:
         "key": _key(seller_id, item["_id"], photo_id),
         "created_at": clock.now(),
     }
-    for _ in range(3):  # a slot taken between the read and the insert: read again
+    if not _take_slot(coll, doc):
+        raise Conflict("the item's photos kept changing: try again", code="busy")
+    upload = store.presigned_post(doc["key"], data.content_type, MAX_BYTES)
+    return {"photo_id": str(photo_id), "upload": upload}
+
+
+def _take_slot(coll, doc: dict) -> bool:
+    """Insert `doc` in a free slot of its item. Each free slot is tried in turn: a duplicate
+    key means another photo took it meanwhile, so each request fails at most 8 inserts
+    before it finds a slot or reads that none is left (409)."""
+    for _ in range(MAX_PHOTOS):
         used = {
             d["slot"]
-            for d in coll.find({"item_id": item["_id"]}, {"slot": 1})
+            for d in coll.find({"item_id": doc["item_id"]}, {"slot": 1})
             if isinstance(d.get("slot"), int)
         }
         free = [s for s in range(MAX_PHOTOS) if s not in used]
         if not free:
             raise Conflict(f"an item holds at most {MAX_PHOTOS} photos", code="too_many_photos")
-        try:
-            coll.insert_one({**doc, "slot": free[0]})
-            break
-        except mongo.PyMongoError as exc:
-            if not is_duplicate_key(exc):
-                raise
-    else:
-        raise Conflict("another photo took the slot: try again", code="busy")
-    upload = store.presigned_post(doc["key"], data.content_type, MAX_BYTES)
-    return {"photo_id": str(photo_id), "upload": upload}
+        for slot in free:
+            try:
+                coll.insert_one({**doc, "slot": slot})
+                return True
+            except mongo.PyMongoError as exc:
+                if not is_duplicate_key(exc):
+                    raise
+    return False  # slots freed and taken again all along (photos removed meanwhile)
 
 
 def status(principal: Principal, item_id: str, photo_id: str) -> dict:
