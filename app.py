@@ -22,10 +22,14 @@ from chalicelib.reporting import routes as reporting_routes
 from chalicelib.notifications import routes as notifications_routes
 
 # isort: on
-from chalicelib.platform.web import ROUTES, SCHEDULES, app
+from chalicelib.platform.web import ROUTES, S3_HANDLERS, SCHEDULES, app
 
 # Scheduled Lambdas (platform.web.every): their handler is `app.<name>`.
 close_due_forms = SCHEDULES["close_due_forms"]
+# A photo's file arrived in the photo bucket (platform.web.on_upload; catalog/routes.py):
+# its images are made. None where PHOTO_BUCKET is unset (`make run` makes them in its
+# upload route) and in `chalice package` (docs/deploy.md, "Photos").
+make_photo_images = S3_HANDLERS.get("make_photo_images")
 
 ROUTE_MODULES = (
     platform_routes,
@@ -40,4 +44,4 @@ ROUTE_MODULES = (
     notifications_routes,
 )
 
-__all__ = ["ROUTES", "ROUTE_MODULES", "app", "close_due_forms"]
+__all__ = ["ROUTES", "ROUTE_MODULES", "app", "close_due_forms", "make_photo_images"]

@@ -203,13 +203,109 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
+def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
+    """The buyer's order form (form.html) at 375 px with `items` items, each with a photo
+    (a phone's 1600x1200 JPEG, uploaded as the Items tab does): one cold load, the bytes
+    of its pages (gzip level 9, as tests/e2e/test_forms_page.py counts them) and of the
+    small images the browser fetched (lazy: those near the first screen)."""
+    import io
+
+    from PIL import Image
+
+    token = call(
+        stack,
+        "POST",
+        "/auth/signup",
+        body={
+            "email": f"photos-{uuid.uuid4().hex[:8]}@example.com",
+            "password": "correct horse 1",
+            "shop_name": "寫真 Shop",
+        },
+    )["token"]
+    ids = []
+    for i in range(items):
+        item = call(stack, "POST", "/items", token, body={"item_name": f"Item {i} 商品", "price": 100 + i})
+        noise = Image.effect_noise((1600, 1200), 40).convert("RGB")
+        photo = io.BytesIO()
+        Image.blend(noise, Image.new("RGB", (1600, 1200), (40 * (i % 6), 90, 160)), 0.6).save(
+            photo, "JPEG", quality=88
+        )
+        data = photo.getvalue()
+        started = call(
+            stack,
+            "POST",
+            f"/items/{item['id']}/photos",
+            token,
+            body={"content_type": "image/jpeg", "size": len(data)},
+        )
+        import requests
+
+        sent = requests.post(
+            started["upload"]["url"],
+            data=started["upload"]["fields"],
+            files={"file": ("p.jpg", data)},
+            timeout=60,
+        )
+        assert sent.status_code == 204, sent.text
+        ids.append(item["id"])
+    form = call(
+        stack,
+        "POST",
+        "/forms",
+        token,
+        body={"batch": "B", "title": "Photos", "items": [{"item_id": i} for i in ids]},
+    )
+    ctx = browser.new_context(viewport={"width": 375, "height": 740})
+    page = ctx.new_page()
+    responses = []
+    page.on("response", lambda r: responses.append(r))
+    page.goto(form["url"])
+    page.locator("#of-items .of-item").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    pages, images, fetched = 0, 0, 0
+    for r in responses:
+        path = r.url.split("?")[0]
+        if not r.url.startswith(stack.site_url) or r.status != 200:
+            continue
+        body = r.body()
+        if path.endswith((".html", ".js", ".css")):
+            pages += len(gzip.compress(body, 9))
+        elif path.endswith(".jpg"):
+            images += len(body)
+            fetched += 1
+    ctx.close()
+    return {"items": items, "pages_gzip": pages, "images": images, "images_fetched": fetched}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--baseline", type=Path, help="another checkout whose site is measured alternately")
+    parser.add_argument("--form-photos", action="store_true", help="only the order form with item photos")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    if args.form_photos:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = FerretDB(Path(tmp) / "ferretdb")
+            db.start()
+            stack = Stack(db, Path(tmp))
+            try:
+                stack.start()
+                with sync_playwright() as p:
+                    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                    out = form_with_photos(browser, stack)
+                    browser.close()
+            finally:
+                stack.stop()
+                db.stop()
+        print(
+            f"form.html at 375 px with {out['items']} items, each with a photo: pages {out['pages_gzip']:,} bytes gzip "
+            f"(budget 64,000; images not counted there) + {out['images_fetched']} small images fetched "
+            f"(lazy) {out['images']:,} bytes = {out['pages_gzip'] + out['images']:,} bytes"
+        )
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp:
         db = FerretDB(Path(tmp) / "ferretdb")

@@ -509,18 +509,23 @@ def inline_script_hashes(pages: Path) -> list[str]:
     return sorted(hashes)
 
 
-def content_security_policy(api_origin: str | None, script_hashes: list[str]) -> str:
+def content_security_policy(
+    api_origin: str | None, script_hashes: list[str], photo_origin: str | None = None
+) -> str:
     """Scripts only from the site itself (plus the hashed import maps, no inline code, no
-    eval); fetch only to the site and the API; no framing, plugins or <base>. Styles allow
-    inline `style` attributes (the pages use a few for widths; no script runs from them)."""
+    eval); fetch only to the site and the API (and the photo bucket, which the Items tab
+    POSTs photos to); images from the site and the photo bucket; no framing, plugins or
+    <base>. Styles allow inline `style` attributes (the pages use a few for widths; no
+    script runs from them)."""
+    photos = [photo_origin] if photo_origin else []
     return "; ".join(
         [
             "default-src 'none'",
             " ".join(["script-src 'self'", *script_hashes]),
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
+            " ".join(["img-src 'self' data:", *photos]),
             "font-src 'self'",
-            " ".join(["connect-src 'self'", *([api_origin] if api_origin else [])]),
+            " ".join(["connect-src 'self'", *([api_origin] if api_origin else []), *photos]),
             "manifest-src 'self'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -776,6 +781,7 @@ def ensure_site_distribution(
     api_origin: str | None,
     pages: Path,
     error_page: str,
+    root: Path | None = None,
 ) -> dict:
     """Bucket (private), OAC, headers policy, distribution, bucket policy; returns the
     distribution summary and whether it was created."""
@@ -784,7 +790,7 @@ def ensure_site_distribution(
     ensure_bucket(s3, bucket, region)
     name = f"{app}-{stage}"
     oac_id = ensure_origin_access_control(cf, name)
-    csp = content_security_policy(api_origin, inline_script_hashes(pages))
+    csp = content_security_policy(api_origin, inline_script_hashes(pages), photo_origin(stage, region, root))
     headers_id = ensure_headers_policy(cf, name, csp)
     config = distribution_config(
         distribution_comment(app, stage), bucket, region, oac_id, headers_id, site_cfg, error_page, name
@@ -814,6 +820,18 @@ def run(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> Non
     if result.returncode != 0:
         name = Path(cmd[1] if cmd[0] == sys.executable else cmd[0]).name
         raise DeployError(f"{name} failed (exit {result.returncode})")
+
+
+def photo_origin(stage: str, region: str, root: Path | None = None) -> str | None:
+    """Where the stage's item photos are loaded from and uploaded to (docs/deploy.md,
+    "Photos"): PHOTO_URL's origin, else the bucket's own; None without PHOTO_BUCKET."""
+    try:
+        env = stage_config(stage, root).get("environment_variables", {})
+    except DeployError:
+        return None
+    if not env.get("PHOTO_BUCKET"):
+        return None
+    return _origin(env.get("PHOTO_URL") or f"https://{env['PHOTO_BUCKET']}.s3.{region}.amazonaws.com")
 
 
 def _origin(url: str) -> str:
@@ -918,7 +936,7 @@ def deploy(stage: str, bucket: str | None, site_only: bool, root: Path | None = 
         step(8, f"bucket s3://{bucket} (private: all public access blocked)")
         step(9, "CloudFront distribution (HTTPS, origin access control, security headers)")
         result = ensure_site_distribution(
-            session, app, stage, bucket, region, site_cfg, _origin(url), dist, error_document(dist)
+            session, app, stage, bucket, region, site_cfg, _origin(url), dist, error_document(dist), root
         )
         print(
             f"  {'created' if result['created'] else 'updated'} {result['id']} https://{result['domain']}",
@@ -966,6 +984,7 @@ def site_address(stage: str, root: Path | None = None) -> str:
         api_origin,
         root / "static_site" / "src",
         "404.html",
+        root,
     )
     address = f"https://{site_cfg.get('domain') or result['domain']}"
     print(

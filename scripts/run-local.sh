@@ -4,8 +4,8 @@
 #   scripts/run-local.sh --dev    restart the API when app.py or chalicelib/**/*.py change (`make dev`)
 # Env: API_PORT (8000), SITE_PORT (8080), DB_PORT (27017; FERRETDB_PORT is an alias),
 #      DATA_DIR (.data: the local JWT secret, the PostgreSQL cluster DB_DATA=$DATA_DIR/pg,
-#      FerretDB's log, the page build's build-site.log and the mail outbox
-#      MAIL_OUTBOX=$DATA_DIR/outbox), SITE_DIST
+#      FerretDB's log, the page build's build-site.log, the mail outbox
+#      MAIL_OUTBOX=$DATA_DIR/outbox and item photos BLOB_DIR=$DATA_DIR/blobs), SITE_DIST
 #      (static_site/dist); MONGO_URI, MONGO_DB etc. as in docs/api.md.
 # The database is scripts/db.sh (FerretDB on a private PostgreSQL cluster).
 set -euo pipefail
@@ -62,6 +62,13 @@ export CORS_ORIGIN="${CORS_ORIGIN:-http://127.0.0.1:$SITE_PORT}"
 # No SES here: mail is written to this folder (chalicelib/platform/outbox.py), which the page
 # server shows at /outbox/. No deployed stage sets it (a Lambda refuses to start with it).
 export MAIL_OUTBOX="${MAIL_OUTBOX:-$DATA_DIR/outbox}"
+# Item photos (chalicelib/platform/blobs.py): files here instead of S3, uploaded to the API's
+# POST /photo-uploads (which checks the form's policy as S3 would), images served by the
+# page server at /media/. Kept across restarts, like the database.
+export BLOB_DIR="${BLOB_DIR:-$DATA_DIR/blobs}"
+export BLOB_URL="${BLOB_URL:-http://127.0.0.1:$SITE_PORT/media}"
+export BLOB_UPLOAD_URL="${BLOB_UPLOAD_URL:-http://127.0.0.1:$API_PORT/photo-uploads}"
+unset PHOTO_BUCKET
 
 PIDS=()
 cleanup() {
@@ -101,7 +108,7 @@ else
   "$PY" scripts/dev_server.py --serve "${SERVE[@]}" &
 fi
 PIDS+=($!)
-"$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" &
+"$PY" scripts/site_server.py --port "$SITE_PORT" --dist "$SITE_DIST" --outbox "$MAIL_OUTBOX" --blobs "$BLOB_DIR" &
 PIDS+=($!)
 # What the scheduled Lambda does in AWS (close due order forms), every 60 s; stopped with the rest.
 "$PY" -m chalicelib.manage schedule --every "${SCHEDULE_SECONDS:-60}" &

@@ -6,7 +6,10 @@ open the page that serves them. The outbox is a folder beside the data, never in
 built site: `make deploy` publishes static_site/dist, and mail must never go with it.
 Outbox pages get a policy that runs no script and loads nothing from elsewhere.
 
-    site_server.py --port 8080 --dist static_site/dist [--outbox .data/outbox]
+With --blobs (BLOB_DIR, chalicelib/platform/blobs.py), item photos' images at /media/images/:
+`make run`'s stand-in for the photo bucket (the originals under uploads/ are never served).
+
+    site_server.py --port 8080 --dist static_site/dist [--outbox .data/outbox] [--blobs .data/blobs]
 """
 
 from __future__ import annotations
@@ -31,15 +34,32 @@ OUTBOX_HEADERS = {
 }
 
 
+MEDIA = "/media"
+MEDIA_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+
+
 def in_outbox(path: str) -> bool:
     p = urlsplit(path).path
     return p == PREFIX or p.startswith(PREFIX + "/")
 
 
+def in_media(path: str) -> bool:
+    return urlsplit(path).path.startswith(MEDIA + "/images/")
+
+
 class Handler(SimpleHTTPRequestHandler):
     outbox: Path | None = None
+    blobs: Path | None = None
 
     def translate_path(self, path: str) -> str:
+        if self.blobs is not None and urlsplit(path).path.startswith(MEDIA + "/"):
+            if not in_media(path):
+                return str(self.blobs / "no-such-file")  # uploads/ (originals) are never served
+            site, self.directory = self.directory, str(self.blobs)
+            try:
+                return super().translate_path(path[len(MEDIA) :])
+            finally:
+                self.directory = site
         if self.outbox is None or not in_outbox(path):
             return super().translate_path(path)
         # http.server's own mapping (it drops `..` and the like), rooted at the outbox.
@@ -52,6 +72,9 @@ class Handler(SimpleHTTPRequestHandler):
     def end_headers(self) -> None:
         if self.outbox is not None and in_outbox(self.path):
             for name, value in OUTBOX_HEADERS.items():
+                self.send_header(name, value)
+        if self.blobs is not None and in_media(self.path):
+            for name, value in MEDIA_HEADERS.items():
                 self.send_header(name, value)
         super().end_headers()
 
@@ -74,8 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--dist", required=True, help="the built site (scripts/build-site.sh)")
     parser.add_argument("--outbox", help="the MAIL_OUTBOX folder, served at /outbox/")
+    parser.add_argument("--blobs", help="the BLOB_DIR folder: its images/ served at /media/images/")
     args = parser.parse_args(argv)
     handler = type("SiteHandler", (Handler,), {})
+    if args.blobs:
+        handler.blobs = Path(args.blobs).resolve()
     if args.outbox:
         sys.path.insert(0, str(ROOT))
         from chalicelib.platform import outbox

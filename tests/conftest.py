@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("JWT_SECRET", "test-secret-" + uuid.uuid4().hex)
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# Photos go to this bucket (moto's S3 in tests/integration/test_photos.py); app.py wires its
+# S3 event handler to it.
+os.environ.setdefault("PHOTO_BUCKET", "test-photos")
 os.environ.setdefault("PUBLIC_SITE_URL", "https://shop.example.test")
 
 from chalicelib.platform import config, db  # noqa: E402
@@ -191,6 +195,8 @@ class LiveApi:
             "MONGO_URI": mongo_uri,
             "MONGO_DB": db_name,
             "MONGO_TIMEOUT_MS": "1000",
+            # Photos as `make run` keeps them (no AWS): files under a folder of its own.
+            "BLOB_DIR": tempfile.mkdtemp(prefix="live-blobs-"),
             **(env or {}),
         }
         self.proc: subprocess.Popen | None = None

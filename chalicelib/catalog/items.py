@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.catalog import batches
 from chalicelib.catalog.schemas import ItemIn, ItemOut, ItemPatch
-from chalicelib.platform import bus, clock, currencies, mongo, store
+from chalicelib.platform import blobs, bus, clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
@@ -26,8 +26,49 @@ class StockReturned(bus.Event):
     item_id: Any
 
 
+@dataclass(frozen=True)
+class ItemDeleted(bus.Event):
+    """An item is gone: catalog.photos removes its photos' records and files."""
+
+    seller_id: Any
+    item_id: Any
+
+
 def to_out(doc: dict) -> dict:
-    return ItemOut.from_doc({**doc, "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency"))})
+    return ItemOut.from_doc(
+        {
+            **doc,
+            "cost": currencies.cost_out(doc.get("cost"), doc.get("cost_currency")),
+            "photos": photo_urls(doc),
+        }
+    )
+
+
+def first_photo_url(doc: dict) -> str | None:
+    """The small image of the item's first photo (forms, orders, the purchase list)."""
+    shown = doc.get("photos")
+    return blobs.store().url(shown[0]["small"]) if shown else None
+
+
+def first_photo_urls(seller_id, item_ids: set) -> dict:
+    """item id -> its first photo's small image, for the items of `item_ids` that have one:
+    one read of those items' photos (none when `item_ids` is empty)."""
+    if not item_ids:
+        return {}
+    found = get_db().items.find({"_id": {"$in": list(item_ids)}, "seller_id": seller_id}, {"photos": 1})
+    return {doc["_id"]: url for doc in found if (url := first_photo_url(doc))}
+
+
+def photo_urls(doc: dict) -> list[dict]:
+    """The item's ready photos (a copy catalog.photos keeps on the item, so a list of items
+    costs no read more) as the pages load them."""
+    if not doc.get("photos"):
+        return []
+    store = blobs.store()
+    return [
+        {"id": str(p["id"]), "small_url": store.url(p["small"]), "medium_url": store.url(p["medium"])}
+        for p in doc["photos"]
+    ]
 
 
 def create(principal: Principal, data: ItemIn) -> dict:
@@ -93,6 +134,29 @@ def delete(principal: Principal, item_id: str) -> None:
         raise Conflict("orders use this item", code="item_in_use")
     if db.items.delete_one({"_id": iid, "seller_id": seller_id}).deleted_count == 0:
         raise NotFound("item not found")
+    bus.record(ItemDeleted(seller_id, iid))
+
+
+# --- photos: the copy of the ready ones on the item (catalog.photos owns the records) --
+
+
+def add_photo(seller_id, item_id, photo: dict) -> None:
+    store.update_one(
+        get_db().items,
+        {"_id": item_id, "seller_id": seller_id},
+        {"$push": {"photos": photo}},
+        lock=store.item_key(item_id),
+    )
+
+
+def remove_photo(seller_id, item_id, photo: dict) -> None:
+    """`photo` as add_photo stored it: FerretDB 1.24 pulls an equal value only (no query)."""
+    store.update_one(
+        get_db().items,
+        {"_id": item_id, "seller_id": seller_id},
+        {"$pull": {"photos": photo}},
+        lock=store.item_key(item_id),
+    )
 
 
 # --- stock: single-document conditional updates, never read-then-write -------------

@@ -3,10 +3,20 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.catalog import batches, items
-from chalicelib.catalog.schemas import BatchOut, BatchPatch, BatchPath, ItemIn, ItemOut, ItemPatch
+from chalicelib.catalog import batches, items, photos
+from chalicelib.catalog.schemas import (
+    BatchOut,
+    BatchPatch,
+    BatchPath,
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    PhotoIn,
+    PhotoStatusOut,
+    PhotoUploadOut,
+)
 from chalicelib.platform.schemas import ListQuery
-from chalicelib.platform.web import api, body, path_model, query
+from chalicelib.platform.web import api, body, header, on_upload, path_model, query, raw_body
 
 # --- items ----------------------------------------------------------------------------
 
@@ -34,6 +44,55 @@ def patch_item(who, item_id):
 @api("/items/{item_id}", "DELETE", "Delete an item no order uses", status=204)
 def delete_item(who, item_id):
     return items.delete(who, item_id)
+
+
+# --- item photos (catalog/photos.py) ------------------------------------------------------
+
+
+@api(
+    "/items/{item_id}/photos",
+    "POST",
+    "Start a photo: a form to POST the file to (S3's presigned POST)",
+    body=PhotoIn,
+    out=PhotoUploadOut,
+    status=201,
+)
+def start_photo(who, item_id):
+    return photos.start(who, item_id, body(PhotoIn))
+
+
+@api(
+    "/items/{item_id}/photos/{photo_id}",
+    "GET",
+    "A photo's status: pending, ready or failed",
+    out=PhotoStatusOut,
+)
+def get_photo(who, item_id, photo_id):
+    return photos.status(who, item_id, photo_id)
+
+
+@api("/items/{item_id}/photos/{photo_id}", "DELETE", "Remove a photo and its images", status=204)
+def delete_photo(who, item_id, photo_id):
+    return photos.remove(who, item_id, photo_id)
+
+
+@api(
+    "/photo-uploads",
+    "POST",
+    "`make run` only: the local stand-in for S3's POST of a photo (404 in AWS)",
+    public=True,
+    content_type="multipart/form-data",
+    status=204,
+    also=(403,),
+)
+def local_photo_upload():
+    return photos.local_upload(header("content-type"), raw_body())
+
+
+@on_upload("uploads/", "make_photo_images")
+def photo_uploaded(key):
+    """A photo's file is in S3 (the page POSTed it with the form of POST .../photos)."""
+    photos.uploaded(key)
 
 
 # --- batches (trips) --------------------------------------------------------------------

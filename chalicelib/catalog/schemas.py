@@ -4,7 +4,7 @@
 # No `from __future__ import annotations` here: pydantic evaluates every field's annotation
 # when the class is made, and as strings they are compiled and evaluated one by one first
 # (~15 ms of a cold start, issue 32).
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -82,6 +82,12 @@ class ItemPatch(In):
         return non_empty_patch(self)
 
 
+class PhotoOut(Out):
+    id: str
+    small_url: str  # ~160 px on the longest side, JPEG without EXIF
+    medium_url: str  # ~800 px
+
+
 class ItemOut(Out):
     id: str
     item_name: str
@@ -90,5 +96,33 @@ class ItemOut(Out):
     note: str | None
     cost: CostOut = None
     cost_currency: str | None = None
+    photos: list[PhotoOut] = []  # the ready ones, in the order they were added
     created_at: str
     updated_at: str
+
+
+# --- photos (catalog/photos.py) ---------------------------------------------------------
+
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+
+
+class PhotoIn(In):
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    size: Annotated[int, Field(strict=True, ge=1, le=MAX_PHOTO_BYTES)]  # bytes
+
+
+class UploadForm(Out):
+    url: str
+    fields: dict[str, str]  # sent first, in this order, then the file as `file`
+
+
+class PhotoUploadOut(Out):
+    photo_id: str
+    upload: UploadForm
+
+
+class PhotoStatusOut(Out):
+    id: str
+    status: Literal["pending", "ready", "failed"]
+    small_url: str | None
+    medium_url: str | None

@@ -75,6 +75,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "FormOrdersCancelled": ("notifications.notifications:form_orders_cancelled",),
     "FormReminderDue": ("notifications.notifications:form_reminder",),
     "StockReturned": ("sales.waitlist:stock_returned",),
+    "ItemDeleted": ("catalog.photos:item_deleted",),
     "WaitlistServed": ("notifications.notifications:waitlist_served",),
     "WaitlistClosed": ("notifications.notifications:waitlist_closed",),
 }

@@ -203,6 +203,12 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
             IndexModel([("seller_id", ASCENDING), ("name_lower", ASCENDING)], name="seller_name"),
         ],
+        # Item photos (chalicelib/catalog/photos.py): each live photo holds one of its item's
+        # slots (0-7; a failed one a text slot of its own), so the limit holds under races.
+        "photos": [
+            IndexModel([("item_id", ASCENDING), ("slot", ASCENDING)], unique=True, name="item_slot_unique"),
+            IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
+        ],
         "orders": [
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
             IndexModel(

@@ -158,6 +158,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "customer_has_payments": (409, "the customer has payments in the ledger: they cannot be deleted"),
     "customer_has_charges": (409, "the customer has charges in the ledger: they cannot be deleted"),
     "item_in_use": (409, "orders use this item: it cannot be deleted"),
+    "too_many_photos": (409, "the item has its 8 photos: remove one first"),
     "in_stock": (409, "the item can be ordered now: a waitlist takes only a sold-out item"),
     "waitlist_served": (409, "the waitlist entry became an order already: it cannot be skipped"),
     "waitlist_closed": (409, "the form's close ended the waitlist entry already: it cannot be skipped"),
@@ -196,6 +197,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "internal_error": (500, "a bug on our side"),
     "database_unavailable": (503, "the database cannot be reached: retry after Retry-After seconds"),
     "database_error": (503, "the database refused the request"),
+    "photos_unavailable": (503, "no photo storage is set up (PHOTO_BUCKET in AWS, BLOB_DIR locally)"),
 }
 
 # The `code` of each entry in `error.details` (the reason; `field` says where). Our own

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from chalice import Chalice, CORSConfig, Rate, Response
 from pydantic import BaseModel
 
-from chalicelib.platform import bus, money, mongo, principal
+from chalicelib.platform import blobs, bus, money, mongo, principal
 from chalicelib.platform.config import plain_settings
 from chalicelib.platform.csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from chalicelib.platform.csv_format import CsvFile, content_disposition
@@ -51,7 +51,8 @@ app.api.cors = CORSConfig(
 # Bodies API Gateway passes through as bytes (base64 on the way): a bank statement's
 # xlsx or octet-stream upload (a Big5 CSV is no UTF-8 text either: the page sends it as
 # octet-stream). octet-stream is among Chalice's defaults; kept explicit here.
-for _binary in XLSX_TYPE, "application/octet-stream":
+# multipart/form-data: a photo's file on `make run`'s local upload route (catalog/photos.py).
+for _binary in XLSX_TYPE, "application/octet-stream", "multipart/form-data":
     if _binary not in app.api.binary_types:
         app.api.binary_types.append(_binary)
 ROUTES: list[RouteDoc] = []
@@ -138,6 +139,33 @@ def every(minutes: int, name: str):
 
         handler.__name__ = name
         SCHEDULES[name] = app.schedule(Rate(minutes, unit=Rate.MINUTES), name=name)(handler)
+        return fn
+
+    return decorate
+
+
+# The Lambdas S3 calls when a file arrives (on_upload), by name: `app.<name>`.
+S3_HANDLERS: dict[str, object] = {}
+
+
+def on_upload(prefix: str, name: str):
+    """Declare the Lambda that S3 calls with `fn(key)` when a file arrives under `prefix` in
+    the photo bucket (PHOTO_BUCKET, read when app.py is imported: `chalice deploy` loads it
+    with the stage's environment and wires the bucket's notification). Not declared where
+    no bucket is set (`make run`, whose upload route calls the same function itself)."""
+
+    def decorate(fn):
+        bucket = blobs.event_bucket()
+        if bucket:
+
+            def handler(event):
+                with bus.collecting():
+                    fn(event.key)  # Chalice's S3Event: the key URL-decoded
+
+            handler.__name__ = name
+            S3_HANDLERS[name] = app.on_s3_event(
+                bucket=bucket, prefix=prefix, events=["s3:ObjectCreated:*"], name=name
+            )(handler)
         return fn
 
     return decorate

@@ -154,6 +154,7 @@ def _item_rows(form: dict, stock: dict[ObjectId, dict], ordered: dict) -> list[d
                 "min_quantity": entry.get("min_quantity"),
                 "ordered": ordered.get((form["_id"], entry["item_id"]), 0),
                 "outcome": outcomes.get(str(entry["item_id"])),
+                "photo_url": items.first_photo_url(item),
             }
         )
     return rows
@@ -178,7 +179,7 @@ def _items_of(seller_id: ObjectId, forms: list[dict]) -> dict[ObjectId, dict]:
     if not ids:
         return {}
     found = get_db().items.find(
-        {"_id": {"$in": ids}, "seller_id": seller_id}, {"item_name": 1, "price": 1, "stock": 1}
+        {"_id": {"$in": ids}, "seller_id": seller_id}, {"item_name": 1, "price": 1, "stock": 1, "photos": 1}
     )
     return {i["_id"]: i for i in found}
 

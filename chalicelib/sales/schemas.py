@@ -190,6 +190,7 @@ class FormItemOut(Model):
     # At the close: "met", "extended" (the close moved once), "cancelled" (its orders
     # were); null before the close or without a minimum.
     outcome: Literal["met", "extended", "cancelled"] | None
+    photo_url: str | None = None  # the item's first photo, small (~160 px; catalog/photos.py)
 
 
 class CancelledBuyerOut(Model):

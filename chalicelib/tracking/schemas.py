@@ -43,6 +43,7 @@ class TrackOrderOut(Out):
     carrier: str | None
     tracking_number: str | None
     created_at: str
+    photo_url: str | None = None  # the item's first photo, small (catalog/photos.py); None: none
 
 
 class TrackParcelOut(Model):

@@ -46,6 +46,7 @@ import time
 from bson import ObjectId
 
 from chalicelib.buyers import customers
+from chalicelib.catalog import items as catalog_items
 from chalicelib.money import payments
 from chalicelib.money.schemas import BuyerPaymentIn, TrackChargeOut
 from chalicelib.platform import clock, link_tokens, mailer, mongo, ratelimit
@@ -365,7 +366,7 @@ def _link(token: str) -> dict:
 
 def lookup(token: str) -> dict:
     """The buyer's page: four database commands (link by hash, orders, payments, open
-    charges). A submission's link (scope "submission") reads that submission's orders,
+    charges), five when orders name items of the list (their photos). A submission's link (scope "submission") reads that submission's orders,
     charges and the payments reported through it, nothing else of the customer."""
     link = _link(token)
     db = get_db()
@@ -377,16 +378,22 @@ def lookup(token: str) -> dict:
     # closes the cursor, so no getMore or killCursors follows).
     cursor = db.orders.find(
         which,
-        {**ORDER_PROJECTION, **ORDER_MONEY_FIELDS},
+        {**ORDER_PROJECTION, **ORDER_MONEY_FIELDS, "item_id": 1},
         sort=[("_id", -1)],
         limit=-MAX_ORDERS,
         batch_size=MAX_ORDERS,
     )
     orders, owed, boxes = [], 0, {}
-    for doc in cursor:
+    docs = list(cursor)
+    # One read more when orders name items of the list (issue 30: their photos); none for
+    # orders typed with a name only.
+    photos = catalog_items.first_photo_urls(
+        link["seller_id"], {d["item_id"] for d in docs if d.get("item_id")}
+    )
+    for doc in docs:
         money = {"paid_amount": allocation.paid_of(doc), "balance": allocation.balance_of(doc)}
         owed += money["balance"]
-        orders.append(TrackOrderOut.from_doc({**doc, **money}))
+        orders.append(TrackOrderOut.from_doc({**doc, **money, "photo_url": photos.get(doc.get("item_id"))}))
         if doc.get("parcel"):
             box = boxes.setdefault(doc["parcel"]["parcel_no"], _parcel_out(doc))
             box["order_nos"].append(doc["order_no"])

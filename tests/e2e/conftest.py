@@ -84,6 +84,13 @@ class Stack:
             },
         )
         self.api_url = self.api.url
+        # Item photos as `make run` keeps them: files, uploaded to the API, served at /media/.
+        self.blobs = workdir / "blobs"
+        self.api.env.update(
+            BLOB_DIR=str(self.blobs),
+            BLOB_URL=f"{self.site_url}/media",
+            BLOB_UPLOAD_URL=f"{self.api_url}/photo-uploads",
+        )
         self.site: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -104,6 +111,8 @@ class Stack:
                 str(self.dist),
                 "--outbox",
                 str(self.outbox),
+                "--blobs",
+                str(self.blobs),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -42,6 +42,16 @@ def live_token(live_api):
         return json.loads(resp.read())["token"]
 
 
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
 RESPONSE_CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -123,6 +133,17 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     call("GET", "/items", 200, t)
     call("GET", "/items/{item_id}", 200, t)
     call("PATCH", "/items/{item_id}", 200, t, json={"stock": 8})
+    # A photo as `make run` takes one (the live API keeps photos in a folder: BLOB_DIR).
+    image = _jpeg()
+    photo = call(
+        "POST", "/items/{item_id}/photos", 201, t, json={"content_type": "image/jpeg", "size": len(image)}
+    )
+    ids["photo_id"] = photo["photo_id"]
+    form = [(k, (None, v)) for k, v in photo["upload"]["fields"].items()] + [("file", ("p.jpg", image))]
+    call("POST", "/photo-uploads", 204, files=form)
+    assert call("GET", "/items/{item_id}/photos/{photo_id}", 200, t)["status"] == "ready"
+    assert len(call("GET", "/items/{item_id}", 200, t)["photos"]) == 1
+    call("DELETE", "/items/{item_id}/photos/{photo_id}", 204, t)
     new_order = {"customer_id": ids["customer_id"], "item_id": ids["item_id"], "quantity": 2, "batch": "B1"}
     replay = {"Idempotency-Key": uuid.uuid4().hex}
     ids["order_id"] = call("POST", "/orders", 201, t, json=new_order, headers=replay)["id"]

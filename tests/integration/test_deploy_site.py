@@ -429,6 +429,14 @@ def test_csp_allows_only_the_pages_own_scripts_and_the_api():
     assert directives["connect-src"] == f"'self' {api}"
     assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
     assert len(csp) < 1783  # CloudFront's limit for the header value
+    # The photo bucket (issue 30): its images shown, its presigned POSTs sent.
+    photos = "https://shop-photos.s3.ap-northeast-1.amazonaws.com"
+    with_photos = dict(
+        d.split(" ", 1) for d in deploy.content_security_policy(api, hashes, photos).split("; ")
+    )
+    assert with_photos["img-src"] == f"'self' data: {photos}"
+    assert with_photos["connect-src"] == f"'self' {api} {photos}"
+    assert directives["img-src"] == "'self' data:"
 
 
 def test_headers_policy_is_created_then_updated(monkeypatch):

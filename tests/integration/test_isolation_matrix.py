@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 
 from app import ROUTES
-from chalicelib.platform import db
+from chalicelib.platform import blobs, db
 from tests.factories import make_customer, make_item, make_order
 
 # Marker strings only seller A's data contains; none may appear in B's answers.
@@ -43,6 +43,9 @@ MATRIX = {
     ("GET", "/items/{item_id}"): (None, "404"),
     ("PATCH", "/items/{item_id}"): ({"stock": 0}, "404"),
     ("DELETE", "/items/{item_id}"): (None, "404"),
+    ("POST", "/items/{item_id}/photos"): ({"content_type": "image/jpeg", "size": 1000}, "404"),
+    ("GET", "/items/{item_id}/photos/{photo_id}"): (None, "404"),
+    ("DELETE", "/items/{item_id}/photos/{photo_id}"): (None, "404"),
     ("GET", "/orders"): (None, "clean"),
     ("POST", "/orders"): (
         {"customer_id": "{customer_id}", "item_name": "x", "quantity": 1, "unit_price": 1},
@@ -159,12 +162,22 @@ def _snapshot(seller_id):
             "notices",
             "notice_recipients",
             "waitlist",
+            "photos",
         )
     }
 
 
+@pytest.fixture
+def local_photos(tmp_path, monkeypatch):
+    """A's photo kept as `make run` keeps one (no S3 here)."""
+    monkeypatch.setenv("BLOB_DIR", str(tmp_path / "blobs"))
+    blobs.reset()
+    yield
+    blobs.reset()
+
+
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
-def test_second_seller_gets_nothing(api, token, other_token, method, path):
+def test_second_seller_gets_nothing(api, token, other_token, method, path, local_photos):
     cust = make_customer(api, token, name="Isolation A", email=A_BUYER)
     item = make_item(api, token, item_name=A_ITEM, price=10, stock=5, cost=700, cost_currency="JPY")
     order = make_order(
@@ -226,7 +239,10 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path):
         {"name": "Isolation A", "email": A_BUYER, "item_id": item["id"], "quantity": 1000},
     )
     assert waiting.status == 201, waiting
+    photo = api.post(f"/items/{item['id']}/photos", {"content_type": "image/png", "size": 10}, token=token)
+    assert photo.status == 201, photo
     ids = {
+        "photo_id": photo.json["photo_id"],
         "entry_id": waiting.json["id"],
         "notice_id": notice.json["id"],
         "statement_id": statement["id"],

@@ -52,6 +52,10 @@ APP_ENV = (
     "DATA_DIR",
     "DB_DATA",
     "SITE_DIST",
+    "PHOTO_BUCKET",
+    "BLOB_DIR",
+    "BLOB_URL",
+    "BLOB_UPLOAD_URL",
 )
 
 
@@ -466,6 +470,50 @@ def test_make_run_prints_and_serves_the_mail_outbox(local_stack):
     while masked not in local_stack.output() and time.time() < deadline:
         time.sleep(0.1)
     assert f"{masked}{local_stack.data_dir / 'outbox' / page.group(1)}" in local_stack.output()
+
+
+def test_make_run_takes_photos_without_aws_and_keeps_them_across_a_restart(local_stack):
+    """Issue 30: `make run` has no S3. The form POST /items/{id}/photos hands out goes to the
+    API's own upload route, the images are made at once, the page server serves them (never
+    the original), and they are still there after a restart."""
+    import io
+
+    import requests
+    from PIL import Image
+
+    if local_stack.proc.poll() is not None:
+        local_stack.start()
+    token = signup(local_stack.api_url, "Photo Picks")
+    status, item = http("POST", local_stack.api_url + "/items", {"item_name": "Scarf", "price": 900}, token)
+    assert status == 201, item
+    image = io.BytesIO()
+    Image.new("RGB", (1000, 600), (30, 120, 200)).save(image, "JPEG")
+    data = image.getvalue()
+    status, started = http(
+        "POST",
+        f"{local_stack.api_url}/items/{item['id']}/photos",
+        {"content_type": "image/jpeg", "size": len(data)},
+        token,
+    )
+    assert status == 201, started
+    upload = started["upload"]
+    assert upload["url"] == f"{local_stack.api_url}/photo-uploads"
+    sent = requests.post(upload["url"], data=upload["fields"], files={"file": ("s.jpg", data)}, timeout=30)
+    assert sent.status_code == 204, sent.text
+    status, got = http("GET", f"{local_stack.api_url}/items/{item['id']}", token=token)
+    (photo,) = got["photos"]
+    assert photo["small_url"].startswith(f"{local_stack.site_url}/media/images/")
+    original = requests.get(f"{local_stack.site_url}/media/{upload['fields']['key']}", timeout=10)
+    assert original.status_code == 404  # the original is never served (and is deleted)
+    assert not (local_stack.data_dir / "blobs" / upload["fields"]["key"]).exists()
+
+    local_stack.sigterm()
+    local_stack.start()
+    status, got = http("GET", f"{local_stack.api_url}/items/{item['id']}", token=token)
+    assert status == 200 and got["photos"] == [photo], got
+    small = requests.get(photo["small_url"], timeout=10)
+    assert small.status_code == 200 and small.headers["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(small.content)).size == (160, 96)
 
 
 def drop(port: int, request: bytes) -> None:

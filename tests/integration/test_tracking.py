@@ -34,6 +34,7 @@ PUBLIC_ORDER_FIELDS = {
     "carrier",
     "tracking_number",
     "created_at",
+    "photo_url",  # the item's small photo (issue 30): public already on the seller's forms
 }
 PRIVATE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
 

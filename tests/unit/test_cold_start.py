@@ -30,6 +30,7 @@ HEAVY = {
     "zxcvbn": "password strength: signup and password changes only",
     "boto3": "SSM and SES only, never in a local or test run",
     "openpyxl": "~60 ms, 1.4 MB: a bank statement's .xlsx only (money/statement_file.py)",
+    "PIL": "Pillow: the photo thumbnails only (catalog/photos.make_images, in the S3 event's Lambda)",
 }
 
 
@@ -97,7 +98,7 @@ import app
     + """
 from chalicelib.platform.openapi import build
 complete = [obj.__pydantic_complete__ for obj in models]
-assert len(complete) == 133  # every model of the old platform/models.py, now in the packages (+CustomerMergeIn, BuyerIn, CustomerQuery; +4 of charges; FormShippingIn/Out; ChargeExportQuery; ReadyQuery; +4 of bulk matching; CreditUseIn/Out; +15 of bank statements; CancelledBuyerOut; +5 of batch notices, NoticesOptOutIn/Out; +4 of the waitlist)
+assert len(complete) == 138  # every model of the old platform/models.py, now in the packages (+CustomerMergeIn, BuyerIn, CustomerQuery; +4 of charges; FormShippingIn/Out; ChargeExportQuery; ReadyQuery; +4 of bulk matching; CreditUseIn/Out; +15 of bank statements; CancelledBuyerOut; +5 of batch notices, NoticesOptOutIn/Out; +4 of the waitlist; +5 of item photos)
 doc = build(app.ROUTES, title="Personal shopper API", version="1.0.0")
 print(json.dumps({"complete": sorted(set(complete)), "doc": doc}, ensure_ascii=False))
 """

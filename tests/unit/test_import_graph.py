@@ -181,8 +181,14 @@ def test_app_imports_every_routes_module_and_nothing_else():
     }
     routes = {m for m in MODULES if m.endswith(".routes")}
     assert len(routes) == 10  # + notifications (batch notices)
-    # SCHEDULES: the scheduled Lambdas, which app.py names (their handler is `app.<name>`).
-    assert imported == routes | {"platform.web.ROUTES", "platform.web.SCHEDULES", "platform.web.app"}
+    # SCHEDULES, S3_HANDLERS: the scheduled Lambdas and the photo upload's, which app.py
+    # names (their handler is `app.<name>`).
+    assert imported == routes | {
+        "platform.web.ROUTES",
+        "platform.web.SCHEDULES",
+        "platform.web.S3_HANDLERS",
+        "platform.web.app",
+    }
 
 
 def test_schemas_import_only_schemas_and_the_platform():

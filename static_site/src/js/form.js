@@ -122,6 +122,7 @@ function itemCard(item) {
       h(
         "div",
         { class: "d-flex align-items-center gap-2" },
+        item.photo_url ? h("img", { class: "of-photo rounded", src: item.photo_url, alt: item.item_name, width: "64", height: "64", loading: "lazy", decoding: "async" }) : null,
         h(
           "div",
           { class: "me-auto" },

@@ -51,7 +51,8 @@ function card(o, currency) {
       h(
         "div",
         { class: "d-flex justify-content-between gap-2" },
-        h("h2", { class: "h6 mb-1" }, `#${o.order_no} · ${o.item_name} × ${o.quantity}`),
+        o.photo_url ? h("img", { class: "track-photo rounded flex-shrink-0", src: o.photo_url, alt: o.item_name, width: "48", height: "48", loading: "lazy", decoding: "async" }) : null,
+        h("h2", { class: "h6 mb-1 me-auto" }, `#${o.order_no} · ${o.item_name} × ${o.quantity}`),
         h("strong", { class: "text-nowrap" }, money(o.total_amount, currency)),
       ),
       o.fulfillment_status === "cancelled"

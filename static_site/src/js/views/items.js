@@ -6,6 +6,7 @@ import { amountError, centsToNumber, money, parseCents } from "../format.js";
 import { labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
+import * as photos from "./item-photos.js";
 
 const COLS = 6;
 const LOW_STOCK = 3;
@@ -53,7 +54,7 @@ function itemRow(i) {
   return h(
     "tr",
     { dataset: { id: i.id } },
-    h("td", { "data-label": t("item.name") }, i.item_name),
+    h("td", { "data-label": t("item.name") }, h("span", {}, photos.thumb(i), i.item_name)),
     h("td", { "data-label": t("item.price"), class: "text-end" }, money(i.price, currency())),
     h("td", { "data-label": t("item.cost"), class: "text-end item-cost" }, i.cost === null || i.cost === undefined ? h("span", { class: "text-muted small" }, t("cost.none")) : money(i.cost, i.cost_currency || currency())),
     h("td", { "data-label": t("item.stock") }, stockBadge(i.stock)),
@@ -62,9 +63,18 @@ function itemRow(i) {
       "td",
       { class: "text-nowrap" },
       h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => edit(i) }, t("common.edit")),
+      photos.button(i, reopenPhotos),
       h("button", { class: "btn btn-sm btn-link text-danger", type: "button", onclick: () => remove(i) }, t("common.delete")),
     ),
   );
+}
+
+// After a photo is added or removed: the list again, with that item's photos still open
+// (and the pickers' items, whose photos the order panel and purchase list show).
+async function reopenPhotos(id) {
+  await load(true);
+  $(`#items-body tr[data-id="${id}"] .item-photos-btn`)?.click();
+  loadPickers();
 }
 
 function edit(i) {

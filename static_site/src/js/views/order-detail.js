@@ -14,6 +14,7 @@ import { labelled, t } from "../i18n.js";
 import { costField, currency, fillCurrencies, moneyField, shop } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 import { copyMessageButton } from "./buyer-message.js";
+import { thumbOf } from "./item-photos.js";
 
 // `partial` follows from the payments: shown, never offered as a choice.
 const PAYMENT = PAYMENT_STATUSES_SETTABLE;
@@ -225,7 +226,7 @@ export function render() {
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
-  $("#detail-item").textContent = o.item_name;
+  $("#detail-item").replaceChildren(thumbOf(o.item_id, o.item_name) ?? "", o.item_name);
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
   for (const name of TEXT) f.elements[name].value = o[name] || "";

@@ -11,6 +11,7 @@ import { labelled, lang, locale, t } from "../i18n.js";
 import { buyerContact, currency, flash, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { closeCharges, openCharges } from "./charges.js";
+import { thumbOf } from "./item-photos.js";
 
 const BUYER_COLS = 9;
 
@@ -187,7 +188,7 @@ function renderItems() {
       h(
         "tr",
         {},
-        h("td", { "data-label": t("item.name") }, r.item_name),
+        h("td", { "data-label": t("item.name") }, h("span", {}, thumbOf(null, r.item_name), r.item_name)),
         h("td", { class: "text-end", "data-label": t("rep.quantity") }, String(r.quantity ?? "")),
         h("td", { class: "text-end", "data-label": t("rep.pending") }, String(r.order_count ?? "")),
       ),
