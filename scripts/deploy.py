@@ -262,6 +262,39 @@ def ses_policy_problems(stage: str, env: dict, root: Path | None = None) -> list
     return []
 
 
+PHOTO_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+
+
+def photo_policy_problems(stage: str, env: dict, root: Path | None = None) -> list[str]:
+    """With PHOTO_BUCKET set, the role must reach that bucket's objects (the presigned POST is
+    signed with it, the thumbnail Lambda reads, writes and deletes there) and no other bucket:
+    without the statement every upload fails at run time with S3's AccessDenied."""
+    bucket = env.get("PHOTO_BUCKET", "")
+    path = (root or ROOT) / ".chalice" / f"policy-{stage}.json"
+    if not path.exists():
+        return [f"{path.name} not found"]
+    s3_statements = [
+        st
+        for st in json.loads(path.read_text())["Statement"]
+        if any(
+            a.startswith("s3:") for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+        )
+    ]
+    if not bucket:
+        return [f"{path.name}: an s3 statement but no PHOTO_BUCKET"] if s3_statements else []
+    want = f"arn:aws:s3:::{bucket}/*"
+    if len(s3_statements) != 1:
+        return [
+            f"{path.name}: one statement allowing {sorted(PHOTO_ACTIONS)} on {want} (PHOTO_BUCKET is set)"
+        ]
+    (st,) = s3_statements
+    actions = {st["Action"]} if isinstance(st["Action"], str) else set(st["Action"])
+    resources = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+    if actions != PHOTO_ACTIONS or resources != [want]:
+        return [f"{path.name}: the s3 statement must allow exactly {sorted(PHOTO_ACTIONS)} on {want}"]
+    return []
+
+
 def missing_parameters(ssm, names: Iterable[str]) -> list[str]:
     """Parameter names that do not exist (values are not decrypted or printed)."""
     resp = ssm.get_parameters(Names=sorted(set(names)), WithDecryption=False)
@@ -877,7 +910,11 @@ def deploy(stage: str, bucket: str | None, site_only: bool, root: Path | None = 
     app = app_name(root)
     hosting = site_cfg["hosting"]
     step(1, f"checking stage {stage!r} in {region}")
-    problems = config_problems(stage, env, region, site_cfg) + ses_policy_problems(stage, env, root)
+    problems = (
+        config_problems(stage, env, region, site_cfg)
+        + ses_policy_problems(stage, env, root)
+        + photo_policy_problems(stage, env, root)
+    )
     if stage not in LOG_RETENTION_DAYS:
         problems.append(
             f"no log retention for stage {stage!r}: add it to LOG_RETENTION_DAYS in scripts/deploy.py"

@@ -761,6 +761,28 @@ def test_deploy_refuses_a_policy_whose_sender_is_not_ses_sender(project):
     assert not (root / "chalice-calls.log").exists()
 
 
+def test_deploy_refuses_a_photo_bucket_the_role_cannot_reach(project):
+    """PHOTO_BUCKET set but the policy has no statement on it: every upload would fail with
+    AccessDenied once deployed, so the deploy stops first; with the statement it passes."""
+    root, *_ = project
+    _set_stage(root, "dev", PHOTO_BUCKET="shop-photos")
+    with pytest.raises(deploy.DeployError, match=r"arn:aws:s3:::shop-photos/\*"):
+        deploy.deploy("dev", None, site_only=False, root=root)
+    assert not (root / "chalice-calls.log").exists()
+
+    env = deploy.stage_config("dev", root)["environment_variables"]
+    path = root / ".chalice" / "policy-dev.json"
+    policy = json.loads(path.read_text())
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::*"}
+    policy["Statement"].append(statement)
+    path.write_text(json.dumps(policy))
+    assert deploy.photo_policy_problems("dev", env, root)  # too broad, and no DeleteObject
+    statement.update(Action=sorted(deploy.PHOTO_ACTIONS), Resource="arn:aws:s3:::shop-photos/*")
+    path.write_text(json.dumps(policy))
+    assert deploy.photo_policy_problems("dev", env, root) == []
+    assert deploy.photo_policy_problems("dev", {**env, "PHOTO_BUCKET": ""}, root)  # a statement left behind
+
+
 def test_deploy_stops_before_changing_anything_when_a_secret_is_missing(project, capsys):
     root, gateway_calls, ssm, _, _ = project
     env = deploy.stage_config("dev", root)["environment_variables"]
