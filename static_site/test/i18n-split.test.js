@@ -13,9 +13,10 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
 const read = (path) => readFileSync(path, "utf-8");
 const LANGS = ["en", "zh-Hant"];
 
-// What a buyer page has: i18n.js and the buyer tables its parts load on demand (the
-// waitlist box's), read before the seller table is added below.
+// What a buyer page has: i18n.js and the buyer tables its parts load (the tracking page's,
+// the waitlist box's on demand), read before the seller table is added below.
 await import("../src/js/i18n/buyer-waitlist.js");
+await import("../src/js/i18n/buyer-track.js");
 const buyerTable = Object.fromEntries(LANGS.map((l) => [l, new Set(keys(l))]));
 await import("../src/js/i18n/seller.js");
 const all = new Set(keys("en"));

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 I18N = Path(__file__).resolve().parents[2] / "static_site/src/js/i18n"
-TABLES = ("buyer.js", "buyer-waitlist.js", "seller.js")
+TABLES = ("buyer.js", "buyer-track.js", "buyer-waitlist.js", "seller.js")
 ENTRY = re.compile(r'^\s+"([^"]+)":\s*("(?:[^"\\]|\\.)*"),?\s*$')
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
 # Texts that are the same in both languages: brand names and what Taiwan writes in Latin

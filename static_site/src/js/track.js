@@ -9,6 +9,8 @@ import { $, h, notify } from "./dom.js";
 import { asciiDigits, centsToNumber, date, money, typedAmount } from "./format.js";
 import { apply, aside, bindSwitcher, labelled, onChange, t } from "./i18n.js";
 import { balanceCents, kindText, openCharges } from "./charges.js";
+// The page's own texts (the order form does not load them).
+import "./i18n/buyer-track.js";
 
 const STEPS = ["ordered", "remitted", "purchased", "shipped", "delivered"];
 const PAY_FIELDS = { amount: "track.pay.amount", paid_at: "track.pay.date", account_last5: "track.pay.last5", note: "track.pay.note" };
