@@ -4,7 +4,17 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 from __future__ import annotations
 
 from chalicelib.catalog import batches, items
-from chalicelib.catalog.schemas import BatchOut, BatchPatch, BatchPath, ItemIn, ItemOut, ItemPatch
+from chalicelib.catalog.schemas import (
+    AdjustmentIn,
+    BatchOut,
+    BatchPatch,
+    BatchPath,
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    MovementOut,
+    PageQuery,
+)
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, path_model, query
 
@@ -34,6 +44,30 @@ def patch_item(who, item_id):
 @api("/items/{item_id}", "DELETE", "Delete an item no order uses", status=204)
 def delete_item(who, item_id):
     return items.delete(who, item_id)
+
+
+@api(
+    "/items/{item_id}/movements",
+    "GET",
+    "An item's stock movements, newest first",
+    out=MovementOut,
+    list_of=True,
+    query=PageQuery,
+)
+def list_movements(who, item_id):
+    return items.movements(who, item_id, query(PageQuery))
+
+
+@api(
+    "/items/{item_id}/adjustments",
+    "POST",
+    "Add or take stock outside orders (a movement)",
+    body=AdjustmentIn,
+    out=ItemOut,
+    status=201,
+)
+def adjust_stock(who, item_id):
+    return items.adjust(who, item_id, body(AdjustmentIn))
 
 
 # --- batches (trips) --------------------------------------------------------------------

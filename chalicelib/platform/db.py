@@ -203,6 +203,13 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
             IndexModel([("seller_id", ASCENDING), ("name_lower", ASCENDING)], name="seller_name"),
         ],
+        # GET /items/{id}/movements: an item's, newest first (catalog/items.py writes them).
+        "stock_movements": [
+            IndexModel(
+                [("seller_id", ASCENDING), ("item_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_item_newest",
+            ),
+        ],
         "orders": [
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
             IndexModel(

@@ -179,12 +179,20 @@ class FormPatch(In):
         return non_empty_patch(self)
 
 
+class FormVariantOut(Model):
+    id: str
+    label: str
+    price: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the item's when it has none
+    remaining: int | None  # stock left when the variant's stock is tracked (0: sold out)
+
+
 class FormItemOut(Model):
     item_id: str
     item_name: str
     price: Annotated[int | float, WithJsonSchema({"type": "number"})]
     max_per_buyer: int | None
-    remaining: int | None  # stock left when the item's stock is tracked
+    remaining: int | None  # stock left when the item's stock is tracked (with variants: their sum)
+    variants: list[FormVariantOut] = []  # the buyer picks one (each with its own sold-out state)
     min_quantity: int | None  # 成團門檻 (null: none)
     ordered: int  # units in this form's live (not cancelled) orders
     # At the close: "met", "extended" (the close moved once), "cancelled" (its orders
@@ -244,6 +252,15 @@ class PublicFormOut(Model):
 class FormLineIn(In):
     item_id: ObjectIdStr
     quantity: LineQuantity
+    variant_id: ObjectIdStr | None = None  # required for an item with variants
+
+
+def _unique_lines(lines: list) -> list:
+    """Each item (each variant of an item) once."""
+    keys = {(line.item_id.lower(), (line.variant_id or "").lower()) for line in lines}
+    if len(keys) != len(lines):
+        raise Invalid("duplicate_item", "each item once")
+    return lines
 
 
 class FormOrderIn(In):
@@ -255,7 +272,7 @@ class FormOrderIn(In):
     phone: ShortText | None = None
     line_id: ShortText | None = None
     address: LongText | None = None
-    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_lines)]
     note: LongText | None = None
 
 
@@ -275,6 +292,7 @@ class OrderIn(In):
     buyer: BuyerIn | None = None  # a new customer: a name and at least one contact
     item_name: Name | None = None
     item_id: ObjectIdStr | None = None
+    variant_id: ObjectIdStr | None = None  # required for an item with variants
     quantity: Quantity
     unit_price: Money | None = None
     shipping_fee: Money = 0
@@ -425,6 +443,8 @@ class OrderOut(Out):
     buyer_name: str
     item_id: str | None
     item_name: str
+    variant_id: str | None = None
+    variant_label: str | None = None  # a copy, as the variant was labelled when ordered
     quantity: int
     unit_price: MoneyOut
     shipping_fee: MoneyOut
