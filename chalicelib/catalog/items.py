@@ -118,7 +118,9 @@ def create(principal: Principal, data: ItemIn) -> dict:
     now = clock.now()
     doc = data.model_dump(exclude={"variants"})
     doc["cost"], doc["cost_currency"] = batches.parse_cost(data.cost, data.cost_currency, principal.currency)
-    doc["variants"] = _stored_variants(principal, data.variants, [], doc["cost_currency"])
+    # A variant's cost is in the item's cost currency (or the one given without an item cost).
+    currency = doc["cost_currency"] or data.cost_currency
+    doc["variants"] = _stored_variants(principal, data.variants, [], currency)
     doc["variant_stock"] = {v["id"]: w.stock for v, w in zip(doc["variants"], data.variants, strict=True)}
     doc.update(
         _id=ObjectId(),
@@ -204,7 +206,7 @@ def _variants_change(
     stock, each given stock, and removed variants' stock unset. A variant that live orders
     use cannot be removed (409 variant_in_use). Returns whether any stock was set."""
     current = doc.get("variants") or []
-    currency = changes.get("cost_currency", doc.get("cost_currency"))
+    currency = changes.get("cost_currency") or patch.cost_currency or doc.get("cost_currency")
     stored = _stored_variants(principal, patch.variants, current, currency)
     changes["variants"] = stored
     kept = {v["id"] for v in stored}
@@ -223,13 +225,6 @@ def _variants_change(
             raise Conflict(
                 f"orders use the variant {used.get('variant_label')}: cancel them first",
                 code="variant_in_use",
-                details=[
-                    {
-                        "field": "variants",
-                        "code": "variant_in_use",
-                        "message": used.get("variant_label") or "",
-                    }
-                ],
             )
     moved = False
     old = {v["id"] for v in current}
@@ -400,7 +395,6 @@ def adjust(principal: Principal, item_id: str, data) -> dict:
         raise Conflict(
             "the stock cannot go below 0",
             code="stock_below_zero",
-            details=[{"field": "delta", "code": "stock_below_zero", "message": "more than is in stock"}],
         )
     _record(item, [(vid, data.delta)], data.reason, principal.actor_id, note=data.note)
     if data.delta > 0:

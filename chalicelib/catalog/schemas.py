@@ -75,7 +75,7 @@ MAX_VARIANTS = 100
 
 def _unique_values(values: list[str]) -> list[str]:
     if len({v.casefold() for v in values}) != len(values):
-        raise Invalid("duplicate_value", "each value once")
+        raise Invalid("duplicate", "each value once")
     return values
 
 
@@ -107,7 +107,7 @@ def check_variants(options: list[OptionIn] | None, variants: list[VariantIn] | N
     400 names the variant (variants[1].values). Option names are unique."""
     options = options or []
     if len({o.name.casefold() for o in options}) != len(options):
-        raise Invalid("duplicate_option", "each option name once", field="options")
+        raise Invalid("duplicate", "each option name once", field="options")
     seen_values: set[tuple[str, ...]] = set()
     seen_labels: set[str] = set()
     ids: set[str] = set()
@@ -127,9 +127,9 @@ def check_variants(options: list[OptionIn] | None, variants: list[VariantIn] | N
         key = tuple(x.casefold() for x in v.values)
         label = (v.label or " / ".join(v.values)).casefold()
         if (options and key in seen_values) or label in seen_labels:
-            raise Invalid("duplicate_variant", "two variants are the same", field=f"{where}")
+            raise Invalid("duplicate", "two variants are the same", field=f"{where}")
         if v.id is not None and v.id.lower() in ids:
-            raise Invalid("duplicate_variant", "a variant id is listed twice", field=f"{where}.id")
+            raise Invalid("duplicate", "a variant id is listed twice", field=f"{where}.id")
         seen_values.add(key)
         seen_labels.add(label)
         if v.id is not None:

@@ -124,6 +124,7 @@ BUYER_COLUMNS: tuple[Column, ...] = (
 )
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column("item_name", "商品名稱"),
+    Column("variant_label", "款式"),
     Column("quantity", "數量"),
     Column("order_count", "訂單數"),
 )

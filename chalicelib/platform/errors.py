@@ -248,12 +248,8 @@ DETAIL_CODES: dict[str, str] = {
     "variant_required": "the item comes in variants: choose one (field: variant_id)",
     "unknown_variant": "no such variant of this item (or the item has none)",
     "variant_values": "a variant needs one value of each option, from the option's values",
-    "duplicate_variant": "two variants have the same values or label",
-    "duplicate_option": "an option name is listed twice (field: options)",
-    "duplicate_value": "an option lists a value twice",
+    "duplicate": "listed twice: an option name, an option's value, two variants alike (the field says which)",
     "stock_per_variant": "an item with variants keeps stock per variant (field: stock)",
-    "variant_in_use": "live orders use the variant (the message names it)",
-    "stock_below_zero": "more units taken than are in stock (field: delta)",
     "not_zero": "must not be 0 (field: delta)",
     # query parameters
     "not_an_integer": "must be a whole number",

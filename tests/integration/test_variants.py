@@ -75,10 +75,10 @@ def test_bad_variants_are_400_naming_the_field_and_write_nothing(api, token):
         (
             {"options": [COLOURS], "variants": [{"values": ["黑"]}, {"values": ["黑"]}]},
             "variants.1",
-            "duplicate_variant",
+            "duplicate",
         ),
-        ({"options": [COLOURS, COLOURS], "variants": []}, "options", "duplicate_option"),
-        ({"options": [{"name": "色", "values": ["黑", "黑"]}]}, "options.0.values", "duplicate_value"),
+        ({"options": [COLOURS, COLOURS], "variants": []}, "options", "duplicate"),
+        ({"options": [{"name": "色", "values": ["黑", "黑"]}]}, "options.0.values", "duplicate"),
         ({"variants": [{"values": []}]}, "variants.0.label", "missing"),
         ({"options": [COLOURS], "variants": [{"values": ["黑"]}], "stock": 3}, "stock", "stock_per_variant"),
         (
@@ -375,3 +375,26 @@ def test_export_carries_the_variant_and_import_reads_it_back(api, token):
     assert (made["黑 / M"]["quantity"], made["黑 / M"]["unit_price"]) == (3, 45000)
     after = by_label(api.get(f"/items/{item['id']}", token=token).json)
     assert [after[k]["stock"] for k in after] == [0, 3, 0, None]
+
+
+def test_the_purchase_list_tracking_page_and_packing_slip_name_the_variant(api, token):
+    item = shirt(api, token)
+    v = by_label(item)
+    a = make_order(api, token, item_id=item["id"], variant_id=v["黑 / L"]["id"], quantity=2, batch="首爾")
+    make_order(api, token, item_id=item["id"], variant_id=v["黑 / M"]["id"], quantity=1, batch="首爾")
+    make_order(api, token, item_name="Tea", unit_price=100, batch="首爾")
+    rows = api.get("/reports/items?batch=首爾", token=token).json["rows"]
+    assert [(r["item_name"], r["variant_label"], r["quantity"]) for r in rows] == [
+        ("T恤", "黑 / L", 2),  # most wanted first, then by name ("Tea" < "T恤") and label
+        ("Tea", None, 1),
+        ("T恤", "黑 / M", 1),
+    ]
+    link = api.post(f"/customers/{a['customer_id']}/tracking-link", token=token).json
+    shown = api.get(f"/track/{link['token']}").json["orders"]
+    assert {o["variant_label"] for o in shown} == {"黑 / L", "黑 / M", None}
+    parcel = api.post(
+        "/parcels", {"customer_id": a["customer_id"], "order_ids": [a["id"]], "method": "home"}, token=token
+    )
+    assert parcel.status == 201, parcel
+    slip = api.get(f"/parcels/{parcel.json['id']}/packing-slip", token=token)
+    assert "T恤 · 黑 / L" in slip.body.decode()

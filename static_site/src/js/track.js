@@ -51,7 +51,7 @@ function card(o, currency) {
       h(
         "div",
         { class: "d-flex justify-content-between gap-2" },
-        h("h2", { class: "h6 mb-1" }, `#${o.order_no} · ${o.item_name} × ${o.quantity}`),
+        h("h2", { class: "h6 mb-1" }, `#${o.order_no} · ${o.variant_label ? aside(o.item_name, o.variant_label) : o.item_name} × ${o.quantity}`),
         h("strong", { class: "text-nowrap" }, money(o.total_amount, currency)),
       ),
       o.fulfillment_status === "cancelled"

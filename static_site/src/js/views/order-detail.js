@@ -11,7 +11,7 @@ import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { labelled, t } from "../i18n.js";
-import { costField, currency, fillCurrencies, moneyField, shop } from "../app.js";
+import { costField, currency, fillCurrencies, itemText, moneyField, shop } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 import { copyMessageButton } from "./buyer-message.js";
 
@@ -225,7 +225,7 @@ export function render() {
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
-  $("#detail-item").textContent = o.item_name;
+  $("#detail-item").textContent = itemText(o);
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
   for (const name of TEXT) f.elements[name].value = o[name] || "";

@@ -1,0 +1,113 @@
+"""Issue 30, variants on the pages: the seller adds a shirt in 2 colours × 2 sizes on the
+Items tab (each with its own stock), a buyer orders one variant on the public form on a
+phone (375 px), in English and in 繁體中文, and the seller sees that variant's stock drop
+and its movement in the item's stock log; no other variant moves."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, api_request, serious, settled, shot
+
+pytestmark = pytest.mark.e2e
+
+TEXTS = {
+    "en": {
+        "locale": "en-US",
+        "tab": "Items",
+        "save": "Save",
+        "more": "One more",
+        "log": "Stock log",
+        "sep": ": ",
+        "order": "order",
+    },
+    "zh-Hant": {
+        "locale": "zh-TW",
+        "tab": "商品",
+        "save": "儲存",
+        "more": "加一件",
+        "log": "庫存紀錄",
+        "sep": "：",
+        "order": "訂單",
+    },
+}
+STOCKS = {"黑 / M": "3", "黑 / L": "5", "白 / M": "2", "白 / L": "4"}
+
+
+def ok(status_and_body, status=200):
+    code, out = status_and_body
+    assert code == status, (code, out)
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hant"])
+def test_a_buyer_orders_one_variant_on_a_phone_and_the_seller_sees_its_stock_move(
+    stack, open_page, seller_page, fresh_submissions, language
+):
+    texts = TEXTS[language]
+    seller = seller_page(locale=texts["locale"])
+    token = seller.evaluate("localStorage.getItem('token')")
+    ok(api_request(stack, "PATCH", "/auth/me", token, {"language": language}))
+    seller.get_by_role("tab", name=texts["tab"]).click()
+    form = seller.locator("#item-form")
+    form.locator("[name=item_name]").fill("棉T")
+    form.locator("[name=price]").fill("４５０")  # full-width digits, as typed with an IME
+    for name, values in (("顏色", "黑、白"), ("尺寸", "M, L")):
+        seller.locator("#item-add-option").click()
+        row = seller.locator("#item-options .item-option").last
+        row.locator(".item-option-name").fill(name)
+        row.locator(".item-option-values").fill(values)
+    rows = seller.locator("#item-variant-rows tr.variant-row")
+    expect(rows).to_have_count(4)
+    expect(form.locator("[name=stock]")).to_be_disabled()  # kept per variant
+    for label, stock in STOCKS.items():
+        row = rows.filter(has_text=label)
+        row.locator(".variant-stock").fill(stock)
+    rows.filter(has_text="黑 / L").locator(".variant-price").fill("480")
+    form.get_by_role("button", name=texts["save"]).click()
+    listed = seller.locator("#items-body tr", has_text="棉T")
+    expect(listed.locator(".variant-stock li")).to_have_count(4)
+    expect(listed).to_contain_text(f"黑 / L{texts['sep']}5")
+
+    item = ok(api_request(stack, "GET", "/items", token))["items"][0]
+    assert [(v["label"], v["stock"], v["price"]) for v in item["variants"]] == [
+        ("黑 / M", 3, None),
+        ("黑 / L", 5, 480),
+        ("白 / M", 2, None),
+        ("白 / L", 4, None),
+    ]
+    body = {"batch": "2026-12 首爾", "title": "棉T團", "items": [{"item_id": item["id"]}]}
+    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+
+    buyer = open_page(viewport=PHONE, locale=texts["locale"])
+    buyer.goto(url)
+    cards = buyer.locator("#of-items .of-item")
+    expect(cards).to_have_count(4)  # one line per variant, each with its own price and stock
+    black_l = cards.filter(has_text="黑 / L")
+    expect(black_l.locator(".of-price")).to_contain_text("480")
+    black_l.get_by_role("button", name=re.compile(texts["more"])).click()
+    buyer.locator("#of-name").fill("金小美")
+    buyer.locator("#of-email").fill("mei@example.com")
+    settled(buyer, 375)
+    assert buyer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    problems = serious(buyer, f"variants form {language} 375")
+    shot(buyer, f"form-variants-{language}", full_page=False)
+    buyer.locator("#of-submit").click()
+    buyer.wait_for_url(re.compile(r"/track\.html"))
+    expect(buyer.locator("body")).to_contain_text("黑 / L")  # the buyer's page names the variant
+    assert not problems, "\n".join(problems)
+
+    seller.reload()
+    seller.get_by_role("tab", name=texts["tab"]).click()
+    listed = seller.locator("#items-body tr", has_text="棉T")
+    expect(listed).to_contain_text(f"黑 / L{texts['sep']}4")
+    for label in ("黑 / M", "白 / M", "白 / L"):
+        expect(listed).to_contain_text(f"{label}{texts['sep']}{STOCKS[label]}")
+    listed.get_by_role("button", name=texts["log"]).click()
+    latest = seller.locator("#items-body tr.item-movements li.movement").first
+    expect(latest).to_contain_text("-1")
+    expect(latest).to_contain_text(texts["order"])
+    expect(latest).to_contain_text("黑 / L")
