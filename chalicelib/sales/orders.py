@@ -513,8 +513,16 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             if cost is not None:
                 change.history.append(cost)
         sets = dict(change.set)
-        _take_stock(doc, change.units_taken, principal.actor_id)
-        if change.units_taken > 0:
+        # The stock the change takes (from `taking`: the order, or the order as of its new
+        # variant) and what it gives back to the order's stock once written.
+        taking, take, give = doc, change.units_taken, -change.units_taken
+        variant = _variant_switch(doc, changes["variant_id"]) if "variant_id" in changes else None
+        if variant is not None:
+            held = order_rules.units_held(doc["fulfillment_status"], doc["quantity"])
+            taking, take, give = {**doc, "variant_id": variant["id"]}, held + change.units_taken, held
+            sets.update(variant_id=variant["id"], variant_label=variant["label"])
+        _take_stock(taking, take, principal.actor_id)
+        if take > 0:
             # Marks this write, so a failure whose outcome is unknown (the answer lost
             # in an outage) can tell whether the order took the units or not.
             sets["write_id"] = write_id = ObjectId()
@@ -527,15 +535,27 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                 now,
             )
         except BaseException as exc:
-            if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
-                _give_back_stock(seller_id, [(doc, change.units_taken)], principal.actor_id, "order")
+            if take > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
+                _give_back_stock(seller_id, [(taking, take)], principal.actor_id, "order")
             raise
         if after is None:  # lost a race: undo what we took and try again
-            _give_back_stock(seller_id, [(doc, change.units_taken)], principal.actor_id, "order")
+            _give_back_stock(seller_id, [(taking, take)], principal.actor_id, "order")
             continue
-        _give_back_stock(seller_id, [(doc, -change.units_taken)], principal.actor_id)
+        _give_back_stock(seller_id, [(doc, give)], principal.actor_id)
         return batches.settle(seller_id, after, principal.currency)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _variant_switch(doc: dict, variant_id: str) -> dict | None:
+    """The variant a PATCH moves the order to (None: the one it has). 400 unknown_variant
+    for an order without an item or an id its item lacks; a cancelled order is final."""
+    item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"]) if doc.get("item_id") else None
+    variant = items.variant_of(item or {"variants": []}, variant_id)
+    if variant is None or variant["id"] == doc.get("variant_id"):
+        return None
+    if doc["fulfillment_status"] == "cancelled":
+        raise Conflict("this order is cancelled", code="order_cancelled")
+    return variant
 
 
 def _landed(written: dict, exc: BaseException) -> bool:

@@ -329,10 +329,13 @@ class OrderPatch(In):
     shipped_date: IsoDate | None = None
     cost: CostIn | None = None  # null: no cost known
     cost_currency: CurrencyCode | None = None
+    # Another variant of the order's item: its units move there (the price stays as it is).
+    variant_id: ObjectIdStr | None = None
 
     @model_validator(mode="after")
     def _check(self):
         required = (
+            "variant_id",
             "customer_id",
             "buyer_email",
             "quantity",

@@ -86,7 +86,7 @@ def test_orders_cancels_and_quantity_changes_of_one_variant_at_once(api):
     who = make_principal(api)
     item_id, black, white = new_item(who)
     first = [order(who, item_id, black, 2)() for _ in range(2)]  # 4 of 7 held
-    calls = [order(who, item_id, black) for _ in range(BUYERS - 6)]
+    calls = [order(who, item_id, black) for _ in range(BUYERS - 8)]
     calls += [order(who, item_id, white) for _ in range(2)]
     calls += [
         lambda o=first[0]: orders.update(
@@ -96,6 +96,9 @@ def test_orders_cancels_and_quantity_changes_of_one_variant_at_once(api):
     calls += [lambda o=first[1]: orders.update(who, o["id"], OrderPatch(quantity=1), attempts=20)]
     calls += [lambda o=first[1]: orders.update(who, o["id"], OrderPatch(quantity=3), attempts=20)]
     calls += [lambda o=first[0]: orders.update(who, o["id"], OrderPatch(quantity=1), attempts=20)]
+    # The seller moves an order to the other variant and back while all this runs.
+    calls += [lambda o=first[1]: orders.update(who, o["id"], OrderPatch(variant_id=white), attempts=20)]
+    calls += [lambda o=first[1]: orders.update(who, o["id"], OrderPatch(variant_id=black), attempts=20)]
     at_once(calls)
     stock, units = stock_of(item_id), live_units(item_id)
     assert stock[black] >= 0 and stock[white] == OTHER - units.get(white, 0)

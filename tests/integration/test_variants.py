@@ -398,3 +398,42 @@ def test_the_purchase_list_tracking_page_and_packing_slip_name_the_variant(api, 
     assert parcel.status == 201, parcel
     slip = api.get(f"/parcels/{parcel.json['id']}/packing-slip", token=token)
     assert "T恤 · 黑 / L" in slip.body.decode()
+
+
+def test_patching_the_variant_moves_the_orders_units(api, token):
+    item = shirt(api, token)
+    v = by_label(item)
+    order = make_order(api, token, item_id=item["id"], variant_id=v["黑 / M"]["id"], quantity=2)
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": v["黑 / L"]["id"], "quantity": 3}, token=token)
+    assert r.status == 200, r
+    assert (r.json["variant_id"], r.json["variant_label"], r.json["quantity"]) == (
+        v["黑 / L"]["id"],
+        "黑 / L",
+        3,
+    )
+    assert r.json["unit_price"] == 450  # the price stays as it was
+    after = by_label(api.get(f"/items/{item['id']}", token=token).json)
+    assert [after[k]["stock"] for k in after] == [3, 2, 0, None]  # 黑 / M back to 3, 黑 / L 5 - 3
+    # Not enough of the new variant: 409 naming it, nothing moves.
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": v["白 / M"]["id"]}, token=token)
+    assert r.status == 409 and r.json["error"]["details"][0]["variant_label"] == "白 / M", r
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": str(ObjectId())}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "variant_id", r
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": None}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["code"] == "cannot_be_null", r
+    assert [by_label(api.get(f"/items/{item['id']}", token=token).json)[k]["stock"] for k in after] == [
+        3,
+        2,
+        0,
+        None,
+    ]
+    api.patch(f"/orders/{order['id']}", {"fulfillment_status": "cancelled"}, token=token)
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": v["黑 / M"]["id"]}, token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "order_cancelled", r
+    moves = api.get(f"/items/{item['id']}/movements", token=token).json["items"]
+    by_variant: dict = {}
+    for m in moves:
+        by_variant[m["variant_label"]] = by_variant.get(m["variant_label"], 0) + m["delta"]
+    now = by_label(api.get(f"/items/{item['id']}", token=token).json)
+    assert (now["黑 / M"]["stock"], now["黑 / L"]["stock"]) == (3, 5)  # the cancel gave 黑 / L its 3 back
+    assert by_variant == {"黑 / M": 3, "黑 / L": 5}  # the movements add up to each stock
