@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_request, serious, settled, shot
+from tests.e2e.conftest import PHONE, api_call, api_request, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +111,48 @@ def test_a_buyer_orders_one_variant_on_a_phone_and_the_seller_sees_its_stock_mov
     expect(latest).to_contain_text("-1")
     expect(latest).to_contain_text(texts["order"])
     expect(latest).to_contain_text("黑 / L")
+
+
+def test_order_entry_picks_the_variant_with_the_keyboard(stack, seller_page):
+    """The item picker, then the item's variants: Enter on the item moves the focus to the
+    variant choice, the arrows pick one (its price fills in), Enter in the quantity creates
+    the order with that variant. The keyboard only, once the page is open."""
+    page = seller_page(locale="zh-TW")
+    token = page.evaluate("localStorage.getItem('token')")
+    amy = api_call(stack, "POST", "/customers", token, {"name": "Amy Chen", "line_id": "amy_c"})["id"]
+    body = {
+        "item_name": "棉T",
+        "price": 450,
+        "options": [{"name": "顏色", "values": ["黑", "白"]}],
+        "variants": [{"values": ["黑"], "stock": 2}, {"values": ["白"], "stock": 4, "price": 480}],
+    }
+    item = api_call(stack, "POST", "/items", token, body)
+    page.reload()
+    expect(page.locator("#order-buyer-ts-control")).to_be_attached()
+    settled(page)
+    page.locator("#new-order-box summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    page.keyboard.type("amy")
+    page.keyboard.press("Enter")
+    item_field = page.locator("#order-form [name=item_name]")
+    expect(item_field).to_be_focused()
+    page.keyboard.type("棉")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    variant = page.locator("#order-variant")
+    expect(variant).to_be_visible()
+    expect(variant).to_be_focused()
+    expect(variant.locator("option")).to_have_count(3)  # "choose", 黑, 白
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(variant).to_have_value(item["variants"][1]["id"])
+    expect(page.locator("#order-form [name=unit_price]")).to_have_value("480")
+    page.keyboard.press("Tab")
+    expect(page.locator("#order-form [name=quantity]")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#order-form-msg .alert-success")).to_be_visible()
+    expect(variant).to_be_hidden()  # the next order starts with the item
+    orders = api_call(stack, "GET", "/orders", token)["items"]
+    assert [(o["customer_id"], o["variant_label"], o["unit_price"]) for o in orders] == [(amy, "白", 480)]
+    expect(page.locator("#orders-body")).to_contain_text("棉T（白）")
