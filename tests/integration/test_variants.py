@@ -3,10 +3,18 @@ that name a variant, and the stock movements every change records. On every lane
 
 from __future__ import annotations
 
+import pytest
 from bson import ObjectId
+from pymongo.errors import AutoReconnect
 
+from chalicelib.catalog import items
+from chalicelib.catalog.schemas import ItemIn
+from chalicelib.orderbook import repository
 from chalicelib.platform import db
-from tests.factories import make_item, make_order
+from chalicelib.sales import orders
+from chalicelib.sales.schemas import OrderIn
+from tests.factories import make_item, make_order, make_principal
+from tests.integration.test_stock_on_failure import _Db, _FailingOrders
 
 COLOURS = {"name": "顏色", "values": ["黑", "白"]}
 SIZES = {"name": "尺寸", "values": ["M", "L"]}
@@ -437,3 +445,30 @@ def test_patching_the_variant_moves_the_orders_units(api, token):
     now = by_label(api.get(f"/items/{item['id']}", token=token).json)
     assert (now["黑 / M"]["stock"], now["黑 / L"]["stock"]) == (3, 5)  # the cancel gave 黑 / L its 3 back
     assert by_variant == {"黑 / M": 3, "黑 / L": 5}  # the movements add up to each stock
+
+
+def test_a_variant_order_whose_insert_fails_gives_the_variant_its_units_back_and_says_so(api, monkeypatch):
+    """The take is undone on the same variant, with a movement of its own (+3, reason
+    order), so the movements still add up to the stock."""
+    who = make_principal(api)
+    body = {
+        "item_name": "Cap",
+        "price": 300,
+        "options": [COLOURS],
+        "variants": [{"values": ["黑"], "stock": 5}],
+    }
+    item = items.create(who, ItemIn.model_validate(body))
+    vid = item["variants"][0]["id"]
+    real = db.get_db()
+    failing = _FailingOrders(real.orders, AutoReconnect("connection closed"), applied=False)
+    monkeypatch.setattr(repository, "get_db", lambda: _Db(real, failing))
+    with pytest.raises(AutoReconnect):
+        orders.create(
+            who, OrderIn(buyer_email="amy@example.com", item_id=item["id"], variant_id=vid, quantity=3)
+        )
+    monkeypatch.undo()
+    assert db.get_db().items.find_one({"_id": ObjectId(item["id"])})["variant_stock"] == {vid: 5}
+    moves = [
+        (m["delta"], m["reason"]) for m in db.get_db().stock_movements.find({"item_id": ObjectId(item["id"])})
+    ]
+    assert sorted(moves) == [(-3, "order"), (3, "order"), (5, "count")]
