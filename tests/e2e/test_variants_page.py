@@ -156,3 +156,15 @@ def test_order_entry_picks_the_variant_with_the_keyboard(stack, seller_page):
     orders = api_call(stack, "GET", "/orders", token)["items"]
     assert [(o["customer_id"], o["variant_label"], o["unit_price"]) for o in orders] == [(amy, "白", 480)]
     expect(page.locator("#orders-body")).to_contain_text("棉T（白）")
+
+    # The order panel moves the order to the other colour: its units go with it.
+    page.locator("#orders-body .order-open").first.click()
+    panel = page.locator("#detail-form")
+    expect(panel.locator("#detail-variant")).to_have_value(item["variants"][1]["id"])
+    page.wait_for_load_state("networkidle")  # the panel reads the order again as it opens
+    settled(page)
+    panel.locator("#detail-variant").select_option(item["variants"][0]["id"])
+    panel.locator("#detail-save").click()
+    expect(page.locator("#detail-item")).to_have_text("棉T（黑）")
+    stocks = [v["stock"] for v in api_call(stack, "GET", f"/items/{item['id']}", token)["variants"]]
+    assert stocks == [1, 4]  # 黑 2 - 1, 白 back to 4
