@@ -15,15 +15,22 @@ from typing import Any
 from bson import ObjectId
 
 from chalicelib.catalog import batches
-from chalicelib.catalog.schemas import ItemIn, ItemOut, ItemPatch, MovementOut, VariantIn
+from chalicelib.catalog.schemas import (
+    ItemIn,
+    ItemOut,
+    ItemPatch,
+    ItemQuery,
+    MovementOut,
+    PageQuery,
+    VariantIn,
+)
 from chalicelib.platform import bus, clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
-from chalicelib.platform.listing import page, search_filter
+from chalicelib.platform.listing import decode_cursor, encode_cursor, page, search_filter
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
-from chalicelib.platform.schemas import ListQuery
 
 # Why stock moved (GET /items/{id}/movements).
 REASONS = ("order", "cancel", "purchase", "adjustment", "count")
@@ -141,10 +148,26 @@ def get(principal: Principal, item_id: str) -> dict:
     return to_out(own("items", object_id(principal.seller_id), item_id, "item"))
 
 
-def search(principal: Principal, params: ListQuery) -> dict:
-    """A page of the seller's items whose name contains `q`."""
+def search(principal: Principal, params: ItemQuery) -> dict:
+    """A page of the seller's items whose name contains `q`; `low_stock`: only those marked
+    low (ItemOut.low), found by reading the items newest first and keeping the low ones: a
+    filter cannot compare a stock with a threshold on FerretDB, and a catalogue is small."""
     query = {"seller_id": object_id(principal.seller_id), **search_filter(params.q, ("item_name",))}
-    return page(get_db().items, query, params.limit, params.cursor, to_out)
+    if not params.low_stock:
+        return page(get_db().items, query, params.limit, params.cursor, to_out)
+    after = decode_cursor(params.cursor)
+    if after is not None:
+        query["_id"] = {"$lt": after}
+    found: list[dict] = []
+    last = None
+    for doc in get_db().items.find(query).sort("_id", -1):
+        out = to_out(doc)
+        if out["low"]:
+            if len(found) == params.limit:
+                return {"items": found, "next_cursor": encode_cursor(last)}
+            found.append(out)
+            last = doc["_id"]
+    return {"items": found, "next_cursor": None}
 
 
 def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
@@ -438,7 +461,7 @@ def _record(
         get_db().stock_movements.insert_many(docs)
 
 
-def movements(principal: Principal, item_id: str, params: ListQuery) -> dict:
+def movements(principal: Principal, item_id: str, params: PageQuery) -> dict:
     """GET /items/{id}/movements: newest first, paged like the other lists."""
     seller_id = object_id(principal.seller_id)
     item = own("items", seller_id, item_id, "item")

@@ -12,18 +12,18 @@ from chalicelib.catalog.schemas import (
     ItemIn,
     ItemOut,
     ItemPatch,
+    ItemQuery,
     MovementOut,
     PageQuery,
 )
-from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, path_model, query
 
 # --- items ----------------------------------------------------------------------------
 
 
-@api("/items", "GET", "List items", out=ItemOut, list_of=True, query=ListQuery)
+@api("/items", "GET", "List items", out=ItemOut, list_of=True, query=ItemQuery)
 def list_items(who):
-    return items.search(who, query(ListQuery))
+    return items.search(who, query(ItemQuery))
 
 
 @api("/items", "POST", "Add an item", body=ItemIn, out=ItemOut, status=201)

@@ -20,8 +20,10 @@ from chalicelib.platform.schemas import (
     CostOut,
     CurrencyCode,
     Cursor,
+    Flag,
     In,
     ListLimit,
+    ListQuery,
     LongText,
     Money,
     MoneyOut,
@@ -236,6 +238,12 @@ class AdjustmentIn(In):
         if self.delta == 0:
             raise Invalid("not_zero", "a change of 0 units changes nothing", field="delta")
         return self
+
+
+class ItemQuery(ListQuery):
+    low_stock: Flag = Field(
+        default=False, description="only items (or with a variant) at or below their threshold"
+    )
 
 
 class PageQuery(Query):

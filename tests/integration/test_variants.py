@@ -472,3 +472,19 @@ def test_a_variant_order_whose_insert_fails_gives_the_variant_its_units_back_and
         (m["delta"], m["reason"]) for m in db.get_db().stock_movements.find({"item_id": ObjectId(item["id"])})
     ]
     assert sorted(moves) == [(-3, "order"), (3, "order"), (5, "count")]
+
+
+def test_low_stock_filter_pages_the_marked_items(api, token):
+    lows = [make_item(api, token, item_name=f"Low {n}", stock=1, low_stock=2)["id"] for n in range(3)]
+    make_item(api, token, item_name="No threshold", stock=1)  # marked only with one
+    make_item(api, token, item_name="Plenty", stock=50, low_stock=2)
+    make_item(api, token, item_name="Untracked")
+    lows.append(shirt(api, token, low_stock=0)["id"])  # 白 / M has 0
+    make_item(api, token, item_name="Own threshold", stock=5, low_stock=4)
+    first = api.get("/items?low_stock=true&limit=2", token=token).json
+    rest = api.get(f"/items?low_stock=true&limit=2&cursor={first['next_cursor']}", token=token).json
+    assert [i["id"] for i in first["items"] + rest["items"]] == lows[::-1]
+    assert rest["next_cursor"] is None and all(i["low"] for i in first["items"] + rest["items"])
+    assert len(api.get("/items", token=token).json["items"]) == 8
+    r = api.get("/items?low_stock=maybe", token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "low_stock", r
