@@ -203,22 +203,29 @@ def update(principal: Principal, item_id: str, patch: ItemPatch) -> dict:
         update["$unset"] = unsets
     if "variants" in changes:
         update["$inc"] = {"variants_version": 1}
-    before = store.find_one_and_update(
-        get_db().items, query, update, lock=store.item_key(iid), return_document=mongo.ReturnDocument.BEFORE
+    # A stock set: the document as it was (the same command), for the count's delta; else
+    # the document as written, in one command as before.
+    returned = mongo.ReturnDocument.BEFORE if stock_moves else mongo.ReturnDocument.AFTER
+    got = store.find_one_and_update(
+        get_db().items, query, update, lock=store.item_key(iid), return_document=returned
     )
-    if before is None:
+    if got is None:
         if "variants_version" in query:
             raise Conflict("the item changed while saving; try again", code="concurrent_update")
         raise NotFound("item not found")
+    if not stock_moves:
+        return to_out(got)
+    before = got
     after = get_db().items.find_one({"_id": iid}) or before
-    if stock_moves:
-        moves = _counted(before, after)
-        # Labels of the variants removed too (their stock leaves with them).
-        named = {**after, "variants": [*(before.get("variants") or []), *(after.get("variants") or [])]}
-        _record(named, moves, "count", principal.actor_id)
-        for vid, delta in moves:
-            if delta > 0:
-                bus.record(StockReturned(after["seller_id"], after["_id"], vid))
+    # From what this write set, not from the read after it: an order taking units in
+    # between is a movement of its own.
+    moves = _counted(before, update["$set"], update.get("$unset", {}))
+    # Labels of the variants removed too (their stock leaves with them).
+    named = {**after, "variants": [*(before.get("variants") or []), *(after.get("variants") or [])]}
+    _record(named, moves, "count", principal.actor_id)
+    for vid, delta in moves:
+        if delta > 0:
+            bus.record(StockReturned(after["seller_id"], after["_id"], vid))
     return to_out(after)
 
 
@@ -264,16 +271,18 @@ def _variants_change(
     return moved
 
 
-def _counted(before: dict, after: dict) -> list[tuple[str | None, int]]:
-    """(variant id or None, delta) of each stock a write changed."""
+def _counted(before: dict, sets: dict, unsets: dict) -> list[tuple[str | None, int]]:
+    """(variant id or None, delta) of each stock a write set or unset, against `before`."""
     out = []
-    if (after.get("stock") or 0) != (before.get("stock") or 0):
-        out.append((None, (after.get("stock") or 0) - (before.get("stock") or 0)))
-    old, new = before.get("variant_stock") or {}, after.get("variant_stock") or {}
-    for vid in dict.fromkeys([*old, *new]):
-        delta = (new.get(vid) or 0) - (old.get(vid) or 0)
-        if delta:
-            out.append((vid, delta))
+    if "stock" in sets and (sets["stock"] or 0) != (before.get("stock") or 0):
+        out.append((None, (sets["stock"] or 0) - (before.get("stock") or 0)))
+    old = before.get("variant_stock") or {}
+    for path in [*sets, *unsets]:
+        if path.startswith("variant_stock."):
+            vid = path.removeprefix("variant_stock.")
+            delta = ((sets.get(path) or 0) if path in sets else 0) - (old.get(vid) or 0)
+            if delta:
+                out.append((vid, delta))
     return out
 
 

@@ -11,7 +11,7 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.catalog import items
-from chalicelib.catalog.schemas import ItemIn
+from chalicelib.catalog.schemas import ItemIn, ItemPatch
 from chalicelib.platform import db
 from chalicelib.rules import order_rules
 from chalicelib.sales import orders
@@ -105,3 +105,28 @@ def test_orders_cancels_and_quantity_changes_of_one_variant_at_once(api):
     assert stock[black] + units[black] == LAST, (stock, units)
     assert stock[white] + units.get(white, 0) == OTHER
     assert moved(item_id) == stock
+
+
+def test_a_stock_count_racing_orders_keeps_the_movements_adding_up(api):
+    """The seller sets the stock (a count) while buyers take units: the count's movement is
+    the difference from the stock its own write replaced, so every delta is counted once and
+    the movements sum to the stock there is. An item without variants and a variant alike."""
+    who = make_principal(api)
+    for _ in range(3):  # a few rounds: the count has to land between takes to tell
+        item_id, black, white = new_item(who)
+        plain = items.create(who, ItemIn(item_name=f"Mug {uuid.uuid4().hex[:6]}", price=300, stock=LAST))[
+            "id"
+        ]
+        recount = {
+            "options": [{"name": "顏色", "values": ["黑", "白"]}],
+            "variants": [{"id": black, "values": ["黑"], "stock": 20}, {"id": white, "values": ["白"]}],
+        }
+        buyer = OrderIn(buyer_email="c@example.com", item_id=plain, quantity=1)
+        calls = [order(who, item_id, black) for _ in range(10)]
+        calls += [lambda: orders.create(who, buyer)[0]] * 10
+        calls += [lambda: items.update(who, item_id, ItemPatch.model_validate(recount))]
+        calls += [lambda: items.update(who, plain, ItemPatch(stock=15))]
+        at_once(calls)
+        assert moved(item_id) == stock_of(item_id)
+        plain_stock = db.get_db().items.find_one({"_id": ObjectId(plain)})["stock"]
+        assert moved(plain) == {None: plain_stock}
