@@ -140,7 +140,7 @@ def create(principal: Principal, data: ItemIn) -> dict:
     get_db().items.insert_one(doc)
     first = [(None, doc["stock"])] if doc["stock"] else []
     first += [(vid, n) for vid, n in doc["variant_stock"].items() if n]
-    _record(doc, [(vid, n) for vid, n in first], "count", principal.actor_id, note="new item")
+    _record(doc, first, "count", principal.actor_id)  # the first stock: a count, like a PATCH of it
     return to_out(doc)
 
 

@@ -112,6 +112,20 @@ def test_a_buyer_orders_one_variant_on_a_phone_and_the_seller_sees_its_stock_mov
     expect(latest).to_contain_text(texts["order"])
     expect(latest).to_contain_text("黑 / L")
 
+    # A count finds 2 more 白 / M (typed with full-width digits): a movement of its own.
+    log = seller.locator("#items-body tr.item-movements")
+    log.locator(".item-adjust-variant").select_option(label="白 / M")
+    log.locator(".item-adjust-delta").fill("＋２")
+    log.locator(".item-adjust").get_by_role("button").click()
+    listed = seller.locator("#items-body tr", has_text="棉T").first
+    expect(listed).to_contain_text(f"白 / M{texts['sep']}4")
+    latest = seller.locator("#items-body tr.item-movements li.movement").first
+    expect(latest).to_contain_text("+2")
+    expect(latest).to_contain_text("白 / M")
+    settled(seller)
+    assert not serious(seller, f"items tab stock log {language}")
+    shot(seller, f"items-variants-{language}")
+
 
 def test_order_entry_picks_the_variant_with_the_keyboard(stack, seller_page):
     """The item picker, then the item's variants: Enter on the item moves the focus to the

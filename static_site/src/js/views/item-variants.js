@@ -3,8 +3,8 @@
 // stock, price and cost (empty: the item's); and an item's stock movements. A variant keeps
 // its id across edits while its values stay the same (the server keeps its stock and orders).
 import { api, describe } from "../api.js";
-import { $, h, messageRow, notify } from "../dom.js";
-import { amountError, centsToNumber, dateTime, parseCents } from "../format.js";
+import { $, h, notify } from "../dom.js";
+import { amountError, asciiDigits, centsToNumber, dateTime, parseCents } from "../format.js";
 import { labelled, t } from "../i18n.js";
 import { costField, currency } from "../app.js";
 
@@ -166,14 +166,48 @@ export function stockCell(i) {
 
 const REASONS = ["order", "cancel", "purchase", "adjustment", "count"];
 
-/** A row under the item's row listing its last stock movements (newest first). */
-export async function movementsRow(i, cols) {
+/** Units found or lost (+3, −2, full-width digits too) or a count's difference, as a
+ *  movement of its own (POST /items/{id}/adjustments); `done()` reads the list again. */
+function adjustForm(i, done) {
+  const msg = h("div", { class: "w-100 item-adjust-msg" });
+  const delta = h("input", { class: "form-control form-control-sm item-adjust-delta", autocomplete: "off", "aria-label": t("item.adjust_delta"), placeholder: t("item.adjust_delta") });
+  const reason = h("select", { class: "form-select form-select-sm w-auto", "aria-label": t("item.adjust_reason") }, ["count", "adjustment"].map((r) => h("option", { value: r }, t(`item.reason_${r}`))));
+  const note = h("input", { class: "form-control form-control-sm w-auto", autocomplete: "off", "aria-label": t("item.note"), placeholder: t("item.note") });
+  const variant = i.variants?.length ? h("select", { class: "form-select form-select-sm w-auto item-adjust-variant", "aria-label": t("item.variant") }, i.variants.map((v) => h("option", { value: v.id }, v.label))) : null;
+  delta.style.width = "7rem"; // CSSOM: no inline style attribute
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const typed = asciiDigits(delta.value).replace(/[−－]/, "-").replace(/^＋/, "+").trim();
+    if (!/^[+-]?\d{1,7}$/.test(typed) || Number(typed) === 0) {
+      delta.classList.add("is-invalid");
+      notify(msg, "danger", t("item.adjust_bad"));
+      return;
+    }
+    delta.classList.remove("is-invalid");
+    const body = { delta: Number(typed), reason: reason.value, ...(note.value.trim() ? { note: note.value.trim() } : {}), ...(variant ? { variant_id: variant.value } : {}) };
+    try {
+      await api.post(`/items/${i.id}/adjustments`, body);
+      await done();
+    } catch (err) {
+      if (err.status !== 401) notify(msg, "danger", describe(err));
+    }
+  };
+  return h("form", { class: "d-flex flex-wrap gap-2 align-items-center mb-2 item-adjust", novalidate: true, onsubmit: submit }, variant, delta, reason, note, h("button", { class: "btn btn-sm btn-outline-primary", type: "submit" }, t("item.adjust")), msg);
+}
+
+/** A row under the item's row listing its last stock movements (newest first), with the
+ *  adjustment form for a tracked stock. */
+export async function movementsRow(i, cols, done = async () => {}) {
   const tr = h("tr", { class: "item-movements", dataset: { itemId: i.id } });
   const cell = h("td", { colspan: String(cols) });
   tr.append(cell);
+  if (i.stock !== null && i.stock !== undefined) cell.append(adjustForm(i, done));
   try {
     const page = await api.get(`/items/${i.id}/movements`, { limit: 20 });
-    if (!page.items.length) return messageRow(cols, t("item.no_movements"));
+    if (!page.items.length) {
+      cell.append(h("div", { class: "small text-muted" }, t("item.no_movements")));
+      return tr;
+    }
     cell.append(
       h("div", { class: "small fw-semibold mb-1" }, t("item.movements")),
       h(

@@ -42,7 +42,14 @@ export function reset() {
 async function toggleMovements(i, tr) {
   const open = tr.nextElementSibling?.classList.contains("item-movements") ? tr.nextElementSibling : null;
   if (open) return open.remove();
-  tr.after(await variants.movementsRow(i, COLS));
+  tr.after(
+    await variants.movementsRow(i, COLS, async () => {
+      await load(true); // the new stock, and the log open again with the adjustment on top
+      const row = $(`#items-body tr[data-id="${i.id}"]`);
+      const item = list.items.find((x) => x.id === i.id);
+      if (row && item) row.after(await variants.movementsRow(item, COLS, () => load(true)));
+    }),
+  );
 }
 
 function itemRow(i) {
