@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from chalicelib.catalog import batches, items, photos
 from chalicelib.catalog.schemas import (
+    AdjustmentIn,
     BatchOut,
     BatchPatch,
     BatchPath,
     ItemIn,
     ItemOut,
     ItemPatch,
+    ItemQuery,
+    MovementOut,
+    PageQuery,
     PhotoIn,
     PhotoStatusOut,
     PhotoUploadOut,
 )
-from chalicelib.platform.schemas import ListQuery
 from chalicelib.platform.web import api, body, header, on_upload, path_model, query, raw_body
 
 # --- items ----------------------------------------------------------------------------
 
 
-@api("/items", "GET", "List items", out=ItemOut, list_of=True, query=ListQuery)
+@api("/items", "GET", "List items", out=ItemOut, list_of=True, query=ItemQuery)
 def list_items(who):
-    return items.search(who, query(ListQuery))
+    return items.search(who, query(ItemQuery))
 
 
 @api("/items", "POST", "Add an item", body=ItemIn, out=ItemOut, status=201)
@@ -93,6 +96,30 @@ def local_photo_upload():
 def photo_uploaded(key):
     """A photo's file is in S3 (the page POSTed it with the form of POST .../photos)."""
     photos.uploaded(key)
+
+
+@api(
+    "/items/{item_id}/movements",
+    "GET",
+    "An item's stock movements, newest first",
+    out=MovementOut,
+    list_of=True,
+    query=PageQuery,
+)
+def list_movements(who, item_id):
+    return items.movements(who, item_id, query(PageQuery))
+
+
+@api(
+    "/items/{item_id}/adjustments",
+    "POST",
+    "Add or take stock outside orders (a movement)",
+    body=AdjustmentIn,
+    out=ItemOut,
+    status=201,
+)
+def adjust_stock(who, item_id):
+    return items.adjust(who, item_id, body(AdjustmentIn))
 
 
 # --- batches (trips) --------------------------------------------------------------------

@@ -52,6 +52,9 @@ ORDER_COLUMNS: tuple[Column, ...] = (
     Column("buyer_name", "買家姓名"),
     Column("item_id", "商品ID"),
     Column("item_name", "商品名稱"),
+    # The variant (issue 30): its id, and the label the order keeps. Import reads either.
+    Column("variant_id", "款式ID"),
+    Column("variant_label", "款式"),
     Column("quantity", "數量"),
     Column("unit_price", "單價"),
     Column("shipping_fee", "運費"),
@@ -85,6 +88,8 @@ IMPORT_COLUMNS = (
     "buyer_email",
     "buyer_name",
     "item_name",
+    "variant_id",  # optional: the item's variant, by id...
+    "variant_label",  # ...or by its label (黑 / M); one of them for an item with variants
     "quantity",
     "unit_price",
     "shipping_fee",
@@ -119,6 +124,7 @@ BUYER_COLUMNS: tuple[Column, ...] = (
 )
 ITEM_COLUMNS: tuple[Column, ...] = (
     Column("item_name", "商品名稱"),
+    Column("variant_label", "款式"),
     Column("quantity", "數量"),
     Column("order_count", "訂單數"),
 )

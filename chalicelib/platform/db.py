@@ -209,6 +209,13 @@ def indexes() -> dict[str, list[Any]]:
             IndexModel([("item_id", ASCENDING), ("slot", ASCENDING)], unique=True, name="item_slot_unique"),
             IndexModel([("seller_id", ASCENDING), ("item_id", ASCENDING)], name="seller_item"),
         ],
+        # GET /items/{id}/movements: an item's, newest first (catalog/items.py writes them).
+        "stock_movements": [
+            IndexModel(
+                [("seller_id", ASCENDING), ("item_id", ASCENDING), ("_id", DESCENDING)],
+                name="seller_item_newest",
+            ),
+        ],
         "orders": [
             IndexModel([("seller_id", ASCENDING), ("_id", DESCENDING)], name="seller_newest"),
             IndexModel(

@@ -178,12 +178,14 @@ def buyers_json(report: dict) -> dict:
 
 
 def items(principal: Principal, batch: str | None = None) -> dict:
-    """What is still to buy: quantity and order count of `pending` orders per item name."""
+    """What is still to buy: quantity and order count of `pending` orders per item name
+    and variant (its label; null for an item without variants)."""
     match: dict[str, Any] = {"seller_id": object_id(principal.seller_id), "fulfillment_status": "pending"}
     if batch:
         match["batch"] = batch
-    groups = grouped_sums(match, {"item_name": "item_name"}, {"quantity": "$quantity", "order_count": 1})
-    rows = sorted(groups, key=lambda r: (-r["quantity"], r["item_name"] or ""))
+    key = {"item_name": "item_name", "variant_label": "variant_label"}
+    groups = grouped_sums(match, key, {"quantity": "$quantity", "order_count": 1})
+    rows = sorted(groups, key=lambda r: (-r["quantity"], r["item_name"] or "", r["variant_label"] or ""))
     totals = {
         "quantity": sum(r["quantity"] for r in rows),
         "order_count": sum(r["order_count"] for r in rows),

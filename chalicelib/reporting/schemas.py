@@ -42,6 +42,7 @@ class ItemTotals(Model):
 
 class ItemRow(ItemTotals):
     item_name: str | None
+    variant_label: str | None = None  # one row per variant of an item with variants
 
 
 class ItemsReportOut(Model):

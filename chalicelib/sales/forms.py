@@ -61,7 +61,7 @@ from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.platform.schemas import ListQuery
 from chalicelib.rules import allocation, contacts
-from chalicelib.rules.order_rules import NEW_ORDER_STATUS, total_amount
+from chalicelib.rules.order_rules import BY_FORM, NEW_ORDER_STATUS, total_amount
 from chalicelib.sales.orders import order_document, reserve_order_numbers
 from chalicelib.sales.schemas import (
     FormIn,
@@ -144,13 +144,24 @@ def _item_rows(form: dict, stock: dict[ObjectId, dict], ordered: dict) -> list[d
         item = stock.get(entry["item_id"])
         if item is None:
             continue
+        variants = [
+            {
+                "id": v["id"],
+                "label": v["label"],
+                "price": from_cents(items.price_of(item, v)),
+                "remaining": items.stock_left(item, v["id"]),
+            }
+            for v in item.get("variants") or []
+        ]
+        tracked = [v["remaining"] for v in variants if v["remaining"] is not None]
         rows.append(
             {
                 "item_id": str(item["_id"]),
                 "item_name": item["item_name"],
                 "price": from_cents(item["price"]),
                 "max_per_buyer": entry.get("max_per_buyer"),
-                "remaining": item.get("stock"),
+                "remaining": (sum(tracked) if tracked else None) if variants else item.get("stock"),
+                "variants": variants,
                 "min_quantity": entry.get("min_quantity"),
                 "ordered": ordered.get((form["_id"], entry["item_id"]), 0),
                 "outcome": outcomes.get(str(entry["item_id"])),
@@ -179,7 +190,8 @@ def _items_of(seller_id: ObjectId, forms: list[dict]) -> dict[ObjectId, dict]:
     if not ids:
         return {}
     found = get_db().items.find(
-        {"_id": {"$in": ids}, "seller_id": seller_id}, {"item_name": 1, "price": 1, "stock": 1, "photos": 1}
+        {"_id": {"$in": ids}, "seller_id": seller_id},
+        {"item_name": 1, "price": 1, "stock": 1, "variants": 1, "variant_stock": 1, "photos": 1},
     )
     return {i["_id"]: i for i in found}
 
@@ -806,7 +818,16 @@ def _submit_counted(
         i["_id"]: i
         for i in db.items.find(
             {"_id": {"$in": line_ids}, "seller_id": seller_id},
-            {"item_name": 1, "price": 1, "stock": 1, "seller_id": 1, "cost": 1, "cost_currency": 1},
+            {
+                "item_name": 1,
+                "price": 1,
+                "stock": 1,
+                "seller_id": 1,
+                "cost": 1,
+                "cost_currency": 1,
+                "variants": 1,
+                "variant_stock": 1,
+            },
         )
     }
     for i, item_id in enumerate(line_ids):
@@ -816,26 +837,31 @@ def _submit_counted(
                 code="item_unavailable",
                 details=_line_error(i, "item_id", "item_unavailable", "the item was deleted"),
             )
+    variants = [
+        items.variant_of(stock[item_id], line.variant_id, f"lines[{i}].variant_id")
+        for i, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True))
+    ]
     batch = batches.read(seller_id, form["batch"])
     if batch.closed:
         raise Gone("this order form is closed", code="form_closed")
 
-    limited = {
-        item_id: line.quantity
-        for item_id, line in zip(line_ids, data.lines, strict=True)
-        if entries[item_id].get("max_per_buyer")
-    }
+    limited: dict[ObjectId, int] = {}  # per item: the variants of one item count together
+    for item_id, line in zip(line_ids, data.lines, strict=True):
+        if entries[item_id].get("max_per_buyer"):
+            limited[item_id] = limited.get(item_id, 0) + line.quantity
     if (form.get("contact") or "email") == "email":
         customer = _take_limits(form, entries, data, buyer, limited, submission_id)
     else:
         customer = _take_limits_by_contact(form, entries, data, buyer, limited, submission_id)
     made.append(customer)
-    taken: list[tuple[ObjectId, int]] = []
+    taken: list[tuple[ObjectId, str | None, int, ObjectId]] = []
+    order_ids = [submission_id, *(ObjectId() for _ in data.lines[1:])]
     try:
         for i, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
             item = stock[item_id]
-            if not items.take_stock(item, line.quantity):
-                left = (db.items.find_one({"_id": item_id}, {"stock": 1}) or {}).get("stock")
+            vid = variants[i]["id"] if variants[i] else None
+            if not items.take_stock(item, line.quantity, vid, by=BY_FORM, order_id=order_ids[i]):
+                left = items.stock_left(db.items.find_one({"_id": item_id}) or {}, vid)
                 raise Conflict(
                     f"not enough stock for {item['item_name']}: {line.quantity} asked, {left} left",
                     code="insufficient_stock",
@@ -845,17 +871,18 @@ def _submit_counted(
                         "insufficient_stock",
                         f"{line.quantity} asked, {left} left",
                         item_name=item["item_name"],
+                        **({"variant_label": variants[i]["label"]} if variants[i] else {}),
                         needed=line.quantity,
                         in_stock=left,
                     ),
                 )
-            if item.get("stock") is not None:
-                taken.append((item_id, line.quantity))
-        docs = _orders(form, customer, data, line_ids, stock, batch, submission_id)
+            if items.stock_left(item, vid) is not None:
+                taken.append((item_id, vid, line.quantity, order_ids[i]))
+        docs = _orders(form, customer, data, line_ids, stock, batch, submission_id, variants, order_ids)
         repository.insert_many(docs)
     except BaseException:
-        for item_id, units in taken:
-            items.return_stock(seller_id, item_id, units)
+        for item_id, vid, units, oid in taken:
+            items.return_stock(seller_id, item_id, units, vid, by=BY_FORM, order_id=oid, reason="order")
         _give_back_limits(customer, form, limited)
         raise
     docs = batches.settle_many(seller_id, docs, shop["currency"])
@@ -880,7 +907,7 @@ def _submit_counted(
     return _answer(docs, charge, url)
 
 
-def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list[dict]:
+def _orders(form, customer, data, line_ids, stock, batch, submission_id, variants, order_ids) -> list[dict]:
     shop = form["shop"]
     last = reserve_order_numbers(form["seller_id"], len(line_ids))
     now = clock.now()
@@ -888,6 +915,7 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
     docs = []
     for n, (item_id, line) in enumerate(zip(line_ids, data.lines, strict=True)):
         item = stock[item_id]
+        variant = variants[n]
         order = OrderIn(
             customer_id=str(customer["_id"]),
             item_id=str(item_id),
@@ -895,25 +923,25 @@ def _orders(form, customer, data, line_ids, stock, batch, submission_id) -> list
             batch=form["batch"],
             note=data.note,
         )
-        cost = batches.cost_fields(
-            item.get("cost"), item.get("cost_currency"), line.quantity, batch, shop["currency"]
-        )
+        cost = batches.cost_fields(*items.cost_of(item, variant), line.quantity, batch, shop["currency"])
+        price = items.price_of(item, variant)
         doc = order_document(
             seller_id=form["seller_id"],
             order_no=last - len(line_ids) + 1 + n,
             customer=customer,
             item=item,
             data=order,
-            unit_price=item["price"],
-            total=total_amount(line.quantity, item["price"], 0),
+            unit_price=price,
+            total=total_amount(line.quantity, price, 0),
             payment_status=NEW_ORDER_STATUS["payment_status"],
             fulfillment_status=NEW_ORDER_STATUS["fulfillment_status"],
             tz=shop.get("timezone") or clock.DEFAULT_TZ,
             now=now,
             cost=cost,
+            variant=variant,
         )
         doc |= {
-            "_id": submission_id if n == 0 else ObjectId(),
+            "_id": order_ids[n],
             "source": "form",
             "form_id": form["_id"],
             "form_title": form["title"],

@@ -97,6 +97,9 @@ class Row:
     total: int = 0
     paid: int = 0  # confirmed money on the order once imported (plan() works it out)
     item: dict | None = None
+    # The variant cells (id, label) as given, and the item's variant they name (plan()).
+    variant_cells: tuple[str, str] = ("", "")
+    variant: dict | None = None
     # The unit cost in minor units of cost_currency (None: the item's, if it has one),
     # and the cost fields the order stores (batches.cost_fields; plan() works them out).
     cost: int | None = None
@@ -112,7 +115,8 @@ class ImportPlan:
     """What a valid file will write, worked out before anything is written."""
 
     rows: list[Row]
-    stock_needed: dict[Any, int] = field(default_factory=dict)  # item _id -> quantity
+    # (item _id, variant id or None) -> quantity
+    stock_needed: dict[tuple[Any, str | None], int] = field(default_factory=dict)
     existing_customers: dict[str, dict] = field(default_factory=dict)  # email_lower -> doc
     new_customers: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # -> (email, name)
     duplicates: list[dict] = field(default_factory=list)  # rows matching existing orders
@@ -339,6 +343,7 @@ def _parse_row(
     )
     row.created_at, row.remitted_at, row.shipped_date = created_at, remitted_at, shipped_date
     row.cost, row.cost_currency = cost, cost_currency
+    row.variant_cells = (cells.get("variant_id", "").strip(), cells.get("variant_label", "").strip())
     if ObjectId.is_valid(cells.get("id", "")):
         row.exported_id = ObjectId(cells["id"])
     return row, []
@@ -379,7 +384,15 @@ def plan(
     }
     for r in rows:
         r.item = known_items.get(r.data.item_name.lower())
-        price = r.data.unit_price if r.data.unit_price is not None else (r.item or {}).get("price")
+        variant_error = _variant(r)
+        if variant_error:
+            errors.append(variant_error)
+            continue
+        price = (
+            r.data.unit_price
+            if r.data.unit_price is not None
+            else r.item and items.price_of(r.item, r.variant)
+        )
         if price is None:
             errors.append(
                 _error(r.number, "unit_price", "price_required", "required for an item not in your item list")
@@ -426,6 +439,32 @@ def plan(
     return result
 
 
+def _variant(r: Row) -> dict | None:
+    """The row's variant, by its id or else its label (as the export writes both): the
+    error of a row without one for an item with variants, or naming one it lacks."""
+    vid, label = r.variant_cells
+    listed = (r.item or {}).get("variants") or []
+    if not vid and not label:
+        if listed:
+            return _error(
+                r.number, "variant_label", "variant_required", "the item comes in variants: name one"
+            )
+        return None
+    found = next(
+        (
+            v
+            for v in listed
+            if (vid and v["id"] == vid.lower()) or (not vid and v["label"].casefold() == label.casefold())
+        ),
+        None,
+    )
+    if found is None:
+        field_name = "variant_id" if vid else "variant_label"
+        return _error(r.number, field_name, "unknown_variant", "not a variant of this item")
+    r.variant = found
+    return None
+
+
 def _costs(seller_id, rows: list[Row], shop: str) -> list[dict]:
     """Each row's cost fields (its cost, else its item's, at its batch's rate), with one
     read per batch the file names (batches.read). A closed batch takes no new orders, as
@@ -446,7 +485,7 @@ def _costs(seller_id, rows: list[Row], shop: str) -> list[dict]:
             )
             continue
         if r.cost is None and r.item is not None:
-            r.cost, r.cost_currency = r.item.get("cost"), r.item.get("cost_currency")
+            r.cost, r.cost_currency = items.cost_of(r.item, r.variant)
         r.cost_fields = batches.cost_fields(r.cost, r.cost_currency, r.data.quantity, batch, shop)
     return errors
 
@@ -506,27 +545,33 @@ def _settle_money(r: Row) -> list[dict]:
 def _check_stock(p: ImportPlan) -> None:
     """The stock the rows to import need per tracked item, against what there is: short →
     409 naming each item, what the file asks, what is left, and the rows asking."""
-    uses: dict[Any, list[int]] = {}
+    uses: dict[tuple, list[int]] = {}
     by_id: dict[Any, dict] = {}
     for r in p.rows:
         units = order_rules.units_held(r.fulfillment_status, r.data.quantity)
-        if r.item is not None and r.item.get("stock") is not None and units:
-            p.stock_needed[r.item["_id"]] = p.stock_needed.get(r.item["_id"], 0) + units
-            uses.setdefault(r.item["_id"], []).append(r.number)
+        vid = r.variant["id"] if r.variant else None
+        if r.item is not None and items.stock_left(r.item, vid) is not None and units:
+            key = (r.item["_id"], vid)
+            p.stock_needed[key] = p.stock_needed.get(key, 0) + units
+            uses.setdefault(key, []).append(r.number)
             by_id[r.item["_id"]] = r.item
     short = []
-    for iid, need in p.stock_needed.items():
+    for (iid, vid), need in p.stock_needed.items():
         item = by_id[iid]
-        if need > item["stock"]:
+        left = items.stock_left(item, vid)
+        if need > left:
+            label = next((v["label"] for v in item.get("variants") or [] if v["id"] == vid), None)
+            name = f"{item['item_name']} ({label})" if label else item["item_name"]
             short.append(
                 {
                     "field": "quantity",
                     "code": "insufficient_stock",
-                    "message": f"{item['item_name']}: {need} asked, {item['stock']} left",
+                    "message": f"{name}: {need} asked, {left} left",
                     "item_name": item["item_name"],
+                    **({"variant_label": label} if label else {}),
                     "needed": need,
-                    "in_stock": item["stock"],
-                    "rows": uses[iid],
+                    "in_stock": left,
+                    "rows": uses[(iid, vid)],
                 }
             )
     if short:
@@ -642,17 +687,17 @@ def write(principal: Principal, p: ImportPlan) -> tuple[int, int]:
     db = get_db()
     seller_id = object_id(principal.seller_id)
     import_id = ObjectId()
-    taken: list[tuple[Any, int]] = []
+    taken: list[tuple[Any, str | None, int]] = []
     created_customers: list[dict] = []
     by_id = {r.item["_id"]: r.item for r in p.rows if r.item is not None}
     try:
-        for iid, qty in p.stock_needed.items():
-            if not items.take_stock(by_id[iid], qty):
+        for (iid, vid), qty in p.stock_needed.items():
+            if not items.take_stock(by_id[iid], qty, vid, by=principal.actor_id):
                 raise Conflict(
                     f"the stock of {by_id[iid]['item_name']} changed during the import; nothing was imported",
                     code="insufficient_stock",
                 )
-            taken.append((iid, qty))
+            taken.append((iid, vid, qty))
         known = dict(p.existing_customers)
         known.update(_create_customers(seller_id, p.new_customers, created_customers))
         # One block of order numbers for the whole file (same counter as POST /orders).
@@ -737,6 +782,7 @@ def _order_doc(
             remitted_at=r.remitted_at,
             shipped_date=r.shipped_date,
             cost=r.cost_fields,
+            variant=r.variant,
         ),
         "import_id": import_id,
         "source": "import",
@@ -792,7 +838,12 @@ def _undo(principal: Principal, seller_id, import_id, taken, created_customers) 
         lambda: repository.delete_import(seller_id, import_id),
         lambda: db.payments.delete_many({"seller_id": seller_id, "import_id": import_id}),
     ]
-    steps += [lambda iid=iid, q=q: items.return_stock(seller_id, iid, q) for iid, q in taken]
+    steps += [
+        lambda iid=iid, vid=vid, q=q: items.return_stock(
+            seller_id, iid, q, vid, by=principal.actor_id, reason="order"
+        )
+        for iid, vid, q in taken
+    ]
     steps += [lambda c=c: customers.delete(principal, str(c["_id"])) for c in created_customers]
     for step in steps:
         try:

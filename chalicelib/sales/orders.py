@@ -139,10 +139,12 @@ def order_document(
     remitted_at: dt.datetime | None = None,
     shipped_date: str | None = None,
     cost: dict | None = None,
+    variant: dict | None = None,
 ) -> dict:
     """The one shape of a stored order, for POST /orders and the CSV import alike.
     `created_at`, `remitted_at` and `shipped_date` may come from an imported file;
-    `cost`: the cost fields from batches.cost_fields (none: no cost)."""
+    `cost`: the cost fields from batches.cost_fields (none: no cost); `variant`: the
+    item's variant (items.variant_of), whose id and label the order keeps."""
     created = created_at or now
     dates = order_rules.new_order_dates(
         payment_status, fulfillment_status, now, tz, remitted_at, shipped_date
@@ -153,6 +155,9 @@ def order_document(
         **buyer_fields(customer),
         "item_id": item["_id"] if item else None,
         "item_name": item["item_name"] if item else data.item_name,
+        # The shopping list groups by item_id and variant_id; the label is a copy.
+        "variant_id": variant["id"] if variant else None,
+        "variant_label": variant["label"] if variant else None,
         "quantity": data.quantity,
         "unit_price": unit_price,
         "shipping_fee": data.shipping_fee,
@@ -207,19 +212,21 @@ def _create(
             raise NotFound("item not found")
     else:
         item = items.find_for_order(seller_id, item_name=data.item_name)
-    unit_price = data.unit_price if data.unit_price is not None else (item or {}).get("price")
+    variant = items.variant_of(item, data.variant_id)
+    unit_price = data.unit_price if data.unit_price is not None else item and items.price_of(item, variant)
     if unit_price is None:
         raise ValidationFailed(
             "unit_price is required for an item that is not in your item list",
             details=[{"field": "unit_price", "code": "price_required", "message": "required"}],
         )
     total = order_rules.total_amount(data.quantity, unit_price, data.shipping_fee)
-    cost = _new_order_cost(principal, seller_id, data, item)
+    cost = _new_order_cost(principal, seller_id, data, item, variant)
 
     # Validation is done: from here on, every write that fails is undone.
     units = order_rules.units_held(status["fulfillment_status"], data.quantity) if item is not None else 0
-    if units and not items.take_stock(item, units):
-        raise _short(item, units)
+    vid = variant["id"] if variant else None
+    if units and not items.take_stock(item, units, vid, by=principal.actor_id, order_id=order_id):
+        raise _short(item, units, variant=variant)
     try:
         customer = customers.for_order(
             seller_id,
@@ -243,12 +250,15 @@ def _create(
             tz=principal.timezone,
             now=clock.now(),
             cost=cost,
+            variant=variant,
         )
         repository.insert(doc)
     except BaseException as exc:
         # An insert whose answer was lost may have landed: then the order holds the units.
         if units and not _landed({"_id": order_id}, exc):
-            items.return_stock(seller_id, item["_id"], units)
+            items.return_stock(
+                seller_id, item["_id"], units, vid, by=principal.actor_id, order_id=order_id, reason="order"
+            )
         raise
     doc = batches.settle(seller_id, doc, principal.currency)
     if customer.get("credit", 0) > 0 and payments.use_credit(seller_id, customer["_id"]):
@@ -256,13 +266,18 @@ def _create(
     return to_out(doc)
 
 
-def _new_order_cost(principal: Principal, seller_id, data: OrderIn, item: dict | None) -> dict:
-    """The new order's cost fields: the given cost, else the item's. A batch is read (one
-    command) only when the order names one: a closed batch takes no new orders."""
+def _new_order_cost(
+    principal: Principal, seller_id, data: OrderIn, item: dict | None, variant: dict | None = None
+) -> dict:
+    """The new order's cost fields: the given cost, else the variant's, else the item's. A
+    batch is read (one command) only when the order names one: a closed batch takes no
+    new orders."""
     if data.cost is not None or data.cost_currency is not None:
         cost, currency = batches.parse_cost(data.cost, data.cost_currency, principal.currency)
+    elif item is not None:
+        cost, currency = items.cost_of(item, variant)
     else:
-        cost, currency = (item or {}).get("cost"), (item or {}).get("cost_currency")
+        cost, currency = None, None
     batch = batches.read(seller_id, data.batch or None)
     batches.check_open(batch)
     return batches.cost_fields(cost, currency, data.quantity, batch, principal.currency)
@@ -343,19 +358,21 @@ def matching(seller_id, params: OrderQuery | OrderFilter) -> dict[str, Any]:
 # --- changes -------------------------------------------------------------------------
 
 
-def _take_stock(doc: dict, units: int) -> None:
+def _take_stock(doc: dict, units: int, by: str | None = None) -> None:
     if units <= 0 or doc.get("item_id") is None:
         return
     item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"])
-    if item is not None and not items.take_stock(item, units):
-        raise _short(item, units, change=True)
+    vid = doc.get("variant_id")
+    if item is not None and not items.take_stock(item, units, vid, by=by, order_id=doc["_id"]):
+        variant = next((v for v in item.get("variants") or [] if v["id"] == vid), None)
+        raise _short(item, units, change=True, variant=variant)
 
 
-def _short(item: dict, units: int, change: bool = False) -> Conflict:
-    """409 insufficient_stock naming the item, what is asked and what was left. For a
-    change of an order (`change`), `needed` is the extra units the change takes, not the
-    order's quantity, and the detail says so (`stock_short_for_change`)."""
-    left = item.get("stock")
+def _short(item: dict, units: int, change: bool = False, variant: dict | None = None) -> Conflict:
+    """409 insufficient_stock naming the item (and variant), what is asked and what was
+    left. For a change of an order (`change`), `needed` is the extra units the change
+    takes, not the order's quantity, and the detail says so (`stock_short_for_change`)."""
+    left = items.stock_left(item, variant["id"] if variant else None)
     said = (
         f"only {left} more in stock; this change needs {units} more"
         if change
@@ -370,6 +387,7 @@ def _short(item: dict, units: int, change: bool = False) -> Conflict:
                 "code": "stock_short_for_change" if change else "insufficient_stock",
                 "message": said,
                 "item_name": item["item_name"],
+                **({"variant_label": variant["label"]} if variant else {}),
                 "needed": units,
                 "in_stock": left,
             }
@@ -377,15 +395,21 @@ def _short(item: dict, units: int, change: bool = False) -> Conflict:
     )
 
 
-def _give_back_stock(seller_id, returns: list[tuple[dict, int]]) -> None:
+def _give_back_stock(
+    seller_id, returns: list[tuple[dict, int]], by: str | None = None, reason: str = "cancel"
+) -> None:
     """The one way stock comes back from orders (a cancel, a lower quantity, a take
-    undone): (order, units) pairs, one update per item, summed."""
-    per_item: dict[Any, int] = {}
+    undone: `reason` "order"): (order, units) pairs, one update (and movement) per item
+    and variant, summed; the movement names the order when there is one."""
+    per_stock: dict[tuple[Any, Any], list] = {}
     for doc, units in returns:
         if units > 0 and doc.get("item_id") is not None:
-            per_item[doc["item_id"]] = per_item.get(doc["item_id"], 0) + units
-    for item_id, units in per_item.items():
-        items.return_stock(seller_id, item_id, units)
+            group = per_stock.setdefault((doc["item_id"], doc.get("variant_id")), [0, []])
+            group[0] += units
+            group[1].append(doc["_id"])
+    for (item_id, variant_id), (units, order_ids) in per_stock.items():
+        order_id = order_ids[0] if len(order_ids) == 1 else None
+        items.return_stock(seller_id, item_id, units, variant_id, by=by, order_id=order_id, reason=reason)
 
 
 FAST_FIELDS = {"payment_status", "fulfillment_status", *TEXT_FIELDS}
@@ -418,7 +442,7 @@ def _fast_update(seller_id, oid, changes: dict[str, Any], tz: str, by: str) -> d
         history.append(order_rules.history_entry("fulfillment_status", move.to, now, by=by))
     after = repository.update_fields(oid, query, sets, history, now)
     if after is not None and move is not None:
-        _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))])
+        _give_back_stock(seller_id, [(after, -move.units_taken(after["quantity"]))], by)
     return after
 
 
@@ -489,8 +513,16 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
             if cost is not None:
                 change.history.append(cost)
         sets = dict(change.set)
-        _take_stock(doc, change.units_taken)
-        if change.units_taken > 0:
+        # The stock the change takes (from `taking`: the order, or the order as of its new
+        # variant) and what it gives back to the order's stock once written.
+        taking, take, give = doc, change.units_taken, -change.units_taken
+        variant = _variant_switch(doc, changes["variant_id"]) if "variant_id" in changes else None
+        if variant is not None:
+            held = order_rules.units_held(doc["fulfillment_status"], doc["quantity"])
+            taking, take, give = {**doc, "variant_id": variant["id"]}, held + change.units_taken, held
+            sets.update(variant_id=variant["id"], variant_label=variant["label"])
+        _take_stock(taking, take, principal.actor_id)
+        if take > 0:
             # Marks this write, so a failure whose outcome is unknown (the answer lost
             # in an outage) can tell whether the order took the units or not.
             sets["write_id"] = write_id = ObjectId()
@@ -503,15 +535,27 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
                 now,
             )
         except BaseException as exc:
-            if change.units_taken > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
-                _give_back_stock(seller_id, [(doc, change.units_taken)])
+            if take > 0 and not _landed({"_id": doc["_id"], "write_id": write_id}, exc):
+                _give_back_stock(seller_id, [(taking, take)], principal.actor_id, "order")
             raise
         if after is None:  # lost a race: undo what we took and try again
-            _give_back_stock(seller_id, [(doc, change.units_taken)])
+            _give_back_stock(seller_id, [(taking, take)], principal.actor_id, "order")
             continue
-        _give_back_stock(seller_id, [(doc, -change.units_taken)])
+        _give_back_stock(seller_id, [(doc, give)], principal.actor_id)
         return batches.settle(seller_id, after, principal.currency)
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
+
+
+def _variant_switch(doc: dict, variant_id: str) -> dict | None:
+    """The variant a PATCH moves the order to (None: the one it has). 400 unknown_variant
+    for an order without an item or an id its item lacks; a cancelled order is final."""
+    item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"]) if doc.get("item_id") else None
+    variant = items.variant_of(item or {"variants": []}, variant_id)
+    if variant is None or variant["id"] == doc.get("variant_id"):
+        return None
+    if doc["fulfillment_status"] == "cancelled":
+        raise Conflict("this order is cancelled", code="order_cancelled")
+    return variant
 
 
 def _landed(written: dict, exc: BaseException) -> bool:
@@ -767,7 +811,7 @@ def _bulk(
                     applied.append((d, own_change))
                 else:
                     failed.append({"id": str(d["_id"]), "error": error})
-    _give_back_stock(seller_id, [(d, -c.units_taken) for d, c in applied])
+    _give_back_stock(seller_id, [(d, -c.units_taken) for d, c in applied], principal.actor_id)
     changed = {d["_id"] for d, _ in applied}
     for d, c in applied:
         if allocation.paid_of(d) and c.set.get("fulfillment_status") == "cancelled":

@@ -179,12 +179,20 @@ class FormPatch(In):
         return non_empty_patch(self)
 
 
+class FormVariantOut(Model):
+    id: str
+    label: str
+    price: Annotated[int | float, WithJsonSchema({"type": "number"})]  # the item's when it has none
+    remaining: int | None  # stock left when the variant's stock is tracked (0: sold out)
+
+
 class FormItemOut(Model):
     item_id: str
     item_name: str
     price: Annotated[int | float, WithJsonSchema({"type": "number"})]
     max_per_buyer: int | None
-    remaining: int | None  # stock left when the item's stock is tracked
+    remaining: int | None  # stock left when the item's stock is tracked (with variants: their sum)
+    variants: list[FormVariantOut] = []  # the buyer picks one (each with its own sold-out state)
     min_quantity: int | None  # 成團門檻 (null: none)
     ordered: int  # units in this form's live (not cancelled) orders
     # At the close: "met", "extended" (the close moved once), "cancelled" (its orders
@@ -245,6 +253,15 @@ class PublicFormOut(Model):
 class FormLineIn(In):
     item_id: ObjectIdStr
     quantity: LineQuantity
+    variant_id: ObjectIdStr | None = None  # required for an item with variants
+
+
+def _unique_lines(lines: list) -> list:
+    """Each item (each variant of an item) once."""
+    keys = {(line.item_id.lower(), (line.variant_id or "").lower()) for line in lines}
+    if len(keys) != len(lines):
+        raise Invalid("duplicate_item", "each item once")
+    return lines
 
 
 class FormOrderIn(In):
@@ -256,7 +273,7 @@ class FormOrderIn(In):
     phone: ShortText | None = None
     line_id: ShortText | None = None
     address: LongText | None = None
-    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_items)]
+    lines: Annotated[list[FormLineIn], Field(min_length=1, max_length=50), AfterValidator(_unique_lines)]
     note: LongText | None = None
     # "Email me before this form closes and when payment is due": off unless asked; only
     # with an email the form keeps (forms.check_remind: 400 `remind_needs_email`).
@@ -279,6 +296,7 @@ class OrderIn(In):
     buyer: BuyerIn | None = None  # a new customer: a name and at least one contact
     item_name: Name | None = None
     item_id: ObjectIdStr | None = None
+    variant_id: ObjectIdStr | None = None  # required for an item with variants
     quantity: Quantity
     unit_price: Money | None = None
     shipping_fee: Money = 0
@@ -315,10 +333,13 @@ class OrderPatch(In):
     shipped_date: IsoDate | None = None
     cost: CostIn | None = None  # null: no cost known
     cost_currency: CurrencyCode | None = None
+    # Another variant of the order's item: its units move there (the price stays as it is).
+    variant_id: ObjectIdStr | None = None
 
     @model_validator(mode="after")
     def _check(self):
         required = (
+            "variant_id",
             "customer_id",
             "buyer_email",
             "quantity",
@@ -429,6 +450,8 @@ class OrderOut(Out):
     buyer_name: str
     item_id: str | None
     item_name: str
+    variant_id: str | None = None
+    variant_label: str | None = None  # a copy, as the variant was labelled when ordered
     quantity: int
     unit_price: MoneyOut
     shipping_fee: MoneyOut

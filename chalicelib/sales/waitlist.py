@@ -46,6 +46,7 @@ from chalicelib.sales.schemas import OrderIn, WaitlistEntryOut, WaitlistIn, Wait
 
 ORDER = [("created_at", 1), ("_id", 1)]  # first come, first served
 JOINS_PER_HOUR = 10  # per client address
+BY_WAITLIST = "waitlist"  # the `by` of the stock movements its serving makes
 JOIN_WINDOW = dt.timedelta(hours=1)
 
 
@@ -213,7 +214,7 @@ def serve(seller_id, item_id) -> int:
         item = items.find_for_order(seller_id, item_id)
         if item is None or item.get("stock") is None:
             return served
-        if not items.take_stock(item, entry["quantity"]):
+        if not items.take_stock(item, entry["quantity"], by=BY_WAITLIST):
             return served  # the head does not fit: no overtaking
         claimed = store.find_one_and_update(
             db.waitlist,
@@ -243,12 +244,7 @@ def serve(seller_id, item_id) -> int:
 
 def _give_back(seller_id, item_id, units: int) -> None:
     # Straight back to stock, with no StockReturned: this call is still serving the line.
-    store.update_one(
-        get_db().items,
-        {"_id": item_id, "seller_id": seller_id, "stock": {"$ne": None}},
-        {"$inc": {"stock": units}},
-        lock=store.item_key(item_id),
-    )
+    items.return_stock(seller_id, item_id, units, by=BY_WAITLIST, reason="order", announce=False)
 
 
 def _order(form: dict, item: dict, entry: dict) -> ObjectId:

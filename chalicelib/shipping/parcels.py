@@ -553,6 +553,7 @@ def ready(principal: Principal, batch: str | None = None) -> dict:
                         "id": str(o["_id"]),
                         "order_no": o["order_no"],
                         "item_name": o["item_name"],
+                        "variant_label": o.get("variant_label"),
                         "quantity": o["quantity"],
                         "total_amount": from_cents(o["total_amount"]),
                         "balance": from_cents(allocation.balance_of(o)),

@@ -32,6 +32,7 @@ class TrackOrderOut(Out):
 
     order_no: int
     item_name: str
+    variant_label: str | None = None  # the variant's label when ordered (黑 / M)
     quantity: int
     total_amount: MoneyOut
     paid_amount: MoneyOut

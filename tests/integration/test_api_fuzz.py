@@ -144,6 +144,8 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     assert call("GET", "/items/{item_id}/photos/{photo_id}", 200, t)["status"] == "ready"
     assert len(call("GET", "/items/{item_id}", 200, t)["photos"]) == 1
     call("DELETE", "/items/{item_id}/photos/{photo_id}", 204, t)
+    call("POST", "/items/{item_id}/adjustments", 201, t, json={"delta": 1, "reason": "count"})
+    call("GET", "/items/{item_id}/movements?limit=5", 200, t)
     new_order = {"customer_id": ids["customer_id"], "item_id": ids["item_id"], "quantity": 2, "batch": "B1"}
     replay = {"Idempotency-Key": uuid.uuid4().hex}
     ids["order_id"] = call("POST", "/orders", 201, t, json=new_order, headers=replay)["id"]

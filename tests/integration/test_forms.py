@@ -320,7 +320,9 @@ def test_commands_of_one_three_line_submission(api, shop, commands, backend):
         "find",  # the batch (closed? its rates)
         "findAndModify",  # the customer by email, with the limits per buyer
         "update",  # stock of Pocky (tracked)
+        "insert",  # ...and its stock movement (issue 30)
         "update",  # stock of Hi-Chew (tracked; KitKat is not: no command)
+        "insert",  # ...and its stock movement
         "findAndModify",  # three order numbers
         "insert",  # the three orders
         "find",  # the batch's rates version again (Pocky's yen cost used its rate)

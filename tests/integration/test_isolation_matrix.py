@@ -46,6 +46,8 @@ MATRIX = {
     ("POST", "/items/{item_id}/photos"): ({"content_type": "image/jpeg", "size": 1000}, "404"),
     ("GET", "/items/{item_id}/photos/{photo_id}"): (None, "404"),
     ("DELETE", "/items/{item_id}/photos/{photo_id}"): (None, "404"),
+    ("GET", "/items/{item_id}/movements"): (None, "404"),
+    ("POST", "/items/{item_id}/adjustments"): ({"delta": -1}, "404"),
     ("GET", "/orders"): (None, "clean"),
     ("POST", "/orders"): (
         {"customer_id": "{customer_id}", "item_name": "x", "quantity": 1, "unit_price": 1},

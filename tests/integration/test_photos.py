@@ -379,7 +379,8 @@ def test_locally_a_post_its_policy_does_not_allow_is_refused_and_stores_nothing(
     elif wrong == "signature":
         change = {"x-signature": "0" * 64}
     elif wrong == "key":
-        change = {"key": upload["fields"]["key"][:-1] + "0"}
+        key = upload["fields"]["key"]
+        change = {"key": key[:-1] + ("1" if key.endswith("0") else "0")}  # always another key
     elif wrong == "expired":
         later = clock.now() + dt.timedelta(seconds=blobs.UPLOAD_SECONDS + 1)
         monkeypatch.setattr(clock, "now", lambda: later)

@@ -196,15 +196,15 @@ def test_items_report_is_the_purchase_list(api, token, shop):
     assert r.status == 200
     assert r.json == {
         "rows": [
-            {"item_name": "Tokyo Banana", "quantity": 5, "order_count": 2},
-            {"item_name": "Porter bag", "quantity": 1, "order_count": 1},
+            {"item_name": "Tokyo Banana", "variant_label": None, "quantity": 5, "order_count": 2},
+            {"item_name": "Porter bag", "variant_label": None, "quantity": 1, "order_count": 1},
         ],
         "totals": {"quantity": 6, "order_count": 3},
     }
     r = api.get("/reports/items?batch=" + quote(TOKYO), token=token)
     assert r.json["rows"] == [
-        {"item_name": "Tokyo Banana", "quantity": 2, "order_count": 1},
-        {"item_name": "Porter bag", "quantity": 1, "order_count": 1},
+        {"item_name": "Tokyo Banana", "variant_label": None, "quantity": 2, "order_count": 1},
+        {"item_name": "Porter bag", "variant_label": None, "quantity": 1, "order_count": 1},
     ]
 
 
@@ -290,7 +290,11 @@ def test_other_reports_as_csv(api, token, shop):
         "filename*=UTF-8''purchase-list-2026-11%20%E5%A4%A7%E9%98%AA.csv" in r.headers["content-disposition"]
     )
     assert 'filename="purchase-list-2026-11.csv"' in r.headers["content-disposition"]
-    assert read_csv(r) == [["商品名稱", "數量", "訂單數"], ["Tokyo Banana", "3", "1"], ["合計", "3", "1"]]
+    assert read_csv(r) == [
+        ["商品名稱", "款式", "數量", "訂單數"],
+        ["Tokyo Banana", "", "3", "1"],
+        ["合計", "", "3", "1"],
+    ]
 
     year = clock.local_date(clock.now(), "Asia/Taipei").year
     r = api.get(f"/reports/monthly?format=csv&year={year}", token=token)
@@ -377,24 +381,29 @@ def test_csv_headers_follow_the_shops_language(api, token, shop):
     assert api.patch("/auth/me", {"language": "en"}, token=token).status == 200
     header, total = first_rows("/reports/buyers?format=csv&batch=" + quote(TOKYO))
     assert (header[:2], total) == (["name", "email"], "TOTAL")
-    assert first_rows("/reports/items?format=csv")[0] == ["item_name", "quantity", "order_count"]
+    assert first_rows("/reports/items?format=csv")[0] == [
+        "item_name",
+        "variant_label",
+        "quantity",
+        "order_count",
+    ]
     assert first_rows("/reports/monthly?format=csv")[0][0] == "month"
     assert read_csv(api.get("/export/orders?format=csv", token=token))[0][:2] == ["id", "order_no"]
     # ?headers= wins over the shop's language.
     assert first_rows("/reports/buyers?format=csv&headers=zh")[0][0] == "買家姓名"
     assert read_csv(api.get("/export/orders?format=csv&headers=zh", token=token))[0][0] == "訂單ID"
     assert api.patch("/auth/me", {"language": "zh-Hant"}, token=token).status == 200
-    assert first_rows("/reports/items?format=csv")[0] == ["商品名稱", "數量", "訂單數"]
+    assert first_rows("/reports/items?format=csv")[0] == ["商品名稱", "款式", "數量", "訂單數"]
 
 
 def test_purchase_list_for_one_trip(api, token, shop):
     """The purchase list follows the batch: a shopping list for one trip, CSV named for it."""
     r = api.get("/reports/items?format=csv&headers=en&batch=" + quote(TOKYO), token=token)
     assert read_csv(r) == [
-        ["item_name", "quantity", "order_count"],
-        ["Tokyo Banana", "2", "1"],
-        ["Porter bag", "1", "1"],
-        ["TOTAL", "3", "2"],
+        ["item_name", "variant_label", "quantity", "order_count"],
+        ["Tokyo Banana", "", "2", "1"],
+        ["Porter bag", "", "1", "1"],
+        ["TOTAL", "", "3", "2"],
     ]
     assert "filename*=UTF-8''purchase-list-2026-12%20Tokyo.csv" in r.headers["content-disposition"]
     assert api.get("/reports/items?batch=nowhere", token=token).json == {

@@ -23,6 +23,7 @@ LINK_RE = re.compile(re.escape(SITE) + r"/track\.html#([A-Za-z0-9_-]{43})")
 PUBLIC_ORDER_FIELDS = {
     "order_no",
     "item_name",
+    "variant_label",  # issue 30: the variant the buyer ordered (黑 / M)
     "quantity",
     "total_amount",
     "paid_amount",

@@ -63,7 +63,7 @@ def test_table_has_bom_crlf_and_total_row():
     text = csv_format.table(
         cols, [{"item_name": "香蕉", "quantity": 2, "order_count": 1}], "zh", {"quantity": 2}
     )
-    assert text == "\ufeff商品名稱,數量,訂單數\r\n香蕉,2,1\r\n合計,2,\r\n"
+    assert text == "\ufeff商品名稱,款式,數量,訂單數\r\n香蕉,,2,1\r\n合計,,2,\r\n"
 
 
 def test_read_skips_blank_lines_and_numbers_data_rows():

@@ -5,12 +5,14 @@ import { fillBuyerPicker } from "./buyer-picker.js";
 import { buyerText, contactLabel } from "./buyers.js";
 import { $, h, notify } from "./dom.js";
 import { amountError, parseCents } from "./format.js";
-import { labelled, t } from "./i18n.js";
+import { aside, labelled, t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
 export const currency = () => shop.seller?.currency || "TWD";
 export const flash = (kind, ...content) => notify($("#flash"), kind, ...content);
 export const fail = (box, err) => notify(box, "danger", describe(err));
+/** An order's item with its variant: "T恤（黑 / M）" (issue 30). */
+export const itemText = (o) => (o.variant_label ? aside(o.item_name, o.variant_label) : o.item_name);
 
 /** The page's fields as an object; text trimmed, passwords exactly as typed. */
 export function formData(form) {

@@ -133,7 +133,7 @@ function itemCard(item) {
         h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
       ),
       progress,
-      soldOut && !closed ? waitlistButton(item) : null,
+      soldOut && !closed && !item.line ? waitlistButton(item) : null,
       h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
     ),
   );
@@ -344,6 +344,8 @@ async function load() {
   try {
     const data = await api.get(`/f/${encodeURIComponent(token)}`, undefined, { auth: false });
     useFormLanguage(data.language);
+    // A variant is a line of its own (form-variants.js, loaded only for a form that has some).
+    if (data.items.some((i) => i.variants?.length)) data.items = (await import("./form-variants.js")).flatten(data.items);
     form = data;
     render();
   } catch (err) {
@@ -356,15 +358,14 @@ async function load() {
   }
 }
 
-let sentLines = []; // the lines of the last submission, in the order sent
+let sentLines = []; // the item_id of each line of the last submission, in the order sent
 
 /** The line an error names: "lines[1].quantity" (the second line sent), else by item_id or
  *  by the item's name. */
 function itemOf(d) {
   const items = form?.items || [];
   const m = /^lines\[(\d+)\]/.exec(String(d.field || ""));
-  const sent = m ? sentLines[Number(m[1])] : null;
-  const id = sent?.item_id || d.item_id;
+  const id = (m ? sentLines[Number(m[1])] : null) || d.item_id;
   return items.find((i) => id && i.item_id === id) || items.find((i) => d.item_name && i.item_name === d.item_name) || null;
 }
 
@@ -484,9 +485,9 @@ async function submit(ev) {
   }
   const body = {
     name: values.name,
-    lines: (form.items || []).filter((i) => qty.get(i.item_id) > 0).map((i) => ({ item_id: i.item_id, quantity: qty.get(i.item_id) })),
+    lines: (form.items || []).filter((i) => qty.get(i.item_id) > 0).map((i) => ({ item_id: i.item_id, ...i.line, quantity: qty.get(i.item_id) })),
   };
-  sentLines = body.lines;
+  sentLines = (form.items || []).filter((i) => qty.get(i.item_id) > 0).map((i) => i.item_id);
   for (const c of CONTACTS) if (values[c]) body[c] = values[c];
   if (values.address) body.address = values.address;
   if (values.note) body.note = values.note;

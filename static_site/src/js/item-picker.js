@@ -35,8 +35,9 @@ export const exactIndex = (options, text) => options.findIndex((item) => fold(it
 
 /** Make `input` a combobox over `items()` ({item_name, ...}); `detail(item)` is the small text
  *  after a name (its price). Choosing an option writes its name and fires "input" on the
- *  field, as typing the whole name would (the form fills the price from it). */
-export function bindItemPicker(input, list, { items, detail = () => "" }) {
+ *  field, as typing the whole name would (the form fills the price from it); then
+ *  `onChoose(item)` (the order form moves on to the item's variants). */
+export function bindItemPicker(input, list, { items, detail = () => "", onChoose = () => {} }) {
   let options = [];
   let active = -1;
   input.setAttribute("role", "combobox");
@@ -95,6 +96,7 @@ export function bindItemPicker(input, list, { items, detail = () => "" }) {
     input.value = item.item_name;
     input.dispatchEvent(new Event("input", { bubbles: true }));
     close(); // the "input" above reopened the list for the whole name
+    onChoose(item);
   }
 
   input.addEventListener("input", () => (input.value.trim() ? open(input.value) : close()));

@@ -52,7 +52,7 @@ function card(o, currency) {
         "div",
         { class: "d-flex justify-content-between gap-2" },
         o.photo_url ? h("img", { class: "track-photo rounded flex-shrink-0", src: o.photo_url, alt: o.item_name, width: "48", height: "48", loading: "lazy", decoding: "async" }) : null,
-        h("h2", { class: "h6 mb-1 me-auto" }, `#${o.order_no} · ${o.item_name} × ${o.quantity}`),
+        h("h2", { class: "h6 mb-1 me-auto" }, `#${o.order_no} · ${o.variant_label ? aside(o.item_name, o.variant_label) : o.item_name} × ${o.quantity}`),
         h("strong", { class: "text-nowrap" }, money(o.total_amount, currency)),
       ),
       o.fulfillment_status === "cancelled"

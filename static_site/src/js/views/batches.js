@@ -10,7 +10,7 @@ import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { date, money, percent } from "../format.js";
 import { t } from "../i18n.js";
-import { COST_CURRENCIES, currency, fail, nav } from "../app.js";
+import { COST_CURRENCIES, currency, fail, itemText, nav } from "../app.js";
 import { PagedList } from "../paged.js";
 import { oddRate } from "../rates.js";
 import * as detail from "./order-detail.js";
@@ -699,7 +699,7 @@ function renderOrders() {
           cancelled ? h("small", { class: "ms-2 badge text-bg-light" }, t(o.payment_status === "refunded" ? "pay.refunded" : "ful.cancelled")) : null,
         ),
         h("td", { "data-label": t("order.buyer") }, o.buyer_name),
-        h("td", { "data-label": t("order.item") }, `${o.item_name} × ${o.quantity}`),
+        h("td", { "data-label": t("order.item") }, `${itemText(o)} × ${o.quantity}`),
         h("td", { class: "text-end text-nowrap", "data-label": t("order.total") }, money(o.total_amount, currency())),
         h("td", { class: "text-end cell-cost", "data-label": t("order.cost_amount") }, moneyOrWhy(o.cost_amount, why)),
         h("td", { class: "text-end cell-profit", "data-label": t("order.profit") }, moneyOrWhy(o.profit, detail.profitHint(o))),

@@ -7,9 +7,9 @@ import { labelled, t } from "../i18n.js";
 import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
 import * as photos from "./item-photos.js";
+import * as variants from "./item-variants.js";
 
 const COLS = 6;
-const LOW_STOCK = 3;
 const list = new PagedList((page) => api.get("/items", { q: $("#item-q").value.trim(), ...page }));
 
 export async function load(reset = true) {
@@ -39,15 +39,18 @@ export function reset() {
   lastCostCurrency = null; // another seller may log in next
 }
 
-function stockBadge(stock) {
-  if (stock === null || stock === undefined) return h("span", { class: "text-muted small" }, t("item.untracked"));
-  const badge =
-    stock === 0
-      ? h("span", { class: "badge text-bg-danger ms-2 stock-badge" }, t("item.out"))
-      : stock <= LOW_STOCK
-        ? h("span", { class: "badge text-bg-warning ms-2 stock-badge" }, t("item.low"))
-        : null;
-  return h("span", {}, String(stock), badge);
+// Its stock movements open under the row (item-variants.js); a second tap closes them.
+async function toggleMovements(i, tr) {
+  const open = tr.nextElementSibling?.classList.contains("item-movements") ? tr.nextElementSibling : null;
+  if (open) return open.remove();
+  tr.after(
+    await variants.movementsRow(i, COLS, async () => {
+      await load(true); // the new stock, and the log open again with the adjustment on top
+      const row = $(`#items-body tr[data-id="${i.id}"]`);
+      const item = list.items.find((x) => x.id === i.id);
+      if (row && item) row.after(await variants.movementsRow(item, COLS, () => load(true)));
+    }),
+  );
 }
 
 function itemRow(i) {
@@ -57,13 +60,14 @@ function itemRow(i) {
     h("td", { "data-label": t("item.name") }, h("span", {}, photos.thumb(i), i.item_name)),
     h("td", { "data-label": t("item.price"), class: "text-end" }, money(i.price, currency())),
     h("td", { "data-label": t("item.cost"), class: "text-end item-cost" }, i.cost === null || i.cost === undefined ? h("span", { class: "text-muted small" }, t("cost.none")) : money(i.cost, i.cost_currency || currency())),
-    h("td", { "data-label": t("item.stock") }, stockBadge(i.stock)),
+    h("td", { "data-label": t("item.stock") }, variants.stockCell(i)),
     h("td", { "data-label": t("item.note") }, i.note || ""),
     h(
       "td",
       { class: "text-nowrap" },
       h("button", { class: "btn btn-sm btn-link", type: "button", onclick: () => edit(i) }, t("common.edit")),
       photos.button(i, reopenPhotos),
+      h("button", { class: "btn btn-sm btn-link item-log", type: "button", onclick: (ev) => toggleMovements(i, ev.target.closest("tr")) }, t("item.movements")),
       h("button", { class: "btn btn-sm btn-link text-danger", type: "button", onclick: () => remove(i) }, t("common.delete")),
     ),
   );
@@ -86,6 +90,8 @@ function edit(i) {
   form.elements.note.value = i.note || "";
   form.elements.cost.value = i.cost === null || i.cost === undefined ? "" : String(i.cost);
   fillCurrencies(form.elements.cost_currency, i.cost_currency || currency());
+  form.elements.low_stock.value = i.low_stock ?? "";
+  variants.fill(i);
   $("#item-cancel").classList.remove("d-none");
   form.scrollIntoView({ behavior: "smooth" });
 }
@@ -98,6 +104,7 @@ function resetForm() {
   $("#item-form").reset();
   $("#item-form").elements.id.value = "";
   fillCurrencies($("#item-cost-currency"), lastCostCurrency || currency());
+  variants.clear();
   $("#item-cancel").classList.add("d-none");
 }
 
@@ -116,6 +123,7 @@ export function bind() {
   const form = $("#item-form");
   fillCurrencies(form.elements.cost_currency, currency());
   $("#item-cancel").addEventListener("click", resetForm);
+  variants.bind();
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const box = $("#item-form-msg");
@@ -127,13 +135,17 @@ export function bind() {
     }
     const cost = costField(form.elements.cost, d.cost_currency, box, t("item.cost"));
     if (cost === undefined) return;
+    const kinds = variants.payload(box, d.cost_currency);
+    if (kinds === undefined) return;
     const body = {
       item_name: d.item_name,
       price: centsToNumber(price),
-      stock: d.stock === "" ? null : Number.parseInt(d.stock, 10),
+      stock: d.stock === "" || kinds.variants.length ? null : Number.parseInt(d.stock, 10),
       note: d.note || null,
       cost,
-      cost_currency: cost === null ? null : d.cost_currency,
+      cost_currency: cost === null && !kinds.variants.some((v) => v.cost !== null) ? null : d.cost_currency,
+      low_stock: d.low_stock === "" ? null : Number.parseInt(d.low_stock, 10),
+      ...kinds,
     };
     try {
       if (d.id) await api.patch(`/items/${d.id}`, body);

@@ -11,7 +11,7 @@ import { api, describe } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { centsToNumber, date, dateTime, money, parseCents } from "../format.js";
 import { labelled, t } from "../i18n.js";
-import { costField, currency, fillCurrencies, moneyField, shop } from "../app.js";
+import { costField, currency, fillCurrencies, itemText, moneyField, pickers, shop } from "../app.js";
 import { CVS_METHODS, FULFILLMENT_STATUSES, PAYMENT_STATUSES_SETTABLE } from "../constants.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { thumbOf } from "./item-photos.js";
@@ -226,7 +226,8 @@ export function render() {
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
   $("#detail-buyer").textContent = o.buyer_name;
   $("#detail-message-button").replaceChildren(copyMessageButton({ customer_id: o.customer_id, name: o.buyer_name }, $("#detail-message"), "detail-message-text", "ms-1"));
-  $("#detail-item").replaceChildren(thumbOf(o.item_id, o.item_name) ?? "", o.item_name);
+  $("#detail-item").replaceChildren(thumbOf(o.item_id, o.item_name) ?? "", itemText(o));
+  renderVariant(o);
   f.elements.quantity.value = String(o.quantity);
   for (const name of MONEY) f.elements[name].value = String(o[name]);
   for (const name of TEXT) f.elements[name].value = o[name] || "";
@@ -258,6 +259,17 @@ export function render() {
   fillCurrencies(f.elements.cost_currency, o.cost_currency || currency());
   renderProfit(o);
   renderHistory(o);
+}
+
+/** The order's variant, to move it to another of its item's (issue 30): shown for an item
+ *  with variants, final once the order is cancelled. */
+function renderVariant(o) {
+  const list = pickers.items.find((i) => i.id === o.item_id)?.variants || [];
+  const select = form().elements.variant_id;
+  $("#detail-variant-box").classList.toggle("d-none", !list.length || !o.variant_id);
+  select.replaceChildren(...list.map((v) => h("option", { value: v.id }, v.stock === null ? v.label : `${v.label} · ${t("item.stock")} ${v.stock}`)));
+  select.value = o.variant_id || "";
+  select.disabled = o.fulfillment_status === "cancelled";
 }
 
 /** Why an order's cost in the shop's currency is not known ("" when it is). */
@@ -384,6 +396,8 @@ function changes() {
     if (v !== (o[name] || "")) out[name] = v || null;
   }
   if (f.elements.payment_status.value !== o.payment_status) out.payment_status = f.elements.payment_status.value;
+  const variant = f.elements.variant_id;
+  if (!variant.disabled && variant.value && o.variant_id && variant.value !== o.variant_id) out.variant_id = variant.value;
   if (!f.elements.fulfillment_status.disabled && f.elements.fulfillment_status.value !== o.fulfillment_status) {
     out.fulfillment_status = f.elements.fulfillment_status.value;
   }

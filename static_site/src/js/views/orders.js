@@ -4,7 +4,7 @@ import { api, codeText, describe, detailLine, download, request } from "../api.j
 import { $, $$, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, asciiDigits, centsToNumber, date, money, parseCents, typedAmount } from "../format.js";
 import { has, labelled, t } from "../i18n.js";
-import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers, moneyField, nav, pickers } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, itemText, loadPickers, moneyField, nav, pickers } from "../app.js";
 import { setBuyer } from "../buyer-picker.js";
 import { bindItemPicker } from "../item-picker.js";
 import { PagedList } from "../paged.js";
@@ -275,11 +275,11 @@ function orderRow(o) {
     h("td", { "data-label": t("order.buyer"), class: "cell-buyer", title: o.buyer_email || "" }, h("span", {}, o.buyer_name, h("small", { class: "d-block text-muted buyer-email" }, o.buyer_email))),
     h(
       "td",
-      { "data-label": t("order.item"), class: "cell-item", title: o.item_name },
+      { "data-label": t("order.item"), class: "cell-item", title: itemText(o) },
       h(
         "span",
         {},
-        o.item_name,
+        itemText(o),
         h("span", { class: "item-qty" }, ` × ${o.quantity}`), // on a phone, where the quantity has no column
         o.source === "form" ? h("small", { class: "text-muted order-source" }, t("forms.from_form", { title: o.form_title || "" })) : null,
       ),
@@ -832,6 +832,32 @@ function offerBulkUndo(before, set, n) {
 
 const findItem = (name) => pickers.items.find((i) => i.item_name === name);
 
+/** An item with variants (issue 30): its variants to choose from, right after the item (the
+ *  keyboard goes item → Enter → variant: arrows, Enter); another item hides the choice. */
+function showVariants(form, item, { focus = false } = {}) {
+  const select = form.elements.variant_id;
+  const list = item?.variants || [];
+  $("#order-variant-box").classList.toggle("d-none", !list.length);
+  select.required = list.length > 0;
+  const stock = (v) => (v.stock === null ? "" : ` · ${t("item.stock")} ${v.stock}`);
+  const was = select.value;
+  select.replaceChildren(
+    h("option", { value: "" }, t("order.variant_pick")),
+    ...list.map((v) => h("option", { value: v.id, disabled: v.stock === 0 }, `${v.label} · ${money(v.price ?? item.price, currency())}${stock(v)}`)),
+  );
+  select.value = list.some((v) => v.id === was) ? was : "";
+  if (list.length && focus) select.focus();
+}
+
+/** The chosen variant's price and cost fill the form (the item's where it has none). */
+function useVariant(form, item) {
+  const v = (item?.variants || []).find((x) => x.id === form.elements.variant_id.value);
+  if (!v) return;
+  form.elements.unit_price.value = String(v.price ?? item.price);
+  const cost = v.cost ?? item.cost;
+  form.elements.cost.value = cost === null || cost === undefined ? "" : String(cost);
+}
+
 export function updateTotal() {
   const form = $("#order-form");
   const qty = Number.parseInt(form.elements.quantity.value, 10);
@@ -876,7 +902,11 @@ function bindForm() {
   const NEW_BUYER = ["buyer_name", "buyer_phone", "buyer_line_id", "buyer_email"];
   // Keyboard entry (issue 27): arrows and Enter choose an item, and a buyer chosen with Enter
   // moves on to the item (the new-buyer fields between them are the other way to name one).
-  bindItemPicker(form.elements.item_name, $("#order-item-list"), { items: () => pickers.items, detail: (i) => money(i.price, currency()) });
+  bindItemPicker(form.elements.item_name, $("#order-item-list"), {
+    items: () => pickers.items,
+    detail: (i) => money(i.price, currency()),
+    onChoose: (i) => showVariants(form, i, { focus: true }),
+  });
   let buyerByEnter = false;
   form.addEventListener(
     "keydown",
@@ -897,8 +927,10 @@ function bindForm() {
     sessionStorage.setItem(DRAFT, JSON.stringify(formData(form)));
   });
   form.addEventListener("input", (ev) => {
+    if (ev.target.name === "variant_id") useVariant(form, findItem(form.elements.item_name.value.trim()));
     if (ev.target.name === "item_name") {
       const item = findItem(ev.target.value.trim());
+      showVariants(form, item);
       if (item) form.elements.unit_price.value = String(item.price);
       // The item's cost comes along (the server would copy it too); typed over, it is the order's own.
       if (item) form.elements.cost.value = item.cost === null || item.cost === undefined ? "" : String(item.cost);
@@ -938,6 +970,7 @@ function bindForm() {
     if (cost !== null) Object.assign(payload, { cost, cost_currency: d.cost_currency });
     if (item) payload.item_id = item.id;
     else payload.item_name = d.item_name;
+    if (item && d.variant_id) payload.variant_id = d.variant_id;
     idempotencyKey ||= newKey();
     const btn = form.querySelector("[type=submit]");
     btn.disabled = true;
@@ -948,6 +981,7 @@ function bindForm() {
       // The next line is usually for the same buyer and batch: they stay, the rest starts over
       // (a shipping fee is one order's, never carried to the next, nor kept in the draft).
       for (const name of ["item_name", "unit_price", "note", "cost"]) form.elements[name].value = "";
+      showVariants(form, null);
       if (buyer.buyer) {
         // The new buyer now exists: the next order for them picks them.
         for (const name of NEW_BUYER) form.elements[name].value = "";

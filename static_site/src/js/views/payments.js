@@ -9,7 +9,7 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
 import { labelled, lang, t } from "../i18n.js";
-import { compact, currency, fail, flash, loadPickers, pickers, searchCustomers } from "../app.js";
+import { compact, currency, fail, flash, itemText, loadPickers, pickers, searchCustomers } from "../app.js";
 import { fillBuyerPicker, setBuyer } from "../buyer-picker.js";
 import { PagedList } from "../paged.js";
 import { PAYMENT_METHODS } from "../constants.js";
@@ -390,7 +390,7 @@ function orderChoice(order, ticked) {
       "span",
       { class: "form-check-label" },
       h("strong", {}, `#${order.order_no}`),
-      ` ${order.item_name} × ${order.quantity} · `,
+      ` ${itemText(order)} × ${order.quantity} · `,
       order.payment_status === "partial" ? h("span", { class: "badge text-bg-warning me-1" }, t("pay.partial")) : null,
       t("pay.owes", { amount: money(order.balance, cur()) }),
     ),

@@ -8,7 +8,7 @@ import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, ask, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
 import { labelled, lang, locale, t } from "../i18n.js";
-import { buyerContact, currency, flash, nav } from "../app.js";
+import { buyerContact, currency, flash, itemText, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { closeCharges, openCharges } from "./charges.js";
 import { thumbOf } from "./item-photos.js";
@@ -188,7 +188,7 @@ function renderItems() {
       h(
         "tr",
         {},
-        h("td", { "data-label": t("item.name") }, h("span", {}, thumbOf(null, r.item_name), r.item_name)),
+        h("td", { "data-label": t("item.name") }, h("span", {}, thumbOf(null, r.item_name), itemText(r))),
         h("td", { class: "text-end", "data-label": t("rep.quantity") }, String(r.quantity ?? "")),
         h("td", { class: "text-end", "data-label": t("rep.pending") }, String(r.order_count ?? "")),
       ),

@@ -14,7 +14,7 @@ import { api, describe, request } from "../api.js";
 import { $, ask, h, notify } from "../dom.js";
 import { amountError, centsToNumber, date, money, parseCents } from "../format.js";
 import { aside, lang, t } from "../i18n.js";
-import { buyerContact, compact, currency, flash } from "../app.js";
+import { buyerContact, compact, currency, flash, itemText } from "../app.js";
 import { PagedList } from "../paged.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { ADDRESS_FREE_METHODS, CARRIERS, CVS_METHODS, PARCEL_METHODS, PARCEL_STATUSES } from "../constants.js";
@@ -195,7 +195,7 @@ function buyerCard(b) {
             updateCount(b);
           },
         }),
-        h("span", { class: "ship-order-text" }, h("strong", {}, `#${o.order_no}`), ` ${o.item_name} × ${o.quantity}`),
+        h("span", { class: "ship-order-text" }, h("strong", {}, `#${o.order_no}`), ` ${itemText(o)} × ${o.quantity}`),
         h("span", { class: "ship-order-money text-nowrap" }, money(o.total_amount, cur())),
         payMark(o),
       ),
