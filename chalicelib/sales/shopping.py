@@ -304,18 +304,24 @@ def _line_write(lid: str, change) -> bool:
     raise Conflict("the line changed while saving; try again", code="concurrent_update")
 
 
-def _claim(lid: str, order_ids: list, units: int) -> bool:
-    """Take `units` of the line's free units for these orders, only if that many are free."""
-    if units <= 0:
-        return True
+def _claim(lid: str, docs: list[dict]) -> list[dict]:
+    """Take the line's free units for these orders, only if enough are free. An order
+    another purchase or resolution has claimed already (in `covered`: it is moving) is
+    not taken again. Returns the orders claimed (none: not enough free units)."""
+    claimed: list[dict] = []
 
     def change(line: dict) -> dict | None:
-        if line.get("free", 0) < units:
+        nonlocal claimed
+        covered = list(line.get("covered") or ())
+        taken = set(covered)
+        claimed = [d for d in docs if d["_id"] not in taken]
+        units = sum(d["quantity"] for d in claimed)
+        if not claimed or line.get("free", 0) < units:
+            claimed = []
             return None
-        covered = list(dict.fromkeys([*(line.get("covered") or ()), *order_ids]))
-        return {"$inc": {"free": -units}, "$set": {"covered": covered}}
+        return {"$inc": {"free": -units}, "$set": {"covered": [*covered, *(d["_id"] for d in claimed)]}}
 
-    return _line_write(lid, change)
+    return claimed if docs and _line_write(lid, change) else []
 
 
 def _give_back(lid: str, docs: list[dict]) -> None:
@@ -337,14 +343,20 @@ def _cover(
     """Every pending order of the line becomes purchased when the free units cover them
     all (none when they do not: the seller resolves the shortage). Returns the moved ids."""
     lid = line_id(seller_id, name, item_id, variant_id)
-    pending = [
-        o for o in _line_orders(seller_id, name, item_id, variant_id) if o["fulfillment_status"] == "pending"
-    ]
-    units = sum(o["quantity"] for o in pending)
-    if not pending or not _claim(lid, [o["_id"] for o in pending], units):
-        return []
-    pending.sort(key=_first_ordered)
-    return _buy(principal, seller_id, lid, pending)
+    pending = _to_buy(lid, _line_orders(seller_id, name, item_id, variant_id))
+    claimed = _claim(lid, pending)
+    return _buy(principal, seller_id, lid, claimed) if claimed else []
+
+
+def _to_buy(lid: str, line_orders: list[dict]) -> list[dict]:
+    """The line's pending orders that no purchase or resolution has claimed, first
+    ordered first (a claimed one is moving already)."""
+    line = get_db().purchases.find_one({"_id": lid}, {"covered": 1}) or {}
+    covered = set(line.get("covered") or ())
+    return sorted(
+        (o for o in line_orders if o["fulfillment_status"] == "pending" and o["_id"] not in covered),
+        key=_first_ordered,
+    )
 
 
 def _buy(principal: Principal, seller_id: ObjectId, lid: str, docs: list[dict]) -> list:
@@ -444,14 +456,16 @@ def _resolve(principal: Principal, seller_id: ObjectId, name: str, data: Shortag
     cancelled: list[dict] = []
     failed: list[dict] = []
     left: list[dict] = []
+    unmoved: list[str] = []
     for _ in range(3):
         strict = not (kept or cancelled)  # nothing done yet: a plan that does not fit is refused
         line = get_db().purchases.find_one({"_id": lid}) or {}
+        covered = set(line.get("covered") or ())
         pending = sorted(
             (
                 o
                 for o in _line_orders(seller_id, name, item["_id"], data.variant_id)
-                if o["fulfillment_status"] == "pending"
+                if o["fulfillment_status"] == "pending" and o["_id"] not in covered
             ),
             key=_first_ordered,
         )
@@ -464,23 +478,28 @@ def _resolve(principal: Principal, seller_id: ObjectId, name: str, data: Shortag
                     details=[{"field": "keep", "code": "not_in_line", "message": s} for s in strangers],
                 )
         to_keep, to_cancel, left = _plan(pending, keep, line.get("free", 0), strict)
-        units = sum(o["quantity"] for o in to_keep)
-        if not _claim(lid, [o["_id"] for o in to_keep], units):
+        claimed = _claim(lid, to_keep)
+        if to_keep and not claimed:
             continue  # the free units moved meanwhile (another purchase or resolution): plan again
-        kept += [o for o in to_keep if o["_id"] in set(_buy(principal, seller_id, lid, to_keep))]
-        gone, missed = orders.move_for_shopping(principal, to_cancel, "cancelled")
+        moved = set(_buy(principal, seller_id, lid, claimed))
+        kept += [o for o in claimed if o["_id"] in moved]
+        unmoved = [str(o["_id"]) for o in to_keep if o["_id"] not in moved]
+        gone, failed = orders.move_for_shopping(principal, to_cancel, "cancelled")
         gone_ids = set(gone)
         cancelled += [o for o in to_cancel if o["_id"] in gone_ids]
-        failed = missed
-        lost = {o["_id"] for o in to_keep if o["_id"] not in {k["_id"] for k in kept}}
-        if not lost and not missed:
+        if len(moved) == len(to_keep) and not failed:
             break
     else:
         if not kept and not cancelled:
             raise Conflict("the line changed while saving; try again", code="concurrent_update")
-    # After the rounds: what is still pending of the plan is reported failed.
-    still = {f["id"] for f in failed} | {str(o["_id"]) for o in left}
-    failed = [{"id": i, "error": "concurrent_update"} for i in sorted(still)]
+    # After the rounds: an order of the plan still pending is reported (one its buyer
+    # cancelled meanwhile is settled: not a failure).
+    planned = {f["id"] for f in failed} | {str(o["_id"]) for o in left} | set(unmoved)
+    still = get_db().orders.find(
+        {"_id": {"$in": [ObjectId(i) for i in planned]}, "fulfillment_status": "pending"}, {"_id": 1}
+    )
+    failed = [{"id": str(o["_id"]), "error": "concurrent_update"} for o in still] if planned else []
+    failed.sort(key=lambda f: f["id"])
     answer = _answer(seller_id, rid, kept, cancelled, failed)
     get_db().purchases.insert_one(
         {
