@@ -14,6 +14,7 @@ import { COST_CURRENCIES, currency, fail, nav } from "../app.js";
 import { PagedList } from "../paged.js";
 import { oddRate } from "../rates.js";
 import * as detail from "./order-detail.js";
+import * as shopping from "./shopping.js";
 import { replaceRow } from "./orders.js";
 
 const LIST_COLS = 5;
@@ -210,6 +211,11 @@ function renderPage() {
       h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", id: "batch-back", onclick: back }, `← ${t("batch.all")}`),
       h("h2", { class: "h5 mb-0 batch-name", id: "batch-page-title", tabindex: "-1" }, state.name),
       h("span", { id: "batch-status" }),
+      h(
+        "button",
+        { class: "btn btn-primary ms-auto batch-shopping", type: "button", onclick: () => shopping.open(state.name, { back: () => open(state.name) }) },
+        t("batch.shopping"),
+      ),
     ),
     h("div", { id: "batch-msg", "aria-live": "polite" }),
     h("div", { id: "batch-missing" }),
