@@ -43,8 +43,6 @@ from chalicelib.sales.schemas import (
     PurchaseOut,
     ShoppingLine,
     ShoppingListOut,
-    ShortageIn,
-    ShortageOut,
     WaitlistIn,
     WaitlistJoinOut,
     WaitlistOut,
@@ -304,20 +302,3 @@ def record_purchase(who, name):
 )
 def undo_purchase(who, name, purchase_id):
     return shopping.undo_purchase(who, _batch(name), purchase_id)
-
-
-@api(
-    "/batches/{name}/shortages",
-    "POST",
-    "Resolve a shortage: the kept orders become purchased, the others cancelled (money to "
-    "credit, buyers told) (Idempotency-Key supported)",
-    body=ShortageIn,
-    out=ShortageOut,
-    status=201,
-    also=(200,),
-)
-def resolve_shortage(who, name):
-    answer, created = shopping.resolve_shortage(
-        who, _batch(name), body(ShortageIn), header("idempotency-key")
-    )
-    return json_response(answer, 201 if created else 200)

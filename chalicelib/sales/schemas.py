@@ -605,6 +605,7 @@ class ShortageOrder(Model):
     quantity: int
     credit: MoneyOut = 0  # money on the order that became the buyer's credit
     emailed: bool = False  # the buyer is told by email (else: tell them by LINE)
+    line_text: str | None = None  # a cancelled buyer's LINE-ready text (notifications.notices)
 
 
 class ShortageOut(Model):

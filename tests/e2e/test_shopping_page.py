@@ -130,6 +130,14 @@ def test_a_trip_on_the_phone_buys_and_resolves_a_shortage(stack, seller_page, lo
     expect(msg).to_contain_text(w["cancelled"])
     expect(msg).to_contain_text(w["credit"])
     expect(msg).to_contain_text(w["line"])
+    # Bo's LINE text, copied as a batch notice's is: his cancelled order and his credit.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.site_url)
+    bo_order = orders[("Bo Lin", "Kit Kat 抹茶")]
+    row = msg.locator(f'.shop-line-text[data-order="{bo_order["id"]}"]')
+    row.locator(".shop-copy").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert f"#{bo_order['order_no']}" in copied and "Kit Kat 抹茶" in copied and "120" in copied, copied
+    assert row.locator("textarea").input_value() == copied
     assert status(stack, token, orders[("Amy Chen", "Kit Kat 抹茶")]) == "purchased"
     assert status(stack, token, orders[("Bo Lin", "Kit Kat 抹茶")]) == "cancelled"
     assert api_call(stack, "GET", f"/customers/{bo['id']}", token)["credit"] == 120

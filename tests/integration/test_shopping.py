@@ -160,6 +160,12 @@ def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api
     gone = {x["buyer_name"]: x for x in r.json["cancelled"]}
     assert set(gone) == {"Bo", "Cy"} and r.json["credit"] == 780 and r.json["failed"] == []
     assert (gone["Bo"]["credit"], gone["Bo"]["emailed"], gone["Cy"]["emailed"]) == (390, False, True)
+    # Bo has no email: his LINE text, as a batch notice's (his link on its own line).
+    text = gone["Bo"]["line_text"]
+    assert text.startswith("Bo 您好：") and f"#{b['order_no']} 已取消" in text and "UNIQLO T恤" in text, text
+    assert "已付的 NT$390 已轉為您的購物金。" in text and "Amy" not in text, text
+    link = api.get(f"/customers/{bo['id']}/tracking-link", token=token).json["url"]
+    assert f"\n{link}\n" in text
     assert (status_of(a), status_of(b), status_of(c)) == ("purchased", "cancelled", "cancelled")
     assert api.get(f"/customers/{bo['id']}", token=token).json["credit"] == 390
     credit = check_ledger()
@@ -171,7 +177,8 @@ def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api
     assert (line["wanted"], line["bought"], line["short"], line["pending"]) == (1, 1, 0, [])
 
     again = api.post(f"{BASE}/shortages", body, token=token, headers=key)
-    assert again.status == 200 and again.json == r.json, again
+    assert again.status == 200 and again.json["cancelled"] == r.json["cancelled"], again
+    assert again.json["kept"] == r.json["kept"] and again.json["id"] == r.json["id"]
     assert len([m for m in ses if "沒買到" in m.subject]) == 1
     assert check_ledger()[ObjectId(bo["id"])] == 39000
 

@@ -213,7 +213,7 @@ function renderPage() {
       h("span", { id: "batch-status" }),
       h(
         "button",
-        { class: "btn btn-primary ms-auto batch-shopping", type: "button", onclick: () => shopping.open(state.name, { back: () => open(state.name) }) },
+        { class: "btn btn-primary ms-auto batch-shopping", type: "button", onclick: () => shopping.open(state.name, { back: () => open(state.name), copy: copyText }) },
         t("batch.shopping"),
       ),
     ),

@@ -20,6 +20,7 @@ const state = {
   busy: false,
   shortage: null, // {key, keep: Set, idem}: the line whose shortage panel is open
   back: null, // back to the batch's page
+  copy: null, // copies a buyer's LINE text (batches.js, as a notice's)
 };
 
 const path = (tail) => `/batches/${encodeURIComponent(state.name)}/${tail}`;
@@ -45,8 +46,8 @@ function proposal(line) {
   return keep;
 }
 
-export async function open(name, { back } = {}) {
-  Object.assign(state, { name, list: null, error: null, shortage: null, back });
+export async function open(name, { back, copy } = {}) {
+  Object.assign(state, { name, list: null, error: null, shortage: null, back, copy });
   render();
   $("#trip-title")?.focus({ preventScroll: true });
   window.scrollTo({ top: 0 });
@@ -334,6 +335,29 @@ function showOutcome(out) {
       out.credit ? h("p", { class: "mb-1 shop-credit" }, t("shop.credit", { amount: money(out.credit, cur) })) : null,
       byLine.length ? h("p", { class: "mb-0 shop-tell-line" }, t("shop.tell_by_line", { list: byLine.map((c) => c.buyer_name).join(t("common.list_sep")) })) : null,
       out.failed.length ? h("p", { class: "mb-0 text-danger" }, t("shop.failed", { n: out.failed.length })) : null,
+      ...out.cancelled.filter((c) => c.line_text).map(lineTextRow),
     ),
+  );
+}
+
+/** A cancelled buyer's LINE text to copy (every one: an emailed buyer may read LINE first). */
+function lineTextRow(c) {
+  const r = { name: c.buyer_name, line_text: c.line_text };
+  const box = h("div", {});
+  return h(
+    "div",
+    { class: "shop-line-text mt-2", dataset: { order: c.order_id } },
+    h(
+      "div",
+      { class: "d-flex align-items-center gap-2" },
+      h("strong", { class: "me-auto" }, c.buyer_name),
+      c.emailed ? h("span", { class: "badge text-bg-success" }, t("notice.emailed")) : h("span", { class: "badge text-bg-light border" }, t("notice.line_only")),
+      h(
+        "button",
+        { class: "btn btn-outline-primary shop-copy", type: "button", "aria-label": t("notice.copy_for", { name: c.buyer_name }), onclick: () => state.copy?.(r, box, `shop-text-${c.order_id}`) },
+        t("notice.copy"),
+      ),
+    ),
+    box,
   );
 }
