@@ -185,7 +185,7 @@ def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api
 
 def test_the_seller_picks_who_is_kept_and_too_many_is_refused(api, token):
     amy, bo, cy = buyers(api, token)
-    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390, stock=10)
     a = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
     b = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
     assert api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 2}, token=token).status == 201
@@ -194,6 +194,7 @@ def test_the_seller_picks_who_is_kept_and_too_many_is_refused(api, token):
     assert r.status == 409 and r.json["error"]["code"] == "shortage_exceeds_bought", r
     (detail,) = r.json["error"]["details"]
     assert (detail["field"], detail["needed"], detail["free"]) == ("keep", 3, 2)
+    assert api.get(f"/items/{tee['id']}", token=token).json["stock"] == 7
     assert (status_of(a), status_of(b)) == ("pending", "pending")  # nothing written
     assert db.get_db().purchases.find_one({"kind": "line"})["free"] == 2
 
@@ -202,6 +203,7 @@ def test_the_seller_picks_who_is_kept_and_too_many_is_refused(api, token):
     assert [k["buyer_name"] for k in r.json["kept"]] == ["Bo"]
     assert [k["buyer_name"] for k in r.json["cancelled"]] == ["Amy"] and r.json["credit"] == 0
     assert (status_of(a), status_of(b)) == ("cancelled", "purchased")
+    assert api.get(f"/items/{tee['id']}", token=token).json["stock"] == 9  # Amy's 2 came back, once
     # One bought unit left over: the list says so.
     line = line_of(api, token, tee)
     assert (line["wanted"], line["bought"], line["extra"]) == (1, 2, 1)
