@@ -9,7 +9,9 @@ from urllib.parse import quote
 
 from bson import ObjectId
 
+from chalicelib.notifications import notifications
 from chalicelib.platform import db
+from chalicelib.sales import shopping
 from tests.factories import make_customer, make_item, make_order, make_payment
 from tests.integration.payment_ledger import check_ledger
 
@@ -179,6 +181,15 @@ def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api
     again = api.post(f"{BASE}/shortages", body, token=token, headers=key)
     assert again.status == 200 and again.json["cancelled"] == r.json["cancelled"], again
     assert again.json["kept"] == r.json["kept"] and again.json["id"] == r.json["id"]
+    assert len([m for m in ses if "沒買到" in m.subject]) == 1
+    # The event delivered again (a retried handler) tells nobody twice.
+    event = shopping.ShortageCancelled(
+        resolution_id=ObjectId(r.json["id"]),
+        batch=BATCH,
+        order_ids=(ObjectId(b["id"]), ObjectId(c["id"])),
+        paid=((ObjectId(b["id"]), 39000), (ObjectId(c["id"]), 39000)),
+    )
+    assert notifications.shortage_cancelled(event) == 0
     assert len([m for m in ses if "沒買到" in m.subject]) == 1
     assert check_ledger()[ObjectId(bo["id"])] == 39000
 
