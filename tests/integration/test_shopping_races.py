@@ -58,12 +58,17 @@ def check_line(who, item, failed=()) -> dict:
     lid = shopping.line_id(ObjectId(who.seller_id), BATCH, ObjectId(item["id"]), None)
     line = database.purchases.find_one({"_id": lid})
     docs = list(database.orders.find({"item_id": ObjectId(item["id"])}))
-    purchased = [o for o in docs if o["fulfillment_status"] == "purchased"]
-    assert sum(o["quantity"] for o in purchased) <= line["bought"], (line, purchased)
+    # Units given: to the covered orders the trip moved to purchased, as many as each
+    # had then (afterwards a buyer may cancel one, or the seller change its quantity: a
+    # later edit of a bought order, not a unit given twice).
+    given_to = {o["_id"]: units_when_bought(o) for o in docs if units_when_bought(o) is not None}
     covered = set(line["covered"])
     assert len(covered) == len(line["covered"])  # no order claimed twice
-    given = sum(o["quantity"] for o in docs if o["_id"] in covered and o["fulfillment_status"] == "purchased")
-    assert line["free"] + given == line["bought"], line
+    assert set(given_to) <= covered
+    assert sum(given_to.values()) <= line["bought"], (line, given_to)
+    assert line["free"] + sum(given_to.values()) == line["bought"], line
+    purchased_now = [o for o in docs if o["fulfillment_status"] == "purchased"]
+    assert all(o["_id"] in given_to for o in purchased_now)  # none bought but by the trip
     assert line["free"] >= 0
     for o in docs:
         assert o["fulfillment_status"] in ("purchased", "cancelled") or str(o["_id"]) in failed, o
@@ -81,6 +86,23 @@ def check_line(who, item, failed=()) -> dict:
     for customer_id, cents in per_buyer.items():
         assert credit.get(customer_id, 0) == cents, (customer_id, credit.get(customer_id), cents)
     return line
+
+
+def units_when_bought(order: dict) -> int | None:
+    """The quantity the order had when the trip moved it to purchased (None: it did not)."""
+    entries = order["history"]
+    at = next(
+        (
+            i
+            for i, h in enumerate(entries)
+            if h["field"] == "fulfillment_status" and h["to"] == "purchased" and h.get("by") == "shopping"
+        ),
+        None,
+    )
+    if at is None:
+        return None
+    later = [h for h in entries[at + 1 :] if h["field"] == "quantity"]
+    return later[0]["from"] if later else order["quantity"]
 
 
 def remember_quantities(made) -> None:
