@@ -142,3 +142,8 @@ def test_a_trip_on_the_phone_buys_and_resolves_a_shortage(stack, seller_page, lo
     assert status(stack, token, orders[("Bo Lin", "Kit Kat 抹茶")]) == "cancelled"
     assert api_call(stack, "GET", f"/customers/{bo['id']}", token)["credit"] == 120
     expect(kit_line.locator(".shop-count-n")).to_have_text(["1", "1", "0"])
+
+    # The other language: the shopping view stays, in its words.
+    page.locator("#lang").select_option("en" if zh else "zh-Hant")
+    expect(page.locator("#trip-title")).to_have_text(("Shopping: " if zh else "採買：") + BATCH)
+    expect(page.locator("#trip-lines .shop-line")).to_have_count(2)

@@ -53,13 +53,15 @@ export async function load() {
 
 export function reset() {
   Object.assign(state, { batches: null, listError: null, name: null, profit: null, orders: null, draft: null });
+  shopping.close();
   $("#batch-page").replaceChildren();
   showPage(false);
 }
 
 export function render() {
   renderList();
-  if (state.name) renderPage();
+  if (state.name && shopping.showing()) shopping.rerender();
+  else if (state.name) renderPage();
 }
 
 async function loadList() {
@@ -173,6 +175,7 @@ function showPage(on) {
 
 /** Open a batch's page (from the list, or from another tab). */
 export async function open(name) {
+  shopping.close();
   state.name = name;
   state.profit = state.orders = state.notices = null;
   state.profitError = state.ordersError = state.noticesError = null;
@@ -186,6 +189,7 @@ export async function open(name) {
 }
 
 function back() {
+  shopping.close();
   state.name = null;
   state.draft = null;
   showPage(false);

@@ -46,6 +46,20 @@ function proposal(line) {
   return keep;
 }
 
+/** Whether the shopping view fills the batch page now (batches.js re-renders it then). */
+export const showing = () => state.name !== null;
+
+export function close() {
+  state.name = null;
+  state.shortage = null;
+}
+
+/** Again in the page's language (the list as last read). */
+export function rerender() {
+  render();
+  renderLines();
+}
+
 export async function open(name, { back, copy } = {}) {
   Object.assign(state, { name, list: null, error: null, shortage: null, back, copy });
   render();
