@@ -28,6 +28,7 @@ from chalicelib.platform.ids import object_id
 from chalicelib.platform.money import from_cents
 from chalicelib.platform.principal import Principal
 from chalicelib.rules import allocation
+from chalicelib.sales import shopping
 from chalicelib.tracking import tracking
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ TEXT = {
         "link": "查看訂單與付款：",
         "subject": "{shop}：{batch} 通知",
         "opt_out_hint": "不想再收到批次通知 Email？打開上面的連結，在頁面最下方可以關閉。",
+        "shortage": "很抱歉，這次採買 {items} 的數量不足，您的訂單 {orders} 已取消。{credit}",
+        "shortage_credit": "已付的 {amount} 已轉為您的購物金。",
+        "sep": "、",
         "status": {
             "pending": "待採購",
             "purchased": "已採購",
@@ -86,6 +90,9 @@ TEXT = {
         "link": "Your orders and payments:",
         "subject": "{shop}: news about {batch}",
         "opt_out_hint": "No more batch notices by email? Open the link above: the switch is at the bottom of the page.",
+        "shortage": "Sorry: not enough {items} could be bought on this trip, so your orders {orders} are cancelled.{credit}",
+        "shortage_credit": " The {amount} you paid is now your credit.",
+        "sep": ", ",
         "status": {
             "pending": "to buy",
             "purchased": "bought",
@@ -194,28 +201,14 @@ def _prepare(seller_id: ObjectId, name: str, kind: str, message: str | None, not
         )
     }
     ids = [cid for cid in ids if cid in customers]  # a deleted buyer's orders: no one to tell
-    urls = tracking.current_urls(seller_id, [customers[cid] for cid in ids])
-    debts, payments = _money_of(seller_id, ids)
-    language = seller.get("language")
-    t = _text_for(language)
-    currency = seller.get("currency") or "TWD"
+    texts = _texts(seller_id, seller, name, kind, {cid: message for cid in ids}, by_buyer, customers)
+    t = _text_for(seller.get("language"))
     shop_mails = seller.get("notify_buyers") is not False
     now = clock.now()
     recipients = []
     for cid in ids:
         c = customers[cid]
-        due = allocation.due_of(debts.get(cid, []), allocation.credit_of(payments.get(cid, [])))
-        text = line_text(
-            t,
-            buyer=c["name"],
-            batch=name,
-            kind=kind,
-            message=message,
-            orders=by_buyer[cid],
-            due=currencies.format_amount(due, currency, language or mailer.DEFAULT_LANGUAGE) if due else None,
-            payment_instructions=seller.get("payment_instructions"),
-            url=urls[cid],
-        )
+        text, due = texts[cid]
         mails = (
             shop_mails and c.get("email") and c.get("notify") is not False and not c.get("notices_opt_out")
         )
@@ -250,6 +243,99 @@ def _prepare(seller_id: ObjectId, name: str, kind: str, message: str | None, not
         db.notice_recipients.insert_many(recipients, ordered=False)
     db.notices.insert_one(notice)  # last: a notice found has all its recipients
     return notice
+
+
+def _texts(
+    seller_id: ObjectId,
+    seller: dict,
+    name: str,
+    kind: str,
+    messages: dict,
+    by_buyer: dict,
+    customers: dict,
+) -> dict:
+    """Each buyer's LINE text (their live orders of the batch, what they owe, the shop's
+    payment instructions, their seller link) and balance: {customer id: (text, due)}.
+    `messages`: the message each buyer reads (the notice's, or their own)."""
+    ids = list(messages)
+    urls = tracking.current_urls(seller_id, [customers[cid] for cid in ids])
+    debts, payments = _money_of(seller_id, ids)
+    language = seller.get("language")
+    t = _text_for(language)
+    currency = seller.get("currency") or "TWD"
+    out = {}
+    for cid in ids:
+        due = allocation.due_of(debts.get(cid, []), allocation.credit_of(payments.get(cid, [])))
+        out[cid] = (
+            line_text(
+                t,
+                buyer=customers[cid]["name"],
+                batch=name,
+                kind=kind,
+                message=messages[cid],
+                orders=by_buyer.get(cid, []),
+                due=currencies.format_amount(due, currency, language or mailer.DEFAULT_LANGUAGE)
+                if due
+                else None,
+                payment_instructions=seller.get("payment_instructions"),
+                url=urls[cid],
+            ),
+            due,
+        )
+    return out
+
+
+def resolve_shortage(principal: Principal, name: str, data, key: str | None) -> tuple[dict, bool]:
+    """POST /batches/{name}/shortages: the resolution (sales/shopping.py), its answer
+    with each cancelled buyer's LINE text."""
+    answer, created = shopping.resolve_shortage(principal, name, data, key)
+    return with_shortage_texts(principal, name, answer), created
+
+
+def with_shortage_texts(principal: Principal, name: str, answer: dict) -> dict:
+    """A shortage resolution's answer (sales/shopping.py) with a LINE-ready text on each
+    cancelled order, for the seller to copy to the buyer (a buyer with no email is told
+    only this way): the batch notice's text of that buyer, its message saying what was
+    cancelled and the credit made. Made again for a replayed answer (the balance as now)."""
+    if not answer["cancelled"]:
+        return answer
+    seller_id = object_id(principal.seller_id)
+    db = get_db()
+    seller = db.sellers.find_one({"_id": seller_id}, SELLER_FIELDS) or {}
+    language = seller.get("language")
+    t = _text_for(language)
+    currency = seller.get("currency") or "TWD"
+    docs = _batch_orders(seller_id, name)
+    gone = {c["order_id"]: c for c in answer["cancelled"]}
+    by_buyer: dict = {}
+    cancelled: dict = {}
+    for o in docs:
+        if str(o["_id"]) in gone:
+            cancelled.setdefault(o["customer_id"], []).append(o)
+        elif allocation.payable(o):
+            by_buyer.setdefault(o["customer_id"], []).append(o)
+    customers = {
+        c["_id"]: c
+        for c in db.customers.find({"_id": {"$in": list(cancelled)}, "seller_id": seller_id}, {"name": 1})
+    }
+    messages = {}
+    for cid, own in cancelled.items():
+        if cid not in customers:
+            continue
+        credit = sum(round(gone[str(o["_id"])]["credit"] * 100) for o in own)
+        messages[cid] = t["shortage"].format(
+            items=t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
+            orders=t["sep"].join(f"#{o['order_no']}" for o in own),
+            credit=t["shortage_credit"].format(
+                amount=currencies.format_amount(credit, currency, language or mailer.DEFAULT_LANGUAGE)
+            )
+            if credit
+            else "",
+        )
+    texts = _texts(seller_id, seller, name, "custom", messages, by_buyer, customers)
+    for c in answer["cancelled"]:
+        c["line_text"] = texts.get(ObjectId(c["customer_id"]), (None,))[0]
+    return answer
 
 
 def create(principal: Principal, name: str, kind: str, message: str | None, key: str | None, mail=None):

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.money.payments import PaymentConfirmed
     from chalicelib.sales.closing import FormOrdersCancelled, FormReminderDue
     from chalicelib.sales.forms import FormOrderPlaced
+    from chalicelib.sales.shopping import ShortageCancelled
     from chalicelib.shipping.parcels import ParcelShipped
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ TEXT = {
         "cancelled_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」未達成團門檻（{items}），您的訂單 {orders} 已取消。"
         "{credit}\n\n隨時查看您的訂單與款項：\n{url}\n",
         "credit": "已付的 {amount} 已轉為您在本店的購物金，可用於之後的訂單。",
+        "shortage_subject": "{shop}：{items} 沒買到，您的訂單已取消",
+        "shortage_body": "{buyer} 您好：\n\n很抱歉，「{shop}」這次採買（{batch}）{items} 的數量不足，您的訂單 {orders} 已取消。"
+        "{credit}\n\n隨時查看您的訂單與款項：\n{url}\n",
         "closing_soon_subject": "{shop}：「{form}」即將截止（{when}）",
         "closing_soon_body": "{buyer} 您好：\n\n「{shop}」的團購「{form}」將於 {when} 截止。想加購或分享給朋友，請在截止前下單。\n\n"
         "您的訂單與款項：\n{url}\n",
@@ -86,6 +90,9 @@ TEXT = {
         "cancelled_body": "Hello {buyer},\n\nThe group buy {form} at {shop} did not reach its minimum ({items}), "
         "so your orders {orders} are cancelled.{credit}\n\nFollow your orders and payments any time:\n{url}\n",
         "credit": " The {amount} you paid is now your credit at the shop, for your next orders.",
+        "shortage_subject": "{shop}: {items} sold out; your order is cancelled",
+        "shortage_body": "Hello {buyer},\n\nSorry: on the shopping trip {batch}, {shop} could not buy enough of {items}, "
+        "so your orders {orders} are cancelled.{credit}\n\nFollow your orders and payments any time:\n{url}\n",
         "closing_soon_subject": "{shop}: {form} closes soon ({when})",
         "closing_soon_body": "Hello {buyer},\n\nThe group buy {form} at {shop} closes on {when}. To add more, or to share it "
         "with a friend, order before then.\n\nYour orders and payments:\n{url}\n",
@@ -297,6 +304,67 @@ def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None
         tracking.keep_newest_emailed(seller["_id"], customer["_id"])
         sent += 1
     return sent
+
+
+def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = None) -> int:
+    """A shortage resolution cancelled orders (sales/shopping.py): each buyer is told
+    once, by email where they have one (the answer of the resolution marks who is not,
+    for the seller to tell by LINE). The same claim per buyer as a form's cancel
+    (closing.claim_notice, keyed by the resolution). Returns the emails sent."""
+    mail = mail or mailer.DEFAULT
+    cancelled = list(
+        get_db().orders.find(
+            {"_id": {"$in": list(event.order_ids)}, "fulfillment_status": "cancelled"},
+            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1},
+        )
+    )
+    was_paid = dict(event.paid)
+    per_buyer: dict = {}
+    for o in cancelled:
+        per_buyer.setdefault(o["customer_id"], []).append(o)
+    sent = 0
+    for customer_id, own in per_buyer.items():
+        who = _audience(own[0]["seller_id"], customer_id)
+        emailed = who is not None and mail.ready()
+        if not closing.claim_notice(event.resolution_id, customer_id, SHORTAGE, emailed) or not emailed:
+            continue
+        seller, customer = who
+        url, link_id = tracking.email_link(seller, customer)
+        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
+        t = TEXT[language]
+        paid = sum(was_paid.get(o["_id"], 0) for o in own)
+        fields = {
+            "shop": seller["shop_name"],
+            "buyer": customer["name"],
+            "batch": event.batch,
+            "items": t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
+            "orders": t["sep"].join(f"#{o['order_no']}" for o in sorted(own, key=lambda o: o["order_no"])),
+            "credit": t["credit"].format(
+                amount=currencies.format_amount(paid, seller.get("currency") or "TWD", language)
+            )
+            if paid
+            else "",
+            "url": url,
+        }
+        try:
+            mail.send(
+                mailer.plain_email(
+                    customer["email"],
+                    t["shortage_subject"].format(**fields),
+                    t["shortage_body"].format(**fields),
+                )
+            )
+        except mailer.MailError as exc:
+            log.warning("shortage notice not sent (%s, buyer %s): %s", event.resolution_id, customer_id, exc)
+            closing.give_back_notice(event.resolution_id, customer_id, SHORTAGE)
+            tracking.drop_link(link_id)
+            continue
+        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
+        sent += 1
+    return sent
+
+
+SHORTAGE = "shortage"  # the kind of a shortage's notice record (form_notices)
 
 
 def form_reminder(event: FormReminderDue, mail: mailer.Mailer | None = None) -> int:

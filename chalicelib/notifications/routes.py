@@ -7,6 +7,7 @@ from chalicelib.catalog.schemas import BatchPath
 from chalicelib.notifications import notices
 from chalicelib.notifications.schemas import NoticeIn, NoticeOut, NoticeSentIn
 from chalicelib.platform.web import api, body, header, json_response, path_model
+from chalicelib.sales.schemas import ShortageIn, ShortageOut
 
 
 def _batch(name: str) -> str:
@@ -49,3 +50,18 @@ def create_notice(who, name):
 )
 def notice_sent(who, name, notice_id):
     return notices.mark_sent(who, _batch(name), notice_id, body(NoticeSentIn).customer_ids)
+
+
+@api(
+    "/batches/{name}/shortages",
+    "POST",
+    "Resolve a shortage: the kept orders become purchased, the others cancelled (money to "
+    "credit, buyers emailed; each one's LINE text in the answer) (Idempotency-Key supported)",
+    body=ShortageIn,
+    out=ShortageOut,
+    status=201,
+    also=(200,),
+)
+def resolve_shortage(who, name):
+    answer, created = notices.resolve_shortage(who, _batch(name), body(ShortageIn), header("idempotency-key"))
+    return json_response(answer, 201 if created else 200)

@@ -190,6 +190,15 @@ def set_costs(changes: list[tuple[dict, dict]], *, locked: bool) -> None:
         store.bulk_write(get_db().orders, ops)
 
 
+def set_costs_with_history(changes: list[tuple[dict, dict, dict]], now: dt.datetime) -> None:
+    """Cost fields of many orders as a typed cost writes them, each `(filter, sets,
+    history entry)` conditional on its filter: one bulk write (a shopping trip's unit
+    cost given to the orders it bought, sales/shopping.py)."""
+    if changes:
+        ops = [mongo.UpdateOne(query, _change(sets, [entry], now)) for query, sets, entry in changes]
+        store.bulk_write(get_db().orders, ops)
+
+
 def rename_buyer(customer: dict) -> None:
     """Every order of the customer carries its current name and email: one read of their
     ids, one update under their locks (FerretDB writes a whole order back: a parcel

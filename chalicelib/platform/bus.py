@@ -74,6 +74,7 @@ HANDLERS: dict[str, tuple[str, ...]] = {
     "FormOrderPlaced": ("notifications.notifications:form_order_placed",),
     "FormOrdersCancelled": ("notifications.notifications:form_orders_cancelled",),
     "FormReminderDue": ("notifications.notifications:form_reminder",),
+    "ShortageCancelled": ("notifications.notifications:shortage_cancelled",),
     "StockReturned": ("sales.waitlist:stock_returned",),
     "ItemDeleted": ("catalog.photos:item_deleted",),
     "WaitlistServed": ("notifications.notifications:waitlist_served",),

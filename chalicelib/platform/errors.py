@@ -186,6 +186,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "payment_not_confirmed": (409, "only a confirmed payment can be voided"),
     "amount_mismatch": (409, "the reported payment's amount is not the bank statement row's"),
     "batch_closed": (409, "the batch is closed: reopen it to add orders or change its rates"),
+    # the shopping trip (sales/shopping.py; docs/api.md "The shopping trip")
+    "shortage_exceeds_bought": (
+        409,
+        "the kept orders need more units than were bought: details say how many",
+    ),
+    "purchase_in_use": (409, "the purchase's units are already given to orders: it cannot be undone"),
     "over_limit": (409, "an order form line is above the item's limit per buyer: details name the line"),
     "item_unavailable": (409, "an order form's item was deleted: details name the line"),
     # 410
@@ -288,6 +294,10 @@ DETAIL_CODES: dict[str, str] = {
     "order_cancelled": "the order is cancelled",
     "order_in_parcel": "the order is already in another parcel",
     "ship_to_differs": "the buyer's details and an order form's ship_to differ (field: recipient)",
+    # the shopping trip (field: keep; the message names the order)
+    "not_in_line": "the order is not a pending order of this item (and variant) in the batch",
+    "shortage_exceeds_bought": "the kept units are more than the units bought and not yet given",
+    "purchase_in_use": "the purchase's units are given to orders (field: purchase_id)",
     # pydantic's own types
     "missing": "required",
     "string_type": "must be text",

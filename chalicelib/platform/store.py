@@ -77,6 +77,11 @@ def batch_key(seller_id: Any, name: str) -> str:
     return f"batches:{seller_id}:{name}"
 
 
+def purchase_line_key(line_id: str) -> str:
+    """A batch's shopping-list line (sales/shopping.py): its bought and free units."""
+    return f"purchases:{line_id}"
+
+
 def order_counter_key(seller_id: Any) -> str:
     return f"counters:{seller_id}"
 

@@ -160,6 +160,7 @@ BY_PAYMENT = "payment"  # a payment's allocation (the 已匯款 switch records a
 BY_PARCEL = "parcel"  # a parcel packed, unpacked or delivered moves its orders
 BY_MERGE = "merge"  # two buyers merged: the other buyer's orders move
 BY_IMPORT = "import"  # reserved: an import writes orders without history today
+BY_SHOPPING = "shopping"  # the shopping trip: a purchase or a shortage resolution moved it
 BY_FORM = "form"  # reserved: an order form's submission writes orders without history today
 
 # The fields a PATCH edits whose changes the history records besides the statuses (the

@@ -688,6 +688,21 @@ def cancel_at_close(seller_id, order_ids: list, timezone: str, currency: str) ->
     return _bulk(who, list(order_ids), {"fulfillment_status": "cancelled"}, [], by=order_rules.BY_FORM)
 
 
+def move_for_shopping(principal: Principal, docs: list[dict], to: str) -> tuple[list, list[dict]]:
+    """The shopping trip's moves (sales/shopping.py): orders as the trip read them become
+    `purchased` or `cancelled` on the bulk path (history; on a cancel, stock back and the
+    money on them as the buyer's credit). Planned from `docs`, so an order changed since
+    (cancelled by its buyer, another quantity) is not written and is a failure. Returns
+    (the ids written, the failures)."""
+    if not docs:
+        return [], []
+    failed: list[dict[str, str]] = []
+    ids = [d["_id"] for d in docs]
+    _bulk(principal, ids, {"fulfillment_status": to}, failed, read=docs, by=order_rules.BY_SHOPPING)
+    lost = {f["id"] for f in failed}
+    return [i for i in ids if str(i) not in lost], failed
+
+
 def _parts_by_buyer(docs: list[dict], size: int) -> list[list[dict]]:
     """Parts of at most `size` orders, each buyer's orders in one part where they fit:
     已匯款 records a payment per buyer and part, so one a buyer, as for a selection (a

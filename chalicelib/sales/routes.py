@@ -3,10 +3,21 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
+from chalicelib.catalog.schemas import BatchPath
 from chalicelib.money.schemas import ChargeOut, PaymentOut
 from chalicelib.platform.schemas import ListQuery
-from chalicelib.platform.web import api, body, client_address, every, header, json_response, query, raw_body
-from chalicelib.sales import closing, exports, forms, imports, orders, waitlist
+from chalicelib.platform.web import (
+    api,
+    body,
+    client_address,
+    every,
+    header,
+    json_response,
+    path_model,
+    query,
+    raw_body,
+)
+from chalicelib.sales import closing, exports, forms, imports, orders, shopping, waitlist
 from chalicelib.sales.schemas import (
     BulkIn,
     BulkMatchIn,
@@ -28,6 +39,10 @@ from chalicelib.sales.schemas import (
     OrderQuery,
     PaymentExportQuery,
     PublicFormOut,
+    PurchaseIn,
+    PurchaseOut,
+    ShoppingLine,
+    ShoppingListOut,
     WaitlistIn,
     WaitlistJoinOut,
     WaitlistOut,
@@ -248,3 +263,42 @@ def import_orders(who):
 @every(5, "close_due_forms")
 def close_due_forms() -> None:
     closing.run()
+
+
+# --- the shopping trip (採買) -----------------------------------------------------------
+
+
+def _batch(name: str) -> str:
+    return path_model(BatchPath, name=name).name
+
+
+@api(
+    "/batches/{name}/shopping-list",
+    "GET",
+    "The batch's shopping list: per item and variant, units wanted, bought and short",
+    out=ShoppingListOut,
+)
+def shopping_list(who, name):
+    return shopping.shopping_list(who, _batch(name))
+
+
+@api(
+    "/batches/{name}/purchases",
+    "POST",
+    "Record units bought (and their unit cost): a line they cover becomes purchased",
+    body=PurchaseIn,
+    out=PurchaseOut,
+    status=201,
+)
+def record_purchase(who, name):
+    return json_response(shopping.record_purchase(who, _batch(name), body(PurchaseIn)), 201)
+
+
+@api(
+    "/batches/{name}/purchases/{purchase_id}",
+    "DELETE",
+    "Undo a purchase recorded by mistake (while its units are not given to orders)",
+    out=ShoppingLine,
+)
+def undo_purchase(who, name, purchase_id):
+    return shopping.undo_purchase(who, _batch(name), purchase_id)

@@ -5,6 +5,8 @@
 # when the class is made, and as strings they are compiled and evaluated one by one first
 # (~15 ms of a cold start, issue 32).
 import datetime as dt
+import unicodedata
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -502,6 +504,140 @@ class BulkOut(Model):
 
 class BulkMatchOut(BulkOut):
     matched: int  # orders matching `where` when the call began: updated + unchanged + failed
+
+
+# --- the shopping trip (sales/shopping.py) ------------------------------------------------
+
+
+def _typed_count(value: object) -> object:
+    """A count as people type it: full-width digits (３) are read, a JSON number stays."""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
+    return value
+
+
+def _typed_cost(value: object) -> object:
+    """A unit cost typed in the store (１２０．５, 1,990): its number. Other text is left
+    for the cost's own check to refuse (`not_a_number`)."""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip().replace(",", "")
+        if text and all(c.isascii() and (c.isdigit() or c == ".") for c in text) and text.count(".") <= 1:
+            return Decimal(text)
+    return value
+
+
+TypedQuantity = Annotated[Quantity, BeforeValidator(_typed_count)]
+VariantId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+KEEP_SCHEMA = {
+    "oneOf": [
+        {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"}, "maxItems": 2000},
+        {"const": "first_ordered"},
+    ]
+}
+
+
+def _keep_check(value: object) -> object:
+    """`keep`: the order ids kept, or "first_ordered" (one message, not one per form)."""
+    if value == "first_ordered":
+        return value
+    if (
+        isinstance(value, list)
+        and len(value) <= 2000
+        and all(
+            isinstance(v, str) and len(v) == 24 and all(c in "0123456789abcdefABCDEF" for c in v)
+            for v in value
+        )
+    ):
+        return value
+    raise Invalid("invalid", 'give a list of order ids or "first_ordered"')
+
+
+class PurchaseIn(In):
+    item_id: ObjectIdStr
+    variant_id: VariantId | None = None
+    quantity: TypedQuantity
+    unit_cost: Annotated[CostIn, BeforeValidator(_typed_cost)] | None = None
+    cost_currency: CurrencyCode | None = None  # default: the line's last, else the shop's
+
+
+class ShortageIn(In):
+    item_id: ObjectIdStr
+    variant_id: VariantId | None = None
+    keep: Annotated[list[str] | str, BeforeValidator(_keep_check), WithJsonSchema(KEEP_SCHEMA)]
+
+
+class LineOrder(Model):
+    order_id: str
+    order_no: int
+    buyer_name: str
+    quantity: int
+    created_at: str
+
+
+class PurchaseEntry(Model):
+    id: str
+    quantity: int
+    unit_cost: CostOut
+    cost_currency: str | None
+    at: str
+
+
+class ShoppingLine(Model):
+    item_id: str
+    item_name: str
+    variant_id: str | None
+    variant_label: str | None
+    wanted: int  # units of pending orders plus units the line's purchases gave to orders
+    bought: int  # units recorded bought
+    short: int  # wanted - bought, at least 0
+    extra: int  # bought - wanted, at least 0
+    order_count: int  # the orders behind `wanted`
+    unit_cost: CostOut
+    cost_currency: str | None
+    pending: list[LineOrder]  # the orders still to buy, first ordered first
+    purchases: list[PurchaseEntry]
+
+
+class ShoppingTotals(Model):
+    lines: int
+    wanted: int
+    bought: int
+    short: int
+
+
+class ShoppingListOut(Model):
+    batch: str
+    lines: list[ShoppingLine]
+    totals: ShoppingTotals
+
+
+class PurchaseOut(Model):
+    purchase_id: str
+    line: ShoppingLine
+    purchased: list[str]  # orders this purchase moved to purchased
+
+
+class ShortageOrder(Model):
+    order_id: str
+    order_no: int
+    customer_id: str
+    buyer_name: str
+    quantity: int
+    credit: MoneyOut = 0  # money on the order that became the buyer's credit
+    emailed: bool = False  # the buyer is told by email (else: tell them by LINE)
+    line_text: str | None = None  # a cancelled buyer's LINE-ready text (notifications.notices)
+
+
+class ShortageOut(Model):
+    id: str
+    kept: list[ShortageOrder]
+    cancelled: list[ShortageOrder]
+    failed: list[BulkFailure]  # orders changed by someone else meanwhile: left as they are
+    credit: MoneyOut  # the cancelled orders' money made credit
 
 
 class ImportDuplicate(Model):

@@ -246,6 +246,15 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     sent = {"customer_ids": [notice["recipients"][0]["customer_id"]]}
     call("POST", "/batches/{name}/notices/{notice_id}/sent", 200, t, json=sent)
     call("GET", "/batches/{name}/notices", 200, t)
+    # The shopping trip: 1 bought covers Fay's form order; a second purchase is undone.
+    bought = {"item_id": ids["item_id"], "quantity": "１", "unit_cost": 120}
+    assert call("POST", "/batches/{name}/purchases", 201, t, json=bought)["purchased"]
+    ids["purchase_id"] = call("POST", "/batches/{name}/purchases", 201, t, json=bought)["purchase_id"]
+    call("DELETE", "/batches/{name}/purchases/{purchase_id}", 200, t)
+    call("GET", "/batches/{name}/shopping-list", 200, t)
+    short = {"item_id": ids["item_id"], "keep": "first_ordered"}
+    call("POST", "/batches/{name}/shortages", 201, t, json=short, headers=again)
+    call("POST", "/batches/{name}/shortages", 200, t, json=short, headers=again)
     for fmt in ("json", "csv"):
         call("GET", f"/reports/profit?format={fmt}&from=2026-01&to=2026-12", 200, t)
         call("GET", f"/reports/buyers?format={fmt}&batch=B1", 200, t)

@@ -72,6 +72,11 @@ MATRIX = {
     ("GET", "/batches/{batch}/notices"): (None, "clean"),
     ("POST", "/batches/{batch}/notices"): ({"kind": "arrived", "message": "B note"}, "404"),
     ("POST", "/batches/{batch}/notices/{notice_id}/sent"): ({"customer_ids": ["{customer_id}"]}, "404"),
+    # The shopping trip: B's list of a batch of that name is B's own (empty).
+    ("GET", "/batches/{batch}/shopping-list"): (None, "clean"),
+    ("POST", "/batches/{batch}/purchases"): ({"item_id": "{item_id}", "quantity": 1}, "404"),
+    ("DELETE", "/batches/{batch}/purchases/{purchase_id}"): (None, "404"),
+    ("POST", "/batches/{batch}/shortages"): ({"item_id": "{item_id}", "keep": "first_ordered"}, "404"),
     ("GET", "/forms"): (None, "clean"),
     ("POST", "/forms"): ({"batch": "B trip", "title": "B form", "items": [{"item_id": "{item_id}"}]}, "404"),
     ("GET", "/forms/{form_id}"): (None, "404"),
@@ -165,6 +170,7 @@ def _snapshot(seller_id):
             "notice_recipients",
             "waitlist",
             "photos",
+            "purchases",
         )
     }
 
@@ -243,8 +249,14 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
     assert waiting.status == 201, waiting
     photo = api.post(f"/items/{item['id']}/photos", {"content_type": "image/png", "size": 10}, token=token)
     assert photo.status == 201, photo
+    # A bought 2 on the trip: its order takes 1, 1 is left (a purchase B could undo).
+    bought = api.post(
+        f"/batches/{quote(A_BATCH)}/purchases", {"item_id": item["id"], "quantity": 2}, token=token
+    )
+    assert bought.status == 201, bought
     ids = {
         "photo_id": photo.json["photo_id"],
+        "purchase_id": bought.json["purchase_id"],
         "entry_id": waiting.json["id"],
         "notice_id": notice.json["id"],
         "statement_id": statement["id"],
@@ -297,7 +309,7 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
         ):
             if method == "POST" and path == "/customers" and secret == A_BUYER:
                 continue  # B may have a buyer with the same email: it is B's own customer
-            if path == "/batches/{batch}" and secret == A_BATCH:
+            if path in ("/batches/{batch}", "/batches/{batch}/shopping-list") and secret == A_BATCH:
                 continue  # B named it: B's own batch of that name
             if path == "/orders/bulk" and secret == order["id"]:
                 assert r.json["failed"] == [{"id": order["id"], "error": "not_found"}]

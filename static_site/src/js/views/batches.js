@@ -14,6 +14,7 @@ import { COST_CURRENCIES, currency, fail, itemText, nav } from "../app.js";
 import { PagedList } from "../paged.js";
 import { oddRate } from "../rates.js";
 import * as detail from "./order-detail.js";
+import * as shopping from "./shopping.js";
 import { replaceRow } from "./orders.js";
 
 const LIST_COLS = 5;
@@ -52,13 +53,15 @@ export async function load() {
 
 export function reset() {
   Object.assign(state, { batches: null, listError: null, name: null, profit: null, orders: null, draft: null });
+  shopping.close();
   $("#batch-page").replaceChildren();
   showPage(false);
 }
 
 export function render() {
   renderList();
-  if (state.name) renderPage();
+  if (state.name && shopping.showing()) shopping.rerender();
+  else if (state.name) renderPage();
 }
 
 async function loadList() {
@@ -172,6 +175,7 @@ function showPage(on) {
 
 /** Open a batch's page (from the list, or from another tab). */
 export async function open(name) {
+  shopping.close();
   state.name = name;
   state.profit = state.orders = state.notices = null;
   state.profitError = state.ordersError = state.noticesError = null;
@@ -185,6 +189,7 @@ export async function open(name) {
 }
 
 function back() {
+  shopping.close();
   state.name = null;
   state.draft = null;
   showPage(false);
@@ -210,6 +215,11 @@ function renderPage() {
       h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", id: "batch-back", onclick: back }, `← ${t("batch.all")}`),
       h("h2", { class: "h5 mb-0 batch-name", id: "batch-page-title", tabindex: "-1" }, state.name),
       h("span", { id: "batch-status" }),
+      h(
+        "button",
+        { class: "btn btn-primary ms-auto batch-shopping", type: "button", onclick: () => shopping.open(state.name, { back: () => open(state.name), copy: copyText }) },
+        t("batch.shopping"),
+      ),
     ),
     h("div", { id: "batch-msg", "aria-live": "polite" }),
     h("div", { id: "batch-missing" }),

@@ -1,0 +1,255 @@
+"""The shopping trip (issue 30; contract "Variants, photos, purchases"): a batch's shopping
+list per item and variant, purchases that move a covered line's orders to purchased
+with their cost, and shortages resolved first ordered first or by the seller's pick,
+the rest cancelled with their money as credit and the buyers told. Three lanes."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from bson import ObjectId
+
+from chalicelib.notifications import notifications
+from chalicelib.platform import db
+from chalicelib.sales import shopping
+from tests.factories import make_customer, make_item, make_order, make_payment
+from tests.integration.payment_ledger import check_ledger
+
+BATCH = "2026-12 東京"
+BASE = f"/batches/{quote(BATCH)}"
+
+
+def set_variant(order: dict, variant_id: str, label: str) -> None:
+    """Orders carry `variant_id` and its label once variants land (another branch); set
+    them directly until the API writes them."""
+    db.get_db().orders.update_one(
+        {"_id": ObjectId(order["id"])}, {"$set": {"variant_id": variant_id, "variant_label": label}}
+    )
+
+
+def status_of(order: dict) -> str:
+    return db.get_db().orders.find_one({"_id": ObjectId(order["id"])})["fulfillment_status"]
+
+
+def line_of(api, token, item, variant_id=None) -> dict:
+    r = api.get(f"{BASE}/shopping-list", token=token)
+    assert r.status == 200, r
+    (line,) = [x for x in r.json["lines"] if x["item_id"] == item["id"] and x["variant_id"] == variant_id]
+    return line
+
+
+def buyers(api, token):
+    amy = make_customer(api, token, name="Amy", email="amy@example.com")
+    bo = make_customer(api, token, name="Bo", email=None, line_id="bo.tw")
+    cy = make_customer(api, token, name="Cy", email="cy@example.com")
+    return amy, bo, cy
+
+
+def test_the_list_counts_units_per_item_and_variant(api, token):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    kit = make_item(api, token, item_name="Kit Kat 抹茶", price=150)
+    red = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
+    blue = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    set_variant(red, "red", "紅 / M")
+    set_variant(blue, "blue", "藍 / L")
+    make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=3, batch=BATCH)
+    gone = make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=5, batch=BATCH)
+    api.patch(f"/orders/{gone['id']}", {"fulfillment_status": "cancelled"}, token=token)
+    made = make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=4, batch=BATCH)
+    api.patch(f"/orders/{made['id']}", {"fulfillment_status": "purchased"}, token=token)  # from stock
+    make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=7, batch="2026-11 首爾")
+    make_order(api, token, customer_id=cy["id"], item_name="ad hoc", unit_price=10, batch=BATCH)
+
+    r = api.get(f"{BASE}/shopping-list", token=token)
+    assert r.status == 200, r
+    rows = {(x["item_name"], x["variant_label"]): x for x in r.json["lines"]}
+    assert set(rows) == {("Kit Kat 抹茶", None), ("UNIQLO T恤", "紅 / M"), ("UNIQLO T恤", "藍 / L")}
+    kat = rows[("Kit Kat 抹茶", None)]
+    # Only the pending order: cancelled, bought from stock, another batch and ad hoc are not.
+    assert (kat["wanted"], kat["bought"], kat["short"], kat["order_count"]) == (3, 0, 3, 1)
+    assert rows[("UNIQLO T恤", "紅 / M")]["variant_id"] == "red"
+    assert rows[("UNIQLO T恤", "紅 / M")]["wanted"] == 2
+    assert [p["buyer_name"] for p in rows[("UNIQLO T恤", "藍 / L")]["pending"]] == ["Bo"]
+    assert r.json["totals"] == {"lines": 3, "wanted": 6, "bought": 0, "short": 6}
+    # The purchase list of today still works beside it.
+    assert api.get("/reports/items", token=token).status == 200
+
+
+def test_a_purchase_that_covers_the_line_buys_its_orders_with_their_cost(api, token):
+    amy, bo, cy = buyers(api, token)
+    r = api.patch(BASE, {"rates": {"JPY": "0.21"}}, token=token)
+    assert r.status == 200, r
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    first = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
+    second = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    other = make_order(api, token, customer_id=cy["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    for o in (first, second):
+        set_variant(o, "red", "紅 / M")
+
+    # Full-width digits, as typed; the cost in yen at the batch's rate.
+    body = {
+        "item_id": tee["id"],
+        "variant_id": "red",
+        "quantity": "２",
+        "unit_cost": "１９９０",
+        "cost_currency": "JPY",
+    }
+    r = api.post(f"{BASE}/purchases", body, token=token)
+    assert r.status == 201, r
+    assert r.json["purchased"] == [] and r.json["line"]["bought"] == 2 and r.json["line"]["short"] == 1
+    assert status_of(first) == "pending"  # 2 of 3: not covered yet
+
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "variant_id": "red", "quantity": 1}, token=token)
+    assert r.status == 201, r
+    assert sorted(r.json["purchased"]) == sorted([first["id"], second["id"]])
+    line = r.json["line"]
+    assert (line["wanted"], line["bought"], line["short"], line["unit_cost"], line["cost_currency"]) == (
+        3,
+        3,
+        0,
+        1990,
+        "JPY",
+    )  # the second purchase kept the line's currency
+    assert [p["quantity"] for p in line["purchases"]] == [2, 1]
+    assert status_of(other) == "pending"  # another variant (none): not this line
+    got = api.get(f"/orders/{first['id']}", token=token).json
+    assert got["fulfillment_status"] == "purchased" and got["cost"] == 1990 and got["cost_currency"] == "JPY"
+    assert got["profit"] == -55.8  # 780 sold, 2 × ¥1,990 × 0.21 = 835.80 cost
+    entries = {h["field"]: h for h in got["history"]}
+    assert (
+        entries["fulfillment_status"]["by"] == "shopping"
+        and entries["fulfillment_status"]["to"] == "purchased"
+    )
+    assert entries["cost"]["to"] == 1990 and entries["cost"]["to_currency"] == "JPY"
+
+
+def test_an_undone_purchase_counts_no_more_until_its_units_are_given(api, token):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    o = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 1}, token=token)
+    assert r.status == 201, r
+    mistake = r.json["purchase_id"]
+    r = api.delete(f"{BASE}/purchases/{mistake}", token=token)
+    assert r.status == 200, r
+    assert (r.json["bought"], r.json["short"], r.json["purchases"]) == (0, 2, [])
+    assert api.delete(f"{BASE}/purchases/{mistake}", token=token).status == 404  # gone already
+
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 2}, token=token)
+    assert r.status == 201 and r.json["purchased"] == [o["id"]], r
+    r = api.delete(f"{BASE}/purchases/{r.json['purchase_id']}", token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "purchase_in_use", r
+    assert line_of(api, token, tee)["bought"] == 2 and status_of(o) == "purchased"
+
+
+def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api, token, ses):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    a = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    b = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    c = make_order(api, token, customer_id=cy["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    make_payment(api, token, bo["id"], 390)  # Bo (LINE only) paid
+    make_payment(api, token, cy["id"], 390)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 1}, token=token)
+    assert r.status == 201 and r.json["purchased"] == [] and r.json["line"]["short"] == 2, r
+
+    key = {"Idempotency-Key": "shortage-1"}
+    body = {"item_id": tee["id"], "keep": "first_ordered"}
+    r = api.post(f"{BASE}/shortages", body, token=token, headers=key)
+    assert r.status == 201, r
+    assert [k["order_id"] for k in r.json["kept"]] == [a["id"]]
+    gone = {x["buyer_name"]: x for x in r.json["cancelled"]}
+    assert set(gone) == {"Bo", "Cy"} and r.json["credit"] == 780 and r.json["failed"] == []
+    assert (gone["Bo"]["credit"], gone["Bo"]["emailed"], gone["Cy"]["emailed"]) == (390, False, True)
+    # Bo has no email: his LINE text, as a batch notice's (his link on its own line).
+    text = gone["Bo"]["line_text"]
+    assert text.startswith("Bo 您好：") and f"#{b['order_no']} 已取消" in text and "UNIQLO T恤" in text, text
+    assert "已付的 NT$390 已轉為您的購物金。" in text and "Amy" not in text, text
+    link = api.get(f"/customers/{bo['id']}/tracking-link", token=token).json["url"]
+    assert f"\n{link}\n" in text
+    assert (status_of(a), status_of(b), status_of(c)) == ("purchased", "cancelled", "cancelled")
+    assert api.get(f"/customers/{bo['id']}", token=token).json["credit"] == 390
+    credit = check_ledger()
+    assert credit[ObjectId(bo["id"])] == 39000 and credit[ObjectId(cy["id"])] == 39000
+    told = [m for m in ses if "沒買到" in m.subject]
+    assert [m.destinations["ToAddresses"] for m in told] == [["cy@example.com"]]  # Bo: by LINE
+    assert "NT$390" in told[0].body and "UNIQLO T恤" in told[0].body
+    line = line_of(api, token, tee)
+    assert (line["wanted"], line["bought"], line["short"], line["pending"]) == (1, 1, 0, [])
+
+    again = api.post(f"{BASE}/shortages", body, token=token, headers=key)
+    assert again.status == 200 and again.json["cancelled"] == r.json["cancelled"], again
+    assert again.json["kept"] == r.json["kept"] and again.json["id"] == r.json["id"]
+    assert len([m for m in ses if "沒買到" in m.subject]) == 1
+    # The event delivered again (a retried handler) tells nobody twice.
+    event = shopping.ShortageCancelled(
+        resolution_id=ObjectId(r.json["id"]),
+        batch=BATCH,
+        order_ids=(ObjectId(b["id"]), ObjectId(c["id"])),
+        paid=((ObjectId(b["id"]), 39000), (ObjectId(c["id"]), 39000)),
+    )
+    assert notifications.shortage_cancelled(event) == 0
+    assert len([m for m in ses if "沒買到" in m.subject]) == 1
+    assert check_ledger()[ObjectId(bo["id"])] == 39000
+
+
+def test_the_seller_picks_who_is_kept_and_too_many_is_refused(api, token):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390, stock=10)
+    a = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
+    b = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    assert api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 2}, token=token).status == 201
+
+    r = api.post(f"{BASE}/shortages", {"item_id": tee["id"], "keep": [a["id"], b["id"]]}, token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "shortage_exceeds_bought", r
+    (detail,) = r.json["error"]["details"]
+    assert (detail["field"], detail["needed"], detail["free"]) == ("keep", 3, 2)
+    assert api.get(f"/items/{tee['id']}", token=token).json["stock"] == 7
+    assert (status_of(a), status_of(b)) == ("pending", "pending")  # nothing written
+    assert db.get_db().purchases.find_one({"kind": "line"})["free"] == 2
+
+    r = api.post(f"{BASE}/shortages", {"item_id": tee["id"], "keep": [b["id"]]}, token=token)
+    assert r.status == 201, r
+    assert [k["buyer_name"] for k in r.json["kept"]] == ["Bo"]
+    assert [k["buyer_name"] for k in r.json["cancelled"]] == ["Amy"] and r.json["credit"] == 0
+    assert (status_of(a), status_of(b)) == ("cancelled", "purchased")
+    assert api.get(f"/items/{tee['id']}", token=token).json["stock"] == 9  # Amy's 2 came back, once
+    # One bought unit left over: the list says so.
+    line = line_of(api, token, tee)
+    assert (line["wanted"], line["bought"], line["extra"]) == (1, 2, 1)
+
+
+def test_bad_input_names_the_field_and_writes_nothing(api, token, other_token):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    o = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
+    cases = [
+        ({"item_id": tee["id"], "quantity": 0}, "quantity"),
+        ({"item_id": tee["id"], "quantity": "兩"}, "quantity"),
+        ({"item_id": tee["id"], "quantity": 1, "unit_cost": -3}, "unit_cost"),
+        ({"item_id": tee["id"], "quantity": 1, "unit_cost": "1.234", "cost_currency": "JPY"}, "unit_cost"),
+        ({"item_id": "nope", "quantity": 1}, "item_id"),
+    ]
+    for body, field in cases:
+        r = api.post(f"{BASE}/purchases", body, token=token)
+        assert r.status == 400, (body, r)
+        assert field in [d["field"] for d in r.json["error"]["details"]], (body, r.json)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 1}, token=other_token)
+    assert r.status == 404  # another seller's item
+    r = api.post(f"{BASE}/shortages", {"item_id": tee["id"], "keep": [str(ObjectId())]}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["code"] == "not_in_line", r
+    r = api.post(f"{BASE}/shortages", {"item_id": tee["id"], "keep": "everyone"}, token=token)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "keep", r
+    assert db.get_db().purchases.count_documents({}) == 0 and status_of(o) == "pending"
+    assert api.get(f"{BASE}/shopping-list", token=other_token).json["lines"] == []
+
+
+def test_a_closed_batch_takes_no_purchase(api, token):
+    amy, bo, cy = buyers(api, token)
+    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=1, batch=BATCH)
+    assert api.patch(BASE, {"closed": True}, token=token).status == 200
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "quantity": 1}, token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "batch_closed", r
+    assert db.get_db().purchases.count_documents({}) == 0
