@@ -144,6 +144,7 @@ def _classes() -> tuple[type, type, tuple[type, ...]]:
                 result = super().update_one(filter, update, *args, **kw)
                 if box is not None:
                     box.add([result.upserted_id])
+                    box.derive(filter, update, result.matched_count, bool(args or kw.get("upsert")))
                 return result
 
         def update_many(self, filter, update, *args, **kw):  # noqa: A002
@@ -151,6 +152,7 @@ def _classes() -> tuple[type, type, tuple[type, ...]]:
                 result = super().update_many(filter, update, *args, **kw)
                 if box is not None:
                     box.add([result.upserted_id])
+                    box.derive(filter, update, result.matched_count, bool(args or kw.get("upsert")))
                 return result
 
         def replace_one(self, filter, replacement, *args, **kw):  # noqa: A002
@@ -158,20 +160,25 @@ def _classes() -> tuple[type, type, tuple[type, ...]]:
                 result = super().replace_one(filter, replacement, *args, **kw)
                 if box is not None:
                     box.add([result.upserted_id])
+                    box.read_back()
                 return result
 
         def find_one_and_update(self, filter, update, *args, **kw):  # noqa: A002
             with self._one_at_a_time([filter]) as box:
                 doc = super().find_one_and_update(filter, update, *args, **kw)
-                if box is not None and kw.get("upsert"):
-                    box.add(d["_id"] for d in self.find(filter, {"_id": 1}))
+                if box is not None:
+                    if kw.get("upsert"):
+                        box.add(d["_id"] for d in self.find(filter, {"_id": 1}))
+                    box.derive(filter, update, int(doc is not None), bool(args or kw.get("upsert")))
                 return doc
 
         def find_one_and_replace(self, filter, replacement, *args, **kw):  # noqa: A002
             with self._one_at_a_time([filter]) as box:
                 doc = super().find_one_and_replace(filter, replacement, *args, **kw)
-                if box is not None and kw.get("upsert"):
-                    box.add(d["_id"] for d in self.find(filter, {"_id": 1}))
+                if box is not None:
+                    if kw.get("upsert"):
+                        box.add(d["_id"] for d in self.find(filter, {"_id": 1}))
+                    box.read_back()
                 return doc
 
         # Inserts and deletes write no document back: gated only on a keyed collection.
@@ -207,6 +214,7 @@ def _classes() -> tuple[type, type, tuple[type, ...]]:
         def _keyed_only(self, filters: list) -> Iterator[Any]:
             if self._kept():
                 with self._one_at_a_time(filters) as box:
+                    box.read_back()  # a deleted order's key goes: read back, found gone
                     yield box
             else:
                 yield None
@@ -221,6 +229,17 @@ def _classes() -> tuple[type, type, tuple[type, ...]]:
                 with self._one_at_a_time(filters, new) as box:
                     result = super().bulk_write(requests, *args, **kw)
                     box.add((result.upserted_ids or {}).values() if result.acknowledged else ())
+                    # Updates only, each naming its orders, all of them matched: their $sets.
+                    named = [key_index.named_ids(op._filter) for op in requests]
+                    if (
+                        all(isinstance(op, UpdateOne | UpdateMany) and not op._upsert for op in requests)
+                        and None not in named
+                        and result.matched_count == sum(map(len, named)) == len(frozenset().union(*named))
+                    ):
+                        for op in requests:
+                            box.derive(op._filter, op._doc, len(key_index.named_ids(op._filter)))
+                    else:
+                        box.read_back()
                     return result
             # inserts and deletes write no document back: only the updates count
             with self._one_at_a_time([op._filter for op in requests if isinstance(op, update_ops)]):

@@ -14,9 +14,10 @@ names (every order's gate when it names none),
   1. a mark in `order_keys_marks` naming those orders (inserted before the write; the
      ids of a filter that names none are read first, under the whole-collection gate);
   2. the write;
-  3. the keys of those orders read again from the orders and written (a key whose order
-     is gone is deleted; an insert's keys are taken from its documents), then the mark
-     deleted.
+  3. the keys of those orders written: an insert's from its documents, an update that
+     named its orders' `_id`s, matched every one and set key fields to values (`$set`)
+     by the same `$set` on their keys, any other write's read again from the orders (a
+     key whose order is gone is deleted); then the mark deleted.
 
 The failure cases, and why the list stays right (docs/ferretdb.md, the store table):
 
@@ -144,13 +145,51 @@ def _lookups():
 
 class Writing:
     """One write of a keyed collection: the orders it may change (`ids`), more found by
-    the write itself (`add`: an upsert's new `_id`)."""
+    the write itself (`add`: an upsert's new `_id`), and, where the write says what it did
+    to the keys, those changes (`derive`): then the keys are updated without reading the
+    orders back (a bulk status change of 500 orders: 500 reads fewer)."""
 
     def __init__(self, ids: set) -> None:
         self.ids = ids
+        self.changes: list[tuple[Any, dict]] | None = []  # None: read the orders back
 
     def add(self, ids: Iterable[Any]) -> None:
         self.ids.update(i for i in ids if i is not None)
+
+    def derive(self, query: Any, update: Any, matched: int, upsert: bool = False) -> None:
+        """One update of the write: its key fields' new values are known when it names its
+        orders' `_id`s, every one of them matched, and it sets key fields only to values
+        (`$set`), touching none otherwise."""
+        if self.changes is None:
+            return
+        ids = named_ids(query)
+        sets = _key_sets(update)
+        if upsert or ids is None or sets is None or matched != len(ids):
+            self.changes = None
+            return
+        self.changes += [(oid, sets) for oid in ids]
+
+    def read_back(self) -> None:
+        self.changes = None
+
+
+def _key_sets(update: Any) -> dict | None:
+    """The key fields an update document sets to values, or None when it changes a key
+    field any other way (a pipeline, `$inc`, `$unset`, a dotted path into one...)."""
+    if not isinstance(update, dict) or not all(isinstance(op, str) and op.startswith("$") for op in update):
+        return None
+    sets = {}
+    for op, fields in update.items():
+        if not isinstance(fields, dict):
+            return None
+        for path in fields:
+            top = path.split(".", 1)[0]
+            if top not in FIELDS and top != "_id":
+                continue
+            if op != "$set" or "." in path or top == "_id":
+                return None
+            sets[path] = fields[path]
+    return sets
 
 
 @contextlib.contextmanager
@@ -175,7 +214,7 @@ def writing(coll: Any, filters: list, new_docs: list[dict]) -> Iterator[Writing]
         try:
             if done and not filters:  # inserts only, all written: the keys are in the documents
                 write_keys(coll, [_replace(key_of(d)) for d in new_docs])
-            else:
+            elif not (done and box.changes is not None and _derived(coll, box.changes)):
                 refresh(coll, box.ids)
             marks_of(coll).delete_one({"_id": mark})
         except Exception:  # the write stands; its mark makes the next list repair the keys
@@ -183,6 +222,17 @@ def writing(coll: Any, filters: list, new_docs: list[dict]) -> Iterator[Writing]
         finally:
             with _IN_FLIGHT_LOCK:
                 _IN_FLIGHT.discard(mark)
+
+
+def _derived(coll: Any, changes: list[tuple[Any, dict]]) -> bool:
+    """The keys updated as the write said; False when a key was not there to update (its
+    orders are then read back)."""
+    from pymongo.operations import UpdateOne
+
+    ops = [UpdateOne({"_id": oid}, {"$set": sets}) for oid, sets in changes if sets]
+    if not ops:
+        return True  # no key field changed (a cost, a payment's share, a note...)
+    return write_keys(coll, ops) == len(ops)
 
 
 def _mark(coll: Any, ids: set, scope: Any) -> Any:
@@ -228,10 +278,12 @@ def _replace(key: dict) -> Any:
     return ReplaceOne({"_id": key["_id"]}, key, upsert=True)
 
 
-def write_keys(coll: Any, ops: list) -> None:
-    keys = keys_of(coll)
+def write_keys(coll: Any, ops: list) -> int:
+    """Every write of the keys (the crash test makes it fail). How many keys matched."""
+    keys, matched = keys_of(coll), 0
     for start in range(0, len(ops), BULK):
-        keys.bulk_write(ops[start : start + BULK], ordered=False)
+        matched += keys.bulk_write(ops[start : start + BULK], ordered=False).matched_count
+    return matched
 
 
 # --- the list's side (store.FerretStore.first_page) -----------------------------------

@@ -347,3 +347,24 @@ def test_writes_and_lists_at_once_leave_the_list_equal_to_the_orders(backend, ap
     ):
         same_as_plain(api, token, shop["seller_id"], params, limit=7)
     keys_agree(backend, shop["seller_id"])
+
+
+@FERRETDB
+def test_a_write_that_sets_keys_rewrites_a_missing_key_from_its_order(backend, api, token, shop, commands):
+    """A status change names its order and `$set`s key fields: its key gets the same
+    `$set`, no read of the order; a key that is not there to update is read back."""
+    api.get("/orders", token=token)
+    first, second = ObjectId(shop["ids"][12]), ObjectId(shop["ids"][13])
+    db.get_db().order_keys.delete_one({"_id": second})
+    commands.names.clear()
+    commands.bodies.clear()
+    assert api.patch(f"/orders/{first}", {"payment_status": "refunded"}, token=token).status == 200
+    reads = [
+        b
+        for n, b in zip(commands.names, commands.bodies, strict=True)
+        if n == "find" and b["find"] == "orders"
+    ]
+    assert [b["filter"] for b in reads if b.get("projection", {}).get("seller_id")] == []  # no read back
+    assert api.patch(f"/orders/{second}", {"payment_status": "refunded"}, token=token).status == 200
+    keys_agree(backend, shop["seller_id"])
+    assert same_as_plain(api, token, shop["seller_id"], {"payment_status": "refunded"}) == 2
