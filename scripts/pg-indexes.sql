@@ -25,6 +25,7 @@ DECLARE
   field text;
   wanted text[][] := ARRAY[
     ['orders', 'seller_id'], ['orders', 'customer_id'], ['orders', 'item_id'], ['orders', 'import_id'],
+    ['order_keys', 'seller_id'],  -- the orders' slim key index (chalicelib/platform/key_index.py)
     ['customers', 'seller_id'], ['customers', 'email_lower'],
     ['items', 'seller_id'],
     ['sellers', 'email_lower'], ['sellers', 'shop_slug'],

@@ -11,7 +11,7 @@ import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.platform import doc_gate, mongo
+from chalicelib.platform import doc_gate, key_index, mongo
 from chalicelib.platform.config import Settings, get_settings
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.ids import object_id
@@ -421,4 +421,6 @@ def ensure_indexes(db: Database | None = None) -> list[str]:
                 if exc.code != NOT_IMPLEMENTED:
                     raise
                 notes.append(f"{name}.{model.document['name']}: {exc.details.get('errmsg')}")
+    if is_ferretdb():  # the orders' slim key index lives there only (key_index.py)
+        key_index.create(db)
     return notes

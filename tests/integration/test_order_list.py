@@ -214,7 +214,9 @@ def _reads_of_orders(commands) -> list[dict]:
 def test_the_first_page_reads_the_sellers_orders_once_on_ferretdb(backend, api, token, many, commands):
     """FerretDB 1.24 sorts and limits in Go after decoding every match, so the page and its
     total_count were two reads of all the seller's orders (a find and a count's aggregate);
-    store.first_page reads them once there. The MongoDB lanes keep the plain find and count."""
+    store.first_page reads them once there: here the seller's first list in this process,
+    which builds the slim key index from them (later lists read none: test_order_keys.py).
+    The MongoDB lanes keep the plain find and count."""
     if commands is None:
         pytest.skip("mongomock sends no commands")
     newest = expected("-created_at")[:4]

@@ -38,6 +38,7 @@ INDEXED = {
     }
     for coll in (
         "orders",
+        "order_keys",
         "customers",
         "items",
         "sellers",
@@ -205,7 +206,8 @@ def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
         "findAndModify orders ['_id', 'seller_id']",  # PATCH /orders/{id}
         "find tracking_links ['token_hash']",  # GET /track/{token}, then
         "find orders ['customer_id', 'seller_id']",  # that buyer's orders
-        "find orders ['seller_id']",  # GET /orders: the seller's sort keys (store.first_page)...
+        "find orders ['seller_id']",  # GET /orders: the first list rebuilds the seller's keys...
+        "find order_keys ['seller_id']",  # ...which each list reads (store.first_page)...
         "find orders ['_id']",  # ...and the page's orders by _id, the query in `$and`
         "find sellers ['email_lower']",  # login
         "find idempotency_keys ['_id']",  # Idempotency-Key claim
