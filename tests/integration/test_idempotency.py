@@ -183,7 +183,7 @@ def test_keyed_create_never_searches_orders(api, token, recorder):
     names = [(n, c) for n, c, _ in recorder.events]
     assert names[0] == ("insert", "idempotency_keys")
     assert [(n, c) for n, c in names if c == "orders"] == [("insert", "orders")]  # no read of orders
-    assert len(names) == 6  # claim + the 5 of a tracked-stock create (docs/api.md)
+    assert len(names) == 7  # claim + the 6 of a tracked-stock create (its stock movement one of them)
 
     recorder.events.clear()
     again = keyed(api, token, body, "k-count")
