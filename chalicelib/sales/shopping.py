@@ -175,11 +175,14 @@ def _line_row(seller_id: ObjectId, name: str, item_id: ObjectId, variant_id: str
     return _row((item_id, variant_id), line, _line_orders(seller_id, name, item_id, variant_id))
 
 
-def _item(seller_id: ObjectId, item_id: str) -> dict:
-    item = items.find_for_order(seller_id, item_id=object_id(item_id, "item"))
+def _item(seller_id: ObjectId, data: PurchaseIn | ShortageIn) -> tuple[dict, PurchaseIn | ShortageIn]:
+    """The line's item, and the request with its variant as the item stores it: an item with
+    variants needs one of them (400 variant_required), any other id is a 400 on variant_id."""
+    item = items.find_for_order(seller_id, item_id=object_id(data.item_id, "item"))
     if item is None:
         raise NotFound("item not found")
-    return item
+    variant = items.variant_of(item, data.variant_id)
+    return item, data.model_copy(update={"variant_id": variant["id"] if variant else None})
 
 
 # --- purchases -------------------------------------------------------------------------
@@ -191,7 +194,7 @@ def record_purchase(principal: Principal, name: str, data: PurchaseIn) -> dict:
     together (with the purchase's unit cost as their cost)."""
     seller_id = object_id(principal.seller_id)
     batches.check_open(batches.read(seller_id, name))
-    item = _item(seller_id, data.item_id)
+    item, data = _item(seller_id, data)
     lid = line_id(seller_id, name, item["_id"], data.variant_id)
     coll = get_db().purchases
     now = clock.now()
@@ -449,7 +452,7 @@ def _plan(
 
 
 def _resolve(principal: Principal, seller_id: ObjectId, name: str, data: ShortageIn, rid: ObjectId) -> dict:
-    item = _item(seller_id, data.item_id)
+    item, data = _item(seller_id, data)
     lid = line_id(seller_id, name, item["_id"], data.variant_id)
     keep = None if data.keep == "first_ordered" else [object_id(k, "order") for k in dict.fromkeys(data.keep)]
     kept: list[dict] = []

@@ -19,12 +19,18 @@ BATCH = "2026-12 東京"
 BASE = f"/batches/{quote(BATCH)}"
 
 
-def set_variant(order: dict, variant_id: str, label: str) -> None:
-    """Orders carry `variant_id` and its label once variants land (another branch); set
-    them directly until the API writes them."""
-    db.get_db().orders.update_one(
-        {"_id": ObjectId(order["id"])}, {"$set": {"variant_id": variant_id, "variant_label": label}}
+def tee_item(api, token) -> tuple[dict, dict[str, str]]:
+    """A T-shirt in two variants (紅 / M, 藍 / L), stock untracked: the item and its variant
+    ids by label."""
+    tee = make_item(
+        api,
+        token,
+        item_name="UNIQLO T恤",
+        price=390,
+        options=[{"name": "顏色", "values": ["紅", "藍"]}, {"name": "尺寸", "values": ["M", "L"]}],
+        variants=[{"values": ["紅", "M"]}, {"values": ["藍", "L"]}],
     )
+    return tee, {v["label"]: v["id"] for v in tee["variants"]}
 
 
 def status_of(order: dict) -> str:
@@ -47,12 +53,11 @@ def buyers(api, token):
 
 def test_the_list_counts_units_per_item_and_variant(api, token):
     amy, bo, cy = buyers(api, token)
-    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
+    tee, vids = tee_item(api, token)
     kit = make_item(api, token, item_name="Kit Kat 抹茶", price=150)
-    red = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
-    blue = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
-    set_variant(red, "red", "紅 / M")
-    set_variant(blue, "blue", "藍 / L")
+    red, blue = vids["紅 / M"], vids["藍 / L"]
+    make_order(api, token, customer_id=amy["id"], item_id=tee["id"], variant_id=red, quantity=2, batch=BATCH)
+    make_order(api, token, customer_id=bo["id"], item_id=tee["id"], variant_id=blue, quantity=1, batch=BATCH)
     make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=3, batch=BATCH)
     gone = make_order(api, token, customer_id=cy["id"], item_id=kit["id"], quantity=5, batch=BATCH)
     api.patch(f"/orders/{gone['id']}", {"fulfillment_status": "cancelled"}, token=token)
@@ -68,7 +73,7 @@ def test_the_list_counts_units_per_item_and_variant(api, token):
     kat = rows[("Kit Kat 抹茶", None)]
     # Only the pending order: cancelled, bought from stock, another batch and ad hoc are not.
     assert (kat["wanted"], kat["bought"], kat["short"], kat["order_count"]) == (3, 0, 3, 1)
-    assert rows[("UNIQLO T恤", "紅 / M")]["variant_id"] == "red"
+    assert rows[("UNIQLO T恤", "紅 / M")]["variant_id"] == red
     assert rows[("UNIQLO T恤", "紅 / M")]["wanted"] == 2
     assert [p["buyer_name"] for p in rows[("UNIQLO T恤", "藍 / L")]["pending"]] == ["Bo"]
     assert r.json["totals"] == {"lines": 3, "wanted": 6, "bought": 0, "short": 6}
@@ -80,17 +85,28 @@ def test_a_purchase_that_covers_the_line_buys_its_orders_with_their_cost(api, to
     amy, bo, cy = buyers(api, token)
     r = api.patch(BASE, {"rates": {"JPY": "0.21"}}, token=token)
     assert r.status == 200, r
-    tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
-    first = make_order(api, token, customer_id=amy["id"], item_id=tee["id"], quantity=2, batch=BATCH)
-    second = make_order(api, token, customer_id=bo["id"], item_id=tee["id"], quantity=1, batch=BATCH)
-    other = make_order(api, token, customer_id=cy["id"], item_id=tee["id"], quantity=1, batch=BATCH)
-    for o in (first, second):
-        set_variant(o, "red", "紅 / M")
+    tee, vids = tee_item(api, token)
+    red = vids["紅 / M"]
+    first = make_order(
+        api, token, customer_id=amy["id"], item_id=tee["id"], variant_id=red, quantity=2, batch=BATCH
+    )
+    second = make_order(
+        api, token, customer_id=bo["id"], item_id=tee["id"], variant_id=red, quantity=1, batch=BATCH
+    )
+    other = make_order(
+        api,
+        token,
+        customer_id=cy["id"],
+        item_id=tee["id"],
+        variant_id=vids["藍 / L"],
+        quantity=1,
+        batch=BATCH,
+    )
 
     # Full-width digits, as typed; the cost in yen at the batch's rate.
     body = {
         "item_id": tee["id"],
-        "variant_id": "red",
+        "variant_id": red,
         "quantity": "２",
         "unit_cost": "１９９０",
         "cost_currency": "JPY",
@@ -100,7 +116,7 @@ def test_a_purchase_that_covers_the_line_buys_its_orders_with_their_cost(api, to
     assert r.json["purchased"] == [] and r.json["line"]["bought"] == 2 and r.json["line"]["short"] == 1
     assert status_of(first) == "pending"  # 2 of 3: not covered yet
 
-    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "variant_id": "red", "quantity": 1}, token=token)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "variant_id": red, "quantity": 1}, token=token)
     assert r.status == 201, r
     assert sorted(r.json["purchased"]) == sorted([first["id"], second["id"]])
     line = r.json["line"]
@@ -112,7 +128,7 @@ def test_a_purchase_that_covers_the_line_buys_its_orders_with_their_cost(api, to
         "JPY",
     )  # the second purchase kept the line's currency
     assert [p["quantity"] for p in line["purchases"]] == [2, 1]
-    assert status_of(other) == "pending"  # another variant (none): not this line
+    assert status_of(other) == "pending"  # another variant: not this line
     got = api.get(f"/orders/{first['id']}", token=token).json
     assert got["fulfillment_status"] == "purchased" and got["cost"] == 1990 and got["cost_currency"] == "JPY"
     assert got["profit"] == -55.8  # 780 sold, 2 × ¥1,990 × 0.21 = 835.80 cost
@@ -243,6 +259,32 @@ def test_bad_input_names_the_field_and_writes_nothing(api, token, other_token):
     assert r.status == 400 and r.json["error"]["details"][0]["field"] == "keep", r
     assert db.get_db().purchases.count_documents({}) == 0 and status_of(o) == "pending"
     assert api.get(f"{BASE}/shopping-list", token=other_token).json["lines"] == []
+
+
+def test_a_purchase_or_shortage_names_a_variant_of_its_item(api, token):
+    """A line of an item with variants is one variant: a purchase or a shortage without one is
+    400 variant_required, with one the item lacks 400 on variant_id, and nothing is written."""
+    amy, _, _ = buyers(api, token)
+    tee, vids = tee_item(api, token)
+    plain = make_item(api, token, item_name="Kit Kat 抹茶", price=150)
+    make_order(api, token, customer_id=amy["id"], item_id=tee["id"], variant_id=vids["紅 / M"], batch=BATCH)
+    for path, extra in (("purchases", {"quantity": 1}), ("shortages", {"keep": "first_ordered"})):
+        for body, code, field in (
+            ({"item_id": tee["id"]}, "variant_required", "variant_id"),
+            ({"item_id": tee["id"], "variant_id": "nope"}, "validation_error", "variant_id"),
+            ({"item_id": plain["id"], "variant_id": vids["紅 / M"]}, "validation_error", "variant_id"),
+        ):
+            r = api.post(f"{BASE}/{path}", {**body, **extra}, token=token)
+            assert r.status == 400 and r.json["error"]["code"] == code, (path, body, r)
+            assert field in [d["field"] for d in r.json["error"]["details"]], r
+    assert db.get_db().purchases.count_documents({}) == 0
+    # The variant's id as the page sends it back (any case) is the same line.
+    r = api.post(
+        f"{BASE}/purchases",
+        {"item_id": tee["id"], "variant_id": vids["紅 / M"].upper(), "quantity": 1},
+        token=token,
+    )
+    assert r.status == 201 and r.json["line"]["variant_id"] == vids["紅 / M"], r
 
 
 def test_a_closed_batch_takes_no_purchase(api, token):
