@@ -108,6 +108,11 @@ def password_reset_key(digest: str) -> str:
     return f"password_resets:{digest}"
 
 
+def member_key(member_id: Any) -> str:
+    """A shop member (accounts/members.py): its invite's accept, role change and removal."""
+    return f"member:{member_id}"
+
+
 def idempotency_key(claim_id: str) -> str:
     return f"idempotency:{claim_id}"
 
