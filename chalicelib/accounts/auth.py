@@ -25,7 +25,7 @@ from chalicelib.accounts.schemas import (
     SellerPatch,
     SignupIn,
 )
-from chalicelib.platform import bus, clock, mailer, mongo, ratelimit
+from chalicelib.platform import bus, clock, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -123,7 +123,7 @@ def create_seller(data: SignupIn) -> dict:
     sellers = get_db().sellers
     email_lower = data.email.lower()
     check_strength(data.password, [data.email, email_lower.split("@")[0], data.shop_name])
-    if sellers.find_one({"email_lower": email_lower}, {"_id": 1}) or members.email_in_use(email_lower):
+    if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
         raise Conflict("an account with this email already exists", code="email_taken")
     now = clock.now()
     doc = {
@@ -136,19 +136,24 @@ def create_seller(data: SignupIn) -> dict:
         "created_at": now,
         "updated_at": now,
     }
-    base = slugify(data.shop_name)
-    for attempt in range(6):
-        doc["shop_slug"] = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
-        doc.pop("_id", None)
-        try:
-            sellers.insert_one(doc)
-            break
-        except mongo.DuplicateKeyError:
-            # Either a concurrent signup took the email, or the slug is taken.
-            if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
-                raise Conflict("an account with this email already exists", code="email_taken") from None
-    else:  # pragma: no cover - six random slugs colliding
-        raise Conflict("could not pick a shop address, try again")
+    # Sellers and members share emails' one login (no unique index spans both collections):
+    # a sign-up and an invite of one email take turns, on every server.
+    with locks.held(store.account_email_key(email_lower)):
+        if members.email_in_use(email_lower):
+            raise Conflict("an account with this email already exists", code="email_taken")
+        base = slugify(data.shop_name)
+        for attempt in range(6):
+            doc["shop_slug"] = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+            doc.pop("_id", None)
+            try:
+                sellers.insert_one(doc)
+                break
+            except mongo.DuplicateKeyError:
+                # Either a concurrent signup took the email, or the slug is taken.
+                if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
+                    raise Conflict("an account with this email already exists", code="email_taken") from None
+        else:  # pragma: no cover - six random slugs colliding
+            raise Conflict("could not pick a shop address, try again")
     refresh_token, session_id = sessions.start(doc["_id"])
     return {"seller": seller_out(doc), **_tokens(doc, session_id, refresh_token)}
 

@@ -21,7 +21,7 @@ from bson import ObjectId
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
 from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
-from chalicelib.platform import clock, link_tokens, mailer, mongo, store
+from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
@@ -91,10 +91,13 @@ def invite(principal: Principal, data: MemberIn) -> dict:
         "invited_by": principal.actor_id,
         **fields,
     }
-    try:
-        db.members.insert_one(doc)
-    except mongo.DuplicateKeyError:
-        raise _taken() from None
+    with locks.held(store.account_email_key(email_lower)):
+        if db.sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
+            raise _taken()
+        try:
+            db.members.insert_one(doc)
+        except mongo.DuplicateKeyError:
+            raise _taken() from None
     url = invite_url(token)
     if mailer.configured().ready():
         email = mailer.member_invite_email(

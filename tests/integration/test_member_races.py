@@ -13,7 +13,7 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.accounts import auth, members
-from chalicelib.accounts.schemas import LoginIn, MemberAcceptIn, MemberIn, MemberPatch
+from chalicelib.accounts.schemas import LoginIn, MemberAcceptIn, MemberIn, MemberPatch, SignupIn
 from chalicelib.platform import db
 from tests.conftest import at_once
 
@@ -152,3 +152,25 @@ def test_a_login_whose_check_spans_a_removal_gets_no_session(api, owner, monkeyp
     assert answers[0] == "member_ended", answers
     live = db.get_db().sessions.count_documents({"member_id": ObjectId(member_id), "revoked_at": None})
     assert live == 0
+
+
+def test_a_signup_and_an_invite_of_one_email_at_once_make_one_login(api, owner, monkeypatch):
+    """No unique index spans sellers and members: the two take turns on the email, so one
+    wins and the other is 409 email_taken, and the email logs in to one account only. The
+    sign-up's slow password hash is skipped so that both reach the email at the same time."""
+    monkeypatch.setattr(auth, "hash_password", lambda password: "scrypt$not-a-hash")
+    monkeypatch.setattr(auth, "check_strength", lambda password, inputs: None)
+    boss = auth.authenticate(f"Bearer {owner}")
+    for round_no in range(20):
+        email = f"both{round_no}@example.com"
+        signup = SignupIn(email=email, password="correct horse 1", shop_name="Race shop")
+        calls = [
+            lambda: auth.create_seller(signup),
+            lambda: members.invite(boss, MemberIn(email=email, role="staff")),
+        ]
+        answers = at_once(calls[::-1] if round_no % 2 else calls)
+        assert sorted(a for a in answers if isinstance(a, str)) == ["email_taken"], answers
+        accounts = db.get_db().sellers.count_documents(
+            {"email_lower": email}
+        ) + db.get_db().members.count_documents({"email_lower": email})
+        assert accounts == 1, (round_no, answers)
