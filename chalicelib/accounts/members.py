@@ -21,7 +21,7 @@ from bson import ObjectId
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
 from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
-from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, store
+from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
@@ -29,6 +29,9 @@ from chalicelib.platform.ids import object_id
 from chalicelib.platform.principal import Principal
 
 INVITE_LIFETIME = dt.timedelta(days=7)
+# Invites email any address the owner types: a shop sends at most this many a day (more
+# invites are still made; their link is returned, not emailed).
+INVITE_EMAILS_PER_DAY = 20
 PURPOSE = "member-invite"
 INVITED, ACTIVE, REMOVED = "invited", "active", "removed"
 
@@ -99,7 +102,10 @@ def invite(principal: Principal, data: MemberIn) -> dict:
         except mongo.DuplicateKeyError:
             raise _taken() from None
     url = invite_url(token)
-    if mailer.configured().ready():
+    emailed = False
+    if mailer.configured().ready() and ratelimit.take_slot(
+        "member_invite", str(seller["_id"]), INVITE_EMAILS_PER_DAY, dt.timedelta(days=1)
+    ):
         email = mailer.member_invite_email(
             to=data.email,
             shop_name=seller["shop_name"],
@@ -108,9 +114,10 @@ def invite(principal: Principal, data: MemberIn) -> dict:
         )
         try:
             mailer.send(email)
+            emailed = True
         except mailer.MailError as exc:  # the owner still has the link to send by LINE
             mailer.log.warning("member invite email not sent: %s", exc)
-    return {"id": str(doc["_id"]), "invite_url": url}
+    return {"id": str(doc["_id"]), "invite_url": url, "emailed": emailed}
 
 
 def list_members(principal: Principal) -> dict:

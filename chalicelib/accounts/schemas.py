@@ -92,6 +92,7 @@ class MemberIn(In):
 class MemberInvitedOut(Model):
     id: str
     invite_url: str
+    emailed: bool  # false: no mail set up, refused, or the day's invite emails used up
 
 
 class MemberAcceptIn(In):

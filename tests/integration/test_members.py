@@ -84,9 +84,26 @@ def test_invite_accept_login_me(api, owner):
 
 def test_invite_is_emailed_when_mail_is_set_up(api, owner, ses):
     made = invite(api, owner)
+    assert made["emailed"] is True
     (msg,) = [m for m in ses if "helper@example.com" in m.destinations["ToAddresses"]]
     assert made["invite_url"] in msg.body
     assert "Tokyo Picks" in msg.subject
+
+
+def test_invite_emails_are_limited_per_shop_and_day(api, owner, ses, monkeypatch):
+    """Invites email any address typed: past the day's limit the invite is still made and
+    its link returned, but no email goes out."""
+    from chalicelib.accounts import members
+
+    monkeypatch.setattr(members, "INVITE_EMAILS_PER_DAY", 2)
+    made = [invite(api, owner, email=f"h{i}@example.com") for i in range(3)]
+    assert [m["emailed"] for m in made] == [True, True, False]
+    assert len([m for m in ses if "h2@example.com" in m.destinations["ToAddresses"]]) == 0
+    assert len(api.get("/members", token=owner).json["items"]) == 3
+
+
+def test_invite_without_mail_returns_the_link(api, owner):
+    assert invite(api, owner)["emailed"] is False  # tests have no mail set up
 
 
 def test_wrong_used_and_expired_tokens(api, owner):

@@ -208,7 +208,7 @@ export function bind() {
       form.elements.email.value = "";
       await loadMembers();
       const linkBox = h("div", { class: "mt-1" });
-      notify($("#member-msg"), "success", t("mem.invite_made"), linkBox);
+      notify($("#member-msg"), "success", t(out.emailed ? "mem.invite_emailed" : "mem.invite_made"), linkBox);
       await showLink(out.invite_url, linkBox);
     } catch (err) {
       if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
