@@ -31,6 +31,7 @@ DECLARE
     ['sellers', 'email_lower'], ['sellers', 'shop_slug'],
     ['tracking_links', 'token_hash'], ['tracking_links', 'seller_id'], ['tracking_links', 'customer_id'],
     ['sessions', 'seller_id'], ['password_resets', 'seller_id'], ['refresh_tokens', 'session_id'],
+    ['members', 'email_lower'], ['members', 'token_hash'], ['members', 'seller_id'],
     ['login_attempts', 'email_lower'], ['login_attempts', 'client'],
     ['rate_limits', 'key'],
     ['payments', 'seller_id'], ['payments', 'customer_id'],

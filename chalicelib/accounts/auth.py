@@ -14,17 +14,18 @@ from typing import ClassVar
 
 from bson import ObjectId
 
-from chalicelib.accounts import login_limits, sessions
+from chalicelib.accounts import login_limits, members, sessions
 from chalicelib.accounts.passwords import check_strength, dummy_hash, hash_password, verify_password
 from chalicelib.accounts.schemas import (
     LoginIn,
+    MemberAcceptIn,
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetRequestIn,
     SellerPatch,
     SignupIn,
 )
-from chalicelib.platform import bus, clock, mailer, mongo, ratelimit
+from chalicelib.platform import bus, clock, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -64,9 +65,14 @@ def slugify(name: str) -> str:
     return slug[:40] or "shop"
 
 
-def issue_token(seller: dict, session_id: ObjectId | str | None = None) -> tuple[str, dt.datetime]:
+def issue_token(
+    seller: dict, session_id: ObjectId | str | None = None, member: dict | None = None
+) -> tuple[str, dt.datetime]:
     """A short-lived access token. It names the session, so a password change can end
-    every other session; it is never looked up, so requests cost no database command."""
+    every other session; the owner's is never looked up, so their requests cost no
+    database command. A member's names the member, their role and the generation the
+    session began at (`member_gen`, the session's): principal.authenticate reads the
+    member once per request, so a removal or role change stops it at once."""
     s = get_settings()
     now = clock.now()
     expires = now + dt.timedelta(seconds=s.token_ttl_seconds)
@@ -79,13 +85,15 @@ def issue_token(seller: dict, session_id: ObjectId | str | None = None) -> tuple
     }
     if session_id is not None:
         claims["sid"] = str(session_id)
+    if member is not None:
+        claims.update(mid=str(member["_id"]), role=member["role"], mg=member["gen"])
     import jwt  # on first use: the package also loads its JWKS client (http.client), ~25 ms of a cold start
 
     return jwt.encode(claims, s.jwt_secret, algorithm=JWT_ALG), expires
 
 
-def _tokens(seller: dict, session_id: ObjectId, refresh_token: str) -> dict:
-    token, expires = issue_token(seller, session_id)
+def _tokens(seller: dict, session_id: ObjectId, refresh_token: str, member: dict | None = None) -> dict:
+    token, expires = issue_token(seller, session_id, member)
     return {"token": token, "expires_at": clock.iso(expires), "refresh_token": refresh_token}
 
 
@@ -100,6 +108,7 @@ def seller_out(doc: dict) -> dict:
         "language": doc.get("language", mailer.DEFAULT_LANGUAGE),
         "payment_instructions": doc.get("payment_instructions"),
         "notify_buyers": doc.get("notify_buyers", True),
+        "member": None,  # the shop's own login; `me` names the member who calls
     }
 
 
@@ -127,19 +136,24 @@ def create_seller(data: SignupIn) -> dict:
         "created_at": now,
         "updated_at": now,
     }
-    base = slugify(data.shop_name)
-    for attempt in range(6):
-        doc["shop_slug"] = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
-        doc.pop("_id", None)
-        try:
-            sellers.insert_one(doc)
-            break
-        except mongo.DuplicateKeyError:
-            # Either a concurrent signup took the email, or the slug is taken.
-            if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
-                raise Conflict("an account with this email already exists", code="email_taken") from None
-    else:  # pragma: no cover - six random slugs colliding
-        raise Conflict("could not pick a shop address, try again")
+    # Sellers and members share emails' one login (no unique index spans both collections):
+    # a sign-up and an invite of one email take turns, on every server.
+    with locks.held(store.account_email_key(email_lower)):
+        if members.email_in_use(email_lower):
+            raise Conflict("an account with this email already exists", code="email_taken")
+        base = slugify(data.shop_name)
+        for attempt in range(6):
+            doc["shop_slug"] = base if attempt == 0 else f"{base}-{secrets.token_hex(3)}"
+            doc.pop("_id", None)
+            try:
+                sellers.insert_one(doc)
+                break
+            except mongo.DuplicateKeyError:
+                # Either a concurrent signup took the email, or the slug is taken.
+                if sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
+                    raise Conflict("an account with this email already exists", code="email_taken") from None
+        else:  # pragma: no cover - six random slugs colliding
+            raise Conflict("could not pick a shop address, try again")
     refresh_token, session_id = sessions.start(doc["_id"])
     return {"seller": seller_out(doc), **_tokens(doc, session_id, refresh_token)}
 
@@ -149,22 +163,58 @@ def login(data: LoginIn, client: str) -> dict:
     email_lower = data.email.strip().lower()
     login_limits.begin(email_lower, client)
     seller = get_db().sellers.find_one({"email_lower": email_lower})
-    ok = verify_password(data.password, seller["password_hash"] if seller else dummy_hash())
-    if not (seller and ok):
+    # Both looked up whoever it is: a seller's email answers no faster than another one.
+    member = members.login_for(email_lower)
+    account = seller or member
+    ok = verify_password(data.password, account["password_hash"] if account else dummy_hash())
+    if not (account and ok):
         raise Unauthorized("email or password is wrong", code="invalid_credentials")
     login_limits.succeeded(email_lower)
+    if seller is None:
+        return _member_login(member)
     refresh_token, session_id = sessions.start(seller["_id"])
     return _tokens(seller, session_id, refresh_token)
 
 
+def _member_login(member: dict) -> dict:
+    """A member's session in their shop. Started, then checked: a removal or role change
+    that committed before the check leaves this session ended and answers 401; one after
+    it bumps the generation the session names, which ends it too."""
+    seller = get_db().sellers.find_one({"_id": member["seller_id"]}, {"timezone": 1, "currency": 1})
+    if seller is None:
+        raise Unauthorized("email or password is wrong", code="invalid_credentials")
+    refresh_token, session_id = sessions.start(seller["_id"], member)
+    if members.current(member["_id"], member["gen"]) is None:
+        sessions.revoke(session_id, reason="member_ended")
+        raise _member_ended()
+    return _tokens(seller, session_id, refresh_token, member)
+
+
+def _member_ended() -> Unauthorized:
+    return Unauthorized("your access to this shop has changed; log in again", code="member_ended")
+
+
+def accept_invite(data: MemberAcceptIn) -> dict:
+    """Join the shop with the invite link and a new password; logged in at once."""
+    return _member_login(members.accept(data))
+
+
 def refresh(refresh_token: str) -> dict:
     """A new access token and the next refresh token; the one given stops working."""
-    new_refresh, seller_id, session_id = sessions.rotate(refresh_token)
-    seller = get_db().sellers.find_one({"_id": seller_id}, {"timezone": 1, "currency": 1})
+    new_refresh, session = sessions.rotate(refresh_token)
+    session_id = session["_id"]
+    seller = get_db().sellers.find_one({"_id": session["seller_id"]}, {"timezone": 1, "currency": 1})
     if seller is None:
         sessions.revoke(session_id, reason="seller_gone")
         raise Unauthorized("the session has ended; log in again", code="invalid_refresh_token")
-    tokens = _tokens(seller, session_id, new_refresh)
+    member = None
+    if session.get("member_id") is not None:
+        # The member as they were when the session began: removed or re-roled since, it ends.
+        member = members.current(session["member_id"], session.get("member_gen"))
+        if member is None:
+            sessions.revoke(session_id, reason="member_ended")
+            raise _member_ended()
+    tokens = _tokens(seller, session_id, new_refresh, member)
     sessions.check_live(session_id)  # a logout since rotate() gets no token
     return tokens
 
@@ -175,6 +225,8 @@ def logout(refresh_token: str) -> None:
 
 def change_password(principal: Principal, data: PasswordChangeIn, client: str) -> None:
     """Needs the current password (limited like logins); ends every other session."""
+    if principal.member_id is not None:
+        return _change_member_password(principal, data, client)
     seller = _load(principal.seller_id)
     login_limits.begin(seller["email_lower"], client)
     if not verify_password(data.current_password, seller["password_hash"]):
@@ -187,6 +239,24 @@ def change_password(principal: Principal, data: PasswordChangeIn, client: str) -
     _set_password(seller, data.new_password)
     keep = ObjectId(principal.session_id) if principal.session_id else None
     sessions.revoke_all(seller["_id"], reason="password_changed", keep=keep)
+
+
+def _change_member_password(principal: Principal, data: PasswordChangeIn, client: str) -> None:
+    """A member changes their own password (never the owner's)."""
+    member = members.current(principal.member_id, principal.member_gen)
+    if member is None:
+        raise _member_ended()
+    login_limits.begin(member["email_lower"], client)
+    if not verify_password(data.current_password, member["password_hash"]):
+        raise ValidationFailed(
+            "the current password is wrong",
+            code="wrong_password",
+            details=[{"field": "current_password", "message": "wrong password"}],
+        )
+    login_limits.succeeded(member["email_lower"])
+    members.set_password(member, data.new_password)
+    keep = ObjectId(principal.session_id) if principal.session_id else None
+    sessions.revoke_all(member["seller_id"], reason="password_changed", keep=keep, member_id=member["_id"])
 
 
 def _set_password(seller: dict, password: str) -> None:
@@ -298,13 +368,29 @@ def _load(seller_id: str) -> dict:
 
 
 def me(principal: Principal) -> dict:
-    return seller_out(_load(principal.seller_id))
+    out = seller_out(_load(principal.seller_id))
+    if principal.member_id is not None:
+        member = members.current(principal.member_id, principal.member_gen)
+        if member is None:
+            raise _member_ended()
+        out["member"] = _me_member(member)
+    return out
+
+
+def _me_member(member: dict) -> dict:
+    return {"id": str(member["_id"]), "email": member["email"], "role": member["role"]}
 
 
 def update_me(principal: Principal, patch: SellerPatch) -> dict:
     """Returns the seller and a fresh token: time zone and currency travel in the token.
     Only for a session still going: an access token outliving its session (logout,
-    password change) must not renew itself here forever."""
+    password change) must not renew itself here forever. Shop settings are the owner's."""
+    members.require_owner(principal)
+    member = None
+    if principal.member_id is not None:  # an owner-role member keeps their member token
+        member = members.current(principal.member_id, principal.member_gen)
+        if member is None:
+            raise _member_ended()
     sessions.check_live(principal.session_id)
     changes = patch.model_dump(exclude_unset=True)
     changes["updated_at"] = clock.now()
@@ -320,6 +406,9 @@ def update_me(principal: Principal, patch: SellerPatch) -> dict:
     changed = tuple(sorted(k for k in changes if k != "updated_at"))
     currency_changed = changes.get("currency", principal.currency) != principal.currency
     bus.record(ShopProfileChanged(doc["_id"], changed, currency_changed))
-    token, _ = issue_token(doc, principal.session_id)
+    token, _ = issue_token(doc, principal.session_id, member)
     sessions.check_live(principal.session_id)  # made, then checked: see sessions.check_live
-    return {"seller": seller_out(doc), "token": token}
+    out = seller_out(doc)
+    if member is not None:
+        out["member"] = _me_member(member)
+    return {"seller": out, "token": token}

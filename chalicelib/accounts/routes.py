@@ -3,10 +3,16 @@ package, return its result (declared with `platform.web.api`; app.py imports thi
 
 from __future__ import annotations
 
-from chalicelib.accounts import auth
+from chalicelib.accounts import auth, members
 from chalicelib.accounts.schemas import (
     LoginIn,
     LoginOut,
+    MemberAcceptIn,
+    MemberIn,
+    MemberInvitedOut,
+    MemberOut,
+    MemberPatch,
+    MembersOut,
     PasswordChangeIn,
     PasswordResetIn,
     PasswordResetRequestIn,
@@ -120,3 +126,60 @@ def get_me(who):
 @api("/auth/me", "PATCH", "Change shop name, time zone or currency", body=SellerPatch, out=SellerUpdatedOut)
 def patch_me(who):
     return auth.update_me(who, body(SellerPatch))
+
+
+# --- members (issue 31) ---------------------------------------------------------------
+
+
+@api(
+    "/members",
+    "POST",
+    "Invite a member by email; the link is also returned, to send by LINE (owner only)",
+    body=MemberIn,
+    out=MemberInvitedOut,
+    status=201,
+    also=(403, 409),
+)
+def invite_member(who):
+    return members.invite(who, body(MemberIn))
+
+
+@api("/members", "GET", "The shop's members and pending invites (owner only)", out=MembersOut, also=(403,))
+def list_members(who):
+    return members.list_members(who)
+
+
+@api(
+    "/members/accept",
+    "POST",
+    "Join a shop with an invite link and a new password; logged in at once",
+    body=MemberAcceptIn,
+    out=LoginOut,
+    public=True,
+    also=(410,),
+)
+def accept_member_invite():
+    return auth.accept_invite(body(MemberAcceptIn))
+
+
+@api(
+    "/members/{member_id}",
+    "PATCH",
+    "Change a member's role; their sessions end (owner only)",
+    body=MemberPatch,
+    out=MemberOut,
+    also=(403, 404, 409),
+)
+def patch_member(who, member_id):
+    return members.change_role(who, member_id, body(MemberPatch))
+
+
+@api(
+    "/members/{member_id}",
+    "DELETE",
+    "Remove a member or withdraw an invite; their sessions end (owner only)",
+    status=204,
+    also=(403, 404, 409),
+)
+def delete_member(who, member_id):
+    return members.remove(who, member_id)

@@ -1,10 +1,10 @@
 """What comes in and goes out of `chalicelib/accounts/`, as pydantic models on the bases of
-`platform/schemas.py`: sellers: sign-up, login, sessions, passwords, the shop profile. The OpenAPI document is built from these."""
+`platform/schemas.py`: sellers: sign-up, login, sessions, passwords, the shop profile; a shop's members (issue 31). The OpenAPI document is built from these."""
 
 # No `from __future__ import annotations` here: pydantic evaluates every field's annotation
 # when the class is made, and as strings they are compiled and evaluated one by one first
 # (~15 ms of a cold start, issue 32).
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -81,6 +81,51 @@ class SellerPatch(In):
         return non_empty_patch(self)
 
 
+Role = Literal["owner", "staff"]
+
+
+class MemberIn(In):
+    email: Email
+    role: Role
+
+
+class MemberInvitedOut(Model):
+    id: str
+    invite_url: str
+    emailed: bool  # false: no mail set up, refused, or the day's invite emails used up
+
+
+class MemberAcceptIn(In):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: NewPassword
+
+
+class MemberPatch(In):
+    role: Role
+
+
+class MemberOut(Model):
+    id: str
+    email: str
+    role: Role
+    status: Literal["invited", "active"]
+    invited_at: str
+    accepted_at: str | None = None
+    # A pending invite's link, to copy again (LINE); absent once accepted or expired.
+    invite_url: str | None = None
+    invite_expires_at: str | None = None
+
+
+class MembersOut(Model):
+    items: list[MemberOut]
+
+
+class MeMemberOut(Model):
+    id: str
+    email: str
+    role: Role
+
+
 class SellerOut(Model):
     id: str
     email: str
@@ -91,6 +136,8 @@ class SellerOut(Model):
     language: Language
     payment_instructions: str | None = None
     notify_buyers: bool = True
+    # The member logged in (issue 31); null for the shop's own owner login.
+    member: MeMemberOut | None = None
 
 
 class SignupOut(Model):

@@ -51,20 +51,23 @@ def _issue(session_id: ObjectId, seller_id: ObjectId, now: dt.datetime) -> str:
     return f"{session_id}.{secret}"
 
 
-def start(seller_id: ObjectId) -> tuple[str, ObjectId]:
-    """A new session: returns (refresh token, session id)."""
+def start(seller_id: ObjectId, member: dict | None = None) -> tuple[str, ObjectId]:
+    """A new session: returns (refresh token, session id). A member's session (issue 31)
+    keeps the member and the generation it began at: a removal or a role change bumps the
+    member's generation, which ends this session's refreshes and tokens."""
     now = clock.now()
     session_id = ObjectId()
-    get_db().sessions.insert_one(
-        {
-            "_id": session_id,
-            "seller_id": seller_id,
-            "created_at": now,
-            "last_used_at": now,
-            "expires_at": now + IDLE_LIFETIME,
-            "revoked_at": None,
-        }
-    )
+    doc = {
+        "_id": session_id,
+        "seller_id": seller_id,
+        "created_at": now,
+        "last_used_at": now,
+        "expires_at": now + IDLE_LIFETIME,
+        "revoked_at": None,
+    }
+    if member is not None:
+        doc["member_id"], doc["member_gen"] = member["_id"], member["gen"]
+    get_db().sessions.insert_one(doc)
     return _issue(session_id, seller_id, now), session_id
 
 
@@ -75,8 +78,8 @@ def _parse(raw: str) -> tuple[ObjectId, str]:
     return ObjectId(match.group(1)), _hash(match.group(2))
 
 
-def rotate(raw: str) -> tuple[str, ObjectId, ObjectId]:
-    """Spend a refresh token and issue the next: (refresh token, seller id, session id)."""
+def rotate(raw: str) -> tuple[str, dict]:
+    """Spend a refresh token and issue the next: (refresh token, the session's document)."""
     session_id, digest = _parse(raw)
     db = get_db()
     now = clock.now()
@@ -101,7 +104,7 @@ def rotate(raw: str) -> tuple[str, ObjectId, ObjectId]:
     )
     if session is None:
         raise _invalid()
-    return _issue(session_id, session["seller_id"], now), session["seller_id"], session_id
+    return _issue(session_id, session["seller_id"], now), session
 
 
 def check_live(session_id: ObjectId | str | None) -> None:
@@ -135,9 +138,12 @@ def revoke(session_id: ObjectId, reason: str) -> None:
     )
 
 
-def revoke_all(seller_id: ObjectId, reason: str, keep: ObjectId | None = None) -> int:
-    """End every session of a seller, except `keep` (the one changing the password)."""
-    query: dict = {"seller_id": seller_id, "revoked_at": None}
+def revoke_all(
+    seller_id: ObjectId, reason: str, keep: ObjectId | None = None, member_id: ObjectId | None = None
+) -> int:
+    """End every session of one login, except `keep` (the one changing the password): the
+    owner's (`member_id` None: a member's sessions are not the owner's) or a member's."""
+    query: dict = {"seller_id": seller_id, "member_id": member_id, "revoked_at": None}
     if keep is not None:
         query["_id"] = {"$ne": keep}
     result = get_db().sessions.update_many(

@@ -312,6 +312,14 @@ def indexes() -> dict[str, list[Any]]:
         "refresh_tokens": [
             IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="ttl"),
         ],
+        # A shop's members (chalicelib/accounts/members.py): one email is one login on the site
+        # while invited or active (a removed member's `email_lower` is unset, so sparse);
+        # an invite is found by its token's hash; the list is per shop.
+        "members": [
+            IndexModel([("email_lower", ASCENDING)], unique=True, sparse=True, name="email_unique"),
+            IndexModel([("token_hash", ASCENDING)], sparse=True, name="token_hash"),
+            IndexModel([("seller_id", ASCENDING), ("_id", ASCENDING)], name="seller"),
+        ],
         # Password reset links; _id is the token's hash.
         "password_resets": [
             IndexModel([("seller_id", ASCENDING)], name="seller"),

@@ -116,6 +116,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "weak_password": (400, "the new password is too easy to guess"),
     "wrong_password": (400, "the current password is wrong (password change)"),
     "invalid_reset_token": (400, "the password reset link is used, replaced or expired"),
+    "invalid_invite_token": (400, "the member invite link is unknown, used or withdrawn"),
     "invalid_csv": (400, "the import file is not UTF-8 CSV, empty or has no data rows"),
     "too_many_rows": (400, "the import file has more than 5,000 data rows"),
     "invalid_columns": (400, "the import file names an unknown column or one column twice"),
@@ -142,9 +143,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid_credentials": (401, "email or password is wrong"),
     "invalid_refresh_token": (401, "the refresh token is unknown, ended or expired: log in"),
     "refresh_token_reused": (401, "a spent refresh token came back: the session ended, log in"),
+    "member_ended": (401, "the member was removed or their role changed: log in again"),
     # 403
     "forbidden": (403, "not allowed"),
     "signup_disabled": (403, "sign-up is closed on this site"),
+    "forbidden_for_role": (403, "the member's role may not do this (staff: members, settings, costs)"),
     # 404
     "not_found": (404, "no such thing for this seller (also a malformed id)"),
     # 405 / 415: answered by the web framework itself
@@ -196,6 +199,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "item_unavailable": (409, "an order form's item was deleted: details name the line"),
     # 410
     "gone": (410, "this is no longer available"),
+    "invite_expired": (410, "the member invite link is older than 7 days: the owner invites again"),
     "form_closed": (410, "the order form is closed, or past its closing time"),
     "duplicate_rows": (409, "import rows match existing orders: choose skip_duplicates=true or false"),
     # 413

@@ -161,6 +161,32 @@ def password_reset_email(to: str, shop_name: str, url: str, language: str) -> Em
     )
 
 
+INVITE_TEMPLATES = {
+    "zh-Hant": {
+        "subject": "{shop}：邀請您加入",
+        "text": (
+            "您好：\n\n「{shop}」邀請您一起管理訂單。請在 7 天內開啟以下連結設定密碼：\n\n{url}\n\n"
+            "連結只能使用一次。如果您不認識這間店，可以忽略這封信。\n"
+        ),
+    },
+    "en": {
+        "subject": "{shop}: you are invited to help",
+        "text": (
+            "Hello,\n\n{shop} invites you to help with its orders. Open this link within 7 days "
+            "to choose your password:\n\n{url}\n\n"
+            "The link works once. If you do not know this shop, ignore this email.\n"
+        ),
+    },
+}
+
+
+def member_invite_email(to: str, shop_name: str, url: str, language: str) -> Email:
+    """A shop's invite to a helper (accounts/members.py); plain text, the URL on its own line."""
+    t = INVITE_TEMPLATES.get(language) or INVITE_TEMPLATES[DEFAULT_LANGUAGE]
+    shop = _one_line(shop_name)
+    return plain_email(to, t["subject"].format(shop=shop), t["text"].format(shop=shop, url=url))
+
+
 def get_client() -> Any:
     global _client
     if _client is None:

@@ -14,6 +14,7 @@ from chalicelib.platform.errors import Unauthorized
 
 DEFAULT_CURRENCY = "TWD"
 JWT_ALG = "HS256"
+OWNER, STAFF = "owner", "staff"
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,21 @@ class Principal:
     timezone: str
     currency: str
     session_id: str | None = None
+    # A member's token (issue 31) names the member and their role; the shop's own owner
+    # login has no member and the role "owner".
+    member_id: str | None = None
+    role: str = OWNER
+    member_gen: int | None = None  # the member's generation the token was issued at
 
     @property
     def actor_id(self) -> str:
-        """Who acts, as an order's history records it (`by`): the seller for now; a staff
-        account's token will name its own actor while acting for its seller."""
-        return self.seller_id
+        """Who acts, as an order's history records it (`by`): the member when a member
+        calls, otherwise the seller."""
+        return self.member_id or self.seller_id
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
 
 
 def authenticate(authorization: str | None) -> Principal:
@@ -50,9 +60,37 @@ def authenticate(authorization: str | None) -> Principal:
         raise Unauthorized("token has expired", code="token_expired") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("token is invalid") from None
+    member_id = claims.get("mid")
+    if member_id is not None:
+        _check_member(claims)
     return Principal(
         seller_id=claims["sub"],
         timezone=claims.get("tz", clock.DEFAULT_TZ),
         currency=claims.get("cur", DEFAULT_CURRENCY),
         session_id=claims.get("sid"),
+        member_id=member_id,
+        role=claims.get("role", STAFF) if member_id is not None else OWNER,
+        member_gen=claims.get("mg"),
     )
+
+
+def _check_member(claims: dict) -> None:
+    """A member's token works while the member is active at the generation it names:
+    removal and role changes bump `gen` (accounts/members.py owns the collection), so
+    every token issued before stops at once. One read by _id per member request; the
+    owner's tokens stay free of database calls."""
+    from bson import ObjectId
+
+    from chalicelib.platform.db import get_db
+
+    try:
+        query = {
+            "_id": ObjectId(claims["mid"]),
+            "seller_id": ObjectId(claims["sub"]),
+            "gen": int(claims["mg"]),
+            "status": "active",
+        }
+    except (KeyError, TypeError, ValueError):
+        raise Unauthorized("token is invalid") from None
+    if get_db().members.find_one(query, {"_id": 1}) is None:
+        raise Unauthorized("your access to this shop has changed; log in again", code="member_ended")

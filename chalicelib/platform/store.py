@@ -113,6 +113,17 @@ def password_reset_key(digest: str) -> str:
     return f"password_resets:{digest}"
 
 
+def account_email_key(email_lower: str) -> str:
+    """An email's one login (sellers and members, accounts/): held on every server
+    (locks.held) around a sign-up's or an invite's check and insert."""
+    return f"account-email:{email_lower}"
+
+
+def member_key(member_id: Any) -> str:
+    """A shop member (accounts/members.py): its invite's accept, role change and removal."""
+    return f"member:{member_id}"
+
+
 def idempotency_key(claim_id: str) -> str:
     return f"idempotency:{claim_id}"
 

@@ -293,6 +293,19 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     call("DELETE", "/customers/{customer_id}", 204, t)
     ids["item_id"] = call("POST", "/items", 201, t, json={"item_name": "Unused", "price": 1})["id"]
     call("DELETE", "/items/{item_id}", 204, t)
+    # A member (issue 31): invited, joins, then changed and removed by the owner.
+    member = call("POST", "/members", 201, t, json={"email": f"helper-{email}", "role": "staff"})
+    ids["member_id"] = member["id"]
+    call("GET", "/members", 200, t)
+    joined = call(
+        "POST",
+        "/members/accept",
+        200,
+        json={"token": member["invite_url"].split("#invite=")[1], "password": "amber kettle orchard 5"},
+    )
+    assert call("GET", "/auth/me", 200, joined["token"])["member"]["role"] == "staff"
+    call("PATCH", "/members/{member_id}", 200, t, json={"role": "owner"})
+    call("DELETE", "/members/{member_id}", 204, t)
     call("POST", "/auth/password-reset/request", 202, json={"email": email})
     call("POST", "/auth/password-reset", 400, json={"token": "x" * 43, "new_password": "another long one 7"})
     call(

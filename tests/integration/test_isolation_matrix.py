@@ -14,6 +14,7 @@ from tests.factories import make_customer, make_item, make_order
 A_BUYER = "isolation-a-buyer@example.com"
 A_ITEM = "Isolation A Secret Item"
 A_BATCH = "A-only trip 東京"
+A_MEMBER = "isolation-a-helper@example.com"
 
 # A bank statement (issue 28): A's has a row with "A note" as its memo; B uploads its own.
 STATEMENT_CSV = "交易日期,摘要,存入,轉出帳號\r\n2026/12/01,{memo},4,822-****12345\r\n"
@@ -28,6 +29,11 @@ MATRIX = {
         {"current_password": "correct horse 1", "new_password": "violet teapot harbour 9"},
         "clean",
     ),
+    # A's member (issue 31): B lists only B's own, invites its own, reaches none of A's.
+    ("GET", "/members"): (None, "clean"),
+    ("POST", "/members"): ({"email": "b-helper@example.com", "role": "staff"}, "clean"),
+    ("PATCH", "/members/{member_id}"): ({"role": "owner"}, "404"),
+    ("DELETE", "/members/{member_id}"): (None, "404"),
     ("GET", "/customers"): (None, "clean"),
     ("POST", "/customers"): ({"name": "A copy", "email": A_BUYER}, "clean"),
     ("GET", "/customers/{customer_id}"): (None, "404"),
@@ -171,6 +177,7 @@ def _snapshot(seller_id):
             "waitlist",
             "photos",
             "purchases",
+            "members",
         )
     }
 
@@ -254,7 +261,10 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
         f"/batches/{quote(A_BATCH)}/purchases", {"item_id": item["id"], "quantity": 2}, token=token
     )
     assert bought.status == 201, bought
+    member = api.post("/members", {"email": A_MEMBER, "role": "staff"}, token=token)
+    assert member.status == 201, member
     ids = {
+        "member_id": member.json["id"],
         "photo_id": photo.json["photo_id"],
         "purchase_id": bought.json["purchase_id"],
         "entry_id": waiting.json["id"],
@@ -303,6 +313,9 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
             A_BUYER,
             A_ITEM,
             A_BATCH,
+            A_MEMBER,
+            member.json["id"],
+            member.json["invite_url"].split("#invite=")[1],
             "0.2115",
             "Isolation A",
             "A note",

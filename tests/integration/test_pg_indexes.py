@@ -45,6 +45,7 @@ INDEXED = {
         "tracking_links",
         "sessions",
         "password_resets",
+        "members",
         "refresh_tokens",
         "login_attempts",
         "rate_limits",
@@ -149,6 +150,12 @@ def fill(database, n: int) -> None:
     database.login_attempts.insert_many(
         [{"email_lower": f"s{i}@x.co", "client": "1.2.3.4", "at": now} for i in range(n)]
     )
+    database.members.insert_many(
+        [
+            {"seller_id": sellers[i % 10], "email_lower": f"m{i}@x.co", "status": "active", "gen": 0}
+            for i in range(n)
+        ]
+    )
 
 
 def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
@@ -183,6 +190,12 @@ def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
             api.post("/auth/login", {"email": "pg-index@example.com", "password": "correct horse 1"}).status
             == 200
         )
+        # A member (issue 31): accepts, logs in, and each request checks the member by _id.
+        invite = api.post("/members", {"email": "pg-helper@example.com", "role": "staff"}, **t).json
+        accept = {"token": invite["invite_url"].split("#invite=")[1], "password": "violet teapot harbour 9"}
+        assert api.post("/members/accept", accept).status == 200
+        helper = api.post("/auth/login", {"email": "pg-helper@example.com", "password": accept["password"]})
+        assert api.get("/customers", token=helper.json["token"]).status == 200
     finally:
         db._client = old
         client.close()
@@ -212,6 +225,9 @@ def test_the_apps_pushed_down_filters_use_an_index(backend, api, ferretdb):
         "find sellers ['email_lower']",  # login
         "find idempotency_keys ['_id']",  # Idempotency-Key claim
         "find payments ['applied', 'customer_id', 'seller_id']",  # a half-applied payment?
+        "find members ['status', 'token_hash']",  # POST /members/accept
+        "find members ['email_lower', 'status']",  # a member's login
+        "find members ['_id', 'gen', 'seller_id', 'status']",  # a member's every request
     ):
         assert must in labels, sorted(labels)
     assert missing == [], f"sequential scans: {missing}; all checked: {checked}"

@@ -138,9 +138,9 @@ def test_refresh_after_the_session_ended_mints_nothing(api, seller, monkeypatch)
     s = login(api, seller).json
     real_tokens = auth._tokens
 
-    def logout_meanwhile(seller_doc, session_id, refresh_token):
+    def logout_meanwhile(seller_doc, session_id, refresh_token, member=None):
         sessions.revoke(session_id, reason="logout")
-        return real_tokens(seller_doc, session_id, refresh_token)
+        return real_tokens(seller_doc, session_id, refresh_token, member)
 
     monkeypatch.setattr(auth, "_tokens", logout_meanwhile)
     r = api.post("/auth/refresh", {"refresh_token": s["refresh_token"]})

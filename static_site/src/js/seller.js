@@ -11,7 +11,7 @@ import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
 import { fillPickers, flash, loadPickers, nav, shop } from "./app.js";
 import { bindPhone, foldNewOrder } from "./phone.js";
-import { bindSession, resetToken, restoreDrafts, showAuth } from "./session.js";
+import { authLink, bindSession, restoreDrafts, showAuth } from "./session.js";
 import * as orders from "./views/orders.js";
 
 // The orders tab is part of the first load; the others are fetched when first opened.
@@ -129,7 +129,7 @@ function start() {
   nav.remember = remember;
   fromAddress();
   window.addEventListener("popstate", () => {
-    if (!getToken() || resetToken()) return;
+    if (!getToken() || authLink()) return;
     fromAddress();
     switchTab(tab, { push: false });
   });
@@ -143,7 +143,7 @@ function start() {
       $("#brand").textContent = t("app.title");
     }
   });
-  if (resetToken()) showAuth(); // a reset link wins over a stored session
+  if (authLink()) showAuth(); // a reset or invite link wins over a stored session
   else if (getToken()) showApp();
   else showAuth();
 }

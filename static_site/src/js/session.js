@@ -7,7 +7,7 @@ import { formData, shop } from "./app.js";
 
 const DRAFTS = "drafts";
 const DRAFT_FORMS = ["order-form", "customer-form", "item-form"];
-const AUTH_FORMS = ["login-form", "signup-form", "forgot-form", "reset-form"];
+const AUTH_FORMS = ["login-form", "signup-form", "forgot-form", "reset-form", "invite-form"];
 
 let hooks = { loggedIn: async () => {}, loggedOut: () => {} };
 
@@ -50,8 +50,19 @@ export function resetToken() {
   return match ? match[1] : null;
 }
 
+/** A shop's invite to a helper (issue 31): index.html#invite=<token>, sent by email or LINE. */
+export function inviteToken() {
+  const match = /^#invite=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  return match ? match[1] : null;
+}
+
+/** A link (reset or invite) wins over a stored session: the auth screen shows its form. */
+export function authLink() {
+  return resetToken() || inviteToken();
+}
+
 export function showAuth(message, kind = "warning") {
-  showAuthForm(resetToken() ? "reset-form" : "login-form");
+  showAuthForm(resetToken() ? "reset-form" : inviteToken() ? "invite-form" : "login-form");
   $("#boot").classList.add("d-none");
   $("#app-view").classList.add("d-none");
   $("#logout").classList.add("d-none");
@@ -93,6 +104,10 @@ function onSubmit(id, fn) {
         history.replaceState(null, "", location.pathname + location.search);
         showAuthForm("forgot-form");
       }
+      if (err.code === "invalid_invite_token" || err.code === "invite_expired") {
+        history.replaceState(null, "", location.pathname + location.search);
+        showAuthForm("login-form");
+      }
     } finally {
       btn.disabled = false;
     }
@@ -130,6 +145,12 @@ export function bindSession(given) {
     clearSession();
     showAuth(t("auth.reset_done"), "success");
   });
+  onSubmit("invite-form", async (form) => {
+    const out = await api.post("/members/accept", { token: inviteToken(), ...formData(form) }, { auth: false });
+    form.reset();
+    history.replaceState(null, "", location.pathname + location.search);
+    await afterAuth(out, null);
+  });
   $("#logout").addEventListener("click", logOut);
   onSessionExpired(() => {
     // Already logged out here (a request of the ended session answered late, or one a view
@@ -142,6 +163,6 @@ export function bindSession(given) {
   });
   // The emailed link may be opened in a tab that already shows this page.
   window.addEventListener("hashchange", () => {
-    if (resetToken()) showAuth();
+    if (authLink()) showAuth();
   });
 }

@@ -2,15 +2,16 @@
 // and language (PATCH /auth/me, whose fresh token carries the new zone and currency),
 // change password (POST /auth/password: other devices are logged out), the payment
 // instructions buyers see (匯款資訊, PATCH /auth/me {payment_instructions}) and whether
-// buyers are emailed about parcels and payments (notify_buyers), log out.
+// buyers are emailed about parcels and payments (notify_buyers), the shop's members (issue 31:
+// invite by email or a link to send by LINE, change a role, remove), log out.
 import { api, describe, setSession } from "../api.js";
 import { $, h, notify } from "../dom.js";
-import { LANGS, lang, setLang, t } from "../i18n.js";
+import { LANGS, labelled, lang, setLang, t } from "../i18n.js";
 import { formData, shop } from "../app.js";
 import { logOut } from "../session.js";
 
 const CURRENCIES = ["TWD", "JPY", "KRW", "HKD", "CNY", "USD", "SGD", "MYR", "THB", "EUR", "GBP", "AUD", "CAD"];
-const state = { seller: null };
+const state = { seller: null, members: null };
 
 export async function load() {
   state.seller = shop.seller;
@@ -23,6 +24,91 @@ export async function load() {
   } catch (err) {
     if (err.status !== 401) notify($("#shop-msg"), "danger", describe(err));
   }
+  await loadMembers();
+}
+
+/** Members are the owner's: a staff member's page hides the card (the API refuses it too). */
+function mayManage() {
+  return !state.seller?.member || state.seller.member.role === "owner";
+}
+
+async function loadMembers() {
+  $("#members-card").classList.toggle("d-none", !mayManage());
+  if (!mayManage()) return;
+  try {
+    state.members = (await api.get("/members")).items;
+    renderMembers();
+  } catch (err) {
+    if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
+  }
+}
+
+function roleSelect(m) {
+  const select = h(
+    "select",
+    { class: "form-select form-select-sm w-auto", "aria-label": labelled(t("mem.role"), m.email) },
+    ...["staff", "owner"].map((r) => h("option", { value: r, selected: m.role === r }, t(`mem.role_${r}`))),
+  );
+  select.addEventListener("change", async () => {
+    try {
+      await api.patch(`/members/${m.id}`, { role: select.value });
+      notify($("#member-msg"), "success", t("mem.role_changed", { email: m.email }));
+      await loadMembers();
+    } catch (err) {
+      select.value = m.role;
+      if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
+    }
+  });
+  return select;
+}
+
+async function removeMember(m) {
+  if (!confirm(t("mem.remove_confirm", { email: m.email }))) return;
+  try {
+    await api.del(`/members/${m.id}`);
+    notify($("#member-msg"), "success", t("mem.removed", { email: m.email }));
+    await loadMembers();
+  } catch (err) {
+    if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
+  }
+}
+
+/** The invite link, shown and copied for LINE (selected when there is no clipboard). */
+async function showLink(url, box) {
+  const field = h("input", { class: "form-control form-control-sm", readonly: true, value: url, "aria-label": t("mem.link") });
+  const status = h("div", { class: "small", role: "status" });
+  box.replaceChildren(field, status);
+  try {
+    await navigator.clipboard.writeText(url);
+    status.textContent = t("mem.copied");
+  } catch {
+    status.textContent = t("mem.copy_by_hand");
+    field.focus({ preventScroll: true });
+    field.select();
+  }
+}
+
+function renderMembers() {
+  const list = $("#members-list");
+  if (!state.members?.length) {
+    list.replaceChildren(h("li", { class: "list-group-item text-muted" }, t("mem.none")));
+    return;
+  }
+  list.replaceChildren(
+    ...state.members.map((m) => {
+      const linkBox = h("div", { class: "w-100" });
+      const status = m.status === "invited" ? t("mem.invited") : t("mem.active");
+      return h(
+        "li",
+        { class: "list-group-item d-flex flex-wrap gap-2 align-items-center", dataset: { member: m.email } },
+        h("span", { class: "flex-grow-1 text-break" }, m.email, " ", h("span", { class: "badge text-bg-light" }, status)),
+        roleSelect(m),
+        m.invite_url ? h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => showLink(m.invite_url, linkBox) }, t("mem.copy_link")) : null,
+        h("button", { class: "btn btn-sm btn-outline-danger", type: "button", onclick: () => removeMember(m) }, t("mem.remove")),
+        linkBox,
+      );
+    }),
+  );
 }
 
 export function render() {
@@ -47,6 +133,7 @@ export function render() {
 
 export function reset() {
   state.seller = null;
+  state.members = null;
 }
 
 export function bind() {
@@ -107,6 +194,24 @@ export function bind() {
       notify(box, "success", t("set.password_done"));
     } catch (err) {
       if (err.status !== 401) notify(box, "danger", describe(err));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  $("#member-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const btn = form.querySelector("[type=submit]");
+    btn.disabled = true;
+    try {
+      const out = await api.post("/members", formData(form));
+      form.elements.email.value = "";
+      await loadMembers();
+      const linkBox = h("div", { class: "mt-1" });
+      notify($("#member-msg"), "success", t(out.emailed ? "mem.invite_emailed" : "mem.invite_made"), linkBox);
+      await showLink(out.invite_url, linkBox);
+    } catch (err) {
+      if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
     } finally {
       btn.disabled = false;
     }

@@ -1,0 +1,260 @@
+"""A shop's members (issue 31): helpers the owner invites, who log in to the owner's shop
+with their own email and password and a role ("owner": everything, "staff": no costs,
+settings or members). This module owns the `members` collection.
+
+A member's document carries `gen`, a generation: every removal and role change bumps it
+in the same write, and a member's access token, session and login name the generation
+they began at (platform/principal.py checks it on each member request). So the write
+that removes a member or changes their role is the moment everything they held stops.
+
+One email is one login across the site: an email that is a seller's, or a member's of any
+shop (invited or active), cannot be invited (409 `email_taken`). A removed member's email
+is freed (`email_lower` is unset; `email` stays for the history that names them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bson import ObjectId
+
+from chalicelib.accounts import sessions
+from chalicelib.accounts.passwords import check_strength, hash_password
+from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
+from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, ratelimit, store
+from chalicelib.platform.config import get_settings
+from chalicelib.platform.db import get_db
+from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from chalicelib.platform.ids import object_id
+from chalicelib.platform.principal import Principal
+
+INVITE_LIFETIME = dt.timedelta(days=7)
+# Invites email any address the owner types: a shop sends at most this many a day (more
+# invites are still made; their link is returned, not emailed).
+INVITE_EMAILS_PER_DAY = 20
+PURPOSE = "member-invite"
+INVITED, ACTIVE, REMOVED = "invited", "active", "removed"
+
+
+def require_owner(principal: Principal) -> None:
+    """403 `forbidden_for_role` unless the caller may do what only an owner may."""
+    if not principal.is_owner:
+        raise Forbidden("your role in this shop may not do this", code="forbidden_for_role")
+
+
+def invite_url(token: str) -> str:
+    # After `#`: the token never reaches the static host's logs or a Referer header.
+    return f"{get_settings().public_site_url}/index.html#invite={token}"
+
+
+def _taken() -> Conflict:
+    return Conflict("an account with this email already exists", code="email_taken")
+
+
+def _out(doc: dict, now: dt.datetime) -> dict:
+    out = {
+        "id": str(doc["_id"]),
+        "email": doc["email"],
+        "role": doc["role"],
+        "status": doc["status"],
+        "invited_at": clock.iso(doc["invited_at"]),
+        "accepted_at": clock.iso(doc["accepted_at"]) if doc.get("accepted_at") else None,
+    }
+    if doc["status"] == INVITED and doc["expires_at"] > now:
+        token = link_tokens.shown(PURPOSE, doc)
+        out["invite_url"] = invite_url(token) if token else None
+        out["invite_expires_at"] = clock.iso(doc["expires_at"])
+    return out
+
+
+def invite(principal: Principal, data: MemberIn) -> dict:
+    """A pending member and its one-use link; the link is emailed when mail is set up and
+    returned either way, so the owner can send it by LINE."""
+    require_owner(principal)
+    db = get_db()
+    email_lower = data.email.lower()
+    if db.sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
+        raise _taken()
+    seller = db.sellers.find_one(
+        {"_id": object_id(principal.seller_id, "seller")}, {"shop_name": 1, "language": 1}
+    )
+    if seller is None:
+        raise NotFound("seller not found")
+    token, fields = link_tokens.new(PURPOSE)
+    now = clock.now()
+    doc = {
+        "seller_id": seller["_id"],
+        "email": data.email,
+        "email_lower": email_lower,
+        "role": data.role,
+        "status": INVITED,
+        "gen": 0,
+        "invited_at": now,
+        "expires_at": now + INVITE_LIFETIME,
+        "invited_by": principal.actor_id,
+        **fields,
+    }
+    with locks.held(store.account_email_key(email_lower)):
+        if db.sellers.find_one({"email_lower": email_lower}, {"_id": 1}):
+            raise _taken()
+        try:
+            db.members.insert_one(doc)
+        except mongo.DuplicateKeyError:
+            raise _taken() from None
+    url = invite_url(token)
+    emailed = False
+    if mailer.configured().ready() and ratelimit.take_slot(
+        "member_invite", str(seller["_id"]), INVITE_EMAILS_PER_DAY, dt.timedelta(days=1)
+    ):
+        email = mailer.member_invite_email(
+            to=data.email,
+            shop_name=seller["shop_name"],
+            url=url,
+            language=seller.get("language", mailer.DEFAULT_LANGUAGE),
+        )
+        try:
+            mailer.send(email)
+            emailed = True
+        except mailer.MailError as exc:  # the owner still has the link to send by LINE
+            mailer.log.warning("member invite email not sent: %s", exc)
+    return {"id": str(doc["_id"]), "invite_url": url, "emailed": emailed}
+
+
+def list_members(principal: Principal) -> dict:
+    require_owner(principal)
+    now = clock.now()
+    docs = (
+        get_db()
+        .members.find(
+            {"seller_id": object_id(principal.seller_id, "seller"), "status": {"$in": [INVITED, ACTIVE]}}
+        )
+        .sort("_id", 1)
+    )
+    return {"items": [_out(d, now) for d in docs]}
+
+
+def _find(principal: Principal, member_id: str) -> dict:
+    doc = get_db().members.find_one(
+        {
+            "_id": object_id(member_id, "member"),
+            "seller_id": object_id(principal.seller_id, "seller"),
+            "status": {"$in": [INVITED, ACTIVE]},
+        }
+    )
+    if doc is None:
+        raise NotFound("member not found")
+    return doc
+
+
+def _end(doc: dict, update: dict, reason: str) -> dict | None:
+    """Apply `update` and bump the generation in one write, only if nobody changed the
+    member since it was read; then end their sessions (already useless: see the top)."""
+    changed = store.find_one_and_update(
+        get_db().members,
+        {"_id": doc["_id"], "gen": doc["gen"], "status": doc["status"]},
+        {**update, "$inc": {"gen": 1}},
+        lock=store.member_key(doc["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
+    if changed is not None:
+        sessions.revoke_all(doc["seller_id"], reason=reason, member_id=doc["_id"])
+    return changed
+
+
+def change_role(principal: Principal, member_id: str, data: MemberPatch) -> dict:
+    """Ends the member's sessions: they log in again with the new role."""
+    require_owner(principal)
+    for _ in range(5):
+        doc = _find(principal, member_id)
+        if doc["role"] == data.role:
+            return _out(doc, clock.now())
+        changed = _end(doc, {"$set": {"role": data.role, "updated_at": clock.now()}}, "role_changed")
+        if changed is not None:
+            return _out(changed, clock.now())
+    raise Conflict("the member is being changed by another request; try again")
+
+
+def remove(principal: Principal, member_id: str) -> None:
+    """A pending invite is withdrawn; an active member's sessions end at once."""
+    require_owner(principal)
+    for _ in range(5):
+        doc = _find(principal, member_id)
+        update = {
+            "$set": {"status": REMOVED, "removed_at": clock.now(), "removed_by": principal.actor_id},
+            "$unset": {"email_lower": "", "token_hash": "", "link_nonce": ""},
+        }
+        if _end(doc, update, "member_removed") is not None:
+            return
+    raise Conflict("the member is being changed by another request; try again")
+
+
+def _bad_invite() -> ValidationFailed:
+    return ValidationFailed(
+        "this invite link is not valid (unknown, already used or withdrawn); ask the shop for a new one",
+        code="invalid_invite_token",
+        details=[{"field": "token", "message": "unknown, used or withdrawn"}],
+    )
+
+
+def accept(data: MemberAcceptIn) -> dict:
+    """Spend an invite once: the member is active with the password chosen. Returns the
+    member's document (auth.accept_invite logs them in)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", data.token):
+        raise _bad_invite()
+    db = get_db()
+    digest = link_tokens.hash_token(data.token)
+    pending = db.members.find_one({"token_hash": digest, "status": INVITED})
+    if pending is None:
+        raise _bad_invite()
+    now = clock.now()
+    if pending["expires_at"] <= now:
+        raise Gone("this invite link is older than 7 days; ask the shop for a new one", code="invite_expired")
+    shop = db.sellers.find_one({"_id": pending["seller_id"]}, {"shop_name": 1}) or {}
+    # Before the link is spent: a refused password keeps it usable.
+    check_strength(
+        data.password, [pending["email"], pending["email_lower"].split("@")[0], shop.get("shop_name", "")]
+    )
+    password_hash = hash_password(data.password)
+    spent = store.find_one_and_update(
+        db.members,
+        {"_id": pending["_id"], "status": INVITED, "token_hash": digest, "expires_at": {"$gt": now}},
+        {
+            "$set": {"status": ACTIVE, "password_hash": password_hash, "accepted_at": now, "updated_at": now},
+            "$unset": {"token_hash": "", "link_nonce": ""},
+        },
+        lock=store.member_key(pending["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
+    if spent is None:  # accepted (or withdrawn) by a parallel request a moment ago
+        raise _bad_invite()
+    return spent
+
+
+# --- what logins read (accounts/auth.py) ----------------------------------------------
+
+
+def login_for(email_lower: str) -> dict | None:
+    """The active member who logs in with this email, if any."""
+    return get_db().members.find_one({"email_lower": email_lower, "status": ACTIVE})
+
+
+def current(member_id: ObjectId | str, gen: int | None) -> dict | None:
+    """The member while still active at generation `gen` (a session's, a token's)."""
+    try:
+        oid = ObjectId(member_id)
+    except (TypeError, ValueError):
+        return None
+    return get_db().members.find_one({"_id": oid, "gen": gen, "status": ACTIVE})
+
+
+def email_in_use(email_lower: str) -> bool:
+    """A seller's sign-up refuses an email a member logs in with (or is invited with)."""
+    return get_db().members.find_one({"email_lower": email_lower}, {"_id": 1}) is not None
+
+
+def set_password(member: dict, password: str) -> None:
+    check_strength(password, [member["email"], member["email"].lower().split("@")[0]])
+    get_db().members.update_one(
+        {"_id": member["_id"]},
+        {"$set": {"password_hash": hash_password(password), "password_changed_at": clock.now()}},
+    )
