@@ -213,6 +213,7 @@ def void_charge(who, charge_id):
     out=ProfitReportOut,
     query=ProfitQuery,
     csv=True,
+    owner_only=True,  # costs and profit (issue 31)
 )
 def report_profit(who):
     return profit.profit_report(who, query(ProfitQuery))

@@ -32,6 +32,8 @@ class RouteDoc:
     # Other statuses the route answers: a second success (200 for a replayed create), or a
     # 401/403 that a public route gives (wrong password, sign-up closed).
     also: tuple[int, ...] = ()
+    # Only the shop's owners (issue 31): a staff member's call is 403 forbidden_for_role.
+    owner_only: bool = False
 
     @property
     def content_types(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from chalice import Chalice, CORSConfig, Rate, Response
 from pydantic import BaseModel
 
-from chalicelib.platform import blobs, bus, money, mongo, principal
+from chalicelib.platform import blobs, bus, money, mongo, principal, roles
 from chalicelib.platform.config import plain_settings
 from chalicelib.platform.csv_format import CONTENT_TYPE as CSV_CONTENT_TYPE
 from chalicelib.platform.csv_format import CsvFile, content_disposition
@@ -93,9 +93,13 @@ def api(path: str, method: str, summary: str, **doc):
                         result = fn(**path_params)
                     else:
                         who = principal.authenticate(header("authorization"))
+                        if not who.is_owner:
+                            _staff_may(route_doc)
                         # Amounts typed as text may carry the shop currency's sign (NT$1,200).
                         with money.amounts_in(who.currency):
                             result = fn(who, **path_params)
+                        if not who.is_owner:
+                            result = _staff_view(result)
             except DomainError as exc:
                 status, body = to_http(exc)
                 wait = getattr(exc, "retry_after", None)
@@ -120,6 +124,31 @@ def api(path: str, method: str, summary: str, **doc):
         return app.route(path, methods=[method], content_types=content_types)(wrapper)
 
     return decorate
+
+
+def _staff_may(route_doc: RouteDoc) -> None:
+    """A staff member (issue 31): an `owner_only` route, or a JSON body that sets a cost,
+    a rate or a profit anywhere, is 403 `forbidden_for_role` before the route runs."""
+    if route_doc.owner_only:
+        raise roles.forbidden()
+    if route_doc.method in ("POST", "PUT", "PATCH") and route_doc.body is not None:
+        try:
+            sent = json.loads(raw_body() or "null")
+        except (TypeError, ValueError):
+            return  # not JSON: the route's own parsing answers 400
+        if roles.sets_costs(sent):
+            raise roles.forbidden()
+
+
+def _staff_view(result):
+    """A staff member's answer without costs, rates or profit (roles.COST_FIELDS)."""
+    if isinstance(result, JsonPage):
+        return JsonPage(
+            json.dumps(roles.without_costs(json.loads(result.text)), ensure_ascii=False), result.next_cursor
+        )
+    if isinstance(result, (dict, list)):
+        return roles.without_costs(result)
+    return result  # a CSV download is not filtered: the ones with costs are owner_only
 
 
 # The scheduled Lambdas by name: Chalice's handler string is `app.<name>`, so app.py

@@ -211,6 +211,7 @@ def skip_waitlist(who, form_id, entry_id):
     list_of=True,
     query=ExportQuery,
     csv=True,
+    owner_only=True,  # costs and profit (issue 31)
 )
 def export_orders(who):
     return exports.orders(who, query(ExportQuery))
