@@ -17,15 +17,14 @@ message in ap-northeast-1, is not counted: what is counted is our work around it
 
 from __future__ import annotations
 
-import argparse
 import collections
 import datetime as dt
-import statistics
 import time
 import uuid
 
+import harness
 from harness import COMMANDS as LISTENER
-from harness import api_on
+from harness import bench_cli, p50_count, server_name
 
 WAITING = 50
 BUYERS = 300
@@ -118,44 +117,30 @@ def reminders(api, mail: MemoryMail) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
-    args = ap.parse_args()
-    kind = "mongo-java" if args.mongo_java else "ferretdb"
     from chalicelib.platform import mailer
 
     mail = MemoryMail()
     mailer.DEFAULT = mail  # the handlers' default adapter
-    with api_on(kind, "bench-group-buy") as api:
-        runs = []
-        for _ in range(args.runs):
-            last = {**waitlist_serve(api, mail), **reminders(api, mail)}
-            runs.append(last)
-            print(
-                f"serve {last['serve']:.2f} s ({len(last['serve_names'])} commands), "
-                f"soon {last['soon']:.2f} s ({len(last['soon_names'])}), due {last['due']:.2f} s ({len(last['due_names'])})",
-                flush=True,
-            )
-            for key in ("serve", "soon", "due"):
-                print(f"  {key}: {collections.Counter(last[f'{key}_names']).most_common()}", flush=True)
-    text = render(runs, kind, args)
-    print(text)
-    if args.write:
-        from bench.perfdoc import write_section
-
-        write_section(f"bench_group_buy_{kind.replace('-', '_')}", text)
+    bench_cli(
+        "bench_group_buy",
+        lambda api: {**waitlist_serve(api, mail), **reminders(api, mail)},
+        lambda last: (
+            f"serve {last['serve']:.2f} s ({len(last['serve_names'])} commands), "
+            f"soon {last['soon']:.2f} s ({len(last['soon_names'])}), due {last['due']:.2f} s ({len(last['due_names'])})"
+        ),
+        render,
+        counted=("serve_names", "soon_names", "due_names"),
+    )
 
 
 def render(runs: list[dict], kind: str, args) -> str:
-    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+    server = server_name(kind)
 
     def p50(key):
-        return statistics.median(r[key] for r in runs)
+        return harness.p50(runs, key)
 
     def count(key):
-        return statistics.median(len(r[f"{key}_names"]) for r in runs)
+        return p50_count(runs, key)
 
     lines = [
         f"### Waitlist and reminders on {server}",

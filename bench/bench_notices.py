@@ -15,16 +15,14 @@ database commands of both POSTs. `--write` puts the table into docs/performance.
 
 from __future__ import annotations
 
-import argparse
-import collections
 import os
-import statistics
 import time
 import uuid
 from urllib.parse import quote
 
+import harness
 from harness import COMMANDS as LISTENER
-from harness import api_on
+from harness import bench_cli, p50_count, server_name
 
 BUYERS = 300
 BATCH = "2026-12 東京"
@@ -88,39 +86,26 @@ def one_run(api) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
-    args = ap.parse_args()
-    kind = "mongo-java" if args.mongo_java else "ferretdb"
-    with api_on(kind, "bench-notices") as api:
-        runs = []
-        for _ in range(args.runs):
-            runs.append(one_run(api))
-            last = runs[-1]
-            print(
-                f"first {last['first']:.2f} s ({len(last['first_names'])} commands), "
-                f"second {last['second']:.2f} s ({len(last['second_names'])} commands), list {last['list']:.2f} s",
-                flush=True,
-            )
-            print(f"  second: {collections.Counter(last['second_names']).most_common()}", flush=True)
-    text = render(runs, kind, args)
-    print(text)
-    if args.write:
-        from bench.perfdoc import write_section
-
-        write_section(f"bench_notices_{kind.replace('-', '_')}", text)
+    bench_cli(
+        "bench_notices",
+        one_run,
+        lambda last: (
+            f"first {last['first']:.2f} s ({len(last['first_names'])} commands), "
+            f"second {last['second']:.2f} s ({len(last['second_names'])} commands), list {last['list']:.2f} s"
+        ),
+        render,
+        counted=("second_names",),
+    )
 
 
 def render(runs: list[dict], kind: str, args) -> str:
-    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+    server = server_name(kind)
 
     def p50(key):
-        return statistics.median(r[key] for r in runs)
+        return harness.p50(runs, key)
 
     def count(key):
-        return statistics.median(len(r[f"{key}_names"]) for r in runs)
+        return p50_count(runs, key)
 
     lines = [
         f"### Batch notices on {server}",

@@ -17,17 +17,15 @@ the table into docs/performance.md.
 
 from __future__ import annotations
 
-import argparse
-import collections
 import datetime as dt
 import os
-import statistics
 import time
 import uuid
 from urllib.parse import quote
 
+import harness
 from harness import COMMANDS as LISTENER
-from harness import api_on
+from harness import bench_cli, p50_count, server_name
 
 ORDERS = 2000
 BUYERS = 200
@@ -121,40 +119,27 @@ def one_run(api) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
-    args = ap.parse_args()
-    kind = "mongo-java" if args.mongo_java else "ferretdb"
-    with api_on(kind, "bench-shopping") as api:
-        runs = []
-        for _ in range(args.runs):
-            runs.append(one_run(api))
-            last = runs[-1]
-            print(
-                f"list {last['list']:.2f} s ({len(last['list_names'])} commands), "
-                f"cover {last['cover_orders']} {last['cover']:.2f} s ({len(last['cover_names'])}), "
-                f"shortage {last['shortage_orders']} {last['shortage']:.2f} s ({len(last['shortage_names'])})",
-                flush=True,
-            )
-            print(f"  shortage: {collections.Counter(last['shortage_names']).most_common()}", flush=True)
-    text = render(runs, kind, args)
-    print(text)
-    if args.write:
-        from bench.perfdoc import write_section
-
-        write_section(f"bench_shopping_{kind.replace('-', '_')}", text)
+    bench_cli(
+        "bench_shopping",
+        one_run,
+        lambda last: (
+            f"list {last['list']:.2f} s ({len(last['list_names'])} commands), "
+            f"cover {last['cover_orders']} {last['cover']:.2f} s ({len(last['cover_names'])}), "
+            f"shortage {last['shortage_orders']} {last['shortage']:.2f} s ({len(last['shortage_names'])})"
+        ),
+        render,
+        counted=("shortage_names",),
+    )
 
 
 def render(runs: list[dict], kind: str, args) -> str:
-    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+    server = server_name(kind)
 
     def p50(key):
-        return statistics.median(r[key] for r in runs)
+        return harness.p50(runs, key)
 
     def count(key):
-        return statistics.median(len(r[f"{key}_names"]) for r in runs)
+        return p50_count(runs, key)
 
     lines = [
         f"### The shopping trip on {server}",

@@ -19,14 +19,13 @@ payment_ledger.check_ledger). `--write` puts the table into docs/performance.md.
 
 from __future__ import annotations
 
-import argparse
-import collections
 import statistics
 import time
 import uuid
 
+import harness
 from harness import COMMANDS as LISTENER
-from harness import api_on
+from harness import bench_cli, server_name
 
 REPORTED, OWING, NOBODY = 150, 100, 50
 
@@ -125,37 +124,23 @@ def one_run(api) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
-    args = ap.parse_args()
-    kind = "mongo-java" if args.mongo_java else "ferretdb"
-    with api_on(kind, "bench-statements") as api:
-        runs = []
-        for _ in range(args.runs):
-            runs.append(one_run(api))
-            last = runs[-1]
-            print(
-                f"upload {last['upload']:.2f} s, read {last['read']:.2f} s, confirm all {last['confirm']:.2f} s, "
-                f"{last['commands']} commands ({', '.join(sorted(set(last['names'])))})",
-                flush=True,
-            )
-            kinds = collections.Counter(last["confirm_commands"]).most_common()
-            print(f"  confirm all: {len(last['confirm_commands'])} commands: {kinds}", flush=True)
-    text = render(runs, kind, args)
-    print(text)
-    if args.write:
-        from bench.perfdoc import write_section
-
-        write_section(f"bench_statements_{kind.replace('-', '_')}", text)
+    bench_cli(
+        "bench_statements",
+        one_run,
+        lambda last: (
+            f"upload {last['upload']:.2f} s, read {last['read']:.2f} s, confirm all {last['confirm']:.2f} s, "
+            f"{last['commands']} commands ({', '.join(sorted(set(last['names'])))})"
+        ),
+        render,
+        counted=("confirm_commands",),
+    )
 
 
 def render(runs: list[dict], kind: str, args) -> str:
-    server = "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+    server = server_name(kind)
 
     def p50(key):
-        return statistics.median(r[key] for r in runs)
+        return harness.p50(runs, key)
 
     lines = [
         f"### Reconciliation on {server}",

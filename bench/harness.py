@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import statistics
 import sys
 import uuid
 from collections.abc import Iterator
@@ -92,3 +93,49 @@ def api_on(kind: str, name: str) -> Iterator[object]:
             yield Api(client)
     finally:
         server.stop()
+
+
+def server_name(kind: str) -> str:
+    return "FerretDB 1.24 (local default)" if kind == "ferretdb" else "mongo-java-server (MongoDB paths)"
+
+
+def p50(runs: list[dict], key: str) -> float:
+    """The median of `key` over the runs."""
+    return statistics.median(r[key] for r in runs)
+
+
+def p50_count(runs: list[dict], key: str) -> float:
+    """The median number of commands of `key` (the runs' `<key>_names`)."""
+    return statistics.median(len(r[f"{key}_names"]) for r in runs)
+
+
+def bench_cli(name: str, run_once, describe, render, counted: tuple[str, ...] = ()) -> None:
+    """The command line the API benches share (--mongo-java, --runs, --write): `run_once(api)`
+    --runs times on a fresh server of its own, `describe(run)` printed after each with the
+    command names of each key of `counted`, then `render(runs, kind, args)`'s table, which
+    --write puts into docs/performance.md as the section `<name>_<server>`."""
+    import argparse
+    import collections
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mongo-java", action="store_true", help="mongo-java-server instead of FerretDB")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
+    args = ap.parse_args()
+    kind = "mongo-java" if args.mongo_java else "ferretdb"
+    with api_on(kind, name.replace("_", "-")) as api:
+        runs = []
+        for _ in range(args.runs):
+            runs.append(run_once(api))
+            print(describe(runs[-1]), flush=True)
+            for key in counted:
+                print(
+                    f"  {key.removesuffix('_names')}: {collections.Counter(runs[-1][key]).most_common()}",
+                    flush=True,
+                )
+    text = render(runs, kind, args)
+    print(text)
+    if args.write:
+        from bench.perfdoc import write_section
+
+        write_section(f"{name}_{kind.replace('-', '_')}", text)
