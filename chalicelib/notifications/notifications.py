@@ -256,54 +256,14 @@ def form_orders_cancelled(event: FormOrdersCancelled, mail: mailer.Mailer | None
     notice's record (closing.claim_notice) is written before the send, for a buyer with
     no email too (the seller's form lists who to tell by LINE); a refused send gives it
     back. Returns the emails sent."""
-    mail = mail or mailer.DEFAULT
-    db = get_db()
-    cancelled = list(
-        db.orders.find(
-            {"_id": {"$in": list(event.order_ids)}, "fulfillment_status": "cancelled"},
-            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1, "form_title": 1},
-        )
+    return _tell_cancelled(
+        event.order_ids,
+        event.paid,
+        (event.form_id, closing.MIN_UNMET),
+        ("cancelled_subject", "cancelled_body"),
+        lambda own: {"form": own[0].get("form_title") or ""},
+        mail or mailer.DEFAULT,
     )
-    was_paid = dict(event.paid)
-    per_buyer: dict = {}
-    for o in cancelled:
-        per_buyer.setdefault(o["customer_id"], []).append(o)
-    sent = 0
-    for customer_id, own in per_buyer.items():
-        who = _audience(own[0]["seller_id"], customer_id)
-        emailed = who is not None and mail.ready()
-        if not closing.claim_notice(event.form_id, customer_id, closing.MIN_UNMET, emailed):
-            continue
-        if not emailed:
-            continue
-        seller, customer = who
-        url, link_id = tracking.email_link(seller, customer)
-        language = seller.get("language") if seller.get("language") in TEXT else mailer.DEFAULT_LANGUAGE
-        t = TEXT[language]
-        paid = sum(was_paid.get(o["_id"], 0) for o in own)
-        currency = seller.get("currency") or "TWD"
-        fields = {
-            "shop": seller["shop_name"],
-            "buyer": customer["name"],
-            "form": own[0].get("form_title") or "",
-            "items": t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
-            "orders": t["sep"].join(f"#{o['order_no']}" for o in sorted(own, key=lambda o: o["order_no"])),
-            "credit": t["credit"].format(amount=currencies.format_amount(paid, currency, language))
-            if paid
-            else "",
-            "url": url,
-        }
-        text = t["cancelled_body"].format(**fields)
-        try:
-            mail.send(mailer.plain_email(customer["email"], t["cancelled_subject"].format(**fields), text))
-        except mailer.MailError as exc:
-            log.warning("cancel notice not sent (form %s, buyer %s): %s", event.form_id, customer_id, exc)
-            closing.give_back_notice(event.form_id, customer_id, closing.MIN_UNMET)
-            tracking.drop_link(link_id)
-            continue
-        tracking.keep_newest_emailed(seller["_id"], customer["_id"])
-        sent += 1
-    return sent
 
 
 def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = None) -> int:
@@ -311,14 +271,28 @@ def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = No
     once, by email where they have one (the answer of the resolution marks who is not,
     for the seller to tell by LINE). The same claim per buyer as a form's cancel
     (closing.claim_notice, keyed by the resolution). Returns the emails sent."""
-    mail = mail or mailer.DEFAULT
+    return _tell_cancelled(
+        event.order_ids,
+        event.paid,
+        (event.resolution_id, SHORTAGE),
+        ("shortage_subject", "shortage_body"),
+        lambda own: {"batch": event.batch},
+        mail or mailer.DEFAULT,
+    )
+
+
+def _tell_cancelled(order_ids, paid_by_order, claim: tuple, texts: tuple[str, str], extra, mail) -> int:
+    """Tell each buyer of the cancelled orders among `order_ids` once (`claim`: the notice's
+    key and kind for closing.claim_notice, recorded for a buyer without email too, given
+    back when the send is refused): their orders, what became credit, their link."""
+    key, kind = claim
     cancelled = list(
         get_db().orders.find(
-            {"_id": {"$in": list(event.order_ids)}, "fulfillment_status": "cancelled"},
-            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1},
+            {"_id": {"$in": list(order_ids)}, "fulfillment_status": "cancelled"},
+            {"seller_id": 1, "customer_id": 1, "order_no": 1, "item_name": 1, "form_title": 1},
         )
     )
-    was_paid = dict(event.paid)
+    was_paid = dict(paid_by_order)
     per_buyer: dict = {}
     for o in cancelled:
         per_buyer.setdefault(o["customer_id"], []).append(o)
@@ -326,7 +300,7 @@ def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = No
     for customer_id, own in per_buyer.items():
         who = _audience(own[0]["seller_id"], customer_id)
         emailed = who is not None and mail.ready()
-        if not closing.claim_notice(event.resolution_id, customer_id, SHORTAGE, emailed) or not emailed:
+        if not closing.claim_notice(key, customer_id, kind, emailed) or not emailed:
             continue
         seller, customer = who
         url, link_id = tracking.email_link(seller, customer)
@@ -336,7 +310,7 @@ def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = No
         fields = {
             "shop": seller["shop_name"],
             "buyer": customer["name"],
-            "batch": event.batch,
+            **extra(own),
             "items": t["sep"].join(dict.fromkeys(o["item_name"] for o in own)),
             "orders": t["sep"].join(f"#{o['order_no']}" for o in sorted(own, key=lambda o: o["order_no"])),
             "credit": t["credit"].format(
@@ -346,17 +320,14 @@ def shortage_cancelled(event: ShortageCancelled, mail: mailer.Mailer | None = No
             else "",
             "url": url,
         }
+        subject, body = texts
         try:
             mail.send(
-                mailer.plain_email(
-                    customer["email"],
-                    t["shortage_subject"].format(**fields),
-                    t["shortage_body"].format(**fields),
-                )
+                mailer.plain_email(customer["email"], t[subject].format(**fields), t[body].format(**fields))
             )
         except mailer.MailError as exc:
-            log.warning("shortage notice not sent (%s, buyer %s): %s", event.resolution_id, customer_id, exc)
-            closing.give_back_notice(event.resolution_id, customer_id, SHORTAGE)
+            log.warning("%s notice not sent (%s, buyer %s): %s", kind, key, customer_id, exc)
+            closing.give_back_notice(key, customer_id, kind)
             tracking.drop_link(link_id)
             continue
         tracking.keep_newest_emailed(seller["_id"], customer["_id"])
