@@ -260,6 +260,13 @@ def settled(page, width: int | None = None, timeout: float = 10_000) -> None:
 # --- helpers the browser tests share -------------------------------------------------
 
 
+def ok(status_and_body, status=200):
+    """The body of an api_request answer that must have `status` (else the test fails on it)."""
+    code, out = status_and_body
+    assert code == status, (code, out)
+    return out
+
+
 def api_request(stack, method, path, token=None, body=None, headers=None):
     """(status, JSON body) of one call to the live API; 4xx answers are returned, not raised."""
     all_headers = {"Content-Type": "application/json", **(headers or {})}

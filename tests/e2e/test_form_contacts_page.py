@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, serious, settled, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, api_seller, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,12 +35,6 @@ TEXTS = {
         "any": "請至少填一項：電子郵件、電話或 LINE ID。",
     },
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 def make_forms(stack, language):

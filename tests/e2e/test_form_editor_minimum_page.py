@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, serious, settled, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -47,12 +47,6 @@ WORDS = {
         "needed": "還差 3 件成團",
     },
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "375"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_request, api_seller, serious, settled, shot
+from tests.e2e.conftest import PHONE, api_request, api_seller, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -15,12 +15,6 @@ TEXTS = {
     "en": {"short": "Group buy: 2 / 5 ordered", "needed": "3 more to go ahead", "met": "Going ahead!"},
     "zh-Hant": {"short": "成團進度：已訂 2 / 5 件", "needed": "還差 3 件成團", "met": "成團！"},
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])

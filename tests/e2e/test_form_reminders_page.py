@@ -18,7 +18,7 @@ from email import policy
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, ROOT, api_request, api_seller, serious, settled, shot
+from tests.e2e.conftest import PHONE, ROOT, api_request, api_seller, ok, serious, settled, shot
 from tests.e2e.test_forms_page import small_targets
 
 pytestmark = pytest.mark.e2e
@@ -41,12 +41,6 @@ TEXTS = {
         "subject": "即將截止",
     },
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 def schedule_once(stack):

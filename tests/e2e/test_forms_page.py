@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     SCREENSHOTS,
     api_request,
     api_seller,
+    ok,
     order_row,
     scroll_top,
     serious,
@@ -52,12 +53,6 @@ BATCH = "2026-12 東京"
 # issue 29 moved the tracking page's texts to i18n/buyer-track.js, 62,532 after, with the
 # reminders box.
 WEIGHT_BUDGET = 64_000
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 def no_script_ran(page, where):

@@ -11,7 +11,7 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_request, serious, settled, shot
+from tests.e2e.conftest import PHONE, api_request, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -57,12 +57,6 @@ def phone_photo() -> bytes:
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif, quality=90)
     return out.getvalue()
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_request, serious, settled, shot
+from tests.e2e.conftest import PHONE, api_request, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +44,6 @@ WORDS = {
         "form_ask": "舊連結會立即失效",
     },
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 def clipboard(page):

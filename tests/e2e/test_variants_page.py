@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, api_call, api_request, serious, settled, shot
+from tests.e2e.conftest import PHONE, api_call, api_request, ok, serious, settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -35,12 +35,6 @@ TEXTS = {
     },
 }
 STOCKS = {"黑 / M": "3", "黑 / L": "5", "白 / M": "2", "白 / L": "4"}
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DESKTOP, PHONE, api_request, serious, settled, shot
+from tests.e2e.conftest import DESKTOP, PHONE, api_request, ok, serious, settled, shot
 from tests.e2e.test_form_reminders_page import reminded, schedule_once
 
 pytestmark = pytest.mark.e2e
@@ -47,12 +47,6 @@ TEXTS = {
         "ended": "的候補結束",
     },
 }
-
-
-def ok(status_and_body, status=200):
-    code, out = status_and_body
-    assert code == status, (code, out)
-    return out
 
 
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])
