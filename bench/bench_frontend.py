@@ -203,13 +203,12 @@ def load_average() -> str:
     return f"{os.getloadavg()[0]:.2f}"
 
 
-def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
-    """The buyer's order form (form.html) at 375 px with `items` items, each with a photo
-    (a phone's 1600x1200 JPEG, uploaded as the Items tab does): one cold load, the bytes
-    of its pages (gzip level 9, as tests/e2e/test_forms_page.py counts them) and of the
-    small images the browser fetched (lazy: those near the first screen)."""
+def seller_with_photos(stack: Stack, items: int) -> tuple[str, list[str]]:
+    """A new seller with `items` items, each with a photo (a phone's 1600x1200 JPEG,
+    uploaded as the Items tab does): their token and the items' ids."""
     import io
 
+    import requests
     from PIL import Image
 
     token = call(
@@ -238,8 +237,6 @@ def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
             token,
             body={"content_type": "image/jpeg", "size": len(data)},
         )
-        import requests
-
         sent = requests.post(
             started["upload"]["url"],
             data=started["upload"]["fields"],
@@ -248,19 +245,19 @@ def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
         )
         assert sent.status_code == 204, sent.text
         ids.append(item["id"])
-    form = call(
-        stack,
-        "POST",
-        "/forms",
-        token,
-        body={"batch": "B", "title": "Photos", "items": [{"item_id": i} for i in ids]},
-    )
+    return token, ids
+
+
+def cold_load(browser, stack: Stack, url: str, ready: str) -> dict:
+    """One cold load at 375 px: the bytes of its pages (gzip level 9, as the e2e budgets
+    count them) and of the small images the browser fetched (lazy: those near the first
+    screen only)."""
     ctx = browser.new_context(viewport={"width": 375, "height": 740})
     page = ctx.new_page()
     responses = []
     page.on("response", lambda r: responses.append(r))
-    page.goto(form["url"])
-    page.locator("#of-items .of-item").first.wait_for()
+    page.goto(url)
+    page.locator(ready).first.wait_for()
     page.wait_for_load_state("networkidle")
     pages, images, fetched = 0, 0, 0
     for r in responses:
@@ -274,7 +271,30 @@ def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
             images += len(body)
             fetched += 1
     ctx.close()
-    return {"items": items, "pages_gzip": pages, "images": images, "images_fetched": fetched}
+    return {"pages_gzip": pages, "images": images, "images_fetched": fetched}
+
+
+def form_with_photos(browser, stack: Stack, items: int = 12) -> dict:
+    """The buyer's order form (form.html) with `items` items, each with a photo."""
+    token, ids = seller_with_photos(stack, items)
+    form = call(
+        stack,
+        "POST",
+        "/forms",
+        token,
+        body={"batch": "B", "title": "Photos", "items": [{"item_id": i} for i in ids]},
+    )
+    return {"items": items, **cold_load(browser, stack, form["url"], "#of-items .of-item")}
+
+
+def track_with_photos(browser, stack: Stack, items: int = 12) -> dict:
+    """The buyer's tracking page (track.html): one buyer with an order of each item."""
+    token, ids = seller_with_photos(stack, items)
+    buyer = call(stack, "POST", "/customers", token, body={"name": "林小美", "line_id": "mei_lin"})
+    for i in ids:
+        call(stack, "POST", "/orders", token, body={"customer_id": buyer["id"], "item_id": i, "quantity": 1})
+    url = call(stack, "GET", f"/customers/{buyer['id']}/tracking-link", token)["url"]
+    return {"items": items, **cold_load(browser, stack, url, "#orders-view .order-card")}
 
 
 def main() -> int:
@@ -282,11 +302,19 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--baseline", type=Path, help="another checkout whose site is measured alternately")
-    parser.add_argument("--form-photos", action="store_true", help="only the order form with item photos")
+    parser.add_argument(
+        "--photos",
+        "--form-photos",
+        action="store_true",
+        help="only the buyer pages (form, tracking) with photos",
+    )
+    parser.add_argument(
+        "--photo-items", type=int, default=12, help="items (orders) with a photo on each page"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    if args.form_photos:
+    if args.photos:
         with tempfile.TemporaryDirectory() as tmp:
             db = FerretDB(Path(tmp) / "ferretdb")
             db.start()
@@ -295,16 +323,21 @@ def main() -> int:
                 stack.start()
                 with sync_playwright() as p:
                     browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                    out = form_with_photos(browser, stack)
+                    outs = {
+                        "form.html": (form_with_photos(browser, stack, args.photo_items), 64_000),
+                        "track.html": (track_with_photos(browser, stack, args.photo_items), 73_000),
+                    }
                     browser.close()
             finally:
                 stack.stop()
                 db.stop()
-        print(
-            f"form.html at 375 px with {out['items']} items, each with a photo: pages {out['pages_gzip']:,} bytes gzip "
-            f"(budget 64,000; images not counted there) + {out['images_fetched']} small images fetched "
-            f"(lazy) {out['images']:,} bytes = {out['pages_gzip'] + out['images']:,} bytes"
-        )
+        for name, (out, budget) in outs.items():
+            print(
+                f"{name} at 375 px, {out['items']} items each with a photo: pages {out['pages_gzip']:,} bytes "
+                f"gzip (budget {budget:,}; images not counted there) + {out['images_fetched']} of "
+                f"{out['items']} small images fetched (lazy) {out['images']:,} bytes = "
+                f"{out['pages_gzip'] + out['images']:,} bytes"
+            )
         return 0
 
     with tempfile.TemporaryDirectory() as tmp:

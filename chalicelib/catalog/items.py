@@ -41,8 +41,7 @@ class StockReturned(bus.Event):
     """Units of a tracked item came back (a cancel, a lower quantity, the seller's new
     stock): the item's waitlist takes them (sales.waitlist claims each unit by the same
     conditional decrement orders use, so a replay or two handlers at once are harmless).
-    `variant_id`: the variant whose units came back (the waitlist serves items without
-    variants only)."""
+    `variant_id`: the variant whose units came back (only that variant's line is served)."""
 
     seller_id: Any
     item_id: Any

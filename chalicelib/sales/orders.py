@@ -471,7 +471,7 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
 
 
 # What a PATCH may raise the money owed by: the total, or the buyer (another buyer's credit).
-OWED_INPUTS = {"quantity", "unit_price", "shipping_fee", "customer_id", "buyer_email"}
+OWED_INPUTS = {"quantity", "unit_price", "shipping_fee", "customer_id", "buyer_email", "variant_id"}
 
 
 def _use_credit(seller_id, order: dict) -> bool:
@@ -495,7 +495,20 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     for _ in range(attempts):
         doc = _get_doc(seller_id, str(oid))
         now = clock.now()
-        change = plan_change(doc, changes, principal.timezone, now, by=principal.actor_id)
+        variant, price = (
+            _variant_switch(doc, changes["variant_id"]) if "variant_id" in changes else (None, None)
+        )
+        planned = changes
+        if price is not None and "unit_price" not in changes:
+            planned = {**changes, "unit_price": price}  # the new variant's price: history says so
+        change = plan_change(doc, planned, principal.timezone, now, by=principal.actor_id)
+        if variant is not None:
+            change.history.insert(
+                0,
+                order_rules.history_entry(
+                    "variant", variant["label"], now, doc.get("variant_label"), by=principal.actor_id
+                ),
+            )
         if buyer is not None and buyer["_id"] != doc["customer_id"]:
             if allocation.paid_of(doc) > 0:
                 raise Conflict(
@@ -516,7 +529,6 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
         # The stock the change takes (from `taking`: the order, or the order as of its new
         # variant) and what it gives back to the order's stock once written.
         taking, take, give = doc, change.units_taken, -change.units_taken
-        variant = _variant_switch(doc, changes["variant_id"]) if "variant_id" in changes else None
         if variant is not None:
             held = order_rules.units_held(doc["fulfillment_status"], doc["quantity"])
             taking, take, give = {**doc, "variant_id": variant["id"]}, held + change.units_taken, held
@@ -546,16 +558,21 @@ def _update_doc(principal: Principal, seller_id, oid, changes: dict[str, Any], a
     raise Conflict("the order changed while saving; try again", code="concurrent_update")
 
 
-def _variant_switch(doc: dict, variant_id: str) -> dict | None:
-    """The variant a PATCH moves the order to (None: the one it has). 400 unknown_variant
-    for an order without an item or an id its item lacks; a cancelled order is final."""
+def _variant_switch(doc: dict, variant_id: str) -> tuple[dict | None, int | None]:
+    """The variant a PATCH moves the order to (None: the one it has) and the unit price
+    it takes: the new variant's when the order's was the old variant's price, else None
+    (a price the seller typed stays). 400 unknown_variant for an order without an item or
+    an id its item lacks; a cancelled order is final."""
     item = items.find_for_order(doc["seller_id"], item_id=doc["item_id"]) if doc.get("item_id") else None
     variant = items.variant_of(item or {"variants": []}, variant_id)
     if variant is None or variant["id"] == doc.get("variant_id"):
-        return None
+        return None, None
     if doc["fulfillment_status"] == "cancelled":
         raise Conflict("this order is cancelled", code="order_cancelled")
-    return variant
+    old = next((v for v in item.get("variants") or [] if v["id"] == doc.get("variant_id")), None)
+    if doc["unit_price"] != items.price_of(item, old):
+        return variant, None
+    return variant, items.price_of(item, variant)
 
 
 def _landed(written: dict, exc: BaseException) -> bool:

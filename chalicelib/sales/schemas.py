@@ -735,6 +735,8 @@ class WaitlistIn(In):
     phone: ShortText | None = None
     line_id: ShortText | None = None
     item_id: ObjectIdStr
+    # The sold-out variant (required for an item with variants: 400 variant_required).
+    variant_id: ObjectIdStr | None = None
     quantity: LineQuantity
     remind: bool = False  # carried to the order the entry becomes (as FormOrderIn's)
 
@@ -749,6 +751,8 @@ class WaitlistEntryOut(Model):
     id: str
     item_id: str
     item_name: str | None
+    variant_id: str | None
+    variant_label: str | None  # a copy, as orders keep it
     name: str
     contact: str  # what tells the seller who it is: LINE ID, phone or email
     quantity: int

@@ -12,6 +12,9 @@ seller's new stock), handled here after the write (`stock_returned`). Serving an
    creates; its failure gives the units back and the entry waits again;
 4. `WaitlistServed` tells the buyer after the write (notifications: email where they
    have one; a LINE-only buyer is listed for the seller, `emailed: false`).
+An item with variants has one line per variant: an entry names its sold-out variant,
+units of that variant (StockReturned's `variant_id`) serve only its line, as an order of
+that variant at its price and cost.
 No partial serving, no overtaking: an entry is served its whole quantity or not at all,
 and a head of the line that does not fit stops the line (the units stay in stock, for
 the next return or a normal order). Only entries of open forms are served.
@@ -84,10 +87,16 @@ def join(token: str, data: WaitlistIn, client: str) -> dict:
             details=[{"field": "item_id", "code": "not_in_form", "message": "this item is not on the form"}],
         )
     buyer = forms.check_contact(form, data)
-    item = get_db().items.find_one({"_id": item_id, "seller_id": form["seller_id"]}, {"stock": 1})
+    item = get_db().items.find_one(
+        {"_id": item_id, "seller_id": form["seller_id"]},
+        {"item_name": 1, "stock": 1, "variants": 1, "variant_stock": 1},
+    )
     if item is None:
         raise Conflict("the item is no longer sold", code="item_unavailable")
-    if item.get("stock") is None or item["stock"] >= data.quantity:
+    variant = items.variant_of(item, data.variant_id)
+    vid = variant["id"] if variant else None
+    left = items.stock_left(item, vid)
+    if left is None or left >= data.quantity:
         raise Conflict("the item is in stock: order it", code="in_stock")
     if ratelimit.take("form-waitlist", client, JOINS_PER_HOUR, JOIN_WINDOW) is None:
         raise RateLimited("at most 10 an hour from one place; try again later")
@@ -97,6 +106,8 @@ def join(token: str, data: WaitlistIn, client: str) -> dict:
         "seller_id": form["seller_id"],
         "form_id": form["_id"],
         "item_id": item_id,
+        "variant_id": vid,  # its line: units of this variant only
+        "variant_label": variant["label"] if variant else None,
         "name": data.name,
         "contact": {"email": c.email, "phone": c.phone, "line_id": c.line_id},
         "by": [{"field": f, "value": v} for f, v in buyer.by],  # FerretDB stores no nested arrays
@@ -108,7 +119,7 @@ def join(token: str, data: WaitlistIn, client: str) -> dict:
         entry["remind"] = True  # its order asks for the form's reminders
     get_db().waitlist.insert_one(entry)
     # Units that came back between the stock read and the insert found no one waiting.
-    serve(form["seller_id"], item_id)
+    serve(form["seller_id"], item_id, vid)
     entry = get_db().waitlist.find_one({"_id": entry["_id"]})
     return WaitlistJoinOut.model_validate(
         {"id": str(entry["_id"]), "position": _position(entry), "status": entry["status"]}
@@ -121,6 +132,7 @@ def _position(entry: dict) -> int:
     ahead = get_db().waitlist.count_documents(
         {
             "item_id": entry["item_id"],
+            "variant_id": entry.get("variant_id"),
             "status": "waiting",
             "$or": [
                 {"created_at": {"$lt": entry["created_at"]}},
@@ -150,7 +162,8 @@ def queue(principal: Principal, form_id: str) -> dict:
     for e in entries:
         position = None
         if e["status"] == "waiting":
-            position = places[e["item_id"]] = places.get(e["item_id"], 0) + 1
+            line = (e["item_id"], e.get("variant_id"))
+            position = places[line] = places.get(line, 0) + 1
         c = e["contact"]
         rows.append(
             WaitlistEntryOut.model_validate(
@@ -158,6 +171,8 @@ def queue(principal: Principal, form_id: str) -> dict:
                     "id": str(e["_id"]),
                     "item_id": str(e["item_id"]),
                     "item_name": names.get(e["item_id"]),
+                    "variant_id": e.get("variant_id"),
+                    "variant_label": e.get("variant_label"),
                     "name": e["name"],
                     "contact": contacts.Contact(**c).label(),
                     "quantity": e["quantity"],
@@ -194,17 +209,19 @@ def skip(principal: Principal, form_id: str, entry_id: str) -> None:
 
 
 def stock_returned(event: items.StockReturned) -> int:
-    """items.StockReturned: serve the item's line."""
-    return serve(event.seller_id, event.item_id)
+    """items.StockReturned: serve the line of the item (of the variant whose units came back)."""
+    return serve(event.seller_id, event.item_id, event.variant_id)
 
 
-def serve(seller_id, item_id) -> int:
-    """Give the item's units to its first waiting entries (module docstring). Returns
-    how many entries this call served."""
+def serve(seller_id, item_id, variant_id: str | None = None) -> int:
+    """Give the item's (variant's) units to its first waiting entries (module docstring).
+    Returns how many entries this call served."""
     db = get_db()
     served = 0
     forms_seen: dict = {}
-    waiting = db.waitlist.find({"seller_id": seller_id, "item_id": item_id, "status": "waiting"}).sort(ORDER)
+    # None also finds entries stored before variants (no field): an item without variants.
+    line = {"seller_id": seller_id, "item_id": item_id, "variant_id": variant_id, "status": "waiting"}
+    waiting = db.waitlist.find(line).sort(ORDER)
     for entry in list(waiting):
         form = forms_seen.get(entry["form_id"])
         if form is None:
@@ -212,9 +229,12 @@ def serve(seller_id, item_id) -> int:
         if not form or not forms.is_open(form):
             continue
         item = items.find_for_order(seller_id, item_id)
-        if item is None or item.get("stock") is None:
+        if item is None or items.stock_left(item, variant_id) is None:
             return served
-        if not items.take_stock(item, entry["quantity"], by=BY_WAITLIST):
+        variant = next((v for v in item.get("variants") or [] if v["id"] == variant_id), None)
+        if (variant is None) != (variant_id is None):
+            return served  # the variant was removed, or the item's variants changed
+        if not items.take_stock(item, entry["quantity"], variant_id, by=BY_WAITLIST):
             return served  # the head does not fit: no overtaking
         claimed = store.find_one_and_update(
             db.waitlist,
@@ -223,12 +243,12 @@ def serve(seller_id, item_id) -> int:
             lock=store.waitlist_key(entry["_id"]),
         )
         if claimed is None:
-            _give_back(seller_id, item_id, entry["quantity"])
+            _give_back(seller_id, item_id, entry["quantity"], variant_id)
             continue  # skipped meanwhile, or another handler served it
         try:
-            order_id = _order(form, item, entry)
+            order_id = _order(form, item, variant, entry)
         except BaseException:
-            _give_back(seller_id, item_id, entry["quantity"])
+            _give_back(seller_id, item_id, entry["quantity"], variant_id)
             store.update_one(
                 db.waitlist,
                 {"_id": entry["_id"], "status": "served"},
@@ -242,18 +262,19 @@ def serve(seller_id, item_id) -> int:
     return served
 
 
-def _give_back(seller_id, item_id, units: int) -> None:
+def _give_back(seller_id, item_id, units: int, variant_id: str | None) -> None:
     # Straight back to stock, with no StockReturned: this call is still serving the line.
-    items.return_stock(seller_id, item_id, units, by=BY_WAITLIST, reason="order", announce=False)
+    items.return_stock(seller_id, item_id, units, variant_id, by=BY_WAITLIST, reason="order", announce=False)
 
 
-def _order(form: dict, item: dict, entry: dict) -> ObjectId:
+def _order(form: dict, item: dict, variant: dict | None, entry: dict) -> ObjectId:
     order_id = ObjectId()
     buyer = forms.Buyer(contacts.Contact(**entry["contact"]), [(p["field"], p["value"]) for p in entry["by"]])
     customer = forms.take_buyer(form, entry["name"], buyer, order_id)
     shop = form["shop"]
     batch = batches.read(form["seller_id"], form["batch"])
     quantity = entry["quantity"]
+    price = items.price_of(item, variant)
     doc = order_document(
         seller_id=form["seller_id"],
         order_no=reserve_order_numbers(form["seller_id"], 1),
@@ -262,15 +283,14 @@ def _order(form: dict, item: dict, entry: dict) -> ObjectId:
         data=OrderIn(
             customer_id=str(customer["_id"]), item_id=str(item["_id"]), quantity=quantity, batch=form["batch"]
         ),
-        unit_price=item["price"],
-        total=total_amount(quantity, item["price"], 0),
+        unit_price=price,
+        total=total_amount(quantity, price, 0),
         payment_status=NEW_ORDER_STATUS["payment_status"],
         fulfillment_status=NEW_ORDER_STATUS["fulfillment_status"],
         tz=shop.get("timezone") or clock.DEFAULT_TZ,
         now=clock.now(),
-        cost=batches.cost_fields(
-            item.get("cost"), item.get("cost_currency"), quantity, batch, shop["currency"]
-        ),
+        cost=batches.cost_fields(*items.cost_of(item, variant), quantity, batch, shop["currency"]),
+        variant=variant,
     )
     doc |= {
         "_id": order_id,

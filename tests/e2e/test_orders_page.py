@@ -304,6 +304,42 @@ def test_on_a_phone_in_chinese_cancel_from_the_panel_and_undo_a_switch(stack, se
     expect(order_row(page, 1001)).to_have_class(re.compile("text-decoration-line-through"))
 
 
+def test_an_edit_typed_as_the_panel_opens_survives_its_second_read_and_is_saved(stack, seller_page):
+    """The panel shows the list's copy at once and reads the order again: what the seller
+    types before that read lands stays in its field (and is saved); a field they did not
+    touch shows the server's newer value. The read is held until the typing is done."""
+    page = seller_page(viewport=PHONE, locale="zh-TW")
+    token = seed_orders(stack, page, n=1)
+    page.reload()
+    expect(order_row(page, 1001)).to_be_visible()
+    (order,) = api_call(stack, "GET", "/orders", token)["items"]
+    api_call(stack, "PATCH", f"/orders/{order['id']}", token, {"note": "改成紙袋"})  # after the list read
+    held = []
+    one = re.compile(rf".*/orders/{order['id']}$")
+
+    def hold(route):
+        held.append(route)
+
+    page.route(one, hold)
+    order_row(page, 1001).locator(".order-open").click()
+    panel = page.locator("#detail-form")
+    panel.locator("[name=quantity]").fill("3")
+    expect(panel.locator("[name=quantity]")).to_have_value("3")
+    for _ in range(200):  # until the panel's read arrives (the route holds it)
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the panel did not read the order again"
+    held[0].continue_()
+    expect(panel.locator("[name=note]")).to_have_value("改成紙袋")  # the read landed and was drawn
+    expect(panel.locator("[name=quantity]")).to_have_value("3")
+    page.unroute(one, hold)
+    panel.locator("#detail-save").click()
+    expect(page.locator("#detail-msg .alert-success")).to_be_visible()
+    saved = api_call(stack, "GET", f"/orders/{order['id']}", token)
+    assert (saved["quantity"], saved["note"]) == (3, "改成紙袋")
+
+
 @pytest.mark.parametrize(
     ("locale", "viewport"), [("en-US", DESKTOP), ("zh-TW", PHONE)], ids=["en-desktop", "zh-phone"]
 )

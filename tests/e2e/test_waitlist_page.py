@@ -105,6 +105,51 @@ def test_a_buyer_joins_a_sold_out_items_waitlist_and_the_seller_skips_them_on_a_
     assert [e["status"] for e in queue["items"]] == ["skipped"]
 
 
+def test_a_sold_out_variant_offers_its_own_waitlist_on_a_phone(
+    stack, open_page, seller_page, fresh_submissions
+):
+    """Issue 30: a shirt whose 黑 is sold out and 白 is not: only 黑's line offers 補貨通知我,
+    and the buyer joins 黑's waitlist (the seller's queue names the variant)."""
+    texts = TEXTS["zh-Hant"]
+    seller = seller_page(locale=texts["locale"], viewport=PHONE)
+    token = seller.evaluate("localStorage.getItem('token')")
+    shirt = {
+        "item_name": "棉T",
+        "price": 400,
+        "options": [{"name": "顏色", "values": ["黑", "白"]}],
+        "variants": [{"values": ["黑"], "stock": 0}, {"values": ["白"], "stock": 2}],
+    }
+    item = ok(api_request(stack, "POST", "/items", token, shirt), 201)
+    black = next(v["id"] for v in item["variants"] if v["label"] == "黑")
+    body = {"batch": "2026-12", "title": "變體候補", "items": [{"item_id": item["id"]}], "contact": "any"}
+    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+
+    buyer = open_page(viewport=PHONE, locale=texts["locale"])
+    buyer.goto(url)
+    cards = buyer.locator("#of-items .of-item")
+    expect(cards).to_have_count(2)
+    card = cards.filter(has_text="黑")
+    expect(cards.filter(has_text="白").get_by_role("button", name=texts["notify"])).to_have_count(0)
+    card.get_by_role("button", name=texts["notify"]).click()
+    box = card.locator(".of-w-form")
+    box.locator("[name=name]").fill("林志明")
+    box.locator("[name=line_id]").fill("lin_zm")
+    box.get_by_role("button", name=texts["join"]).click()
+    expect(card.locator(".of-w-msg")).to_contain_text(texts["place"])
+    settled(buyer, 375)
+    assert buyer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    form_id = ok(api_request(stack, "GET", "/forms", token))["items"][0]["id"]
+    (entry,) = ok(api_request(stack, "GET", f"/forms/{form_id}/waitlist", token))["items"]
+    assert (entry["variant_id"], entry["variant_label"], entry["status"]) == (black, "黑", "waiting")
+
+    seller.reload()
+    seller.get_by_role("tab", name=texts["tab"]).click()
+    seller.locator(".form-waitlist-open").first.click()
+    expect(seller.locator(".form-waitlist-entry").first).to_contain_text("棉T（黑）")
+    problems = serious(buyer, "variant waitlist 375") + serious(seller, "variant queue 375")
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("language", ["en", "zh-Hant"])
 def test_the_sellers_queue_on_a_desktop_skips_and_shows_whom_the_close_ended(
     stack, seller_page, fresh_submissions, language

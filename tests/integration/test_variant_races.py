@@ -107,6 +107,45 @@ def test_orders_cancels_and_quantity_changes_of_one_variant_at_once(api):
     assert moved(item_id) == stock
 
 
+@pytest.mark.parametrize("round_", range(3))
+def test_variant_changes_at_once_keep_the_price_and_history_of_the_variant_held(api, round_):
+    """Two moves of one order (to 白 and to 黑, priced differently) and a quantity change at
+    once: the order ends at the price of the variant it holds, its total follows, and its
+    history entries chain (each change's `from` is the previous one's `to`)."""
+    who = make_principal(api)
+    body = {
+        "item_name": f"Cap {uuid.uuid4().hex[:6]}",
+        "price": 400,
+        "options": [{"name": "顏色", "values": ["黑", "白", "灰"]}],
+        "variants": [
+            {"values": ["黑"], "stock": 10, "price": 450},
+            {"values": ["白"], "stock": 10},
+            {"values": ["灰"], "stock": 10, "price": 520},
+        ],
+    }
+    item = items.create(who, ItemIn.model_validate(body))
+    price = {v["id"]: int(round((v["price"] or 400) * 100)) for v in item["variants"]}
+    black, white, grey = (v["id"] for v in item["variants"])
+    placed = order(who, item["id"], black, 2)()
+    at_once(
+        [
+            lambda: orders.update(who, placed["id"], OrderPatch(variant_id=white), attempts=20),
+            lambda: orders.update(who, placed["id"], OrderPatch(variant_id=grey), attempts=20),
+            lambda: orders.update(who, placed["id"], OrderPatch(quantity=3), attempts=20),
+        ]
+    )
+    doc = db.get_db().orders.find_one({"_id": ObjectId(placed["id"])})
+    assert doc["unit_price"] == price[doc["variant_id"]], doc
+    assert doc["total_amount"] == doc["quantity"] * doc["unit_price"] + doc["shipping_fee"], doc
+    for field, first in (("variant", "黑"), ("unit_price", price[black])):
+        chain = [(h["from"], h["to"]) for h in doc["history"] if h["field"] == field]
+        last = first
+        for was, now in chain:
+            assert was == last, (field, chain)
+            last = now
+    assert stock_of(item["id"])[doc["variant_id"]] == 10 - doc["quantity"]
+
+
 def test_a_stock_count_racing_orders_keeps_the_movements_adding_up(api):
     """The seller sets the stock (a count) while buyers take units: the count's movement is
     the difference from the stock its own write replaced, so every delta is counted once and

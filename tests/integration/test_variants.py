@@ -419,7 +419,7 @@ def test_patching_the_variant_moves_the_orders_units(api, token):
         "黑 / L",
         3,
     )
-    assert r.json["unit_price"] == 450  # the price stays as it was
+    assert r.json["unit_price"] == 400  # 黑 / M's own price gives way to 黑 / L's (the item's)
     after = by_label(api.get(f"/items/{item['id']}", token=token).json)
     assert [after[k]["stock"] for k in after] == [3, 2, 0, None]  # 黑 / M back to 3, 黑 / L 5 - 3
     # Not enough of the new variant: 409 naming it, nothing moves.
@@ -445,6 +445,27 @@ def test_patching_the_variant_moves_the_orders_units(api, token):
     now = by_label(api.get(f"/items/{item['id']}", token=token).json)
     assert (now["黑 / M"]["stock"], now["黑 / L"]["stock"]) == (3, 5)  # the cancel gave 黑 / L its 3 back
     assert by_variant == {"黑 / M": 3, "黑 / L": 5}  # the movements add up to each stock
+
+
+def test_a_variant_change_is_in_the_history_and_takes_the_new_variants_price(api, token):
+    item = shirt(api, token)
+    v = by_label(item)
+    order = make_order(api, token, item_id=item["id"], variant_id=v["黑 / L"]["id"], quantity=2)
+    assert order["unit_price"] == 400
+    r = api.patch(f"/orders/{order['id']}", {"variant_id": v["黑 / M"]["id"]}, token=token)
+    assert r.status == 200, r
+    assert (r.json["unit_price"], r.json["total_amount"]) == (450, 900)
+    changes = [(e["field"], e["from"], e["to"]) for e in r.json["history"]]
+    assert changes == [("variant", "黑 / L", "黑 / M"), ("unit_price", 400, 450)], changes
+    # A price the seller typed is theirs: it stays, and only the variant's change is written.
+    typed = make_order(api, token, item_id=item["id"], variant_id=v["黑 / M"]["id"], unit_price=380)
+    r = api.patch(f"/orders/{typed['id']}", {"variant_id": v["黑 / L"]["id"]}, token=token)
+    assert r.status == 200, r
+    assert r.json["unit_price"] == 380
+    assert [(e["field"], e["from"], e["to"]) for e in r.json["history"]] == [("variant", "黑 / M", "黑 / L")]
+    # A price given with the change wins over the variant's.
+    r = api.patch(f"/orders/{typed['id']}", {"variant_id": v["黑 / M"]["id"], "unit_price": 500}, token=token)
+    assert r.status == 200 and r.json["unit_price"] == 500, r
 
 
 def test_a_variant_order_whose_insert_fails_gives_the_variant_its_units_back_and_says_so(api, monkeypatch):

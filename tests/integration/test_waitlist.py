@@ -157,6 +157,95 @@ def test_a_closed_form_takes_no_waitlist(api):
     assert r.status == 410 and r.json["error"]["code"] == "form_closed"
 
 
+# --- items with variants: one line per variant ------------------------------------------
+
+
+def variant_shop(api, black=0, white=0):
+    """A shirt in 黑 (its own price 450, cost 150) and 白 (the item's 400), on a form."""
+    t = api.signup()
+    item = make_item(
+        api,
+        t,
+        item_name="T恤",
+        price=400,
+        cost=100,
+        options=[{"name": "顏色", "values": ["黑", "白"]}],
+        variants=[
+            {"values": ["黑"], "stock": black, "price": 450, "cost": 150},
+            {"values": ["白"], "stock": white},
+        ],
+    )
+    r = api.post(
+        "/forms",
+        {"batch": "B", "title": "Tokyo", "items": [{"item_id": item["id"]}], "contact": "any"},
+        token=t,
+    )
+    assert r.status == 201, r.json
+    shop = {"t": t, "item": item, "form": r.json, "token": r.json["url"].split("#")[1]}
+    return shop, {v["label"]: v["id"] for v in item["variants"]}
+
+
+def add_units(api, shop, variant_id, delta):
+    r = api.post(
+        f"/items/{shop['item']['id']}/adjustments",
+        {"delta": delta, "variant_id": variant_id},
+        token=shop["t"],
+    )
+    assert r.status == 201, r.json
+
+
+def test_a_variant_item_waitlist_needs_a_sold_out_variant(api):
+    shop, vid = variant_shop(api, black=0, white=2)
+    r = join(api, shop, email="amy@example.com")
+    assert r.status == 400 and r.json["error"]["code"] == "variant_required", r.json
+    assert [d["field"] for d in r.json["error"]["details"]] == ["variant_id"]
+    r = join(api, shop, email="amy@example.com", variant_id="0" * 24)
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "variant_id", r.json
+    r = join(api, shop, email="amy@example.com", variant_id=vid["白"])
+    assert r.status == 409 and r.json["error"]["code"] == "in_stock"
+    assert db.get_db().waitlist.count_documents({}) == 0
+    r = join(api, shop, email="amy@example.com", variant_id=vid["黑"])
+    assert r.status == 201 and r.json["position"] == 1, r.json
+    (row,) = queue(api, shop)
+    assert (row["variant_id"], row["variant_label"]) == (vid["黑"], "黑")
+
+
+def test_units_of_a_variant_serve_only_its_own_line(api):
+    shop, vid = variant_shop(api, black=0, white=0)
+    assert join(api, shop, email="amy@example.com", variant_id=vid["黑"]).status == 201
+    bo = join(api, shop, name="Bo", email="bo@example.com", variant_id=vid["白"])
+    assert bo.status == 201 and bo.json["position"] == 1  # the first of 白's line
+    add_units(api, shop, vid["白"], 1)  # 白 comes back: Bo, never Amy
+    assert [(e["name"], e["status"]) for e in queue(api, shop)] == [("Amy", "waiting"), ("Bo", "served")]
+    (made,) = db.get_db().orders.find({"source": "waitlist"})
+    assert (made["variant_id"], made["variant_label"], made["unit_price"]) == (vid["白"], "白", 40000)
+    stock = db.get_db().items.find_one()["variant_stock"]
+    assert (stock[vid["黑"]], stock[vid["白"]]) == (0, 0)
+    add_units(api, shop, vid["黑"], 1)  # 黑 comes back: Amy, at 黑's price and cost
+    assert [e["status"] for e in queue(api, shop)] == ["served", "served"]
+    amy = db.get_db().orders.find_one({"source": "waitlist", "variant_id": vid["黑"]})
+    assert (amy["variant_label"], amy["unit_price"], amy["cost"]) == ("黑", 45000, 15000)
+    assert db.get_db().items.find_one()["variant_stock"][vid["黑"]] == 0
+
+
+def test_a_cancel_of_a_variant_order_serves_that_variants_line(api):
+    shop, vid = variant_shop(api, black=1, white=0)
+    body = {
+        "name": "Zed",
+        "email": "zed@example.com",
+        "lines": [{"item_id": shop["item"]["id"], "variant_id": vid["黑"], "quantity": 1}],
+    }
+    r = api.post(f"/f/{shop['token']}/orders", body)
+    assert r.status == 201, r.json
+    join(api, shop, name="Bo", email="bo@example.com", variant_id=vid["白"])
+    join(api, shop, email="amy@example.com", variant_id=vid["黑"])
+    order = order_of(r.json["order_nos"][0], api, shop)
+    r = api.patch(f"/orders/{order['id']}", {"fulfillment_status": "cancelled"}, token=shop["t"])
+    assert r.status == 200, r.json
+    assert [(e["name"], e["status"]) for e in queue(api, shop)] == [("Bo", "waiting"), ("Amy", "served")]
+    assert db.get_db().orders.find_one({"source": "waitlist"})["variant_id"] == vid["黑"]
+
+
 # --- the form's close ends the waitlist; reminders asked for on the waitlist
 
 CLOSES = dt.datetime(2031, 3, 1, 12, 0, tzinfo=dt.UTC)

@@ -165,3 +165,69 @@ def test_the_close_racing_a_cancel_serves_or_closes_each_entry_never_both(api, r
     assert set(statuses) <= {"served", "closed"}, (statuses, results)
     assert stock(item_id) + live_units(item_id) == total, results
     assert statuses.count("served") + stock(item_id) == 2, (statuses, results)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_cancel_of_one_variant_and_new_stock_of_another_serve_each_line_its_own_units(api, round_):
+    """A shirt in 黑 and 白, both sold out, buyers waiting for each: a cancel of a 黑 order
+    (2 units of 黑 back), 2 new units of 白 from the seller and buyers joining both lines,
+    at once. Each variant's units stay its own (stock + live units per variant constant)
+    and go only to its own line, each entry served at most once as an order of its variant."""
+    from chalicelib.catalog.schemas import AdjustmentIn
+
+    who = make_principal(api)
+    item = items.create(
+        who,
+        ItemIn.model_validate(
+            {
+                "item_name": "T恤",
+                "price": 400,
+                "options": [{"name": "顏色", "values": ["黑", "白"]}],
+                "variants": [{"values": ["黑"], "stock": 2, "price": 450}, {"values": ["白"], "stock": 0}],
+            }
+        ),
+    )
+    item_id = item["id"]
+    black, white = (v["id"] for v in item["variants"])
+    body = {"batch": "B", "title": "Race", "items": [{"item_id": item_id}]}
+    token = forms.create(who, FormIn.model_validate(body))["url"].split("#")[1]
+    lines = [{"item_id": item_id, "variant_id": black, "quantity": 2}]
+    forms.submit(token, FormOrderIn(name="Buyer", email="b@example.com", lines=lines), "b", None)
+
+    def join_v(email, vid):
+        data = WaitlistIn(name="Waiter", email=email, item_id=item_id, variant_id=vid, quantity=1)
+        return lambda: waitlist.join(token, data, email)
+
+    for n in range(3):
+        assert in_route(join_v(f"k{n}@example.com", black))()["status"] == "waiting"
+        assert in_route(join_v(f"w{n}@example.com", white))()["status"] == "waiting"
+    order_id = db.get_db().orders.find_one({"item_id": ObjectId(item_id)})["_id"]
+    results = at_once(
+        [
+            in_route(
+                lambda: orders.update(
+                    who, str(order_id), OrderPatch(fulfillment_status="cancelled"), attempts=20
+                )
+            ),
+            in_route(lambda: items.adjust(who, item_id, AdjustmentIn(delta=2, variant_id=white))),
+            in_route(join_v("late-k@example.com", black)),
+            in_route(join_v("late-w@example.com", white)),
+        ]
+    )
+    check_entries()
+    doc = db.get_db().items.find_one({"_id": ObjectId(item_id)})
+    left = doc["variant_stock"]
+    live = {black: 0, white: 0}
+    for o in db.get_db().orders.find(
+        {"item_id": ObjectId(item_id), "fulfillment_status": {"$ne": "cancelled"}}
+    ):
+        live[o["variant_id"]] += o["quantity"]
+    assert left[black] >= 0 and left[white] >= 0, (left, results)
+    assert (left[black] + live[black], left[white] + live[white]) == (2, 2), (left, live, results)
+    for e in db.get_db().waitlist.find({"status": "served"}):
+        made = db.get_db().orders.find_one({"waitlist_entry": e["_id"]})
+        assert made["variant_id"] == e["variant_id"], (e, made)
+    for vid in (black, white):
+        served = db.get_db().waitlist.count_documents({"variant_id": vid, "status": "served"})
+        # Two units came back to each variant; three or more wait in each line: both served.
+        assert served == 2 and left[vid] == 0, (vid, served, left, results)

@@ -7,8 +7,8 @@ import { t } from "./i18n.js";
 // Its texts come with it (the form's first load carries only "Notify me when back").
 import "./i18n/buyer-waitlist.js";
 
-/** A sold-out item's "notify me when back" (補貨通知我): a small form (name, the contact
- * the form asks for, quantity) that joins the item's waitlist; 201 says the place in line. */
+/** A sold-out item's (or variant's) "notify me when back" (補貨通知我): a small form (name,
+ * the contact the form asks for, quantity) that joins its waitlist; 201 says the place in line. */
 export function waitlistBox(item, token, mode) {
   const asks = mode === "any" ? ["email", "line_id"] : [mode];
   const field = (name, type, label) => {
@@ -38,7 +38,8 @@ export function waitlistBox(item, token, mode) {
   box.querySelector("[name=quantity]").value = "1";
   box.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const body = { name: box.querySelector("[name=name]").value.trim(), item_id: item.item_id, quantity: Number.parseInt(box.querySelector("[name=quantity]").value, 10) || 0 };
+    // A variant's line (form-variants.js) joins that variant's own waitlist.
+    const body = { name: box.querySelector("[name=name]").value.trim(), item_id: item.item_id, ...item.line, quantity: Number.parseInt(box.querySelector("[name=quantity]").value, 10) || 0 };
     if (remind?.checked) body.remind = true;
     for (const c of asks) {
       const v = box.querySelector(`[name=${c}]`).value.trim();

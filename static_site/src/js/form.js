@@ -133,7 +133,7 @@ function itemCard(item) {
         h("div", { class: "input-group of-stepper w-auto" }, minus, input, plus),
       ),
       progress,
-      soldOut && !closed && !item.line ? waitlistButton(item) : null,
+      soldOut && !closed ? waitlistButton(item) : null,
       h("div", { class: "text-danger small mt-1 of-line-error", id: errId, role: "alert" }),
     ),
   );

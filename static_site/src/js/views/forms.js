@@ -7,7 +7,7 @@
 import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, dateTime, money, parseCents } from "../format.js";
-import { apply, t } from "../i18n.js";
+import { apply, aside, t } from "../i18n.js";
 import { currency, nav } from "../app.js";
 import { PagedList } from "../paged.js";
 
@@ -666,7 +666,7 @@ async function showWaitlist(f, row) {
       e.status === "waiting"
         ? h("button", { class: "btn btn-sm btn-link p-0 ms-2 form-waitlist-skip", type: "button", "aria-label": t("forms.waitlist_skip_label", { name: e.name }), onclick: () => skipEntry(f, e, row) }, t("forms.waitlist_skip"))
         : null;
-    return h("li", { class: "form-waitlist-entry", dataset: { id: e.id, status: e.status } }, t("forms.waitlist_entry", { name: e.name, contact: e.contact, item: e.item_name || "", quantity: e.quantity }), h("span", { class: ["served", "closed"].includes(e.status) && e.emailed === false ? "text-danger" : "" }, state), skip);
+    return h("li", { class: "form-waitlist-entry", dataset: { id: e.id, status: e.status } }, t("forms.waitlist_entry", { name: e.name, contact: e.contact, item: e.variant_label ? aside(e.item_name || "", e.variant_label) : e.item_name || "", quantity: e.quantity }), h("span", { class: ["served", "closed"].includes(e.status) && e.emailed === false ? "text-danger" : "" }, state), skip);
   };
   box.replaceChildren(h("strong", {}, t("forms.waitlist")), h("ol", { class: "mb-1 ps-3" }, entries.map(line)));
 }

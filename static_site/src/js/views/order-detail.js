@@ -22,7 +22,9 @@ const FULFILLMENT = FULFILLMENT_STATUSES;
 const TEXT = ["batch", "note", "carrier", "tracking_number"];
 const MONEY = ["unit_price", "shipping_fee"];
 
-const state = { order: null, onSaved: () => {}, payments: null, parcel: null, credit: null, creditUsed: null };
+// `touched`: the fields the seller changed since the panel opened or last saved: a redraw
+// (the order read again as it opens, a language change) keeps what they typed there.
+const state = { order: null, onSaved: () => {}, payments: null, parcel: null, credit: null, creditUsed: null, touched: new Set() };
 const CVS = new Set(CVS_METHODS);
 
 const dialog = () => $("#order-detail");
@@ -36,6 +38,7 @@ export async function open(order, onSaved) {
   state.parcel = null;
   state.credit = null;
   state.creditUsed = null; // {used, left} of the last "Use credit", said where it was pressed
+  state.touched = new Set();
   render();
   $("#detail-msg").replaceChildren();
   $("#detail-message").replaceChildren();
@@ -221,6 +224,7 @@ export function render() {
   const o = state.order;
   if (!o) return;
   const f = form();
+  const typed = [...state.touched].filter((name) => f.elements[name]).map((name) => [name, f.elements[name].value]);
   $("#detail-title").textContent = t("detail.title", { no: o.order_no });
   $("#detail-created").replaceChildren(labelled(t("order.date"), date(o.created_at)), sourceLine(o), shipToLine(o));
   f.elements.buyer_email.value = o.buyer_email || ""; // a buyer met by phone or LINE ID has none
@@ -259,6 +263,11 @@ export function render() {
   fillCurrencies(f.elements.cost_currency, o.cost_currency || currency());
   renderProfit(o);
   renderHistory(o);
+  for (const [name, value] of typed) if (!f.elements[name].disabled) f.elements[name].value = value;
+  if (typed.length) {
+    syncFields();
+    updateTotal();
+  }
 }
 
 /** The order's variant, to move it to another of its item's (issue 30): shown for an item
@@ -427,6 +436,7 @@ async function save(body, { confirmCancel = true } = {}) {
   btn.disabled = true;
   try {
     state.order = await api.patch(`/orders/${before.id}`, body);
+    state.touched.clear(); // saved: the fields show the order as written
     render();
     if (state.credit === null) loadCredit(state.order); // held and owing only now (say, a raised quantity)
     notify(box, "success", t("common.saved"));
@@ -441,6 +451,11 @@ async function save(body, { confirmCancel = true } = {}) {
 
 export function bind() {
   const f = form();
+  const touch = (ev) => {
+    if (ev.target.name) state.touched.add(ev.target.name);
+  };
+  f.addEventListener("input", touch);
+  f.addEventListener("change", touch);
   f.addEventListener("input", (ev) => {
     if (["quantity", "unit_price", "shipping_fee"].includes(ev.target.name)) updateTotal();
   });
