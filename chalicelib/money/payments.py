@@ -33,6 +33,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from chalicelib.accounts import members
 from chalicelib.buyers import customers
 from chalicelib.money import charge_book
 from chalicelib.money.ledger import BuyerWork, Ledger
@@ -108,9 +109,17 @@ class RecordPayment:
         )
 
 
-def to_out(doc: dict) -> dict:
+_ACTORS = ("recorded_by", "confirmed_by")
+
+
+def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
+    """`who`: actor ids → who they are (members.names), read once for a page of payments;
+    without it, read for this one payment."""
+    if who is None:
+        who = members.names(doc["seller_id"], [doc[k] for k in _ACTORS if doc.get(k)])
     allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
-    return PaymentOut.from_doc({**doc, "allocations": allocations})
+    named = {k: who.get(doc[k]) if doc.get(k) else None for k in _ACTORS}
+    return PaymentOut.from_doc({**doc, "allocations": allocations, **named})
 
 
 def track_out(doc: dict) -> dict:
@@ -426,7 +435,7 @@ def confirm_for_row(
             raise Conflict(f"a {payment['status']} payment cannot be confirmed", code="payment_not_reported")
         if payment["amount"] != amount:
             raise Conflict("the reported amount is not the row's", code="amount_mismatch")
-        payment = _confirm(uow, payment, {"statement_row": row_key})
+        payment = _confirm(uow, payment, {"statement_row": row_key, "confirmed_by": principal.actor_id})
     bus.record(PaymentConfirmed(payment["_id"]))
     return to_out(get_db().payments.find_one({"_id": payment["_id"]}))
 
@@ -522,6 +531,8 @@ def _confirmed(
     if via:
         doc["via"] = via
     doc.update(
+        recorded_by=principal.actor_id,
+        confirmed_by=principal.actor_id,
         allocations=allocations,
         unallocated=command.amount - sum(a["amount"] for a in allocations),
         applied=False,
@@ -554,7 +565,10 @@ def search(principal: Principal, params: PaymentQuery) -> dict:
         query["customer_id"] = object_id(params.customer_id)
     if params.status:
         query["status"] = params.status
-    return page(get_db().payments, query, params.limit, params.cursor, to_out)
+    out = page(get_db().payments, query, params.limit, params.cursor, lambda d: d)
+    who = members.names(principal.seller_id, [d[k] for d in out["items"] for k in _ACTORS if d.get(k)])
+    out["items"] = [to_out(d, who) for d in out["items"]]
+    return out
 
 
 def _change(
@@ -589,7 +603,12 @@ def confirm(principal: Principal, payment_id: str) -> dict:
     """A buyer's reported payment is real: allocated like one the seller records.
     Confirming a confirmed payment again changes nothing (a double click)."""
     payment, changed = _change(
-        principal, payment_id, was="reported", to="confirmed", code="payment_not_reported", change=_confirm
+        principal,
+        payment_id,
+        was="reported",
+        to="confirmed",
+        code="payment_not_reported",
+        change=lambda uow, p: _confirm(uow, p, {"confirmed_by": principal.actor_id}),
     )
     if not changed:
         return to_out(payment)

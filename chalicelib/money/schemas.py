@@ -117,6 +117,10 @@ class PaymentOut(Out):
     source: Literal["seller", "buyer"]
     allocations: list[AllocationOut]
     reject_reason: str | None
+    # Who recorded it and who confirmed it (issue 31): "owner" (the shop's own login) or
+    # a member's email; null for a buyer's report, or a payment from before it was kept.
+    recorded_by: str | None
+    confirmed_by: str | None
     confirmed_at: str | None
     voided_at: str | None
     created_at: str

@@ -259,7 +259,7 @@ def attach_to_parcel(
                 {"_id": {"$in": moves}, "fulfillment_status": _state(move.from_states), **free},
                 _change(
                     {**fields, **move.sets(parcel["shipped_date"]), "shipped_by_parcel": pid},
-                    [move.history(now)],
+                    [move.history(now, parcel.get("shipped_by"))],
                     now,
                 ),
             ).matched_count

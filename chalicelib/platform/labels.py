@@ -50,9 +50,11 @@ ZH: dict[str, dict[str, str]] = {
     # an import's only.
     "via": {"import": "CSV 匯入", "order_switch": "已匯款開關", "statement": "銀行對帳單"},
     # Who wrote an order's history entry: a source the server names (an actor's id is
-    # "you" for the seller's own account, another account otherwise).
+    # "you" for the account exporting, "owner" for the shop's own login, another account
+    # otherwise).
     "by": {
         "you": "你",
+        "owner": "店主",
         "other": "其他帳號",
         "bulk": "批次更新",
         "payment": "付款",
@@ -79,6 +81,7 @@ EN: dict[str, dict[str, str]] = {
     },
     "by": {
         "you": "you",
+        "owner": "the owner",
         "other": "another account",
         "bulk": "bulk update",
         "payment": "a payment",

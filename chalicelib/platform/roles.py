@@ -49,11 +49,11 @@ def without_costs(value: Any) -> Any:
 
 
 def sets_costs(body: Any) -> bool:
-    """Whether a request body names a cost field anywhere (a staff member's write of one)."""
+    """Whether a request body names a cost field anywhere (a staff member's write of one).
+    A null counts: it clears the cost (a staff member's item form, which shows no cost,
+    would otherwise wipe the owner's)."""
     if isinstance(body, dict):
-        return any(k in COST_FIELDS and v is not None for k, v in body.items()) or any(
-            sets_costs(v) for v in body.values()
-        )
+        return any(k in COST_FIELDS for k in body) or any(sets_costs(v) for v in body.values())
     if isinstance(body, list):
         return any(sets_costs(v) for v in body)
     return False

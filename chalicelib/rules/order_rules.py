@@ -378,11 +378,15 @@ class ParcelMove:
             out["shipped_date"] = None
         return out
 
-    def history(self, now: dt.datetime) -> dict[str, Any]:
-        """One entry for every order the update moves: `from` only when one state moves."""
+    def history(self, now: dt.datetime, actor: str | None = None) -> dict[str, Any]:
+        """One entry for every order the update moves: `from` only when one state moves;
+        `actor`: the person who packed the parcel (issue 31), kept beside `by`."""
+        extra = {"actor": actor} if actor else None
         if len(self.from_states) == 1:
-            return history_entry("fulfillment_status", self.to, now, self.from_states[0], by=BY_PARCEL)
-        return history_entry("fulfillment_status", self.to, now, by=BY_PARCEL)
+            return history_entry(
+                "fulfillment_status", self.to, now, self.from_states[0], by=BY_PARCEL, extra=extra
+            )
+        return history_entry("fulfillment_status", self.to, now, by=BY_PARCEL, extra=extra)
 
 
 def parcel_move(from_states: tuple[str, ...], to: str) -> ParcelMove:

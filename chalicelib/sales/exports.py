@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib.accounts import members
 from chalicelib.money import charges, payments
 from chalicelib.platform import clock, csv_format, currencies, labels
 from chalicelib.platform.csv_format import CsvFile
@@ -52,6 +53,7 @@ class FileLanguage:
     lang: str
     tz: str
     actor: str | None = None
+    owner: str | None = None  # the shop's own id: a member's file names the owner's entries
 
     def word(self, kind: str, code: str | None) -> str | None:
         return labels.word(kind, code, self.lang)
@@ -114,12 +116,12 @@ def _value(e: dict, side: str, f: FileLanguage) -> str:
 def _who(by: str | None, f: FileLanguage) -> str | None:
     if not by:
         return None  # entries written before `by` existed
-    key = by if by in SOURCES else "you" if by == f.actor else "other"
+    key = by if by in SOURCES else "you" if by == f.actor else "owner" if by == f.owner else "other"
     return labels.ZH["by"][key] if f.lang == "zh" else labels.EN["by"][key]
 
 
 def _payment_cells(doc: dict, f: FileLanguage) -> list:
-    out = payments.to_out(doc)
+    out = payments.to_out(doc, {})  # who is not a column
     for name in ("amount", "unallocated"):
         out[name] = format_plain(doc.get(name, 0))
     # An order as "#1001:100", a charge by its kind: "shipping:60" (運費:60 in zh).
@@ -175,6 +177,8 @@ def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile |
     if params.status:
         query["status"] = params.status
     stem = "payments-" + filename_stem(principal).removeprefix("orders-")
+    # Who recorded and confirmed each (JSON only): the shop's members read once.
+    who = members.all_names(principal.seller_id) if params.format == "json" else {}
     return _export(
         principal,
         params,
@@ -182,7 +186,7 @@ def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile |
         query,
         csv_format.PAYMENT_COLUMNS,
         _payment_cells,
-        payments.to_out,
+        lambda d: payments.to_out(d, who),
         stem,
     )
 
@@ -226,7 +230,7 @@ def _export(
     or JSON (as the API answers), a page of `limit` when given."""
     fmt, limit, cursor = params.format, params.limit, params.cursor
     lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
-    f = FileLanguage(lang, principal.timezone, principal.actor_id)
+    f = FileLanguage(lang, principal.timezone, principal.actor_id, principal.seller_id)
     after = decode_cursor(cursor)
     if after is not None:
         query = {**query, "_id": {"$gt": after}}

@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from chalicelib.accounts import members
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
@@ -40,9 +41,10 @@ FIRST_ORDER_NO = 1001
 MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
 
 
-def to_out(doc: dict) -> dict:
+def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
     """The order as the API shows it: the fields of models.OrderOut. `balance` is what
-    is still owed: nothing on a cancelled or refunded order."""
+    is still owed: nothing on a cancelled or refunded order. `who`: actor ids → who they
+    are (members.names), for each history entry's `by_name`; a list leaves them out."""
     money = {
         "paid_amount": allocation.paid_of(doc),
         "balance": allocation.balance_of(doc),
@@ -51,7 +53,19 @@ def to_out(doc: dict) -> dict:
         "source": doc.get("source") or "seller",
         "credit_held": bool(doc.get("credit_held")),
     }
-    return OrderOut.from_doc({**doc, **money, "history": history_out(doc)})
+    return OrderOut.from_doc({**doc, **money, "history": history_out(doc, who or {})})
+
+
+def one_out(doc: dict) -> dict:
+    """One order's answer, its history naming who did each change: one read of the shop's
+    members at most (none when only the owner and the server's sources wrote it)."""
+    return to_out(doc, members.names(doc["seller_id"], actors(doc)))
+
+
+def actors(doc: dict) -> list[str]:
+    """The actor ids an order's history names: `by`, or `actor` on an entry a source
+    (its parcel) wrote for a person."""
+    return [h.get("actor") or h["by"] for h in doc.get("history", []) if h.get("actor") or h.get("by")]
 
 
 def profit_of(doc: dict) -> int | None:
@@ -67,7 +81,7 @@ def profit_of(doc: dict) -> int | None:
     return doc["total_amount"] - doc["shipping_fee"] - cost
 
 
-def history_out(doc: dict) -> list[dict]:
+def history_out(doc: dict, who: dict[str, str] | None = None) -> list[dict]:
     """The history as the API shows it: money as the order's money fields (a cost in its
     own currency), ids as text. Entries written by the one-command status update carry
     no `from` (an update cannot copy a field's old value into a pushed entry); it is the
@@ -79,11 +93,11 @@ def history_out(doc: dict) -> list[dict]:
     for h in doc.get("history", []):
         before = h["from"] if "from" in h else last.get(h["field"])
         last[h["field"]] = h["to"]
-        out.append(_entry_out(h, before))
+        out.append(_entry_out(h, before, who or {}))
     return out
 
 
-def _entry_out(h: dict, before: Any) -> dict:
+def _entry_out(h: dict, before: Any, who: dict[str, str]) -> dict:
     field, to, extra = h["field"], h["to"], {}
     if field == "buyer":
         field, before, to = "customer_id", None, None
@@ -97,6 +111,8 @@ def _entry_out(h: dict, before: Any) -> dict:
         extra = {"from_currency": h.get("from_currency"), "to_currency": h.get("to_currency")}
         before = currencies.cost_out(before, extra["from_currency"])
         to = currencies.cost_out(to, extra["to_currency"])
+    name = who.get(h.get("actor") or h.get("by"))
+    extra = {**extra, "by_name": name} if name else extra
     return order_rules.history_entry(field, to, clock.iso(h["at"]), before, by=h.get("by"), extra=extra)
 
 
@@ -195,7 +211,7 @@ def create(principal: Principal, data: OrderIn, idempotency_key: str | None = No
         lambda oid: get_db().orders.find_one({"_id": oid}),
         lambda: _create(principal, data, seller_id, order_id, claim),
     )
-    return (doc if created else to_out(doc)), created
+    return (doc if created else one_out(doc)), created
 
 
 def _create(
@@ -263,7 +279,7 @@ def _create(
     doc = batches.settle(seller_id, doc, principal.currency)
     if customer.get("credit", 0) > 0 and payments.use_credit(seller_id, customer["_id"]):
         doc = db.orders.find_one({"_id": order_id})
-    return to_out(doc)
+    return one_out(doc)
 
 
 def _new_order_cost(
@@ -288,7 +304,7 @@ def _get_doc(seller_id, order_id: str) -> dict:
 
 
 def get(principal: Principal, order_id: str) -> dict:
-    return to_out(_get_doc(object_id(principal.seller_id), order_id))
+    return one_out(_get_doc(object_id(principal.seller_id), order_id))
 
 
 # The stored field each ?sort= names; order_no is unique per seller, so it needs no
@@ -467,7 +483,7 @@ def update(principal: Principal, order_id: str, patch: OrderPatch, attempts: int
     if to_pay is not None:
         payments.switch(principal, oid, to_pay)
         after = None
-    return to_out(after if after is not None else _get_doc(seller_id, order_id))
+    return one_out(after if after is not None else _get_doc(seller_id, order_id))
 
 
 # What a PATCH may raise the money owed by: the total, or the buyer (another buyer's credit).

@@ -430,6 +430,9 @@ class HistoryEntry(Model):
     # Who: the actor id of the person whose edit it was (the seller for now), or the
     # source ("bulk", "payment", "parcel", "merge"); null on entries written before `by`.
     by: str | None = None
+    # Who that person is (issue 31): "owner" or a member's email; on an entry its parcel
+    # wrote, the person who packed it. Only in one order's answer (a list leaves it out).
+    by_name: str | None = None
     from_name: str | None = None
     to_name: str | None = None
     from_currency: str | None = None

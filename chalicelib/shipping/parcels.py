@@ -158,6 +158,9 @@ def create(principal: Principal, data: ParcelIn, idempotency_key: str | None = N
             "delivered_date": None,
             "note": data.note or None,
             "notified_at": None,
+            # Who packed it (issue 31): a parcel is shipped when it is made.
+            "created_by": principal.actor_id,
+            "shipped_by": principal.actor_id,
             "created_at": now,
             "updated_at": now,
         }

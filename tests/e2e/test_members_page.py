@@ -51,8 +51,9 @@ def test_owner_invites_helper_joins_owner_removes(stack, seller_page, open_page,
     expect(helper.locator("#brand")).to_have_text(owner.locator("#brand").inner_text())
     assert "#invite=" not in helper.url
     helper.locator("[data-tab=settings]").click()
-    expect(helper.locator("#shop-form")).to_be_visible()
-    expect(helper.locator("#members-card")).to_be_hidden()  # staff: the owner's card
+    expect(helper.locator("#password-form")).to_be_visible()
+    expect(helper.locator("#shop-form")).to_be_hidden()  # staff: the owner's settings
+    expect(helper.locator("#members-card")).to_be_hidden()  # and the owner's card
 
     owner.reload()
     owner.locator("[data-tab=settings]").click()

@@ -5,10 +5,12 @@ and changes none of it. A route added to app.py without a row here fails the tes
 from urllib.parse import quote
 
 import pytest
+from bson import ObjectId
 
 from app import ROUTES
-from chalicelib.platform import blobs, db
+from chalicelib.platform import blobs, db, roles
 from tests.factories import make_customer, make_item, make_order
+from tests.integration.test_members import join
 
 # Marker strings only seller A's data contains; none may appear in B's answers.
 A_BUYER = "isolation-a-buyer@example.com"
@@ -147,6 +149,105 @@ def test_every_authenticated_route_is_in_the_matrix():
     assert routes == set(MATRIX)
 
 
+# The role dimension (issue 31): each route called in A's own shop, with the body above, by
+# A's owner and by a staff member of A (joined through the members API). What each gets:
+# "ok" (2xx) or a status; "403" for staff is `forbidden_for_role`. Staff never read a cost.
+# Where the body (meant for B) is refused in A's shop for a reason of the data (409, 400),
+# both roles get the same answer: staff passed the role check and the route ran.
+OK, DENIED = "ok", "403"
+# (method, path) → {role: what they get}. A new route without a row here fails below.
+ROLES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/auth/me"): {"owner": OK, "staff": OK},
+    ("PATCH", "/auth/me"): {"owner": OK, "staff": DENIED},  # shop settings
+    # Each changes their own password; the body has the owner's current one.
+    ("POST", "/auth/password"): {"owner": OK, "staff": "400"},
+    ("GET", "/members"): {"owner": OK, "staff": DENIED},
+    ("POST", "/members"): {"owner": OK, "staff": DENIED},
+    ("PATCH", "/members/{member_id}"): {"owner": OK, "staff": DENIED},
+    ("DELETE", "/members/{member_id}"): {"owner": OK, "staff": DENIED},
+    ("GET", "/customers"): {"owner": OK, "staff": OK},
+    ("POST", "/customers"): {"owner": "409", "staff": "409"},  # A's buyer has that email
+    ("GET", "/customers/{customer_id}"): {"owner": OK, "staff": OK},
+    ("PATCH", "/customers/{customer_id}"): {"owner": OK, "staff": OK},
+    ("DELETE", "/customers/{customer_id}"): {"owner": "409", "staff": "409"},  # has orders
+    ("POST", "/customers/{customer_id}/merge"): {"owner": "400", "staff": "400"},  # itself
+    ("GET", "/customers/{customer_id}/tracking-link"): {"owner": OK, "staff": OK},
+    ("POST", "/customers/{customer_id}/tracking-link"): {"owner": OK, "staff": OK},
+    ("GET", "/customers/{customer_id}/tracking-links"): {"owner": OK, "staff": OK},
+    ("DELETE", "/customers/{customer_id}/tracking-links/{link_id}"): {"owner": OK, "staff": OK},
+    ("GET", "/items"): {"owner": OK, "staff": OK},
+    ("POST", "/items"): {"owner": OK, "staff": OK},
+    ("GET", "/items/{item_id}"): {"owner": OK, "staff": OK},
+    ("PATCH", "/items/{item_id}"): {"owner": OK, "staff": OK},
+    ("DELETE", "/items/{item_id}"): {"owner": "409", "staff": "409"},  # orders use it
+    ("POST", "/items/{item_id}/photos"): {"owner": OK, "staff": OK},
+    ("GET", "/items/{item_id}/photos/{photo_id}"): {"owner": OK, "staff": OK},
+    ("DELETE", "/items/{item_id}/photos/{photo_id}"): {"owner": OK, "staff": OK},
+    ("GET", "/items/{item_id}/movements"): {"owner": OK, "staff": OK},
+    ("POST", "/items/{item_id}/adjustments"): {"owner": OK, "staff": OK},
+    ("GET", "/orders"): {"owner": OK, "staff": OK},
+    ("POST", "/orders"): {"owner": OK, "staff": OK},
+    ("POST", "/orders/bulk"): {"owner": OK, "staff": OK},
+    ("POST", "/orders/bulk/matching"): {"owner": OK, "staff": OK},
+    ("GET", "/orders/{order_id}"): {"owner": OK, "staff": OK},
+    ("PATCH", "/orders/{order_id}"): {"owner": OK, "staff": OK},
+    ("GET", "/reports/buyers"): {"owner": OK, "staff": OK},
+    ("GET", "/reports/items"): {"owner": OK, "staff": OK},
+    ("GET", "/reports/monthly"): {"owner": OK, "staff": OK},
+    ("GET", "/reports/profit"): {"owner": OK, "staff": DENIED},  # profit
+    ("GET", "/batches"): {"owner": OK, "staff": OK},
+    ("PATCH", "/batches/{batch}"): {"owner": OK, "staff": DENIED},  # its body sets rates
+    ("GET", "/batches/{batch}/notices"): {"owner": OK, "staff": OK},
+    ("POST", "/batches/{batch}/notices"): {"owner": OK, "staff": OK},
+    ("POST", "/batches/{batch}/notices/{notice_id}/sent"): {"owner": OK, "staff": OK},
+    ("GET", "/batches/{batch}/shopping-list"): {"owner": OK, "staff": OK},
+    ("POST", "/batches/{batch}/purchases"): {"owner": OK, "staff": OK},
+    ("DELETE", "/batches/{batch}/purchases/{purchase_id}"): {"owner": "409", "staff": "409"},
+    ("POST", "/batches/{batch}/shortages"): {"owner": OK, "staff": OK},
+    ("GET", "/forms"): {"owner": OK, "staff": OK},
+    ("POST", "/forms"): {"owner": OK, "staff": OK},
+    ("GET", "/forms/{form_id}"): {"owner": OK, "staff": OK},
+    ("PATCH", "/forms/{form_id}"): {"owner": OK, "staff": OK},
+    ("POST", "/forms/{form_id}/link"): {"owner": OK, "staff": OK},
+    ("GET", "/forms/{form_id}/waitlist"): {"owner": OK, "staff": OK},
+    ("DELETE", "/forms/{form_id}/waitlist/{entry_id}"): {"owner": OK, "staff": OK},
+    ("GET", "/export/orders"): {"owner": OK, "staff": DENIED},  # with costs
+    ("GET", "/export/payments"): {"owner": OK, "staff": OK},
+    ("GET", "/export/charges"): {"owner": OK, "staff": OK},
+    ("POST", "/import/orders"): {"owner": OK, "staff": OK},
+    ("GET", "/parcels"): {"owner": OK, "staff": OK},
+    ("POST", "/parcels"): {"owner": OK, "staff": OK},
+    ("GET", "/parcels/ready"): {"owner": OK, "staff": OK},
+    ("GET", "/parcels/{parcel_id}"): {"owner": OK, "staff": OK},
+    ("PATCH", "/parcels/{parcel_id}"): {"owner": OK, "staff": OK},
+    ("DELETE", "/parcels/{parcel_id}"): {"owner": OK, "staff": OK},
+    ("GET", "/parcels/{parcel_id}/packing-slip"): {"owner": OK, "staff": OK},
+    ("GET", "/payments"): {"owner": OK, "staff": OK},
+    ("GET", "/charges"): {"owner": OK, "staff": OK},
+    ("POST", "/charges"): {"owner": OK, "staff": OK},
+    ("GET", "/charges/{charge_id}"): {"owner": OK, "staff": OK},
+    ("POST", "/charges/{charge_id}/void"): {"owner": OK, "staff": OK},
+    ("POST", "/payments"): {"owner": OK, "staff": OK},
+    ("POST", "/payments/use-credit"): {"owner": OK, "staff": OK},
+    ("GET", "/payments/{payment_id}"): {"owner": OK, "staff": OK},
+    ("POST", "/payments/{payment_id}/confirm"): {"owner": OK, "staff": OK},
+    ("POST", "/payments/{payment_id}/reject"): {"owner": "409", "staff": "409"},  # confirmed
+    ("POST", "/payments/{payment_id}/void"): {"owner": OK, "staff": OK},
+    ("POST", "/statements"): {"owner": OK, "staff": OK},
+    ("GET", "/statements"): {"owner": OK, "staff": OK},
+    ("GET", "/statements/open"): {"owner": OK, "staff": OK},
+    ("GET", "/statements/{statement_id}"): {"owner": OK, "staff": OK},
+    ("POST", "/statements/{statement_id}/apply"): {"owner": OK, "staff": OK},
+    ("POST", "/statements/{statement_id}/dismiss"): {"owner": OK, "staff": OK},
+}
+
+
+def test_every_route_has_a_row_for_each_role():
+    routes = {(r.method, r.path.replace("{name}", "{batch}")) for r in ROUTES if not r.public}
+    assert routes == set(ROLES)
+    assert all(set(row) == {"owner", "staff"} for row in ROLES.values())
+
+
 def _fill(value, ids):
     if isinstance(value, str):
         return value.format(**ids) if "{" in value and "}" in value and "\r\n" not in value else value
@@ -191,8 +292,9 @@ def local_photos(tmp_path, monkeypatch):
     blobs.reset()
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
-def test_second_seller_gets_nothing(api, token, other_token, method, path, local_photos):
+def _seed(api, token):
+    """Seller A's data, one of each kind a route reads or changes: the ids, and A's ids
+    and markers that must not reach anyone outside A's shop."""
     cust = make_customer(api, token, name="Isolation A", email=A_BUYER)
     item = make_item(api, token, item_name=A_ITEM, price=10, stock=5, cost=700, cost_currency="JPY")
     order = make_order(
@@ -280,9 +382,34 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
         "batch": quote(A_BATCH),
         "form_id": form["id"],
     }
-    from bson import ObjectId
+    secrets = [
+        cust["id"],
+        item["id"],
+        order["id"],
+        link["id"],
+        ids["payment_id"],
+        ids["parcel_id"],
+        ids["form_id"],
+        ids["charge_id"],
+        ids["statement_id"],
+        second["id"],
+        A_BUYER,
+        A_ITEM,
+        A_BATCH,
+        A_MEMBER,
+        member.json["id"],
+        member.json["invite_url"].split("#invite=")[1],
+        "0.2115",
+        "Isolation A",
+        "A note",
+    ]
+    return ids, secrets
 
-    seller_a = db.get_db().customers.find_one({"_id": ObjectId(cust["id"])})["seller_id"]
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+def test_second_seller_gets_nothing(api, token, other_token, method, path, local_photos):
+    ids, secrets = _seed(api, token)
+    seller_a = db.get_db().customers.find_one({"_id": ObjectId(ids["customer_id"])})["seller_id"]
     before = _snapshot(seller_a)
 
     body, expect = MATRIX[(method, path)]
@@ -299,33 +426,57 @@ def test_second_seller_gets_nothing(api, token, other_token, method, path, local
             assert r.status == 404, (url, r)
         else:
             assert 200 <= r.status < 300, (url, r)
-        for secret in (
-            cust["id"],
-            item["id"],
-            order["id"],
-            link["id"],
-            ids["payment_id"],
-            ids["parcel_id"],
-            ids["form_id"],
-            ids["charge_id"],
-            ids["statement_id"],
-            second["id"],
-            A_BUYER,
-            A_ITEM,
-            A_BATCH,
-            A_MEMBER,
-            member.json["id"],
-            member.json["invite_url"].split("#invite=")[1],
-            "0.2115",
-            "Isolation A",
-            "A note",
-        ):
+        for secret in secrets:
             if method == "POST" and path == "/customers" and secret == A_BUYER:
                 continue  # B may have a buyer with the same email: it is B's own customer
             if path in ("/batches/{batch}", "/batches/{batch}/shopping-list") and secret == A_BATCH:
                 continue  # B named it: B's own batch of that name
-            if path == "/orders/bulk" and secret == order["id"]:
-                assert r.json["failed"] == [{"id": order["id"], "error": "not_found"}]
+            if path == "/orders/bulk" and secret == ids["order_id"]:
+                assert r.json["failed"] == [{"id": ids["order_id"], "error": "not_found"}]
                 continue
             assert secret not in text, (url, secret, text[:300])
     assert _snapshot(seller_a) == before
+
+
+def _cost_fields(value, where=""):
+    """Where an answer names a cost field (roles.COST_FIELDS), at any depth."""
+    if isinstance(value, dict):
+        return [f"{where}.{k}" for k in value if k in roles.COST_FIELDS] + [
+            f for k, v in value.items() for f in _cost_fields(v, f"{where}.{k}")
+        ]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in _cost_fields(v, f"{where}[{i}]")]
+    return []
+
+
+@pytest.fixture
+def staff_token(api, token):
+    _, login = join(api, token, email="isolation-a-staff@example.com")
+    return login["token"]
+
+
+@pytest.mark.parametrize("role", ["owner", "staff"])
+@pytest.mark.parametrize(("method", "path"), sorted(ROLES))
+def test_each_role_in_its_own_shop(api, token, staff_token, role, method, path, local_photos):
+    ids, _ = _seed(api, token)
+    body, _ = MATRIX[(method, path)]
+    expect = ROLES[(method, path)][role]
+    who = {"owner": token, "staff": staff_token}[role]
+    for query in QUERY_VARIANTS.get(path, [""]) if method == "GET" else [""]:
+        url = path.format(**ids) + query.format(**ids)
+        if isinstance(body, str):
+            r = api.call(method, url, raw=body.encode(), token=who, headers={"Content-Type": "text/csv"})
+        else:
+            r = api.call(method, url, body=_fill(body, ids), token=who)
+        if expect == OK:
+            assert 200 <= r.status < 300, (role, url, r)
+        else:
+            assert r.status == int(expect), (role, url, r)
+        if expect == DENIED and role == "staff":
+            assert r.json["error"]["code"] == "forbidden_for_role", (url, r)
+        if role == "staff" and method == "GET" and r.status == 200:
+            if "text/csv" in r.headers.get("content-type", ""):
+                header = r.body.decode("utf-8-sig").splitlines()[0].split(",")
+                assert not roles.COST_FIELDS & set(header), (url, header)
+            else:
+                assert _cost_fields(r.json) == [], (url, r.json)

@@ -73,6 +73,9 @@ def test_staff_are_refused_profit_exports_with_costs_and_writes_of_costs(api):
     writes = [
         ("POST", "/items", {"item_name": "Pocky", "price": 100, "cost": 50}),
         ("PATCH", f"/items/{item['id']}", {"cost": 1}),
+        # A null clears the owner's cost: a write too (the items form sends it when empty).
+        ("PATCH", f"/items/{item['id']}", {"note": "n", "cost": None, "cost_currency": None}),
+        ("PATCH", f"/orders/{order['id']}", {"cost": None}),
         ("PATCH", f"/orders/{order['id']}", {"cost": 1}),
         ("PATCH", f"/batches/{quote(BATCH)}", {"rates": {"JPY": "0.3"}}),
         (
@@ -92,3 +95,32 @@ def test_staff_are_refused_profit_exports_with_costs_and_writes_of_costs(api):
     assert r.status == 201 and "cost" not in r.json, r
     r = api.patch(f"/orders/{order['id']}", {"quantity": 3}, token=staff)
     assert r.status == 200 and "profit" not in r.json, r
+
+
+def test_a_staff_members_item_edit_keeps_the_owners_costs(api):
+    """The items form of a staff member shows no cost: saving it (variants included) keeps
+    the owner's item and variant costs (a null sent for one is refused above)."""
+    owner, staff, _, _ = shop(api)
+    made = api.post(
+        "/items",
+        {
+            "item_name": "T-shirt",
+            "price": 10,
+            "cost_currency": "JPY",
+            "options": [{"name": "Size", "values": ["S", "M"]}],
+            "variants": [{"values": ["S"], "cost": 500}, {"values": ["M"], "cost": 600}],
+        },
+        token=owner,
+    )
+    assert made.status == 201, made
+    seen = api.get(f"/items/{made.json['id']}", token=staff).json
+    variants = [{"id": v["id"], "values": v["values"], "price": 12} for v in seen["variants"]]
+    r = api.patch(
+        f"/items/{made.json['id']}",
+        {"note": "by the helper", "options": seen["options"], "variants": variants},
+        token=staff,
+    )
+    assert r.status == 200, r
+    after = api.get(f"/items/{made.json['id']}", token=owner).json
+    assert [(v["price"], v["cost"]) for v in after["variants"]] == [(12, 500), (12, 600)]
+    assert after["note"] == "by the helper"

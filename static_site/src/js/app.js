@@ -8,6 +8,13 @@ import { amountError, parseCents } from "./format.js";
 import { aside, labelled, t } from "./i18n.js";
 
 export const shop = { seller: getSeller() };
+/** A staff member (issue 31, GET /auth/me's `member.role`): no costs, rates, profit, shop
+ *  settings or members. The API refuses them whatever the page shows. */
+export const isStaff = () => shop.seller?.member?.role === "staff";
+/** Mark the page with the role: `.owner-only` parts hide for staff, `.staff-only` show (app.css). */
+export function applyRole() {
+  document.body.dataset.role = isStaff() ? "staff" : "owner";
+}
 export const currency = () => shop.seller?.currency || "TWD";
 export const flash = (kind, ...content) => notify($("#flash"), kind, ...content);
 export const fail = (box, err) => notify(box, "danger", describe(err));

@@ -9,7 +9,7 @@ import "./i18n/seller.js";
 import { ApiError, api, describe, getToken, setSession } from "./api.js";
 import { $, $$ } from "./dom.js";
 import { apply, bindSwitcher, onChange, t } from "./i18n.js";
-import { fillPickers, flash, loadPickers, nav, shop } from "./app.js";
+import { applyRole, fillPickers, flash, loadPickers, nav, shop } from "./app.js";
 import { bindPhone, foldNewOrder } from "./phone.js";
 import { authLink, bindSession, restoreDrafts, showAuth } from "./session.js";
 import * as orders from "./views/orders.js";
@@ -98,12 +98,14 @@ async function showApp() {
   if (Object.values(orders.draftValues()).some(Boolean)) $("#new-order-box").open = true;
   foldNewOrder();
   if (shop.seller) $("#brand").textContent = shop.seller.shop_name;
+  applyRole();
   switchTab(tab, { push: false });
   loadPickers();
   view("payments").then((v) => v.loadBadge(), () => null); // the tab's "N payments to confirm"
   try {
     shop.seller = await api.get("/auth/me");
     setSession(null, shop.seller);
+    applyRole();
     $("#brand").textContent = shop.seller.shop_name;
     orders.updateTotal();
   } catch (err) {

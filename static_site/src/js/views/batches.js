@@ -10,7 +10,7 @@ import { api, describe } from "../api.js";
 import { $, ask, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { date, money, percent } from "../format.js";
 import { t } from "../i18n.js";
-import { COST_CURRENCIES, currency, fail, itemText, nav } from "../app.js";
+import { COST_CURRENCIES, currency, fail, isStaff, itemText, nav } from "../app.js";
 import { PagedList } from "../paged.js";
 import { oddRate } from "../rates.js";
 import * as detail from "./order-detail.js";
@@ -89,7 +89,8 @@ async function loadBatch() {
   // A list of its own per reading: one still on its way for another batch fills nothing shown.
   const list = new PagedList((page) => api.get("/orders", { batch: name, ...page }), { key: (o) => o.id });
   const [profit, orders, notices] = await Promise.allSettled([
-    api.get("/reports/profit", { batch: name }),
+    // Its totals are profit: the owner's (staff get no call, and the summary is hidden).
+    isStaff() ? Promise.resolve(null) : api.get("/reports/profit", { batch: name }),
     list.load(),
     api.get(`/batches/${encodeURIComponent(name)}/notices`),
   ]);
@@ -160,7 +161,7 @@ function renderList() {
         h("td", { class: "text-end", "data-label": t("rep.orders") }, String(b.order_count ?? "")),
         h("td", { class: "text-end text-nowrap", "data-label": t("rep.total") }, money(b.total_amount, currency())),
         h("td", { "data-label": t("order.status") }, statusBadge(b)),
-        h("td", { "data-label": t("batch.rates") }, ratesCell(b)),
+        h("td", { "data-label": t("batch.rates"), class: "owner-only" }, ratesCell(b)),
       ),
     ),
   );
@@ -224,8 +225,8 @@ function renderPage() {
     h("div", { id: "batch-msg", "aria-live": "polite" }),
     h("div", { id: "batch-missing" }),
     h("div", { class: "row g-3 mb-3" },
-      h("div", { class: "col-12 col-lg-6" }, h("section", { class: "card card-body h-100", id: "batch-summary", "aria-labelledby": "batch-summary-title" })),
-      h("div", { class: "col-12 col-lg-6" }, h("form", { class: "card card-body gap-2", id: "batch-rates", novalidate: true, "aria-labelledby": "batch-rates-title" })),
+      h("div", { class: "col-12 col-lg-6 owner-only" }, h("section", { class: "card card-body h-100", id: "batch-summary", "aria-labelledby": "batch-summary-title" })),
+      h("div", { class: "col-12 col-lg-6 owner-only" }, h("form", { class: "card card-body gap-2", id: "batch-rates", novalidate: true, "aria-labelledby": "batch-rates-title" })),
     ),
     h("section", { class: "card card-body mb-3", id: "batch-notices", "aria-labelledby": "batch-notices-title" }),
     h(
@@ -253,8 +254,8 @@ function renderPage() {
               h("th", {}, t("order.buyer")),
               h("th", {}, t("order.item")),
               h("th", { class: "text-end" }, t("order.total")),
-              h("th", { class: "text-end" }, t("order.cost_amount")),
-              h("th", { class: "text-end" }, t("order.profit")),
+              h("th", { class: "text-end owner-only" }, t("order.cost_amount")),
+              h("th", { class: "text-end owner-only" }, t("order.profit")),
             ),
           ),
           h("tbody", {}),
@@ -711,8 +712,8 @@ function renderOrders() {
         h("td", { "data-label": t("order.buyer") }, o.buyer_name),
         h("td", { "data-label": t("order.item") }, `${itemText(o)} × ${o.quantity}`),
         h("td", { class: "text-end text-nowrap", "data-label": t("order.total") }, money(o.total_amount, currency())),
-        h("td", { class: "text-end cell-cost", "data-label": t("order.cost_amount") }, moneyOrWhy(o.cost_amount, why)),
-        h("td", { class: "text-end cell-profit", "data-label": t("order.profit") }, moneyOrWhy(o.profit, detail.profitHint(o))),
+        h("td", { class: "text-end cell-cost owner-only", "data-label": t("order.cost_amount") }, moneyOrWhy(o.cost_amount, why)),
+        h("td", { class: "text-end cell-profit owner-only", "data-label": t("order.profit") }, moneyOrWhy(o.profit, detail.profitHint(o))),
       );
     }),
   );

@@ -74,7 +74,7 @@ function renderVariants() {
     return;
   }
   const cell = (row, field, label, attrs = {}) =>
-    h("td", { "data-label": label }, h("input", { class: `form-control form-control-sm variant-${field}`, value: row[field], "aria-label": `${row.shown} ${label}`, autocomplete: "off", oninput: (ev) => (row[field] = ev.target.value), ...attrs }));
+    h("td", { "data-label": label, class: field === "cost" ? "owner-only" : "" }, h("input", { class: `form-control form-control-sm variant-${field}`, value: row[field], "aria-label": `${row.shown} ${label}`, autocomplete: "off", oninput: (ev) => (row[field] = ev.target.value), ...attrs }));
   const body = combos.map((values) => {
     const key = keyOf(values);
     if (!rows.has(key)) rows.set(key, { stock: "", price: "", cost: "" });
@@ -93,7 +93,7 @@ function renderVariants() {
     h(
       "table",
       { class: "table table-sm align-middle mb-0 stack item-variant-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, t("item.variant")), h("th", {}, t("item.stock")), h("th", {}, t("item.price")), h("th", {}, t("item.cost")))),
+      h("thead", {}, h("tr", {}, h("th", {}, t("item.variant")), h("th", {}, t("item.stock")), h("th", {}, t("item.price")), h("th", { class: "owner-only" }, t("item.cost")))),
       h("tbody", {}, body),
     ),
   );

@@ -4,7 +4,7 @@ import { api, describe } from "../api.js";
 import { $, h, messageRow, notify, spinnerRow } from "../dom.js";
 import { amountError, centsToNumber, money, parseCents } from "../format.js";
 import { labelled, t } from "../i18n.js";
-import { compact, costField, currency, fail, fillCurrencies, flash, formData, loadPickers } from "../app.js";
+import { compact, costField, currency, fail, fillCurrencies, flash, formData, isStaff, loadPickers } from "../app.js";
 import { PagedList } from "../paged.js";
 import * as photos from "./item-photos.js";
 import * as variants from "./item-variants.js";
@@ -59,7 +59,7 @@ function itemRow(i) {
     { dataset: { id: i.id } },
     h("td", { "data-label": t("item.name") }, h("span", {}, photos.thumb(i), i.item_name)),
     h("td", { "data-label": t("item.price"), class: "text-end" }, money(i.price, currency())),
-    h("td", { "data-label": t("item.cost"), class: "text-end item-cost" }, i.cost === null || i.cost === undefined ? h("span", { class: "text-muted small" }, t("cost.none")) : money(i.cost, i.cost_currency || currency())),
+    h("td", { "data-label": t("item.cost"), class: "text-end item-cost owner-only" }, i.cost === null || i.cost === undefined ? h("span", { class: "text-muted small" }, t("cost.none")) : money(i.cost, i.cost_currency || currency())),
     h("td", { "data-label": t("item.stock") }, variants.stockCell(i)),
     h("td", { "data-label": t("item.note") }, i.note || ""),
     h(
@@ -147,6 +147,12 @@ export function bind() {
       low_stock: d.low_stock === "" ? null : Number.parseInt(d.low_stock, 10),
       ...kinds,
     };
+    // A staff member sees no cost and sends none (a null would clear the owner's: the API refuses it).
+    if (isStaff()) {
+      delete body.cost;
+      delete body.cost_currency;
+      for (const v of body.variants || []) delete v.cost;
+    }
     try {
       if (d.id) await api.patch(`/items/${d.id}`, body);
       else await api.post("/items", compact(body));

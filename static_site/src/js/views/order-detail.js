@@ -196,6 +196,7 @@ function renderPayments() {
         t(`pm.${p.method}`),
         Number(share.amount) !== Number(p.amount) ? h("span", { class: "text-muted" }, ` ${t("detail.payment_line", { total: money(p.amount, cur) })}`) : null,
         p.account_last5 ? h("span", { class: "text-muted" }, ` · ${t("pay.last5")} ${p.account_last5}`) : null,
+        p.confirmed_by ? h("span", { class: "text-muted payment-by" }, ` · ${t("pay.by", { who: personName(p.confirmed_by) })}`) : null,
       ),
     ),
   );
@@ -332,11 +333,18 @@ function updateTotal() {
   $("#detail-total").textContent = ok ? money(centsToNumber(qty * unit + fee), currency()) : "—";
 }
 
-// Who wrote a history entry (`by`): a source the server names, or an actor's id (the
-// seller, for now; staff accounts later). Entries from before `by` existed say nothing.
+// Who wrote a history entry: `by_name` (issue 31) is the person, "owner" or a member's
+// email (on a parcel's entry, who packed it); else `by`, a source the server names or an
+// actor's id. Entries from before `by` existed say nothing.
 const SOURCES = new Set(["bulk", "payment", "parcel", "merge", "import", "form"]);
 
-function who(by) {
+function personName(name) {
+  return name === "owner" ? t("history.by.owner") : name;
+}
+
+function who(e) {
+  const by = e.by;
+  if (e.by_name) return SOURCES.has(by) ? `${personName(e.by_name)}（${t(`history.by.${by}`)}）` : personName(e.by_name);
   if (!by) return "";
   if (SOURCES.has(by)) return t(`history.by.${by}`);
   const me = shop.seller;
@@ -361,7 +369,7 @@ function renderHistory(o) {
   const entries = [...(o.history || [])].reverse();
   $("#detail-history").replaceChildren(
     ...entries.map((e) => {
-      const by = who(e.by);
+      const by = who(e);
       return h(
         "li",
         { "data-field": e.field },

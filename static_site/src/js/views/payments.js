@@ -269,6 +269,8 @@ function listRow(p) {
   );
   const extra = [
     p.source === "buyer" ? t("pay.by_buyer") : "",
+    // Who confirmed it (issue 31): the owner, or a member by email.
+    p.confirmed_by ? t("pay.by", { who: p.confirmed_by === "owner" ? t("history.by.owner") : p.confirmed_by }) : "",
     p.account_last5 ? `${t("pay.last5")} ${p.account_last5}` : "",
     paymentNote(p),
     p.status === "rejected" && p.reject_reason ? t("pay.reason", { reason: p.reject_reason }) : "",

@@ -8,7 +8,7 @@ import { ApiError, api, describe, download } from "../api.js";
 import { $, $$, ask, h, messageRow, spinnerRow } from "../dom.js";
 import { money, month, percent } from "../format.js";
 import { labelled, lang, locale, t } from "../i18n.js";
-import { buyerContact, currency, flash, itemText, nav } from "../app.js";
+import { buyerContact, currency, flash, isStaff, itemText, nav } from "../app.js";
 import { copyMessageButton } from "./buyer-message.js";
 import { closeCharges, openCharges } from "./charges.js";
 import { thumbOf } from "./item-photos.js";
@@ -258,6 +258,7 @@ const profitBy = () => $("[name=rep-profit-by]:checked")?.value || "batch";
 const profitRange = () => ({ from: $("#rep-profit-from").value || undefined, to: $("#rep-profit-to").value || undefined });
 
 async function loadProfit() {
+  if (isStaff()) return; // the owner's (the box is hidden; the API answers staff 403)
   const msg = $("#rep-profit-msg");
   msg.replaceChildren(h("div", { class: "text-muted small" }, t("common.loading")));
   $("#rep-profit tbody").replaceChildren(spinnerRow(PROFIT_COLS, t("common.loading")));

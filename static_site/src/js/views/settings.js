@@ -7,7 +7,7 @@
 import { api, describe, setSession } from "../api.js";
 import { $, h, notify } from "../dom.js";
 import { LANGS, labelled, lang, setLang, t } from "../i18n.js";
-import { formData, shop } from "../app.js";
+import { applyRole, formData, shop } from "../app.js";
 import { logOut } from "../session.js";
 
 const CURRENCIES = ["TWD", "JPY", "KRW", "HKD", "CNY", "USD", "SGD", "MYR", "THB", "EUR", "GBP", "AUD", "CAD"];
@@ -20,6 +20,7 @@ export async function load() {
     state.seller = await api.get("/auth/me");
     shop.seller = state.seller;
     setSession(null, state.seller);
+    applyRole();
     render();
   } catch (err) {
     if (err.status !== 401) notify($("#shop-msg"), "danger", describe(err));

@@ -168,7 +168,7 @@ function lineCard(line) {
       qty,
       h("button", { class: "btn btn-outline-secondary shop-plus", type: "button", "aria-label": t("shop.more"), onclick: () => step(1) }, "+"),
     ),
-    h("div", { class: "input-group input-group-lg" }, cost, curSelect),
+    h("div", { class: "input-group input-group-lg owner-only" }, cost, curSelect),
     h("button", { class: "btn btn-primary btn-lg shop-record", type: "submit" }, t("shop.record")),
   );
   const title = [line.item_name, line.variant_label ? h("span", { class: "badge text-bg-light border ms-2 shop-variant" }, line.variant_label) : null];
