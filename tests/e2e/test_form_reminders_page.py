@@ -43,6 +43,19 @@ TEXTS = {
 }
 
 
+def form_closing_in_3h(stack, token, item, title):
+    """A form of one item, any contact, closing in 3 hours: its public URL."""
+    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(microsecond=0)
+    body = {
+        "batch": "2026-12",
+        "title": title,
+        "items": [{"item_id": item["id"]}],
+        "contact": "any",
+        "closes_at": closes.isoformat(),
+    }
+    return ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+
+
 def schedule_once(stack):
     subprocess.run(
         [sys.executable, "-m", "chalicelib.manage", "schedule", "--once"],
@@ -75,15 +88,7 @@ def test_a_buyer_asks_for_reminders_on_a_phone_and_only_she_is_reminded(
     pocky = ok(
         api_request(stack, "POST", "/items", token, {"item_name": "Pocky", "price": 120, "stock": 10}), 201
     )
-    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(microsecond=0)
-    body = {
-        "batch": "2026-12",
-        "title": f"提醒 {tag}",
-        "items": [{"item_id": pocky["id"]}],
-        "contact": "any",
-        "closes_at": closes.isoformat(),
-    }
-    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+    url = form_closing_in_3h(stack, token, pocky, f"提醒 {tag}")
 
     page = open_page(viewport=PHONE, locale=texts["locale"])
     page.goto(url)
@@ -147,15 +152,7 @@ def test_a_waitlist_buyer_asks_for_reminders_and_gets_one_once_served(
     item = ok(
         api_request(stack, "POST", "/items", token, {"item_name": "Royce", "price": 450, "stock": 1}), 201
     )
-    closes = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)).replace(microsecond=0)
-    body = {
-        "batch": "2026-12",
-        "title": f"候補提醒 {tag}",
-        "items": [{"item_id": item["id"]}],
-        "contact": "any",
-        "closes_at": closes.isoformat(),
-    }
-    url = ok(api_request(stack, "POST", "/forms", token, body), 201)["url"]
+    url = form_closing_in_3h(stack, token, item, f"候補提醒 {tag}")
     first = {"name": "先買的", "line_id": f"first_{tag}", "lines": [{"item_id": item["id"], "quantity": 1}]}
     ok(api_request(stack, "POST", f"/f/{url.split('#')[1]}/orders", None, first), 201)
 
