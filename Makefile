@@ -76,12 +76,14 @@ test: install
 	npx --no-install eslint $(JS_LINTED)
 	node --test --test-reporter=spec $(JS_TESTS)
 	$(PY) -m pytest $(PYTEST_API)
-	$(PY) -m pytest tests/e2e
+	$(PY) -m pytest $(PYTEST_E2E)
 
 # The unit and API tests on two workers, a test file staying on one (its module fixtures,
 # its order); each worker starts its own FerretDB and mongo-java-server. The browser tests
-# run after them, alone: Chromium, the API and FerretDB already fill the two cores.
+# follow, also on two workers (each its own API, site and FerretDB): a browser test mostly
+# waits on the page, so one worker left a core idle (the run used 0.8 of 2 cores).
 PYTEST_API := -n 2 --dist loadfile tests/unit tests/integration
+PYTEST_E2E := -n 2 --dist loadfile tests/e2e
 
 ## The site's JavaScript: ESLint, then the node --test unit tests of its pure modules (static_site/test).
 JS_LINTED := static_site/src/js static_site/test eslint.config.js
