@@ -46,7 +46,9 @@ def test_a_lock_left_by_an_outage_answers_503_with_retry_after(api):
     r, took = pay(api, token, customer_id)
     assert r.status == 503, r
     assert r.json["error"]["code"] == "database_unavailable"
-    assert 8 - took <= int(r.headers["retry-after"]) <= 8 - took + 1  # until the lease lapses
+    # Until the lease lapses, counted from a moment within the request: under load the
+    # answer can leave a second after the server counted, so no tighter upper bound.
+    assert 8 - took <= int(r.headers["retry-after"]) <= 8
     assert took < locks.WAIT + SLACK, took
     assert db.get_db().payments.count_documents({}) == 0
 
@@ -90,7 +92,7 @@ def test_an_order_lock_left_by_an_outage_on_ferretdb(api):
     r = api.patch(f"/orders/{oid}", {"fulfillment_status": "purchased"}, token=token)
     took = time.monotonic() - started
     assert r.status == 503, r
-    assert 10 - took <= int(r.headers["retry-after"]) <= 10 - took + 1
+    assert 10 - took <= int(r.headers["retry-after"]) <= 10
     assert took < locks.WAIT + SLACK, took
     assert db.get_db().orders.find_one()["fulfillment_status"] == "pending"
     db.get_db().locks.update_one({"_id": f"orders:{oid}"}, {"$set": {"expires": clock.now()}})
