@@ -156,7 +156,17 @@ def uploaded(key: str) -> str:
         return "ignored"
     if doc["status"] != "pending":
         return doc["status"]
-    data = store.read(key)
+    try:
+        data = store.read(key)
+    except blobs.BlobMissing:
+        # The event's twin run finished (and deleted the upload) or the photo was removed
+        # since the read above; a photo still pending without its file is a retry's job.
+        now = coll.find_one({"_id": doc["_id"]}, {"status": 1})
+        if now is None:
+            return "ignored"
+        if now["status"] != "pending":
+            return now["status"]
+        raise
     try:
         images = make_images(data, doc["content_type"])
     except BadImage as exc:

@@ -38,6 +38,10 @@ def _policy_conditions(key: str, content_type: str, max_bytes: int) -> list:
     return [{"key": key}, {"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
 
 
+class BlobMissing(LookupError):
+    """No file under that key (deleted by another run or a removal meanwhile)."""
+
+
 class S3Blobs:
     """An S3 bucket; boto3 is imported on first use (never at a cold start)."""
 
@@ -65,7 +69,10 @@ class S3Blobs:
         return {"url": post["url"], "fields": post["fields"]}
 
     def read(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise BlobMissing(key) from None
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(
@@ -147,7 +154,10 @@ class LocalBlobs:
         return key
 
     def read(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobMissing(key) from None
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)

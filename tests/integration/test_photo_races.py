@@ -70,3 +70,33 @@ def test_images_made_at_once_and_a_removal_keep_the_items_list_true(api, store):
     # No image left behind of a removed photo, none made twice: two files per ready photo.
     files = [p for p in store.root.rglob("*.jpg")]
     assert len(files) == 10, sorted(str(f) for f in files)
+
+
+@pytest.mark.parametrize("then", ["twin_finished", "removed"])
+def test_a_run_whose_file_went_meanwhile_answers_what_became_of_the_photo(api, store, monkeypatch, then):
+    """The interleaving the race above can hit (CI did once): this run saw the photo pending,
+    then, before it read the upload, the event's twin run made the images (and deleted the
+    upload) or the seller removed the photo. It answers as the photo now is, never an error
+    (an error makes Lambda retry an event that has nothing left to do)."""
+    who = make_principal(api)
+    item = items.create(who, ItemIn(item_name="Scarf", price=900))
+    started = photos.start(who, item["id"], PhotoIn(content_type="image/jpeg", size=1000))
+    key = started["upload"]["fields"]["key"]
+    store.put(key, jpeg(200), "image/jpeg")
+    read, meanwhile = type(store).read, []
+
+    def read_after_the_other(self, k):
+        if not meanwhile:
+            meanwhile.append(None)
+            if then == "twin_finished":
+                meanwhile[0] = photos.uploaded(k)
+            else:
+                photos.remove(who, item["id"], started["photo_id"])
+        return read(self, k)
+
+    monkeypatch.setattr(type(store), "read", read_after_the_other)
+    answer = photos.uploaded(key)
+    assert answer == ("ready" if then == "twin_finished" else "ignored")
+    assert_item_shows_its_ready_photos(item["id"])
+    ready = db.get_db().photos.count_documents({"status": "ready"})
+    assert ready == (1 if then == "twin_finished" else 0)

@@ -187,6 +187,16 @@ def test_an_item_holds_8_photos_then_409_until_one_is_removed(api, token, s3):
     assert start(api, token, item["id"]).status == 409
 
 
+@pytest.mark.parametrize("backend", ["mongomock"], indirect=True)
+@pytest.mark.parametrize("where", ["s3", "local_blobs"])
+def test_a_file_gone_reads_as_blob_missing_in_either_store(backend, where, request):
+    """The S3 event's run tells "the file went meanwhile" from a storage failure by this
+    (photos.uploaded): S3's NoSuchKey and a missing local file both read as BlobMissing."""
+    request.getfixturevalue(where)
+    with pytest.raises(blobs.BlobMissing):
+        blobs.store().read("uploads/a/b/c")
+
+
 def test_the_s3_event_makes_small_and_medium_images_upright_without_exif(api, token, s3):
     from PIL import Image
 
