@@ -283,6 +283,8 @@ class _Writes(pymongo.monitoring.CommandListener):
         self.database, self.written, self.reshaped = database, set(), False
 
     def started(self, event):
+        if self.database is not None and event.command_name == "bulkWrite":
+            self.reshaped = True  # a client-level bulk write (admin database): not traced here
         if self.database is None or event.database_name != self.database:
             return
         name = event.command_name
