@@ -274,6 +274,45 @@ def test_an_undone_purchase_takes_its_stock_back_and_never_below_zero(api, token
     assert sum(m["delta"] for m in before[2]) == before[1] == 1
 
 
+def test_units_sold_between_the_check_and_the_take_leave_the_purchase_on_its_line(api, token, monkeypatch):
+    """The undo's stock take is conditional: sold after the undo read the stock, it takes
+    nothing, the purchase goes back on its line as it was, and the answer is the 409; a
+    stock no longer tracked when a purchase's extras arrive keeps them on the line."""
+    from chalicelib.catalog import items
+
+    amy, _, _ = buyers(api, token)
+    kit = make_item(api, token, item_name="Kit Kat 抹茶", price=150, stock=1)
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 2}, token=token)
+    assert r.status == 201 and r.json["line"]["to_stock"] == 2, r
+    pid = r.json["purchase_id"]
+    before = (line_of(api, token, kit), stock_of(api, token, kit), movements_of(api, token, kit))
+    take = items.take_back_purchase
+
+    def sold_first(seller_id, item_id, *args, **kwargs):
+        make_order(api, token, customer_id=amy["id"], item_id=kit["id"], quantity=2, batch="2026-11 首爾")
+        return take(seller_id, item_id, *args, **kwargs)
+
+    monkeypatch.setattr(items, "take_back_purchase", sold_first)
+    r = api.delete(f"{BASE}/purchases/{pid}", token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "purchase_stock_sold", r
+    assert r.json["error"]["details"][0]["stock"] == 1
+    assert line_of(api, token, kit) == before[0]  # the purchase back, as it was
+    assert stock_of(api, token, kit) == 1 and len(movements_of(api, token, kit)) == len(before[2]) + 1
+    assert sum(m["delta"] for m in movements_of(api, token, kit)) == 1
+
+    monkeypatch.setattr(items, "receive_purchase", lambda *a, **k: False)  # untracked meanwhile
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 3}, token=token)
+    assert r.status == 201, r
+    line = r.json["line"]
+    assert (line["bought"], line["to_stock"], line["extra"], line["purchases"][-1]["to_stock"]) == (
+        5,
+        2,
+        3,
+        0,
+    )
+    assert stock_of(api, token, kit) == 1
+
+
 def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api, token, ses):
     amy, bo, cy = buyers(api, token)
     tee = make_item(api, token, item_name="UNIQLO T恤", price=390)
