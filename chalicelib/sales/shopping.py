@@ -347,7 +347,7 @@ def undo_purchase(principal: Principal, name: str, purchase_id: str) -> dict:
         quantity, stocked, free = own[0]["quantity"], own[0].get("to_stock", 0), line.get("free", 0)
         if free < quantity - stocked:
             raise Conflict(
-                f"{quantity} bought, only {free} not given to orders yet",
+                f"{quantity - stocked} bought for the line, only {free} not given to orders yet",
                 code="purchase_in_use",
                 details=[
                     {
