@@ -470,6 +470,46 @@ def return_stock(
             bus.record(StockReturned(seller_id, item_id, variant_id))
 
 
+def receive_purchase(
+    seller_id, item_id, variant_id: str | None, quantity: int, *, by: str | None, batch: str, purchase_id
+) -> bool:
+    """A shopping trip's units beyond what its line's orders want go into the tracked stock
+    (of the variant) as one `purchase` movement naming the batch and the purchase. False:
+    the stock is not tracked (any more), nothing written."""
+    path = _path(variant_id)
+    doc = store.find_one_and_update(
+        get_db().items,
+        {"_id": item_id, "seller_id": seller_id, path: {"$ne": None}},
+        {"$inc": {path: quantity}},
+        lock=store.item_key(item_id),
+    )
+    if doc is None:
+        return False
+    _record(doc, [(variant_id, quantity)], "purchase", by, batch=batch, purchase_id=purchase_id)
+    bus.record(StockReturned(seller_id, item_id, variant_id))  # the waitlist may take them
+    return True
+
+
+def take_back_purchase(
+    seller_id, item_id, variant_id: str | None, quantity: int, *, by: str | None, batch: str, purchase_id
+) -> bool:
+    """An undone purchase takes its units back out of the stock: one conditional `$inc`, so
+    the stock never goes below 0 (False: they were sold meanwhile, nothing written). A stock
+    no longer tracked (or an item gone) has nothing to take back: True, no movement."""
+    path = _path(variant_id)
+    doc = store.find_one_and_update(
+        get_db().items,
+        {"_id": item_id, "seller_id": seller_id, path: {"$gte": quantity}},
+        {"$inc": {path: -quantity}},
+        lock=store.item_key(item_id),
+    )
+    if doc is not None:
+        _record(doc, [(variant_id, -quantity)], "purchase", by, batch=batch, purchase_id=purchase_id)
+        return True
+    now = get_db().items.find_one({"_id": item_id, "seller_id": seller_id})
+    return now is None or stock_left(now, variant_id) is None
+
+
 def adjust(principal: Principal, item_id: str, data) -> dict:
     """POST /items/{id}/adjustments: add or take units found or lost (never below 0: 409
     stock_below_zero; an untracked stock: 409 stock_not_tracked)."""
@@ -506,9 +546,12 @@ def _record(
     *,
     order_id: Any = None,
     note: str | None = None,
+    batch: str | None = None,
+    purchase_id: Any = None,
 ) -> None:
     """One movement per changed stock, written after the stock's own write (a process that
-    dies in between leaves a change without its movement: docs/api.md)."""
+    dies in between leaves a change without its movement: docs/api.md). `batch` and
+    `purchase_id`: the shopping trip's purchase that moved it."""
     now = clock.now()
     labels = {v["id"]: v["label"] for v in item.get("variants") or []}
     docs = [
@@ -523,6 +566,7 @@ def _record(
             "variant_label": labels.get(vid),  # a copy: the variant may be renamed or removed
             "by": by,
             "note": note,
+            **({"batch": batch, "purchase_id": purchase_id} if purchase_id is not None else {}),
         }
         for vid, delta in moves
         if delta

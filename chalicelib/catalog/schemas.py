@@ -294,3 +294,5 @@ class MovementOut(Out):
     variant_label: str | None
     by: str | None
     note: str | None
+    batch: str | None = None  # a `purchase`: the shopping trip's batch
+    purchase_id: str | None = None  # and its purchase

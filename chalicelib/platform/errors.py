@@ -195,6 +195,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "the kept orders need more units than were bought: details say how many",
     ),
     "purchase_in_use": (409, "the purchase's units are already given to orders: it cannot be undone"),
+    "purchase_stock_sold": (
+        409,
+        "the units the purchase put into stock were sold since: undoing it would take the stock below 0",
+    ),
     "over_limit": (409, "an order form line is above the item's limit per buyer: details name the line"),
     "item_unavailable": (409, "an order form's item was deleted: details name the line"),
     # 410
@@ -302,6 +306,7 @@ DETAIL_CODES: dict[str, str] = {
     "not_in_line": "the order is not a pending order of this item (and variant) in the batch",
     "shortage_exceeds_bought": "the kept units are more than the units bought and not yet given",
     "purchase_in_use": "the purchase's units are given to orders (field: purchase_id)",
+    "purchase_stock_sold": "the purchase's units in stock were sold (field: purchase_id; to_stock, stock)",
     # pydantic's own types
     "missing": "required",
     "string_type": "must be text",

@@ -586,6 +586,7 @@ class PurchaseEntry(Model):
     quantity: int
     unit_cost: CostOut
     cost_currency: str | None
+    to_stock: int  # of `quantity`, the units beyond the line's orders put into the tracked stock
     at: str
 
 
@@ -594,10 +595,12 @@ class ShoppingLine(Model):
     item_name: str
     variant_id: str | None
     variant_label: str | None
+    photo_url: str | None  # the item's first photo, small (catalog/photos.py); None: none
     wanted: int  # units of pending orders plus units the line's purchases gave to orders
     bought: int  # units recorded bought
-    short: int  # wanted - bought, at least 0
-    extra: int  # bought - wanted, at least 0
+    to_stock: int  # of `bought`, the units put into the item's tracked stock (not the orders')
+    short: int  # wanted - (bought - to_stock), at least 0
+    extra: int  # bought - to_stock - wanted, at least 0 (an untracked stock keeps them here)
     order_count: int  # the orders behind `wanted`
     unit_cost: CostOut
     cost_currency: str | None

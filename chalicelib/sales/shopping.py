@@ -16,6 +16,10 @@ Orders move on the orders module's bulk path (orders.move_for_shopping), planned
 the state this module read: an order a buyer cancelled or changed meanwhile is not
 written (reported `failed`), is never cancelled twice, and its money moves once.
 
+On a tracked stock, a purchase's units beyond what the line still needs go into that
+stock (`to_stock`; catalog writes it and its `purchase` movement) and leave the line:
+units that go to stock are stock, `free` never counts them (docs/api.md).
+
 `wanted` = units of the line's pending orders + units of the orders its purchases were
 given to (still live). An order needs a `variant_id` only when its item has variants:
 orders are grouped by (item_id, variant_id or none); ad-hoc orders (no item_id) are not
@@ -81,8 +85,8 @@ def _first_ordered(o: dict) -> tuple:
 
 
 def shopping_list(principal: Principal, name: str) -> dict:
-    """GET /batches/{name}/shopping-list: two reads (the batch's live orders of listed
-    items, its lines), summed here."""
+    """GET /batches/{name}/shopping-list: three reads (the batch's live orders of listed
+    items, its lines, their items' first photos), summed here."""
     seller_id = object_id(principal.seller_id)
     found = get_db().orders.find(
         {
@@ -100,7 +104,9 @@ def shopping_list(principal: Principal, name: str) -> dict:
         (d["item_id"], d.get("variant_id")): d
         for d in get_db().purchases.find({"seller_id": seller_id, "batch": name, "kind": LINE})
     }
-    rows = [_row(key, lines.get(key) or {}, per_line.get(key, [])) for key in per_line.keys() | lines.keys()]
+    keys = per_line.keys() | lines.keys()
+    photos = items.first_photo_urls(seller_id, {k[0] for k in keys})
+    rows = [_row(key, lines.get(key) or {}, per_line.get(key, []), photos.get(key[0])) for key in keys]
     rows = [r for r in rows if r["wanted"] or r["bought"]]
     rows.sort(key=lambda r: (r["item_name"], r["variant_label"] or "", r["item_id"]))
     totals = {
@@ -112,22 +118,26 @@ def shopping_list(principal: Principal, name: str) -> dict:
     return {"batch": name, "lines": rows, "totals": totals}
 
 
-def _row(key: tuple, line: dict, line_orders: list[dict]) -> dict:
+def _row(key: tuple, line: dict, line_orders: list[dict], photo_url: str | None = None) -> dict:
     covered = set(line.get("covered") or ())
     pending = sorted((o for o in line_orders if o["fulfillment_status"] == "pending"), key=_first_ordered)
     given = [o for o in line_orders if o["fulfillment_status"] != "pending" and o["_id"] in covered]
     wanted = sum(o["quantity"] for o in pending) + sum(o["quantity"] for o in given)
     bought = line.get("bought", 0)
+    # Units that went to stock are stock: the line's orders no longer count on them.
+    to_stock = line.get("to_stock", 0)
     named = (line_orders or [{}])[0]
     return {
         "item_id": str(key[0]),
         "item_name": named.get("item_name") or line.get("item_name") or "",
         "variant_id": key[1],
         "variant_label": named.get("variant_label") or line.get("variant_label"),
+        "photo_url": photo_url,
         "wanted": wanted,
         "bought": bought,
-        "short": max(0, wanted - bought),
-        "extra": max(0, bought - wanted),
+        "to_stock": to_stock,
+        "short": max(0, wanted - (bought - to_stock)),
+        "extra": max(0, bought - to_stock - wanted),
         "order_count": len(pending) + len(given),
         "unit_cost": currencies.cost_out(line.get("unit_cost"), line.get("cost_currency")),
         "cost_currency": line.get("cost_currency"),
@@ -147,6 +157,7 @@ def _row(key: tuple, line: dict, line_orders: list[dict]) -> dict:
                 "quantity": e["quantity"],
                 "unit_cost": currencies.cost_out(e.get("unit_cost"), e.get("cost_currency")),
                 "cost_currency": e.get("cost_currency"),
+                "to_stock": e.get("to_stock", 0),
                 "at": clock.iso(e["at"]),
             }
             for e in line.get("entries") or ()
@@ -172,7 +183,8 @@ def _line_orders(seller_id: ObjectId, name: str, item_id: ObjectId, variant_id: 
 def _line_row(seller_id: ObjectId, name: str, item_id: ObjectId, variant_id: str | None) -> dict:
     lid = line_id(seller_id, name, item_id, variant_id)
     line = get_db().purchases.find_one({"_id": lid}) or {}
-    return _row((item_id, variant_id), line, _line_orders(seller_id, name, item_id, variant_id))
+    photo = items.first_photo_urls(seller_id, {item_id}).get(item_id)
+    return _row((item_id, variant_id), line, _line_orders(seller_id, name, item_id, variant_id), photo)
 
 
 def _item(seller_id: ObjectId, data: PurchaseIn | ShortageIn) -> tuple[dict, PurchaseIn | ShortageIn]:
@@ -191,7 +203,8 @@ def _item(seller_id: ObjectId, data: PurchaseIn | ShortageIn) -> tuple[dict, Pur
 def record_purchase(principal: Principal, name: str, data: PurchaseIn) -> dict:
     """POST /batches/{name}/purchases: add what was bought to its line; when the line's
     free units then cover every pending order of it, those orders become `purchased`
-    together (with the purchase's unit cost as their cost)."""
+    together (with the purchase's unit cost as their cost). On a tracked stock, units
+    beyond what the line's orders still want go into that stock (`to_stock`), not `free`."""
     seller_id = object_id(principal.seller_id)
     batches.check_open(batches.read(seller_id, name))
     item, data = _item(seller_id, data)
@@ -199,42 +212,107 @@ def record_purchase(principal: Principal, name: str, data: PurchaseIn) -> dict:
     coll = get_db().purchases
     now = clock.now()
     entry: dict[str, Any] = {"id": ObjectId(), "at": now, "quantity": data.quantity, "by": principal.actor_id}
-    sets: dict[str, Any] = {
-        "kind": LINE,
-        "seller_id": seller_id,
-        "batch": name,
-        "item_id": item["_id"],
-        "variant_id": data.variant_id,
-        "item_name": item["item_name"],
-        "updated_at": now,
-    }
+    sets: dict[str, Any] = {"item_name": item["item_name"], "updated_at": now}
     if data.unit_cost is not None:
         before = coll.find_one({"_id": lid}, {"cost_currency": 1}) or {}
         currency = data.cost_currency or before.get("cost_currency") or principal.currency
         cost, currency = _parse_unit_cost(data.unit_cost, currency, principal.currency)
         entry |= {"unit_cost": cost, "cost_currency": currency}
         sets |= {"unit_cost": cost, "cost_currency": currency}
-    update = {
-        "$inc": {"bought": data.quantity, "free": data.quantity, "version": 1},
-        "$push": {"entries": entry},
-        "$set": sets,
-        "$setOnInsert": {"created_at": now, "covered": []},
-    }
-    for _ in range(3):
-        try:
-            store.update_one(coll, {"_id": lid}, update, lock=store.purchase_line_key(lid), upsert=True)
-            break
-        except mongo.OperationFailure as exc:  # two first purchases of a line at once
-            if not is_duplicate_key(exc):
-                raise
-    else:
-        raise Conflict("the line changed while saving; try again", code="concurrent_update")
+    _open_line(lid, seller_id, name, item["_id"], data.variant_id, now)
+    tracked = items.stock_left(item, data.variant_id) is not None
+    line_orders = _line_orders(seller_id, name, item["_id"], data.variant_id) if tracked else []
+
+    def change(line: dict) -> dict:
+        # What the line's unclaimed pending orders still need, less the free units: the
+        # rest of this purchase is stock (decided against this version of the line).
+        covered = set(line.get("covered") or ())
+        need = sum(
+            o["quantity"]
+            for o in line_orders
+            if o["fulfillment_status"] == "pending" and o["_id"] not in covered
+        )
+        free = line.get("free", 0)
+        entry["to_stock"] = min(data.quantity, max(0, free + data.quantity - need)) if tracked else 0
+        return {
+            "$inc": {
+                "bought": data.quantity,
+                "free": data.quantity - entry["to_stock"],
+                "to_stock": entry["to_stock"],
+            },
+            "$push": {"entries": entry},
+            "$set": sets,
+        }
+
+    _line_write(lid, change)
+    if entry["to_stock"]:
+        _to_stock(principal, lid, item["_id"], data.variant_id, name, entry)
     moved = _cover(principal, seller_id, name, item["_id"], data.variant_id)
     return {
         "purchase_id": str(entry["id"]),
         "line": _line_row(seller_id, name, item["_id"], data.variant_id),
         "purchased": [str(i) for i in moved],
     }
+
+
+def _open_line(
+    lid: str, seller_id: ObjectId, name: str, item_id: ObjectId, variant_id: str | None, now
+) -> None:
+    """The line's document, made by its first purchase (two first purchases at once: one
+    makes it, the other finds it)."""
+    made = {
+        "kind": LINE,
+        "seller_id": seller_id,
+        "batch": name,
+        "item_id": item_id,
+        "variant_id": variant_id,
+        "created_at": now,
+        "bought": 0,
+        "free": 0,
+        "to_stock": 0,
+        "covered": [],
+        "entries": [],
+        "version": 0,
+    }
+    for _ in range(3):
+        try:
+            store.update_one(
+                get_db().purchases,
+                {"_id": lid},
+                {"$setOnInsert": made},
+                lock=store.purchase_line_key(lid),
+                upsert=True,
+            )
+            return
+        except mongo.OperationFailure as exc:  # two first purchases of a line at once
+            if not is_duplicate_key(exc):
+                raise
+    raise Conflict("the line changed while saving; try again", code="concurrent_update")
+
+
+def _to_stock(
+    principal: Principal, lid: str, item_id: ObjectId, variant_id: str | None, name: str, entry: dict
+) -> None:
+    """The purchase's extra units into the item's stock (catalog writes it and its
+    movement). A stock no longer tracked takes none: they stay on the line as free."""
+    if items.receive_purchase(
+        object_id(principal.seller_id),
+        item_id,
+        variant_id,
+        entry["to_stock"],
+        by=principal.actor_id,
+        batch=name,
+        purchase_id=entry["id"],
+    ):
+        return
+    units = entry["to_stock"]
+    entry["to_stock"] = 0
+
+    def change(line: dict) -> dict:
+        kept = [{**e, "to_stock": 0} if e["id"] == entry["id"] else e for e in line.get("entries") or ()]
+        return {"$inc": {"free": units, "to_stock": -units}, "$set": {"entries": kept}}
+
+    _line_write(lid, change)
 
 
 def _parse_unit_cost(value: Any, currency: str, shop: str) -> tuple[int, str]:
@@ -250,7 +328,8 @@ def _parse_unit_cost(value: Any, currency: str, shop: str) -> tuple[int, str]:
 def undo_purchase(principal: Principal, name: str, purchase_id: str) -> dict:
     """DELETE /batches/{name}/purchases/{id}: a purchase recorded by mistake goes while
     its units are not given to orders (409 `purchase_in_use` once they are: the orders
-    it bought stay purchased). Answers the line as it is now."""
+    it bought stay purchased), and while the units it put into stock are still there (409
+    `purchase_stock_sold`). Answers the line as it is now."""
     seller_id = object_id(principal.seller_id)
     pid = object_id(purchase_id, "purchase")
     found = get_db().purchases.find_one(
@@ -258,33 +337,83 @@ def undo_purchase(principal: Principal, name: str, purchase_id: str) -> dict:
     )
     if found is None:
         raise NotFound("purchase not found")
+    item_id, variant_id = found["item_id"], found.get("variant_id")
+    taken: dict = {}
 
     def change(line: dict) -> dict:
         own = [e for e in line.get("entries") or () if e["id"] == pid]
         if not own:
             raise NotFound("purchase not found")
-        quantity, free = own[0]["quantity"], line.get("free", 0)
-        if free < quantity:
+        quantity, stocked, free = own[0]["quantity"], own[0].get("to_stock", 0), line.get("free", 0)
+        if free < quantity - stocked:
             raise Conflict(
-                f"{quantity} bought, only {free} not given to orders yet",
+                f"{quantity - stocked} bought for the line, only {free} not given to orders yet",
                 code="purchase_in_use",
                 details=[
                     {
                         "field": "purchase_id",
                         "code": "purchase_in_use",
                         "message": "given to orders",
-                        "quantity": quantity,
+                        "quantity": quantity - stocked,
                         "free": free,
                     }
                 ],
             )
+        if stocked:
+            _check_stock_left(seller_id, item_id, variant_id, stocked)  # nothing written yet
+        taken.update(entry=own[0], at=line["entries"].index(own[0]))
         return {
-            "$inc": {"bought": -quantity, "free": -quantity},
+            "$inc": {"bought": -quantity, "free": -(quantity - stocked), "to_stock": -stocked},
             "$set": {"entries": [e for e in line["entries"] if e["id"] != pid], "updated_at": clock.now()},
         }
 
     _line_write(found["_id"], change)
-    return _line_row(seller_id, name, found["item_id"], found.get("variant_id"))
+    entry = taken["entry"]
+    stocked = entry.get("to_stock", 0)
+    if stocked and not items.take_back_purchase(
+        seller_id, item_id, variant_id, stocked, by=principal.actor_id, batch=name, purchase_id=pid
+    ):
+        # Sold between the check and the take: the purchase goes back on its line as it was.
+        _restore(found["_id"], entry, taken["at"])
+        _check_stock_left(seller_id, item_id, variant_id, stocked)
+        _stock_sold(stocked, 0)
+    return _line_row(seller_id, name, item_id, variant_id)
+
+
+def _check_stock_left(seller_id: ObjectId, item_id: ObjectId, variant_id: str | None, stocked: int) -> None:
+    item = items.find_for_order(seller_id, item_id=item_id)
+    left = items.stock_left(item, variant_id) if item else None
+    if left is not None and left < stocked:
+        _stock_sold(stocked, left)
+
+
+def _stock_sold(stocked: int, left: int) -> None:
+    detail = {
+        "field": "purchase_id",
+        "code": "purchase_stock_sold",
+        "message": "its units in stock were sold",
+        "to_stock": stocked,
+        "stock": left,
+    }
+    raise Conflict(
+        f"the purchase put {stocked} into stock and they were sold since: undoing it would take the stock below 0",
+        code="purchase_stock_sold",
+        details=[detail],
+    )
+
+
+def _restore(lid: str, entry: dict, at: int) -> None:
+    quantity, stocked = entry["quantity"], entry.get("to_stock", 0)
+
+    def change(line: dict) -> dict:
+        entries = list(line.get("entries") or ())
+        entries.insert(min(at, len(entries)), entry)
+        return {
+            "$inc": {"bought": quantity, "free": quantity - stocked, "to_stock": stocked},
+            "$set": {"entries": entries},
+        }
+
+    _line_write(lid, change)
 
 
 def _line_write(lid: str, change) -> bool:

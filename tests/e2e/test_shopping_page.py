@@ -3,7 +3,8 @@ batch's page the seller opens the shopping list, records a full purchase of one 
 the stepper and a unit cost typed in full-width digits (its two orders become purchased),
 then a short purchase of another item and resolves the shortage: first ordered first is
 proposed, one buyer is kept, the other (LINE only, paid) is cancelled with credit and is
-named as one to tell by LINE. Checked through the API afterwards."""
+named as one to tell by LINE. Checked through the API afterwards. And extras bought for a
+tracked variant: the row's photo, "+2 to stock", the Items tab's stock and movement."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import PHONE, api_call, serious, settled, shot
+from tests.e2e.test_track_page_weight import add_photo, photo_jpeg
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +26,12 @@ WORDS = {
         "credit": "Credit made: NT$120",
         "line": "tell them by LINE: Bo Lin",
         "keep_sum": "Kept: 1 of 1 units bought",
+        "to_stock": "+2 to stock",
+        "items": "Items",
+        "sep": ": ",
+        "log": "Stock log",
+        "purchase": "purchase",
+        "batch": f"batch {BATCH}",
     },
     True: {
         "tab": "批次",
@@ -33,6 +41,12 @@ WORDS = {
         "credit": "轉為購物金：NT$120",
         "line": "請用 LINE 通知：Bo Lin",
         "keep_sum": "保留：1／買到 1 個",
+        "to_stock": "+2 入庫存",
+        "items": "商品",
+        "sep": "：",
+        "log": "庫存紀錄",
+        "purchase": "採買入庫",
+        "batch": f"批次 {BATCH}",
     },
 }
 
@@ -55,6 +69,83 @@ def seed(stack, token):
 
 def status(stack, token, order):
     return api_call(stack, "GET", f"/orders/{order['id']}", token)["fulfillment_status"]
+
+
+@pytest.mark.parametrize("locale", ["zh-TW", "en-US"], ids=["zh", "en"])
+def test_extras_bought_for_a_tracked_variant_go_to_its_stock(stack, seller_page, locale):
+    """Issue 30: the row shows the item's small photo (a row without one shows no image);
+    3 bought of a tracked variant for 1 ordered: the order is bought, 2 go to stock and
+    the row says so; the Items tab shows the stock up and the movement with its batch."""
+    zh = locale == "zh-TW"
+    w = WORDS[zh]
+    page = seller_page(viewport=PHONE, locale=locale)
+    token = page.evaluate("localStorage.getItem('token')")
+    amy = api_call(stack, "POST", "/customers", token, {"name": "Amy Chen", "line_id": "amy.chen"})
+    tee = api_call(
+        stack,
+        "POST",
+        "/items",
+        token,
+        {
+            "item_name": "UNIQLO T恤",
+            "price": 390,
+            "options": [{"name": "顏色", "values": ["紅", "藍"]}],
+            "variants": [{"values": ["紅"], "stock": 2}, {"values": ["藍"], "stock": 4}],
+        },
+    )
+    red = tee["variants"][0]["id"]
+    add_photo(stack, token, tee["id"], photo_jpeg(200))
+    small = api_call(stack, "GET", f"/items/{tee['id']}", token)["photos"][0]["small_url"]
+    kit = api_call(stack, "POST", "/items", token, {"item_name": "Kit Kat 抹茶", "price": 120})
+    for item, variant in ((tee, red), (kit, None)):
+        body = {"customer_id": amy["id"], "item_id": item["id"], "quantity": 1, "batch": BATCH}
+        order = api_call(stack, "POST", "/orders", token, body | ({"variant_id": variant} if variant else {}))
+        if variant:
+            tee_order = order
+    page.reload()
+
+    page.get_by_role("tab", name=w["tab"]).click()
+    page.locator(f'#batch-list tr[data-batch="{BATCH}"] .batch-open-btn').click()
+    page.locator(".batch-shopping").click()
+    tee_line = page.locator(f'.shop-line[data-item="{tee["id"]}"]')
+    kit_line = page.locator(f'.shop-line[data-item="{kit["id"]}"]')
+    photo = tee_line.locator("img.shop-photo")
+    expect(photo).to_have_attribute("src", small)
+    expect(photo).to_have_attribute("loading", "lazy")
+    page.wait_for_function("() => document.querySelector('img.shop-photo').naturalWidth > 0")
+    expect(kit_line).to_be_visible()
+    expect(kit_line.locator("img")).to_have_count(0)  # no photo: no image, not a broken one
+    expect(tee_line.locator(".shop-to-stock")).to_have_count(0)
+
+    # 3 bought for the 1 ordered: the order is bought, the other 2 go to the variant's stock.
+    tee_line.locator(".shop-plus").click()
+    tee_line.locator(".shop-plus").click()
+    expect(tee_line.locator(".shop-qty")).to_have_value("3")
+    tee_line.locator(".shop-record").click()
+    expect(tee_line.locator(".shop-line-msg")).to_contain_text(w["now_bought"].replace("2", "1"))
+    expect(tee_line.locator(".shop-to-stock")).to_have_text(w["to_stock"])
+    expect(tee_line.locator(".shop-count-n")).to_have_text(["1", "3", "0"])
+    assert status(stack, token, tee_order) == "purchased"
+    settled(page, width=PHONE["width"])
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    problems = serious(page, f"shopping extras {locale}")
+    shot(page, f"shopping-to-stock-{locale}", full_page=False)
+
+    page.get_by_role("tab", name=w["items"]).click()
+    listed = page.locator(f"#items-body tr[data-id='{tee['id']}']")
+    expect(listed).to_contain_text(f"紅{w['sep']}3")  # 2, 1 ordered, 2 bought beyond it
+    expect(listed).to_contain_text(f"藍{w['sep']}4")
+    listed.get_by_role("button", name=w["log"]).click()
+    latest = page.locator("#items-body tr.item-movements li.movement").first
+    expect(latest).to_contain_text("+2")
+    expect(latest).to_contain_text(w["purchase"])
+    expect(latest).to_contain_text(w["batch"])
+    expect(latest).to_contain_text("紅")
+    settled(page, width=PHONE["width"])
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    problems += serious(page, f"items stock log after a trip {locale}")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("locale", ["zh-TW", "en-US"], ids=["zh", "en"])

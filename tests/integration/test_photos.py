@@ -448,6 +448,24 @@ def test_the_images_need_none_of_the_pillow_parts_the_package_leaves_out():
     assert result.returncode == 0 and result.stdout.strip() == "made", result.stderr
 
 
+def test_the_shopping_list_shows_each_lines_item_photo(api, token, s3):
+    """Issue 30: the shopping trip's rows carry the item's first small photo (none: null)."""
+    from tests.factories import make_order
+
+    scarf = make_item(api, token, item_name="Scarf")
+    photo = start(api, token, scarf["id"]).json
+    post_form(photo["upload"], jpeg(400, 300))
+    run_handler(photo["upload"]["fields"]["key"])
+    (shown,) = api.get(f"/items/{scarf['id']}", token=token).json["photos"]
+    plain = make_item(api, token, item_name="Kit Kat")
+    for item in (scarf, plain):
+        make_order(api, token, buyer_email="amy@example.com", item_id=item["id"], batch="2026-12")
+    lines = api.get("/batches/2026-12/shopping-list", token=token).json["lines"]
+    assert {x["item_name"]: x["photo_url"] for x in lines} == {"Scarf": shown["small_url"], "Kit Kat": None}
+    r = api.post("/batches/2026-12/purchases", {"item_id": scarf["id"], "quantity": 1}, token=token)
+    assert r.status == 201 and r.json["line"]["photo_url"] == shown["small_url"], r
+
+
 def test_the_buyers_page_shows_each_orders_item_photo_in_one_read_more(api, token, s3, commands):
     from tests.factories import make_order
 

@@ -159,6 +159,160 @@ def test_an_undone_purchase_counts_no_more_until_its_units_are_given(api, token)
     assert line_of(api, token, tee)["bought"] == 2 and status_of(o) == "purchased"
 
 
+def movements_of(api, token, item) -> list[dict]:
+    return api.get(f"/items/{item['id']}/movements?limit=200", token=token).json["items"]
+
+
+def stock_of(api, token, item, variant_id=None):
+    got = api.get(f"/items/{item['id']}", token=token).json
+    return next(v["stock"] for v in got["variants"] if v["id"] == variant_id) if variant_id else got["stock"]
+
+
+def test_extras_on_a_tracked_variant_go_to_its_stock_as_one_purchase_movement(api, token):
+    """Units beyond what the line's orders want are the variant's stock (one `purchase`
+    movement naming the batch and the purchase); the line no longer counts them, so a
+    new order of the variant takes a stock unit and is still to buy; untracked: the extra
+    stays on the line as before."""
+    amy, bo, cy = buyers(api, token)
+    me = api.get("/auth/me", token=token).json["id"]
+    tee = make_item(
+        api,
+        token,
+        item_name="UNIQLO T恤",
+        price=390,
+        options=[{"name": "顏色", "values": ["紅", "藍"]}],
+        variants=[{"values": ["紅"], "stock": 5}, {"values": ["藍"]}],
+    )
+    red, blue = (v["id"] for v in tee["variants"])
+    first = make_order(
+        api, token, customer_id=amy["id"], item_id=tee["id"], variant_id=red, quantity=2, batch=BATCH
+    )
+    assert stock_of(api, token, tee, red) == 3
+    body = {
+        "item_id": tee["id"],
+        "variant_id": red,
+        "quantity": "５",
+        "unit_cost": "１９９０",
+        "cost_currency": "JPY",
+    }
+    r = api.post(f"{BASE}/purchases", body, token=token)
+    assert r.status == 201 and r.json["purchased"] == [first["id"]], r
+    line = r.json["line"]
+    assert (line["wanted"], line["bought"], line["to_stock"], line["short"], line["extra"]) == (2, 5, 3, 0, 0)
+    assert [(p["quantity"], p["to_stock"]) for p in line["purchases"]] == [(5, 3)]
+    assert stock_of(api, token, tee, red) == 6 and stock_of(api, token, tee, blue) is None
+    moves = movements_of(api, token, tee)
+    (bought,) = [m for m in moves if m["reason"] == "purchase"]
+    assert (bought["delta"], bought["variant_id"], bought["variant_label"], bought["by"]) == (
+        3,
+        red,
+        "紅",
+        me,
+    )
+    assert (bought["batch"], bought["purchase_id"]) == (BATCH, r.json["purchase_id"])
+    assert sum(m["delta"] for m in moves) == 6  # the ledger is the stock
+
+    # A new order of the variant takes one of those units from stock; the line does not
+    # count them again: it is still to buy (or to mark purchased by hand, from stock).
+    late = make_order(
+        api, token, customer_id=bo["id"], item_id=tee["id"], variant_id=red, quantity=1, batch=BATCH
+    )
+    assert stock_of(api, token, tee, red) == 5
+    line = line_of(api, token, tee, red)
+    assert (line["wanted"], line["bought"], line["to_stock"], line["short"]) == (3, 5, 3, 1)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "variant_id": red, "quantity": 1}, token=token)
+    assert r.status == 201 and r.json["purchased"] == [late["id"]] and r.json["line"]["to_stock"] == 3, r
+    assert stock_of(api, token, tee, red) == 5
+
+    # The untracked variant keeps today's behaviour: the extra shows on the line.
+    make_order(api, token, customer_id=cy["id"], item_id=tee["id"], variant_id=blue, quantity=1, batch=BATCH)
+    r = api.post(f"{BASE}/purchases", {"item_id": tee["id"], "variant_id": blue, "quantity": 3}, token=token)
+    assert r.status == 201, r
+    line = r.json["line"]
+    assert (line["wanted"], line["bought"], line["to_stock"], line["extra"]) == (1, 3, 0, 2)
+    assert stock_of(api, token, tee, blue) is None
+    assert [m["reason"] for m in movements_of(api, token, tee)].count("purchase") == 1
+
+
+def test_an_undone_purchase_takes_its_stock_back_and_never_below_zero(api, token):
+    amy, bo, cy = buyers(api, token)
+    kit = make_item(api, token, item_name="Kit Kat 抹茶", price=150, stock=2)
+    make_order(api, token, customer_id=amy["id"], item_id=kit["id"], quantity=1, batch=BATCH)
+    assert api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 1}, token=token).status == 201
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 2}, token=token)
+    assert r.status == 201 and r.json["line"]["to_stock"] == 2, r  # nothing left to buy: all stock
+    extra = r.json["purchase_id"]
+    assert stock_of(api, token, kit) == 3
+
+    r = api.delete(f"{BASE}/purchases/{extra}", token=token)
+    assert r.status == 200, r
+    assert (r.json["bought"], r.json["to_stock"], r.json["short"], r.json["extra"]) == (1, 0, 0, 0)
+    assert stock_of(api, token, kit) == 1
+    moves = movements_of(api, token, kit)
+    assert [(m["delta"], m["reason"], m["purchase_id"]) for m in moves[:2]] == [
+        (-2, "purchase", extra),
+        (2, "purchase", extra),
+    ]
+    assert sum(m["delta"] for m in moves) == 1
+    # Undone twice: 404, nothing written.
+    r = api.delete(f"{BASE}/purchases/{extra}", token=token)
+    assert r.status == 404, r
+    assert stock_of(api, token, kit) == 1 and len(movements_of(api, token, kit)) == len(moves)
+
+    # Its units sold meanwhile: the undo would take the stock below 0: 409 naming the
+    # purchase, nothing written (line, stock, movements as they were).
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 2}, token=token)
+    sold = r.json["purchase_id"]
+    assert stock_of(api, token, kit) == 3
+    make_order(api, token, customer_id=bo["id"], item_id=kit["id"], quantity=2, batch=BATCH)
+    before = (line_of(api, token, kit), stock_of(api, token, kit), movements_of(api, token, kit))
+    r = api.delete(f"{BASE}/purchases/{sold}", token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "purchase_stock_sold", r
+    (detail,) = r.json["error"]["details"]
+    assert (detail["field"], detail["to_stock"], detail["stock"]) == ("purchase_id", 2, 1)
+    assert (line_of(api, token, kit), stock_of(api, token, kit), movements_of(api, token, kit)) == before
+    assert sum(m["delta"] for m in before[2]) == before[1] == 1
+
+
+def test_units_sold_between_the_check_and_the_take_leave_the_purchase_on_its_line(api, token, monkeypatch):
+    """The undo's stock take is conditional: sold after the undo read the stock, it takes
+    nothing, the purchase goes back on its line as it was, and the answer is the 409; a
+    stock no longer tracked when a purchase's extras arrive keeps them on the line."""
+    from chalicelib.catalog import items
+
+    amy, _, _ = buyers(api, token)
+    kit = make_item(api, token, item_name="Kit Kat 抹茶", price=150, stock=1)
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 2}, token=token)
+    assert r.status == 201 and r.json["line"]["to_stock"] == 2, r
+    pid = r.json["purchase_id"]
+    before = (line_of(api, token, kit), stock_of(api, token, kit), movements_of(api, token, kit))
+    take = items.take_back_purchase
+
+    def sold_first(seller_id, item_id, *args, **kwargs):
+        make_order(api, token, customer_id=amy["id"], item_id=kit["id"], quantity=2, batch="2026-11 首爾")
+        return take(seller_id, item_id, *args, **kwargs)
+
+    monkeypatch.setattr(items, "take_back_purchase", sold_first)
+    r = api.delete(f"{BASE}/purchases/{pid}", token=token)
+    assert r.status == 409 and r.json["error"]["code"] == "purchase_stock_sold", r
+    assert r.json["error"]["details"][0]["stock"] == 1
+    assert line_of(api, token, kit) == before[0]  # the purchase back, as it was
+    assert stock_of(api, token, kit) == 1 and len(movements_of(api, token, kit)) == len(before[2]) + 1
+    assert sum(m["delta"] for m in movements_of(api, token, kit)) == 1
+
+    monkeypatch.setattr(items, "receive_purchase", lambda *a, **k: False)  # untracked meanwhile
+    r = api.post(f"{BASE}/purchases", {"item_id": kit["id"], "quantity": 3}, token=token)
+    assert r.status == 201, r
+    line = r.json["line"]
+    assert (line["bought"], line["to_stock"], line["extra"], line["purchases"][-1]["to_stock"]) == (
+        5,
+        2,
+        3,
+        0,
+    )
+    assert stock_of(api, token, kit) == 1
+
+
 def test_a_shortage_keeps_the_first_ordered_and_cancels_the_rest_with_credit(api, token, ses):
     amy, bo, cy = buyers(api, token)
     tee = make_item(api, token, item_name="UNIQLO T恤", price=390)

@@ -109,6 +109,23 @@ def test_new_stock_serves_in_order_whole_quantities_only(api):
     assert db.get_db().items.find_one()["stock"] == 0
 
 
+def test_extras_a_shopping_trip_puts_in_stock_serve_the_waitlist(api):
+    """Issue 30: units bought beyond the line's orders go to the stock, and the first
+    waiting buyer gets them as units coming back do (a `purchase` movement, then the
+    waitlist's order)."""
+    shop = make_shop(api, stock=1)
+    buy(api, shop, 1, "zed@example.com")
+    assert join(api, shop, 1, email="amy@example.com").status == 201
+    r = api.post("/batches/B/purchases", {"item_id": shop["item"]["id"], "quantity": 2}, token=shop["t"])
+    assert r.status == 201 and r.json["line"]["to_stock"] == 1, r.json
+    assert [e["status"] for e in queue(api, shop)] == ["served"]
+    assert db.get_db().items.find_one()["stock"] == 0
+    moves = api.get(f"/items/{shop['item']['id']}/movements", token=shop["t"]).json["items"]
+    me = api.get("/auth/me", token=shop["t"]).json["id"]
+    got = [(m["delta"], m["reason"], m["by"], m["batch"]) for m in moves[:2]]
+    assert got == [(-1, "order", "waitlist", None), (1, "purchase", me, "B")]
+
+
 def test_the_seller_skips_a_buyer_and_the_next_is_served(api):
     shop = make_shop(api, stock=1)
     buy(api, shop, 1, "zed@example.com")

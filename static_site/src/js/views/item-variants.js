@@ -221,6 +221,7 @@ export async function movementsRow(i, cols, done = async () => {}) {
             h("strong", { class: m.delta < 0 ? "text-danger" : "text-success" }, m.delta > 0 ? `+${m.delta}` : String(m.delta)),
             ` ${REASONS.includes(m.reason) ? t(`item.reason_${m.reason}`) : m.reason}`,
             m.variant_label ? ` · ${m.variant_label}` : "",
+            m.batch ? h("span", { class: "movement-batch" }, ` · ${t("item.movement_batch", { batch: m.batch })}`) : "",
             m.note ? ` · ${m.note}` : "",
           ),
         ),

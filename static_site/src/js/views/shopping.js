@@ -1,5 +1,6 @@
 // The shopping trip (採買, issue 30): a batch's shopping list for the phone in the store. Per
-// item and variant: wanted / bought / short in big numbers, a stepper for the units bought
+// item and variant (with the item's small photo): wanted / bought / short in big numbers,
+// "+2 to stock" when units beyond the orders went into a tracked stock, a stepper for the units bought
 // and a unit cost (in the trip's currency), "Record" (POST /batches/{name}/purchases; a
 // line it covers has its orders marked bought by the server), the purchases recorded with
 // an undo, and for a line short of units "Resolve shortage": the pending orders with
@@ -26,10 +27,11 @@ const state = {
 const path = (tail) => `/batches/${encodeURIComponent(state.name)}/${tail}`;
 const keyOf = (line) => `${line.item_id}:${line.variant_id ?? ""}`;
 
-/** Units bought and not given to an order yet: what a shortage can share out. */
+/** Units bought and not given to an order yet: what a shortage can share out (units that
+ *  went to stock are stock, not the line's). */
 function freeOf(line) {
   const pendingUnits = line.pending.reduce((sum, o) => sum + o.quantity, 0);
-  return Math.max(0, line.bought - (line.wanted - pendingUnits));
+  return Math.max(0, line.bought - (line.to_stock || 0) - (line.wanted - pendingUnits));
 }
 
 /** First ordered first while the free units last (an order that does not fit is skipped,
@@ -171,12 +173,21 @@ function lineCard(line) {
     h("div", { class: "input-group input-group-lg owner-only" }, cost, curSelect),
     h("button", { class: "btn btn-primary btn-lg shop-record", type: "submit" }, t("shop.record")),
   );
-  const title = [line.item_name, line.variant_label ? h("span", { class: "badge text-bg-light border ms-2 shop-variant" }, line.variant_label) : null];
+  // The item's small photo as the form and the buyer page show it (none: no image at all).
+  const photo = line.photo_url
+    ? h("img", { class: "shop-photo rounded flex-shrink-0", src: line.photo_url, alt: "", width: "48", height: "48", loading: "lazy", decoding: "async" })
+    : null;
+  const title = [
+    photo,
+    h("span", { class: "shop-item-name" }, line.item_name, line.variant_label ? h("span", { class: "badge text-bg-light border ms-2 shop-variant" }, line.variant_label) : null),
+  ];
+  // Units beyond the line's orders went into the item's stock (a tracked stock only).
+  const stocked = line.to_stock ? h("p", { class: "mb-2 fw-semibold text-success shop-to-stock" }, t("shop.to_stock", { n: line.to_stock })) : null;
   const free = freeOf(line);
   return h(
     "section",
     { class: `card card-body shop-line ${line.short ? "shop-line-short" : "shop-line-done"}`, dataset: { key, item: line.item_id, variant: line.variant_id ?? "" } },
-    h("h3", { class: "h6 mb-2 shop-item" }, ...title),
+    h("h3", { class: "h6 mb-2 shop-item d-flex align-items-center gap-2" }, ...title),
     h(
       "div",
       { class: "shop-counts mb-2" },
@@ -184,6 +195,7 @@ function lineCard(line) {
       count(t("shop.bought"), line.bought),
       count(t("shop.short"), line.short, line.short ? "text-danger" : ""),
     ),
+    stocked,
     msg,
     line.pending.length ? form : h("p", { class: "text-success mb-2 shop-all-bought" }, `✓ ${t("shop.all_bought")}`),
     line.purchases.length ? purchases(line) : null,
@@ -210,7 +222,14 @@ function purchases(line) {
         h(
           "li",
           { class: "d-flex align-items-center gap-2 py-1" },
-          h("span", { class: "me-auto" }, `×${p.quantity}`, p.unit_cost !== null && p.unit_cost !== undefined ? ` · ${money(p.unit_cost, p.cost_currency)}` : "", ` · ${dateTime(p.at)}`),
+          h(
+            "span",
+            { class: "me-auto" },
+            `×${p.quantity}`,
+            p.unit_cost !== null && p.unit_cost !== undefined ? ` · ${money(p.unit_cost, p.cost_currency)}` : "",
+            p.to_stock ? ` · ${t("shop.to_stock", { n: p.to_stock })}` : "",
+            ` · ${dateTime(p.at)}`,
+          ),
           h("button", { class: "btn btn-sm btn-outline-secondary shop-undo", type: "button", onclick: () => undo(line, p) }, t("shop.undo")),
         ),
       ),
