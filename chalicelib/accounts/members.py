@@ -21,7 +21,7 @@ from bson import ObjectId
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
 from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
-from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, ratelimit, store
+from chalicelib.platform import actors, clock, link_tokens, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
@@ -133,29 +133,8 @@ def list_members(principal: Principal) -> dict:
     return {"items": [_out(d, now) for d in docs]}
 
 
-OWNER_NAME = "owner"  # who did it, when the shop's own login did: each page says it in its words
-
-
-def names(seller_id, actor_ids) -> dict[str, str]:
-    """Who each actor id is (an order history's or a payment's `by`): "owner" for the shop's
-    own login, else the member's email (a removed member's too). One read for a whole page
-    of rows; an id that is neither (a source such as "bulk") is left out."""
-    seller_id = str(seller_id)
-    out = {seller_id: OWNER_NAME} if seller_id in actor_ids else {}
-    ids = [ObjectId(a) for a in set(actor_ids) - {seller_id} if isinstance(a, str) and ObjectId.is_valid(a)]
-    if ids:
-        docs = get_db().members.find(
-            {"_id": {"$in": ids}, "seller_id": object_id(seller_id, "seller")}, {"email": 1}
-        )
-        out |= {str(d["_id"]): d["email"] for d in docs}
-    return out
-
-
-def all_names(seller_id) -> dict[str, str]:
-    """members.names for every member the shop ever had, in one read: for a file of many
-    rows, where collecting the ids first would mean reading the rows twice."""
-    docs = get_db().members.find({"seller_id": object_id(str(seller_id), "seller")}, {"email": 1})
-    return {str(seller_id): OWNER_NAME} | {str(d["_id"]): d["email"] for d in docs}
+# Who did what is read below the domain packages (catalog names people too).
+OWNER_NAME, names, all_names = actors.OWNER_NAME, actors.names, actors.all_names
 
 
 def _find(principal: Principal, member_id: str) -> dict:
