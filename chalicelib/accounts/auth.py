@@ -280,25 +280,39 @@ def reset_url(token: str) -> str:
 
 
 def _send_reset(email_lower: str) -> None:
+    """A seller's email, or an active member's (one email is one login across the site):
+    both are looked up whoever it is, so a member's email answers no slower."""
     db = get_db()
     seller = db.sellers.find_one({"email_lower": email_lower}, {"email": 1, "shop_name": 1, "language": 1})
+    member = members.login_for(email_lower)
     if not ratelimit.take_slot("password_reset", email_lower, RESET_EMAILS_PER_HOUR, dt.timedelta(hours=1)):
         return
+    if seller is None and member is not None:
+        # The member's link, in their shop's language and name.
+        seller = db.sellers.find_one({"_id": member["seller_id"]}, {"shop_name": 1, "language": 1})
+        if seller is not None:
+            seller = {**seller, "email": member["email"]}
+    else:
+        member = None
     if seller is None:
         return
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    # Only the newest link works: an older unused one is withdrawn.
-    db.password_resets.delete_many({"seller_id": seller["_id"], "used_at": None})
-    db.password_resets.insert_one(
-        {
-            "_id": _reset_hash(token),
-            "seller_id": seller["_id"],
-            "created_at": now,
-            "expires_at": now + RESET_LIFETIME,
-            "used_at": None,
-        }
-    )
+    # Only the newest link works: an older unused one is withdrawn (the owner's and each
+    # member's links apart: `member_id` null is the shop's own login).
+    who = {"seller_id": seller["_id"], "member_id": member["_id"] if member else None}
+    # Two asks at once take turns, or both could withdraw first and both insert after.
+    with locks.held(store.password_reset_key(f"{who['seller_id']}:{who['member_id']}")):
+        db.password_resets.delete_many({**who, "used_at": None})
+        db.password_resets.insert_one(
+            {
+                "_id": _reset_hash(token),
+                **who,
+                "created_at": now,
+                "expires_at": now + RESET_LIFETIME,
+                "used_at": None,
+            }
+        )
     email = mailer.password_reset_email(
         to=seller["email"],
         shop_name=seller["shop_name"],
@@ -331,6 +345,8 @@ def reset_password(data: PasswordResetIn) -> None:
     db = get_db()
     now = clock.now()
     pending = db.password_resets.find_one({"_id": digest, "used_at": None, "expires_at": {"$gt": now}})
+    if pending and pending.get("member_id") is not None:
+        return _reset_member_password(pending, data.new_password)
     seller = db.sellers.find_one({"_id": pending["seller_id"]}) if pending else None
     if seller is None:
         raise _bad_reset()
@@ -351,6 +367,33 @@ def reset_password(data: PasswordResetIn) -> None:
     _set_password(seller, data.new_password)
     sessions.revoke_all(seller["_id"], reason="password_reset")
     login_limits.succeeded(seller["email_lower"])
+
+
+def _spend_reset(digest: str, now: dt.datetime) -> None:
+    spent = store.find_one_and_update(
+        get_db().password_resets,
+        {"_id": digest, "used_at": None, "expires_at": {"$gt": now}},
+        {"$set": {"used_at": now}},
+        lock=store.password_reset_key(digest),
+    )
+    if spent is None:  # used by a parallel request a moment ago
+        raise _bad_reset()
+
+
+def _reset_member_password(pending: dict, password: str) -> None:
+    """A member's link: only while they are still a member. The password is set with a new
+    generation in one conditional write (members.reset_password), so the member's access
+    tokens and sessions from before stop at once, and a removal at any moment wins: a
+    removed member's link sets nothing (400)."""
+    member = members.active(pending["member_id"])
+    if member is None:
+        raise _bad_reset()
+    members.check_password(member, password)  # before the link is spent: a refusal keeps it
+    _spend_reset(pending["_id"], clock.now())
+    if not members.reset_password(member, password):
+        raise _bad_reset()
+    sessions.revoke_all(member["seller_id"], reason="password_reset", member_id=member["_id"])
+    login_limits.succeeded(member["email_lower"])
 
 
 def _bad_reset() -> ValidationFailed:

@@ -21,7 +21,7 @@ from bson import ObjectId
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
 from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
-from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, ratelimit, store
+from chalicelib.platform import actors, clock, link_tokens, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
@@ -60,8 +60,10 @@ def _out(doc: dict, now: dt.datetime) -> dict:
         "invited_at": clock.iso(doc["invited_at"]),
         "accepted_at": clock.iso(doc["accepted_at"]) if doc.get("accepted_at") else None,
     }
-    if doc["status"] == INVITED and doc["expires_at"] > now:
-        token = link_tokens.shown(PURPOSE, doc)
+    if doc["status"] == INVITED:
+        # An expired one says so: the owner sends a new link (POST /members/{id}/invite).
+        out["invite_expired"] = doc["expires_at"] <= now
+        token = None if out["invite_expired"] else link_tokens.shown(PURPOSE, doc)
         out["invite_url"] = invite_url(token) if token else None
         out["invite_expires_at"] = clock.iso(doc["expires_at"])
     return out
@@ -102,21 +104,54 @@ def invite(principal: Principal, data: MemberIn) -> dict:
         except mongo.DuplicateKeyError:
             raise _taken() from None
     url = invite_url(token)
-    emailed = False
-    if mailer.configured().ready() and ratelimit.take_slot(
-        "member_invite", str(seller["_id"]), INVITE_EMAILS_PER_DAY, dt.timedelta(days=1)
-    ):
-        email = mailer.member_invite_email(
-            to=data.email,
-            shop_name=seller["shop_name"],
-            url=url,
-            language=seller.get("language", mailer.DEFAULT_LANGUAGE),
+    return {"id": str(doc["_id"]), "invite_url": url, "emailed": _email_invite(seller, data.email, url)}
+
+
+def _email_invite(seller: dict, to: str, url: str) -> bool:
+    """Whether the invite went by email (mail set up, the shop's daily slots not spent)."""
+    if not (
+        mailer.configured().ready()
+        and ratelimit.take_slot(
+            "member_invite", str(seller["_id"]), INVITE_EMAILS_PER_DAY, dt.timedelta(days=1)
         )
-        try:
-            mailer.send(email)
-            emailed = True
-        except mailer.MailError as exc:  # the owner still has the link to send by LINE
-            mailer.log.warning("member invite email not sent: %s", exc)
+    ):
+        return False
+    email = mailer.member_invite_email(
+        to=to,
+        shop_name=seller["shop_name"],
+        url=url,
+        language=seller.get("language", mailer.DEFAULT_LANGUAGE),
+    )
+    try:
+        mailer.send(email)
+        return True
+    except mailer.MailError as exc:  # the owner still has the link to send by LINE
+        mailer.log.warning("member invite email not sent: %s", exc)
+        return False
+
+
+def reissue(principal: Principal, member_id: str) -> dict:
+    """A pending invite's new link (expired, or lost): valid 7 days from now, emailed again
+    like the first; the old link stops working in the same write (its hash is replaced).
+    A member who already joined is 409 `member_joined`."""
+    require_owner(principal)
+    doc = _find(principal, member_id)
+    if doc["status"] != INVITED:
+        raise Conflict("this member has already joined; no invite to send again", code="member_joined")
+    token, fields = link_tokens.new(PURPOSE)
+    now = clock.now()
+    changed = store.find_one_and_update(
+        get_db().members,
+        {"_id": doc["_id"], "status": INVITED, "gen": doc["gen"]},
+        {"$set": {**fields, "expires_at": now + INVITE_LIFETIME, "reissued_at": now}},
+        lock=store.member_key(doc["_id"]),
+        return_document=mongo.ReturnDocument.AFTER,
+    )
+    if changed is None:  # accepted or withdrawn a moment ago
+        raise Conflict("the member is being changed by another request; try again")
+    seller = get_db().sellers.find_one({"_id": doc["seller_id"]}, {"shop_name": 1, "language": 1}) or {}
+    url = invite_url(token)
+    emailed = bool(seller) and _email_invite(seller, doc["email"], url)
     return {"id": str(doc["_id"]), "invite_url": url, "emailed": emailed}
 
 
@@ -133,29 +168,8 @@ def list_members(principal: Principal) -> dict:
     return {"items": [_out(d, now) for d in docs]}
 
 
-OWNER_NAME = "owner"  # who did it, when the shop's own login did: each page says it in its words
-
-
-def names(seller_id, actor_ids) -> dict[str, str]:
-    """Who each actor id is (an order history's or a payment's `by`): "owner" for the shop's
-    own login, else the member's email (a removed member's too). One read for a whole page
-    of rows; an id that is neither (a source such as "bulk") is left out."""
-    seller_id = str(seller_id)
-    out = {seller_id: OWNER_NAME} if seller_id in actor_ids else {}
-    ids = [ObjectId(a) for a in set(actor_ids) - {seller_id} if isinstance(a, str) and ObjectId.is_valid(a)]
-    if ids:
-        docs = get_db().members.find(
-            {"_id": {"$in": ids}, "seller_id": object_id(seller_id, "seller")}, {"email": 1}
-        )
-        out |= {str(d["_id"]): d["email"] for d in docs}
-    return out
-
-
-def all_names(seller_id) -> dict[str, str]:
-    """members.names for every member the shop ever had, in one read: for a file of many
-    rows, where collecting the ids first would mean reading the rows twice."""
-    docs = get_db().members.find({"seller_id": object_id(str(seller_id), "seller")}, {"email": 1})
-    return {str(seller_id): OWNER_NAME} | {str(d["_id"]): d["email"] for d in docs}
+# Who did what is read below the domain packages (catalog names people too).
+OWNER_NAME, names, all_names = actors.OWNER_NAME, actors.names, actors.all_names
 
 
 def _find(principal: Principal, member_id: str) -> dict:
@@ -277,8 +291,40 @@ def email_in_use(email_lower: str) -> bool:
     return get_db().members.find_one({"email_lower": email_lower}, {"_id": 1}) is not None
 
 
-def set_password(member: dict, password: str) -> None:
+def active(member_id) -> dict | None:
+    """The member while active, at whatever generation (a password reset link's)."""
+    return get_db().members.find_one({"_id": member_id, "status": ACTIVE})
+
+
+def check_password(member: dict, password: str) -> None:
     check_strength(password, [member["email"], member["email"].lower().split("@")[0]])
+
+
+def reset_password(member: dict, password: str) -> bool:
+    """A forgotten password set by its emailed link: the new generation ends everything the
+    member held (see the top). False when the member was removed (or changed) meanwhile:
+    one conditional write, under the member's lock as removals and role changes are."""
+    password_hash = hash_password(password)
+    for _ in range(5):
+        changed = store.find_one_and_update(
+            get_db().members,
+            {"_id": member["_id"], "status": ACTIVE, "gen": member["gen"]},
+            {
+                "$set": {"password_hash": password_hash, "password_changed_at": clock.now()},
+                "$inc": {"gen": 1},
+            },
+            lock=store.member_key(member["_id"]),
+        )
+        if changed is not None:
+            return True
+        member = active(member["_id"])  # a role change bumped the generation: try its own
+        if member is None:
+            return False
+    return False
+
+
+def set_password(member: dict, password: str) -> None:
+    check_password(member, password)
     get_db().members.update_one(
         {"_id": member["_id"]},
         {"$set": {"password_hash": hash_password(password), "password_changed_at": clock.now()}},

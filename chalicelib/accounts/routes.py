@@ -163,6 +163,17 @@ def accept_member_invite():
 
 
 @api(
+    "/members/{member_id}/invite",
+    "POST",
+    "A pending invite's new link, emailed again; the old link stops working (owner only)",
+    out=MemberInvitedOut,
+    also=(403, 404, 409),
+)
+def reissue_member_invite(who, member_id):
+    return members.reissue(who, member_id)
+
+
+@api(
     "/members/{member_id}",
     "PATCH",
     "Change a member's role; their sessions end (owner only)",

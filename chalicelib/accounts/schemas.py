@@ -114,6 +114,7 @@ class MemberOut(Model):
     # A pending invite's link, to copy again (LINE); absent once accepted or expired.
     invite_url: str | None = None
     invite_expires_at: str | None = None
+    invite_expired: bool | None = None  # a pending invite past its 7 days: send a new link
 
 
 class MembersOut(Model):

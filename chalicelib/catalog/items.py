@@ -24,7 +24,7 @@ from chalicelib.catalog.schemas import (
     PageQuery,
     VariantIn,
 )
-from chalicelib.platform import blobs, bus, clock, currencies, mongo, store
+from chalicelib.platform import actors, blobs, bus, clock, currencies, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -580,16 +580,25 @@ def movements(principal: Principal, item_id: str, params: PageQuery) -> dict:
     seller_id = object_id(principal.seller_id)
     item = own("items", seller_id, item_id, "item")
     labels = {v["id"]: v["label"] for v in item.get("variants") or []}
-
-    def out(d: dict) -> dict:
-        return MovementOut.from_doc(
-            {**d, "variant_label": d.get("variant_label") or labels.get(d.get("variant_id"))}
-        )
-
-    return page(
+    found = page(
         get_db().stock_movements,
         {"seller_id": seller_id, "item_id": item["_id"]},
         params.limit,
         params.cursor,
-        out,
+        lambda d: d,
     )
+    # `by` answers who (issue 31): "owner" or the member's email, one read of members for
+    # the page; a source the server names ("form", "waitlist") as it is.
+    who = actors.names(seller_id, [d["by"] for d in found["items"] if d.get("by")])
+
+    def out(d: dict) -> dict:
+        by = d.get("by")
+        return MovementOut.from_doc(
+            {
+                **d,
+                "by": actors.shown(who, by),
+                "variant_label": d.get("variant_label") or labels.get(d.get("variant_id")),
+            }
+        )
+
+    return {**found, "items": [out(d) for d in found["items"]]}

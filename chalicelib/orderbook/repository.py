@@ -271,7 +271,7 @@ def attach_to_parcel(
     return matched
 
 
-def detach_parcel(parcel: dict, move: ParcelMove, now: dt.datetime) -> None:
+def detach_parcel(parcel: dict, move: ParcelMove, now: dt.datetime, actor: str | None = None) -> None:
     """The parcel's orders leave it: the ones it shipped (`shipped_by_parcel`) move back
     as `move` says (order_rules.parcel_returns), every one loses the parcel's copy."""
     db = get_db()
@@ -280,7 +280,7 @@ def detach_parcel(parcel: dict, move: ParcelMove, now: dt.datetime) -> None:
     with store.serialized(*store.order_keys(parcel["order_ids"])):
         db.orders.update_many(
             {"parcel_id": pid, "fulfillment_status": _state(move.from_states), "shipped_by_parcel": pid},
-            _change({**gone, **move.sets(None)}, [move.history(now)], now),
+            _change({**gone, **move.sets(None)}, [move.history(now, actor)], now),
         )
         db.orders.update_many({"parcel_id": pid}, _change(gone, [], now))
 
@@ -295,13 +295,15 @@ def copy_parcel(parcel: dict, fields: dict[str, Any], now: dt.datetime) -> None:
     )
 
 
-def deliver_parcel(parcel: dict, delivered_date: str, now: dt.datetime) -> None:
+def deliver_parcel(parcel: dict, delivered_date: str, now: dt.datetime, actor: str | None = None) -> None:
     """The parcel arrived: its shipped orders move as order_rules.PARCEL_DELIVERS says
-    and carry the parcel's delivered date."""
+    and carry the parcel's delivered date; `actor` marked it delivered."""
     move = order_rules.PARCEL_DELIVERS
     store.update_many(
         get_db().orders,
         {"parcel_id": parcel["_id"], "fulfillment_status": _state(move.from_states)},
-        _change({**move.sets(None), "parcel.delivered_date": delivered_date}, [move.history(now)], now),
+        _change(
+            {**move.sets(None), "parcel.delivered_date": delivered_date}, [move.history(now, actor)], now
+        ),
         lock=store.order_keys(parcel["order_ids"]),
     )

@@ -170,6 +170,9 @@ PAYMENT_COLUMNS: tuple[Column, ...] = (
     Column("created_at", "建立時間"),
     # Last, so a sheet reading the older columns by position still works (issue 27).
     Column("via", "記錄方式"),
+    # Who (issue 31): the member's email, or 店主 / "the owner"; blank for a buyer's report.
+    Column("recorded_by", "記錄者"),
+    Column("confirmed_by", "確認者"),
 )
 # GET /export/charges: one charge (money owed that is no order line) a row.
 CHARGE_COLUMNS: tuple[Column, ...] = (

@@ -156,6 +156,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     # 409: the request is fine but the data does not allow it
     "conflict": (409, "the data does not allow this"),
     "email_taken": (409, "an account with this email already exists"),
+    "member_joined": (409, "the member has joined: no invite to send again"),
     "duplicate_email": (409, "a customer with this email already exists"),
     "customer_has_orders": (409, "the customer has orders: cancel them instead of deleting"),
     "customer_has_payments": (409, "the customer has payments in the ledger: they cannot be deleted"),

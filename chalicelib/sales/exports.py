@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from chalicelib.accounts import members
 from chalicelib.money import charges, payments
-from chalicelib.platform import clock, csv_format, currencies, labels
+from chalicelib.platform import actors, clock, csv_format, currencies, labels
 from chalicelib.platform.csv_format import CsvFile
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import PayloadTooLarge
@@ -48,18 +48,32 @@ SOURCES = ("bulk", "payment", "parcel", "merge", "import", "form")
 @dataclass(frozen=True)
 class FileLanguage:
     """How a CSV writes codes and times: `lang` (zh: the pages' 繁體中文 words; en: the
-    codes) and the shop's zone; `actor` tells the seller's own history entries apart."""
+    codes) and the shop's zone; `names`: actor ids -> who they are (actors.all_names, one
+    read per file), so a history entry or a payment names the person."""
 
     lang: str
     tz: str
-    actor: str | None = None
-    owner: str | None = None  # the shop's own id: a member's file names the owner's entries
+    names: dict[str, str] | None = None
 
     def word(self, kind: str, code: str | None) -> str | None:
         return labels.word(kind, code, self.lang)
 
     def time(self, value) -> str | None:
         return csv_format.local_time(value, self.tz)
+
+    def person(self, actor: str | None) -> str | None:
+        """An actor id as the file names them: 店主 / "the owner", or the member's email;
+        an id the shop never had is "another account"."""
+        if not actor:
+            return None
+        name = (self.names or {}).get(actor)
+        if name == actors.OWNER_NAME or name is None:
+            return self.by_word("owner" if name else "other")
+        return name
+
+    def by_word(self, key: str) -> str:
+        """Who wrote an entry in words, in both languages (an English file too: "its parcel")."""
+        return (labels.ZH if self.lang == "zh" else labels.EN)["by"][key]
 
 
 def _csv_cells(doc: dict, f: FileLanguage) -> list:
@@ -80,7 +94,11 @@ def _csv_cells(doc: dict, f: FileLanguage) -> list:
     # history_out keeps the entries in order, one for one: their stored times.
     stored = doc.get("history", [])
     out["history"] = history_text(
-        [{**e, "at": h["at"]} for e, h in zip(out["history"], stored, strict=True)], f
+        [
+            {**e, "at": h["at"], "by": h.get("by"), "actor": h.get("actor")}
+            for e, h in zip(out["history"], stored, strict=True)
+        ],
+        f,
     )
     return [out[c.key] for c in csv_format.ORDER_COLUMNS]
 
@@ -94,7 +112,7 @@ def history_text(entries: list[dict], f: FileLanguage) -> str:
         column = FIELD_COLUMN.get(e["field"])
         name = (column.zh if f.lang == "zh" else column.key) if column else e["field"]
         text = f"{name} {_value(e, 'from', f)} → {_value(e, 'to', f)}"
-        who = _who(e.get("by"), f)
+        who = _who(e, f)
         if who:
             text += f"（由{who}）" if f.lang == "zh" else f" (by {who})"
         parts.append(text if when == last_time else f"{when} {text}")
@@ -113,15 +131,24 @@ def _value(e: dict, side: str, f: FileLanguage) -> str:
     return str(value)
 
 
-def _who(by: str | None, f: FileLanguage) -> str | None:
+def _who(e: dict, f: FileLanguage) -> str | None:
+    """Who wrote an entry: the person (a file is read by others than who exported it, so
+    never "you"), a source the server names, or both: `packer@…，包裹` (a parcel's entry)."""
+    by, actor = e.get("by"), e.get("actor")
     if not by:
         return None  # entries written before `by` existed
-    key = by if by in SOURCES else "you" if by == f.actor else "owner" if by == f.owner else "other"
-    return labels.ZH["by"][key] if f.lang == "zh" else labels.EN["by"][key]
+    if by not in SOURCES:
+        return f.person(by)
+    source = f.by_word(by)
+    if actor:
+        return f"{f.person(actor)}，{source}" if f.lang == "zh" else f"{f.person(actor)}, {source}"
+    return source
 
 
 def _payment_cells(doc: dict, f: FileLanguage) -> list:
-    out = payments.to_out(doc, {})  # who is not a column
+    out = payments.to_out(doc, {})
+    out["recorded_by"] = f.person(doc.get("recorded_by"))
+    out["confirmed_by"] = f.person(doc.get("confirmed_by"))
     for name in ("amount", "unallocated"):
         out[name] = format_plain(doc.get(name, 0))
     # An order as "#1001:100", a charge by its kind: "shipping:60" (運費:60 in zh).
@@ -230,7 +257,13 @@ def _export(
     or JSON (as the API answers), a page of `limit` when given."""
     fmt, limit, cursor = params.format, params.limit, params.cursor
     lang = csv_language(principal, params.headers) if fmt == "csv" else "zh"
-    f = FileLanguage(lang, principal.timezone, principal.actor_id, principal.seller_id)
+    # Who did what, named in the file: the shop's members read once (orders' history, payments).
+    names = (
+        actors.all_names(principal.seller_id)
+        if fmt == "csv" and columns != csv_format.CHARGE_COLUMNS
+        else None
+    )
+    f = FileLanguage(lang, principal.timezone, names)
     after = decode_cursor(cursor)
     if after is not None:
         query = {**query, "_id": {"$gt": after}}

@@ -29,7 +29,7 @@ from bson import ObjectId
 from chalicelib.buyers import customers
 from chalicelib.money import charges
 from chalicelib.orderbook import repository
-from chalicelib.platform import bus, clock, idempotency, locks, mongo, store
+from chalicelib.platform import actors, bus, clock, idempotency, locks, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.platform.ids import object_id
@@ -55,10 +55,18 @@ class ParcelShipped(bus.Event):
     parcel_id: ObjectId
 
 
-def to_out(doc: dict) -> dict:
+# Who did what to a parcel (issue 31): actor ids stored, names answered.
+WHO = ("created_by", "shipped_by", "updated_by", "delivered_by", "returned_by")
+
+
+def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
+    """`who`: actor ids -> names (actors.names); without it they are read for this parcel."""
+    if who is None:
+        who = _names([doc])
     return ParcelOut.from_doc(
         {
             **doc,
+            **{k: who.get(doc.get(k)) for k in WHO},
             # Parcels from before issue 26 say nothing: their fee was the buyer's to pay.
             "shipping_paid_by": doc.get("shipping_paid_by") or "buyer",
             "order_ids": [str(i) for i in doc["order_ids"]],
@@ -66,6 +74,20 @@ def to_out(doc: dict) -> dict:
             "recipient": doc.get("recipient") or {},
         }
     )
+
+
+def _names(docs: list[dict]) -> dict[str, str]:
+    """Who the parcels name, in one read of members for them all (none when only the
+    shop's own login acted)."""
+    if not docs:
+        return {}
+    return actors.names(docs[0]["seller_id"], [d[k] for d in docs for k in WHO if d.get(k)])
+
+
+def names_of(parcel: dict) -> dict[str, str]:
+    """The parcel's WHO fields, each as the name of who did it (one read at most)."""
+    who = _names([parcel])
+    return {k: who[parcel[k]] for k in WHO if parcel.get(k) in who}
 
 
 def _order_fields(parcel: dict) -> dict[str, Any]:
@@ -396,10 +418,12 @@ def _ship_orders(parcel: dict, orders: list[dict], now: dt.datetime, *, named: b
     return False
 
 
-def _unship_orders(parcel: dict, now: dt.datetime, *, to: str) -> None:
+def _unship_orders(parcel: dict, now: dt.datetime, *, to: str, actor: str | None = None) -> None:
     """The parcel's orders leave it: the ones it shipped (`shipped_by_parcel`) go back to
-    `to` (purchased) and lose the date; every one loses the parcel's copy."""
-    repository.detach_parcel(parcel, order_rules.parcel_returns(to), now)
+    `to` (purchased) and lose the date; every one loses the parcel's copy. `actor`: who
+    unpacked or returned it (a deletion a read finishes names the one who began it)."""
+    who = actor or parcel.get("updated_by") or parcel.get("created_by")
+    repository.detach_parcel(parcel, order_rules.parcel_returns(to), now, who)
 
 
 def _finished(parcel: dict, tz: str) -> dict:
@@ -442,7 +466,9 @@ def search(principal: Principal, params: ParcelQuery) -> dict:
         query["customer_id"] = object_id(params.customer_id)
     if params.status:
         query["status"] = params.status
-    return page(get_db().parcels, query, params.limit, params.cursor, to_out)
+    found = page(get_db().parcels, query, params.limit, params.cursor, lambda d: d)
+    who = _names(found["items"])
+    return {**found, "items": [to_out(d, who) for d in found["items"]]}
 
 
 def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
@@ -470,8 +496,10 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
         if parcel["status"] != "shipped":
             raise Conflict(f"a {parcel['status']} parcel does not change status", code="invalid_transition")
         sets["status"] = status
+        sets[f"{status}_by"] = principal.actor_id  # delivered_by, returned_by
         if status == "delivered":
             sets["delivered_date"] = order_rules.shipped_today(now, principal.timezone)
+    sets["updated_by"] = principal.actor_id
     # Locked on FerretDB (its update reads and writes the whole parcel back): a recipient
     # edit and a rename, or two edits of different fields, must not undo each other.
     after = store.find_one_and_update(
@@ -486,9 +514,9 @@ def update(principal: Principal, parcel_id: str, patch: ParcelPatch) -> dict:
     if {"carrier", "tracking_number"} & changes.keys():
         repository.copy_parcel(after, _order_fields(after), now)
     if sets.get("status") == "delivered":
-        repository.deliver_parcel(after, sets["delivered_date"], now)
+        repository.deliver_parcel(after, sets["delivered_date"], now, principal.actor_id)
     elif sets.get("status") == "returned":
-        _unship_orders(after, now, to="purchased")
+        _unship_orders(after, now, to="purchased", actor=principal.actor_id)
     if billing:
         after = _bill(after)
     return to_out(after)
@@ -503,13 +531,13 @@ def delete(principal: Principal, parcel_id: str) -> None:
     marked = store.find_one_and_update(
         db.parcels,
         {"_id": parcel["_id"], "status": {"$ne": "delivered"}},
-        {"$set": {"deleting": True}},
+        {"$set": {"deleting": True, "updated_by": principal.actor_id}},
         lock=store.parcel_key(parcel["_id"]),
         return_document=mongo.ReturnDocument.AFTER,
     )
     if marked is None:
         raise Conflict("a delivered parcel stays: its orders arrived", code="parcel_delivered")
-    _unship_orders(marked, clock.now(), to="purchased")
+    _unship_orders(marked, clock.now(), to="purchased", actor=principal.actor_id)
     _bill(marked)  # voided before the parcel goes: a crash in between leaves it `deleting`
     db.parcels.delete_one({"_id": parcel["_id"]})
 

@@ -102,6 +102,13 @@ class ParcelOut(Out):
     shipped_date: str
     delivered_date: str | None
     note: str | None
+    # Who (issue 31): "owner" (the shop's own login) or the member's email; null when
+    # nobody has yet (or for a parcel from before).
+    created_by: str | None = None
+    shipped_by: str | None = None
+    updated_by: str | None = None
+    delivered_by: str | None = None
+    returned_by: str | None = None
     created_at: str
     updated_at: str
 

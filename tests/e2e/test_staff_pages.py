@@ -1,6 +1,6 @@
 """A shop with a helper (issue 31), in both languages: the owner invites a helper in
 Settings and copies the link; the helper joins through it, packs a parcel in the Ship tab,
-and finds no Profit, no cost fields and no shop settings (a link straight to Reports or
+(its card says who packed it) and finds no Profit, no cost fields and no shop settings (a link straight to Reports or
 Settings shows a "not for your role" note instead); the owner's order panel names the
 helper as the one who shipped the order, and the payments list names who recorded."""
 
@@ -23,6 +23,7 @@ WORDS = {
         "no_settings": "are the owner's",
         "shipped_by": "{who}（its parcel）",
         "paid_by": "by {who}",
+        "packed_by": "packed by {who}",
     },
     "zh-TW": {
         "join": "加入",
@@ -30,6 +31,7 @@ WORDS = {
         "no_settings": "商店設定與成員僅限店主",
         "shipped_by": "由{who}（包裹）",
         "paid_by": "由{who}經手",
+        "packed_by": "由{who}包裝",
     },
 }
 
@@ -88,7 +90,8 @@ def test_helper_packs_a_parcel_and_sees_no_costs(stack, seller_page, open_page, 
     expect(amy.locator("input[name=order]:checked")).to_have_count(1)
     expect(amy.locator("[name=shipping_cost]")).to_be_hidden()
     amy.locator(".ship-create").click()
-    expect(helper.locator('#ship-parcels .ship-parcel[data-parcel-no="1"]')).to_be_visible()
+    parcel = helper.locator('#ship-parcels .ship-parcel[data-parcel-no="1"]')
+    expect(parcel.locator(".ship-who")).to_have_text(words["packed_by"].format(who=helper_email))
     # And records Amy's payment.
     amy_id = api_call(stack, "GET", "/customers?limit=10", token)["items"][0]["id"]
     helper_token = helper.evaluate("localStorage.getItem('token')")
@@ -126,3 +129,8 @@ def test_helper_packs_a_parcel_and_sees_no_costs(stack, seller_page, open_page, 
     expect(owner.locator("#detail-payments")).to_contain_text(words["paid_by"].format(who=helper_email))
     expect(owner.locator("#detail-profit")).to_be_visible()
     expect(owner.locator("#order-detail [name=cost]")).to_have_value("80")
+    owner.keyboard.press("Escape")
+    owner.locator("[data-tab=ship]").click()
+    expect(owner.locator('#ship-parcels .ship-parcel[data-parcel-no="1"] .ship-who')).to_have_text(
+        words["packed_by"].format(who=helper_email)
+    )

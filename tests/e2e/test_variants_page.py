@@ -23,6 +23,8 @@ TEXTS = {
         "log": "Stock log",
         "sep": ": ",
         "order": "order",
+        "by_form": "order form",
+        "by_owner": "the owner",
     },
     "zh-Hant": {
         "locale": "zh-TW",
@@ -32,6 +34,8 @@ TEXTS = {
         "log": "庫存紀錄",
         "sep": "：",
         "order": "訂單",
+        "by_form": "訂購表單",
+        "by_owner": "店主",
     },
 }
 STOCKS = {"黑 / M": "3", "黑 / L": "5", "白 / M": "2", "白 / L": "4"}
@@ -105,6 +109,7 @@ def test_a_buyer_orders_one_variant_on_a_phone_and_the_seller_sees_its_stock_mov
     expect(latest).to_contain_text("-1")
     expect(latest).to_contain_text(texts["order"])
     expect(latest).to_contain_text("黑 / L")
+    expect(latest.locator(".movement-by")).to_contain_text(texts["by_form"])  # who moved it (issue 31)
 
     # A count finds 2 more 白 / M (typed with full-width digits): a movement of its own.
     log = seller.locator("#items-body tr.item-movements")
@@ -116,6 +121,7 @@ def test_a_buyer_orders_one_variant_on_a_phone_and_the_seller_sees_its_stock_mov
     latest = seller.locator("#items-body tr.item-movements li.movement").first
     expect(latest).to_contain_text("+2")
     expect(latest).to_contain_text("白 / M")
+    expect(latest.locator(".movement-by")).to_contain_text(texts["by_owner"])
     settled(seller)
     assert not serious(seller, f"items tab stock log {language}")
     shot(seller, f"items-variants-{language}")

@@ -297,12 +297,14 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     member = call("POST", "/members", 201, t, json={"email": f"helper-{email}", "role": "staff"})
     ids["member_id"] = member["id"]
     call("GET", "/members", 200, t)
+    member = call("POST", "/members/{member_id}/invite", 200, t)  # a new link; the first stops
     joined = call(
         "POST",
         "/members/accept",
         200,
         json={"token": member["invite_url"].split("#invite=")[1], "password": "amber kettle orchard 5"},
     )
+    call("POST", "/members/{member_id}/invite", 409, t)  # joined: no invite to send again
     assert call("GET", "/auth/me", 200, joined["token"])["member"]["role"] == "staff"
     call("PATCH", "/members/{member_id}", 200, t, json={"role": "owner"})
     call("DELETE", "/members/{member_id}", 204, t)

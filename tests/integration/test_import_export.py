@@ -86,7 +86,7 @@ def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
     first_at, second_at = (taipei(e["at"])[:16] for e in entries)
     second = "" if second_at == first_at else f"{second_at} "
     assert first["狀態紀錄"] == (
-        f"{first_at} 出貨狀態 已下單 → 已出貨（由你）; {second}付款狀態 未付款 → 已匯款（由付款）"
+        f"{first_at} 出貨狀態 已下單 → 已出貨（由店主）; {second}付款狀態 未付款 → 已匯款（由付款）"
     )
     assert rows[1]["狀態紀錄"] == ""
     assert rows[3]["運費"] == "100.50" and rows[3]["總金額"] == "160.47"
@@ -109,7 +109,7 @@ def test_export_csv_has_every_field(api, token, shop):  # noqa: F811
     ]
     assert [o["created_at"] for o in en] == [o["建立時間"] for o in rows]
     assert en[0]["history"] == (
-        f"{first_at} fulfillment_status pending → shipped (by you); "
+        f"{first_at} fulfillment_status pending → shipped (by the owner); "
         f"{second}payment_status unpaid → remitted (by a payment)"
     )
 
@@ -344,8 +344,10 @@ def test_an_english_shop_exports_in_english_and_its_own_zone(api, token):
     assert (row["created_at"], row["updated_at"]) == (la(j["created_at"]), la(j["updated_at"]))
     at = [la(e["at"])[:16] for e in j["history"]]
     assert [e["field"] for e in j["history"]] == ["quantity", "fulfillment_status"]
-    second = "fulfillment_status pending → purchased (by you)"
-    expected = f"{at[0]} quantity 1 → 2 (by you); " + (second if at[1] == at[0] else f"{at[1]} {second}")
+    second = "fulfillment_status pending → purchased (by the owner)"
+    expected = f"{at[0]} quantity 1 → 2 (by the owner); " + (
+        second if at[1] == at[0] else f"{at[1]} {second}"
+    )
     assert row["history"] == expected
     check = post_csv(api, fresh, raw.replace(b"amy@example.com", b"ann@example.com"), "?dry_run=true")
     assert check.status == 200 and check.json["rows"] == 1, check
@@ -985,6 +987,8 @@ def test_payments_export(api, token, other_token):
         "分配",
         "建立時間",
         "記錄方式",
+        "記錄者",  # who (issue 31), last: older columns keep their places
+        "確認者",
     ]
     assert len(rows) == 3  # oldest first
     assert rows[1][:12] == [
@@ -1001,7 +1005,8 @@ def test_payments_export(api, token, other_token):
         "'=LINE 11/20",  # defused like every export cell
         f"#{a['order_no']}:100;#{b['order_no']}:50",
     ]
-    assert rows[1][12:] == [taipei(first["created_at"]), ""]  # the shop's time; typed by the seller: no via
+    # the shop's time; typed by the seller: no via; recorded and confirmed by the owner (issue 31)
+    assert rows[1][12:] == [taipei(first["created_at"]), "", "店主", "店主"]
     assert (rows[2][5], rows[2][8]) == ("現金", "已確認")
     assert rows[2][0] == second["id"] and rows[2][11] == f"#{bo['order_no']}:5"
     _, en = payments_csv(api, token, "&headers=en")
@@ -1020,8 +1025,11 @@ def test_payments_export(api, token, other_token):
         "allocations",
         "created_at",
         "via",
+        "recorded_by",
+        "confirmed_by",
     ]
-    assert [r[:5] + r[6:8] + r[10:] for r in en[1:]] == [r[:5] + r[6:8] + r[10:] for r in rows[1:]]
+    assert [r[:5] + r[6:8] + r[10:14] for r in en[1:]] == [r[:5] + r[6:8] + r[10:14] for r in rows[1:]]
+    assert {tuple(r[14:]) for r in en[1:]} == {("the owner", "the owner")}
     assert [(r[5], r[8], r[9]) for r in en[1:]] == [
         ("bank_transfer", "confirmed", "seller"),
         ("cash", "confirmed", "seller"),

@@ -35,6 +35,7 @@ MATRIX = {
     ("GET", "/members"): (None, "clean"),
     ("POST", "/members"): ({"email": "b-helper@example.com", "role": "staff"}, "clean"),
     ("PATCH", "/members/{member_id}"): ({"role": "owner"}, "404"),
+    ("POST", "/members/{member_id}/invite"): (None, "404"),  # A's invite: no new link for B
     ("DELETE", "/members/{member_id}"): (None, "404"),
     ("GET", "/customers"): (None, "clean"),
     ("POST", "/customers"): ({"name": "A copy", "email": A_BUYER}, "clean"),
@@ -164,6 +165,7 @@ ROLES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/members"): {"owner": OK, "staff": DENIED},
     ("POST", "/members"): {"owner": OK, "staff": DENIED},
     ("PATCH", "/members/{member_id}"): {"owner": OK, "staff": DENIED},
+    ("POST", "/members/{member_id}/invite"): {"owner": OK, "staff": DENIED},
     ("DELETE", "/members/{member_id}"): {"owner": OK, "staff": DENIED},
     ("GET", "/customers"): {"owner": OK, "staff": OK},
     ("POST", "/customers"): {"owner": "409", "staff": "409"},  # A's buyer has that email

@@ -13,7 +13,14 @@ import pytest
 from bson import ObjectId
 
 from chalicelib.accounts import auth, members
-from chalicelib.accounts.schemas import LoginIn, MemberAcceptIn, MemberIn, MemberPatch, SignupIn
+from chalicelib.accounts.schemas import (
+    LoginIn,
+    MemberAcceptIn,
+    MemberIn,
+    MemberPatch,
+    PasswordResetIn,
+    SignupIn,
+)
 from chalicelib.platform import db
 from tests.conftest import at_once
 
@@ -174,3 +181,84 @@ def test_a_signup_and_an_invite_of_one_email_at_once_make_one_login(api, owner, 
             {"email_lower": email}
         ) + db.get_db().members.count_documents({"email_lower": email})
         assert accounts == 1, (round_no, answers)
+
+
+# --- a member's forgotten password (issue 31's last slice) -----------------------------------
+
+
+@pytest.fixture
+def mailbox(monkeypatch):
+    """The reset emails, caught (no SES): their links are read from the text."""
+    sent = []
+    monkeypatch.setattr(auth.mailer, "send", lambda email: sent.append(email) or "id")
+    monkeypatch.setattr(auth, "RESET_FLOOR_SECONDS", 0.0)
+    return sent
+
+
+def _links(sent, email):
+    return [m.text.split("#reset=")[1].split()[0] for m in sent if email in m.to]
+
+
+def test_reset_requests_at_once_leave_one_live_link(api, owner, mailbox):
+    """Only the newest link works: parallel asks must not leave two live links."""
+    for round_no in range(4):
+        email = f"forgot{round_no}@example.com"
+        member_id = join(api, owner, email)
+        at_once([lambda: auth._send_reset(email)] * 3)
+        assert len(_links(mailbox, email)) == 3
+        live = db.get_db().password_resets.count_documents(
+            {"member_id": ObjectId(member_id), "used_at": None}
+        )
+        assert live == 1, (round_no, live)
+
+
+def test_resets_of_one_member_link_at_once_apply_once(api, owner, mailbox):
+    join(api, owner, "helper@example.com")
+    auth._send_reset("helper@example.com")
+    (link,) = _links(mailbox, "helper@example.com")
+    choices = [f"quiet lantern meadow {i}" for i in range(6)]
+    answers = at_once(
+        [lambda p=p: auth.reset_password(PasswordResetIn(token=link, new_password=p)) for p in choices]
+    )
+    assert answers.count(None) == 1 and answers.count("invalid_reset_token") == 5, answers
+    winner = choices[answers.index(None)]
+    assert login_with(api, "helper@example.com", winner).status == 200
+    assert login_with(api, "helper@example.com", choices[answers.index(None) - 1]).status == 401
+
+
+def login_with(api, email, password):
+    return api.post("/auth/login", {"email": email, "password": password})
+
+
+def test_a_reset_racing_a_removal_leaves_nothing_working(api, owner, mailbox):
+    """The member resets their password while the owner removes them: whichever commits
+    first, afterwards no session of the member is live, no token or refresh token works,
+    neither password logs in, and no reset link (used or not) sets anything."""
+    boss = auth.authenticate(f"Bearer {owner}")
+    for round_no in range(4):
+        email = f"leaving{round_no}@example.com"
+        member_id = join(api, owner, email)
+        held = [login(api, email).json for _ in range(2)]
+        auth._send_reset(email)
+        (link,) = _links(mailbox, email)
+        new = f"quiet lantern meadow {round_no}"
+        calls = [
+            lambda: auth.reset_password(PasswordResetIn(token=link, new_password=new)),
+            lambda: members.remove(boss, member_id),
+            lambda: auth._send_reset(email),
+        ]
+        answers = at_once(calls[::-1] if round_no % 2 else calls)
+        assert None in answers, answers
+        live = db.get_db().sessions.count_documents({"member_id": ObjectId(member_id), "revoked_at": None})
+        assert live == 0, (round_no, answers, live)
+        for h in held:
+            assert api.get("/customers", token=h["token"]).status == 401
+            assert api.post("/auth/refresh", {"refresh_token": h["refresh_token"]}).status == 401
+        for password in (PASSWORD, new):
+            assert login_with(api, email, password).status == 401
+        for token in _links(mailbox, email):
+            r = api.post(
+                "/auth/password-reset", {"token": token, "new_password": "another fine passphrase 7"}
+            )
+            assert r.status == 400, (round_no, r)
+        assert db.get_db().members.find_one({"_id": ObjectId(member_id)})["status"] == "removed"

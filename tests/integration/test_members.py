@@ -280,3 +280,154 @@ def test_member_token_costs_one_read_owner_token_none(api, owner, commands):
             member_finds = [b for b in commands.bodies if b.get("find") == "members"]
     assert len(counts["member"]) == len(counts["owner"]) + 1, counts
     assert len(member_finds) == 1 and member_finds[0]["filter"]["_id"] == ObjectId(member_id)
+
+
+# --- a member's forgotten password, a lost invite (issue 31's last slice) --------------------
+
+NEW_PASSWORD = "quiet lantern meadow 4"
+
+
+def _reset_links(sent, to):
+    import re
+
+    found = [
+        m
+        for msg in sent
+        if to in msg.destinations["ToAddresses"]
+        for m in re.findall(r"#reset=([A-Za-z0-9_-]{43})", msg.body)
+    ]
+    return list(dict.fromkeys(found))
+
+
+@pytest.fixture
+def quick_resets(monkeypatch):
+    from chalicelib.accounts import auth
+
+    monkeypatch.setattr(auth, "RESET_FLOOR_SECONDS", 0.0)
+
+
+def test_a_member_resets_a_forgotten_password(api, owner, ses, quick_resets):
+    member_id, helper = join(api, owner)
+    other = login(api, "helper@example.com").json
+    for _ in range(5):
+        login(api, "helper@example.com", "bad guess!!")
+    assert login(api, "helper@example.com").status == 429
+    known = api.post("/auth/password-reset/request", {"email": "HELPER@example.com"})
+    unknown = api.post("/auth/password-reset/request", {"email": "nobody@example.com"})
+    assert known.status == unknown.status == 202 and known.json == unknown.json
+    (link,) = _reset_links(ses, "helper@example.com")
+    (msg,) = [m for m in ses if "helper@example.com" in m.destinations["ToAddresses"] and "#reset=" in m.body]
+    assert "Tokyo Picks" in msg.subject  # the shop's name, in its language
+    stored = db.get_db().password_resets.find_one({"member_id": ObjectId(member_id)})
+    assert stored["seller_id"] is not None and link not in str(stored)
+    # A weak choice is refused and leaves the link usable.
+    r = api.post("/auth/password-reset", {"token": link, "new_password": "password123"})
+    assert r.status == 400 and r.json["error"]["code"] == "weak_password", r
+    assert api.post("/auth/password-reset", {"token": link, "new_password": NEW_PASSWORD}).status == 204
+    r = api.post("/auth/password-reset", {"token": link, "new_password": "another fine passphrase 3"})
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_reset_token"
+    # The member's old sessions and access tokens end (a new generation); the owner's stay.
+    for held in (helper, other):
+        assert api.post("/auth/refresh", {"refresh_token": held["refresh_token"]}).status == 401
+        assert api.get("/customers", token=held["token"]).status == 401
+    assert api.get("/customers", token=owner).status == 200
+    # The lock-out is cleared; the new password logs the member in to the shop; the owner's
+    # password is untouched.
+    assert login(api, "helper@example.com").status == 401
+    back = login(api, "helper@example.com", NEW_PASSWORD)
+    assert back.status == 200, back
+    assert api.get("/auth/me", token=back.json["token"]).json["member"]["id"] == member_id
+    assert login(api, "owner@example.com", PASSWORD).status == 200
+
+
+def test_member_and_owner_reset_links_are_apart(api, owner, ses, quick_resets):
+    """Only the newest link of each login works: the owner's asking does not withdraw a
+    member's link, nor the other way round; the limit is per email, as for the owner."""
+    join(api, owner)
+    for email in ("helper@example.com", "owner@example.com", "helper@example.com"):
+        assert api.post("/auth/password-reset/request", {"email": email}).status == 202
+    old, new = _reset_links(ses, "helper@example.com")
+    (owners,) = _reset_links(ses, "owner@example.com")
+    assert api.post("/auth/password-reset", {"token": old, "new_password": NEW_PASSWORD}).status == 400
+    assert api.post("/auth/password-reset", {"token": owners, "new_password": NEW_PASSWORD}).status == 204
+    assert (
+        api.post("/auth/password-reset", {"token": new, "new_password": "another fine passphrase 3"}).status
+        == 204
+    )
+    assert login(api, "owner@example.com", NEW_PASSWORD).status == 200
+    assert login(api, "helper@example.com", "another fine passphrase 3").status == 200
+    for _ in range(3):
+        api.post("/auth/password-reset/request", {"email": "helper@example.com"})
+    assert len(_reset_links(ses, "helper@example.com")) == 3  # at most 3 emails an hour
+
+
+def test_no_reset_for_an_invited_or_removed_member(api, owner, ses, quick_resets):
+    invite(api, owner, email="pending@example.com")
+    member_id, _ = join(api, owner)
+    api.post("/auth/password-reset/request", {"email": "helper@example.com"})
+    (link,) = _reset_links(ses, "helper@example.com")
+    assert api.delete(f"/members/{member_id}", token=owner).status == 204
+    r = api.post("/auth/password-reset", {"token": link, "new_password": NEW_PASSWORD})
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_reset_token", r
+    for email in ("pending@example.com", "helper@example.com"):
+        assert api.post("/auth/password-reset/request", {"email": email}).status == 202
+    assert (
+        _reset_links(ses, "pending@example.com") == [] and len(_reset_links(ses, "helper@example.com")) == 1
+    )
+    assert login(api, "helper@example.com", NEW_PASSWORD).status == 401
+
+
+def test_a_members_password_change_ends_their_other_sessions_only(api, owner):
+    _, helper = join(api, owner)
+    other = login(api, "helper@example.com").json
+    r = api.post(
+        "/auth/password",
+        {"current_password": HELPER_PASSWORD, "new_password": NEW_PASSWORD},
+        token=helper["token"],
+    )
+    assert r.status == 204, r
+    assert api.post("/auth/refresh", {"refresh_token": other["refresh_token"]}).status == 401
+    assert api.post("/auth/refresh", {"refresh_token": helper["refresh_token"]}).status == 200
+    r = api.post(
+        "/auth/password", {"current_password": "wrong one!!", "new_password": NEW_PASSWORD}, token=owner
+    )
+    assert r.status == 400 and r.json["error"]["details"][0]["field"] == "current_password"
+
+
+def test_the_owner_reissues_an_expired_invite(api, owner, ses):
+    first = invite(api, owner)
+    old = token_of(first["invite_url"])
+    db.get_db().members.update_one(
+        {"_id": ObjectId(first["id"])},
+        {"$set": {"expires_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)}},
+    )
+    (listed,) = api.get("/members", token=owner).json["items"]
+    assert listed["status"] == "invited" and listed["invite_url"] is None and listed["invite_expired"] is True
+    r = api.post(f"/members/{first['id']}/invite", token=owner)
+    assert r.status == 200 and r.json["emailed"] is True, r
+    new = token_of(r.json["invite_url"])
+    assert new != old
+    assert any(
+        r.json["invite_url"] in m.body for m in ses if "helper@example.com" in m.destinations["ToAddresses"]
+    )
+    (listed,) = api.get("/members", token=owner).json["items"]
+    assert listed["invite_url"] == r.json["invite_url"] and listed["invite_expired"] is False
+    # The old link stops working (a re-issue of a live link too); the new one joins.
+    again = api.post(f"/members/{first['id']}/invite", token=owner).json
+    r = api.post("/members/accept", {"token": new, "password": HELPER_PASSWORD})
+    assert r.status == 400 and r.json["error"]["code"] == "invalid_invite_token", r
+    assert api.post("/members/accept", {"token": old, "password": HELPER_PASSWORD}).status == 400
+    assert (
+        api.post(
+            "/members/accept", {"token": token_of(again["invite_url"]), "password": HELPER_PASSWORD}
+        ).status
+        == 200
+    )
+    # A member who joined has no invite to re-issue; staff and another shop may not.
+    r = api.post(f"/members/{first['id']}/invite", token=owner)
+    assert r.status == 409 and r.json["error"]["code"] == "member_joined", r
+    _, staff = join(api, owner, email="staff@example.com")
+    assert api.post(f"/members/{first['id']}/invite", token=staff["token"]).status == 403
+    other = api.signup(email="other@example.com", shop_name="Osaka Finds")
+    assert api.post(f"/members/{first['id']}/invite", token=other).status == 404
+    assert api.post("/members/not-an-id/invite", token=owner).status == 404

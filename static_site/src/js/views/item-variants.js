@@ -5,7 +5,7 @@
 import { api, describe } from "../api.js";
 import { $, h, notify } from "../dom.js";
 import { amountError, asciiDigits, centsToNumber, dateTime, parseCents } from "../format.js";
-import { labelled, t } from "../i18n.js";
+import { has, labelled, t } from "../i18n.js";
 import { costField, currency } from "../app.js";
 
 const MAX_OPTIONS = 3;
@@ -195,6 +195,11 @@ function adjustForm(i, done) {
   return h("form", { class: "d-flex flex-wrap gap-2 align-items-center mb-2 item-adjust", novalidate: true, onsubmit: submit }, variant, delta, reason, note, h("button", { class: "btn btn-sm btn-outline-primary", type: "submit" }, t("item.adjust")), msg);
 }
 
+/** Who moved stock (issue 31): "owner" or a member's email, or a source the server names. */
+function movedBy(by) {
+  return has(`history.by.${by}`) && by !== "you" && by !== "other" ? t(`history.by.${by}`) : by;
+}
+
 /** A row under the item's row listing its last stock movements (newest first), with the
  *  adjustment form for a tracked stock. */
 export async function movementsRow(i, cols, done = async () => {}) {
@@ -223,6 +228,7 @@ export async function movementsRow(i, cols, done = async () => {}) {
             m.variant_label ? ` · ${m.variant_label}` : "",
             m.batch ? h("span", { class: "movement-batch" }, ` · ${t("item.movement_batch", { batch: m.batch })}`) : "",
             m.note ? ` · ${m.note}` : "",
+            m.by ? h("span", { class: "text-muted movement-by" }, ` · ${movedBy(m.by)}`) : null,
           ),
         ),
       ),

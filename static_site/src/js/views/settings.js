@@ -74,6 +74,19 @@ async function removeMember(m) {
   }
 }
 
+/** A pending invite's new link (expired or lost): the old one stops working. */
+async function reissue(m) {
+  try {
+    const out = await api.post(`/members/${m.id}/invite`);
+    await loadMembers();
+    const linkBox = h("div");
+    notify($("#member-msg"), "success", t(out.emailed ? "mem.reissued_emailed" : "mem.reissued", { email: m.email }), linkBox);
+    await showLink(out.invite_url, linkBox);
+  } catch (err) {
+    if (err.status !== 401) notify($("#member-msg"), "danger", describe(err));
+  }
+}
+
 /** The invite link, shown and copied for LINE (selected when there is no clipboard). */
 async function showLink(url, box) {
   const field = h("input", { class: "form-control form-control-sm", readonly: true, value: url, "aria-label": t("mem.link") });
@@ -98,13 +111,15 @@ function renderMembers() {
   list.replaceChildren(
     ...state.members.map((m) => {
       const linkBox = h("div", { class: "w-100" });
-      const status = m.status === "invited" ? t("mem.invited") : t("mem.active");
+      const expired = m.status === "invited" && !m.invite_url;
+      const status = expired ? t("mem.invite_expired") : m.status === "invited" ? t("mem.invited") : t("mem.active");
       return h(
         "li",
         { class: "list-group-item d-flex flex-wrap gap-2 align-items-center", dataset: { member: m.email } },
         h("span", { class: "flex-grow-1 text-break" }, m.email, " ", h("span", { class: "badge text-bg-light" }, status)),
         roleSelect(m),
         m.invite_url ? h("button", { class: "btn btn-sm btn-outline-secondary", type: "button", onclick: () => showLink(m.invite_url, linkBox) }, t("mem.copy_link")) : null,
+        m.status === "invited" ? h("button", { class: "btn btn-sm btn-outline-primary member-reissue", type: "button", onclick: () => reissue(m) }, t("mem.reissue")) : null,
         h("button", { class: "btn btn-sm btn-outline-danger", type: "button", onclick: () => removeMember(m) }, t("mem.remove")),
         linkBox,
       );

@@ -518,6 +518,22 @@ export function trackingLink(p, cls = "") {
   return h("a", { class: `tracking-number ${cls}`, href: p.tracking_url, target: "_blank", rel: "noopener noreferrer" }, p.tracking_number);
 }
 
+/** Who did it (issue 31): the owner in the page's words, a member by email. */
+const person = (name) => (name === "owner" ? t("history.by.owner") : name);
+
+/** Who packed, shipped (when not the packer) and delivered or took back the parcel. */
+function parcelWho(p) {
+  return [
+    ["packed_by", p.created_by],
+    ["shipped_by", p.shipped_by !== p.created_by ? p.shipped_by : null],
+    ["delivered_by", p.delivered_by],
+    ["returned_by", p.returned_by],
+  ]
+    .filter(([, name]) => name)
+    .map(([key, name]) => t(`ship.${key}`, { who: person(name) }))
+    .join(" · ");
+}
+
 function parcelCard(p) {
   const busy = state.busy.has(p.id);
   const r = p.recipient || {};
@@ -581,6 +597,8 @@ function parcelCard(p) {
         p.shipping_cost != null ? h("dd", { class: "col-8 col-md-10 mb-1 ship-cost" }, money(p.shipping_cost, cur())) : null,
         p.note ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.note")) : null,
         p.note ? h("dd", { class: "col-8 col-md-10 mb-1 text-break" }, p.note) : null,
+        parcelWho(p) ? h("dt", { class: "col-4 col-md-2 text-muted fw-normal" }, t("ship.who")) : null,
+        parcelWho(p) ? h("dd", { class: "col-8 col-md-10 mb-1 text-break ship-who" }, parcelWho(p)) : null,
       ),
       actions,
       state.editing === p.id ? editForm(p) : null,
