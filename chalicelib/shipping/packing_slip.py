@@ -9,7 +9,6 @@ from typing import Any
 
 from chalicelib.money import charges
 from chalicelib.platform import currencies
-from chalicelib.platform.actors import OWNER_NAME
 from chalicelib.platform.db import get_db
 from chalicelib.platform.ids import object_id
 from chalicelib.platform.pages import HtmlPage
@@ -33,9 +32,6 @@ TEXT: dict[str, dict[str, Any]] = {
         "store_id": "店號",
         "tracking": "物流單號",
         "packed": "已裝箱",
-        "packed_by": "包裝",
-        "shipped_by": "出貨",
-        "owner": "店主",
         "order": "訂單",
         "item": "商品",
         "qty": "數量",
@@ -70,9 +66,6 @@ TEXT: dict[str, dict[str, Any]] = {
         "store_id": "store no.",
         "tracking": "Tracking number",
         "packed": "Packed",
-        "packed_by": "Packed by",
-        "shipped_by": "Shipped by",
-        "owner": "the owner",
         "order": "Order",
         "item": "Item",
         "qty": "Qty",
@@ -119,11 +112,7 @@ def _money(currency: str, language: str):
 
 
 def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: bool = False) -> HtmlPage:
-    from chalicelib.shipping.parcels import (  # parcels imports nothing from here
-        charge_key,
-        names_of,
-        own_finished,
-    )
+    from chalicelib.shipping.parcels import charge_key, own_finished  # parcels imports nothing from here
 
     db = get_db()
     parcel = own_finished(principal, parcel_id)
@@ -138,16 +127,14 @@ def render(principal: Principal, parcel_id: str, *, prices: bool = True, label: 
     # Any stored parcel prints: a field it lacks (a recipient edited down to a phone, an
     # old document) is a blank on the slip, never a template error.
     stored = parcel.get("recipient") if isinstance(parcel.get("recipient"), dict) else {}
-    # Who packed and shipped it (issue 31): the member's email, or the owner in the slip's words.
-    who = {k: v if v != OWNER_NAME else TEXT[language]["owner"] for k, v in names_of(parcel).items()}
+    # Who packed it is not on the slip (issue 31 keeps it on the Ship tab): the slip goes in
+    # the box to the buyer, who has no use for it, and a helper's email is not theirs to see.
     text = _template().render(
         t=TEXT[language],
         shop=seller.get("shop_name", ""),
         parcel={k: parcel.get(k) for k in PARCEL_FIELDS},
         recipient={k: stored.get(k) for k in RECIPIENT_FIELDS},
         buyer_name=parcel.get("buyer_name") or "",
-        packed_by=who.get("created_by"),
-        shipped_by=who.get("shipped_by"),
         orders=orders,
         prices=prices,
         label=label,

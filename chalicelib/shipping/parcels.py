@@ -84,12 +84,6 @@ def _names(docs: list[dict]) -> dict[str, str]:
     return actors.names(docs[0]["seller_id"], [d[k] for d in docs for k in WHO if d.get(k)])
 
 
-def names_of(parcel: dict) -> dict[str, str]:
-    """The parcel's WHO fields, each as the name of who did it (one read at most)."""
-    who = _names([parcel])
-    return {k: who[parcel[k]] for k in WHO if parcel.get(k) in who}
-
-
 def _order_fields(parcel: dict) -> dict[str, Any]:
     """What each order of the parcel copies: its buyer's page shows these."""
     return {
