@@ -207,6 +207,14 @@ CHANGE_PARTS = {
 }
 
 
+def switch_split(t: dict) -> str:
+    """The tab switch's parts, medians in ms."""
+    return (
+        f"the view asks {statistics.median(t['switch_ask']):.0f}, request and JSON "
+        f"{statistics.median(t['switch_fetch']):.0f}, rows drawn {statistics.median(t['switch_draw']):.0f}"
+    )
+
+
 def change_split(t: dict) -> str:
     """The filter change's parts (change_parts), medians in ms."""
     parts = [
@@ -230,14 +238,23 @@ def switch_to_orders(browser, url: str, token: str, times: dict) -> None:
         "() => { const at = performance.now(); document.querySelector('[data-tab=orders]').click(); return at; }"
     )
     page.wait_for_function("() => !!window.__ordersFirstRender")
-    times["switch"].append(page.evaluate("window.__ordersFirstRender.sinceNavigation") - clicked)
+    mark = page.evaluate("window.__ordersFirstRender")
+    times["switch"].append(mark["sinceNavigation"] - clicked)
+    # Its parts: the click to the view asking, the request and JSON, drawing the rows.
+    times["switch_ask"].append(mark["sinceNavigation"] - mark["fetchAndRender"] - clicked)
+    times["switch_fetch"].append(mark["fetch"])
+    times["switch_draw"].append(mark["render"])
     ctx.close()
 
 
 def render_times(browser, urls: dict[str, str], token: str, runs: int) -> dict[str, dict]:
     """`runs` cold loads and tab switches of each site in `urls`, alternating between them."""
     out = {
-        name: {k: [] for k in ("first", "fetch", "draw", "sent", "answered", "change", "switch")}
+        name: {
+            k: []
+            for k in ("first", "fetch", "draw", "sent", "answered", "change", "switch")
+            + ("switch_ask", "switch_fetch", "switch_draw")
+        }
         for name in urls
     }
     full: dict[str, list] = {name: [] for name in urls}
@@ -536,7 +553,7 @@ def main() -> int:
     if args.baseline:
         for name, t in timed.items():
             print(
-                f"{name}: navigation {spread(t['first'])}; tab switch {spread(t['switch'])}; "
+                f"{name}: navigation {spread(t['first'])}; tab switch {spread(t['switch'])} ({switch_split(t)}); "
                 f"filter change {spread(t['change'])} ({change_split(t)}); GET /orders left at median "
                 f"{statistics.median(t['sent']):.0f} ms, answered at {statistics.median(t['answered']):.0f} ms; "
                 f"drawing median {statistics.median(t['draw']):.0f} ms"
@@ -567,7 +584,8 @@ def main() -> int:
         f"{statistics.median(t['answered']):.0f} ms after navigation start; drawing the rows: median "
         f"{statistics.median(t['draw']):.0f} ms.",
         f"- Opening the Orders tab from Items (the page loaded and settled, a click on Orders → its "
-        f"first rows on screen), {args.runs} runs: **{spread(t['switch'])}** (min {min(t['switch']):.0f}).",
+        f"first rows on screen), {args.runs} runs: **{spread(t['switch'])}** (min {min(t['switch']):.0f}); "
+        f"its parts, medians: {switch_split(t)}.",
         f"- A filter change (payment: unpaid, {args.orders // 2} orders) to its rows on screen: "
         f"**{spread(change)}** (min {min(change):.0f}); its parts, medians: {change_split(t)}.",
         f"- `GET /orders?limit=100` (the page's first request, with `total_count`), wall time over "
