@@ -13,6 +13,12 @@ rows). `--baseline DIR` also builds the site of another checkout (e.g. `git arch
 API and database, and alternates its loads with this one's, one of each in turn: an A/B in
 the same minutes on a shared machine. The doc section is written only without it.
 
+Each time is split in parts (issue 27): a filter change into Playwright's delivery of the
+choice, the view asking, the request (the app's own time from its Server-Timing header, and
+the dev server with loopback), JSON and drawing; a tab switch into asking, request and
+drawing; and GET /orders once more in this process, on the same database, into the key
+index's parts, the page's reads by `_id`, `to_out` and JSON (server_parts).
+
 Starts its own FerretDB, API and static server on free loopback ports (the same stack as
 tests/e2e) and stops them at the end. The static server does not compress, so each
 response body is gzip-compressed here (level 6, what CDNs typically use) and summed.
