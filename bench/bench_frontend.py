@@ -13,6 +13,12 @@ rows). `--baseline DIR` also builds the site of another checkout (e.g. `git arch
 API and database, and alternates its loads with this one's, one of each in turn: an A/B in
 the same minutes on a shared machine. The doc section is written only without it.
 
+Each time is split in parts (issue 27): a filter change into Playwright's delivery of the
+choice, the view asking, the request (the app's own time from its Server-Timing header, and
+the dev server with loopback), JSON and drawing; a tab switch into asking, request and
+drawing; and GET /orders once more in this process, on the same database, into the key
+index's parts, the page's reads by `_id`, `to_out` and JSON (server_parts).
+
 Starts its own FerretDB, API and static server on free loopback ports (the same stack as
 tests/e2e) and stops them at the end. The static server does not compress, so each
 response body is gzip-compressed here (level 6, what CDNs typically use) and summed.
@@ -153,6 +159,8 @@ def open_orders(browser, url: str, token: str, times: dict, full: list) -> None:
     page.locator("#order-filters [name=payment_status]").select_option("unpaid")
     page.wait_for_function(f"() => window.__ordersRendered.seq > {seq}")
     times["change"].append(page.evaluate("window.__ordersRendered.at") - started)
+    for name, ms in change_parts(page, started).items():
+        times.setdefault(f"change_{name}", []).append(ms)
     if not full:
         started = page.evaluate("performance.now()")
         while page.locator("#orders-more").is_visible():
@@ -163,6 +171,64 @@ def open_orders(browser, url: str, token: str, times: dict, full: list) -> None:
             )
         full.append(page.evaluate("performance.now()") - started)
     ctx.close()
+
+
+def change_parts(page, clicked: float) -> dict[str, float]:
+    """The filter change just timed, split (ms): `deliver` Playwright's select_option until
+    the page's input event (the tool, not the page), `ask` from it to the view asking,
+    `queue` to the request leaving (Resource Timing), `request` its round trip, of which
+    `server` is the app's own time (its Server-Timing header) and `serve` the rest (the dev
+    server, loopback), `parse` to the page parsed (JSON), `draw` to its rows in the DOM.
+    Parts a site does not mark (a baseline before these marks) are left out."""
+    return page.evaluate(
+        """(clicked) => {
+            const r = window.__ordersRendered;
+            const e = performance.getEntriesByType('resource')
+                .filter((x) => new URL(x.name).pathname === '/orders'
+                    && new URL(x.name).searchParams.get('payment_status') === 'unpaid').pop();
+            if (r.started === undefined || !e) return {};
+            const out = {deliver: r.changed - clicked, ask: r.started - r.changed, queue: e.startTime - r.started,
+                request: e.responseEnd - e.startTime, parse: r.fetched - e.responseEnd,
+                draw: r.at - r.fetched};
+            const app = (e.serverTiming || []).find((t) => t.name === 'app');
+            if (app) {
+                out.server = app.duration;
+                out.serve = out.request - app.duration;
+            }
+            return out;
+        }""",
+        clicked,
+    )
+
+
+CHANGE_PARTS = {
+    "deliver": "Playwright delivers the choice",
+    "ask": "the view asks",
+    "queue": "the request leaves",
+    "request": "its round trip",
+    "server": "of which the app",
+    "serve": "and the dev server and loopback",
+    "parse": "JSON parsed",
+    "draw": "rows drawn",
+}
+
+
+def switch_split(t: dict) -> str:
+    """The tab switch's parts, medians in ms."""
+    return (
+        f"the view asks {statistics.median(t['switch_ask']):.0f}, request and JSON "
+        f"{statistics.median(t['switch_fetch']):.0f}, rows drawn {statistics.median(t['switch_draw']):.0f}"
+    )
+
+
+def change_split(t: dict) -> str:
+    """The filter change's parts (change_parts), medians in ms."""
+    parts = [
+        f"{label} {statistics.median(t[f'change_{name}']):.0f}"
+        for name, label in CHANGE_PARTS.items()
+        if t.get(f"change_{name}")
+    ]
+    return ", ".join(parts) or "not marked"
 
 
 def switch_to_orders(browser, url: str, token: str, times: dict) -> None:
@@ -178,14 +244,23 @@ def switch_to_orders(browser, url: str, token: str, times: dict) -> None:
         "() => { const at = performance.now(); document.querySelector('[data-tab=orders]').click(); return at; }"
     )
     page.wait_for_function("() => !!window.__ordersFirstRender")
-    times["switch"].append(page.evaluate("window.__ordersFirstRender.sinceNavigation") - clicked)
+    mark = page.evaluate("window.__ordersFirstRender")
+    times["switch"].append(mark["sinceNavigation"] - clicked)
+    # Its parts: the click to the view asking, the request and JSON, drawing the rows.
+    times["switch_ask"].append(mark["sinceNavigation"] - mark["fetchAndRender"] - clicked)
+    times["switch_fetch"].append(mark["fetch"])
+    times["switch_draw"].append(mark["render"])
     ctx.close()
 
 
 def render_times(browser, urls: dict[str, str], token: str, runs: int) -> dict[str, dict]:
     """`runs` cold loads and tab switches of each site in `urls`, alternating between them."""
     out = {
-        name: {k: [] for k in ("first", "fetch", "draw", "sent", "answered", "change", "switch")}
+        name: {
+            k: []
+            for k in ("first", "fetch", "draw", "sent", "answered", "change", "switch")
+            + ("switch_ask", "switch_fetch", "switch_draw")
+        }
         for name in urls
     }
     full: dict[str, list] = {name: [] for name in urls}
@@ -197,6 +272,110 @@ def render_times(browser, urls: dict[str, str], token: str, runs: int) -> dict[s
     for name in urls:
         out[name]["full"] = full[name]
     return out
+
+
+def server_parts(stack: Stack, token: str, runs: int) -> dict[str, dict[str, list[float]]]:
+    """GET /orders as the page asks it, in this process (chalice's test client on the same
+    database: no dev server, no network), split in ms: `handler` the whole answer, `marks`
+    the key index's check (one read of its marks), `keys` the read of the matching keys
+    (find and getMores), `sort` ordering them, `reads` the page's orders read by `_id` (4
+    at a time), `to_out` the orders as the API shows them, `json` encoding the answer;
+    `keys_db` and `reads_db` are FerretDB's own times of those commands (summed)."""
+    from pymongo import MongoClient, monitoring
+
+    from chalicelib.platform import config, db, doc_gate, key_index, store, web
+    from chalicelib.sales import orders
+    from tests.conftest import Api, local_client
+
+    class Commands(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.ms: dict[str, float] = {}
+
+        def started(self, event):
+            pass
+
+        def succeeded(self, event):
+            coll = event.reply.get("cursor", {}).get("ns", "").split(".", 1)[-1]
+            self.ms[coll] = self.ms.get(coll, 0) + event.duration_micros / 1000
+
+        def failed(self, event):
+            pass
+
+    for name in ("MONGO_URI", "MONGO_DB", "JWT_SECRET", "CORS_ORIGIN"):
+        os.environ[name] = stack.api.env[name]
+    config.reset_settings()
+    commands = Commands()
+    db.reset_client()
+    pool = config.get_settings().mongo_pool_size  # as the dev server has it
+    db._client = MongoClient(
+        stack.api.env["MONGO_URI"], tz_aware=True, maxPoolSize=pool, event_listeners=[commands]
+    )
+    spent: dict[str, float] = {}
+    originals = []
+
+    def timed(owner, name: str, part: str) -> None:
+        inner = getattr(owner, name)
+        originals.append((owner, name, inner))
+
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[part] = spent.get(part, 0) + (time.perf_counter() - started) * 1000
+
+        setattr(owner, name, wrapper)
+
+    timed(key_index, "usable", "marks")
+    timed(doc_gate, "slim_keys", "slim")
+    timed(store, "_mongo_sorted", "sort")
+    timed(store.FerretStore, "_page_by_keys", "page")
+    timed(orders, "to_out", "to_out")
+    timed(web, "json_response", "json")
+    out: dict[str, dict[str, list[float]]] = {}
+    try:
+        with local_client() as client:
+            api = Api(client)
+            for query in ("limit=100", "limit=100&payment_status=unpaid"):
+                api.get(f"/orders?{query}", token=token)  # this process's first list checks the keys
+                parts: dict[str, list[float]] = {}
+                for _ in range(runs):
+                    spent.clear()
+                    commands.ms.clear()
+                    started = time.perf_counter()
+                    answer = api.get(f"/orders?{query}", token=token)
+                    assert answer.status == 200, answer
+                    measured = {
+                        "handler": (time.perf_counter() - started) * 1000,
+                        "marks": spent.get("marks", 0),
+                        "keys": spent.get("slim", 0) - spent.get("marks", 0),
+                        "sort": spent.get("sort", 0),
+                        "reads": spent.get("page", 0) - spent.get("sort", 0),
+                        "to_out": spent.get("to_out", 0),
+                        "json": spent.get("json", 0),
+                        "keys_db": commands.ms.get("order_keys", 0),
+                        "reads_db": commands.ms.get("orders", 0),
+                        "matched": answer.json["total_count"],
+                    }
+                    for name, ms in measured.items():
+                        parts.setdefault(name, []).append(ms)
+                out[query] = parts
+    finally:
+        for owner, name, inner in originals:
+            setattr(owner, name, inner)
+    return out
+
+
+def server_line(name: str, parts: dict[str, list[float]]) -> str:
+    m = {k: statistics.median(v) for k, v in parts.items()}
+    rest = m["handler"] - m["marks"] - m["keys"] - m["sort"] - m["reads"] - m["to_out"] - m["json"]
+    return (
+        f"{name} ({m['matched']:.0f} orders match, {len(parts['handler'])} runs, medians): the answer "
+        f"**{m['handler']:.0f} ms**: the key index's marks {m['marks']:.0f}, the matching keys read "
+        f"{m['keys']:.0f} (FerretDB's own {m['keys_db']:.0f}), sorted {m['sort']:.0f}, the page's "
+        f"orders read by `_id` {m['reads']:.0f} (FerretDB's own, summed over 4 threads, "
+        f"{m['reads_db']:.0f}), `to_out` {m['to_out']:.0f}, JSON {m['json']:.0f}, the rest {rest:.0f}"
+    )
 
 
 def load_average() -> str:
@@ -367,19 +546,26 @@ def main() -> int:
                 browser.close()
             api = api_times(stack, token, args.runs)
             load_api = load_average()
+            server = server_parts(stack, token, args.runs)
         finally:
             stack.stop()
             db.stop()
 
     loads = f"load average {load_before} → {load_after}, API alone at {load_api}"
+    servers = [
+        server_line("`GET /orders?limit=100`", server["limit=100"]),
+        server_line("with `payment_status=unpaid`", server["limit=100&payment_status=unpaid"]),
+    ]
     if args.baseline:
         for name, t in timed.items():
             print(
-                f"{name}: navigation {spread(t['first'])}; tab switch {spread(t['switch'])}; "
-                f"filter change {spread(t['change'])}; GET /orders left at median {statistics.median(t['sent']):.0f} ms, "
-                f"answered at {statistics.median(t['answered']):.0f} ms; drawing median {statistics.median(t['draw']):.0f} ms"
+                f"{name}: navigation {spread(t['first'])}; tab switch {spread(t['switch'])} ({switch_split(t)}); "
+                f"filter change {spread(t['change'])} ({change_split(t)}); GET /orders left at median "
+                f"{statistics.median(t['sent']):.0f} ms, answered at {statistics.median(t['answered']):.0f} ms; "
+                f"drawing median {statistics.median(t['draw']):.0f} ms"
             )
         print(f"GET /orders alone: {spread(api['all'])}; unpaid {spread(api['unpaid'])}; {loads}")
+        print("In process: " + "; ".join(servers))
         return 0
     t = timed["this"]
     first, change, full = t["first"], t["change"], t["full"]
@@ -404,11 +590,14 @@ def main() -> int:
         f"{statistics.median(t['answered']):.0f} ms after navigation start; drawing the rows: median "
         f"{statistics.median(t['draw']):.0f} ms.",
         f"- Opening the Orders tab from Items (the page loaded and settled, a click on Orders → its "
-        f"first rows on screen), {args.runs} runs: **{spread(t['switch'])}** (min {min(t['switch']):.0f}).",
+        f"first rows on screen), {args.runs} runs: **{spread(t['switch'])}** (min {min(t['switch']):.0f}); "
+        f"its parts, medians: {switch_split(t)}.",
         f"- A filter change (payment: unpaid, {args.orders // 2} orders) to its rows on screen: "
-        f"**{spread(change)}** (min {min(change):.0f}).",
+        f"**{spread(change)}** (min {min(change):.0f}); its parts, medians: {change_split(t)}.",
         f"- `GET /orders?limit=100` (the page's first request, with `total_count`), wall time over "
         f"loopback: {spread(api['all'])}; with `payment_status=unpaid`: {spread(api['unpaid'])}.",
+        f"- The server's part, in the bench's process (chalice's test client on the same database): {servers[0]}.",
+        f"- {servers[1][0].upper()}{servers[1][1:]}.",
         f"- All {args.orders // 2} unpaid orders on screen by 'Load more' from the filter's first page "
         f"(1 run): {full[0]:.0f} ms.",
     ]

@@ -73,6 +73,21 @@ def test_error_responses_carry_cors_headers(api, token):
     assert {"content-disposition", "x-next-cursor", "retry-after"} <= exposed
 
 
+def test_answers_carry_the_apps_time_for_the_page(api, token):
+    """Issue 27: every answer, errors too, says the app's own time (Server-Timing), and the
+    page's origin may read it (Timing-Allow-Origin): bench/bench_frontend.py splits a list's
+    time in the page into the server's and the rest."""
+    cases = [
+        api.get("/orders?limit=5", token=token),
+        api.get("/orders?limit=0", token=token),
+        api.get("/orders"),
+    ]
+    assert [r.status for r in cases] == [200, 400, 401]
+    for r in cases:
+        assert re.fullmatch(r"app;dur=\d+\.\d", r.headers.get("server-timing", "")), r.headers
+        assert r.headers["timing-allow-origin"] == os.environ.get("CORS_ORIGIN", "*")
+
+
 def test_cors_origin_is_limited_by_configuration(tmp_path):
     """A fresh process with CORS_ORIGIN set answers with exactly that origin, never '*'."""
     script = """
@@ -101,3 +116,4 @@ print(json.dumps([pre["statusCode"], pre["headers"], err["statusCode"], err["hea
     assert pre_headers["Access-Control-Allow-Origin"] == "https://shop.example.test"
     assert err_status == 401
     assert err_headers["Access-Control-Allow-Origin"] == "https://shop.example.test"
+    assert err_headers["Timing-Allow-Origin"] == "https://shop.example.test"  # never '*' either
