@@ -302,7 +302,7 @@ def _send_reset(email_lower: str) -> None:
     # member's links apart: `member_id` null is the shop's own login).
     who = {"seller_id": seller["_id"], "member_id": member["_id"] if member else None}
     # Two asks at once take turns, or both could withdraw first and both insert after.
-    with locks.held(store.password_reset_key(f"{who['seller_id']}:{who['member_id']}")):
+    with locks.held(store.password_reset_ask_key(who["seller_id"], who["member_id"])):
         db.password_resets.delete_many({**who, "used_at": None})
         db.password_resets.insert_one(
             {

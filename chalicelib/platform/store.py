@@ -113,6 +113,12 @@ def password_reset_key(digest: str) -> str:
     return f"password_resets:{digest}"
 
 
+def password_reset_ask_key(seller_id: Any, member_id: Any) -> str:
+    """One login's reset asks (the shop's own: member_id None), held on every server so two
+    asks at once take turns withdrawing the older link and inserting the new one."""
+    return f"password_resets_of:{seller_id}:{member_id}"
+
+
 def account_email_key(email_lower: str) -> str:
     """An email's one login (sellers and members, accounts/): held on every server
     (locks.held) around a sign-up's or an invite's check and insert."""
