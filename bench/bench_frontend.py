@@ -523,6 +523,7 @@ def main() -> int:
         db = FerretDB(Path(tmp) / "ferretdb")
         db.start()
         stack = Stack(db, Path(tmp))
+        stack.api.env["SERVER_TIMING"] = "1"  # the app's own time on each answer (off by default)
         try:
             stack.start()
             token = seed(stack, args.orders)

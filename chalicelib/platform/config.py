@@ -36,6 +36,7 @@ class PlainSettings:
     mongo_timeout_ms: int
     mongo_operation_timeout_ms: int  # 0: no overall cap (local runs; see db._new_client)
     mongo_pool_size: int
+    server_timing: bool  # the app's time on each answer: for the bench only (it tells timings)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,9 @@ def plain_settings() -> PlainSettings:
         # Lambda runs one request at a time per container: a small pool is enough and
         # keeps Atlas connection counts low when many containers are warm.
         mongo_pool_size=int(os.environ.get("MONGO_POOL_SIZE", "4")),
+        # Off unless asked (bench/bench_frontend.py): an answer's exact time would tell a
+        # known email's login or reset from an unknown one (test_no_user_enumeration).
+        server_timing=_truthy(os.environ.get("SERVER_TIMING"), False),
     )
 
 

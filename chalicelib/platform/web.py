@@ -252,9 +252,12 @@ def private_link_headers(event, get_response):
 
 @app.middleware("http")
 def server_timing(event, get_response):
-    """The app's own time on every answer (Server-Timing), readable by the page's Resource
-    Timing (Timing-Allow-Origin): bench/bench_frontend.py splits a list's time in the page
-    into the server's and the rest (the dev server, the network, the browser's queue)."""
+    """With SERVER_TIMING on (the bench's API only), the app's own time on every answer,
+    readable by the page's Resource Timing (Timing-Allow-Origin): bench/bench_frontend.py
+    splits a list's time in the page into the server's and the rest (the dev server, the
+    network, the browser's queue). Off elsewhere: exact times would tell accounts apart."""
+    if not plain_settings().server_timing:
+        return get_response(event)
     started = time.perf_counter()
     response = get_response(event)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
