@@ -20,7 +20,7 @@ from bson import ObjectId
 
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
-from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberPatch
+from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberInviteIn, MemberPatch
 from chalicelib.platform import actors, clock, link_tokens, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
@@ -235,19 +235,39 @@ def _bad_invite() -> ValidationFailed:
     )
 
 
+def _pending(token: str, now) -> dict:
+    """The pending invite a link's token names: 400 `invalid_invite_token` (malformed,
+    unknown, used or withdrawn), 410 `invite_expired`."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", token):
+        raise _bad_invite()
+    pending = get_db().members.find_one({"token_hash": link_tokens.hash_token(token), "status": INVITED})
+    if pending is None:
+        raise _bad_invite()
+    if pending["expires_at"] <= now:
+        raise Gone("this invite link is older than 7 days; ask the shop for a new one", code="invite_expired")
+    return pending
+
+
+def describe_invite(data: MemberInviteIn) -> dict:
+    """POST /members/invite-info: the link's page names the shop and the email before the helper
+    chooses a password (anyone holding the link may read this much; it spends nothing)."""
+    pending = _pending(data.token, clock.now())
+    shop = get_db().sellers.find_one({"_id": pending["seller_id"]}, {"shop_name": 1}) or {}
+    return {
+        "shop_name": shop.get("shop_name", ""),
+        "email": pending["email"],
+        "role": pending["role"],
+        "expires_at": clock.iso(pending["expires_at"]),
+    }
+
+
 def accept(data: MemberAcceptIn) -> dict:
     """Spend an invite once: the member is active with the password chosen. Returns the
     member's document (auth.accept_invite logs them in)."""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", data.token):
-        raise _bad_invite()
     db = get_db()
-    digest = link_tokens.hash_token(data.token)
-    pending = db.members.find_one({"token_hash": digest, "status": INVITED})
-    if pending is None:
-        raise _bad_invite()
     now = clock.now()
-    if pending["expires_at"] <= now:
-        raise Gone("this invite link is older than 7 days; ask the shop for a new one", code="invite_expired")
+    pending = _pending(data.token, now)
+    digest = pending["token_hash"]
     shop = db.sellers.find_one({"_id": pending["seller_id"]}, {"shop_name": 1}) or {}
     # Before the link is spent: a refused password keeps it usable.
     check_strength(

@@ -10,6 +10,8 @@ from chalicelib.accounts.schemas import (
     MemberAcceptIn,
     MemberIn,
     MemberInvitedOut,
+    MemberInviteIn,
+    MemberInviteOut,
     MemberOut,
     MemberPatch,
     MembersOut,
@@ -147,6 +149,19 @@ def invite_member(who):
 @api("/members", "GET", "The shop's members and pending invites (owner only)", out=MembersOut, also=(403,))
 def list_members(who):
     return members.list_members(who)
+
+
+@api(
+    "/members/invite-info",
+    "POST",
+    "An invite link's shop, email and role, shown before the helper chooses a password",
+    body=MemberInviteIn,
+    out=MemberInviteOut,
+    public=True,
+    also=(410,),
+)
+def describe_member_invite():
+    return members.describe_invite(body(MemberInviteIn))
 
 
 @api(

@@ -100,6 +100,20 @@ class MemberAcceptIn(In):
     password: NewPassword
 
 
+class MemberInviteIn(In):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class MemberInviteOut(Model):
+    """What an invite link's page says before the password is chosen: whose shop, and the
+    email that will log in (the password manager's username)."""
+
+    shop_name: str
+    email: str
+    role: Role
+    expires_at: str
+
+
 class MemberPatch(In):
     role: Role
 

@@ -31,6 +31,7 @@ TEXTS = {
         "expired": "invite expired",
         "reissue": "New invite link",
         "bad_invite": "does not work",
+        "invite_who": "{shop} invites you to help as Staff.",
     },
     "zh-TW": {
         "active": "使用中",
@@ -44,6 +45,7 @@ TEXTS = {
         "expired": "邀請已過期",
         "reissue": "重發邀請連結",
         "bad_invite": "無法使用",
+        "invite_who": "「{shop}」邀請您以店員身分加入。",
     },
 }
 
@@ -74,6 +76,10 @@ def test_owner_invites_helper_joins_owner_removes(stack, seller_page, open_page,
     helper.goto(url)
     invite = helper.locator("#invite-form")
     expect(invite).to_be_visible()
+    # The page names the shop, the role and the email that will log in.
+    shop_name = owner.locator("#brand").inner_text()
+    expect(invite.locator("#invite-who")).to_have_text(words["invite_who"].format(shop=shop_name))
+    expect(invite.locator("#invite-email")).to_have_value(helper_email)
     invite.locator("[name=password]").fill(HELPER_PASSWORD)
     invite.get_by_role("button", name=words["join"]).click()
     expect(helper.locator("#app-view")).to_be_visible()
@@ -179,10 +185,10 @@ def test_the_owner_sends_a_new_link_for_an_expired_invite(stack, seller_page, op
     expect(row).not_to_contain_text(words["expired"])
 
     helper = open_page(locale=locale)
-    helper.goto(made["invite_url"])  # the old link no longer works
-    helper.locator("#invite-form [name=password]").fill(HELPER_PASSWORD)
-    helper.locator("#invite-form").get_by_role("button", name=words["join"]).click()
+    helper.goto(made["invite_url"])  # the old link no longer works: said on opening it
     expect(helper.locator("#auth-msg")).to_contain_text(words["bad_invite"])
+    expect(helper.locator("#login-form")).to_be_visible()
+    expect(helper.locator("#invite-form")).to_be_hidden()
     helper.goto(new_url)
     helper.reload()  # the same page, a new #invite=: read it afresh
     helper.locator("#invite-form [name=password]").fill(HELPER_PASSWORD)

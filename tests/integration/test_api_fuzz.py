@@ -298,6 +298,8 @@ def test_every_route_answers_as_documented(api_schema, live_api):
     ids["member_id"] = member["id"]
     call("GET", "/members", 200, t)
     member = call("POST", "/members/{member_id}/invite", 200, t)  # a new link; the first stops
+    link = {"token": member["invite_url"].split("#invite=")[1]}
+    assert call("POST", "/members/invite-info", 200, json=link)["email"] == f"helper-{email}"
     joined = call(
         "POST",
         "/members/accept",

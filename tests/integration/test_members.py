@@ -106,6 +106,38 @@ def test_invite_without_mail_returns_the_link(api, owner):
     assert invite(api, owner)["emailed"] is False  # tests have no mail set up
 
 
+def test_an_invite_link_names_the_shop_and_the_email_before_it_is_spent(api, owner):
+    """The link's page says whose shop the helper joins and which email will log in (the
+    password manager's username); reading it spends nothing; a used, withdrawn, wrong or
+    expired link tells nothing of the shop."""
+    made = invite(api, owner, email="Helper.Lin@example.com", role="staff")
+    token = token_of(made["invite_url"])
+    r = api.post("/members/invite-info", {"token": token})
+    assert r.status == 200, r
+    assert {k: r.json[k] for k in ("shop_name", "email", "role")} == {
+        "shop_name": "Tokyo Picks",
+        "email": "Helper.Lin@example.com",
+        "role": "staff",
+    }
+    assert r.json["expires_at"].endswith("Z")
+    assert api.post("/members/accept", {"token": token, "password": HELPER_PASSWORD}).status == 200
+    again = api.post("/members/invite-info", {"token": token})
+    assert (again.status, again.json["error"]["code"]) == (400, "invalid_invite_token")
+    assert "Tokyo Picks" not in again.body.decode()
+    for bad in ("nope", "A" * 43, {"token": ""}):
+        body = bad if isinstance(bad, dict) else {"token": bad}
+        r = api.post("/members/invite-info", body)
+        assert r.status == 400 and "Tokyo Picks" not in r.body.decode(), r
+    late = invite(api, owner, email="late@example.com")
+    db.get_db().members.update_one(
+        {"_id": ObjectId(late["id"])},
+        {"$set": {"expires_at": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}},
+    )
+    r = api.post("/members/invite-info", {"token": token_of(late["invite_url"])})
+    assert (r.status, r.json["error"]["code"]) == (410, "invite_expired")
+    assert "Tokyo Picks" not in r.body.decode()
+
+
 def test_wrong_used_and_expired_tokens(api, owner):
     made = invite(api, owner)
     token = token_of(made["invite_url"])

@@ -61,8 +61,29 @@ export function authLink() {
   return resetToken() || inviteToken();
 }
 
+/** The invite's page names the shop and the login email before a password is chosen
+ * (the email also tells a password manager whose password it saves). A link that no
+ * longer works says so at once and shows the login form. */
+async function describeInvite(token) {
+  $("#invite-who").hidden = true;
+  $("#invite-email-box").hidden = true;
+  try {
+    const info = await api.post("/members/invite-info", { token }, { auth: false });
+    if (inviteToken() !== token) return; // another link was opened meanwhile
+    $("#invite-who").textContent = t("auth.invite_who", { shop: info.shop_name, role: t(`mem.role_${info.role}`) });
+    $("#invite-email").value = info.email;
+    $("#invite-who").hidden = false;
+    $("#invite-email-box").hidden = false;
+  } catch (err) {
+    if (inviteToken() !== token) return;
+    notify($("#auth-msg"), "danger", describe(err));
+    leaveDeadLink(err);
+  }
+}
+
 export function showAuth(message, kind = "warning") {
   showAuthForm(resetToken() ? "reset-form" : inviteToken() ? "invite-form" : "login-form");
+  if (inviteToken()) describeInvite(inviteToken());
   $("#boot").classList.add("d-none");
   $("#app-view").classList.add("d-none");
   $("#logout").classList.add("d-none");
@@ -89,6 +110,18 @@ export async function logOut() {
   showAuth();
 }
 
+/** A reset or invite link that no longer works: leave it, and show the form that helps next. */
+function leaveDeadLink(err) {
+  const next = {
+    invalid_reset_token: "forgot-form",
+    invalid_invite_token: "login-form",
+    invite_expired: "login-form",
+  }[err.code];
+  if (!next) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  showAuthForm(next);
+}
+
 /** A form whose submit button is disabled while `fn` runs; errors go to the auth message. */
 function onSubmit(id, fn) {
   $(`#${id}`).addEventListener("submit", async (ev) => {
@@ -100,14 +133,7 @@ function onSubmit(id, fn) {
       await fn(form);
     } catch (err) {
       notify($("#auth-msg"), "danger", describe(err));
-      if (err.code === "invalid_reset_token") {
-        history.replaceState(null, "", location.pathname + location.search);
-        showAuthForm("forgot-form");
-      }
-      if (err.code === "invalid_invite_token" || err.code === "invite_expired") {
-        history.replaceState(null, "", location.pathname + location.search);
-        showAuthForm("login-form");
-      }
+      leaveDeadLink(err);
     } finally {
       btn.disabled = false;
     }
