@@ -455,19 +455,24 @@ def return_stock(
     `announce`: tell the waitlist (not when the waitlist gives back what it took)."""
     if item_id is None or quantity <= 0:
         return
+    doc = _add_units(seller_id, item_id, variant_id, quantity)
+    if doc is not None:
+        _record(doc, [(variant_id, quantity)], reason, by, order_id=order_id)
+        if announce:
+            bus.record(StockReturned(seller_id, item_id, variant_id))
+
+
+def _add_units(seller_id, item_id, variant_id: str | None, quantity: int) -> dict | None:
+    """Units into a tracked stock in one command (None: not tracked, nothing written); the
+    document it returns names the variant (no projection: FerretDB 1.24 has none in
+    findAndModify)."""
     path = _path(variant_id)
-    # The same one command; the document it returns names the variant (no projection:
-    # FerretDB 1.24 has none in findAndModify).
-    doc = store.find_one_and_update(
+    return store.find_one_and_update(
         get_db().items,
         {"_id": item_id, "seller_id": seller_id, path: {"$ne": None}},
         {"$inc": {path: quantity}},
         lock=store.item_key(item_id),
     )
-    if doc is not None:
-        _record(doc, [(variant_id, quantity)], reason, by, order_id=order_id)
-        if announce:
-            bus.record(StockReturned(seller_id, item_id, variant_id))
 
 
 def receive_purchase(
@@ -476,13 +481,7 @@ def receive_purchase(
     """A shopping trip's units beyond what its line's orders want go into the tracked stock
     (of the variant) as one `purchase` movement naming the batch and the purchase. False:
     the stock is not tracked (any more), nothing written."""
-    path = _path(variant_id)
-    doc = store.find_one_and_update(
-        get_db().items,
-        {"_id": item_id, "seller_id": seller_id, path: {"$ne": None}},
-        {"$inc": {path: quantity}},
-        lock=store.item_key(item_id),
-    )
+    doc = _add_units(seller_id, item_id, variant_id, quantity)
     if doc is None:
         return False
     _record(doc, [(variant_id, quantity)], "purchase", by, batch=batch, purchase_id=purchase_id)
