@@ -23,6 +23,7 @@ WORDS = {
         "no_settings": "are the owner's",
         "shipped_by": "{who}（its parcel）",
         "paid_by": "by {who}",
+        "login_as": "Logged in as {who} (Staff).",
         "packed_by": "packed by {who}",
     },
     "zh-TW": {
@@ -31,6 +32,7 @@ WORDS = {
         "no_settings": "商店設定與成員僅限店主",
         "shipped_by": "由{who}（包裹）",
         "paid_by": "由{who}經手",
+        "login_as": "登入帳號：{who}（店員）",
         "packed_by": "由{who}包裝",
     },
 }
@@ -89,6 +91,8 @@ def test_helper_packs_a_parcel_and_sees_no_costs(stack, seller_page, open_page, 
     amy = helper.locator("#ship-ready .ship-buyer", has_text="Amy Chen")
     expect(amy.locator("input[name=order]:checked")).to_have_count(1)
     expect(amy.locator("[name=shipping_cost]")).to_be_hidden()
+    expect(amy.locator(".ship-fee-help")).to_be_visible()
+    expect(amy.locator(".ship-fee-help .owner-only")).to_be_hidden()  # "counts in the profit report"
     amy.locator(".ship-create").click()
     parcel = helper.locator('#ship-parcels .ship-parcel[data-parcel-no="1"]')
     expect(parcel.locator(".ship-who")).to_have_text(words["packed_by"].format(who=helper_email))
@@ -109,6 +113,9 @@ def test_helper_packs_a_parcel_and_sees_no_costs(stack, seller_page, open_page, 
     expect(helper.locator("#members-card")).to_be_hidden()
     expect(helper.locator("#settings-staff")).to_contain_text(words["no_settings"])
     expect(helper.locator("#password-form")).to_be_visible()
+    # Their own login, not the owner's email (the page's words and the password manager's).
+    expect(helper.locator("#set-login-as")).to_have_text(words["login_as"].format(who=helper_email))
+    expect(helper.locator("#password-form [name=username]")).to_have_value(helper_email)
     for tab, hidden, note in (
         ("reports", "#rep-profit-box", "#rep-profit-staff"),
         ("settings", "#shop-form", "#settings-staff"),

@@ -144,7 +144,11 @@ export function render() {
   const info = $("#pay-info-form").elements.payment_instructions;
   if (document.activeElement !== info) info.value = s.payment_instructions || "";
   $("#pay-info-form").elements.notify_buyers.checked = s.notify_buyers !== false;
-  $("#password-form").elements.username.value = s.email || "";
+  // A member changes their own password: theirs is the login (not the shop owner's email),
+  // for the page and for a password manager.
+  const login = s.member?.email || s.email || "";
+  $("#password-form").elements.username.value = login;
+  $("#set-login-as").textContent = login ? t("set.login_as", { email: login, role: t(`mem.role_${s.member?.role || "owner"}`) }) : "";
 }
 
 export function reset() {

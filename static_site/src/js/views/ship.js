@@ -264,7 +264,7 @@ function buyerCard(b) {
     field("shipping_fee", t("ship.fee"), { inputmode: "decimal" }, "col-6 col-md-2"),
     payerField(v.shipping_paid_by, "col-6 col-md-2"),
     field("shipping_cost", t("ship.cost"), { inputmode: "decimal", "aria-describedby": `ship-cost-help-${id}` }, "col-6 col-md-2 owner-only"),
-    h("div", { class: "col-12 form-text mt-0 ship-fee-help", id: `ship-cost-help-${id}` }, t("ship.fee_help")),
+    h("div", { class: "col-12 form-text mt-0 ship-fee-help", id: `ship-cost-help-${id}` }, t("ship.fee_help"), " ", h("span", { class: "owner-only" }, t("ship.fee_help_profit"))),
     choices.length ? choiceBox(b, choices) : null,
     field("name", t("ship.recipient_name"), { autocomplete: "off" }, "col-6 col-md-3"),
     field("phone", t("ship.recipient_phone"), { type: "tel" }, "col-12 col-md-3"),
