@@ -52,3 +52,23 @@ def make_principal(api, **signup):
     """A new seller, signed up through the API, as the domain layer sees them (for the
     race tests, which call the domain functions in threads)."""
     return auth.authenticate(f"Bearer {api.signup(**signup)}")
+
+
+def two_variant_item(who, name: str, colours: tuple[str, str], stocks: tuple[int, int], price=390):
+    """An item in two colours, made through the domain layer (the race tests): its id and
+    its two variants' ids, each colour with its own stock."""
+    import uuid
+
+    from chalicelib.catalog import items
+    from chalicelib.catalog.schemas import ItemIn
+
+    body = ItemIn.model_validate(
+        {
+            "item_name": f"{name} {uuid.uuid4().hex[:6]}",
+            "price": price,
+            "options": [{"name": "顏色", "values": list(colours)}],
+            "variants": [{"values": [c], "stock": n} for c, n in zip(colours, stocks, strict=True)],
+        }
+    )
+    item = items.create(who, body)
+    return item["id"], item["variants"][0]["id"], item["variants"][1]["id"]

@@ -18,14 +18,12 @@ import uuid
 import pytest
 from bson import ObjectId
 
-from chalicelib.catalog import items
-from chalicelib.catalog.schemas import ItemIn
 from chalicelib.platform import db
 from chalicelib.rules import order_rules
 from chalicelib.sales import orders, shopping
 from chalicelib.sales.schemas import OrderIn, PurchaseIn
 from tests.conftest import at_once
-from tests.factories import make_principal
+from tests.factories import make_principal, two_variant_item
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -34,16 +32,7 @@ OTHER = 5
 
 
 def new_item(who, stock: int) -> tuple[str, str, str]:
-    body = ItemIn.model_validate(
-        {
-            "item_name": f"UNIQLO T恤 {uuid.uuid4().hex[:6]}",
-            "price": 390,
-            "options": [{"name": "顏色", "values": ["紅", "藍"]}],
-            "variants": [{"values": ["紅"], "stock": stock}, {"values": ["藍"], "stock": OTHER}],
-        }
-    )
-    item = items.create(who, body)
-    return item["id"], item["variants"][0]["id"], item["variants"][1]["id"]
+    return two_variant_item(who, "UNIQLO T恤", ("紅", "藍"), (stock, OTHER))
 
 
 def order(who, item_id: str, variant_id: str, quantity: int = 1):

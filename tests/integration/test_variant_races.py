@@ -17,7 +17,7 @@ from chalicelib.rules import order_rules
 from chalicelib.sales import orders
 from chalicelib.sales.schemas import OrderIn, OrderPatch
 from tests.conftest import at_once
-from tests.factories import make_principal
+from tests.factories import make_principal, two_variant_item
 
 pytestmark = pytest.mark.parametrize("backend", ["ferretdb", "mongo-java"], indirect=True)
 
@@ -27,16 +27,7 @@ OTHER = 5
 
 
 def new_item(who) -> tuple[str, str, str]:
-    body = ItemIn.model_validate(
-        {
-            "item_name": f"Hoodie {uuid.uuid4().hex[:6]}",
-            "price": 900,
-            "options": [{"name": "顏色", "values": ["黑", "白"]}],
-            "variants": [{"values": ["黑"], "stock": LAST}, {"values": ["白"], "stock": OTHER}],
-        }
-    )
-    item = items.create(who, body)
-    return item["id"], item["variants"][0]["id"], item["variants"][1]["id"]
+    return two_variant_item(who, "Hoodie", ("黑", "白"), (LAST, OTHER), price=900)
 
 
 def order(who, item_id: str, variant_id: str, quantity: int = 1):
