@@ -100,9 +100,11 @@ def cost_fields(cost: int | None, cost_currency: str | None, quantity: int, batc
     return out
 
 
-def parse_cost(value: Any, currency: str | None, shop: str) -> tuple[int | None, str | None]:
+def parse_cost(
+    value: Any, currency: str | None, shop: str, *, field: str = "cost"
+) -> tuple[int | None, str | None]:
     """A given cost (major units) and currency (default: the shop's) -> stored form; a
-    refusal is a 400 naming the field."""
+    refusal is a 400 naming `field`."""
     if value is None:
         return None, None
     currency = currency or shop
@@ -111,7 +113,7 @@ def parse_cost(value: Any, currency: str | None, shop: str) -> tuple[int | None,
     except ValueError as exc:
         code = getattr(exc, "code", "invalid")
         raise ValidationFailed(
-            str(exc), details=[{"field": "cost", "code": code, "message": str(exc)}]
+            str(exc), details=[{"field": field, "code": code, "message": str(exc)}]
         ) from None
 
 

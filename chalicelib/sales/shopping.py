@@ -216,7 +216,7 @@ def record_purchase(principal: Principal, name: str, data: PurchaseIn) -> dict:
     if data.unit_cost is not None:
         before = coll.find_one({"_id": lid}, {"cost_currency": 1}) or {}
         currency = data.cost_currency or before.get("cost_currency") or principal.currency
-        cost, currency = _parse_unit_cost(data.unit_cost, currency, principal.currency)
+        cost, currency = batches.parse_cost(data.unit_cost, currency, principal.currency, field="unit_cost")
         entry |= {"unit_cost": cost, "cost_currency": currency}
         sets |= {"unit_cost": cost, "cost_currency": currency}
     _open_line(lid, seller_id, name, item["_id"], data.variant_id, now)
@@ -313,16 +313,6 @@ def _to_stock(
         return {"$inc": {"free": units, "to_stock": -units}, "$set": {"entries": kept}}
 
     _line_write(lid, change)
-
-
-def _parse_unit_cost(value: Any, currency: str, shop: str) -> tuple[int, str]:
-    try:
-        return currencies.parse_cost(value, currency), currency
-    except ValueError as exc:
-        code = getattr(exc, "code", "invalid")
-        raise ValidationFailed(
-            str(exc), details=[{"field": "unit_cost", "code": code, "message": str(exc)}]
-        ) from None
 
 
 def undo_purchase(principal: Principal, name: str, purchase_id: str) -> dict:
