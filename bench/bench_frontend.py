@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.perfdoc import write_section  # noqa: E402
 from tests.conftest import FerretDB  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Stack  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Stack, add_photo  # noqa: E402
 
 
 def call(stack: Stack, method: str, path: str, token: str | None = None, body=None, raw=None, ctype=None):
@@ -387,7 +387,6 @@ def seller_with_photos(stack: Stack, items: int) -> tuple[str, list[str]]:
     uploaded as the Items tab does): their token and the items' ids."""
     import io
 
-    import requests
     from PIL import Image
 
     token = call(
@@ -408,21 +407,7 @@ def seller_with_photos(stack: Stack, items: int) -> tuple[str, list[str]]:
         Image.blend(noise, Image.new("RGB", (1600, 1200), (40 * (i % 6), 90, 160)), 0.6).save(
             photo, "JPEG", quality=88
         )
-        data = photo.getvalue()
-        started = call(
-            stack,
-            "POST",
-            f"/items/{item['id']}/photos",
-            token,
-            body={"content_type": "image/jpeg", "size": len(data)},
-        )
-        sent = requests.post(
-            started["upload"]["url"],
-            data=started["upload"]["fields"],
-            files={"file": ("p.jpg", data)},
-            timeout=60,
-        )
-        assert sent.status_code == 204, sent.text
+        add_photo(stack, token, item["id"], photo.getvalue())
         ids.append(item["id"])
     return token, ids
 

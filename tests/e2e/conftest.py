@@ -310,6 +310,22 @@ def api_call(stack, method, path, token, body=None):
     return data
 
 
+def add_photo(stack, token, item_id, data: bytes) -> None:
+    """As the Items tab: ask for the presigned POST, then send the JPEG straight to it."""
+    import requests
+
+    started = api_call(
+        stack, "POST", f"/items/{item_id}/photos", token, {"content_type": "image/jpeg", "size": len(data)}
+    )
+    sent = requests.post(
+        started["upload"]["url"],
+        data=started["upload"]["fields"],
+        files={"file": ("p.jpg", data)},
+        timeout=60,
+    )
+    assert sent.status_code == 204, sent.text
+
+
 def show_filters(page) -> None:
     """Unfold the order filters where they are folded (a phone, js/phone.js: issue 27)."""
     toggle = page.locator("#filters-toggle")

@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, SCREENSHOTS, api_call, api_seller
+from tests.e2e.conftest import PHONE, SCREENSHOTS, add_photo, api_call, api_seller
 from tests.e2e.test_forms_page import _count
 
 pytestmark = pytest.mark.e2e
@@ -33,20 +32,6 @@ def photo_jpeg(shade: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (1600, 1200), (shade, 90, 160)).save(out, "JPEG", quality=88)
     return out.getvalue()
-
-
-def add_photo(stack, token, item_id, data: bytes) -> None:
-    """As the Items tab: ask for the presigned POST, then send the file straight to it."""
-    started = api_call(
-        stack, "POST", f"/items/{item_id}/photos", token, {"content_type": "image/jpeg", "size": len(data)}
-    )
-    sent = requests.post(
-        started["upload"]["url"],
-        data=started["upload"]["fields"],
-        files={"file": ("p.jpg", data)},
-        timeout=60,
-    )
-    assert sent.status_code == 204, sent.text
 
 
 def test_the_tracking_page_first_load_stays_within_its_budget(stack, open_page):
