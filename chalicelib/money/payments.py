@@ -33,7 +33,6 @@ from typing import Any
 
 from bson import ObjectId
 
-from chalicelib.accounts import members
 from chalicelib.buyers import customers
 from chalicelib.money import charge_book
 from chalicelib.money.ledger import BuyerWork, Ledger
@@ -48,7 +47,7 @@ from chalicelib.money.schemas import (
     TrackPaymentOut,
 )
 from chalicelib.orderbook import repository
-from chalicelib.platform import bus, clock, idempotency, mongo, ratelimit, store
+from chalicelib.platform import actors, bus, clock, idempotency, mongo, ratelimit, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, RateLimited
 from chalicelib.platform.ids import object_id
@@ -113,10 +112,10 @@ _ACTORS = ("recorded_by", "confirmed_by")
 
 
 def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
-    """`who`: actor ids → who they are (members.names), read once for a page of payments;
+    """`who`: actor ids → who they are (actors.names), read once for a page of payments;
     without it, read for this one payment."""
     if who is None:
-        who = members.names(doc["seller_id"], [doc[k] for k in _ACTORS if doc.get(k)])
+        who = actors.names(doc["seller_id"], [doc[k] for k in _ACTORS if doc.get(k)])
     allocations = [AllocationOut.from_doc(a) for a in doc.get("allocations", [])]
     named = {k: who.get(doc[k]) if doc.get(k) else None for k in _ACTORS}
     return PaymentOut.from_doc({**doc, "allocations": allocations, **named})
@@ -566,7 +565,7 @@ def search(principal: Principal, params: PaymentQuery) -> dict:
     if params.status:
         query["status"] = params.status
     out = page(get_db().payments, query, params.limit, params.cursor, lambda d: d)
-    who = members.names(principal.seller_id, [d[k] for d in out["items"] for k in _ACTORS if d.get(k)])
+    who = actors.names(principal.seller_id, [d[k] for d in out["items"] for k in _ACTORS if d.get(k)])
     out["items"] = [to_out(d, who) for d in out["items"]]
     return out
 
@@ -1095,7 +1094,7 @@ def migrate_remitted() -> int:
                 "total_amount": {"$gt": 0},
             },
             {"seller_id": 1, "customer_id": 1, "buyer_name": 1, "total_amount": 1, "remitted_at": 1},
-        )
+        ).sort("_id", 1)  # oldest order first: the payments come in the order the orders did
     )
     zones: dict = {}
     for order in legacy:
