@@ -21,7 +21,7 @@ from bson import ObjectId
 from chalicelib.accounts import sessions
 from chalicelib.accounts.passwords import check_strength, hash_password
 from chalicelib.accounts.schemas import MemberAcceptIn, MemberIn, MemberInviteIn, MemberPatch
-from chalicelib.platform import actors, clock, link_tokens, locks, mailer, mongo, ratelimit, store
+from chalicelib.platform import clock, link_tokens, locks, mailer, mongo, ratelimit, store
 from chalicelib.platform.config import get_settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
@@ -166,10 +166,6 @@ def list_members(principal: Principal) -> dict:
         .sort("_id", 1)
     )
     return {"items": [_out(d, now) for d in docs]}
-
-
-# Who did what is read below the domain packages (catalog names people too).
-OWNER_NAME, names, all_names = actors.OWNER_NAME, actors.names, actors.all_names
 
 
 def _find(principal: Principal, member_id: str) -> dict:

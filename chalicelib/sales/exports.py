@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chalicelib.accounts import members
 from chalicelib.money import charges, payments
 from chalicelib.platform import actors, clock, csv_format, currencies, labels
 from chalicelib.platform.csv_format import CsvFile
@@ -205,7 +204,7 @@ def payments_file(principal: Principal, params: PaymentExportQuery) -> CsvFile |
         query["status"] = params.status
     stem = "payments-" + filename_stem(principal).removeprefix("orders-")
     # Who recorded and confirmed each (JSON only): the shop's members read once.
-    who = members.all_names(principal.seller_id) if params.format == "json" else {}
+    who = actors.all_names(principal.seller_id) if params.format == "json" else {}
     return _export(
         principal,
         params,

@@ -13,12 +13,11 @@ from typing import Any
 
 from bson import ObjectId
 
-from chalicelib.accounts import members
 from chalicelib.buyers import customers
 from chalicelib.catalog import batches, items
 from chalicelib.money import payments
 from chalicelib.orderbook import repository
-from chalicelib.platform import clock, currencies, idempotency, mongo, store
+from chalicelib.platform import actors, clock, currencies, idempotency, mongo, store
 from chalicelib.platform.db import get_db, own
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.platform.ids import object_id
@@ -44,7 +43,7 @@ MONEY_FIELDS = ("unit_price", "shipping_fee", "total_amount")
 def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
     """The order as the API shows it: the fields of models.OrderOut. `balance` is what
     is still owed: nothing on a cancelled or refunded order. `who`: actor ids → who they
-    are (members.names), for each history entry's `by_name`; a list leaves them out."""
+    are (actors.names), for each history entry's `by_name`; a list leaves them out."""
     money = {
         "paid_amount": allocation.paid_of(doc),
         "balance": allocation.balance_of(doc),
@@ -59,10 +58,10 @@ def to_out(doc: dict, who: dict[str, str] | None = None) -> dict:
 def one_out(doc: dict) -> dict:
     """One order's answer, its history naming who did each change: one read of the shop's
     members at most (none when only the owner and the server's sources wrote it)."""
-    return to_out(doc, members.names(doc["seller_id"], actors(doc)))
+    return to_out(doc, actors.names(doc["seller_id"], actor_ids(doc)))
 
 
-def actors(doc: dict) -> list[str]:
+def actor_ids(doc: dict) -> list[str]:
     """The actor ids an order's history names: `by`, or `actor` on an entry a source
     (its parcel) wrote for a person."""
     return [h.get("actor") or h["by"] for h in doc.get("history", []) if h.get("actor") or h.get("by")]
